@@ -1,0 +1,120 @@
+// Package chat holds the vocabulary that crosses Docent's rooms: a member's
+// message, the conversation it belongs to, and the answer Docent gives.
+// Adapters, the bot, the brain and the store all speak it, so none of them
+// needs to import another.
+package chat
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Conversation identifies where a message was said: a platform, a channel
+// (or DM) on it, and a thread in that channel ("" for the channel itself).
+type Conversation struct {
+	Platform string `json:"platform"`
+	Channel  string `json:"channel"`
+	Thread   string `json:"thread,omitempty"`
+}
+
+// String renders the conversation as platform/channel[/thread], for logs
+// and error messages.
+func (c Conversation) String() string {
+	var b strings.Builder
+	b.WriteString(c.Platform)
+	b.WriteByte('/')
+	b.WriteString(c.Channel)
+	if c.Thread != "" {
+		b.WriteByte('/')
+		b.WriteString(c.Thread)
+	}
+	return b.String()
+}
+
+// Member is a person (or another bot) on a platform.
+type Member struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Bot  bool   `json:"bot,omitempty"`
+}
+
+// Message is one message a member wrote, as an adapter saw it.
+type Message struct {
+	// ID is the platform's own ID of the message; it may be empty
+	// (the console has none).
+	ID           string
+	Conversation Conversation
+	Author       Member
+	Text         string
+	Time         time.Time
+	// Mentioned is true when the message names Docent (@Docent).
+	Mentioned bool
+	// Direct is true for a direct message to Docent.
+	Direct bool
+	// FromSelf is true when the adapter saw one of Docent's own messages
+	// come back; the bot ignores them (they are already stored as answers).
+	FromSelf bool
+}
+
+// Source says which part of Docent produced an answer, so that feedback and
+// analytics can tell what served the member well.
+type Source string
+
+const (
+	SourceIntent    Source = "intent"    // a confident intent's response
+	SourceKnowledge Source = "knowledge" // passages from the docs or past threads
+	SourceLLM       Source = "llm"       // written by the language model
+	SourceFallback  Source = "fallback"  // Docent was not sure
+	SourceCommand   Source = "command"   // a built-in command's output
+	SourceError     Source = "error"     // an apology: something failed or took too long
+)
+
+// Candidate is an intent the classifier considered, with its probability.
+type Candidate struct {
+	Intent     string  `json:"intent"`
+	Confidence float64 `json:"confidence"`
+}
+
+// Answer is what Docent says back, with where it came from.
+type Answer struct {
+	Text       string      `json:"text"`
+	Source     Source      `json:"source"`
+	Intent     string      `json:"intent,omitempty"`
+	Confidence float64     `json:"confidence"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// ReplyTo is the stored ID of the message this answers, set by the bot
+	// before the answer reaches the adapter (0 if it answers nothing stored).
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Ephemeral asks the adapter to show the answer only to the member who
+	// asked, where the platform can.
+	Ephemeral bool `json:"ephemeral,omitempty"`
+}
+
+// Sent is what an adapter reports about a reply it delivered.
+type Sent struct {
+	// ID is the platform's ID of the sent message ("" where there is none).
+	ID string
+	// Time is when the platform accepted it.
+	Time time.Time
+}
+
+// Responder sends replies into the conversation a message came from.
+// Adapters implement it; optional abilities (editing, reactions, threads)
+// are separate interfaces checked at run time.
+type Responder interface {
+	Reply(ctx context.Context, a Answer) (Sent, error)
+}
+
+// Finisher is implemented by responders that want to know when the bot has
+// finished with the message they belong to (the console waits for it before
+// showing its next prompt).
+type Finisher interface {
+	Finish()
+}
+
+// Inbox takes messages from adapters. Deliver returns once the message is
+// durably stored and queued for an answer; the answer arrives through r.
+type Inbox interface {
+	Deliver(ctx context.Context, m Message, r Responder) error
+}

@@ -1,0 +1,13 @@
+module github.com/docent-bot/docent
+
+go 1.26.0
+
+require (
+	github.com/kljensen/snowball v0.10.0
+	go.etcd.io/bbolt v1.5.0
+	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/term v0.48.0
+	golang.org/x/text v0.44.0
+)
+
+require golang.org/x/sys v0.50.0 // indirect

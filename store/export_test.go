@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Key encoding, for FuzzConversationKey.
+var (
+	AppendConversation = appendConversation
+	ParseConversation  = parseConversation
+	RecordKey          = recordKey
+	ParseRecordKey     = parseRecordKey
+)
+
+// OpenWithMaxSize opens a store whose file may not grow past maxSize bytes,
+// so that a test can make a commit fail.
+func OpenWithMaxSize(path string, opts Options, maxSize int) (*Store, error) {
+	return open(path, opts, func(o *bolt.Options) { o.MaxSize = maxSize })
+}
+
+// AppendMessagePerUpdate stores m in a db.Update of its own, bypassing the
+// writer goroutine: the baseline for BenchmarkAppend.
+func (s *Store) AppendMessagePerUpdate(m chat.Message) (Record, error) {
+	return s.appendRecordPerUpdate(Record{
+		Kind:         KindMessage,
+		Conversation: m.Conversation,
+		Time:         m.Time,
+		Author:       m.Author,
+		Text:         m.Text,
+		PlatformID:   m.ID,
+	})
+}
+
+// Queued is how many writes wait in the queue for the writer.
+func (s *Store) Queued() int { return len(s.reqs) }
+
+// HoldWriter queues a write that keeps the writer inside its transaction
+// until the returned release is called, so that a test can pile writes up
+// into one batch behind it. release waits for the held write's commit.
+func (s *Store) HoldWriter(t testing.TB) (release func()) {
+	t.Helper()
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	r := newWriteReq(func(*bolt.Tx) (Record, error) {
+		close(entered)
+		<-unblock
+		return Record{}, nil
+	})
+	if err := s.enqueue(context.Background(), r); err != nil {
+		t.Fatalf("hold writer: %v", err)
+	}
+	<-entered
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(unblock)
+			if res := <-r.done; res.err != nil {
+				t.Errorf("held write: %v", res.err)
+			}
+		})
+	}
+	// A test that fails before releasing must not hang in Close.
+	t.Cleanup(release)
+	return release
+}
+
+// ErrPoisoned is what a poisoned write fails with.
+var ErrPoisoned = errors.New("poisoned write")
+
+// AppendPoisoned queues m like AppendMessage does, but its apply fails after
+// putting the record, so the test can check the transaction is rolled back
+// and the rest of its batch is committed without it.
+func (s *Store) AppendPoisoned(ctx context.Context, m chat.Message) error {
+	r, err := prepareRecord(Record{Kind: KindMessage, Conversation: m.Conversation, Time: m.Time, Author: m.Author, Text: m.Text})
+	if err != nil {
+		return err
+	}
+	apply := r.apply
+	r.apply = func(tx *bolt.Tx) (Record, error) {
+		if _, err := apply(tx); err != nil {
+			return Record{}, err
+		}
+		return Record{}, ErrPoisoned
+	}
+	_, err = s.submit(ctx, r)
+	return err
+}
+
+// WriterRunning reports whether the writer goroutine has not returned yet.
+func (s *Store) WriterRunning() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}

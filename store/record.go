@@ -1,0 +1,495 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Kind says whether a record is something a member said or Docent's answer.
+type Kind string
+
+const (
+	KindMessage Kind = "message"
+	KindAnswer  Kind = "answer"
+)
+
+// Record is one stored message or answer.
+type Record struct {
+	ID           uint64 // assigned by the store, increasing, never reused
+	Kind         Kind
+	Conversation chat.Conversation
+	Time         time.Time   // UTC
+	Author       chat.Member // for answers: Docent itself
+	Text         string
+	PlatformID   string      // the platform's own message ID, "" if none
+	ReplyTo      uint64      // answers: the Record ID of the question; 0 if none
+	Source       chat.Source // answers only
+	Intent       string      // answers only
+	Confidence   float64     // answers only
+}
+
+// AnswerRecord is what the bot stores after it answered.
+type AnswerRecord struct {
+	Conversation chat.Conversation
+	ReplyTo      uint64
+	PlatformID   string
+	Time         time.Time
+	Author       chat.Member
+	Answer       chat.Answer
+}
+
+// ConversationSummary is one line of `docent history --list`.
+type ConversationSummary struct {
+	Conversation chat.Conversation
+	Records      int
+	Last         time.Time // time of its newest record, UTC
+}
+
+// AppendMessage stores a member's message and returns it as stored, with
+// its ID. A zero m.Time is stamped with the current time. The message's
+// Mentioned and Direct flags are not kept.
+//
+// It returns once the message is committed to disk. If ctx ends first it
+// returns the context's error, and the message may or may not be stored.
+func (s *Store) AppendMessage(ctx context.Context, m chat.Message) (Record, error) {
+	rec := Record{
+		Kind:         KindMessage,
+		Conversation: m.Conversation,
+		Time:         m.Time,
+		Author:       m.Author,
+		Text:         m.Text,
+		PlatformID:   m.ID,
+	}
+	return s.appendRecord(ctx, rec)
+}
+
+// AppendAnswer stores an answer Docent gave and returns it as stored, with
+// its ID. A zero a.Time is stamped with the current time. The answer's
+// Candidates and Ephemeral flag are not kept.
+//
+// Like AppendMessage it returns after the commit, or with the context's
+// error, in which case the answer may or may not be stored.
+func (s *Store) AppendAnswer(ctx context.Context, a AnswerRecord) (Record, error) {
+	rec := Record{
+		Kind:         KindAnswer,
+		Conversation: a.Conversation,
+		Time:         a.Time,
+		Author:       a.Author,
+		Text:         a.Answer.Text,
+		PlatformID:   a.PlatformID,
+		ReplyTo:      a.ReplyTo,
+		Source:       a.Answer.Source,
+		Intent:       a.Answer.Intent,
+		Confidence:   a.Answer.Confidence,
+	}
+	return s.appendRecord(ctx, rec)
+}
+
+func (s *Store) appendRecord(ctx context.Context, rec Record) (Record, error) {
+	r, err := prepareRecord(rec)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	stored, err := s.submit(ctx, r)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	return stored, nil
+}
+
+// appendRecordPerUpdate stores rec in a db.Update of its own, bypassing the
+// writer: the same validation, encoding and keys, without group commit. It
+// exists only so that the benchmark can show what group commit buys.
+func (s *Store) appendRecordPerUpdate(rec Record) (Record, error) {
+	r, err := prepareRecord(rec)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	var stored Record
+	err = s.whileOpen(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			stored, err = r.apply(tx)
+			return err
+		})
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	return stored, nil
+}
+
+// prepareRecord validates and encodes rec in the caller's goroutine and
+// returns the write for the queue. Everything that can be refused is
+// refused here, so that the writer's transaction does not fail because of
+// one record.
+func prepareRecord(rec Record) (*writeReq, error) {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now()
+	}
+	// UTC also drops the monotonic clock reading, so the returned record
+	// equals the one read back later.
+	rec.Time = rec.Time.UTC()
+	if err := validateRecord(rec); err != nil {
+		return nil, err
+	}
+	val, err := encodeRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	conv := appendConversation(nil, rec.Conversation)
+	return newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		return putRecord(tx, conv, val, rec)
+	}), nil
+}
+
+// putRecord writes one record and its index and summary entries. It runs
+// in the writer's transaction.
+func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
+	msgs, ids, convs, err := recordBuckets(tx)
+	if err != nil {
+		return Record{}, err
+	}
+	// Both buckets only ever grow at the end of a range (a conversation's
+	// keys, the IDs), so a split page is never filled again: split full
+	// rather than at bbolt's default half, which halves the file and the
+	// pages each commit writes.
+	msgs.FillPercent, ids.FillPercent = appendFillPercent, appendFillPercent
+	id, err := msgs.NextSequence()
+	if err != nil {
+		return Record{}, fmt.Errorf("next record ID: %w", err)
+	}
+	key := recordKey(conv, id)
+	if err := msgs.Put(key, val); err != nil {
+		return Record{}, fmt.Errorf("put record %d: %w", id, err)
+	}
+	if err := ids.Put(appendID(nil, id), key); err != nil {
+		return Record{}, fmt.Errorf("index record %d: %w", id, err)
+	}
+	var sum summaryValue
+	if old := convs.Get(conv); old != nil {
+		if sum, err = decodeSummary(old); err != nil {
+			return Record{}, fmt.Errorf("read summary of %s: %w", rec.Conversation, err)
+		}
+	}
+	sum.V = formatV1
+	sum.Records++
+	if rec.Time.After(sum.Last) {
+		sum.Last = rec.Time
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return Record{}, fmt.Errorf("encode summary of %s: %w", rec.Conversation, err)
+	}
+	if err := convs.Put(conv, b); err != nil {
+		return Record{}, fmt.Errorf("put summary of %s: %w", rec.Conversation, err)
+	}
+	rec.ID = id
+	return rec, nil
+}
+
+func recordBuckets(tx *bolt.Tx) (msgs, ids, convs *bolt.Bucket, err error) {
+	msgs, ids, convs = tx.Bucket(bucketMessages), tx.Bucket(bucketIDs), tx.Bucket(bucketConversations)
+	if msgs == nil || ids == nil || convs == nil {
+		return nil, nil, nil, fmt.Errorf("database is damaged: a bucket of %q, %q, %q is missing", bucketMessages, bucketIDs, bucketConversations)
+	}
+	return msgs, ids, convs, nil
+}
+
+// appendFillPercent is how full bbolt leaves a page it splits in the
+// append-only buckets.
+const appendFillPercent = 0.9
+
+// maxFieldLen bounds each conversation field, which platforms keep to a
+// few dozen bytes; it keeps keys far below bbolt's 32 KiB limit.
+const maxFieldLen = 1024
+
+func validateConversation(c chat.Conversation) error {
+	fields := []struct {
+		name, value string
+		required    bool
+	}{
+		{"platform", c.Platform, true},
+		{"channel", c.Channel, true},
+		{"thread", c.Thread, false},
+	}
+	for _, f := range fields {
+		switch {
+		case f.required && f.value == "":
+			return fmt.Errorf("%w: conversation %s is empty", ErrInvalid, f.name)
+		case strings.IndexByte(f.value, 0) >= 0:
+			return fmt.Errorf("%w: conversation %s %q contains a NUL byte", ErrInvalid, f.name, f.value)
+		case len(f.value) > maxFieldLen:
+			return fmt.Errorf("%w: conversation %s is %d bytes long, the most is %d", ErrInvalid, f.name, len(f.value), maxFieldLen)
+		}
+	}
+	return nil
+}
+
+func validateRecord(rec Record) error {
+	if err := validateConversation(rec.Conversation); err != nil {
+		return err
+	}
+	if err := validateTime(rec.Time); err != nil {
+		return err
+	}
+	if math.IsNaN(rec.Confidence) || math.IsInf(rec.Confidence, 0) {
+		return fmt.Errorf("%w: confidence %v is not a finite number", ErrInvalid, rec.Confidence)
+	}
+	return validUTF8(
+		"text", rec.Text,
+		"author ID", rec.Author.ID,
+		"author name", rec.Author.Name,
+		"platform ID", rec.PlatformID,
+		"answer source", string(rec.Source),
+		"intent", rec.Intent,
+	)
+}
+
+// validateTime refuses what encoding/json cannot write (RFC 3339 has four
+// digit years).
+func validateTime(t time.Time) error {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%w: time %s is outside years 0 to 9999", ErrInvalid, t)
+	}
+	return nil
+}
+
+// validUTF8 refuses strings encoding/json would silently alter. Its
+// arguments are pairs of a field's name and its value.
+func validUTF8(namesAndValues ...string) error {
+	for i := 0; i+1 < len(namesAndValues); i += 2 {
+		if !utf8.ValidString(namesAndValues[i+1]) {
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, namesAndValues[i])
+		}
+	}
+	return nil
+}
+
+// formatV1 is the version written in every JSON value, so that a value can
+// change shape within a schema (readers then accept both).
+const formatV1 = 1
+
+// recordValue is a record as stored: everything but the ID and the
+// conversation, which the key holds.
+type recordValue struct {
+	V          int         `json:"v"`
+	Kind       Kind        `json:"kind"`
+	Time       time.Time   `json:"time"`
+	Author     chat.Member `json:"author"`
+	Text       string      `json:"text"`
+	PlatformID string      `json:"platform_id,omitempty"`
+	ReplyTo    uint64      `json:"reply_to,omitempty"`
+	Source     chat.Source `json:"source,omitempty"`
+	Intent     string      `json:"intent,omitempty"`
+	Confidence float64     `json:"confidence,omitempty"`
+}
+
+func encodeRecord(rec Record) ([]byte, error) {
+	b, err := json.Marshal(recordValue{
+		V:          formatV1,
+		Kind:       rec.Kind,
+		Time:       rec.Time,
+		Author:     rec.Author,
+		Text:       rec.Text,
+		PlatformID: rec.PlatformID,
+		ReplyTo:    rec.ReplyTo,
+		Source:     rec.Source,
+		Intent:     rec.Intent,
+		Confidence: rec.Confidence,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	return b, nil
+}
+
+// decodeRecord rebuilds a record from its messages-bucket key and value.
+// It copies everything out of val, which bbolt owns.
+func decodeRecord(key, val []byte) (Record, error) {
+	c, id, err := parseRecordKey(key)
+	if err != nil {
+		return Record{}, err
+	}
+	var v recordValue
+	if err := json.Unmarshal(val, &v); err != nil {
+		return Record{}, fmt.Errorf("decode record %d: %w", id, err)
+	}
+	if v.V != formatV1 {
+		return Record{}, fmt.Errorf("decode record %d: unknown value format %d", id, v.V)
+	}
+	if v.Kind != KindMessage && v.Kind != KindAnswer {
+		return Record{}, fmt.Errorf("decode record %d: unknown kind %q", id, v.Kind)
+	}
+	return Record{
+		ID:           id,
+		Kind:         v.Kind,
+		Conversation: c,
+		Time:         v.Time.UTC(),
+		Author:       v.Author,
+		Text:         v.Text,
+		PlatformID:   v.PlatformID,
+		ReplyTo:      v.ReplyTo,
+		Source:       v.Source,
+		Intent:       v.Intent,
+		Confidence:   v.Confidence,
+	}, nil
+}
+
+// summaryValue is a conversation's entry in the conversations bucket.
+type summaryValue struct {
+	V       int       `json:"v"`
+	Records int       `json:"records"`
+	Last    time.Time `json:"last"`
+}
+
+func decodeSummary(b []byte) (summaryValue, error) {
+	var v summaryValue
+	if err := json.Unmarshal(b, &v); err != nil {
+		return summaryValue{}, err
+	}
+	if v.V != formatV1 {
+		return summaryValue{}, fmt.Errorf("unknown summary format %d", v.V)
+	}
+	return v, nil
+}
+
+// ctxCheckEvery is how many records a long listing reads between looks at
+// its context.
+const ctxCheckEvery = 256
+
+// Conversation lists the newest limit records of c, newest first; limit <= 0
+// means all of them. An unknown conversation has no records (and no error).
+func (s *Store) Conversation(ctx context.Context, c chat.Conversation, limit int) ([]Record, error) {
+	if err := validateConversation(c); err != nil {
+		return nil, fmt.Errorf("store: read conversation %s: %w", c, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: read conversation %s: %w", c, err)
+	}
+	conv := appendConversation(nil, c)
+	var recs []Record
+	err := s.view(func(tx *bolt.Tx) error {
+		msgs := tx.Bucket(bucketMessages)
+		if msgs == nil {
+			return fmt.Errorf("database is damaged: bucket %q is missing", bucketMessages)
+		}
+		// The conversation's keys are contiguous and sorted by ID: seek just
+		// past the largest possible one, then walk back.
+		upper := recordKey(conv, math.MaxUint64)
+		cur := msgs.Cursor()
+		k, v := cur.Seek(upper)
+		switch {
+		case k == nil:
+			k, v = cur.Last()
+		case !bytes.Equal(k, upper):
+			k, v = cur.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, conv); k, v = cur.Prev() {
+			if limit > 0 && len(recs) >= limit {
+				break
+			}
+			if len(recs)%ctxCheckEvery == ctxCheckEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			rec, err := decodeRecord(k, v)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read conversation %s: %w", c, err)
+	}
+	return recs, nil
+}
+
+// Conversations lists every conversation that has records, with its record
+// count and newest time, newest first.
+func (s *Store) Conversations(ctx context.Context) ([]ConversationSummary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: list conversations: %w", err)
+	}
+	var sums []ConversationSummary
+	err := s.view(func(tx *bolt.Tx) error {
+		convs := tx.Bucket(bucketConversations)
+		if convs == nil {
+			return fmt.Errorf("database is damaged: bucket %q is missing", bucketConversations)
+		}
+		return convs.ForEach(func(k, v []byte) error {
+			if len(sums)%ctxCheckEvery == ctxCheckEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			c, rest, err := parseConversation(k)
+			if err != nil || len(rest) != 0 {
+				return fmt.Errorf("conversation key %x is malformed", k)
+			}
+			sum, err := decodeSummary(v)
+			if err != nil {
+				return fmt.Errorf("summary of %s: %w", c, err)
+			}
+			sums = append(sums, ConversationSummary{Conversation: c, Records: sum.Records, Last: sum.Last.UTC()})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list conversations: %w", err)
+	}
+	// Newest first; ties by name so that the order is stable.
+	slices.SortFunc(sums, func(a, b ConversationSummary) int {
+		return cmp.Or(
+			b.Last.Compare(a.Last),
+			cmp.Compare(a.Conversation.Platform, b.Conversation.Platform),
+			cmp.Compare(a.Conversation.Channel, b.Conversation.Channel),
+			cmp.Compare(a.Conversation.Thread, b.Conversation.Thread),
+		)
+	})
+	return sums, nil
+}
+
+// Record returns the record with the given ID, or an error wrapping
+// ErrNotFound.
+func (s *Store) Record(ctx context.Context, id uint64) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, fmt.Errorf("store: read record %d: %w", id, err)
+	}
+	var rec Record
+	err := s.view(func(tx *bolt.Tx) error {
+		msgs, ids, _, err := recordBuckets(tx)
+		if err != nil {
+			return err
+		}
+		key := ids.Get(appendID(nil, id))
+		if key == nil {
+			return ErrNotFound
+		}
+		val := msgs.Get(key)
+		if val == nil {
+			return fmt.Errorf("database is damaged: record %d is indexed but missing", id)
+		}
+		rec, err = decodeRecord(key, val)
+		return err
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("store: read record %d: %w", id, err)
+	}
+	return rec, nil
+}

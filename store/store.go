@@ -1,0 +1,320 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// schemaVersion is the layout this code reads and writes (see doc.go).
+// Bump it, and teach Open to migrate, whenever a bucket or value changes
+// incompatibly.
+const schemaVersion = 1
+
+var (
+	bucketMeta          = []byte("meta")
+	bucketMessages      = []byte("messages")
+	bucketIDs           = []byte("ids")
+	bucketConversations = []byte("conversations")
+	bucketModels        = []byte("models")
+
+	keySchema = []byte("schema")
+
+	// dataBuckets are the buckets schema 1 creates besides meta.
+	dataBuckets = [][]byte{bucketMessages, bucketIDs, bucketConversations, bucketModels}
+)
+
+var (
+	// ErrNotFound is returned (wrapped) by Record and LoadModel when there is
+	// nothing under the ID or name asked for.
+	ErrNotFound = errors.New("not found")
+	// ErrClosed is returned (wrapped) by every operation after Close.
+	ErrClosed = errors.New("store is closed")
+	// ErrLocked is returned (wrapped, together with bbolt's ErrTimeout) by
+	// Open when another process, or another Open in this one, holds the file.
+	ErrLocked = errors.New("database is in use by another process")
+	// ErrInvalid is returned (wrapped) when a record or model is refused
+	// before it is queued: retrying the same value cannot succeed.
+	ErrInvalid = errors.New("invalid")
+)
+
+// Options tunes a Store. The zero value is ready to use.
+type Options struct {
+	// LockTimeout is how long Open waits for another process's lock; 0
+	// means 1s. A bot restarted by its supervisor while the old process is
+	// still shutting down gets this long before giving up.
+	LockTimeout time.Duration
+	// MaxBatch is the most queued writes committed in one transaction; 0
+	// means 1024.
+	MaxBatch int
+	// Logger receives open/close and commit-failure events; nil means
+	// discard.
+	Logger *slog.Logger
+}
+
+const (
+	defaultLockTimeout = time.Second
+	defaultMaxBatch    = 1024
+	maxQueue           = 4096
+)
+
+// Store is Docent's database. Its methods are safe for concurrent use.
+type Store struct {
+	db       *bolt.DB
+	path     string
+	log      *slog.Logger
+	maxBatch int
+
+	// reqs carries writes to the writer goroutine; done is closed when that
+	// goroutine has committed everything and returned.
+	reqs chan *writeReq
+	done chan struct{}
+
+	// mu guards closed and, with it, the right to use the database: queueing
+	// on reqs (which Close closes) and running a read transaction each hold
+	// mu.RLock for their duration, so Close (mu.Lock) never closes reqs under
+	// a sender nor the file under a reader.
+	mu     sync.RWMutex
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the Docent database at path, creating it (and its directory)
+// if it does not exist. It refuses files that are not bbolt, bbolt files
+// that are not Docent's, and Docent files of an unknown schema.
+func Open(path string, opts Options) (*Store, error) {
+	return open(path, opts, nil)
+}
+
+// open is Open with a hook to adjust bbolt's options, for tests that need a
+// tiny MaxSize to make a commit fail.
+func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
+	if opts.LockTimeout < 0 {
+		return nil, fmt.Errorf("store: open %s: negative LockTimeout %s", path, opts.LockTimeout)
+	}
+	if opts.MaxBatch < 0 {
+		return nil, fmt.Errorf("store: open %s: negative MaxBatch %d", path, opts.MaxBatch)
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = defaultLockTimeout
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = defaultMaxBatch
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: create its directory: %w", path, err)
+	}
+	// Everything else stays at bbolt's defaults; in particular NoSync stays
+	// false, since a write must survive a crash once it has returned.
+	bo := &bolt.Options{Timeout: opts.LockTimeout}
+	if tune != nil {
+		tune(bo)
+	}
+	db, err := bolt.Open(path, 0o600, bo)
+	if err != nil {
+		return nil, openError(path, opts.LockTimeout, err)
+	}
+	created, err := checkSchema(db, path)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+
+	s := &Store{
+		db:       db,
+		path:     path,
+		log:      log,
+		maxBatch: opts.MaxBatch,
+		// A buffer of (up to) one batch lets appenders queue while the
+		// writer is inside fsync, so the next batch is ready as soon as it
+		// returns; more would only hold memory.
+		reqs: make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
+		done: make(chan struct{}),
+	}
+	go s.writer()
+	log.Info("store: opened", "path", path, "schema", schemaVersion, "created", created)
+	return s, nil
+}
+
+// lockedError is Open's error when the file lock could not be taken in
+// time. It is ErrLocked for errors.Is and unwraps to bbolt's ErrTimeout.
+type lockedError struct {
+	path string
+	wait time.Duration
+	err  error
+}
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock): %v", e.path, e.wait, e.err)
+}
+
+func (e *lockedError) Unwrap() error { return e.err }
+
+func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
+// openError turns bbolt's open errors into ones that say what to do.
+func openError(path string, wait time.Duration, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return &lockedError{path: path, wait: wait, err: err}
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum):
+		return fmt.Errorf("store: open %s: not a Docent database (not a bbolt file, or a damaged one): %w", path, err)
+	case errors.Is(err, berrors.ErrVersionMismatch):
+		return fmt.Errorf("store: open %s: written by an incompatible version of bbolt: %w", path, err)
+	case errors.As(err, new(*fs.PathError)):
+		return fmt.Errorf("store: %w", err) // it names the file already
+	default:
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+}
+
+// checkSchema makes sure db is a Docent database of this schema, creating
+// the buckets when the file is new. It only writes to an empty file, so a
+// file it refuses is left as it was.
+func checkSchema(db *bolt.DB, path string) (created bool, err error) {
+	var empty bool
+	err = db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			var names []string
+			_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				names = append(names, strconv.Quote(string(name)))
+				return nil
+			})
+			if len(names) > 0 {
+				if len(names) > 5 {
+					names = append(names[:5], "…")
+				}
+				return fmt.Errorf("store: %s is a bbolt database but not a Docent one (buckets %s, no %q); refusing to use it", path, strings.Join(names, ", "), bucketMeta)
+			}
+			empty = true
+			return nil
+		}
+		raw := meta.Get(keySchema)
+		v, convErr := strconv.Atoi(string(raw))
+		switch {
+		case raw == nil:
+			return fmt.Errorf("store: %s has a Docent meta bucket without a schema version; this version reads schema %d", path, schemaVersion)
+		case convErr != nil || v < 1:
+			return fmt.Errorf("store: %s has an unknown schema %q; this version reads schema %d", path, raw, schemaVersion)
+		case v > schemaVersion:
+			return fmt.Errorf("store: %s was written by a newer Docent (schema %d); this version reads schema %d", path, v, schemaVersion)
+		case v < schemaVersion:
+			// No older schema exists yet; a migration goes here when one does.
+			return fmt.Errorf("store: %s has schema %d, which this version cannot migrate; it reads schema %d", path, v, schemaVersion)
+		}
+		for _, name := range dataBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("store: %s is damaged: bucket %q is missing", path, name)
+			}
+		}
+		return nil
+	})
+	if err != nil || !empty {
+		return false, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("create bucket %q: %w", bucketMeta, err)
+		}
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return fmt.Errorf("write schema version: %w", err)
+		}
+		for _, name := range dataBuckets {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return fmt.Errorf("create bucket %q: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: initialise %s: %w", path, err)
+	}
+	return true, nil
+}
+
+// Path is the file the store was opened on, as given to Open.
+func (s *Store) Path() string { return s.path }
+
+// Close stops taking writes (later ones get ErrClosed), waits for the writer
+// to commit everything already queued, and closes the file. It waits for
+// reads in progress. Calling it again returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.reqs)
+		s.mu.Unlock()
+		<-s.done
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
+		}
+		s.log.Info("store: closed", "path", s.path)
+	})
+	return s.closeErr
+}
+
+// view runs fn in a read transaction unless the store is closed. Reads do
+// not go through the writer: bbolt lets them run beside its one write
+// transaction.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	return s.whileOpen(func() error { return s.db.View(fn) })
+}
+
+// whileOpen runs fn unless the store is closed, and keeps Close from
+// closing the file until fn returns.
+func (s *Store) whileOpen(fn func() error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return fn()
+}
+
+// Check runs bbolt's consistency check over the whole file and returns
+// every problem it finds, joined; nil means the file is sound.
+//
+// It runs in a write transaction that it rolls back: bbolt documents a
+// check in a read transaction as unsafe beside a concurrent writer. So
+// appends wait while it runs; it is meant for `docent check`, not for a hot
+// path.
+func (s *Store) Check() error {
+	err := s.whileOpen(func() error {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%d problems: %w", len(errs), errors.Join(errs...))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: check %s: %w", s.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// writeReq is one queued write. Callers build apply from an already
+// validated and encoded value, so the writer only touches buckets.
+type writeReq struct {
+	apply func(tx *bolt.Tx) (Record, error)
+	// done is buffered so that the writer never waits for a caller that
+	// gave up (its context ended).
+	done chan writeResult
+}
+
+type writeResult struct {
+	rec Record
+	err error
+}
+
+func newWriteReq(apply func(tx *bolt.Tx) (Record, error)) *writeReq {
+	return &writeReq{apply: apply, done: make(chan writeResult, 1)}
+}
+
+// submit queues r and waits for its commit. The error is unwrapped; the
+// caller says what was being written.
+//
+// If ctx ends while r is queued or being committed, submit returns
+// ctx.Err() at once but the write may still land: a commit cannot be
+// recalled, and the caller may find the record later.
+func (s *Store) submit(ctx context.Context, r *writeReq) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if err := s.enqueue(ctx, r); err != nil {
+		return Record{}, err
+	}
+	select {
+	case res := <-r.done:
+		return res.rec, res.err
+	case <-ctx.Done():
+		return Record{}, ctx.Err()
+	}
+}
+
+func (s *Store) enqueue(ctx context.Context, r *writeReq) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer is the one goroutine that writes. It takes a request, then
+// whatever else is already queued (without waiting for more, so a lone
+// write is not delayed), and commits them together. It returns once Close
+// has closed reqs and everything queued before that is committed.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*writeReq, 0, min(s.maxBatch, maxQueue))
+	for r := range s.reqs {
+		batch = append(batch, r)
+		// Let the writers answered by the last commit run first: they are
+		// likely about to queue again, and joining this transaction saves
+		// each of them an fsync. It costs microseconds, not a timer.
+		runtime.Gosched()
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+		clear(batch) // let answered requests be collected
+		batch = batch[:0]
+	}
+}
+
+// commit applies batch in one transaction and answers every request.
+//
+// A request whose apply fails (which validation before queueing should make
+// rare) rolls the whole transaction back; it gets its error and the rest are
+// retried without it, so one bad write cannot fail the others. A failed
+// commit, on the other hand, fails every request of the batch: none of them
+// is on disk.
+func (s *Store) commit(batch []*writeReq) {
+	pending := batch
+	for len(pending) > 0 {
+		start := time.Now()
+		results := make([]Record, len(pending))
+		bad := -1
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for i, r := range pending {
+				rec, err := r.apply(tx)
+				if err != nil {
+					bad = i
+					return err
+				}
+				results[i] = rec
+			}
+			return nil
+		})
+		if bad >= 0 {
+			s.log.Warn("store: a queued write failed; retrying the rest of its batch without it",
+				"path", s.path, "batch", len(pending), "err", err)
+			pending[bad].done <- writeResult{err: err}
+			pending = slices.Delete(pending, bad, bad+1)
+			continue
+		}
+		if err != nil {
+			s.log.Error("store: commit failed", "path", s.path, "writes", len(pending), "err", err)
+		} else {
+			s.log.Debug("store: committed", "writes", len(pending), "took", time.Since(start))
+		}
+		for i, r := range pending {
+			if err != nil {
+				r.done <- writeResult{err: err}
+			} else {
+				r.done <- writeResult{rec: results[i]}
+			}
+		}
+		return
+	}
+}
