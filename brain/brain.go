@@ -1,0 +1,387 @@
+// Package brain answers a member's question. It knows no platform and no
+// database: the question comes in as a value, the trained model is loaded
+// and saved through the narrow ModelStore interface, and the answer goes
+// out as a chat.Answer that records which part of the brain produced it.
+package brain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"text/template"
+	"time"
+
+	"github.com/docent-bot/docent/brain/classifier"
+	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/chat"
+)
+
+// Intent is something members ask for, with example patterns to learn from
+// and responses to give.
+type Intent struct {
+	Name        string
+	Description string // shown in "did you mean" lists; the name is used when empty
+	Patterns    []string
+	Responses   []string
+	// ResponsesByLanguage holds responses for questions written in a
+	// language whose script tokenize.Script recognises ("zh", "ja", "ko").
+	ResponsesByLanguage map[string][]string
+	// Threshold and Margin override the brain's for this intent when set.
+	Threshold, Margin *float64
+	// Where names the file and line the intent came from, for messages.
+	Where string
+}
+
+// Config holds the brain's settings from the YAML configuration.
+type Config struct {
+	// Threshold is the lowest top probability that counts as sure.
+	Threshold float64
+	// Margin is how far the top intent must be ahead of the runner-up.
+	Margin     float64
+	Classifier classifier.Settings
+	// BotName and Links are available to response templates.
+	BotName string
+	Links   map[string]string
+}
+
+// Question is what a member asked, with what the brain may use to answer.
+type Question struct {
+	Text         string
+	Member       chat.Member
+	Conversation chat.Conversation
+}
+
+// Saved is a model as kept by a ModelStore.
+type Saved struct {
+	Hash string
+	Data []byte
+}
+
+// ErrNoModel is returned by a ModelStore that has no model of that name.
+var ErrNoModel = errors.New("no saved model")
+
+// ModelStore keeps trained models between runs.
+type ModelStore interface {
+	LoadModel(ctx context.Context, name string) (Saved, error)
+	SaveModel(ctx context.Context, name string, m Saved) error
+}
+
+// modelName is the name the intent classifier is saved under.
+const modelName = "intents"
+
+// Brain answers questions. It is safe for concurrent use; the model can be
+// replaced while questions are being answered.
+type Brain struct {
+	cfg      Config
+	log      *slog.Logger
+	intents  map[string]*compiledIntent
+	order    []string // intent names in definition order
+	examples []classifier.Example
+	hash     string
+	model    atomic.Pointer[classifier.Model]
+}
+
+type compiledIntent struct {
+	Intent
+	responses map[string][]*template.Template // by language; "" is the default
+}
+
+// templateData is what response templates can refer to.
+type templateData struct {
+	Member  string
+	Bot     string
+	Channel string
+	Links   map[string]string
+}
+
+// New checks the intents and compiles their responses. Every problem is
+// reported, each naming the intent and where it is defined.
+func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Brain{cfg: cfg, log: log, intents: map[string]*compiledIntent{}}
+	var errs []error
+	fail := func(in Intent, format string, args ...any) {
+		where := in.Where
+		if where != "" {
+			where += ": "
+		}
+		errs = append(errs, fmt.Errorf("%sintent %q: %s", where, in.Name, fmt.Sprintf(format, args...)))
+	}
+	sample := templateData{Member: "member", Bot: cfg.BotName, Channel: "channel", Links: cfg.Links}
+	for _, in := range intents {
+		if in.Name == "" {
+			fail(in, "has no name")
+			continue
+		}
+		if prev, dup := b.intents[in.Name]; dup {
+			if prev.Where != "" {
+				fail(in, "is defined twice (first at %s)", prev.Where)
+			} else {
+				fail(in, "is defined twice")
+			}
+			continue
+		}
+		if len(in.Patterns) == 0 {
+			fail(in, "has no patterns: the classifier needs examples to learn it from")
+		}
+		if len(in.Responses) == 0 {
+			fail(in, "has no responses")
+		}
+		ci := &compiledIntent{Intent: in, responses: map[string][]*template.Template{}}
+		compile := func(lang string, texts []string) {
+			for i, text := range texts {
+				name := fmt.Sprintf("%s response %d", in.Name, i+1)
+				if lang != "" {
+					name = fmt.Sprintf("%s response %d (%s)", in.Name, i+1, lang)
+				}
+				tpl, err := template.New(name).Option("missingkey=error").Parse(text)
+				if err == nil {
+					err = tpl.Execute(&strings.Builder{}, sample)
+				}
+				if err != nil {
+					fail(in, "response %d%s: %v", i+1, langSuffix(lang), templateError(err))
+					continue
+				}
+				ci.responses[lang] = append(ci.responses[lang], tpl)
+			}
+		}
+		compile("", in.Responses)
+		for lang, texts := range in.ResponsesByLanguage {
+			compile(lang, texts)
+		}
+		b.intents[in.Name] = ci
+		b.order = append(b.order, in.Name)
+		for _, p := range in.Patterns {
+			b.examples = append(b.examples, classifier.Example{Text: p, Label: in.Name})
+		}
+	}
+	if len(b.intents) < 2 && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("need at least 2 intents, got %d", len(b.intents)))
+	}
+	if err := cfg.Classifier.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
+	return b, nil
+}
+
+func langSuffix(lang string) string {
+	if lang == "" {
+		return ""
+	}
+	return " (" + lang + ")"
+}
+
+// templateError shortens text/template's messages, which repeat the
+// template name the caller already gave.
+func templateError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "executing "); i >= 0 {
+		if j := strings.Index(msg[i:], ": "); j >= 0 {
+			msg = msg[i+j+2:]
+		}
+	}
+	if strings.Contains(msg, "map has no entry for key") {
+		key := msg[strings.LastIndex(msg, " ")+1:]
+		return fmt.Sprintf("uses link %s, which is not in the config's links section", key)
+	}
+	return msg
+}
+
+// Intents returns the intents in definition order.
+func (b *Brain) Intents() []Intent {
+	out := make([]Intent, len(b.order))
+	for i, name := range b.order {
+		out[i] = b.intents[name].Intent
+	}
+	return out
+}
+
+// Fingerprint identifies the intents and settings the model must be trained on.
+func (b *Brain) Fingerprint() string { return b.hash }
+
+// Prepared says how the brain got its model.
+type Prepared struct {
+	Trained  bool   // false: loaded from the store
+	Reason   string // why it was trained
+	Took     time.Duration
+	Examples int
+	Intents  int
+}
+
+// Prepare loads the saved model when it was trained on the current intents
+// and settings, and trains (and saves) a new one when not.
+func (b *Brain) Prepare(ctx context.Context, models ModelStore) (Prepared, error) {
+	start := time.Now()
+	saved, err := models.LoadModel(ctx, modelName)
+	reason := ""
+	switch {
+	case errors.Is(err, ErrNoModel):
+		reason = "no saved model"
+	case err != nil:
+		return Prepared{}, fmt.Errorf("brain: load model: %w", err)
+	case saved.Hash != b.hash:
+		reason = "intents or classifier settings changed"
+	default:
+		m, derr := classifier.Decode(saved.Data)
+		if derr == nil {
+			b.model.Store(m)
+			p := Prepared{Took: time.Since(start), Examples: len(b.examples), Intents: len(b.order)}
+			b.log.Info("classifier loaded from store", "intents", p.Intents, "features", m.Vocabulary(), "took", p.Took.Round(time.Microsecond))
+			return p, nil
+		}
+		reason = "saved model unreadable: " + derr.Error()
+	}
+	p, err := b.Train(ctx, models)
+	p.Reason = reason
+	if err == nil {
+		b.log.Info("classifier trained", "reason", reason, "intents", p.Intents, "examples", p.Examples, "took", p.Took.Round(time.Millisecond))
+	}
+	return p, err
+}
+
+// Train trains a new model, swaps it in and saves it.
+func (b *Brain) Train(ctx context.Context, models ModelStore) (Prepared, error) {
+	start := time.Now()
+	m, err := classifier.Train(ctx, b.examples, b.cfg.Classifier)
+	if err != nil {
+		return Prepared{}, fmt.Errorf("brain: %w", err)
+	}
+	data, err := m.MarshalBinary()
+	if err != nil {
+		return Prepared{}, fmt.Errorf("brain: encode model: %w", err)
+	}
+	b.model.Store(m)
+	if err := models.SaveModel(ctx, modelName, Saved{Hash: b.hash, Data: data}); err != nil {
+		return Prepared{}, fmt.Errorf("brain: save model: %w", err)
+	}
+	return Prepared{Trained: true, Took: time.Since(start), Examples: len(b.examples), Intents: len(b.order)}, nil
+}
+
+// Answer answers a question: the intent's response when the classifier is
+// sure, else an honest "not sure" that offers the likeliest intents.
+func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
+	m := b.model.Load()
+	if m == nil {
+		return chat.Answer{}, errors.New("brain: no model: Prepare was not called")
+	}
+	if err := ctx.Err(); err != nil {
+		return chat.Answer{}, err
+	}
+	res := m.Classify(q.Text, 3)
+	lang := tokenize.Script(q.Text)
+	top := res.Top[0]
+	in := b.intents[top.Label]
+	threshold, margin := b.cfg.Threshold, b.cfg.Margin
+	if in.Threshold != nil {
+		threshold = *in.Threshold
+	}
+	if in.Margin != nil {
+		margin = *in.Margin
+	}
+	runnerUp := 0.0
+	if len(res.Top) > 1 {
+		runnerUp = res.Top[1].P
+	}
+	if res.Known > 0 && top.P >= threshold && top.P-runnerUp >= margin {
+		text, err := b.respond(in, lang, q)
+		if err != nil {
+			return chat.Answer{}, err
+		}
+		return chat.Answer{Text: text, Source: chat.SourceIntent, Intent: top.Label, Confidence: top.P}, nil
+	}
+
+	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P}
+	if res.Known == 0 {
+		// None of the words are known: any "did you mean" would be a guess.
+		a.Text = notSure(lang, q.Member.Name, nil)
+		return a, nil
+	}
+	var descs []string
+	for _, s := range res.Top {
+		a.Candidates = append(a.Candidates, chat.Candidate{Intent: s.Label, Confidence: s.P})
+		descs = append(descs, b.describe(s.Label))
+	}
+	a.Text = notSure(lang, q.Member.Name, descs)
+	return a, nil
+}
+
+// describe names an intent for members.
+func (b *Brain) describe(name string) string {
+	if d := b.intents[name].Description; d != "" {
+		return d
+	}
+	return strings.ReplaceAll(name, "_", " ")
+}
+
+func (b *Brain) respond(in *compiledIntent, lang string, q Question) (string, error) {
+	choices := in.responses[lang]
+	if len(choices) == 0 {
+		choices = in.responses[""]
+	}
+	tpl := choices[rand.IntN(len(choices))]
+	var out strings.Builder
+	err := tpl.Execute(&out, templateData{
+		Member:  memberName(q.Member),
+		Bot:     b.cfg.BotName,
+		Channel: q.Conversation.Channel,
+		Links:   b.cfg.Links,
+	})
+	if err != nil {
+		return "", fmt.Errorf("brain: intent %s: %w", in.Name, err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+func memberName(m chat.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return "there"
+}
+
+// notSure is the honest answer when the classifier is not sure.
+func notSure(lang, member string, candidates []string) string {
+	var b strings.Builder
+	if lang == "zh" {
+		b.WriteString("抱歉，我不太确定你的意思。")
+		if len(candidates) > 0 {
+			b.WriteString("你是想问：")
+			for i, c := range candidates {
+				if i > 0 {
+					b.WriteString("；")
+				}
+				b.WriteString(c)
+			}
+			b.WriteString("？")
+		}
+		b.WriteString("也可以换个说法再问一次。")
+		return b.String()
+	}
+	b.WriteString("I'm not sure I understood that")
+	if member != "" {
+		b.WriteString(", " + member)
+	}
+	b.WriteString(".")
+	if len(candidates) > 0 {
+		b.WriteString(" Did you mean: ")
+		for i, c := range candidates {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(c)
+		}
+		b.WriteString("?")
+	}
+	b.WriteString(" You can rephrase, or ask a human in the channel.")
+	return b.String()
+}

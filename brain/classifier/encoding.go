@@ -1,0 +1,150 @@
+package classifier
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// formatVersion changes whenever the encoding or the meaning of the weights
+// changes; it is part of the fingerprint, so old stored models retrain.
+const formatVersion = 1
+
+var magic = [8]byte{'D', 'O', 'C', 'E', 'N', 'T', 'C', 'L'}
+
+// limits on a decoded model, so that a corrupt or hostile file cannot make
+// Docent allocate without bound.
+const (
+	maxLabels   = 1 << 16
+	maxFeatures = 1 << 24
+	maxString   = 1 << 16
+)
+
+// MarshalBinary encodes the model: magic, version, sizes, label and feature
+// texts, then the weights as little-endian float32.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(8 + 4*(len(m.w1)+len(m.w2)+len(m.b1)+len(m.b2)) + 16*len(m.features))
+	b.Write(magic[:])
+	u32 := func(v uint32) { b.Write(binary.LittleEndian.AppendUint32(nil, v)) }
+	str := func(s string) { u32(uint32(len(s))); b.WriteString(s) }
+	floats := func(fs []float32) {
+		buf := make([]byte, 4*len(fs))
+		for i, f := range fs {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(f))
+		}
+		b.Write(buf)
+	}
+	u32(formatVersion)
+	u32(uint32(len(m.labels)))
+	u32(uint32(len(m.features)))
+	u32(uint32(m.hidden))
+	for _, l := range m.labels {
+		str(l)
+	}
+	for _, f := range m.features {
+		str(f)
+	}
+	floats(m.w1)
+	floats(m.b1)
+	floats(m.w2)
+	floats(m.b2)
+	return b.Bytes(), nil
+}
+
+// Decode reads a model written by MarshalBinary. Any damage is an error,
+// never a panic.
+func Decode(data []byte) (*Model, error) {
+	d := decoder{data: data}
+	var got [8]byte
+	copy(got[:], d.bytes(8))
+	if d.err != nil || got != magic {
+		return nil, errors.New("classifier: not a Docent classifier model")
+	}
+	if v := d.u32(); d.err == nil && v != formatVersion {
+		return nil, fmt.Errorf("classifier: model format %d, this version reads %d", v, formatVersion)
+	}
+	nl, nf, h := d.u32(), d.u32(), d.u32()
+	if d.err != nil {
+		return nil, fmt.Errorf("classifier: decode model: %w", d.err)
+	}
+	if nl < 2 || nl > maxLabels || nf > maxFeatures || h < 1 || h > maxHidden {
+		return nil, fmt.Errorf("classifier: decode model: implausible sizes (%d intents, %d features, %d hidden)", nl, nf, h)
+	}
+	// Every weight takes 4 bytes: refuse before allocating if they can't be there.
+	need := 4 * (uint64(nf)*uint64(h) + uint64(h) + uint64(nl)*uint64(h) + uint64(nl))
+	if need > uint64(len(data)) {
+		return nil, fmt.Errorf("classifier: decode model: truncated (%d bytes, need at least %d)", len(data), need)
+	}
+	m := &Model{hidden: int(h), labels: make([]string, nl), features: make([]string, nf), vocab: make(map[string]int32, nf)}
+	for i := range m.labels {
+		m.labels[i] = d.str()
+	}
+	for i := range m.features {
+		m.features[i] = d.str()
+		m.vocab[m.features[i]] = int32(i)
+	}
+	m.w1 = d.floats(int(nf) * int(h))
+	m.b1 = d.floats(int(h))
+	m.w2 = d.floats(int(nl) * int(h))
+	m.b2 = d.floats(int(nl))
+	if d.err != nil {
+		return nil, fmt.Errorf("classifier: decode model: %w", d.err)
+	}
+	if len(d.data) != 0 {
+		return nil, fmt.Errorf("classifier: decode model: %d unexpected bytes at the end", len(d.data))
+	}
+	if len(m.vocab) != len(m.features) {
+		return nil, errors.New("classifier: decode model: duplicate features")
+	}
+	return m, nil
+}
+
+type decoder struct {
+	data []byte
+	err  error
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(d.data) {
+		d.err = errors.New("truncated")
+		return nil
+	}
+	b := d.data[:n]
+	d.data = d.data[n:]
+	return b
+}
+
+func (d *decoder) u32() uint32 {
+	b := d.bytes(4)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (d *decoder) str() string {
+	n := d.u32()
+	if n > maxString {
+		d.err = fmt.Errorf("string of %d bytes", n)
+		return ""
+	}
+	return string(d.bytes(int(n)))
+}
+
+func (d *decoder) floats(n int) []float32 {
+	b := d.bytes(4 * n)
+	if b == nil {
+		return nil
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
