@@ -1,0 +1,232 @@
+// Package bot wires Docent together: it loads the configuration, opens the
+// store, prepares the brain, and routes every message from the adapters
+// through the middleware to a command or the brain. It is the only package
+// that knows all the others.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// Adapter connects Docent to one platform. Run delivers the platform's
+// messages to inbox until ctx is done (or, for the console, the input ends)
+// and returns nil then; it returns an error when it cannot go on.
+type Adapter interface {
+	Name() string
+	Run(ctx context.Context, inbox chat.Inbox) error
+}
+
+// Options are what the command line passes to the bot besides the config.
+type Options struct {
+	Log     *slog.Logger
+	Version string
+}
+
+// Bot is a running Docent.
+type Bot struct {
+	cfg      *Config
+	log      *slog.Logger
+	version  string
+	store    *store.Store
+	brain    *brain.Brain
+	commands *Commands
+	router   *Router
+	started  time.Time
+	prepared brain.Prepared
+}
+
+// Open loads the intents, opens the store and prepares the classifier
+// (loading the saved model when it matches the intents, training when not).
+func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	intents, err := cfg.LoadIntents()
+	if err != nil {
+		return nil, err
+	}
+	br, err := brain.New(cfg.brainConfig(), intents, log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := br.Prepare(ctx, modelStore{st})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, store: st, brain: br, started: time.Now(), prepared: prepared}
+	b.commands = b.builtinCommands()
+	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
+	b.router = NewRouter(st, h, log, RouterOptions{
+		MaxConcurrent:        cfg.Bot.MaxConcurrent,
+		QueuePerConversation: cfg.Bot.QueuePerConversation,
+		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
+	})
+	return b, nil
+}
+
+// OpenStore opens the database the config names.
+func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
+	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log})
+}
+
+// Prepared says how the classifier was made ready at Open.
+func (b *Bot) Prepared() brain.Prepared { return b.prepared }
+
+// Inbox is where adapters deliver messages.
+func (b *Bot) Inbox() chat.Inbox { return b.router }
+
+// Run runs the adapters until ctx is done or all of them have returned,
+// then stops taking messages and answers those already accepted. An
+// adapter that fails stops the others.
+func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, len(adapters))
+	for _, a := range adapters {
+		go func() {
+			b.log.Info("adapter started", "adapter", a.Name())
+			err := a.Run(runCtx, b.router)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", a.Name(), err)
+			}
+			done <- err
+		}()
+	}
+	var errs []error
+	for range adapters {
+		if err := <-done; err != nil {
+			b.log.Error("adapter stopped", "err", err)
+			errs = append(errs, err)
+			cancel()
+		}
+	}
+	drain, stop := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Bot.ShutdownTimeout)
+	defer stop()
+	if err := b.router.Shutdown(drain); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes the store. Call it after Run has returned.
+func (b *Bot) Close() error { return b.store.Close() }
+
+// answer is the innermost handler: a command, or a question for the brain.
+func (b *Bot) answer() Handler {
+	return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		text := strings.TrimSpace(m.Text)
+		if text == "" {
+			return
+		}
+		reply := func(a chat.Answer) {
+			if _, err := r.Reply(ctx, a); err != nil {
+				b.log.Warn("reply failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
+			}
+		}
+		if len(m.Text) > b.cfg.Bot.MaxMessageBytes {
+			reply(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
+				"That message is too long for me (%d bytes; I read up to %d). Could you ask the question in a shorter message?",
+				len(m.Text), b.cfg.Bot.MaxMessageBytes)})
+			return
+		}
+		if cmd, name, args, ok := b.commands.Parse(text); ok {
+			if cmd == nil {
+				reply(chat.Answer{Source: chat.SourceCommand, Text: b.commands.Unknown(name)})
+				return
+			}
+			a, err := cmd.Run(ctx, m, args)
+			if err != nil {
+				b.log.Error("command failed", "command", name, "conversation", m.Conversation.String(), "err", err)
+				a = chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, `%s%s` failed. The admins can find the details in the log.", b.cfg.Bot.CommandPrefix, name)}
+			}
+			if a.Source == "" {
+				a.Source = chat.SourceCommand
+			}
+			reply(a)
+			return
+		}
+		a, err := b.brain.Answer(ctx, brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation})
+		if err != nil {
+			if ctx.Err() != nil {
+				return // the Timeout middleware apologises
+			}
+			b.log.Error("brain failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
+			reply(chat.Answer{Source: chat.SourceError, Text: "Sorry, I could not work out an answer just now. Please try again in a moment."})
+			return
+		}
+		reply(a)
+	})
+}
+
+// modelStore keeps the brain's models in the store.
+type modelStore struct{ st *store.Store }
+
+func (m modelStore) LoadModel(ctx context.Context, name string) (brain.Saved, error) {
+	sm, err := m.st.LoadModel(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return brain.Saved{}, brain.ErrNoModel
+	}
+	if err != nil {
+		return brain.Saved{}, err
+	}
+	return brain.Saved{Hash: sm.Hash, Data: sm.Data}, nil
+}
+
+func (m modelStore) SaveModel(ctx context.Context, name string, s brain.Saved) error {
+	return m.st.SaveModel(ctx, store.Model{Name: name, Hash: s.Hash, Data: s.Data, Saved: time.Now()})
+}
+
+// CheckIntents loads the intents the config names and compiles their
+// responses, reporting every problem; it returns the number of intents.
+func CheckIntents(cfg *Config) (int, error) {
+	intents, err := cfg.LoadIntents()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := brain.New(cfg.brainConfig(), intents, nil); err != nil {
+		return 0, err
+	}
+	return len(intents), nil
+}
+
+// Train trains the classifier on the config's intents and saves it, as
+// Open would when the intents changed.
+func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, error) {
+	intents, err := cfg.LoadIntents()
+	if err != nil {
+		return brain.Prepared{}, err
+	}
+	br, err := brain.New(cfg.brainConfig(), intents, log)
+	if err != nil {
+		return brain.Prepared{}, err
+	}
+	st, err := OpenStore(cfg, log)
+	if err != nil {
+		return brain.Prepared{}, err
+	}
+	p, err := br.Train(ctx, modelStore{st})
+	return p, errors.Join(err, st.Close())
+}
+
+func (c *Config) brainConfig() brain.Config {
+	return brain.Config{
+		Threshold: c.Brain.Threshold, Margin: c.Brain.Margin,
+		Classifier: c.Brain.Classifier.Settings(),
+		BotName:    c.Bot.Name, Links: c.Links,
+	}
+}

@@ -1,0 +1,287 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+const testIntents = `intents:
+  - name: greeting
+    description: Saying hello
+    patterns: [hello, hi, hey there, good morning, hello everyone, 你好, 大家好, hi all]
+    responses: ["Hello {{.Member}}!"]
+    responses_by_language:
+      zh: ["你好，{{.Member}}！"]
+  - name: report_bug
+    description: How to report a bug
+    patterns: [how do I report a bug, I found a bug, where to file bugs, bug report, the app crashes, 怎么报告bug, something is broken, report an issue]
+    responses: ["File it at {{.Links.issues}}."]
+  - name: install
+    description: Installing
+    patterns: [how do I install it, installation steps, setup guide, how to set up locally, 怎么安装, install fails, getting started, requirements]
+    responses: ["See {{.Links.docs}}."]
+`
+
+// writeConfig writes a config and its intents into a fresh folder and
+// returns the config's path. extra is appended to the config.
+func writeConfig(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "intents", "test.yaml"), testIntents)
+	cfg := `links:
+  issues: https://example.org/issues
+  docs: https://example.org/docs
+store:
+  path: docent.db
+brain:
+  intents: [intents]
+` + extra
+	path := filepath.Join(dir, "docent.yaml")
+	write(t, path, cfg)
+	return path
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openBot(t *testing.T, path string) *Bot {
+	t.Helper()
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func closeBot(t *testing.T, b *Bot) {
+	t.Helper()
+	if err := b.router.Shutdown(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBotAnswers(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	if !b.Prepared().Trained {
+		t.Error("first start did not train")
+	}
+	conv := chat.Conversation{Platform: "test", Channel: "general"}
+	tests := []struct {
+		text   string
+		source chat.Source
+		intent string
+		prefix string
+	}{
+		{"hello", chat.SourceIntent, "greeting", "Hello alice!"},
+		{"你好", chat.SourceIntent, "greeting", "你好，alice！"},
+		{"how do I report a bug?", chat.SourceIntent, "report_bug", "File it at https://example.org/issues."},
+		{"qwerty zxcv", chat.SourceFallback, "", "I'm not sure I understood that, alice."},
+		{"!ping", chat.SourceCommand, "", "pong ("},
+		{"!help", chat.SourceCommand, "", "Ask me anything in plain words"},
+		{"!about", chat.SourceCommand, "", "I'm Docent, an open-source community assistant (Docent test). I know 3 intents, learnt from 24 example questions"},
+		{"!pnig", chat.SourceCommand, "", "I don't know the command `!pnig`. Did you mean `!ping`?"},
+		{"   ", "", "", ""},
+		{strings.Repeat("long ", 4000), chat.SourceError, "", "That message is too long for me (20000 bytes; I read up to 16384)"},
+	}
+	for _, tc := range tests {
+		got := bottest.Ask(t, b.Inbox(), conv, alice, tc.text)
+		if tc.prefix == "" {
+			if len(got) != 0 {
+				t.Errorf("%q: answered %+v, want silence", tc.text, got)
+			}
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%q: %d answers, want 1", tc.text, len(got))
+			continue
+		}
+		a := got[0]
+		if a.Source != tc.source || a.Intent != tc.intent || !strings.HasPrefix(a.Text, tc.prefix) {
+			t.Errorf("%q: got %s/%s %q, want %s/%s %q...", tc.text, a.Source, a.Intent, a.Text, tc.source, tc.intent, tc.prefix)
+		}
+	}
+	// Everything said is in the history: 10 messages (the blank one too) and 9 answers.
+	recs, err := b.store.Conversation(context.Background(), conv, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs, answers int
+	for _, r := range recs {
+		if r.Kind == store.KindMessage {
+			msgs++
+		} else {
+			answers++
+		}
+	}
+	if msgs != 10 || answers != 9 {
+		t.Errorf("stored %d messages and %d answers, want 10 and 9", msgs, answers)
+	}
+}
+
+func TestRestartLoadsModel(t *testing.T) {
+	path := writeConfig(t, "")
+	b := openBot(t, path)
+	closeBot(t, b)
+	b = openBot(t, path)
+	if b.Prepared().Trained {
+		t.Error("second start retrained; want the saved model loaded")
+	}
+	closeBot(t, b)
+
+	// Changing the patterns retrains.
+	write(t, filepath.Join(filepath.Dir(path), "intents", "test.yaml"), strings.Replace(testIntents, "hi all", "hi folks", 1))
+	b = openBot(t, path)
+	if p := b.Prepared(); !p.Trained || p.Reason != "intents or classifier settings changed" {
+		t.Errorf("after changing a pattern: %+v, want a retrain saying why", p)
+	}
+	closeBot(t, b)
+}
+
+func TestSecondProcessIsRefused(t *testing.T) {
+	path := writeConfig(t, "store:\n  path: docent.db\n  lock_timeout: 200ms\n")
+	// The first bot holds the database; a second one must fail fast.
+	if err := os.WriteFile(path, []byte(strings.Replace(mustRead(t, path), "store:\n  path: docent.db\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	cfg, _ := LoadConfig(path)
+	_, err := Open(context.Background(), cfg, Options{})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second Open: %v, want 'in use by another process'", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestConfigErrors(t *testing.T) {
+	path := writeConfig(t, `bot:
+  nmae: Docent
+  timeout: 30 seconds
+  max_concurrent: lots
+log:
+  level: loud
+adapters:
+  console:
+    enabled: false
+`)
+	// And make the store folder and an intents path missing.
+	write(t, path, strings.Replace(strings.Replace(mustRead(t, path), "path: docent.db", "path: nowhere/docent.db", 1), "intents: [intents]", "intents: [intents, missing]", 1))
+	_, err := LoadConfig(path)
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("LoadConfig: %v, want config.Errors", err)
+	}
+	text := err.Error()
+	for _, want := range []string{
+		`docent.yaml:5:9: store.path: folder ` + filepath.Join(filepath.Dir(path), "nowhere") + ` does not exist`,
+		`docent.yaml:7:22: brain.intents[1]: ` + filepath.Join(filepath.Dir(path), "missing") + ` does not exist`,
+		`docent.yaml:9:3: bot: unknown field "nmae"; did you mean "name"?`,
+		`docent.yaml:10:12: bot.timeout: "30 seconds" is not a duration`,
+		`docent.yaml:11:19: bot.max_concurrent: expected a number, got "lots"`,
+		`docent.yaml:13:10: log.level: must be debug, info, warn or error, got "loud"`,
+		`adapters: no adapter is enabled`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("errors lack %q; got:\n%s", want, text)
+		}
+	}
+	if !strings.HasPrefix(text, filepath.Dir(path)) {
+		t.Errorf("errors do not start with the file name:\n%s", text)
+	}
+}
+
+func TestIntentErrors(t *testing.T) {
+	path := writeConfig(t, "")
+	write(t, filepath.Join(filepath.Dir(path), "intents", "more.yaml"), `intents:
+  - name: greeting
+    patterns: [hey]
+    responses: [hi]
+  - name: Bad Name
+    patterns: []
+    responses: ["{{.Links.nowhere}}"]
+    responses_by_language:
+      fr: [salut]
+    threshold: 2
+    colour: blue
+`)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = CheckIntents(cfg)
+	if err == nil {
+		t.Fatal("CheckIntents: no error")
+	}
+	text := err.Error()
+	more := filepath.Join(filepath.Dir(path), "intents", "more.yaml")
+	for _, want := range []string{
+		// Files are read in name order: more.yaml defines greeting first.
+		filepath.Join(filepath.Dir(path), "intents", "test.yaml") + `:2:11: intents[0].name: intent "greeting" is already defined at ` + more + ":2",
+		more + `:5:11: intents[1].name: "Bad Name": use lowercase letters`,
+		more + `:6:15: intents[1].patterns: needs at least one example`,
+		more + `:9:11: intents[1].responses_by_language.fr: unknown language "fr"`,
+		more + `:10:16: intents[1].threshold: must be between 0 and 1, got 2`,
+		more + `:11:5: intents[1]: unknown field "colour"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("errors lack %q; got:\n%s", want, text)
+		}
+	}
+
+	// Template problems are found too, naming the intent and its file.
+	write(t, more, "intents:\n  - name: docs\n    patterns: [docs]\n    responses: [\"{{.Links.nowhere}}\"]\n")
+	cfg, _ = LoadConfig(path)
+	_, err = CheckIntents(cfg)
+	if err == nil || !strings.Contains(err.Error(), more+`:2: intent "docs": response 1: uses link "nowhere", which is not in the config's links section`) {
+		t.Errorf("template error: %v", err)
+	}
+}
+
+func TestEnvInConfigButNotIntents(t *testing.T) {
+	t.Setenv("DOCENT_TEST_DOCS", "https://docs.example.org")
+	path := writeConfig(t, "")
+	write(t, path, strings.Replace(mustRead(t, path), "docs: https://example.org/docs", "docs: ${DOCENT_TEST_DOCS}", 1))
+	write(t, filepath.Join(filepath.Dir(path), "intents", "shell.yaml"),
+		"intents:\n  - name: shell\n    patterns: [home dir]\n    responses: [\"echo ${HOME} and ${DOCENT_TEST_DOCS}\"]\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	if got := b.cfg.Links["docs"]; got != "https://docs.example.org" {
+		t.Errorf("links.docs = %q, want the environment's value", got)
+	}
+	for _, in := range b.brain.Intents() {
+		if in.Name == "shell" && in.Responses[0] != "echo ${HOME} and ${DOCENT_TEST_DOCS}" {
+			t.Errorf("intent response expanded to %q; intents must never see the environment", in.Responses[0])
+		}
+	}
+}

@@ -1,0 +1,69 @@
+// Package bottest helps test Docent's features as a member would use them,
+// without a platform: a Recorder stands in for the adapter's responder and
+// keeps every answer, like httptest.ResponseRecorder.
+package bottest
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Recorder is a chat.Responder that records answers. Finish marks the
+// message as handled.
+type Recorder struct {
+	mu      sync.Mutex // guards answers and next
+	answers []chat.Answer
+	next    int
+	done    chan struct{}
+	once    sync.Once
+}
+
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder { return &Recorder{done: make(chan struct{})} }
+
+// Reply records a and reports it sent with an ID of its own.
+func (r *Recorder) Reply(_ context.Context, a chat.Answer) (chat.Sent, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers = append(r.answers, a)
+	r.next++
+	return chat.Sent{ID: "sent-" + strconv.Itoa(r.next), Time: time.Now()}, nil
+}
+
+// Finish is called by the bot when it has finished with the message.
+func (r *Recorder) Finish() { r.once.Do(func() { close(r.done) }) }
+
+// Answers returns what was recorded so far.
+func (r *Recorder) Answers() []chat.Answer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]chat.Answer(nil), r.answers...)
+}
+
+// Wait waits until the bot has finished with the message (failing the test
+// after 10 seconds) and returns the answers.
+func (r *Recorder) Wait(t testing.TB) []chat.Answer {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bottest: the bot did not finish the message within 10s")
+	}
+	return r.Answers()
+}
+
+// Ask delivers text from member in conv and waits for the bot's answers.
+func Ask(t testing.TB, inbox chat.Inbox, conv chat.Conversation, member chat.Member, text string) []chat.Answer {
+	t.Helper()
+	r := NewRecorder()
+	m := chat.Message{Conversation: conv, Author: member, Text: text, Time: time.Now()}
+	if err := inbox.Deliver(context.Background(), m, r); err != nil {
+		t.Fatalf("bottest: deliver %q: %v", text, err)
+	}
+	return r.Wait(t)
+}

@@ -1,0 +1,48 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// builtinCommands are the commands every Docent has.
+func (b *Bot) builtinCommands() *Commands {
+	cs := NewCommands(b.cfg.Bot.CommandPrefix)
+	cs.Add(Command{Name: "help", Summary: "what I can do and the commands I know",
+		Run: func(context.Context, *Message, string) (chat.Answer, error) {
+			return chat.Answer{Text: cs.Help(), Ephemeral: true}, nil
+		}})
+	cs.Add(Command{Name: "ping", Summary: "check that I am here and how fast I answer",
+		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {
+			took := time.Since(m.Time)
+			return chat.Answer{Text: fmt.Sprintf("pong (%s from your message to my answer)", roundLatency(took))}, nil
+		}})
+	cs.Add(Command{Name: "about", Summary: "who I am, my version and what I know",
+		Run: func(context.Context, *Message, string) (chat.Answer, error) {
+			var sb strings.Builder
+			fmt.Fprintf(&sb, "I'm %s, an open-source community assistant (Docent %s). ", b.cfg.Bot.Name, b.version)
+			fmt.Fprintf(&sb, "I know %d intents, learnt from %d example questions, and I answer locally: no data leaves this server. ",
+				b.prepared.Intents, b.prepared.Examples)
+			fmt.Fprintf(&sb, "Up for %s.", time.Since(b.started).Round(time.Second))
+			if src := b.cfg.Links["source"]; src != "" {
+				fmt.Fprintf(&sb, " Source: <%s>", src)
+			}
+			return chat.Answer{Text: sb.String()}, nil
+		}})
+	return cs
+}
+
+func roundLatency(d time.Duration) time.Duration {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond)
+	case d < time.Second:
+		return d.Round(10 * time.Microsecond)
+	default:
+		return d.Round(time.Millisecond)
+	}
+}

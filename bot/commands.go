@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Command is a built-in command members call with the configured prefix
+// ("!help"). The same commands serve every adapter.
+type Command struct {
+	Name    string
+	Args    string // how the arguments are written, for help ("<text>")
+	Summary string
+	Run     func(ctx context.Context, m *Message, args string) (chat.Answer, error)
+}
+
+// Commands is a set of commands with their prefix.
+type Commands struct {
+	prefix string
+	byName map[string]*Command
+	order  []string
+}
+
+// NewCommands returns an empty set for prefix.
+func NewCommands(prefix string) *Commands {
+	return &Commands{prefix: prefix, byName: map[string]*Command{}}
+}
+
+// Add registers c; adding a name twice is a programming error.
+func (cs *Commands) Add(c Command) {
+	if _, dup := cs.byName[c.Name]; dup {
+		panic("bot: command " + c.Name + " added twice")
+	}
+	cs.byName[c.Name] = &c
+	cs.order = append(cs.order, c.Name)
+}
+
+// Parse recognises a command in text: the prefix, then the command's name,
+// then its arguments. ok is false when text is not a command at all;
+// cmd is nil when it is written like one but no command has that name.
+func (cs *Commands) Parse(text string) (cmd *Command, name, args string, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimSpace(text), cs.prefix)
+	if !found || rest == "" || !unicode.IsLetter(rune(rest[0])) {
+		return nil, "", "", false
+	}
+	name, args, _ = strings.Cut(rest, " ")
+	name = strings.ToLower(name)
+	return cs.byName[name], name, strings.TrimSpace(args), true
+}
+
+// Help lists the commands, sorted by name.
+func (cs *Commands) Help() string {
+	names := slices.Clone(cs.order)
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString("Ask me anything in plain words, or use a command:\n")
+	for _, n := range names {
+		c := cs.byName[n]
+		usage := cs.prefix + c.Name
+		if c.Args != "" {
+			usage += " " + c.Args
+		}
+		fmt.Fprintf(&b, "• `%s` — %s\n", usage, c.Summary)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Unknown is the reply to a command nobody defined, with the closest real
+// one when there is a near miss.
+func (cs *Commands) Unknown(name string) string {
+	best, bestDist := "", 3
+	for _, n := range cs.order {
+		if d := editDistance(name, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("I don't know the command `%s%s`. Did you mean `%s%s`? `%shelp` lists them all.", cs.prefix, name, cs.prefix, best, cs.prefix)
+	}
+	return fmt.Sprintf("I don't know the command `%s%s`. `%shelp` lists the commands I know.", cs.prefix, name, cs.prefix)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

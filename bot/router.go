@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// ErrStopped is returned by Deliver once the router is shutting down.
+var ErrStopped = errors.New("bot: not taking messages: shutting down")
+
+// History is the part of the store the router writes to.
+type History interface {
+	AppendMessage(ctx context.Context, m chat.Message) (store.Record, error)
+	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
+}
+
+// RouterOptions bound the router's work.
+type RouterOptions struct {
+	// MaxConcurrent is how many messages are handled at once, across all
+	// conversations.
+	MaxConcurrent int
+	// QueuePerConversation is how many messages of one conversation may
+	// wait; Deliver blocks when it is full.
+	QueuePerConversation int
+	// Self is how Docent's answers are attributed in the history.
+	Self chat.Member
+}
+
+// Router takes messages from adapters, stores them, and hands them to the
+// handler: in order within a conversation, conversations concurrently, at
+// most MaxConcurrent at once. It implements chat.Inbox.
+type Router struct {
+	history History
+	handler Handler
+	log     *slog.Logger
+	opts    RouterOptions
+	slots   chan struct{} // one token per message being handled
+	workers sync.WaitGroup
+
+	mu      sync.Mutex // guards queues and stopped
+	queues  map[chat.Conversation]*queue
+	stopped bool
+}
+
+// queue is one conversation's waiting messages. Its worker goroutine exits
+// when pending drops to zero; pending is counted under Router.mu so that a
+// message is never sent to a queue whose worker has gone.
+type queue struct {
+	items   chan delivery
+	pending int // guarded by Router.mu
+}
+
+type delivery struct {
+	msg Message
+	r   chat.Responder
+}
+
+// NewRouter returns a router that stores into history and answers with h.
+func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions) *Router {
+	opts.MaxConcurrent = max(opts.MaxConcurrent, 1)
+	opts.QueuePerConversation = max(opts.QueuePerConversation, 1)
+	return &Router{
+		history: history, handler: h, log: log, opts: opts,
+		slots:  make(chan struct{}, opts.MaxConcurrent),
+		queues: map[chat.Conversation]*queue{},
+	}
+}
+
+// Deliver stores m and queues it for its conversation. It returns once m is
+// durably stored and queued; the answer arrives later through r.
+func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	if rt.isStopped() {
+		return ErrStopped
+	}
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	msg := Message{Message: m}
+	if !m.FromSelf { // Docent's own messages are already stored as answers
+		rec, err := rt.history.AppendMessage(ctx, m)
+		if err != nil {
+			return fmt.Errorf("bot: store message in %s: %w", m.Conversation, err)
+		}
+		msg.ID = rec.ID
+	}
+
+	rt.mu.Lock()
+	if rt.stopped {
+		rt.mu.Unlock()
+		return ErrStopped
+	}
+	q := rt.queues[m.Conversation]
+	if q == nil {
+		q = &queue{items: make(chan delivery, rt.opts.QueuePerConversation)}
+		rt.queues[m.Conversation] = q
+		rt.workers.Add(1)
+		go rt.work(m.Conversation, q)
+	}
+	q.pending++
+	rt.mu.Unlock()
+
+	select {
+	case q.items <- delivery{msg, r}:
+		return nil
+	case <-ctx.Done():
+		rt.mu.Lock()
+		q.pending--
+		rt.mu.Unlock()
+		// Wake the worker in case it waits for this very message.
+		select {
+		case q.items <- delivery{}:
+		default:
+		}
+		return fmt.Errorf("bot: queue message in %s (stored as %d): %w", m.Conversation, msg.ID, ctx.Err())
+	}
+}
+
+// work handles one conversation's messages in order until none are pending.
+func (rt *Router) work(conv chat.Conversation, q *queue) {
+	defer rt.workers.Done()
+	for {
+		rt.mu.Lock()
+		if q.pending == 0 {
+			delete(rt.queues, conv)
+			rt.mu.Unlock()
+			return
+		}
+		rt.mu.Unlock()
+
+		d := <-q.items
+		if d.r == nil { // a wake-up from a cancelled Deliver
+			continue
+		}
+		rt.slots <- struct{}{}
+		rt.handle(d)
+		<-rt.slots
+
+		rt.mu.Lock()
+		q.pending--
+		rt.mu.Unlock()
+	}
+}
+
+// handle runs the handler for one message. Its context is not the
+// adapter's: a message accepted before shutdown is answered before the
+// router stops, bounded by the Timeout middleware.
+func (rt *Router) handle(d delivery) {
+	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
+	rt.handler.Handle(context.Background(), r, &d.msg)
+	if f, ok := d.r.(chat.Finisher); ok {
+		f.Finish()
+	}
+}
+
+// recordingResponder stores every answer after the adapter has sent it,
+// with the platform's ID of the sent message.
+type recordingResponder struct {
+	inner chat.Responder
+	rt    *Router
+	msg   *Message
+}
+
+func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
+	a.ReplyTo = r.msg.ID
+	sent, err := r.inner.Reply(ctx, a)
+	if err != nil {
+		return sent, err
+	}
+	at := sent.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
+		Conversation: r.msg.Conversation, ReplyTo: r.msg.ID, PlatformID: sent.ID,
+		Time: at, Author: r.rt.opts.Self, Answer: a,
+	})
+	if serr != nil {
+		// The member has the answer; only the history lacks it.
+		r.rt.log.Error("answer sent but not stored", "conversation", r.msg.Conversation.String(), "reply_to", r.msg.ID, "err", serr)
+	}
+	return sent, nil
+}
+
+func (rt *Router) isStopped() bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.stopped
+}
+
+// Shutdown stops taking messages and waits until every accepted message has
+// been handled, or ctx is done.
+func (rt *Router) Shutdown(ctx context.Context) error {
+	rt.mu.Lock()
+	rt.stopped = true
+	rt.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		rt.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		rt.mu.Lock()
+		n := 0
+		for _, q := range rt.queues {
+			n += q.pending
+		}
+		rt.mu.Unlock()
+		return fmt.Errorf("bot: shutdown: %d messages still being answered: %w", n, ctx.Err())
+	}
+}

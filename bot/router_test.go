@@ -1,0 +1,234 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+var (
+	alice = chat.Member{ID: "u1", Name: "alice"}
+	convA = chat.Conversation{Platform: "test", Channel: "a"}
+	convB = chat.Conversation{Platform: "test", Channel: "b"}
+)
+
+func echo() Handler {
+	return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		r.Reply(ctx, chat.Answer{Text: "echo: " + m.Text, Source: chat.SourceCommand})
+	})
+}
+
+func TestRouterStoresMessageAndAnswer(t *testing.T) {
+	st := openStore(t)
+	rt := NewRouter(st, echo(), slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 4, QueuePerConversation: 4, Self: chat.Member{ID: "docent", Name: "Docent", Bot: true}})
+	got := bottest.Ask(t, rt, convA, alice, "hi")
+	if len(got) != 1 || got[0].Text != "echo: hi" || got[0].ReplyTo == 0 {
+		t.Fatalf("answers %+v, want one echo that names the stored question", got)
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.Conversation(context.Background(), convA, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("stored %d records, want the question and the answer", len(recs))
+	}
+	ans, q := recs[0], recs[1]
+	if q.Kind != store.KindMessage || q.Text != "hi" || q.Author != alice || q.ID != got[0].ReplyTo {
+		t.Errorf("stored question %+v", q)
+	}
+	if ans.Kind != store.KindAnswer || ans.Text != "echo: hi" || ans.ReplyTo != q.ID || ans.PlatformID != "sent-1" || ans.Source != chat.SourceCommand || ans.Author.Name != "Docent" {
+		t.Errorf("stored answer %+v", ans)
+	}
+}
+
+// Messages of one conversation are answered in order; a slow conversation
+// does not hold up another.
+func TestRouterOrderAndConcurrency(t *testing.T) {
+	st := openStore(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		if m.Conversation == convA && m.Text == "0" {
+			<-release // A's first message waits until B is done
+		}
+		mu.Lock()
+		seen[m.Conversation.Channel] = append(seen[m.Conversation.Channel], m.Text)
+		mu.Unlock()
+		r.Reply(ctx, chat.Answer{Text: m.Text})
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 4, QueuePerConversation: 64})
+	var recsA []*bottest.Recorder
+	for i := range 20 {
+		r := bottest.NewRecorder()
+		recsA = append(recsA, r)
+		if err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: fmt.Sprint(i)}, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		bottest.Ask(t, rt, convB, alice, fmt.Sprint(i)) // all of B answered while A waits
+	}
+	close(release)
+	for _, r := range recsA {
+		r.Wait(t)
+	}
+	for _, ch := range []string{"a", "b"} {
+		got := strings.Join(seen[ch], ",")
+		want := "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19"
+		if got != want {
+			t.Errorf("conversation %s answered in order %s, want %s", ch, got, want)
+		}
+	}
+}
+
+func TestRouterBoundsConcurrency(t *testing.T) {
+	st := openStore(t)
+	var now, peak atomic.Int32
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		n := now.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		now.Add(-1)
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 3, QueuePerConversation: 8})
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			bottest.Ask(t, rt, chat.Conversation{Platform: "test", Channel: fmt.Sprint(i)}, alice, "x")
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak concurrency %d, want at most 3 (and more than 1: conversations run concurrently)", p)
+	}
+}
+
+func TestRouterShutdownDrains(t *testing.T) {
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	var handled atomic.Int32
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		time.Sleep(time.Millisecond)
+		handled.Add(1)
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 2, QueuePerConversation: 100})
+	for i := range 50 {
+		conv := chat.Conversation{Platform: "test", Channel: fmt.Sprint(i % 5)}
+		if err := rt.Deliver(context.Background(), chat.Message{Conversation: conv, Author: alice, Text: "x"}, bottest.NewRecorder()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := handled.Load(); n != 50 {
+		t.Errorf("handled %d of 50 accepted messages before Shutdown returned", n)
+	}
+	err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "late"}, bottest.NewRecorder())
+	if !errors.Is(err, ErrStopped) {
+		t.Errorf("Deliver after Shutdown: %v, want ErrStopped", err)
+	}
+	waitGoroutines(t, before)
+}
+
+func TestRouterShutdownTimeout(t *testing.T) {
+	st := openStore(t)
+	block := make(chan struct{})
+	defer close(block)
+	rt := NewRouter(st, HandlerFunc(func(context.Context, chat.Responder, *Message) { <-block }), slog.New(slog.DiscardHandler), RouterOptions{})
+	rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "x"}, bottest.NewRecorder())
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := rt.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 messages still being answered") {
+		t.Errorf("Shutdown with a stuck handler: %v", err)
+	}
+}
+
+// waitGoroutines waits for the goroutine count to come back to before.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, want %d:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	st := openStore(t)
+	log := slog.New(slog.DiscardHandler)
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		switch m.Text {
+		case "panic":
+			panic("boom")
+		case "slow":
+			<-ctx.Done()
+		default:
+			r.Reply(ctx, chat.Answer{Text: "ok"})
+		}
+	})
+	rt := NewRouter(st, Chain(h, Recover(log), IgnoreBots(), Timeout(50*time.Millisecond, log)), log, RouterOptions{MaxConcurrent: 4, QueuePerConversation: 4})
+	tests := []struct {
+		text   string
+		author chat.Member
+		want   string
+	}{
+		{"panic", alice, "Sorry, something went wrong on my side"},
+		{"hello", alice, "ok"}, // the panic did not break the conversation
+		{"slow", alice, "Sorry, that took me too long"},
+		{"hello", chat.Member{ID: "b", Name: "otherbot", Bot: true}, ""},
+	}
+	for _, tc := range tests {
+		got := bottest.Ask(t, rt, convA, tc.author, tc.text)
+		switch {
+		case tc.want == "" && len(got) != 0:
+			t.Errorf("%q from %s: answered %+v, want silence", tc.text, tc.author.Name, got)
+		case tc.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Text, tc.want)):
+			t.Errorf("%q: answers %+v, want one starting %q", tc.text, got, tc.want)
+		}
+	}
+	// Docent's own messages are neither answered nor stored again.
+	r := bottest.NewRecorder()
+	rt.Deliver(context.Background(), chat.Message{Conversation: convB, Author: chat.Member{ID: "docent", Bot: true}, Text: "my answer", FromSelf: true}, r)
+	if got := r.Wait(t); len(got) != 0 {
+		t.Errorf("own message answered: %+v", got)
+	}
+	if recs, _ := st.Conversation(context.Background(), convB, 0); len(recs) != 0 {
+		t.Errorf("own message stored: %+v", recs)
+	}
+}

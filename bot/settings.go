@@ -1,0 +1,337 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/brain/classifier"
+)
+
+// Config is Docent's whole configuration, as written in one YAML file.
+// config.example.yaml documents every field with its default.
+type Config struct {
+	Bot      BotConfig         `yaml:"bot"`
+	Links    map[string]string `yaml:"links"`
+	Store    StoreConfig       `yaml:"store"`
+	Brain    BrainConfig       `yaml:"brain"`
+	Adapters AdaptersConfig    `yaml:"adapters"`
+	Log      LogConfig         `yaml:"log"`
+
+	// File is the config file's name as the admin gave it.
+	File  string    `yaml:"-"`
+	files fileSpace // where relative paths are found
+}
+
+// BotConfig is the bot's own behaviour.
+type BotConfig struct {
+	Name                 string        `yaml:"name"`
+	CommandPrefix        string        `yaml:"command_prefix"`
+	Timeout              time.Duration `yaml:"timeout"`
+	ShutdownTimeout      time.Duration `yaml:"shutdown_timeout"`
+	MaxConcurrent        int           `yaml:"max_concurrent"`
+	QueuePerConversation int           `yaml:"queue_per_conversation"`
+	MaxMessageBytes      int           `yaml:"max_message_bytes"`
+}
+
+// StoreConfig is where history and models are kept.
+type StoreConfig struct {
+	Path        string        `yaml:"path"`
+	LockTimeout time.Duration `yaml:"lock_timeout"`
+}
+
+// BrainConfig is how questions are answered.
+type BrainConfig struct {
+	Intents    []string         `yaml:"intents"`
+	Threshold  float64          `yaml:"threshold"`
+	Margin     float64          `yaml:"margin"`
+	Classifier ClassifierConfig `yaml:"classifier"`
+}
+
+// ClassifierConfig holds the intent classifier's training settings.
+type ClassifierConfig struct {
+	Hidden         int     `yaml:"hidden"`
+	Epochs         int     `yaml:"epochs"`
+	BatchSize      int     `yaml:"batch_size"`
+	LearningRate   float64 `yaml:"learning_rate"`
+	LabelSmoothing float64 `yaml:"label_smoothing"`
+	Dropout        float64 `yaml:"dropout"`
+	Seed           uint64  `yaml:"seed"`
+}
+
+// Settings converts to the classifier's own type.
+func (c ClassifierConfig) Settings() classifier.Settings {
+	return classifier.Settings{Hidden: c.Hidden, Epochs: c.Epochs, BatchSize: c.BatchSize, LearningRate: c.LearningRate,
+		LabelSmoothing: c.LabelSmoothing, Dropout: c.Dropout, Seed: c.Seed}
+}
+
+// AdaptersConfig enables the platforms Docent talks on.
+type AdaptersConfig struct {
+	Console ConsoleConfig `yaml:"console"`
+}
+
+// ConsoleConfig is the terminal chat.
+type ConsoleConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Member is the name the person at the terminal goes by; empty means
+	// the login name.
+	Member string `yaml:"member"`
+}
+
+// LogConfig sets the log's level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Defaults returns the configuration used for every field a file leaves out.
+func Defaults() Config {
+	cs := classifier.DefaultSettings()
+	return Config{
+		Bot: BotConfig{Name: "Docent", CommandPrefix: "!", Timeout: 30 * time.Second, ShutdownTimeout: 45 * time.Second,
+			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10},
+		Links: map[string]string{},
+		Store: StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
+		Brain: BrainConfig{Threshold: 0.5, Margin: 0.1, Classifier: ClassifierConfig{
+			Hidden: cs.Hidden, Epochs: cs.Epochs, BatchSize: cs.BatchSize, LearningRate: cs.LearningRate,
+			LabelSmoothing: cs.LabelSmoothing, Dropout: cs.Dropout, Seed: cs.Seed}},
+		Adapters: AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
+		Log:      LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// LoadConfig reads and checks the config file at name. Every problem is
+// reported at once, each with file, line, column and field.
+func LoadConfig(name string) (*Config, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parseConfig(name, data, fileSpace{dir: filepath.Dir(name)})
+}
+
+// LoadConfigFS reads the config file at name inside fsys, whose relative
+// paths (intents) are found in fsys too; the store stays on disk, relative
+// to the working directory. It serves the default config built into the
+// binary.
+func LoadConfigFS(fsys fs.FS, name, display string) (*Config, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parseConfig(display, data, fileSpace{fsys: fsys, dir: path.Dir(name)})
+}
+
+func parseConfig(file string, data []byte, files fileSpace) (*Config, error) {
+	cfg := Defaults()
+	cfg.File, cfg.files = file, files
+	pos, err := config.Decode(file, data, &cfg, config.Options{})
+	var errs config.Errors
+	if err != nil {
+		if !errors.As(err, &errs) {
+			return nil, err
+		}
+	}
+	errs = append(errs, cfg.validate(pos)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// validate checks values that decode fine but cannot work.
+func (c *Config) validate(pos config.Positions) config.Errors {
+	var errs config.Errors
+	bad := func(path, format string, args ...any) { errs = append(errs, pos.Errorf(path, format, args...)) }
+
+	if strings.TrimSpace(c.Bot.Name) == "" {
+		bad("bot.name", "must not be empty")
+	}
+	if c.Bot.CommandPrefix == "" || strings.ContainsAny(c.Bot.CommandPrefix, " \t\n") || len(c.Bot.CommandPrefix) > 8 {
+		bad("bot.command_prefix", "must be 1 to 8 characters without spaces, like \"!\" or \"?\", got %q", c.Bot.CommandPrefix)
+	}
+	positive := func(p string, d time.Duration) {
+		if d <= 0 {
+			bad(p, "must be more than 0, got %s", d)
+		}
+	}
+	positive("bot.timeout", c.Bot.Timeout)
+	positive("bot.shutdown_timeout", c.Bot.ShutdownTimeout)
+	positive("store.lock_timeout", c.Store.LockTimeout)
+	atLeast := func(p string, v, lo int) {
+		if v < lo {
+			bad(p, "must be at least %d, got %d", lo, v)
+		}
+	}
+	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)
+	atLeast("bot.queue_per_conversation", c.Bot.QueuePerConversation, 1)
+	atLeast("bot.max_message_bytes", c.Bot.MaxMessageBytes, 1)
+
+	for key, link := range c.Links {
+		u, err := url.Parse(link)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") || (u.Host == "" && u.Scheme != "mailto") {
+			bad(linkPath(key), "%q is not an absolute http(s) or mailto link", link)
+		}
+	}
+
+	if strings.TrimSpace(c.Store.Path) == "" {
+		bad("store.path", "is required: the file where Docent keeps its history")
+	} else if dir := filepath.Dir(c.StorePath()); c.files.fsys == nil && !isDir(dir) {
+		// (The built-in default's folder is created on first run.)
+		bad("store.path", "folder %s does not exist", dir)
+	}
+
+	if len(c.Brain.Intents) == 0 {
+		bad("brain.intents", "is required: list the intent files or folders")
+	}
+	for i, p := range c.Brain.Intents {
+		if _, err := c.files.stat(p); err != nil {
+			bad(fmt.Sprintf("brain.intents[%d]", i), "%s does not exist", c.files.show(p))
+		}
+	}
+	unit := func(p string, v float64) {
+		if !(v >= 0 && v <= 1) {
+			bad(p, "must be between 0 and 1, got %g", v)
+		}
+	}
+	unit("brain.threshold", c.Brain.Threshold)
+	unit("brain.margin", c.Brain.Margin)
+	for _, p := range c.Brain.Classifier.Settings().Problems() {
+		bad("brain.classifier."+p.Field, "%s", p.Msg)
+	}
+
+	if !c.Adapters.Console.Enabled {
+		bad("adapters", "no adapter is enabled: enable at least adapters.console")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	return errs
+}
+
+func linkPath(key string) string {
+	for _, c := range key {
+		if !(c == '_' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return fmt.Sprintf("links[%q]", key)
+		}
+	}
+	return "links." + key
+}
+
+// StorePath is the database file, relative paths taken from the config
+// file's folder (or the working directory for the built-in default).
+func (c *Config) StorePath() string {
+	p := c.Store.Path
+	if filepath.IsAbs(p) || c.files.fsys != nil {
+		return p
+	}
+	return filepath.Join(c.files.dir, p)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// fileSpace is where a config's relative paths are found: next to the
+// config file on disk, or inside the files built into the binary.
+type fileSpace struct {
+	fsys fs.FS  // nil: the operating system's files
+	dir  string // the config file's folder
+}
+
+func (f fileSpace) resolve(p string) string {
+	if f.fsys != nil {
+		return path.Clean(path.Join(f.dir, p))
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
+}
+
+// show names a path for messages: as the admin would find it.
+func (f fileSpace) show(p string) string {
+	if f.fsys != nil {
+		return p + " (built in)"
+	}
+	return f.resolve(p)
+}
+
+func (f fileSpace) stat(p string) (fs.FileInfo, error) {
+	if f.fsys != nil {
+		return fs.Stat(f.fsys, f.resolve(p))
+	}
+	return os.Stat(f.resolve(p))
+}
+
+func (f fileSpace) readFile(p string) ([]byte, error) {
+	if f.fsys != nil {
+		return fs.ReadFile(f.fsys, p)
+	}
+	return os.ReadFile(p)
+}
+
+// walk lists the YAML files at p: p itself if it is a file, else every
+// .yaml and .yml file below it, in lexical order.
+func (f fileSpace) walk(p string) ([]string, error) {
+	root := f.resolve(p)
+	var fsys fs.FS = f.fsys
+	if fsys == nil {
+		fi, err := os.Stat(root)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			return []string{root}, nil
+		}
+		var out []string
+		err = filepath.WalkDir(root, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && isYAML(q) {
+				out = append(out, q)
+			}
+			return nil
+		})
+		return out, err
+	}
+	fi, err := fs.Stat(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{root}, nil
+	}
+	var out []string
+	err = fs.WalkDir(fsys, root, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isYAML(q) {
+			out = append(out, q)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func isYAML(p string) bool {
+	ext := strings.ToLower(path.Ext(p))
+	return ext == ".yaml" || ext == ".yml"
+}

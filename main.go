@@ -1,0 +1,403 @@
+// Command docent runs Docent, the chat bot for developer communities, and
+// its tools: config check, history, train.
+package main
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/docent-bot/docent/adapters/console"
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// defaults is the example configuration and the starter intents, built in
+// so that the binary runs anywhere with no files beside it.
+//
+//go:embed config.example.yaml intents
+var defaults embed.FS
+
+const defaultConfig = "config.example.yaml"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // something failed while running
+	exitUsage = 2 // bad command line or configuration
+)
+
+type command struct {
+	name, args, summary string
+	run                 func(c *cli, args []string) int
+}
+
+// cli carries the process's streams, so that commands are testable.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"run", "[--config FILE] [--json]", "run Docent (the default when no command is given)", (*cli).run},
+		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*cli).configCheck},
+		{"history", "[--config FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
+		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
+		{"version", "", "print the version", (*cli).version},
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help" {
+		return c.run(args) // `docent` and `docent --config x` mean `docent run`
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		c.usage(stdout)
+		return exitOK
+	}
+	for _, cmd := range commands() {
+		words := strings.Fields(cmd.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return cmd.run(c, args[len(words):])
+		}
+	}
+	if args[0] == "config" {
+		fmt.Fprintf(stderr, "docent config: unknown or missing subcommand; try: docent config check [FILE]\n")
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "docent: unknown command %q\n\n", args[0])
+	c.usage(stderr)
+	return exitUsage
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintf(w, "Docent: a chat bot for developer communities.\n\nUsage:\n")
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  docent %s %s\n        %s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	fmt.Fprintf(w, "\nThe configuration is --config FILE, else $DOCENT_CONFIG, else ./%s, else the built-in default.\n", defaultConfig)
+	fmt.Fprintf(w, "Run `docent COMMAND --help` for a command's options.\n")
+}
+
+// flags returns a flag set for a subcommand that prints its own help.
+func (c *cli) flags(name, args, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("docent "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: docent %s %s\n\n%s\n", name, args, summary)
+		var has bool
+		fs.VisitAll(func(*flag.Flag) { has = true })
+		if has {
+			fmt.Fprintf(fs.Output(), "\nOptions:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses flags; done is true when the command should stop with code.
+// Help asked for goes to stdout; help after a mistake goes to stderr.
+func (c *cli) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(c.stdout)
+		}
+	}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, true
+	case err != nil:
+		return exitUsage, true
+	}
+	return 0, false
+}
+
+func commandInfo(name string) command {
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return cmd
+		}
+	}
+	panic("unknown command " + name)
+}
+
+func (c *cli) newFlags(name string) *flag.FlagSet {
+	info := commandInfo(name)
+	return c.flags(name, info.args, info.summary)
+}
+
+// loadConfig finds and loads the configuration: the flag, then
+// $DOCENT_CONFIG, then ./config.example.yaml, then the built-in default.
+func loadConfig(flagValue string) (*bot.Config, error) {
+	name := flagValue
+	if name == "" {
+		name = os.Getenv("DOCENT_CONFIG")
+	}
+	if name == "" {
+		if _, err := os.Stat(defaultConfig); err == nil {
+			name = defaultConfig
+		}
+	}
+	if name == "" {
+		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig)
+	}
+	return bot.LoadConfig(name)
+}
+
+func newLogger(cfg *bot.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated with the config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (c *cli) run(args []string) int {
+	fs := c.newFlags("run")
+	configFile := fs.String("config", "", "configuration `FILE`")
+	jsonOut := fs.Bool("json", false, "console: write each answer as one JSON object a line")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "docent run: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	log := newLogger(cfg, c.stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version()})
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	var adapters []bot.Adapter
+	if cfg.Adapters.Console.Enabled {
+		adapters = append(adapters, console.New(c.stdin, c.stdout, console.Options{
+			Interactive: isTerminal(c.stdin) && !*jsonOut,
+			JSON:        *jsonOut,
+			Member:      consoleMember(cfg.Adapters.Console.Member),
+			BotName:     cfg.Bot.Name,
+		}))
+	}
+	runErr := b.Run(ctx, adapters...)
+	closeErr := b.Close()
+	if err := errors.Join(runErr, closeErr); err != nil {
+		log.Error("docent stopped with errors", "err", err)
+		return exitError
+	}
+	log.Info("docent stopped")
+	return exitOK
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// consoleMember is the person at the terminal.
+func consoleMember(name string) chat.Member {
+	if name == "" {
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			name = u.Username
+		} else if name = os.Getenv("USER"); name == "" {
+			name = "you"
+		}
+	}
+	return chat.Member{ID: "console:" + name, Name: name}
+}
+
+func (c *cli) configCheck(args []string) int {
+	fs := c.newFlags("config check")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(c.stderr, "docent config check: give at most one FILE\n")
+		return exitUsage
+	}
+	cfg, err := loadConfig(fs.Arg(0))
+	if err == nil {
+		_, err = bot.CheckIntents(cfg)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stdout, err)
+		return exitUsage
+	}
+	fmt.Fprintln(c.stdout, "ok")
+	return exitOK
+}
+
+func (c *cli) history(args []string) int {
+	fs := c.newFlags("history")
+	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	list := fs.Bool("list", false, "list the stored conversations instead")
+	platform := fs.String("platform", console.Conversation.Platform, "the conversation's `platform`")
+	channel := fs.String("channel", console.Conversation.Channel, "the conversation's `channel`")
+	thread := fs.String("thread", "", "the conversation's `thread` (empty for the channel itself)")
+	limit := fs.Int("limit", 50, "show the newest `N` records (0 for all)")
+	jsonOut := fs.Bool("json", false, "one JSON record a line")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(c.stderr, "docent history: no database at %s yet: run Docent first\n", cfg.StorePath())
+		return exitError
+	}
+	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	defer st.Close()
+	ctx := context.Background()
+	enc := json.NewEncoder(c.stdout)
+
+	if *list {
+		convs, err := st.Conversations(ctx)
+		if err != nil {
+			fmt.Fprintln(c.stderr, err)
+			return exitError
+		}
+		for _, cv := range convs {
+			if *jsonOut {
+				enc.Encode(cv)
+				continue
+			}
+			fmt.Fprintf(c.stdout, "%-40s %6d records, last %s\n", cv.Conversation, cv.Records, cv.Last.Local().Format(time.DateTime))
+		}
+		return exitOK
+	}
+	conv := chat.Conversation{Platform: *platform, Channel: *channel, Thread: *thread}
+	recs, err := st.Conversation(ctx, conv, *limit)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	if len(recs) == 0 {
+		fmt.Fprintf(c.stderr, "docent history: nothing stored for %s (docent history --list shows what there is)\n", conv)
+		return exitError
+	}
+	for _, r := range chatOrder(recs) {
+		if *jsonOut {
+			enc.Encode(r)
+			continue
+		}
+		printRecord(c.stdout, r)
+	}
+	return exitOK
+}
+
+// chatOrder puts records oldest first, each answer right after the message
+// it answers (messages can arrive faster than answers are written).
+func chatOrder(recs []store.Record) []store.Record {
+	out := slices.Clone(recs)
+	key := func(r store.Record) uint64 {
+		if r.Kind == store.KindAnswer && r.ReplyTo != 0 {
+			return r.ReplyTo
+		}
+		return r.ID
+	}
+	slices.SortStableFunc(out, func(a, b store.Record) int {
+		return cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+func printRecord(w io.Writer, r store.Record) {
+	who := r.Author.Name
+	if who == "" {
+		who = r.Author.ID
+	}
+	meta := ""
+	if r.Kind == store.KindAnswer {
+		meta = fmt.Sprintf(" [%s", r.Source)
+		if r.Intent != "" {
+			meta += " " + r.Intent
+		}
+		if r.Source == chat.SourceIntent || r.Source == chat.SourceFallback {
+			meta += fmt.Sprintf(" %.2f", r.Confidence)
+		}
+		meta += "]"
+	}
+	text := strings.ReplaceAll(r.Text, "\n", "\n    ")
+	fmt.Fprintf(w, "%s  #%d %s%s: %s\n", r.Time.Local().Format(time.DateTime), r.ID, who, meta, text)
+}
+
+func (c *cli) train(args []string) int {
+	fs := c.newFlags("train")
+	configFile := fs.String("config", "", "configuration `FILE`")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	p, err := bot.Train(context.Background(), cfg, newLogger(cfg, c.stderr))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	fmt.Fprintf(c.stdout, "trained on %d patterns of %d intents in %s; saved to %s\n", p.Examples, p.Intents, p.Took.Round(time.Millisecond), cfg.StorePath())
+	return exitOK
+}
+
+func (c *cli) version(args []string) int {
+	fs := c.newFlags("version")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	fmt.Fprintln(c.stdout, "docent", version())
+	return exitOK
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

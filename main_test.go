@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/adapters/console"
+	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// binary is the docent command built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "docent-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "docent")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// workdir makes a folder holding a copy of the example config and intents.
+func workdir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile(t, "config.example.yaml", filepath.Join(dir, "config.example.yaml"))
+	entries, err := os.ReadDir("intents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "intents"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	for _, e := range entries {
+		copyFile(t, filepath.Join("intents", e.Name()), filepath.Join(dir, "intents", e.Name()))
+	}
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func docent(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func TestPipedSessionAndHistory(t *testing.T) {
+	dir := workdir(t)
+	r := docent(t, dir, "hello\nhow do I report a bug?\n你好\nqwerty zxcv\n", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var answers []chat.Answer
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	for dec.More() {
+		var a chat.Answer
+		if err := dec.Decode(&a); err != nil {
+			t.Fatalf("decode %q: %v", r.stdout, err)
+		}
+		answers = append(answers, a)
+	}
+	want := []struct {
+		source chat.Source
+		intent string
+	}{{chat.SourceIntent, "greeting"}, {chat.SourceIntent, "report_bug"}, {chat.SourceIntent, "greeting"}, {chat.SourceFallback, ""}}
+	if len(answers) != len(want) {
+		t.Fatalf("%d answers, want %d:\n%s", len(answers), len(want), r.stdout)
+	}
+	for i, w := range want {
+		if answers[i].Source != w.source || answers[i].Intent != w.intent {
+			t.Errorf("answer %d: %s/%s %q, want %s/%s", i+1, answers[i].Source, answers[i].Intent, answers[i].Text, w.source, w.intent)
+		}
+	}
+	if tokenize.Script(answers[2].Text) != "zh" {
+		t.Errorf("a Chinese greeting got %q, want a Chinese response", answers[2].Text)
+	}
+	if !strings.Contains(answers[3].Text, "not sure") {
+		t.Errorf("gibberish got %q, want an honest not-sure", answers[3].Text)
+	}
+	if !strings.Contains(r.stderr, "classifier trained") {
+		t.Errorf("first start did not log training:\n%s", r.stderr)
+	}
+
+	// A restart loads the model instead of training, and the history has it all.
+	r = docent(t, dir, "thanks\n")
+	if r.code != 0 || !strings.Contains(r.stderr, "classifier loaded from store") {
+		t.Fatalf("second start: exit %d\n%s", r.code, r.stderr)
+	}
+	h := docent(t, dir, "", "history")
+	if h.code != 0 {
+		t.Fatalf("history: exit %d\n%s", h.code, h.stderr)
+	}
+	for _, w := range []string{": hello\n", "[intent greeting", ": how do I report a bug?\n", "[intent report_bug", ": 你好\n", ": qwerty zxcv\n", "[fallback", ": thanks\n", "[intent thanks"} {
+		if !strings.Contains(h.stdout, w) {
+			t.Errorf("history lacks %q:\n%s", w, h.stdout)
+		}
+	}
+	h = docent(t, dir, "", "history", "--json")
+	var got []string
+	dec = json.NewDecoder(strings.NewReader(h.stdout))
+	for dec.More() {
+		var rec store.Record
+		if err := dec.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Kind == store.KindMessage {
+			got = append(got, rec.Text)
+		} else {
+			got = append(got, string(rec.Source)+" "+rec.Intent)
+		}
+	}
+	want2 := "hello|intent greeting|how do I report a bug?|intent report_bug|你好|intent greeting|qwerty zxcv|fallback |thanks|intent thanks"
+	if strings.Join(got, "|") != want2 {
+		t.Errorf("history --json in chat order:\n%s\nwant\n%s", strings.Join(got, "|"), want2)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := workdir(t)
+	if r := docent(t, dir, "", "config", "check", "config.example.yaml"); r.code != 0 || r.stdout != "ok\n" {
+		t.Fatalf("example config: exit %d, %q %s", r.code, r.stdout, r.stderr)
+	}
+	example, _ := os.ReadFile(filepath.Join(dir, "config.example.yaml"))
+	bad := strings.Replace(string(example), "  command_prefix:", "  comand_prefix:", 1)
+	bad = strings.Replace(bad, "  max_concurrent: 64", "  max_concurrent: lots", 1)
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644)
+	r := docent(t, dir, "", "config", "check", "bad.yaml")
+	if r.code == 0 {
+		t.Fatal("a bad config passed the check")
+	}
+	lineOf := func(s string) int {
+		for i, l := range strings.Split(bad, "\n") {
+			if strings.HasPrefix(l, s) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line %q", s)
+		return 0
+	}
+	for _, want := range []string{
+		fmt.Sprintf("bad.yaml:%d:3: bot: unknown field \"comand_prefix\"; did you mean \"command_prefix\"?", lineOf("  comand_prefix:")),
+		fmt.Sprintf("bad.yaml:%d:19: bot.max_concurrent: expected a number, got \"lots\"", lineOf("  max_concurrent:")),
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// docent run refuses it too, before anything starts.
+	r = docent(t, dir, "hello\n", "run", "--config", "bad.yaml")
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown field") || r.stdout != "" {
+		t.Errorf("run with a bad config: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "docent.db")); err == nil {
+		t.Error("run with a bad config created the database")
+	}
+}
+
+func TestHelp(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--help"}, {"help"}, {"run", "--help"}, {"history", "-h"}, {"config", "check", "--help"}, {"train", "--help"}, {"version", "--help"}} {
+		r := docent(t, dir, "", args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "docent") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := docent(t, dir, "", "frobnicate")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// The binary runs anywhere: with no config beside it, it uses the built-in one.
+func TestBuiltInDefault(t *testing.T) {
+	dir := t.TempDir()
+	r := docent(t, dir, "hello\n", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"intent":"greeting"`) {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "docent.db")); err != nil {
+		t.Errorf("built-in default did not create its database: %v", err)
+	}
+}
+
+// A write that returned survives SIGKILL: start the bot, pipe a burst of
+// questions, kill it while answers are still coming, and find every
+// question it had answered (so had stored) in the reopened database.
+func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
+	dir := workdir(t)
+	cmd := exec.Command(binary, "run", "--json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const burst = 100000
+	go func() { // the writer keeps going until the process dies
+		defer stdin.Close()
+		w := bufio.NewWriter(stdin)
+		for i := range burst {
+			if ctx.Err() != nil {
+				return
+			}
+			if _, err := fmt.Fprintf(w, "burst question %d how do I report a bug\n", i); err != nil {
+				return
+			}
+			if i%16 == 0 {
+				w.Flush()
+			}
+		}
+		w.Flush()
+	}()
+
+	acked := map[uint64]string{} // stored ID → the text that was asked
+	sc := bufio.NewScanner(stdout)
+	n := 0
+	killAt := 300
+	for sc.Scan() {
+		var a chat.Answer
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatalf("answer %d: %v: %s", n, err, sc.Text())
+		}
+		acked[a.ReplyTo] = fmt.Sprintf("burst question %d how do I report a bug", n)
+		n++
+		if n == killAt {
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cmd.Wait()
+	cancel()
+	if n < killAt {
+		t.Fatalf("only %d answers before the process ended", n)
+	}
+
+	st, err := store.Open(filepath.Join(dir, "data", "docent.db"), store.Options{LockTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	defer st.Close()
+	if err := st.Check(); err != nil {
+		t.Fatalf("database inconsistent after SIGKILL: %v", err)
+	}
+	for id, text := range acked {
+		rec, err := st.Record(context.Background(), id)
+		if err != nil {
+			t.Fatalf("acknowledged message %d (%q) lost: %v", id, text, err)
+		}
+		if rec.Text != text || rec.Conversation != console.Conversation {
+			t.Fatalf("record %d is %q in %s, want %q", id, rec.Text, rec.Conversation, text)
+		}
+	}
+	recs, _ := st.Conversation(context.Background(), console.Conversation, 0)
+	t.Logf("%d answers read before and after the kill; %d records in the database", n, len(recs))
+}
+
+// SIGTERM stops taking messages, finishes the ones in flight and exits 0.
+func TestSIGTERMDrains(t *testing.T) {
+	dir := workdir(t)
+	cmd := exec.Command(binary, "run", "--json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	fmt.Fprintln(stdin, "hello")
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatalf("no answer: %s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 10s after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "docent stopped") || !strings.Contains(stderr.String(), "store: closed") {
+		t.Errorf("no clean stop in the log:\n%s", stderr.String())
+	}
+}
