@@ -78,7 +78,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	// the end of the input, and the process exits regardless.
 	go func() {
 		sc := bufio.NewScanner(a.in)
-		sc.Buffer(make([]byte, 0, 64<<10), a.opts.MaxLineBytes)
+		sc.Buffer(make([]byte, 0, min(64<<10, a.opts.MaxLineBytes)), a.opts.MaxLineBytes)
 		n := 0
 		for sc.Scan() {
 			n++

@@ -1,0 +1,133 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// echoInbox answers every message at once with its text, as a bot would
+// through the responder, and records what it was given.
+type echoInbox struct {
+	mu   sync.Mutex // guards msgs
+	msgs []chat.Message
+	// answer builds the answer to a message; nil echoes.
+	answer func(m chat.Message) chat.Answer
+}
+
+func (e *echoInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	e.mu.Lock()
+	e.msgs = append(e.msgs, m)
+	e.mu.Unlock()
+	a := chat.Answer{Text: "echo: " + m.Text, Source: chat.SourceIntent, Intent: "echo", Confidence: 0.9}
+	if e.answer != nil {
+		a = e.answer(m)
+	}
+	if _, err := r.Reply(ctx, a); err != nil {
+		return err
+	}
+	if f, ok := r.(chat.Finisher); ok {
+		f.Finish()
+	}
+	return nil
+}
+
+var me = chat.Member{ID: "console:me", Name: "me"}
+
+func TestPiped(t *testing.T) {
+	in := &echoInbox{}
+	var out strings.Builder
+	a := New(strings.NewReader("hello\n\n   \nhow do I\n"), &out, Options{Member: me})
+	if err := a.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "echo: hello\necho: how do I\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	if len(in.msgs) != 2 {
+		t.Fatalf("%d messages delivered, want 2 (blank lines are skipped)", len(in.msgs))
+	}
+	m := in.msgs[0]
+	if m.Conversation != Conversation || m.Author != me || !m.Direct || m.Time.IsZero() {
+		t.Errorf("message %+v", m)
+	}
+}
+
+func TestPipedJoinsLinesOfAnAnswer(t *testing.T) {
+	in := &echoInbox{answer: func(chat.Message) chat.Answer {
+		return chat.Answer{Text: "first line\n- second\n\n  third"}
+	}}
+	var out strings.Builder
+	New(strings.NewReader("q\n"), &out, Options{}).Run(context.Background(), in)
+	if got := out.String(); got != "first line - second third\n" {
+		t.Errorf("output %q, want the answer on one line", got)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	in := &echoInbox{answer: func(m chat.Message) chat.Answer {
+		return chat.Answer{Text: "see <https://x.org/a?b=1&c=2>", Source: chat.SourceFallback, Confidence: 0.25, ReplyTo: 7,
+			Candidates: []chat.Candidate{{Intent: "docs", Confidence: 0.25}}}
+	}}
+	var out strings.Builder
+	New(strings.NewReader("where?\n"), &out, Options{JSON: true}).Run(context.Background(), in)
+	if !strings.Contains(out.String(), "<https://x.org/a?b=1&c=2>") {
+		t.Errorf("JSON escapes the link: %s", out.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	for k, want := range map[string]any{"source": "fallback", "confidence": 0.25, "reply_to": 7.0} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	if _, ok := got["text"]; !ok {
+		t.Error("no text field")
+	}
+}
+
+func TestInteractive(t *testing.T) {
+	in := &echoInbox{answer: func(chat.Message) chat.Answer { return chat.Answer{Text: "two\nlines"} }}
+	var out strings.Builder
+	New(strings.NewReader("hi\n"), &out, Options{Interactive: true, BotName: "Docent"}).Run(context.Background(), in)
+	want := "Docent here. Ask me a question; !help lists my commands; Ctrl-D quits.\n> Docent: two\n  lines\n> \n"
+	if out.String() != want {
+		t.Errorf("screen:\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestLineTooLong(t *testing.T) {
+	var out strings.Builder
+	err := New(strings.NewReader("ok\n"+strings.Repeat("x", 100)+"\n"), &out, Options{MaxLineBytes: 50}).Run(context.Background(), &echoInbox{})
+	if err == nil || err.Error() != "console: line 2 is longer than 50 bytes" {
+		t.Fatalf("Run: %v, want the line named", err)
+	}
+	if out.String() != "echo: ok\n" {
+		t.Errorf("output %q: the line before must still be answered", out.String())
+	}
+}
+
+func TestStopsWhenContextEnds(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- New(pr, io.Discard, Options{}).Run(ctx, &echoInbox{}) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v, want nil on shutdown", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
