@@ -202,9 +202,16 @@ func (c *cli) run(args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one stops Docent at once instead of
+	// waiting for the drain.
+	context.AfterFunc(ctx, stop)
 
 	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version()})
 	if err != nil {
+		if ctx.Err() != nil { // asked to stop while starting (e.g. training)
+			log.Info("docent stopped before it started", "reason", err)
+			return exitOK
+		}
 		fmt.Fprintln(c.stderr, err)
 		return exitError
 	}
@@ -215,6 +222,7 @@ func (c *cli) run(args []string) int {
 			JSON:        *jsonOut,
 			Member:      consoleMember(cfg.Adapters.Console.Member),
 			BotName:     cfg.Bot.Name,
+			Stopped:     bot.ErrStopped,
 		}))
 	}
 	runErr := b.Run(ctx, adapters...)

@@ -215,21 +215,32 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// The binary runs anywhere: with no config beside it, it uses the built-in one.
+// The binary runs anywhere: with no config beside it, it uses the built-in
+// one, which keeps its database in the user's data folder.
 func TestBuiltInDefault(t *testing.T) {
-	dir := t.TempDir()
+	dir, data := t.TempDir(), t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
 	r := docent(t, dir, "hello\n", "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"intent":"greeting"`) {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data", "docent.db")); err != nil {
-		t.Errorf("built-in default did not create its database: %v", err)
+	if _, err := os.Stat(filepath.Join(data, "docent", "docent.db")); err != nil {
+		t.Errorf("built-in default did not create its database in the data folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("built-in default wrote into the working directory")
+	}
+	// From another folder, the history is the same.
+	if h := docent(t, t.TempDir(), "", "history"); h.code != 0 || !strings.Contains(h.stdout, ": hello") {
+		t.Errorf("history from elsewhere: exit %d, %q %s", h.code, h.stdout, h.stderr)
 	}
 }
 
 // A write that returned survives SIGKILL: start the bot, pipe a burst of
 // questions, kill it while answers are still coming, and find every
-// question it had answered (so had stored) in the reopened database.
+// question it had answered in the reopened database. (An answer is printed
+// only after its question's store write returned, so the answered ones are
+// a subset of the acknowledged writes: the ones the test can see.)
 func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
@@ -305,7 +316,8 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	t.Logf("%d answers read before and after the kill; %d records in the database", n, len(recs))
 }
 
-// SIGTERM stops taking messages, finishes the ones in flight and exits 0.
+// SIGTERM in the middle of a burst stops taking messages, answers every
+// message it had stored, and exits 0.
 func TestSIGTERMDrains(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
@@ -318,13 +330,32 @@ func TestSIGTERMDrains(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
-	fmt.Fprintln(stdin, "hello")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		defer stdin.Close()
+		w := bufio.NewWriter(stdin)
+		for i := 0; ctx.Err() == nil; i++ {
+			if _, err := fmt.Fprintf(w, "question %d: how do I install it?\n", i); err != nil {
+				return
+			}
+			if i%8 == 0 {
+				w.Flush()
+			}
+		}
+	}()
 	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatalf("no answer: %s", stderr.String())
+	answered := map[uint64]bool{}
+	for sc.Scan() {
+		var a chat.Answer
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatalf("answer line %q: %v", sc.Text(), err)
+		}
+		answered[a.ReplyTo] = true
+		if len(answered) == 50 {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -332,11 +363,59 @@ func TestSIGTERMDrains(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("still running 10s after SIGTERM")
+		t.Fatal("still running 20s after SIGTERM")
 	}
+	cancel()
 	if !strings.Contains(stderr.String(), "docent stopped") || !strings.Contains(stderr.String(), "store: closed") {
 		t.Errorf("no clean stop in the log:\n%s", stderr.String())
+	}
+	// Every message stored has its answer, stored and printed.
+	st, err := store.Open(filepath.Join(dir, "data", "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, _ := st.Conversation(context.Background(), console.Conversation, 0)
+	questions, answers := 0, map[uint64]bool{}
+	for _, r := range recs {
+		if r.Kind == store.KindAnswer {
+			answers[r.ReplyTo] = true
+		}
+	}
+	for _, r := range recs {
+		if r.Kind != store.KindMessage {
+			continue
+		}
+		questions++
+		if !answers[r.ID] || !answered[r.ID] {
+			t.Errorf("message %d (%q) stored but its answer stored=%v printed=%v", r.ID, r.Text, answers[r.ID], answered[r.ID])
+		}
+	}
+	t.Logf("%d questions stored, all answered", questions)
+}
+
+// Bad input never stops the console: a line of invalid UTF-8 is answered
+// (with the bad bytes replaced) and a line over the limit is skipped with
+// an error answer, and the lines after them are answered.
+func TestBadLinesDoNotStopTheSession(t *testing.T) {
+	dir := workdir(t)
+	in := "hello\n\xff\xfe how do I report a bug\n" + strings.Repeat("a", 5<<20) + "\nthanks\n"
+	r := docent(t, dir, in, "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d answers, want 4:\n%s", len(lines), r.stdout)
+	}
+	for i, want := range []string{`"intent":"greeting"`, `"intent":"report_bug"`, `"source":"error"`, `"intent":"thanks"`} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("answer %d: %s, want %s", i+1, lines[i], want)
+		}
+	}
+	if !strings.Contains(lines[2], "Line 3 is too long") {
+		t.Errorf("the long line's answer does not say which line: %s", lines[2])
 	}
 }

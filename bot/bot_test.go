@@ -161,18 +161,20 @@ func TestRestartLoadsModel(t *testing.T) {
 	closeBot(t, b)
 }
 
-func TestSecondProcessIsRefused(t *testing.T) {
-	path := writeConfig(t, "store:\n  path: docent.db\n  lock_timeout: 200ms\n")
-	// The first bot holds the database; a second one must fail fast.
-	if err := os.WriteFile(path, []byte(strings.Replace(mustRead(t, path), "store:\n  path: docent.db\n", "", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+// A second Docent on the same database is refused quickly, with a message
+// that says what to do. (store/ tests the same across two processes.)
+func TestSecondOpenIsRefused(t *testing.T) {
+	path := writeConfig(t, "")
+	write(t, path, strings.Replace(mustRead(t, path), "  path: docent.db\n", "  path: docent.db\n  lock_timeout: 200ms\n", 1))
 	b := openBot(t, path)
 	defer closeBot(t, b)
-	cfg, _ := LoadConfig(path)
-	_, err := Open(context.Background(), cfg, Options{})
-	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "in use by another process") {
-		t.Fatalf("second Open: %v, want 'in use by another process'", err)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), cfg, Options{})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "in use by another process") || !strings.Contains(err.Error(), "stop the Docent using it") {
+		t.Fatalf("second Open: %v, want 'in use by another process' and what to do", err)
 	}
 }
 
@@ -283,5 +285,36 @@ func TestEnvInConfigButNotIntents(t *testing.T) {
 		if in.Name == "shell" && in.Responses[0] != "echo ${HOME} and ${DOCENT_TEST_DOCS}" {
 			t.Errorf("intent response expanded to %q; intents must never see the environment", in.Responses[0])
 		}
+	}
+}
+
+func TestConfigErrorsHideEnvironmentValues(t *testing.T) {
+	t.Setenv("DOCENT_TEST_SECRET", "xoxb-very-secret")
+	path := writeConfig(t, "bot:\n  command_prefix: ${DOCENT_TEST_SECRET}\nlog:\n  level: ${DOCENT_TEST_SECRET}\n")
+	write(t, path, strings.Replace(mustRead(t, path), "docs: https://example.org/docs", "docs: ${DOCENT_TEST_SECRET}", 1))
+	_, err := LoadConfig(path)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	if strings.Contains(err.Error(), "very-secret") {
+		t.Fatalf("an error prints the secret:\n%v", err)
+	}
+	for _, want := range []string{
+		"links.docs: the value from ${DOCENT_TEST_SECRET} is not an absolute http(s) or mailto link",
+		"bot.command_prefix: must be 1 to 8 characters without spaces",
+		"log.level: must be debug, info, warn or error, got the value from ${DOCENT_TEST_SECRET}",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestSyntaxErrorAlone(t *testing.T) {
+	path := writeConfig(t, "")
+	write(t, path, "brain:\n  intents: [intents]\n\tbad: tab\n")
+	_, err := LoadConfig(path)
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), ":3") {
+		t.Errorf("a syntax error: %v; want that one error, on line 3", err)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/docent-bot/docent/bot/config"
 
 	"github.com/docent-bot/docent/chat"
 )
@@ -45,12 +48,15 @@ func (cs *Commands) Add(c Command) {
 // cmd is nil when it is written like one but no command has that name.
 func (cs *Commands) Parse(text string) (cmd *Command, name, args string, ok bool) {
 	rest, found := strings.CutPrefix(strings.TrimSpace(text), cs.prefix)
-	if !found || rest == "" || !unicode.IsLetter(rune(rest[0])) {
+	if first, _ := utf8.DecodeRuneInString(rest); !found || !unicode.IsLetter(first) {
 		return nil, "", "", false
 	}
-	name, args, _ = strings.Cut(rest, " ")
-	name = strings.ToLower(name)
-	return cs.byName[name], name, strings.TrimSpace(args), true
+	end := strings.IndexFunc(rest, unicode.IsSpace)
+	if end < 0 {
+		end = len(rest)
+	}
+	name = strings.ToLower(rest[:end])
+	return cs.byName[name], name, strings.TrimSpace(rest[end:]), true
 }
 
 // Help lists the commands, sorted by name.
@@ -73,34 +79,8 @@ func (cs *Commands) Help() string {
 // Unknown is the reply to a command nobody defined, with the closest real
 // one when there is a near miss.
 func (cs *Commands) Unknown(name string) string {
-	best, bestDist := "", 3
-	for _, n := range cs.order {
-		if d := editDistance(name, n); d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	if best != "" {
+	if best := config.Closest(name, cs.order); best != "" {
 		return fmt.Sprintf("I don't know the command `%s%s`. Did you mean `%s%s`? `%shelp` lists them all.", cs.prefix, name, cs.prefix, best, cs.prefix)
 	}
 	return fmt.Sprintf("I don't know the command `%s%s`. `%shelp` lists the commands I know.", cs.prefix, name, cs.prefix)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -36,13 +38,22 @@ type RouterOptions struct {
 // Router takes messages from adapters, stores them, and hands them to the
 // handler: in order within a conversation, conversations concurrently, at
 // most MaxConcurrent at once. It implements chat.Inbox.
+//
+// A message is never abandoned once stored: Deliver stores it on a context
+// that the adapter cannot cancel, then always queues it, and Shutdown waits
+// for every queued message to be answered.
 type Router struct {
 	history History
 	handler Handler
 	log     *slog.Logger
 	opts    RouterOptions
 	slots   chan struct{} // one token per message being handled
-	workers sync.WaitGroup
+
+	// delivering counts Deliver calls past the stopped check; workers
+	// counts conversation goroutines. Shutdown waits for the first, then
+	// the second, so no worker is added after it waits.
+	delivering sync.WaitGroup
+	workers    sync.WaitGroup
 
 	mu      sync.Mutex // guards queues and stopped
 	queues  map[chat.Conversation]*queue
@@ -74,28 +85,35 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 }
 
 // Deliver stores m and queues it for its conversation. It returns once m is
-// durably stored and queued; the answer arrives later through r.
+// durably stored and queued; the answer arrives later through r. When the
+// conversation's queue is full it waits for room, however long: the
+// message is stored by then and must be answered.
 func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
-	if rt.isStopped() {
-		return ErrStopped
-	}
-	if m.Time.IsZero() {
-		m.Time = time.Now()
-	}
-	msg := Message{Message: m}
-	if !m.FromSelf { // Docent's own messages are already stored as answers
-		rec, err := rt.history.AppendMessage(ctx, m)
-		if err != nil {
-			return fmt.Errorf("bot: store message in %s: %w", m.Conversation, err)
-		}
-		msg.ID = rec.ID
-	}
-
 	rt.mu.Lock()
 	if rt.stopped {
 		rt.mu.Unlock()
 		return ErrStopped
 	}
+	rt.delivering.Add(1)
+	rt.mu.Unlock()
+	defer rt.delivering.Done()
+
+	m = sanitize(m)
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	msg := Message{Message: m}
+	if !m.FromSelf { // Docent's own messages are already stored as answers
+		// Not cancellable: the store may commit after a cancellation, and
+		// a stored message must then be answered.
+		rec, err := rt.history.AppendMessage(context.WithoutCancel(ctx), m)
+		if err != nil {
+			return fmt.Errorf("bot: store message: %w", err)
+		}
+		msg.ID = rec.ID
+	}
+
+	rt.mu.Lock()
 	q := rt.queues[m.Conversation]
 	if q == nil {
 		q = &queue{items: make(chan delivery, rt.opts.QueuePerConversation)}
@@ -105,21 +123,20 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 	}
 	q.pending++
 	rt.mu.Unlock()
+	q.items <- delivery{msg, r}
+	return nil
+}
 
-	select {
-	case q.items <- delivery{msg, r}:
-		return nil
-	case <-ctx.Done():
-		rt.mu.Lock()
-		q.pending--
-		rt.mu.Unlock()
-		// Wake the worker in case it waits for this very message.
-		select {
-		case q.items <- delivery{}:
-		default:
+// sanitize makes a message safe to store and show: platforms and pipes can
+// hand over bytes that are not UTF-8, which would otherwise be refused.
+func sanitize(m chat.Message) chat.Message {
+	for _, s := range []*string{&m.Text, &m.ID, &m.Author.ID, &m.Author.Name,
+		&m.Conversation.Platform, &m.Conversation.Channel, &m.Conversation.Thread} {
+		if !utf8.ValidString(*s) {
+			*s = strings.ToValidUTF8(*s, "\uFFFD")
 		}
-		return fmt.Errorf("bot: queue message in %s (stored as %d): %w", m.Conversation, msg.ID, ctx.Err())
 	}
+	return m
 }
 
 // work handles one conversation's messages in order until none are pending.
@@ -135,9 +152,6 @@ func (rt *Router) work(conv chat.Conversation, q *queue) {
 		rt.mu.Unlock()
 
 		d := <-q.items
-		if d.r == nil { // a wake-up from a cancelled Deliver
-			continue
-		}
 		rt.slots <- struct{}{}
 		rt.handle(d)
 		<-rt.slots
@@ -188,20 +202,16 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 	return sent, nil
 }
 
-func (rt *Router) isStopped() bool {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	return rt.stopped
-}
-
 // Shutdown stops taking messages and waits until every accepted message has
-// been handled, or ctx is done.
+// been handled, or ctx is done. (When ctx ends first, the goroutine waiting
+// for the workers ends with the last of them.)
 func (rt *Router) Shutdown(ctx context.Context) error {
 	rt.mu.Lock()
 	rt.stopped = true
 	rt.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
+		rt.delivering.Wait()
 		rt.workers.Wait()
 		close(done)
 	}()

@@ -232,3 +232,58 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("own message stored: %+v", recs)
 	}
 }
+
+// Deliver calls whose context ends at any moment never lose a stored
+// message: whatever Deliver accepted is handled before Shutdown returns.
+func TestDeliverWithCancelledContexts(t *testing.T) {
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	var handled atomic.Int32
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		time.Sleep(2 * time.Millisecond)
+		handled.Add(1)
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 2, QueuePerConversation: 1})
+	var accepted atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+(g+i)%10)*time.Millisecond)
+				conv := chat.Conversation{Platform: "test", Channel: fmt.Sprint((g + i) % 3)}
+				if rt.Deliver(ctx, chat.Message{Conversation: conv, Author: alice, Text: "x"}, bottest.NewRecorder()) == nil {
+					accepted.Add(1)
+				}
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := rt.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := st.Conversations(context.Background())
+	stored := 0
+	for _, c := range recs {
+		stored += c.Records
+	}
+	if a, h := accepted.Load(), handled.Load(); a != h || int(a) != stored {
+		t.Errorf("accepted %d, handled %d, stored %d: every stored message must be handled", a, h, stored)
+	}
+	waitGoroutines(t, before)
+}
+
+func TestDeliverRepairsInvalidUTF8(t *testing.T) {
+	st := openStore(t)
+	rt := NewRouter(st, echo(), slog.New(slog.DiscardHandler), RouterOptions{})
+	got := bottest.Ask(t, rt, convA, chat.Member{ID: "u\xff", Name: "bad\xfe"}, "hello \xff\xfe there")
+	if len(got) != 1 || got[0].Text != "echo: hello \uFFFD there" {
+		t.Fatalf("answers %+v, want the text answered with the bad bytes replaced", got)
+	}
+	recs, _ := st.Conversation(context.Background(), convA, 0)
+	if len(recs) != 2 || recs[1].Text != "hello \uFFFD there" || recs[1].Author.Name != "bad\uFFFD" {
+		t.Errorf("stored %+v", recs)
+	}
+}

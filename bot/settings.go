@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -135,7 +136,9 @@ func parseConfig(file string, data []byte, files fileSpace) (*Config, error) {
 	pos, err := config.Decode(file, data, &cfg, config.Options{})
 	var errs config.Errors
 	if err != nil {
-		if !errors.As(err, &errs) {
+		if !errors.As(err, &errs) || len(pos) <= 1 {
+			// Not YAML at all (or not a mapping): checking the defaults
+			// would only add errors about fields the admin did write.
 			return nil, err
 		}
 	}
@@ -155,11 +158,11 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("bot.name", "must not be empty")
 	}
 	if c.Bot.CommandPrefix == "" || strings.ContainsAny(c.Bot.CommandPrefix, " \t\n") || len(c.Bot.CommandPrefix) > 8 {
-		bad("bot.command_prefix", "must be 1 to 8 characters without spaces, like \"!\" or \"?\", got %q", c.Bot.CommandPrefix)
+		bad("bot.command_prefix", "must be 1 to 8 characters without spaces, like \"!\" or \"?\", got %s", pos.Show("bot.command_prefix", c.Bot.CommandPrefix))
 	}
 	positive := func(p string, d time.Duration) {
 		if d <= 0 {
-			bad(p, "must be more than 0, got %s", d)
+			bad(p, "must be more than 0, got %s", pos.Show(p, d))
 		}
 	}
 	positive("bot.timeout", c.Bot.Timeout)
@@ -167,7 +170,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	positive("store.lock_timeout", c.Store.LockTimeout)
 	atLeast := func(p string, v, lo int) {
 		if v < lo {
-			bad(p, "must be at least %d, got %d", lo, v)
+			bad(p, "must be at least %d, got %s", lo, pos.Show(p, v))
 		}
 	}
 	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)
@@ -177,7 +180,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	for key, link := range c.Links {
 		u, err := url.Parse(link)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") || (u.Host == "" && u.Scheme != "mailto") {
-			bad(linkPath(key), "%q is not an absolute http(s) or mailto link", link)
+			bad(linkPath(key), "%s is not an absolute http(s) or mailto link", pos.Show(linkPath(key), link))
 		}
 	}
 
@@ -185,7 +188,11 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("store.path", "is required: the file where Docent keeps its history")
 	} else if dir := filepath.Dir(c.StorePath()); c.files.fsys == nil && !isDir(dir) {
 		// (The built-in default's folder is created on first run.)
-		bad("store.path", "folder %s does not exist", dir)
+		shown := dir
+		if pos.At("store.path").Env != "" {
+			shown = "of " + pos.Show("store.path", dir)
+		}
+		bad("store.path", "folder %s does not exist", shown)
 	}
 
 	if len(c.Brain.Intents) == 0 {
@@ -193,12 +200,17 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	}
 	for i, p := range c.Brain.Intents {
 		if _, err := c.files.stat(p); err != nil {
-			bad(fmt.Sprintf("brain.intents[%d]", i), "%s does not exist", c.files.show(p))
+			path := fmt.Sprintf("brain.intents[%d]", i)
+			shown := c.files.show(p)
+			if pos.At(path).Env != "" {
+				shown = pos.Show(path, p)
+			}
+			bad(path, "%s does not exist", shown)
 		}
 	}
 	unit := func(p string, v float64) {
 		if !(v >= 0 && v <= 1) {
-			bad(p, "must be between 0 and 1, got %g", v)
+			bad(p, "must be between 0 and 1, got %s", pos.Show(p, v))
 		}
 	}
 	unit("brain.threshold", c.Brain.Threshold)
@@ -213,12 +225,12 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+		bad("log.level", "must be debug, info, warn or error, got %s", pos.Show("log.level", c.Log.Level))
 	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
-		bad("log.format", "must be text or json, got %q", c.Log.Format)
+		bad("log.format", "must be text or json, got %s", pos.Show("log.format", c.Log.Format))
 	}
 	return errs
 }
@@ -233,13 +245,41 @@ func linkPath(key string) string {
 }
 
 // StorePath is the database file, relative paths taken from the config
-// file's folder (or the working directory for the built-in default).
+// file's folder. The built-in default keeps its database in the user's
+// data folder, so that it is found again from any working directory.
 func (c *Config) StorePath() string {
 	p := c.Store.Path
-	if filepath.IsAbs(p) || c.files.fsys != nil {
+	switch {
+	case filepath.IsAbs(p):
 		return p
+	case c.files.fsys != nil:
+		return filepath.Join(userDataDir(), "docent", filepath.Base(p))
+	default:
+		return filepath.Join(c.files.dir, p)
 	}
-	return filepath.Join(c.files.dir, p)
+}
+
+// userDataDir is where programs keep a user's data: $XDG_DATA_HOME, else
+// the platform's usual folder under the home directory, else the working
+// directory.
+func userDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return d
+	}
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return d
+		}
+	case "darwin", "ios":
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, "Library", "Application Support")
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share")
+	}
+	return "."
 }
 
 func isDir(p string) bool {
@@ -290,28 +330,13 @@ func (f fileSpace) readFile(p string) ([]byte, error) {
 // .yaml and .yml file below it, in lexical order.
 func (f fileSpace) walk(p string) ([]string, error) {
 	root := f.resolve(p)
-	var fsys fs.FS = f.fsys
-	if fsys == nil {
-		fi, err := os.Stat(root)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			return []string{root}, nil
-		}
-		var out []string
-		err = filepath.WalkDir(root, func(q string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && isYAML(q) {
-				out = append(out, q)
-			}
-			return nil
-		})
-		return out, err
+	fsys, top := f.fsys, root
+	name := func(q string) string { return q }
+	if fsys == nil { // the same walk over the OS, with names made whole again
+		fsys, top = os.DirFS(root), "."
+		name = func(q string) string { return filepath.Join(root, filepath.FromSlash(q)) }
 	}
-	fi, err := fs.Stat(fsys, root)
+	fi, err := fs.Stat(fsys, top)
 	if err != nil {
 		return nil, err
 	}
@@ -319,12 +344,12 @@ func (f fileSpace) walk(p string) ([]string, error) {
 		return []string{root}, nil
 	}
 	var out []string
-	err = fs.WalkDir(fsys, root, func(q string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, top, func(q string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() && isYAML(q) {
-			out = append(out, q)
+			out = append(out, name(q))
 		}
 		return nil
 	})

@@ -300,25 +300,32 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 		return chat.Answer{Text: text, Source: chat.SourceIntent, Intent: top.Label, Confidence: top.P}, nil
 	}
 
+	// Not sure: say so, and offer the likeliest intents. When none of the
+	// words are known the offer is a guess, and the text says as much.
 	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P}
-	if res.Known == 0 {
-		// None of the words are known: any "did you mean" would be a guess.
-		a.Text = notSure(lang, q.Member.Name, nil)
-		return a, nil
-	}
-	var descs []string
+	var offers []string
 	for _, s := range res.Top {
 		a.Candidates = append(a.Candidates, chat.Candidate{Intent: s.Label, Confidence: s.P})
-		descs = append(descs, b.describe(s.Label))
+		offers = append(offers, b.describe(s.Label, lang))
 	}
-	a.Text = notSure(lang, q.Member.Name, descs)
+	a.Text = notSure(lang, q.Member.Name, res.Known > 0, offers)
 	return a, nil
 }
 
-// describe names an intent for members.
-func (b *Brain) describe(name string) string {
-	if d := b.intents[name].Description; d != "" {
-		return d
+// describe names an intent for members: its description, or for a
+// question in another script, its first pattern in that script (so a
+// Chinese question is offered Chinese choices).
+func (b *Brain) describe(name, lang string) string {
+	in := b.intents[name]
+	if lang != "" {
+		for _, p := range in.Patterns {
+			if tokenize.Script(p) == lang {
+				return p
+			}
+		}
+	}
+	if in.Description != "" {
+		return in.Description
 	}
 	return strings.ReplaceAll(name, "_", " ")
 }
@@ -349,39 +356,35 @@ func memberName(m chat.Member) string {
 	return "there"
 }
 
-// notSure is the honest answer when the classifier is not sure.
-func notSure(lang, member string, candidates []string) string {
+// unsure holds the not-sure answer's phrases per language.
+var unsure = map[string]struct {
+	lead, named, known, unknown, sep, endKnown, endUnknown, tail string
+}{
+	"": {lead: "I'm not sure I understood that", named: ", %s", known: ". Did you mean: ", unknown: ". I don't know those words yet; I can help with, for example: ",
+		sep: "; ", endKnown: "?", endUnknown: ".", tail: " You can rephrase, or ask a human in the channel."},
+	"zh": {lead: "抱歉，我不太确定你的意思", known: "。你是想问：", unknown: "。这些词我还不认识；我能回答的问题例如：",
+		sep: "；", endKnown: "？", endUnknown: "。", tail: "也可以换个说法再问一次。"},
+}
+
+// notSure is the honest answer when the classifier is not sure. known
+// says whether any word of the question was known to the classifier.
+func notSure(lang, member string, known bool, offers []string) string {
+	p, ok := unsure[lang]
+	if !ok {
+		p = unsure[""]
+	}
 	var b strings.Builder
-	if lang == "zh" {
-		b.WriteString("抱歉，我不太确定你的意思。")
-		if len(candidates) > 0 {
-			b.WriteString("你是想问：")
-			for i, c := range candidates {
-				if i > 0 {
-					b.WriteString("；")
-				}
-				b.WriteString(c)
-			}
-			b.WriteString("？")
-		}
-		b.WriteString("也可以换个说法再问一次。")
-		return b.String()
+	b.WriteString(p.lead)
+	if member != "" && p.named != "" {
+		fmt.Fprintf(&b, p.named, member)
 	}
-	b.WriteString("I'm not sure I understood that")
-	if member != "" {
-		b.WriteString(", " + member)
+	lead, end := p.unknown, p.endUnknown
+	if known {
+		lead, end = p.known, p.endKnown
 	}
-	b.WriteString(".")
-	if len(candidates) > 0 {
-		b.WriteString(" Did you mean: ")
-		for i, c := range candidates {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(c)
-		}
-		b.WriteString("?")
-	}
-	b.WriteString(" You can rephrase, or ask a human in the channel.")
+	b.WriteString(lead)
+	b.WriteString(strings.Join(offers, p.sep))
+	b.WriteString(end)
+	b.WriteString(p.tail)
 	return b.String()
 }

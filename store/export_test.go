@@ -101,3 +101,6 @@ func (s *Store) WriterRunning() bool {
 		return true
 	}
 }
+
+// Durable reports whether commits are fsynced, as Docent promises.
+func (s *Store) Durable() bool { return !s.db.NoSync }

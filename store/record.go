@@ -27,17 +27,17 @@ const (
 
 // Record is one stored message or answer.
 type Record struct {
-	ID           uint64 // assigned by the store, increasing, never reused
-	Kind         Kind
-	Conversation chat.Conversation
-	Time         time.Time   // UTC
-	Author       chat.Member // for answers: Docent itself
-	Text         string
-	PlatformID   string      // the platform's own message ID, "" if none
-	ReplyTo      uint64      // answers: the Record ID of the question; 0 if none
-	Source       chat.Source // answers only
-	Intent       string      // answers only
-	Confidence   float64     // answers only
+	ID           uint64            `json:"id"` // assigned by the store, increasing, never reused
+	Kind         Kind              `json:"kind"`
+	Conversation chat.Conversation `json:"conversation"`
+	Time         time.Time         `json:"time"`   // UTC
+	Author       chat.Member       `json:"author"` // for answers: Docent itself
+	Text         string            `json:"text"`
+	PlatformID   string            `json:"platform_id,omitempty"` // the platform's own message ID, "" if none
+	ReplyTo      uint64            `json:"reply_to,omitempty"`    // answers: the Record ID of the question; 0 if none
+	Source       chat.Source       `json:"source,omitempty"`      // answers only
+	Intent       string            `json:"intent,omitempty"`      // answers only
+	Confidence   float64           `json:"confidence,omitempty"`  // answers only
 }
 
 // AnswerRecord is what the bot stores after it answered.
@@ -52,9 +52,9 @@ type AnswerRecord struct {
 
 // ConversationSummary is one line of `docent history --list`.
 type ConversationSummary struct {
-	Conversation chat.Conversation
-	Records      int
-	Last         time.Time // time of its newest record, UTC
+	Conversation chat.Conversation `json:"conversation"`
+	Records      int               `json:"records"`
+	Last         time.Time         `json:"last"` // time of its newest record, UTC
 }
 
 // AppendMessage stores a member's message and returns it as stored, with

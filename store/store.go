@@ -162,7 +162,7 @@ type lockedError struct {
 }
 
 func (e *lockedError) Error() string {
-	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock): %v", e.path, e.wait, e.err)
+	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock); stop the Docent using it, or point store.path elsewhere", e.path, e.wait)
 }
 
 func (e *lockedError) Unwrap() error { return e.err }

@@ -422,3 +422,16 @@ func TestModels(t *testing.T) {
 		t.Errorf("Check: %v", err)
 	}
 }
+
+// SIGKILL leaves the page cache intact, so the crash test cannot notice a
+// missing fsync; this one can.
+func TestCommitsAreFsynced(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Durable() {
+		t.Fatal("the store does not fsync its commits")
+	}
+}

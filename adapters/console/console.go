@@ -6,6 +6,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,8 +37,12 @@ type Options struct {
 	Member chat.Member
 	// BotName labels answers in interactive mode.
 	BotName string
-	// MaxLineBytes bounds one input line; 0 means 4 MiB.
+	// MaxLineBytes bounds one input line; 0 means 4 MiB. Longer lines are
+	// skipped with an error answer.
 	MaxLineBytes int
+	// Stopped is the error the inbox returns once it takes no more
+	// messages; the console then stops reading.
+	Stopped error
 }
 
 // Adapter reads messages from in and writes answers to out.
@@ -64,12 +69,16 @@ func New(in io.Reader, out io.Writer, opts Options) *Adapter {
 func (a *Adapter) Name() string { return Platform }
 
 type line struct {
-	n    int
-	text string
+	n       int
+	text    string
+	tooLong int // the line's length when it was over MaxLineBytes (text is then empty)
 }
 
 // Run reads until the input ends or ctx is done. At the end of the input
 // it returns nil; answers still being written arrive before the bot stops.
+// A line the bot cannot take (too long, or refused by the inbox) gets an
+// error answer in its place, so that piped output keeps one answer a line,
+// and reading goes on.
 func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	lines := make(chan line)
 	readErr := make(chan error, 1)
@@ -77,23 +86,25 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	// terminal read cannot be interrupted); it ends at the next line or at
 	// the end of the input, and the process exits regardless.
 	go func() {
-		sc := bufio.NewScanner(a.in)
-		sc.Buffer(make([]byte, 0, min(64<<10, a.opts.MaxLineBytes)), a.opts.MaxLineBytes)
-		n := 0
-		for sc.Scan() {
-			n++
+		defer close(lines)
+		br := bufio.NewReaderSize(a.in, 64<<10)
+		for n := 1; ; n++ {
+			l, err := readLine(br, a.opts.MaxLineBytes)
+			if err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				readErr <- err
+				return
+			}
+			l.n = n
 			select {
-			case lines <- line{n, sc.Text()}:
+			case lines <- l:
 			case <-ctx.Done():
+				readErr <- nil
 				return
 			}
 		}
-		err := sc.Err()
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("console: line %d is longer than %d bytes", n+1, a.opts.MaxLineBytes)
-		}
-		readErr <- err
-		close(lines)
 	}()
 
 	if a.opts.Interactive {
@@ -105,15 +116,21 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		var ok bool
 		select {
 		case <-ctx.Done():
-			a.printf("\n")
+			a.newline()
 			return nil
 		case l, ok = <-lines:
 		}
 		if !ok {
-			if a.opts.Interactive {
-				a.printf("\n")
+			a.newline()
+			if err := <-readErr; err != nil {
+				return fmt.Errorf("read line %d: %w", l.n, err)
 			}
-			return <-readErr
+			return nil
+		}
+		if l.tooLong > 0 {
+			a.write(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
+				"Line %d is too long for me (%d bytes; the console reads up to %d), so I skipped it.", l.n, l.tooLong, a.opts.MaxLineBytes)})
+			continue
 		}
 		if strings.TrimSpace(l.text) == "" {
 			continue
@@ -127,10 +144,12 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 			Direct:       true,
 		}
 		if err := inbox.Deliver(ctx, m, r); err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || a.opts.Stopped != nil && errors.Is(err, a.opts.Stopped) {
 				return nil
 			}
-			return fmt.Errorf("console: line %d: %w", l.n, err)
+			// Nothing was stored: say so in the answer's place and go on.
+			a.write(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, I could not take line %d: %v", l.n, err)})
+			continue
 		}
 		if a.opts.Interactive {
 			select {
@@ -139,6 +158,55 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 				return nil
 			}
 		}
+	}
+}
+
+// readLine reads one line without its line ending. A line longer than max
+// is read to its end and dropped, reporting its length instead.
+func readLine(br *bufio.Reader, max int) (line, error) {
+	var (
+		buf  []byte
+		size int  // the whole line's bytes, line ending included
+		over bool // buf stopped growing: the line is too long
+		prev byte // the byte before the current chunk, for a "\r\n" split across chunks
+		last []byte
+	)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		size += len(chunk)
+		if len(last) > 0 {
+			prev = last[len(last)-1]
+		}
+		last = chunk
+		if !over && len(buf)+len(chunk) <= max+2 { // +2: room for "\r\n"
+			buf = append(buf, chunk...)
+		} else {
+			over = true
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (err != io.EOF || size == 0) {
+			return line{}, err // io.EOF at the start of a line: the input ended
+		}
+		break
+	}
+	ending := 0
+	switch {
+	case bytes.HasSuffix(last, []byte("\r\n")) || string(last) == "\n" && prev == '\r':
+		ending = 2
+	case bytes.HasSuffix(last, []byte("\n")):
+		ending = 1
+	}
+	if over || size-ending > max {
+		return line{tooLong: size - ending}, nil
+	}
+	return line{text: string(buf[:len(buf)-ending])}, nil
+}
+
+func (a *Adapter) newline() {
+	if a.opts.Interactive {
+		a.printf("\n")
 	}
 }
 

@@ -1,8 +1,11 @@
 package console
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -106,13 +109,68 @@ func TestInteractive(t *testing.T) {
 
 func TestLineTooLong(t *testing.T) {
 	var out strings.Builder
-	err := New(strings.NewReader("ok\n"+strings.Repeat("x", 100)+"\n"), &out, Options{MaxLineBytes: 50}).Run(context.Background(), &echoInbox{})
-	if err == nil || err.Error() != "console: line 2 is longer than 50 bytes" {
-		t.Fatalf("Run: %v, want the line named", err)
+	in := "ok\n" + strings.Repeat("x", 100) + "\n" + strings.Repeat("y", 50) + "\r\nlast"
+	err := New(strings.NewReader(in), &out, Options{MaxLineBytes: 50}).Run(context.Background(), &echoInbox{})
+	// (readLine is also fuzzed with a 16-byte buffer, so lines and "\r\n" cross chunk boundaries.)
+	if err != nil {
+		t.Fatalf("Run: %v; a long line must not stop the console", err)
 	}
-	if out.String() != "echo: ok\n" {
-		t.Errorf("output %q: the line before must still be answered", out.String())
+	want := "echo: ok\n" +
+		"Line 2 is too long for me (100 bytes; the console reads up to 50), so I skipped it.\n" +
+		"echo: " + strings.Repeat("y", 50) + "\n" +
+		"echo: last\n"
+	if out.String() != want {
+		t.Errorf("output\n%q\nwant\n%q", out.String(), want)
 	}
+}
+
+func TestRefusedMessageDoesNotStopReading(t *testing.T) {
+	stopped := errors.New("stopped")
+	in := &failingInbox{fail: map[string]error{"bad": errors.New("disk on fire"), "stop": stopped}}
+	var out strings.Builder
+	err := New(strings.NewReader("bad\ngood\nstop\nnever\n"), &out, Options{Stopped: stopped}).Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Sorry, I could not take line 1: disk on fire\necho: good\n"
+	if out.String() != want {
+		t.Errorf("output %q, want %q (and nothing after the inbox stopped)", out.String(), want)
+	}
+}
+
+type failingInbox struct {
+	echoInbox
+	fail map[string]error
+}
+
+func (f *failingInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	if err := f.fail[m.Text]; err != nil {
+		return err
+	}
+	return f.echoInbox.Deliver(ctx, m, r)
+}
+
+func FuzzReadLine(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\nccc"), 2)
+	f.Add([]byte(strings.Repeat("x", 70000)+"\n"), 10)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		max = 1 + int(uint(max)%100)
+		br := bufio.NewReaderSize(bytes.NewReader(in), 16)
+		total := 0
+		for {
+			l, err := readLine(br, max)
+			if err != nil {
+				break
+			}
+			if len(l.text) > max || strings.HasSuffix(l.text, "\n") {
+				t.Fatalf("line %q with max %d", l.text, max)
+			}
+			total += len(l.text) + l.tooLong
+		}
+		if total > len(in) {
+			t.Fatalf("read %d bytes of lines from %d bytes", total, len(in))
+		}
+	})
 }
 
 func TestStopsWhenContextEnds(t *testing.T) {

@@ -414,6 +414,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, at Pos) {
 	}
 	d.pos[path] = at
 	d.value(n, v, path, at)
+	if sc, ok := d.scalars[n]; ok && len(sc.vars) > 0 {
+		at.Env = strings.Join(sc.vars, ",")
+		d.pos[path] = at
+	}
 }
 
 var (
@@ -840,7 +844,7 @@ func (d *decoder) mapEntries(n *yaml.Node, v reflect.Value, path string, at Pos)
 }
 
 func unknownField(name string, known []string) string {
-	if s := closest(name, known); s != "" {
+	if s := Closest(name, known); s != "" {
 		return fmt.Sprintf("unknown field %q; did you mean %q?", name, s)
 	}
 	if len(known) == 0 {
@@ -849,9 +853,9 @@ func unknownField(name string, known []string) string {
 	return fmt.Sprintf("unknown field %q; known fields: %s", name, strings.Join(known, ", "))
 }
 
-// closest returns the known name nearest to name by edit distance, if it is
+// Closest returns the known name nearest to name by edit distance, if it is
 // near enough to be a typo (modle → model), else "".
-func closest(name string, known []string) string {
+func Closest(name string, known []string) string {
 	best, bestDist := "", math.MaxInt
 	lname := strings.ToLower(name)
 	for _, k := range known {

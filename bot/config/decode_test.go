@@ -803,8 +803,8 @@ func TestClosest(t *testing.T) {
 		"colour":     "",
 		"xy":         "",
 	} {
-		if got := closest(name, known); got != want {
-			t.Errorf("closest(%q) = %q, want %q", name, got, want)
+		if got := Closest(name, known); got != want {
+			t.Errorf("Closest(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

@@ -12,6 +12,10 @@ import (
 type Pos struct {
 	File         string
 	Line, Column int
+	// Env names the environment variables the value was expanded from
+	// (comma-separated), "" when it was written out. Such a value may be
+	// a secret: messages show its source, never the value (see Show).
+	Env string
 }
 
 // String formats p as "FILE:LINE:COL", leaving out the parts that are unknown.
@@ -127,6 +131,19 @@ func (p Positions) At(path string) Pos {
 //	errs = append(errs, pos.Errorf("store.path", "%s does not exist", cfg.Store.Path))
 func (p Positions) Errorf(path, format string, args ...any) *Error {
 	return &Error{Pos: p.At(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Show renders the value at path for a message: quoted as written, or
+// "the value from ${NAME}" when it came from the environment, so that a
+// validation message never prints a secret.
+func (p Positions) Show(path string, value any) string {
+	if pos, ok := p[path]; ok && pos.Env != "" {
+		return "the " + fromEnv(strings.Split(pos.Env, ","))
+	}
+	if s, ok := value.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(value)
 }
 
 // parentPath drops the last element of a path: "a.b[2]" → "a.b",
