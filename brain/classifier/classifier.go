@@ -150,7 +150,7 @@ func Fingerprint(examples []Example, s Settings) string {
 		h.Write([]byte(v))
 	}
 	num(formatVersion)
-	num(tokenize.Version)
+	str(tokenize.Fingerprint())
 	num(uint64(s.Hidden))
 	num(uint64(s.Epochs))
 	num(uint64(s.BatchSize))

@@ -8,6 +8,7 @@
 package tokenize
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,9 +17,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Version changes whenever the tokens produced for some text change, so that
-// models trained on the old tokens are retrained.
+// Version changes whenever this package's rules change the tokens produced
+// for some text, so that models trained on the old tokens are retrained.
 const Version = 1
+
+// Fingerprint names everything that decides the tokens: this package's
+// rules, the Unicode tables (letters, scripts, case), the normalisation
+// tables, and the stemmer's version. A model is stale when it differs.
+func Fingerprint() string {
+	return fmt.Sprintf("tokenize %d, unicode %s, norm %s, snowball %s", Version, unicode.Version, norm.Version, stemmerVersion)
+}
+
+// stemmerVersion is the Snowball module's version in go.mod (a test keeps
+// them equal, so that a stemmer upgrade retrains the models).
+const stemmerVersion = "v0.10.0"
 
 // Kind says what a token stands for.
 type Kind uint8

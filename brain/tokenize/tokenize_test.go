@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,5 +91,21 @@ func BenchmarkTokens(b *testing.B) {
 				dst = Tokens(dst[:0], in)
 			}
 		})
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	fp := Fingerprint()
+	for _, want := range []string{"tokenize 1", "unicode 15", "norm ", "snowball " + stemmerVersion} {
+		if !strings.Contains(fp, want) {
+			t.Errorf("Fingerprint() = %q, want it to name %q", fp, want)
+		}
+	}
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "github.com/kljensen/snowball " + stemmerVersion; !strings.Contains(string(gomod), want) {
+		t.Errorf("go.mod does not require %s: update stemmerVersion with the stemmer", want)
 	}
 }
