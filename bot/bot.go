@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docent-bot/docent/brain"
@@ -37,11 +40,19 @@ type Bot struct {
 	log      *slog.Logger
 	version  string
 	store    *store.Store
-	brain    *brain.Brain
 	commands *Commands
 	router   *Router
 	started  time.Time
-	prepared brain.Prepared
+
+	// brain answers questions; Reload swaps in a new one while the old one
+	// keeps answering. prepared says how the current one got its model.
+	brain    atomic.Pointer[brain.Brain]
+	prepared atomic.Pointer[brain.Prepared]
+
+	reloading sync.Mutex // one reload at a time
+	// beforeSwap, when set (by tests), runs after a reload has trained its
+	// model and before it is swapped in.
+	beforeSwap func()
 }
 
 // Open loads the intents, opens the store and prepares the classifier
@@ -68,7 +79,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		st.Close()
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, store: st, brain: br, started: time.Now(), prepared: prepared}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, store: st, started: time.Now()}
+	b.brain.Store(br)
+	b.prepared.Store(&prepared)
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(st, h, log, RouterOptions{
@@ -85,7 +98,7 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 }
 
 // Prepared says how the classifier was made ready at Open.
-func (b *Bot) Prepared() brain.Prepared { return b.prepared }
+func (b *Bot) Prepared() brain.Prepared { return *b.prepared.Load() }
 
 // Inbox is where adapters deliver messages.
 func (b *Bot) Inbox() chat.Inbox { return b.router }
@@ -96,6 +109,13 @@ func (b *Bot) Inbox() chat.Inbox { return b.router }
 func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The watcher stops with the adapters: cancel, then wait for it.
+	var watcher sync.WaitGroup
+	defer watcher.Wait()
+	defer cancel()
+	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
+		watcher.Go(func() { b.watchIntents(runCtx, every) })
+	}
 	done := make(chan error, len(adapters))
 	for _, a := range adapters {
 		go func() {
@@ -149,6 +169,11 @@ func (b *Bot) answer() Handler {
 				reply(chat.Answer{Source: chat.SourceCommand, Text: b.commands.Unknown(name)})
 				return
 			}
+			if cmd.Admin && !b.isAdmin(m) {
+				reply(chat.Answer{Source: chat.SourceCommand, Ephemeral: true,
+					Text: fmt.Sprintf("`%s%s` is for the admins of this community.", b.cfg.Bot.CommandPrefix, name)})
+				return
+			}
 			a, err := cmd.Run(ctx, m, args)
 			if err != nil {
 				b.log.Error("command failed", "command", name, "conversation", m.Conversation.String(), "err", err)
@@ -160,7 +185,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 			return
 		}
-		a, err := b.brain.Answer(ctx, brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation})
+		a, err := b.brain.Load().Answer(ctx, brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation})
 		if err != nil {
 			if ctx.Err() != nil {
 				return // the Timeout middleware apologises
@@ -171,6 +196,16 @@ func (b *Bot) answer() Handler {
 		}
 		reply(a)
 	})
+}
+
+// isAdmin says whether the member may use admin commands: listed in
+// bot.admins as platform:user-id, or at the console, which is whoever runs
+// Docent.
+func (b *Bot) isAdmin(m *Message) bool {
+	if m.Conversation.Platform == "console" {
+		return true
+	}
+	return slices.Contains(b.cfg.Bot.Admins, m.Conversation.Platform+":"+m.Author.ID)
 }
 
 // modelStore keeps the brain's models in the store.

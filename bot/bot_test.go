@@ -281,7 +281,7 @@ func TestEnvInConfigButNotIntents(t *testing.T) {
 	if got := b.cfg.Links["docs"]; got != "https://docs.example.org" {
 		t.Errorf("links.docs = %q, want the environment's value", got)
 	}
-	for _, in := range b.brain.Intents() {
+	for _, in := range b.brain.Load().Intents() {
 		if in.Name == "shell" && in.Responses[0] != "echo ${HOME} and ${DOCENT_TEST_DOCS}" {
 			t.Errorf("intent response expanded to %q; intents must never see the environment", in.Responses[0])
 		}

@@ -13,8 +13,20 @@ import (
 func (b *Bot) builtinCommands() *Commands {
 	cs := NewCommands(b.cfg.Bot.CommandPrefix)
 	cs.Add(Command{Name: "help", Summary: "what I can do and the commands I know",
-		Run: func(context.Context, *Message, string) (chat.Answer, error) {
-			return chat.Answer{Text: cs.Help(), Ephemeral: true}, nil
+		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {
+			return chat.Answer{Text: cs.Help(b.isAdmin(m)), Ephemeral: true}, nil
+		}})
+	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
+		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
+			p, err := b.Reload(ctx)
+			if err != nil {
+				return chat.Answer{Ephemeral: true, Text: "The intents have problems, so I kept the current ones:\n" + err.Error()}, nil
+			}
+			how := fmt.Sprintf("reused the saved model (the patterns did not change; %s)", roundLatency(p.Took))
+			if p.Trained {
+				how = fmt.Sprintf("retrained in %s", p.Took.Round(time.Millisecond))
+			}
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Reloaded %d intents (%d patterns); %s.", p.Intents, p.Examples, how)}, nil
 		}})
 	cs.Add(Command{Name: "ping", Summary: "check that I am here and how fast I answer",
 		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {
@@ -25,8 +37,9 @@ func (b *Bot) builtinCommands() *Commands {
 		Run: func(context.Context, *Message, string) (chat.Answer, error) {
 			var sb strings.Builder
 			fmt.Fprintf(&sb, "I'm %s, an open-source community assistant (Docent %s). ", b.cfg.Bot.Name, b.version)
+			p := b.Prepared()
 			fmt.Fprintf(&sb, "I know %d intents, learnt from %d example questions, and I answer locally: no data leaves this server. ",
-				b.prepared.Intents, b.prepared.Examples)
+				p.Intents, p.Examples)
 			fmt.Fprintf(&sb, "Up for %s.", time.Since(b.started).Round(time.Second))
 			if src := b.cfg.Links["source"]; src != "" {
 				fmt.Fprintf(&sb, " Source: <%s>", src)

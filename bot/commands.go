@@ -19,7 +19,9 @@ type Command struct {
 	Name    string
 	Args    string // how the arguments are written, for help ("<text>")
 	Summary string
-	Run     func(ctx context.Context, m *Message, args string) (chat.Answer, error)
+	// Admin commands are only for the community's admins (bot.admins).
+	Admin bool
+	Run   func(ctx context.Context, m *Message, args string) (chat.Answer, error)
 }
 
 // Commands is a set of commands with their prefix.
@@ -59,19 +61,26 @@ func (cs *Commands) Parse(text string) (cmd *Command, name, args string, ok bool
 	return cs.byName[name], name, strings.TrimSpace(rest[end:]), true
 }
 
-// Help lists the commands, sorted by name.
-func (cs *Commands) Help() string {
+// Help lists the commands, sorted by name; admin commands only for admins.
+func (cs *Commands) Help(admin bool) string {
 	names := slices.Clone(cs.order)
 	slices.Sort(names)
 	var b strings.Builder
 	b.WriteString("Ask me anything in plain words, or use a command:\n")
 	for _, n := range names {
 		c := cs.byName[n]
+		if c.Admin && !admin {
+			continue
+		}
 		usage := cs.prefix + c.Name
 		if c.Args != "" {
 			usage += " " + c.Args
 		}
-		fmt.Fprintf(&b, "• `%s` — %s\n", usage, c.Summary)
+		admin := ""
+		if c.Admin {
+			admin = " (admins)"
+		}
+		fmt.Fprintf(&b, "• `%s` — %s%s\n", usage, c.Summary, admin)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

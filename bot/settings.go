@@ -40,6 +40,9 @@ type BotConfig struct {
 	MaxConcurrent        int           `yaml:"max_concurrent"`
 	QueuePerConversation int           `yaml:"queue_per_conversation"`
 	MaxMessageBytes      int           `yaml:"max_message_bytes"`
+	// Admins may use admin commands: "platform:user-id" each, with the
+	// platform's stable user ID (not a display name).
+	Admins []string `yaml:"admins"`
 }
 
 // StoreConfig is where history and models are kept.
@@ -50,10 +53,13 @@ type StoreConfig struct {
 
 // BrainConfig is how questions are answered.
 type BrainConfig struct {
-	Intents    []string         `yaml:"intents"`
-	Threshold  float64          `yaml:"threshold"`
-	Margin     float64          `yaml:"margin"`
-	Classifier ClassifierConfig `yaml:"classifier"`
+	Intents []string `yaml:"intents"`
+	// WatchInterval is how often the intents files are checked for
+	// changes, which retrain in the background; 0 turns watching off.
+	WatchInterval time.Duration    `yaml:"watch_interval"`
+	Threshold     float64          `yaml:"threshold"`
+	Margin        float64          `yaml:"margin"`
+	Classifier    ClassifierConfig `yaml:"classifier"`
 }
 
 // ClassifierConfig holds the intent classifier's training settings.
@@ -100,7 +106,7 @@ func Defaults() Config {
 			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10},
 		Links: map[string]string{},
 		Store: StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
-		Brain: BrainConfig{Threshold: 0.5, Margin: 0.1, Classifier: ClassifierConfig{
+		Brain: BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: ClassifierConfig{
 			Hidden: cs.Hidden, Epochs: cs.Epochs, BatchSize: cs.BatchSize, LearningRate: cs.LearningRate,
 			LabelSmoothing: cs.LabelSmoothing, Dropout: cs.Dropout, Seed: cs.Seed}},
 		Adapters: AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
@@ -168,9 +174,19 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	positive("bot.timeout", c.Bot.Timeout)
 	positive("bot.shutdown_timeout", c.Bot.ShutdownTimeout)
 	positive("store.lock_timeout", c.Store.LockTimeout)
+	if c.Brain.WatchInterval < 0 {
+		bad("brain.watch_interval", "must be 0 (off) or more, got %s", pos.Show("brain.watch_interval", c.Brain.WatchInterval))
+	}
 	atLeast := func(p string, v, lo int) {
 		if v < lo {
 			bad(p, "must be at least %d, got %s", lo, pos.Show(p, v))
+		}
+	}
+	for i, a := range c.Bot.Admins {
+		platform, id, ok := strings.Cut(a, ":")
+		if !ok || platform == "" || id == "" || strings.ContainsAny(a, " \t") {
+			path := fmt.Sprintf("bot.admins[%d]", i)
+			bad(path, "%s is not platform:user-id, like discord:80351110224678912 or slack:U012AB3CD", pos.Show(path, a))
 		}
 	}
 	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)

@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/chat"
+)
+
+// idle is an adapter that only waits, so that Run keeps the bot (and its
+// intents watcher) going while the test talks to the inbox.
+type idle struct{}
+
+func (idle) Name() string { return "idle" }
+func (idle) Run(ctx context.Context, _ chat.Inbox) error {
+	<-ctx.Done()
+	return nil
+}
+
+const thanksIntent = `  - name: thanks
+    description: Saying thanks
+    patterns: [thanks, thank you, thx, much appreciated, cheers, thank you so much, many thanks, ty]
+    responses: ["You're welcome!"]
+`
+
+// Hot reload, all three promises: an edited intents file is picked up and
+// retrained in the background; questions asked while it trains get the old
+// model; a broken file is reported with file and line and the old model stays.
+func TestHotReload(t *testing.T) {
+	path := writeConfig(t, "")
+	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
+	intentsFile := filepath.Join(filepath.Dir(path), "intents", "test.yaml")
+	b := openBot(t, path)
+	defer b.Close()
+
+	trained, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b.beforeSwap = func() {
+		once.Do(func() { close(trained) })
+		<-release
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- b.Run(ctx, idle{}) }()
+	defer func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	ask := func(text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), console, alice, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers", text, len(got))
+		}
+		return got[0]
+	}
+	if a := ask("thank you so much"); a.Intent == "thanks" {
+		t.Fatal("knows thanks before it was added")
+	}
+
+	// 1. Edit the file: the watcher notices and trains in the background.
+	write(t, intentsFile, testIntents+thanksIntent)
+	select {
+	case <-trained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the edited intents file was not picked up within 10s")
+	}
+	// 2. While the new model waits to be swapped in, the old one answers.
+	if a := ask("thank you so much"); a.Intent == "thanks" {
+		t.Errorf("answered %+v before the swap; want the old model", a)
+	}
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for ask("thank you so much").Intent != "thanks" {
+		if time.Now().After(deadline) {
+			t.Fatal("the new model was not swapped in")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := b.Prepared(); !p.Trained || p.Intents != 4 {
+		t.Errorf("after the reload: %+v, want 4 intents, trained", p)
+	}
+
+	// 3. Break the file: reported with file and line, the good model stays.
+	write(t, intentsFile, testIntents+thanksIntent+"  - name: broken\n    patterns: [x]\n    responses: [y]\n    colour: blue\n")
+	a := ask("!reload")
+	if !strings.Contains(a.Text, "kept the current ones") || !strings.Contains(a.Text, intentsFile+":23:5: intents[4]: unknown field \"colour\"") {
+		t.Errorf("!reload with a broken file answered:\n%s", a.Text)
+	}
+	if a := ask("thank you so much"); a.Intent != "thanks" {
+		t.Errorf("after a failed reload answered %+v; want the last good model", a)
+	}
+	// Only admins may reload; on the console everyone is one.
+	got := bottest.Ask(t, b.Inbox(), chat.Conversation{Platform: "discord", Channel: "c1"}, alice, "!reload")
+	if len(got) != 1 || !strings.Contains(got[0].Text, "is for the admins") {
+		t.Errorf("!reload from a member: %+v", got)
+	}
+}
+
+func TestReloadReusesModelWhenOnlyResponsesChange(t *testing.T) {
+	path := writeConfig(t, "")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	write(t, filepath.Join(filepath.Dir(path), "intents", "test.yaml"), strings.Replace(testIntents, "Hello {{.Member}}!", "Hi there {{.Member}}!", 1))
+	p, err := b.Reload(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Trained {
+		t.Error("reload retrained although only a response changed")
+	}
+	if a := bottest.Ask(t, b.Inbox(), convA, alice, "hello"); len(a) != 1 || a[0].Text != "Hi there alice!" {
+		t.Errorf("answers %+v, want the new response", a)
+	}
+}
