@@ -110,6 +110,22 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	if a.opts.Interactive {
 		a.printf("%s here. Ask me a question; !help lists my commands; Ctrl-D quits.\n", a.opts.BotName)
 	}
+	// last is the newest message handed to the bot. The bot answers a
+	// conversation in order, so once last is finished every earlier one
+	// is too: the console waits for it before writing an answer of its
+	// own, so that answers keep the order of the lines.
+	var last *responder
+	inOrder := func(ans chat.Answer) bool {
+		if last != nil {
+			select {
+			case <-last.done:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		a.write(ans)
+		return true
+	}
 	for {
 		a.prompt()
 		var l line
@@ -128,8 +144,10 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 			return nil
 		}
 		if l.tooLong > 0 {
-			a.write(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
-				"Line %d is too long for me (%d bytes; the console reads up to %d), so I skipped it.", l.n, l.tooLong, a.opts.MaxLineBytes)})
+			if !inOrder(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
+				"Line %d is too long for me (%d bytes; the console reads up to %d), so I skipped it.", l.n, l.tooLong, a.opts.MaxLineBytes)}) {
+				return nil
+			}
 			continue
 		}
 		if strings.TrimSpace(l.text) == "" {
@@ -148,9 +166,12 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 				return nil
 			}
 			// Nothing was stored: say so in the answer's place and go on.
-			a.write(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, I could not take line %d: %v", l.n, err)})
+			if !inOrder(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, I could not take line %d: %v", l.n, err)}) {
+				return nil
+			}
 			continue
 		}
+		last = r
 		if a.opts.Interactive {
 			select {
 			case <-r.done:

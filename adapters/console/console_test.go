@@ -189,3 +189,32 @@ func TestStopsWhenContextEnds(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// slowInbox answers later, from another goroutine, as the bot does.
+type slowInbox struct{ wg sync.WaitGroup }
+
+func (s *slowInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	s.wg.Go(func() {
+		time.Sleep(20 * time.Millisecond)
+		r.Reply(ctx, chat.Answer{Text: "late: " + m.Text})
+		r.(chat.Finisher).Finish()
+	})
+	return nil
+}
+
+func TestConsoleAnswersKeepLineOrder(t *testing.T) {
+	in := &slowInbox{}
+	var out strings.Builder
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	New(strings.NewReader("first\n"+strings.Repeat("x", 80)+"\nthird\n"), w, Options{MaxLineBytes: 50}).Run(context.Background(), in)
+	in.wg.Wait()
+	want := "late: first\nLine 2 is too long for me (80 bytes; the console reads up to 50), so I skipped it.\nlate: third\n"
+	if out.String() != want {
+		t.Errorf("output\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
