@@ -55,7 +55,7 @@ type Settings struct {
 // (150 intents with 100 patterns each): epochs and batch size follow the
 // number of examples.
 func DefaultSettings() Settings {
-	return Settings{Hidden: 96, Epochs: 0, BatchSize: 0, LearningRate: 0.005, LabelSmoothing: 0.1, Dropout: 0.2,
+	return Settings{Hidden: 64, Epochs: 0, BatchSize: 0, LearningRate: 0.005, LabelSmoothing: 0.1, Dropout: 0.2,
 		Seed: 1, MinN: 3, MaxN: 5, Outliers: 0.25}
 }
 

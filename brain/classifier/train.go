@@ -33,8 +33,10 @@ type trainer struct {
 	none     int32   // label index of "none of the intents": len(labels)
 	H, C     int
 	opt      *adam
-	w1m      []float32 // first moments of w1, one per weight
-	w1v      []float32 // second moments of w1, one per row (row-wise Adam)
+	rowSq    []float32 // mean square gradient of each row of w1
+	rowSteps []int32   // updates each row of w1 has had
+	corr     []float32 // corr[t] = 1/(1-β2^t)
+	inv      float32   // 1 / batch size
 	work     [shards]*shardWork
 	smoothOn float32
 	smoothOf float32
@@ -59,9 +61,6 @@ type shardWork struct {
 	gw2     []float32
 	gb2     []float32
 	gb1     []float32
-	slot    []int32 // row → slot in g, or -1; rows of this shard only
-	touched []int32 // rows with a slot, in order of first use
-	g       []float32
 }
 
 // Train fits a model to examples. Examples with an empty Label are
@@ -156,17 +155,17 @@ func Train(ctx context.Context, examples []Example, s Settings) (*Model, error) 
 	m.w2 = uniform(rng, C*H, math.Sqrt(6/float64(H+C)))
 	m.b2 = make([]float32, C)
 	t.opt = newAdam(s.LearningRate, H, C*H, C)
-	t.w1m = make([]float32, V*H)
-	t.w1v = make([]float32, V)
+	t.rowSq = make([]float32, V)
+	t.rowSteps = make([]int32, V)
+	for i := range 20000 {
+		t.corr = append(t.corr, float32(1/(1-math.Pow(t.opt.beta2, float64(max(i, 1))))))
+	}
 	smoothing := float32(s.LabelSmoothing)
 	t.smoothOf = smoothing / float32(C+1)
 	t.smoothOn = 1 - smoothing + t.smoothOf
 	for k := range t.work {
 		w := &shardWork{pre: make([]float32, H), probs: make([]float32, C+1), gw2: make([]float32, C*H),
-			gb2: make([]float32, C), gb1: make([]float32, H), slot: make([]int32, V)}
-		for i := range w.slot {
-			w.slot[i] = -1
-		}
+			gb2: make([]float32, C), gb1: make([]float32, H)}
 		t.work[k] = w
 	}
 
@@ -175,6 +174,7 @@ func Train(ctx context.Context, examples []Example, s Settings) (*Model, error) 
 		nOut = 0
 	}
 	order := make([]item, 0, len(t.samples)+nOut)
+	totalSteps := s.Epochs * ((len(t.samples) + nOut + s.BatchSize - 1) / s.BatchSize)
 	var wg sync.WaitGroup
 	run := func(phase func(k int)) {
 		if threads == 1 {
@@ -214,7 +214,10 @@ func Train(ctx context.Context, examples []Example, s Settings) (*Model, error) 
 			half := (len(batch) + 1) / 2
 			t.work[0].items = batch[:half]
 			t.work[1].items = batch[half:]
+			// The step size decays linearly to zero over training.
+			t.opt.decay = 1 - float64(t.opt.t)/float64(totalSteps)
 			t.opt.step()
+			t.inv = inv
 			run(func(k int) { t.backward(k, inv) })
 			run(func(k int) { t.update(k) })
 		}
@@ -348,59 +351,48 @@ func (t *trainer) update(k int) {
 		a.updateRange(2, c, 1, m.b2, w0.gb2)
 	}
 
-	// Feature rows of parity k: gather their gradients, in item order.
-	own := t.work[k]
-	own.touched = own.touched[:0]
+	// Feature rows of parity k: each item's gradient is applied to its
+	// rows as it comes, in item order, with a step normalised by the row's
+	// running mean square gradient (a row-wise RMSprop with Adam's bias
+	// correction). One pass, no gradient buffer and one moment per row
+	// rather than per weight: this is what keeps the sparse layer cheap.
+	a2 := float32(t.opt.beta2)
+	lr := float32(t.opt.lr * t.opt.decay)
 	for _, w := range t.work {
 		for n := range w.items {
-			scale, dh := w.scale[n], w.dh[n]
+			dh := w.dh[n]
+			coef := w.scale[n] * t.inv
+			var sq float32
+			for _, v := range dh {
+				sq += v * v
+			}
+			gsq := coef * coef * sq / float32(H)
+			if gsq == 0 {
+				continue
+			}
 			for _, r := range w.rows[n] {
 				if int(r)%shards != k {
 					continue
 				}
-				s := own.slot[r]
-				if s < 0 {
-					s = int32(len(own.touched))
-					own.slot[r] = s
-					own.touched = append(own.touched, r)
-					if need := (int(s) + 1) * H; need > len(own.g) {
-						own.g = append(own.g, make([]float32, need-len(own.g)+len(own.g))...)
-					}
-					clear(own.g[int(s)*H:][:H])
-				}
-				axpy(scale, dh, own.g[int(s)*H:][:H])
+				steps := t.rowSteps[r] + 1
+				t.rowSteps[r] = steps
+				v := a2*t.rowSq[r] + (1-a2)*gsq
+				t.rowSq[r] = v
+				vhat := v * t.correction(steps)
+				step := lr / (float32(math.Sqrt(float64(vhat))) + 1e-8)
+				axpy(-step*coef, dh, m.w1[int(r)*H:][:H])
 			}
 		}
 	}
-	for s, r := range own.touched {
-		own.slot[r] = -1
-		t.updateRow(r, own.g[s*H:][:H])
-	}
 }
 
-// updateRow applies a lazy, row-wise Adam step to feature row r: the first
-// moment is kept per weight, the second per row (the mean square of the
-// row's gradient), which saves a quarter of the memory and a square root
-// per weight. Rows absent from a batch keep their moments, as in "lazy"
-// Adam.
-func (t *trainer) updateRow(r int32, g []float32) {
-	a := t.opt
-	H := t.H
-	var sq float32
-	for _, v := range g {
-		sq += v * v
+// correction is Adam's bias correction 1/(1-β2^steps) for a row's second
+// moment, from a table while it matters.
+func (t *trainer) correction(steps int32) float32 {
+	if int(steps) < len(t.corr) {
+		return t.corr[steps]
 	}
-	b1, b2 := float32(a.beta1), float32(a.beta2)
-	v := b2*t.w1v[r] + (1-b2)*sq/float32(H)
-	t.w1v[r] = v
-	step := a.alpha / (float32(math.Sqrt(float64(v))) + float32(a.eps))
-	mo := t.w1m[int(r)*H:][:H]
-	w := t.m.w1[int(r)*H:][:H]
-	for i, gi := range g {
-		mi := b1*mo[i] + (1-b1)*gi
-		mo[i] = mi
-		w[i] -= step * mi
-	}
+	return 1
 }
 
 func uniform(rng *rand.Rand, n int, limit float64) []float32 {
@@ -414,6 +406,7 @@ func uniform(rng *rand.Rand, n int, limit float64) []float32 {
 // adam keeps the first and second moments for each dense parameter tensor.
 type adam struct {
 	lr, beta1, beta2, eps float64
+	decay                 float64 // share of lr used for this step
 	t                     int
 	m, v                  [][]float32
 	// Bias-corrected step size for the current step.
@@ -431,7 +424,7 @@ func newAdam(lr float64, sizes ...int) *adam {
 
 func (a *adam) step() {
 	a.t++
-	a.alpha = float32(a.lr * math.Sqrt(1-math.Pow(a.beta2, float64(a.t))) / (1 - math.Pow(a.beta1, float64(a.t))))
+	a.alpha = float32(a.lr * a.decay * math.Sqrt(1-math.Pow(a.beta2, float64(a.t))) / (1 - math.Pow(a.beta1, float64(a.t))))
 }
 
 func (a *adam) updateRange(tensor, off, n int, w, g []float32) {
