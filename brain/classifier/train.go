@@ -53,14 +53,14 @@ type item struct {
 type shardWork struct {
 	items []item
 	// per item, filled by forward/backward:
-	rows    [][]int32   // rows kept after dropout
-	dh      [][]float32 // gradient at the hidden layer before ReLU
-	scale   []float32
-	pre     []float32
-	probs   []float32
-	gw2     []float32
-	gb2     []float32
-	gb1     []float32
+	rows  [][]int32   // rows kept after dropout
+	dh    [][]float32 // gradient at the hidden layer before ReLU
+	scale []float32
+	pre   []float32
+	probs []float32
+	gw2   []float32
+	gb2   []float32
+	gb1   []float32
 }
 
 // Train fits a model to examples. Examples with an empty Label are
