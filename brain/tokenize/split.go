@@ -41,7 +41,9 @@ type Splitter struct {
 func (s *Splitter) Split(text string) {
 	s.Pieces = s.Pieces[:0]
 	s.lower = s.lower[:0]
-	if !isASCII(text) {
+	if !isASCII(text) && norm.NFKC.QuickSpanString(text) < len(text) {
+		// The only allocation of Split, inside the norm package, and only
+		// for text that NFKC changes (full-width forms, ligatures).
 		s.normed = norm.NFKC.AppendString(s.normed[:0], text)
 		text = unsafe.String(unsafe.SliceData(s.normed), len(s.normed))
 	}
