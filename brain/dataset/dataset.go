@@ -118,7 +118,8 @@ func Parse(data []byte) (*Dataset, error) {
 			if err := dec.Decode(&pair); err != nil {
 				var se *json.SyntaxError
 				if errors.As(err, &se) {
-					return nil, at(data, err)
+					// The decoder's offset is not the file's: name the item's start.
+					return nil, fail(off, "%q item %d: %v", key, i, err)
 				}
 				return nil, fail(off, "%q item %d: want [text, intent]: %v", key, i, err)
 			}
