@@ -10,6 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/dataset"
@@ -32,7 +35,13 @@ func main() {
 	flag.Float64Var(&s.Outliers, "outliers", s.Outliers, "synthetic outliers per example")
 	flag.IntVar(&s.Threads, "threads", s.Threads, "training threads (0: two)")
 	flag.Uint64Var(&s.Seed, "seed", s.Seed, "seed")
+	intents := flag.String("intents", "", "glob of intents YAML files to cross-validate instead of a data set")
+	folds := flag.Int("cv", 5, "folds for -intents")
 	flag.Parse()
+	if *intents != "" {
+		crossValidate(*intents, *folds, s)
+		return
+	}
 	d, err := dataset.LoadFile(*path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,4 +58,43 @@ func main() {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(rep)
+}
+
+func crossValidate(glob string, k int, s classifier.Settings) {
+	files, _ := filepath.Glob(glob)
+	var ex []classifier.Example
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		var doc struct {
+			Intents []struct {
+				Name     string   `yaml:"name"`
+				Patterns []string `yaml:"patterns"`
+			} `yaml:"intents"`
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			fmt.Fprintln(os.Stderr, f, err)
+			os.Exit(1)
+		}
+		for _, in := range doc.Intents {
+			for _, p := range in.Patterns {
+				ex = append(ex, classifier.Example{Text: p, Label: in.Name})
+			}
+		}
+	}
+	rep, err := dataset.CrossValidate(context.Background(), ex, k, s)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d examples, %d folds: accuracy %.3f, macro F1 %.3f, %.2fs training\n", len(ex), k, rep.Accuracy, rep.MacroF1, rep.TrainSeconds)
+	for i, c := range rep.Confusion {
+		if i == 5 {
+			break
+		}
+		fmt.Printf("  %s -> %s x%d: %q\n", c.Intent, c.Predicted, c.Count, c.Examples)
+	}
 }
