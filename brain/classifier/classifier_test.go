@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"testing"
 )
 
@@ -66,8 +68,8 @@ func TestUnknownWordsAreUnsure(t *testing.T) {
 	for _, s := range res.Top {
 		sum += s.P
 	}
-	if sum < 0.999 || sum > 1.001 {
-		t.Errorf("probabilities over all 4 intents sum to %f, want 1", sum)
+	if sum <= 0 || sum > 1.001 {
+		t.Errorf("probabilities over all 4 intents sum to %f, want at most 1 (the rest is none of them)", sum)
 	}
 }
 
@@ -172,16 +174,161 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func BenchmarkClassify(b *testing.B) {
-	m := train(b, small, DefaultSettings())
-	b.ReportAllocs()
-	for b.Loop() {
-		m.Classify("how do I report a bug in the installer", 3)
+func TestTypos(t *testing.T) {
+	m := train(t, small, DefaultSettings())
+	for text, want := range map[string]string{
+		"how do i instal it":       "install",
+		"instalation instructions": "install",
+		"i fuond a bgu":            "report_bug",
+		"thank yuo":                "thanks",
+	} {
+		res := m.Classify(text, 2)
+		if res.Top[0].Label != want || res.Known == 0 {
+			t.Errorf("Classify(%q) = %+v, want %s first and known words", text, res, want)
+		}
 	}
 }
 
-func BenchmarkTrain(b *testing.B) {
+func TestClassifyIntoDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	m := train(t, small, DefaultSettings())
+	dst := make([]Score, 0, 3)
+	for _, text := range []string{"how do I report a bug in the installer", "怎么安装 docent?", "Ünïcödé wörds"} {
+		// Text that NFKC changes ("？") allocates once, in the norm package.
+		m.ClassifyInto(dst, text, 3) // warm the scratch buffers
+		if n := testing.AllocsPerRun(100, func() { m.ClassifyInto(dst, text, 3) }); n != 0 {
+			t.Errorf("ClassifyInto(%q) allocates %.1f times, want 0", text, n)
+		}
+	}
+}
+
+func TestSameModelWithAnyThreads(t *testing.T) {
+	s := DefaultSettings()
+	s.Threads = 1
+	a, _ := train(t, small, s).MarshalBinary()
+	s.Threads = 3
+	b, _ := train(t, small, s).MarshalBinary()
+	if !bytes.Equal(a, b) {
+		t.Fatal("1 and 3 threads gave different models")
+	}
+}
+
+func TestOutOfScopeExamples(t *testing.T) {
+	ex := append([]Example{}, small...)
+	for _, text := range []string{"what is the weather in paris", "tell me a joke about cats", "what's the capital of peru",
+		"weather tomorrow", "cats or dogs", "how tall is mount everest"} {
+		ex = append(ex, Example{Text: text})
+	}
+	m := train(t, ex, DefaultSettings())
+	if got := m.Labels(); len(got) != 4 {
+		t.Fatalf("labels %q: out-of-scope examples must not become an intent", got)
+	}
+	in := m.Classify("how do I install it", 1).Top[0]
+	out := m.Classify("what is the weather in london", 1).Top[0]
+	if in.Label != "install" || out.P >= in.P {
+		t.Errorf("in-scope %+v, out-of-scope %+v: want install, and a lower probability out of scope", in, out)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	m := train(t, small, DefaultSettings())
+	ex := m.Explain("Thanks, how do I INSTALL it?")
+	if len(ex.Labels) != 2 || ex.Known == 0 {
+		t.Fatalf("Explain = %+v, want the two most likely intents", ex)
+	}
+	top := m.Classify("Thanks, how do I INSTALL it?", 2).Top
+	for i, lw := range ex.Labels {
+		if lw.Label != top[i].Label || math.Abs(lw.P-top[i].P) > 1e-6 {
+			t.Errorf("label %d = %s %.3f, want %s %.3f as Classify", i, lw.Label, lw.P, top[i].Label, top[i].P)
+		}
+		if len(lw.Words) != 6 {
+			t.Errorf("%s: %d words, want 6: %+v", lw.Label, len(lw.Words), lw.Words)
+		}
+	}
+	find := func(label string) []WordWeight {
+		for _, lw := range m.Explain("Thanks, how do I INSTALL it?", label).Labels {
+			return lw.Words
+		}
+		return nil
+	}
+	if w := find("install"); w[0].Word != "INSTALL" || w[0].Weight <= 0 {
+		t.Errorf("install: words %+v, want INSTALL (as written) first with a positive weight", w)
+	}
+	if w := find("thanks"); w[0].Word != "Thanks" {
+		t.Errorf("thanks: words %+v, want Thanks first", w)
+	}
+	if w := find("install"); w[len(w)-1].Word != "Thanks" || w[len(w)-1].Weight >= 0 {
+		t.Errorf("install: words %+v, want Thanks last, pushing against", w)
+	}
+	if a, b := fmt.Sprint(m.Explain("how do I install it")), fmt.Sprint(m.Explain("how do I install it")); a != b {
+		t.Errorf("Explain not deterministic: %s vs %s", a, b)
+	}
+	if got := m.Explain("hello", "no_such_intent").Labels; len(got) != 0 {
+		t.Errorf("unknown label explained: %+v", got)
+	}
+}
+
+func TestAuto(t *testing.T) {
+	for _, tc := range []struct{ n, batch, epochs int }{
+		{24, 8, 120}, {780, 8, 41}, {1500, 8, 22}, {15000, 30, 8}, {100000, 32, 8},
+	} {
+		s := DefaultSettings().Auto(tc.n)
+		if s.BatchSize != tc.batch || s.Epochs != tc.epochs {
+			t.Errorf("Auto(%d) = batch %d, %d epochs; want %d, %d", tc.n, s.BatchSize, s.Epochs, tc.batch, tc.epochs)
+		}
+	}
+	s := DefaultSettings()
+	s.Epochs, s.BatchSize = 3, 5
+	if got := s.Auto(15000); got.Epochs != 3 || got.BatchSize != 5 {
+		t.Errorf("Auto overrode explicit settings: %+v", got)
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	m := train(b, small, DefaultSettings())
+	dst := make([]Score, 0, 3)
+	b.ReportAllocs()
 	for b.Loop() {
-		train(b, small, DefaultSettings())
+		m.ClassifyInto(dst, "how do I report a bug in the installer", 3)
+	}
+}
+
+// synthetic makes a data set shaped like a real one: intents with their
+// own content words over shared function words, with typos.
+func synthetic(intents, per int) []Example {
+	function := strings.Fields("how do i the a to can you please my what is it for me where when")
+	var ex []Example
+	r := uint64(7)
+	next := func(n int) int { r = r*6364136223846793005 + 1442695040888963407; return int(r>>33) % n }
+	for c := range intents {
+		var content []string
+		for w := range 6 {
+			content = append(content, fmt.Sprintf("%c%cword%d%c", 'a'+rune(c%26), 'a'+rune(c/26), w, 'a'+rune(next(26))))
+		}
+		for range per {
+			var words []string
+			for range 4 + next(8) {
+				if next(3) == 0 {
+					words = append(words, content[next(len(content))])
+				} else {
+					words = append(words, function[next(len(function))])
+				}
+			}
+			ex = append(ex, Example{Text: strings.Join(words, " "), Label: fmt.Sprintf("intent_%d", c)})
+		}
+	}
+	return ex
+}
+
+func BenchmarkTrain(b *testing.B) {
+	for _, size := range []struct{ intents, per int }{{30, 26}, {150, 100}} {
+		ex := synthetic(size.intents, size.per)
+		b.Run(fmt.Sprintf("%dx%d", size.intents, size.per), func(b *testing.B) {
+			for b.Loop() {
+				train(b, ex, DefaultSettings())
+			}
+		})
 	}
 }

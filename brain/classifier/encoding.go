@@ -10,7 +10,7 @@ import (
 
 // formatVersion changes whenever the encoding or the meaning of the weights
 // changes; it is part of the fingerprint, so old stored models retrain.
-const formatVersion = 1
+const formatVersion = 2
 
 var magic = [8]byte{'D', 'O', 'C', 'E', 'N', 'T', 'C', 'L'}
 
@@ -22,11 +22,11 @@ const (
 	maxString   = 1 << 16
 )
 
-// MarshalBinary encodes the model: magic, version, sizes, label and feature
-// texts, then the weights as little-endian float32.
+// MarshalBinary encodes the model: magic, version, sizes, n-gram lengths,
+// labels, feature hashes, then the weights as little-endian float32.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
-	b.Grow(8 + 4*(len(m.w1)+len(m.w2)+len(m.b1)+len(m.b2)) + 16*len(m.features))
+	b.Grow(40 + 4*(len(m.w1)+len(m.w2)+len(m.b1)+len(m.b2)) + 8*len(m.keys))
 	b.Write(magic[:])
 	u32 := func(v uint32) { b.Write(binary.LittleEndian.AppendUint32(nil, v)) }
 	str := func(s string) { u32(uint32(len(s))); b.WriteString(s) }
@@ -39,14 +39,18 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	}
 	u32(formatVersion)
 	u32(uint32(len(m.labels)))
-	u32(uint32(len(m.features)))
+	u32(uint32(len(m.keys)))
 	u32(uint32(m.hidden))
+	u32(uint32(m.minN))
+	u32(uint32(m.maxN))
 	for _, l := range m.labels {
 		str(l)
 	}
-	for _, f := range m.features {
-		str(f)
+	keys := make([]byte, 8*len(m.keys))
+	for i, k := range m.keys {
+		binary.LittleEndian.PutUint64(keys[8*i:], k)
 	}
+	b.Write(keys)
 	floats(m.w1)
 	floats(m.b1)
 	floats(m.w2)
@@ -66,25 +70,35 @@ func Decode(data []byte) (*Model, error) {
 	if v := d.u32(); d.err == nil && v != formatVersion {
 		return nil, fmt.Errorf("classifier: model format %d, this version reads %d", v, formatVersion)
 	}
-	nl, nf, h := d.u32(), d.u32(), d.u32()
+	nl, nf, h, minN, maxN := d.u32(), d.u32(), d.u32(), d.u32(), d.u32()
 	if d.err != nil {
 		return nil, fmt.Errorf("classifier: decode model: %w", d.err)
 	}
 	if nl < 2 || nl > maxLabels || nf > maxFeatures || h < 1 || h > maxHidden {
 		return nil, fmt.Errorf("classifier: decode model: implausible sizes (%d intents, %d features, %d hidden)", nl, nf, h)
 	}
-	// Every weight takes 4 bytes: refuse before allocating if they can't be there.
-	need := 4 * (uint64(nf)*uint64(h) + uint64(h) + uint64(nl)*uint64(h) + uint64(nl))
+	if minN > maxN || maxN > maxNGram || (minN == 0) != (maxN == 0) {
+		return nil, fmt.Errorf("classifier: decode model: implausible n-gram lengths %d to %d", minN, maxN)
+	}
+	// Every weight takes 4 bytes and every key 8: refuse before allocating
+	// if they can't be there.
+	need := 4*(uint64(nf)*uint64(h)+uint64(h)+uint64(nl)*uint64(h)+uint64(nl)) + 8*uint64(nf)
 	if need > uint64(len(data)) {
 		return nil, fmt.Errorf("classifier: decode model: truncated (%d bytes, need at least %d)", len(data), need)
 	}
-	m := &Model{hidden: int(h), labels: make([]string, nl), features: make([]string, nf), vocab: make(map[string]int32, nf)}
+	m := &Model{hidden: int(h), minN: int(minN), maxN: int(maxN), labels: make([]string, nl), keys: make([]uint64, nf)}
+	seen := make(map[string]bool, nl)
 	for i := range m.labels {
 		m.labels[i] = d.str()
+		if seen[m.labels[i]] || m.labels[i] == "" {
+			d.fail("empty or duplicate intent %q", m.labels[i])
+		}
+		seen[m.labels[i]] = true
 	}
-	for i := range m.features {
-		m.features[i] = d.str()
-		m.vocab[m.features[i]] = int32(i)
+	if kb := d.bytes(8 * int(nf)); kb != nil {
+		for i := range m.keys {
+			m.keys[i] = binary.LittleEndian.Uint64(kb[8*i:])
+		}
 	}
 	m.w1 = d.floats(int(nf) * int(h))
 	m.b1 = d.floats(int(h))
@@ -96,8 +110,11 @@ func Decode(data []byte) (*Model, error) {
 	if len(d.data) != 0 {
 		return nil, fmt.Errorf("classifier: decode model: %d unexpected bytes at the end", len(d.data))
 	}
-	if len(m.vocab) != len(m.features) {
-		return nil, errors.New("classifier: decode model: duplicate features")
+	m.tab = sizedTable(len(m.keys))
+	for i, k := range m.keys {
+		if !m.tab.put(k, int32(i)) {
+			return nil, errors.New("classifier: decode model: duplicate features")
+		}
 	}
 	return m, nil
 }
@@ -118,6 +135,12 @@ func (d *decoder) bytes(n int) []byte {
 	b := d.data[:n]
 	d.data = d.data[n:]
 	return b
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf(format, args...)
+	}
 }
 
 func (d *decoder) u32() uint32 {

@@ -109,3 +109,27 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("go.mod does not require %s: update stemmerVersion with the stemmer", want)
 	}
 }
+
+func TestSplit(t *testing.T) {
+	var s Splitter
+	s.Split("How's IT going? 安装docent，报告")
+	var lower, text []string
+	var joined []bool
+	for i, p := range s.Pieces {
+		lower = append(lower, string(s.Lower(i)))
+		text = append(text, s.Text(i))
+		joined = append(joined, p.Joined)
+	}
+	wantLower := []string{"hows", "it", "going", "安", "装", "docent", "报", "告"}
+	wantText := []string{"How's", "IT", "going", "安", "装", "docent", "报", "告"}
+	wantJoined := []bool{false, true, true, false, true, false, false, true}
+	if !reflect.DeepEqual(lower, wantLower) || !reflect.DeepEqual(text, wantText) || !reflect.DeepEqual(joined, wantJoined) {
+		t.Errorf("Split: lower %q text %q joined %v\nwant lower %q text %q joined %v", lower, text, joined, wantLower, wantText, wantJoined)
+	}
+	for _, in := range []string{"hello world", "怎么安装 docent", "Ünïcödé wörds"} {
+		s.Split(in)
+		if n := testing.AllocsPerRun(50, func() { s.Split(in) }); n != 0 {
+			t.Errorf("Split(%q) allocates %.0f times, want 0", in, n)
+		}
+	}
+}
