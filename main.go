@@ -65,6 +65,9 @@ func commands() []command {
 		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*cli).configCheck},
 		{"history", "[--config FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
 		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
+		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*cli).eval},
+		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*cli).explain},
+		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*cli).benchClassifier},
 		{"version", "", "print the version", (*cli).version},
 	}
 }

@@ -261,7 +261,29 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 func (c *Config) brainConfig() brain.Config {
 	return brain.Config{
 		Threshold: c.Brain.Threshold, Margin: c.Brain.Margin,
-		Classifier: c.Brain.Classifier.Settings(),
+		Classifier: c.Brain.Classifier,
 		BotName:    c.Bot.Name, Links: c.Links,
 	}
+}
+
+// Explain explains how the configured intents read text, loading the saved
+// model (or training one) as Open would, for `docent explain`.
+func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (brain.Why, error) {
+	intents, err := cfg.LoadIntents()
+	if err != nil {
+		return brain.Why{}, err
+	}
+	br, err := brain.New(cfg.brainConfig(), intents, log)
+	if err != nil {
+		return brain.Why{}, err
+	}
+	st, err := OpenStore(cfg, log)
+	if err != nil {
+		return brain.Why{}, err
+	}
+	defer st.Close()
+	if _, err := br.Prepare(ctx, modelStore{st}); err != nil {
+		return brain.Why{}, err
+	}
+	return br.Explain(text)
 }

@@ -318,3 +318,28 @@ func TestSyntaxErrorAlone(t *testing.T) {
 		t.Errorf("a syntax error: %v; want that one error, on line 3", err)
 	}
 }
+
+func TestWhy(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "test", Channel: "why"}
+	ask := func(member chat.Member, text string) string {
+		got := bottest.Ask(t, b.Inbox(), conv, member, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers", text, len(got))
+		}
+		return got[0].Text
+	}
+	if got := ask(alice, "!why"); !strings.Contains(got, "Ask me something first") {
+		t.Errorf("!why before any question: %q", got)
+	}
+	ask(alice, "how do I report a bug?")
+	ask(chat.Member{ID: "u2", Name: "bo"}, "hello") // someone else's question is not alice's
+	got := ask(alice, "!why")
+	if !strings.Contains(got, `I read "how do I report a bug?" as **report_bug**`) || !strings.Contains(got, "Runner-up:") {
+		t.Errorf("!why after a question: %q", got)
+	}
+	if got := ask(alice, "!why how do i instal it"); !strings.Contains(got, "as **install**") {
+		t.Errorf("!why with a typo: %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // builtinCommands are the commands every Docent has.
@@ -15,6 +16,25 @@ func (b *Bot) builtinCommands() *Commands {
 	cs.Add(Command{Name: "help", Summary: "what I can do and the commands I know",
 		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {
 			return chat.Answer{Text: cs.Help(b.isAdmin(m)), Ephemeral: true}, nil
+		}})
+	cs.Add(Command{Name: "why", Args: "[text]", Summary: "how I read your last question (or the text): the intent, its probability, the runner-up and the words behind them",
+		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
+			text := args
+			if text == "" {
+				q, err := b.previousQuestion(ctx, m)
+				if err != nil {
+					return chat.Answer{}, err
+				}
+				if q == "" {
+					return chat.Answer{Text: fmt.Sprintf("Ask me something first, or write `%swhy your question`.", b.cfg.Bot.CommandPrefix)}, nil
+				}
+				text = q
+			}
+			w, err := b.brain.Load().Explain(text)
+			if err != nil {
+				return chat.Answer{}, err
+			}
+			return chat.Answer{Text: w.String()}, nil
 		}})
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
@@ -58,4 +78,22 @@ func roundLatency(d time.Duration) time.Duration {
 	default:
 		return d.Round(time.Millisecond)
 	}
+}
+
+// previousQuestion finds the member's last message in this conversation
+// before m that was not a command, or "" if there is none.
+func (b *Bot) previousQuestion(ctx context.Context, m *Message) (string, error) {
+	recs, err := b.store.Conversation(ctx, m.Conversation, 50)
+	if err != nil {
+		return "", fmt.Errorf("find the previous question: %w", err)
+	}
+	for _, r := range recs {
+		if r.Kind != store.KindMessage || r.Author.ID != m.Author.ID || r.ID >= m.ID {
+			continue
+		}
+		if _, _, _, isCmd := b.commands.Parse(r.Text); !isCmd {
+			return r.Text, nil
+		}
+	}
+	return "", nil
 }

@@ -56,27 +56,10 @@ type BrainConfig struct {
 	Intents []string `yaml:"intents"`
 	// WatchInterval is how often the intents files are checked for
 	// changes, which retrain in the background; 0 turns watching off.
-	WatchInterval time.Duration    `yaml:"watch_interval"`
-	Threshold     float64          `yaml:"threshold"`
-	Margin        float64          `yaml:"margin"`
-	Classifier    ClassifierConfig `yaml:"classifier"`
-}
-
-// ClassifierConfig holds the intent classifier's training settings.
-type ClassifierConfig struct {
-	Hidden         int     `yaml:"hidden"`
-	Epochs         int     `yaml:"epochs"`
-	BatchSize      int     `yaml:"batch_size"`
-	LearningRate   float64 `yaml:"learning_rate"`
-	LabelSmoothing float64 `yaml:"label_smoothing"`
-	Dropout        float64 `yaml:"dropout"`
-	Seed           uint64  `yaml:"seed"`
-}
-
-// Settings converts to the classifier's own type.
-func (c ClassifierConfig) Settings() classifier.Settings {
-	return classifier.Settings{Hidden: c.Hidden, Epochs: c.Epochs, BatchSize: c.BatchSize, LearningRate: c.LearningRate,
-		LabelSmoothing: c.LabelSmoothing, Dropout: c.Dropout, Seed: c.Seed}
+	WatchInterval time.Duration       `yaml:"watch_interval"`
+	Threshold     float64             `yaml:"threshold"`
+	Margin        float64             `yaml:"margin"`
+	Classifier    classifier.Settings `yaml:"classifier"`
 }
 
 // AdaptersConfig enables the platforms Docent talks on.
@@ -100,15 +83,12 @@ type LogConfig struct {
 
 // Defaults returns the configuration used for every field a file leaves out.
 func Defaults() Config {
-	cs := classifier.DefaultSettings()
 	return Config{
 		Bot: BotConfig{Name: "Docent", CommandPrefix: "!", Timeout: 30 * time.Second, ShutdownTimeout: 45 * time.Second,
 			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10},
-		Links: map[string]string{},
-		Store: StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
-		Brain: BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: ClassifierConfig{
-			Hidden: cs.Hidden, Epochs: cs.Epochs, BatchSize: cs.BatchSize, LearningRate: cs.LearningRate,
-			LabelSmoothing: cs.LabelSmoothing, Dropout: cs.Dropout, Seed: cs.Seed}},
+		Links:    map[string]string{},
+		Store:    StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
+		Brain:    BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Adapters: AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
@@ -231,7 +211,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	}
 	unit("brain.threshold", c.Brain.Threshold)
 	unit("brain.margin", c.Brain.Margin)
-	for _, p := range c.Brain.Classifier.Settings().Problems() {
+	for _, p := range c.Brain.Classifier.Problems() {
 		bad("brain.classifier."+p.Field, "%s", p.Msg)
 	}
 

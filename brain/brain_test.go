@@ -190,3 +190,27 @@ func TestAnswerWithoutModel(t *testing.T) {
 		t.Fatal("Answer before Prepare: want an error")
 	}
 }
+
+func TestExplain(t *testing.T) {
+	b, _ := newBrain(t)
+	w, err := b.Explain("how do I report a bug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Sure || len(w.Labels) != 2 || w.Labels[0].Label != "report_bug" {
+		t.Fatalf("Explain: %+v", w)
+	}
+	if top := w.Labels[0].Words[0].Word; top != "bug" && top != "report" {
+		t.Errorf("strongest word for report_bug is %q, want bug or report", top)
+	}
+	s := w.String()
+	for _, want := range []string{`I read "how do I report a bug" as **report_bug**`, "I would answer with it", "Runner-up: **", `Words for report_bug: "`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, s)
+		}
+	}
+	w, _ = b.Explain("qwerty zxcv")
+	if w.Sure || !strings.Contains(w.String(), "I know none of those words") {
+		t.Errorf("gibberish: %s", w.String())
+	}
+}

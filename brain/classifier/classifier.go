@@ -29,27 +29,31 @@ import (
 // Settings are the training hyper-parameters. They are part of the model's
 // fingerprint: changing any of them retrains. Zero values of the fields
 // documented as automatic are filled in from the size of the training set.
+//
+// The yaml names are those of the configuration's brain.classifier section
+// and of Problems.
 type Settings struct {
-	Hidden int // hidden units
+	Hidden int `yaml:"hidden"` // hidden units
 	// Epochs is the number of passes over the training set; 0 picks it
 	// from the number of examples (see Auto).
-	Epochs         int
-	BatchSize      int     // examples per Adam step; 0 picks it from the number of examples
-	LearningRate   float64 // Adam step size
-	LabelSmoothing float64 // share of the target spread over all intents; keeps probabilities honest
-	Dropout        float64 // chance of hiding each input feature while training
-	Seed           uint64  // initial weights, example order, dropout and outliers
+	Epochs         int     `yaml:"epochs"`
+	BatchSize      int     `yaml:"batch_size"`      // examples per Adam step; 0 picks it from the number of examples
+	LearningRate   float64 `yaml:"learning_rate"`   // Adam step size
+	LabelSmoothing float64 `yaml:"label_smoothing"` // share of the target spread over all intents; keeps probabilities honest
+	Dropout        float64 `yaml:"dropout"`         // chance of hiding each input feature while training
+	Seed           uint64  `yaml:"seed"`            // initial weights, example order, dropout and outliers
 	// MinN and MaxN bound the length in characters of the word pieces used
 	// as features ("<in", "ins", …, "all>"); MinN 0 uses whole words only.
-	MinN, MaxN int
+	MinN int `yaml:"min_n"`
+	MaxN int `yaml:"max_n"`
 	// Outliers is the number of synthetic out-of-scope texts made per
 	// training example each epoch, by drawing words at random from the
 	// whole training set; they teach the model to be unsure of word salad
 	// that mixes intents. 0 turns them off.
-	Outliers float64
+	Outliers float64 `yaml:"outliers"`
 	// Threads is how many goroutines train; 0 means two. It does not
 	// change the model.
-	Threads int
+	Threads int `yaml:"threads"`
 }
 
 // DefaultSettings suit both a community's intent list (tens of intents

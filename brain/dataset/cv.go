@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/brain/classifier"
+	"github.com/docent-bot/docent/brain/tokenize"
 )
 
 // CVReport is the outcome of cross-validation on a list of examples.
@@ -149,4 +150,48 @@ func CrossValidate(ctx context.Context, examples []classifier.Example, k int, s 
 		return cmp.Or(b.Count-a.Count, cmp.Compare(a.Intent, b.Intent), cmp.Compare(a.Predicted, b.Predicted))
 	})
 	return rep, nil
+}
+
+// Similar is a pair of patterns of different intents that read nearly the
+// same, so the classifier cannot tell their intents apart from them.
+type Similar struct {
+	A, B    classifier.Example
+	Overlap float64 `json:"overlap"` // shared words over all words (Jaccard), 0 to 1
+}
+
+// SimilarPatterns finds pairs of examples of different intents whose
+// words (as the tokenizer sees them) overlap by at least min, most similar
+// first, at most limit of them.
+func SimilarPatterns(examples []classifier.Example, min float64, limit int) []Similar {
+	sets := make([]map[string]bool, len(examples))
+	for i, e := range examples {
+		sets[i] = map[string]bool{}
+		for _, t := range tokenize.Tokens(nil, e.Text) {
+			if t.Kind == tokenize.Word || t.Kind == tokenize.Char {
+				sets[i][t.Text] = true
+			}
+		}
+	}
+	var out []Similar
+	for i := range examples {
+		for j := i + 1; j < len(examples); j++ {
+			if examples[i].Label == examples[j].Label || len(sets[i]) == 0 || len(sets[j]) == 0 {
+				continue
+			}
+			shared := 0
+			for w := range sets[i] {
+				if sets[j][w] {
+					shared++
+				}
+			}
+			if o := float64(shared) / float64(len(sets[i])+len(sets[j])-shared); o >= min {
+				out = append(out, Similar{A: examples[i], B: examples[j], Overlap: o})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Similar) int { return cmp.Compare(b.Overlap, a.Overlap) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
 }
