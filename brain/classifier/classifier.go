@@ -23,6 +23,8 @@ import (
 	"slices"
 	"sync"
 
+	"gonum.org/v1/gonum/blas/gonum"
+
 	"github.com/docent-bot/docent/brain/tokenize"
 )
 
@@ -356,34 +358,17 @@ func probabilities(v []float32) {
 	}
 }
 
-// axpy adds a·x to y; unrolled by four, which the compiler does not do.
+// blas is gonum's pure-Go BLAS, whose float32 kernels use SIMD assembly
+// on amd64 (and plain Go elsewhere): 2 to 3 times the speed of a Go loop
+// on the 64-wide rows here (BenchmarkKernels). It has no state.
+var blas gonum.Implementation
+
+// axpy adds a·x to y.
 func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		y[i] += a * x[i]
-		y[i+1] += a * x[i+1]
-		y[i+2] += a * x[i+2]
-		y[i+3] += a * x[i+3]
-	}
-	for ; i < len(x); i++ {
-		y[i] += a * x[i]
-	}
+	blas.Saxpy(len(x), a, x, 1, y[:len(x)], 1)
 }
 
-// dot is x·y with four partial sums.
+// dot is x·y.
 func dot(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
+	return blas.Sdot(len(x), x, 1, y[:len(x)], 1)
 }

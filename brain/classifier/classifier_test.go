@@ -332,3 +332,66 @@ func BenchmarkTrain(b *testing.B) {
 		})
 	}
 }
+
+// goAxpy and goDot are the plain Go loops the gonum kernels replaced; they
+// stay as the reference for TestKernels and the baseline of BenchmarkKernels.
+func goAxpy(a float32, x, y []float32) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func goDot(x, y []float32) float32 {
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+func TestKernels(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 4, 7, 64, 65, 130} {
+		x, y1, y2 := make([]float32, n), make([]float32, n+2), make([]float32, n+2)
+		for i := range x {
+			x[i], y1[i], y2[i] = float32(i%7)-3, float32(i%5)*0.5, float32(i%5)*0.5
+		}
+		axpy(0.25, x, y1)
+		goAxpy(0.25, x, y2)
+		for i := range y1 {
+			if d := y1[i] - y2[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("n=%d: axpy[%d] = %v, want %v", n, i, y1[i], y2[i])
+			}
+		}
+		if d := dot(x, y1) - goDot(x, y1); d > 1e-3 || d < -1e-3 {
+			t.Fatalf("n=%d: dot differs by %v", n, d)
+		}
+	}
+}
+
+// BenchmarkKernels compares the kernels on a hidden-layer-wide row against
+// the plain Go loops, in the same run.
+func BenchmarkKernels(b *testing.B) {
+	x, y := make([]float32, 64), make([]float32, 64)
+	var sink float32
+	b.Run("axpy/gonum", func(b *testing.B) {
+		for b.Loop() {
+			axpy(0.5, x, y)
+		}
+	})
+	b.Run("axpy/go", func(b *testing.B) {
+		for b.Loop() {
+			goAxpy(0.5, x, y)
+		}
+	})
+	b.Run("dot/gonum", func(b *testing.B) {
+		for b.Loop() {
+			sink += dot(x, y)
+		}
+	})
+	b.Run("dot/go", func(b *testing.B) {
+		for b.Loop() {
+			sink += goDot(x, y)
+		}
+	})
+	_ = sink
+}
