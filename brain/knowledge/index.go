@@ -1,0 +1,589 @@
+// Package knowledge searches the community's docs and past threads: the
+// passages Docent offers, or hands to an LLM, when no intent fits a
+// question.
+//
+// Docs are folders of Markdown (.md, .markdown) and plain text (.txt)
+// files. Markdown is split at its headings into passages that keep the
+// document's title, the heading path and a link to the heading's anchor;
+// plain text is split into groups of paragraphs. Past threads (a question
+// and the answer it got) are added and removed while Docent runs.
+//
+// Ranking is BM25 over brain/tokenize's tokens, so that stems match
+// ("installing" finds "install") and Chinese works (characters and
+// character pairs). Titles and headings count twice, the IDF is squared,
+// and a background of example questions (SetBackground: the intents'
+// patterns) makes the words every question uses weigh little. Each hit has
+// a Confidence in [0, 1], comparable between queries, in which adjacent
+// word pairs of the question ("add intent") found side by side count too;
+// DefaultMinConfidence is a measured threshold for "nothing relevant".
+// The choices are measured on docs/guide/eval.yaml (TestRetrievalQuality,
+// TestRankingAblation).
+//
+// An Index is safe for concurrent use: Search holds a read lock while it
+// scores; AddThread, RemoveThread and the final swap of Rebuild hold the
+// write lock briefly (files are read and tokenised before it is taken).
+package knowledge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/docent-bot/docent/brain/tokenize"
+)
+
+// Sources of passages.
+const (
+	SourceDocs   = "docs"
+	SourceThread = "thread"
+)
+
+// Passage is one searchable piece of knowledge.
+type Passage struct {
+	// ID is unique in the index: a doc passage's folder, file and anchor
+	// ("docs/guide/intents.md#format", "…#format~2" for a long section's
+	// second part); a thread's "thread:" and its ID.
+	ID string
+	// Title is the document's title (its first heading, else its file
+	// name); for a thread, the question.
+	Title string
+	// Heading is the heading path, outermost first, joined by " › "
+	// ("Intents › Format"); empty for text before any heading and threads.
+	Heading string
+	// Text is the passage's Markdown or plain text; for a thread, the answer.
+	Text string
+	// Link is where a member reads it: the folder's base URL, the file's
+	// path and the heading's anchor; for a thread, the caller's link.
+	Link   string
+	Source string // SourceDocs or SourceThread
+}
+
+// Hit is a passage found by Search.
+type Hit struct {
+	Passage
+	// Score is the BM25 score: comparable between hits of one query.
+	Score float64
+	// Confidence is Score divided by the most any passage could score for
+	// this query (every query term, including those no passage contains,
+	// matched as strongly as BM25 allows), so it lies in [0, 1] and is
+	// comparable between queries: a question whose words the docs do not
+	// use gets a low confidence even when a common word matched.
+	Confidence float64
+}
+
+// Thread is a past question and the answer it got.
+type Thread struct {
+	ID       string // the caller's: a record or conversation ID
+	Question string
+	Answer   string
+	Link     string // a link to the thread, or a conversation reference
+}
+
+// Folder is a folder of docs. Files are read from FS when it is set (for
+// docs built into the binary with embed), Path being the folder inside it;
+// else from the operating system, Path being a path there.
+type Folder struct {
+	Path    string
+	BaseURL string // e.g. https://github.com/org/repo/blob/main/docs/; "/" is added when missing
+	FS      fs.FS
+}
+
+func (f Folder) fsys() (fs.FS, string) {
+	if f.FS != nil {
+		root := path.Clean(f.Path)
+		if root == "" || root == "/" {
+			root = "."
+		}
+		return f.FS, root
+	}
+	return os.DirFS(f.Path), "."
+}
+
+// Options tune the index. The zero value means the defaults.
+type Options struct {
+	// K1 and B are BM25's term-frequency saturation and length
+	// normalisation (default 1.2 and 0.75).
+	K1, B float64
+	// TitleWeight and HeadingWeight are how many times a word of the
+	// title or of the heading path counts, against once in the text
+	// (defaults 2 and 2, measured on docs/guide/eval.yaml; 1 turns the
+	// boost off).
+	TitleWeight, HeadingWeight float64
+	// PairWeight is how much a pair of adjacent query words found side by
+	// side in a passage counts, relative to one word, in the Confidence
+	// (default 0.5; negative: pairs are not indexed). Pairs do not change
+	// the order of the hits: on docs/guide/eval.yaml they put fewer
+	// answers in the top 3.
+	PairWeight float64
+	// MaxPassageBytes bounds a passage's text (default 1500); longer
+	// sections are cut at paragraph boundaries.
+	MaxPassageBytes int
+	// MaxFileBytes skips larger files, with a warning (default 4 MiB).
+	MaxFileBytes int64
+	// Log receives warnings about skipped files; nil discards them.
+	Log *slog.Logger
+
+	// idf picks the IDF formula, for the ablation in the tests: "" is
+	// Lucene's log(1 + (N-df+0.5)/(df+0.5)) squared, so that rare words
+	// count more and common ones less; "lucene" is it unsquared, and
+	// "classic" Robertson-Spärck Jones's log((N-df+0.5)/(df+0.5)) floored
+	// at 0.
+	idf string
+	// rankPairs makes pairs count in the ranking too, for the ablation.
+	rankPairs bool
+}
+
+// Defaults.
+const (
+	DefaultK1              = 1.2
+	DefaultB               = 0.75
+	DefaultTitleWeight     = 2
+	DefaultHeadingWeight   = 2
+	DefaultPairWeight      = 0.5
+	DefaultMaxPassageBytes = 1500
+	DefaultMaxFileBytes    = 4 << 20
+)
+
+func (o Options) withDefaults() Options {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.K1, DefaultK1)
+	if o.B == 0 {
+		o.B = DefaultB
+	}
+	o.B = min(max(o.B, 0), 1)
+	def(&o.TitleWeight, DefaultTitleWeight)
+	def(&o.HeadingWeight, DefaultHeadingWeight)
+	def(&o.PairWeight, DefaultPairWeight)
+	o.PairWeight = max(o.PairWeight, 0)
+	if o.MaxPassageBytes <= 0 {
+		o.MaxPassageBytes = DefaultMaxPassageBytes
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Index is a searchable set of passages. It is safe for concurrent use.
+type Index struct {
+	opts Options
+
+	mu sync.RWMutex // guards everything below
+	// entries holds every passage by slot; a removed thread leaves a nil
+	// slot that the next AddThread reuses (free).
+	entries  []*entry
+	free     []int32
+	byID     map[string]int32
+	postings map[string][]posting
+	live     int     // non-nil entries
+	totalLen float64 // sum of live entries' lengths
+	// bgDF and bgN are the document frequencies and number of the
+	// background texts (see SetBackground).
+	bgDF map[string]int32
+	bgN  int
+
+	accumulators sync.Pool // of *accumulator
+}
+
+// entry is an analysed passage.
+type entry struct {
+	p      Passage
+	terms  []termFreq // distinct terms, for postings and removal
+	length float64    // weighted number of terms
+}
+
+type termFreq struct {
+	term string
+	tf   float32
+}
+
+type posting struct {
+	slot int32
+	tf   float32
+}
+
+// New returns an empty index.
+func New(opts Options) *Index {
+	return &Index{
+		opts: opts.withDefaults(), byID: map[string]int32{}, postings: map[string][]posting{},
+		accumulators: sync.Pool{New: func() any { return new(accumulator) }},
+	}
+}
+
+// Build indexes the folders with the default options.
+func Build(ctx context.Context, folders []Folder) (*Index, error) {
+	ix := New(Options{})
+	if err := ix.Rebuild(ctx, folders); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// Rebuild replaces every doc passage with those of folders, keeping the
+// threads. On error the index is unchanged. Searches go on meanwhile, on
+// the old passages until the new ones are swapped in.
+func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
+	var docs []*entry
+	for _, f := range folders {
+		ps, err := ix.readFolder(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			docs = append(docs, ix.analyse(p))
+		}
+	}
+	seen := make(map[string]bool, len(docs))
+	for _, e := range docs {
+		if seen[e.p.ID] {
+			return fmt.Errorf("knowledge: passage %s appears twice: are two folders the same?", e.p.ID)
+		}
+		seen[e.p.ID] = true
+	}
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var threads []*entry
+	for _, e := range ix.entries {
+		if e != nil && e.p.Source == SourceThread {
+			threads = append(threads, e)
+		}
+	}
+	ix.entries, ix.free, ix.live, ix.totalLen = nil, nil, 0, 0
+	ix.byID = make(map[string]int32, len(docs)+len(threads))
+	ix.postings = map[string][]posting{}
+	for _, e := range docs {
+		ix.insert(e)
+	}
+	for _, e := range threads {
+		if !seen[e.p.ID] {
+			ix.insert(e)
+		}
+	}
+	return nil
+}
+
+// AddThread adds a past thread, replacing one with the same ID.
+func (ix *Index) AddThread(t Thread) error {
+	if t.ID == "" {
+		return errors.New("knowledge: add thread: empty ID")
+	}
+	if strings.TrimSpace(t.Question) == "" && strings.TrimSpace(t.Answer) == "" {
+		return fmt.Errorf("knowledge: add thread %s: no question and no answer", t.ID)
+	}
+	e := ix.analyse(Passage{
+		ID: "thread:" + t.ID, Title: strings.TrimSpace(normalise(t.Question)), Text: strings.TrimSpace(normalise(t.Answer)),
+		Link: t.Link, Source: SourceThread,
+	})
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.remove(e.p.ID)
+	ix.insert(e)
+	return nil
+}
+
+// RemoveThread removes the thread with this ID; it reports whether there was one.
+func (ix *Index) RemoveThread(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.remove("thread:" + id)
+}
+
+// Len returns the number of passages.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.live
+}
+
+// SetBackground sets texts that count towards how common each word is,
+// but are never returned: typically the intents' example questions. Docs
+// are written in statements, so the words every question uses ("how do
+// I", "what", "怎么") are rare in them and would weigh as much as the
+// words that matter; among questions they are common, and weigh little.
+// It replaces the previous background.
+func (ix *Index) SetBackground(texts []string) {
+	df := map[string]int32{}
+	seen := map[string]bool{}
+	for _, text := range texts {
+		clear(seen)
+		for _, q := range ix.queryTerms(text) {
+			if !seen[q.term] {
+				seen[q.term] = true
+				df[q.term]++
+			}
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.bgDF, ix.bgN = df, len(texts)
+}
+
+// insert adds e; the caller holds the write lock and has removed any entry
+// with e's ID.
+func (ix *Index) insert(e *entry) {
+	var slot int32
+	if n := len(ix.free); n > 0 {
+		slot = ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.entries[slot] = e
+	} else {
+		slot = int32(len(ix.entries))
+		ix.entries = append(ix.entries, e)
+	}
+	ix.byID[e.p.ID] = slot
+	for _, t := range e.terms {
+		ix.postings[t.term] = append(ix.postings[t.term], posting{slot: slot, tf: t.tf})
+	}
+	ix.live++
+	ix.totalLen += e.length
+}
+
+// remove deletes the entry with this ID; the caller holds the write lock.
+func (ix *Index) remove(id string) bool {
+	slot, ok := ix.byID[id]
+	if !ok {
+		return false
+	}
+	e := ix.entries[slot]
+	for _, t := range e.terms {
+		ps := ix.postings[t.term]
+		if i := slices.IndexFunc(ps, func(p posting) bool { return p.slot == slot }); i >= 0 {
+			ps[i] = ps[len(ps)-1]
+			ps = ps[:len(ps)-1]
+		}
+		if len(ps) == 0 {
+			delete(ix.postings, t.term)
+		} else {
+			ix.postings[t.term] = ps
+		}
+	}
+	delete(ix.byID, id)
+	ix.entries[slot] = nil
+	ix.free = append(ix.free, slot)
+	ix.live--
+	ix.totalLen -= e.length
+	if ix.live == 0 {
+		ix.totalLen = 0 // no drift from float sums
+	}
+	return true
+}
+
+// pairSep joins the two words of a pair term; words never contain it.
+const pairSep = "\x00"
+
+// terms appends the distinct terms of text to tf, each occurrence adding
+// weight: the tokens, and pairs of adjacent words.
+func (ix *Index) terms(tf map[string]float32, toks []tokenize.Token, text string, weight float64) (float64, []tokenize.Token) {
+	toks = tokenize.Tokens(toks[:0], text)
+	n := 0.0
+	prev := ""
+	for _, t := range toks {
+		tf[t.Text] += float32(weight)
+		n += weight
+		if t.Kind != tokenize.Word {
+			prev = ""
+			continue
+		}
+		if prev != "" && ix.opts.PairWeight > 0 {
+			tf[prev+pairSep+t.Text] += float32(weight)
+		}
+		prev = t.Text
+	}
+	return n, toks
+}
+
+// analyse tokenises a passage's fields into weighted term frequencies.
+func (ix *Index) analyse(p Passage) *entry {
+	tf := map[string]float32{}
+	var toks []tokenize.Token
+	var n, length float64
+	n, toks = ix.terms(tf, toks, p.Title, ix.opts.TitleWeight)
+	length += n
+	// The heading path repeats the title first: count only what is below it.
+	heading := p.Heading
+	if p.Title != "" {
+		if rest, ok := strings.CutPrefix(heading, p.Title); ok {
+			heading = strings.TrimPrefix(rest, headingSep)
+		}
+	}
+	n, toks = ix.terms(tf, toks, heading, ix.opts.HeadingWeight)
+	length += n
+	n, _ = ix.terms(tf, toks, p.Text, 1)
+	length += n
+	e := &entry{p: p, length: length, terms: make([]termFreq, 0, len(tf))}
+	for t, f := range tf {
+		e.terms = append(e.terms, termFreq{t, f})
+	}
+	slices.SortFunc(e.terms, func(a, b termFreq) int { return strings.Compare(a.term, b.term) })
+	return e
+}
+
+// queryTerm is a distinct term of a query with its weight.
+type queryTerm struct {
+	term   string
+	weight float64
+}
+
+// queryTerms returns the distinct terms of a query.
+func (ix *Index) queryTerms(query string) []queryTerm {
+	toks := tokenize.Tokens(nil, query)
+	var out []queryTerm
+	seen := map[string]bool{}
+	add := func(t string, w float64) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, queryTerm{t, w})
+		}
+	}
+	prev := ""
+	for _, t := range toks {
+		add(t.Text, 1)
+		if t.Kind != tokenize.Word {
+			prev = ""
+			continue
+		}
+		if prev != "" && ix.opts.PairWeight > 0 {
+			add(prev+pairSep+t.Text, ix.opts.PairWeight)
+		}
+		prev = t.Text
+	}
+	return out
+}
+
+// Search returns up to k passages for query, best first. Passages sharing
+// no term with the query are never returned.
+func (ix *Index) Search(query string, k int) []Hit {
+	if k <= 0 {
+		return nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.live == 0 {
+		return nil
+	}
+	qs := ix.queryTerms(query)
+	if len(qs) == 0 {
+		return nil
+	}
+	k1, b := ix.opts.K1, ix.opts.B
+	avg := ix.totalLen / float64(ix.live)
+	n := float64(ix.live + ix.bgN)
+	if avg <= 0 {
+		avg = 1
+	}
+	acc := ix.accumulators.Get().(*accumulator)
+	defer ix.accumulators.Put(acc)
+	acc.reset(len(ix.entries))
+	// Pairs of words side by side count towards the confidence, not the
+	// order: measured on the eval set, they separate questions the docs
+	// answer from others far better, but rank fewer answers in the top 3.
+	var best, bestPairs float64 // the most any passage could score
+	for _, q := range qs {
+		ps := ix.postings[q.term]
+		idf := ix.idf(n, float64(len(ps))+float64(ix.bgDF[q.term]))
+		w := q.weight * idf
+		pair := strings.Contains(q.term, pairSep)
+		if pair {
+			bestPairs += w * (k1 + 1)
+		} else {
+			best += w * (k1 + 1)
+		}
+		for _, p := range ps {
+			tf := float64(p.tf)
+			norm := k1 * (1 - b + b*ix.entries[p.slot].length/avg)
+			s := w * tf * (k1 + 1) / (tf + norm)
+			if pair && !ix.opts.rankPairs {
+				acc.pairs[p.slot] += s
+				continue
+			}
+			if acc.scores[p.slot] == 0 {
+				acc.touched = append(acc.touched, p.slot)
+			}
+			acc.scores[p.slot] += s
+		}
+	}
+	top := make([]scored, 0, k+1)
+	for _, slot := range acc.touched {
+		top = insertTop(top, scored{slot, acc.scores[slot]}, k)
+	}
+	hits := make([]Hit, len(top))
+	for i, s := range top {
+		conf := (s.score + acc.pairs[s.slot]) / (best + bestPairs)
+		hits[i] = Hit{Passage: ix.entries[s.slot].p, Score: s.score, Confidence: min(conf, 1)}
+	}
+	return hits
+}
+
+func (ix *Index) idf(n, df float64) float64 {
+	switch ix.opts.idf {
+	case "classic":
+		return max(0, math.Log((n-df+0.5)/(df+0.5)))
+	case "lucene":
+		return math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
+	v := math.Log(1 + (n-df+0.5)/(df+0.5))
+	return v * v
+}
+
+// accumulator holds one search's scores by slot; Search reuses them.
+type accumulator struct {
+	scores, pairs []float64
+	touched       []int32 // slots with a score, in the order first scored
+}
+
+func (a *accumulator) reset(n int) {
+	if cap(a.scores) < n {
+		a.scores, a.pairs = make([]float64, n), make([]float64, n)
+	}
+	a.scores, a.pairs = a.scores[:n], a.pairs[:n]
+	clear(a.scores)
+	clear(a.pairs)
+	a.touched = a.touched[:0]
+}
+
+type scored struct {
+	slot  int32
+	score float64
+}
+
+// insertTop keeps top sorted best first (ties: the earlier slot) and at
+// most k long.
+func insertTop(top []scored, s scored, k int) []scored {
+	better := func(a, b scored) bool { return a.score > b.score || a.score == b.score && a.slot < b.slot }
+	if len(top) == k && !better(s, top[k-1]) {
+		return top
+	}
+	i := len(top)
+	for i > 0 && better(s, top[i-1]) {
+		i--
+	}
+	top = slices.Insert(top, i, s)
+	if len(top) > k {
+		top = top[:k]
+	}
+	return top
+}
+
+// DefaultMinConfidence is a suggested lowest Hit.Confidence at which a
+// passage is worth offering. Measured on docs/guide/eval.yaml with the
+// starter intents' patterns as background: 5 of 62 answered questions
+// score below it, 4 of 12 unanswered ones at or above.
+// Raise it to offer fewer unrelated passages at the cost of more
+// "I don't know"s (0.12: 13 answered below, no unanswered above).
+const DefaultMinConfidence = 0.08

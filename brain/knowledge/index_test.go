@@ -1,0 +1,299 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// craftedFS is a small docs folder with known answers.
+var craftedFS = fstest.MapFS{
+	"guide/intents.md": {Data: []byte("# Intents\n\nIntents are what members ask for.\n\n" +
+		"## Format\n\nAn intent has a name, patterns and responses.\n\n" +
+		"## Adding an intent\n\nAdd an entry to a YAML file under intents/ and reload.\n\n" +
+		"## Languages\n\nResponses by language: zh, ja, ko.\n")},
+	"guide/commands.md": {Data: []byte("# Commands\n\n## Ping\n\n`!ping` checks that Docent answers.\n\n" +
+		"## Reload\n\n`!reload` re-reads the intents files.\n")},
+	"guide/中文.md":       {Data: []byte("# 数据库\n\n## 备份\n\n停止 Docent 后复制数据库文件。\n")},
+	"guide/notes.txt":   {Data: []byte("Backups: copy the database file while Docent is stopped.\n\nRestore by copying it back.\n")},
+	"guide/.hidden.md":  {Data: []byte("# Hidden\nsecret\n")},
+	"guide/.git/x.md":   {Data: []byte("# Git\nobject\n")},
+	"guide/image.png":   {Data: []byte("\x89PNG")},
+	"guide/sub/deep.md": {Data: []byte("Deep text without a heading.\n")},
+	"other/readme.md":   {Data: []byte("# Elsewhere\nnot indexed\n")},
+}
+
+func craftedIndex(t testing.TB, opts Options) *Index {
+	t.Helper()
+	ix := New(opts)
+	err := ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide", BaseURL: "https://example.org/docs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func TestBuildPassages(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	var got []Passage
+	for _, e := range ix.entries {
+		got = append(got, e.p)
+	}
+	doc := func(id, title, heading, text, link string) Passage {
+		return Passage{ID: id, Title: title, Heading: heading, Text: text, Link: link, Source: SourceDocs}
+	}
+	want := []Passage{
+		doc("guide/commands.md#ping", "Commands", "Commands › Ping", "`!ping` checks that Docent answers.", "https://example.org/docs/commands.md#ping"),
+		doc("guide/commands.md#reload", "Commands", "Commands › Reload", "`!reload` re-reads the intents files.", "https://example.org/docs/commands.md#reload"),
+		doc("guide/intents.md#intents", "Intents", "Intents", "Intents are what members ask for.", "https://example.org/docs/intents.md#intents"),
+		doc("guide/intents.md#format", "Intents", "Intents › Format", "An intent has a name, patterns and responses.", "https://example.org/docs/intents.md#format"),
+		doc("guide/intents.md#adding-an-intent", "Intents", "Intents › Adding an intent", "Add an entry to a YAML file under intents/ and reload.", "https://example.org/docs/intents.md#adding-an-intent"),
+		doc("guide/intents.md#languages", "Intents", "Intents › Languages", "Responses by language: zh, ja, ko.", "https://example.org/docs/intents.md#languages"),
+		doc("guide/notes.txt", "notes", "", "Backups: copy the database file while Docent is stopped.\n\nRestore by copying it back.", "https://example.org/docs/notes.txt"),
+		doc("guide/sub/deep.md", "deep", "", "Deep text without a heading.", "https://example.org/docs/sub/deep.md"),
+		doc("guide/中文.md#备份", "数据库", "数据库 › 备份", "停止 Docent 后复制数据库文件。", "https://example.org/docs/%E4%B8%AD%E6%96%87.md#备份"),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("passages:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSearchRanking(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	tests := []struct {
+		query string
+		want  []string // IDs, best first
+	}{
+		{"how do I add an intent?", []string{"guide/intents.md#adding-an-intent", "guide/intents.md#format", "guide/intents.md#intents"}},
+		{"reload", []string{"guide/commands.md#reload", "guide/intents.md#adding-an-intent"}},
+		{"!ping", []string{"guide/commands.md#ping"}},
+		// "the" is in the reload passage; 备份 is not the English word.
+		{"backup the database", []string{"guide/notes.txt", "guide/commands.md#reload"}},
+		{"怎么备份数据库", []string{"guide/中文.md#备份"}},
+		{"responses in other languages", []string{"guide/intents.md#languages", "guide/intents.md#format"}},
+		{"", nil},
+		{"?!", nil},
+		{"kubernetes", nil},
+	}
+	for _, tc := range tests {
+		hits := ix.Search(tc.query, 3)
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.ID)
+			if h.Confidence <= 0 || h.Confidence > 1 || h.Score <= 0 {
+				t.Errorf("%q: %s has score %g, confidence %g", tc.query, h.ID, h.Score, h.Confidence)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Search(%q) = %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
+
+// TestTitleBoost: the same words in a heading outrank them in the text.
+func TestTitleBoost(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.md": {Data: []byte("# Misc\n## Notes\nSomething about rate limits and other things here.\n")},
+		"b.md": {Data: []byte("# Misc\n## Rate limits\nSomething about other things here, at length.\n")},
+	}
+	ix := New(Options{})
+	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: "."}}); err != nil {
+		t.Fatal(err)
+	}
+	hits := ix.Search("rate limits", 2)
+	if len(hits) != 2 || hits[0].ID != "b.md#rate-limits" {
+		t.Fatalf("Search = %+v, want b.md#rate-limits first", hits)
+	}
+	ix = New(Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1})
+	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: "."}}); err != nil {
+		t.Fatal(err)
+	}
+	// Without the boost, the shorter passage wins on length alone.
+	if hits := ix.Search("rate limits", 2); hits[0].ID != "a.md#notes" {
+		t.Errorf("unboosted Search = %+v, want a.md#notes first", hits)
+	}
+}
+
+func TestConfidence(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	sure := ix.Search("reload the intents files", 1)
+	vague := ix.Search("reload my kubernetes cluster nodes", 1)
+	if len(sure) != 1 || len(vague) != 1 {
+		t.Fatalf("hits: %v, %v", sure, vague)
+	}
+	// Same best passage; the question whose other words the docs never
+	// use is less likely to be answered by it.
+	if sure[0].ID != vague[0].ID || !(sure[0].Confidence > 2*vague[0].Confidence) {
+		t.Errorf("confidence: %s %.3f vs %s %.3f", sure[0].ID, sure[0].Confidence, vague[0].ID, vague[0].Confidence)
+	}
+}
+
+func TestThreads(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	docs := ix.Len()
+	if err := ix.AddThread(Thread{ID: "42", Question: "How do I rotate the Discord token?", Answer: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42"}); err != nil {
+		t.Fatal(err)
+	}
+	hits := ix.Search("rotate discord token", 1)
+	want := Passage{ID: "thread:42", Title: "How do I rotate the Discord token?", Text: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42", Source: SourceThread}
+	if len(hits) != 1 || hits[0].Passage != want {
+		t.Fatalf("Search = %+v, want %+v", hits, want)
+	}
+	// Replacing keeps one passage.
+	if err := ix.AddThread(Thread{ID: "42", Question: "token rotation?", Answer: "Restart with the new token."}); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Len() != docs+1 {
+		t.Errorf("Len = %d, want %d", ix.Len(), docs+1)
+	}
+	if hits := ix.Search("discord", 3); len(hits) != 0 {
+		t.Errorf("the old thread's words still match: %+v", hits)
+	}
+	// Threads survive a rebuild of the docs.
+	if err := ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide"}}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := ix.Search("token rotation", 1); len(hits) != 1 || hits[0].ID != "thread:42" {
+		t.Errorf("after Rebuild: %+v", hits)
+	}
+	if !ix.RemoveThread("42") || ix.RemoveThread("42") {
+		t.Error("RemoveThread: want true, then false")
+	}
+	if hits := ix.Search("token rotation", 3); len(hits) != 0 || ix.Len() != docs {
+		t.Errorf("after RemoveThread: %+v, Len %d", hits, ix.Len())
+	}
+	for _, bad := range []Thread{{Question: "q", Answer: "a"}, {ID: "x", Question: " ", Answer: ""}} {
+		if err := ix.AddThread(bad); err == nil {
+			t.Errorf("AddThread(%+v): no error", bad)
+		}
+	}
+}
+
+func TestRebuildErrors(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	n := ix.Len()
+	err := ix.Rebuild(context.Background(), []Folder{{Path: filepath.Join(t.TempDir(), "missing")}})
+	if err == nil || !strings.Contains(err.Error(), "knowledge: index ") {
+		t.Errorf("missing folder: err = %v", err)
+	}
+	err = ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide"}, {FS: craftedFS, Path: "guide"}})
+	if err == nil || !strings.Contains(err.Error(), "appears twice") {
+		t.Errorf("same folder twice: err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ix.Rebuild(ctx, []Folder{{FS: craftedFS, Path: "guide"}}); err == nil {
+		t.Error("cancelled: no error")
+	}
+	if ix.Len() != n {
+		t.Errorf("a failed Rebuild changed the index: %d passages, want %d", ix.Len(), n)
+	}
+}
+
+func TestLargeFileSkipped(t *testing.T) {
+	fsys := fstest.MapFS{"big.md": {Data: []byte("# Big\n" + strings.Repeat("word ", 100))}, "small.md": {Data: []byte("# Small\nword\n")}}
+	ix := New(Options{MaxFileBytes: 100})
+	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: "."}}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := ix.Search("word", 5); len(hits) != 1 || hits[0].ID != "small.md#small" {
+		t.Errorf("Search = %+v, want only small.md", hits)
+	}
+}
+
+func TestLongSectionParts(t *testing.T) {
+	body := strings.Repeat("alpha beta gamma delta. ", 10) + "\n\n" + strings.Repeat("epsilon zeta eta theta. ", 10)
+	fsys := fstest.MapFS{"long.md": {Data: []byte("# Long\n" + body)}}
+	ix := New(Options{MaxPassageBytes: 300})
+	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: ".", BaseURL: "https://x/"}}); err != nil {
+		t.Fatal(err)
+	}
+	hits := ix.Search("epsilon", 5)
+	if len(hits) != 1 || hits[0].ID != "long.md#long~2" || hits[0].Link != "https://x/long.md#long" || hits[0].Heading != "Long" {
+		t.Errorf("Search = %+v", hits)
+	}
+}
+
+func TestStateOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.md", "# A\nalpha\n")
+	write("ignored.yaml", "x: 1\n")
+	folders := []Folder{{Path: dir, BaseURL: "https://x/"}}
+	s1 := State(folders)
+	if !strings.Contains(s1, "a.md") || strings.Contains(s1, "ignored.yaml") {
+		t.Errorf("State = %q", s1)
+	}
+	write("ignored.yaml", "x: 2\n")
+	if s := State(folders); s != s1 {
+		t.Errorf("State changed for a file that is not indexed")
+	}
+	write("a.md", "# A\nalpha beta\n")
+	s2 := State(folders)
+	if s2 == s1 {
+		t.Errorf("State did not change when a.md grew")
+	}
+	write("b.txt", "bravo\n")
+	if s := State(folders); s == s2 {
+		t.Errorf("State did not change when b.txt appeared")
+	}
+	ix, err := Build(context.Background(), folders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := ix.Search("bravo", 1); len(hits) != 1 || hits[0].Link != "https://x/b.txt" {
+		t.Errorf("Search(bravo) = %+v", hits)
+	}
+	if s := State([]Folder{{Path: filepath.Join(dir, "missing")}}); !strings.Contains(s, "missing") {
+		t.Errorf("State of a missing folder = %q, want it named", s)
+	}
+}
+
+// TestConcurrent searches while threads come and go and the docs are
+// rebuilt; run with -race.
+func TestConcurrent(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if hits := ix.Search("how do I add an intent", 3); len(hits) == 0 {
+					t.Error("no hits")
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			id := fmt.Sprint(i % 10)
+			if err := ix.AddThread(Thread{ID: id, Question: "intent question " + id, Answer: "answer"}); err != nil {
+				t.Error(err)
+			}
+			if i%3 == 0 {
+				ix.RemoveThread(fmt.Sprint((i + 5) % 10))
+			}
+		}
+	})
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if err := ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide"}}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+}
