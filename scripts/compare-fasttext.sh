@@ -57,4 +57,4 @@ r = json.load(sys.stdin)
 ft = float(sys.argv[2]) - float(sys.argv[1])
 print("docent:   in_scope %.1f%%  oos_recall %.1f%%  threshold %.3f  train %.2fs  model %.1f MB  p99 %.0f us  peak RSS %.0f MB" % (
     100*r["in_scope_accuracy"], 100*(r["oos_recall"] or 0), r["threshold"], r["train_seconds"], r["model_bytes"]/1e6, r["predict_p99_us"], r["peak_rss_bytes"]/1e6))
-print("training: docent is %.1fx faster than fastText" % (ft / r["train_seconds"]))' "$(echo "$end - $start" | bc -l)"
+print("training: docent is %.1fx faster than fastText" % (ft / r["train_seconds"]))' "$start" "$end"
