@@ -32,7 +32,7 @@ import (
 // defaults is the example configuration and the starter intents, built in
 // so that the binary runs anywhere with no files beside it.
 //
-//go:embed config.example.yaml intents
+//go:embed config.example.yaml intents docs/guide
 var defaults embed.FS
 
 const defaultConfig = "config.example.yaml"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -36,13 +37,16 @@ type Options struct {
 
 // Bot is a running Docent.
 type Bot struct {
-	cfg      *Config
-	log      *slog.Logger
-	version  string
-	store    *store.Store
-	commands *Commands
-	router   *Router
-	started  time.Time
+	cfg     *Config
+	log     *slog.Logger
+	version string
+	store   *store.Store
+	// knowledge is the docs index, nil when no folders are configured; it
+	// is rebuilt in place when the folders change.
+	knowledge *knowledge.Index
+	commands  *Commands
+	router    *Router
+	started   time.Time
 
 	// brain answers questions; Reload swaps in a new one while the old one
 	// keeps answering. prepared says how the current one got its model.
@@ -66,7 +70,17 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	br, err := brain.New(cfg.brainConfig(), intents, log)
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now()}
+	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
+		start := time.Now()
+		b.knowledge = knowledge.New(knowledge.Options{Log: log})
+		if err := b.knowledge.Rebuild(ctx, folders); err != nil {
+			return nil, fmt.Errorf("knowledge: %w", err)
+		}
+		b.knowledge.SetBackground(patternsOf(intents))
+		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
+	}
+	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +93,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		st.Close()
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, store: st, started: time.Now()}
+	b.store = st
 	b.brain.Store(br)
 	b.prepared.Store(&prepared)
 	b.commands = b.builtinCommands()
@@ -114,7 +128,7 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	defer watcher.Wait()
 	defer cancel()
 	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
-		watcher.Go(func() { b.watchIntents(runCtx, every) })
+		watcher.Go(func() { b.watch(runCtx, every) })
 	}
 	done := make(chan error, len(adapters))
 	for _, a := range adapters {
@@ -258,11 +272,31 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 	return p, errors.Join(err, st.Close())
 }
 
+// brainConfig is the config's brain settings with the bot's docs index.
+func (b *Bot) brainConfig() brain.Config {
+	bc := b.cfg.brainConfig()
+	if b.knowledge != nil {
+		bc.Knowledge = b.knowledge
+	}
+	return bc
+}
+
+// patternsOf lists every pattern of the intents: the docs index weighs
+// words by how common they are in questions too.
+func patternsOf(intents []brain.Intent) []string {
+	var out []string
+	for _, in := range intents {
+		out = append(out, in.Patterns...)
+	}
+	return out
+}
+
 func (c *Config) brainConfig() brain.Config {
 	return brain.Config{
 		Threshold: c.Brain.Threshold, Margin: c.Brain.Margin,
 		Classifier: c.Brain.Classifier,
 		BotName:    c.Bot.Name, Links: c.Links,
+		MinConfidence: c.Knowledge.MinConfidence, Results: c.Knowledge.Results,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/brain/knowledge"
 )
 
 // Reload re-reads the intents and swaps in a brain trained on them (the
@@ -24,7 +25,7 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, err
 	}
-	nb, err := brain.New(b.cfg.brainConfig(), intents, b.log)
+	nb, err := brain.New(b.brainConfig(), intents, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, err
@@ -39,37 +40,65 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	}
 	b.brain.Store(nb)
 	b.prepared.Store(&p)
+	if b.knowledge != nil {
+		b.knowledge.SetBackground(patternsOf(intents))
+	}
 	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
 	return p, nil
 }
 
-// watchIntents reloads when the intents files change. It polls: one stat
-// per file every interval works on every file system and with every
-// editor's way of saving, and a change is only acted on once it has held
-// for a whole interval, so a file caught half-written is not loaded.
-func (b *Bot) watchIntents(ctx context.Context, every time.Duration) {
+// watch reloads the intents when their files change, and re-indexes the
+// docs when theirs do. It polls: one stat per file every interval works on
+// every file system and with every editor's way of saving, and a change is
+// only acted on once it has held for a whole interval, so a file caught
+// half-written is not loaded.
+func (b *Bot) watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last := b.intentsState()
-	pending := ""
+	intents := newSettled(b.intentsState())
+	folders := b.cfg.KnowledgeFolders()
+	var docs *settled
+	if b.knowledge != nil {
+		docs = newSettled(knowledge.State(folders))
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		cur := b.intentsState()
-		switch {
-		case cur == last:
-			pending = ""
-		case cur != pending:
-			pending = cur // changed: wait one interval for it to settle
-		default:
-			last, pending = cur, ""
+		if intents.changed(b.intentsState()) {
 			b.log.Info("reload: intents files changed")
 			b.Reload(ctx) // logs its outcome
 		}
+		if docs != nil && docs.changed(knowledge.State(folders)) {
+			start := time.Now()
+			if err := b.knowledge.Rebuild(ctx, folders); err != nil {
+				b.log.Error("knowledge: re-index failed; keeping the current index", "err", err)
+				continue
+			}
+			b.log.Info("knowledge re-indexed", "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
+		}
 	}
+}
+
+// settled tells when a polled state has changed and then held still for
+// one more poll.
+type settled struct{ last, pending string }
+
+func newSettled(state string) *settled { return &settled{last: state} }
+
+func (s *settled) changed(cur string) bool {
+	switch {
+	case cur == s.last:
+		s.pending = ""
+	case cur != s.pending:
+		s.pending = cur // changed: wait one poll for it to settle
+	default:
+		s.last, s.pending = cur, ""
+		return true
+	}
+	return false
 }
 
 // intentsState sums up the intents files: names, sizes and modification

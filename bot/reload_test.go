@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -120,5 +121,59 @@ func TestReloadReusesModelWhenOnlyResponsesChange(t *testing.T) {
 	}
 	if a := bottest.Ask(t, b.Inbox(), convA, alice, "hello"); len(a) != 1 || a[0].Text != "Hi there alice!" {
 		t.Errorf("answers %+v, want the new response", a)
+	}
+}
+
+// With a docs folder, a question no intent is sure of is answered with the
+// best passages and their links; an edited doc is re-indexed while running.
+func TestKnowledgeAnswersAndReindex(t *testing.T) {
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+`)
+	dir := filepath.Dir(path)
+	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
+	if err := os.MkdirAll(filepath.Join(dir, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- b.Run(ctx, idle{}) }()
+	defer func() {
+		cancel()
+		<-ran
+	}()
+
+	conv := chat.Conversation{Platform: "test", Channel: "kb"}
+	ask := func(text string) chat.Answer {
+		got := bottest.Ask(t, b.Inbox(), conv, alice, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers", text, len(got))
+		}
+		return got[0]
+	}
+	a := ask("how to deploy on kubernetes with helm")
+	if a.Source != chat.SourceKnowledge || !strings.Contains(a.Text, "[Deploying › Kubernetes](https://example.org/docs/deploy.md#kubernetes)") {
+		t.Fatalf("answer %s %q, want the Kubernetes passage with its link", a.Source, a.Text)
+	}
+	if a := ask("qwerty zxcv"); a.Source != chat.SourceFallback {
+		t.Errorf("gibberish answered from the docs: %q", a.Text)
+	}
+
+	write(t, filepath.Join(dir, "docs", "backup.md"), "# Backups\n\n## Restoring a snapshot\n\nStop Docent, copy the snapshot over the database file, start it.\n")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a := ask("how do I restore a snapshot")
+		if a.Source == chat.SourceKnowledge && strings.Contains(a.Text, "backup.md#restoring-a-snapshot") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new doc was not indexed: %q", a.Text)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

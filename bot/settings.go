@@ -14,17 +14,19 @@ import (
 
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
+	"github.com/docent-bot/docent/brain/knowledge"
 )
 
 // Config is Docent's whole configuration, as written in one YAML file.
 // config.example.yaml documents every field with its default.
 type Config struct {
-	Bot      BotConfig         `yaml:"bot"`
-	Links    map[string]string `yaml:"links"`
-	Store    StoreConfig       `yaml:"store"`
-	Brain    BrainConfig       `yaml:"brain"`
-	Adapters AdaptersConfig    `yaml:"adapters"`
-	Log      LogConfig         `yaml:"log"`
+	Bot       BotConfig         `yaml:"bot"`
+	Links     map[string]string `yaml:"links"`
+	Store     StoreConfig       `yaml:"store"`
+	Brain     BrainConfig       `yaml:"brain"`
+	Knowledge KnowledgeConfig   `yaml:"knowledge"`
+	Adapters  AdaptersConfig    `yaml:"adapters"`
+	Log       LogConfig         `yaml:"log"`
 
 	// File is the config file's name as the admin gave it.
 	File  string    `yaml:"-"`
@@ -62,6 +64,23 @@ type BrainConfig struct {
 	Classifier    classifier.Settings `yaml:"classifier"`
 }
 
+// KnowledgeConfig is the docs Docent searches when no intent is sure.
+type KnowledgeConfig struct {
+	Folders []FolderConfig `yaml:"folders"`
+	// MinConfidence is the lowest search confidence (0 to 1) shown to a
+	// member; below it Docent says it does not know.
+	MinConfidence float64 `yaml:"min_confidence"`
+	// Results is how many passages an answer lists at most.
+	Results int `yaml:"results"`
+}
+
+// FolderConfig is one folder of Markdown or text docs and where members
+// read them.
+type FolderConfig struct {
+	Path    string `yaml:"path"`
+	BaseURL string `yaml:"base_url"`
+}
+
 // AdaptersConfig enables the platforms Docent talks on.
 type AdaptersConfig struct {
 	Console ConsoleConfig `yaml:"console"`
@@ -86,11 +105,12 @@ func Defaults() Config {
 	return Config{
 		Bot: BotConfig{Name: "Docent", CommandPrefix: "!", Timeout: 30 * time.Second, ShutdownTimeout: 45 * time.Second,
 			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10},
-		Links:    map[string]string{},
-		Store:    StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
-		Brain:    BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
-		Adapters: AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
-		Log:      LogConfig{Level: "info", Format: "text"},
+		Links:     map[string]string{},
+		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
+		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
+		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
+		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
+		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -215,6 +235,22 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("brain.classifier."+p.Field, "%s", p.Msg)
 	}
 
+	for i, f := range c.Knowledge.Folders {
+		path := fmt.Sprintf("knowledge.folders[%d]", i)
+		if strings.TrimSpace(f.Path) == "" {
+			bad(path+".path", "is required: the folder of docs to search")
+		} else if fi, err := c.files.stat(f.Path); err != nil || !fi.IsDir() {
+			bad(path+".path", "%s is not a folder", c.files.show(f.Path))
+		}
+		if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(path+".base_url", "%s is not an absolute http(s) link: the address where members read these docs", pos.Show(path+".base_url", f.BaseURL))
+		}
+	}
+	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
+	if c.Knowledge.Results < 1 || c.Knowledge.Results > 10 {
+		bad("knowledge.results", "must be between 1 and 10, got %s", pos.Show("knowledge.results", c.Knowledge.Results))
+	}
+
 	if !c.Adapters.Console.Enabled {
 		bad("adapters", "no adapter is enabled: enable at least adapters.console")
 	}
@@ -238,6 +274,15 @@ func linkPath(key string) string {
 		}
 	}
 	return "links." + key
+}
+
+// KnowledgeFolders are the docs folders, resolved like the intents.
+func (c *Config) KnowledgeFolders() []knowledge.Folder {
+	var out []knowledge.Folder
+	for _, f := range c.Knowledge.Folders {
+		out = append(out, knowledge.Folder{Path: c.files.resolve(f.Path), BaseURL: f.BaseURL, FS: c.files.fsys})
+	}
+	return out
 }
 
 // StorePath is the database file, relative paths taken from the config

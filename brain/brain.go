@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/brain/classifier"
+	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
 )
@@ -46,6 +47,16 @@ type Config struct {
 	// BotName and Links are available to response templates.
 	BotName string
 	Links   map[string]string
+	// Knowledge, when set, is searched when no intent is sure; hits below
+	// MinConfidence are not shown, and at most Results are.
+	Knowledge     Searcher
+	MinConfidence float64
+	Results       int
+}
+
+// Searcher finds passages of the community's docs and past threads.
+type Searcher interface {
+	Search(query string, k int) []knowledge.Hit
 }
 
 // Question is what a member asked, with what the brain may use to answer.
@@ -300,16 +311,88 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 		return chat.Answer{Text: text, Source: chat.SourceIntent, Intent: top.Label, Confidence: top.P}, nil
 	}
 
-	// Not sure: say so, and offer the likeliest intents. When none of the
-	// words are known the offer is a guess, and the text says as much.
-	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P}
+	var candidates []chat.Candidate
+	for _, s := range res.Top {
+		candidates = append(candidates, chat.Candidate{Intent: s.Label, Confidence: s.P})
+	}
+	// Not sure of an intent: the docs and past threads may know.
+	if hits := b.search(q.Text); len(hits) > 0 {
+		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
+			Text: mayHelp(lang, hits)}, nil
+	}
+
+	// Nothing found: say so, and offer the likeliest intents. When none of
+	// the words are known the offer is a guess, and the text says as much.
+	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P, Candidates: candidates}
 	var offers []string
 	for _, s := range res.Top {
-		a.Candidates = append(a.Candidates, chat.Candidate{Intent: s.Label, Confidence: s.P})
 		offers = append(offers, b.describe(s.Label, lang))
 	}
 	a.Text = notSure(lang, q.Member.Name, res.Known > 0, offers)
 	return a, nil
+}
+
+// search returns the knowledge hits worth showing for text.
+func (b *Brain) search(text string) []knowledge.Hit {
+	if b.cfg.Knowledge == nil {
+		return nil
+	}
+	hits := b.cfg.Knowledge.Search(text, max(b.cfg.Results, 1))
+	n := 0
+	for _, h := range hits {
+		if h.Confidence >= b.cfg.MinConfidence {
+			hits[n] = h
+			n++
+		}
+	}
+	return hits[:n]
+}
+
+// mayHelp lists passages for a member: title, heading and link, and the
+// passage's first words.
+func mayHelp(lang string, hits []knowledge.Hit) string {
+	var sb strings.Builder
+	if lang == "zh" {
+		sb.WriteString("我不确定，但这些内容也许有帮助：")
+	} else {
+		sb.WriteString("I'm not sure, but these may help:")
+	}
+	for i, h := range hits {
+		title := h.Title
+		if h.Heading != "" && h.Heading != h.Title {
+			title = h.Heading
+		}
+		fmt.Fprintf(&sb, "\n%d. [%s](%s)", i+1, title, h.Link)
+		if s := snippet(h.Text, 160); s != "" {
+			sb.WriteString(" — " + s)
+		}
+	}
+	return sb.String()
+}
+
+// snippet is the start of a passage as plain words: headings, code blocks
+// and Markdown marks left out, cut at a word boundary.
+func snippet(text string, limit int) string {
+	var words []string
+	size, code := 0, false
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "```") || strings.HasPrefix(line, "~~~") {
+			code = !code
+			continue
+		}
+		if code || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "|") {
+			continue
+		}
+		for _, w := range strings.Fields(strings.NewReplacer("**", "", "`", "", "> ", "").Replace(line)) {
+			if size+len(w) > limit {
+				return strings.Join(words, " ") + " …"
+			}
+			words = append(words, w)
+			size += len(w) + 1
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // describe names an intent for members: its description, or for a
