@@ -78,10 +78,8 @@ var citation = regexp.MustCompile(`\[\s*\d+(?:\s*,\s*\d+)*\s*\]`)
 // valid ones in order of first use. Code (fenced blocks and `spans`) is
 // left alone, as are [1](links) and indexes such as args[0].
 func checkCitations(text string, n int) (string, []int) {
-	var (
-		out   []byte
-		cited []int
-	)
+	out := make([]byte, 0, len(text))
+	var cited []int
 	for _, seg := range proseSegments(text) {
 		if seg.code {
 			out = append(out, seg.text...)
@@ -228,6 +226,9 @@ const zwsp = "\u200b"
 // plain words. The adapters also restrict allowed mentions; this is
 // defence in depth against what a model (or a member through it) writes.
 func Neutralize(text string) string {
+	if !strings.Contains(text, "@") && !strings.Contains(text, "<!") {
+		return text // the common case, checked at every chunk of a stream
+	}
 	text = slackSpecial.ReplaceAllStringFunc(text, func(m string) string {
 		return "@" + zwsp + strings.ToLower(slackSpecial.FindStringSubmatch(m)[1])
 	})
