@@ -157,7 +157,7 @@ func stream(events ...string) http.HandlerFunc {
 func blockUntilGone(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-r.Context().Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 	}
 }
 
@@ -202,7 +202,7 @@ func newClient(t *testing.T, f *fakeServer, edit func(*Config)) (*Client, *fakeT
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.BaseURL, cfg.Model, cfg.APIKey = f.baseURL(), "llama3.1:8b", testKey
-	cfg.Timeout = 3 * time.Second
+	cfg.Timeout = 10 * time.Second // generous: only the deadline tests rely on it
 	if edit != nil {
 		edit(&cfg)
 	}
