@@ -17,7 +17,7 @@ import (
 )
 
 // Config holds the settings found under `llm:` in the YAML configuration.
-// The yaml tags are the field names members of staff write; Problems uses
+// The yaml tags are the names admins write; Problems uses
 // the same names.
 type Config struct {
 	// BaseURL is the API root, the part before /chat/completions:
