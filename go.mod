@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/kljensen/snowball v0.10.0
+	github.com/sashabaranov/go-openai v1.43.0
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/term v0.48.0

@@ -1,0 +1,238 @@
+package llm
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Answer is the model's reply, checked: citations that name no passage are
+// gone and mass mentions are harmless.
+type Answer struct {
+	// Text is the reply in Markdown. It may be empty when the model wrote
+	// nothing; FinishReason then says why ("length", "content_filter").
+	Text string
+	// Cited lists the passages the text cites, 1-based, in order of first
+	// use; only passages that were sent to the model.
+	Cited []int
+	Usage Usage
+	// Model is the server's name for the model that answered.
+	Model string
+	// FinishReason is the server's: "stop", or "length" when the answer
+	// was cut by max_tokens.
+	FinishReason string
+}
+
+// Usage counts the tokens one answer cost, for the bot's budgets.
+type Usage struct {
+	PromptTokens, CompletionTokens int
+	// Estimated is set when the server reported no usage and the counts
+	// are characters/4.
+	Estimated bool
+}
+
+// Sources renders the cited passages as numbered links, one a line, for
+// the caller to append to the answer:
+//
+//	Sources:
+//	[1] Adding an intent <https://docs.example.org/intents#adding>
+//
+// Numbers outside passages are skipped; no citation gives "".
+func Sources(passages []Passage, cited []int) string {
+	var b strings.Builder
+	for _, n := range cited {
+		if n < 1 || n > len(passages) {
+			continue
+		}
+		p := passages[n-1]
+		line := oneLine(p.Title, 200)
+		if link := oneLine(p.Link, 500); link != "" {
+			line = strings.TrimSpace(line + " <" + link + ">")
+		}
+		if line == "" {
+			line = "(untitled)"
+		}
+		if b.Len() == 0 {
+			b.WriteString("Sources:")
+		}
+		fmt.Fprintf(&b, "\n[%d] %s", n, line)
+	}
+	return Neutralize(b.String())
+}
+
+// finish checks a reply against the n passages sent: citations of other
+// numbers are removed, the cited numbers are listed, and mass mentions are
+// neutralised.
+func finish(text string, n int) (string, []int) {
+	text, cited := checkCitations(text, n)
+	return strings.TrimSpace(Neutralize(text)), cited
+}
+
+// citation matches [1], [1, 2] and [1,2,3]; [1][2] is two matches.
+var citation = regexp.MustCompile(`\[\s*\d+(?:\s*,\s*\d+)*\s*\]`)
+
+// checkCitations removes citations of numbers outside 1..n and returns the
+// valid ones in order of first use. Code (fenced blocks and `spans`) is
+// left alone, as are [1](links) and indexes such as args[0].
+func checkCitations(text string, n int) (string, []int) {
+	out := make([]byte, 0, len(text))
+	var cited []int
+	for _, seg := range proseSegments(text) {
+		if seg.code {
+			out = append(out, seg.text...)
+			continue
+		}
+		s, last := seg.text, 0
+		for _, m := range citation.FindAllStringIndex(s, -1) {
+			start, end := m[0], m[1]
+			if start > 0 && isWordByte(s[start-1]) || end < len(s) && s[end] == '(' {
+				continue
+			}
+			var keep []string
+			for f := range strings.SplitSeq(s[start+1:end-1], ",") {
+				k, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || k < 1 || k > n {
+					continue
+				}
+				keep = append(keep, strconv.Itoa(k))
+				if !slices.Contains(cited, k) {
+					cited = append(cited, k)
+				}
+			}
+			out = append(out, s[last:start]...)
+			last = end
+			if len(keep) > 0 {
+				out = append(out, "["+strings.Join(keep, ", ")+"]"...)
+				continue
+			}
+			// Dropped: take the space before it too, so "it [7]." reads
+			// "it."; at the start of a line, the space after it instead.
+			out = bytes.TrimRight(out, " \t")
+			if (len(out) == 0 || out[len(out)-1] == '\n') && last < len(s) && s[last] == ' ' {
+				last++
+			}
+		}
+		out = append(out, s[last:]...)
+	}
+	return string(out), cited
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+type segment struct {
+	text string
+	code bool
+}
+
+// proseSegments splits Markdown into prose and code: fenced blocks (``` or
+// ~~~, to the closing fence or the end) and inline `code` spans.
+func proseSegments(text string) []segment {
+	var segs []segment
+	var prose strings.Builder
+	flush := func() {
+		if prose.Len() > 0 {
+			segs = append(segs, segment{text: prose.String()})
+			prose.Reset()
+		}
+	}
+	fence := ""
+	var code strings.Builder
+	for line := range strings.SplitAfterSeq(text, "\n") {
+		trimmed := strings.TrimLeft(line, " \t")
+		if fence != "" {
+			code.WriteString(line)
+			if strings.HasPrefix(trimmed, fence) {
+				segs = append(segs, segment{text: code.String(), code: true})
+				code.Reset()
+				fence = ""
+			}
+			continue
+		}
+		if f := fenceOf(trimmed); f != "" {
+			flush()
+			fence = f
+			code.WriteString(line)
+			continue
+		}
+		splitSpans(line, &prose, func(span string) {
+			flush()
+			segs = append(segs, segment{text: span, code: true})
+		})
+	}
+	flush()
+	if code.Len() > 0 {
+		segs = append(segs, segment{text: code.String(), code: true})
+	}
+	return segs
+}
+
+func fenceOf(line string) string {
+	for _, f := range []string{"```", "~~~"} {
+		if strings.HasPrefix(line, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// splitSpans writes line's prose to prose and hands each `code span`
+// (a run of backticks up to the same run) to code.
+func splitSpans(line string, prose *strings.Builder, code func(string)) {
+	for {
+		i := strings.IndexByte(line, '`')
+		if i < 0 {
+			prose.WriteString(line)
+			return
+		}
+		run := i
+		for run < len(line) && line[run] == '`' {
+			run++
+		}
+		ticks := line[i:run]
+		j := strings.Index(line[run:], ticks)
+		if j < 0 {
+			prose.WriteString(line)
+			return
+		}
+		end := run + j + len(ticks)
+		prose.WriteString(line[:i])
+		code(line[i:end])
+		line = line[end:]
+	}
+}
+
+// Mass mentions, per platform. Discord pings on @everyone and @here and on
+// <@&role>; Slack on <!channel>, <!here>, <!everyone> and <!subteam^…>,
+// and on the bare words when a message is sent with link_names.
+var (
+	slackSpecial = regexp.MustCompile(`(?i)<!(channel|here|everyone)(\|[^>]*)?>`)
+	slackGroup   = regexp.MustCompile(`<!subteam\^[^>]*>`)
+	discordRole  = regexp.MustCompile(`<@&\d*>`)
+	bareMass     = regexp.MustCompile(`(?i)@(everyone|here|channel)`)
+)
+
+// zwsp after "@" keeps the word readable and stops every platform from
+// reading it as a mention.
+const zwsp = "\u200b"
+
+// Neutralize makes mass mentions in text harmless: @everyone, @here and
+// @channel get a zero-width space after the "@", Slack's <!channel>,
+// <!here>, <!everyone> and <!subteam^…> and Discord's <@&role> become such
+// plain words. The adapters also restrict allowed mentions; this is
+// defence in depth against what a model (or a member through it) writes.
+func Neutralize(text string) string {
+	if !strings.Contains(text, "@") && !strings.Contains(text, "<!") {
+		return text // the common case, checked at every chunk of a stream
+	}
+	text = slackSpecial.ReplaceAllStringFunc(text, func(m string) string {
+		return "@" + zwsp + strings.ToLower(slackSpecial.FindStringSubmatch(m)[1])
+	})
+	text = slackGroup.ReplaceAllString(text, "@"+zwsp+"group")
+	text = discordRole.ReplaceAllString(text, "@"+zwsp+"role")
+	return bareMass.ReplaceAllString(text, "@"+zwsp+"$1")
+}

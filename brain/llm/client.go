@@ -1,0 +1,531 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+var (
+	// ErrUnavailable is returned without asking the server while the
+	// circuit breaker is open after repeated failures.
+	ErrUnavailable = errors.New("llm: unavailable after repeated failures")
+	// ErrTruncated means a stream ended without a finish reason: the
+	// answer is incomplete, whatever text arrived.
+	ErrTruncated = errors.New("llm: the answer stream ended without a finish reason")
+)
+
+// Error is a failed request to the LLM server. Its message says what went
+// wrong in an admin's terms and never contains the API key; Unwrap gives
+// the cause (context.DeadlineExceeded, ErrTruncated, *openai.APIError…).
+type Error struct {
+	// StatusCode is the server's HTTP status, 0 when none came.
+	StatusCode int
+	// Config is set when the server refused the configuration (401, 403,
+	// 404) or the request could not be built: retrying cannot help,
+	// the llm: settings need fixing.
+	Config bool
+	// Attempts counts the requests made, retries included.
+	Attempts int
+
+	msg   string
+	err   error
+	retry bool    // a retry may succeed
+	blame outcome // what it tells the circuit breaker
+}
+
+func (e *Error) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("llm: %s (%d attempts)", e.msg, e.Attempts)
+	}
+	return "llm: " + e.msg
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
+// Client asks an OpenAI-compatible server. It is safe for concurrent use:
+// requests run independently, and only the circuit breaker's state is
+// shared, behind a lock never held across a request.
+type Client struct {
+	cfg     Config
+	system  string
+	api     *openai.Client
+	breaker *breaker
+	log     *slog.Logger
+
+	// Time and chance, replaced in tests.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(n int64) int64 // uniform in [0, n)
+}
+
+// Option changes how New builds a Client.
+type Option func(*options)
+
+type options struct {
+	log  *slog.Logger
+	http *http.Client
+}
+
+// WithLogger logs retries and the circuit breaker's changes to l.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithHTTPClient sends requests through hc (a proxy, custom TLS). Leave
+// hc.Timeout zero: it would cut long streams; Config.Timeout bounds them.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.http = hc } }
+
+// New returns a client for cfg, or every problem with cfg.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	o := options{log: slog.New(slog.DiscardHandler), http: &http.Client{Transport: transport()}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := &Client{
+		cfg:    cfg,
+		system: cfg.SystemPrompt,
+		log:    o.log,
+		now:    time.Now,
+		sleep:  sleep,
+		jitter: rand.Int64N,
+	}
+	if strings.TrimSpace(c.system) == "" {
+		c.system = DefaultSystemPrompt
+	}
+	now := func() time.Time { return c.now() }
+	oc := openai.DefaultConfig(cfg.APIKey)
+	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	oc.HTTPClient = &recorder{next: o.http, now: now}
+	c.api = openai.NewClientWithConfig(oc)
+	c.breaker = &breaker{failures: cfg.BreakerFailures, cooldown: cfg.BreakerCooldown, now: now}
+	return c, nil
+}
+
+// transport bounds connecting, not answering: a whole answer is bounded by
+// the request's context, which an http.Client.Timeout would cut short.
+func transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	return t
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Answer asks for a whole answer at once.
+func (c *Client) Answer(ctx context.Context, r Request) (Answer, error) {
+	return c.ask(ctx, r, nil, false)
+}
+
+// Stream asks for a streamed answer, calling onDelta (which may be nil)
+// with the whole checked text so far each time it grows. onDelta runs on
+// the caller's goroutine between reads; wrap it in a Throttler for chat
+// platforms. A failure before any text was delivered is retried; after,
+// it is returned. A stream that ends without a finish reason fails with
+// ErrTruncated.
+func (c *Client) Stream(ctx context.Context, r Request, onDelta func(textSoFar string)) (Answer, error) {
+	return c.ask(ctx, r, onDelta, true)
+}
+
+func (c *Client) ask(parent context.Context, r Request, onDelta func(string), stream bool) (Answer, error) {
+	trial, err := c.breaker.allow()
+	if err != nil {
+		return Answer{}, err
+	}
+	p := buildPrompt(c.system, c.cfg.MaxPromptChars, r)
+	ctx, cancel := context.WithTimeout(parent, c.cfg.Timeout)
+	defer cancel()
+	ans, err := c.attempts(ctx, p, onDelta, stream)
+
+	o := succeeded
+	if err != nil {
+		o = failed
+		if e, ok := errors.AsType[*Error](err); ok {
+			o = e.blame
+		}
+		if errors.Is(parent.Err(), context.Canceled) {
+			o = neutral
+		}
+	}
+	opened, closed := c.breaker.done(trial, o)
+	switch {
+	case opened:
+		c.log.Warn("llm: circuit open, not asking the server for a while",
+			slog.Duration("cooldown", c.cfg.BreakerCooldown), slog.String("error", err.Error()))
+	case closed:
+		c.log.Info("llm: circuit closed, the server answers again")
+	}
+	return ans, err
+}
+
+// attempts asks until an answer comes, a failure is final, the retries
+// are spent or the deadline would pass while waiting.
+func (c *Client) attempts(ctx context.Context, p prompt, onDelta func(string), stream bool) (Answer, error) {
+	req := c.chatRequest(p, stream)
+	for n := 1; ; n++ {
+		a := &attempt{}
+		actx := context.WithValue(ctx, attemptKey{}, a)
+		var (
+			ans       Answer
+			delivered bool
+			err       error
+		)
+		if stream {
+			ans, delivered, err = c.streamOnce(actx, req, p, onDelta, a)
+		} else {
+			ans, err = c.once(actx, req, p)
+		}
+		if err == nil {
+			return ans, nil
+		}
+		e := c.classify(ctx, err, a, n)
+		if !e.retry || delivered || n > c.cfg.MaxRetries {
+			return Answer{}, e
+		}
+		wait := c.backoff(n, a)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			e.msg += fmt.Sprintf("; not retrying: waiting %s would pass the deadline", wait.Round(time.Millisecond))
+			return Answer{}, e
+		}
+		c.log.Info("llm: retrying", slog.Int("attempt", n), slog.Duration("wait", wait), slog.String("error", e.Error()))
+		if err := c.sleep(ctx, wait); err != nil {
+			e.err = errors.Join(err, e.err)
+			e.msg = fmt.Sprintf("gave up waiting to retry (%v) after: %s", err, e.msg)
+			return Answer{}, e
+		}
+	}
+}
+
+// Backoff bounds: full jitter up to RetryBase·2ⁿ, at most maxBackoff;
+// a server's Retry-After is honoured as given (the deadline bounds it).
+const (
+	maxBackoff    = 30 * time.Second
+	maxRetryAfter = time.Hour
+)
+
+func (c *Client) backoff(n int, a *attempt) time.Duration {
+	if a.hinted {
+		return a.retryAfter
+	}
+	ceiling := maxBackoff
+	if n-1 < 32 {
+		ceiling = min(c.cfg.RetryBase<<(n-1), maxBackoff)
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(c.jitter(int64(ceiling) + 1))
+}
+
+// temperatureZero stands in for 0, which go-openai leaves out of the JSON
+// (omitempty) so that the server's default (often 0.8 or 1) would apply.
+const temperatureZero = 1e-6
+
+func (c *Client) chatRequest(p prompt, stream bool) openai.ChatCompletionRequest {
+	req := openai.ChatCompletionRequest{
+		Model: c.cfg.Model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: p.system},
+			{Role: openai.ChatMessageRoleUser, Content: p.user},
+		},
+		MaxTokens:   c.cfg.MaxTokens,
+		Temperature: float32(c.cfg.Temperature),
+	}
+	if req.Temperature == 0 {
+		req.Temperature = temperatureZero
+	}
+	// Reasoning models (o1, o3, o4, gpt-5…) take max_completion_tokens and
+	// no temperature; go-openai refuses the request otherwise.
+	if openai.NewReasoningValidator().Validate(req) != nil {
+		req.MaxCompletionTokens, req.MaxTokens, req.Temperature = req.MaxTokens, 0, 0
+	}
+	if stream {
+		req.Stream = true
+		req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	return req
+}
+
+var errNoChoices = errors.New("no choices in the reply")
+
+func (c *Client) once(ctx context.Context, req openai.ChatCompletionRequest, p prompt) (Answer, error) {
+	resp, err := c.api.CreateChatCompletion(ctx, req)
+	if err != nil {
+		return Answer{}, err
+	}
+	if len(resp.Choices) == 0 {
+		return Answer{}, errNoChoices
+	}
+	choice := resp.Choices[0]
+	var u *openai.Usage
+	if resp.Usage.PromptTokens > 0 || resp.Usage.CompletionTokens > 0 {
+		u = &resp.Usage
+	}
+	return c.answer(p, choice.Message.Content, resp.Model, string(choice.FinishReason), u), nil
+}
+
+func (c *Client) streamOnce(ctx context.Context, req openai.ChatCompletionRequest, p prompt, onDelta func(string), a *attempt) (ans Answer, delivered bool, err error) {
+	st, err := c.api.CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		return Answer{}, false, err
+	}
+	defer st.Close()
+	var (
+		raw        strings.Builder
+		model      string
+		finishedAs string
+		usage      *openai.Usage
+	)
+	for {
+		chunk, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Answer{}, delivered, err
+		}
+		a.chunks++
+		if chunk.Model != "" {
+			model = chunk.Model
+		}
+		if chunk.Usage != nil {
+			usage = chunk.Usage
+		}
+		grew := false
+		for _, ch := range chunk.Choices {
+			if ch.Index != 0 {
+				continue
+			}
+			if ch.Delta.Content != "" {
+				raw.WriteString(ch.Delta.Content)
+				grew = true
+			}
+			if ch.FinishReason != "" {
+				finishedAs = string(ch.FinishReason)
+			}
+		}
+		if grew && onDelta != nil {
+			text, _ := finish(raw.String(), p.passages)
+			onDelta(text)
+			delivered = true
+		}
+	}
+	if finishedAs == "" {
+		return Answer{}, delivered, ErrTruncated
+	}
+	return c.answer(p, raw.String(), model, finishedAs, usage), delivered, nil
+}
+
+// answer checks the raw reply and fills in what the server left out.
+func (c *Client) answer(p prompt, raw, model, finishedAs string, u *openai.Usage) Answer {
+	text, cited := finish(raw, p.passages)
+	ans := Answer{Text: text, Cited: cited, Model: model, FinishReason: finishedAs}
+	if ans.Model == "" {
+		ans.Model = c.cfg.Model
+	}
+	if u != nil {
+		ans.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+	} else {
+		ans.Usage = Usage{
+			PromptTokens:     (runes(p.system) + runes(p.user) + 3) / 4,
+			CompletionTokens: (runes(raw) + 3) / 4,
+			Estimated:        true,
+		}
+	}
+	return ans
+}
+
+// classify turns one attempt's failure into an Error an admin can act on.
+func (c *Client) classify(ctx context.Context, err error, a *attempt, attempts int) *Error {
+	e := &Error{StatusCode: a.status, Attempts: attempts, err: err, blame: failed}
+	var msg string
+	apiErr, isAPI := errors.AsType[*openai.APIError](err)
+	reqErr, isReq := errors.AsType[*openai.RequestError](err)
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case ctx.Err() != nil:
+		e.err = ctx.Err()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			msg = fmt.Sprintf("the LLM server did not answer in time (timeout %s)", c.cfg.Timeout)
+		} else {
+			msg, e.blame = "the request was cancelled", neutral
+		}
+	case isAPI && apiErr.HTTPStatusCode == 0:
+		msg, e.retry = "the LLM server reported an error in the stream: "+detail(apiErr.Message), true
+	case isAPI:
+		msg = c.byStatus(e, apiErr.HTTPStatusCode, apiErr.Message)
+	case isReq:
+		msg = c.byStatus(e, reqErr.HTTPStatusCode, string(reqErr.Body))
+	case errors.Is(err, ErrTruncated) && a.chunks == 0 && a.contentType != "" && !strings.HasPrefix(a.contentType, "text/event-stream"):
+		msg = fmt.Sprintf("the LLM server answered a stream with %s, not server-sent events (check llm.base_url: it usually ends in /v1)", a.contentType)
+	case errors.Is(err, ErrTruncated):
+		e.retry = true
+		msg = fmt.Sprintf("the LLM server's stream ended without a finish reason after %d chunks", a.chunks)
+		if a.chunks == 0 {
+			msg = "the LLM server closed the stream without sending an answer (check llm.base_url: it usually ends in /v1)"
+		}
+	case errors.As(err, &syntaxErr), errors.As(err, &typeErr), errors.Is(err, errNoChoices),
+		errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+		msg = fmt.Sprintf("the LLM server's reply is not OpenAI-compatible (check llm.base_url: it usually ends in /v1): %v", err)
+	case !a.sent:
+		e.Config = true
+		msg = fmt.Sprintf("could not make a request for model %q: %v", c.cfg.Model, err)
+	case a.status != 0:
+		e.retry = true
+		msg = fmt.Sprintf("the connection to the LLM server at %s broke: %v", c.host(), err)
+	default:
+		e.retry = true
+		msg = fmt.Sprintf("cannot reach the LLM server at %s: %v", c.host(), unwrapURL(err))
+	}
+	e.msg = c.scrub(msg)
+	return e
+}
+
+// byStatus explains an HTTP error status and decides whether to retry.
+func (c *Client) byStatus(e *Error, status int, serverMsg string) string {
+	e.StatusCode = status
+	why := ""
+	if d := detail(serverMsg); d != "" {
+		why = ": " + d
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		e.Config = true
+		return "the LLM server refused the API key (401); check llm.api_key" + why
+	case status == http.StatusForbidden:
+		e.Config = true
+		return "the LLM server refused access with this API key (403)" + why
+	case status == http.StatusNotFound:
+		e.Config = true
+		return fmt.Sprintf("the LLM server has no model %q or no chat completions under %s (404); check llm.model and llm.base_url%s",
+			c.cfg.Model, redactURL(c.cfg.BaseURL), why)
+	case status == http.StatusTooManyRequests:
+		e.retry = true
+		return "the LLM server is rate limiting Docent (429)" + why
+	case status == http.StatusRequestTimeout || status >= 500:
+		e.retry = true
+		return fmt.Sprintf("the LLM server failed (%d)%s", status, why)
+	default:
+		// This request alone is at fault (too long, bad parameter): the
+		// server itself is answering.
+		e.blame = succeeded
+		return fmt.Sprintf("the LLM server rejected the request (%d)%s", status, why)
+	}
+}
+
+// detail shortens a server's message (or an HTML error page) for a log line.
+func detail(s string) string {
+	return cut(strings.Join(strings.Fields(s), " "), 200)
+}
+
+func unwrapURL(err error) error {
+	if u, ok := errors.AsType[*url.Error](err); ok {
+		return u.Err
+	}
+	return err
+}
+
+func (c *Client) host() string {
+	if u, err := url.Parse(c.cfg.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "llm.base_url"
+}
+
+// scrub removes the API key and any password in base_url from a message:
+// servers echo keys back, and URLs end up in network errors.
+func (c *Client) scrub(s string) string {
+	if k := c.cfg.APIKey; k != "" {
+		s = strings.ReplaceAll(s, k, "[api key]")
+	}
+	if red := redactURL(c.cfg.BaseURL); red != c.cfg.BaseURL {
+		s = strings.ReplaceAll(s, strings.TrimRight(c.cfg.BaseURL, "/"), strings.TrimRight(red, "/"))
+	}
+	return s
+}
+
+// attempt is what the HTTP layer saw of one request, which go-openai does
+// not pass on: the status and the server's Retry-After hint.
+type attempt struct {
+	sent        bool // the request reached the HTTP client
+	status      int
+	contentType string
+	retryAfter  time.Duration
+	hinted      bool // the server said how long to wait
+	chunks      int  // stream chunks received
+}
+
+type attemptKey struct{}
+
+// recorder notes the response of each request in the attempt carried by
+// the request's context: per request, so concurrent requests never share.
+type recorder struct {
+	next openai.HTTPDoer
+	now  func() time.Time
+}
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	a, _ := req.Context().Value(attemptKey{}).(*attempt)
+	if a != nil {
+		a.sent = true
+	}
+	resp, err := r.next.Do(req)
+	if a != nil && resp != nil {
+		a.status = resp.StatusCode
+		a.contentType = resp.Header.Get("Content-Type")
+		a.retryAfter, a.hinted = retryAfter(resp.Header, r.now())
+	}
+	return resp, err
+}
+
+// retryAfter reads a server's hint: Retry-After in seconds or as an HTTP
+// date, or the retry-after-ms some gateways send.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	seconds := func(v string, unit time.Duration) (time.Duration, bool) {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f != f {
+			return 0, false
+		}
+		return min(time.Duration(min(f, float64(maxRetryAfter/unit))*float64(unit)), maxRetryAfter), true
+	}
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if d, ok := seconds(v, time.Millisecond); ok {
+			return d, true
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if d, ok := seconds(v, time.Second); ok {
+		return d, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
+	}
+	return 0, false
+}
