@@ -39,19 +39,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// workdir makes a folder holding a copy of the example config and intents.
+// workdir makes a folder holding a copy of the example config, the
+// intents and the guide, as a fresh checkout has them.
 func workdir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	copyFile(t, "config.example.yaml", filepath.Join(dir, "config.example.yaml"))
-	entries, err := os.ReadDir("intents")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(dir, "intents"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	for _, e := range entries {
-		copyFile(t, filepath.Join("intents", e.Name()), filepath.Join(dir, "intents", e.Name()))
+	for _, folder := range []string{"intents", filepath.Join("docs", "guide")} {
+		entries, err := os.ReadDir(folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, folder), 0o755)
+		for _, e := range entries {
+			copyFile(t, filepath.Join(folder, e.Name()), filepath.Join(dir, folder, e.Name()))
+		}
 	}
 	return dir
 }
