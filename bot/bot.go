@@ -17,6 +17,7 @@ import (
 
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
+	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -44,9 +45,11 @@ type Bot struct {
 	// knowledge is the docs index, nil when no folders are configured; it
 	// is rebuilt in place when the folders change.
 	knowledge *knowledge.Index
-	commands  *Commands
-	router    *Router
-	started   time.Time
+	// llm is the LLM client, nil when llm.enabled is false.
+	llm      *llm.Client
+	commands *Commands
+	router   *Router
+	started  time.Time
 
 	// brain answers questions; Reload swaps in a new one while the old one
 	// keeps answering. prepared says how the current one got its model.
@@ -79,6 +82,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		}
 		b.knowledge.SetBackground(patternsOf(intents))
 		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
+	}
+	if cfg.LLM.Enabled {
+		if b.llm, err = llm.New(cfg.LLM.Config, llm.WithLogger(log)); err != nil {
+			return nil, err
+		}
+		log.Info("llm enabled", "config", cfg.LLM.Config)
 	}
 	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
@@ -199,7 +208,11 @@ func (b *Bot) answer() Handler {
 			reply(a)
 			return
 		}
-		a, err := b.brain.Load().Answer(ctx, brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation})
+		q := brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation}
+		if b.llm != nil {
+			q.History = b.history(ctx, m)
+		}
+		a, err := b.brain.Load().Answer(ctx, q)
 		if err != nil {
 			if ctx.Err() != nil {
 				return // the Timeout middleware apologises
@@ -210,6 +223,29 @@ func (b *Bot) answer() Handler {
 		}
 		reply(a)
 	})
+}
+
+// history is the conversation's recent messages before m, oldest first,
+// for the LLM. A failure to read it only costs the LLM some context.
+func (b *Bot) history(ctx context.Context, m *Message) []llm.Turn {
+	recs, err := b.store.Conversation(ctx, m.Conversation, b.cfg.LLM.History+1)
+	if err != nil {
+		b.log.Warn("could not read the conversation for the llm", "conversation", m.Conversation.String(), "err", err)
+		return nil
+	}
+	var turns []llm.Turn
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.ID == m.ID || len(turns) == b.cfg.LLM.History {
+			continue
+		}
+		role := "member"
+		if r.Kind == store.KindAnswer {
+			role = "docent"
+		}
+		turns = append(turns, llm.Turn{Role: role, Name: r.Author.Name, Text: r.Text})
+	}
+	return turns
 }
 
 // isAdmin says whether the member may use admin commands: listed in
@@ -277,6 +313,9 @@ func (b *Bot) brainConfig() brain.Config {
 	bc := b.cfg.brainConfig()
 	if b.knowledge != nil {
 		bc.Knowledge = b.knowledge
+	}
+	if b.llm != nil {
+		bc.LLM = b.llm
 	}
 	return bc
 }

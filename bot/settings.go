@@ -15,6 +15,7 @@ import (
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
+	"github.com/docent-bot/docent/brain/llm"
 )
 
 // Config is Docent's whole configuration, as written in one YAML file.
@@ -25,6 +26,7 @@ type Config struct {
 	Store     StoreConfig       `yaml:"store"`
 	Brain     BrainConfig       `yaml:"brain"`
 	Knowledge KnowledgeConfig   `yaml:"knowledge"`
+	LLM       LLMConfig         `yaml:"llm"`
 	Adapters  AdaptersConfig    `yaml:"adapters"`
 	Log       LogConfig         `yaml:"log"`
 
@@ -81,6 +83,15 @@ type FolderConfig struct {
 	BaseURL string `yaml:"base_url"`
 }
 
+// LLMConfig turns on an OpenAI-compatible LLM that answers, from the
+// passages found, the questions no intent is sure of.
+type LLMConfig struct {
+	Enabled    bool `yaml:"enabled"`
+	llm.Config `yaml:",inline"`
+	// History is how many recent messages of the conversation the LLM sees.
+	History int `yaml:"history"`
+}
+
 // AdaptersConfig enables the platforms Docent talks on.
 type AdaptersConfig struct {
 	Console ConsoleConfig `yaml:"console"`
@@ -109,6 +120,7 @@ func Defaults() Config {
 		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
+		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
@@ -249,6 +261,21 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
 	if c.Knowledge.Results < 1 || c.Knowledge.Results > 10 {
 		bad("knowledge.results", "must be between 1 and 10, got %s", pos.Show("knowledge.results", c.Knowledge.Results))
+	}
+
+	if c.LLM.Enabled {
+		for _, p := range c.LLM.Problems() {
+			bad("llm."+p.Field, "%s", p.Msg)
+		}
+		if c.LLM.Timeout >= c.Bot.Timeout {
+			bad("llm.timeout", "must be shorter than bot.timeout (%s), so that the docs answer still fits when the LLM fails", c.Bot.Timeout)
+		}
+		if len(c.Knowledge.Folders) == 0 {
+			bad("llm.enabled", "the LLM answers from the docs: add knowledge.folders")
+		}
+	}
+	if c.LLM.History < 0 || c.LLM.History > 50 {
+		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))
 	}
 
 	if !c.Adapters.Console.Enabled {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
+	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
 )
@@ -52,6 +53,14 @@ type Config struct {
 	Knowledge     Searcher
 	MinConfidence float64
 	Results       int
+	// LLM, when set, writes answers grounded on the passages found.
+	LLM LLM
+}
+
+// LLM answers a question from passages; *llm.Client implements it.
+type LLM interface {
+	Answer(ctx context.Context, r llm.Request) (llm.Answer, error)
+	Stream(ctx context.Context, r llm.Request, onDelta func(textSoFar string)) (llm.Answer, error)
 }
 
 // Searcher finds passages of the community's docs and past threads.
@@ -64,6 +73,12 @@ type Question struct {
 	Text         string
 	Member       chat.Member
 	Conversation chat.Conversation
+	// History is the conversation's recent messages, oldest first, for
+	// the LLM.
+	History []llm.Turn
+	// OnDelta, when set, receives the LLM's answer as it is written, for
+	// adapters that can edit a sent message.
+	OnDelta func(textSoFar string)
 }
 
 // Saved is a model as kept by a ModelStore.
@@ -315,10 +330,24 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	for _, s := range res.Top {
 		candidates = append(candidates, chat.Candidate{Intent: s.Label, Confidence: s.P})
 	}
-	// Not sure of an intent: the docs and past threads may know.
+	// Not sure of an intent: the docs and past threads may know, and the
+	// LLM, when there is one, can answer from what they say.
 	if hits := b.search(q.Text); len(hits) > 0 {
+		note := ""
+		if b.cfg.LLM != nil {
+			a, err := b.askLLM(ctx, q, hits)
+			if err == nil {
+				a.Candidates = candidates
+				return a, nil
+			}
+			if ctx.Err() != nil {
+				return chat.Answer{}, ctx.Err()
+			}
+			b.log.Warn("llm failed; answering with the passages found", "err", err)
+			note = unavailable(lang, err)
+		}
 		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
-			Text: mayHelp(lang, hits)}, nil
+			Text: note + mayHelp(lang, hits)}, nil
 	}
 
 	// Nothing found: say so, and offer the likeliest intents. When none of
@@ -330,6 +359,49 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	a.Text = notSure(lang, q.Member.Name, res.Known > 0, offers)
 	return a, nil
+}
+
+// askLLM has the LLM answer from the passages found, citing them.
+func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (chat.Answer, error) {
+	req := llm.Request{Question: q.Text, History: q.History, Member: q.Member.Name}
+	for _, h := range hits {
+		title := h.Title
+		if h.Heading != "" && h.Heading != h.Title {
+			title = h.Heading
+		}
+		req.Passages = append(req.Passages, llm.Passage{Title: title, Link: h.Link, Text: h.Text})
+	}
+	var (
+		ans llm.Answer
+		err error
+	)
+	if q.OnDelta != nil {
+		ans, err = b.cfg.LLM.Stream(ctx, req, q.OnDelta)
+	} else {
+		ans, err = b.cfg.LLM.Answer(ctx, req)
+	}
+	if err != nil {
+		return chat.Answer{}, err
+	}
+	if strings.TrimSpace(ans.Text) == "" {
+		return chat.Answer{}, fmt.Errorf("llm: empty answer (finish reason %q)", ans.FinishReason)
+	}
+	text := strings.TrimSpace(ans.Text)
+	if src := llm.Sources(req.Passages, ans.Cited); src != "" {
+		text += "\n\n" + src
+	}
+	return chat.Answer{Text: text, Source: chat.SourceLLM, Confidence: hits[0].Confidence}, nil
+}
+
+// unavailable is the line that tells a member the LLM could not answer.
+func unavailable(lang string, err error) string {
+	if lang == "zh" {
+		return "AI 助手暂时不可用，以下是文档中最接近的内容。\n"
+	}
+	if errors.Is(err, llm.ErrUnavailable) {
+		return "The AI assistant is unavailable right now, so here is what the docs say.\n"
+	}
+	return "The AI assistant could not answer just now, so here is what the docs say.\n"
 }
 
 // search returns the knowledge hits worth showing for text.

@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/chat"
+)
+
+// fakeLLM is an OpenAI-compatible server on loopback: it answers chat
+// completions with reply, or fails with status, and keeps what it was sent.
+type fakeLLM struct {
+	mu       sync.Mutex // guards the fields below
+	status   int
+	reply    string
+	requests []string
+	auth     []string
+}
+
+func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests = append(f.requests, string(body))
+	f.auth = append(f.auth, r.Header.Get("Authorization"))
+	status, reply := f.status, f.reply
+	f.mu.Unlock()
+	if r.URL.Path != "/v1/chat/completions" {
+		http.NotFound(w, r)
+		return
+	}
+	if status != 0 {
+		http.Error(w, `{"error":{"message":"overloaded","type":"server_error"}}`, status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"id": "c1", "object": "chat.completion", "model": "test-model",
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+			"message": map[string]any{"role": "assistant", "content": reply}}},
+		"usage": map[string]any{"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132},
+	})
+}
+
+func TestLLMAnswersFromTheDocs(t *testing.T) {
+	fake := &fakeLLM{reply: "Install the helm chart with `helm install docent ./chart` [1]. Ask @everyone [7]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	t.Setenv("DOCENT_TEST_LLM_KEY", "sk-test-secret-key")
+
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  api_key: ${DOCENT_TEST_LLM_KEY}
+  model: test-model
+  timeout: 3s
+  max_retries: 0
+  breaker_failures: 100
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "test", Channel: "llm"}
+
+	bottest.Ask(t, b.Inbox(), conv, alice, "hello") // earlier in the thread
+	got := bottest.Ask(t, b.Inbox(), conv, alice, "how to deploy on kubernetes with helm")
+	if len(got) != 1 {
+		t.Fatalf("%d answers", len(got))
+	}
+	a := got[0]
+	if a.Source != chat.SourceLLM {
+		t.Fatalf("source %s, text %q; want the LLM's answer", a.Source, a.Text)
+	}
+	for _, want := range []string{"Install the helm chart with `helm install docent ./chart` [1].", "Sources:\n[1] Deploying › Kubernetes <https://example.org/docs/deploy.md#kubernetes>"} {
+		if !strings.Contains(a.Text, want) {
+			t.Errorf("answer lacks %q:\n%s", want, a.Text)
+		}
+	}
+	if strings.Contains(a.Text, "[7]") || strings.Contains(a.Text, "@everyone") {
+		t.Errorf("answer keeps a citation of a passage that does not exist or a mass mention:\n%s", a.Text)
+	}
+
+	fake.mu.Lock()
+	req, auth := fake.requests[len(fake.requests)-1], fake.auth[len(fake.auth)-1]
+	fake.mu.Unlock()
+	if auth != "Bearer sk-test-secret-key" {
+		t.Errorf("Authorization %q", auth)
+	}
+	var sent struct {
+		Model    string `json:"model"`
+		Messages []struct{ Role, Content string }
+	}
+	if err := json.Unmarshal([]byte(req), &sent); err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, m := range sent.Messages {
+		all += m.Role + ": " + m.Content + "\n"
+	}
+	for _, want := range []string{"test-model", "how to deploy on kubernetes with helm", "helm install docent ./chart", "hello"} {
+		if !strings.Contains(req, want) && !strings.Contains(all, want) {
+			t.Errorf("the request lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(req, "sk-test-secret-key") {
+		t.Error("the API key is in the request body")
+	}
+
+	// The LLM failing: the member still gets the docs, told why.
+	fake.mu.Lock()
+	fake.status = http.StatusInternalServerError
+	fake.mu.Unlock()
+	got = bottest.Ask(t, b.Inbox(), conv, alice, "how to deploy on kubernetes with helm")
+	if len(got) != 1 || got[0].Source != chat.SourceKnowledge || !strings.HasPrefix(got[0].Text, "The AI assistant could not answer just now") ||
+		!strings.Contains(got[0].Text, "deploy.md#kubernetes") {
+		t.Errorf("with the LLM failing: %+v", got)
+	}
+}
+
+func TestLLMConfigErrors(t *testing.T) {
+	path := writeConfig(t, "llm:\n  enabled: true\n  timeout: 1m\n")
+	_, err := LoadConfig(path)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{"llm.base_url", "llm.model", "llm.timeout: must be shorter than bot.timeout", "llm.enabled: the LLM answers from the docs"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
