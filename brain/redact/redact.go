@@ -62,24 +62,35 @@ type candidate struct {
 	rank int
 }
 
+// findings collects what the rules report.
+type findings struct {
+	all  []candidate
+	rank int // of the rule now scanning
+}
+
+func (f *findings) add(start, end int, kind string) {
+	f.all = append(f.all, candidate{Finding{kind, start, end}, f.rank})
+}
+
 // find runs every rule whose cheap pre-check passes and merges what they
 // found: overlapping ranges are joined, so no byte any rule claimed survives,
 // and the earliest-starting, most specific rule gives the kind.
 func find(text string) []Finding {
-	var s sketch
-	s.measure(text)
-	var cands []candidate
+	s := measure(text)
+	var found *findings // only made when some rule has a look
 	for rank, r := range rules {
-		if !r.gate(text, &s) {
-			continue
+		if r.gate(text, s) {
+			if found == nil {
+				found = new(findings)
+			}
+			found.rank = rank
+			r.scan(text, found)
 		}
-		r.scan(text, func(start, end int, kind string) {
-			cands = append(cands, candidate{Finding{kind, start, end}, rank})
-		})
 	}
-	if len(cands) == 0 {
+	if found == nil || len(found.all) == 0 {
 		return nil
 	}
+	cands := found.all
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.Start != b.Start {
@@ -109,7 +120,7 @@ type sketch struct {
 	at, equals bool // '@', and '=' or ':'
 }
 
-func (s *sketch) measure(text string) {
+func measure(text string) (s sketch) {
 	run := 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
@@ -126,6 +137,7 @@ func (s *sketch) measure(text string) {
 			s.equals = true
 		}
 	}
+	return s
 }
 
 // isTokenByte reports whether c is one of the base64url alphabet, which every
@@ -134,20 +146,17 @@ func isTokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
-// containsFold reports whether s contains needle, ignoring ASCII case;
-// needle must be lower case. It does not allocate, unlike strings.ToLower.
-func containsFold(s, needle string) bool {
-	n := len(needle)
-	for i := 0; i+n <= len(s); i++ {
-		j := 0
-		for j < n && lower(s[i+j]) == needle[j] {
-			j++
-		}
-		if j == n {
-			return true
-		}
-	}
-	return false
+// anyCase holds a word as written in lower case, Title case and upper case.
+type anyCase [3]string
+
+func cases(lower string) anyCase {
+	return anyCase{lower, strings.ToUpper(lower[:1]) + lower[1:], strings.ToUpper(lower)}
+}
+
+// in reports whether s contains the word in one of its three cases (a
+// pre-check only: "BeArEr" is not worth a slower search).
+func (w anyCase) in(s string) bool {
+	return strings.Contains(s, w[0]) || strings.Contains(s, w[1]) || strings.Contains(s, w[2])
 }
 
 func lower(c byte) byte {

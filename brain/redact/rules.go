@@ -11,8 +11,8 @@ import (
 // hold one at all, so that a question without secrets runs almost no regular
 // expression; scan reports each secret's range and kind.
 type rule struct {
-	gate func(text string, s *sketch) bool
-	scan func(text string, emit func(start, end int, kind string))
+	gate func(text string, s sketch) bool
+	scan func(text string, found *findings)
 }
 
 // rules in order of precedence: when two claim the same bytes, the earlier
@@ -20,7 +20,7 @@ type rule struct {
 var rules = []rule{
 	{ // PEM blocks; a pasted key often lacks its END line, so the base64
 		// lines after BEGIN count too.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "PRIVATE KEY") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "PRIVATE KEY") },
 		scan: regexScan(regexp.MustCompile(
 			`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`+
 				`(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`+
@@ -29,11 +29,11 @@ var rules = []rule{
 	},
 	{ // JWTs and Discord bot tokens: three dot-separated base64url parts,
 		// told apart from domain names and version numbers by decoding.
-		gate: func(_ string, s *sketch) bool { return s.longestRun >= 15 },
+		gate: func(t string, s sketch) bool { return s.longestRun >= 15 && strings.Contains(t, ".") },
 		scan: scanDotted,
 	},
 	{ // GitHub: https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/
-		gate: func(t string, s *sketch) bool {
+		gate: func(t string, s sketch) bool {
 			return s.longestRun >= 40 && (strings.Contains(t, "gh") || strings.Contains(t, "github_pat_"))
 		},
 		scan: regexScan(regexp.MustCompile(
@@ -41,31 +41,31 @@ var rules = []rule{
 			isTokenByte, fixed("github-token")),
 	},
 	{ // Slack incoming webhooks and workflow triggers.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "hooks.slack.com/") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "hooks.slack.com/") },
 		scan: regexScan(regexp.MustCompile(
 			`(?:https?://)?hooks\.slack\.com/(?:services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+|(?:workflows|triggers)/T[A-Za-z0-9]+/[A-Za-z0-9/]+)`),
 			isTokenByte, fixed("slack-webhook")),
 	},
 	{ // Discord webhooks: the URL alone lets anyone post.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "/webhooks/") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "/webhooks/") },
 		scan: regexScan(regexp.MustCompile(
 			`(?:https?://)?(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v[0-9]+)?/webhooks/[0-9]+/[A-Za-z0-9_-]+`),
 			isTokenByte, fixed("discord-webhook")),
 	},
 	{ // Slack tokens: xoxb- bot, xoxp- user, xoxa-/xoxr-/xoxs-/xoxe- legacy,
 		// refresh and session, xapp- app-level.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "xox") || strings.Contains(t, "xapp-") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "xox") || strings.Contains(t, "xapp-") },
 		scan: regexScan(regexp.MustCompile(
 			`xox[abeprs]-[0-9]{1,16}-[0-9A-Za-z-]{8,}|xapp-[0-9]+-[A-Za-z0-9]+-[0-9]+-[A-Za-z0-9]+`),
 			isTokenByte, fixed("slack-token")),
 	},
 	{ // Anthropic: sk-ant-api03-..., sk-ant-admin01-...
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "sk-ant-") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "sk-ant-") },
 		scan: regexScan(regexp.MustCompile(`sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_-]{20,}`),
 			isTokenByte, fixed("anthropic-key")),
 	},
 	{ // OpenAI: sk-proj-, sk-svcacct-, sk-admin- and the older sk- + 48.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "sk-") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "sk-") },
 		scan: regexScan(regexp.MustCompile(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20,})`),
 			isTokenByte, func(t string, start, end int) string {
 				if !mixed(t[start+3 : end]) { // "sk-" + a long word is not a key
@@ -75,7 +75,7 @@ var rules = []rule{
 			}),
 	},
 	{ // AWS access key IDs: long-term AKIA, temporary ASIA, and two rarer prefixes.
-		gate: func(t string, s *sketch) bool {
+		gate: func(t string, s sketch) bool {
 			return s.longestRun >= 20 && (strings.Contains(t, "AKIA") || strings.Contains(t, "ASIA") ||
 				strings.Contains(t, "ABIA") || strings.Contains(t, "ACCA"))
 		},
@@ -83,19 +83,19 @@ var rules = []rule{
 			isTokenByte, fixed("aws-access-key")),
 	},
 	{ // Google API keys.
-		gate: func(t string, _ *sketch) bool { return strings.Contains(t, "AIza") },
+		gate: func(t string, _ sketch) bool { return strings.Contains(t, "AIza") },
 		scan: regexScan(regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), isTokenByte, fixed("google-api-key")),
 	},
 	{ // AWS secret keys have no prefix: only a label says what 40 base64
 		// characters are.
-		gate: func(t string, s *sketch) bool { return s.equals && containsFold(t, "secret") },
+		gate: func(t string, s sketch) bool { return s.equals && secretWord.in(t) },
 		scan: regexScan(regexp.MustCompile(
 			`(?i)(?:aws_?)?secret_?access_?key["']?[ \t]*(?:=>|=|:)[ \t]*["']?([A-Za-z0-9/+]{40})`),
 			isBase64Byte, fixed("aws-secret-key")),
 	},
 	{ // scheme://user:password@host; the password may hold '@', so it runs
 		// to the last '@' of the authority.
-		gate: func(t string, s *sketch) bool { return s.at && strings.Contains(t, "://") },
+		gate: func(t string, s sketch) bool { return s.at && strings.Contains(t, "://") },
 		scan: regexScan(regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:([^\s/?#]+)@[A-Za-z0-9\[]`),
 			nil, func(t string, start, end int) string {
 				if placeholderValue(t[start:end]) {
@@ -105,7 +105,7 @@ var rules = []rule{
 			}),
 	},
 	{ // Authorization headers and bearer tokens, as pasted from curl.
-		gate: func(t string, _ *sketch) bool { return containsFold(t, "bearer") || containsFold(t, "authorization") },
+		gate: func(t string, _ sketch) bool { return bearerWord.in(t) || authorizationWord.in(t) },
 		scan: regexScan(regexp.MustCompile(
 			`(?i)\bauthorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|bot)[ \t]+([A-Za-z0-9._~+/-]+=*)`+
 				`|\bbearer[ \t]+([A-Za-z0-9._~+/-]{16,}=*)`),
@@ -117,26 +117,29 @@ var rules = []rule{
 			}),
 	},
 	{ // password=..., token: ..., "api_key": "...", --password ...
-		gate: func(t string, s *sketch) bool {
-			return s.equals && (containsFold(t, "pass") || containsFold(t, "pwd") || containsFold(t, "secret") ||
-				containsFold(t, "token") || containsFold(t, "key"))
-		},
+		gate: func(_ string, s sketch) bool { return s.equals },
 		scan: scanSettings,
 	},
 	{ // Email addresses.
-		gate: func(_ string, s *sketch) bool { return s.at },
+		gate: func(_ string, s sketch) bool { return s.at },
 		scan: regexScan(regexp.MustCompile(
 			`[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`),
 			isTokenByte, checkEmail),
 	},
 }
 
+var (
+	secretWord        = cases("secret")
+	bearerWord        = cases("bearer")
+	authorizationWord = cases("authorization")
+)
+
 // regexScan reports the matches of re, or of its first participating group
 // when it has groups. Where edge is set, a match touching a byte for which
 // edge is true is part of something longer and not reported. check gives the
 // kind, or "" to reject.
-func regexScan(re *regexp.Regexp, edge func(byte) bool, check func(text string, start, end int) string) func(string, func(int, int, string)) {
-	return func(text string, emit func(int, int, string)) {
+func regexScan(re *regexp.Regexp, edge func(byte) bool, check func(text string, start, end int) string) func(string, *findings) {
+	return func(text string, found *findings) {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
 			start, end := m[0], m[1]
 			for g := 2; g+1 < len(m); g += 2 {
@@ -152,7 +155,7 @@ func regexScan(re *regexp.Regexp, edge func(byte) bool, check func(text string, 
 				continue
 			}
 			if kind := check(text, start, end); kind != "" {
-				emit(start, end, kind)
+				found.add(start, end, kind)
 			}
 		}
 	}
@@ -193,31 +196,41 @@ func checkEmail(t string, start, end int) string {
 	return "email"
 }
 
-var dotted = regexp.MustCompile(`[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
-
-// scanDotted finds three dot-separated base64url parts and keeps those that
-// decode as a JWT or a Discord bot token. A rejected candidate's first part
-// may be a word glued on by a dot ("v1.<jwt>"), so the search resumes after
-// its first dot: each byte is looked at no more than three times.
-func scanDotted(text string, emit func(int, int, string)) {
-	for pos := 0; pos < len(text); {
-		loc := dotted.FindStringIndex(text[pos:])
-		if loc == nil {
-			return
+// scanDotted finds three base64url parts joined by single dots and keeps
+// those that decode as a JWT or a Discord bot token. A rejected candidate's
+// first part may be a word glued on by a dot ("v1.<jwt>"), so the next try
+// starts at its second part: each part is looked at no more than three times.
+func scanDotted(text string, found *findings) {
+	run := func(i int) int { // end of the run of token bytes at i
+		for i < len(text) && isTokenByte(text[i]) {
+			i++
 		}
-		start, end := pos+loc[0], pos+loc[1]
-		cand := text[start:end]
-		first, rest, _ := strings.Cut(cand, ".")
-		second, third, _ := strings.Cut(rest, ".")
+		return i
+	}
+	for i := 0; i < len(text); {
+		if !isTokenByte(text[i]) {
+			i++
+			continue
+		}
+		s1, e1 := i, run(i)
+		i = e1
+		if e1+1 >= len(text) || text[e1] != '.' {
+			continue
+		}
+		s2, e2 := e1+1, run(e1+1)
+		i = s2
+		if e2 == s2 || e2 >= len(text) || text[e2] != '.' {
+			continue
+		}
+		s3, e3 := e2+1, run(e2+1)
+		first, second, third := text[s1:e1], text[s2:e2], text[s3:e3]
 		switch {
 		case isJWT(first, second):
-			emit(start, end, "jwt")
-			pos = end
-		case third != "" && isDiscordToken(first, second, third):
-			emit(start, end, "discord-token")
-			pos = end
-		default:
-			pos = start + len(first) + 1
+			found.add(s1, e3, "jwt")
+			i = e3
+		case isDiscordToken(first, second, third):
+			found.add(s1, e3, "discord-token")
+			i = e3
 		}
 	}
 }
