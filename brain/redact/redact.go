@@ -32,6 +32,24 @@ func Redact(text string) (string, []Finding) {
 	if len(found) == 0 {
 		return text, nil
 	}
+	out := replace(text, found)
+	// A candidate next to a secret may have been turned down because of a
+	// byte of that secret ("...-----END PRIVATE KEY-----ghp_..."); with the
+	// secret replaced it stands alone. Look again until nothing new turns
+	// up, so that redacting the output changes nothing.
+	for range 3 {
+		more := find(out)
+		if len(more) == 0 {
+			break
+		}
+		found = join(found, back(found, more))
+		out = replace(text, found)
+	}
+	return out, found
+}
+
+// replace puts each finding's placeholder in place of its bytes.
+func replace(text string, found []Finding) string {
 	var b strings.Builder
 	b.Grow(len(text) + 16*len(found))
 	prev := 0
@@ -41,7 +59,53 @@ func Redact(text string) (string, []Finding) {
 		prev = f.End
 	}
 	b.WriteString(text[prev:])
-	return b.String(), found
+	return b.String()
+}
+
+// back maps findings in replace(text, found) to ranges of text: a range
+// touching a placeholder takes in all that the placeholder stands for.
+func back(found, more []Finding) []Finding {
+	mapped := make([]Finding, 0, len(more))
+	for _, m := range more {
+		mapped = append(mapped, Finding{m.Kind, origin(found, m.Start, false), origin(found, m.End, true)})
+	}
+	return mapped
+}
+
+// origin is the position in the original text of position x of the output.
+func origin(found []Finding, x int, end bool) int {
+	shift := 0 // output position minus original position
+	for _, f := range found {
+		outStart := f.Start + shift
+		outEnd := outStart + len(placeholder(f.Kind))
+		switch {
+		case x < outStart || x == outStart && end:
+			return x - shift
+		case x < outEnd || x == outEnd && end:
+			if end {
+				return f.End
+			}
+			return f.Start
+		}
+		shift = outEnd - f.End
+	}
+	return x - shift
+}
+
+// join merges two sorted lists of findings, joining overlapping ranges under
+// the kind of the one that starts first.
+func join(a, b []Finding) []Finding {
+	all := append(append(make([]Finding, 0, len(a)+len(b)), a...), b...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Start < all[j].Start })
+	out := all[:0]
+	for _, f := range all {
+		if n := len(out); n > 0 && f.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, f.End)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // placeholder is what replaces a secret of the given kind.

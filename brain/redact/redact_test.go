@@ -133,6 +133,8 @@ func TestRedact(t *testing.T) {
 		{"email", "mail me at ann.lee+docent@example.co.uk, thanks",
 			"mail me at [redacted email], thanks", []string{"email"}},
 		{"mailto", "<mailto:ann@example.com>", "<mailto:[redacted email]>", []string{"email"}},
+		{"secret glued to a secret", privateKey + githubClassic + " ok",
+			"[redacted private-key][redacted github-token] ok", []string{"private-key", "github-token"}},
 		{"several", "user ann@example.com token " + githubClassic + " key " + awsAccessKey,
 			"user [redacted email] token [redacted github-token] key [redacted aws-access-key]",
 			[]string{"email", "github-token", "aws-access-key"}},

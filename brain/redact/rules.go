@@ -25,7 +25,7 @@ var rules = []rule{
 			`-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`+
 				`(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`+
 				`|(?:\s*[A-Za-z-]+:[^\n]*|\s*[A-Za-z0-9+/=]{16,})*(?:\s*[A-Za-z0-9+/]{1,15}={1,2})?)`),
-			nil, fixed("private-key")),
+			nil, nil, fixed("private-key")),
 	},
 	{ // JWTs and Discord bot tokens: three dot-separated base64url parts,
 		// told apart from domain names and version numbers by decoding.
@@ -38,36 +38,36 @@ var rules = []rule{
 		},
 		scan: regexScan(regexp.MustCompile(
 			`gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59,221}`),
-			isTokenByte, fixed("github-token")),
+			isTokenByte, isTokenByte, fixed("github-token")),
 	},
 	{ // Slack incoming webhooks and workflow triggers.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "hooks.slack.com/") },
 		scan: regexScan(regexp.MustCompile(
 			`(?:https?://)?hooks\.slack\.com/(?:services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+|(?:workflows|triggers)/T[A-Za-z0-9]+/[A-Za-z0-9/]+)`),
-			isTokenByte, fixed("slack-webhook")),
+			nil, isTokenByte, fixed("slack-webhook")),
 	},
 	{ // Discord webhooks: the URL alone lets anyone post.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "/webhooks/") },
 		scan: regexScan(regexp.MustCompile(
 			`(?:https?://)?(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v[0-9]+)?/webhooks/[0-9]+/[A-Za-z0-9_-]+`),
-			isTokenByte, fixed("discord-webhook")),
+			nil, isTokenByte, fixed("discord-webhook")),
 	},
 	{ // Slack tokens: xoxb- bot, xoxp- user, xoxa-/xoxr-/xoxs-/xoxe- legacy,
 		// refresh and session, xapp- app-level.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "xox") || strings.Contains(t, "xapp-") },
 		scan: regexScan(regexp.MustCompile(
 			`xox[abeprs]-[0-9]{1,16}-[0-9A-Za-z-]{8,}|xapp-[0-9]+-[A-Za-z0-9]+-[0-9]+-[A-Za-z0-9]+`),
-			isTokenByte, fixed("slack-token")),
+			isTokenByte, isTokenByte, fixed("slack-token")),
 	},
 	{ // Anthropic: sk-ant-api03-..., sk-ant-admin01-...
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "sk-ant-") },
 		scan: regexScan(regexp.MustCompile(`sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_-]{20,}`),
-			isTokenByte, fixed("anthropic-key")),
+			isTokenByte, isTokenByte, fixed("anthropic-key")),
 	},
 	{ // OpenAI: sk-proj-, sk-svcacct-, sk-admin- and the older sk- + 48.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "sk-") },
 		scan: regexScan(regexp.MustCompile(`sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20,})`),
-			isTokenByte, func(t string, start, end int) string {
+			isTokenByte, isTokenByte, func(t string, start, end int) string {
 				if !mixed(t[start+3 : end]) { // "sk-" + a long word is not a key
 					return ""
 				}
@@ -80,24 +80,24 @@ var rules = []rule{
 				strings.Contains(t, "ABIA") || strings.Contains(t, "ACCA"))
 		},
 		scan: regexScan(regexp.MustCompile(`(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}`),
-			isTokenByte, fixed("aws-access-key")),
+			isTokenByte, isTokenByte, fixed("aws-access-key")),
 	},
 	{ // Google API keys.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "AIza") },
-		scan: regexScan(regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), isTokenByte, fixed("google-api-key")),
+		scan: regexScan(regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), isTokenByte, isTokenByte, fixed("google-api-key")),
 	},
 	{ // AWS secret keys have no prefix: only a label says what 40 base64
 		// characters are.
 		gate: func(t string, s sketch) bool { return s.equals && secretWord.in(t) },
 		scan: regexScan(regexp.MustCompile(
 			`(?i)(?:aws_?)?secret_?access_?key["']?[ \t]*(?:=>|=|:)[ \t]*["']?([A-Za-z0-9/+]{40})`),
-			isBase64Byte, fixed("aws-secret-key")),
+			nil, isBase64Byte, fixed("aws-secret-key")),
 	},
 	{ // scheme://user:password@host; the password may hold '@', so it runs
 		// to the last '@' of the authority.
 		gate: func(t string, s sketch) bool { return s.at && strings.Contains(t, "://") },
 		scan: regexScan(regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@\[\]]*:([^\s/?#]+)@[A-Za-z0-9\[]`),
-			nil, func(t string, start, end int) string {
+			nil, nil, func(t string, start, end int) string {
 				if placeholderValue(t[start:end]) {
 					return ""
 				}
@@ -109,7 +109,7 @@ var rules = []rule{
 		scan: regexScan(regexp.MustCompile(
 			`(?i)\bauthorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|bot)[ \t]+([A-Za-z0-9._~+/-]+=*)`+
 				`|\bbearer[ \t]+([A-Za-z0-9._~+/-]{16,}=*)`),
-			nil, func(t string, start, end int) string {
+			nil, nil, func(t string, start, end int) string {
 				if placeholderValue(t[start:end]) {
 					return ""
 				}
@@ -124,7 +124,7 @@ var rules = []rule{
 		gate: func(_ string, s sketch) bool { return s.at },
 		scan: regexScan(regexp.MustCompile(
 			`[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}`),
-			isTokenByte, checkEmail),
+			isTokenByte, isTokenByte, checkEmail),
 	},
 }
 
@@ -135,10 +135,10 @@ var (
 )
 
 // regexScan reports the matches of re, or of its first participating group
-// when it has groups. Where edge is set, a match touching a byte for which
-// edge is true is part of something longer and not reported. check gives the
+// when it has groups. A match whose neighbour on the left (right) is a byte
+// for which left (right) is true is part of something longer: not reported. check gives the
 // kind, or "" to reject.
-func regexScan(re *regexp.Regexp, edge func(byte) bool, check func(text string, start, end int) string) func(string, *findings) {
+func regexScan(re *regexp.Regexp, left, right func(byte) bool, check func(text string, start, end int) string) func(string, *findings) {
 	return func(text string, found *findings) {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
 			start, end := m[0], m[1]
@@ -151,7 +151,7 @@ func regexScan(re *regexp.Regexp, edge func(byte) bool, check func(text string, 
 			if start == end {
 				continue
 			}
-			if edge != nil && (start > 0 && edge(text[start-1]) || end < len(text) && edge(text[end])) {
+			if left != nil && start > 0 && left(text[start-1]) || right != nil && end < len(text) && right(text[end]) {
 				continue
 			}
 			if kind := check(text, start, end); kind != "" {
