@@ -13,10 +13,12 @@ import (
 	"strings"
 )
 
-// Finding is one secret found: its kind ("github-token", "slack-token",
-// "discord-token", "openai-key", "aws-access-key", "aws-secret-key",
-// "google-api-key", "jwt", "private-key", "url-password", "password-setting",
-// "email", ...) and its byte range in the original text.
+// Finding is one secret found: its kind and its byte range in the original
+// text. Kinds: "github-token", "slack-token", "slack-webhook",
+// "discord-token", "discord-webhook", "openai-key", "anthropic-key",
+// "aws-access-key", "aws-secret-key", "google-api-key", "jwt",
+// "private-key", "url-password", "auth-header", "password-setting" (the key
+// names a password), "secret-setting" (a token, secret or key) and "email".
 type Finding struct {
 	Kind       string
 	Start, End int
@@ -25,8 +27,8 @@ type Finding struct {
 // Redact returns text with every secret replaced by "[redacted <kind>]", and
 // what it found, in text order, non-overlapping. Passwords in URLs and in
 // settings keep the rest readable: https://user:[redacted password]@host/path,
-// password=[redacted password]. Text with nothing to redact is returned as it
-// is, without allocating.
+// password=[redacted password], token=[redacted secret]. Text with nothing
+// to redact comes back as it is, with no copy made.
 func Redact(text string) (string, []Finding) {
 	found := find(text)
 	if len(found) == 0 {
@@ -63,33 +65,34 @@ func replace(text string, found []Finding) string {
 }
 
 // back maps findings in replace(text, found) to ranges of text: a range
-// touching a placeholder takes in all that the placeholder stands for.
+// touching a placeholder takes in all that the placeholder stands for. Both
+// lists are in order, so one walk does it.
 func back(found, more []Finding) []Finding {
+	k, shift := 0, 0 // found[k] is the next placeholder; shift = output - original before it
+	origin := func(x int, end bool) int {
+		for ; k < len(found); k++ {
+			f := found[k]
+			outStart := f.Start + shift
+			outEnd := outStart + len(placeholder(f.Kind))
+			switch {
+			case x < outStart || x == outStart && end:
+				return x - shift
+			case x < outEnd || x == outEnd && end:
+				if end {
+					return f.End
+				}
+				return f.Start
+			}
+			shift = outEnd - f.End
+		}
+		return x - shift
+	}
 	mapped := make([]Finding, 0, len(more))
 	for _, m := range more {
-		mapped = append(mapped, Finding{m.Kind, origin(found, m.Start, false), origin(found, m.End, true)})
+		start := origin(m.Start, false)
+		mapped = append(mapped, Finding{m.Kind, start, origin(m.End, true)})
 	}
 	return mapped
-}
-
-// origin is the position in the original text of position x of the output.
-func origin(found []Finding, x int, end bool) int {
-	shift := 0 // output position minus original position
-	for _, f := range found {
-		outStart := f.Start + shift
-		outEnd := outStart + len(placeholder(f.Kind))
-		switch {
-		case x < outStart || x == outStart && end:
-			return x - shift
-		case x < outEnd || x == outEnd && end:
-			if end {
-				return f.End
-			}
-			return f.Start
-		}
-		shift = outEnd - f.End
-	}
-	return x - shift
 }
 
 // join merges two sorted lists of findings, joining overlapping ranges under

@@ -247,9 +247,15 @@ func checkFindings(t *testing.T, in, out string, found []Finding) {
 	if b.String() != out {
 		t.Fatalf("output is not the text with placeholders:\n got %q\nwant %q", out, b.String())
 	}
+	// A secret may be spelt like a placeholder's words (pwd=password), so
+	// placeholders are masked before looking for it.
+	masked := out
+	for _, f := range found {
+		masked = strings.ReplaceAll(masked, placeholder(f.Kind), "\x00")
+	}
 	for _, f := range found {
 		secret := in[f.Start:f.End]
-		if len(secret) >= 8 && strings.Count(in, secret) == 1 && strings.Contains(out, secret) {
+		if len(secret) >= 8 && strings.Count(in, secret) == 1 && strings.Contains(masked, secret) {
 			t.Fatalf("output %q still holds the %s %q", out, f.Kind, secret)
 		}
 	}
