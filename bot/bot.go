@@ -57,6 +57,9 @@ type Bot struct {
 	prepared atomic.Pointer[brain.Prepared]
 
 	reloading sync.Mutex // one reload at a time
+
+	mu     sync.Mutex      // guards warned
+	warned map[string]bool // members told their secret was redacted
 	// beforeSwap, when set (by tests), runs after a reload has trained its
 	// model and before it is swapped in.
 	beforeSwap func()
@@ -181,6 +184,11 @@ func (b *Bot) answer() Handler {
 				b.log.Warn("reply failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
 			}
 		}
+		if len(m.Redacted) > 0 && b.firstRedaction(m) {
+			reply(chat.Answer{Source: chat.SourceCommand, Ephemeral: true, Text: fmt.Sprintf(
+				"Heads up: your message looked like it contained a secret (%s), so I replaced it with a placeholder before storing or using it. "+
+					"If it was a real secret, revoke it: this channel may have seen it.", strings.Join(m.Redacted, ", "))})
+		}
 		if len(m.Text) > b.cfg.Bot.MaxMessageBytes {
 			reply(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
 				"That message is too long for me (%d bytes; I read up to %d). Could you ask the question in a shorter message?",
@@ -246,6 +254,22 @@ func (b *Bot) history(ctx context.Context, m *Message) []llm.Turn {
 		turns = append(turns, llm.Turn{Role: role, Name: r.Author.Name, Text: r.Text})
 	}
 	return turns
+}
+
+// firstRedaction reports whether m's author has not been told yet (since
+// Docent started) that a secret was removed from a message.
+func (b *Bot) firstRedaction(m *Message) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	key := m.Conversation.Platform + ":" + m.Author.ID
+	if b.warned[key] {
+		return false
+	}
+	if b.warned == nil {
+		b.warned = map[string]bool{}
+	}
+	b.warned[key] = true
+	return true
 }
 
 // isAdmin says whether the member may use admin commands: listed in

@@ -18,6 +18,9 @@ type Message struct {
 	chat.Message
 	// ID is the stored record's ID (0 when it could not be stored).
 	ID uint64
+	// Redacted names the kinds of secret removed from the text before it
+	// was stored ("github-token"); the text holds placeholders instead.
+	Redacted []string
 }
 
 // Handler answers one message. Replies go through r; a handler that

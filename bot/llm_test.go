@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -140,5 +141,55 @@ func TestLLMConfigErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
+	}
+}
+
+// A secret in a question never reaches the store or the LLM, and the
+// member is told once.
+func TestSecretsAreRedacted(t *testing.T) {
+	fake := &fakeLLM{reply: "Run the helm chart [1]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  model: test-model
+  timeout: 3s
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "test", Channel: "secrets"}
+
+	token := "ghp_" + strings.Repeat("a1B2", 9)
+	got := bottest.Ask(t, b.Inbox(), conv, alice, "deploy on kubernetes with helm fails, my token is "+token)
+	if len(got) != 2 || !strings.Contains(got[0].Text, "(github-token)") || got[1].Source != chat.SourceLLM {
+		t.Fatalf("answers %+v, want a notice about the github-token, then the answer", got)
+	}
+	got = bottest.Ask(t, b.Inbox(), conv, alice, "and with "+token+" again? deploy helm kubernetes")
+	if len(got) != 1 {
+		t.Errorf("told twice: %+v", got)
+	}
+	fake.mu.Lock()
+	for _, r := range fake.requests {
+		if strings.Contains(r, token) {
+			t.Error("the token reached the LLM")
+		}
+	}
+	fake.mu.Unlock()
+	recs, _ := b.store.Conversation(context.Background(), conv, 0)
+	for _, r := range recs {
+		if strings.Contains(r.Text, token) {
+			t.Errorf("the token is stored in record %d: %q", r.ID, r.Text)
+		}
+	}
+	if !strings.Contains(recs[len(recs)-1].Text, "[redacted github-token]") {
+		t.Errorf("stored question %q, want the placeholder", recs[len(recs)-1].Text)
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/docent-bot/docent/brain/redact"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -102,7 +104,17 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 	if m.Time.IsZero() {
 		m.Time = time.Now()
 	}
-	msg := Message{Message: m}
+	// Secrets never reach the store, the brain or an LLM.
+	var redacted []string
+	if text, found := redact.Redact(m.Text); len(found) > 0 {
+		m.Text = text
+		for _, f := range found {
+			if !slices.Contains(redacted, f.Kind) {
+				redacted = append(redacted, f.Kind)
+			}
+		}
+	}
+	msg := Message{Message: m, Redacted: redacted}
 	if !m.FromSelf { // Docent's own messages are already stored as answers
 		// Not cancellable: the store may commit after a cancellation, and
 		// a stored message must then be answered.
