@@ -92,12 +92,14 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		}
 		log.Info("llm enabled", "config", cfg.LLM.Config)
 	}
-	br, err := brain.New(b.brainConfig(), intents, log)
+	st, err := OpenStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(cfg, log)
+	b.store = st
+	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	prepared, err := br.Prepare(ctx, modelStore{st})
@@ -105,7 +107,6 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		st.Close()
 		return nil, err
 	}
-	b.store = st
 	b.brain.Store(br)
 	b.prepared.Store(&prepared)
 	b.commands = b.builtinCommands()
@@ -340,6 +341,9 @@ func (b *Bot) brainConfig() brain.Config {
 	}
 	if b.llm != nil {
 		bc.LLM = b.llm
+		if b.store != nil {
+			bc.Budget = &budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}
+		}
 	}
 	return bc
 }

@@ -36,6 +36,11 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			return chat.Answer{Text: w.String()}, nil
 		}})
+	cs.Add(Command{Name: "usage", Admin: true, Summary: "today's LLM usage against the budget, and who used the most",
+		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
+			text, err := b.usageReport(ctx)
+			return chat.Answer{Text: text, Ephemeral: true}, err
+		}})
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)

@@ -193,3 +193,56 @@ llm:
 		t.Errorf("stored question %q, want the placeholder", recs[len(recs)-1].Text)
 	}
 }
+
+func TestLLMBudget(t *testing.T) {
+	fake := &fakeLLM{reply: "Run the helm chart [1]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  model: test-model
+  timeout: 3s
+  budget:
+    member_requests: 1
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "console", Channel: "local"}
+	ask := func(m chat.Member, text string) chat.Answer {
+		got := bottest.Ask(t, b.Inbox(), conv, m, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %+v", text, got)
+		}
+		return got[0]
+	}
+	if a := ask(alice, "deploy on kubernetes with helm"); a.Source != chat.SourceLLM {
+		t.Fatalf("first question: %s %q", a.Source, a.Text)
+	}
+	a := ask(alice, "deploy on kubernetes with helm, again")
+	if a.Source != chat.SourceKnowledge || !strings.HasPrefix(a.Text, "You've reached today's limit of AI answers (1)") {
+		t.Errorf("over budget: %s %q", a.Source, a.Text)
+	}
+	if a := ask(chat.Member{ID: "u2", Name: "bo"}, "deploy on kubernetes with helm"); a.Source != chat.SourceLLM {
+		t.Errorf("another member: %s %q", a.Source, a.Text)
+	}
+	fake.mu.Lock()
+	calls := len(fake.requests)
+	fake.mu.Unlock()
+	if calls != 2 {
+		t.Errorf("the LLM was called %d times, want 2", calls)
+	}
+	u := ask(alice, "!usage").Text
+	for _, want := range []string{"LLM usage today", "2 answers, 264 tokens", "Top members: console:u1 1 answers (132 tokens)"} {
+		if !strings.Contains(u, want) {
+			t.Errorf("!usage lacks %q:\n%s", want, u)
+		}
+	}
+}

@@ -89,7 +89,8 @@ type LLMConfig struct {
 	Enabled    bool `yaml:"enabled"`
 	llm.Config `yaml:",inline"`
 	// History is how many recent messages of the conversation the LLM sees.
-	History int `yaml:"history"`
+	History int          `yaml:"history"`
+	Budget  BudgetConfig `yaml:"budget"`
 }
 
 // AdaptersConfig enables the platforms Docent talks on.
@@ -272,6 +273,12 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		}
 		if len(c.Knowledge.Folders) == 0 {
 			bad("llm.enabled", "the LLM answers from the docs: add knowledge.folders")
+		}
+	}
+	for field, v := range map[string]int{"member_requests": c.LLM.Budget.MemberRequests, "member_tokens": c.LLM.Budget.MemberTokens,
+		"channel_requests": c.LLM.Budget.ChannelRequests, "channel_tokens": c.LLM.Budget.ChannelTokens, "daily_tokens": c.LLM.Budget.DailyTokens} {
+		if v < 0 {
+			bad("llm.budget."+field, "must be 0 (no limit) or more, got %s", pos.Show("llm.budget."+field, v))
 		}
 	}
 	if c.LLM.History < 0 || c.LLM.History > 50 {

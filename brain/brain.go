@@ -55,6 +55,17 @@ type Config struct {
 	Results       int
 	// LLM, when set, writes answers grounded on the passages found.
 	LLM LLM
+	// Budget, when set, limits who may use the LLM and records its cost.
+	Budget Budget
+}
+
+// Budget limits the LLM's use.
+type Budget interface {
+	// Allow says whether q may use the LLM; when not, the reason is a
+	// sentence for the member.
+	Allow(ctx context.Context, q Question) (ok bool, reason string)
+	// Spend records what an answer to q cost.
+	Spend(ctx context.Context, q Question, u llm.Usage)
 }
 
 // LLM answers a question from passages; *llm.Client implements it.
@@ -334,7 +345,14 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	// LLM, when there is one, can answer from what they say.
 	if hits := b.search(q.Text); len(hits) > 0 {
 		note := ""
-		if b.cfg.LLM != nil {
+		allowed, why := b.cfg.LLM != nil, ""
+		if allowed && b.cfg.Budget != nil {
+			allowed, why = b.cfg.Budget.Allow(ctx, q)
+			if !allowed {
+				note = why + "\n"
+			}
+		}
+		if allowed {
 			a, err := b.askLLM(ctx, q, hits)
 			if err == nil {
 				a.Candidates = candidates
@@ -382,6 +400,9 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	}
 	if err != nil {
 		return chat.Answer{}, err
+	}
+	if b.cfg.Budget != nil {
+		b.cfg.Budget.Spend(ctx, q, ans.Usage)
 	}
 	if strings.TrimSpace(ans.Text) == "" {
 		return chat.Answer{}, fmt.Errorf("llm: empty answer (finish reason %q)", ans.FinishReason)

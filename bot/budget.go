@@ -1,0 +1,117 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/brain/llm"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// BudgetConfig limits LLM use per UTC day; 0 means no limit.
+type BudgetConfig struct {
+	MemberRequests  int `yaml:"member_requests"`  // LLM answers per member
+	MemberTokens    int `yaml:"member_tokens"`    // tokens per member
+	ChannelRequests int `yaml:"channel_requests"` // LLM answers per channel
+	ChannelTokens   int `yaml:"channel_tokens"`   // tokens per channel
+	DailyTokens     int `yaml:"daily_tokens"`     // tokens for everyone together
+}
+
+// budget keeps the LLM within BudgetConfig, counting in the store.
+type budget struct {
+	cfg   BudgetConfig
+	store *store.Store
+	log   interface {
+		Warn(msg string, args ...any)
+	}
+	now func() time.Time
+}
+
+const scopeAll = "all"
+
+func memberScope(c chat.Conversation, m chat.Member) string {
+	return "member:" + c.Platform + ":" + m.ID
+}
+func channelScope(c chat.Conversation) string { return "channel:" + c.Platform + ":" + c.Channel }
+
+func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
+	got, err := b.store.UsageOn(ctx, store.Day(b.now()), memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
+	if err != nil {
+		// Without the counts, stay within budget by not spending.
+		b.log.Warn("could not read llm usage; not using the llm", "err", err)
+		return false, "I can't check today's AI budget right now, so here is what the docs say."
+	}
+	member, channel, all := got[0], got[1], got[2]
+	over := func(used, limit int) bool { return limit > 0 && used >= limit }
+	switch {
+	case over(all.Tokens, b.cfg.DailyTokens):
+		return false, "The community's AI budget for today is used up, so here is what the docs say."
+	case over(member.Requests, b.cfg.MemberRequests):
+		return false, fmt.Sprintf("You've reached today's limit of AI answers (%d), so here is what the docs say.", b.cfg.MemberRequests)
+	case over(member.Tokens, b.cfg.MemberTokens):
+		return false, "You've used your AI budget for today, so here is what the docs say."
+	case over(channel.Requests, b.cfg.ChannelRequests), over(channel.Tokens, b.cfg.ChannelTokens):
+		return false, "This channel's AI budget for today is used up, so here is what the docs say."
+	}
+	return true, ""
+}
+
+func (b *budget) Spend(ctx context.Context, q brain.Question, u llm.Usage) {
+	spent := store.Usage{Requests: 1, Tokens: u.PromptTokens + u.CompletionTokens}
+	err := b.store.AddUsage(context.WithoutCancel(ctx), store.Day(b.now()), spent,
+		memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
+	if err != nil {
+		b.log.Warn("could not record llm usage", "err", err)
+	}
+}
+
+// usageReport is the admin command's text: today's totals against the
+// budget, and who and where used the most.
+func (b *Bot) usageReport(ctx context.Context) (string, error) {
+	day := store.Day(time.Now())
+	all, err := b.store.UsageDay(ctx, day)
+	if err != nil {
+		return "", err
+	}
+	total := all[scopeAll]
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "LLM usage today (%s, UTC): %d answers, %d tokens", day, total.Requests, total.Tokens)
+	if lim := b.cfg.LLM.Budget.DailyTokens; lim > 0 {
+		fmt.Fprintf(&sb, " of %d (%.0f%%)", lim, 100*float64(total.Tokens)/float64(lim))
+	}
+	sb.WriteString(".")
+	for _, kind := range []string{"member", "channel"} {
+		type row struct {
+			name string
+			u    store.Usage
+		}
+		var rows []row
+		for scope, u := range all {
+			if name, ok := strings.CutPrefix(scope, kind+":"); ok {
+				rows = append(rows, row{name, u})
+			}
+		}
+		slices.SortFunc(rows, func(a, b row) int {
+			return cmp.Or(cmp.Compare(b.u.Tokens, a.u.Tokens), strings.Compare(a.name, b.name))
+		})
+		if len(rows) > 5 {
+			rows = rows[:5]
+		}
+		for i, r := range rows {
+			if i == 0 {
+				fmt.Fprintf(&sb, "\nTop %ss:", kind)
+			}
+			fmt.Fprintf(&sb, " %s %d answers (%d tokens);", r.name, r.u.Requests, r.u.Tokens)
+		}
+	}
+	if b.llm == nil {
+		sb.WriteString("\nThe LLM is off (llm.enabled is false).")
+	}
+	return strings.TrimSuffix(sb.String(), ";"), nil
+}
