@@ -8,18 +8,22 @@ import "testing"
 func TestRankingAblation(t *testing.T) {
 	set := loadEval(t)
 	bg := starterPatterns(t)
-	plain := Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1, idf: "lucene"}
+	plain := Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1, idf: "lucene", typoWeight: -1}
 	variants := []struct {
 		name string
 		opts Options
 	}{
 		{"plain BM25 (Lucene idf)", plain},
-		{"+ title/heading x2", Options{PairWeight: -1, idf: "lucene"}},
-		{"+ title/heading x3", Options{TitleWeight: 3, HeadingWeight: 3, PairWeight: -1, idf: "lucene"}},
-		{"classic idf", Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1, idf: "classic"}},
-		{"squared idf", Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1}},
-		{"squared + title/heading x2", Options{PairWeight: -1}},
-		{"... + pairs 0.5 ranked", Options{rankPairs: true}},
+		{"+ title/heading x2", Options{PairWeight: -1, idf: "lucene", typoWeight: -1}},
+		{"+ title/heading x3", Options{TitleWeight: 3, HeadingWeight: 3, PairWeight: -1, idf: "lucene", typoWeight: -1}},
+		{"classic idf", Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1, idf: "classic", typoWeight: -1}},
+		{"squared idf", Options{TitleWeight: 1, HeadingWeight: 1, PairWeight: -1, typoWeight: -1}},
+		{"squared + title/heading x2", Options{PairWeight: -1, typoWeight: -1}},
+		{"... + pairs 0.5 confidence only", Options{pairsConfidenceOnly: true, typoWeight: -1}},
+		{"... + pairs 0.5 ranked", Options{typoWeight: -1}},
+		{"... + typos x0.3", Options{typoWeight: 0.3}},
+		{"... + typos x1", Options{typoWeight: 1}},
+		{"typos x0.5, pairs conf. only", Options{pairsConfidenceOnly: true}},
 		{"k1 0.9 b 0.5", Options{K1: 0.9, B: 0.5}},
 		{"k1 1.6", Options{K1: 1.6}},
 		{"defaults", Options{}},
@@ -33,7 +37,7 @@ func TestRankingAblation(t *testing.T) {
 			if background != nil {
 				label = "background"
 			}
-			t.Logf("%-28s %-14s recall@1 %.3f  recall@3 %.3f  MRR@3 %.3f  at %.2f: %2d answered below, %2d unanswered above",
+			t.Logf("%-32s %-14s recall@1 %.3f  recall@3 %.3f  MRR@3 %.3f  at %.2f: %2d answered below, %2d unanswered above",
 				v.name, label, r.at1, r.at3, r.mrr, DefaultMinConfidence, b, a)
 			switch {
 			case v.name == "plain BM25 (Lucene idf)" && background == nil:
