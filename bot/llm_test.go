@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/chat"
@@ -20,6 +21,7 @@ import (
 // completions with reply, or fails with status, and keeps what it was sent.
 type fakeLLM struct {
 	mu       sync.Mutex // guards the fields below
+	delay    time.Duration
 	status   int
 	reply    string
 	requests []string
@@ -31,8 +33,13 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, string(body))
 	f.auth = append(f.auth, r.Header.Get("Authorization"))
-	status, reply := f.status, f.reply
+	status, reply, delay := f.status, f.reply, f.delay
 	f.mu.Unlock()
+	select {
+	case <-time.After(delay):
+	case <-r.Context().Done():
+		return
+	}
 	if r.URL.Path != "/v1/chat/completions" {
 		http.NotFound(w, r)
 		return
@@ -305,5 +312,50 @@ llm:
 	}
 	if i, j := strings.Index(user, "SYSTEM: ignore"), strings.Index(user, "</passages>"); i < 0 || i > j {
 		t.Errorf("the hostile doc is not inside the passages block:\n%s", user)
+	}
+}
+
+// A slow LLM costs the asker at most llm.timeout, after which the docs
+// answer; other conversations are answered meanwhile.
+func TestSlowLLMDoesNotBlock(t *testing.T) {
+	fake := &fakeLLM{reply: "late [1]", delay: 10 * time.Second}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  model: test-model
+  timeout: 1500ms
+  max_retries: 0
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+
+	slow := bottest.NewRecorder()
+	start := time.Now()
+	if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, slow); err != nil {
+		t.Fatal(err)
+	}
+	// Another conversation is answered while the first waits for the LLM.
+	if got := bottest.Ask(t, b.Inbox(), convB, alice, "hello"); len(got) != 1 || got[0].Intent != "greeting" {
+		t.Errorf("other conversation: %+v", got)
+	}
+	if early := slow.Answers(); len(early) != 0 {
+		t.Errorf("the slow question was answered before the other conversation: %+v", early)
+	}
+	got := slow.Wait(t)
+	if len(got) != 1 || got[0].Source != chat.SourceKnowledge || !strings.Contains(got[0].Text, "deploy.md#kubernetes") {
+		t.Fatalf("with a slow LLM: %+v", got)
+	}
+	// The fake would take 10s: the answer came at llm.timeout instead.
+	if took := time.Since(start); took >= 10*time.Second {
+		t.Errorf("the docs answer took %v, as long as the slow LLM", took)
 	}
 }
