@@ -221,16 +221,18 @@ func (b *Bot) answer() Handler {
 		if b.llm != nil {
 			q.History = b.history(ctx, m)
 		}
-		a, err := b.brain.Load().Answer(ctx, q)
+		a, delivered, err := b.answerStreaming(ctx, r, q)
 		if err != nil {
-			if ctx.Err() != nil {
-				return // the Timeout middleware apologises
+			if delivered || ctx.Err() != nil {
+				return // the draft was replaced by an apology, or the Timeout middleware apologises
 			}
 			b.log.Error("brain failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
 			reply(chat.Answer{Source: chat.SourceError, Text: "Sorry, I could not work out an answer just now. Please try again in a moment."})
 			return
 		}
-		reply(a)
+		if !delivered {
+			reply(a)
+		}
 	})
 }
 

@@ -102,6 +102,8 @@ type trackingResponder struct {
 	replied atomic.Bool
 }
 
+func (t *trackingResponder) Unwrap() chat.Responder { return t.Responder }
+
 func (t *trackingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
 	s, err := t.Responder.Reply(ctx, a)
 	if err == nil {

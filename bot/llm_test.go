@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -357,5 +358,78 @@ llm:
 	// The fake would take 10s: the answer came at llm.timeout instead.
 	if took := time.Since(start); took >= 10*time.Second {
 		t.Errorf("the docs answer took %v, as long as the slow LLM", took)
+	}
+}
+
+// streamingLLM sends the reply in chunks over SSE, as OpenAI does.
+func streamingLLM(chunks []string, gap time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		send := func(v any) {
+			b, _ := json.Marshal(v)
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			w.(http.Flusher).Flush()
+		}
+		for _, c := range chunks {
+			send(map[string]any{"id": "s1", "object": "chat.completion.chunk", "model": "test-model",
+				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": c}}}})
+			time.Sleep(gap)
+		}
+		send(map[string]any{"id": "s1", "object": "chat.completion.chunk", "model": "test-model",
+			"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "stop"}}})
+		send(map[string]any{"id": "s1", "object": "chat.completion.chunk", "model": "test-model", "choices": []any{},
+			"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}})
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}
+}
+
+// Where the platform can edit messages, the LLM's answer appears as it is
+// written, and only the final answer is stored.
+func TestStreamedAnswer(t *testing.T) {
+	chunks := []string{"Install ", "the helm ", "chart with ", "`helm install docent ./chart` ", "[1]."}
+	srv := httptest.NewServer(streamingLLM(chunks, 60*time.Millisecond))
+	defer srv.Close()
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  model: test-model
+  timeout: 5s
+  stream_interval: 100ms
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+
+	r := bottest.NewEditingRecorder()
+	if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, r); err != nil {
+		t.Fatal(err)
+	}
+	replies := r.Wait(t)
+	edits := r.Edits()
+	if len(replies) != 1 || !replies[0].Draft || !strings.HasSuffix(replies[0].Text, " …") {
+		t.Fatalf("replies %+v, want one draft", replies)
+	}
+	if len(edits) < 2 {
+		t.Fatalf("%d edits, want the draft updated and then finished: %+v", len(edits), edits)
+	}
+	final := edits[len(edits)-1].Answer
+	want := "Install the helm chart with `helm install docent ./chart` [1].\n\nSources:\n[1] Deploying › Kubernetes <https://example.org/docs/deploy.md#kubernetes>"
+	if final.Draft || final.Source != chat.SourceLLM || final.Text != want {
+		t.Errorf("final edit %+v, want the whole cited answer", final)
+	}
+	for _, e := range edits {
+		if e.Sent.ID != "sent-1" {
+			t.Errorf("an edit of %q, want of the draft sent-1", e.Sent.ID)
+		}
+	}
+	recs, _ := b.store.Conversation(context.Background(), convA, 0)
+	if len(recs) != 2 || recs[0].Text != want || recs[0].PlatformID != "sent-1" {
+		t.Errorf("stored %+v, want the question and the final answer only", recs)
 	}
 }

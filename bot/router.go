@@ -193,12 +193,30 @@ type recordingResponder struct {
 	msg   *Message
 }
 
+func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
+
 func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
 	a.ReplyTo = r.msg.ID
 	sent, err := r.inner.Reply(ctx, a)
-	if err != nil {
+	if err != nil || a.Draft {
 		return sent, err
 	}
+	r.store(ctx, sent, a)
+	return sent, nil
+}
+
+// FinishStream edits a streamed answer's message into the final answer and
+// stores it, like Reply does for an answer sent at once.
+func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, sent chat.Sent, a chat.Answer) error {
+	a.ReplyTo = r.msg.ID
+	if err := ed.Edit(ctx, sent, a); err != nil {
+		return err
+	}
+	r.store(ctx, sent, a)
+	return nil
+}
+
+func (r *recordingResponder) store(ctx context.Context, sent chat.Sent, a chat.Answer) {
 	at := sent.Time
 	if at.IsZero() {
 		at = time.Now()
@@ -211,7 +229,6 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 		// The member has the answer; only the history lacks it.
 		r.rt.log.Error("answer sent but not stored", "conversation", r.msg.Conversation.String(), "reply_to", r.msg.ID, "err", serr)
 	}
-	return sent, nil
 }
 
 // Shutdown stops taking messages and waits until every accepted message has

@@ -89,8 +89,11 @@ type LLMConfig struct {
 	Enabled    bool `yaml:"enabled"`
 	llm.Config `yaml:",inline"`
 	// History is how many recent messages of the conversation the LLM sees.
-	History int          `yaml:"history"`
-	Budget  BudgetConfig `yaml:"budget"`
+	History int `yaml:"history"`
+	// StreamInterval is how often a streamed answer's message is edited,
+	// where the platform can edit messages.
+	StreamInterval time.Duration `yaml:"stream_interval"`
+	Budget         BudgetConfig  `yaml:"budget"`
 }
 
 // AdaptersConfig enables the platforms Docent talks on.
@@ -121,7 +124,7 @@ func Defaults() Config {
 		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
-		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6},
+		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
@@ -280,6 +283,9 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		if v < 0 {
 			bad("llm.budget."+field, "must be 0 (no limit) or more, got %s", pos.Show("llm.budget."+field, v))
 		}
+	}
+	if c.LLM.StreamInterval < 100*time.Millisecond {
+		bad("llm.stream_interval", "must be at least 100ms (platforms limit how often a message may be edited), got %s", pos.Show("llm.stream_interval", c.LLM.StreamInterval))
 	}
 	if c.LLM.History < 0 || c.LLM.History > 50 {
 		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))

@@ -86,6 +86,9 @@ type Answer struct {
 	// ReplyTo is the stored ID of the message this answers, set by the bot
 	// before the answer reaches the adapter (0 if it answers nothing stored).
 	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Draft marks a partial answer, shown while the rest is written and
+	// then edited into the final one; drafts are not stored.
+	Draft bool `json:"draft,omitempty"`
 	// Ephemeral asks the adapter to show the answer only to the member who
 	// asked, where the platform can.
 	Ephemeral bool `json:"ephemeral,omitempty"`
@@ -104,6 +107,29 @@ type Sent struct {
 // are separate interfaces checked at run time.
 type Responder interface {
 	Reply(ctx context.Context, a Answer) (Sent, error)
+}
+
+// Editor is implemented by responders that can change a message they
+// sent; Docent shows an LLM's answer while it is written through it.
+type Editor interface {
+	Edit(ctx context.Context, sent Sent, a Answer) error
+}
+
+// EditorOf finds an Editor in r, or in the responders r wraps: a wrapper
+// exposes the one it wraps with an Unwrap() Responder method, so that
+// middleware does not hide what the adapter can do.
+func EditorOf(r Responder) (Editor, bool) {
+	for r != nil {
+		if e, ok := r.(Editor); ok {
+			return e, true
+		}
+		u, ok := r.(interface{ Unwrap() Responder })
+		if !ok {
+			return nil, false
+		}
+		r = u.Unwrap()
+	}
+	return nil, false
 }
 
 // Finisher is implemented by responders that want to know when the bot has

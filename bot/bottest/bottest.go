@@ -67,3 +67,35 @@ func Ask(t testing.TB, inbox chat.Inbox, conv chat.Conversation, member chat.Mem
 	}
 	return r.Wait(t)
 }
+
+// Edit is what an adapter that can edit was asked to change.
+type Edit struct {
+	Sent   chat.Sent
+	Answer chat.Answer
+}
+
+// EditingRecorder is a Recorder for a platform that can edit messages
+// (chat.Editor): edits are kept apart from replies.
+type EditingRecorder struct {
+	*Recorder
+	mu    sync.Mutex // guards edits
+	edits []Edit
+}
+
+// NewEditingRecorder returns an empty recorder that can edit.
+func NewEditingRecorder() *EditingRecorder { return &EditingRecorder{Recorder: NewRecorder()} }
+
+// Edit records the change.
+func (r *EditingRecorder) Edit(_ context.Context, sent chat.Sent, a chat.Answer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.edits = append(r.edits, Edit{sent, a})
+	return nil
+}
+
+// Edits returns the edits so far.
+func (r *EditingRecorder) Edits() []Edit {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Edit(nil), r.edits...)
+}
