@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,11 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	b.brain.Store(br)
 	b.prepared.Store(&prepared)
+	if b.knowledge != nil {
+		if err := b.indexThreads(ctx); err != nil {
+			log.Warn("past threads not indexed", "err", err)
+		}
+	}
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(st, h, log, RouterOptions{
@@ -233,6 +239,9 @@ func (b *Bot) answer() Handler {
 		if !delivered {
 			reply(a)
 		}
+		if a.Source == chat.SourceLLM && b.knowledge != nil {
+			b.addThread(m.ID, text, a.Text, m.Conversation)
+		}
 	})
 }
 
@@ -348,6 +357,38 @@ func (b *Bot) brainConfig() brain.Config {
 		}
 	}
 	return bc
+}
+
+// threadSources are the answers worth finding again: written answers to
+// questions no intent covered. (Once members can vote, downvoted ones will
+// be left out.)
+var threadSources = []chat.Source{chat.SourceLLM}
+
+// maxThreads bounds the past threads indexed at start.
+const maxThreads = 5000
+
+// indexThreads adds the newest answered questions in the store to the docs
+// index, so that a question asked before finds its earlier answer.
+func (b *Bot) indexThreads(ctx context.Context) error {
+	answered, err := b.store.Answered(ctx, threadSources, maxThreads)
+	if err != nil {
+		return err
+	}
+	for _, a := range answered {
+		b.addThread(a.Question.ID, a.Question.Text, a.Answer.Text, a.Question.Conversation)
+	}
+	if len(answered) > 0 {
+		b.log.Info("past threads indexed", "threads", len(answered))
+	}
+	return nil
+}
+
+func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation) {
+	err := b.knowledge.AddThread(knowledge.Thread{ID: strconv.FormatUint(questionID, 10), Question: question, Answer: answer,
+		Link: conv.String()})
+	if err != nil {
+		b.log.Warn("could not index a thread", "question", questionID, "err", err)
+	}
 }
 
 // patternsOf lists every pattern of the intents: the docs index weighs

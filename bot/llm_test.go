@@ -433,3 +433,47 @@ llm:
 		t.Errorf("stored %+v, want the question and the final answer only", recs)
 	}
 }
+
+// An answered question is found again by a later, similar one, also after
+// a restart.
+func TestPastThreadsAreSearched(t *testing.T) {
+	fake := &fakeLLM{reply: "Pin the chart version with --version and run helm upgrade [1]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+llm:
+  enabled: true
+  base_url: `+srv.URL+`/v1
+  model: test-model
+  timeout: 3s
+  max_retries: 0
+  breaker_failures: 100
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
+	conv := chat.Conversation{Platform: "test", Channel: "threads"}
+	b := openBot(t, path)
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, "how do I upgrade the helm chart on kubernetes"); a[0].Source != chat.SourceLLM {
+		t.Fatalf("first answer %+v", a)
+	}
+	fake.mu.Lock()
+	fake.status = http.StatusServiceUnavailable
+	fake.mu.Unlock()
+	want := "Asked before in test/threads: “how do I upgrade the helm chart on kubernetes” — Pin the chart version"
+	check := func(when string) {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), conv, chat.Member{ID: "u2", Name: "bo"}, "upgrade helm chart kubernetes")
+		if len(got) != 1 || got[0].Source != chat.SourceKnowledge || !strings.Contains(got[0].Text, want) {
+			t.Errorf("%s: %+v, want the earlier thread listed", when, got)
+		}
+	}
+	check("while running")
+	closeBot(t, b)
+	b = openBot(t, path)
+	defer closeBot(t, b)
+	check("after a restart")
+}

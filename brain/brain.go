@@ -451,6 +451,14 @@ func mayHelp(lang string, hits []knowledge.Hit) string {
 		sb.WriteString("I'm not sure, but these may help:")
 	}
 	for i, h := range hits {
+		if h.Source == knowledge.SourceThread {
+			// An earlier question, answered: its link names the conversation.
+			fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, snippet(h.Title, 120))
+			if s := snippet(h.Text, 160); s != "" {
+				sb.WriteString(" — " + s)
+			}
+			continue
+		}
 		title := h.Title
 		if h.Heading != "" && h.Heading != h.Title {
 			title = h.Heading

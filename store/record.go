@@ -493,3 +493,64 @@ func (s *Store) Record(ctx context.Context, id uint64) (Record, error) {
 	}
 	return rec, nil
 }
+
+// Answered is a member's question and an answer Docent gave it.
+type Answered struct {
+	Question, Answer Record
+}
+
+// maxAnsweredScan bounds how many records Answered reads, newest first,
+// so that a large history costs a bounded time at start.
+const maxAnsweredScan = 100_000
+
+// Answered returns up to limit of the newest answers whose source is one of
+// sources, each with the question it answered, newest first. It reads at
+// most the newest 100,000 records.
+func (s *Store) Answered(ctx context.Context, sources []chat.Source, limit int) ([]Answered, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: list answered questions: %w", err)
+	}
+	var out []Answered
+	err := s.view(func(tx *bolt.Tx) error {
+		msgs, ids, _, err := recordBuckets(tx)
+		if err != nil {
+			return err
+		}
+		read := func(key []byte) (Record, bool, error) {
+			val := msgs.Get(key)
+			if val == nil {
+				return Record{}, false, nil
+			}
+			r, err := decodeRecord(key, val)
+			return r, err == nil, err
+		}
+		c := ids.Cursor()
+		scanned := 0
+		for k, key := c.Last(); k != nil && len(out) < limit && scanned < maxAnsweredScan; k, key = c.Prev() {
+			scanned++
+			a, ok, err := read(key)
+			if err != nil {
+				return err
+			}
+			if !ok || a.Kind != KindAnswer || a.ReplyTo == 0 || !slices.Contains(sources, a.Source) {
+				continue
+			}
+			qkey := ids.Get(appendID(nil, a.ReplyTo))
+			if qkey == nil {
+				continue
+			}
+			q, ok, err := read(qkey)
+			if err != nil {
+				return err
+			}
+			if ok && q.Kind == KindMessage {
+				out = append(out, Answered{Question: q, Answer: a})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list answered questions: %w", err)
+	}
+	return out, nil
+}

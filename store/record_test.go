@@ -440,3 +440,34 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("records = %q; want the cancelled write to have landed too", texts(recs))
 	}
 }
+
+func TestAnswered(t *testing.T) {
+	s := openStore(t, dbPath(t))
+	ctx := context.Background()
+	conv := conv("test", "c", "")
+	ask := func(q, a string, src chat.Source) {
+		t.Helper()
+		qr, err := s.AppendMessage(ctx, chat.Message{Conversation: conv, Author: chat.Member{ID: "u"}, Text: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: conv, ReplyTo: qr.ID, Author: chat.Member{ID: "docent"},
+			Answer: chat.Answer{Text: a, Source: src}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask("q1", "a1", chat.SourceLLM)
+	ask("q2", "a2", chat.SourceIntent)
+	ask("q3", "a3", chat.SourceLLM)
+	s.AppendMessage(ctx, chat.Message{Conversation: conv, Author: chat.Member{ID: "u"}, Text: "unanswered"})
+	got, err := s.Answered(ctx, []chat.Source{chat.SourceLLM}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Question.Text != "q3" || got[0].Answer.Text != "a3" || got[1].Question.Text != "q1" {
+		t.Fatalf("Answered = %+v, want q3/a3 then q1/a1", got)
+	}
+	if got, _ := s.Answered(ctx, []chat.Source{chat.SourceLLM}, 1); len(got) != 1 {
+		t.Errorf("limit 1 gave %d", len(got))
+	}
+}
