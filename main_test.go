@@ -223,9 +223,13 @@ func TestHelp(t *testing.T) {
 func TestBuiltInDefault(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
 	t.Setenv("XDG_DATA_HOME", data)
-	r := docent(t, dir, "hello\n", "--json")
+	r := docent(t, dir, "hello\nhow do I add an intent?\n", "--json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"intent":"greeting"`) {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	// The guide is built in too: the docs answer with its link.
+	if !strings.Contains(r.stdout, `"source":"knowledge"`) || !strings.Contains(r.stdout, "docs/guide/intents.md#how-to-add-an-intent") {
+		t.Errorf("built-in default did not answer from the built-in guide:\n%s", r.stdout)
 	}
 	if _, err := os.Stat(filepath.Join(data, "docent", "docent.db")); err != nil {
 		t.Errorf("built-in default did not create its database in the data folder: %v", err)
