@@ -82,7 +82,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		start := time.Now()
 		b.knowledge = knowledge.New(knowledge.Options{Log: log})
 		if err := b.knowledge.Rebuild(ctx, folders); err != nil {
-			return nil, fmt.Errorf("knowledge: %w", err)
+			return nil, err
 		}
 		b.knowledge.SetBackground(patternsOf(intents))
 		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
@@ -192,9 +192,17 @@ func (b *Bot) answer() Handler {
 			}
 		}
 		if len(m.Redacted) > 0 && b.firstRedaction(m) {
-			reply(chat.Answer{Source: chat.SourceCommand, Ephemeral: true, Text: fmt.Sprintf(
-				"Heads up: your message looked like it contained a secret (%s), so I replaced it with a placeholder before storing or using it. "+
-					"If it was a real secret, revoke it: this channel may have seen it.", strings.Join(m.Redacted, ", "))})
+			// After the answer, so that the answer (or the Timeout
+			// middleware's apology) is what the member gets first.
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), apologyTimeout)
+				defer cancel()
+				if _, err := r.Reply(ctx, chat.Answer{Source: chat.SourceCommand, Ephemeral: true, Text: fmt.Sprintf(
+					"Heads up: your message looked like it contained a secret (%s), so I replaced it with a placeholder before storing or using it. "+
+						"If it was a real secret, revoke it: others may have seen it.", strings.Join(m.Redacted, ", "))}); err != nil {
+					b.log.Warn("could not tell a member their secret was redacted", "err", err)
+				}
+			}()
 		}
 		if len(m.Text) > b.cfg.Bot.MaxMessageBytes {
 			reply(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
@@ -225,7 +233,7 @@ func (b *Bot) answer() Handler {
 		}
 		q := brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation}
 		if b.llm != nil {
-			q.History = b.history(ctx, m)
+			q.History = func() []llm.Turn { return b.history(ctx, m) }
 		}
 		a, delivered, err := b.answerStreaming(ctx, r, q)
 		if err != nil {
@@ -245,19 +253,37 @@ func (b *Bot) answer() Handler {
 	})
 }
 
-// history is the conversation's recent messages before m, oldest first,
-// for the LLM. A failure to read it only costs the LLM some context.
+// history is the conversation's recent exchanges before m, oldest first,
+// for the LLM: members' questions and Docent's answers to them. Commands
+// and their answers (which may have been for one member only, like
+// !usage), apologies, and messages that came after m are left out. A
+// failure to read it only costs the LLM some context.
 func (b *Bot) history(ctx context.Context, m *Message) []llm.Turn {
-	recs, err := b.store.Conversation(ctx, m.Conversation, b.cfg.LLM.History+1)
+	want := b.cfg.LLM.History
+	if want == 0 {
+		return nil
+	}
+	// Messages stored after m (the queue runs behind the store), commands
+	// and their answers are skipped, so read a few more than wanted.
+	recs, err := b.store.Conversation(ctx, m.Conversation, 4*want+8)
 	if err != nil {
 		b.log.Warn("could not read the conversation for the llm", "conversation", m.Conversation.String(), "err", err)
 		return nil
 	}
-	var turns []llm.Turn
-	for i := len(recs) - 1; i >= 0; i-- {
-		r := recs[i]
-		if r.ID == m.ID || len(turns) == b.cfg.LLM.History {
+	var turns []llm.Turn // newest first until reversed
+	for _, r := range recs {
+		if len(turns) == want {
+			break
+		}
+		switch {
+		case r.ID >= m.ID:
 			continue
+		case r.Kind == store.KindAnswer && (r.Source == chat.SourceCommand || r.Source == chat.SourceError):
+			continue
+		case r.Kind == store.KindMessage:
+			if _, _, _, isCmd := b.commands.Parse(r.Text); isCmd {
+				continue
+			}
 		}
 		role := "member"
 		if r.Kind == store.KindAnswer {
@@ -265,6 +291,7 @@ func (b *Bot) history(ctx context.Context, m *Message) []llm.Turn {
 		}
 		turns = append(turns, llm.Turn{Role: role, Name: r.Author.Name, Text: r.Text})
 	}
+	slices.Reverse(turns)
 	return turns
 }
 

@@ -343,3 +343,12 @@ func TestWhy(t *testing.T) {
 		t.Errorf("!why with a typo: %q", got)
 	}
 }
+
+func TestOverlappingKnowledgeFolders(t *testing.T) {
+	path := writeConfig(t, "knowledge:\n  folders:\n    - path: docs\n      base_url: https://example.org/a/\n    - path: ./docs/guide/\n      base_url: https://example.org/b/\n")
+	os.MkdirAll(filepath.Join(filepath.Dir(path), "docs", "guide"), 0o755)
+	_, err := LoadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), "docent.yaml:12:13: knowledge.folders[1].path: ") || !strings.Contains(err.Error(), "overlaps knowledge.folders[0]") {
+		t.Errorf("overlapping folders: %v", err)
+	}
+}

@@ -40,30 +40,35 @@ func memberScope(c chat.Conversation, m chat.Member) string {
 }
 func channelScope(c chat.Conversation) string { return "channel:" + c.Platform + ":" + c.Channel }
 
+// Allow takes one LLM request from the member's, the channel's and the
+// day's budget, or says which is used up. The request counts whether or
+// not the LLM then answers: a failed call may still have cost tokens.
 func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
-	got, err := b.store.UsageOn(ctx, store.Day(b.now()), memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
-	if err != nil {
-		// Without the counts, stay within budget by not spending.
-		b.log.Warn("could not read llm usage; not using the llm", "err", err)
-		return false, "I can't check today's AI budget right now, so here is what the docs say."
-	}
-	member, channel, all := got[0], got[1], got[2]
-	over := func(used, limit int) bool { return limit > 0 && used >= limit }
+	over, err := b.store.Reserve(ctx, store.Day(b.now()), []store.Limit{
+		{Scope: memberScope(q.Conversation, q.Member), Requests: b.cfg.MemberRequests, Tokens: b.cfg.MemberTokens},
+		{Scope: channelScope(q.Conversation), Requests: b.cfg.ChannelRequests, Tokens: b.cfg.ChannelTokens},
+		{Scope: scopeAll, Tokens: b.cfg.DailyTokens},
+	})
 	switch {
-	case over(all.Tokens, b.cfg.DailyTokens):
-		return false, "The community's AI budget for today is used up, so here is what the docs say."
-	case over(member.Requests, b.cfg.MemberRequests):
+	case err != nil:
+		// Without the counts, stay within budget by not spending.
+		b.log.Warn("could not check the llm budget; not using the llm", "err", err)
+		return false, "I can't check today's AI budget right now, so here is what the docs say."
+	case over == 0 && b.cfg.MemberRequests > 0:
 		return false, fmt.Sprintf("You've reached today's limit of AI answers (%d), so here is what the docs say.", b.cfg.MemberRequests)
-	case over(member.Tokens, b.cfg.MemberTokens):
+	case over == 0:
 		return false, "You've used your AI budget for today, so here is what the docs say."
-	case over(channel.Requests, b.cfg.ChannelRequests), over(channel.Tokens, b.cfg.ChannelTokens):
+	case over == 1:
 		return false, "This channel's AI budget for today is used up, so here is what the docs say."
+	case over == 2:
+		return false, "The community's AI budget for today is used up, so here is what the docs say."
 	}
 	return true, ""
 }
 
+// Spend adds an answer's tokens; its request was counted by Allow.
 func (b *budget) Spend(ctx context.Context, q brain.Question, u llm.Usage) {
-	spent := store.Usage{Requests: 1, Tokens: u.PromptTokens + u.CompletionTokens}
+	spent := store.Usage{Tokens: u.PromptTokens + u.CompletionTokens}
 	err := b.store.AddUsage(context.WithoutCancel(ctx), store.Day(b.now()), spent,
 		memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
 	if err != nil {

@@ -44,8 +44,10 @@ llm:
 // fakeLLM is an OpenAI-compatible server on loopback: it answers chat
 // completions with reply, or fails with status, and keeps what it was sent.
 type fakeLLM struct {
-	mu       sync.Mutex // guards the fields below
-	delay    time.Duration
+	mu sync.Mutex // guards the fields below
+	// hold, when set, makes every request wait until it is closed (or the
+	// client gives up).
+	hold     chan struct{}
 	status   int
 	reply    string
 	requests []string
@@ -57,12 +59,14 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, string(body))
 	f.auth = append(f.auth, r.Header.Get("Authorization"))
-	status, reply, delay := f.status, f.reply, f.delay
+	status, reply, hold := f.status, f.reply, f.hold
 	f.mu.Unlock()
-	select {
-	case <-time.After(delay):
-	case <-r.Context().Done():
-		return
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
 	}
 	if r.URL.Path != "/v1/chat/completions" {
 		http.NotFound(w, r)
@@ -180,8 +184,8 @@ func TestSecretsAreRedacted(t *testing.T) {
 
 	token := "ghp_" + strings.Repeat("a1B2", 9)
 	got := bottest.Ask(t, b.Inbox(), conv, alice, "deploy on kubernetes with helm fails, my token is "+token)
-	if len(got) != 2 || !strings.Contains(got[0].Text, "(github-token)") || got[1].Source != chat.SourceLLM {
-		t.Fatalf("answers %+v, want a notice about the github-token, then the answer", got)
+	if len(got) != 2 || got[0].Source != chat.SourceLLM || !strings.Contains(got[1].Text, "(github-token)") {
+		t.Fatalf("answers %+v, want the answer, then a notice about the github-token", got)
 	}
 	got = bottest.Ask(t, b.Inbox(), conv, alice, "and with "+token+" again? deploy helm kubernetes")
 	if len(got) != 1 {
@@ -299,38 +303,54 @@ func TestPromptInjection(t *testing.T) {
 	}
 }
 
-// A slow LLM costs the asker at most llm.timeout, after which the docs
-// answer; other conversations are answered meanwhile.
+// A slow LLM holds up no other conversation, and costs its asker at most
+// llm.timeout, after which the docs answer.
 func TestSlowLLMDoesNotBlock(t *testing.T) {
-	fake := &fakeLLM{reply: "late [1]", delay: 10 * time.Second}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	path := llmConfig(t, srv.URL, `  model: test-model
-  timeout: 1500ms
-  max_retries: 0
-`, "deploy.md", deployDoc)
-	b := openBot(t, path)
-	defer closeBot(t, b)
+	for _, tc := range []struct {
+		name    string
+		timeout string
+		release bool // the fake answers 503 once the other conversation is done
+	}{
+		{"others go on", "10s", true},
+		{"deadline", "500ms", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeLLM{reply: "late [1]", hold: make(chan struct{})}
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			defer func() {
+				if !tc.release {
+					close(fake.hold)
+				}
+			}()
+			b := openBot(t, llmConfig(t, srv.URL, "  model: test-model\n  max_retries: 0\n  timeout: "+tc.timeout+"\n", "deploy.md", deployDoc))
+			defer closeBot(t, b)
 
-	slow := bottest.NewRecorder()
-	start := time.Now()
-	if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, slow); err != nil {
-		t.Fatal(err)
-	}
-	// Another conversation is answered while the first waits for the LLM.
-	if got := bottest.Ask(t, b.Inbox(), convB, alice, "hello"); len(got) != 1 || got[0].Intent != "greeting" {
-		t.Errorf("other conversation: %+v", got)
-	}
-	if early := slow.Answers(); len(early) != 0 {
-		t.Errorf("the slow question was answered before the other conversation: %+v", early)
-	}
-	got := slow.Wait(t)
-	if len(got) != 1 || got[0].Source != chat.SourceKnowledge || !strings.Contains(got[0].Text, "deploy.md#kubernetes") {
-		t.Fatalf("with a slow LLM: %+v", got)
-	}
-	// The fake would take 10s: the answer came at llm.timeout instead.
-	if took := time.Since(start); took >= 10*time.Second {
-		t.Errorf("the docs answer took %v, as long as the slow LLM", took)
+			slow := bottest.NewRecorder()
+			if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, slow); err != nil {
+				t.Fatal(err)
+			}
+			if tc.release {
+				// The fake holds the first question's request: whatever
+				// the machine's speed, the other conversation is answered
+				// while it waits.
+				if got := bottest.Ask(t, b.Inbox(), convB, alice, "hello"); len(got) != 1 || got[0].Intent != "greeting" {
+					t.Errorf("other conversation: %+v", got)
+				}
+				if early := slow.Answers(); len(early) != 0 {
+					t.Errorf("the held question was answered: %+v", early)
+				}
+				fake.mu.Lock()
+				fake.status = http.StatusServiceUnavailable
+				fake.mu.Unlock()
+				close(fake.hold)
+			}
+			// With the fake holding forever, only the deadline can answer.
+			got := slow.Wait(t)
+			if len(got) != 1 || got[0].Source != chat.SourceKnowledge || !strings.Contains(got[0].Text, "deploy.md#kubernetes") {
+				t.Fatalf("answers %+v, want the docs", got)
+			}
+		})
 	}
 }
 
@@ -386,9 +406,13 @@ func TestStreamedAnswer(t *testing.T) {
 	if final.Draft || final.Source != chat.SourceLLM || final.Text != want {
 		t.Errorf("final edit %+v, want the whole cited answer", final)
 	}
-	for _, e := range edits {
+	for i, e := range edits {
 		if e.Sent.ID != "sent-1" {
 			t.Errorf("an edit of %q, want of the draft sent-1", e.Sent.ID)
+		}
+		// Never more often than llm.stream_interval, the final edit too.
+		if i > 0 && e.At.Sub(edits[i-1].At) < 100*time.Millisecond {
+			t.Errorf("edit %d came %v after the one before; stream_interval is 100ms", i, e.At.Sub(edits[i-1].At))
 		}
 	}
 	recs, _ := b.store.Conversation(context.Background(), convA, 0)
@@ -429,4 +453,50 @@ func TestPastThreadsAreSearched(t *testing.T) {
 	b = openBot(t, path)
 	defer closeBot(t, b)
 	check("after a restart")
+}
+
+// The LLM sees the thread's earlier questions and answers, but not
+// commands, answers meant for one member, or messages that came later.
+func TestLLMHistory(t *testing.T) {
+	fake := &fakeLLM{reply: "Use the chart [1].", hold: make(chan struct{})}
+	close(fake.hold)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	b := openBot(t, llmConfig(t, srv.URL, "  model: test-model\n  timeout: 3s\n", "deploy.md", deployDoc))
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "console", Channel: "local"} // admins: !usage answers
+	bottest.Ask(t, b.Inbox(), conv, alice, "hello there")
+	bottest.Ask(t, b.Inbox(), conv, alice, "!usage")
+
+	// Q0 holds the conversation's queue at the LLM while Q1 and a later
+	// message are stored behind it, so that when Q1 is answered the later
+	// message is already in the store.
+	fake.mu.Lock()
+	fake.hold = make(chan struct{})
+	fake.mu.Unlock()
+	var recs []*bottest.Recorder
+	for _, text := range []string{"deploy kubernetes helm please", "how to deploy kubernetes helm", "FUTURE-MESSAGE about helm"} {
+		r := bottest.NewRecorder()
+		recs = append(recs, r)
+		if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: conv, Author: alice, Text: text}, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.mu.Lock()
+	close(fake.hold)
+	fake.mu.Unlock()
+	for _, r := range recs {
+		r.Wait(t)
+	}
+	fake.mu.Lock()
+	req := fake.requests[1] // Q1's
+	fake.mu.Unlock()
+	if !strings.Contains(req, "hello there") {
+		t.Errorf("the earlier question is missing from the history:\n%s", req)
+	}
+	for _, leak := range []string{"!usage", "LLM usage today", "FUTURE-MESSAGE"} {
+		if strings.Contains(req, leak) {
+			t.Errorf("the request holds %q:\n%s", leak, req)
+		}
+	}
 }

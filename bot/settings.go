@@ -262,6 +262,15 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 			bad(path+".base_url", "%s is not an absolute http(s) link: the address where members read these docs", pos.Show(path+".base_url", f.BaseURL))
 		}
 	}
+	// Two folders where one holds the other would index its files twice.
+	for i, f := range c.Knowledge.Folders {
+		for j := range i {
+			a, b := c.files.resolve(c.Knowledge.Folders[j].Path), c.files.resolve(f.Path)
+			if within(a, b) || within(b, a) {
+				bad(fmt.Sprintf("knowledge.folders[%d].path", i), "%s overlaps knowledge.folders[%d] (%s): list each folder once", c.files.show(f.Path), j, c.files.show(c.Knowledge.Folders[j].Path))
+			}
+		}
+	}
 	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
 	if c.Knowledge.Results < 1 || c.Knowledge.Results > 10 {
 		bad("knowledge.results", "must be between 1 and 10, got %s", pos.Show("knowledge.results", c.Knowledge.Results))
@@ -361,6 +370,12 @@ func userDataDir() string {
 		return filepath.Join(home, ".local", "share")
 	}
 	return "."
+}
+
+// within reports whether path p is dir or inside it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func isDir(p string) bool {

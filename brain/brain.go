@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"text/template"
@@ -18,6 +19,7 @@ import (
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
+	"github.com/docent-bot/docent/brain/redact"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
 )
@@ -84,9 +86,9 @@ type Question struct {
 	Text         string
 	Member       chat.Member
 	Conversation chat.Conversation
-	// History is the conversation's recent messages, oldest first, for
-	// the LLM.
-	History []llm.Turn
+	// History gives the conversation's recent messages, oldest first, for
+	// the LLM; it is only called when the LLM is asked.
+	History func() []llm.Turn
 	// OnDelta, when set, receives the LLM's answer as it is written, for
 	// adapters that can edit a sent message.
 	OnDelta func(textSoFar string)
@@ -314,7 +316,9 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return chat.Answer{}, err
 	}
-	res := m.Classify(q.Text, 3)
+	// A redacted secret's placeholder says nothing about the question.
+	words := placeholder.ReplaceAllString(q.Text, " ")
+	res := m.Classify(words, 3)
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
@@ -343,7 +347,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
-	if hits := b.search(q.Text); len(hits) > 0 {
+	if hits := b.search(words); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
 		if allowed && b.cfg.Budget != nil {
@@ -381,13 +385,19 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 
 // askLLM has the LLM answer from the passages found, citing them.
 func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (chat.Answer, error) {
-	req := llm.Request{Question: q.Text, History: q.History, Member: q.Member.Name}
+	req := llm.Request{Question: q.Text, Member: q.Member.Name}
+	if q.History != nil {
+		req.History = q.History()
+	}
 	for _, h := range hits {
 		title := h.Title
 		if h.Heading != "" && h.Heading != h.Title {
 			title = h.Heading
 		}
-		req.Passages = append(req.Passages, llm.Passage{Title: title, Link: h.Link, Text: h.Text})
+		// Docs can hold secrets too (a sample config with a real key):
+		// nothing goes to the LLM unredacted.
+		text, _ := redact.Redact(h.Text)
+		req.Passages = append(req.Passages, llm.Passage{Title: title, Link: h.Link, Text: text})
 	}
 	var (
 		ans llm.Answer
@@ -407,7 +417,8 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	if strings.TrimSpace(ans.Text) == "" {
 		return chat.Answer{}, fmt.Errorf("llm: empty answer (finish reason %q)", ans.FinishReason)
 	}
-	text := strings.TrimSpace(ans.Text)
+	// The model may repeat a secret it saw; the answer is stored and shown.
+	text, _ := redact.Redact(strings.TrimSpace(ans.Text))
 	if src := llm.Sources(req.Passages, ans.Cited); src != "" {
 		text += "\n\n" + src
 	}
@@ -424,6 +435,9 @@ func unavailable(lang string, err error) string {
 	}
 	return "The AI assistant could not answer just now, so here is what the docs say.\n"
 }
+
+// placeholder matches what redact puts in place of a secret.
+var placeholder = regexp.MustCompile(`\[redacted [a-z0-9-]+\]`)
 
 // search returns the knowledge hits worth showing for text.
 func (b *Brain) search(text string) []knowledge.Hit {

@@ -126,3 +126,49 @@ func decodeUsage(b []byte) Usage {
 	}
 	return Usage{Requests: int(binary.BigEndian.Uint64(b)), Tokens: int(binary.BigEndian.Uint64(b[8:]))}
 }
+
+// Limit is a scope's daily limits for Reserve; 0 means no limit.
+type Limit struct {
+	Scope            string
+	Requests, Tokens int
+}
+
+// Reserve takes one request in every scope of limits on day, unless one of
+// them has already reached its requests or tokens limit; then it takes
+// nothing and returns that scope's index. It returns -1 when it reserved.
+// The check and the take are one transaction, so concurrent questions
+// cannot all slip under a limit before any of them is counted.
+func (s *Store) Reserve(ctx context.Context, day string, limits []Limit) (over int, err error) {
+	for _, l := range limits {
+		if err := validUsageName(day, l.Scope); err != nil {
+			return -1, fmt.Errorf("store: reserve usage: %w", err)
+		}
+	}
+	over = -1
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		over = -1 // the apply may be retried without another request
+		b, err := tx.CreateBucketIfNotExists(bucketUsage)
+		if err != nil {
+			return Record{}, err
+		}
+		used := make([]Usage, len(limits))
+		for i, l := range limits {
+			used[i] = decodeUsage(b.Get(usageKey(day, l.Scope)))
+			if l.Requests > 0 && used[i].Requests >= l.Requests || l.Tokens > 0 && used[i].Tokens >= l.Tokens {
+				over = i
+				return Record{}, nil
+			}
+		}
+		for i, l := range limits {
+			used[i].Requests++
+			if err := b.Put(usageKey(day, l.Scope), encodeUsage(used[i])); err != nil {
+				return Record{}, err
+			}
+		}
+		return Record{}, nil
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return -1, fmt.Errorf("store: reserve usage for %s: %w", day, err)
+	}
+	return over, nil
+}

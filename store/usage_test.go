@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,5 +55,38 @@ func TestUsage(t *testing.T) {
 	}
 	if err := s.AddUsage(ctx, "yesterday", store.Usage{}, "all"); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("a bad day: %v", err)
+	}
+}
+
+func TestReserveIsAtomic(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	limits := []store.Limit{{Scope: "member:a", Requests: 3}, {Scope: "all", Tokens: 1000}}
+	var wg sync.WaitGroup
+	var got atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			over, err := s.Reserve(ctx, "2026-11-28", limits)
+			if err != nil {
+				t.Error(err)
+			}
+			if over < 0 {
+				got.Add(1)
+			} else if over != 0 {
+				t.Errorf("over scope %d, want 0 (member:a)", over)
+			}
+		})
+	}
+	wg.Wait()
+	if got.Load() != 3 {
+		t.Errorf("%d of 20 concurrent reservations went through, want exactly 3", got.Load())
+	}
+	s.AddUsage(ctx, "2026-11-28", store.Usage{Tokens: 1000}, "all")
+	if over, _ := s.Reserve(ctx, "2026-11-28", []store.Limit{{Scope: "member:b", Requests: 5}, {Scope: "all", Tokens: 1000}}); over != 1 {
+		t.Errorf("over the daily tokens: got %d, want 1", over)
 	}
 }

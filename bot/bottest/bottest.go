@@ -72,6 +72,7 @@ func Ask(t testing.TB, inbox chat.Inbox, conv chat.Conversation, member chat.Mem
 type Edit struct {
 	Sent   chat.Sent
 	Answer chat.Answer
+	At     time.Time
 }
 
 // EditingRecorder is a Recorder for a platform that can edit messages
@@ -89,7 +90,7 @@ func NewEditingRecorder() *EditingRecorder { return &EditingRecorder{Recorder: N
 func (r *EditingRecorder) Edit(_ context.Context, sent chat.Sent, a chat.Answer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.edits = append(r.edits, Edit{sent, a})
+	r.edits = append(r.edits, Edit{sent, a, time.Now()})
 	return nil
 }
 
