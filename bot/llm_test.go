@@ -59,7 +59,7 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, string(body))
 	f.auth = append(f.auth, r.Header.Get("Authorization"))
-	status, reply, hold := f.status, f.reply, f.hold
+	hold := f.hold
 	f.mu.Unlock()
 	if hold != nil {
 		select {
@@ -68,6 +68,10 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Read after the hold: a test may change the reply while it holds.
+	f.mu.Lock()
+	status, reply := f.status, f.reply
+	f.mu.Unlock()
 	if r.URL.Path != "/v1/chat/completions" {
 		http.NotFound(w, r)
 		return
