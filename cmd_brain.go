@@ -57,6 +57,10 @@ func (c *cli) eval(args []string) int {
 		fmt.Fprintln(c.stderr, err)
 		return exitUsage
 	}
+	if len(d.Test) == 0 {
+		fmt.Fprintf(c.stderr, "docent eval: %s has no test examples to measure on\n", *datasetFile)
+		return exitUsage
+	}
 	if *perIntent > 0 {
 		d.Train = dataset.PerIntent(d.Train, *perIntent)
 	}

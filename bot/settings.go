@@ -281,7 +281,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 			bad("llm."+p.Field, "%s", p.Msg)
 		}
 		if c.LLM.Timeout >= c.Bot.Timeout {
-			bad("llm.timeout", "must be shorter than bot.timeout (%s), so that the docs answer still fits when the LLM fails", c.Bot.Timeout)
+			bad("llm.timeout", "%s must be shorter than bot.timeout (%s), so that the docs answer still fits when the LLM fails", c.LLM.Timeout, c.Bot.Timeout)
 		}
 		if len(c.Knowledge.Folders) == 0 {
 			bad("llm.enabled", "the LLM answers from the docs: add knowledge.folders")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/docent-bot/docent/brain/classifier"
 )
@@ -46,6 +47,21 @@ func (b *Brain) Explain(text string) (Why, error) {
 	return w, nil
 }
 
+// shorten cuts text to about n bytes at a word boundary.
+func shorten(text string, n int) string {
+	if len(text) <= n {
+		return text
+	}
+	cut := strings.LastIndexByte(text[:n], ' ')
+	if cut < n/2 {
+		cut = n
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+	}
+	return text[:cut] + "…"
+}
+
 // whyWords is how many words are shown for and against an intent.
 const whyWords = 3
 
@@ -65,7 +81,7 @@ func (w Why) String() string {
 	case !w.Sure:
 		verdict = fmt.Sprintf("but less than %.0f points ahead of the runner-up, so I would say I'm not sure", 100*w.Margin)
 	}
-	fmt.Fprintf(&b, "I read %q as **%s** (%.0f%%), %s.", w.Text, top.Label, 100*top.P, verdict)
+	fmt.Fprintf(&b, "I read %q as **%s** (%.0f%%), %s.", shorten(w.Text, 80), top.Label, 100*top.P, verdict)
 	for i, l := range w.Labels {
 		if i > 0 {
 			fmt.Fprintf(&b, "\nRunner-up: **%s** (%.0f%%).", l.Label, 100*l.P)
