@@ -166,7 +166,7 @@ func TestLLMConfigErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{"llm.base_url", "llm.model", "llm.timeout: must be shorter than bot.timeout", "llm.enabled: the LLM answers from the docs"} {
+	for _, want := range []string{"llm.base_url", "llm.model", "llm.timeout: 1m0s must be shorter than bot.timeout (30s)", "llm.enabled: the LLM answers from the docs"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
