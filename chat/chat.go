@@ -144,3 +144,30 @@ type Finisher interface {
 type Inbox interface {
 	Deliver(ctx context.Context, m Message, r Responder) error
 }
+
+// Vote is a member's verdict on an answer.
+type Vote int8
+
+const (
+	VoteNone Vote = 0  // a vote taken back
+	VoteUp   Vote = 1  // 👍
+	VoteDown Vote = -1 // 👎
+)
+
+// Feedback is a member's vote on one of Docent's answers, as an adapter saw
+// it (a reaction, a button), with an optional reason.
+type Feedback struct {
+	Conversation Conversation
+	// AnswerID is the platform's ID of Docent's message that was voted on.
+	AnswerID string
+	Member   Member
+	Vote     Vote
+	Reason   string
+	Time     time.Time
+}
+
+// FeedbackInbox is implemented by inboxes that take votes; adapters check
+// for it at run time and deliver votes to it.
+type FeedbackInbox interface {
+	Feedback(ctx context.Context, f Feedback) error
+}
