@@ -121,6 +121,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
+		OnFeedback:           b.voted,
 	})
 	return b, nil
 }
@@ -401,13 +402,44 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n := 0
 	for _, a := range answered {
+		if b.downvoted(ctx, a.Answer.ID) {
+			continue
+		}
 		b.addThread(a.Question.ID, a.Question.Text, a.Answer.Text, a.Question.Conversation)
+		n++
 	}
-	if len(answered) > 0 {
-		b.log.Info("past threads indexed", "threads", len(answered))
+	if n > 0 {
+		b.log.Info("past threads indexed", "threads", n)
 	}
 	return nil
+}
+
+// downvoted reports whether any member voted the answer down.
+func (b *Bot) downvoted(ctx context.Context, answer uint64) bool {
+	votes, err := b.store.Feedback(ctx, answer)
+	if err != nil {
+		b.log.Warn("could not read the votes on an answer", "answer", answer, "err", err)
+		return false
+	}
+	for _, v := range votes {
+		if v.Vote == chat.VoteDown {
+			return true
+		}
+	}
+	return false
+}
+
+// voted keeps the docs index free of answers members voted down.
+func (b *Bot) voted(ctx context.Context, answer uint64, f chat.Feedback) {
+	b.log.Info("vote stored", "answer", answer, "vote", int(f.Vote), "conversation", f.Conversation.String())
+	if f.Vote != chat.VoteDown || b.knowledge == nil {
+		return
+	}
+	if rec, err := b.store.Record(ctx, answer); err == nil && rec.ReplyTo != 0 {
+		b.knowledge.RemoveThread(strconv.FormatUint(rec.ReplyTo, 10))
+	}
 }
 
 func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation) {

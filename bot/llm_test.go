@@ -410,9 +410,10 @@ func TestStreamedAnswer(t *testing.T) {
 	if final.Draft || final.Source != chat.SourceLLM || final.Text != want {
 		t.Errorf("final edit %+v, want the whole cited answer", final)
 	}
+	draft := r.Sent()[0]
 	for i, e := range edits {
-		if e.Sent.ID != "sent-1" {
-			t.Errorf("an edit of %q, want of the draft sent-1", e.Sent.ID)
+		if e.Sent.ID != draft.ID {
+			t.Errorf("an edit of %q, want of the draft %s", e.Sent.ID, draft.ID)
 		}
 		// Never more often than llm.stream_interval, the final edit too.
 		if i > 0 && e.At.Sub(edits[i-1].At) < 100*time.Millisecond {
@@ -420,7 +421,7 @@ func TestStreamedAnswer(t *testing.T) {
 		}
 	}
 	recs, _ := b.store.Conversation(context.Background(), convA, 0)
-	if len(recs) != 2 || recs[0].Text != want || recs[0].PlatformID != "sent-1" {
+	if len(recs) != 2 || recs[0].Text != want || recs[0].PlatformID != draft.ID {
 		t.Errorf("stored %+v, want the question and the final answer only", recs)
 	}
 }
@@ -438,7 +439,9 @@ func TestPastThreadsAreSearched(t *testing.T) {
 `, "deploy.md", deployDoc)
 	conv := chat.Conversation{Platform: "test", Channel: "threads"}
 	b := openBot(t, path)
-	if a := bottest.Ask(t, b.Inbox(), conv, alice, "how do I upgrade the helm chart on kubernetes"); a[0].Source != chat.SourceLLM {
+	first := bottest.NewRecorder()
+	b.Inbox().Deliver(context.Background(), chat.Message{Conversation: conv, Author: alice, Text: "how do I upgrade the helm chart on kubernetes"}, first)
+	if a := first.Wait(t); a[0].Source != chat.SourceLLM {
 		t.Fatalf("first answer %+v", a)
 	}
 	fake.mu.Lock()
@@ -455,8 +458,28 @@ func TestPastThreadsAreSearched(t *testing.T) {
 	check("while running")
 	closeBot(t, b)
 	b = openBot(t, path)
-	defer closeBot(t, b)
 	check("after a restart")
+
+	// A downvote takes the answer out of the search, now and after a restart.
+	inbox := b.Inbox().(chat.FeedbackInbox)
+	if err := inbox.Feedback(context.Background(), chat.Feedback{Conversation: conv, AnswerID: first.Sent()[0].ID, Member: chat.Member{ID: "u2"}, Vote: chat.VoteDown}); err != nil {
+		t.Fatal(err)
+	}
+	gone := func(when string) {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), conv, chat.Member{ID: "u2", Name: "bo"}, "upgrade helm chart kubernetes")
+		if len(got) != 1 || strings.Contains(got[0].Text, "Asked before") {
+			t.Errorf("%s: %+v, want the downvoted thread gone", when, got)
+		}
+	}
+	gone("after the downvote")
+	closeBot(t, b)
+	b = openBot(t, path)
+	defer closeBot(t, b)
+	gone("after a restart")
+	if err := inbox.Feedback(context.Background(), chat.Feedback{Conversation: conv, AnswerID: "no-such", Member: chat.Member{ID: "u2"}, Vote: chat.VoteUp}); err == nil {
+		t.Error("a vote on an unknown message was accepted")
+	}
 }
 
 // The LLM sees the thread's earlier questions and answers, but not

@@ -23,6 +23,7 @@ var ErrStopped = errors.New("bot: not taking messages: shutting down")
 type History interface {
 	AppendMessage(ctx context.Context, m chat.Message) (store.Record, error)
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
+	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
 }
 
 // RouterOptions bound the router's work.
@@ -35,6 +36,9 @@ type RouterOptions struct {
 	QueuePerConversation int
 	// Self is how Docent's answers are attributed in the history.
 	Self chat.Member
+	// OnFeedback, when set, hears of every vote stored, with the ID of
+	// the answer voted on.
+	OnFeedback func(ctx context.Context, answer uint64, f chat.Feedback)
 }
 
 // Router takes messages from adapters, stores them, and hands them to the
@@ -136,6 +140,24 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 	q.pending++
 	rt.mu.Unlock()
 	q.items <- delivery{msg, r}
+	return nil
+}
+
+// Feedback stores a member's vote on one of Docent's answers (chat.FeedbackInbox).
+// A vote on a message that is not a stored answer is an error wrapping
+// store.ErrNotFound, which adapters may ignore: members react to anything.
+func (rt *Router) Feedback(ctx context.Context, f chat.Feedback) error {
+	for _, s := range []*string{&f.AnswerID, &f.Member.ID, &f.Member.Name, &f.Reason, &f.Conversation.Platform, &f.Conversation.Channel, &f.Conversation.Thread} {
+		*s = strings.ToValidUTF8(*s, "\uFFFD")
+	}
+	f.Reason, _ = redact.Redact(f.Reason)
+	answer, err := rt.history.RecordFeedback(context.WithoutCancel(ctx), f)
+	if err != nil {
+		return fmt.Errorf("bot: store a vote: %w", err)
+	}
+	if rt.opts.OnFeedback != nil {
+		rt.opts.OnFeedback(ctx, answer, f)
+	}
 	return nil
 }
 

@@ -196,6 +196,16 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	if err := convs.Put(conv, b); err != nil {
 		return Record{}, fmt.Errorf("put summary of %s: %w", rec.Conversation, err)
 	}
+	if rec.Kind == KindAnswer && rec.PlatformID != "" {
+		// Votes arrive with the platform's ID of the answer's message.
+		pids, err := tx.CreateBucketIfNotExists(bucketPlatformIDs)
+		if err != nil {
+			return Record{}, err
+		}
+		if err := pids.Put(platformKey(rec.Conversation.Platform, rec.PlatformID), appendID(nil, id)); err != nil {
+			return Record{}, fmt.Errorf("index answer %d by its platform ID: %w", id, err)
+		}
+	}
 	rec.ID = id
 	return rec, nil
 }

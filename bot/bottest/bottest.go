@@ -5,6 +5,7 @@ package bottest
 
 import (
 	"context"
+	"crypto/rand"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,23 +17,34 @@ import (
 // Recorder is a chat.Responder that records answers. Finish marks the
 // message as handled.
 type Recorder struct {
-	mu      sync.Mutex // guards answers and next
+	prefix  string     // makes the IDs of this recorder's messages unique, as a platform's are
+	mu      sync.Mutex // guards answers and sent
 	answers []chat.Answer
-	next    int
+	sent    []chat.Sent
 	done    chan struct{}
 	once    sync.Once
 }
 
 // NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return &Recorder{done: make(chan struct{})} }
+func NewRecorder() *Recorder {
+	return &Recorder{prefix: "sent-" + rand.Text()[:8] + "-", done: make(chan struct{})}
+}
 
 // Reply records a and reports it sent with an ID of its own.
 func (r *Recorder) Reply(_ context.Context, a chat.Answer) (chat.Sent, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers = append(r.answers, a)
-	r.next++
-	return chat.Sent{ID: "sent-" + strconv.Itoa(r.next), Time: time.Now()}, nil
+	s := chat.Sent{ID: r.prefix + strconv.Itoa(len(r.answers)), Time: time.Now()}
+	r.sent = append(r.sent, s)
+	return s, nil
+}
+
+// Sent returns what Reply reported for each answer, in order.
+func (r *Recorder) Sent() []chat.Sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]chat.Sent(nil), r.sent...)
 }
 
 // Finish is called by the bot when it has finished with the message.

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Buckets created on first use, so older databases need no migration:
+// answers by the platform's ID of their message, and votes by answer.
+var (
+	bucketPlatformIDs = []byte("platform_ids")
+	bucketFeedback    = []byte("feedback")
+)
+
+func platformKey(platform, id string) []byte { return []byte(platform + "\x00" + id) }
+
+// Vote is a member's stored verdict on an answer.
+type Vote struct {
+	AnswerID uint64      `json:"answer_id"`
+	Member   chat.Member `json:"member"`
+	Vote     chat.Vote   `json:"vote"`
+	Reason   string      `json:"reason,omitempty"`
+	Time     time.Time   `json:"time"`
+}
+
+// feedbackKey is the answer's ID then the member's: one vote per member
+// per answer, the latest one.
+func feedbackKey(answer uint64, member string) []byte {
+	return append(appendID(nil, answer), member...)
+}
+
+// RecordFeedback stores f against the answer whose message the platform
+// calls f.AnswerID, replacing the member's earlier vote on it; VoteNone
+// (a vote taken back) removes it. It returns the answer's record ID, or an
+// error wrapping ErrNotFound when no stored answer has that message ID.
+func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error) {
+	if f.Conversation.Platform == "" || f.AnswerID == "" || f.Member.ID == "" {
+		return 0, fmt.Errorf("store: record feedback: %w: platform, answer and member are required", ErrInvalid)
+	}
+	if err := validUTF8("reason", f.Reason); err != nil {
+		return 0, fmt.Errorf("store: record feedback: %w", err)
+	}
+	if f.Time.IsZero() {
+		f.Time = time.Now()
+	}
+	var answer uint64
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		pids := tx.Bucket(bucketPlatformIDs)
+		if pids == nil {
+			return Record{}, ErrNotFound
+		}
+		raw := pids.Get(platformKey(f.Conversation.Platform, f.AnswerID))
+		if len(raw) != 8 {
+			return Record{}, ErrNotFound
+		}
+		answer = binary.BigEndian.Uint64(raw)
+		fb, err := tx.CreateBucketIfNotExists(bucketFeedback)
+		if err != nil {
+			return Record{}, err
+		}
+		key := feedbackKey(answer, f.Member.ID)
+		if f.Vote == chat.VoteNone {
+			return Record{}, fb.Delete(key)
+		}
+		val, err := json.Marshal(Vote{AnswerID: answer, Member: f.Member, Vote: f.Vote, Reason: f.Reason, Time: f.Time.UTC()})
+		if err != nil {
+			return Record{}, err
+		}
+		return Record{}, fb.Put(key, val)
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return 0, fmt.Errorf("store: record feedback on %s message %s: %w", f.Conversation.Platform, f.AnswerID, err)
+	}
+	return answer, nil
+}
+
+// Feedback returns the votes on an answer, one per member.
+func (s *Store) Feedback(ctx context.Context, answer uint64) ([]Vote, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Vote
+	err := s.view(func(tx *bolt.Tx) error {
+		fb := tx.Bucket(bucketFeedback)
+		if fb == nil {
+			return nil
+		}
+		prefix := appendID(nil, answer)
+		c := fb.Cursor()
+		for k, v := c.Seek(prefix); k != nil && len(k) >= 8 && string(k[:8]) == string(prefix); k, v = c.Next() {
+			var vote Vote
+			if err := json.Unmarshal(v, &vote); err != nil {
+				return fmt.Errorf("decode a vote on answer %d: %w", answer, err)
+			}
+			out = append(out, vote)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read feedback on answer %d: %w", answer, err)
+	}
+	return out, nil
+}
