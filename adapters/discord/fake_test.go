@@ -33,6 +33,7 @@ type fakeDiscord struct {
 	reqs     chan request
 	typing   chan string
 	identify chan map[string]any
+	resume   chan map[string]any
 	ids      atomic.Int64
 
 	mu   sync.Mutex // guards conn and seq: gorilla conns take one writer
@@ -43,7 +44,7 @@ type fakeDiscord struct {
 func newFakeDiscord(t *testing.T) *fakeDiscord {
 	f := &fakeDiscord{
 		t: t, reqs: make(chan request, 100), typing: make(chan string, 100),
-		identify: make(chan map[string]any, 1),
+		identify: make(chan map[string]any, 1), resume: make(chan map[string]any, 1),
 	}
 	f.ids.Store(900000)
 	mux := http.NewServeMux()
@@ -130,16 +131,21 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		Op int            `json:"op"`
 		D  map[string]any `json:"d"`
 	}
-	if err := c.ReadJSON(&id); err != nil || id.Op != 2 {
-		f.t.Errorf("gateway: want IDENTIFY, got op %d, err %v", id.Op, err)
+	switch err := c.ReadJSON(&id); {
+	case err == nil && id.Op == 2:
+		f.identify <- id.D
+		f.send("READY", map[string]any{
+			"v": 9, "session_id": "sess-1", "guilds": []any{},
+			"user":        map[string]any{"id": "42", "username": "docent", "bot": true},
+			"application": map[string]any{"id": "42"},
+		})
+	case err == nil && id.Op == 6: // RESUME after a dropped connection
+		f.resume <- id.D
+		f.send("RESUMED", map[string]any{})
+	default:
+		f.t.Errorf("gateway: want IDENTIFY or RESUME, got op %d, err %v", id.Op, err)
 		return
 	}
-	f.identify <- id.D
-	f.send("READY", map[string]any{
-		"v": 9, "session_id": "sess-1", "guilds": []any{},
-		"user":        map[string]any{"id": "42", "username": "docent", "bot": true},
-		"application": map[string]any{"id": "42"},
-	})
 	for {
 		var m struct {
 			Op int `json:"op"`
@@ -159,6 +165,13 @@ func (f *fakeDiscord) write(v any) {
 	if err := f.conn.WriteJSON(v); err != nil {
 		f.t.Errorf("gateway: write: %v", err)
 	}
+}
+
+// drop closes the gateway connection as a network failure would.
+func (f *fakeDiscord) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conn.Close()
 }
 
 // send dispatches an event to the adapter.

@@ -241,6 +241,32 @@ func TestGateway(t *testing.T) {
 		t.Errorf("removal delivered as %+v", v)
 	}
 
+	t.Log("a slash command in a denied channel gets an ephemeral refusal")
+	denied := command("602", "itok3", "ask", "hello?")
+	denied["channel_id"] = "400"
+	f.send("INTERACTION_CREATE", denied)
+	refusal := f.next(t, "POST /api/v9/interactions/602/itok3/callback")
+	rd, _ := refusal.Body["data"].(map[string]any)
+	if refusal.Body["type"] != float64(4) || rd["flags"] != float64(64) {
+		t.Errorf("refusal = %v", refusal.Body)
+	}
+	checkAllowed(t, request{Method: "callback", Body: rd}, "7")
+
+	t.Log("a dropped gateway connection is resumed and messages flow again")
+	f.drop()
+	select {
+	case r := <-f.resume:
+		if r["session_id"] != "sess-1" || r["token"] != "Bot tok" {
+			t.Errorf("RESUME = %v", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no RESUME within 10s of the dropped connection")
+	}
+	f.send("MESSAGE_CREATE", message("1008", "500", "", "still there?", false))
+	if d = in.next(t); d.m.Text != "still there?" {
+		t.Fatalf("after resume delivered %+v", d.m)
+	}
+
 	select {
 	case d := <-in.msgs:
 		t.Errorf("unexpected delivery %+v", d.m)
