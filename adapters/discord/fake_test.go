@@ -35,6 +35,8 @@ type fakeDiscord struct {
 	identify chan map[string]any
 	resume   chan map[string]any
 	ids      atomic.Int64
+	// limited is how many POSTs to answer with 429 before serving them.
+	limited atomic.Int32
 
 	mu   sync.Mutex // guards conn and seq: gorilla conns take one writer
 	conn *websocket.Conn
@@ -69,6 +71,14 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 					req.Body = map[string]any{"list": list}
 				}
 			}
+		}
+		if r.Method == http.MethodPost && f.limited.Add(-1) >= 0 {
+			req.Method = "429 " + req.Method
+			f.reqs <- req
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}`)
+			return
 		}
 		if r.Method == http.MethodPost {
 			req.ID = f.newID()

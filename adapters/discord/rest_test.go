@@ -181,3 +181,48 @@ func TestInteractionAnswersPingOnlyTheAsker(t *testing.T) {
 	}
 	f.noMore(t)
 }
+
+func TestRateLimitedReplyIsRetried(t *testing.T) {
+	f := newFakeDiscord(t)
+	a, s := restAdapter(t, f)
+	f.limited.Store(1)
+	r := &responder{a: a, s: s, asker: "7", channel: "500", msgID: "1009", sent: map[string]sentParts{}}
+	if _, err := r.Reply(context.Background(), chat.Answer{Text: "hello"}); err != nil {
+		t.Fatalf("Reply after a 429: %v", err)
+	}
+	f.next(t, "429 POST /api/v9/channels/500/messages")
+	checkAllowed(t, f.next(t, "POST /api/v9/channels/500/messages"), "7")
+	f.noMore(t)
+}
+
+func TestWhereDocentAnswers(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Enabled, cfg.Token = true, "tok"
+	cfg.Guilds = []string{"100"}
+	cfg.AllowChannels = []string{"200", "300"}
+	cfg.DenyChannels = []string{"400"}
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.threads.put("210", "200") // a thread Docent answered in
+	a.threads.put("410", "400")
+	for _, tc := range []struct {
+		guild, channel string
+		want           bool
+		conv           chat.Conversation
+	}{
+		{"100", "200", true, chat.Conversation{Platform: "discord", Channel: "200"}},
+		{"100", "210", true, chat.Conversation{Platform: "discord", Channel: "200", Thread: "210"}},
+		{"100", "999", false, chat.Conversation{Platform: "discord", Channel: "999"}}, // not allowed
+		{"100", "400", false, chat.Conversation{Platform: "discord", Channel: "400"}}, // denied
+		{"100", "410", false, chat.Conversation{Platform: "discord", Channel: "400", Thread: "410"}},
+		{"101", "200", false, chat.Conversation{Platform: "discord", Channel: "200"}}, // another guild
+		{"", "500", true, chat.Conversation{Platform: "discord", Channel: "500"}},     // a DM
+	} {
+		conv, ok := a.place(tc.guild, tc.channel)
+		if ok != tc.want || conv != tc.conv {
+			t.Errorf("place(%s, %s) = %v %t, want %v %t", tc.guild, tc.channel, conv, ok, tc.conv, tc.want)
+		}
+	}
+}
