@@ -547,9 +547,19 @@ func threadName(q string) string {
 	return b.String()
 }
 
+// errEmpty refuses an answer without text: Discord rejects empty messages.
+var errEmpty = errors.New("discord: the answer has no text")
+
+// Finish stops the typing indicator when the bot is done with the message,
+// whether or not it answered.
+func (r *responder) Finish() { r.stopTyping() }
+
 // Reply posts the answer, split into parts of at most 2,000 characters.
 func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
 	r.stopTyping()
+	if strings.TrimSpace(ans.Text) == "" {
+		return chat.Sent{}, errEmpty
+	}
 	channel, asReply := r.where(ctx)
 	var first *discordgo.Message
 	var rest []string
@@ -570,7 +580,7 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 		}
 	}
 	if first == nil {
-		return chat.Sent{}, errors.New("discord: send answer: empty text")
+		return chat.Sent{}, errEmpty
 	}
 	if channel != r.channel || r.a.isThread(channel) {
 		r.a.threads.put(channel, r.parentOf(channel))
@@ -624,6 +634,9 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	r.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
+	}
+	if strings.TrimSpace(ans.Text) == "" {
+		return errEmpty
 	}
 	parts := Split(ans.Text, MaxMessage)
 	edit := func(id, text string) error {

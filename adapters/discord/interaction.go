@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -92,6 +91,9 @@ type interactionResponder struct {
 }
 
 func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	if strings.TrimSpace(ans.Text) == "" {
+		return chat.Sent{}, errEmpty
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var flags discordgo.MessageFlags
@@ -133,7 +135,7 @@ func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat
 		}
 	}
 	if first == nil {
-		return chat.Sent{}, errors.New("discord: answer slash command: empty text")
+		return chat.Sent{}, errEmpty
 	}
 	r.parts[first.ID] = sentParts{rest: rest}
 	return chat.Sent{ID: first.ID, Time: sentTime(first)}, nil
@@ -145,6 +147,9 @@ func (r *interactionResponder) Edit(ctx context.Context, sent chat.Sent, ans cha
 	sp, ok := r.parts[sent.ID]
 	if !ok {
 		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
+	}
+	if strings.TrimSpace(ans.Text) == "" {
+		return errEmpty
 	}
 	edit := func(id, text string) error {
 		we := &discordgo.WebhookEdit{Content: &text, AllowedMentions: allowed(r.asker)}

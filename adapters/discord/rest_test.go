@@ -226,3 +226,18 @@ func TestWhereDocentAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyAnswerIsRefusedWithoutACall(t *testing.T) {
+	f := newFakeDiscord(t)
+	a, s := restAdapter(t, f)
+	r := &responder{a: a, s: s, asker: "7", channel: "500", msgID: "1010", sent: map[string]sentParts{}}
+	if _, err := r.Reply(context.Background(), chat.Answer{Text: " \n "}); err == nil {
+		t.Error("an empty answer was accepted")
+	}
+	i := &discordgo.Interaction{ID: "603", AppID: "42", Token: "itok4", Type: discordgo.InteractionApplicationCommand}
+	ir := &interactionResponder{a: a, s: s, i: i, asker: "7", parts: map[string]sentParts{}}
+	if _, err := ir.Reply(context.Background(), chat.Answer{}); err == nil {
+		t.Error("an empty slash command answer was accepted")
+	}
+	f.noMore(t)
+}
