@@ -157,3 +157,12 @@ func TestConfigProblemsAndSecrecy(t *testing.T) {
 		t.Errorf("New without a token: %v", err)
 	}
 }
+
+func BenchmarkSplit(b *testing.B) {
+	text := strings.Repeat("Open it, read it, close it. ", 60) + "\n```go\n" +
+		strings.Repeat("data, err := os.ReadFile(\"config.yaml\")\n", 60) + "```\nend"
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		Split(text, MaxMessage)
+	}
+}
