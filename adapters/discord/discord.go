@@ -1,0 +1,715 @@
+// Package discord is Docent's Discord adapter: it turns gateway events
+// (messages, slash commands, reactions) into chat messages and feedback, and
+// sends answers back as threads, replies and interaction responses. Every
+// message it sends can ping only the member who asked.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Platform is the platform name of Discord conversations.
+const Platform = "discord"
+
+// Command is a slash command to register; the built-in ones are in
+// DefaultCommands.
+type Command struct {
+	Name, Description string
+	// TakesText adds an optional "text" option ("ask" requires it).
+	TakesText bool
+}
+
+// DefaultCommands are the slash commands registered when Options.Commands
+// is empty.
+func DefaultCommands() []Command {
+	return []Command{
+		{Name: "ask", Description: "Ask Docent a question", TakesText: true},
+		{Name: "help", Description: "What Docent can do"},
+		{Name: "why", Description: "Why Docent gave its last answer", TakesText: true},
+		{Name: "ping", Description: "Check that Docent is listening"},
+		{Name: "about", Description: "About Docent"},
+	}
+}
+
+// Options set how the adapter talks to the bot.
+type Options struct {
+	Log *slog.Logger
+	// CommandPrefix starts a command in a message ("!"); slash commands are
+	// delivered as prefix+name+" "+text. Empty means "!".
+	CommandPrefix string
+	// Commands are registered as slash commands; empty means
+	// DefaultCommands. "ask" delivers its text as a question.
+	Commands []Command
+	// HTTPClient carries all REST calls (tests); nil uses discordgo's.
+	HTTPClient *http.Client
+}
+
+// Bounds on what the adapter remembers, so memory stays flat however long
+// it runs.
+const (
+	maxThreads = 10000 // threads Docent answered in, for follow-ups
+	maxOwn     = 50000 // Docent's own message IDs, for reactions
+	// typingEvery renews the typing indicator (Discord shows it ~10 s);
+	// typingFor stops it when no reply comes.
+	typingEvery = 8 * time.Second
+	typingFor   = 2 * time.Minute
+)
+
+// Adapter connects Docent to Discord.
+type Adapter struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+
+	help, guilds, allow, deny set
+
+	threads *bounded // thread ID → parent channel ID
+	own     *bounded // Docent's message IDs → channel ID
+
+	mu      sync.Mutex // guards s, self, ctx, inbox, stopped; wg.Add happens under it
+	s       *discordgo.Session
+	self    string
+	ctx     context.Context
+	inbox   chat.Inbox
+	stopped bool
+	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
+}
+
+type set map[string]bool
+
+func setOf(ids []string) set {
+	s := set{}
+	for _, id := range ids {
+		s[id] = true
+	}
+	return s
+}
+
+// New checks cfg and returns an adapter; Run connects it.
+func New(cfg Config, opts Options) (*Adapter, error) {
+	if ps := cfg.Problems(); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = p.Field + " " + p.Msg
+		}
+		return nil, fmt.Errorf("discord: %s", strings.Join(msgs, "; "))
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.CommandPrefix == "" {
+		opts.CommandPrefix = "!"
+	}
+	if len(opts.Commands) == 0 {
+		opts.Commands = DefaultCommands()
+	}
+	return &Adapter{
+		cfg: cfg, opts: opts, log: opts.Log.With("adapter", Platform),
+		help: setOf(cfg.HelpChannels), guilds: setOf(cfg.Guilds),
+		allow: setOf(cfg.AllowChannels), deny: setOf(cfg.DenyChannels),
+		threads: newBounded(maxThreads), own: newBounded(maxOwn),
+	}, nil
+}
+
+// Name is the adapter's name in logs.
+func (a *Adapter) Name() string { return Platform }
+
+// Intents returns the gateway intents the adapter asks for: guilds (channel
+// types and thread parents), guild and direct messages and their reactions,
+// and message content only when configured.
+func (cfg Config) Intents() discordgo.Intent {
+	in := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsGuildMessageReactions |
+		discordgo.IntentsDirectMessages | discordgo.IntentsDirectMessageReactions
+	if cfg.MessageContent {
+		in |= discordgo.IntentMessageContent
+	}
+	return in
+}
+
+// session builds the discordgo session: REST client, intents, shard.
+func (a *Adapter) session() (*discordgo.Session, error) {
+	s, err := discordgo.New("Bot " + strings.TrimSpace(a.cfg.Token))
+	if err != nil {
+		return nil, fmt.Errorf("discord: new session: %w", err)
+	}
+	if a.opts.HTTPClient != nil {
+		s.Client = a.opts.HTTPClient
+	}
+	if a.cfg.APIBase != "" {
+		base, err := url.Parse(a.cfg.APIBase)
+		if err != nil {
+			return nil, fmt.Errorf("discord: api_base: %w", err)
+		}
+		c := *s.Client
+		next := c.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		c.Transport = rewrite{base: base, next: next}
+		s.Client = &c
+	}
+	s.Identify.Intents = a.cfg.Intents()
+	if a.cfg.ShardCount > 1 {
+		s.ShardID, s.ShardCount = a.cfg.ShardID, a.cfg.ShardCount
+	}
+	// Events of one channel are handled in order (a conversation's messages,
+	// a vote and its removal); handlers only do quick work and hand slow
+	// work (slash commands, typing) to goroutines.
+	s.SyncEvents = true
+	s.StateEnabled = true
+	return s, nil
+}
+
+// rewrite sends REST calls to api_base instead of discord.com, keeping the
+// path, so that the gateway URL comes from the server there too.
+type rewrite struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host = rw.base.Scheme, rw.base.Host
+	r.URL.Path = strings.TrimRight(rw.base.Path, "/") + r.URL.Path
+	r.Host = rw.base.Host
+	return rw.next.RoundTrip(r)
+}
+
+// Run connects to the gateway, registers the slash commands and delivers
+// messages to inbox until ctx is done, then disconnects and waits for its
+// handlers to finish.
+func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
+	s, err := a.session()
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.s, a.ctx, a.inbox = s, ctx, inbox
+	a.mu.Unlock()
+
+	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { a.track(func() { a.onMessage(m.Message) }) })
+	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		a.track(func() { a.goTrack(func() { a.onInteraction(i.Interaction) }) })
+	})
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+		a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
+	})
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
+		a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
+	})
+	s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadCreate) {
+		if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
+			a.threads.put(t.ID, t.ParentID)
+		}
+	})
+
+	if err := s.Open(); err != nil {
+		return fmt.Errorf("discord: connect to the gateway: %w", err)
+	}
+	self, appID := "", ""
+	if s.State != nil && s.State.User != nil {
+		self = s.State.User.ID
+		appID = self
+	}
+	if s.State != nil && s.State.Application != nil && s.State.Application.ID != "" {
+		appID = s.State.Application.ID
+	}
+	a.mu.Lock()
+	a.self = self
+	a.mu.Unlock()
+	a.log.Info("discord: connected", "user", self, "shard", a.cfg.ShardID, "shards", a.cfg.ShardCount)
+
+	if err := a.register(ctx, s, appID); err != nil {
+		// Mentions, DMs and prefix commands still work without them.
+		a.log.Error("discord: register slash commands", "err", err)
+	}
+
+	<-ctx.Done()
+	a.mu.Lock()
+	a.stopped = true
+	a.mu.Unlock()
+	err = s.Close()
+	a.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("discord: close the gateway: %w", err)
+	}
+	return nil
+}
+
+// track runs f unless Run is stopping, counting it as in flight.
+func (a *Adapter) track(f func()) {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return
+	}
+	a.wg.Add(1)
+	a.mu.Unlock()
+	defer a.wg.Done()
+	f()
+}
+
+// goTrack runs f in a goroutine that Run waits for.
+func (a *Adapter) goTrack(f func()) {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return
+	}
+	a.wg.Add(1)
+	a.mu.Unlock()
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+func (a *Adapter) selfID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.self
+}
+
+func (a *Adapter) runCtx() (context.Context, chat.Inbox, *discordgo.Session) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ctx, a.inbox, a.s
+}
+
+// register overwrites the slash commands, in each command guild or
+// globally.
+func (a *Adapter) register(ctx context.Context, s *discordgo.Session, appID string) error {
+	cmds := make([]*discordgo.ApplicationCommand, 0, len(a.opts.Commands))
+	for _, c := range a.opts.Commands {
+		ac := &discordgo.ApplicationCommand{Name: c.Name, Description: c.Description, Type: discordgo.ChatApplicationCommand}
+		if c.TakesText {
+			ac.Options = []*discordgo.ApplicationCommandOption{{
+				Type: discordgo.ApplicationCommandOptionString, Name: "text",
+				Description: "What to ask or explain", Required: c.Name == "ask",
+			}}
+		}
+		cmds = append(cmds, ac)
+	}
+	guilds := a.cfg.CommandGuilds
+	if len(guilds) == 0 {
+		guilds = []string{""}
+	}
+	var errs []error
+	for _, g := range guilds {
+		if _, err := s.ApplicationCommandBulkOverwrite(appID, g, cmds, discordgo.WithContext(ctx)); err != nil {
+			where := "globally"
+			if g != "" {
+				where = "in guild " + g
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// place is where a message was said: its conversation, and whether Docent
+// answers there at all.
+func (a *Adapter) place(guildID, channelID string) (chat.Conversation, bool) {
+	conv := chat.Conversation{Platform: Platform, Channel: channelID}
+	if parent, ok := a.threads.get(channelID); ok {
+		conv = chat.Conversation{Platform: Platform, Channel: parent, Thread: channelID}
+	} else if _, _, s := a.runCtx(); s != nil && s.State != nil {
+		if ch, err := s.State.Channel(channelID); err == nil && ch.IsThread() {
+			conv = chat.Conversation{Platform: Platform, Channel: ch.ParentID, Thread: channelID}
+		}
+	}
+	if guildID == "" {
+		return conv, true // DMs are always answered
+	}
+	if len(a.guilds) > 0 && !a.guilds[guildID] {
+		return conv, false
+	}
+	if a.deny[conv.Channel] || a.deny[conv.Thread] {
+		return conv, false
+	}
+	if len(a.allow) > 0 && !a.allow[conv.Channel] && !a.allow[conv.Thread] {
+		return conv, false
+	}
+	return conv, true
+}
+
+// questionWords start a message that reads as a question in a help channel.
+var questionWords = set{
+	"how": true, "what": true, "why": true, "when": true, "where": true, "who": true, "which": true,
+	"whose": true, "can": true, "could": true, "should": true, "would": true, "will": true,
+	"does": true, "do": true, "did": true, "is": true, "are": true, "was": true, "were": true,
+	"anyone": true, "anybody": true,
+}
+
+// IsQuestion is the help channels' rule: a message reads as a question when
+// it ends with '?' or its first word is a question word (how, what, why,
+// when, where, who, which, whose, can, could, should, would, will, does, do,
+// did, is, are, was, were, anyone, anybody), in any case.
+func IsQuestion(text string) bool {
+	t := strings.TrimSpace(text)
+	if strings.HasSuffix(t, "?") {
+		return true
+	}
+	first, _, _ := strings.Cut(t, " ")
+	first = strings.TrimRightFunc(strings.ToLower(first), func(r rune) bool { return !unicode.IsLetter(r) })
+	return questionWords[first]
+}
+
+func (a *Adapter) onMessage(m *discordgo.Message) {
+	if m == nil || m.Author == nil {
+		return
+	}
+	self := a.selfID()
+	if m.Author.ID == self || m.Author.Bot || m.Type == discordgo.MessageTypeThreadCreated {
+		return
+	}
+	conv, ok := a.place(m.GuildID, m.ChannelID)
+	if !ok {
+		return
+	}
+	direct := m.GuildID == ""
+	mentioned := false
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == self {
+			mentioned = true
+		}
+	}
+	text := m.Content
+	if mentioned {
+		text = strings.NewReplacer("<@"+self+">", "", "<@!"+self+">", "").Replace(text)
+		text = strings.Join(strings.Fields(text), " ")
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return // without message content, or an attachment only
+	}
+	_, followUp := a.threads.get(m.ChannelID)
+	command := strings.HasPrefix(text, a.opts.CommandPrefix)
+	helpQuestion := (a.help[conv.Channel] || a.help[conv.Thread]) && IsQuestion(text)
+	if !mentioned && !direct && !followUp && !command && !helpQuestion {
+		return
+	}
+	ctx, inbox, s := a.runCtx()
+	r := &responder{
+		a: a, s: s, asker: m.Author.ID, channel: m.ChannelID, msgID: m.ID, question: text,
+		thread: a.cfg.Threads && !direct && conv.Thread == "" && !followUp,
+		sent:   map[string]sentParts{},
+	}
+	if conv.Thread != "" {
+		r.thread = false
+	}
+	msg := chat.Message{
+		ID: m.ID, Conversation: conv, Text: text, Time: m.Timestamp,
+		Author:    chat.Member{ID: m.Author.ID, Name: displayName(m.Author), Bot: m.Author.Bot},
+		Mentioned: mentioned, Direct: direct,
+	}
+	if msg.Time.IsZero() {
+		msg.Time = time.Now()
+	}
+	r.startTyping(ctx)
+	if err := inbox.Deliver(ctx, msg, r); err != nil {
+		r.stopTyping()
+		if ctx.Err() == nil {
+			a.log.Error("discord: deliver message", "conversation", conv.String(), "err", err)
+		}
+	}
+}
+
+func displayName(u *discordgo.User) string {
+	if u.GlobalName != "" {
+		return u.GlobalName
+	}
+	return u.Username
+}
+
+// allowed lets a message ping only the member who asked.
+func allowed(member string) *discordgo.MessageAllowedMentions {
+	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
+	if member != "" {
+		am.Users = []string{member}
+	}
+	return am
+}
+
+// sentParts is where one answer went: its channel and the IDs of the parts
+// after the first, for edits.
+type sentParts struct {
+	channel string
+	rest    []string
+}
+
+// responder answers one message in a channel, thread or DM.
+type responder struct {
+	a        *Adapter
+	s        *discordgo.Session
+	asker    string
+	channel  string // where the member wrote
+	msgID    string
+	question string
+
+	mu     sync.Mutex // guards the fields below
+	thread bool       // answer in a new thread on the member's message
+	target string     // the thread once created
+	sent   map[string]sentParts
+	typing context.CancelFunc
+}
+
+func (r *responder) startTyping(ctx context.Context) {
+	tctx, cancel := context.WithTimeout(ctx, typingFor)
+	r.mu.Lock()
+	r.typing = cancel
+	r.mu.Unlock()
+	r.a.goTrack(func() {
+		defer cancel()
+		t := time.NewTicker(typingEvery)
+		defer t.Stop()
+		for {
+			if err := r.s.ChannelTyping(r.channel, discordgo.WithContext(tctx)); err != nil && tctx.Err() == nil {
+				r.a.log.Debug("discord: typing", "channel", r.channel, "err", err)
+			}
+			select {
+			case <-tctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}
+
+func (r *responder) stopTyping() {
+	r.mu.Lock()
+	cancel := r.typing
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// where returns the channel to post in and whether to post as a reply,
+// creating the answer's thread on first use.
+func (r *responder) where(ctx context.Context) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.target != "" {
+		return r.target, false
+	}
+	if r.thread {
+		th, err := r.s.MessageThreadStartComplex(r.channel, r.msgID, &discordgo.ThreadStart{
+			Name: threadName(r.question), AutoArchiveDuration: 1440,
+		}, discordgo.WithContext(ctx))
+		if err == nil && th != nil && th.ID != "" {
+			r.target = th.ID
+			r.a.threads.put(th.ID, r.channel)
+			return r.target, false
+		}
+		// No permission, a channel without threads: reply instead.
+		r.a.log.Warn("discord: start thread; replying instead", "channel", r.channel, "err", err)
+		r.thread = false
+	}
+	return r.channel, true
+}
+
+// threadName names a thread from the first words of the question.
+func threadName(q string) string {
+	const max = 60
+	var b strings.Builder
+	for _, w := range strings.Fields(q) {
+		if b.Len()+len(w)+1 > max {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	if b.Len() == 0 {
+		if r := []rune(strings.TrimSpace(q)); len(r) > 0 {
+			if len(r) > max {
+				r = r[:max]
+			}
+			return string(r)
+		}
+		return "Docent"
+	}
+	return b.String()
+}
+
+// errEmpty refuses an answer without text: Discord rejects empty messages.
+var errEmpty = errors.New("discord: the answer has no text")
+
+// Finish stops the typing indicator when the bot is done with the message,
+// whether or not it answered.
+func (r *responder) Finish() { r.stopTyping() }
+
+// Reply posts the answer, split into parts of at most 2,000 characters.
+func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	r.stopTyping()
+	if strings.TrimSpace(ans.Text) == "" {
+		return chat.Sent{}, errEmpty
+	}
+	channel, asReply := r.where(ctx)
+	var first *discordgo.Message
+	var rest []string
+	for i, p := range Split(ans.Text, MaxMessage) {
+		ms := &discordgo.MessageSend{Content: p, AllowedMentions: allowed(r.asker)}
+		if i == 0 && asReply && r.msgID != "" {
+			ms.Reference = &discordgo.MessageReference{MessageID: r.msgID, ChannelID: r.channel}
+		}
+		m, err := r.s.ChannelMessageSendComplex(channel, ms, discordgo.WithContext(ctx))
+		if err != nil {
+			return chat.Sent{}, fmt.Errorf("discord: send answer to %s: %w", channel, err)
+		}
+		r.a.own.put(m.ID, channel)
+		if i == 0 {
+			first = m
+		} else {
+			rest = append(rest, m.ID)
+		}
+	}
+	if first == nil {
+		return chat.Sent{}, errEmpty
+	}
+	if channel != r.channel || r.a.isThread(channel) {
+		r.a.threads.put(channel, r.parentOf(channel))
+	}
+	r.mu.Lock()
+	r.sent[first.ID] = sentParts{channel: channel, rest: rest}
+	r.mu.Unlock()
+	return chat.Sent{ID: first.ID, Time: sentTime(first)}, nil
+}
+
+func (r *responder) parentOf(channel string) string {
+	if channel != r.channel {
+		return r.channel
+	}
+	if p, ok := r.a.threads.get(channel); ok {
+		return p
+	}
+	return r.a.parentFromState(channel)
+}
+
+func (a *Adapter) isThread(channel string) bool {
+	if _, ok := a.threads.get(channel); ok {
+		return true
+	}
+	return a.parentFromState(channel) != ""
+}
+
+func (a *Adapter) parentFromState(channel string) string {
+	_, _, s := a.runCtx()
+	if s == nil || s.State == nil {
+		return ""
+	}
+	if ch, err := s.State.Channel(channel); err == nil && ch.IsThread() {
+		return ch.ParentID
+	}
+	return ""
+}
+
+func sentTime(m *discordgo.Message) time.Time {
+	if m != nil && !m.Timestamp.IsZero() {
+		return m.Timestamp
+	}
+	return time.Now()
+}
+
+// Edit changes a sent answer: the first part is edited, following parts
+// are edited or sent, and parts no longer needed are deleted.
+func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
+	r.mu.Lock()
+	sp, ok := r.sent[sent.ID]
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
+	}
+	if strings.TrimSpace(ans.Text) == "" {
+		return errEmpty
+	}
+	parts := Split(ans.Text, MaxMessage)
+	edit := func(id, text string) error {
+		e := discordgo.NewMessageEdit(sp.channel, id).SetContent(text)
+		e.AllowedMentions = allowed(r.asker)
+		_, err := r.s.ChannelMessageEditComplex(e, discordgo.WithContext(ctx))
+		return err
+	}
+	if err := edit(sent.ID, parts[0]); err != nil {
+		return fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
+	}
+	var rest []string
+	for i, p := range parts[1:] {
+		if i < len(sp.rest) {
+			if err := edit(sp.rest[i], p); err != nil {
+				return fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
+			}
+			rest = append(rest, sp.rest[i])
+			continue
+		}
+		m, err := r.s.ChannelMessageSendComplex(sp.channel, &discordgo.MessageSend{Content: p, AllowedMentions: allowed(r.asker)}, discordgo.WithContext(ctx))
+		if err != nil {
+			return fmt.Errorf("discord: send answer to %s: %w", sp.channel, err)
+		}
+		r.a.own.put(m.ID, sp.channel)
+		rest = append(rest, m.ID)
+	}
+	for _, id := range sp.rest[min(len(sp.rest), len(parts)-1):] {
+		if err := r.s.ChannelMessageDelete(sp.channel, id, discordgo.WithContext(ctx)); err != nil {
+			return fmt.Errorf("discord: delete a part no longer needed in %s: %w", sp.channel, err)
+		}
+	}
+	r.mu.Lock()
+	r.sent[sent.ID] = sentParts{channel: sp.channel, rest: rest}
+	r.mu.Unlock()
+	return nil
+}
+
+// onReaction delivers 👍/👎 on Docent's own messages as votes.
+func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
+	if mr == nil || mr.UserID == "" || mr.UserID == a.selfID() {
+		return
+	}
+	if _, ours := a.own.get(mr.MessageID); !ours {
+		return
+	}
+	if member != nil && member.User != nil && member.User.Bot {
+		return
+	}
+	var vote chat.Vote
+	switch {
+	case strings.HasPrefix(mr.Emoji.Name, "👍"):
+		vote = chat.VoteUp
+	case strings.HasPrefix(mr.Emoji.Name, "👎"):
+		vote = chat.VoteDown
+	default:
+		return
+	}
+	if !added {
+		vote = chat.VoteNone
+	}
+	ctx, inbox, _ := a.runCtx()
+	fi, ok := inbox.(chat.FeedbackInbox)
+	if !ok {
+		return
+	}
+	conv, _ := a.place("", mr.ChannelID)
+	who := chat.Member{ID: mr.UserID}
+	if member != nil && member.User != nil {
+		who.Name = displayName(member.User)
+	}
+	f := chat.Feedback{Conversation: conv, AnswerID: mr.MessageID, Member: who, Vote: vote, Time: time.Now()}
+	if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
+		a.log.Error("discord: deliver feedback", "conversation", conv.String(), "err", err)
+	}
+}

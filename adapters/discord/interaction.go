@@ -1,0 +1,234 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// onInteraction defers a slash command at once (Discord allows 3 seconds)
+// and delivers it: /ask as a question, the others as prefix commands.
+func (a *Adapter) onInteraction(i *discordgo.Interaction) {
+	if i == nil || i.Type != discordgo.InteractionApplicationCommand {
+		return
+	}
+	ctx, inbox, s := a.runCtx()
+	user := i.User
+	if i.Member != nil && i.Member.User != nil {
+		user = i.Member.User
+	}
+	if user == nil {
+		return
+	}
+	conv, ok := a.place(i.GuildID, i.ChannelID)
+	if !ok {
+		err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{
+				Content:         "I don't answer in this channel.",
+				Flags:           discordgo.MessageFlagsEphemeral,
+				AllowedMentions: allowed(user.ID),
+			},
+		}, discordgo.WithContext(ctx))
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("discord: refuse slash command", "channel", i.ChannelID, "err", err)
+		}
+		return
+	}
+	data := i.ApplicationCommandData()
+	text := ""
+	for _, o := range data.Options {
+		if o.Name == "text" && o.Type == discordgo.ApplicationCommandOptionString {
+			text = strings.TrimSpace(o.StringValue())
+		}
+	}
+	if data.Name != "ask" {
+		text = strings.TrimSpace(a.opts.CommandPrefix + data.Name + " " + text)
+	}
+	if text == "" {
+		text = a.opts.CommandPrefix + "help"
+	}
+	if err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+	}, discordgo.WithContext(ctx)); err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("discord: defer slash command", "command", data.Name, "err", err)
+		}
+		return
+	}
+	msg := chat.Message{
+		ID: i.ID, Conversation: conv, Text: text, Time: time.Now(),
+		Author:    chat.Member{ID: user.ID, Name: displayName(user), Bot: user.Bot},
+		Mentioned: true, Direct: i.GuildID == "",
+	}
+	r := &interactionResponder{a: a, s: s, i: i, asker: user.ID, parts: map[string]sentParts{}}
+	if err := inbox.Deliver(ctx, msg, r); err != nil && ctx.Err() == nil {
+		a.log.Error("discord: deliver slash command", "conversation", conv.String(), "err", err)
+	}
+}
+
+// interactionResponder answers a slash command: the first public answer
+// replaces the deferred response ("Docent is thinking…"), everything else is
+// a followup message. An ephemeral answer cannot replace a public deferred
+// response, so that one is deleted and the answer sent as an ephemeral
+// followup.
+type interactionResponder struct {
+	a     *Adapter
+	s     *discordgo.Session
+	i     *discordgo.Interaction
+	asker string
+
+	mu         sync.Mutex // guards the fields below
+	usedOrig   bool       // the deferred response was replaced or deleted
+	originalID string
+	parts      map[string]sentParts // first part's ID → the following parts
+}
+
+func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	if strings.TrimSpace(ans.Text) == "" {
+		return chat.Sent{}, errEmpty
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var flags discordgo.MessageFlags
+	if ans.Ephemeral {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	parts := Split(ans.Text, MaxMessage)
+	var first *discordgo.Message
+	var rest []string
+	for n, p := range parts {
+		var m *discordgo.Message
+		var err error
+		switch {
+		case n == 0 && !r.usedOrig && !ans.Ephemeral:
+			m, err = r.s.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{Content: &p, AllowedMentions: allowed(r.asker)}, discordgo.WithContext(ctx))
+			r.usedOrig = true
+			if err == nil {
+				r.originalID = m.ID
+			}
+		default:
+			if n == 0 && !r.usedOrig {
+				if err := r.s.InteractionResponseDelete(r.i, discordgo.WithContext(ctx)); err != nil {
+					r.a.log.Warn("discord: delete deferred response", "err", err)
+				}
+				r.usedOrig = true
+			}
+			m, err = r.s.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{Content: p, AllowedMentions: allowed(r.asker), Flags: flags}, discordgo.WithContext(ctx))
+		}
+		if err != nil {
+			return chat.Sent{}, fmt.Errorf("discord: answer slash command: %w", err)
+		}
+		if !ans.Ephemeral {
+			r.a.own.put(m.ID, m.ChannelID)
+		}
+		if n == 0 {
+			first = m
+		} else {
+			rest = append(rest, m.ID)
+		}
+	}
+	if first == nil {
+		return chat.Sent{}, errEmpty
+	}
+	r.parts[first.ID] = sentParts{rest: rest}
+	return chat.Sent{ID: first.ID, Time: sentTime(first)}, nil
+}
+
+func (r *interactionResponder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sp, ok := r.parts[sent.ID]
+	if !ok {
+		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
+	}
+	if strings.TrimSpace(ans.Text) == "" {
+		return errEmpty
+	}
+	edit := func(id, text string) error {
+		we := &discordgo.WebhookEdit{Content: &text, AllowedMentions: allowed(r.asker)}
+		var err error
+		if id == r.originalID {
+			_, err = r.s.InteractionResponseEdit(r.i, we, discordgo.WithContext(ctx))
+		} else {
+			_, err = r.s.FollowupMessageEdit(r.i, id, we, discordgo.WithContext(ctx))
+		}
+		if err != nil {
+			return fmt.Errorf("discord: edit slash command answer: %w", err)
+		}
+		return nil
+	}
+	parts := Split(ans.Text, MaxMessage)
+	if err := edit(sent.ID, parts[0]); err != nil {
+		return err
+	}
+	var rest []string
+	for n, p := range parts[1:] {
+		if n < len(sp.rest) {
+			if err := edit(sp.rest[n], p); err != nil {
+				return err
+			}
+			rest = append(rest, sp.rest[n])
+			continue
+		}
+		m, err := r.s.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{Content: p, AllowedMentions: allowed(r.asker)}, discordgo.WithContext(ctx))
+		if err != nil {
+			return fmt.Errorf("discord: answer slash command: %w", err)
+		}
+		r.a.own.put(m.ID, m.ChannelID)
+		rest = append(rest, m.ID)
+	}
+	for _, id := range sp.rest[min(len(sp.rest), len(parts)-1):] {
+		if err := r.s.FollowupMessageDelete(r.i, id, discordgo.WithContext(ctx)); err != nil {
+			return fmt.Errorf("discord: delete a part no longer needed: %w", err)
+		}
+	}
+	r.parts[sent.ID] = sentParts{rest: rest}
+	return nil
+}
+
+// bounded is a map that forgets its oldest keys beyond a size.
+type bounded struct {
+	mu    sync.Mutex // guards m, order, next
+	max   int
+	m     map[string]string
+	order []string // ring of keys in insertion order
+	next  int
+}
+
+func newBounded(max int) *bounded {
+	return &bounded{max: max, m: map[string]string{}}
+}
+
+func (b *bounded) put(k, v string) {
+	if k == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.m[k]; ok {
+		b.m[k] = v
+		return
+	}
+	if len(b.order) < b.max {
+		b.order = append(b.order, k)
+	} else {
+		delete(b.m, b.order[b.next])
+		b.order[b.next] = k
+		b.next = (b.next + 1) % b.max
+	}
+	b.m[k] = v
+}
+
+func (b *bounded) get(k string) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.m[k]
+	return v, ok
+}
