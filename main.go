@@ -228,6 +228,13 @@ func (c *cli) run(args []string) int {
 			Stopped:     bot.ErrStopped,
 		}))
 	}
+	platforms, err := b.PlatformAdapters()
+	if err != nil {
+		b.Close()
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	adapters = append(adapters, platforms...)
 	runErr := b.Run(ctx, adapters...)
 	closeErr := b.Close()
 	if err := errors.Join(runErr, closeErr); err != nil {

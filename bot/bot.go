@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -489,4 +490,45 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 		return brain.Why{}, err
 	}
 	return br.Explain(text)
+}
+
+// PlatformAdapters builds the enabled chat platforms' adapters (the console
+// is the command line's: it owns the terminal).
+func (b *Bot) PlatformAdapters() ([]Adapter, error) {
+	var out []Adapter
+	if dc := b.cfg.Adapters.Discord; dc.Enabled {
+		a, err := discord.New(dc, discord.Options{Log: b.log.With("adapter", "discord"),
+			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// slashCommands are the commands platforms register: "ask" for a question,
+// and every command members may use.
+func (b *Bot) slashCommands() []discord.Command {
+	out := []discord.Command{{Name: "ask", Description: "Ask " + b.cfg.Bot.Name + " a question", TakesText: true}}
+	for _, name := range b.commands.order {
+		c := b.commands.byName[name]
+		if c.Admin {
+			continue
+		}
+		out = append(out, discord.Command{Name: c.Name, Description: oneLine(c.Summary, 100), TakesText: c.Args != ""})
+	}
+	return out
+}
+
+// oneLine cuts s to at most n bytes at a word boundary, for short labels.
+func oneLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n-1], ' ')
+	if cut <= 0 {
+		cut = n - 1
+	}
+	return s[:cut] + "…"
 }

@@ -352,3 +352,26 @@ func TestOverlappingKnowledgeFolders(t *testing.T) {
 		t.Errorf("overlapping folders: %v", err)
 	}
 }
+
+func TestDiscordConfig(t *testing.T) {
+	path := writeConfig(t, "adapters:\n  discord:\n    enabled: true\n    help_channels: [general]\n")
+	_, err := LoadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), "adapters.discord.token: is required") || !strings.Contains(err.Error(), "adapters.discord.help_channels: item 1 must be a numeric Discord ID") {
+		t.Errorf("discord without a token: %v", err)
+	}
+	t.Setenv("DOCENT_TEST_DISCORD", "abc.def.ghi")
+	write(t, path, strings.Replace(mustRead(t, path), "    help_channels: [general]\n", "    token: ${DOCENT_TEST_DISCORD}\n", 1))
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	adapters, err := b.PlatformAdapters()
+	if err != nil || len(adapters) != 1 || adapters[0].Name() != "discord" {
+		t.Fatalf("PlatformAdapters: %v, %v", adapters, err)
+	}
+	names := map[string]bool{}
+	for _, c := range b.slashCommands() {
+		names[c.Name] = true
+	}
+	if !names["ask"] || !names["why"] || !names["help"] || names["reload"] || names["usage"] {
+		t.Errorf("slash commands %v: want ask and the members' commands, not the admins'", names)
+	}
+}

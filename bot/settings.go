@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
@@ -98,7 +99,8 @@ type LLMConfig struct {
 
 // AdaptersConfig enables the platforms Docent talks on.
 type AdaptersConfig struct {
-	Console ConsoleConfig `yaml:"console"`
+	Console ConsoleConfig  `yaml:"console"`
+	Discord discord.Config `yaml:"discord"`
 }
 
 // ConsoleConfig is the terminal chat.
@@ -125,7 +127,7 @@ func Defaults() Config {
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
-		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}},
+		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -300,8 +302,11 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))
 	}
 
-	if !c.Adapters.Console.Enabled {
-		bad("adapters", "no adapter is enabled: enable at least adapters.console")
+	for _, p := range c.Adapters.Discord.Problems() {
+		bad("adapters.discord."+p.Field, "%s", p.Msg)
+	}
+	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled {
+		bad("adapters", "no adapter is enabled: enable adapters.console or adapters.discord")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
