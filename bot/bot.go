@@ -314,13 +314,22 @@ func (b *Bot) firstRedaction(m *Message) bool {
 }
 
 // isAdmin says whether the member may use admin commands: listed in
-// bot.admins as platform:user-id, or at the console, which is whoever runs
-// Docent.
+// bot.admins as platform:user-id, or holding a role listed as
+// platform:role:role-id, or at the console, which is whoever runs Docent.
 func (b *Bot) isAdmin(m *Message) bool {
-	if m.Conversation.Platform == "console" {
+	p := m.Conversation.Platform
+	if p == "console" {
 		return true
 	}
-	return slices.Contains(b.cfg.Bot.Admins, m.Conversation.Platform+":"+m.Author.ID)
+	if slices.Contains(b.cfg.Bot.Admins, p+":"+m.Author.ID) {
+		return true
+	}
+	for _, r := range m.Roles {
+		if slices.Contains(b.cfg.Bot.Admins, p+":role:"+r) {
+			return true
+		}
+	}
+	return false
 }
 
 // modelStore keeps the brain's models in the store.

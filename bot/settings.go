@@ -46,7 +46,8 @@ type BotConfig struct {
 	QueuePerConversation int           `yaml:"queue_per_conversation"`
 	MaxMessageBytes      int           `yaml:"max_message_bytes"`
 	// Admins may use admin commands: "platform:user-id" each, with the
-	// platform's stable user ID (not a display name).
+	// platform's stable user ID (not a display name), or
+	// "platform:role:role-id" for everyone holding a role.
 	Admins []string `yaml:"admins"`
 }
 
@@ -204,7 +205,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		platform, id, ok := strings.Cut(a, ":")
 		if !ok || platform == "" || id == "" || strings.ContainsAny(a, " \t") {
 			path := fmt.Sprintf("bot.admins[%d]", i)
-			bad(path, "%s is not platform:user-id, like discord:80351110224678912 or slack:U012AB3CD", pos.Show(path, a))
+			bad(path, "%s is not platform:user-id or platform:role:role-id, like discord:80351110224678912, slack:U012AB3CD or discord:role:41771983423143936", pos.Show(path, a))
 		}
 	}
 	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)

@@ -52,6 +52,9 @@ type Message struct {
 	Mentioned bool
 	// Direct is true for a direct message to Docent.
 	Direct bool
+	// Roles are the author's roles where the platform has them (Discord
+	// role IDs, Slack user group IDs), for admin permissions.
+	Roles []string
 	// FromSelf is true when the adapter saw one of Docent's own messages
 	// come back; the bot ignores them (they are already stored as answers).
 	FromSelf bool

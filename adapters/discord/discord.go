@@ -416,6 +416,9 @@ func (a *Adapter) onMessage(m *discordgo.Message) {
 		Author:    chat.Member{ID: m.Author.ID, Name: displayName(m.Author), Bot: m.Author.Bot},
 		Mentioned: mentioned, Direct: direct,
 	}
+	if m.Member != nil {
+		msg.Roles = m.Member.Roles
+	}
 	if msg.Time.IsZero() {
 		msg.Time = time.Now()
 	}

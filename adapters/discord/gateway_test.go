@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,7 @@ func message(id, channel, guild, content string, mentionsBot bool) map[string]an
 	}
 	if guild != "" {
 		m["guild_id"] = guild
+		m["member"] = map[string]any{"roles": []any{"555"}} // the guild member's roles come with the message
 	}
 	if mentionsBot {
 		m["mentions"] = []any{map[string]any{"id": "42", "username": "docent", "bot": true}}
@@ -141,9 +143,9 @@ func TestGateway(t *testing.T) {
 	f.send("MESSAGE_CREATE", message("1004", "200", "100", "<@42> how do I deploy?", true))
 	d := in.next(t)
 	want := chat.Message{ID: "1004", Conversation: chat.Conversation{Platform: "discord", Channel: "200"},
-		Author: chat.Member{ID: "7", Name: "Alice"}, Text: "how do I deploy?", Mentioned: true}
+		Author: chat.Member{ID: "7", Name: "Alice"}, Text: "how do I deploy?", Mentioned: true, Roles: []string{"555"}}
 	d.m.Time = time.Time{}
-	if d.m != want {
+	if !reflect.DeepEqual(d.m, want) {
 		t.Fatalf("delivered %+v\nwant      %+v", d.m, want)
 	}
 	select {

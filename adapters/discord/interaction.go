@@ -67,6 +67,9 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 		Author:    chat.Member{ID: user.ID, Name: displayName(user), Bot: user.Bot},
 		Mentioned: true, Direct: i.GuildID == "",
 	}
+	if i.Member != nil {
+		msg.Roles = i.Member.Roles
+	}
 	r := &interactionResponder{a: a, s: s, i: i, asker: user.ID, parts: map[string]sentParts{}}
 	if err := inbox.Deliver(ctx, msg, r); err != nil && ctx.Err() == nil {
 		a.log.Error("discord: deliver slash command", "conversation", conv.String(), "err", err)
