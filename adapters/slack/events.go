@@ -33,6 +33,8 @@ type incoming struct {
 }
 
 func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	ln := a.listener
 	if ln == nil {
 		var err error
@@ -49,26 +51,25 @@ func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.work(ctx, inbox, queue)
+	}()
+	defer func() { <-worked }()
 	a.log.InfoContext(ctx, "slack: listening for events", "addr", ln.Addr().String(), "path", EventsPath)
-	for {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				srv.Close()
-			}
-			<-served
-			return nil
-		case err := <-served:
-			return fmt.Errorf("slack: serve events: %w", err)
-		case in := <-queue:
-			if in.event != nil {
-				a.handleEvent(ctx, inbox, *in.event)
-			} else {
-				a.handleCommand(ctx, inbox, *in.cmd)
-			}
+	select {
+	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
 		}
+		<-served
+		return nil
+	case err := <-served:
+		cancel() // before waiting for the worker
+		return fmt.Errorf("slack: serve events: %w", err)
 	}
 }
 

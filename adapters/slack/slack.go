@@ -135,6 +135,15 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 	sm := socketmode.New(a.api)
 	done := make(chan error, 1)
 	go func() { done <- sm.RunContext(ctx) }()
+	// Envelopes are acknowledged here and handled by a worker, so that a
+	// slow delivery never makes a later acknowledgement late.
+	queue := make(chan incoming, 256)
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.work(ctx, inbox, queue)
+	}()
+	defer func() { <-worked }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -144,28 +153,59 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			cancel()
 			return fmt.Errorf("slack: socket mode: %w", err)
 		case evt := <-sm.Events:
-			// Acknowledge first: Slack wants it within 3 seconds and
-			// sends the envelope again when it is late.
+			// Slack wants the acknowledgement within 3 seconds and sends
+			// the envelope again when it is late.
 			if evt.Request != nil && evt.Request.EnvelopeID != "" {
 				if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil && ctx.Err() == nil {
 					a.log.WarnContext(ctx, "slack: ack", "envelope", evt.Request.EnvelopeID, "err", err)
 				}
 			}
+			var in incoming
 			switch evt.Type {
 			case socketmode.EventTypeEventsAPI:
 				if ea, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
-					a.handleEvent(ctx, inbox, ea)
+					in.event = &ea
 				}
 			case socketmode.EventTypeSlashCommand:
 				if cmd, ok := evt.Data.(slack.SlashCommand); ok {
-					a.handleCommand(ctx, inbox, cmd)
+					in.cmd = &cmd
 				}
 			case socketmode.EventTypeInvalidAuth:
 				a.log.ErrorContext(ctx, "slack: the app token was refused")
 			case socketmode.EventTypeConnectionError:
 				a.log.WarnContext(ctx, "slack: connection error; slack-go retries", "err", evt.Data)
+			}
+			if in.event == nil && in.cmd == nil {
+				continue
+			}
+			select {
+			case queue <- in:
+			default:
+				a.log.WarnContext(ctx, "slack: falling behind; acknowledgements wait for deliveries")
+				select {
+				case queue <- in:
+				case <-ctx.Done():
+				}
+			}
+		}
+	}
+}
+
+// work handles queued events and commands in the order Slack sent them,
+// until ctx is done.
+func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incoming) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-queue:
+			if in.event != nil {
+				a.handleEvent(ctx, inbox, *in.event)
+			} else {
+				a.handleCommand(ctx, inbox, *in.cmd)
 			}
 		}
 	}

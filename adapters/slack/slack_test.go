@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -434,7 +435,7 @@ func TestSocketMode(t *testing.T) {
 		}
 	}
 
-	// Every envelope acknowledged.
+	// Every envelope acknowledged (before the disconnect drops a pending one).
 	acked := map[string]bool{}
 	deadline := time.After(5 * time.Second)
 	for len(acked) < len(sentEnvelopes) {
@@ -451,6 +452,29 @@ func TestSocketMode(t *testing.T) {
 		}
 	}
 
+	// Slack asks the client to reconnect: it does, and goes on.
+	if err := c.WriteJSON(map[string]any{"type": "disconnect", "reason": "refresh_requested"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c = <-f.conns:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reconnection after a disconnect")
+	}
+	send(envelope("env-21", "Ev21", message("D1", "im", "U2", "1700000021.000100", "", "after reconnect")))
+	if m := inbox.next(t); m.Text != "after reconnect" {
+		t.Errorf("after reconnect delivered %q", m.Text)
+	}
+
+	select {
+	case id := <-f.acks:
+		if id != "env-21" {
+			t.Errorf("acknowledged %q after reconnecting, want env-21", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("env-21 not acknowledged")
+	}
+
 	cancel()
 	select {
 	case err := <-runErr:
@@ -464,6 +488,31 @@ func TestSocketMode(t *testing.T) {
 	case m := <-inbox.got:
 		t.Errorf("unexpected extra delivery %+v", m)
 	default:
+	}
+	waitNoGoroutines(t)
+}
+
+// waitNoGoroutines fails when goroutines of the adapter or of slack-go's
+// socket mode are still running (after Run returned).
+func waitNoGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		var left []string
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "slack-go/slack/socketmode") || strings.Contains(g, "adapters/slack.(*Adapter)") {
+				left = append(left, g)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines left after Run returned:\n%s", strings.Join(left, "\n\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -588,4 +637,5 @@ func TestEventsAPI(t *testing.T) {
 		t.Errorf("unexpected delivery %+v", m)
 	default:
 	}
+	waitNoGoroutines(t)
 }
