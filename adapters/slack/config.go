@@ -37,6 +37,9 @@ type Config struct {
 	// WorkingReaction is the emoji name put on a question while Docent
 	// works on it and taken off with the first reply; "" puts none.
 	WorkingReaction string `yaml:"working_reaction"`
+	// FeedbackButtons puts 👍/👎 buttons under each answer (not under
+	// drafts, command output or ephemeral answers).
+	FeedbackButtons bool `yaml:"feedback_buttons"`
 	// APIURL replaces https://slack.com/api/ (tests, proxies).
 	APIURL string `yaml:"api_url"`
 }
@@ -54,11 +57,13 @@ const (
 //	mode:             socket
 //	listen:           127.0.0.1:3000 (events mode; put an HTTPS proxy in front)
 //	working_reaction: eyes
+//	feedback_buttons: true
 func DefaultConfig() Config {
 	return Config{
 		Mode:            ModeSocket,
 		Listen:          "127.0.0.1:3000",
 		WorkingReaction: "eyes",
+		FeedbackButtons: true,
 	}
 }
 
@@ -151,9 +156,9 @@ func (c Config) Validate() error {
 // that printing a Config by mistake leaks nothing.
 func (c Config) String() string {
 	return fmt.Sprintf("slack{enabled: %t, mode: %s, listen: %s, bot_token: %s, app_token: %s, signing_secret: %s, "+
-		"help_channels: %v, allow_channels: %v, deny_channels: %v, working_reaction: %q, api_url: %s}",
+		"help_channels: %v, allow_channels: %v, deny_channels: %v, working_reaction: %q, feedback_buttons: %t, api_url: %s}",
 		c.Enabled, c.Mode, c.Listen, shown(c.BotToken), shown(c.AppToken), shown(c.SigningSecret),
-		c.HelpChannels, c.AllowChannels, c.DenyChannels, c.WorkingReaction, c.APIURL)
+		c.HelpChannels, c.AllowChannels, c.DenyChannels, c.WorkingReaction, c.FeedbackButtons, c.APIURL)
 }
 
 // LogValue logs the settings without the tokens or the signing secret.
@@ -167,6 +172,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("signing_secret", shown(c.SigningSecret)),
 		slog.Any("help_channels", c.HelpChannels),
 		slog.String("working_reaction", c.WorkingReaction),
+		slog.Bool("feedback_buttons", c.FeedbackButtons),
 	)
 }
 

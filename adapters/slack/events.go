@@ -19,8 +19,9 @@ import (
 // Paths Slack posts to in events mode: the Event Subscriptions request URL
 // and the slash command's request URL.
 const (
-	EventsPath   = "/slack/events"
-	CommandsPath = "/slack/commands"
+	EventsPath      = "/slack/events"
+	CommandsPath    = "/slack/commands"
+	InteractivePath = "/slack/interactive"
 )
 
 const maxRequestBytes = 1 << 20
@@ -28,8 +29,9 @@ const maxRequestBytes = 1 << 20
 // incoming is one request that passed its signature check, waiting to be
 // handled in order.
 type incoming struct {
-	event *slackevents.EventsAPIEvent
-	cmd   *slack.SlashCommand
+	event  *slackevents.EventsAPIEvent
+	cmd    *slack.SlashCommand
+	action *slack.InteractionCallback
 }
 
 func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
@@ -141,6 +143,19 @@ func (a *Adapter) eventsHandler(ctx context.Context, queue chan<- incoming) http
 			return
 		}
 		enqueue(w, incoming{cmd: &cmd})
+	})
+	mux.HandleFunc("POST "+InteractivePath, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := verified(w, r)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		cb, err := slack.InteractionCallbackParse(r)
+		if err != nil {
+			http.Error(w, "bad interaction", http.StatusBadRequest)
+			return
+		}
+		enqueue(w, incoming{action: &cb})
 	})
 	return mux
 }

@@ -29,9 +29,9 @@ type responder struct {
 	channel, user string
 	command       bool // from a slash command: there is no question to thread under
 	working       *working
-	mu            sync.Mutex // guards thread, parts, ephemeral, lastEdit
+	mu            sync.Mutex // guards thread, sentParts, ephemeral, lastEdit
 	thread        string
-	parts         map[string][]string // first part's ts → every part's ts
+	sentParts     map[string][]string // first part's ts → every part's ts
 	ephemeral     map[string]bool
 	lastEdit      map[string]time.Time
 }
@@ -50,9 +50,51 @@ func msgOptions(text, thread string) []slack.MsgOption {
 	return opts
 }
 
+// Feedback buttons: the block and the actions Slack sends back on a click.
+const (
+	feedbackBlockID = "docent_feedback"
+	actionVoteUp    = "docent_vote_up"
+	actionVoteDown  = "docent_vote_down"
+	// maxSection is below Slack's 3,000-character limit on a section's
+	// text: an answer with buttons is split at it.
+	maxSection = 2900
+)
+
+// buttons reports whether ans gets feedback buttons.
+func (r *responder) buttons(ans chat.Answer) bool {
+	return r.a.cfg.FeedbackButtons && !ans.Draft && !ans.Ephemeral &&
+		ans.Source != chat.SourceCommand && ans.Source != chat.SourceError
+}
+
+// parts formats ans and splits it into messages.
+func (r *responder) parts(ans chat.Answer) []string {
+	max := maxPart
+	if r.buttons(ans) {
+		max = maxSection
+	}
+	return split(mrkdwn(ans.Text), max)
+}
+
+// partOptions are the options for part i of n: the last part of an answer
+// with buttons shows its text in a section block with the buttons below
+// (the text stays as the notification's fallback).
+func (r *responder) partOptions(ans chat.Answer, text, thread string, i, n int) []slack.MsgOption {
+	opts := msgOptions(text, thread)
+	if i == n-1 && r.buttons(ans) {
+		opts = append(opts, slack.MsgOptionBlocks(
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, true), nil, nil),
+			slack.NewActionBlock(feedbackBlockID,
+				slack.NewButtonBlockElement(actionVoteUp, "up", slack.NewTextBlockObject(slack.PlainTextType, "👍", true, false)),
+				slack.NewButtonBlockElement(actionVoteDown, "down", slack.NewTextBlockObject(slack.PlainTextType, "👎", true, false)),
+			),
+		))
+	}
+	return opts
+}
+
 func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
 	defer r.doneWorking(ctx)
-	parts := split(mrkdwn(ans.Text), maxPart)
+	parts := r.parts(ans)
 	if len(parts) == 0 {
 		return chat.Sent{}, errors.New("slack: empty answer")
 	}
@@ -66,7 +108,7 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 			if ans.Ephemeral {
 				ts, err = r.a.api.PostEphemeralContext(ctx, r.channel, r.user, msgOptions(p, r.thread)...)
 			} else {
-				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, msgOptions(p, r.thread)...)
+				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
 			}
 			return err
 		})
@@ -88,10 +130,10 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 		r.a.threads.add(r.channel+"/"+r.thread, "")
 		r.a.answers.add(r.channel+"/"+ts, r.thread)
 	}
-	if r.parts == nil {
-		r.parts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+	if r.sentParts == nil {
+		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
 	}
-	r.parts[ids[0]] = ids
+	r.sentParts[ids[0]] = ids
 	r.ephemeral[ids[0]] = ans.Ephemeral
 	r.lastEdit[ids[0]] = time.Now()
 	return chat.Sent{ID: ids[0], Time: tsTime(ids[0])}, nil
@@ -110,11 +152,11 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	if ans.Draft && time.Since(r.lastEdit[sent.ID]) < minDraftEdit {
 		return nil
 	}
-	parts := split(mrkdwn(ans.Text), maxPart)
+	parts := r.parts(ans)
 	if len(parts) == 0 {
 		return errors.New("slack: empty answer")
 	}
-	old, ok := r.parts[sent.ID]
+	old, ok := r.sentParts[sent.ID]
 	if !ok {
 		old = []string{sent.ID}
 	}
@@ -125,9 +167,9 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 			var err error
 			if i < len(old) {
 				ts = old[i]
-				_, _, _, err = r.a.api.UpdateMessageContext(ctx, r.channel, ts, msgOptions(p, "")...)
+				_, _, _, err = r.a.api.UpdateMessageContext(ctx, r.channel, ts, r.partOptions(ans, p, "", i, len(parts))...)
 			} else {
-				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, msgOptions(p, r.thread)...)
+				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
 			}
 			return err
 		})
@@ -144,10 +186,10 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 			r.a.log.WarnContext(ctx, "slack: delete a part no longer needed", "ts", ts, "err", err)
 		}
 	}
-	if r.parts == nil {
-		r.parts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+	if r.sentParts == nil {
+		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
 	}
-	r.parts[sent.ID] = ids
+	r.sentParts[sent.ID] = ids
 	r.lastEdit[sent.ID] = time.Now()
 	return nil
 }

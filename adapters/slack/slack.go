@@ -173,12 +173,16 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 				if cmd, ok := evt.Data.(slack.SlashCommand); ok {
 					in.cmd = &cmd
 				}
+			case socketmode.EventTypeInteractive:
+				if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+					in.action = &cb
+				}
 			case socketmode.EventTypeInvalidAuth:
 				a.log.ErrorContext(ctx, "slack: the app token was refused")
 			case socketmode.EventTypeConnectionError:
 				a.log.WarnContext(ctx, "slack: connection error; slack-go retries", "err", evt.Data)
 			}
-			if in.event == nil && in.cmd == nil {
+			if in.event == nil && in.cmd == nil && in.action == nil {
 				continue
 			}
 			select {
@@ -202,10 +206,13 @@ func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incom
 		case <-ctx.Done():
 			return
 		case in := <-queue:
-			if in.event != nil {
+			switch {
+			case in.event != nil:
 				a.handleEvent(ctx, inbox, *in.event)
-			} else {
+			case in.cmd != nil:
 				a.handleCommand(ctx, inbox, *in.cmd)
+			case in.action != nil:
+				a.handleAction(ctx, inbox, *in.action)
 			}
 		}
 	}
@@ -375,6 +382,46 @@ func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, re
 	}
 	if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
 		a.log.WarnContext(ctx, "slack: deliver feedback", "answer", item.Timestamp, "err", err)
+	}
+}
+
+// handleAction takes a click on an answer's feedback buttons as a vote.
+func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.InteractionCallback) {
+	fi, ok := inbox.(chat.FeedbackInbox)
+	if !ok || cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" {
+		return
+	}
+	channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	thread, ok := a.answers.get(channel + "/" + ts)
+	if !ok {
+		thread = cb.Message.ThreadTimestamp
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		var v chat.Vote
+		switch act.ActionID {
+		case actionVoteUp:
+			v = chat.VoteUp
+		case actionVoteDown:
+			v = chat.VoteDown
+		default:
+			continue
+		}
+		f := chat.Feedback{
+			Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: thread},
+			AnswerID:     ts,
+			Member:       chat.Member{ID: cb.User.ID, Name: cb.User.Name},
+			Vote:         v,
+			Time:         time.Now(),
+		}
+		if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "slack: deliver feedback", "answer", ts, "err", err)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,11 +219,64 @@ func assertHarmless(t *testing.T, what string, form url.Values) {
 	if m := massMention.FindString(text); m != "" {
 		t.Errorf("%s text %q still holds a mass mention %q", what, text, m)
 	}
+	if b := form.Get("blocks"); b != "" {
+		for _, bt := range blockTexts(t, b) {
+			if m := massMention.FindString(bt); m != "" {
+				t.Errorf("%s block text %q still holds a mass mention %q", what, bt, m)
+			}
+		}
+	}
 	if form.Get("link_names") != "false" {
 		t.Errorf("%s sent link_names=%q, want false", what, form.Get("link_names"))
 	}
 	if !strings.Contains(text, "*bold*") || !strings.Contains(text, "<https://go.dev|docs>") {
 		t.Errorf("%s text %q lost its formatting", what, text)
+	}
+}
+
+// blockTexts returns every "text" string in a blocks JSON array.
+func blockTexts(t *testing.T, blocks string) []string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(blocks), &v); err != nil {
+		t.Fatalf("blocks %q: %v", blocks, err)
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "text" {
+					out = append(out, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// assertButtons checks that a message carries the answer's text and the
+// feedback buttons, or none when want is false.
+func assertButtons(t *testing.T, what string, form url.Values, want bool) {
+	t.Helper()
+	b := form.Get("blocks")
+	if !want {
+		if b != "" {
+			t.Errorf("%s has blocks %s, want none", what, b)
+		}
+		return
+	}
+	texts := blockTexts(t, b)
+	if !slices.Contains(texts, form.Get("text")) || !slices.Contains(texts, "👍") || !slices.Contains(texts, "👎") ||
+		!strings.Contains(b, actionVoteUp) || !strings.Contains(b, actionVoteDown) {
+		t.Errorf("%s blocks %s: want the text and 👍/👎 buttons", what, b)
 	}
 }
 
@@ -301,6 +355,7 @@ func TestSocketMode(t *testing.T) {
 		t.Errorf("posted to %s thread %q, want C1 thread 1700000000.000100", post.Get("channel"), post.Get("thread_ts"))
 	}
 	assertHarmless(t, "chat.postMessage", post)
+	assertButtons(t, "the answer", post, true)
 	for _, form := range []string{"reactions.add", "reactions.remove"} {
 		r := f.waitCalls(t, form, 1)[0]
 		if r.Get("name") != "eyes" || r.Get("channel") != "C1" || r.Get("timestamp") != "1700000000.000100" {
@@ -355,6 +410,7 @@ func TestSocketMode(t *testing.T) {
 		t.Errorf("ephemeral to %s in %s, want U1 in C1", eph.Get("user"), eph.Get("channel"))
 	}
 	assertHarmless(t, "chat.postEphemeral", eph)
+	assertButtons(t, "an ephemeral answer", eph, false)
 	send(slashCommand("cmd-2", "help"))
 	if m := inbox.next(t); m.Text != "!help" {
 		t.Errorf("/docent help delivered %q", m.Text)
@@ -374,6 +430,8 @@ func TestSocketMode(t *testing.T) {
 		t.Errorf("draft %v, update %v", draft, upd)
 	}
 	assertHarmless(t, "chat.update", upd)
+	assertButtons(t, "the draft", draft, false)
+	assertButtons(t, "the final edit", upd, true)
 
 	// A long answer: several messages in the thread, code blocks whole.
 	before := len(f.callsTo("chat.postMessage"))
@@ -392,6 +450,7 @@ func TestSocketMode(t *testing.T) {
 			t.Errorf("part %d: %d bytes, %d fences, thread %q", i, len(text), strings.Count(text, "```"), p.Get("thread_ts"))
 		}
 		lines += strings.Count(text, "a line of code")
+		assertButtons(t, fmt.Sprintf("part %d of %d", i+1, len(parts)), p, i == len(parts)-1)
 	}
 	if lines != 300 {
 		t.Errorf("%d lines of code arrived, want 300", lines)
@@ -417,10 +476,13 @@ func TestSocketMode(t *testing.T) {
 	send(envelope("env-18", "Ev18", reaction("reaction_added", "U5", "+1::skin-tone-3", "UBOT", answerTS)))
 	send(envelope("env-19", "Ev19", reaction("reaction_removed", "U5", "+1", "UBOT", answerTS)))
 	send(envelope("env-20", "Ev20", reaction("reaction_added", "U6", "thumbsdown", "UBOT", answerTS)))
+	send(map[string]any{"envelope_id": "int-1", "type": "interactive", "accepts_response_payload": false,
+		"payload": buttonClick("U7", "bo", answerTS, actionVoteDown)})
 	for _, want := range []chat.Feedback{
 		{Member: chat.Member{ID: "U5"}, Vote: chat.VoteUp},
 		{Member: chat.Member{ID: "U5"}, Vote: chat.VoteNone},
 		{Member: chat.Member{ID: "U6"}, Vote: chat.VoteDown},
+		{Member: chat.Member{ID: "U7", Name: "bo"}, Vote: chat.VoteDown},
 	} {
 		select {
 		case fb := <-inbox.votes:
@@ -516,6 +578,16 @@ func waitNoGoroutines(t *testing.T) {
 	}
 }
 
+// buttonClick is the block_actions payload of a click on a feedback button.
+func buttonClick(user, name, answerTS, action string) map[string]any {
+	return map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": name},
+		"channel":   map[string]any{"id": "C1"},
+		"container": map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
+		"message":   map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
+		"actions": []any{map[string]any{"action_id": action, "block_id": feedbackBlockID, "type": "button",
+			"value": "x", "action_ts": "1700000030.000100"}}}
+}
+
 func TestSocketModeRefusedToken(t *testing.T) {
 	f := newFakeSlack(t)
 	cfg := DefaultConfig()
@@ -572,7 +644,7 @@ func TestEventsAPI(t *testing.T) {
 	postSigned := func(path, secret string, at time.Time, body []byte) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", base+path, strings.NewReader(string(body)))
-		if path == CommandsPath {
+		if path != EventsPath {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		sign(req, secret, body, at)
@@ -622,6 +694,22 @@ func TestEventsAPI(t *testing.T) {
 	}
 	for _, post := range f.waitCalls(t, "chat.postMessage", 2) {
 		assertHarmless(t, "chat.postMessage", post)
+	}
+	click, _ := json.Marshal(buttonClick("U8", "cy", "1700000000.000300", actionVoteUp))
+	form := []byte(url.Values{"payload": {string(click)}}.Encode())
+	if code, _ := postSigned(InteractivePath, "wrong-secret", time.Now(), form); code != http.StatusUnauthorized {
+		t.Errorf("bad signature on a click: status %d, want 401", code)
+	}
+	if code, _ := postSigned(InteractivePath, "the-secret", time.Now(), form); code != 200 {
+		t.Errorf("good click: status %d, want 200", code)
+	}
+	select {
+	case fb := <-inbox.votes:
+		if fb.Member.ID != "U8" || fb.Vote != chat.VoteUp || fb.AnswerID != "1700000000.000300" || fb.Conversation.Channel != "C1" {
+			t.Errorf("vote %+v", fb)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no vote from the click")
 	}
 	cancel()
 	select {
