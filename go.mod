@@ -3,6 +3,7 @@ module github.com/docent-bot/docent
 go 1.26.0
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/kljensen/snowball v0.10.0
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/slack-go/slack v0.35.0
@@ -13,7 +14,4 @@ require (
 	gonum.org/v1/gonum v0.17.0
 )
 
-require (
-	github.com/gorilla/websocket v1.5.3 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require golang.org/x/sys v0.50.0 // indirect
