@@ -1,0 +1,161 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Paths Slack posts to in events mode: the Event Subscriptions request URL
+// and the slash command's request URL.
+const (
+	EventsPath      = "/slack/events"
+	CommandsPath    = "/slack/commands"
+	InteractivePath = "/slack/interactive"
+)
+
+const maxRequestBytes = 1 << 20
+
+// incoming is one request that passed its signature check, waiting to be
+// handled in order.
+type incoming struct {
+	event  *slackevents.EventsAPIEvent
+	cmd    *slack.SlashCommand
+	action *slack.InteractionCallback
+}
+
+func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ln := a.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
+			return fmt.Errorf("slack: listen for events: %w", err)
+		}
+	}
+	queue := make(chan incoming, 256)
+	srv := &http.Server{
+		Handler:           a.eventsHandler(ctx, queue),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.work(ctx, inbox, queue)
+	}()
+	defer func() { <-worked }()
+	a.log.InfoContext(ctx, "slack: listening for events", "addr", ln.Addr().String(), "path", EventsPath)
+	select {
+	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		<-served
+		return nil
+	case err := <-served:
+		cancel() // before waiting for the worker
+		return fmt.Errorf("slack: serve events: %w", err)
+	}
+}
+
+// eventsHandler checks each request's signature, answers Slack at once
+// (its deadline is 3 seconds) and queues the work for Run.
+func (a *Adapter) eventsHandler(ctx context.Context, queue chan<- incoming) http.Handler {
+	verified := func(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+		if err != nil {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		// NewSecretsVerifier refuses a timestamp more than 5 minutes
+		// away, so a captured request cannot be replayed later.
+		sv, err := slack.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
+		if err == nil {
+			sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			a.log.WarnContext(r.Context(), "slack: refused a request", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return nil, false
+		}
+		return body, true
+	}
+	enqueue := func(w http.ResponseWriter, in incoming) {
+		select {
+		case queue <- in:
+			w.WriteHeader(http.StatusOK)
+		case <-ctx.Done():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		default: // Slack retries later; better than missing its deadline
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+EventsPath, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := verified(w, r)
+		if !ok {
+			return
+		}
+		ea, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+		if err != nil {
+			http.Error(w, "bad event", http.StatusBadRequest)
+			return
+		}
+		if ea.Type == slackevents.URLVerification {
+			var ch slackevents.ChallengeResponse
+			if err := json.Unmarshal(body, &ch); err != nil {
+				http.Error(w, "bad challenge", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, ch.Challenge)
+			return
+		}
+		enqueue(w, incoming{event: &ea})
+	})
+	mux.HandleFunc("POST "+CommandsPath, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := verified(w, r)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		cmd, err := slack.SlashCommandParse(r)
+		if err != nil {
+			http.Error(w, "bad command", http.StatusBadRequest)
+			return
+		}
+		enqueue(w, incoming{cmd: &cmd})
+	})
+	mux.HandleFunc("POST "+InteractivePath, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := verified(w, r)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		cb, err := slack.InteractionCallbackParse(r)
+		if err != nil {
+			http.Error(w, "bad interaction", http.StatusBadRequest)
+			return
+		}
+		enqueue(w, incoming{action: &cb})
+	})
+	return mux
+}

@@ -1,0 +1,216 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// minDraftEdit spaces the edits of a streamed answer: chat.update allows
+// about 50 calls a minute, and members read no faster.
+const minDraftEdit = time.Second
+
+// working is the reaction on a question while Docent works on it.
+type working struct {
+	channel, ts string
+	added       chan struct{} // closed once adding it finished
+	once        sync.Once
+}
+
+// responder sends the answers to one message into its thread.
+type responder struct {
+	a             *Adapter
+	channel, user string
+	command       bool // from a slash command: there is no question to thread under
+	working       *working
+	mu            sync.Mutex // guards thread, sentParts, ephemeral, lastEdit
+	thread        string
+	sentParts     map[string][]string // first part's ts → every part's ts
+	ephemeral     map[string]bool
+	lastEdit      map[string]time.Time
+}
+
+// msgOptions are the options every message is sent with: the text as it
+// is (already escaped), no @name parsing, no markup parsing.
+func msgOptions(text, thread string) []slack.MsgOption {
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionLinkNames(false),
+		slack.MsgOptionParse(false),
+	}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	return opts
+}
+
+// Feedback buttons: the block and the actions Slack sends back on a click.
+const (
+	feedbackBlockID = "docent_feedback"
+	actionVoteUp    = "docent_vote_up"
+	actionVoteDown  = "docent_vote_down"
+	// maxSection is below Slack's 3,000-character limit on a section's
+	// text: an answer with buttons is split at it.
+	maxSection = 2900
+)
+
+// buttons reports whether ans gets feedback buttons.
+func (r *responder) buttons(ans chat.Answer) bool {
+	return r.a.cfg.FeedbackButtons && !ans.Draft && !ans.Ephemeral &&
+		ans.Source != chat.SourceCommand && ans.Source != chat.SourceError
+}
+
+// parts formats ans and splits it into messages.
+func (r *responder) parts(ans chat.Answer) []string {
+	max := maxPart
+	if r.buttons(ans) {
+		max = maxSection
+	}
+	return split(mrkdwn(ans.Text), max)
+}
+
+// partOptions are the options for part i of n: the last part of an answer
+// with buttons shows its text in a section block with the buttons below
+// (the text stays as the notification's fallback).
+func (r *responder) partOptions(ans chat.Answer, text, thread string, i, n int) []slack.MsgOption {
+	opts := msgOptions(text, thread)
+	if i == n-1 && r.buttons(ans) {
+		opts = append(opts, slack.MsgOptionBlocks(
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, true), nil, nil),
+			slack.NewActionBlock(feedbackBlockID,
+				slack.NewButtonBlockElement(actionVoteUp, "up", slack.NewTextBlockObject(slack.PlainTextType, "👍", true, false)),
+				slack.NewButtonBlockElement(actionVoteDown, "down", slack.NewTextBlockObject(slack.PlainTextType, "👎", true, false)),
+			),
+		))
+	}
+	return opts
+}
+
+func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	defer r.doneWorking(ctx)
+	parts := r.parts(ans)
+	if len(parts) == 0 {
+		return chat.Sent{}, errors.New("slack: empty answer")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for i, p := range parts {
+		var ts string
+		err := r.a.retry(ctx, func() error {
+			var err error
+			if ans.Ephemeral {
+				ts, err = r.a.api.PostEphemeralContext(ctx, r.channel, r.user, msgOptions(p, r.thread)...)
+			} else {
+				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
+			}
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("slack: send part %d of %d to %s: %w", i+1, len(parts), r.channel, err)
+			if i == 0 {
+				return chat.Sent{}, err
+			}
+			r.a.log.WarnContext(ctx, "slack: answer cut short", "err", err)
+			break
+		}
+		ids = append(ids, ts)
+		if ans.Ephemeral {
+			continue
+		}
+		if r.thread == "" { // a command's answer starts the thread
+			r.thread = ts
+		}
+		r.a.threads.add(r.channel+"/"+r.thread, "")
+		r.a.answers.add(r.channel+"/"+ts, r.thread)
+	}
+	if r.sentParts == nil {
+		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+	}
+	r.sentParts[ids[0]] = ids
+	r.ephemeral[ids[0]] = ans.Ephemeral
+	r.lastEdit[ids[0]] = time.Now()
+	return chat.Sent{ID: ids[0], Time: tsTime(ids[0])}, nil
+}
+
+// Edit changes an answer sent before: its parts are updated in place, and
+// parts are added or deleted when the new text needs more or fewer. Drafts
+// closer than minDraftEdit to the last edit are skipped; the final answer
+// never is.
+func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ephemeral[sent.ID] {
+		return errors.New("slack: an ephemeral message cannot be edited")
+	}
+	if ans.Draft && time.Since(r.lastEdit[sent.ID]) < minDraftEdit {
+		return nil
+	}
+	parts := r.parts(ans)
+	if len(parts) == 0 {
+		return errors.New("slack: empty answer")
+	}
+	old, ok := r.sentParts[sent.ID]
+	if !ok {
+		old = []string{sent.ID}
+	}
+	ids := make([]string, 0, len(parts))
+	for i, p := range parts {
+		var ts string
+		err := r.a.retry(ctx, func() error {
+			var err error
+			if i < len(old) {
+				ts = old[i]
+				_, _, _, err = r.a.api.UpdateMessageContext(ctx, r.channel, ts, r.partOptions(ans, p, "", i, len(parts))...)
+			} else {
+				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("slack: edit part %d of %d in %s: %w", i+1, len(parts), r.channel, err)
+		}
+		if i >= len(old) {
+			r.a.answers.add(r.channel+"/"+ts, r.thread)
+		}
+		ids = append(ids, ts)
+	}
+	for _, ts := range old[min(len(parts), len(old)):] {
+		if _, _, err := r.a.api.DeleteMessageContext(ctx, r.channel, ts); err != nil {
+			r.a.log.WarnContext(ctx, "slack: delete a part no longer needed", "ts", ts, "err", err)
+		}
+	}
+	if r.sentParts == nil {
+		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+	}
+	r.sentParts[sent.ID] = ids
+	r.lastEdit[sent.ID] = time.Now()
+	return nil
+}
+
+// doneWorking takes the working reaction off, once, after the first reply.
+func (r *responder) doneWorking(ctx context.Context) {
+	w := r.working
+	if w == nil {
+		return
+	}
+	w.once.Do(func() {
+		select {
+		case <-w.added:
+		case <-ctx.Done():
+			return
+		}
+		err := r.a.retry(ctx, func() error {
+			return r.a.api.RemoveReactionContext(ctx, r.a.cfg.WorkingReaction, slack.NewRefToMessage(w.channel, w.ts))
+		})
+		if err != nil && ctx.Err() == nil {
+			r.a.log.DebugContext(ctx, "slack: remove working reaction", "err", err)
+		}
+	})
+}

@@ -1,0 +1,519 @@
+// Package slack is Docent's Slack adapter: it turns Slack events (Socket
+// Mode by default, or the HTTP Events API) into chat messages and sends
+// Docent's answers back in the thread of the question, as mrkdwn that can
+// never notify a channel or a group.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Platform is the platform name of Slack conversations.
+const Platform = "slack"
+
+// Options are what the bot gives the adapter besides its configuration.
+type Options struct {
+	Log *slog.Logger
+	// CommandPrefix is how chat commands start ("!"): `/docent help` is
+	// delivered as "!help".
+	CommandPrefix string
+	// HTTPClient calls the Web API; nil uses http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// Bounds of what the adapter remembers.
+const (
+	maxSeenEvents = 10000 // event IDs, to answer a retried event once
+	maxThreads    = 5000  // threads Docent answered in, for follow-ups
+	maxAnswers    = 5000  // Docent's messages, for votes by reaction
+)
+
+// Adapter connects Docent to one Slack workspace.
+type Adapter struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+	api  *slack.Client
+
+	help, allow, deny map[string]bool
+
+	seen    *recent // event IDs handled
+	threads *recent // channel+"/"+thread_ts Docent replied in → ""
+	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
+
+	// botID is Docent's own user ID, from auth.test; set in Run before
+	// any event is handled and read only after.
+	botID     string
+	mentionRe *regexp.Regexp
+
+	wg sync.WaitGroup // background calls (reactions) still running
+
+	// listener replaces listening on cfg.Listen in events mode (tests).
+	listener net.Listener
+}
+
+// New returns an adapter for cfg, which must have no Problems.
+func New(cfg Config, opts Options) (*Adapter, error) {
+	if err := cfg.Validate(); err != nil && cfg.Enabled {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.CommandPrefix == "" {
+		opts.CommandPrefix = "!"
+	}
+	apiOpts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken)}
+	if opts.HTTPClient != nil {
+		apiOpts = append(apiOpts, slack.OptionHTTPClient(opts.HTTPClient))
+	}
+	if cfg.APIURL != "" {
+		apiOpts = append(apiOpts, slack.OptionAPIURL(strings.TrimRight(cfg.APIURL, "/")+"/"))
+	}
+	set := func(ids []string) map[string]bool {
+		m := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			m[id] = true
+		}
+		return m
+	}
+	return &Adapter{
+		cfg:     cfg,
+		opts:    opts,
+		log:     opts.Log.With("adapter", Platform),
+		api:     slack.New(cfg.BotToken, apiOpts...),
+		help:    set(cfg.HelpChannels),
+		allow:   set(cfg.AllowChannels),
+		deny:    set(cfg.DenyChannels),
+		seen:    newRecent(maxSeenEvents),
+		threads: newRecent(maxThreads),
+		answers: newRecent(maxAnswers),
+	}, nil
+}
+
+// Name is the adapter's name in logs.
+func (a *Adapter) Name() string { return Platform }
+
+// Run listens until ctx is done, then returns nil once nothing it started
+// is left running. It returns an error when Slack refuses the tokens.
+func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
+	auth, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack: check the bot token (auth.test): %w", err)
+	}
+	a.botID = auth.UserID
+	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
+	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
+	defer a.wg.Wait()
+	if a.cfg.Mode == ModeEvents {
+		return a.runEvents(ctx, inbox)
+	}
+	return a.runSocket(ctx, inbox)
+}
+
+func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sm := socketmode.New(a.api)
+	done := make(chan error, 1)
+	go func() { done <- sm.RunContext(ctx) }()
+	// Envelopes are acknowledged here and handled by a worker, so that a
+	// slow delivery never makes a later acknowledgement late.
+	queue := make(chan incoming, 256)
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.work(ctx, inbox, queue)
+	}()
+	defer func() { <-worked }()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return nil
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			cancel()
+			return fmt.Errorf("slack: socket mode: %w", err)
+		case evt := <-sm.Events:
+			// Slack wants the acknowledgement within 3 seconds and sends
+			// the envelope again when it is late.
+			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+				if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil && ctx.Err() == nil {
+					a.log.WarnContext(ctx, "slack: ack", "envelope", evt.Request.EnvelopeID, "err", err)
+				}
+			}
+			var in incoming
+			switch evt.Type {
+			case socketmode.EventTypeEventsAPI:
+				if ea, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+					in.event = &ea
+				}
+			case socketmode.EventTypeSlashCommand:
+				if cmd, ok := evt.Data.(slack.SlashCommand); ok {
+					in.cmd = &cmd
+				}
+			case socketmode.EventTypeInteractive:
+				if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+					in.action = &cb
+				}
+			case socketmode.EventTypeInvalidAuth:
+				a.log.ErrorContext(ctx, "slack: the app token was refused")
+			case socketmode.EventTypeConnectionError:
+				a.log.WarnContext(ctx, "slack: connection error; slack-go retries", "err", evt.Data)
+			}
+			if in.event == nil && in.cmd == nil && in.action == nil {
+				continue
+			}
+			select {
+			case queue <- in:
+			default:
+				a.log.WarnContext(ctx, "slack: falling behind; acknowledgements wait for deliveries")
+				select {
+				case queue <- in:
+				case <-ctx.Done():
+				}
+			}
+		}
+	}
+}
+
+// work handles queued events and commands in the order Slack sent them,
+// until ctx is done.
+func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incoming) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-queue:
+			switch {
+			case in.event != nil:
+				a.handleEvent(ctx, inbox, *in.event)
+			case in.cmd != nil:
+				a.handleCommand(ctx, inbox, *in.cmd)
+			case in.action != nil:
+				a.handleAction(ctx, inbox, *in.action)
+			}
+		}
+	}
+}
+
+// handleEvent turns one Events API event into a message or a vote.
+func (a *Adapter) handleEvent(ctx context.Context, inbox chat.Inbox, ea slackevents.EventsAPIEvent) {
+	cb, ok := ea.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok {
+		return
+	}
+	if cb.EventID != "" && !a.seen.add(cb.EventID, "") {
+		a.log.DebugContext(ctx, "slack: duplicate event", "event_id", cb.EventID)
+		return
+	}
+	switch ev := ea.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		if ev.BotID != "" || ev.User == "" || ev.User == a.botID || !a.listensIn(ev.Channel) {
+			return
+		}
+		a.deliver(ctx, inbox, ev.Channel, ev.User, ev.TimeStamp, ev.ThreadTimeStamp, ev.Text, true, false)
+	case *slackevents.MessageEvent:
+		a.handleMessage(ctx, inbox, ev)
+	case *slackevents.ReactionAddedEvent:
+		a.handleReaction(ctx, inbox, ev.User, ev.Reaction, ev.ItemUser, ev.Item, true)
+	case *slackevents.ReactionRemovedEvent:
+		a.handleReaction(ctx, inbox, ev.User, ev.Reaction, ev.ItemUser, ev.Item, false)
+	}
+}
+
+func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slackevents.MessageEvent) {
+	switch ev.SubType {
+	case "", "thread_broadcast", "file_share":
+	default: // edits, deletions, joins, bot_message…
+		return
+	}
+	if ev.BotID != "" || ev.User == "" || ev.User == a.botID {
+		return
+	}
+	direct := ev.ChannelType == "im"
+	mentioned := a.mentionRe.MatchString(ev.Text)
+	switch {
+	case direct:
+	case !a.listensIn(ev.Channel):
+		return
+	case mentioned:
+		return // the app_mention event brings it
+	case ev.ThreadTimeStamp != "" && ev.ThreadTimeStamp != ev.TimeStamp:
+		if _, ok := a.threads.get(ev.Channel + "/" + ev.ThreadTimeStamp); !ok {
+			return
+		}
+	case a.help[ev.Channel] && readsAsQuestion(ev.Text):
+	default:
+		return
+	}
+	a.deliver(ctx, inbox, ev.Channel, ev.User, ev.TimeStamp, ev.ThreadTimeStamp, ev.Text, mentioned, direct)
+}
+
+// listensIn applies allow_channels and deny_channels.
+func (a *Adapter) listensIn(channel string) bool {
+	if a.deny[channel] {
+		return false
+	}
+	return len(a.allow) == 0 || a.allow[channel] || strings.HasPrefix(channel, "D")
+}
+
+func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, ts, threadTS, text string, mentioned, direct bool) {
+	if threadTS == "" {
+		threadTS = ts
+	}
+	text = strings.TrimSpace(a.mentionRe.ReplaceAllString(text, ""))
+	m := chat.Message{
+		ID:           ts,
+		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
+		Author:       chat.Member{ID: user},
+		Text:         unescape(text),
+		Time:         tsTime(ts),
+		Mentioned:    mentioned,
+		Direct:       direct,
+	}
+	r := &responder{a: a, channel: channel, thread: threadTS, user: user}
+	if a.cfg.WorkingReaction != "" {
+		r.working = a.react(ctx, channel, ts)
+	}
+	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "slack: deliver", "conversation", m.Conversation.String(), "err", err)
+	}
+}
+
+// react adds the working reaction in the background and returns a channel
+// closed once that is done, so that removing it cannot overtake adding it.
+func (a *Adapter) react(ctx context.Context, channel, ts string) *working {
+	w := &working{channel: channel, ts: ts, added: make(chan struct{})}
+	a.wg.Go(func() {
+		defer close(w.added)
+		err := a.retry(ctx, func() error {
+			return a.api.AddReactionContext(ctx, a.cfg.WorkingReaction, slack.NewRefToMessage(channel, ts))
+		})
+		if err != nil && ctx.Err() == nil {
+			a.log.DebugContext(ctx, "slack: add working reaction", "err", err)
+		}
+	})
+	return w
+}
+
+func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack.SlashCommand) {
+	if cmd.UserID == "" || !a.listensIn(cmd.ChannelID) {
+		return
+	}
+	name, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
+	rest = strings.TrimSpace(rest)
+	var text string
+	switch strings.ToLower(name) {
+	case "":
+		text = a.opts.CommandPrefix + "help"
+	case "ask":
+		text = rest
+		if text == "" {
+			text = a.opts.CommandPrefix + "help"
+		}
+	default:
+		text = strings.TrimSpace(a.opts.CommandPrefix + strings.ToLower(name) + " " + rest)
+	}
+	m := chat.Message{
+		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
+		Author:       chat.Member{ID: cmd.UserID, Name: cmd.UserName},
+		Text:         unescape(text),
+		Time:         time.Now(),
+		Mentioned:    true,
+		Direct:       strings.HasPrefix(cmd.ChannelID, "D"),
+	}
+	r := &responder{a: a, channel: cmd.ChannelID, user: cmd.UserID, command: true}
+	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "slack: deliver command", "conversation", m.Conversation.String(), "err", err)
+	}
+}
+
+// Reactions that count as votes.
+var votes = map[string]chat.Vote{
+	"+1": chat.VoteUp, "thumbsup": chat.VoteUp,
+	"-1": chat.VoteDown, "thumbsdown": chat.VoteDown,
+}
+
+func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, reaction, itemUser string, item slackevents.Item, added bool) {
+	fi, ok := inbox.(chat.FeedbackInbox)
+	if !ok || item.Type != "message" || user == "" || user == a.botID {
+		return
+	}
+	// Skin tones arrive as "+1::skin-tone-2".
+	v, ok := votes[strings.SplitN(reaction, "::", 2)[0]]
+	if !ok {
+		return
+	}
+	thread, mine := a.answers.get(item.Channel + "/" + item.Timestamp)
+	if !mine && itemUser != a.botID {
+		return
+	}
+	if !added {
+		v = chat.VoteNone
+	}
+	f := chat.Feedback{
+		Conversation: chat.Conversation{Platform: Platform, Channel: item.Channel, Thread: thread},
+		AnswerID:     item.Timestamp,
+		Member:       chat.Member{ID: user},
+		Vote:         v,
+		Time:         time.Now(),
+	}
+	if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "slack: deliver feedback", "answer", item.Timestamp, "err", err)
+	}
+}
+
+// handleAction takes a click on an answer's feedback buttons as a vote.
+func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.InteractionCallback) {
+	fi, ok := inbox.(chat.FeedbackInbox)
+	if !ok || cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" {
+		return
+	}
+	channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	thread, ok := a.answers.get(channel + "/" + ts)
+	if !ok {
+		thread = cb.Message.ThreadTimestamp
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		var v chat.Vote
+		switch act.ActionID {
+		case actionVoteUp:
+			v = chat.VoteUp
+		case actionVoteDown:
+			v = chat.VoteDown
+		default:
+			continue
+		}
+		f := chat.Feedback{
+			Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: thread},
+			AnswerID:     ts,
+			Member:       chat.Member{ID: cb.User.ID, Name: cb.User.Name},
+			Vote:         v,
+			Time:         time.Now(),
+		}
+		if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "slack: deliver feedback", "answer", ts, "err", err)
+		}
+	}
+}
+
+// retry runs call again when Slack says to slow down, up to three times
+// and never past ctx.
+func (a *Adapter) retry(ctx context.Context, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := call()
+		rl, ok := errors.AsType[*slack.RateLimitedError](err)
+		if !ok || attempt == 2 {
+			return err
+		}
+		t := time.NewTimer(rl.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+var questionWords = []string{
+	"how", "what", "why", "when", "where", "which", "who", "whom", "whose",
+	"can", "could", "does", "do", "did", "is", "are", "was", "were", "should",
+	"would", "will", "has", "have", "any", "anyone", "anybody", "somebody", "someone",
+}
+
+// readsAsQuestion reports whether a message in a help channel asks
+// something: it ends with a question mark or starts with a question word.
+func readsAsQuestion(text string) bool {
+	t := strings.TrimSpace(text)
+	if strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？") {
+		return true
+	}
+	first, _, _ := strings.Cut(strings.ToLower(t), " ")
+	first = strings.TrimRightFunc(first, func(r rune) bool { return !unicode.IsLetter(r) })
+	return slices.Contains(questionWords, first)
+}
+
+// unescape turns Slack's escaped text back into what the member typed.
+func unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// tsTime reads a Slack timestamp ("1700000000.000100").
+func tsTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Now()
+	}
+	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return time.Unix(s, us*1000)
+}
+
+// recent is a bounded set (with a value per key) that forgets its oldest
+// keys first.
+type recent struct {
+	mu    sync.Mutex // guards keys, order, next
+	max   int
+	keys  map[string]string
+	order []string // a ring of keys in the order they were added
+	next  int
+}
+
+func newRecent(max int) *recent {
+	return &recent{max: max, keys: make(map[string]string)}
+}
+
+// add remembers key and reports whether it was new.
+func (r *recent) add(key, val string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.keys[key]; ok {
+		r.keys[key] = val
+		return false
+	}
+	if len(r.order) < r.max {
+		r.order = append(r.order, key)
+	} else {
+		delete(r.keys, r.order[r.next])
+		r.order[r.next] = key
+		r.next = (r.next + 1) % r.max
+	}
+	r.keys[key] = val
+	return true
+}
+
+func (r *recent) get(key string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.keys[key]
+	return v, ok
+}

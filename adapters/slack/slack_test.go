@@ -1,0 +1,730 @@
+package slack
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// fakeSlack speaks the parts of Slack's Web API and Socket Mode that the
+// adapter uses, on loopback, and records what the adapter sent.
+type fakeSlack struct {
+	srv   *httptest.Server
+	conns chan *websocket.Conn
+	acks  chan string
+
+	mu    sync.Mutex // guards calls, ts
+	calls []call
+	ts    int
+}
+
+type call struct {
+	method string
+	form   url.Values
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	f := &fakeSlack{conns: make(chan *websocket.Conn, 4), acks: make(chan string, 100)}
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, v map[string]any) {
+		v["ok"] = true
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("POST /api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer xapp-test" {
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
+			return
+		}
+		reply(w, map[string]any{"url": "ws://" + r.Host + "/link/?ticket=t&app_id=A1"})
+	})
+	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		if r.Form.Get("token") != "xoxb-test" {
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
+			return
+		}
+		method := strings.TrimPrefix(r.URL.Path, "/api/")
+		f.mu.Lock()
+		f.calls = append(f.calls, call{method, r.Form})
+		f.ts++
+		ts := fmt.Sprintf("1700000900.%06d", f.ts)
+		f.mu.Unlock()
+		switch method {
+		case "auth.test":
+			reply(w, map[string]any{"user_id": "UBOT", "user": "docent", "team": "Test", "team_id": "T1"})
+		case "chat.postMessage", "chat.delete":
+			reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": ts})
+		case "chat.update":
+			reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": r.Form.Get("ts"), "text": r.Form.Get("text")})
+		case "chat.postEphemeral":
+			reply(w, map[string]any{"message_ts": ts})
+		default:
+			reply(w, map[string]any{})
+		}
+	})
+	mux.HandleFunc("/link/", func(w http.ResponseWriter, r *http.Request) {
+		up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
+		f.conns <- c
+		// Slack pings; without pings the client reconnects.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					c.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+				}
+			}
+		}()
+		for {
+			var a struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if c.ReadJSON(&a) != nil {
+				return
+			}
+			f.acks <- a.EnvelopeID
+		}
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// callsTo returns the recorded calls of one method.
+func (f *fakeSlack) callsTo(method string) []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []url.Values
+	for _, c := range f.calls {
+		if c.method == method {
+			out = append(out, c.form)
+		}
+	}
+	return out
+}
+
+// waitCalls waits until method was called at least n times.
+func (f *fakeSlack) waitCalls(t *testing.T, method string, n int) []url.Values {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := f.callsTo(method)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s called %d times, want %d", method, len(got), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// recordingInbox records what it is given and answers synchronously with
+// what answer says.
+type recordingInbox struct {
+	answer func(ctx context.Context, m chat.Message, r chat.Responder)
+	got    chan chat.Message
+	votes  chan chat.Feedback
+}
+
+func newRecordingInbox(answer func(context.Context, chat.Message, chat.Responder)) *recordingInbox {
+	return &recordingInbox{answer: answer, got: make(chan chat.Message, 100), votes: make(chan chat.Feedback, 100)}
+}
+
+func (in *recordingInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	in.got <- m
+	if in.answer != nil {
+		in.answer(ctx, m, r)
+	}
+	return nil
+}
+
+func (in *recordingInbox) Feedback(_ context.Context, f chat.Feedback) error {
+	in.votes <- f
+	return nil
+}
+
+func (in *recordingInbox) next(t *testing.T) chat.Message {
+	t.Helper()
+	select {
+	case m := <-in.got:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message delivered")
+		return chat.Message{}
+	}
+}
+
+func envelope(id, eventID string, event map[string]any) map[string]any {
+	return map[string]any{"envelope_id": id, "type": "events_api", "accepts_response_payload": false,
+		"payload": map[string]any{"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+			"event_id": eventID, "event_time": 1700000000, "event": event}}
+}
+
+func message(channel, channelType, user, ts, threadTS, text string) map[string]any {
+	ev := map[string]any{"type": "message", "channel": channel, "channel_type": channelType,
+		"user": user, "ts": ts, "event_ts": ts, "text": text}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	return ev
+}
+
+func slashCommand(id, text string) map[string]any {
+	return map[string]any{"envelope_id": id, "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{"command": "/docent", "text": text, "user_id": "U1", "user_name": "ann",
+			"channel_id": "C1", "team_id": "T1", "trigger_id": "tr1", "response_url": "http://example.invalid/r"}}
+}
+
+// hostile is an answer that tries every way of notifying many people.
+const hostile = "Hi <!channel> <!here> <!everyone> <!subteam^S123|@devs> @here @channel @everyone ＠here **bold** [docs](https://go.dev)"
+
+var massMention = regexp.MustCompile(`(?i)<!|<@S|[@＠](channel|here|everyone)`)
+
+func assertHarmless(t *testing.T, what string, form url.Values) {
+	t.Helper()
+	text := form.Get("text")
+	if m := massMention.FindString(text); m != "" {
+		t.Errorf("%s text %q still holds a mass mention %q", what, text, m)
+	}
+	if b := form.Get("blocks"); b != "" {
+		for _, bt := range blockTexts(t, b) {
+			if m := massMention.FindString(bt); m != "" {
+				t.Errorf("%s block text %q still holds a mass mention %q", what, bt, m)
+			}
+		}
+	}
+	if form.Get("link_names") != "false" {
+		t.Errorf("%s sent link_names=%q, want false", what, form.Get("link_names"))
+	}
+	if !strings.Contains(text, "*bold*") || !strings.Contains(text, "<https://go.dev|docs>") {
+		t.Errorf("%s text %q lost its formatting", what, text)
+	}
+}
+
+// blockTexts returns every "text" string in a blocks JSON array.
+func blockTexts(t *testing.T, blocks string) []string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(blocks), &v); err != nil {
+		t.Fatalf("blocks %q: %v", blocks, err)
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "text" {
+					out = append(out, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// assertButtons checks that a message carries the answer's text and the
+// feedback buttons, or none when want is false.
+func assertButtons(t *testing.T, what string, form url.Values, want bool) {
+	t.Helper()
+	b := form.Get("blocks")
+	if !want {
+		if b != "" {
+			t.Errorf("%s has blocks %s, want none", what, b)
+		}
+		return
+	}
+	texts := blockTexts(t, b)
+	if !slices.Contains(texts, form.Get("text")) || !slices.Contains(texts, "👍") || !slices.Contains(texts, "👎") ||
+		!strings.Contains(b, actionVoteUp) || !strings.Contains(b, actionVoteDown) {
+		t.Errorf("%s blocks %s: want the text and 👍/👎 buttons", what, b)
+	}
+}
+
+func TestSocketMode(t *testing.T) {
+	f := newFakeSlack(t)
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-test"
+	cfg.HelpChannels = []string{"CHELP"}
+	cfg.DenyChannels = []string{"CDENY"}
+	cfg.APIURL = f.srv.URL + "/api"
+	a, err := New(cfg, Options{CommandPrefix: "!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longCode := "```\n" + strings.Repeat("fmt.Println(\"a line of code\")\n", 300) + "```"
+	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
+		var err error
+		switch m.Text {
+		case "how do I **x**?":
+			_, err = r.Reply(ctx, chat.Answer{Text: hostile})
+		case "stream please":
+			var sent chat.Sent
+			sent, err = r.Reply(ctx, chat.Answer{Text: "Thinking…", Draft: true})
+			if err == nil {
+				err = chat.Editor(r.(*responder)).Edit(ctx, sent, chat.Answer{Text: hostile})
+			}
+		case "long please":
+			_, err = r.Reply(ctx, chat.Answer{Text: "Here:\n" + longCode})
+		case "!help", "what is go?":
+			_, err = r.Reply(ctx, chat.Answer{Text: "only for you " + hostile, Ephemeral: true})
+		}
+		if err != nil {
+			t.Errorf("reply to %q: %v", m.Text, err)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, inbox) }()
+	var c *websocket.Conn
+	select {
+	case c = <-f.conns:
+	case err := <-runErr:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no socket mode connection")
+	}
+	var sentEnvelopes []string
+	send := func(env map[string]any) {
+		t.Helper()
+		sentEnvelopes = append(sentEnvelopes, env["envelope_id"].(string))
+		if err := c.WriteJSON(env); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A mention: delivered without the mention, answered in its thread,
+	// harmlessly, with the working reaction on and off.
+	mention := map[string]any{"type": "app_mention", "user": "U1", "text": "<@UBOT> how do I **x**?",
+		"ts": "1700000000.000100", "channel": "C1", "event_ts": "1700000000.000100"}
+	send(envelope("env-1", "Ev1", mention))
+	m := inbox.next(t)
+	want := chat.Message{ID: "1700000000.000100", Text: "how do I **x**?", Mentioned: true,
+		Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"},
+		Author:       chat.Member{ID: "U1"}, Time: time.Unix(1700000000, 100000)}
+	if !m.Time.Equal(want.Time) {
+		t.Errorf("time %v, want %v", m.Time, want.Time)
+	}
+	m.Time = want.Time
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("delivered %+v\nwant %+v", m, want)
+	}
+	post := f.waitCalls(t, "chat.postMessage", 1)[0]
+	if post.Get("channel") != "C1" || post.Get("thread_ts") != "1700000000.000100" {
+		t.Errorf("posted to %s thread %q, want C1 thread 1700000000.000100", post.Get("channel"), post.Get("thread_ts"))
+	}
+	assertHarmless(t, "chat.postMessage", post)
+	assertButtons(t, "the answer", post, true)
+	for _, form := range []string{"reactions.add", "reactions.remove"} {
+		r := f.waitCalls(t, form, 1)[0]
+		if r.Get("name") != "eyes" || r.Get("channel") != "C1" || r.Get("timestamp") != "1700000000.000100" {
+			t.Errorf("%s: %v", form, r)
+		}
+	}
+
+	// The same event again (Slack retries): acknowledged, answered once.
+	send(envelope("env-1-retry", "Ev1", mention))
+
+	// A DM, a help-channel question, ignored messages, a follow-up.
+	send(envelope("env-2", "Ev2", message("D1", "im", "U2", "1700000001.000100", "", "hello there")))
+	send(envelope("env-3", "Ev3", message("CHELP", "channel", "U3", "1700000002.000100", "", "what is a goroutine")))
+	send(envelope("env-4", "Ev4", message("CHELP", "channel", "U3", "1700000003.000100", "", "thanks all")))
+	bot := message("CHELP", "channel", "U9", "1700000004.000100", "", "how?")
+	bot["bot_id"] = "B9"
+	send(envelope("env-5", "Ev5", bot))
+	send(envelope("env-6", "Ev6", message("D1", "im", "UBOT", "1700000005.000100", "", "my own words?")))
+	send(envelope("env-7", "Ev7", message("C1", "channel", "U4", "1700000006.000100", "1700000000.000100", "and then")))
+	send(envelope("env-8", "Ev8", message("C1", "channel", "U4", "1700000007.000100", "1699999999.000100", "other thread?")))
+	send(envelope("env-9", "Ev9", message("C1", "channel", "U4", "1700000008.000100", "", "why not?")))
+	send(envelope("env-10", "Ev10", message("CDENY", "channel", "U4", "1700000009.000100", "", "<@UBOT> hi")))
+	deny := map[string]any{"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "ts": "1700000009.000200", "channel": "CDENY"}
+	send(envelope("env-11", "Ev11", deny))
+	send(envelope("env-12", "Ev12", message("D1", "im", "U2", "1700000010.000100", "", "sentinel")))
+	var got []string
+	for {
+		m := inbox.next(t)
+		got = append(got, fmt.Sprintf("%s %s/%s dm=%t %q", m.Author.ID, m.Conversation.Channel, m.Conversation.Thread, m.Direct, m.Text))
+		if m.Text == "sentinel" {
+			break
+		}
+	}
+	wantGot := []string{
+		`U2 D1/1700000001.000100 dm=true "hello there"`,
+		`U3 CHELP/1700000002.000100 dm=false "what is a goroutine"`,
+		`U4 C1/1700000000.000100 dm=false "and then"`,
+		`U2 D1/1700000010.000100 dm=true "sentinel"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(wantGot, "\n") {
+		t.Errorf("delivered:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantGot, "\n"))
+	}
+
+	// Slash commands: acknowledged, delivered as commands or questions,
+	// ephemeral answers to the member.
+	send(slashCommand("cmd-1", "ask what is go?"))
+	if m := inbox.next(t); m.Text != "what is go?" || !m.Mentioned || m.Conversation.Channel != "C1" {
+		t.Errorf("/docent ask delivered %+v", m)
+	}
+	eph := f.waitCalls(t, "chat.postEphemeral", 1)[0]
+	if eph.Get("user") != "U1" || eph.Get("channel") != "C1" {
+		t.Errorf("ephemeral to %s in %s, want U1 in C1", eph.Get("user"), eph.Get("channel"))
+	}
+	assertHarmless(t, "chat.postEphemeral", eph)
+	assertButtons(t, "an ephemeral answer", eph, false)
+	send(slashCommand("cmd-2", "help"))
+	if m := inbox.next(t); m.Text != "!help" {
+		t.Errorf("/docent help delivered %q", m.Text)
+	}
+	send(slashCommand("cmd-3", "why  how do I  test"))
+	if m := inbox.next(t); m.Text != "!why how do I  test" {
+		t.Errorf("/docent why delivered %q", m.Text)
+	}
+
+	// Streaming: the draft is edited into the final answer by chat.update.
+	send(envelope("env-13", "Ev13", message("D1", "im", "U2", "1700000011.000100", "", "stream please")))
+	inbox.next(t)
+	upd := f.waitCalls(t, "chat.update", 1)[0]
+	posts := f.callsTo("chat.postMessage")
+	draft := posts[len(posts)-1]
+	if draft.Get("text") != "Thinking…" || upd.Get("ts") == "" || upd.Get("channel") != "D1" {
+		t.Errorf("draft %v, update %v", draft, upd)
+	}
+	assertHarmless(t, "chat.update", upd)
+	assertButtons(t, "the draft", draft, false)
+	assertButtons(t, "the final edit", upd, true)
+
+	// A long answer: several messages in the thread, code blocks whole.
+	before := len(f.callsTo("chat.postMessage"))
+	send(envelope("env-14", "Ev14", message("D1", "im", "U2", "1700000012.000100", "", "long please")))
+	inbox.next(t)
+	send(envelope("env-15", "Ev15", message("D1", "im", "U2", "1700000013.000100", "", "sentinel")))
+	inbox.next(t)
+	parts := f.callsTo("chat.postMessage")[before:]
+	if len(parts) < 3 {
+		t.Fatalf("a %d-byte answer went out in %d messages", len(longCode), len(parts))
+	}
+	var lines int
+	for i, p := range parts {
+		text := p.Get("text")
+		if len(text) > maxPart || strings.Count(text, "```")%2 != 0 || p.Get("thread_ts") != "1700000012.000100" {
+			t.Errorf("part %d: %d bytes, %d fences, thread %q", i, len(text), strings.Count(text, "```"), p.Get("thread_ts"))
+		}
+		lines += strings.Count(text, "a line of code")
+		assertButtons(t, fmt.Sprintf("part %d of %d", i+1, len(parts)), p, i == len(parts)-1)
+	}
+	if lines != 300 {
+		t.Errorf("%d lines of code arrived, want 300", lines)
+	}
+
+	// Votes by reaction on Docent's answer; other reactions are not votes.
+	// The fake numbers its timestamps by call: find the answer's.
+	var answerTS string
+	f.mu.Lock()
+	for i, c := range f.calls {
+		if c.method == "chat.postMessage" {
+			answerTS = fmt.Sprintf("1700000900.%06d", i+1)
+			break
+		}
+	}
+	f.mu.Unlock()
+	reaction := func(typ, user, name, itemUser, ts string) map[string]any {
+		return map[string]any{"type": typ, "user": user, "reaction": name, "item_user": itemUser,
+			"item": map[string]any{"type": "message", "channel": "C1", "ts": ts}, "event_ts": "1700000020.000100"}
+	}
+	send(envelope("env-16", "Ev16", reaction("reaction_added", "U5", "heart", "UBOT", answerTS)))
+	send(envelope("env-17", "Ev17", reaction("reaction_added", "U5", "+1", "U1", "1700000000.000100")))
+	send(envelope("env-18", "Ev18", reaction("reaction_added", "U5", "+1::skin-tone-3", "UBOT", answerTS)))
+	send(envelope("env-19", "Ev19", reaction("reaction_removed", "U5", "+1", "UBOT", answerTS)))
+	send(envelope("env-20", "Ev20", reaction("reaction_added", "U6", "thumbsdown", "UBOT", answerTS)))
+	send(map[string]any{"envelope_id": "int-1", "type": "interactive", "accepts_response_payload": false,
+		"payload": buttonClick("U7", "bo", answerTS, actionVoteDown)})
+	for _, want := range []chat.Feedback{
+		{Member: chat.Member{ID: "U5"}, Vote: chat.VoteUp},
+		{Member: chat.Member{ID: "U5"}, Vote: chat.VoteNone},
+		{Member: chat.Member{ID: "U6"}, Vote: chat.VoteDown},
+		{Member: chat.Member{ID: "U7", Name: "bo"}, Vote: chat.VoteDown},
+	} {
+		select {
+		case fb := <-inbox.votes:
+			want.AnswerID = answerTS
+			want.Conversation = chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"}
+			want.Time = fb.Time
+			if fb != want {
+				t.Errorf("vote %+v\nwant %+v", fb, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no vote %+v", want)
+		}
+	}
+
+	// Every envelope acknowledged (before the disconnect drops a pending one).
+	acked := map[string]bool{}
+	deadline := time.After(5 * time.Second)
+	for len(acked) < len(sentEnvelopes) {
+		select {
+		case id := <-f.acks:
+			acked[id] = true
+		case <-deadline:
+			t.Fatalf("acked %v, sent %v", acked, sentEnvelopes)
+		}
+	}
+	for _, id := range sentEnvelopes {
+		if !acked[id] {
+			t.Errorf("envelope %s not acknowledged", id)
+		}
+	}
+
+	// Slack asks the client to reconnect: it does, and goes on.
+	if err := c.WriteJSON(map[string]any{"type": "disconnect", "reason": "refresh_requested"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c = <-f.conns:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reconnection after a disconnect")
+	}
+	send(envelope("env-21", "Ev21", message("D1", "im", "U2", "1700000021.000100", "", "after reconnect")))
+	if m := inbox.next(t); m.Text != "after reconnect" {
+		t.Errorf("after reconnect delivered %q", m.Text)
+	}
+
+	select {
+	case id := <-f.acks:
+		if id != "env-21" {
+			t.Errorf("acknowledged %q after reconnecting, want env-21", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("env-21 not acknowledged")
+	}
+
+	cancel()
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	select {
+	case m := <-inbox.got:
+		t.Errorf("unexpected extra delivery %+v", m)
+	default:
+	}
+	waitNoGoroutines(t)
+}
+
+// waitNoGoroutines fails when goroutines of the adapter or of slack-go's
+// socket mode are still running (after Run returned).
+func waitNoGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		var left []string
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "slack-go/slack/socketmode") || strings.Contains(g, "adapters/slack.(*Adapter)") {
+				left = append(left, g)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines left after Run returned:\n%s", strings.Join(left, "\n\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// buttonClick is the block_actions payload of a click on a feedback button.
+func buttonClick(user, name, answerTS, action string) map[string]any {
+	return map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": name},
+		"channel":   map[string]any{"id": "C1"},
+		"container": map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
+		"message":   map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
+		"actions": []any{map[string]any{"action_id": action, "block_id": feedbackBlockID, "type": "button",
+			"value": "x", "action_ts": "1700000030.000100"}}}
+}
+
+func TestSocketModeRefusedToken(t *testing.T) {
+	f := newFakeSlack(t)
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-wrong"
+	cfg.APIURL = f.srv.URL + "/api/"
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = a.Run(ctx, newRecordingInbox(nil))
+	if err == nil || ctx.Err() != nil || strings.Contains(err.Error(), "xapp-wrong") {
+		t.Errorf("Run with a refused app token: %v (ctx %v)", err, ctx.Err())
+	}
+}
+
+func sign(req *http.Request, secret string, body []byte, at time.Time) {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", ts, body)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+}
+
+func TestEventsAPI(t *testing.T) {
+	f := newFakeSlack(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.Mode = ModeEvents
+	cfg.BotToken, cfg.SigningSecret = "xoxb-test", "the-secret"
+	cfg.APIURL = f.srv.URL + "/api/"
+	a, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.listener = ln
+	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
+		if _, err := r.Reply(ctx, chat.Answer{Text: hostile}); err != nil {
+			t.Errorf("reply: %v", err)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, inbox) }()
+
+	base := "http://" + ln.Addr().String()
+	postSigned := func(path, secret string, at time.Time, body []byte) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(string(body)))
+		if path != EventsPath {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		sign(req, secret, body, at)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	event := func(id, text string) []byte {
+		b, _ := json.Marshal(envelope("", id, map[string]any{"type": "app_mention", "user": "U1",
+			"text": "<@UBOT> " + text, "ts": "1700000000.000" + id, "channel": "C1"})["payload"])
+		return b
+	}
+
+	// Waits for Run to listen: the url_verification handshake.
+	challenge := []byte(`{"token":"x","challenge":"ch-123","type":"url_verification"}`)
+	if code, body := postSigned(EventsPath, "the-secret", time.Now(), challenge); code != 200 || body != "ch-123" {
+		t.Fatalf("url_verification: %d %q", code, body)
+	}
+	if code, _ := postSigned(EventsPath, "wrong-secret", time.Now(), event("1", "forged")); code != http.StatusUnauthorized {
+		t.Errorf("bad signature: status %d, want 401", code)
+	}
+	if code, _ := postSigned(EventsPath, "the-secret", time.Now().Add(-6*time.Minute), event("2", "replayed")); code != http.StatusUnauthorized {
+		t.Errorf("6-minute-old timestamp: status %d, want 401", code)
+	}
+	cmd := []byte("command=%2Fdocent&text=help&user_id=U1&channel_id=C1")
+	if code, _ := postSigned(CommandsPath, "wrong-secret", time.Now(), cmd); code != http.StatusUnauthorized {
+		t.Errorf("bad signature on a command: status %d, want 401", code)
+	}
+	if code, _ := postSigned(EventsPath, "the-secret", time.Now(), event("3", "genuine?")); code != 200 {
+		t.Errorf("good signature: status %d, want 200", code)
+	}
+	if code, _ := postSigned(EventsPath, "the-secret", time.Now(), event("3", "genuine?")); code != 200 {
+		t.Errorf("retried event: status %d, want 200", code)
+	}
+	if code, _ := postSigned(CommandsPath, "the-secret", time.Now(), cmd); code != 200 {
+		t.Errorf("good command: status %d, want 200", code)
+	}
+	if m := inbox.next(t); m.Text != "genuine?" || !m.Mentioned {
+		t.Errorf("delivered %+v, want the genuine mention", m)
+	}
+	if m := inbox.next(t); m.Text != "!help" {
+		t.Errorf("delivered %+v, want the command", m)
+	}
+	for _, post := range f.waitCalls(t, "chat.postMessage", 2) {
+		assertHarmless(t, "chat.postMessage", post)
+	}
+	click, _ := json.Marshal(buttonClick("U8", "cy", "1700000000.000300", actionVoteUp))
+	form := []byte(url.Values{"payload": {string(click)}}.Encode())
+	if code, _ := postSigned(InteractivePath, "wrong-secret", time.Now(), form); code != http.StatusUnauthorized {
+		t.Errorf("bad signature on a click: status %d, want 401", code)
+	}
+	if code, _ := postSigned(InteractivePath, "the-secret", time.Now(), form); code != 200 {
+		t.Errorf("good click: status %d, want 200", code)
+	}
+	select {
+	case fb := <-inbox.votes:
+		if fb.Member.ID != "U8" || fb.Vote != chat.VoteUp || fb.AnswerID != "1700000000.000300" || fb.Conversation.Channel != "C1" {
+			t.Errorf("vote %+v", fb)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no vote from the click")
+	}
+	cancel()
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	select {
+	case m := <-inbox.got:
+		t.Errorf("unexpected delivery %+v", m)
+	default:
+	}
+	waitNoGoroutines(t)
+}
