@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/adapters/discord"
+	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -508,6 +509,13 @@ func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 	if dc := b.cfg.Adapters.Discord; dc.Enabled {
 		a, err := discord.New(dc, discord.Options{Log: b.log.With("adapter", "discord"),
 			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if sc := b.cfg.Adapters.Slack; sc.Enabled {
+		a, err := slack.New(sc, slack.Options{Log: b.log.With("adapter", "slack"), CommandPrefix: b.cfg.Bot.CommandPrefix})
 		if err != nil {
 			return nil, err
 		}

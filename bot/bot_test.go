@@ -375,3 +375,14 @@ func TestDiscordConfig(t *testing.T) {
 		t.Errorf("slash commands %v: want ask and the members' commands, not the admins'", names)
 	}
 }
+
+func TestSlackConfig(t *testing.T) {
+	path := writeConfig(t, "adapters:\n  slack:\n    enabled: true\n    bot_token: nope\n")
+	_, err := LoadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), "adapters.slack.bot_token") || !strings.Contains(err.Error(), "adapters.slack.app_token") {
+		t.Errorf("slack with bad tokens: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "nope") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/adapters/discord"
+	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
@@ -102,6 +103,7 @@ type LLMConfig struct {
 type AdaptersConfig struct {
 	Console ConsoleConfig  `yaml:"console"`
 	Discord discord.Config `yaml:"discord"`
+	Slack   slack.Config   `yaml:"slack"`
 }
 
 // ConsoleConfig is the terminal chat.
@@ -128,7 +130,7 @@ func Defaults() Config {
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
-		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig()},
+		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -306,8 +308,11 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	for _, p := range c.Adapters.Discord.Problems() {
 		bad("adapters.discord."+p.Field, "%s", p.Msg)
 	}
-	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled {
-		bad("adapters", "no adapter is enabled: enable adapters.console or adapters.discord")
+	for _, p := range c.Adapters.Slack.Problems() {
+		bad("adapters.slack."+p.Field, "%s", p.Msg)
+	}
+	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled && !c.Adapters.Slack.Enabled {
+		bad("adapters", "no adapter is enabled: enable adapters.console, adapters.discord or adapters.slack")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
