@@ -62,6 +62,7 @@ type Options struct {
 const (
 	maxThreads = 10000 // threads Docent answered in, for follow-ups
 	maxOwn     = 50000 // Docent's own message IDs, for reactions
+	maxVotes   = 50000 // members' 👍/👎 on Docent's messages
 	// typingEvery renews the typing indicator (Discord shows it ~10 s);
 	// typingFor stops it when no reply comes.
 	typingEvery = 8 * time.Second
@@ -78,6 +79,9 @@ type Adapter struct {
 
 	threads *bounded // thread ID → parent channel ID
 	own     *bounded // Docent's message IDs → channel ID
+	// votes holds, per message and member, the vote reactions the member
+	// has on it, oldest first ("U" 👍, "D" 👎): the last one is their vote.
+	votes *bounded
 
 	mu      sync.Mutex // guards s, self, ctx, inbox, stopped; wg.Add happens under it
 	s       *discordgo.Session
@@ -120,7 +124,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		cfg: cfg, opts: opts, log: opts.Log.With("adapter", Platform),
 		help: setOf(cfg.HelpChannels), guilds: setOf(cfg.Guilds),
 		allow: setOf(cfg.AllowChannels), deny: setOf(cfg.DenyChannels),
-		threads: newBounded(maxThreads), own: newBounded(maxOwn),
+		threads: newBounded(maxThreads), own: newBounded(maxOwn), votes: newBounded(maxVotes),
 	}, nil
 }
 
@@ -678,7 +682,10 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	return nil
 }
 
-// onReaction delivers 👍/👎 on Docent's own messages as votes.
+// onReaction delivers 👍/👎 on Docent's own messages as the member's vote:
+// the latest of the two they added and still have, VoteNone when neither
+// remains. A member may hold both reactions at once; removing one leaves
+// the other as their vote.
 func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
 	if mr == nil || mr.UserID == "" || mr.UserID == a.selfID() {
 		return
@@ -689,17 +696,28 @@ func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Me
 	if member != nil && member.User != nil && member.User.Bot {
 		return
 	}
-	var vote chat.Vote
+	var r string
 	switch {
 	case strings.HasPrefix(mr.Emoji.Name, "👍"):
-		vote = chat.VoteUp
+		r = "U"
 	case strings.HasPrefix(mr.Emoji.Name, "👎"):
-		vote = chat.VoteDown
+		r = "D"
 	default:
 		return
 	}
-	if !added {
-		vote = chat.VoteNone
+	held := a.votes.update(mr.MessageID+"\x00"+mr.UserID, func(old string, _ bool) string {
+		old = strings.ReplaceAll(old, r, "")
+		if added {
+			return old + r
+		}
+		return old
+	})
+	vote := chat.VoteNone
+	switch {
+	case strings.HasSuffix(held, "U"):
+		vote = chat.VoteUp
+	case strings.HasSuffix(held, "D"):
+		vote = chat.VoteDown
 	}
 	ctx, inbox, _ := a.runCtx()
 	fi, ok := inbox.(chat.FeedbackInbox)

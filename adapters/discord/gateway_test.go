@@ -238,9 +238,21 @@ func TestGateway(t *testing.T) {
 	if v != wantVote {
 		t.Errorf("vote %+v\nwant %+v", v, wantVote)
 	}
-	f.send("MESSAGE_REACTION_REMOVE", reaction(sent.ID, "👍"))
-	if v = in.vote(t); v.Vote != chat.VoteNone || v.AnswerID != sent.ID {
-		t.Errorf("removal delivered as %+v", v)
+	t.Log("the vote is the latest of 👍/👎 the member still has, none when neither remains")
+	for _, step := range []struct {
+		event, emoji string
+		want         chat.Vote
+	}{
+		{"MESSAGE_REACTION_ADD", "👎", chat.VoteDown},    // both held, 👎 latest
+		{"MESSAGE_REACTION_REMOVE", "👍", chat.VoteDown}, // 👎 still there
+		{"MESSAGE_REACTION_ADD", "👍", chat.VoteUp},      // both again, 👍 latest
+		{"MESSAGE_REACTION_REMOVE", "👍", chat.VoteDown}, // back to 👎
+		{"MESSAGE_REACTION_REMOVE", "👎", chat.VoteNone}, // neither
+	} {
+		f.send(step.event, reaction(sent.ID, step.emoji))
+		if v = in.vote(t); v.Vote != step.want || v.AnswerID != sent.ID || v.Member.ID != "7" {
+			t.Errorf("%s %s delivered as %+v, want vote %v", step.event, step.emoji, v, step.want)
+		}
 	}
 
 	t.Log("a slash command in a denied channel gets an ephemeral refusal")

@@ -215,6 +215,10 @@ func (b *bounded) put(k, v string) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.putLocked(k, v)
+}
+
+func (b *bounded) putLocked(k, v string) {
 	if _, ok := b.m[k]; ok {
 		b.m[k] = v
 		return
@@ -227,6 +231,17 @@ func (b *bounded) put(k, v string) {
 		b.next = (b.next + 1) % b.max
 	}
 	b.m[k] = v
+}
+
+// update sets k to f of its value ("" and false when absent) in one step,
+// so that two events for the same key cannot interleave.
+func (b *bounded) update(k string, f func(old string, ok bool) string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, ok := b.m[k]
+	v := f(old, ok)
+	b.putLocked(k, v)
+	return v
 }
 
 func (b *bounded) get(k string) (string, bool) {
