@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/discord/discordtest"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -86,11 +87,11 @@ func command(id, token, name, text string) map[string]any {
 // TestGateway runs the adapter against a fake Discord, step by step as a
 // community would use it: one gateway connection (Close sleeps 1 s).
 func TestGateway(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	cfg := DefaultConfig()
 	cfg.Enabled, cfg.Token, cfg.MessageContent = true, "tok", true
 	cfg.HelpChannels, cfg.DenyChannels, cfg.CommandGuilds = []string{"300"}, []string{"400"}, []string{"100"}
-	cfg.APIBase = f.srv.URL
+	cfg.APIBase = f.URL
 	a, err := New(cfg, Options{Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestGateway(t *testing.T) {
 
 	// IDENTIFY asks for the minimum intents, message content as configured.
 	select {
-	case id := <-f.identify:
+	case id := <-f.Identify:
 		if id["token"] != "Bot tok" {
 			t.Errorf("IDENTIFY token = %v", id["token"])
 		}
@@ -126,7 +127,7 @@ func TestGateway(t *testing.T) {
 	}
 
 	t.Log("slash commands are registered in the command guild")
-	reg := f.next(t, "PUT /api/v9/applications/42/guilds/100/commands")
+	reg := f.Next(t, "PUT /api/v9/applications/42/guilds/100/commands")
 	var names []string
 	for _, c := range reg.Body["list"].([]any) {
 		names = append(names, c.(map[string]any)["name"].(string))
@@ -136,11 +137,11 @@ func TestGateway(t *testing.T) {
 	}
 
 	t.Log("a denied channel and a help channel's chatter are ignored; a mention is delivered")
-	f.send("MESSAGE_CREATE", message("1001", "400", "100", "<@42> how do I deploy?", true))
-	f.send("MESSAGE_CREATE", message("1002", "300", "100", "thanks all", false))
-	f.send("MESSAGE_CREATE", map[string]any{"id": "1003", "channel_id": "200", "guild_id": "100", "content": "<@42> hi",
+	f.Send("MESSAGE_CREATE", message("1001", "400", "100", "<@42> how do I deploy?", true))
+	f.Send("MESSAGE_CREATE", message("1002", "300", "100", "thanks all", false))
+	f.Send("MESSAGE_CREATE", map[string]any{"id": "1003", "channel_id": "200", "guild_id": "100", "content": "<@42> hi",
 		"author": map[string]any{"id": "9", "username": "otherbot", "bot": true}, "timestamp": time.Now().Format(time.RFC3339)})
-	f.send("MESSAGE_CREATE", message("1004", "200", "100", "<@42> how do I deploy?", true))
+	f.Send("MESSAGE_CREATE", message("1004", "200", "100", "<@42> how do I deploy?", true))
 	d := in.next(t)
 	want := chat.Message{ID: "1004", Conversation: chat.Conversation{Platform: "discord", Channel: "200"},
 		Author: chat.Member{ID: "7", Name: "Alice"}, Text: "how do I deploy?", Mentioned: true, Roles: []string{"555"}}
@@ -149,7 +150,7 @@ func TestGateway(t *testing.T) {
 		t.Fatalf("delivered %+v\nwant      %+v", d.m, want)
 	}
 	select {
-	case ch := <-f.typing:
+	case ch := <-f.Typing:
 		if ch != "200" {
 			t.Errorf("typing in %s, want 200", ch)
 		}
@@ -162,12 +163,12 @@ func TestGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.next(t, "POST /api/v9/channels/200/messages/1004/threads")
-	post := f.next(t, "POST /api/v9/channels/10049/messages")
-	checkAllowed(t, post, "7")
+	f.Next(t, "POST /api/v9/channels/200/messages/1004/threads")
+	post := f.Next(t, "POST /api/v9/channels/10049/messages")
+	discordtest.CheckAllowed(t, post, "7")
 
 	t.Log("a follow-up in that thread is delivered without a mention")
-	f.send("MESSAGE_CREATE", message("1005", "10049", "100", "and on Windows", false))
+	f.Send("MESSAGE_CREATE", message("1005", "10049", "100", "and on Windows", false))
 	d = in.next(t)
 	if d.m.Conversation != (chat.Conversation{Platform: "discord", Channel: "200", Thread: "10049"}) || d.m.Text != "and on Windows" || d.m.Mentioned {
 		t.Fatalf("follow-up delivered as %+v", d.m)
@@ -175,29 +176,29 @@ func TestGateway(t *testing.T) {
 	if _, err := d.r.Reply(ctx, chat.Answer{Text: "Same, with WSL."}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "POST /api/v9/channels/10049/messages"), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "POST /api/v9/channels/10049/messages"), "7")
 
 	t.Log("a question in a help channel is delivered")
-	f.send("MESSAGE_CREATE", message("1006", "300", "100", "Does it run on ARM?", false))
+	f.Send("MESSAGE_CREATE", message("1006", "300", "100", "Does it run on ARM?", false))
 	if d = in.next(t); d.m.Text != "Does it run on ARM?" || d.m.Mentioned || d.m.Conversation.Channel != "300" {
 		t.Fatalf("help question delivered as %+v", d.m)
 	}
 
 	t.Log("a DM is delivered as direct and answered as a reply")
-	f.send("MESSAGE_CREATE", message("1007", "500", "", "hi there", false))
+	f.Send("MESSAGE_CREATE", message("1007", "500", "", "hi there", false))
 	if d = in.next(t); !d.m.Direct || d.m.Conversation.Channel != "500" {
 		t.Fatalf("DM delivered as %+v", d.m)
 	}
 	if _, err := d.r.Reply(ctx, chat.Answer{Text: "Hello!"}); err != nil {
 		t.Fatal(err)
 	}
-	if dm := f.next(t, "POST /api/v9/channels/500/messages"); dm.Body["message_reference"] == nil {
+	if dm := f.Next(t, "POST /api/v9/channels/500/messages"); dm.Body["message_reference"] == nil {
 		t.Errorf("DM answer is not a reply: %v", dm.Body)
 	}
 
 	t.Log("/ask is deferred at once, delivered as a question and answered in the original response")
-	f.send("INTERACTION_CREATE", command("600", "itok", "ask", "what is go?"))
-	cb := f.next(t, "POST /api/v9/interactions/600/itok/callback")
+	f.Send("INTERACTION_CREATE", command("600", "itok", "ask", "what is go?"))
+	cb := f.Next(t, "POST /api/v9/interactions/600/itok/callback")
 	if cb.Body["type"] != float64(5) {
 		t.Errorf("interaction callback type = %v, want 5 (deferred)", cb.Body["type"])
 	}
@@ -207,19 +208,19 @@ func TestGateway(t *testing.T) {
 	if _, err := d.r.Reply(ctx, chat.Answer{Text: pings}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
 
 	t.Log("/help is delivered as the prefix command; an ephemeral answer is a followup flagged 64")
-	f.send("INTERACTION_CREATE", command("601", "itok2", "help", ""))
-	f.next(t, "POST /api/v9/interactions/601/itok2/callback")
+	f.Send("INTERACTION_CREATE", command("601", "itok2", "help", ""))
+	f.Next(t, "POST /api/v9/interactions/601/itok2/callback")
 	if d = in.next(t); d.m.Text != "!help" {
 		t.Fatalf("/help delivered as %+v", d.m)
 	}
 	if _, err := d.r.Reply(ctx, chat.Answer{Text: "Commands: ...", Ephemeral: true}); err != nil {
 		t.Fatal(err)
 	}
-	f.next(t, "DELETE /api/v9/webhooks/42/itok2/messages/@original")
-	if fu := f.next(t, "POST /api/v9/webhooks/42/itok2"); fu.Body["flags"] != float64(64) {
+	f.Next(t, "DELETE /api/v9/webhooks/42/itok2/messages/@original")
+	if fu := f.Next(t, "POST /api/v9/webhooks/42/itok2"); fu.Body["flags"] != float64(64) {
 		t.Errorf("ephemeral answer flags = %v", fu.Body["flags"])
 	}
 
@@ -228,9 +229,9 @@ func TestGateway(t *testing.T) {
 		return map[string]any{"user_id": "7", "message_id": msg, "channel_id": "10049", "guild_id": "100",
 			"emoji": map[string]any{"name": emoji}, "member": map[string]any{"user": alice}}
 	}
-	f.send("MESSAGE_REACTION_ADD", reaction("1005", "👍")) // the member's own message
-	f.send("MESSAGE_REACTION_ADD", reaction(sent.ID, "🎉"))
-	f.send("MESSAGE_REACTION_ADD", reaction(sent.ID, "👍"))
+	f.Send("MESSAGE_REACTION_ADD", reaction("1005", "👍")) // the member's own message
+	f.Send("MESSAGE_REACTION_ADD", reaction(sent.ID, "🎉"))
+	f.Send("MESSAGE_REACTION_ADD", reaction(sent.ID, "👍"))
 	v := in.vote(t)
 	v.Time = time.Time{}
 	wantVote := chat.Feedback{Conversation: chat.Conversation{Platform: "discord", Channel: "200", Thread: "10049"},
@@ -249,7 +250,7 @@ func TestGateway(t *testing.T) {
 		{"MESSAGE_REACTION_REMOVE", "👍", chat.VoteDown}, // back to 👎
 		{"MESSAGE_REACTION_REMOVE", "👎", chat.VoteNone}, // neither
 	} {
-		f.send(step.event, reaction(sent.ID, step.emoji))
+		f.Send(step.event, reaction(sent.ID, step.emoji))
 		if v = in.vote(t); v.Vote != step.want || v.AnswerID != sent.ID || v.Member.ID != "7" {
 			t.Errorf("%s %s delivered as %+v, want vote %v", step.event, step.emoji, v, step.want)
 		}
@@ -258,25 +259,25 @@ func TestGateway(t *testing.T) {
 	t.Log("a slash command in a denied channel gets an ephemeral refusal")
 	denied := command("602", "itok3", "ask", "hello?")
 	denied["channel_id"] = "400"
-	f.send("INTERACTION_CREATE", denied)
-	refusal := f.next(t, "POST /api/v9/interactions/602/itok3/callback")
+	f.Send("INTERACTION_CREATE", denied)
+	refusal := f.Next(t, "POST /api/v9/interactions/602/itok3/callback")
 	rd, _ := refusal.Body["data"].(map[string]any)
 	if refusal.Body["type"] != float64(4) || rd["flags"] != float64(64) {
 		t.Errorf("refusal = %v", refusal.Body)
 	}
-	checkAllowed(t, request{Method: "callback", Body: rd}, "7")
+	discordtest.CheckAllowed(t, discordtest.Request{Method: "callback", Body: rd}, "7")
 
 	t.Log("a dropped gateway connection is resumed and messages flow again")
-	f.drop()
+	f.Drop()
 	select {
-	case r := <-f.resume:
+	case r := <-f.Resume:
 		if r["session_id"] != "sess-1" || r["token"] != "Bot tok" {
 			t.Errorf("RESUME = %v", r)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no RESUME within 10s of the dropped connection")
 	}
-	f.send("MESSAGE_CREATE", message("1008", "500", "", "still there?", false))
+	f.Send("MESSAGE_CREATE", message("1008", "500", "", "still there?", false))
 	if d = in.next(t); d.m.Text != "still there?" {
 		t.Fatalf("after resume delivered %+v", d.m)
 	}
@@ -286,5 +287,5 @@ func TestGateway(t *testing.T) {
 		t.Errorf("unexpected delivery %+v", d.m)
 	default:
 	}
-	f.noMore(t)
+	f.NoMore(t)
 }

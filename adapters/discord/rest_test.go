@@ -7,6 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/docent-bot/docent/adapters/discord/discordtest"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -15,10 +16,10 @@ const pings = "Done @everyone @here <@&777> <@8> <@!8>, and you <@7>."
 
 // restAdapter returns an adapter whose session talks to f, without a
 // gateway.
-func restAdapter(t *testing.T, f *fakeDiscord) (*Adapter, *discordgo.Session) {
+func restAdapter(t *testing.T, f *discordtest.Server) (*Adapter, *discordgo.Session) {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Enabled, cfg.Token, cfg.APIBase = true, "tok", f.srv.URL
+	cfg.Enabled, cfg.Token, cfg.APIBase = true, "tok", f.URL
 	a, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func restAdapter(t *testing.T, f *fakeDiscord) (*Adapter, *discordgo.Session) {
 }
 
 func TestRepliesPingOnlyTheAsker(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	a, s := restAdapter(t, f)
 	ctx := context.Background()
 
@@ -41,12 +42,12 @@ func TestRepliesPingOnlyTheAsker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := f.next(t, "POST /api/v9/channels/200/messages/1001/threads")
+	th := f.Next(t, "POST /api/v9/channels/200/messages/1001/threads")
 	if th.Body["name"] != "how do I deploy this thing to production today?" {
 		t.Errorf("thread name = %q", th.Body["name"])
 	}
-	post := f.next(t, "POST /api/v9/channels/10019/messages")
-	checkAllowed(t, post, "7")
+	post := f.Next(t, "POST /api/v9/channels/10019/messages")
+	discordtest.CheckAllowed(t, post, "7")
 	if post.Body["content"] != pings {
 		t.Errorf("content = %q", post.Body["content"])
 	}
@@ -61,31 +62,31 @@ func TestRepliesPingOnlyTheAsker(t *testing.T) {
 	if _, err := r.Reply(ctx, chat.Answer{Text: "more"}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "POST /api/v9/channels/10019/messages"), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "POST /api/v9/channels/10019/messages"), "7")
 
 	// An edit.
 	if err := r.Edit(ctx, sent, chat.Answer{Text: pings + " (edited)"}); err != nil {
 		t.Fatal(err)
 	}
-	edit := f.next(t, "PATCH /api/v9/channels/10019/messages/"+sent.ID)
-	checkAllowed(t, edit, "7")
+	edit := f.Next(t, "PATCH /api/v9/channels/10019/messages/"+sent.ID)
+	discordtest.CheckAllowed(t, edit, "7")
 
 	// Without threads: a reply to the member's message.
 	r2 := &responder{a: a, s: s, asker: "7", channel: "200", msgID: "1002", sent: map[string]sentParts{}}
 	if _, err := r2.Reply(ctx, chat.Answer{Text: pings}); err != nil {
 		t.Fatal(err)
 	}
-	reply := f.next(t, "POST /api/v9/channels/200/messages")
-	checkAllowed(t, reply, "7")
+	reply := f.Next(t, "POST /api/v9/channels/200/messages")
+	discordtest.CheckAllowed(t, reply, "7")
 	ref, _ := reply.Body["message_reference"].(map[string]any)
 	if ref["message_id"] != "1002" {
 		t.Errorf("message_reference = %v, want message 1002", reply.Body["message_reference"])
 	}
-	f.noMore(t)
+	f.NoMore(t)
 }
 
 func TestLongAnswerIsSplitAndEditedInParts(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	a, s := restAdapter(t, f)
 	ctx := context.Background()
 	long := strings.Repeat("word ", 300) + "\n```go\n" + strings.Repeat("fmt.Println(\"@everyone\")\n", 50) + "```\nend"
@@ -94,10 +95,10 @@ func TestLongAnswerIsSplitAndEditedInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1 := f.next(t, "POST /api/v9/channels/500/messages")
-	p2 := f.next(t, "POST /api/v9/channels/500/messages")
-	for _, p := range []request{p1, p2} {
-		checkAllowed(t, p, "7")
+	p1 := f.Next(t, "POST /api/v9/channels/500/messages")
+	p2 := f.Next(t, "POST /api/v9/channels/500/messages")
+	for _, p := range []discordtest.Request{p1, p2} {
+		discordtest.CheckAllowed(t, p, "7")
 		c, _ := p.Body["content"].(string)
 		if len([]rune(c)) > MaxMessage || strings.Count(c, "```")%2 != 0 {
 			t.Errorf("part of %d characters with %d fences", len([]rune(c)), strings.Count(c, "```"))
@@ -119,22 +120,22 @@ func TestLongAnswerIsSplitAndEditedInParts(t *testing.T) {
 	if err := r.Edit(ctx, sent, chat.Answer{Text: longer}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "PATCH /api/v9/channels/500/messages/"+sent.ID), "7")
-	checkAllowed(t, f.next(t, "PATCH /api/v9/channels/500/messages/"+p2.ID), "7")
-	p3 := f.next(t, "POST /api/v9/channels/500/messages")
-	checkAllowed(t, p3, "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/channels/500/messages/"+sent.ID), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/channels/500/messages/"+p2.ID), "7")
+	p3 := f.Next(t, "POST /api/v9/channels/500/messages")
+	discordtest.CheckAllowed(t, p3, "7")
 	// And shrinks back: the surplus parts are deleted.
 	if err := r.Edit(ctx, sent, chat.Answer{Text: "short"}); err != nil {
 		t.Fatal(err)
 	}
-	f.next(t, "PATCH /api/v9/channels/500/messages/"+sent.ID)
-	f.next(t, "DELETE /api/v9/channels/500/messages/"+p2.ID)
-	f.next(t, "DELETE /api/v9/channels/500/messages/"+p3.ID)
-	f.noMore(t)
+	f.Next(t, "PATCH /api/v9/channels/500/messages/"+sent.ID)
+	f.Next(t, "DELETE /api/v9/channels/500/messages/"+p2.ID)
+	f.Next(t, "DELETE /api/v9/channels/500/messages/"+p3.ID)
+	f.NoMore(t)
 }
 
 func TestInteractionAnswersPingOnlyTheAsker(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	a, s := restAdapter(t, f)
 	ctx := context.Background()
 	i := &discordgo.Interaction{ID: "600", AppID: "42", Token: "itok", Type: discordgo.InteractionApplicationCommand}
@@ -144,27 +145,27 @@ func TestInteractionAnswersPingOnlyTheAsker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
 	if sent.ID != "origitok" {
 		t.Errorf("sent.ID = %q", sent.ID)
 	}
 	if err := r.Edit(ctx, sent, chat.Answer{Text: pings + "!"}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/webhooks/42/itok/messages/@original"), "7")
 	fsent, err := r.Reply(ctx, chat.Answer{Text: pings, Ephemeral: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fu := f.next(t, "POST /api/v9/webhooks/42/itok")
-	checkAllowed(t, fu, "7")
+	fu := f.Next(t, "POST /api/v9/webhooks/42/itok")
+	discordtest.CheckAllowed(t, fu, "7")
 	if fu.Body["flags"] != float64(discordgo.MessageFlagsEphemeral) {
 		t.Errorf("ephemeral followup flags = %v, want 64", fu.Body["flags"])
 	}
 	if err := r.Edit(ctx, fsent, chat.Answer{Text: "changed"}); err != nil {
 		t.Fatal(err)
 	}
-	checkAllowed(t, f.next(t, "PATCH /api/v9/webhooks/42/itok/messages/"+fsent.ID), "7")
+	discordtest.CheckAllowed(t, f.Next(t, "PATCH /api/v9/webhooks/42/itok/messages/"+fsent.ID), "7")
 
 	// Ephemeral first: the public "thinking" response is deleted and the
 	// answer sent as an ephemeral followup.
@@ -173,26 +174,26 @@ func TestInteractionAnswersPingOnlyTheAsker(t *testing.T) {
 	if _, err := r2.Reply(ctx, chat.Answer{Text: "only for you", Ephemeral: true}); err != nil {
 		t.Fatal(err)
 	}
-	f.next(t, "DELETE /api/v9/webhooks/42/itok2/messages/@original")
-	fu2 := f.next(t, "POST /api/v9/webhooks/42/itok2")
-	checkAllowed(t, fu2, "7")
+	f.Next(t, "DELETE /api/v9/webhooks/42/itok2/messages/@original")
+	fu2 := f.Next(t, "POST /api/v9/webhooks/42/itok2")
+	discordtest.CheckAllowed(t, fu2, "7")
 	if fu2.Body["flags"] != float64(discordgo.MessageFlagsEphemeral) {
 		t.Errorf("flags = %v, want 64", fu2.Body["flags"])
 	}
-	f.noMore(t)
+	f.NoMore(t)
 }
 
 func TestRateLimitedReplyIsRetried(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	a, s := restAdapter(t, f)
-	f.limited.Store(1)
+	f.RateLimit(1)
 	r := &responder{a: a, s: s, asker: "7", channel: "500", msgID: "1009", sent: map[string]sentParts{}}
 	if _, err := r.Reply(context.Background(), chat.Answer{Text: "hello"}); err != nil {
 		t.Fatalf("Reply after a 429: %v", err)
 	}
-	f.next(t, "429 POST /api/v9/channels/500/messages")
-	checkAllowed(t, f.next(t, "POST /api/v9/channels/500/messages"), "7")
-	f.noMore(t)
+	f.Next(t, "429 POST /api/v9/channels/500/messages")
+	discordtest.CheckAllowed(t, f.Next(t, "POST /api/v9/channels/500/messages"), "7")
+	f.NoMore(t)
 }
 
 func TestWhereDocentAnswers(t *testing.T) {
@@ -228,7 +229,7 @@ func TestWhereDocentAnswers(t *testing.T) {
 }
 
 func TestEmptyAnswerIsRefusedWithoutACall(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.New(t)
 	a, s := restAdapter(t, f)
 	r := &responder{a: a, s: s, asker: "7", channel: "500", msgID: "1010", sent: map[string]sentParts{}}
 	if _, err := r.Reply(context.Background(), chat.Answer{Text: " \n "}); err == nil {
@@ -239,5 +240,5 @@ func TestEmptyAnswerIsRefusedWithoutACall(t *testing.T) {
 	if _, err := ir.Reply(context.Background(), chat.Answer{}); err == nil {
 		t.Error("an empty slash command answer was accepted")
 	}
-	f.noMore(t)
+	f.NoMore(t)
 }

@@ -1,4 +1,10 @@
-package discord
+// Package discordtest is a fake Discord for tests: REST and gateway on
+// loopback, speaking enough of both for the Discord adapter. Tests start a
+// Server, point the adapter's api_base at its URL, send gateway events
+// with Send and read the REST calls the adapter made with Next.
+//
+// Only tests import it.
+package discordtest
 
 import (
 	"encoding/json"
@@ -15,39 +21,52 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// request is one REST call the adapter made to the fake Discord.
-type request struct {
+// BotID is the user and application ID of the bot the fake logs in as.
+const BotID = "42"
+
+// Request is one REST call made to the fake.
+type Request struct {
 	Method, Path string
-	Body         map[string]any
+	// Body is the JSON body; a JSON list is under "list".
+	Body map[string]any
 	// ID is the ID the fake gave the message a POST created.
 	ID string
 }
 
-func (r request) String() string { return r.Method + " " + r.Path }
+func (r Request) String() string { return r.Method + " " + r.Path }
 
-// fakeDiscord speaks Discord's REST API and gateway on loopback: enough of
-// both for the adapter, recording every REST call but typing.
-type fakeDiscord struct {
-	t        *testing.T
+// Server is the fake Discord. REST calls are recorded in order, except
+// typing indicators, which go to Typing.
+type Server struct {
+	// URL is the adapter's api_base.
+	URL string
+	// Identify and Resume receive the gateway's IDENTIFY and RESUME
+	// payloads; Typing the channel of each typing indicator.
+	Identify <-chan map[string]any
+	Resume   <-chan map[string]any
+	Typing   <-chan string
+
+	t        testing.TB
 	srv      *httptest.Server
-	reqs     chan request
+	reqs     chan Request
 	typing   chan string
 	identify chan map[string]any
 	resume   chan map[string]any
 	ids      atomic.Int64
-	// limited is how many POSTs to answer with 429 before serving them.
-	limited atomic.Int32
+	limited  atomic.Int32 // POSTs still to answer with 429
 
-	mu   sync.Mutex // guards conn and seq: gorilla conns take one writer
+	mu   sync.Mutex // guards conn and seq: a websocket conn takes one writer
 	conn *websocket.Conn
 	seq  int
 }
 
-func newFakeDiscord(t *testing.T) *fakeDiscord {
-	f := &fakeDiscord{
-		t: t, reqs: make(chan request, 100), typing: make(chan string, 100),
+// New starts a fake Discord, closed when the test ends.
+func New(t testing.TB) *Server {
+	f := &Server{
+		t: t, reqs: make(chan Request, 100), typing: make(chan string, 100),
 		identify: make(chan map[string]any, 1), resume: make(chan map[string]any, 1),
 	}
+	f.Identify, f.Resume, f.Typing = f.identify, f.resume, f.typing
 	f.ids.Store(900000)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v9/gateway", func(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +82,7 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		req := request{Method: r.Method, Path: r.URL.Path}
+		req := Request{Method: r.Method, Path: r.URL.Path}
 		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 			if err := json.Unmarshal(b, &req.Body); err != nil {
 				var list []any
@@ -81,25 +100,28 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 			return
 		}
 		if r.Method == http.MethodPost {
-			req.ID = f.newID()
+			req.ID = strconv.FormatInt(f.ids.Add(1), 10)
 		}
 		f.reqs <- req
 		f.respond(w, r, req)
 	})
 	f.srv = httptest.NewServer(mux)
+	f.URL = f.srv.URL
 	t.Cleanup(f.srv.Close)
 	return f
 }
+
+// RateLimit answers the next n POSTs with 429 and a short retry_after;
+// they are recorded with the method "429 POST".
+func (f *Server) RateLimit(n int) { f.limited.Store(int32(n)) }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
 }
 
-func (f *fakeDiscord) newID() string { return strconv.FormatInt(f.ids.Add(1), 10) }
-
 // respond answers a recorded REST call as Discord would.
-func (f *fakeDiscord) respond(w http.ResponseWriter, r *http.Request, req request) {
+func (f *Server) respond(w http.ResponseWriter, r *http.Request, req Request) {
 	seg := strings.Split(strings.TrimPrefix(req.Path, "/api/v9/"), "/")
 	switch {
 	case r.Method == http.MethodDelete, strings.HasSuffix(req.Path, "/callback"):
@@ -126,8 +148,9 @@ func (f *fakeDiscord) respond(w http.ResponseWriter, r *http.Request, req reques
 	}
 }
 
-// gateway speaks the gateway: HELLO, IDENTIFY, READY, heartbeat ACKs.
-func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
+// gateway speaks the gateway: HELLO, IDENTIFY or RESUME, READY or
+// RESUMED, heartbeat ACKs.
+func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -144,16 +167,16 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	switch err := c.ReadJSON(&id); {
 	case err == nil && id.Op == 2:
 		f.identify <- id.D
-		f.send("READY", map[string]any{
+		f.Send("READY", map[string]any{
 			"v": 9, "session_id": "sess-1", "guilds": []any{},
-			"user":        map[string]any{"id": "42", "username": "docent", "bot": true},
-			"application": map[string]any{"id": "42"},
+			"user":        map[string]any{"id": BotID, "username": "docent", "bot": true},
+			"application": map[string]any{"id": BotID},
 		})
 	case err == nil && id.Op == 6: // RESUME after a dropped connection
 		f.resume <- id.D
-		f.send("RESUMED", map[string]any{})
+		f.Send("RESUMED", map[string]any{})
 	default:
-		f.t.Errorf("gateway: want IDENTIFY or RESUME, got op %d, err %v", id.Op, err)
+		f.t.Errorf("discordtest: gateway: want IDENTIFY or RESUME, got op %d, err %v", id.Op, err)
 		return
 	}
 	for {
@@ -169,23 +192,30 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeDiscord) write(v any) {
+func (f *Server) write(v any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.conn == nil {
+		f.t.Errorf("discordtest: gateway: no connection to write to")
+		return
+	}
 	if err := f.conn.WriteJSON(v); err != nil {
-		f.t.Errorf("gateway: write: %v", err)
+		f.t.Errorf("discordtest: gateway: write: %v", err)
 	}
 }
 
-// drop closes the gateway connection as a network failure would.
-func (f *fakeDiscord) drop() {
+// Drop closes the gateway connection as a network failure would.
+func (f *Server) Drop() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.conn.Close()
+	if f.conn != nil {
+		f.conn.Close()
+	}
 }
 
-// send dispatches an event to the adapter.
-func (f *fakeDiscord) send(event string, d any) {
+// Send dispatches a gateway event ("MESSAGE_CREATE") with data d. Call it
+// after the adapter has identified (read Identify first).
+func (f *Server) Send(event string, d any) {
 	f.mu.Lock()
 	f.seq++
 	s := f.seq
@@ -193,8 +223,9 @@ func (f *fakeDiscord) send(event string, d any) {
 	f.write(map[string]any{"op": 0, "s": s, "t": event, "d": d})
 }
 
-// next returns the next REST call, which must be want ("POST /api/v9/...").
-func (f *fakeDiscord) next(t *testing.T, want string) request {
+// Next returns the next REST call, which must be want
+// ("POST /api/v9/channels/200/messages"); it fails the test after 5 s.
+func (f *Server) Next(t testing.TB, want string) Request {
 	t.Helper()
 	select {
 	case r := <-f.reqs:
@@ -205,11 +236,11 @@ func (f *fakeDiscord) next(t *testing.T, want string) request {
 	case <-time.After(5 * time.Second):
 		t.Fatalf("no REST call within 5s, want %s", want)
 	}
-	return request{}
+	return Request{}
 }
 
-// noMore asserts no REST call is pending.
-func (f *fakeDiscord) noMore(t *testing.T) {
+// NoMore fails the test if a REST call is pending.
+func (f *Server) NoMore(t testing.TB) {
 	t.Helper()
 	select {
 	case r := <-f.reqs:
@@ -218,8 +249,9 @@ func (f *fakeDiscord) noMore(t *testing.T) {
 	}
 }
 
-// checkAllowed asserts that a sent message can ping only member.
-func checkAllowed(t *testing.T, r request, member string) {
+// CheckAllowed fails the test unless the message sent by r can ping only
+// member: no @everyone, @here or roles, and no other user.
+func CheckAllowed(t testing.TB, r Request, member string) {
 	t.Helper()
 	am, ok := r.Body["allowed_mentions"].(map[string]any)
 	if !ok {
