@@ -35,8 +35,10 @@ type Config struct {
 	// CommandGuilds are the guilds slash commands are registered in (they
 	// show up at once); empty registers them globally (may take an hour).
 	CommandGuilds []string `yaml:"command_guilds"`
-	// ShardID and ShardCount split guilds across processes; ShardCount 0 or
-	// 1 runs one process for all guilds.
+	// ShardID and ShardCount split guilds across processes: a large
+	// deployment runs one process per shard, each with its own database,
+	// all with the same ShardCount. ShardCount 0 or 1 runs one process for
+	// all guilds.
 	ShardID    int `yaml:"shard_id"`
 	ShardCount int `yaml:"shard_count"`
 	// APIBase replaces https://discord.com for REST and the gateway lookup

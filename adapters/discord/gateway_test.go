@@ -289,3 +289,32 @@ func TestGateway(t *testing.T) {
 	}
 	f.NoMore(t)
 }
+
+// TestIdentifyCarriesShard: with shard_id 1 of 2, IDENTIFY asks Discord
+// for that shard's guilds only.
+func TestIdentifyCarriesShard(t *testing.T) {
+	f := discordtest.New(t)
+	cfg := DefaultConfig()
+	cfg.Enabled, cfg.Token, cfg.APIBase = true, "tok", f.URL
+	cfg.ShardID, cfg.ShardCount = 1, 2
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &inbox{msgs: make(chan delivery, 1), votes: make(chan chat.Feedback, 1)}) }()
+	select {
+	case id := <-f.Identify:
+		if got := id["shard"]; !reflect.DeepEqual(got, []any{float64(1), float64(2)}) {
+			t.Errorf(`IDENTIFY "shard" = %v, want [1 2]`, got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no IDENTIFY")
+	}
+	f.Next(t, "PUT /api/v9/applications/42/commands") // registered by every shard
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
