@@ -58,6 +58,7 @@ type Adapter struct {
 	seen    *recent // event IDs handled
 	threads *recent // channel+"/"+thread_ts Docent replied in → ""
 	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
+	groups  *userGroups
 
 	// botID is Docent's own user ID, from auth.test; set in Run before
 	// any event is handled and read only after.
@@ -95,7 +96,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		}
 		return m
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg:     cfg,
 		opts:    opts,
 		log:     opts.Log.With("adapter", Platform),
@@ -106,7 +107,17 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		seen:    newRecent(maxSeenEvents),
 		threads: newRecent(maxThreads),
 		answers: newRecent(maxAnswers),
-	}, nil
+	}
+	a.groups = newUserGroups(cfg.UsergroupsRefresh, func(ctx context.Context) ([]slack.UserGroup, error) {
+		var list []slack.UserGroup
+		err := a.retry(ctx, func() error {
+			var err error
+			list, err = a.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeUsers(true))
+			return err
+		})
+		return list, err
+	}, a.log, a.wg.Go)
+	return a, nil
 }
 
 // Name is the adapter's name in logs.
@@ -123,6 +134,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
 	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
 	defer a.wg.Wait()
+	a.groups.refreshIfStale(ctx) // ready before the first admin command, if it can be
 	if a.cfg.Mode == ModeEvents {
 		return a.runEvents(ctx, inbox)
 	}
@@ -288,6 +300,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		ID:           ts,
 		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
 		Author:       chat.Member{ID: user},
+		Roles:        a.groups.of(ctx, user),
 		Text:         unescape(text),
 		Time:         tsTime(ts),
 		Mentioned:    mentioned,
@@ -339,6 +352,7 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 	m := chat.Message{
 		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
 		Author:       chat.Member{ID: cmd.UserID, Name: cmd.UserName},
+		Roles:        a.groups.of(ctx, cmd.UserID),
 		Text:         unescape(text),
 		Time:         time.Now(),
 		Mentioned:    true,
