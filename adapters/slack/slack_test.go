@@ -538,6 +538,60 @@ func TestSocketMode(t *testing.T) {
 		t.Errorf("usergroups.list calls %v, want one (refreshed every 5m) with include_users=true", ug)
 	}
 
+	// The 👎 click opened the reason form; submitting it brings the same
+	// vote again with the reason, and an empty form brings nothing.
+	open := f.waitCalls(t, "views.open", 1)
+	if len(open) != 1 || open[0].Get("trigger_id") != "trig-U7" {
+		t.Fatalf("views.open calls %v, want one with the click's trigger_id", open)
+	}
+	var view struct {
+		Type            string `json:"type"`
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		Blocks          []struct {
+			Type     string `json:"type"`
+			Optional bool   `json:"optional"`
+			Label    struct {
+				Text string `json:"text"`
+			} `json:"label"`
+			Element struct {
+				Type      string `json:"type"`
+				ActionID  string `json:"action_id"`
+				Multiline bool   `json:"multiline"`
+			} `json:"element"`
+		} `json:"blocks"`
+	}
+	viewJSON := open[0].Get("view")
+	if err := json.Unmarshal([]byte(viewJSON), &view); err != nil {
+		t.Fatalf("views.open view %s: %v", viewJSON, err)
+	}
+	if view.Type != "modal" || view.CallbackID != reasonCallbackID || len(view.Blocks) != 1 ||
+		view.Blocks[0].Type != "input" || !view.Blocks[0].Optional || view.Blocks[0].Label.Text != "What was wrong?" ||
+		view.Blocks[0].Element.Type != "plain_text_input" || !view.Blocks[0].Element.Multiline {
+		t.Errorf("views.open view %s: want a modal with one optional plain text input \"What was wrong?\"", viewJSON)
+	}
+	submit := func(id, reason string) map[string]any {
+		return map[string]any{"envelope_id": id, "type": "interactive", "accepts_response_payload": true,
+			"payload": map[string]any{"type": "view_submission", "user": map[string]any{"id": "U7", "name": "bo"},
+				"view": map[string]any{"id": "V1", "type": "modal", "callback_id": reasonCallbackID,
+					"private_metadata": view.PrivateMetadata,
+					"state": map[string]any{"values": map[string]any{reasonBlockID: map[string]any{
+						view.Blocks[0].Element.ActionID: map[string]any{"type": "plain_text_input", "value": reason}}}}}}}
+	}
+	send(submit("view-1", "  "))
+	send(submit("view-2", " It is about Go 1.21, not 1.26. "))
+	select {
+	case fb := <-inbox.votes:
+		want := chat.Feedback{AnswerID: answerTS, Member: chat.Member{ID: "U7", Name: "bo"}, Vote: chat.VoteDown,
+			Reason:       "It is about Go 1.21, not 1.26.",
+			Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"}, Time: fb.Time}
+		if fb != want {
+			t.Errorf("reason %+v\nwant %+v", fb, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no feedback from the submitted reason")
+	}
+
 	// Every envelope acknowledged (before the disconnect drops a pending one).
 	acked := map[string]bool{}
 	deadline := time.After(5 * time.Second)
@@ -622,9 +676,10 @@ func waitNoGoroutines(t *testing.T) {
 // buttonClick is the block_actions payload of a click on a feedback button.
 func buttonClick(user, name, answerTS, action string) map[string]any {
 	return map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": name},
-		"channel":   map[string]any{"id": "C1"},
-		"container": map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
-		"message":   map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
+		"trigger_id": "trig-" + user,
+		"channel":    map[string]any{"id": "C1"},
+		"container":  map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
+		"message":    map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
 		"actions": []any{map[string]any{"action_id": action, "block_id": feedbackBlockID, "type": "button",
 			"value": "x", "action_ts": "1700000030.000100"}}}
 }
