@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Config holds the settings found under `adapters.slack:` in the YAML
@@ -40,6 +41,10 @@ type Config struct {
 	// FeedbackButtons puts 👍/👎 buttons under each answer (not under
 	// drafts, command output or ephemeral answers).
 	FeedbackButtons bool `yaml:"feedback_buttons"`
+	// UsergroupsRefresh is how old the cached list of user groups (for
+	// admins listed as slack:role:S…) may get before it is fetched again;
+	// 0 turns the lookup off. It needs the usergroups:read scope.
+	UsergroupsRefresh time.Duration `yaml:"usergroups_refresh"`
 	// APIURL replaces https://slack.com/api/ (tests, proxies).
 	APIURL string `yaml:"api_url"`
 }
@@ -58,14 +63,24 @@ const (
 //	listen:           127.0.0.1:3000 (events mode; put an HTTPS proxy in front)
 //	working_reaction: eyes
 //	feedback_buttons: true
+//	usergroups_refresh: 5m
 func DefaultConfig() Config {
 	return Config{
-		Mode:            ModeSocket,
-		Listen:          "127.0.0.1:3000",
-		WorkingReaction: "eyes",
-		FeedbackButtons: true,
+		Mode:              ModeSocket,
+		Listen:            "127.0.0.1:3000",
+		WorkingReaction:   "eyes",
+		FeedbackButtons:   true,
+		UsergroupsRefresh: DefaultUsergroupsRefresh,
 	}
 }
+
+// DefaultUsergroupsRefresh is usergroups_refresh's default;
+// MinUsergroupsRefresh keeps the lookup well inside Slack's rate limit for
+// usergroups.list.
+const (
+	DefaultUsergroupsRefresh = 5 * time.Minute
+	MinUsergroupsRefresh     = 30 * time.Second
+)
 
 // Problem is one unusable setting: the field's name as written under
 // `adapters.slack:` ("bot_token") and what is wrong with it.
@@ -122,6 +137,9 @@ func (c Config) Problems() []Problem {
 	if r := c.WorkingReaction; r != "" && (strings.ContainsAny(r, ": \t") || r != strings.ToLower(r)) {
 		add("working_reaction", "must be an emoji name without colons, such as eyes, got %q", r)
 	}
+	if d := c.UsergroupsRefresh; d != 0 && d < MinUsergroupsRefresh {
+		add("usergroups_refresh", "must be 0 (no lookup) or at least %s, got %s", MinUsergroupsRefresh, d)
+	}
 	if c.APIURL != "" {
 		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("api_url", "must be an http:// or https:// URL such as https://slack.com/api/")
@@ -156,9 +174,9 @@ func (c Config) Validate() error {
 // that printing a Config by mistake leaks nothing.
 func (c Config) String() string {
 	return fmt.Sprintf("slack{enabled: %t, mode: %s, listen: %s, bot_token: %s, app_token: %s, signing_secret: %s, "+
-		"help_channels: %v, allow_channels: %v, deny_channels: %v, working_reaction: %q, feedback_buttons: %t, api_url: %s}",
+		"help_channels: %v, allow_channels: %v, deny_channels: %v, working_reaction: %q, feedback_buttons: %t, usergroups_refresh: %s, api_url: %s}",
 		c.Enabled, c.Mode, c.Listen, shown(c.BotToken), shown(c.AppToken), shown(c.SigningSecret),
-		c.HelpChannels, c.AllowChannels, c.DenyChannels, c.WorkingReaction, c.FeedbackButtons, c.APIURL)
+		c.HelpChannels, c.AllowChannels, c.DenyChannels, c.WorkingReaction, c.FeedbackButtons, c.UsergroupsRefresh, c.APIURL)
 }
 
 // LogValue logs the settings without the tokens or the signing secret.
@@ -173,6 +191,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("help_channels", c.HelpChannels),
 		slog.String("working_reaction", c.WorkingReaction),
 		slog.Bool("feedback_buttons", c.FeedbackButtons),
+		slog.Duration("usergroups_refresh", c.UsergroupsRefresh),
 	)
 }
 

@@ -6,6 +6,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,7 @@ type Adapter struct {
 	seen    *recent // event IDs handled
 	threads *recent // channel+"/"+thread_ts Docent replied in → ""
 	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
+	groups  *userGroups
 
 	// botID is Docent's own user ID, from auth.test; set in Run before
 	// any event is handled and read only after.
@@ -95,7 +97,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		}
 		return m
 	}
-	return &Adapter{
+	a := &Adapter{
 		cfg:     cfg,
 		opts:    opts,
 		log:     opts.Log.With("adapter", Platform),
@@ -106,7 +108,17 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		seen:    newRecent(maxSeenEvents),
 		threads: newRecent(maxThreads),
 		answers: newRecent(maxAnswers),
-	}, nil
+	}
+	a.groups = newUserGroups(cfg.UsergroupsRefresh, func(ctx context.Context) ([]slack.UserGroup, error) {
+		var list []slack.UserGroup
+		err := a.retry(ctx, func() error {
+			var err error
+			list, err = a.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeUsers(true))
+			return err
+		})
+		return list, err
+	}, a.log, a.wg.Go)
+	return a, nil
 }
 
 // Name is the adapter's name in logs.
@@ -123,6 +135,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
 	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
 	defer a.wg.Wait()
+	a.groups.refreshIfStale(ctx) // ready before the first admin command, if it can be
 	if a.cfg.Mode == ModeEvents {
 		return a.runEvents(ctx, inbox)
 	}
@@ -288,6 +301,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		ID:           ts,
 		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
 		Author:       chat.Member{ID: user},
+		Roles:        a.groups.of(ctx, user),
 		Text:         unescape(text),
 		Time:         tsTime(ts),
 		Mentioned:    mentioned,
@@ -339,6 +353,7 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 	m := chat.Message{
 		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
 		Author:       chat.Member{ID: cmd.UserID, Name: cmd.UserName},
+		Roles:        a.groups.of(ctx, cmd.UserID),
 		Text:         unescape(text),
 		Time:         time.Now(),
 		Mentioned:    true,
@@ -385,10 +400,19 @@ func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, re
 	}
 }
 
-// handleAction takes a click on an answer's feedback buttons as a vote.
+// handleAction takes a click on an answer's feedback buttons as a vote, and
+// a submitted reason form as the same vote with its reason.
 func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.InteractionCallback) {
 	fi, ok := inbox.(chat.FeedbackInbox)
-	if !ok || cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" {
+	if !ok || cb.User.ID == "" {
+		return
+	}
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+	case slack.InteractionTypeViewSubmission:
+		a.handleReason(ctx, fi, cb)
+		return
+	default:
 		return
 	}
 	channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
@@ -409,6 +433,8 @@ func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.I
 			v = chat.VoteUp
 		case actionVoteDown:
 			v = chat.VoteDown
+			// First: the trigger ID expires 3 seconds after the click.
+			a.askReason(ctx, cb.TriggerID, votedAnswer{Channel: channel, TS: ts, Thread: thread})
 		default:
 			continue
 		}
@@ -422,6 +448,88 @@ func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.I
 		if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
 			a.log.WarnContext(ctx, "slack: deliver feedback", "answer", ts, "err", err)
 		}
+	}
+}
+
+// The reason form, opened on a click on 👎.
+const (
+	reasonCallbackID = "docent_vote_reason"
+	reasonBlockID    = "docent_reason"
+	reasonActionID   = "reason"
+	maxReason        = 2000
+)
+
+// votedAnswer is the answer a reason form is about, carried through Slack
+// in the form's private_metadata.
+type votedAnswer struct {
+	Channel string `json:"c"`
+	TS      string `json:"ts"`
+	Thread  string `json:"t,omitempty"`
+}
+
+// askReason opens the form asking what was wrong with an answer. The vote
+// is delivered whatever happens here: the reason is a bonus.
+func (a *Adapter) askReason(ctx context.Context, triggerID string, ans votedAnswer) {
+	if triggerID == "" {
+		return
+	}
+	meta, err := json.Marshal(ans)
+	if err != nil {
+		return
+	}
+	input := slack.NewPlainTextInputBlockElement(
+		slack.NewTextBlockObject(slack.PlainTextType, "Wrong, out of date, off topic…", false, false), reasonActionID)
+	input.Multiline = true
+	input.MaxLength = maxReason
+	view := slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: reasonCallbackID,
+		Title:      slack.NewTextBlockObject(slack.PlainTextType, "Feedback", false, false),
+		Submit:     slack.NewTextBlockObject(slack.PlainTextType, "Send", false, false),
+		Close:      slack.NewTextBlockObject(slack.PlainTextType, "Skip", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			// Slack shows an optional input's label as "What was wrong? (optional)".
+			slack.NewInputBlock(reasonBlockID,
+				slack.NewTextBlockObject(slack.PlainTextType, "What was wrong?", false, false), nil, input).WithOptional(true),
+		}},
+		PrivateMetadata: string(meta),
+	}
+	if _, err := a.api.OpenViewContext(ctx, triggerID, view); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "slack: open the reason form (the vote counts without it)", "answer", ans.TS, "err", err)
+	}
+}
+
+// handleReason delivers the reason a member gave for a 👎, as the same vote
+// again with the reason.
+func (a *Adapter) handleReason(ctx context.Context, fi chat.FeedbackInbox, cb slack.InteractionCallback) {
+	if cb.View.CallbackID != reasonCallbackID {
+		return
+	}
+	var ans votedAnswer
+	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &ans); err != nil || ans.Channel == "" || ans.TS == "" {
+		a.log.WarnContext(ctx, "slack: a reason form without its answer", "metadata", cb.View.PrivateMetadata)
+		return
+	}
+	var reason string
+	if cb.View.State != nil {
+		reason = strings.TrimSpace(cb.View.State.Values[reasonBlockID][reasonActionID].Value)
+	}
+	if reason == "" {
+		return // the vote was delivered at the click
+	}
+	if len(reason) > maxReason {
+		reason = strings.ToValidUTF8(reason[:maxReason], "")
+	}
+	f := chat.Feedback{
+		Conversation: chat.Conversation{Platform: Platform, Channel: ans.Channel, Thread: ans.Thread},
+		AnswerID:     ans.TS,
+		Member:       chat.Member{ID: cb.User.ID, Name: cb.User.Name},
+		Vote:         chat.VoteDown,
+		Reason:       reason,
+		Time:         time.Now(),
+	}
+	if err := fi.Feedback(ctx, f); err != nil && ctx.Err() == nil {
+		a.log.WarnContext(ctx, "slack: deliver feedback reason", "answer", ans.TS, "err", err)
 	}
 }
 

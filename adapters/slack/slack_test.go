@@ -35,9 +35,11 @@ type fakeSlack struct {
 	conns chan *websocket.Conn
 	acks  chan string
 
-	mu    sync.Mutex // guards calls, ts
+	mu    sync.Mutex // guards calls, ts, groupsErr
 	calls []call
 	ts    int
+	// groupsErr, when set, is usergroups.list's error ("missing_scope").
+	groupsErr string
 }
 
 type call struct {
@@ -58,6 +60,25 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			return
 		}
 		reply(w, map[string]any{"url": "ws://" + r.Host + "/link/?ticket=t&app_id=A1"})
+	})
+	// views.open is called with JSON and the token in a header.
+	mux.HandleFunc("POST /api/views.open", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer xoxb-test" || r.Header.Get("Content-Type") != "application/json" {
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
+			return
+		}
+		var req struct {
+			TriggerID string          `json:"trigger_id"`
+			View      json.RawMessage `json:"view"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.TriggerID == "" {
+			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		f.mu.Lock()
+		f.calls = append(f.calls, call{"views.open", url.Values{"trigger_id": {req.TriggerID}, "view": {string(req.View)}}})
+		f.mu.Unlock()
+		reply(w, map[string]any{"view": map[string]any{"id": "V1", "type": "modal"}})
 	})
 	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
@@ -80,6 +101,22 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": r.Form.Get("ts"), "text": r.Form.Get("text")})
 		case "chat.postEphemeral":
 			reply(w, map[string]any{"message_ts": ts})
+		case "usergroups.list":
+			f.mu.Lock()
+			failure := f.groupsErr
+			f.mu.Unlock()
+			if failure != "" {
+				json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": failure})
+				return
+			}
+			var groups []map[string]any
+			if r.Form.Get("include_users") == "true" {
+				groups = []map[string]any{
+					{"id": "S1", "handle": "maintainers", "users": []string{"U1", "U4"}},
+					{"id": "S2", "handle": "mods", "users": []string{"U4"}},
+				}
+			}
+			reply(w, map[string]any{"usergroups": groups})
 		default:
 			reply(w, map[string]any{})
 		}
@@ -343,7 +380,7 @@ func TestSocketMode(t *testing.T) {
 	m := inbox.next(t)
 	want := chat.Message{ID: "1700000000.000100", Text: "how do I **x**?", Mentioned: true,
 		Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"},
-		Author:       chat.Member{ID: "U1"}, Time: time.Unix(1700000000, 100000)}
+		Author:       chat.Member{ID: "U1"}, Time: time.Unix(1700000000, 100000), Roles: []string{"S1"}}
 	if !m.Time.Equal(want.Time) {
 		t.Errorf("time %v, want %v", m.Time, want.Time)
 	}
@@ -385,16 +422,16 @@ func TestSocketMode(t *testing.T) {
 	var got []string
 	for {
 		m := inbox.next(t)
-		got = append(got, fmt.Sprintf("%s %s/%s dm=%t %q", m.Author.ID, m.Conversation.Channel, m.Conversation.Thread, m.Direct, m.Text))
+		got = append(got, fmt.Sprintf("%s%v %s/%s dm=%t %q", m.Author.ID, m.Roles, m.Conversation.Channel, m.Conversation.Thread, m.Direct, m.Text))
 		if m.Text == "sentinel" {
 			break
 		}
 	}
 	wantGot := []string{
-		`U2 D1/1700000001.000100 dm=true "hello there"`,
-		`U3 CHELP/1700000002.000100 dm=false "what is a goroutine"`,
-		`U4 C1/1700000000.000100 dm=false "and then"`,
-		`U2 D1/1700000010.000100 dm=true "sentinel"`,
+		`U2[] D1/1700000001.000100 dm=true "hello there"`,
+		`U3[] CHELP/1700000002.000100 dm=false "what is a goroutine"`,
+		`U4[S1 S2] C1/1700000000.000100 dm=false "and then"`,
+		`U2[] D1/1700000010.000100 dm=true "sentinel"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(wantGot, "\n") {
 		t.Errorf("delivered:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantGot, "\n"))
@@ -403,7 +440,7 @@ func TestSocketMode(t *testing.T) {
 	// Slash commands: acknowledged, delivered as commands or questions,
 	// ephemeral answers to the member.
 	send(slashCommand("cmd-1", "ask what is go?"))
-	if m := inbox.next(t); m.Text != "what is go?" || !m.Mentioned || m.Conversation.Channel != "C1" {
+	if m := inbox.next(t); m.Text != "what is go?" || !m.Mentioned || m.Conversation.Channel != "C1" || !slices.Equal(m.Roles, []string{"S1"}) {
 		t.Errorf("/docent ask delivered %+v", m)
 	}
 	eph := f.waitCalls(t, "chat.postEphemeral", 1)[0]
@@ -497,6 +534,63 @@ func TestSocketMode(t *testing.T) {
 			t.Fatalf("no vote %+v", want)
 		}
 	}
+	if ug := f.waitCalls(t, "usergroups.list", 1); len(ug) != 1 || ug[0].Get("include_users") != "true" {
+		t.Errorf("usergroups.list calls %v, want one (refreshed every 5m) with include_users=true", ug)
+	}
+
+	// The 👎 click opened the reason form; submitting it brings the same
+	// vote again with the reason, and an empty form brings nothing.
+	open := f.waitCalls(t, "views.open", 1)
+	if len(open) != 1 || open[0].Get("trigger_id") != "trig-U7" {
+		t.Fatalf("views.open calls %v, want one with the click's trigger_id", open)
+	}
+	var view struct {
+		Type            string `json:"type"`
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		Blocks          []struct {
+			Type     string `json:"type"`
+			Optional bool   `json:"optional"`
+			Label    struct {
+				Text string `json:"text"`
+			} `json:"label"`
+			Element struct {
+				Type      string `json:"type"`
+				ActionID  string `json:"action_id"`
+				Multiline bool   `json:"multiline"`
+			} `json:"element"`
+		} `json:"blocks"`
+	}
+	viewJSON := open[0].Get("view")
+	if err := json.Unmarshal([]byte(viewJSON), &view); err != nil {
+		t.Fatalf("views.open view %s: %v", viewJSON, err)
+	}
+	if view.Type != "modal" || view.CallbackID != reasonCallbackID || len(view.Blocks) != 1 ||
+		view.Blocks[0].Type != "input" || !view.Blocks[0].Optional || view.Blocks[0].Label.Text != "What was wrong?" ||
+		view.Blocks[0].Element.Type != "plain_text_input" || !view.Blocks[0].Element.Multiline {
+		t.Errorf("views.open view %s: want a modal with one optional plain text input \"What was wrong?\"", viewJSON)
+	}
+	submit := func(id, reason string) map[string]any {
+		return map[string]any{"envelope_id": id, "type": "interactive", "accepts_response_payload": true,
+			"payload": map[string]any{"type": "view_submission", "user": map[string]any{"id": "U7", "name": "bo"},
+				"view": map[string]any{"id": "V1", "type": "modal", "callback_id": reasonCallbackID,
+					"private_metadata": view.PrivateMetadata,
+					"state": map[string]any{"values": map[string]any{reasonBlockID: map[string]any{
+						view.Blocks[0].Element.ActionID: map[string]any{"type": "plain_text_input", "value": reason}}}}}}}
+	}
+	send(submit("view-1", "  "))
+	send(submit("view-2", " It is about Go 1.21, not 1.26. "))
+	select {
+	case fb := <-inbox.votes:
+		want := chat.Feedback{AnswerID: answerTS, Member: chat.Member{ID: "U7", Name: "bo"}, Vote: chat.VoteDown,
+			Reason:       "It is about Go 1.21, not 1.26.",
+			Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"}, Time: fb.Time}
+		if fb != want {
+			t.Errorf("reason %+v\nwant %+v", fb, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no feedback from the submitted reason")
+	}
 
 	// Every envelope acknowledged (before the disconnect drops a pending one).
 	acked := map[string]bool{}
@@ -582,9 +676,10 @@ func waitNoGoroutines(t *testing.T) {
 // buttonClick is the block_actions payload of a click on a feedback button.
 func buttonClick(user, name, answerTS, action string) map[string]any {
 	return map[string]any{"type": "block_actions", "user": map[string]any{"id": user, "name": name},
-		"channel":   map[string]any{"id": "C1"},
-		"container": map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
-		"message":   map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
+		"trigger_id": "trig-" + user,
+		"channel":    map[string]any{"id": "C1"},
+		"container":  map[string]any{"type": "message", "message_ts": answerTS, "channel_id": "C1"},
+		"message":    map[string]any{"ts": answerTS, "thread_ts": "1700000000.000100"},
 		"actions": []any{map[string]any{"action_id": action, "block_id": feedbackBlockID, "type": "button",
 			"value": "x", "action_ts": "1700000030.000100"}}}
 }
@@ -727,4 +822,83 @@ func TestEventsAPI(t *testing.T) {
 	default:
 	}
 	waitNoGoroutines(t)
+}
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex // guards b
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUserGroupsUnavailable: without the usergroups:read scope, or with the
+// lookup off, messages are delivered without roles, and a refused lookup
+// is logged once.
+func TestUserGroupsUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		refresh   time.Duration
+		groupsErr string
+		calls     int
+	}{
+		{"missing scope", DefaultUsergroupsRefresh, "missing_scope", 1},
+		{"off", 0, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeSlack(t)
+			f.groupsErr = tc.groupsErr
+			cfg := DefaultConfig()
+			cfg.Enabled = true
+			cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-test"
+			cfg.UsergroupsRefresh = tc.refresh
+			cfg.APIURL = f.srv.URL + "/api/"
+			var logs lockedBuffer
+			a, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inbox := newRecordingInbox(nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			runErr := make(chan error, 1)
+			go func() { runErr <- a.Run(ctx, inbox) }()
+			var c *websocket.Conn
+			select {
+			case c = <-f.conns:
+			case err := <-runErr:
+				t.Fatalf("Run: %v", err)
+			case <-time.After(5 * time.Second):
+				t.Fatal("no socket mode connection")
+			}
+			for i, text := range []string{"first", "second"} {
+				ts := fmt.Sprintf("1700000000.00010%d", i)
+				c.WriteJSON(envelope(fmt.Sprintf("env-%d", i), "Ev"+ts, map[string]any{"type": "app_mention", "user": "U1",
+					"text": "<@UBOT> " + text, "ts": ts, "channel": "C1"}))
+				if m := inbox.next(t); m.Text != text || m.Roles != nil {
+					t.Errorf("delivered %q with roles %v, want %q without roles", m.Text, m.Roles, text)
+				}
+			}
+			if n := len(f.callsTo("usergroups.list")); n != tc.calls {
+				t.Errorf("usergroups.list called %d times, want %d", n, tc.calls)
+			}
+			if n := strings.Count(logs.String(), "usergroups:read"); n != tc.calls {
+				t.Errorf("the refused lookup was logged %d times, want %d:\n%s", n, tc.calls, logs.String())
+			}
+			cancel()
+			if err := <-runErr; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
 }
