@@ -726,3 +726,49 @@ func TestUserGroupsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimited: a chat.postMessage refused with 429, "ratelimited" and
+// Retry-After is sent again after the wait, and the answer arrives once.
+func TestRateLimited(t *testing.T) {
+	f := slacktest.New(t)
+	f.RateLimit(1)
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.BotToken, cfg.AppToken = slacktest.BotToken, slacktest.AppToken
+	cfg.APIURL = f.URL
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
+		if _, err := r.Reply(ctx, chat.Answer{Text: "after the wait"}); err != nil {
+			t.Errorf("reply: %v", err)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, inbox) }()
+	c := f.Conn(t)
+	c.WriteJSON(slacktest.Envelope("env-1", "Ev1", map[string]any{"type": "app_mention", "user": "U1",
+		"text": "<@UBOT> busy?", "ts": "1700000000.000100", "channel": "C1"}))
+	inbox.next(t)
+	start := time.Now()
+	posts := f.WaitCalls(t, "chat.postMessage", 1)
+	if wait := time.Since(start); wait < 500*time.Millisecond {
+		t.Errorf("answer sent again after %v, want after Retry-After (1s)", wait)
+	}
+	limited := f.Calls("429 chat.postMessage")
+	if len(limited) != 1 || len(posts) != 1 {
+		t.Fatalf("%d refused and %d accepted chat.postMessage calls, want 1 and 1", len(limited), len(posts))
+	}
+	for _, p := range []slacktest.Call{limited[0], posts[0]} {
+		if p.Get("text") != "after the wait" || p.Get("thread_ts") != "1700000000.000100" {
+			t.Errorf("chat.postMessage text %q thread %q", p.Get("text"), p.Get("thread_ts"))
+		}
+	}
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
