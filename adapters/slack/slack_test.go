@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -25,169 +24,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/docent-bot/docent/adapters/slack/slacktest"
 	"github.com/docent-bot/docent/chat"
 )
-
-// fakeSlack speaks the parts of Slack's Web API and Socket Mode that the
-// adapter uses, on loopback, and records what the adapter sent.
-type fakeSlack struct {
-	srv   *httptest.Server
-	conns chan *websocket.Conn
-	acks  chan string
-
-	mu    sync.Mutex // guards calls, ts, groupsErr
-	calls []call
-	ts    int
-	// groupsErr, when set, is usergroups.list's error ("missing_scope").
-	groupsErr string
-}
-
-type call struct {
-	method string
-	form   url.Values
-}
-
-func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{conns: make(chan *websocket.Conn, 4), acks: make(chan string, 100)}
-	mux := http.NewServeMux()
-	reply := func(w http.ResponseWriter, v map[string]any) {
-		v["ok"] = true
-		json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("POST /api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer xapp-test" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		reply(w, map[string]any{"url": "ws://" + r.Host + "/link/?ticket=t&app_id=A1"})
-	})
-	// views.open is called with JSON and the token in a header.
-	mux.HandleFunc("POST /api/views.open", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer xoxb-test" || r.Header.Get("Content-Type") != "application/json" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		var req struct {
-			TriggerID string          `json:"trigger_id"`
-			View      json.RawMessage `json:"view"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.TriggerID == "" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_arguments"})
-			return
-		}
-		f.mu.Lock()
-		f.calls = append(f.calls, call{"views.open", url.Values{"trigger_id": {req.TriggerID}, "view": {string(req.View)}}})
-		f.mu.Unlock()
-		reply(w, map[string]any{"view": map[string]any{"id": "V1", "type": "modal"}})
-	})
-	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		if r.Form.Get("token") != "xoxb-test" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		method := strings.TrimPrefix(r.URL.Path, "/api/")
-		f.mu.Lock()
-		f.calls = append(f.calls, call{method, r.Form})
-		f.ts++
-		ts := fmt.Sprintf("1700000900.%06d", f.ts)
-		f.mu.Unlock()
-		switch method {
-		case "auth.test":
-			reply(w, map[string]any{"user_id": "UBOT", "user": "docent", "team": "Test", "team_id": "T1"})
-		case "chat.postMessage", "chat.delete":
-			reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": ts})
-		case "chat.update":
-			reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": r.Form.Get("ts"), "text": r.Form.Get("text")})
-		case "chat.postEphemeral":
-			reply(w, map[string]any{"message_ts": ts})
-		case "usergroups.list":
-			f.mu.Lock()
-			failure := f.groupsErr
-			f.mu.Unlock()
-			if failure != "" {
-				json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": failure})
-				return
-			}
-			var groups []map[string]any
-			if r.Form.Get("include_users") == "true" {
-				groups = []map[string]any{
-					{"id": "S1", "handle": "maintainers", "users": []string{"U1", "U4"}},
-					{"id": "S2", "handle": "mods", "users": []string{"U4"}},
-				}
-			}
-			reply(w, map[string]any{"usergroups": groups})
-		default:
-			reply(w, map[string]any{})
-		}
-	})
-	mux.HandleFunc("/link/", func(w http.ResponseWriter, r *http.Request) {
-		up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
-		f.conns <- c
-		// Slack pings; without pings the client reconnects.
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			tick := time.NewTicker(50 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					c.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
-				}
-			}
-		}()
-		for {
-			var a struct {
-				EnvelopeID string `json:"envelope_id"`
-			}
-			if c.ReadJSON(&a) != nil {
-				return
-			}
-			f.acks <- a.EnvelopeID
-		}
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// callsTo returns the recorded calls of one method.
-func (f *fakeSlack) callsTo(method string) []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []url.Values
-	for _, c := range f.calls {
-		if c.method == method {
-			out = append(out, c.form)
-		}
-	}
-	return out
-}
-
-// waitCalls waits until method was called at least n times.
-func (f *fakeSlack) waitCalls(t *testing.T, method string, n int) []url.Values {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := f.callsTo(method)
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s called %d times, want %d", method, len(got), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // recordingInbox records what it is given and answers synchronously with
 // what answer says.
@@ -225,12 +64,6 @@ func (in *recordingInbox) next(t *testing.T) chat.Message {
 	}
 }
 
-func envelope(id, eventID string, event map[string]any) map[string]any {
-	return map[string]any{"envelope_id": id, "type": "events_api", "accepts_response_payload": false,
-		"payload": map[string]any{"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
-			"event_id": eventID, "event_time": 1700000000, "event": event}}
-}
-
 func message(channel, channelType, user, ts, threadTS, text string) map[string]any {
 	ev := map[string]any{"type": "message", "channel": channel, "channel_type": channelType,
 		"user": user, "ts": ts, "event_ts": ts, "text": text}
@@ -251,7 +84,7 @@ const hostile = "Hi <!channel> <!here> <!everyone> <!subteam^S123|@devs> @here @
 
 var massMention = regexp.MustCompile(`(?i)<!|<@S|[@＠](channel|here|everyone)`)
 
-func assertHarmless(t *testing.T, what string, form url.Values) {
+func assertHarmless(t *testing.T, what string, form slacktest.Call) {
 	t.Helper()
 	text := form.Get("text")
 	if m := massMention.FindString(text); m != "" {
@@ -302,7 +135,7 @@ func blockTexts(t *testing.T, blocks string) []string {
 
 // assertButtons checks that a message carries the answer's text and the
 // feedback buttons, or none when want is false.
-func assertButtons(t *testing.T, what string, form url.Values, want bool) {
+func assertButtons(t *testing.T, what string, form slacktest.Call, want bool) {
 	t.Helper()
 	b := form.Get("blocks")
 	if !want {
@@ -319,13 +152,13 @@ func assertButtons(t *testing.T, what string, form url.Values, want bool) {
 }
 
 func TestSocketMode(t *testing.T) {
-	f := newFakeSlack(t)
+	f := slacktest.New(t)
 	cfg := DefaultConfig()
 	cfg.Enabled = true
-	cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-test"
+	cfg.BotToken, cfg.AppToken = slacktest.BotToken, slacktest.AppToken
 	cfg.HelpChannels = []string{"CHELP"}
 	cfg.DenyChannels = []string{"CDENY"}
-	cfg.APIURL = f.srv.URL + "/api"
+	cfg.APIURL = f.URL
 	a, err := New(cfg, Options{CommandPrefix: "!"})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +190,7 @@ func TestSocketMode(t *testing.T) {
 	go func() { runErr <- a.Run(ctx, inbox) }()
 	var c *websocket.Conn
 	select {
-	case c = <-f.conns:
+	case c = <-f.Conns:
 	case err := <-runErr:
 		t.Fatalf("Run: %v", err)
 	case <-time.After(5 * time.Second):
@@ -376,7 +209,7 @@ func TestSocketMode(t *testing.T) {
 	// harmlessly, with the working reaction on and off.
 	mention := map[string]any{"type": "app_mention", "user": "U1", "text": "<@UBOT> how do I **x**?",
 		"ts": "1700000000.000100", "channel": "C1", "event_ts": "1700000000.000100"}
-	send(envelope("env-1", "Ev1", mention))
+	send(slacktest.Envelope("env-1", "Ev1", mention))
 	m := inbox.next(t)
 	want := chat.Message{ID: "1700000000.000100", Text: "how do I **x**?", Mentioned: true,
 		Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"},
@@ -388,37 +221,37 @@ func TestSocketMode(t *testing.T) {
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("delivered %+v\nwant %+v", m, want)
 	}
-	post := f.waitCalls(t, "chat.postMessage", 1)[0]
+	post := f.WaitCalls(t, "chat.postMessage", 1)[0]
 	if post.Get("channel") != "C1" || post.Get("thread_ts") != "1700000000.000100" {
 		t.Errorf("posted to %s thread %q, want C1 thread 1700000000.000100", post.Get("channel"), post.Get("thread_ts"))
 	}
 	assertHarmless(t, "chat.postMessage", post)
 	assertButtons(t, "the answer", post, true)
 	for _, form := range []string{"reactions.add", "reactions.remove"} {
-		r := f.waitCalls(t, form, 1)[0]
+		r := f.WaitCalls(t, form, 1)[0]
 		if r.Get("name") != "eyes" || r.Get("channel") != "C1" || r.Get("timestamp") != "1700000000.000100" {
 			t.Errorf("%s: %v", form, r)
 		}
 	}
 
 	// The same event again (Slack retries): acknowledged, answered once.
-	send(envelope("env-1-retry", "Ev1", mention))
+	send(slacktest.Envelope("env-1-retry", "Ev1", mention))
 
 	// A DM, a help-channel question, ignored messages, a follow-up.
-	send(envelope("env-2", "Ev2", message("D1", "im", "U2", "1700000001.000100", "", "hello there")))
-	send(envelope("env-3", "Ev3", message("CHELP", "channel", "U3", "1700000002.000100", "", "what is a goroutine")))
-	send(envelope("env-4", "Ev4", message("CHELP", "channel", "U3", "1700000003.000100", "", "thanks all")))
+	send(slacktest.Envelope("env-2", "Ev2", message("D1", "im", "U2", "1700000001.000100", "", "hello there")))
+	send(slacktest.Envelope("env-3", "Ev3", message("CHELP", "channel", "U3", "1700000002.000100", "", "what is a goroutine")))
+	send(slacktest.Envelope("env-4", "Ev4", message("CHELP", "channel", "U3", "1700000003.000100", "", "thanks all")))
 	bot := message("CHELP", "channel", "U9", "1700000004.000100", "", "how?")
 	bot["bot_id"] = "B9"
-	send(envelope("env-5", "Ev5", bot))
-	send(envelope("env-6", "Ev6", message("D1", "im", "UBOT", "1700000005.000100", "", "my own words?")))
-	send(envelope("env-7", "Ev7", message("C1", "channel", "U4", "1700000006.000100", "1700000000.000100", "and then")))
-	send(envelope("env-8", "Ev8", message("C1", "channel", "U4", "1700000007.000100", "1699999999.000100", "other thread?")))
-	send(envelope("env-9", "Ev9", message("C1", "channel", "U4", "1700000008.000100", "", "why not?")))
-	send(envelope("env-10", "Ev10", message("CDENY", "channel", "U4", "1700000009.000100", "", "<@UBOT> hi")))
+	send(slacktest.Envelope("env-5", "Ev5", bot))
+	send(slacktest.Envelope("env-6", "Ev6", message("D1", "im", "UBOT", "1700000005.000100", "", "my own words?")))
+	send(slacktest.Envelope("env-7", "Ev7", message("C1", "channel", "U4", "1700000006.000100", "1700000000.000100", "and then")))
+	send(slacktest.Envelope("env-8", "Ev8", message("C1", "channel", "U4", "1700000007.000100", "1699999999.000100", "other thread?")))
+	send(slacktest.Envelope("env-9", "Ev9", message("C1", "channel", "U4", "1700000008.000100", "", "why not?")))
+	send(slacktest.Envelope("env-10", "Ev10", message("CDENY", "channel", "U4", "1700000009.000100", "", "<@UBOT> hi")))
 	deny := map[string]any{"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "ts": "1700000009.000200", "channel": "CDENY"}
-	send(envelope("env-11", "Ev11", deny))
-	send(envelope("env-12", "Ev12", message("D1", "im", "U2", "1700000010.000100", "", "sentinel")))
+	send(slacktest.Envelope("env-11", "Ev11", deny))
+	send(slacktest.Envelope("env-12", "Ev12", message("D1", "im", "U2", "1700000010.000100", "", "sentinel")))
 	var got []string
 	for {
 		m := inbox.next(t)
@@ -443,7 +276,7 @@ func TestSocketMode(t *testing.T) {
 	if m := inbox.next(t); m.Text != "what is go?" || !m.Mentioned || m.Conversation.Channel != "C1" || !slices.Equal(m.Roles, []string{"S1"}) {
 		t.Errorf("/docent ask delivered %+v", m)
 	}
-	eph := f.waitCalls(t, "chat.postEphemeral", 1)[0]
+	eph := f.WaitCalls(t, "chat.postEphemeral", 1)[0]
 	if eph.Get("user") != "U1" || eph.Get("channel") != "C1" {
 		t.Errorf("ephemeral to %s in %s, want U1 in C1", eph.Get("user"), eph.Get("channel"))
 	}
@@ -459,10 +292,10 @@ func TestSocketMode(t *testing.T) {
 	}
 
 	// Streaming: the draft is edited into the final answer by chat.update.
-	send(envelope("env-13", "Ev13", message("D1", "im", "U2", "1700000011.000100", "", "stream please")))
+	send(slacktest.Envelope("env-13", "Ev13", message("D1", "im", "U2", "1700000011.000100", "", "stream please")))
 	inbox.next(t)
-	upd := f.waitCalls(t, "chat.update", 1)[0]
-	posts := f.callsTo("chat.postMessage")
+	upd := f.WaitCalls(t, "chat.update", 1)[0]
+	posts := f.Calls("chat.postMessage")
 	draft := posts[len(posts)-1]
 	if draft.Get("text") != "Thinking…" || upd.Get("ts") == "" || upd.Get("channel") != "D1" {
 		t.Errorf("draft %v, update %v", draft, upd)
@@ -472,12 +305,12 @@ func TestSocketMode(t *testing.T) {
 	assertButtons(t, "the final edit", upd, true)
 
 	// A long answer: several messages in the thread, code blocks whole.
-	before := len(f.callsTo("chat.postMessage"))
-	send(envelope("env-14", "Ev14", message("D1", "im", "U2", "1700000012.000100", "", "long please")))
+	before := len(f.Calls("chat.postMessage"))
+	send(slacktest.Envelope("env-14", "Ev14", message("D1", "im", "U2", "1700000012.000100", "", "long please")))
 	inbox.next(t)
-	send(envelope("env-15", "Ev15", message("D1", "im", "U2", "1700000013.000100", "", "sentinel")))
+	send(slacktest.Envelope("env-15", "Ev15", message("D1", "im", "U2", "1700000013.000100", "", "sentinel")))
 	inbox.next(t)
-	parts := f.callsTo("chat.postMessage")[before:]
+	parts := f.Calls("chat.postMessage")[before:]
 	if len(parts) < 3 {
 		t.Fatalf("a %d-byte answer went out in %d messages", len(longCode), len(parts))
 	}
@@ -495,25 +328,16 @@ func TestSocketMode(t *testing.T) {
 	}
 
 	// Votes by reaction on Docent's answer; other reactions are not votes.
-	// The fake numbers its timestamps by call: find the answer's.
-	var answerTS string
-	f.mu.Lock()
-	for i, c := range f.calls {
-		if c.method == "chat.postMessage" {
-			answerTS = fmt.Sprintf("1700000900.%06d", i+1)
-			break
-		}
-	}
-	f.mu.Unlock()
+	answerTS := f.Calls("chat.postMessage")[0].TS
 	reaction := func(typ, user, name, itemUser, ts string) map[string]any {
 		return map[string]any{"type": typ, "user": user, "reaction": name, "item_user": itemUser,
 			"item": map[string]any{"type": "message", "channel": "C1", "ts": ts}, "event_ts": "1700000020.000100"}
 	}
-	send(envelope("env-16", "Ev16", reaction("reaction_added", "U5", "heart", "UBOT", answerTS)))
-	send(envelope("env-17", "Ev17", reaction("reaction_added", "U5", "+1", "U1", "1700000000.000100")))
-	send(envelope("env-18", "Ev18", reaction("reaction_added", "U5", "+1::skin-tone-3", "UBOT", answerTS)))
-	send(envelope("env-19", "Ev19", reaction("reaction_removed", "U5", "+1", "UBOT", answerTS)))
-	send(envelope("env-20", "Ev20", reaction("reaction_added", "U6", "thumbsdown", "UBOT", answerTS)))
+	send(slacktest.Envelope("env-16", "Ev16", reaction("reaction_added", "U5", "heart", "UBOT", answerTS)))
+	send(slacktest.Envelope("env-17", "Ev17", reaction("reaction_added", "U5", "+1", "U1", "1700000000.000100")))
+	send(slacktest.Envelope("env-18", "Ev18", reaction("reaction_added", "U5", "+1::skin-tone-3", "UBOT", answerTS)))
+	send(slacktest.Envelope("env-19", "Ev19", reaction("reaction_removed", "U5", "+1", "UBOT", answerTS)))
+	send(slacktest.Envelope("env-20", "Ev20", reaction("reaction_added", "U6", "thumbsdown", "UBOT", answerTS)))
 	send(map[string]any{"envelope_id": "int-1", "type": "interactive", "accepts_response_payload": false,
 		"payload": buttonClick("U7", "bo", answerTS, actionVoteDown)})
 	for _, want := range []chat.Feedback{
@@ -534,13 +358,13 @@ func TestSocketMode(t *testing.T) {
 			t.Fatalf("no vote %+v", want)
 		}
 	}
-	if ug := f.waitCalls(t, "usergroups.list", 1); len(ug) != 1 || ug[0].Get("include_users") != "true" {
+	if ug := f.WaitCalls(t, "usergroups.list", 1); len(ug) != 1 || ug[0].Get("include_users") != "true" {
 		t.Errorf("usergroups.list calls %v, want one (refreshed every 5m) with include_users=true", ug)
 	}
 
 	// The 👎 click opened the reason form; submitting it brings the same
 	// vote again with the reason, and an empty form brings nothing.
-	open := f.waitCalls(t, "views.open", 1)
+	open := f.WaitCalls(t, "views.open", 1)
 	if len(open) != 1 || open[0].Get("trigger_id") != "trig-U7" {
 		t.Fatalf("views.open calls %v, want one with the click's trigger_id", open)
 	}
@@ -597,7 +421,7 @@ func TestSocketMode(t *testing.T) {
 	deadline := time.After(5 * time.Second)
 	for len(acked) < len(sentEnvelopes) {
 		select {
-		case id := <-f.acks:
+		case id := <-f.Acks:
 			acked[id] = true
 		case <-deadline:
 			t.Fatalf("acked %v, sent %v", acked, sentEnvelopes)
@@ -614,17 +438,17 @@ func TestSocketMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case c = <-f.conns:
+	case c = <-f.Conns:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no reconnection after a disconnect")
 	}
-	send(envelope("env-21", "Ev21", message("D1", "im", "U2", "1700000021.000100", "", "after reconnect")))
+	send(slacktest.Envelope("env-21", "Ev21", message("D1", "im", "U2", "1700000021.000100", "", "after reconnect")))
 	if m := inbox.next(t); m.Text != "after reconnect" {
 		t.Errorf("after reconnect delivered %q", m.Text)
 	}
 
 	select {
-	case id := <-f.acks:
+	case id := <-f.Acks:
 		if id != "env-21" {
 			t.Errorf("acknowledged %q after reconnecting, want env-21", id)
 		}
@@ -685,11 +509,11 @@ func buttonClick(user, name, answerTS, action string) map[string]any {
 }
 
 func TestSocketModeRefusedToken(t *testing.T) {
-	f := newFakeSlack(t)
+	f := slacktest.New(t)
 	cfg := DefaultConfig()
 	cfg.Enabled = true
-	cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-wrong"
-	cfg.APIURL = f.srv.URL + "/api/"
+	cfg.BotToken, cfg.AppToken = slacktest.BotToken, "xapp-wrong"
+	cfg.APIURL = f.URL
 	a, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -711,7 +535,7 @@ func sign(req *http.Request, secret string, body []byte, at time.Time) {
 }
 
 func TestEventsAPI(t *testing.T) {
-	f := newFakeSlack(t)
+	f := slacktest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -719,8 +543,8 @@ func TestEventsAPI(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Enabled = true
 	cfg.Mode = ModeEvents
-	cfg.BotToken, cfg.SigningSecret = "xoxb-test", "the-secret"
-	cfg.APIURL = f.srv.URL + "/api/"
+	cfg.BotToken, cfg.SigningSecret = slacktest.BotToken, "the-secret"
+	cfg.APIURL = f.URL
 	a, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -753,7 +577,7 @@ func TestEventsAPI(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	event := func(id, text string) []byte {
-		b, _ := json.Marshal(envelope("", id, map[string]any{"type": "app_mention", "user": "U1",
+		b, _ := json.Marshal(slacktest.Envelope("", id, map[string]any{"type": "app_mention", "user": "U1",
 			"text": "<@UBOT> " + text, "ts": "1700000000.000" + id, "channel": "C1"})["payload"])
 		return b
 	}
@@ -788,7 +612,7 @@ func TestEventsAPI(t *testing.T) {
 	if m := inbox.next(t); m.Text != "!help" {
 		t.Errorf("delivered %+v, want the command", m)
 	}
-	for _, post := range f.waitCalls(t, "chat.postMessage", 2) {
+	for _, post := range f.WaitCalls(t, "chat.postMessage", 2) {
 		assertHarmless(t, "chat.postMessage", post)
 	}
 	click, _ := json.Marshal(buttonClick("U8", "cy", "1700000000.000300", actionVoteUp))
@@ -856,13 +680,13 @@ func TestUserGroupsUnavailable(t *testing.T) {
 		{"off", 0, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t)
-			f.groupsErr = tc.groupsErr
+			f := slacktest.New(t)
+			f.SetUsergroupsError(tc.groupsErr)
 			cfg := DefaultConfig()
 			cfg.Enabled = true
-			cfg.BotToken, cfg.AppToken = "xoxb-test", "xapp-test"
+			cfg.BotToken, cfg.AppToken = slacktest.BotToken, slacktest.AppToken
 			cfg.UsergroupsRefresh = tc.refresh
-			cfg.APIURL = f.srv.URL + "/api/"
+			cfg.APIURL = f.URL
 			var logs lockedBuffer
 			a, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
@@ -875,7 +699,7 @@ func TestUserGroupsUnavailable(t *testing.T) {
 			go func() { runErr <- a.Run(ctx, inbox) }()
 			var c *websocket.Conn
 			select {
-			case c = <-f.conns:
+			case c = <-f.Conns:
 			case err := <-runErr:
 				t.Fatalf("Run: %v", err)
 			case <-time.After(5 * time.Second):
@@ -883,13 +707,13 @@ func TestUserGroupsUnavailable(t *testing.T) {
 			}
 			for i, text := range []string{"first", "second"} {
 				ts := fmt.Sprintf("1700000000.00010%d", i)
-				c.WriteJSON(envelope(fmt.Sprintf("env-%d", i), "Ev"+ts, map[string]any{"type": "app_mention", "user": "U1",
+				c.WriteJSON(slacktest.Envelope(fmt.Sprintf("env-%d", i), "Ev"+ts, map[string]any{"type": "app_mention", "user": "U1",
 					"text": "<@UBOT> " + text, "ts": ts, "channel": "C1"}))
 				if m := inbox.next(t); m.Text != text || m.Roles != nil {
 					t.Errorf("delivered %q with roles %v, want %q without roles", m.Text, m.Roles, text)
 				}
 			}
-			if n := len(f.callsTo("usergroups.list")); n != tc.calls {
+			if n := len(f.Calls("usergroups.list")); n != tc.calls {
 				t.Errorf("usergroups.list called %d times, want %d", n, tc.calls)
 			}
 			if n := strings.Count(logs.String(), "usergroups:read"); n != tc.calls {
@@ -900,5 +724,51 @@ func TestUserGroupsUnavailable(t *testing.T) {
 				t.Errorf("Run: %v", err)
 			}
 		})
+	}
+}
+
+// TestRateLimited: a chat.postMessage refused with 429, "ratelimited" and
+// Retry-After is sent again after the wait, and the answer arrives once.
+func TestRateLimited(t *testing.T) {
+	f := slacktest.New(t)
+	f.RateLimit(1)
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.BotToken, cfg.AppToken = slacktest.BotToken, slacktest.AppToken
+	cfg.APIURL = f.URL
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
+		if _, err := r.Reply(ctx, chat.Answer{Text: "after the wait"}); err != nil {
+			t.Errorf("reply: %v", err)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, inbox) }()
+	c := f.Conn(t)
+	c.WriteJSON(slacktest.Envelope("env-1", "Ev1", map[string]any{"type": "app_mention", "user": "U1",
+		"text": "<@UBOT> busy?", "ts": "1700000000.000100", "channel": "C1"}))
+	inbox.next(t)
+	start := time.Now()
+	posts := f.WaitCalls(t, "chat.postMessage", 1)
+	if wait := time.Since(start); wait < 500*time.Millisecond {
+		t.Errorf("answer sent again after %v, want after Retry-After (1s)", wait)
+	}
+	limited := f.Calls("429 chat.postMessage")
+	if len(limited) != 1 || len(posts) != 1 {
+		t.Fatalf("%d refused and %d accepted chat.postMessage calls, want 1 and 1", len(limited), len(posts))
+	}
+	for _, p := range []slacktest.Call{limited[0], posts[0]} {
+		if p.Get("text") != "after the wait" || p.Get("thread_ts") != "1700000000.000100" {
+			t.Errorf("chat.postMessage text %q thread %q", p.Get("text"), p.Get("thread_ts"))
+		}
+	}
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }

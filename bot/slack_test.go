@@ -1,0 +1,244 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/adapters/slack/slacktest"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// announceIntents holds an answer that would notify a whole channel if it
+// reached Slack as written.
+const announceIntents = `intents:
+  - name: announce
+    description: Announcing a release
+    patterns: [make an announcement, announce the release, tell everyone, post the release news]
+    responses: ["<!channel> @here v2 is out: **read the notes**."]
+`
+
+// slackMassMention is anything in a Slack message that notifies many.
+var slackMassMention = regexp.MustCompile(`(?i)<!|<@S|[@＠](channel|here|everyone)`)
+
+// TestSlackEndToEnd runs a real Bot with its Slack adapter against a fake
+// Slack over Socket Mode: a mention is answered in its thread through the
+// router, brain and store; a retried event is answered once; an answer
+// holding <!channel> reaches Slack neutralised; a 👍 click on an answer is
+// stored against it.
+func TestSlackEndToEnd(t *testing.T) {
+	f := slacktest.New(t)
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	path := writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL))
+	write(t, filepath.Join(filepath.Dir(path), "intents", "announce.yaml"), announceIntents)
+	b := openBot(t, path)
+	adapters, err := b.PlatformAdapters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(adapters) != 1 || adapters[0].Name() != "slack" {
+		t.Fatalf("platform adapters = %v, want slack only", adapters)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, adapters...) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return within 10s of cancel")
+		}
+		closeBot(t, b)
+	}()
+
+	c := f.Conn(t)
+	var sent []string
+	send := func(env map[string]any) {
+		t.Helper()
+		sent = append(sent, env["envelope_id"].(string))
+		if err := c.WriteJSON(env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const question = "1700000000.000100"
+	thread := chat.Conversation{Platform: "slack", Channel: "C1", Thread: question}
+	mention := func(ts, text string) map[string]any {
+		return map[string]any{"type": "app_mention", "user": "U1", "text": "<@" + slacktest.BotUserID + "> " + text,
+			"ts": ts, "event_ts": ts, "channel": "C1"}
+	}
+	postIn := func(n int, threadTS string) slacktest.Call {
+		t.Helper()
+		var found []slacktest.Call
+		waitFor(t, fmt.Sprintf("%d answers in thread %s", n, threadTS), func() bool {
+			found = found[:0]
+			for _, p := range f.Calls("chat.postMessage") {
+				if p.Get("channel") == "C1" && p.Get("thread_ts") == threadTS {
+					found = append(found, p)
+				}
+			}
+			return len(found) >= n
+		})
+		return found[n-1]
+	}
+
+	t.Log("a mention is answered in its thread")
+	send(slacktest.Envelope("env-1", "Ev1", mention(question, "how do I report a bug?")))
+	post := postIn(1, question)
+	if !strings.Contains(post.Get("text"), "File it at") || !strings.Contains(post.Get("text"), "https://example.org/issues") {
+		t.Errorf("answer = %q, want the report_bug response", post.Get("text"))
+	}
+
+	t.Log("the same event again (Slack retries) is not answered again")
+	send(slacktest.Envelope("env-1-retry", "Ev1", mention(question, "how do I report a bug?")))
+	// A follow-up in the same thread, queued after the retry: once it is
+	// answered, the retry would have been too.
+	send(slacktest.Envelope("env-2", "Ev2", map[string]any{"type": "message", "channel": "C1", "channel_type": "channel",
+		"user": "U1", "ts": "1700000001.000100", "thread_ts": question, "text": "how do I install it?"}))
+	if follow := postIn(2, question); !strings.Contains(follow.Get("text"), "https://example.org/docs") {
+		t.Errorf("follow-up answered %q, want the install response", follow.Get("text"))
+	}
+	var recs []store.Record
+	waitFor(t, "the follow-up's answer stored", func() bool {
+		if recs, err = b.store.Conversation(ctx, thread, 0); err != nil {
+			t.Fatal(err)
+		}
+		return len(recs) >= 4
+	})
+	var questions, answers int
+	var answer store.Record
+	for _, r := range recs {
+		switch r.Kind {
+		case store.KindAnswer:
+			answers++
+			if r.PlatformID == post.TS {
+				answer = r
+			}
+		default:
+			questions++
+		}
+	}
+	if questions != 2 || answers != 2 {
+		t.Errorf("thread holds %d questions and %d answers, want 2 and 2 (the retry not taken)", questions, answers)
+	}
+	if answer.ID == 0 || answer.Intent != "report_bug" {
+		t.Fatalf("stored answer with Slack ts %s: %+v, want the report_bug answer", post.TS, answer)
+	}
+
+	t.Log("an answer holding <!channel> and @here reaches Slack neutralised")
+	send(slacktest.Envelope("env-3", "Ev3", mention("1700000002.000100", "make an announcement")))
+	loud := postIn(1, "1700000002.000100")
+	for _, text := range append([]string{loud.Get("text")}, blockTexts(t, loud.Get("blocks"))...) {
+		if m := slackMassMention.FindString(text); m != "" {
+			t.Errorf("announcement %q still notifies with %q", text, m)
+		}
+	}
+	if !strings.Contains(loud.Get("text"), "v2 is out") || loud.Get("link_names") != "false" {
+		t.Errorf("announcement text %q link_names %q, want the announce response with link_names=false", loud.Get("text"), loud.Get("link_names"))
+	}
+
+	t.Log("a 👍 click on the answer is stored against it")
+	blockID, actionID := button(t, post.Get("blocks"), "👍")
+	send(map[string]any{"envelope_id": "int-1", "type": "interactive", "accepts_response_payload": false,
+		"payload": map[string]any{"type": "block_actions", "user": map[string]any{"id": "U2", "name": "bo"},
+			"trigger_id": "trig-1", "channel": map[string]any{"id": "C1"},
+			"container": map[string]any{"type": "message", "message_ts": post.TS, "channel_id": "C1"},
+			"message":   map[string]any{"ts": post.TS, "thread_ts": question},
+			"actions": []any{map[string]any{"action_id": actionID, "block_id": blockID, "type": "button",
+				"value": "up", "action_ts": "1700000003.000100"}}}})
+	var votes []store.Vote
+	waitFor(t, "the vote stored", func() bool {
+		if votes, err = b.store.Feedback(ctx, answer.ID); err != nil {
+			t.Fatal(err)
+		}
+		return len(votes) > 0
+	})
+	if v := votes[0]; len(votes) != 1 || v.Vote != chat.VoteUp || v.Member.ID != "U2" || v.AnswerID != answer.ID {
+		t.Errorf("votes on the answer = %+v, want one 👍 by U2", votes)
+	}
+
+	acked := map[string]bool{}
+	for len(acked) < len(sent) {
+		select {
+		case id := <-f.Acks:
+			acked[id] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("acknowledged %v, sent %v", acked, sent)
+		}
+	}
+}
+
+// blockTexts returns every "text" string in a Block Kit JSON array.
+func blockTexts(t *testing.T, blocks string) []string {
+	t.Helper()
+	var out []string
+	walkBlocks(t, blocks, func(m map[string]any) {
+		if s, ok := m["text"].(string); ok {
+			out = append(out, s)
+		}
+	})
+	return out
+}
+
+// button returns the block_id and action_id of the button labelled label
+// in the blocks the adapter posted, as Slack sends them back on a click.
+func button(t *testing.T, blocks, label string) (blockID, actionID string) {
+	t.Helper()
+	walkBlocks(t, blocks, func(m map[string]any) {
+		if m["type"] != "actions" {
+			return
+		}
+		for _, e := range m["elements"].([]any) {
+			el := e.(map[string]any)
+			if txt, _ := el["text"].(map[string]any); el["type"] == "button" && txt["text"] == label {
+				blockID, actionID = m["block_id"].(string), el["action_id"].(string)
+			}
+		}
+	})
+	if actionID == "" {
+		t.Fatalf("no %s button in blocks %s", label, blocks)
+	}
+	return blockID, actionID
+}
+
+func walkBlocks(t *testing.T, blocks string, visit func(map[string]any)) {
+	t.Helper()
+	if blocks == "" {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(blocks), &v); err != nil {
+		t.Fatalf("blocks %q: %v", blocks, err)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			visit(v)
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+}
