@@ -311,9 +311,16 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 	if a.cfg.WorkingReaction != "" {
 		r.working = a.react(ctx, channel, ts)
 	}
-	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil {
-		a.log.WarnContext(ctx, "slack: deliver", "conversation", m.Conversation.String(), "err", err)
+	if err := inbox.Deliver(ctx, m, r); err != nil {
+		if ctx.Err() == nil {
+			a.log.WarnContext(ctx, "slack: deliver", "conversation", m.Conversation.String(), "err", err)
+		}
+		return
 	}
+	// The bot answers in this thread: follow-ups that arrive before its
+	// answer is posted belong to it too (events are handled in order, the
+	// answer comes later).
+	a.threads.add(channel+"/"+threadTS, "")
 }
 
 // react adds the working reaction in the background and returns a channel
