@@ -426,3 +426,28 @@ func TestBadLinesDoNotStopTheSession(t *testing.T) {
 		t.Errorf("the long line's answer does not say which line: %s", lines[2])
 	}
 }
+
+// An admin at the console teaches Docent a question it was unsure of, in
+// one piped session; the same question then gets the new intent's answer.
+func TestTeachInAPipedSession(t *testing.T) {
+	dir := workdir(t)
+	q := "how do I rotate the signing keys"
+	in := q + "\n!teach new key_rotation Rotate them with `docent keys rotate`.\n!teach key_rotation " + q + "\n" + q + "\n"
+	r := docent(t, dir, in, "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d answers, want 4:\n%s", len(lines), r.stdout)
+	}
+	if strings.Contains(lines[0], `"source":"intent"`) {
+		t.Errorf("sure before it was taught: %s", lines[0])
+	}
+	if !strings.Contains(lines[2], "is now a pattern of key_rotation") {
+		t.Errorf("teach answered %s", lines[2])
+	}
+	if !strings.Contains(lines[3], `"intent":"key_rotation"`) || !strings.Contains(lines[3], "docent keys rotate") {
+		t.Errorf("after teaching: %s", lines[3])
+	}
+}

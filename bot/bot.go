@@ -100,6 +100,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	b.store = st
+	lessons, err := st.Lessons(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	intents = applyLessons(intents, lessons)
 	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
 		st.Close()
@@ -219,6 +225,7 @@ func (b *Bot) answer() Handler {
 				return
 			}
 			if cmd.Admin && !b.isAdmin(m) {
+				b.log.Warn("admin command refused", "command", name, "member", m.Author.ID, "conversation", m.Conversation.String())
 				reply(chat.Answer{Source: chat.SourceCommand, Ephemeral: true,
 					Text: fmt.Sprintf("`%s%s` is for the admins of this community.", b.cfg.Bot.CommandPrefix, name)})
 				return
@@ -371,13 +378,17 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 	if err != nil {
 		return brain.Prepared{}, err
 	}
-	br, err := brain.New(cfg.brainConfig(), intents, log)
-	if err != nil {
-		return brain.Prepared{}, err
-	}
 	st, err := OpenStore(cfg, log)
 	if err != nil {
 		return brain.Prepared{}, err
+	}
+	lessons, err := st.Lessons(ctx)
+	if err != nil {
+		return brain.Prepared{}, errors.Join(err, st.Close())
+	}
+	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	if err != nil {
+		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
 	p, err := br.Train(ctx, modelStore{st})
 	return p, errors.Join(err, st.Close())
@@ -487,15 +498,19 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 	if err != nil {
 		return brain.Why{}, err
 	}
-	br, err := brain.New(cfg.brainConfig(), intents, log)
-	if err != nil {
-		return brain.Why{}, err
-	}
 	st, err := OpenStore(cfg, log)
 	if err != nil {
 		return brain.Why{}, err
 	}
 	defer st.Close()
+	lessons, err := st.Lessons(ctx)
+	if err != nil {
+		return brain.Why{}, err
+	}
+	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	if err != nil {
+		return brain.Why{}, err
+	}
 	if _, err := br.Prepare(ctx, modelStore{st}); err != nil {
 		return brain.Why{}, err
 	}

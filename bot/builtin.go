@@ -36,6 +36,8 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			return chat.Answer{Text: w.String()}, nil
 		}})
+	cs.Add(Command{Name: "teach", Admin: true, Args: "<intent> <text> | new <name> <response>",
+		Summary: "add what members write as a pattern of an intent and retrain, or create an intent", Run: b.teach})
 	cs.Add(Command{Name: "usage", Admin: true, Summary: "today's LLM usage against the budget, and who used the most",
 		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
 			text, err := b.usageReport(ctx)

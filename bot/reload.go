@@ -20,7 +20,7 @@ import (
 func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.reloading.Lock()
 	defer b.reloading.Unlock()
-	intents, err := b.cfg.LoadIntents()
+	intents, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, err

@@ -177,3 +177,48 @@ func TestKnowledgeAnswersAndReindex(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An admin teaches Docent a question it was unsure of; a member cannot.
+func TestTeach(t *testing.T) {
+	path := writeConfig(t, "")
+	b := openBot(t, path)
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	ask := func(conv chat.Conversation, text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), conv, alice, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %+v", text, got)
+		}
+		return got[0]
+	}
+	q := "how do I rotate the signing keys"
+	if a := ask(console, q); a.Source == chat.SourceIntent {
+		t.Fatalf("sure before it was taught: %+v", a)
+	}
+	if a := ask(chat.Conversation{Platform: "discord", Channel: "c"}, "!teach new key_rotation Rotate them."); !strings.Contains(a.Text, "is for the admins") {
+		t.Errorf("a member's teach: %q", a.Text)
+	}
+	for _, step := range []struct{ text, want string }{ // in order: the lessons build on each other
+		{"!teach new Key Rotation x", "is not an intent name"},
+		{"!teach new greeting hi", "There is already an intent greeting"},
+		{"!teach new broken {{.Links.nowhere}}", "That response does not work"},
+		{"!teach nosuch how do I x", "I have no intent nosuch"},
+		{"!teach", "Usage:"},
+		{"!teach new key_rotation Rotate them with `docent keys rotate`.", "Created the intent key_rotation"},
+		{"!teach key_rotation " + q, "Learnt: \"" + q + "\" is now a pattern of key_rotation"},
+	} {
+		if a := ask(console, step.text); !strings.Contains(a.Text, step.want) {
+			t.Errorf("%s: %q, want %q", step.text, a.Text, step.want)
+		}
+	}
+	if a := ask(console, q); a.Intent != "key_rotation" || a.Text != "Rotate them with `docent keys rotate`." {
+		t.Errorf("after teaching: %+v", a)
+	}
+	// The lesson outlives a restart.
+	closeBot(t, b)
+	b = openBot(t, path)
+	defer closeBot(t, b)
+	if a := ask(console, q); a.Intent != "key_rotation" {
+		t.Errorf("after a restart: %+v", a)
+	}
+}

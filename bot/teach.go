@@ -1,0 +1,121 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// loadIntents reads the intents files and adds what admins taught in chat.
+func (b *Bot) loadIntents(ctx context.Context) ([]brain.Intent, error) {
+	intents, err := b.cfg.LoadIntents()
+	if err != nil {
+		return nil, err
+	}
+	lessons, err := b.store.Lessons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return applyLessons(intents, lessons), nil
+}
+
+// taughtWhere marks intents and patterns that came from chat, in messages.
+const taughtWhere = "taught in chat"
+
+// applyLessons adds the taught patterns to their intents and creates the
+// taught intents. An intent taught without a pattern yet is left out until
+// it has one (the classifier has nothing to learn it from); a pattern for
+// an intent no longer defined is ignored.
+func applyLessons(intents []brain.Intent, lessons []store.Taught) []brain.Intent {
+	idx := map[string]int{}
+	for i, in := range intents {
+		idx[in.Name] = i
+	}
+	for _, l := range lessons {
+		i, ok := idx[l.Intent]
+		if !ok {
+			if l.Response == "" {
+				continue
+			}
+			intents = append(intents, brain.Intent{Name: l.Intent, Description: strings.ReplaceAll(l.Intent, "_", " "),
+				Responses: []string{l.Response}, Where: taughtWhere})
+			idx[l.Intent] = len(intents) - 1
+			continue
+		}
+		if l.Pattern != "" && !slices.Contains(intents[i].Patterns, l.Pattern) {
+			intents[i].Patterns = append(intents[i].Patterns, l.Pattern)
+		}
+	}
+	return slices.DeleteFunc(intents, func(in brain.Intent) bool { return len(in.Patterns) == 0 })
+}
+
+// teach is the admin command: `teach <intent> <text>` adds text as a
+// pattern of the intent and retrains; `teach new <name> <response>`
+// creates an intent, which answers once it is taught a pattern.
+func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, error) {
+	p := b.cfg.Bot.CommandPrefix
+	usage := fmt.Sprintf("Usage: `%steach <intent> <what members write>` adds a pattern; `%steach new <name> <response>` creates an intent.", p, p)
+	name, text, _ := strings.Cut(strings.TrimSpace(args), " ")
+	text = strings.TrimSpace(text)
+	if name == "" || text == "" {
+		return chat.Answer{Ephemeral: true, Text: usage}, nil
+	}
+	lessons, err := b.store.Lessons(ctx)
+	if err != nil {
+		return chat.Answer{}, err
+	}
+	known := map[string]bool{}
+	for _, in := range b.brain.Load().Intents() {
+		known[in.Name] = true
+	}
+	pending := map[string]bool{} // taught with a response, no pattern yet
+	for _, l := range lessons {
+		if l.Response != "" && !known[l.Intent] {
+			pending[l.Intent] = true
+		}
+	}
+
+	if name == "new" {
+		newName, response, _ := strings.Cut(text, " ")
+		response = strings.TrimSpace(response)
+		switch {
+		case response == "":
+			return chat.Answer{Ephemeral: true, Text: usage}, nil
+		case !intentName.MatchString(newName):
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("%q is not an intent name: use lowercase letters, digits, _ . and -, like deploy_help.", newName)}, nil
+		case known[newName] || pending[newName]:
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("There is already an intent %s; teach it patterns with `%steach %s <text>`.", newName, p, newName)}, nil
+		}
+		// The response must work as a template before it is kept: a broken
+		// lesson would stop every later reload.
+		check := append(b.brain.Load().Intents(), brain.Intent{Name: newName, Patterns: []string{"x"}, Responses: []string{response}, Where: taughtWhere})
+		if _, err := brain.New(b.brainConfig(), check, nil); err != nil {
+			return chat.Answer{Ephemeral: true, Text: "That response does not work: " + err.Error()}, nil
+		}
+		if _, err := b.store.Teach(ctx, store.Taught{Intent: newName, Response: response, By: m.Author, Time: time.Now()}); err != nil {
+			return chat.Answer{}, err
+		}
+		b.log.Info("intent created in chat", "intent", newName, "by", m.Author.ID)
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Created the intent %s. Now teach it what members write: `%steach %s <question>`.", newName, p, newName)}, nil
+	}
+
+	if !known[name] && !pending[name] {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I have no intent %s. `%swhy` shows the intents a question is close to; `%steach new %s <response>` creates it.", name, p, p, name)}, nil
+	}
+	if _, err := b.store.Teach(ctx, store.Taught{Intent: name, Pattern: text, By: m.Author, Time: time.Now()}); err != nil {
+		return chat.Answer{}, err
+	}
+	b.log.Info("pattern taught in chat", "intent", name, "by", m.Author.ID)
+	prep, err := b.Reload(ctx)
+	if err != nil {
+		return chat.Answer{Ephemeral: true, Text: "I stored the pattern, but retraining failed, so the current model stays: " + err.Error()}, nil
+	}
+	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (retrained on %d patterns in %s).",
+		text, name, prep.Examples, prep.Took.Round(time.Millisecond))}, nil
+}

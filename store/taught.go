@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// bucketTaught holds what admins taught Docent in chat; created on first
+// use, so older databases need no migration.
+var bucketTaught = []byte("taught")
+
+// Taught is one lesson: a new pattern for an intent, or (with Response) a
+// new intent.
+type Taught struct {
+	ID       uint64      `json:"id"`
+	Intent   string      `json:"intent"`
+	Pattern  string      `json:"pattern,omitempty"`
+	Response string      `json:"response,omitempty"` // set when the lesson creates the intent
+	By       chat.Member `json:"by"`
+	Time     time.Time   `json:"time"`
+}
+
+// maxLesson bounds a lesson's texts.
+const maxLesson = 4096
+
+// Teach stores a lesson and returns it with its ID.
+func (s *Store) Teach(ctx context.Context, t Taught) (Taught, error) {
+	switch {
+	case t.Intent == "" || (t.Pattern == "" && t.Response == ""):
+		return Taught{}, fmt.Errorf("store: teach: %w: an intent and a pattern or a response are needed", ErrInvalid)
+	case len(t.Pattern) > maxLesson || len(t.Response) > maxLesson || len(t.Intent) > 256:
+		return Taught{}, fmt.Errorf("store: teach: %w: too long", ErrInvalid)
+	case !utf8.ValidString(t.Intent + t.Pattern + t.Response):
+		return Taught{}, fmt.Errorf("store: teach: %w: not UTF-8", ErrInvalid)
+	}
+	if t.Time.IsZero() {
+		t.Time = time.Now()
+	}
+	t.Time = t.Time.UTC()
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		b, err := tx.CreateBucketIfNotExists(bucketTaught)
+		if err != nil {
+			return Record{}, err
+		}
+		id, err := b.NextSequence()
+		if err != nil {
+			return Record{}, err
+		}
+		t.ID = id
+		val, err := json.Marshal(t)
+		if err != nil {
+			return Record{}, err
+		}
+		return Record{}, b.Put(appendID(nil, id), val)
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return Taught{}, fmt.Errorf("store: teach %s: %w", t.Intent, err)
+	}
+	return t, nil
+}
+
+// Lessons returns every lesson, oldest first.
+func (s *Store) Lessons(ctx context.Context) ([]Taught, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Taught
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTaught)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var t Taught
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("decode a lesson: %w", err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read lessons: %w", err)
+	}
+	return out, nil
+}
