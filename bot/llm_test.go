@@ -527,3 +527,32 @@ func TestLLMHistory(t *testing.T) {
 		}
 	}
 }
+
+func TestPromote(t *testing.T) {
+	fake := &fakeLLM{reply: "Use `helm upgrade --version 2` {{not a template}} [1]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	b := openBot(t, llmConfig(t, srv.URL, "  model: test-model\n  timeout: 3s\n", "deploy.md", deployDoc))
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "console", Channel: "local"}
+	q := "how do I upgrade the helm chart on kubernetes"
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, q); a[0].Source != chat.SourceLLM {
+		t.Fatalf("first answer %+v", a)
+	}
+	recs, _ := b.store.Conversation(context.Background(), conv, 1)
+	id := recs[0].ID
+	got := bottest.Ask(t, b.Inbox(), conv, alice, fmt.Sprintf("!promote %d helm_upgrade", id))
+	if len(got) != 1 || !strings.Contains(got[0].Text, "is now a pattern of helm_upgrade") {
+		t.Fatalf("!promote: %+v", got)
+	}
+	fake.mu.Lock()
+	fake.status = http.StatusInternalServerError // the intent must answer without the LLM
+	fake.mu.Unlock()
+	a := bottest.Ask(t, b.Inbox(), conv, alice, q)[0]
+	if a.Intent != "helm_upgrade" || !strings.HasPrefix(a.Text, "Use `helm upgrade --version 2` {{not a template}} [1].") {
+		t.Errorf("after promoting: %s %s %q", a.Source, a.Intent, a.Text)
+	}
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, fmt.Sprintf("!promote %d other", id-1))[0]; !strings.Contains(a.Text, "is not one of my answers") {
+		t.Errorf("promoting a question: %q", a.Text)
+	}
+}

@@ -119,3 +119,35 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (retrained on %d patterns in %s).",
 		text, name, prep.Examples, prep.Took.Round(time.Millisecond))}, nil
 }
+
+// promote is the admin command `promote <answer-id> <name>`: a good LLM or
+// docs answer becomes a new intent, its question the first pattern and the
+// answer the response, so the next member asking gets it at once and for
+// free. Answer IDs are those `docent history` shows (#12).
+func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer, error) {
+	p := b.cfg.Bot.CommandPrefix
+	idText, name, _ := strings.Cut(strings.TrimSpace(args), " ")
+	name = strings.TrimSpace(name)
+	var id uint64
+	if _, err := fmt.Sscan(strings.TrimPrefix(idText, "#"), &id); err != nil || name == "" {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%spromote <answer-id> <new-intent-name>`, with the answer's number from `docent history` (#12).", p)}, nil
+	}
+	ans, err := b.store.Record(ctx, id)
+	if err != nil || ans.Kind != store.KindAnswer || ans.ReplyTo == 0 {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("#%d is not one of my answers to a question.", id)}, nil
+	}
+	if ans.Source != chat.SourceLLM && ans.Source != chat.SourceKnowledge {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("#%d came from %s; only answers written from the docs can be promoted.", id, ans.Source)}, nil
+	}
+	q, err := b.store.Record(ctx, ans.ReplyTo)
+	if err != nil {
+		return chat.Answer{}, err
+	}
+	// Templates would read {{ in the answer as actions: keep it literal.
+	response := "{{`" + strings.ReplaceAll(ans.Text, "`", "`}}{{\"`\"}}{{`") + "`}}"
+	created, err := b.teach(ctx, m, "new "+name+" "+response)
+	if err != nil || !strings.HasPrefix(created.Text, "Created") {
+		return created, err
+	}
+	return b.teach(ctx, m, name+" "+q.Text)
+}
