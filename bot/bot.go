@@ -488,6 +488,7 @@ func (c *Config) brainConfig() brain.Config {
 		Classifier: c.Brain.Classifier,
 		BotName:    c.Bot.Name, Links: c.Links,
 		MinConfidence: c.Knowledge.MinConfidence, Results: c.Knowledge.Results,
+		Related: c.Knowledge.Related, RelatedConfidence: c.Knowledge.RelatedConfidence,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -44,6 +45,30 @@ func (b *Bot) builtinCommands() *Commands {
 		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
 			text, err := b.usageReport(ctx)
 			return chat.Answer{Text: text, Ephemeral: true}, err
+		}})
+	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
+		Run: func(_ context.Context, _ *Message, args string) (chat.Answer, error) {
+			if args == "" {
+				return chat.Answer{Text: fmt.Sprintf("Usage: `%srelated <subject>`.", b.cfg.Bot.CommandPrefix)}, nil
+			}
+			hits := b.brain.Load().Related(args, 3)
+			if len(hits) == 0 {
+				return chat.Answer{Text: "I found nothing related in the docs or earlier threads."}, nil
+			}
+			var sb strings.Builder
+			sb.WriteString("Related:")
+			for i, h := range hits {
+				if h.Source == knowledge.SourceThread {
+					fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, h.Title)
+					continue
+				}
+				title := h.Title
+				if h.Heading != "" {
+					title = h.Heading
+				}
+				fmt.Fprintf(&sb, "\n%d. [%s](%s)", i+1, title, h.Link)
+			}
+			return chat.Answer{Text: sb.String()}, nil
 		}})
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {

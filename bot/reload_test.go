@@ -222,3 +222,32 @@ func TestTeach(t *testing.T) {
 		t.Errorf("after a restart: %+v", a)
 	}
 }
+
+func TestRelated(t *testing.T) {
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+  related: 2
+  related_confidence: 0.2
+`)
+	dir := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	write(t, filepath.Join(dir, "docs", "bugs.md"), "# Bugs\n\n## Writing a bug report\n\nReport a bug with the version, the steps and the logs.\n")
+	b := openBot(t, path)
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "test", Channel: "rel"}
+	a := bottest.Ask(t, b.Inbox(), conv, alice, "how do I report a bug?")[0]
+	if a.Intent != "report_bug" || !strings.HasSuffix(a.Text, "\n\nRelated: [Bugs › Writing a bug report](https://example.org/docs/bugs.md#writing-a-bug-report)") {
+		t.Errorf("intent answer %q, want the related section under it", a.Text)
+	}
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, "hello")[0]; strings.Contains(a.Text, "Related") {
+		t.Errorf("an unrelated answer lists %q", a.Text)
+	}
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, "!related bug report")[0]; !strings.Contains(a.Text, "1. [Bugs › Writing a bug report](https://example.org/docs/bugs.md#writing-a-bug-report)") {
+		t.Errorf("!related: %q", a.Text)
+	}
+	if a := bottest.Ask(t, b.Inbox(), conv, alice, "!related quantum chromodynamics")[0]; a.Text != "I found nothing related in the docs or earlier threads." {
+		t.Errorf("!related with nothing: %q", a.Text)
+	}
+}

@@ -77,6 +77,10 @@ type KnowledgeConfig struct {
 	MinConfidence float64 `yaml:"min_confidence"`
 	// Results is how many passages an answer lists at most.
 	Results int `yaml:"results"`
+	// Related is how many related passages are listed under an intent's
+	// answer when their confidence is at least RelatedConfidence (0: none).
+	Related           int     `yaml:"related"`
+	RelatedConfidence float64 `yaml:"related_confidence"`
 }
 
 // FolderConfig is one folder of Markdown or text docs and where members
@@ -128,7 +132,7 @@ func Defaults() Config {
 		Links:     map[string]string{},
 		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
-		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3},
+		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3, Related: 0, RelatedConfidence: 0.3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
@@ -277,6 +281,10 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		}
 	}
 	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
+	unit("knowledge.related_confidence", c.Knowledge.RelatedConfidence)
+	if c.Knowledge.Related < 0 || c.Knowledge.Related > 3 {
+		bad("knowledge.related", "must be between 0 and 3, got %s", pos.Show("knowledge.related", c.Knowledge.Related))
+	}
 	if c.Knowledge.Results < 1 || c.Knowledge.Results > 10 {
 		bad("knowledge.results", "must be between 1 and 10, got %s", pos.Show("knowledge.results", c.Knowledge.Results))
 	}

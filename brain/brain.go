@@ -55,6 +55,10 @@ type Config struct {
 	Knowledge     Searcher
 	MinConfidence float64
 	Results       int
+	// Related is how many related passages are listed under an intent's
+	// answer, at least RelatedConfidence each (0: none).
+	Related           int
+	RelatedConfidence float64
 	// LLM, when set, writes answers grounded on the passages found.
 	LLM LLM
 	// Budget, when set, limits who may use the LLM and records its cost.
@@ -338,6 +342,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 		if err != nil {
 			return chat.Answer{}, err
 		}
+		text += b.related(words, lang)
 		return chat.Answer{Text: text, Source: chat.SourceIntent, Intent: top.Label, Confidence: top.P}, nil
 	}
 
@@ -438,6 +443,52 @@ func unavailable(lang string, err error) string {
 
 // placeholder matches what redact puts in place of a secret.
 var placeholder = regexp.MustCompile(`\[redacted [a-z0-9-]+\]`)
+
+// related lists, after an intent's answer, the passages of the docs and
+// past threads most like the question, when they are close enough.
+func (b *Brain) related(text, lang string) string {
+	if b.cfg.Knowledge == nil || b.cfg.Related <= 0 {
+		return ""
+	}
+	var links []string
+	for _, h := range b.cfg.Knowledge.Search(text, b.cfg.Related) {
+		if h.Confidence < b.cfg.RelatedConfidence {
+			continue
+		}
+		if h.Source == knowledge.SourceThread {
+			links = append(links, fmt.Sprintf("asked before in %s: “%s”", h.Link, snippet(h.Title, 80)))
+			continue
+		}
+		title := h.Title
+		if h.Heading != "" {
+			title = h.Heading
+		}
+		links = append(links, fmt.Sprintf("[%s](%s)", title, h.Link))
+	}
+	if len(links) == 0 {
+		return ""
+	}
+	lead := "\n\nRelated: "
+	if lang == "zh" {
+		lead = "\n\n相关内容："
+	}
+	return lead + strings.Join(links, " · ")
+}
+
+// Related returns the passages most like text, for the related command:
+// docs sections and earlier threads, at least MinConfidence each.
+func (b *Brain) Related(text string, k int) []knowledge.Hit {
+	if b.cfg.Knowledge == nil {
+		return nil
+	}
+	var out []knowledge.Hit
+	for _, h := range b.cfg.Knowledge.Search(placeholder.ReplaceAllString(text, " "), k) {
+		if h.Confidence >= b.cfg.MinConfidence {
+			out = append(out, h)
+		}
+	}
+	return out
+}
 
 // search returns the knowledge hits worth showing for text.
 func (b *Brain) search(text string) []knowledge.Hit {
