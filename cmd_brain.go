@@ -338,3 +338,46 @@ func (c *cli) benchClassifier(args []string) int {
 	w.Flush()
 	return exitOK
 }
+
+func (c *cli) gaps(args []string) int {
+	fs := c.newFlags("gaps")
+	configFile := fs.String("config", "", "configuration `FILE`")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	start := time.Now()
+	clusters, err := bot.ReportGaps(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	if *jsonOut {
+		return c.printJSON(map[string]any{"clusters": clusters})
+	}
+	if len(clusters) == 0 {
+		fmt.Fprintln(c.stdout, "No gaps: every question Docent was unsure of is answered now, and no answer was voted down.")
+		return exitOK
+	}
+	total := 0
+	for _, cl := range clusters {
+		total += len(cl.Questions)
+	}
+	fmt.Fprintf(c.stdout, "%d questions Docent could not answer, in %d groups (%s):\n", total, len(clusters), time.Since(start).Round(time.Millisecond))
+	for i, cl := range clusters {
+		fmt.Fprintf(c.stdout, "\n%d. %s (%d)\n", i+1, cl.Name, len(cl.Questions))
+		for _, q := range cl.Questions[:min(5, len(cl.Questions))] {
+			fmt.Fprintf(c.stdout, "   #%d %s\n", q.ID, q.Text)
+		}
+		if len(cl.Questions) > 5 {
+			fmt.Fprintf(c.stdout, "   … and %d more\n", len(cl.Questions)-5)
+		}
+	}
+	fmt.Fprintf(c.stdout, "\nIn chat, an admin turns group N into an intent with: !teach gap N <response>\n")
+	return exitOK
+}

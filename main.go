@@ -68,6 +68,7 @@ func commands() []command {
 		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*cli).eval},
 		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*cli).explain},
 		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*cli).benchClassifier},
+		{"gaps", "[--config FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*cli).gaps},
 		{"version", "", "print the version", (*cli).version},
 	}
 }

@@ -41,6 +41,11 @@ func (b *Bot) builtinCommands() *Commands {
 		Summary: "add what members write as a pattern of an intent and retrain, or create an intent", Run: b.teach})
 	cs.Add(Command{Name: "promote", Admin: true, Args: "<answer-id> <name>",
 		Summary: "turn a good answer from the docs or the LLM into a new intent (its question, its answer)", Run: b.promote})
+	cs.Add(Command{Name: "gaps", Admin: true, Summary: "what members asked that I could not answer, grouped, largest first",
+		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
+			text, err := b.gapsReport(ctx)
+			return chat.Answer{Text: text, Ephemeral: true}, err
+		}})
 	cs.Add(Command{Name: "usage", Admin: true, Summary: "today's LLM usage against the budget, and who used the most",
 		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
 			text, err := b.usageReport(ctx)

@@ -251,3 +251,39 @@ func TestRelated(t *testing.T) {
 		t.Errorf("!related with nothing: %q", a.Text)
 	}
 }
+
+// Questions Docent could not answer are grouped; one group becomes an
+// intent in one command, and leaves the list.
+func TestGaps(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	ask := func(text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), console, alice, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %+v", text, got)
+		}
+		return got[0]
+	}
+	for _, q := range []string{"how do I rotate the signing keys", "rotate signing keys how", "signing key rotation please",
+		"how do I export metrics to prometheus", "prometheus metrics export"} {
+		if a := ask(q); a.Source != chat.SourceFallback {
+			t.Fatalf("%q answered from %s; the test needs it unsure", q, a.Source)
+		}
+	}
+	report := ask("!gaps").Text
+	if !strings.Contains(report, "1. signing_keys (3): “how do I rotate the signing keys”; “rotate signing keys how”; “signing key rotation please”") ||
+		!strings.Contains(report, "2. export_metrics (2)") {
+		t.Fatalf("!gaps:\n%s", report)
+	}
+	if got := ask("!teach gap 1 Rotate them with `docent keys rotate`.").Text; !strings.Contains(got, "Created the intent signing_keys from 3 questions") {
+		t.Fatalf("!teach gap: %q", got)
+	}
+	if a := ask("rotate signing keys"); a.Intent != "signing_keys" {
+		t.Errorf("after teaching the gap: %+v", a)
+	}
+	if report := ask("!gaps").Text; strings.Contains(report, "signing_keys") || !strings.Contains(report, "1. export_metrics (2)") {
+		t.Errorf("!gaps after teaching:\n%s", report)
+	}
+}

@@ -60,9 +60,12 @@ func applyLessons(intents []brain.Intent, lessons []store.Taught) []brain.Intent
 // creates an intent, which answers once it is taught a pattern.
 func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 	p := b.cfg.Bot.CommandPrefix
-	usage := fmt.Sprintf("Usage: `%steach <intent> <what members write>` adds a pattern; `%steach new <name> <response>` creates an intent.", p, p)
+	usage := fmt.Sprintf("Usage: `%steach <intent> <what members write>` adds a pattern; `%steach new <name> <response>` creates an intent; `%steach gap <number> <response>` turns a group of `%sgaps` into one.", p, p, p, p)
 	name, text, _ := strings.Cut(strings.TrimSpace(args), " ")
 	text = strings.TrimSpace(text)
+	if name == "gap" {
+		return b.teachGap(ctx, m, text)
+	}
 	if name == "" || text == "" {
 		return chat.Answer{Ephemeral: true, Text: usage}, nil
 	}

@@ -326,18 +326,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
-	threshold, margin := b.cfg.Threshold, b.cfg.Margin
-	if in.Threshold != nil {
-		threshold = *in.Threshold
-	}
-	if in.Margin != nil {
-		margin = *in.Margin
-	}
-	runnerUp := 0.0
-	if len(res.Top) > 1 {
-		runnerUp = res.Top[1].P
-	}
-	if res.Known > 0 && top.P >= threshold && top.P-runnerUp >= margin {
+	if b.sure(res) {
 		text, err := b.respond(in, lang, q)
 		if err != nil {
 			return chat.Answer{}, err
@@ -559,6 +548,33 @@ func snippet(text string, limit int) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// sure says whether a classification is sure enough to answer with the
+// top intent's response: its threshold and margin (the intent's own, or
+// the brain's) are met, and some words of the text were known.
+func (b *Brain) sure(res classifier.Result) bool {
+	top := res.Top[0]
+	threshold, margin := b.cfg.Threshold, b.cfg.Margin
+	if in := b.intents[top.Label]; in != nil {
+		if in.Threshold != nil {
+			threshold = *in.Threshold
+		}
+		if in.Margin != nil {
+			margin = *in.Margin
+		}
+	}
+	runnerUp := 0.0
+	if len(res.Top) > 1 {
+		runnerUp = res.Top[1].P
+	}
+	return res.Known > 0 && top.P >= threshold && top.P-runnerUp >= margin
+}
+
+// Sure says whether the brain would answer text with an intent's response.
+func (b *Brain) Sure(text string) bool {
+	m := b.model.Load()
+	return m != nil && b.sure(m.Classify(placeholder.ReplaceAllString(text, " "), 2))
 }
 
 // describe names an intent for members: its description, or for a
