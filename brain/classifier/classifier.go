@@ -259,12 +259,16 @@ func (m *Model) ClassifyInto(dst []Score, text string, k int) Result {
 	k = min(max(k, 0), len(m.labels))
 	res := Result{Top: dst[:0], Known: sc.knownWords()}
 	probs := sc.logits[:len(m.labels)]
-	for range k {
+	for n := range k {
 		best := -1
 		for i, p := range probs {
 			if p >= 0 && (best < 0 || p > probs[best]) {
 				best = i
 			}
+		}
+		if best < 0 { // no probability left that is a number: the model is damaged
+			best = n
+			probs[best] = 0
 		}
 		res.Top = append(res.Top, Score{Label: m.labels[best], P: float64(probs[best])})
 		probs[best] = -1 // taken

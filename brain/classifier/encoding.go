@@ -168,6 +168,12 @@ func (d *decoder) floats(n int) []float32 {
 	out := make([]float32, n)
 	for i := range out {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		// Training never writes these: a NaN or infinite weight is damage,
+		// and would make every probability NaN.
+		if f := float64(out[i]); math.IsNaN(f) || math.IsInf(f, 0) {
+			d.err = fmt.Errorf("weight %d is %v", i, f)
+			return nil
+		}
 	}
 	return out
 }
