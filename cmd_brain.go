@@ -272,15 +272,14 @@ func (c *cli) benchClassifier(args []string) int {
 	configFile := fs.String("config", "", "configuration `FILE`")
 	datasetFile := fs.String("dataset", "", "use this data set's train split (CLINC150 JSON shape) instead of the configured intents")
 	runs := fs.Int("runs", 3, "training runs (the median is reported)")
-	if code, done := c.parse(fs, args); done {
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
 		return code
 	}
-	cfg, err := loadConfig(*configFile)
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
-	}
-	var ex []classifier.Example
+	var (
+		ex  []classifier.Example
+		err error
+	)
 	source := "the configured intents"
 	if *datasetFile != "" {
 		d, err := dataset.LoadFile(*datasetFile)
@@ -343,13 +342,9 @@ func (c *cli) gaps(args []string) int {
 	fs := c.newFlags("gaps")
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	if code, done := c.parse(fs, args); done {
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
 		return code
-	}
-	cfg, err := loadConfig(*configFile)
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
 	}
 	start := time.Now()
 	clusters, err := bot.ReportGaps(context.Background(), cfg, newLogger(cfg, io.Discard))

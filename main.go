@@ -144,6 +144,21 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
+// setup parses a command's flags and loads the configuration they name;
+// done is true when the command should stop with code.
+// configFile is read after the flags are parsed, so it is the flag's pointer.
+func (c *cli) setup(fs *flag.FlagSet, args []string, configFile *string) (cfg *bot.Config, code int, done bool) {
+	if code, done := c.parse(fs, args); done {
+		return nil, code, true
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return nil, exitUsage, true
+	}
+	return cfg, 0, false
+}
+
 func commandInfo(name string) command {
 	for _, cmd := range commands() {
 		if cmd.name == name {
@@ -293,13 +308,9 @@ func (c *cli) history(args []string) int {
 	thread := fs.String("thread", "", "the conversation's `thread` (empty for the channel itself)")
 	limit := fs.Int("limit", 50, "show the newest `N` records (0 for all)")
 	jsonOut := fs.Bool("json", false, "one JSON record a line")
-	if code, done := c.parse(fs, args); done {
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
 		return code
-	}
-	cfg, err := loadConfig(*configFile)
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
 	}
 	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(c.stderr, "docent history: no database at %s yet: run Docent first\n", cfg.StorePath())
@@ -388,13 +399,9 @@ func printRecord(w io.Writer, r store.Record) {
 func (c *cli) train(args []string) int {
 	fs := c.newFlags("train")
 	configFile := fs.String("config", "", "configuration `FILE`")
-	if code, done := c.parse(fs, args); done {
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
 		return code
-	}
-	cfg, err := loadConfig(*configFile)
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
 	}
 	p, err := bot.Train(context.Background(), cfg, newLogger(cfg, c.stderr))
 	if err != nil {

@@ -144,6 +144,10 @@ func TestPipedSessionAndHistory(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", w, h.stdout)
 		}
 	}
+	// From another folder, --config names the database to read.
+	if other := docent(t, t.TempDir(), "", "history", "--config", filepath.Join(dir, "config.example.yaml")); other.code != 0 || other.stdout != h.stdout {
+		t.Errorf("history --config from elsewhere: exit %d\n%s\n%s", other.code, other.stdout, other.stderr)
+	}
 	h = docent(t, dir, "", "history", "--json")
 	var got []string
 	dec = json.NewDecoder(strings.NewReader(h.stdout))
