@@ -373,6 +373,6 @@ func (c *cli) gaps(args []string) int {
 			fmt.Fprintf(c.stdout, "   … and %d more\n", len(cl.Questions)-5)
 		}
 	}
-	fmt.Fprintf(c.stdout, "\nIn chat, an admin turns group N into an intent with: !teach gap N <response>\n")
+	fmt.Fprintf(c.stdout, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
 	return exitOK
 }

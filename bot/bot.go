@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		st.Close()
 		return nil, err
 	}
-	intents = applyLessons(intents, lessons)
+	intents = b.usableLessons(applyLessons(intents, lessons))
 	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
 		st.Close()

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,11 +53,16 @@ func (b *Bot) builtinCommands() *Commands {
 			return chat.Answer{Text: text, Ephemeral: true}, err
 		}})
 	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
-		Run: func(_ context.Context, _ *Message, args string) (chat.Answer, error) {
+		Run: func(_ context.Context, m *Message, args string) (chat.Answer, error) {
 			if args == "" {
 				return chat.Answer{Text: fmt.Sprintf("Usage: `%srelated <subject>`.", b.cfg.Bot.CommandPrefix)}, nil
 			}
-			hits := b.brain.Load().Related(args, 3)
+			// Earlier threads only from this conversation: a search must
+			// not show what was asked in a DM or another channel.
+			hits := slices.DeleteFunc(b.brain.Load().Related(args, 6), func(h knowledge.Hit) bool {
+				return h.Source == knowledge.SourceThread && h.Link != m.Conversation.String()
+			})
+			hits = hits[:min(3, len(hits))]
 			if len(hits) == 0 {
 				return chat.Answer{Text: "I found nothing related in the docs or earlier threads."}, nil
 			}
@@ -64,7 +70,7 @@ func (b *Bot) builtinCommands() *Commands {
 			sb.WriteString("Related:")
 			for i, h := range hits {
 				if h.Source == knowledge.SourceThread {
-					fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, h.Title)
+					fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, oneLine(h.Title, 80))
 					continue
 				}
 				title := h.Title

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,12 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// maxGapAnswers bounds the answers read to find the gaps.
-const maxGapAnswers = 20000
+// Bounds on the work of finding the gaps: the answers read, and the
+// newest questions grouped (grouping costs questions × groups).
+const (
+	maxGapAnswers   = 20000
+	maxGapQuestions = 2000
+)
 
 // Gaps groups what members asked that Docent did not answer well: where it
 // said it was not sure (finding nothing, or only "these may help" passages)
@@ -28,9 +33,12 @@ func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 	br := b.brain.Load()
 	var qs []gaps.Question
 	seen := map[string]bool{}
-	// Oldest first, so that a group's examples read in the order asked.
-	for i := len(answered) - 1; i >= 0; i-- {
-		a := answered[i]
+	// Newest first, to keep the newest questions; reversed below so that a
+	// group's examples read in the order asked.
+	for _, a := range answered {
+		if len(qs) == maxGapQuestions || ctx.Err() != nil {
+			break
+		}
 		unsure := a.Answer.Source == chat.SourceFallback || a.Answer.Source == chat.SourceKnowledge
 		if !unsure && !b.downvoted(ctx, a.Answer.ID) {
 			continue
@@ -46,6 +54,10 @@ func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 		seen[key] = true
 		qs = append(qs, gaps.Question{ID: a.Question.ID, Text: text})
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.Reverse(qs)
 	var background []string
 	for _, in := range br.Intents() {
 		background = append(background, in.Patterns...)
@@ -73,7 +85,7 @@ func (b *Bot) gapsReport(ctx context.Context) (string, error) {
 			fmt.Fprintf(&sb, "“%s”", oneLine(q.Text, 80))
 		}
 	}
-	fmt.Fprintf(&sb, "\nTurn one into an intent: `%steach gap <number> <response>`.", b.cfg.Bot.CommandPrefix)
+	fmt.Fprintf(&sb, "\nTurn one into an intent: `%steach gap <name> <response>`.", b.cfg.Bot.CommandPrefix)
 	return sb.String(), nil
 }
 
@@ -81,20 +93,29 @@ func (b *Bot) gapsReport(ctx context.Context) (string, error) {
 // response given, and the group's questions as patterns.
 func (b *Bot) teachGap(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 	p := b.cfg.Bot.CommandPrefix
-	numText, response, _ := strings.Cut(strings.TrimSpace(args), " ")
-	n, err := strconv.Atoi(numText)
+	which, response, _ := strings.Cut(strings.TrimSpace(args), " ")
 	response = strings.TrimSpace(response)
-	if err != nil || response == "" {
-		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%steach gap <number from %sgaps> <response>`.", p, p)}, nil
+	if which == "" || response == "" {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%steach gap <name or number from %sgaps> <response>`.", p, p)}, nil
 	}
 	clusters, err := b.Gaps(ctx)
 	if err != nil {
 		return chat.Answer{}, err
 	}
-	if n < 1 || n > len(clusters) {
-		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("There is no gap %d; `%sgaps` lists them.", n, p)}, nil
+	// By name is safest: numbers shift as new questions come in.
+	i := slices.IndexFunc(clusters, func(c gaps.Cluster) bool { return c.Name == which })
+	if n, err := strconv.Atoi(which); i < 0 && err == nil && n >= 1 && n <= len(clusters) {
+		i = n - 1
 	}
-	c := clusters[n-1]
+	if i < 0 {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("There is no gap %s now; `%sgaps` lists them.", which, p)}, nil
+	}
+	c := clusters[i]
+	for _, q := range c.Questions {
+		if len(q.Text) > 4000 {
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Question #%d of that gap is too long to be a pattern; teach the others one by one with `%steach`.", q.ID, p)}, nil
+		}
+	}
 	name := c.Name
 	for i := 2; b.intentExists(ctx, name); i++ {
 		name = fmt.Sprintf("%s_%d", c.Name, i)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // idle is an adapter that only waits, so that Run keeps the bot (and its
@@ -285,5 +286,36 @@ func TestGaps(t *testing.T) {
 	}
 	if report := ask("!gaps").Text; strings.Contains(report, "signing_keys") || !strings.Contains(report, "1. export_metrics (2)") {
 		t.Errorf("!gaps after teaching:\n%s", report)
+	}
+}
+
+// A lesson that no longer works (its link left the config) does not stop
+// Docent from starting; reserved words and names with spaces are refused.
+func TestLessonSafety(t *testing.T) {
+	path := writeConfig(t, "")
+	b := openBot(t, path)
+	if _, err := b.store.Teach(context.Background(), store.Taught{Intent: "stale", Response: "See {{.Links.gone}}"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.Teach(context.Background(), store.Taught{Intent: "stale", Pattern: "stale question"}); err != nil {
+		t.Fatal(err)
+	}
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	for text, want := range map[string]string{
+		"!teach new gap hello":       "is a word of the teach command",
+		"!promote 1 reset password":  "Usage: `!promote",
+		"!teach gap nosuch whatever": "There is no gap nosuch now",
+	} {
+		if a := bottest.Ask(t, b.Inbox(), console, alice, text); len(a) != 1 || !strings.Contains(a[0].Text, want) {
+			t.Errorf("%s: %+v, want %q", text, a, want)
+		}
+	}
+	closeBot(t, b)
+	b = openBot(t, path) // starts despite the stale lesson
+	defer closeBot(t, b)
+	for _, in := range b.brain.Load().Intents() {
+		if in.Name == "stale" {
+			t.Error("the stale lesson's intent is in use")
+		}
 	}
 }

@@ -22,7 +22,24 @@ func (b *Bot) loadIntents(ctx context.Context) ([]brain.Intent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return applyLessons(intents, lessons), nil
+	return b.usableLessons(applyLessons(intents, lessons)), nil
+}
+
+// usableLessons leaves out intents created in chat whose response no
+// longer works (a link removed from the config since, say), with a
+// warning: one stale lesson must not stop Docent from starting.
+func (b *Bot) usableLessons(intents []brain.Intent) []brain.Intent {
+	probe := brain.Intent{Name: "probe_intent", Patterns: []string{"probe"}, Responses: []string{"probe"}}
+	return slices.DeleteFunc(intents, func(in brain.Intent) bool {
+		if in.Where != taughtWhere {
+			return false
+		}
+		if _, err := brain.New(b.brainConfig(), []brain.Intent{in, probe}, nil); err != nil {
+			b.log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
+			return true
+		}
+		return false
+	})
 }
 
 // taughtWhere marks intents and patterns that came from chat, in messages.
@@ -90,6 +107,8 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 		switch {
 		case response == "":
 			return chat.Answer{Ephemeral: true, Text: usage}, nil
+		case newName == "new" || newName == "gap":
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("%q is a word of the teach command; choose another name.", newName)}, nil
 		case !intentName.MatchString(newName):
 			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("%q is not an intent name: use lowercase letters, digits, _ . and -, like deploy_help.", newName)}, nil
 		case known[newName] || pending[newName]:
@@ -132,7 +151,7 @@ func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer
 	idText, name, _ := strings.Cut(strings.TrimSpace(args), " ")
 	name = strings.TrimSpace(name)
 	var id uint64
-	if _, err := fmt.Sscan(strings.TrimPrefix(idText, "#"), &id); err != nil || name == "" {
+	if _, err := fmt.Sscan(strings.TrimPrefix(idText, "#"), &id); err != nil || name == "" || strings.ContainsAny(name, " \t\n") {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%spromote <answer-id> <new-intent-name>`, with the answer's number from `docent history` (#12).", p)}, nil
 	}
 	ans, err := b.store.Record(ctx, id)

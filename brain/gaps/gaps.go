@@ -72,8 +72,9 @@ func Find(questions []Question, background []string) []Cluster {
 	}
 
 	type group struct {
-		centroid map[string]float64
-		members  []int
+		sum     map[string]float64 // of the members' vectors
+		norm    float64            // of sum
+		members []int
 	}
 	var groups []*group
 	for i, d := range docs {
@@ -83,24 +84,24 @@ func Find(questions []Question, background []string) []Cluster {
 		var best *group
 		bestSim := MinSimilarity
 		for _, g := range groups {
-			if s := cosine(d, g.centroid); s >= bestSim {
+			// The cosine with the centroid, the normalised sum.
+			if s := cosine(d, g.sum) / g.norm; s >= bestSim {
 				best, bestSim = g, s
 			}
 		}
 		if best == nil {
-			best = &group{centroid: map[string]float64{}}
+			best = &group{sum: map[string]float64{}}
 			groups = append(groups, best)
 		}
 		best.members = append(best.members, i)
-		// The centroid is the normalised sum of the members' vectors.
-		sum := map[string]float64{}
-		for _, m := range best.members {
-			for w, v := range docs[m] {
-				sum[w] += v
-			}
+		for w, v := range d {
+			best.sum[w] += v
 		}
-		normalise(sum)
-		best.centroid = sum
+		best.norm = 0
+		for _, v := range best.sum {
+			best.norm += v * v
+		}
+		best.norm = math.Sqrt(best.norm)
 	}
 	slices.SortStableFunc(groups, func(a, b *group) int { return cmp.Compare(len(b.members), len(a.members)) })
 	out := make([]Cluster, 0, len(groups))
@@ -145,17 +146,6 @@ func cosine(a, b map[string]float64) float64 {
 	return s
 }
 
-func normalise(v map[string]float64) {
-	n := 0.0
-	for _, x := range v {
-		n += x * x
-	}
-	n = math.Sqrt(n)
-	for w := range v {
-		v[w] /= n
-	}
-}
-
 // name makes an intent name of the two most telling words the group's
 // questions use, as written (not stemmed): frequent in the group, rare in
 // the background.
@@ -182,7 +172,7 @@ func name(qs []Question, rawDF map[string]int, total int) string {
 		parts = append(parts, x.w)
 	}
 	if len(parts) == 0 {
-		return "gap"
+		return "unanswered_questions"
 	}
 	return strings.Join(parts, "_")
 }
