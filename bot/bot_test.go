@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/config"
@@ -71,6 +72,42 @@ func openBot(t *testing.T, path string) *Bot {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// runBot runs b with the adapters until the test ends; then it stops it,
+// checks that Run returned cleanly within 10s, and closes it.
+func runBot(t *testing.T, b *Bot, adapters ...Adapter) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx, adapters...) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Run did not return within 10s of cancel")
+		}
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// platformAdapter returns the bot's only platform adapter, checking its name.
+func platformAdapter(t *testing.T, b *Bot, name string) Adapter {
+	t.Helper()
+	adapters, err := b.PlatformAdapters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(adapters) != 1 || adapters[0].Name() != name {
+		t.Fatalf("platform adapters = %v, want %s only", adapters, name)
+	}
+	return adapters[0]
 }
 
 func closeBot(t *testing.T, b *Bot) {

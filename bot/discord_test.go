@@ -25,28 +25,9 @@ func TestDiscordEndToEnd(t *testing.T) {
     token: ${DOCENT_TEST_DISCORD_TOKEN}
     api_base: %s
 `, f.URL)))
-	adapters, err := b.PlatformAdapters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(adapters) != 1 || adapters[0].Name() != "discord" {
-		t.Fatalf("platform adapters = %v, want discord only", adapters)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, adapters...) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return within 10s of cancel")
-		}
-		closeBot(t, b)
-	}()
+	runBot(t, b, platformAdapter(t, b, "discord"))
+	ctx := context.Background()
+	var err error
 
 	select {
 	case id := <-f.Identify:

@@ -38,7 +38,6 @@ func TestHotReload(t *testing.T) {
 	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
 	intentsFile := filepath.Join(filepath.Dir(path), "intents", "test.yaml")
 	b := openBot(t, path)
-	defer b.Close()
 
 	trained, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -46,15 +45,7 @@ func TestHotReload(t *testing.T) {
 		once.Do(func() { close(trained) })
 		<-release
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- b.Run(ctx, idle{}) }()
-	defer func() {
-		cancel()
-		if err := <-ran; err != nil {
-			t.Error(err)
-		}
-	}()
+	runBot(t, b, idle{})
 
 	console := chat.Conversation{Platform: "console", Channel: "local"}
 	ask := func(text string) chat.Answer {
@@ -140,14 +131,7 @@ func TestKnowledgeAnswersAndReindex(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
 	b := openBot(t, path)
-	defer b.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- b.Run(ctx, idle{}) }()
-	defer func() {
-		cancel()
-		<-ran
-	}()
+	runBot(t, b, idle{})
 
 	conv := chat.Conversation{Platform: "test", Channel: "kb"}
 	ask := func(text string) chat.Answer {

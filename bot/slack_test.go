@@ -45,28 +45,9 @@ func TestSlackEndToEnd(t *testing.T) {
 `, f.URL))
 	write(t, filepath.Join(filepath.Dir(path), "intents", "announce.yaml"), announceIntents)
 	b := openBot(t, path)
-	adapters, err := b.PlatformAdapters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(adapters) != 1 || adapters[0].Name() != "slack" {
-		t.Fatalf("platform adapters = %v, want slack only", adapters)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, adapters...) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return within 10s of cancel")
-		}
-		closeBot(t, b)
-	}()
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	ctx := context.Background()
+	var err error
 
 	c := f.Conn(t)
 	var sent []string

@@ -555,8 +555,19 @@ func snippet(text string, limit int) string {
 // the brain's) are met, and some words of the text were known.
 func (b *Brain) sure(res classifier.Result) bool {
 	top := res.Top[0]
-	threshold, margin := b.cfg.Threshold, b.cfg.Margin
-	if in := b.intents[top.Label]; in != nil {
+	threshold, margin := b.limits(top.Label)
+	runnerUp := 0.0
+	if len(res.Top) > 1 {
+		runnerUp = res.Top[1].P
+	}
+	return res.Known > 0 && top.P >= threshold && top.P-runnerUp >= margin
+}
+
+// limits are the threshold and margin that apply to an intent: its own,
+// else the brain's.
+func (b *Brain) limits(intent string) (threshold, margin float64) {
+	threshold, margin = b.cfg.Threshold, b.cfg.Margin
+	if in := b.intents[intent]; in != nil {
 		if in.Threshold != nil {
 			threshold = *in.Threshold
 		}
@@ -564,11 +575,7 @@ func (b *Brain) sure(res classifier.Result) bool {
 			margin = *in.Margin
 		}
 	}
-	runnerUp := 0.0
-	if len(res.Top) > 1 {
-		runnerUp = res.Top[1].P
-	}
-	return res.Known > 0 && top.P >= threshold && top.P-runnerUp >= margin
+	return threshold, margin
 }
 
 // Sure says whether the brain would answer text with an intent's response.

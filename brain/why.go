@@ -30,20 +30,13 @@ func (b *Brain) Explain(text string) (Why, error) {
 	if len(ex.Labels) == 0 {
 		return w, nil
 	}
-	top := ex.Labels[0]
-	if in := b.intents[top.Label]; in != nil {
-		if in.Threshold != nil {
-			w.Threshold = *in.Threshold
-		}
-		if in.Margin != nil {
-			w.Margin = *in.Margin
-		}
+	// The same verdict Answer would reach, from the same probabilities.
+	res := classifier.Result{Known: ex.Known}
+	for _, l := range ex.Labels {
+		res.Top = append(res.Top, classifier.Score{Label: l.Label, P: l.P})
 	}
-	runnerUp := 0.0
-	if len(ex.Labels) > 1 {
-		runnerUp = ex.Labels[1].P
-	}
-	w.Sure = ex.Known > 0 && top.P >= w.Threshold && top.P-runnerUp >= w.Margin
+	w.Threshold, w.Margin = b.limits(ex.Labels[0].Label)
+	w.Sure = b.sure(res)
 	return w, nil
 }
 
