@@ -740,10 +740,10 @@ func TestRateLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	replied := make(chan error, 1)
 	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
-		if _, err := r.Reply(ctx, chat.Answer{Text: "after the wait"}); err != nil {
-			t.Errorf("reply: %v", err)
-		}
+		_, err := r.Reply(ctx, chat.Answer{Text: "after the wait"})
+		replied <- err
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -755,6 +755,16 @@ func TestRateLimited(t *testing.T) {
 	inbox.next(t)
 	start := time.Now()
 	posts := f.WaitCalls(t, "chat.postMessage", 1)
+	// The fake records a call when it arrives; the reply returns after
+	// its response: wait for that before the test cancels the adapter.
+	select {
+	case err := <-replied:
+		if err != nil {
+			t.Errorf("reply: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reply did not return")
+	}
 	if wait := time.Since(start); wait < 500*time.Millisecond {
 		t.Errorf("answer sent again after %v, want after Retry-After (1s)", wait)
 	}
