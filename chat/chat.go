@@ -45,9 +45,13 @@ type Message struct {
 	// (the console has none).
 	ID           string
 	Conversation Conversation
-	Author       Member
-	Text         string
-	Time         time.Time
+	// Space is the community the conversation belongs to: the Discord
+	// guild or the Slack workspace (team) ID; "" for direct messages and
+	// platforms without one. Analytics group by it.
+	Space  string
+	Author Member
+	Text   string
+	Time   time.Time
 	// Mentioned is true when the message names Docent (@Docent).
 	Mentioned bool
 	// Direct is true for a direct message to Docent.

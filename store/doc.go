@@ -21,6 +21,11 @@
 //	conversations  conv → summary {records, last}
 //	models         name → model value
 //
+// Created on first use (older files need no migration): platform_ids
+// (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
+// feedback, usage, taught, and stats (day ‖ platform ‖ space ‖ channel →
+// that day's activity counters; see stats.go).
+//
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian
 // bytes. Length prefixes make conv self-delimiting: no conversation's conv

@@ -36,10 +36,12 @@ func feedbackKey(answer uint64, member string) []byte {
 	return append(appendID(nil, answer), member...)
 }
 
-// RecordFeedback stores f against the answer whose message the platform
+// RecordFeedback stores f against the record whose message the platform
 // calls f.AnswerID, replacing the member's earlier vote on it; VoteNone
-// (a vote taken back) removes it. It returns the answer's record ID, or an
-// error wrapping ErrNotFound when no stored answer has that message ID.
+// (a vote taken back) removes it. A vote on an answer is feedback on
+// Docent; a 👍 on a member's message credits its author as a helper. It
+// returns the record's ID, or an error wrapping ErrNotFound when no stored
+// record has that message ID.
 func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error) {
 	if f.Conversation.Platform == "" || f.AnswerID == "" || f.Member.ID == "" {
 		return 0, fmt.Errorf("store: record feedback: %w: platform, answer and member are required", ErrInvalid)
@@ -61,24 +63,82 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 			return Record{}, ErrNotFound
 		}
 		answer = binary.BigEndian.Uint64(raw)
+		msgs, ids, _, err := recordBuckets(tx)
+		if err != nil {
+			return Record{}, err
+		}
+		key := ids.Get(raw)
+		if key == nil {
+			return Record{}, ErrNotFound // deleted since
+		}
+		rec, err := decodeRecord(key, msgs.Get(key))
+		if err != nil {
+			return Record{}, err
+		}
 		fb, err := tx.CreateBucketIfNotExists(bucketFeedback)
 		if err != nil {
 			return Record{}, err
 		}
-		key := feedbackKey(answer, f.Member.ID)
+		fkey := feedbackKey(answer, f.Member.ID)
+		old := chat.VoteNone
+		if v := fb.Get(fkey); v != nil {
+			var prev Vote
+			if err := json.Unmarshal(v, &prev); err == nil {
+				old = prev.Vote
+			}
+		}
+		if err := s.countVote(tx, rec, f.Member, old, f.Vote); err != nil {
+			return Record{}, fmt.Errorf("count the vote: %w", err)
+		}
 		if f.Vote == chat.VoteNone {
-			return Record{}, fb.Delete(key)
+			return Record{}, fb.Delete(fkey)
 		}
 		val, err := json.Marshal(Vote{AnswerID: answer, Member: f.Member, Vote: f.Vote, Reason: f.Reason, Time: f.Time.UTC()})
 		if err != nil {
 			return Record{}, err
 		}
-		return Record{}, fb.Put(key, val)
+		return Record{}, fb.Put(fkey, val)
 	})
 	if _, err := s.submit(ctx, r); err != nil {
 		return 0, fmt.Errorf("store: record feedback on %s message %s: %w", f.Conversation.Platform, f.AnswerID, err)
 	}
 	return answer, nil
+}
+
+// countVote moves the activity counters from a member's old vote on rec
+// to the new one: on an answer, the votes on its source; on a member's
+// message, the credit its author gets for helping (never for a vote on
+// their own message). The stored counters change at once: votes are few,
+// and unlike records they are not counted again after a crash.
+func (s *Store) countVote(tx *bolt.Tx, rec Record, voter chat.Member, old, vote chat.Vote) error {
+	if old == vote {
+		return nil
+	}
+	d := &dayCounts{}
+	switch {
+	case rec.Kind == KindAnswer:
+		for _, v := range []struct {
+			vote chat.Vote
+			n    int
+		}{{old, -1}, {vote, 1}} {
+			switch v.vote {
+			case chat.VoteUp:
+				d.Up = map[chat.Source]int{rec.Source: v.n}
+			case chat.VoteDown:
+				d.Down = map[chat.Source]int{rec.Source: v.n}
+			}
+		}
+	case rec.Author.ID != voter.ID && !rec.Author.Bot && (old == chat.VoteUp || vote == chat.VoteUp):
+		n := 1
+		if old == chat.VoteUp {
+			n = -1
+		}
+		// Built by hand, not with member(): the delta may be negative.
+		d.Members = map[string]*memberCounts{rec.Author.ID: {Helped: n}}
+	default:
+		return nil
+	}
+	return s.addCounts(tx, map[statsKey]*dayCounts{keyOf(rec): d})
 }
 
 // Feedback returns the votes on an answer, one per member.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,6 +61,13 @@ type Options struct {
 	// Logger receives open/close and commit-failure events; nil means
 	// discard.
 	Logger *slog.Logger
+	// Text reads members' messages for the activity counters (topic words
+	// and thanks); nil counts neither.
+	Text TextAnalyzer
+
+	// flushEvery overrides how long activity counts may wait in memory
+	// (tests make it long, to see them recounted after a crash).
+	flushEvery time.Duration
 }
 
 const (
@@ -89,6 +97,17 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	text       TextAnalyzer
+	flushEvery time.Duration
+	// statsMu guards pending and pendingSince: counts of committed records
+	// not yet written (see stats.go).
+	statsMu      sync.Mutex
+	pending      statsDelta
+	pendingSince time.Time
+	// txDelta collects the counts of the write transaction running now;
+	// only code inside that transaction touches it.
+	txDelta *statsDelta
 }
 
 // Open opens the Docent database at path, creating it (and its directory)
@@ -147,6 +166,13 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		// returns; more would only hold memory.
 		reqs: make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
 		done: make(chan struct{}),
+		text: opts.Text,
+
+		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
+	}
+	if err := s.recount(); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	go s.writer()
 	log.Info("store: opened", "path", path, "schema", schemaVersion, "created", created)

@@ -13,6 +13,9 @@ import (
 // validated and encoded value, so the writer only touches buckets.
 type writeReq struct {
 	apply func(tx *bolt.Tx) (Record, error)
+	// flush asks for the pending activity counts to be written in the same
+	// transaction (readers of the counters ask for it).
+	flush bool
 	// done is buffered so that the writer never waits for a caller that
 	// gave up (its context ended).
 	done chan writeResult
@@ -69,7 +72,28 @@ func (s *Store) enqueue(ctx context.Context, r *writeReq) error {
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeReq, 0, min(s.maxBatch, maxQueue))
-	for r := range s.reqs {
+	// idle writes the pending activity counts when no write comes for a
+	// while, so that a crash after a quiet spell has nothing to recount.
+	idle := time.NewTimer(s.flushEvery)
+	defer idle.Stop()
+	for {
+		var r *writeReq
+		select {
+		case req, ok := <-s.reqs:
+			if !ok {
+				if s.hasPending() {
+					s.commit(nil, true) // Close: the counts too
+				}
+				return
+			}
+			r = req
+		case <-idle.C:
+			if s.hasPending() {
+				s.commit(nil, true)
+			}
+			idle.Reset(s.flushEvery)
+			continue
+		}
 		batch = append(batch, r)
 		// Let the writers answered by the last commit run first: they are
 		// likely about to queue again, and joining this transaction saves
@@ -87,9 +111,10 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		s.commit(batch)
+		s.commit(batch, false)
 		clear(batch) // let answered requests be collected
 		batch = batch[:0]
+		idle.Reset(s.flushEvery)
 	}
 }
 
@@ -100,13 +125,18 @@ func (s *Store) writer() {
 // retried without it, so one bad write cannot fail the others. A failed
 // commit, on the other hand, fails every request of the batch: none of them
 // is on disk.
-func (s *Store) commit(batch []*writeReq) {
+//
+// An empty batch with flush set writes only the pending activity counts.
+func (s *Store) commit(batch []*writeReq, flush bool) {
 	pending := batch
-	for len(pending) > 0 {
+	for _, r := range batch {
+		flush = flush || r.flush
+	}
+	for first := true; first || len(pending) > 0; first = false {
 		start := time.Now()
 		results := make([]Record, len(pending))
 		bad := -1
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			for i, r := range pending {
 				rec, err := r.apply(tx)
 				if err != nil {
@@ -116,7 +146,7 @@ func (s *Store) commit(batch []*writeReq) {
 				results[i] = rec
 			}
 			return nil
-		})
+		}, flush)
 		if bad >= 0 {
 			s.log.Warn("store: a queued write failed; retrying the rest of its batch without it",
 				"path", s.path, "batch", len(pending), "err", err)

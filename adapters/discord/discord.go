@@ -416,7 +416,7 @@ func (a *Adapter) onMessage(m *discordgo.Message) {
 		r.thread = false
 	}
 	msg := chat.Message{
-		ID: m.ID, Conversation: conv, Text: text, Time: m.Timestamp,
+		ID: m.ID, Conversation: conv, Space: m.GuildID, Text: text, Time: m.Timestamp,
 		Author:    chat.Member{ID: m.Author.ID, Name: displayName(m.Author), Bot: m.Author.Bot},
 		Mentioned: mentioned, Direct: direct,
 	}

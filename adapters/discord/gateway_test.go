@@ -143,7 +143,7 @@ func TestGateway(t *testing.T) {
 		"author": map[string]any{"id": "9", "username": "otherbot", "bot": true}, "timestamp": time.Now().Format(time.RFC3339)})
 	f.Send("MESSAGE_CREATE", message("1004", "200", "100", "<@42> how do I deploy?", true))
 	d := in.next(t)
-	want := chat.Message{ID: "1004", Conversation: chat.Conversation{Platform: "discord", Channel: "200"},
+	want := chat.Message{ID: "1004", Conversation: chat.Conversation{Platform: "discord", Channel: "200"}, Space: "100",
 		Author: chat.Member{ID: "7", Name: "Alice"}, Text: "how do I deploy?", Mentioned: true, Roles: []string{"555"}}
 	d.m.Time = time.Time{}
 	if !reflect.DeepEqual(d.m, want) {

@@ -63,7 +63,7 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 		return
 	}
 	msg := chat.Message{
-		ID: i.ID, Conversation: conv, Text: text, Time: time.Now(),
+		ID: i.ID, Conversation: conv, Space: i.GuildID, Text: text, Time: time.Now(),
 		Author:    chat.Member{ID: user.ID, Name: displayName(user), Bot: user.Bot},
 		Mentioned: true, Direct: i.GuildID == "",
 	}

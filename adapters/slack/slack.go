@@ -64,6 +64,7 @@ type Adapter struct {
 	// botID is Docent's own user ID, from auth.test; set in Run before
 	// any event is handled and read only after.
 	botID     string
+	team      string // the workspace's ID, the Space of its messages
 	mentionRe *regexp.Regexp
 
 	wg sync.WaitGroup // background calls (reactions) still running
@@ -132,6 +133,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		return fmt.Errorf("slack: check the bot token (auth.test): %w", err)
 	}
 	a.botID = auth.UserID
+	a.team = auth.TeamID
 	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
 	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
 	defer a.wg.Wait()
@@ -284,6 +286,15 @@ func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slack
 	a.deliver(ctx, inbox, ev.Channel, ev.User, ev.TimeStamp, ev.ThreadTimeStamp, ev.Text, mentioned, direct)
 }
 
+// space is the Space of a message in channel: the workspace, except for
+// direct messages, which (as on Discord) belong to no community space.
+func (a *Adapter) space(channel string) string {
+	if strings.HasPrefix(channel, "D") {
+		return ""
+	}
+	return a.team
+}
+
 // listensIn applies allow_channels and deny_channels.
 func (a *Adapter) listensIn(channel string) bool {
 	if a.deny[channel] {
@@ -300,6 +311,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 	m := chat.Message{
 		ID:           ts,
 		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
+		Space:        a.space(channel),
 		Author:       chat.Member{ID: user},
 		Roles:        a.groups.of(ctx, user),
 		Text:         unescape(text),
@@ -359,6 +371,7 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 	}
 	m := chat.Message{
 		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
+		Space:        a.space(cmd.ChannelID),
 		Author:       chat.Member{ID: cmd.UserID, Name: cmd.UserName},
 		Roles:        a.groups.of(ctx, cmd.UserID),
 		Text:         unescape(text),

@@ -212,8 +212,8 @@ func TestSocketMode(t *testing.T) {
 	send(slacktest.Envelope("env-1", "Ev1", mention))
 	m := inbox.next(t)
 	want := chat.Message{ID: "1700000000.000100", Text: "how do I **x**?", Mentioned: true,
-		Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"},
-		Author:       chat.Member{ID: "U1"}, Time: time.Unix(1700000000, 100000), Roles: []string{"S1"}}
+		Conversation: chat.Conversation{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"}, Space: "T1",
+		Author: chat.Member{ID: "U1"}, Time: time.Unix(1700000000, 100000), Roles: []string{"S1"}}
 	if !m.Time.Equal(want.Time) {
 		t.Errorf("time %v, want %v", m.Time, want.Time)
 	}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// ActivityQuery selects what Activity adds up.
+type ActivityQuery struct {
+	// From and To bound the window by UTC date: the days from From's up to
+	//, but not including, To's.
+	From, To time.Time
+	// Platform, Space and Channel narrow it; "" means any.
+	Platform, Space, Channel string
+}
+
+// Activity is the community's activity over a window, from the counters
+// kept on write.
+type Activity struct {
+	From, To time.Time     // UTC midnights: the window is [From, To)
+	Days     []DayActivity // every day of the window, oldest first
+	Messages int           // members' messages
+	Hours    [24]int       // members' messages by UTC hour
+	Channels []ChannelActivity
+	// Members are everyone who wrote or was credited, most messages first.
+	Members []MemberActivity
+	Sources map[chat.Source]SourceActivity
+	Intents map[string]int // intent answers, by intent
+	// FirstAnswers counts questions answered in the window; the median and
+	// 90th percentile of the time from question to first answer are read
+	// from buckets 5% wide.
+	FirstAnswers                         int
+	FirstAnswerMedian, FirstAnswerP90    time.Duration
+	Terms                                map[string]int // messages naming each topic word
+	latency                              map[int]int
+	membersByKey                         map[memberKey]*MemberActivity
+	channelsByKey                        map[statsScope]*ChannelActivity
+	dayMembers                           []map[memberKey]struct{}
+	scannedValues, scannedBytes, skipped int
+}
+
+// DayActivity is one day of a window.
+type DayActivity struct {
+	Day      time.Time `json:"day"`
+	Messages int       `json:"messages"`
+	Members  int       `json:"members"` // distinct members who wrote
+	Answers  int       `json:"answers"`
+}
+
+// ChannelActivity is one channel's share of a window.
+type ChannelActivity struct {
+	Platform string `json:"platform"`
+	Space    string `json:"space,omitempty"`
+	Channel  string `json:"channel"`
+	Messages int    `json:"messages"`
+}
+
+// MemberActivity is one member's share of a window.
+type MemberActivity struct {
+	Platform  string `json:"platform"`
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	Messages  int    `json:"messages"`
+	Questions int    `json:"questions"` // messages Docent answered as questions
+	Helped    int    `json:"helped"`    // thanks and 👍 from other members
+	Days      int    `json:"days"`      // days on which they wrote
+}
+
+// SourceActivity is how one source of answers did.
+type SourceActivity struct {
+	Answers int `json:"answers"`
+	Up      int `json:"up"`
+	Down    int `json:"down"`
+}
+
+type memberKey struct{ platform, id string }
+
+// maxActivityDays bounds a window (about 27 years).
+const maxActivityDays = 10_000
+
+// Activity adds up the activity counters of the window and scope q names.
+// It first writes the counts still in memory, so it sees every record
+// stored before it was called.
+func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error) {
+	from, to := dayOf(q.From), dayOf(q.To)
+	if to < from || to-from > maxActivityDays {
+		return Activity{}, fmt.Errorf("store: read activity: %w: window %s to %s", ErrInvalid, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
+	}
+	flush := newWriteReq(func(*bolt.Tx) (Record, error) { return Record{}, nil })
+	flush.flush = true
+	if _, err := s.submit(ctx, flush); err != nil {
+		return Activity{}, fmt.Errorf("store: read activity: write the pending counts: %w", err)
+	}
+	a := Activity{
+		From: dayTime(from), To: dayTime(to),
+		Days:          make([]DayActivity, to-from),
+		Sources:       map[chat.Source]SourceActivity{},
+		Intents:       map[string]int{},
+		Terms:         map[string]int{},
+		latency:       map[int]int{},
+		membersByKey:  map[memberKey]*MemberActivity{},
+		channelsByKey: map[statsScope]*ChannelActivity{},
+		dayMembers:    make([]map[memberKey]struct{}, to-from),
+	}
+	for i := range a.Days {
+		a.Days[i].Day = dayTime(from + int64(i))
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStats)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		end := binary.BigEndian.AppendUint32(nil, uint32(to+dayOffset))
+		for k, v := c.Seek(binary.BigEndian.AppendUint32(nil, uint32(from+dayOffset))); k != nil && string(k) < string(end); k, v = c.Next() {
+			if a.scannedValues%ctxCheckEvery == ctxCheckEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			key, err := parseStatsKey(k)
+			if err != nil {
+				return err
+			}
+			if (q.Platform != "" && key.Platform != q.Platform) || (q.Space != "" && key.Space != q.Space) || (q.Channel != "" && key.Channel != q.Channel) {
+				continue
+			}
+			counts, err := decodeCounts(v)
+			if err != nil {
+				// One damaged value must not hide a month of activity.
+				s.log.Error("store: damaged activity counters left out", "platform", key.Platform, "channel", key.Channel,
+					"day", dayTime(key.day).Format(time.DateOnly), "err", err)
+				a.skipped++
+				continue
+			}
+			a.scannedValues++
+			a.scannedBytes += len(v)
+			a.addDay(int(key.day-from), key, counts)
+		}
+		return nil
+	})
+	if err != nil {
+		return Activity{}, fmt.Errorf("store: read activity: %w", err)
+	}
+	a.finish()
+	return a, nil
+}
+
+func (a *Activity) addDay(i int, k statsKey, c *dayCounts) {
+	day := &a.Days[i]
+	day.Messages += c.Messages
+	a.Messages += c.Messages
+	for h, n := range c.Hours {
+		a.Hours[h] += n
+	}
+	if c.Messages > 0 {
+		ch := a.channelsByKey[k.statsScope]
+		if ch == nil {
+			ch = &ChannelActivity{Platform: k.Platform, Space: k.Space, Channel: k.Channel}
+			a.channelsByKey[k.statsScope] = ch
+		}
+		ch.Messages += c.Messages
+	}
+	if a.dayMembers[i] == nil {
+		a.dayMembers[i] = map[memberKey]struct{}{}
+	}
+	for id, mc := range c.Members {
+		mk := memberKey{k.Platform, id}
+		m := a.membersByKey[mk]
+		if m == nil {
+			m = &MemberActivity{Platform: k.Platform, ID: id}
+			a.membersByKey[mk] = m
+		}
+		if mc.Name != "" {
+			m.Name = mc.Name // days come oldest first: the newest name wins
+		}
+		m.Messages += mc.Messages
+		m.Questions += mc.Questions
+		m.Helped += mc.Helped
+		if mc.Messages > 0 {
+			if _, seen := a.dayMembers[i][mk]; !seen {
+				a.dayMembers[i][mk] = struct{}{}
+				m.Days++
+			}
+		}
+	}
+	for src, n := range c.Answers {
+		sa := a.Sources[src]
+		sa.Answers += n
+		a.Sources[src] = sa
+		day.Answers += n
+	}
+	for src, n := range c.Up {
+		sa := a.Sources[src]
+		sa.Up += n
+		a.Sources[src] = sa
+	}
+	for src, n := range c.Down {
+		sa := a.Sources[src]
+		sa.Down += n
+		a.Sources[src] = sa
+	}
+	for in, n := range c.Intents {
+		a.Intents[in] += n
+	}
+	for b, n := range c.Latency {
+		a.latency[b] += n
+	}
+	for t, n := range c.Terms {
+		a.Terms[t] += n
+	}
+}
+
+func (a *Activity) finish() {
+	for i, ms := range a.dayMembers {
+		a.Days[i].Members = len(ms)
+	}
+	for _, ch := range a.channelsByKey {
+		a.Channels = append(a.Channels, *ch)
+	}
+	slices.SortFunc(a.Channels, func(x, y ChannelActivity) int {
+		return cmp.Or(cmp.Compare(y.Messages, x.Messages), cmp.Compare(x.Platform, y.Platform),
+			cmp.Compare(x.Space, y.Space), cmp.Compare(x.Channel, y.Channel))
+	})
+	for _, m := range a.membersByKey {
+		a.Members = append(a.Members, *m)
+	}
+	slices.SortFunc(a.Members, func(x, y MemberActivity) int {
+		return cmp.Or(cmp.Compare(y.Messages, x.Messages), cmp.Compare(x.Platform, y.Platform), cmp.Compare(x.ID, y.ID))
+	})
+	buckets := make([]int, 0, len(a.latency))
+	for b, n := range a.latency {
+		buckets = append(buckets, b)
+		a.FirstAnswers += n
+	}
+	slices.Sort(buckets)
+	a.FirstAnswerMedian = a.latencyAt(buckets, 0.5)
+	a.FirstAnswerP90 = a.latencyAt(buckets, 0.9)
+	a.latency, a.membersByKey, a.channelsByKey, a.dayMembers = nil, nil, nil, nil
+}
+
+// latencyAt is the q-quantile of the first-answer times.
+func (a *Activity) latencyAt(buckets []int, q float64) time.Duration {
+	if a.FirstAnswers == 0 {
+		return 0
+	}
+	rank := int(q*float64(a.FirstAnswers-1)) + 1
+	seen := 0
+	for _, b := range buckets {
+		seen += a.latency[b]
+		if seen >= rank {
+			return bucketLatency(b)
+		}
+	}
+	return bucketLatency(buckets[len(buckets)-1])
+}
+
+// ActiveMembers is how many distinct members wrote in the window.
+func (a Activity) ActiveMembers() int {
+	n := 0
+	for _, m := range a.Members {
+		if m.Messages > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Scanned reports how many counter values the window read and their size,
+// and how many were damaged and left out: the cost of a query, for benchmarks
+// and logs.
+func (a Activity) Scanned() (values, bytes, skipped int) {
+	return a.scannedValues, a.scannedBytes, a.skipped
+}
