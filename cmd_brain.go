@@ -342,9 +342,14 @@ func (c *cli) gaps(args []string) int {
 	fs := c.newFlags("gaps")
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
+	db := dbFlag(fs)
 	cfg, code, done := c.setup(fs, args, configFile)
 	if done {
 		return code
+	}
+	if err := useDB(cfg, *db); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
 	}
 	start := time.Now()
 	clusters, err := bot.ReportGaps(context.Background(), cfg, newLogger(cfg, io.Discard))

@@ -63,12 +63,14 @@ func commands() []command {
 	return []command{
 		{"run", "[--config FILE] [--json]", "run Docent (the default when no command is given)", (*cli).run},
 		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*cli).configCheck},
-		{"history", "[--config FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
+		{"history", "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
 		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
 		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*cli).eval},
 		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*cli).explain},
 		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*cli).benchClassifier},
-		{"gaps", "[--config FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*cli).gaps},
+		{"bench history", "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", "generate a synthetic community history and time stats and gaps on it", (*cli).benchHistory},
+		{"stats", "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", (*cli).stats},
+		{"gaps", "[--config FILE] [--db FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*cli).gaps},
 		{"version", "", "print the version", (*cli).version},
 	}
 }
@@ -308,17 +310,17 @@ func (c *cli) history(args []string) int {
 	thread := fs.String("thread", "", "the conversation's `thread` (empty for the channel itself)")
 	limit := fs.Int("limit", 50, "show the newest `N` records (0 for all)")
 	jsonOut := fs.Bool("json", false, "one JSON record a line")
+	db := dbFlag(fs)
 	cfg, code, done := c.setup(fs, args, configFile)
 	if done {
 		return code
 	}
-	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(c.stderr, "docent history: no database at %s yet: run Docent first\n", cfg.StorePath())
-		return exitError
-	}
-	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
+	if err := useDB(cfg, *db); err != nil {
 		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	st, ok := c.openExisting("history", cfg)
+	if !ok {
 		return exitError
 	}
 	defer st.Close()

@@ -455,3 +455,49 @@ func TestTeachInAPipedSession(t *testing.T) {
 		t.Errorf("after teaching: %s", lines[3])
 	}
 }
+
+// TestStatsOnGeneratedHistory generates a small history with the bench
+// command, then reads it with `docent stats` as a table and as JSON, and
+// with `docent gaps`; mistakes get clear errors.
+func TestStatsOnGeneratedHistory(t *testing.T) {
+	dir := workdir(t)
+	db := filepath.Join(t.TempDir(), "history.db")
+	r := docent(t, dir, "", "bench", "history", "--messages", "3000", "--days", "20", "--db", db)
+	if r.code != 0 || !strings.Contains(r.stdout, "generated 3000 messages") || !strings.Contains(r.stdout, "stats --days 30") {
+		t.Fatalf("bench history: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = docent(t, dir, "", "stats", "--db", db, "--days", "30")
+	for _, want := range []string{"messages              3000", "Busiest channels", "c-help", "Top helpers", "Answers by source", "Trending", "(read in "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stats lacks %q (exit %d):\n%s%s", want, r.code, r.stdout, r.stderr)
+		}
+	}
+	r = docent(t, dir, "", "stats", "--db", db, "--days", "30", "--platform", "slack", "--json")
+	var rep struct {
+		Messages int `json:"messages"`
+		Channels []struct {
+			Platform string `json:"platform"`
+		} `json:"busiest_channels"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("stats --json: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if rep.Messages == 0 || rep.Messages >= 3000 || len(rep.Channels) == 0 || rep.Channels[0].Platform != "slack" {
+		t.Errorf("slack only: %+v", rep)
+	}
+	if r = docent(t, dir, "", "gaps", "--db", db); r.code != 0 || !strings.Contains(r.stdout, "questions Docent could not answer") {
+		t.Errorf("gaps: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--db", filepath.Join(dir, "nope.db")); r.code != 2 || !strings.Contains(r.stderr, "--db") {
+		t.Errorf("a missing --db: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope.db")); err == nil {
+		t.Error("stats created the missing database")
+	}
+	if r = docent(t, dir, "", "stats", "--days", "0"); r.code != 2 || !strings.Contains(r.stderr, "--days must be") {
+		t.Errorf("--days 0: exit %d, %q", r.code, r.stderr)
+	}
+	if r = docent(t, dir, "", "bench", "history", "--messages", "10", "--db", db); r.code != 2 || !strings.Contains(r.stderr, "exists") {
+		t.Errorf("bench history onto an existing file: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -136,7 +137,8 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 
 // OpenStore opens the database the config names.
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
-	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log})
+	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log,
+		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}})
 }
 
 // Prepared says how the classifier was made ready at Open.

@@ -244,7 +244,7 @@ func (r *recordingResponder) store(ctx context.Context, sent chat.Sent, a chat.A
 		at = time.Now()
 	}
 	_, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
-		Conversation: r.msg.Conversation, ReplyTo: r.msg.ID, PlatformID: sent.ID,
+		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: sent.ID,
 		Time: at, Author: r.rt.opts.Self, Answer: a,
 	})
 	if serr != nil {

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/store"
+)
+
+// dbFlag adds --db, which points a data command at another database than
+// the configuration's store.path (a copy, or generated history).
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "database `FILE` to read instead of the configuration's store.path")
+}
+
+// useDB applies --db to cfg; the file must exist (reading must not create
+// an empty database where a mistyped name pointed).
+func useDB(cfg *bot.Config, db string) error {
+	if db == "" {
+		return nil
+	}
+	if _, err := os.Stat(db); err != nil {
+		return fmt.Errorf("docent: --db %s: %w", db, err)
+	}
+	abs, err := filepath.Abs(db)
+	if err != nil {
+		return err
+	}
+	cfg.Store.Path = abs
+	return nil
+}
+
+// openExisting opens the configured database for a command that only
+// reads history, refusing to create an empty one.
+func (c *cli) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
+	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(c.stderr, "docent %s: no database at %s yet: run Docent first\n", name, cfg.StorePath())
+		return nil, false
+	}
+	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return nil, false
+	}
+	return st, true
+}
+
+func (c *cli) stats(args []string) int {
+	fs := c.newFlags("stats")
+	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	db := dbFlag(fs)
+	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to today (UTC), 1 to %d", analytics.MaxDays))
+	platform := fs.String("platform", "", "only this `platform` (discord, slack, console)")
+	space := fs.String("space", "", "only this Discord guild or Slack workspace `ID`")
+	channel := fs.String("channel", "", "only this channel `ID`")
+	top := fs.Int("top", 10, "entries in each ranking")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	if *days < 1 || *days > analytics.MaxDays || *top < 1 {
+		fmt.Fprintf(c.stderr, "docent stats: --days must be 1 to %d and --top at least 1\n", analytics.MaxDays)
+		return exitUsage
+	}
+	if err := useDB(cfg, *db); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	st, ok := c.openExisting("stats", cfg)
+	if !ok {
+		return exitError
+	}
+	defer st.Close()
+	start := time.Now()
+	r, err := analytics.Build(context.Background(), st, analytics.Query{
+		Days: *days, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	took := time.Since(start)
+	if *jsonOut {
+		return c.printJSON(r)
+	}
+	if err := r.WriteTable(c.stdout); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	fmt.Fprintf(c.stdout, "\n(read in %s)\n", took.Round(time.Millisecond))
+	return exitOK
+}
+
+func (c *cli) benchHistory(args []string) int {
+	fs := c.newFlags("bench history")
+	configFile := fs.String("config", "", "configuration `FILE` (its intents' patterns are the questions asked)")
+	db := fs.String("db", "", "write the history to this new database `FILE` and keep it (default: a temporary file, removed)")
+	messages := fs.Int("messages", 1_000_000, "members' `N` messages to generate (answers come on top)")
+	days := fs.Int("days", 90, "spread over the last `N` days")
+	seed := fs.Uint64("seed", 1, "random `seed`: the same seed writes the same history")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	if *messages < 1 || *days < 1 || *days > analytics.MaxDays {
+		fmt.Fprintf(c.stderr, "docent bench history: --messages must be at least 1 and --days 1 to %d\n", analytics.MaxDays)
+		return exitUsage
+	}
+	path := *db
+	if path == "" {
+		dir, err := os.MkdirTemp("", "docent-history-*")
+		if err != nil {
+			fmt.Fprintln(c.stderr, err)
+			return exitError
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "docent.db")
+	} else if _, err := os.Stat(path); err == nil {
+		fmt.Fprintf(c.stderr, "docent bench history: %s exists; give a new file\n", path)
+		return exitUsage
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	cfg.Store.Path = abs
+	intents, err := cfg.LoadIntents()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	var known []analytics.Known
+	for _, in := range intents {
+		for _, p := range in.Patterns {
+			known = append(known, analytics.Known{Intent: in.Name, Text: p})
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	gen, err := analytics.Generate(ctx, st, analytics.Generation{Messages: *messages, Days: *days, Seed: *seed, Known: known})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	fi, _ := os.Stat(path)
+	fmt.Fprintf(c.stdout, "generated %d messages, %d answers and %d votes over %d days in %s (%.0f records/s); database %.0f MB\n",
+		gen.Messages, gen.Answers, gen.Votes, *days, gen.Took.Round(time.Millisecond),
+		float64(gen.Messages+gen.Answers)/gen.Took.Seconds(), float64(fi.Size())/1e6)
+
+	// What an admin waits for: opening the database, and the reports.
+	start := time.Now()
+	st, err = bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	opened := time.Since(start)
+	for _, window := range []int{7, 30, *days} {
+		start = time.Now()
+		r, err := analytics.Build(ctx, st, analytics.Query{Days: window})
+		if err != nil {
+			st.Close()
+			fmt.Fprintln(c.stderr, err)
+			return exitError
+		}
+		fmt.Fprintf(c.stdout, "stats --days %-4d %8s  (%d messages in the window)\n", window, time.Since(start).Round(time.Millisecond), r.Messages)
+	}
+	st.Close()
+	fmt.Fprintf(c.stdout, "open              %8s\n", opened.Round(time.Millisecond))
+	start = time.Now()
+	clusters, err := bot.ReportGaps(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	fmt.Fprintf(c.stdout, "gaps              %8s  (%d groups; includes loading the intents and the model)\n", time.Since(start).Round(time.Millisecond), len(clusters))
+	if *db != "" {
+		fmt.Fprintf(c.stdout, "\nKept %s; try: docent stats --db %s --days 30\n", path, path)
+	}
+	return exitOK
+}
