@@ -99,6 +99,20 @@ type Answer struct {
 	// Ephemeral asks the adapter to show the answer only to the member who
 	// asked, where the platform can.
 	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Private asks the adapter to send the answer in a direct message to
+	// the member who asked, wherever they asked (a member's data export).
+	// Unlike Ephemeral it must not fall back to the conversation: an
+	// adapter that cannot send it privately fails the reply.
+	Private bool `json:"private,omitempty"`
+	// File is a document sent with the answer, or nil.
+	File *File `json:"file,omitempty"`
+}
+
+// File is a document attached to an answer.
+type File struct {
+	Name        string `json:"name"`         // the file name shown, like "docent-export.json"
+	ContentType string `json:"content_type"` // like "application/json"
+	Data        []byte `json:"data"`
 }
 
 // Sent is what an adapter reports about a reply it delivered.
