@@ -1,0 +1,288 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// scanFile reads every key and value of every bucket (nested too) of a
+// closed database file and reports which of needles appear anywhere.
+func scanFile(t *testing.T, path string, needles ...string) []string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	found := map[string]bool{}
+	check := func(b []byte) {
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				found[n] = true
+			}
+		}
+	}
+	var walk func(b *bolt.Bucket)
+	walk = func(b *bolt.Bucket) {
+		_ = b.ForEach(func(k, v []byte) error {
+			check(k)
+			if v == nil {
+				walk(b.Bucket(k))
+				return nil
+			}
+			check(v)
+			return nil
+		})
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			check(name)
+			walk(b)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range needles {
+		if found[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestForgetMember stores a member's messages in a channel, a thread and
+// a DM, Docent's answers to them, their votes and others' votes on them,
+// thanks they earned, LLM usage and a lesson; exports it all; forgets
+// them; and then finds nothing of them in any key or value of the file,
+// nor anywhere in its bytes after compaction, while others' data stays.
+func TestForgetMember(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openCounting(t, path, store.Options{})
+	sc := scene{t, s, ctx}
+	const zedID, zedName = "zed-4711", "Zedediah Quux"
+	zed := func(c chat.Conversation, space, id, text string, at time.Time) store.Record {
+		t.Helper()
+		rec, err := s.AppendMessage(ctx, chat.Message{ID: id, Conversation: c, Space: space,
+			Author: chat.Member{ID: zedID, Name: zedName}, Text: text, Time: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	at := day0.Add(8 * time.Hour)
+	help := chat.Conversation{Platform: "discord", Channel: "help"}
+	thread := chat.Conversation{Platform: "discord", Channel: "help", Thread: "t9"}
+	dm := chat.Conversation{Platform: "discord", Channel: "dm-55"}
+
+	q := zed(help, "g", "z1", "my quux secret project fails", at)
+	sc.answer(q, "za1", chat.SourceFallback, "", time.Second)
+	o := sc.say(thread, "g", "o1", "olga", "how do I deploy", at.Add(time.Minute))
+	sc.answer(o, "oa1", chat.SourceIntent, "deploy", time.Second)
+	zed(thread, "g", "z2", "use the deploy script, olga", at.Add(2*time.Minute))
+	sc.say(thread, "g", "o2", "olga", "thanks!", at.Add(3*time.Minute))
+	q = zed(dm, "", "z3", "hello docent", at.Add(4*time.Minute))
+	sc.answer(q, "za3", chat.SourceIntent, "greeting", time.Second)
+	sc.vote(help, "za1", zedID, chat.VoteDown)
+	sc.vote(thread, "oa1", zedID, chat.VoteUp)
+	sc.vote(thread, "z2", "olga", chat.VoteUp)
+	if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1, Tokens: 99}, "member:discord:"+zedID, "all"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Teach(ctx, store.Taught{Intent: "deploy", Pattern: "ship it", By: chat.Member{ID: zedID, Name: zedName}}); err != nil {
+		t.Fatal(err)
+	}
+	// The same ID on Slack is another person, who stays.
+	slack := chat.Conversation{Platform: "slack", Channel: "C1"}
+	if _, err := s.AppendMessage(ctx, chat.Message{Conversation: slack, Author: chat.Member{ID: zedID, Name: "slack person"}, Text: "slack stays", Time: at}); err != nil {
+		t.Fatal(err)
+	}
+
+	me := store.MemberRef{Platform: "discord", ID: zedID}
+	d, err := s.ExportMember(ctx, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 {
+		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons; want 3, 2, 2, 99 tokens, 1",
+			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons))
+	}
+	helped := 0
+	for _, a := range d.Activity {
+		helped += a.Helped
+	}
+	if len(d.Activity) != 2 || helped != 2 { // help (its thread counts there), dm-55; thanks + 👍
+		t.Errorf("export activity: %+v, want 2 channels and 2 credits", d.Activity)
+	}
+
+	f, err := s.ForgetMember(ctx, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Activity != 2 || len(f.Records) != 5 {
+		t.Errorf("forgotten %+v", f)
+	}
+	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(d.Lessons)+len(d.Activity) != 0 {
+		t.Errorf("export after forgetting: %+v, %v", d, err)
+	}
+	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour), Platform: "discord"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Messages != 5 || len(a.Members) != 1 || a.Members[0].ID != "olga" {
+		t.Errorf("counters after forgetting: %d messages (totals stay), members %+v (olga only)", a.Messages, a.Members)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if found := scanFile(t, path, zedName, "quux secret", "discord:"+zedID); len(found) > 0 {
+		t.Errorf("after forgetting, the file still holds %q", found)
+	}
+	if found := scanFile(t, path, "olga", "slack stays", "ship it"); len(found) != 3 {
+		t.Errorf("others' data is gone: only %q of olga, slack stays, ship it", found)
+	}
+	// Freed pages may still hold the bytes; compaction leaves none.
+	compacted := filepath.Join(t.TempDir(), "compact.db")
+	if err := store.Compact(path, compacted); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(compacted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{zedName, "quux secret"} {
+		if bytes.Contains(raw, []byte(n)) {
+			t.Errorf("the compacted file's bytes hold %q", n)
+		}
+	}
+	s = openCounting(t, compacted, store.Options{})
+	defer s.Close()
+	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestDeleteBefore deletes what is older than the cutoff, keeps the rest,
+// and keeps the old days' totals without their members.
+func TestDeleteBefore(t *testing.T) {
+	ctx := context.Background()
+	s := openCounting(t, dbPath(t), store.Options{})
+	defer s.Close()
+	sc := scene{t, s, ctx}
+	c := chat.Conversation{Platform: "discord", Channel: "help"}
+	old := sc.say(c, "g", "m1", "ann", "an old question", day0.Add(time.Hour))
+	sc.answer(old, "a1", chat.SourceIntent, "x", time.Second)
+	sc.vote(c, "a1", "bob", chat.VoteUp)
+	recent := sc.say(c, "g", "m2", "bob", "a recent question", day0.Add(72*time.Hour))
+	if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1}, "member:discord:ann"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DeleteBefore(ctx, day0.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Records != 2 || got.Usage != 1 || got.Activity != 1 {
+		t.Errorf("deleted %+v, want 2 records, 1 usage day, 1 day of counters", got)
+	}
+	if _, err := s.Record(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("old record: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Record(ctx, recent.ID); err != nil {
+		t.Errorf("recent record: %v", err)
+	}
+	if _, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: c, AnswerID: "a1", Member: chat.Member{ID: "bob"}, Vote: chat.VoteDown}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a vote on a deleted answer: %v, want ErrNotFound", err)
+	}
+	convs, err := s.Conversations(ctx)
+	if err != nil || len(convs) != 1 || convs[0].Records != 1 {
+		t.Errorf("conversations %+v, %v", convs, err)
+	}
+	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(96 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Messages != 2 || len(a.Members) != 1 || a.Members[0].ID != "bob" {
+		t.Errorf("activity: %d messages (totals stay), members %+v (only the recent day's)", a.Messages, a.Members)
+	}
+	if err := s.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBackupDuringWrites takes a backup while writers append as fast as
+// they can; the copy opens, passes bbolt's check, and holds every write
+// acknowledged before the backup started.
+func TestBackupDuringWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openCounting(t, dbPath(t), store.Options{})
+	defer s.Close()
+	var (
+		wg    sync.WaitGroup
+		stop  atomic.Bool
+		mu    sync.Mutex
+		acked []uint64
+	)
+	for w := range 8 {
+		wg.Go(func() {
+			c := chat.Conversation{Platform: "discord", Channel: "c" + string(rune('a'+w))}
+			for i := 0; !stop.Load(); i++ {
+				rec, err := s.AppendMessage(ctx, chat.Message{Conversation: c, Author: chat.Member{ID: "u"}, Text: "burst", Time: day0})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, rec.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	waitFor(t, "a few hundred writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) > 300 })
+	mu.Lock()
+	before := append([]uint64(nil), acked...)
+	mu.Unlock()
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	stop.Store(true)
+	wg.Wait()
+	if err != nil || n == 0 {
+		t.Fatalf("backup: %d bytes, %v", n, err)
+	}
+	b := openCounting(t, backup, store.Options{})
+	defer b.Close()
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range before {
+		if _, err := b.Record(ctx, id); err != nil {
+			t.Fatalf("record %d, acknowledged before the backup, is not in it: %v", id, err)
+		}
+	}
+	a, err := b.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)})
+	if err != nil || a.Messages < len(before) {
+		t.Errorf("the backup counts %d messages (%v), want at least %d", a.Messages, err, len(before))
+	}
+	t.Logf("%d writes acknowledged before the backup, %d bytes copied", len(before), n)
+}
