@@ -71,6 +71,11 @@ func commands() []command {
 		{"bench history", "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", "generate a synthetic community history and time stats and gaps on it", (*cli).benchHistory},
 		{"stats", "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", (*cli).stats},
 		{"gaps", "[--config FILE] [--db FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*cli).gaps},
+		{"backup", "[--config FILE] [--force] FILE", "copy the database into FILE, consistently, while Docent runs or not", (*cli).backup},
+		{"restore", "[--config FILE] FILE", "put a backup in place of the database (Docent stopped; the old file is kept beside it)", (*cli).restore},
+		{"compact", "[--config FILE]", "rewrite the database without its free pages (Docent stopped)", (*cli).compact},
+		{"user export", "--platform P --id ID [--out FILE] [--config FILE]", "everything stored about a member, as JSON", (*cli).userExport},
+		{"user delete", "--platform P --id ID --yes [--config FILE]", "delete everything stored about a member", (*cli).userDelete},
 		{"version", "", "print the version", (*cli).version},
 	}
 }
@@ -90,6 +95,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
 			return cmd.run(c, args[len(words):])
 		}
+	}
+	if args[0] == "user" {
+		fmt.Fprintf(stderr, "docent user: unknown or missing subcommand; try: docent user export|delete --platform P --id ID\n")
+		return exitUsage
 	}
 	if args[0] == "config" {
 		fmt.Fprintf(stderr, "docent config: unknown or missing subcommand; try: docent config check [FILE]\n")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -499,5 +500,82 @@ func TestStatsOnGeneratedHistory(t *testing.T) {
 	}
 	if r = docent(t, dir, "", "bench", "history", "--messages", "10", "--db", db); r.code != 2 || !strings.Contains(r.stderr, "exists") {
 		t.Errorf("bench history onto an existing file: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestPrivacyCommandsWhileRunning: with Docent running on the console, the
+// command line backs the database up and exports and deletes a member
+// through the control socket; then, with Docent stopped, the database is
+// compacted and the backup restored.
+func TestPrivacyCommandsWhileRunning(t *testing.T) {
+	dir := workdir(t)
+	cmd := exec.Command(binary, "run", "--json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "USER=privacytester")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	answers := bufio.NewScanner(stdout)
+	ask := func(q string) string {
+		t.Helper()
+		if _, err := fmt.Fprintln(stdin, q); err != nil {
+			t.Fatal(err)
+		}
+		if !answers.Scan() {
+			t.Fatalf("no answer to %q\n%s", q, stderr.String())
+		}
+		return answers.Text()
+	}
+	ask("how do I report a bug about my zanzibar plugin?")
+	member := consoleMember("").ID
+
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	r := docent(t, dir, "", "backup", backup)
+	if r.code != 0 || !strings.Contains(r.stdout, "from the running Docent") {
+		t.Fatalf("backup while running: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = docent(t, dir, "", "user", "export", "--platform", "console", "--id", member)
+	if r.code != 0 || !strings.Contains(r.stdout, "zanzibar plugin") || !strings.Contains(r.stdout, `"answers": [`) {
+		t.Fatalf("export while running: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "user", "delete", "--platform", "console", "--id", member); r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("delete without --yes: exit %d, %q", r.code, r.stderr)
+	}
+	r = docent(t, dir, "", "user", "delete", "--platform", "console", "--id", member, "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "1 messages, 1 answers") {
+		t.Fatalf("delete while running: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Docent goes on answering; then it stops.
+	if a := ask("hello"); !strings.Contains(a, `"intent":"greeting"`) {
+		t.Errorf("after the delete: %s", a)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if h := docent(t, dir, "", "history"); strings.Contains(h.stdout, "zanzibar") || !strings.Contains(h.stdout, "hello") {
+		t.Errorf("history after the delete:\n%s", h.stdout)
+	}
+	if r = docent(t, dir, "", "compact"); r.code != 0 || !strings.Contains(r.stdout, "compacted") {
+		t.Errorf("compact: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "data", "docent.db"))
+	if bytes.Contains(raw, []byte("zanzibar")) {
+		t.Error("the compacted file still holds the deleted question")
+	}
+	r = docent(t, dir, "", "restore", backup)
+	if r.code != 0 || !strings.Contains(r.stdout, "kept as") {
+		t.Fatalf("restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if h := docent(t, dir, "", "history"); !strings.Contains(h.stdout, "zanzibar") {
+		t.Errorf("history after restoring the backup lacks the question:\n%s", h.stdout)
+	}
+	if r = docent(t, dir, "", "backup", backup); r.code != 2 || !strings.Contains(r.stderr, "exists") {
+		t.Errorf("backup onto an existing file: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -62,6 +62,8 @@ type Bot struct {
 
 	reloading sync.Mutex // one reload at a time
 
+	forgetting forgetting // members asked to confirm `forget me`
+
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
 	// beforeSwap, when set (by tests), runs after a reload has trained its
@@ -159,6 +161,16 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	defer cancel()
 	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
 		watcher.Go(func() { b.watch(runCtx, every) })
+	}
+	if b.cfg.Store.RetentionDays > 0 {
+		watcher.Go(func() { b.retain(runCtx) })
+	}
+	if wait, err := b.serveControl(runCtx); err != nil {
+		// Docent works without it; only backups and exports while it runs
+		// need it.
+		b.log.Warn("no control socket: docent backup and docent user must wait until Docent stops", "err", err)
+	} else {
+		defer func() { cancel(); wait() }()
 	}
 	done := make(chan error, len(adapters))
 	for _, a := range adapters {

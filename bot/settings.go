@@ -56,6 +56,9 @@ type BotConfig struct {
 type StoreConfig struct {
 	Path        string        `yaml:"path"`
 	LockTimeout time.Duration `yaml:"lock_timeout"`
+	// RetentionDays deletes messages and answers older than this many
+	// days (0 keeps them forever).
+	RetentionDays int `yaml:"retention_days"`
 }
 
 // BrainConfig is how questions are answered.
@@ -199,6 +202,9 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	positive("bot.timeout", c.Bot.Timeout)
 	positive("bot.shutdown_timeout", c.Bot.ShutdownTimeout)
 	positive("store.lock_timeout", c.Store.LockTimeout)
+	if c.Store.RetentionDays < 0 || c.Store.RetentionDays > 36500 {
+		bad("store.retention_days", "must be 0 (keep everything) to 36500 days, got %s", pos.Show("store.retention_days", c.Store.RetentionDays))
+	}
 	if c.Brain.WatchInterval < 0 {
 		bad("brain.watch_interval", "must be 0 (off) or more, got %s", pos.Show("brain.watch_interval", c.Brain.WatchInterval))
 	}

@@ -291,9 +291,9 @@ func (s *Store) flushCounts(ctx context.Context) error {
 // ForgetMember deletes everything the store holds about a member: their
 // messages and Docent's answers to them (with the votes on those), the
 // votes they cast, their LLM usage and their part of the activity
-// counters; lessons they taught stay (they are the community's intents)
-// but no longer name them. Totals in the counters (messages per day, say)
-// keep counting what was deleted; nothing in them points to the member.
+// counters, which then count as if they had never written (their words
+// leave the trending counts too); lessons they taught stay (they are the
+// community's intents) but no longer name them.
 //
 // Deleted data leaves freed pages in the file until new writes reuse them;
 // `docent compact` rewrites the file without them.
@@ -360,13 +360,23 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			n := min(len(keys), deleteChunk)
 			chunk := keys[:n]
 			keys = keys[n:]
+			// Their records leave the counters too (words they wrote are in
+			// them), so the counts must be in the file first.
+			if err := s.flushCounts(ctx); err != nil {
+				return f, fmt.Errorf("store: forget member %s: %w", m, err)
+			}
 			r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+				uncounted := map[statsKey]*dayCounts{}
 				for _, k := range chunk {
-					if _, err := deleteRecord(tx, k); err != nil {
+					rec, err := deleteRecord(tx, k)
+					if err != nil {
 						return Record{}, err
 					}
+					if rec.ID != 0 {
+						s.uncount(uncounted, rec)
+					}
 				}
-				return Record{}, nil
+				return Record{}, s.addCounts(tx, uncounted)
 			})
 			if _, err := s.submit(ctx, r); err != nil {
 				return f, fmt.Errorf("store: forget member %s: delete records: %w", m, err)
@@ -422,6 +432,45 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
 	return f, nil
+}
+
+// uncount adds to d what counting rec added, negated: its message and
+// hour, its words, its answer's source and intent. (Its share of the
+// first-answer times stays: those buckets name nobody.)
+func (s *Store) uncount(d map[statsKey]*dayCounts, rec Record) {
+	k := keyOf(rec)
+	c := d[k]
+	if c == nil {
+		c = &dayCounts{}
+		d[k] = c
+	}
+	neg := func(m *map[string]int, key string) {
+		if *m == nil {
+			*m = map[string]int{}
+		}
+		(*m)[key]--
+	}
+	switch rec.Kind {
+	case KindMessage:
+		if rec.Author.Bot {
+			return
+		}
+		c.Messages--
+		c.Hours[rec.Time.Hour()]--
+		if s.text != nil {
+			for _, t := range s.text.Terms(rec.Text) {
+				neg(&c.Terms, t)
+			}
+		}
+	case KindAnswer:
+		if c.Answers == nil {
+			c.Answers = map[chat.Source]int{}
+		}
+		c.Answers[rec.Source]--
+		if rec.Source == chat.SourceIntent && rec.Intent != "" {
+			neg(&c.Intents, rec.Intent)
+		}
+	}
 }
 
 // deleteRecord removes the record under key with its index entries, the

@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/docent-bot/docent/store"
+)
+
+// The control socket lets the command line reach a running Docent: the
+// database is locked by it, so `docent backup` and `docent user export`
+// ask it instead. It is a Unix socket beside the database, readable only
+// by its owner (like the database); one JSON request a connection, then a
+// JSON reply line, then the payload (the backup's bytes, the export).
+
+// ControlRequest is what the command line asks.
+type ControlRequest struct {
+	Op     string          `json:"op"` // "backup", "export", "forget"
+	Member store.MemberRef `json:"member,omitzero"`
+}
+
+// ControlReply heads the answer; Size bytes of payload follow it.
+type ControlReply struct {
+	Error     string           `json:"error,omitempty"`
+	Size      int64            `json:"size,omitempty"`
+	Forgotten *store.Forgotten `json:"forgotten,omitempty"`
+}
+
+// maxSocketPath is below the 104 to 108 bytes Unix systems allow.
+const maxSocketPath = 100
+
+// ControlPath is the control socket of the database cfg names: beside it,
+// or in the temp folder when that path would be too long for a socket.
+func ControlPath(cfg *Config) string {
+	p := cfg.StorePath() + ".sock"
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	abs, _ := filepath.Abs(cfg.StorePath())
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(os.TempDir(), "docent-"+hex.EncodeToString(sum[:8])+".sock")
+}
+
+// serveControl listens on the control socket until ctx is done; the
+// returned wait returns once every request in progress has finished.
+func (b *Bot) serveControl(ctx context.Context) (wait func(), err error) {
+	path := ControlPath(b.cfg)
+	// This process holds the database's lock, so a socket file left there
+	// is from a Docent that crashed.
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		<-ctx.Done()
+		ln.Close()
+	})
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				if ctx.Err() == nil {
+					b.log.Error("control socket stopped", "path", path, "err", err)
+				}
+				return
+			}
+			wg.Go(func() { b.control(ctx, conn) })
+		}
+	})
+	b.log.Info("control socket listening", "path", path)
+	return func() {
+		wg.Wait()
+		_ = os.Remove(path)
+	}, nil
+}
+
+// maxControlRequest bounds a request line.
+const maxControlRequest = 4096
+
+func (b *Bot) control(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReaderSize(io.LimitReader(conn, maxControlRequest), maxControlRequest).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	var req ControlRequest
+	reply := func(r ControlReply, payload func(io.Writer) error) {
+		js, _ := json.Marshal(r)
+		if _, err := conn.Write(append(js, '\n')); err != nil || payload == nil {
+			return
+		}
+		if err := payload(conn); err != nil {
+			b.log.Warn("control socket: reply cut short", "op", req.Op, "err", err)
+		}
+	}
+	if err := json.Unmarshal(line, &req); err != nil {
+		reply(ControlReply{Error: "a request is one JSON object on one line: " + err.Error()}, nil)
+		return
+	}
+	b.log.Info("control request", "op", req.Op)
+	switch req.Op {
+	case "backup":
+		// The size is not known before the copy; write it to a temporary
+		// file first, so that the client knows it got all of it.
+		f, err := os.CreateTemp(filepath.Dir(b.cfg.StorePath()), ".backup-*")
+		if err != nil {
+			reply(ControlReply{Error: err.Error()}, nil)
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		n, err := b.store.Backup(ctx, f)
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			reply(ControlReply{Error: err.Error()}, nil)
+			return
+		}
+		reply(ControlReply{Size: n}, func(w io.Writer) error { _, err := io.CopyN(w, f, n); return err })
+	case "export":
+		d, err := b.store.ExportMember(ctx, req.Member)
+		if err != nil {
+			reply(ControlReply{Error: err.Error()}, nil)
+			return
+		}
+		js, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			reply(ControlReply{Error: err.Error()}, nil)
+			return
+		}
+		reply(ControlReply{Size: int64(len(js))}, func(w io.Writer) error { _, err := w.Write(js); return err })
+	case "forget":
+		f, err := b.Forget(ctx, req.Member)
+		if err != nil {
+			reply(ControlReply{Error: err.Error()}, nil)
+			return
+		}
+		reply(ControlReply{Forgotten: &f}, nil)
+	default:
+		reply(ControlReply{Error: fmt.Sprintf("unknown op %q; want backup, export or forget", req.Op)}, nil)
+	}
+}
+
+// Control sends req to the Docent running on cfg's database and copies the
+// payload of its reply to out.
+func Control(ctx context.Context, cfg *Config, req ControlRequest, out io.Writer) (ControlReply, error) {
+	path := ControlPath(cfg)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	js, _ := json.Marshal(req)
+	if _, err := conn.Write(append(js, '\n')); err != nil {
+		return ControlReply{}, fmt.Errorf("send to the running Docent: %w", err)
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
+	}
+	var rep ControlReply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
+	}
+	if rep.Error != "" {
+		return rep, errors.New(rep.Error)
+	}
+	if rep.Size > 0 {
+		n, err := io.CopyN(out, r, rep.Size)
+		if err != nil {
+			return rep, fmt.Errorf("the running Docent's reply ended after %d of %d bytes: %w", n, rep.Size, err)
+		}
+	}
+	return rep, nil
+}

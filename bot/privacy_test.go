@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// TestExportAndForgetMe: a member exports their data (privately, as a JSON
+// file), asks to be forgotten, confirms, and nothing of theirs is left,
+// while another member's messages stay.
+func TestExportAndForgetMe(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "discord", Channel: "general"}
+	dora := chat.Member{ID: "dora-77", Name: "Dora"}
+	ask := func(m chat.Member, text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), conv, m, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers, want 1", text, len(got))
+		}
+		return got[0]
+	}
+	ask(dora, "hello")
+	ask(dora, "how do I install it")
+	ask(alice, "hello")
+
+	exp := ask(dora, "!export me")
+	if !exp.Private || exp.File == nil || exp.File.ContentType != "application/json" || !strings.HasSuffix(exp.File.Name, ".json") {
+		t.Fatalf("export: %+v, want a private answer with a JSON file", exp)
+	}
+	var data store.MemberData
+	if err := json.Unmarshal(exp.File.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if len(data.Messages) != 3 || data.Messages[1].Text != "how do I install it" || len(data.Answers) != 2 {
+		t.Errorf("export holds %d messages, %d answers: %+v", len(data.Messages), len(data.Answers), data.Messages)
+	}
+	if !strings.Contains(exp.Text, "3 messages, 2 answers") {
+		t.Errorf("export says %q", exp.Text)
+	}
+
+	if a := ask(dora, "!forget me confirm"); !strings.Contains(a.Text, "Write `!forget me` first") {
+		t.Errorf("a confirmation without the ask: %q", a.Text)
+	}
+	if a := ask(dora, "!forget me"); !strings.Contains(a.Text, "`!forget me confirm` within 5 minutes") || !a.Ephemeral {
+		t.Errorf("forget me: %+v", a)
+	}
+	if a := ask(alice, "!forget me confirm"); !strings.Contains(a.Text, "first") {
+		t.Errorf("another member confirmed dora's request: %q", a.Text)
+	}
+	a := ask(dora, "!forget me confirm")
+	if !strings.Contains(a.Text, "Done: I deleted 6 messages, 5 answers to them") {
+		t.Errorf("forget me confirm: %q", a.Text)
+	}
+	ctx := context.Background()
+	left, err := b.store.ExportMember(ctx, store.MemberRef{Platform: "discord", ID: "dora-77"})
+	if err != nil || len(left.Messages)+len(left.Answers)+len(left.Activity) != 0 {
+		t.Errorf("after forgetting: %+v, %v", left, err)
+	}
+	recs, err := b.store.Conversation(ctx, conv, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Author.ID == dora.ID || strings.Contains(r.Text, "Dora") {
+			t.Errorf("left in the history: %+v", r)
+		}
+	}
+	if len(recs) < 2 { // alice's hello and its answer (and the confirmation)
+		t.Errorf("alice's messages went too: %+v", recs)
+	}
+}
+
+// TestRetention deletes history older than store.retention_days when the
+// bot starts, and keeps the rest.
+func TestRetention(t *testing.T) {
+	path := writeConfig(t, "")
+	write(t, path, strings.Replace(mustRead(t, path), "  path: docent.db\n", "  path: docent.db\n  retention_days: 30\n", 1))
+	b := openBot(t, path)
+	ctx := context.Background()
+	conv := chat.Conversation{Platform: "discord", Channel: "general"}
+	old := time.Now().AddDate(0, 0, -45)
+	recs, err := b.store.Import(ctx, []store.Record{
+		{ID: 1, Kind: store.KindMessage, Conversation: conv, Time: old, Author: alice, Text: "an old question"},
+		{ID: 2, Kind: store.KindAnswer, Conversation: conv, Time: old, Author: chat.Member{ID: "docent", Bot: true}, ReplyTo: 1, Text: "an old answer", Source: chat.SourceFallback},
+		{ID: 3, Kind: store.KindMessage, Conversation: conv, Time: time.Now().AddDate(0, 0, -2), Author: alice, Text: "a recent question"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBot(t, b, idle{})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := b.store.Record(ctx, recs[0].ID)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the old question is still there after 10s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := b.store.Record(ctx, recs[1].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old answer: %v, want deleted", err)
+	}
+	if _, err := b.store.Record(ctx, recs[2].ID); err != nil {
+		t.Errorf("the recent question: %v", err)
+	}
+}

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/store"
+)
+
+// withStore runs fn on the configured database when no Docent has it
+// open; running reports that one does (then the caller asks it through
+// the control socket).
+func (c *cli) withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
+	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("no database at %s yet: run Docent first", cfg.StorePath())
+	}
+	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if errors.Is(err, store.ErrLocked) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	return false, fn(st)
+}
+
+func signalCtx() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+func (c *cli) backup(args []string) int {
+	fs := c.newFlags("backup")
+	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	force := fs.Bool("force", false, "replace FILE if it exists")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(c.stderr, "docent backup: give the backup's FILE name, like: docent backup docent-2026-11-28.db")
+		return exitUsage
+	}
+	dst := fs.Arg(0)
+	if _, err := os.Stat(dst); err == nil && !*force {
+		fmt.Fprintf(c.stderr, "docent backup: %s exists; give a new name or --force\n", dst)
+		return exitUsage
+	}
+	ctx, stop := signalCtx()
+	defer stop()
+	// Into a temporary file beside the destination, renamed at the end:
+	// an interrupted backup never leaves a truncated file under its name.
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".docent-backup-*")
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent backup:", err)
+		return exitError
+	}
+	defer os.Remove(tmp.Name())
+	from := "the database"
+	start := time.Now()
+	running, err := c.withStore(cfg, func(st *store.Store) error {
+		_, err := st.Backup(ctx, tmp)
+		return err
+	})
+	if running {
+		from = "the running Docent"
+		_, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "backup"}, tmp)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = verifyDatabase(tmp.Name())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent backup:", err)
+		return exitError
+	}
+	fi, _ := os.Stat(dst)
+	fmt.Fprintf(c.stdout, "backed up %s (%.1f MB) from %s in %s; restore it with: docent restore %s\n",
+		dst, float64(fi.Size())/1e6, from, time.Since(start).Round(time.Millisecond), dst)
+	return exitOK
+}
+
+// verifyDatabase opens a copy as Docent would and runs bbolt's check.
+func verifyDatabase(path string) error {
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		return fmt.Errorf("the copy does not open: %w", err)
+	}
+	if err := st.Check(); err != nil {
+		st.Close()
+		return fmt.Errorf("the copy is damaged: %w", err)
+	}
+	return st.Close()
+}
+
+func (c *cli) restore(args []string) int {
+	fs := c.newFlags("restore")
+	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(c.stderr, "docent restore: give the backup FILE to restore")
+		return exitUsage
+	}
+	src, dst := fs.Arg(0), cfg.StorePath()
+	if _, err := os.Stat(src); err != nil {
+		fmt.Fprintln(c.stderr, "docent restore:", err)
+		return exitUsage
+	}
+	if _, err := os.Stat(dst); err == nil {
+		// Docent must not be running on it.
+		st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintf(c.stderr, "docent restore: Docent is running on %s; stop it first\n", dst)
+			return exitError
+		}
+		if err == nil {
+			st.Close()
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		fmt.Fprintln(c.stderr, "docent restore:", err)
+		return exitError
+	}
+	tmp := dst + ".restoring"
+	if err := copyDurably(src, tmp); err != nil {
+		fmt.Fprintln(c.stderr, "docent restore:", err)
+		return exitError
+	}
+	defer os.Remove(tmp)
+	if err := verifyDatabase(tmp); err != nil {
+		fmt.Fprintf(c.stderr, "docent restore: %s: %v\n", src, err)
+		return exitError
+	}
+	kept := ""
+	if _, err := os.Stat(dst); err == nil {
+		kept = dst + ".before-restore-" + time.Now().Format("20060102-150405")
+		if err := os.Rename(dst, kept); err != nil {
+			fmt.Fprintln(c.stderr, "docent restore:", err)
+			return exitError
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		fmt.Fprintln(c.stderr, "docent restore:", err)
+		return exitError
+	}
+	fmt.Fprintf(c.stdout, "restored %s from %s", dst, src)
+	if kept != "" {
+		fmt.Fprintf(c.stdout, "; the database it replaced is kept as %s", kept)
+	}
+	fmt.Fprintln(c.stdout)
+	return exitOK
+}
+
+func copyDurably(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func (c *cli) compact(args []string) int {
+	fs := c.newFlags("compact")
+	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	path := cfg.StorePath()
+	before, err := os.Stat(path)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent compact:", err)
+		return exitError
+	}
+	tmp := path + ".compacting"
+	os.Remove(tmp) // left by an interrupted run
+	start := time.Now()
+	if err := store.Compact(path, tmp); err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Fprintf(c.stderr, "docent compact: Docent is running on %s; stop it first\n", path)
+		} else {
+			fmt.Fprintln(c.stderr, "docent compact:", err)
+		}
+		return exitError
+	}
+	if err := verifyDatabase(tmp); err != nil {
+		os.Remove(tmp)
+		fmt.Fprintln(c.stderr, "docent compact:", err)
+		return exitError
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		fmt.Fprintln(c.stderr, "docent compact:", err)
+		return exitError
+	}
+	after, _ := os.Stat(path)
+	fmt.Fprintf(c.stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
+		float64(before.Size())/1e6, float64(after.Size())/1e6, time.Since(start).Round(time.Millisecond))
+	return exitOK
+}
+
+func (c *cli) userCommand(name string, args []string) (cfg *bot.Config, m store.MemberRef, fs flagSet, code int, done bool) {
+	f := c.newFlags("user " + name)
+	configFile := f.String("config", "", "configuration `FILE` (for the database path)")
+	platform := f.String("platform", "", "the member's `platform`: discord, slack, console")
+	id := f.String("id", "", "the member's platform user `ID`")
+	out := f.String("out", "", "export: write to `FILE` instead of stdout")
+	yes := f.Bool("yes", false, "delete: do it (without it, nothing is deleted)")
+	cfg, code, done = c.setup(f, args, configFile)
+	if done {
+		return nil, m, flagSet{}, code, true
+	}
+	if *platform == "" || *id == "" {
+		fmt.Fprintf(c.stderr, "docent user %s: give the member with --platform and --id, like --platform discord --id 80351110224678912\n", name)
+		return nil, m, flagSet{}, exitUsage, true
+	}
+	return cfg, store.MemberRef{Platform: *platform, ID: *id}, flagSet{out: *out, yes: *yes}, 0, false
+}
+
+type flagSet struct {
+	out string
+	yes bool
+}
+
+func (c *cli) userExport(args []string) int {
+	cfg, m, f, code, done := c.userCommand("export", args)
+	if done {
+		return code
+	}
+	ctx, stop := signalCtx()
+	defer stop()
+	var buf bytes.Buffer
+	running, err := c.withStore(cfg, func(st *store.Store) error {
+		d, err := st.ExportMember(ctx, m)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	})
+	if running {
+		_, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "export", Member: m}, &buf)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent user export:", err)
+		return exitError
+	}
+	if f.out == "" {
+		c.stdout.Write(buf.Bytes())
+		return exitOK
+	}
+	if err := os.WriteFile(f.out, buf.Bytes(), 0o600); err != nil {
+		fmt.Fprintln(c.stderr, "docent user export:", err)
+		return exitError
+	}
+	fmt.Fprintf(c.stderr, "wrote %s's data to %s (%d bytes)\n", m, f.out, buf.Len())
+	return exitOK
+}
+
+func (c *cli) userDelete(args []string) int {
+	cfg, m, f, code, done := c.userCommand("delete", args)
+	if done {
+		return code
+	}
+	if !f.yes {
+		fmt.Fprintf(c.stderr, "docent user delete: this deletes everything stored about %s and cannot be undone; add --yes to do it (docent user export first keeps a copy)\n", m)
+		return exitUsage
+	}
+	ctx, stop := signalCtx()
+	defer stop()
+	var forgotten store.Forgotten
+	running, err := c.withStore(cfg, func(st *store.Store) error {
+		var err error
+		forgotten, err = st.ForgetMember(ctx, m)
+		return err
+	})
+	if running {
+		var rep bot.ControlReply
+		rep, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "forget", Member: m}, io.Discard)
+		if rep.Forgotten != nil {
+			forgotten = *rep.Forgotten
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent user delete:", err)
+		return exitError
+	}
+	fmt.Fprintf(c.stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage; %d lessons no longer name them; out of %d days of activity counters\n",
+		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, forgotten.Lessons, forgotten.Activity)
+	fmt.Fprintln(c.stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
+	return exitOK
+}
