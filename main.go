@@ -68,6 +68,7 @@ func commands() []command {
 		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*cli).eval},
 		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*cli).explain},
 		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*cli).benchClassifier},
+		{"bench pipeline", "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", "drive synthetic members through the router, brain and store and time each stage", (*cli).benchPipeline},
 		{"bench history", "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", "generate a synthetic community history and time stats and gaps on it", (*cli).benchHistory},
 		{"stats", "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", (*cli).stats},
 		{"gaps", "[--config FILE] [--db FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*cli).gaps},

@@ -42,8 +42,10 @@ type RouterOptions struct {
 }
 
 // Router takes messages from adapters, stores them, and hands them to the
-// handler: in order within a conversation, conversations concurrently, at
-// most MaxConcurrent at once. It implements chat.Inbox.
+// handler: each member's messages in a conversation in order, everything
+// else concurrently, at most MaxConcurrent being worked on at once (a
+// handler waiting on an LLM through chat.Wait does not count). It
+// implements chat.Inbox.
 //
 // A message is never abandoned once stored: Deliver stores it on a context
 // that the adapter cannot cancel, then always queues it, and Shutdown waits
@@ -62,11 +64,20 @@ type Router struct {
 	workers    sync.WaitGroup
 
 	mu      sync.Mutex // guards queues and stopped
-	queues  map[chat.Conversation]*queue
+	queues  map[queueKey]*queue
 	stopped bool
 }
 
-// queue is one conversation's waiting messages. Its worker goroutine exits
+// queueKey is what orders messages: one member in one conversation. A
+// member's messages are answered in the order they wrote them; different
+// members of a channel do not wait for each other, so one member's slow
+// question (an LLM's) holds up nobody else.
+type queueKey struct {
+	conv   chat.Conversation
+	author string
+}
+
+// queue is one member's waiting messages in a conversation. Its worker goroutine exits
 // when pending drops to zero; pending is counted under Router.mu so that a
 // message is never sent to a queue whose worker has gone.
 type queue struct {
@@ -86,7 +97,7 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 	return &Router{
 		history: history, handler: h, log: log, opts: opts,
 		slots:  make(chan struct{}, opts.MaxConcurrent),
-		queues: map[chat.Conversation]*queue{},
+		queues: map[queueKey]*queue{},
 	}
 }
 
@@ -130,12 +141,13 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 	}
 
 	rt.mu.Lock()
-	q := rt.queues[m.Conversation]
+	key := queueKey{m.Conversation, m.Author.ID}
+	q := rt.queues[key]
 	if q == nil {
 		q = &queue{items: make(chan delivery, rt.opts.QueuePerConversation)}
-		rt.queues[m.Conversation] = q
+		rt.queues[key] = q
 		rt.workers.Add(1)
-		go rt.work(m.Conversation, q)
+		go rt.work(key, q)
 	}
 	q.pending++
 	rt.mu.Unlock()
@@ -174,12 +186,12 @@ func sanitize(m chat.Message) chat.Message {
 }
 
 // work handles one conversation's messages in order until none are pending.
-func (rt *Router) work(conv chat.Conversation, q *queue) {
+func (rt *Router) work(key queueKey, q *queue) {
 	defer rt.workers.Done()
 	for {
 		rt.mu.Lock()
 		if q.pending == 0 {
-			delete(rt.queues, conv)
+			delete(rt.queues, key)
 			rt.mu.Unlock()
 			return
 		}
@@ -201,7 +213,14 @@ func (rt *Router) work(conv chat.Conversation, q *queue) {
 // router stops, bounded by the Timeout middleware.
 func (rt *Router) handle(d delivery) {
 	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
-	rt.handler.Handle(context.Background(), r, &d.msg)
+	// While the handler waits on the network (chat.Wait), its slot is
+	// free for another message: MaxConcurrent bounds work, not waiting.
+	ctx := chat.WithWait(context.Background(), func(wait func()) {
+		<-rt.slots
+		defer func() { rt.slots <- struct{}{} }()
+		wait()
+	})
+	rt.handler.Handle(ctx, r, &d.msg)
 	if f, ok := d.r.(chat.Finisher); ok {
 		f.Finish()
 	}

@@ -287,3 +287,49 @@ func TestDeliverRepairsInvalidUTF8(t *testing.T) {
 		t.Errorf("stored %+v", recs)
 	}
 }
+
+// One member's slow message holds up neither another member in the same
+// channel nor, while it waits on the network (chat.Wait), the router's
+// only slot.
+func TestRouterSlowMemberBlocksNobody(t *testing.T) {
+	st := openStore(t)
+	release := make(chan struct{})
+	waiting := make(chan struct{})
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		if m.Text == "slow" {
+			chat.Wait(ctx, func() {
+				close(waiting)
+				<-release
+			})
+		}
+		r.Reply(ctx, chat.Answer{Text: m.Text})
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 1, QueuePerConversation: 8})
+	slow := bottest.NewRecorder()
+	if err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "slow"}, slow); err != nil {
+		t.Fatal(err)
+	}
+	<-waiting
+	bob := chat.Member{ID: "bob", Name: "bob"}
+	if got := bottest.Ask(t, rt, convA, bob, "quick"); len(got) != 1 || got[0].Text != "quick" {
+		t.Errorf("bob's answer while alice's waits: %+v", got)
+	}
+	// Alice's own next message waits for her first: her order holds.
+	next := bottest.NewRecorder()
+	if err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "next"}, next); err != nil {
+		t.Fatal(err)
+	}
+	if len(next.Answers()) != 0 {
+		t.Error("alice's second message was answered before her first")
+	}
+	close(release)
+	if got := slow.Wait(t); len(got) != 1 || got[0].Text != "slow" {
+		t.Errorf("slow: %+v", got)
+	}
+	if got := next.Wait(t); len(got) != 1 || got[0].Text != "next" {
+		t.Errorf("next: %+v", got)
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

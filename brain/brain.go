@@ -397,11 +397,15 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 		ans llm.Answer
 		err error
 	)
-	if q.OnDelta != nil {
-		ans, err = b.cfg.LLM.Stream(ctx, req, q.OnDelta)
-	} else {
-		ans, err = b.cfg.LLM.Answer(ctx, req)
-	}
+	// The LLM takes seconds: the router may hand this message's share of
+	// the work to another one meanwhile.
+	chat.Wait(ctx, func() {
+		if q.OnDelta != nil {
+			ans, err = b.cfg.LLM.Stream(ctx, req, q.OnDelta)
+		} else {
+			ans, err = b.cfg.LLM.Answer(ctx, req)
+		}
+	})
 	if err != nil {
 		return chat.Answer{}, err
 	}

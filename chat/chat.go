@@ -192,3 +192,23 @@ type Feedback struct {
 type FeedbackInbox interface {
 	Feedback(ctx context.Context, f Feedback) error
 }
+
+type waitKey struct{}
+
+// WithWait returns a context that carries how its holder waits: w runs
+// the wait it is given, after giving back whatever the holder must not
+// keep while it waits (the router's share of concurrency).
+func WithWait(ctx context.Context, w func(wait func())) context.Context {
+	return context.WithValue(ctx, waitKey{}, w)
+}
+
+// Wait runs wait, a call that mostly waits on the network (an LLM's
+// answer), telling whoever handles ctx's message that it is waiting, not
+// working. Without such a holder it just runs wait.
+func Wait(ctx context.Context, wait func()) {
+	if w, ok := ctx.Value(waitKey{}).(func(func())); ok {
+		w(wait)
+		return
+	}
+	wait()
+}

@@ -1,0 +1,309 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// PipelineOptions describe a load for BenchPipeline.
+type PipelineOptions struct {
+	Members   int // each asks, waits for the answer, and asks again
+	Channels  int // members are spread over them
+	Questions int // in all
+	// LLMLatency > 0 puts a fake OpenAI-compatible server on loopback that
+	// answers after that long, and turns the LLM on; LLMShare of the
+	// questions are ones the classifier is unsure of (they go to it).
+	LLMLatency time.Duration
+	LLMShare   float64
+	// Unsure replaces the built-in questions about Docent's guide that the
+	// classifier is unsure of (for other docs).
+	Unsure []string
+	Seed   uint64
+}
+
+// Latency is a stage's distribution.
+type Latency struct {
+	Stage          string        `json:"stage"`
+	Count          int           `json:"count"`
+	P50, P99, P999 time.Duration `json:"-"`
+	P50ms          float64       `json:"p50_ms"`
+	P99ms          float64       `json:"p99_ms"`
+	P999ms         float64       `json:"p999_ms"`
+}
+
+// PipelineReport is what BenchPipeline measured.
+type PipelineReport struct {
+	Questions  int           `json:"questions"`
+	Took       time.Duration `json:"-"`
+	TookS      float64       `json:"took_s"`
+	PerSecond  float64       `json:"answered_per_second"`
+	Stages     []Latency     `json:"stages"`
+	Goroutines [2]int        `json:"goroutines_before_after"`
+}
+
+// benchSamples holds each stage's durations.
+type benchSamples struct {
+	mu     sync.Mutex
+	stages map[string][]time.Duration
+}
+
+func (s *benchSamples) add(stage string, d time.Duration) {
+	s.mu.Lock()
+	s.stages[stage] = append(s.stages[stage], d)
+	s.mu.Unlock()
+}
+
+// BenchPipeline opens a Docent on cfg with a fresh database in a temporary
+// folder and drives the load through the real router, brain and store,
+// in this process: every message and answer is stored, fsynced, as in
+// production. It reports answers per second and each stage's latency:
+// storing the message (Deliver), waiting and answering (until Reply),
+// storing the answer (until the router has finished); and in all, until
+// the member sees the answer (the adapter's Reply; the answer is stored
+// right after it) and until it is stored, for answers given locally and
+// by the LLM apart.
+func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog.Logger) (PipelineReport, error) {
+	if o.Members < 1 || o.Channels < 1 || o.Questions < 1 || o.LLMShare < 0 || o.LLMShare > 1 {
+		return PipelineReport{}, errors.New("bench pipeline: members, channels and questions must be at least 1, the LLM share 0 to 1")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, err := os.MkdirTemp("", "docent-bench-*")
+	if err != nil {
+		return PipelineReport{}, err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Store.Path = filepath.Join(dir, "docent.db")
+	cfg.Brain.WatchInterval = 0
+	cfg.Adapters.Console.Enabled = false
+	stopLLM := func() {}
+	if o.LLMLatency > 0 {
+		stop, url, err := slowLLM(o.LLMLatency)
+		if err != nil {
+			return PipelineReport{}, err
+		}
+		var once sync.Once
+		stopLLM = func() { once.Do(stop) }
+		defer stopLLM()
+		cfg.LLM.Enabled = true
+		cfg.LLM.BaseURL = url + "/v1"
+		cfg.LLM.Model = "bench"
+		cfg.LLM.APIKey = ""
+		cfg.LLM.Timeout = max(cfg.LLM.Timeout, 3*o.LLMLatency)
+		cfg.Bot.Timeout = max(cfg.Bot.Timeout, 4*o.LLMLatency)
+		cfg.LLM.Budget = BudgetConfig{}
+	} else {
+		cfg.LLM.Enabled = false
+	}
+	before := runtime.NumGoroutine()
+	b, err := Open(ctx, &cfg, Options{Log: log, Version: "bench"})
+	if err != nil {
+		return PipelineReport{}, err
+	}
+	sure, unsure := b.benchQuestions(o.Unsure)
+	if len(sure) == 0 || (o.LLMShare > 0 && len(unsure) == 0) {
+		b.Close()
+		return PipelineReport{}, errors.New("bench pipeline: the intents give no questions to ask")
+	}
+	load := &benchLoad{o: o, sure: sure, unsure: unsure, samples: &benchSamples{stages: map[string][]time.Duration{}}}
+	start := time.Now()
+	err = b.Run(ctx, load)
+	took := time.Since(start)
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = load.err
+	}
+	if err != nil {
+		return PipelineReport{}, err
+	}
+	r := PipelineReport{Questions: o.Questions, Took: took, TookS: took.Seconds(), PerSecond: float64(o.Questions) / took.Seconds()}
+	for _, stage := range []string{"store message", "answer (queue + brain)", "store answer",
+		"member sees the answer, local", "member sees the answer, LLM", "answer stored, local", "answer stored, LLM"} {
+		ds := load.samples.stages[stage]
+		if len(ds) == 0 {
+			continue
+		}
+		slices.Sort(ds)
+		at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+		l := Latency{Stage: stage, Count: len(ds), P50: at(0.5), P99: at(0.99), P999: at(0.999)}
+		l.P50ms, l.P99ms, l.P999ms = ms(l.P50), ms(l.P99), ms(l.P999)
+		r.Stages = append(r.Stages, l)
+	}
+	// Goroutines return to where they were once the fake LLM is gone (its
+	// connections' goroutines, client and server, end with it).
+	stopLLM()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.Goroutines = [2]int{before, runtime.NumGoroutine()}
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchQuestions are the intents' patterns the classifier is sure of, and
+// questions it is unsure of that the docs answer (the LLM's).
+func (b *Bot) benchQuestions(asked []string) (sure, unsure []string) {
+	br := b.brain.Load()
+	for _, in := range br.Intents() {
+		for _, p := range in.Patterns {
+			if br.Sure(p) {
+				sure = append(sure, p)
+			}
+		}
+	}
+	if asked == nil {
+		asked = []string{
+			"how do I point the knowledge folders at my own docs",
+			"what does min_confidence change in the search",
+			"where does docent keep its database file",
+			"how are secrets kept out of the history",
+			"can I run two docents on one database",
+			"how do I back up the database while it runs",
+			"what happens to old messages with retention",
+			"how does the llm budget work per member",
+		}
+	}
+	for _, q := range asked {
+		if !br.Sure(q) && len(br.Related(q, 1)) > 0 {
+			unsure = append(unsure, q)
+		}
+	}
+	return sure, unsure
+}
+
+// benchLoad is an adapter that plays the members.
+type benchLoad struct {
+	o            PipelineOptions
+	sure, unsure []string
+	samples      *benchSamples
+	err          error
+}
+
+func (*benchLoad) Name() string { return "bench" }
+
+func (l *benchLoad) Run(ctx context.Context, inbox chat.Inbox) error {
+	var (
+		wg    sync.WaitGroup
+		next  = make(chan int)
+		errMu sync.Mutex
+	)
+	for m := range l.o.Members {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(l.o.Seed, uint64(m)))
+			member := chat.Member{ID: fmt.Sprintf("m%d", m), Name: fmt.Sprintf("member%d", m)}
+			conv := chat.Conversation{Platform: "bench", Channel: fmt.Sprintf("c%d", m%l.o.Channels)}
+			for range next {
+				q := l.sure[rng.IntN(len(l.sure))]
+				if l.o.LLMShare > 0 && rng.Float64() < l.o.LLMShare {
+					q = l.unsure[rng.IntN(len(l.unsure))]
+				}
+				r := &benchResponder{done: make(chan struct{})}
+				t0 := time.Now()
+				err := inbox.Deliver(ctx, chat.Message{Conversation: conv, Author: member, Text: q, Time: t0}, r)
+				t1 := time.Now()
+				if err == nil {
+					select {
+					case <-r.done:
+					case <-ctx.Done():
+						err = ctx.Err()
+					}
+				}
+				if err != nil {
+					errMu.Lock()
+					l.err = cmp.Or(l.err, err)
+					errMu.Unlock()
+					continue
+				}
+				l.samples.add("store message", t1.Sub(t0))
+				l.samples.add("answer (queue + brain)", r.replied.Sub(t1))
+				l.samples.add("store answer", r.finished.Sub(r.replied))
+				by := "local"
+				if r.source == chat.SourceLLM {
+					by = "LLM"
+				}
+				l.samples.add("member sees the answer, "+by, r.replied.Sub(t0))
+				l.samples.add("answer stored, "+by, r.finished.Sub(t0))
+			}
+		})
+	}
+	for i := range l.o.Questions {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	return nil
+}
+
+// benchResponder notes when the answer came and when the router finished.
+type benchResponder struct {
+	replied, finished time.Time
+	source            chat.Source
+	done              chan struct{}
+}
+
+func (r *benchResponder) Reply(_ context.Context, a chat.Answer) (chat.Sent, error) {
+	r.replied, r.source = time.Now(), a.Source
+	return chat.Sent{Time: r.replied}, nil
+}
+
+func (r *benchResponder) Finish() {
+	r.finished = time.Now()
+	close(r.done)
+}
+
+// slowLLM serves an OpenAI-compatible chat completion on loopback after
+// latency; stop closes it.
+func slowLLM(latency time.Duration) (stop func(), url string, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": "b", "object": "chat.completion", "model": "bench",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": "From the docs [1]."}}},
+			"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 5, "total_tokens": 105},
+		})
+	})}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+	}, "http://" + ln.Addr().String(), nil
+}

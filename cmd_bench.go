@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docent-bot/docent/bot"
+)
+
+func (c *cli) benchPipeline(args []string) int {
+	fs := c.newFlags("bench pipeline")
+	configFile := fs.String("config", "", "configuration `FILE` (its intents, docs and limits; its database is not touched)")
+	members := fs.Int("members", 256, "synthetic members, each asking, waiting for the answer and asking again")
+	channels := fs.Int("channels", 64, "channels the members are spread over")
+	questions := fs.Int("questions", 50000, "questions in all")
+	llmLatency := fs.Duration("llm-latency", 0, "answer the questions the classifier is unsure of with a fake LLM on loopback that takes this long (0: no LLM)")
+	llmShare := fs.Float64("llm-share", 0.1, "with --llm-latency, the share of questions the classifier is unsure of")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	share := *llmShare
+	if *llmLatency == 0 {
+		share = 0
+	}
+	ctx, stop := signalCtx()
+	defer stop()
+	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, newLogger(cfg, c.stderr).With("bench", true))
+	if err != nil {
+		fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+		return exitError
+	}
+	if *jsonOut {
+		return c.printJSON(r)
+	}
+	fmt.Fprintf(c.stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
+		r.Questions, *members, *channels, r.Took.Round(time.Millisecond), r.PerSecond)
+	if *llmLatency > 0 {
+		fmt.Fprintf(c.stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "stage\tcount\tp50 ms\tp99 ms\tp99.9 ms\t\n")
+	for _, s := range r.Stages {
+		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, s.P50ms, s.P99ms, s.P999ms)
+	}
+	w.Flush()
+	fmt.Fprintf(c.stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
+	return exitOK
+}
