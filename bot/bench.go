@@ -91,6 +91,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	defer os.RemoveAll(dir)
 	cfg.Store.Path = filepath.Join(dir, "docent.db")
 	cfg.Brain.WatchInterval = 0
+	cfg.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
 	cfg.Adapters.Console.Enabled = false
 	stopLLM := func() {}
 	if o.LLMLatency > 0 {

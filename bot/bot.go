@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		}
 	}
 	b.commands = b.builtinCommands()
-	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
+	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(st, h, log, RouterOptions{
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,

@@ -67,6 +67,8 @@ func openBot(t *testing.T, path string) *Bot {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tests ask in bursts; TestRateLimit turns the limits on.
+	cfg.Bot.RateLimit = RateLimitConfig{}
 	b, err := Open(context.Background(), cfg, Options{Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -333,3 +333,56 @@ func TestRouterSlowMemberBlocksNobody(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRateLimit: a member flooding a channel gets one notice and then
+// silence, while another member in another channel is answered; an admin
+// is never limited; the flooder's messages are all stored.
+func TestRateLimit(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bot.Admins = []string{"test:boss"}
+	cfg.Bot.RateLimit = RateLimitConfig{MemberPerMinute: 6, MemberBurst: 3, ChannelPerMinute: 600, ChannelBurst: 100}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBot(t, b)
+	flood := chat.Conversation{Platform: "test", Channel: "flood"}
+	var notices, answers int
+	for range 10 {
+		for _, a := range bottest.Ask(t, b.Inbox(), flood, alice, "hello") {
+			if strings.Contains(a.Text, "faster than I can answer") {
+				notices++
+			} else {
+				answers++
+			}
+		}
+	}
+	if answers != 3 || notices != 1 {
+		t.Errorf("a flood of 10: %d answers and %d notices, want 3 (the burst) and 1", answers, notices)
+	}
+	quiet := chat.Conversation{Platform: "test", Channel: "quiet"}
+	if got := bottest.Ask(t, b.Inbox(), quiet, chat.Member{ID: "bob", Name: "bob"}, "hello"); len(got) != 1 || got[0].Source != chat.SourceIntent {
+		t.Errorf("another member during the flood: %+v", got)
+	}
+	for i := range 10 {
+		if got := bottest.Ask(t, b.Inbox(), flood, chat.Member{ID: "boss", Name: "boss"}, "hello"); len(got) != 1 || got[0].Source != chat.SourceIntent {
+			t.Fatalf("admin's message %d: %+v", i, got)
+		}
+	}
+	recs, err := b.store.Conversation(context.Background(), flood, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for _, r := range recs {
+		if r.Kind == store.KindMessage && r.Author.ID == alice.ID {
+			stored++
+		}
+	}
+	if stored != 10 {
+		t.Errorf("%d of the flooder's 10 messages stored", stored)
+	}
+}

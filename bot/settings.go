@@ -39,13 +39,14 @@ type Config struct {
 
 // BotConfig is the bot's own behaviour.
 type BotConfig struct {
-	Name                 string        `yaml:"name"`
-	CommandPrefix        string        `yaml:"command_prefix"`
-	Timeout              time.Duration `yaml:"timeout"`
-	ShutdownTimeout      time.Duration `yaml:"shutdown_timeout"`
-	MaxConcurrent        int           `yaml:"max_concurrent"`
-	QueuePerConversation int           `yaml:"queue_per_conversation"`
-	MaxMessageBytes      int           `yaml:"max_message_bytes"`
+	Name                 string          `yaml:"name"`
+	CommandPrefix        string          `yaml:"command_prefix"`
+	Timeout              time.Duration   `yaml:"timeout"`
+	ShutdownTimeout      time.Duration   `yaml:"shutdown_timeout"`
+	MaxConcurrent        int             `yaml:"max_concurrent"`
+	QueuePerConversation int             `yaml:"queue_per_conversation"`
+	MaxMessageBytes      int             `yaml:"max_message_bytes"`
+	RateLimit            RateLimitConfig `yaml:"rate_limit"`
 	// Admins may use admin commands: "platform:user-id" each, with the
 	// platform's stable user ID (not a display name), or
 	// "platform:role:role-id" for everyone holding a role.
@@ -131,7 +132,8 @@ type LogConfig struct {
 func Defaults() Config {
 	return Config{
 		Bot: BotConfig{Name: "Docent", CommandPrefix: "!", Timeout: 30 * time.Second, ShutdownTimeout: 45 * time.Second,
-			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10},
+			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10,
+			RateLimit: RateLimitConfig{MemberPerMinute: 20, MemberBurst: 8, ChannelPerMinute: 120, ChannelBurst: 40}},
 		Links:     map[string]string{},
 		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
@@ -221,6 +223,19 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		}
 	}
 	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)
+	for _, f := range []struct {
+		path  string
+		rate  float64
+		burst int
+	}{{"bot.rate_limit.member", c.Bot.RateLimit.MemberPerMinute, c.Bot.RateLimit.MemberBurst},
+		{"bot.rate_limit.channel", c.Bot.RateLimit.ChannelPerMinute, c.Bot.RateLimit.ChannelBurst}} {
+		if f.rate < 0 {
+			bad(f.path+"_per_minute", "must be 0 (no limit) or more, got %s", pos.Show(f.path+"_per_minute", f.rate))
+		}
+		if f.rate > 0 && f.burst < 1 {
+			bad(f.path+"_burst", "must be at least 1 when %s_per_minute is set, got %s", f.path, pos.Show(f.path+"_burst", f.burst))
+		}
+	}
 	atLeast("bot.queue_per_conversation", c.Bot.QueuePerConversation, 1)
 	atLeast("bot.max_message_bytes", c.Bot.MaxMessageBytes, 1)
 
