@@ -266,8 +266,10 @@ func TestFileIsSavedAndItsPathShown(t *testing.T) {
 			if err != nil || string(got) != data {
 				t.Errorf("%s holds %q (%v), want %q", path, got, err, data)
 			}
-			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o077 != 0 {
-				t.Errorf("%s: mode %v (%v), want readable by its owner only", path, fi.Mode(), err)
+			if fi, err := os.Stat(path); err != nil {
+				t.Error(err)
+			} else if fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s: mode %v, want readable by its owner only", path, fi.Mode())
 			}
 		})
 	}
