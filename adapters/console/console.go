@@ -12,10 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/internal/filename"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -43,6 +47,12 @@ type Options struct {
 	// Stopped is the error the inbox returns once it takes no more
 	// messages; the console then stops reading.
 	Stopped error
+	// FilesDir is the folder where a file sent with an answer (a member's
+	// data export) is written, next to the database when the bot sets it.
+	// Empty means the system's temporary folder (os.TempDir): always
+	// writable, and it never litters the folder Docent was started in.
+	// Files are readable by their owner only and never replace another.
+	FilesDir string
 }
 
 // Adapter reads messages from in and writes answers to out.
@@ -123,7 +133,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 				return false
 			}
 		}
-		a.write(ans)
+		a.write(ans, "")
 		return true
 	}
 	for {
@@ -243,23 +253,50 @@ func (a *Adapter) printf(format string, args ...any) {
 	fmt.Fprintf(a.out, format, args...)
 }
 
-// write prints one answer in the adapter's format.
-func (a *Adapter) write(ans chat.Answer) error {
+// jsonAnswer is an answer as --json prints it: a file is shown by where
+// it was saved, not by its bytes.
+type jsonAnswer struct {
+	chat.Answer
+	File *savedFile `json:"file,omitempty"` // shadows Answer.File
+}
+
+type savedFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type,omitempty"`
+	Path        string `json:"path"`
+	Bytes       int    `json:"bytes"`
+}
+
+// write prints one answer in the adapter's format; path is where its file
+// was saved ("" without one).
+func (a *Adapter) write(ans chat.Answer, path string) error {
 	var out string
 	switch {
 	case a.opts.JSON:
+		ja := jsonAnswer{Answer: ans}
+		if ans.File != nil {
+			ja.File = &savedFile{Name: filepath.Base(path), ContentType: ans.File.ContentType, Path: path, Bytes: len(ans.File.Data)}
+		}
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // answers hold <links>; keep them readable
-		if err := enc.Encode(ans); err != nil {
+		if err := enc.Encode(ja); err != nil {
 			return fmt.Errorf("console: encode answer: %w", err)
 		}
 		out = b.String()
 	case a.opts.Interactive:
-		out = a.opts.BotName + ": " + strings.ReplaceAll(strings.TrimSpace(ans.Text), "\n", "\n  ") + "\n"
+		text := strings.TrimSpace(ans.Text)
+		if path != "" {
+			text = strings.TrimSpace(text + "\nFile: " + path)
+		}
+		out = a.opts.BotName + ": " + strings.ReplaceAll(text, "\n", "\n  ") + "\n"
 	default:
 		// One answer a line: the lines of a long answer are joined.
-		out = strings.Join(strings.Fields(ans.Text), " ") + "\n"
+		out = strings.Join(strings.Fields(ans.Text), " ")
+		if path != "" {
+			out = strings.TrimSpace(out + " (file: " + path + ")")
+		}
+		out += "\n"
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -274,11 +311,68 @@ type responder struct {
 	once sync.Once
 }
 
+// Reply prints the answer. The console has one member, at the terminal, so
+// a private answer is printed like any other; a file is saved first, in
+// Options.FilesDir, and the answer shows where.
 func (r *responder) Reply(_ context.Context, ans chat.Answer) (chat.Sent, error) {
-	if err := r.a.write(ans); err != nil {
+	var path string
+	if ans.File != nil {
+		var err error
+		if path, err = r.a.save(ans.File); err != nil {
+			return chat.Sent{}, err
+		}
+	}
+	if err := r.a.write(ans, path); err != nil {
 		return chat.Sent{}, err
 	}
 	return chat.Sent{Time: time.Now()}, nil
+}
+
+// maxSameName bounds the search for a free name ("export-2.json", …).
+const maxSameName = 1000
+
+// save writes f into the files folder under its (made safe) name, or the
+// first free "name-N.ext", and returns the file's absolute path. Creating
+// with O_EXCL never replaces a file, even one created at the same moment,
+// and never follows a symbolic link planted under that name.
+func (a *Adapter) save(f *chat.File) (string, error) {
+	dir := a.opts.FilesDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	name := filename.Safe(f.Name)
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for n := 1; n <= maxSameName; n++ {
+		try := name
+		if n > 1 {
+			try = fmt.Sprintf("%s-%d%s", stem, n, ext)
+		}
+		path := filepath.Join(dir, try)
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("console: save the file %s: %w", path, err)
+		}
+		_, err = fh.Write(f.Data)
+		if err == nil {
+			err = fh.Sync()
+		}
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path) // a partial file is worse than none
+			return "", fmt.Errorf("console: save the file %s: %w", path, err)
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("console: save the file %s in %s: %d files of that name are there already", name, dir, maxSameName)
 }
 
 func (r *responder) Finish() { r.once.Do(func() { close(r.done) }) }

@@ -7,6 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -218,3 +222,125 @@ func TestConsoleAnswersKeepLineOrder(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// export is a member's data export, sent privately with a file, as the bot
+// answers "export me"; its name tries to leave the files folder.
+func export(data string) chat.Answer {
+	return chat.Answer{Text: "Here is everything I store about you.", Source: chat.SourceCommand, Private: true,
+		File: &chat.File{Name: "../docent-export.json", ContentType: "application/json", Data: []byte(data)}}
+}
+
+func TestFileIsSavedAndItsPathShown(t *testing.T) {
+	dir := t.TempDir()
+	// A file of that name is there already: it must survive.
+	if err := os.WriteFile(filepath.Join(dir, "docent-export.json"), []byte("older export"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const data = `{"member":"console:me","messages":[{"text":"héllo"}]}`
+	for _, tc := range []struct {
+		name string
+		opts Options
+		file string
+		want func(path string) string
+	}{
+		{"piped", Options{}, "docent-export-2.json", func(p string) string {
+			return "Here is everything I store about you. (file: " + p + ")\n"
+		}},
+		{"interactive", Options{Interactive: true, BotName: "Docent"}, "docent-export-3.json", func(p string) string {
+			return "Docent here. Ask me a question; !help lists my commands; Ctrl-D quits.\n> " +
+				"Docent: Here is everything I store about you.\n  File: " + p + "\n> \n"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.FilesDir = dir
+			in := &echoInbox{answer: func(chat.Message) chat.Answer { return export(data) }}
+			var out strings.Builder
+			if err := New(strings.NewReader("export me\n"), &out, tc.opts).Run(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, tc.file)
+			if got := out.String(); got != tc.want(path) {
+				t.Errorf("output\n%q\nwant\n%q", got, tc.want(path))
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || string(got) != data {
+				t.Errorf("%s holds %q (%v), want %q", path, got, err, data)
+			}
+			if fi, err := os.Stat(path); err != nil {
+				t.Error(err)
+			} else if fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s: mode %v, want readable by its owner only", path, fi.Mode())
+			}
+		})
+	}
+	if old, err := os.ReadFile(filepath.Join(dir, "docent-export.json")); err != nil || string(old) != "older export" {
+		t.Errorf("the older file now holds %q (%v)", old, err)
+	}
+	if names, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "docent-export*")); len(names) > 0 {
+		t.Errorf("a file was written outside the files folder: %v", names)
+	}
+}
+
+func TestJSONShowsTheSavedFileNotItsBytes(t *testing.T) {
+	dir := t.TempDir()
+	const data = `{"secret-looking":"bytes"}`
+	in := &echoInbox{answer: func(chat.Message) chat.Answer { return export(data) }}
+	var out strings.Builder
+	if err := New(strings.NewReader("export me\n"), &out, Options{JSON: true, FilesDir: dir}).Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Text    string         `json:"text"`
+		Private bool           `json:"private"`
+		File    map[string]any `json:"file"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	path := filepath.Join(dir, "docent-export.json")
+	want := map[string]any{"name": "docent-export.json", "content_type": "application/json", "path": path, "bytes": float64(len(data))}
+	if !got.Private || got.Text == "" || !reflect.DeepEqual(got.File, want) {
+		t.Errorf("printed %s\nwant private, the text and file %v", out.String(), want)
+	}
+	if strings.Contains(out.String(), "secret-looking") || strings.Contains(out.String(), `"data"`) {
+		t.Errorf("the file's bytes are printed: %s", out.String())
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != data {
+		t.Errorf("%s holds %q (%v)", path, b, err)
+	}
+}
+
+func TestFileThatCannotBeSavedFailsTheReply(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	var out strings.Builder
+	a := New(strings.NewReader(""), &out, Options{FilesDir: missing})
+	r := &responder{a: a, done: make(chan struct{})}
+	_, err := r.Reply(context.Background(), export("{}"))
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("Reply = %v, want an error naming %s", err, missing)
+	}
+	if out.Len() != 0 {
+		t.Errorf("printed %q for an answer whose file was not saved", out.String())
+	}
+}
+
+func TestFilesDirDefaultsToTheTempFolder(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("os.TempDir reads TMPDIR on Unix only")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out strings.Builder
+	a := New(strings.NewReader(""), &out, Options{})
+	r := &responder{a: a, done: make(chan struct{})}
+	if _, err := r.Reply(context.Background(), export("{}")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(tmp, "docent-export.json")
+	if b, err := os.ReadFile(path); err != nil || string(b) != "{}" {
+		t.Errorf("%s holds %q (%v)", path, b, err)
+	}
+	if !strings.Contains(out.String(), path) {
+		t.Errorf("printed %q, want the path %s", out.String(), path)
+	}
+}

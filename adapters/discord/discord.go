@@ -79,6 +79,7 @@ type Adapter struct {
 
 	threads *bounded // thread ID → parent channel ID
 	own     *bounded // Docent's message IDs → channel ID
+	dms     *bounded // member ID → their DM channel with Docent, for private answers
 	// votes holds, per message and member, the vote reactions the member
 	// has on it, oldest first ("U" 👍, "D" 👎): the last one is their vote.
 	votes *bounded
@@ -125,6 +126,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		help: setOf(cfg.HelpChannels), guilds: setOf(cfg.Guilds),
 		allow: setOf(cfg.AllowChannels), deny: setOf(cfg.DenyChannels),
 		threads: newBounded(maxThreads), own: newBounded(maxOwn), votes: newBounded(maxVotes),
+		dms: newBounded(maxDMs),
 	}, nil
 }
 
@@ -554,40 +556,40 @@ func threadName(q string) string {
 	return b.String()
 }
 
-// errEmpty refuses an answer without text: Discord rejects empty messages.
+// errEmpty refuses an answer without text or file: Discord rejects empty
+// messages.
 var errEmpty = errors.New("discord: the answer has no text")
+
+// errEphemeralFile refuses a file in an answer meant only for the member
+// where Discord can only show it to everyone: a message's reply.
+var errEphemeralFile = errors.New("discord: a file meant only for the member cannot be sent in a channel; send it privately")
 
 // Finish stops the typing indicator when the bot is done with the message,
 // whether or not it answered.
 func (r *responder) Finish() { r.stopTyping() }
 
-// Reply posts the answer, split into parts of at most 2,000 characters.
+// Reply posts the answer, split into parts of at most 2,000 characters,
+// with its file attached to the last part. A private answer goes to a
+// direct message instead (see replyPrivately).
 func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
 	r.stopTyping()
-	if strings.TrimSpace(ans.Text) == "" {
-		return chat.Sent{}, errEmpty
+	if ans.Private {
+		return r.replyPrivately(ctx, ans)
+	}
+	if ans.File != nil && ans.Ephemeral {
+		return chat.Sent{}, errEphemeralFile
+	}
+	if err := check(ans); err != nil {
+		return chat.Sent{}, err // before a thread is started for nothing
 	}
 	channel, asReply := r.where(ctx)
-	var first *discordgo.Message
-	var rest []string
-	for i, p := range Split(ans.Text, MaxMessage) {
-		ms := &discordgo.MessageSend{Content: p, AllowedMentions: allowed(r.asker)}
-		if i == 0 && asReply && r.msgID != "" {
-			ms.Reference = &discordgo.MessageReference{MessageID: r.msgID, ChannelID: r.channel}
-		}
-		m, err := r.s.ChannelMessageSendComplex(channel, ms, discordgo.WithContext(ctx))
-		if err != nil {
-			return chat.Sent{}, fmt.Errorf("discord: send answer to %s: %w", channel, err)
-		}
-		r.a.own.put(m.ID, channel)
-		if i == 0 {
-			first = m
-		} else {
-			rest = append(rest, m.ID)
-		}
+	var ref *discordgo.MessageReference
+	if asReply && r.msgID != "" {
+		ref = &discordgo.MessageReference{MessageID: r.msgID, ChannelID: r.channel}
 	}
-	if first == nil {
-		return chat.Sent{}, errEmpty
+	first, rest, err := r.a.post(ctx, r.s, channel, r.asker, ans, ref)
+	if err != nil {
+		return chat.Sent{}, err
 	}
 	if channel != r.channel || r.a.isThread(channel) {
 		r.a.threads.put(channel, r.parentOf(channel))
@@ -642,44 +644,55 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	if !ok {
 		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
 	}
+	sp, err := r.a.editInChannel(ctx, r.s, r.asker, sent.ID, sp, ans)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.sent[sent.ID] = sp
+	r.mu.Unlock()
+	return nil
+}
+
+// editInChannel changes an answer posted in a channel (a DM, a thread): the
+// first part is edited, following parts are edited or sent, and parts no
+// longer needed are deleted. It returns where the parts now are.
+func (a *Adapter) editInChannel(ctx context.Context, s *discordgo.Session, asker, first string, sp sentParts, ans chat.Answer) (sentParts, error) {
 	if strings.TrimSpace(ans.Text) == "" {
-		return errEmpty
+		return sp, errEmpty
 	}
 	parts := Split(ans.Text, MaxMessage)
 	edit := func(id, text string) error {
 		e := discordgo.NewMessageEdit(sp.channel, id).SetContent(text)
-		e.AllowedMentions = allowed(r.asker)
-		_, err := r.s.ChannelMessageEditComplex(e, discordgo.WithContext(ctx))
+		e.AllowedMentions = allowed(asker)
+		_, err := s.ChannelMessageEditComplex(e, discordgo.WithContext(ctx))
 		return err
 	}
-	if err := edit(sent.ID, parts[0]); err != nil {
-		return fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
+	if err := edit(first, parts[0]); err != nil {
+		return sp, fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
 	}
 	var rest []string
 	for i, p := range parts[1:] {
 		if i < len(sp.rest) {
 			if err := edit(sp.rest[i], p); err != nil {
-				return fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
+				return sp, fmt.Errorf("discord: edit answer in %s: %w", sp.channel, err)
 			}
 			rest = append(rest, sp.rest[i])
 			continue
 		}
-		m, err := r.s.ChannelMessageSendComplex(sp.channel, &discordgo.MessageSend{Content: p, AllowedMentions: allowed(r.asker)}, discordgo.WithContext(ctx))
+		m, err := s.ChannelMessageSendComplex(sp.channel, &discordgo.MessageSend{Content: p, AllowedMentions: allowed(asker)}, discordgo.WithContext(ctx))
 		if err != nil {
-			return fmt.Errorf("discord: send answer to %s: %w", sp.channel, err)
+			return sp, fmt.Errorf("discord: send answer to %s: %w", sp.channel, err)
 		}
-		r.a.own.put(m.ID, sp.channel)
+		a.own.put(m.ID, sp.channel)
 		rest = append(rest, m.ID)
 	}
 	for _, id := range sp.rest[min(len(sp.rest), len(parts)-1):] {
-		if err := r.s.ChannelMessageDelete(sp.channel, id, discordgo.WithContext(ctx)); err != nil {
-			return fmt.Errorf("discord: delete a part no longer needed in %s: %w", sp.channel, err)
+		if err := s.ChannelMessageDelete(sp.channel, id, discordgo.WithContext(ctx)); err != nil {
+			return sp, fmt.Errorf("discord: delete a part no longer needed in %s: %w", sp.channel, err)
 		}
 	}
-	r.mu.Lock()
-	r.sent[sent.ID] = sentParts{channel: sp.channel, rest: rest}
-	r.mu.Unlock()
-	return nil
+	return sentParts{channel: sp.channel, rest: rest}, nil
 }
 
 // onReaction delivers 👍/👎 on Docent's own messages as the member's vote:

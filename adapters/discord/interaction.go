@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -93,9 +94,19 @@ type interactionResponder struct {
 	parts      map[string]sentParts // first part's ID → the following parts
 }
 
+// Reply answers the slash command, with the answer's file attached to the
+// last part; a private answer goes to a direct message (replyPrivately).
 func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
-	if strings.TrimSpace(ans.Text) == "" {
-		return chat.Sent{}, errEmpty
+	if ans.Private {
+		return r.replyPrivately(ctx, ans)
+	}
+	parts, err := parts(ans)
+	if err != nil {
+		return chat.Sent{}, err
+	}
+	file, err := attachment(ans.File)
+	if err != nil {
+		return chat.Sent{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -103,15 +114,18 @@ func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat
 	if ans.Ephemeral {
 		flags = discordgo.MessageFlagsEphemeral
 	}
-	parts := Split(ans.Text, MaxMessage)
 	var first *discordgo.Message
 	var rest []string
 	for n, p := range parts {
 		var m *discordgo.Message
 		var err error
+		var files []*discordgo.File
+		if n == len(parts)-1 && file != nil {
+			files = []*discordgo.File{file}
+		}
 		switch {
 		case n == 0 && !r.usedOrig && !ans.Ephemeral:
-			m, err = r.s.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{Content: &p, AllowedMentions: allowed(r.asker)}, discordgo.WithContext(ctx))
+			m, err = r.s.InteractionResponseEdit(r.i, &discordgo.WebhookEdit{Content: &p, AllowedMentions: allowed(r.asker), Files: files}, discordgo.WithContext(ctx))
 			r.usedOrig = true
 			if err == nil {
 				r.originalID = m.ID
@@ -123,7 +137,7 @@ func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat
 				}
 				r.usedOrig = true
 			}
-			m, err = r.s.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{Content: p, AllowedMentions: allowed(r.asker), Flags: flags}, discordgo.WithContext(ctx))
+			m, err = r.s.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{Content: p, AllowedMentions: allowed(r.asker), Flags: flags, Files: files}, discordgo.WithContext(ctx))
 		}
 		if err != nil {
 			return chat.Sent{}, fmt.Errorf("discord: answer slash command: %w", err)
@@ -144,12 +158,62 @@ func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat
 	return chat.Sent{ID: first.ID, Time: sentTime(first)}, nil
 }
 
+// replyPrivately sends a private answer to a slash command in a direct
+// message, as for a message, rather than as an ephemeral followup (which
+// Discord would take with the file attached): Answer.Private promises a
+// direct message; an ephemeral message is gone once Discord is reloaded,
+// and a data export is a file the member should find again; and /export
+// then behaves as !export does. The deferred "thinking" response is public,
+// so it is deleted, and an ephemeral followup, seen by the member only,
+// says where the answer went or why it could not be sent.
+func (r *interactionResponder) replyPrivately(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.usedOrig {
+		if err := r.s.InteractionResponseDelete(r.i, discordgo.WithContext(ctx)); err != nil {
+			r.a.log.Warn("discord: delete deferred response", "err", err)
+		}
+		r.usedOrig = true
+	}
+	first, rest, dm, err := r.a.sendPrivately(ctx, r.s, r.asker, ans)
+	if err != nil {
+		if errors.Is(err, ErrDMsClosed) && dm != r.i.ChannelID {
+			r.notice(ctx, noticeDMClosed)
+		}
+		return chat.Sent{}, err
+	}
+	if dm != r.i.ChannelID {
+		r.notice(ctx, noticeDMSent)
+	}
+	r.parts[first.ID] = sentParts{channel: dm, rest: rest}
+	return chat.Sent{ID: first.ID, Time: sentTime(first)}, nil
+}
+
+// notice tells the member something short in an ephemeral followup; one
+// that cannot be sent is logged.
+func (r *interactionResponder) notice(ctx context.Context, text string) {
+	_, err := r.s.FollowupMessageCreate(r.i, true, &discordgo.WebhookParams{
+		Content: text, AllowedMentions: allowed(r.asker), Flags: discordgo.MessageFlagsEphemeral,
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		r.a.log.Warn("discord: tell the member about their private answer", "err", err)
+	}
+}
+
 func (r *interactionResponder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sp, ok := r.parts[sent.ID]
 	if !ok {
 		return fmt.Errorf("discord: edit message %s: not sent by this responder", sent.ID)
+	}
+	if sp.channel != "" { // a private answer, in a direct message
+		sp, err := r.a.editInChannel(ctx, r.s, r.asker, sent.ID, sp, ans)
+		if err != nil {
+			return err
+		}
+		r.parts[sent.ID] = sp
+		return nil
 	}
 	if strings.TrimSpace(ans.Text) == "" {
 		return errEmpty

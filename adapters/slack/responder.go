@@ -29,11 +29,12 @@ type responder struct {
 	channel, user string
 	command       bool // from a slash command: there is no question to thread under
 	working       *working
-	mu            sync.Mutex // guards thread, sentParts, ephemeral, lastEdit
+	mu            sync.Mutex // guards thread, sentParts, ephemeral, lastEdit, dm
 	thread        string
 	sentParts     map[string][]string // first part's ts → every part's ts
 	ephemeral     map[string]bool
 	lastEdit      map[string]time.Time
+	dm            map[string]string // first part's ts → DM channel, for private answers
 }
 
 // msgOptions are the options every message is sent with: the text as it
@@ -92,30 +93,59 @@ func (r *responder) partOptions(ans chat.Answer, text, thread string, i, n int) 
 	return opts
 }
 
+// Reply sends the answer into the question's thread, split into messages,
+// then uploads its file there. A private answer goes to a direct message
+// instead (replyPrivately).
 func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
 	defer r.doneWorking(ctx)
+	if ans.Private {
+		return r.replyPrivately(ctx, ans)
+	}
+	if ans.File != nil && ans.Ephemeral {
+		return chat.Sent{}, errEphemeralFile
+	}
 	parts := r.parts(ans)
-	if len(parts) == 0 {
-		return chat.Sent{}, errors.New("slack: empty answer")
+	if err := check(ans, parts); err != nil {
+		return chat.Sent{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ids, err := r.post(ctx, r.channel, &r.thread, ans, parts)
+	if err != nil {
+		return chat.Sent{}, err
+	}
+	if ans.File != nil {
+		if err := r.a.upload(ctx, r.channel, r.thread, ans.File); err != nil {
+			return chat.Sent{}, err
+		}
+	}
+	return r.remember(ids, ans.Ephemeral, ""), nil
+}
+
+// post sends the parts of an answer to channel, in *thread when thread is
+// not nil (a command's first part starts the thread), and returns their
+// ts. A part after the first that fails cuts the answer short.
+func (r *responder) post(ctx context.Context, channel string, thread *string, ans chat.Answer, parts []string) ([]string, error) {
 	var ids []string
 	for i, p := range parts {
+		in := ""
+		if thread != nil {
+			in = *thread
+		}
 		var ts string
 		err := r.a.retry(ctx, func() error {
 			var err error
 			if ans.Ephemeral {
-				ts, err = r.a.api.PostEphemeralContext(ctx, r.channel, r.user, msgOptions(p, r.thread)...)
+				ts, err = r.a.api.PostEphemeralContext(ctx, channel, r.user, msgOptions(p, in)...)
 			} else {
-				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
+				_, ts, err = r.a.api.PostMessageContext(ctx, channel, r.partOptions(ans, p, in, i, len(parts))...)
 			}
 			return err
 		})
 		if err != nil {
-			err = fmt.Errorf("slack: send part %d of %d to %s: %w", i+1, len(parts), r.channel, err)
+			err = fmt.Errorf("slack: send part %d of %d to %s: %w", i+1, len(parts), channel, err)
 			if i == 0 {
-				return chat.Sent{}, err
+				return nil, err
 			}
 			r.a.log.WarnContext(ctx, "slack: answer cut short", "err", err)
 			break
@@ -124,19 +154,36 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 		if ans.Ephemeral {
 			continue
 		}
-		if r.thread == "" { // a command's answer starts the thread
-			r.thread = ts
+		if thread == nil {
+			r.a.answers.add(channel+"/"+ts, "")
+			continue
 		}
-		r.a.threads.add(r.channel+"/"+r.thread, "")
-		r.a.answers.add(r.channel+"/"+ts, r.thread)
+		if *thread == "" { // a command's answer starts the thread
+			*thread = ts
+		}
+		r.a.threads.add(channel+"/"+*thread, "")
+		r.a.answers.add(channel+"/"+ts, *thread)
+	}
+	return ids, nil
+}
+
+// remember keeps the parts of a sent answer for edits; dm is the direct
+// message channel of a private answer ("" for the question's channel).
+// r.mu is held. An answer of a file alone has no message to remember.
+func (r *responder) remember(ids []string, ephemeral bool, dm string) chat.Sent {
+	if len(ids) == 0 {
+		return chat.Sent{Time: time.Now()}
 	}
 	if r.sentParts == nil {
-		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+		r.sentParts, r.ephemeral, r.lastEdit, r.dm = map[string][]string{}, map[string]bool{}, map[string]time.Time{}, map[string]string{}
 	}
 	r.sentParts[ids[0]] = ids
-	r.ephemeral[ids[0]] = ans.Ephemeral
+	r.ephemeral[ids[0]] = ephemeral
 	r.lastEdit[ids[0]] = time.Now()
-	return chat.Sent{ID: ids[0], Time: tsTime(ids[0])}, nil
+	if dm != "" {
+		r.dm[ids[0]] = dm
+	}
+	return chat.Sent{ID: ids[0], Time: tsTime(ids[0])}
 }
 
 // Edit changes an answer sent before: its parts are updated in place, and
@@ -160,6 +207,10 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	if !ok {
 		old = []string{sent.ID}
 	}
+	channel, thread := r.channel, r.thread
+	if dm, ok := r.dm[sent.ID]; ok { // a private answer: no thread in the DM
+		channel, thread = dm, ""
+	}
 	ids := make([]string, 0, len(parts))
 	for i, p := range parts {
 		var ts string
@@ -167,27 +218,27 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 			var err error
 			if i < len(old) {
 				ts = old[i]
-				_, _, _, err = r.a.api.UpdateMessageContext(ctx, r.channel, ts, r.partOptions(ans, p, "", i, len(parts))...)
+				_, _, _, err = r.a.api.UpdateMessageContext(ctx, channel, ts, r.partOptions(ans, p, "", i, len(parts))...)
 			} else {
-				_, ts, err = r.a.api.PostMessageContext(ctx, r.channel, r.partOptions(ans, p, r.thread, i, len(parts))...)
+				_, ts, err = r.a.api.PostMessageContext(ctx, channel, r.partOptions(ans, p, thread, i, len(parts))...)
 			}
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("slack: edit part %d of %d in %s: %w", i+1, len(parts), r.channel, err)
+			return fmt.Errorf("slack: edit part %d of %d in %s: %w", i+1, len(parts), channel, err)
 		}
 		if i >= len(old) {
-			r.a.answers.add(r.channel+"/"+ts, r.thread)
+			r.a.answers.add(channel+"/"+ts, thread)
 		}
 		ids = append(ids, ts)
 	}
 	for _, ts := range old[min(len(parts), len(old)):] {
-		if _, _, err := r.a.api.DeleteMessageContext(ctx, r.channel, ts); err != nil {
+		if _, _, err := r.a.api.DeleteMessageContext(ctx, channel, ts); err != nil {
 			r.a.log.WarnContext(ctx, "slack: delete a part no longer needed", "ts", ts, "err", err)
 		}
 	}
 	if r.sentParts == nil {
-		r.sentParts, r.ephemeral, r.lastEdit = map[string][]string{}, map[string]bool{}, map[string]time.Time{}
+		r.sentParts, r.ephemeral, r.lastEdit, r.dm = map[string][]string{}, map[string]bool{}, map[string]time.Time{}, map[string]string{}
 	}
 	r.sentParts[sent.ID] = ids
 	r.lastEdit[sent.ID] = time.Now()

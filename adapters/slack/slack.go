@@ -59,6 +59,7 @@ type Adapter struct {
 	seen    *recent // event IDs handled
 	threads *recent // channel+"/"+thread_ts Docent replied in → ""
 	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
+	dms     *recent // member ID → their DM channel with Docent, for private answers
 	groups  *userGroups
 
 	// botID is Docent's own user ID, from auth.test; set in Run before
@@ -109,6 +110,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		seen:    newRecent(maxSeenEvents),
 		threads: newRecent(maxThreads),
 		answers: newRecent(maxAnswers),
+		dms:     newRecent(maxDMs),
 	}
 	a.groups = newUserGroups(cfg.UsergroupsRefresh, func(ctx context.Context) ([]slack.UserGroup, error) {
 		var list []slack.UserGroup

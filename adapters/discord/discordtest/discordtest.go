@@ -7,8 +7,12 @@
 package discordtest
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -27,11 +31,25 @@ const BotID = "42"
 // Request is one REST call made to the fake.
 type Request struct {
 	Method, Path string
-	// Body is the JSON body; a JSON list is under "list".
+	// Body is the JSON body, or a multipart body's payload_json; a JSON
+	// list is under "list".
 	Body map[string]any
+	// Files are the files of a multipart body, in order.
+	Files []File
 	// ID is the ID the fake gave the message a POST created.
 	ID string
 }
+
+// File is one file attached to a message.
+type File struct {
+	// Field is the multipart field ("files[0]").
+	Field, Name, ContentType string
+	Data                     []byte
+}
+
+// DMChannel is the ID of the direct message channel the fake opens with
+// user (POST /users/@me/channels).
+func DMChannel(user string) string { return "800" + user }
 
 func (r Request) String() string { return r.Method + " " + r.Path }
 
@@ -54,6 +72,7 @@ type Server struct {
 	resume   chan map[string]any
 	ids      atomic.Int64
 	limited  atomic.Int32 // POSTs still to answer with 429
+	closed   sync.Map     // DM channel IDs whose member takes no DMs from the bot
 
 	mu   sync.Mutex // guards conn and seq: a websocket conn takes one writer
 	conn *websocket.Conn
@@ -84,11 +103,28 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Method: r.Method, Path: r.URL.Path}
 		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
-			if err := json.Unmarshal(b, &req.Body); err != nil {
+			if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				if err := req.readMultipart(b, params["boundary"]); err != nil {
+					t.Errorf("discordtest: %s %s: multipart body: %v", r.Method, r.URL.Path, err)
+				}
+			} else if err := json.Unmarshal(b, &req.Body); err != nil {
 				var list []any
 				if json.Unmarshal(b, &list) == nil {
 					req.Body = map[string]any{"list": list}
 				}
+			}
+		}
+		if cid, ok := strings.CutPrefix(req.Path, "/api/v9/channels/"); ok && r.Method == http.MethodPost &&
+			strings.HasSuffix(cid, "/messages") {
+			if _, closed := f.closed.Load(strings.TrimSuffix(cid, "/messages")); closed {
+				// As Discord answers when the member allows no DMs from
+				// server members, or blocked the bot.
+				req.Method = "403 " + req.Method
+				f.reqs <- req
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				io.WriteString(w, `{"message": "Cannot send messages to this user", "code": 50007}`)
+				return
 			}
 		}
 		if r.Method == http.MethodPost && f.limited.Add(-1) >= 0 {
@@ -111,6 +147,38 @@ func New(t testing.TB) *Server {
 	return f
 }
 
+// readMultipart reads a multipart body as Discord does: the JSON payload in
+// payload_json and the files in files[n].
+func (req *Request) readMultipart(b []byte, boundary string) error {
+	mr := multipart.NewReader(bytes.NewReader(b), boundary)
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.FormName() == "payload_json":
+			if err := json.Unmarshal(data, &req.Body); err != nil {
+				return fmt.Errorf("payload_json: %w", err)
+			}
+		case p.FileName() != "":
+			req.Files = append(req.Files, File{Field: p.FormName(), Name: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
+		}
+	}
+}
+
+// CloseDMs makes the member user refuse direct messages from the bot:
+// opening the DM channel works, sending in it gets Discord's 403 with code
+// 50007, recorded with the method "403 POST".
+func (f *Server) CloseDMs(user string) { f.closed.Store(DMChannel(user), true) }
+
 // RateLimit answers the next n POSTs with 429 and a short retry_after;
 // they are recorded with the method "429 POST".
 func (f *Server) RateLimit(n int) { f.limited.Store(int32(n)) }
@@ -131,8 +199,12 @@ func (f *Server) respond(w http.ResponseWriter, r *http.Request, req Request) {
 	case seg[0] == "channels" && len(seg) == 5 && seg[4] == "threads":
 		// The thread takes the message's ID with a 9 after it.
 		writeJSON(w, map[string]any{"id": seg[3] + "9", "type": 11, "parent_id": seg[1], "name": req.Body["name"]})
+	case seg[0] == "users" && len(seg) == 3 && seg[2] == "channels" && r.Method == http.MethodPost:
+		// Opens (or finds) the DM channel with the recipient.
+		user, _ := req.Body["recipient_id"].(string)
+		writeJSON(w, map[string]any{"id": DMChannel(user), "type": 1, "recipients": []any{map[string]any{"id": user}}})
 	case seg[0] == "channels" && r.Method == http.MethodPost:
-		writeJSON(w, map[string]any{"id": req.ID, "channel_id": seg[1], "content": req.Body["content"]})
+		writeJSON(w, map[string]any{"id": req.ID, "channel_id": seg[1], "content": req.Body["content"], "attachments": attachments(req)})
 	case seg[0] == "channels" && r.Method == http.MethodPatch:
 		writeJSON(w, map[string]any{"id": seg[3], "channel_id": seg[1], "content": req.Body["content"]})
 	case seg[0] == "webhooks" && r.Method == http.MethodPatch:
@@ -142,10 +214,19 @@ func (f *Server) respond(w http.ResponseWriter, r *http.Request, req Request) {
 		}
 		writeJSON(w, map[string]any{"id": id, "channel_id": "200", "content": req.Body["content"]})
 	case seg[0] == "webhooks" && r.Method == http.MethodPost:
-		writeJSON(w, map[string]any{"id": req.ID, "channel_id": "200", "content": req.Body["content"]})
+		writeJSON(w, map[string]any{"id": req.ID, "channel_id": "200", "content": req.Body["content"], "attachments": attachments(req)})
 	default:
 		http.Error(w, `{"message": "unknown route", "code": 0}`, http.StatusNotFound)
 	}
+}
+
+// attachments describes the files of a message as Discord returns them.
+func attachments(req Request) []any {
+	out := []any{}
+	for i, f := range req.Files {
+		out = append(out, map[string]any{"id": req.ID + strconv.Itoa(i), "filename": f.Name, "size": len(f.Data), "content_type": f.ContentType})
+	}
+	return out
 }
 
 // gateway speaks the gateway: HELLO, IDENTIFY or RESUME, READY or

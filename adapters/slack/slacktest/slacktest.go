@@ -10,9 +10,13 @@ package slacktest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +43,28 @@ type Call struct {
 // Get returns the first value of the form field key.
 func (c Call) Get(key string) string { return c.Form.Get(key) }
 
+// DMChannel is the ID of the direct message channel conversations.open
+// opens with user.
+func DMChannel(user string) string { return "D" + user }
+
+// Upload is one file uploaded the way files.uploadV2 does: an upload URL
+// from files.getUploadURLExternal, the bytes posted to it, and
+// files.completeUploadExternal sharing the file in a channel.
+type Upload struct {
+	ID string
+	// Filename and Length are what files.getUploadURLExternal was told.
+	Filename string
+	Length   int
+	// Name is the multipart file name of the bytes posted to the upload
+	// URL, Data the bytes.
+	Name string
+	Data []byte
+	// Title, Channel, ThreadTS and InitialComment are what
+	// files.completeUploadExternal was told; Completed that it was called.
+	Title, Channel, ThreadTS, InitialComment string
+	Completed                                bool
+}
+
 // Server is the fake Slack.
 type Server struct {
 	// URL is the adapter's api_url.
@@ -52,9 +78,12 @@ type Server struct {
 	conns chan *websocket.Conn
 	acks  chan string
 
-	mu    sync.Mutex // guards calls, ts, groupsErr, limited
+	mu    sync.Mutex // guards calls, ts, groupsErr, limited, failing, uploads
 	calls []Call
 	ts    int
+	// failing maps a method to the error it answers with.
+	failing map[string]string
+	uploads []*Upload
 	// groupsErr, when set, is usergroups.list's error ("missing_scope").
 	groupsErr string
 	// limited is how many chat.postMessage calls still get a 429.
@@ -91,6 +120,7 @@ func New(t testing.TB) *Server {
 		reply(w, map[string]any{"view": map[string]any{"id": "V1", "type": "modal"}})
 	})
 	mux.HandleFunc("POST /api/", f.webAPI)
+	mux.HandleFunc("POST /upload/{id}", f.upload)
 	mux.HandleFunc("/link/", f.socket)
 	f.srv = httptest.NewServer(mux)
 	f.URL = f.srv.URL + "/api/"
@@ -141,7 +171,12 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	f.calls = append(f.calls, c)
 	failure := f.groupsErr
+	failed := f.failing[c.Method]
 	f.mu.Unlock()
+	if failed != "" {
+		writeJSON(w, map[string]any{"ok": false, "error": failed})
+		return
+	}
 	switch c.Method {
 	case "auth.test":
 		reply(w, map[string]any{"user_id": BotUserID, "user": "docent", "team": "Test", "team_id": "T1"})
@@ -151,6 +186,21 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": r.Form.Get("ts"), "text": r.Form.Get("text")})
 	case "chat.postEphemeral":
 		reply(w, map[string]any{"message_ts": ts})
+	case "conversations.open":
+		users := r.Form.Get("users")
+		if users == "" {
+			writeJSON(w, map[string]any{"ok": false, "error": "users_list_not_supplied"})
+			return
+		}
+		if strings.Contains(users, ",") {
+			writeJSON(w, map[string]any{"ok": false, "error": "not_implemented_in_fake: group DMs"})
+			return
+		}
+		reply(w, map[string]any{"channel": map[string]any{"id": DMChannel(users), "is_im": true, "user": users}})
+	case "files.getUploadURLExternal":
+		f.getUploadURL(w, r)
+	case "files.completeUploadExternal":
+		f.completeUpload(w, r)
 	case "usergroups.list":
 		if failure != "" {
 			writeJSON(w, map[string]any{"ok": false, "error": failure})
@@ -167,6 +217,139 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		reply(w, map[string]any{})
 	}
+}
+
+// getUploadURL answers files.getUploadURLExternal with an upload URL on
+// the fake itself, which slack-go accepts because it is the API's host.
+func (f *Server) getUploadURL(w http.ResponseWriter, r *http.Request) {
+	name := r.Form.Get("filename")
+	length, err := strconv.Atoi(r.Form.Get("length"))
+	if name == "" || err != nil || length <= 0 {
+		writeJSON(w, map[string]any{"ok": false, "error": "missing_argument"})
+		return
+	}
+	f.mu.Lock()
+	u := &Upload{ID: fmt.Sprintf("F%08d", len(f.uploads)+1), Filename: name, Length: length}
+	f.uploads = append(f.uploads, u)
+	f.mu.Unlock()
+	reply(w, map[string]any{"upload_url": f.srv.URL + "/upload/" + u.ID, "file_id": u.ID})
+}
+
+// upload takes a file's bytes posted to its upload URL, as multipart form
+// data (as slack-go sends them) or raw bytes, as Slack's file service does.
+func (f *Server) upload(w http.ResponseWriter, r *http.Request) {
+	var name string
+	var data []byte
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				http.Error(w, "bad multipart body: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			if p.FileName() == "" {
+				continue
+			}
+			name = p.FileName()
+			if data, err = io.ReadAll(p); err != nil {
+				http.Error(w, "bad multipart body: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+	} else {
+		var err error
+		if data, err = io.ReadAll(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.upload1(r.PathValue("id"))
+	switch {
+	case u == nil:
+		http.Error(w, "no such upload", http.StatusNotFound)
+		return
+	case u.Completed || u.Data != nil:
+		http.Error(w, "already uploaded", http.StatusBadRequest)
+		return
+	}
+	u.Name, u.Data = name, data
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintf(w, "OK - %d", len(data))
+}
+
+// completeUpload answers files.completeUploadExternal: every file must
+// have been uploaded, with the length announced.
+func (f *Server) completeUpload(w http.ResponseWriter, r *http.Request) {
+	var files []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(r.Form.Get("files")), &files); err != nil || len(files) == 0 {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []map[string]any
+	for _, file := range files {
+		u := f.upload1(file.ID)
+		if u == nil || u.Data == nil || u.Completed {
+			writeJSON(w, map[string]any{"ok": false, "error": "file_not_found"})
+			return
+		}
+		// The fake's own strictness: Slack does not document its answer
+		// to bytes of another length than announced.
+		if len(u.Data) != u.Length {
+			writeJSON(w, map[string]any{"ok": false, "error": "file_upload_size_mismatch"})
+			return
+		}
+	}
+	for _, file := range files {
+		u := f.upload1(file.ID)
+		u.Completed = true
+		u.Title, u.Channel, u.ThreadTS, u.InitialComment = file.Title, r.Form.Get("channel_id"), r.Form.Get("thread_ts"), r.Form.Get("initial_comment")
+		out = append(out, map[string]any{"id": u.ID, "title": u.Title})
+	}
+	reply(w, map[string]any{"files": out})
+}
+
+// upload1 finds an upload by its file ID; f.mu is held.
+func (f *Server) upload1(id string) *Upload {
+	for _, u := range f.uploads {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+// Uploads returns the files uploaded so far, completed or not.
+func (f *Server) Uploads() []Upload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Upload, len(f.uploads))
+	for i, u := range f.uploads {
+		out[i] = *u
+	}
+	return out
+}
+
+// Fail makes method answer with {"ok": false, "error": slackError}
+// ("missing_scope"); "" makes it work again. The calls are still recorded.
+func (f *Server) Fail(method, slackError string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing == nil {
+		f.failing = map[string]string{}
+	}
+	f.failing[method] = slackError
 }
 
 // socket speaks Socket Mode: hello, pings, and acknowledgements read.
