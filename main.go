@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -254,6 +255,8 @@ func (c *cli) run(args []string) int {
 			Member:      consoleMember(cfg.Adapters.Console.Member),
 			BotName:     cfg.Bot.Name,
 			Stopped:     bot.ErrStopped,
+			// Files (a member's data export) go beside the database.
+			FilesDir: filepath.Dir(cfg.StorePath()),
 		}))
 	}
 	platforms, err := b.PlatformAdapters()
