@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 
 // OpenStore opens the database the config names.
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
-	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log,
+	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
 		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}})
 }
 

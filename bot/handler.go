@@ -18,6 +18,9 @@ type Message struct {
 	chat.Message
 	// ID is the stored record's ID (0 when it could not be stored).
 	ID uint64
+	// NotStored is set when storing the message failed (a full disk); it
+	// is answered all the same.
+	NotStored bool
 	// Redacted names the kinds of secret removed from the text before it
 	// was stored ("github-token"); the text holds placeholders instead.
 	Redacted []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,68 @@ func TestRetention(t *testing.T) {
 	}
 	if _, err := b.store.Record(ctx, recs[2].ID); err != nil {
 		t.Errorf("the recent question: %v", err)
+	}
+}
+
+// TestFullDatabase: at store.max_size_mb (as on a full disk) Docent goes on
+// answering, says once per conversation that the history is not saved,
+// and saves again once deletions free space.
+func TestFullDatabase(t *testing.T) {
+	path := writeConfig(t, "")
+	b := openBot(t, path) // trains and saves the model: the file's size is known after
+	closeBot(t, b)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(cfg.StorePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store.MaxSizeMB = fi.Size()>>20 + 2
+	cfg.Bot.RateLimit = RateLimitConfig{}
+	b, err = Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBot(t, b)
+	conv := chat.Conversation{Platform: "test", Channel: "full"}
+	big := strings.Repeat("padding ", 1500) // 12 KB a message
+	notes := 0
+	var i int
+	for i = 0; i < 2000 && notes == 0; i++ {
+		got := bottest.Ask(t, b.Inbox(), conv, alice, "hello "+big)
+		if len(got) != 1 {
+			t.Fatalf("message %d: %d answers, want 1 even when full", i, len(got))
+		}
+		if strings.Contains(got[0].Text, "not in my history") {
+			notes++
+		}
+	}
+	if notes == 0 {
+		t.Fatalf("no note after %d messages of 12 KB into a file capped at %d MB", i, cfg.Store.MaxSizeMB)
+	}
+	// Still answering, without repeating the note in this conversation.
+	for range 3 {
+		got := bottest.Ask(t, b.Inbox(), conv, alice, "hello "+big)
+		if len(got) != 1 || got[0].Source == chat.SourceError || strings.Contains(got[0].Text, "not in my history") {
+			t.Fatalf("while full: %+v", got)
+		}
+	}
+	// Space comes back: everything before now is deleted.
+	if _, err := b.store.DeleteBefore(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got := bottest.Ask(t, b.Inbox(), conv, alice, "hello")
+	if len(got) != 1 || strings.Contains(got[0].Text, "not in my history") {
+		t.Fatalf("after freeing space: %+v", got)
+	}
+	recs, err := b.store.Conversation(context.Background(), conv, 0)
+	saved := false
+	for _, r := range recs {
+		saved = saved || r.Kind == store.KindMessage && r.Text == "hello"
+	}
+	if err != nil || !saved {
+		t.Errorf("after freeing space, the history lacks the new message: %d records, %v", len(recs), err)
 	}
 }

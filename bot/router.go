@@ -66,6 +66,12 @@ type Router struct {
 	mu      sync.Mutex // guards queues and stopped
 	queues  map[queueKey]*queue
 	stopped bool
+
+	// failing is set while writes to the history fail; told holds the
+	// conversations told so during this failure.
+	failMu  sync.Mutex
+	failing bool
+	told    map[chat.Conversation]bool
 }
 
 // queueKey is what orders messages: one member in one conversation. A
@@ -135,9 +141,14 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 		// a stored message must then be answered.
 		rec, err := rt.history.AppendMessage(context.WithoutCancel(ctx), m)
 		if err != nil {
-			return fmt.Errorf("bot: store message: %w", err)
+			// A full disk (or store.max_size_mb) must not silence Docent:
+			// the member is answered, and told the history is not saved.
+			rt.storeFailed(err)
+			msg.NotStored = true
+		} else {
+			msg.ID = rec.ID
+			rt.storeWorks()
 		}
-		msg.ID = rec.ID
 	}
 
 	rt.mu.Lock()
@@ -171,6 +182,43 @@ func (rt *Router) Feedback(ctx context.Context, f chat.Feedback) error {
 		rt.opts.OnFeedback(ctx, answer, f)
 	}
 	return nil
+}
+
+// notSavedNote is appended to the first answer in each conversation while
+// the history cannot be written.
+const notSavedNote = "\n\n(I can't save our conversation right now, so this message and my answer are not in my history. The admins can see why in the log.)"
+
+func (rt *Router) storeFailed(err error) {
+	rt.failMu.Lock()
+	defer rt.failMu.Unlock()
+	if !rt.failing {
+		rt.log.Error("history: writes fail; answering without saving until they work again", "err", err)
+	}
+	rt.failing = true
+}
+
+func (rt *Router) storeWorks() {
+	rt.failMu.Lock()
+	defer rt.failMu.Unlock()
+	if rt.failing {
+		rt.log.Info("history: writes work again")
+		rt.failing, rt.told = false, nil
+	}
+}
+
+// note returns the note to add to an answer in conv, once per conversation
+// while writes fail.
+func (rt *Router) note(conv chat.Conversation) string {
+	rt.failMu.Lock()
+	defer rt.failMu.Unlock()
+	if !rt.failing || rt.told[conv] {
+		return ""
+	}
+	if rt.told == nil {
+		rt.told = map[chat.Conversation]bool{}
+	}
+	rt.told[conv] = true
+	return notSavedNote
 }
 
 // sanitize makes a message safe to store and show: platforms and pipes can
@@ -238,6 +286,9 @@ func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
 
 func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
 	a.ReplyTo = r.msg.ID
+	if r.msg.NotStored && !a.Draft {
+		a.Text += r.rt.note(r.msg.Conversation)
+	}
 	sent, err := r.inner.Reply(ctx, a)
 	if err != nil || a.Draft {
 		return sent, err
@@ -250,6 +301,9 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 // stores it, like Reply does for an answer sent at once.
 func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, sent chat.Sent, a chat.Answer) error {
 	a.ReplyTo = r.msg.ID
+	if r.msg.NotStored {
+		a.Text += r.rt.note(r.msg.Conversation)
+	}
 	if err := ed.Edit(ctx, sent, a); err != nil {
 		return err
 	}
@@ -269,7 +323,10 @@ func (r *recordingResponder) store(ctx context.Context, sent chat.Sent, a chat.A
 	if serr != nil {
 		// The member has the answer; only the history lacks it.
 		r.rt.log.Error("answer sent but not stored", "conversation", r.msg.Conversation.String(), "reply_to", r.msg.ID, "err", serr)
+		r.rt.storeFailed(serr)
+		return
 	}
+	r.rt.storeWorks()
 }
 
 // Shutdown stops taking messages and waits until every accepted message has

@@ -60,6 +60,9 @@ type StoreConfig struct {
 	// RetentionDays deletes messages and answers older than this many
 	// days (0 keeps them forever).
 	RetentionDays int `yaml:"retention_days"`
+	// MaxSizeMB caps the database file (0: no cap). At the cap, Docent
+	// goes on answering and says history is not being saved.
+	MaxSizeMB int64 `yaml:"max_size_mb"`
 }
 
 // BrainConfig is how questions are answered.
@@ -204,6 +207,9 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	positive("bot.timeout", c.Bot.Timeout)
 	positive("bot.shutdown_timeout", c.Bot.ShutdownTimeout)
 	positive("store.lock_timeout", c.Store.LockTimeout)
+	if c.Store.MaxSizeMB < 0 {
+		bad("store.max_size_mb", "must be 0 (no cap) or more, got %s", pos.Show("store.max_size_mb", c.Store.MaxSizeMB))
+	}
 	if c.Store.RetentionDays < 0 || c.Store.RetentionDays > 36500 {
 		bad("store.retention_days", "must be 0 (keep everything) to 36500 days, got %s", pos.Show("store.retention_days", c.Store.RetentionDays))
 	}

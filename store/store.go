@@ -64,6 +64,10 @@ type Options struct {
 	// Text reads members' messages for the activity counters (topic words
 	// and thanks); nil counts neither.
 	Text TextAnalyzer
+	// MaxSize is the most bytes the file may grow to; a write that would
+	// need more fails (like a full disk) until deletions free space inside
+	// the file. 0 means no limit.
+	MaxSize int64
 
 	// flushEvery overrides how long activity counts may wait in memory
 	// (tests make it long, to see them recounted after a crash).
@@ -142,7 +146,10 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	}
 	// Everything else stays at bbolt's defaults; in particular NoSync stays
 	// false, since a write must survive a crash once it has returned.
-	bo := &bolt.Options{Timeout: opts.LockTimeout}
+	if opts.MaxSize < 0 {
+		return nil, fmt.Errorf("store: open %s: negative MaxSize %d", path, opts.MaxSize)
+	}
+	bo := &bolt.Options{Timeout: opts.LockTimeout, MaxSize: int(opts.MaxSize)}
 	if tune != nil {
 		tune(bo)
 	}
