@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -17,9 +19,23 @@ func (c *cli) benchPipeline(args []string) int {
 	llmLatency := fs.Duration("llm-latency", 0, "answer the questions the classifier is unsure of with a fake LLM on loopback that takes this long (0: no LLM)")
 	llmShare := fs.Float64("llm-share", 0.1, "with --llm-latency, the share of questions the classifier is unsure of")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof reads it)")
 	cfg, code, done := c.setup(fs, args, configFile)
 	if done {
 		return code
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			return exitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			return exitError
+		}
+		defer pprof.StopCPUProfile()
 	}
 	share := *llmShare
 	if *llmLatency == 0 {
