@@ -67,11 +67,11 @@ type Router struct {
 	queues  map[queueKey]*queue
 	stopped bool
 
-	// failing is set while writes to the history fail; told holds the
-	// conversations told so during this failure.
+	// failing is set while writes to the history fail; told holds when
+	// each conversation was last told so.
 	failMu  sync.Mutex
 	failing bool
-	told    map[chat.Conversation]bool
+	told    map[chat.Conversation]time.Time
 }
 
 // queueKey is what orders messages: one member in one conversation. A
@@ -184,8 +184,9 @@ func (rt *Router) Feedback(ctx context.Context, f chat.Feedback) error {
 	return nil
 }
 
-// notSavedNote is appended to the first answer in each conversation while
-// the history cannot be written.
+// notSavedNote is appended to an answer whose message could not be
+// stored, at most once per conversation every notSavedEvery: near a full
+// disk, writes can fail and succeed by turns.
 const notSavedNote = "\n\n(I can't save our conversation right now, so this message and my answer are not in my history. The admins can see why in the log.)"
 
 func (rt *Router) storeFailed(err error) {
@@ -202,22 +203,31 @@ func (rt *Router) storeWorks() {
 	defer rt.failMu.Unlock()
 	if rt.failing {
 		rt.log.Info("history: writes work again")
-		rt.failing, rt.told = false, nil
+		rt.failing = false
 	}
 }
 
-// note returns the note to add to an answer in conv, once per conversation
-// while writes fail.
+// notSavedEvery is how often one conversation is told.
+const notSavedEvery = 10 * time.Minute
+
+// note returns the note to add to the answer to a message that could not
+// be stored in conv, or "" when the conversation was told recently.
 func (rt *Router) note(conv chat.Conversation) string {
 	rt.failMu.Lock()
 	defer rt.failMu.Unlock()
-	if !rt.failing || rt.told[conv] {
+	now := time.Now()
+	if t, ok := rt.told[conv]; ok && now.Sub(t) < notSavedEvery {
 		return ""
 	}
 	if rt.told == nil {
-		rt.told = map[chat.Conversation]bool{}
+		rt.told = map[chat.Conversation]time.Time{}
 	}
-	rt.told[conv] = true
+	for c, t := range rt.told { // stays small: only conversations told lately
+		if now.Sub(t) >= notSavedEvery {
+			delete(rt.told, c)
+		}
+	}
+	rt.told[conv] = now
 	return notSavedNote
 }
 
