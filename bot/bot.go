@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
@@ -569,6 +570,8 @@ func (b *Bot) slashCommands() []discord.Command {
 }
 
 // oneLine cuts s to at most n bytes at a word boundary, for short labels.
+// Text without spaces (Chinese) is cut between characters, never inside
+// one: half a character is not UTF-8, and the store refuses it.
 func oneLine(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -576,6 +579,9 @@ func oneLine(s string, n int) string {
 	cut := strings.LastIndexByte(s[:n-1], ' ')
 	if cut <= 0 {
 		cut = n - 1
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
 	}
 	return s[:cut] + "…"
 }
