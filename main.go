@@ -78,6 +78,9 @@ func commands() []command {
 		{"compact", "[--config FILE]", "rewrite the database without its free pages (Docent stopped)", (*cli).compact},
 		{"user export", "--platform P --id ID [--out FILE] [--config FILE]", "everything stored about a member, as JSON", (*cli).userExport},
 		{"user delete", "--platform P --id ID --yes [--config FILE]", "delete everything stored about a member", (*cli).userDelete},
+		// "lessons rm" before "lessons": the first command whose words match is run.
+		{"lessons rm", "[--config FILE] ID...", "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", (*cli).lessonsRemove},
+		{"lessons", "[--config FILE] [--json]", "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", (*cli).lessons},
 		{"version", "", "print the version", (*cli).version},
 	}
 }
