@@ -474,11 +474,18 @@ func (f fileSpace) walk(p string) ([]string, error) {
 	root := f.resolve(p)
 	fsys, top := f.fsys, root
 	name := func(q string) string { return q }
+	var (
+		fi  fs.FileInfo
+		err error
+	)
 	if fsys == nil { // the same walk over the OS, with names made whole again
+		// Stat before DirFS: a DirFS of a file cannot stat its ".".
+		fi, err = os.Stat(root)
 		fsys, top = os.DirFS(root), "."
 		name = func(q string) string { return filepath.Join(root, filepath.FromSlash(q)) }
+	} else {
+		fi, err = fs.Stat(fsys, top)
 	}
-	fi, err := fs.Stat(fsys, top)
 	if err != nil {
 		return nil, err
 	}
