@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,13 +32,17 @@ func (b *Bot) loadIntents(ctx context.Context) ([]brain.Intent, error) {
 // longer works (a link removed from the config since, say), with a
 // warning: one stale lesson must not stop Docent from starting.
 func (b *Bot) usableLessons(intents []brain.Intent) []brain.Intent {
+	return usableLessons(b.brainConfig(), b.log, intents)
+}
+
+func usableLessons(bc brain.Config, log *slog.Logger, intents []brain.Intent) []brain.Intent {
 	probe := brain.Intent{Name: "probe_intent", Patterns: []string{"probe"}, Responses: []string{"probe"}}
 	return slices.DeleteFunc(intents, func(in brain.Intent) bool {
 		if in.Where != taughtWhere {
 			return false
 		}
-		if _, err := brain.New(b.brainConfig(), []brain.Intent{in, probe}, nil); err != nil {
-			b.log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
+		if _, err := brain.New(bc, []brain.Intent{in, probe}, nil); err != nil {
+			log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
 			return true
 		}
 		return false
