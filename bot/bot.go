@@ -67,6 +67,9 @@ type Bot struct {
 
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
+
+	penaltyMu sync.Mutex     // one vote's penalty update at a time; guards penalised
+	penalised map[string]int // passage ID → downvoted answers that showed it, as applied
 	// beforeSwap, when set (by tests), runs after a reload has trained its
 	// model and before it is swapped in.
 	beforeSwap func()
@@ -126,6 +129,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		if err := b.indexThreads(ctx); err != nil {
 			log.Warn("past threads not indexed", "err", err)
 		}
+		b.penaltyMu.Lock()
+		b.applyPenalties(ctx)
+		b.penaltyMu.Unlock()
 	}
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
@@ -468,15 +474,21 @@ func (b *Bot) downvoted(ctx context.Context, answer uint64) bool {
 	return false
 }
 
-// voted keeps the docs index free of answers members voted down.
+// voted keeps the docs index free of answers members voted down, and
+// makes the passages such answers showed rank lower.
 func (b *Bot) voted(ctx context.Context, answer uint64, f chat.Feedback) {
 	b.log.Info("vote stored", "answer", answer, "vote", int(f.Vote), "conversation", f.Conversation.String())
-	if f.Vote != chat.VoteDown || b.knowledge == nil {
+	if b.knowledge == nil {
 		return
 	}
-	if rec, err := b.store.Record(ctx, answer); err == nil && rec.ReplyTo != 0 {
+	rec, err := b.store.Record(ctx, answer)
+	if err != nil || rec.ReplyTo == 0 {
+		return
+	}
+	if f.Vote == chat.VoteDown {
 		b.knowledge.RemoveThread(strconv.FormatUint(rec.ReplyTo, 10))
 	}
+	b.updatePenalties(ctx, rec)
 }
 
 func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation) {

@@ -360,6 +360,20 @@ func (ix *Index) SetPenalty(id string, factor float64) error {
 	return nil
 }
 
+// Passages returns the passages keep accepts, in no particular order. It
+// reads every passage: for occasional work, not for each question.
+func (ix *Index) Passages(keep func(Passage) bool) []Passage {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []Passage
+	for _, e := range ix.entries {
+		if e != nil && keep(e.p) {
+			out = append(out, e.p)
+		}
+	}
+	return out
+}
+
 // Penalty returns the passage's penalty factor, 1 when it has none.
 func (ix *Index) Penalty(id string) float64 {
 	ix.mu.RLock()

@@ -76,6 +76,21 @@ func TestPenalty(t *testing.T) {
 	}
 }
 
+func TestPassages(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	got := ix.Passages(func(p Passage) bool { return strings.HasPrefix(p.Link, "https://example.org/docs/commands.md#") })
+	ids := map[string]bool{}
+	for _, p := range got {
+		ids[p.ID] = true
+	}
+	if len(ids) != 2 || !ids["guide/commands.md#ping"] || !ids["guide/commands.md#reload"] {
+		t.Errorf("Passages = %+v, want commands.md's two sections", got)
+	}
+	if got := ix.Passages(func(Passage) bool { return false }); len(got) != 0 {
+		t.Errorf("Passages(none) = %+v", got)
+	}
+}
+
 func TestDownvotePenalty(t *testing.T) {
 	for n, want := range map[int]float64{-1: 1, 0: 1, 1: 1 / 1.5, 2: 0.5, 4: 1.0 / 3, 6: 0.25, 100: 0.25} {
 		if got := DownvotePenalty(n); math.Abs(got-want) > 1e-12 {
