@@ -673,6 +673,55 @@ func (ix *Index) Search(query string, k int) []Hit {
 	return hits
 }
 
+// Similarity says how alike two texts are, from 0 (no word in common) to
+// 1 (the same words): the cosine of their terms, words and pairs of
+// adjacent words (at PairWeight), each weighted by its IDF over the
+// passages and the background, so that the words that tell questions apart
+// count and those every question uses ("how do I") hardly. It tells a
+// question asked again in other words from a different one, and is
+// measured on question pairs in TestSimilarity (DefaultDuplicateSimilarity).
+// Being a bag of words, it cannot tell "upgrade the chart" from "install
+// the chart" as well as it tells either from "backup the database".
+func (ix *Index) Similarity(a, b string) float64 {
+	qa, qb := ix.queryTerms(a), ix.queryTerms(b)
+	if len(qa) == 0 || len(qb) == 0 {
+		return 0
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := float64(ix.live + ix.bgN)
+	weight := func(q queryTerm) float64 {
+		df := float64(len(ix.postings[q.term])) + float64(ix.bgDF[q.term])
+		// Lucene's IDF, not squared: squaring (right for ranking) lets one
+		// rare word outweigh the rest of the question.
+		return q.weight * math.Log(1+(n-df+0.5)/(df+0.5))
+	}
+	wa := make(map[string]float64, len(qa))
+	var na, nb, dot float64
+	for _, q := range qa {
+		w := weight(q)
+		wa[q.term] = w
+		na += w * w
+	}
+	for _, q := range qb {
+		w := weight(q)
+		nb += w * w
+		dot += w * wa[q.term]
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return min(max(dot/math.Sqrt(na*nb), 0), 1)
+}
+
+// DefaultDuplicateSimilarity is a suggested lowest Similarity at which a
+// question counts as asked before. Measured on the 25 hand-written
+// question pairs of TestSimilarity over the guide, with the starter
+// intents' patterns as background: 12 of 14 rewordings score at or above
+// it, and 3 of 11 different questions do, each one word away from the
+// other (another verb, channel or tool).
+const DefaultDuplicateSimilarity = 0.7
+
 // correctable reports whether typos of word are corrected: English words
 // (lowercase ASCII letters) of at least 4 letters. Shorter words have too
 // many neighbours one edit away ("ad": "add", "and", "an", "at", …).
