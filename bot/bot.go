@@ -266,7 +266,12 @@ func (b *Bot) answer() Handler {
 		if b.llm != nil {
 			q.History = func() []llm.Turn { return b.history(ctx, m) }
 		}
-		a, delivered, err := b.answerStreaming(ctx, r, q)
+		var lead string
+		earlier, asked := b.askedBefore(ctx, text, m)
+		if asked {
+			lead = earlier.lead(langOf(text))
+		}
+		a, delivered, err := b.answerStreaming(ctx, r, q, func(a chat.Answer) chat.Answer { return withLead(a, earlier, lead) })
 		if err != nil {
 			if delivered || ctx.Err() != nil {
 				return // the draft was replaced by an apology, or the Timeout middleware apologises
@@ -279,7 +284,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 		}
 		if a.Source == chat.SourceLLM && b.knowledge != nil {
-			b.addThread(m.ID, text, a.Text, m.Conversation)
+			b.addThread(m.ID, text, withoutLead(a.Text), m.Conversation)
 		}
 	})
 }
@@ -450,7 +455,7 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		if b.downvoted(ctx, a.Answer.ID) {
 			continue
 		}
-		b.addThread(a.Question.ID, a.Question.Text, a.Answer.Text, a.Question.Conversation)
+		b.addThread(a.Question.ID, a.Question.Text, withoutLead(a.Answer.Text), a.Question.Conversation)
 		n++
 	}
 	if n > 0 {

@@ -60,14 +60,18 @@ func (b *Bot) builtinCommands() *Commands {
 			return chat.Answer{Text: text, Ephemeral: true}, err
 		}})
 	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
-		Run: func(_ context.Context, m *Message, args string) (chat.Answer, error) {
+		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 			if args == "" {
 				return chat.Answer{Text: fmt.Sprintf("Usage: `%srelated <subject>`.", b.cfg.Bot.CommandPrefix)}, nil
 			}
-			// Earlier threads only from this conversation: a search must
-			// not show what was asked in a DM or another channel.
+			// Earlier threads only from this channel: a search must not
+			// show what was asked in a DM or another channel.
 			hits := slices.DeleteFunc(b.brain.Load().Related(args, 6), func(h knowledge.Hit) bool {
-				return h.Source == knowledge.SourceThread && h.Link != m.Conversation.String()
+				if h.Source != knowledge.SourceThread {
+					return false
+				}
+				_, conv, ok := b.threadQuestion(ctx, h)
+				return !ok || !sameChannel(conv, m.Conversation)
 			})
 			hits = hits[:min(3, len(hits))]
 			if len(hits) == 0 {

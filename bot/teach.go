@@ -279,7 +279,7 @@ func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer
 		return chat.Answer{}, err
 	}
 	// Templates would read {{ in the answer as actions: keep it literal.
-	response := "{{`" + strings.ReplaceAll(ans.Text, "`", "`}}{{\"`\"}}{{`") + "`}}"
+	response := "{{`" + strings.ReplaceAll(withoutLead(ans.Text), "`", "`}}{{\"`\"}}{{`") + "`}}"
 	created, err := b.teach(ctx, m, "new "+name+" "+response)
 	if err != nil || !strings.HasPrefix(created.Text, "Created") {
 		return created, err

@@ -711,7 +711,11 @@ func (ix *Index) Similarity(a, b string) float64 {
 	if na == 0 || nb == 0 {
 		return 0
 	}
-	return min(max(dot/math.Sqrt(na*nb), 0), 1)
+	c := dot / math.Sqrt(na*nb)
+	if c > 1-1e-9 { // the same terms: exactly 1, whatever the rounding
+		return 1
+	}
+	return max(c, 0)
 }
 
 // DefaultDuplicateSimilarity is a suggested lowest Similarity at which a
