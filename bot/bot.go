@@ -129,9 +129,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		if err := b.indexThreads(ctx); err != nil {
 			log.Warn("past threads not indexed", "err", err)
 		}
-		b.penaltyMu.Lock()
-		b.applyPenalties(ctx)
-		b.penaltyMu.Unlock()
+		b.prunePenalties(ctx)
 	}
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))

@@ -40,6 +40,23 @@ func (b *Bot) updatePenalties(ctx context.Context, answer store.Record) {
 	b.applyPenalties(ctx)
 }
 
+// prunePenalties forgets the answers deleted or no longer voted down
+// without a vote on them (by retention, or with a forgotten member and
+// their votes), and re-applies the penalties.
+func (b *Bot) prunePenalties(ctx context.Context) {
+	if b.knowledge == nil {
+		return
+	}
+	b.penaltyMu.Lock()
+	defer b.penaltyMu.Unlock()
+	if n, err := b.store.PruneDownvotedPassages(ctx); err != nil {
+		b.log.Warn("could not prune the passages of downvoted answers", "err", err)
+	} else if n > 0 {
+		b.log.Info("passages of answers deleted or no longer voted down rank as before", "answers", n)
+	}
+	b.applyPenalties(ctx)
+}
+
 // maxShown bounds the passages one answer can penalise.
 const maxShown = 16
 

@@ -11,6 +11,7 @@ import (
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // deployGuide has two sections about deploying on Kubernetes: the first
@@ -103,6 +104,18 @@ func TestDownvotedPassagesRankLower(t *testing.T) {
 	vote(conv, sent, "u3", chat.VoteUp)
 	if got, p := first("with the 👎 taken back"), penalty(kubernetesLink); got != kubernetesLink || p != 1 {
 		t.Errorf("with the 👎 taken back, %s comes first, penalty %v", got, p)
+	}
+	// A 👎 that goes with a forgotten member goes from the ranking too.
+	_, sent2 := ask(conv)
+	vote(conv, sent2, "leaver", chat.VoteDown)
+	if p := penalty(kubernetesLink); p != knowledge.DownvotePenalty(1) {
+		t.Fatalf("after the leaver's 👎: penalty %v", p)
+	}
+	if _, err := b.Forget(context.Background(), store.MemberRef{Platform: "test", ID: "leaver"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, p := first("with the leaver forgotten"), penalty(kubernetesLink); got != kubernetesLink || p != 1 {
+		t.Errorf("with the leaver forgotten, %s comes first, penalty %v", got, p)
 	}
 	// A 👎 on an answer that showed no docs (a greeting) changes nothing.
 	r := bottest.NewRecorder()

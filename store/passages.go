@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
 )
 
 // bucketDownvoted holds, for each answer members voted down, the docs
@@ -100,4 +103,64 @@ func (s *Store) PassageDownvotes(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("store: read downvoted passages: %w", err)
 	}
 	return counts, nil
+}
+
+// PruneDownvotedPassages forgets the answers no longer stored or no longer
+// voted down: deleted by retention or with a forgotten member, or whose
+// 👎 went with the member who cast it. Their passages then rank as before.
+// It returns how many answers it forgot.
+func (s *Store) PruneDownvotedPassages(ctx context.Context) (int, error) {
+	var pruned int
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		pruned = 0 // the writer may run this again
+		b := tx.Bucket(bucketDownvoted)
+		if b == nil {
+			return Record{}, nil
+		}
+		ids, fb := tx.Bucket(bucketIDs), tx.Bucket(bucketFeedback)
+		var stale [][]byte
+		err := b.ForEach(func(k, _ []byte) error {
+			down, err := hasDownvote(fb, k)
+			if err != nil {
+				return err
+			}
+			if ids == nil || ids.Get(k) == nil || !down {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return Record{}, err
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return Record{}, err
+			}
+		}
+		pruned = len(stale)
+		return Record{}, nil
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return 0, fmt.Errorf("store: prune downvoted passages: %w", err)
+	}
+	return pruned, nil
+}
+
+// hasDownvote says whether any member's vote on the answer (its 8-byte
+// key) is a 👎.
+func hasDownvote(fb *bolt.Bucket, answer []byte) (bool, error) {
+	if fb == nil {
+		return false, nil
+	}
+	c := fb.Cursor()
+	for k, v := c.Seek(answer); k != nil && bytes.HasPrefix(k, answer); k, v = c.Next() {
+		var vote Vote
+		if err := json.Unmarshal(v, &vote); err != nil {
+			return false, fmt.Errorf("decode a vote on answer %x: %w", answer, err)
+		}
+		if vote.Vote == chat.VoteDown {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -82,4 +83,54 @@ func TestDownvotedPassages(t *testing.T) {
 	if c := counts(); !maps.Equal(c, want) {
 		t.Errorf("after reopening: %v, want %v", c, want)
 	}
+}
+
+// Answers deleted, or no longer voted down (the 👎 taken back, or gone with
+// the member who cast it), are pruned; a voted-down one stays.
+func TestPruneDownvotedPassages(t *testing.T) {
+	s := openStore(t, dbPath(t))
+	ctx := context.Background()
+	c := conv("discord", "help", "")
+	answer := func(text string) store.Record {
+		t.Helper()
+		q := appendMessage(t, s, message(c, "q "+text, base))
+		a, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: c, ReplyTo: q.ID, PlatformID: "a-" + text, Time: base,
+			Author: chat.Member{ID: "docent"}, Answer: chat.Answer{Text: text, Source: chat.SourceKnowledge}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	vote := func(a store.Record, member string, v chat.Vote) {
+		t.Helper()
+		if _, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: c, AnswerID: a.PlatformID, Member: chat.Member{ID: member}, Vote: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down, up, none, byGone := answer("down"), answer("up"), answer("none"), answer("gone voter")
+	vote(down, "u1", chat.VoteDown)
+	vote(down, "u2", chat.VoteUp)
+	vote(up, "u1", chat.VoteUp)
+	vote(byGone, "leaver", chat.VoteDown)
+	for id, p := range map[uint64]string{down.ID: "p-down", up.ID: "p-up", none.ID: "p-none", byGone.ID: "p-gone", 9999: "p-deleted"} {
+		if err := s.SetDownvotedPassages(ctx, id, []string{p, "p-all"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prune := func(want int, counts map[string]int) {
+		t.Helper()
+		n, err := s.PruneDownvotedPassages(ctx)
+		if err != nil || n != want {
+			t.Errorf("PruneDownvotedPassages = %d, %v; want %d", n, err, want)
+		}
+		if got, err := s.PassageDownvotes(ctx); err != nil || !maps.Equal(got, counts) {
+			t.Errorf("after pruning: %v, %v; want %v", got, err, counts)
+		}
+	}
+	prune(3, map[string]int{"p-down": 1, "p-gone": 1, "p-all": 2})
+	prune(0, map[string]int{"p-down": 1, "p-gone": 1, "p-all": 2})
+	if _, err := s.ForgetMember(ctx, store.MemberRef{Platform: "discord", ID: "leaver"}); err != nil {
+		t.Fatal(err)
+	}
+	prune(1, map[string]int{"p-down": 1, "p-all": 1})
 }
