@@ -78,6 +78,10 @@ func commands() []command {
 		{"compact", "[--config FILE]", "rewrite the database without its free pages (Docent stopped)", (*cli).compact},
 		{"user export", "--platform P --id ID [--out FILE] [--config FILE]", "everything stored about a member, as JSON", (*cli).userExport},
 		{"user delete", "--platform P --id ID --yes [--config FILE]", "delete everything stored about a member", (*cli).userDelete},
+		// "lessons rm" before "lessons": the first command whose words match is run.
+		{"lessons rm", "[--config FILE] ID...", "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", (*cli).lessonsRemove},
+		{"lessons", "[--config FILE] [--json]", "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", (*cli).lessons},
+		{"intents export", "[--config FILE] [--out DIR [--force]]", "write the intents with what was taught in chat as intents files: the changed ones to stdout, or all into DIR", (*cli).intentsExport},
 		{"version", "", "print the version", (*cli).version},
 	}
 }
@@ -104,6 +108,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "config" {
 		fmt.Fprintf(stderr, "docent config: unknown or missing subcommand; try: docent config check [FILE]\n")
+		return exitUsage
+	}
+	if args[0] == "intents" {
+		fmt.Fprintf(stderr, "docent intents: unknown or missing subcommand; try: docent intents export [--out DIR]\n")
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "docent: unknown command %q\n\n", args[0])

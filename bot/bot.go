@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
@@ -66,6 +67,9 @@ type Bot struct {
 
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
+
+	penaltyMu sync.Mutex     // one vote's penalty update at a time; guards penalised
+	penalised map[string]int // passage ID → downvoted answers that showed it, as applied
 	// beforeSwap, when set (by tests), runs after a reload has trained its
 	// model and before it is swapped in.
 	beforeSwap func()
@@ -125,6 +129,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		if err := b.indexThreads(ctx); err != nil {
 			log.Warn("past threads not indexed", "err", err)
 		}
+		b.prunePenalties(ctx)
 	}
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
@@ -259,7 +264,12 @@ func (b *Bot) answer() Handler {
 		if b.llm != nil {
 			q.History = func() []llm.Turn { return b.history(ctx, m) }
 		}
-		a, delivered, err := b.answerStreaming(ctx, r, q)
+		var lead string
+		earlier, asked := b.askedBefore(ctx, text, m)
+		if asked {
+			lead = earlier.lead(langOf(text))
+		}
+		a, delivered, err := b.answerStreaming(ctx, r, q, func(a chat.Answer) chat.Answer { return withLead(a, earlier, lead) })
 		if err != nil {
 			if delivered || ctx.Err() != nil {
 				return // the draft was replaced by an apology, or the Timeout middleware apologises
@@ -272,7 +282,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 		}
 		if a.Source == chat.SourceLLM && b.knowledge != nil {
-			b.addThread(m.ID, text, a.Text, m.Conversation)
+			b.addThread(m.ID, text, withoutLead(a.Text), m.Conversation)
 		}
 	})
 }
@@ -443,7 +453,7 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		if b.downvoted(ctx, a.Answer.ID) {
 			continue
 		}
-		b.addThread(a.Question.ID, a.Question.Text, a.Answer.Text, a.Question.Conversation)
+		b.addThread(a.Question.ID, a.Question.Text, withoutLead(a.Answer.Text), a.Question.Conversation)
 		n++
 	}
 	if n > 0 {
@@ -467,15 +477,21 @@ func (b *Bot) downvoted(ctx context.Context, answer uint64) bool {
 	return false
 }
 
-// voted keeps the docs index free of answers members voted down.
+// voted keeps the docs index free of answers members voted down, and
+// makes the passages such answers showed rank lower.
 func (b *Bot) voted(ctx context.Context, answer uint64, f chat.Feedback) {
 	b.log.Info("vote stored", "answer", answer, "vote", int(f.Vote), "conversation", f.Conversation.String())
-	if f.Vote != chat.VoteDown || b.knowledge == nil {
+	if b.knowledge == nil {
 		return
 	}
-	if rec, err := b.store.Record(ctx, answer); err == nil && rec.ReplyTo != 0 {
+	rec, err := b.store.Record(ctx, answer)
+	if err != nil || rec.ReplyTo == 0 {
+		return
+	}
+	if f.Vote == chat.VoteDown {
 		b.knowledge.RemoveThread(strconv.FormatUint(rec.ReplyTo, 10))
 	}
+	b.updatePenalties(ctx, rec)
 }
 
 func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation) {
@@ -569,6 +585,8 @@ func (b *Bot) slashCommands() []discord.Command {
 }
 
 // oneLine cuts s to at most n bytes at a word boundary, for short labels.
+// Text without spaces (Chinese) is cut between characters, never inside
+// one: half a character is not UTF-8, and the store refuses it.
 func oneLine(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -576,6 +594,9 @@ func oneLine(s string, n int) string {
 	cut := strings.LastIndexByte(s[:n-1], ' ')
 	if cut <= 0 {
 		cut = n - 1
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
 	}
 	return s[:cut] + "…"
 }

@@ -40,6 +40,13 @@ func (b *Bot) builtinCommands() *Commands {
 		}})
 	cs.Add(Command{Name: "teach", Admin: true, Args: "<intent> <text> | new <name> <response>",
 		Summary: "add what members write as a pattern of an intent and retrain, or create an intent", Run: b.teach})
+	cs.Add(Command{Name: "unteach", Admin: true, Args: "<lesson-id>",
+		Summary: "remove a pattern or an intent taught in chat and retrain", Run: b.unteach})
+	cs.Add(Command{Name: "lessons", Admin: true, Summary: "what was taught in chat, newest first, with the IDs unteach takes",
+		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
+			text, err := b.lessonsReport(ctx)
+			return chat.Answer{Text: text, Ephemeral: true}, err
+		}})
 	cs.Add(Command{Name: "promote", Admin: true, Args: "<answer-id> <name>",
 		Summary: "turn a good answer from the docs or the LLM into a new intent (its question, its answer)", Run: b.promote})
 	cs.Add(Command{Name: "gaps", Admin: true, Summary: "what members asked that I could not answer, grouped, largest first",
@@ -53,14 +60,18 @@ func (b *Bot) builtinCommands() *Commands {
 			return chat.Answer{Text: text, Ephemeral: true}, err
 		}})
 	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
-		Run: func(_ context.Context, m *Message, args string) (chat.Answer, error) {
+		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 			if args == "" {
 				return chat.Answer{Text: fmt.Sprintf("Usage: `%srelated <subject>`.", b.cfg.Bot.CommandPrefix)}, nil
 			}
-			// Earlier threads only from this conversation: a search must
-			// not show what was asked in a DM or another channel.
+			// Earlier threads only from this channel: a search must not
+			// show what was asked in a DM or another channel.
 			hits := slices.DeleteFunc(b.brain.Load().Related(args, 6), func(h knowledge.Hit) bool {
-				return h.Source == knowledge.SourceThread && h.Link != m.Conversation.String()
+				if h.Source != knowledge.SourceThread {
+					return false
+				}
+				_, conv, ok := b.threadQuestion(ctx, h)
+				return !ok || !sameChannel(conv, m.Conversation)
 			})
 			hits = hits[:min(3, len(hits))]
 			if len(hits) == 0 {

@@ -133,8 +133,12 @@ func (b *Bot) teachGap(ctx context.Context, m *Message, args string) (chat.Answe
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: "I stored the intent, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
-	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Created the intent %s from %d questions (retrained on %d patterns in %s).",
-		name, len(c.Questions), prep.Examples, prep.Took.Round(time.Millisecond))}, nil
+	text := fmt.Sprintf("Created the intent %s from %d questions (retrained on %d patterns in %s).",
+		name, len(c.Questions), prep.Examples, prep.Took.Round(time.Millisecond))
+	if id := b.createdIn(ctx, name); id != 0 {
+		text += fmt.Sprintf(" `%sunteach %d` takes it back.", p, id)
+	}
+	return chat.Answer{Ephemeral: true, Text: text}, nil
 }
 
 // intentExists says whether name is an intent, from the files or taught.

@@ -542,7 +542,7 @@ func TestPromote(t *testing.T) {
 	recs, _ := b.store.Conversation(context.Background(), conv, 1)
 	id := recs[0].ID
 	got := bottest.Ask(t, b.Inbox(), conv, alice, fmt.Sprintf("!promote %d helm_upgrade", id))
-	if len(got) != 1 || !strings.Contains(got[0].Text, "is now a pattern of helm_upgrade") {
+	if len(got) != 1 || !strings.Contains(got[0].Text, "is now a pattern of helm_upgrade") || !strings.HasSuffix(got[0].Text, "`!unteach 1` removes the whole intent.") {
 		t.Fatalf("!promote: %+v", got)
 	}
 	fake.mu.Lock()

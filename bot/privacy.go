@@ -110,6 +110,7 @@ func plural(n int, word string) string {
 func (b *Bot) Forget(ctx context.Context, m store.MemberRef) (store.Forgotten, error) {
 	f, err := b.store.ForgetMember(ctx, m)
 	b.dropThreads(f.Records)
+	b.prunePenalties(ctx)
 	if err != nil {
 		return f, err
 	}
@@ -146,6 +147,9 @@ func (b *Bot) retain(ctx context.Context) {
 		start := time.Now()
 		r, err := b.store.DeleteBefore(ctx, cutoff)
 		b.dropThreads(r.IDs)
+		if r.Records > 0 {
+			b.prunePenalties(ctx)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			b.log.Error("retention: could not delete old history", "retention_days", days, "err", err)

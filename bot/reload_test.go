@@ -262,7 +262,7 @@ func TestGaps(t *testing.T) {
 		!strings.Contains(report, "2. export_metrics (2)") {
 		t.Fatalf("!gaps:\n%s", report)
 	}
-	if got := ask("!teach gap 1 Rotate them with `docent keys rotate`.").Text; !strings.Contains(got, "Created the intent signing_keys from 3 questions") {
+	if got := ask("!teach gap 1 Rotate them with `docent keys rotate`.").Text; !strings.Contains(got, "Created the intent signing_keys from 3 questions") || !strings.HasSuffix(got, "`!unteach 1` takes it back.") {
 		t.Fatalf("!teach gap: %q", got)
 	}
 	if a := ask("rotate signing keys"); a.Intent != "signing_keys" {

@@ -88,6 +88,10 @@ type KnowledgeConfig struct {
 	// answer when their confidence is at least RelatedConfidence (0: none).
 	Related           int     `yaml:"related"`
 	RelatedConfidence float64 `yaml:"related_confidence"`
+	// DuplicateSimilarity is how alike (0 to 1) a question must be to one
+	// answered earlier in the same channel to get "Asked before in …"
+	// ahead of its answer (0: never).
+	DuplicateSimilarity float64 `yaml:"duplicate_similarity"`
 }
 
 // FolderConfig is one folder of Markdown or text docs and where members
@@ -133,7 +137,7 @@ type LogConfig struct {
 
 // Defaults returns the configuration used for every field a file leaves out.
 func Defaults() Config {
-	return Config{
+	cfg := Config{
 		Bot: BotConfig{Name: "Docent", CommandPrefix: "!", Timeout: 30 * time.Second, ShutdownTimeout: 45 * time.Second,
 			MaxConcurrent: 64, QueuePerConversation: 32, MaxMessageBytes: 16 << 10,
 			RateLimit: RateLimitConfig{MemberPerMinute: 20, MemberBurst: 8, ChannelPerMinute: 120, ChannelBurst: 40}},
@@ -145,6 +149,8 @@ func Defaults() Config {
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
+	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
+	return cfg
 }
 
 // LoadConfig reads and checks the config file at name. Every problem is
@@ -309,6 +315,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	}
 	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
 	unit("knowledge.related_confidence", c.Knowledge.RelatedConfidence)
+	unit("knowledge.duplicate_similarity", c.Knowledge.DuplicateSimilarity)
 	if c.Knowledge.Related < 0 || c.Knowledge.Related > 3 {
 		bad("knowledge.related", "must be between 0 and 3, got %s", pos.Show("knowledge.related", c.Knowledge.Related))
 	}
@@ -474,11 +481,18 @@ func (f fileSpace) walk(p string) ([]string, error) {
 	root := f.resolve(p)
 	fsys, top := f.fsys, root
 	name := func(q string) string { return q }
+	var (
+		fi  fs.FileInfo
+		err error
+	)
 	if fsys == nil { // the same walk over the OS, with names made whole again
+		// Stat before DirFS: a DirFS of a file cannot stat its ".".
+		fi, err = os.Stat(root)
 		fsys, top = os.DirFS(root), "."
 		name = func(q string) string { return filepath.Join(root, filepath.FromSlash(q)) }
+	} else {
+		fi, err = fs.Stat(fsys, top)
 	}
-	fi, err := fs.Stat(fsys, top)
 	if err != nil {
 		return nil, err
 	}

@@ -81,19 +81,29 @@ const editTimeout = 5 * time.Second
 // answerStreaming asks the brain with the answer shown as it is written,
 // then turns the draft into the final answer. It reports whether it
 // delivered the answer (or an apology in the draft's place); when not, the
-// caller replies with it.
-func (b *Bot) answerStreaming(ctx context.Context, r chat.Responder, q brain.Question) (chat.Answer, bool, error) {
+// caller replies with it. edit, when set, changes the brain's answer before
+// it is shown (a line put ahead of it); the drafts show the same change.
+func (b *Bot) answerStreaming(ctx context.Context, r chat.Responder, q brain.Question, edit func(chat.Answer) chat.Answer) (chat.Answer, bool, error) {
+	if edit == nil {
+		edit = func(a chat.Answer) chat.Answer { return a }
+	}
 	ed, canEdit := chat.EditorOf(r)
 	rec, recorded := unwrapTo[*recordingResponder](r)
 	if b.llm == nil || !canEdit || !recorded {
 		a, err := b.brain.Load().Answer(ctx, q)
+		if err == nil {
+			a = edit(a)
+		}
 		return a, false, err
 	}
 	s := &stream{ctx: ctx, r: r, ed: ed, interval: b.cfg.LLM.StreamInterval}
 	th := llm.Throttle(s.interval, s.show)
 	defer th.Stop() // also when the brain panics
-	q.OnDelta = th.Update
+	q.OnDelta = func(text string) { th.Update(edit(chat.Answer{Text: text, Source: chat.SourceLLM}).Text) }
 	a, err := b.brain.Load().Answer(ctx, q)
+	if err == nil {
+		a = edit(a)
+	}
 	sent, last := s.close()
 	th.Stop()
 	if sent == nil {

@@ -2,8 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,13 +32,17 @@ func (b *Bot) loadIntents(ctx context.Context) ([]brain.Intent, error) {
 // longer works (a link removed from the config since, say), with a
 // warning: one stale lesson must not stop Docent from starting.
 func (b *Bot) usableLessons(intents []brain.Intent) []brain.Intent {
+	return usableLessons(b.brainConfig(), b.log, intents)
+}
+
+func usableLessons(bc brain.Config, log *slog.Logger, intents []brain.Intent) []brain.Intent {
 	probe := brain.Intent{Name: "probe_intent", Patterns: []string{"probe"}, Responses: []string{"probe"}}
 	return slices.DeleteFunc(intents, func(in brain.Intent) bool {
 		if in.Where != taughtWhere {
 			return false
 		}
-		if _, err := brain.New(b.brainConfig(), []brain.Intent{in, probe}, nil); err != nil {
-			b.log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
+		if _, err := brain.New(bc, []brain.Intent{in, probe}, nil); err != nil {
+			log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
 			return true
 		}
 		return false
@@ -120,26 +127,132 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 		if _, err := brain.New(b.brainConfig(), check, nil); err != nil {
 			return chat.Answer{Ephemeral: true, Text: "That response does not work: " + err.Error()}, nil
 		}
-		if _, err := b.store.Teach(ctx, store.Taught{Intent: newName, Response: response, By: m.Author, Time: time.Now()}); err != nil {
+		l, err := b.store.Teach(ctx, store.Taught{Intent: newName, Response: response, By: m.Author, Time: time.Now()})
+		if err != nil {
 			return chat.Answer{}, err
 		}
-		b.log.Info("intent created in chat", "intent", newName, "by", m.Author.ID)
-		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Created the intent %s. Now teach it what members write: `%steach %s <question>`.", newName, p, newName)}, nil
+		b.log.Info("intent created in chat", "intent", newName, "lesson", l.ID, "by", m.Author.ID)
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Created the intent %s (lesson #%d). Now teach it what members write: `%steach %s <question>`.", newName, l.ID, p, newName)}, nil
 	}
 
 	if !known[name] && !pending[name] {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I have no intent %s. `%swhy` shows the intents a question is close to; `%steach new %s <response>` creates it.", name, p, p, name)}, nil
 	}
-	if _, err := b.store.Teach(ctx, store.Taught{Intent: name, Pattern: text, By: m.Author, Time: time.Now()}); err != nil {
+	l, err := b.store.Teach(ctx, store.Taught{Intent: name, Pattern: text, By: m.Author, Time: time.Now()})
+	if err != nil {
 		return chat.Answer{}, err
 	}
-	b.log.Info("pattern taught in chat", "intent", name, "by", m.Author.ID)
+	b.log.Info("pattern taught in chat", "intent", name, "lesson", l.ID, "by", m.Author.ID)
 	prep, err := b.Reload(ctx)
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: "I stored the pattern, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
-	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (retrained on %d patterns in %s).",
-		text, name, prep.Examples, prep.Took.Round(time.Millisecond))}, nil
+	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (lesson #%d; retrained on %d patterns in %s). `%sunteach %d` takes it back.",
+		text, name, l.ID, prep.Examples, prep.Took.Round(time.Millisecond), p, l.ID)}, nil
+}
+
+// unteach is the admin command `unteach <lesson-id>`: it removes a pattern
+// taught in chat, or an intent created in chat with the patterns taught to
+// it, and retrains as teach does.
+func (b *Bot) unteach(ctx context.Context, m *Message, args string) (chat.Answer, error) {
+	p := b.cfg.Bot.CommandPrefix
+	id, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(args), "#"), 10, 64)
+	if err != nil || id == 0 {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%sunteach <lesson-id>`, with the lesson's number from `%slessons` (#12).", p, p)}, nil
+	}
+	removed, err := b.store.Unteach(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("There is no lesson #%d; `%slessons` lists them.", id, p)}, nil
+	}
+	if err != nil {
+		return chat.Answer{}, err
+	}
+	l := removed[0]
+	b.log.Info("lesson removed in chat", "lesson", id, "intent", l.Intent, "lessons_removed", len(removed), "by", m.Author.ID)
+	prep, err := b.Reload(ctx)
+	if err != nil {
+		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I removed lesson #%d, but retraining failed, so the current model stays: %v", id, err)}, nil
+	}
+	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Removed lesson #%d: %s (retrained on %d patterns in %s).",
+		id, b.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond))}, nil
+}
+
+// describeRemoval says what Unteach removed, and what stays because the
+// intents files have it too; it is called after the reload.
+func (b *Bot) describeRemoval(removed []store.Taught) string {
+	l := removed[0]
+	var inUse *brain.Intent
+	for _, in := range b.brain.Load().Intents() {
+		if in.Name == l.Intent {
+			inUse = &in
+			break
+		}
+	}
+	if l.Response == "" {
+		if inUse != nil && slices.Contains(inUse.Patterns, l.Pattern) {
+			return fmt.Sprintf("%q is no longer taught to %s, but it stays one of its patterns: the intents files have it too", l.Pattern, l.Intent)
+		}
+		return fmt.Sprintf("%q is no longer a pattern of %s", l.Pattern, l.Intent)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "the intent %s created in chat", l.Intent)
+	switch n := len(removed) - 1; n {
+	case 0:
+	case 1:
+		fmt.Fprintf(&sb, " and its taught pattern #%d", removed[1].ID)
+	default:
+		ids := make([]string, n)
+		for i, r := range removed[1:] {
+			ids[i] = fmt.Sprintf("#%d", r.ID)
+		}
+		fmt.Fprintf(&sb, " and its %d taught patterns (%s)", n, strings.Join(ids, ", "))
+	}
+	if inUse != nil {
+		sb.WriteString("; the intents files define an intent of that name, which stays")
+	}
+	return sb.String()
+}
+
+// maxLessonsShown bounds the lessons command's list.
+const maxLessonsShown = 15
+
+// lessonsReport is the admin command `lessons`: the newest lessons, with
+// the IDs unteach takes.
+func (b *Bot) lessonsReport(ctx context.Context) (string, error) {
+	lessons, err := b.store.Lessons(ctx)
+	if err != nil {
+		return "", err
+	}
+	p := b.cfg.Bot.CommandPrefix
+	if len(lessons) == 0 {
+		return fmt.Sprintf("Nothing was taught in chat yet: `%steach` adds a pattern or an intent.", p), nil
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Lessons taught in chat (%d), newest first:", len(lessons))
+	for i := len(lessons) - 1; i >= 0 && i >= len(lessons)-maxLessonsShown; i-- {
+		l := lessons[i]
+		what := fmt.Sprintf("“%s”", oneLine(l.Pattern, 80))
+		if l.Response != "" {
+			what = fmt.Sprintf("new intent, answering “%s”", oneLine(l.Response, 60))
+		}
+		fmt.Fprintf(&sb, "\n#%d %s: %s (%s, %s)", l.ID, l.Intent, what, memberLabel(l.By), l.Time.UTC().Format(time.DateOnly))
+	}
+	if len(lessons) > maxLessonsShown {
+		fmt.Fprintf(&sb, "\n… and %d older ones (`docent lessons` lists them all).", len(lessons)-maxLessonsShown)
+	}
+	fmt.Fprintf(&sb, "\n`%sunteach <id>` removes one.", p)
+	return sb.String(), nil
+}
+
+// memberLabel names a member for admins: the name, else the ID.
+func memberLabel(m chat.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	if m.ID != "" {
+		return m.ID
+	}
+	return "unknown"
 }
 
 // promote is the admin command `promote <answer-id> <name>`: a good LLM or
@@ -166,10 +279,33 @@ func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer
 		return chat.Answer{}, err
 	}
 	// Templates would read {{ in the answer as actions: keep it literal.
-	response := "{{`" + strings.ReplaceAll(ans.Text, "`", "`}}{{\"`\"}}{{`") + "`}}"
+	response := "{{`" + strings.ReplaceAll(withoutLead(ans.Text), "`", "`}}{{\"`\"}}{{`") + "`}}"
 	created, err := b.teach(ctx, m, "new "+name+" "+response)
 	if err != nil || !strings.HasPrefix(created.Text, "Created") {
 		return created, err
 	}
-	return b.teach(ctx, m, name+" "+q.Text)
+	learnt, err := b.teach(ctx, m, name+" "+q.Text)
+	if err != nil || !strings.HasPrefix(learnt.Text, "Learnt") {
+		return learnt, err
+	}
+	if id := b.createdIn(ctx, name); id != 0 {
+		learnt.Text += fmt.Sprintf(" `%sunteach %d` removes the whole intent.", p, id)
+	}
+	return learnt, nil
+}
+
+// createdIn returns the ID of the lesson that created the intent, 0 when
+// it was not created in chat.
+func (b *Bot) createdIn(ctx context.Context, intent string) uint64 {
+	lessons, err := b.store.Lessons(ctx)
+	if err != nil {
+		b.log.Warn("could not read the lessons", "err", err)
+		return 0
+	}
+	for _, l := range lessons {
+		if l.Intent == intent && l.Response != "" {
+			return l.ID
+		}
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -90,4 +91,60 @@ func (s *Store) Lessons(ctx context.Context) ([]Taught, error) {
 		return nil, fmt.Errorf("store: read lessons: %w", err)
 	}
 	return out, nil
+}
+
+// Unteach removes lesson id and returns what it removed, that lesson
+// first. A lesson that created an intent takes the patterns taught to that
+// intent with it, in the same transaction: they would be left pointing at
+// nothing, and would come back should an intent of that name be created
+// again. An unknown id is an error wrapping ErrNotFound.
+func (s *Store) Unteach(ctx context.Context, id uint64) ([]Taught, error) {
+	var removed []Taught
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		// The writer may run this again when another write of its batch
+		// fails: start afresh each time.
+		removed = removed[:0]
+		b := tx.Bucket(bucketTaught)
+		if b == nil {
+			return Record{}, ErrNotFound
+		}
+		key := appendID(nil, id)
+		raw := b.Get(key)
+		if raw == nil {
+			return Record{}, ErrNotFound
+		}
+		var t Taught
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return Record{}, fmt.Errorf("decode lesson %d: %w", id, err)
+		}
+		removed = append(removed, t)
+		keys := [][]byte{key}
+		if t.Response != "" {
+			err := b.ForEach(func(k, v []byte) error {
+				var p Taught
+				if err := json.Unmarshal(v, &p); err != nil {
+					return fmt.Errorf("decode a lesson: %w", err)
+				}
+				if p.Intent == t.Intent && p.Response == "" {
+					removed = append(removed, p)
+					keys = append(keys, slices.Clone(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return Record{}, err
+			}
+		}
+		// Deleting inside ForEach is not allowed: delete after.
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return Record{}, err
+			}
+		}
+		return Record{}, nil
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return nil, fmt.Errorf("store: unteach lesson %d: %w", id, err)
+	}
+	return removed, nil
 }

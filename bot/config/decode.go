@@ -182,6 +182,12 @@ func (d *decoder) parse(data []byte) (root *yaml.Node, perr *Error) {
 			root, perr = nil, &Error{Pos: Pos{File: d.file}, Msg: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
+	// yaml.v3 reads UTF-16 after a byte order mark, and its lines and
+	// columns are then those of the converted text, not of the file's
+	// bytes: every position reported would be wrong. Editors save UTF-8.
+	if bytes.HasPrefix(data, []byte("\xfe\xff")) || bytes.HasPrefix(data, []byte("\xff\xfe")) {
+		return nil, &Error{Pos: Pos{File: d.file, Line: 1}, Msg: "the file is UTF-16 (it starts with a byte order mark); save it as UTF-8"}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

@@ -312,6 +312,11 @@ func TestDecodeErrors(t *testing.T) {
 			want: []string{`docent.yaml:2:11: invalid YAML: control characters are not allowed`},
 		},
 		{
+			name: "UTF-16",
+			src:  "\xfe\xff\x00n\x00a\x00m\x00e\x00:\x00 \x00a\x00\n",
+			want: []string{`docent.yaml:1: the file is UTF-16 (it starts with a byte order mark); save it as UTF-8`},
+		},
+		{
 			name: "unknown alias",
 			src:  "llm:\n  model: *nope\n",
 			want: []string{`docent.yaml:2:10: invalid YAML: alias *nope refers to no anchor &nope written before it`},

@@ -82,3 +82,18 @@ func BenchmarkAddThread10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearch10kPenalised is BenchmarkSearch10k with 500 passages
+// voted down: the cost of the penalty lookup.
+func BenchmarkSearch10kPenalised(b *testing.B) {
+	ix, queries := syntheticIndex(b, 10_000)
+	for i := range 500 {
+		if err := ix.SetPenalty(fmt.Sprintf("thread:%d", i*20), DownvotePenalty(1+i%5)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ix.Search(queries[i%len(queries)], 5)
+	}
+}

@@ -21,9 +21,13 @@
 // The choices are measured on docs/guide/eval.yaml (TestRetrievalQuality,
 // TestRankingAblation).
 //
+// Passages that members voted down can be penalised (SetPenalty): their
+// scores, and so their rank and Confidence, are scaled down by a factor.
+//
 // An Index is safe for concurrent use: Search holds a read lock while it
-// scores; AddThread, RemoveThread and the final swap of Rebuild hold the
-// write lock briefly (files are read and tokenised before it is taken).
+// scores; AddThread, RemoveThread, SetPenalty and the final swap of Rebuild
+// hold the write lock briefly (files are read and tokenised before it is
+// taken).
 package knowledge
 
 import (
@@ -209,6 +213,12 @@ type Index struct {
 	// typoKeys), and each of its one-letter deletions, to the words: the
 	// words one edit from a query word share a key with it.
 	near map[string][]string
+	// penalties scale the scores of passages members voted down, by
+	// passage ID (see SetPenalty); kept across Rebuild. penalised holds
+	// the slots of the indexed ones, so that Search costs nothing more
+	// without penalties and one step per penalised passage with them.
+	penalties map[string]float64
+	penalised []int32
 
 	accumulators sync.Pool // of *accumulator
 }
@@ -218,6 +228,9 @@ type entry struct {
 	p      Passage
 	terms  []termFreq // distinct terms, for postings and removal
 	length float64    // weighted number of terms
+	// penalty scales the passage's score: penalties[p.ID], or 1. Set when
+	// the entry is inserted and by SetPenalty, under the write lock.
+	penalty float64
 }
 
 type termFreq struct {
@@ -277,7 +290,7 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 			threads = append(threads, e)
 		}
 	}
-	ix.entries, ix.free, ix.live, ix.totalLen = nil, nil, 0, 0
+	ix.entries, ix.free, ix.live, ix.totalLen, ix.penalised = nil, nil, 0, 0, nil
 	ix.byID = make(map[string]int32, len(docs)+len(threads))
 	ix.postings = map[string][]posting{}
 	ix.near = map[string][]string{}
@@ -316,6 +329,76 @@ func (ix *Index) RemoveThread(id string) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return ix.remove("thread:" + id)
+}
+
+// SetPenalty makes the passage with this ID score factor times as much as
+// it otherwise would, in the ranking and in the Confidence: members voted
+// down answers that showed it. factor must be in (0, 1]; 1 removes the
+// penalty. The penalty is kept when the docs are re-indexed, and applies to
+// a passage added later under the same ID.
+func (ix *Index) SetPenalty(id string, factor float64) error {
+	if !(factor > 0 && factor <= 1) {
+		return fmt.Errorf("knowledge: penalty for passage %q: %v is not a factor in (0, 1]", id, factor)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if slot, ok := ix.byID[id]; ok {
+		ix.entries[slot].penalty = factor
+		ix.penalised = slices.DeleteFunc(ix.penalised, func(s int32) bool { return s == slot })
+		if factor != 1 {
+			ix.penalised = append(ix.penalised, slot)
+		}
+	}
+	if factor == 1 {
+		delete(ix.penalties, id)
+		return nil
+	}
+	if ix.penalties == nil {
+		ix.penalties = map[string]float64{}
+	}
+	ix.penalties[id] = factor
+	return nil
+}
+
+// Passages returns the passages keep accepts, in no particular order. It
+// reads every passage: for occasional work, not for each question.
+func (ix *Index) Passages(keep func(Passage) bool) []Passage {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []Passage
+	for _, e := range ix.entries {
+		if e != nil && keep(e.p) {
+			out = append(out, e.p)
+		}
+	}
+	return out
+}
+
+// Penalty returns the passage's penalty factor, 1 when it has none.
+func (ix *Index) Penalty(id string) float64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if f, ok := ix.penalties[id]; ok {
+		return f
+	}
+	return 1
+}
+
+// Downvote penalties: a passage shown in n answers that members voted down
+// scores 1/(1 + DownvoteWeight·n) of what it would, and never less than
+// MinDownvotePenalty of it, so that a few votes cannot bury a passage for
+// good: an only answer still shows, lower.
+const (
+	DownvoteWeight     = 0.5
+	MinDownvotePenalty = 0.25
+)
+
+// DownvotePenalty is the factor for a passage shown in n downvoted answers.
+func DownvotePenalty(n int) float64 {
+	if n <= 0 {
+		return 1
+	}
+	return max(1/(1+DownvoteWeight*float64(n)), MinDownvotePenalty)
 }
 
 // Len returns the number of passages.
@@ -361,6 +444,11 @@ func (ix *Index) insert(e *entry) {
 		ix.entries = append(ix.entries, e)
 	}
 	ix.byID[e.p.ID] = slot
+	e.penalty = 1
+	if f, ok := ix.penalties[e.p.ID]; ok {
+		e.penalty = f
+		ix.penalised = append(ix.penalised, slot)
+	}
 	for _, t := range e.terms {
 		ps := ix.postings[t.term]
 		if len(ps) == 0 && ix.opts.typoWeight > 0 && correctable(t.term) {
@@ -404,6 +492,9 @@ func (ix *Index) remove(id string) bool {
 		}
 	}
 	delete(ix.byID, id)
+	if e.penalty != 1 {
+		ix.penalised = slices.DeleteFunc(ix.penalised, func(s int32) bool { return s == slot })
+	}
 	ix.entries[slot] = nil
 	ix.free = append(ix.free, slot)
 	ix.live--
@@ -565,6 +656,11 @@ func (ix *Index) Search(query string, k int) []Hit {
 			}
 		}
 	}
+	for _, slot := range ix.penalised {
+		f := ix.entries[slot].penalty
+		acc.scores[slot] *= f
+		acc.pairs[slot] *= f
+	}
 	top := make([]scored, 0, k+1)
 	for _, slot := range acc.touched {
 		top = insertTop(top, scored{slot, acc.scores[slot]}, k)
@@ -576,6 +672,59 @@ func (ix *Index) Search(query string, k int) []Hit {
 	}
 	return hits
 }
+
+// Similarity says how alike two texts are, from 0 (no word in common) to
+// 1 (the same words): the cosine of their terms, words and pairs of
+// adjacent words (at PairWeight), each weighted by its IDF over the
+// passages and the background, so that the words that tell questions apart
+// count and those every question uses ("how do I") hardly. It tells a
+// question asked again in other words from a different one, and is
+// measured on question pairs in TestSimilarity (DefaultDuplicateSimilarity).
+// Being a bag of words, it cannot tell "upgrade the chart" from "install
+// the chart" as well as it tells either from "backup the database".
+func (ix *Index) Similarity(a, b string) float64 {
+	qa, qb := ix.queryTerms(a), ix.queryTerms(b)
+	if len(qa) == 0 || len(qb) == 0 {
+		return 0
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := float64(ix.live + ix.bgN)
+	weight := func(q queryTerm) float64 {
+		df := float64(len(ix.postings[q.term])) + float64(ix.bgDF[q.term])
+		// Lucene's IDF, not squared: squaring (right for ranking) lets one
+		// rare word outweigh the rest of the question.
+		return q.weight * math.Log(1+(n-df+0.5)/(df+0.5))
+	}
+	wa := make(map[string]float64, len(qa))
+	var na, nb, dot float64
+	for _, q := range qa {
+		w := weight(q)
+		wa[q.term] = w
+		na += w * w
+	}
+	for _, q := range qb {
+		w := weight(q)
+		nb += w * w
+		dot += w * wa[q.term]
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	c := dot / math.Sqrt(na*nb)
+	if c > 1-1e-9 { // the same terms: exactly 1, whatever the rounding
+		return 1
+	}
+	return max(c, 0)
+}
+
+// DefaultDuplicateSimilarity is a suggested lowest Similarity at which a
+// question counts as asked before. Measured on the 25 hand-written
+// question pairs of TestSimilarity over the guide, with the starter
+// intents' patterns as background: 12 of 14 rewordings score at or above
+// it, and 3 of 11 different questions do, each one word away from the
+// other (another verb, channel or tool).
+const DefaultDuplicateSimilarity = 0.7
 
 // correctable reports whether typos of word are corrected: English words
 // (lowercase ASCII letters) of at least 4 letters. Shorter words have too
