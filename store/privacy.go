@@ -302,9 +302,13 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		return Forgotten{}, fmt.Errorf("store: forget member: %w", err)
 	}
 	var f Forgotten
+	// The closures run in the writer and write only their own result,
+	// read after a successful submit: a submit cut short by ctx returns
+	// while the closure may still run.
+	var g Forgotten
 	// First what they did to others' records: votes, usage, lessons.
 	first := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		g := Forgotten{}
+		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
 			if on.ID != 0 {
 				if err := s.countVote(tx, on, chat.Member{ID: m.ID}, v.Vote, chat.VoteNone); err != nil {
@@ -335,12 +339,12 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		}); err != nil {
 			return Record{}, err
 		}
-		f.Votes, f.Usage, f.Lessons = g.Votes, g.Usage, g.Lessons
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
+	f.Votes, f.Usage, f.Lessons = g.Votes, g.Usage, g.Lessons
 	var after uint64
 	// Scan, delete what was found, and scan again for what arrived
 	// meanwhile, until a scan finds nothing new.
@@ -393,6 +397,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		after = newest
 	}
 	// Last, their part of the counters, the counts still in memory too.
+	var days int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		s.statsMu.Lock()
 		for k, c := range s.pending.counts {
@@ -424,13 +429,14 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 				return Record{}, err
 			}
 		}
-		f.Activity = len(changes)
+		days = len(changes)
 		return Record{}, nil
 	})
 	r.flush = true
 	if _, err := s.submit(ctx, r); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
+	f.Activity = days
 	return f, nil
 }
 
@@ -587,15 +593,16 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		if len(keys) == 0 {
 			break
 		}
+		var deleted []uint64 // written in the writer; read only after a successful submit
 		r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+			deleted = deleted[:0]
 			for _, k := range keys {
 				rec, err := deleteRecord(tx, k)
 				if err != nil {
 					return Record{}, err
 				}
 				if rec.ID != 0 {
-					out.Records++
-					out.IDs = append(out.IDs, rec.ID)
+					deleted = append(deleted, rec.ID)
 				}
 			}
 			return Record{}, nil
@@ -603,6 +610,8 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		if _, err := s.submit(ctx, r); err != nil {
 			return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 		}
+		out.Records += len(deleted)
+		out.IDs = append(out.IDs, deleted...)
 	}
 	// Usage and counters of whole days before the cutoff's day, with the
 	// counts still in memory written first.
@@ -610,6 +619,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
 	day := dayOf(cutoff)
+	var usageDays, activityDays int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		if b := tx.Bucket(bucketUsage); b != nil {
 			var old [][]byte
@@ -625,7 +635,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 					return Record{}, err
 				}
 			}
-			out.Usage = len(old)
+			usageDays = len(old)
 		}
 		b := tx.Bucket(bucketStats)
 		if b == nil {
@@ -651,12 +661,13 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 				return Record{}, err
 			}
 		}
-		out.Activity = len(changes)
+		activityDays = len(changes)
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, r); err != nil {
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
+	out.Usage, out.Activity = usageDays, activityDays
 	return out, nil
 }
 
