@@ -68,6 +68,15 @@ func New() *Metrics {
 	for _, w := range []string{"store", "llm", "answer", "adapter"} {
 		m.errors.WithLabelValues(w)
 	}
+	for _, o := range []string{"ok", "error"} {
+		m.llmLatency.WithLabelValues(o)
+	}
+	for _, k := range []string{"prompt", "completion"} {
+		m.llmTokens.WithLabelValues(k)
+	}
+	for _, v := range []string{"up", "down", "none"} {
+		m.votes.WithLabelValues(v)
+	}
 	return m
 }
 
