@@ -72,7 +72,8 @@ func LineChart(id string, labels []string, series []Series) template.HTML {
 	}
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>`, padL, chartW-padR, padT+plotH, padT+plotH)
 	for i, l := range labels {
-		if i%labelEvery == 0 || i == len(labels)-1 {
+		last := len(labels) - 1
+		if i%labelEvery == 0 || i == last && last%labelEvery >= labelEvery/2 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(i), chartH-8, html.EscapeString(l))
 		}
 	}
