@@ -62,6 +62,7 @@ type Adapter struct {
 
 	connected atomic.Bool
 	seq       atomic.Uint64 // event numbers, for Last-Event-ID
+	inflight  atomic.Int64  // requests being handled, event streams included
 
 	mu       sync.Mutex // guards visitors
 	visitors map[string]*visitor
@@ -105,15 +106,20 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.cfg.Listen)
 	if err != nil {
-		err = fmt.Errorf("web: listen on %s (adapters.web.listen): %w", a.cfg.Listen, err)
+		err = fmt.Errorf("listen on %s (adapters.web.listen): %w", a.cfg.Listen, err)
 		if a.opts.Optional {
 			a.log.Warn("web chat not started; the console still works", "err", err)
 			return nil
 		}
 		return err
 	}
+	h := a.Handler(inbox)
 	srv := &http.Server{
-		Handler:           a.Handler(inbox),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.inflight.Add(1)
+			defer a.inflight.Add(-1)
+			h.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -130,17 +136,48 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	}
 	select {
 	case err := <-served:
-		return fmt.Errorf("web: serve on %s: %w", ln.Addr(), err)
+		return fmt.Errorf("serve the web chat on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
+	return a.shutdown(ctx, srv, served, ln.Addr())
+}
+
+// shutdown stops taking connections, ends the event streams and waits for
+// the requests in flight. Connections with no request in flight (a
+// browser's idle or pre-opened sockets, which http.Server.Shutdown would
+// wait up to five seconds for) are then closed.
+func (a *Adapter) shutdown(ctx context.Context, srv *http.Server, served <-chan error, addr net.Addr) error {
+	srv.SetKeepAlivesEnabled(false)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }() // closes the listener, calls stopStreams
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-shut:
+			break wait
+		case <-tick.C:
+			if a.inflight.Load() == 0 {
+				srv.Close()
+			}
+		case <-sctx.Done():
+			if n := a.inflight.Load(); n > 0 {
+				err = fmt.Errorf("%d requests still in flight after %s", n, a.opts.ShutdownTimeout)
+			}
+			srv.Close()
+			<-shut
+			break wait
+		}
+	}
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
-	if err != nil {
-		return fmt.Errorf("web: shut down the server on %s: %w", ln.Addr(), err)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down the web server on %s: %w", addr, err)
 	}
 	return nil
 }
