@@ -26,6 +26,7 @@ import (
 
 	"github.com/docent-bot/docent/adapters/console"
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/metrics"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -246,7 +247,8 @@ func (c *cli) run(args []string) int {
 	// waiting for the drain.
 	context.AfterFunc(ctx, stop)
 
-	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version()})
+	m := metrics.New()
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m})
 	if err != nil {
 		if ctx.Err() != nil { // asked to stop while starting (e.g. training)
 			log.Info("docent stopped before it started", "reason", err)
@@ -256,8 +258,10 @@ func (c *cli) run(args []string) int {
 		return exitError
 	}
 	var adapters []bot.Adapter
+	var consoleDone chan struct{} // closed when the console's input ends
 	if cfg.Adapters.Console.Enabled {
-		adapters = append(adapters, console.New(c.stdin, c.stdout, console.Options{
+		consoleDone = make(chan struct{})
+		adapters = append(adapters, signalsEnd{console.New(c.stdin, c.stdout, console.Options{
 			Interactive: isTerminal(c.stdin) && !*jsonOut,
 			JSON:        *jsonOut,
 			Member:      consoleMember(cfg.Adapters.Console.Member),
@@ -265,7 +269,7 @@ func (c *cli) run(args []string) int {
 			Stopped:     bot.ErrStopped,
 			// Files (a member's data export) go beside the database.
 			FilesDir: filepath.Dir(cfg.StorePath()),
-		}))
+		}), consoleDone})
 	}
 	platforms, err := b.PlatformAdapters()
 	if err != nil {
@@ -274,6 +278,15 @@ func (c *cli) run(args []string) int {
 		return exitError
 	}
 	adapters = append(adapters, platforms...)
+	if cfg.Adapters.Web.Enabled {
+		wa, err := webAdapter(b, cfg, log, m, consoleDone)
+		if err != nil {
+			b.Close()
+			fmt.Fprintln(c.stderr, err)
+			return exitError
+		}
+		adapters = append(adapters, wa)
+	}
 	runErr := b.Run(ctx, adapters...)
 	closeErr := b.Close()
 	if err := errors.Join(runErr, closeErr); err != nil {

@@ -151,7 +151,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	// Goroutines return to where they were once the fake LLM is gone (its
 	// connections' goroutines, client and server, end with it).
 	stopLLM()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second) // connections notice their peer is gone
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

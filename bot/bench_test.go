@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,6 +34,8 @@ func TestBenchPipeline(t *testing.T) {
 		t.Errorf("stages %+v: want answers from the LLM and local ones", r.Stages)
 	}
 	if r.Goroutines[1] > r.Goroutines[0] {
-		t.Errorf("goroutines: %d before, %d after", r.Goroutines[0], r.Goroutines[1])
+		var stacks strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+		t.Errorf("goroutines: %d before, %d after:\n%s", r.Goroutines[0], r.Goroutines[1], stacks.String())
 	}
 }

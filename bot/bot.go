@@ -20,6 +20,7 @@ import (
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/metrics"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -39,6 +40,8 @@ type Adapter interface {
 type Options struct {
 	Log     *slog.Logger
 	Version string
+	// Metrics, when set, counts messages, answers, latencies and errors.
+	Metrics *metrics.Metrics
 }
 
 // Bot is a running Docent.
@@ -55,6 +58,8 @@ type Bot struct {
 	commands *Commands
 	router   *Router
 	started  time.Time
+	metrics  *metrics.Metrics // nil counts nothing
+	live     liveAdapters     // the adapters Run runs, for readiness
 
 	// brain answers questions; Reload swaps in a new one while the old one
 	// keeps answering. prepared says how the current one got its model.
@@ -86,7 +91,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now()}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		b.knowledge = knowledge.New(knowledge.Options{Log: log})
@@ -133,7 +138,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	b.commands = b.builtinCommands()
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
-	b.router = NewRouter(st, h, log, RouterOptions{
+	b.router = NewRouter(b.metrics.History(st), h, log, RouterOptions{
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
@@ -181,8 +186,11 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	for _, a := range adapters {
 		go func() {
 			b.log.Info("adapter started", "adapter", a.Name())
+			b.live.started(a)
 			err := a.Run(runCtx, b.router)
+			b.live.stopped(a, err)
 			if err != nil {
+				b.metrics.Error("adapter")
 				err = fmt.Errorf("%s: %w", a.Name(), err)
 			}
 			done <- err
@@ -424,8 +432,9 @@ func (b *Bot) brainConfig() brain.Config {
 	if b.knowledge != nil {
 		bc.Knowledge = b.knowledge
 	}
+	bc.OnClassify = b.metrics.ObserveClassify
 	if b.llm != nil {
-		bc.LLM = b.llm
+		bc.LLM = b.metrics.LLM(b.llm)
 		if b.store != nil {
 			bc.Budget = &budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}
 		}

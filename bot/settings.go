@@ -14,6 +14,7 @@ import (
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
+	"github.com/docent-bot/docent/adapters/web"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
@@ -119,6 +120,7 @@ type AdaptersConfig struct {
 	Console ConsoleConfig  `yaml:"console"`
 	Discord discord.Config `yaml:"discord"`
 	Slack   slack.Config   `yaml:"slack"`
+	Web     web.Config     `yaml:"web"`
 }
 
 // ConsoleConfig is the terminal chat.
@@ -146,7 +148,7 @@ func Defaults() Config {
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
 		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3, Related: 0, RelatedConfidence: 0.3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
-		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig()},
+		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
@@ -353,8 +355,11 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	for _, p := range c.Adapters.Slack.Problems() {
 		bad("adapters.slack."+p.Field, "%s", p.Msg)
 	}
-	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled && !c.Adapters.Slack.Enabled {
-		bad("adapters", "no adapter is enabled: enable adapters.console, adapters.discord or adapters.slack")
+	for _, p := range c.Adapters.Web.Problems() {
+		bad("adapters.web."+p.Field, "%s", p.Msg)
+	}
+	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled && !c.Adapters.Slack.Enabled && !c.Adapters.Web.Enabled {
+		bad("adapters", "no adapter is enabled: enable adapters.console, adapters.discord, adapters.slack or adapters.web")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

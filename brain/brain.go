@@ -63,6 +63,8 @@ type Config struct {
 	LLM LLM
 	// Budget, when set, limits who may use the LLM and records its cost.
 	Budget Budget
+	// OnClassify, when set, hears how long each classification took (metrics).
+	OnClassify func(time.Duration)
 }
 
 // Budget limits the LLM's use.
@@ -322,7 +324,11 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// A redacted secret's placeholder says nothing about the question.
 	words := placeholder.ReplaceAllString(q.Text, " ")
+	start := time.Now()
 	res := m.Classify(words, 3)
+	if b.cfg.OnClassify != nil {
+		b.cfg.OnClassify(time.Since(start))
+	}
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]

@@ -1,0 +1,542 @@
+// Package web is the browser chat adapter: a page where a visitor talks to
+// Docent like a member, with answers streamed over server-sent events,
+// Markdown rendered on the server and sanitised, and 👍/👎 on every
+// answer. The same HTTP server serves whatever Options.Handler serves
+// besides (the dashboard, health and metrics), so one address is all an
+// admin opens.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Platform is the platform name of web conversations.
+const Platform = "web"
+
+//go:embed assets
+var assets embed.FS
+
+// Options set how the web chat runs.
+type Options struct {
+	Log *slog.Logger
+	// BotName titles the page.
+	BotName string
+	// Handler serves every path the chat does not ("/admin/", "/healthz",
+	// "/metrics", ...); nil answers 404.
+	Handler http.Handler
+	// Optional makes a failure to listen (the port is taken) a logged
+	// warning instead of an error that stops Docent: for the local
+	// try-out, where the console must work regardless.
+	Optional bool
+	// OnListen, when set, hears the address served once listening (for
+	// a listen address with port 0).
+	OnListen func(addr net.Addr)
+	// ShutdownTimeout bounds the wait for requests in flight at shutdown;
+	// 0 means 5s.
+	ShutdownTimeout time.Duration
+}
+
+// Adapter serves the web chat.
+type Adapter struct {
+	cfg    Config
+	opts   Options
+	log    *slog.Logger
+	render *Renderer
+
+	connected atomic.Bool
+	seq       atomic.Uint64 // event numbers, for Last-Event-ID
+	inflight  atomic.Int64  // requests being handled, event streams included
+
+	mu       sync.Mutex // guards visitors
+	visitors map[string]*visitor
+	stopping chan struct{} // closed when the server shuts down: event streams end
+	stopOnce sync.Once
+}
+
+// Limits on what one visitor can make the server keep.
+const (
+	maxVisitors     = 10000
+	visitorIdle     = 24 * time.Hour
+	maxBacklog      = 200 // events kept per visitor for a reconnecting page
+	maxAnswersKnown = 1000
+	maxBodyBytes    = 64 << 10
+	heartbeat       = 25 * time.Second
+)
+
+// New returns a web chat adapter.
+func New(cfg Config, opts Options) *Adapter {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.BotName == "" {
+		opts.BotName = "Docent"
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 5 * time.Second
+	}
+	return &Adapter{cfg: cfg, opts: opts, log: opts.Log, render: NewRenderer(),
+		visitors: map[string]*visitor{}, stopping: make(chan struct{})}
+}
+
+// Name is the adapter's name in logs.
+func (a *Adapter) Name() string { return Platform }
+
+// Connected reports whether the server is listening (for /readyz).
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// Run serves the chat until ctx is done, then stops taking requests and
+// waits (up to Options.ShutdownTimeout) for those in flight.
+func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", a.cfg.Listen)
+	if err != nil {
+		err = fmt.Errorf("listen on %s (adapters.web.listen): %w", a.cfg.Listen, err)
+		if a.opts.Optional {
+			a.log.Warn("web chat not started; the console still works", "err", err)
+			return nil
+		}
+		return err
+	}
+	h := a.Handler(inbox)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.inflight.Add(1)
+			defer a.inflight.Add(-1)
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(a.stopStreams)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.connected.Store(true)
+	defer a.connected.Store(false)
+	a.log.Info("web chat listening", "url", "http://"+ln.Addr().String()+"/")
+	if a.opts.OnListen != nil {
+		a.opts.OnListen(ln.Addr())
+	}
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve the web chat on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	return a.shutdown(ctx, srv, served, ln.Addr())
+}
+
+// shutdown stops taking connections, ends the event streams and waits for
+// the requests in flight. Connections with no request in flight (a
+// browser's idle or pre-opened sockets, which http.Server.Shutdown would
+// wait up to five seconds for) are then closed.
+func (a *Adapter) shutdown(ctx context.Context, srv *http.Server, served <-chan error, addr net.Addr) error {
+	srv.SetKeepAlivesEnabled(false)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }() // closes the listener, calls stopStreams
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-shut:
+			break wait
+		case <-tick.C:
+			if a.inflight.Load() == 0 {
+				srv.Close()
+			}
+		case <-sctx.Done():
+			if n := a.inflight.Load(); n > 0 {
+				err = fmt.Errorf("%d requests still in flight after %s", n, a.opts.ShutdownTimeout)
+			}
+			srv.Close()
+			<-shut
+			break wait
+		}
+	}
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down the web server on %s: %w", addr, err)
+	}
+	return nil
+}
+
+func (a *Adapter) stopStreams() { a.stopOnce.Do(func() { close(a.stopping) }) }
+
+// Handler is the chat's HTTP handler, delivering to inbox; paths it does
+// not serve go to Options.Handler.
+func (a *Adapter) Handler(inbox chat.Inbox) http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(assets, "assets") // a literal path of the embed: cannot fail
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", a.page)
+	mux.HandleFunc("GET /chat/events", a.events)
+	mux.HandleFunc("POST /chat/send", func(w http.ResponseWriter, r *http.Request) { a.send(w, r, inbox) })
+	mux.HandleFunc("POST /chat/feedback", func(w http.ResponseWriter, r *http.Request) { a.feedback(w, r, inbox) })
+	if a.opts.Handler != nil {
+		mux.Handle("/", a.opts.Handler)
+	}
+	// Requests from other sites (a form elsewhere posting here) are refused.
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// securityHeaders forbid inline scripts and framing, whatever a page holds.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *Adapter) page(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.visitorOf(w, r); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	page, err := assets.ReadFile("assets/chat.html")
+	if err != nil {
+		http.Error(w, "web: chat page missing from the binary", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte(strings.ReplaceAll(string(page), "{{BOT}}", htmlEscape(a.opts.BotName))))
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// visitor is one browser (a cookie): its own conversation with Docent.
+type visitor struct {
+	id string
+
+	mu      sync.Mutex // guards the fields below
+	events  []event
+	wake    chan struct{} // closed and replaced when an event is added
+	answers map[string]bool
+	order   []string // answers in the order sent, to forget the oldest
+	seen    time.Time
+}
+
+// event is one thing the page shows: an answer, or a change to one.
+type event struct {
+	seq  uint64
+	data []byte // JSON
+}
+
+const visitorCookie = "docent_visitor"
+
+// visitorOf finds the request's visitor by cookie, or makes a new one and
+// sets the cookie.
+func (a *Adapter) visitorOf(w http.ResponseWriter, r *http.Request) (*visitor, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, err := r.Cookie(visitorCookie); err == nil {
+		if v := a.visitors[c.Value]; v != nil {
+			v.touch()
+			return v, nil
+		}
+		if validID(c.Value) {
+			// Known before a restart: the same conversation goes on.
+			return a.addVisitor(c.Value)
+		}
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	v, err := a.addVisitor(hex.EncodeToString(b[:]))
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: visitorCookie, Value: v.id, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: secureRequest(r), MaxAge: 365 * 24 * 3600})
+	return v, nil
+}
+
+// addVisitor is called with a.mu held.
+func (a *Adapter) addVisitor(id string) (*visitor, error) {
+	if len(a.visitors) >= maxVisitors {
+		for k, v := range a.visitors {
+			if v.idle() > visitorIdle {
+				delete(a.visitors, k)
+			}
+		}
+		if len(a.visitors) >= maxVisitors {
+			return nil, fmt.Errorf("web: too many visitors (%d) right now; try again later", maxVisitors)
+		}
+	}
+	v := &visitor{id: id, wake: make(chan struct{}), answers: map[string]bool{}, seen: time.Now()}
+	a.visitors[id] = v
+	return v, nil
+}
+
+func validID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// secureRequest says whether the browser reached us over HTTPS (directly
+// or through a proxy), so that cookies must be Secure.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (v *visitor) touch() {
+	v.mu.Lock()
+	v.seen = time.Now()
+	v.mu.Unlock()
+}
+
+func (v *visitor) idle() time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return time.Since(v.seen)
+}
+
+func (v *visitor) conversation() chat.Conversation {
+	return chat.Conversation{Platform: Platform, Channel: v.id}
+}
+
+func (v *visitor) member() chat.Member {
+	return chat.Member{ID: v.id, Name: "visitor-" + v.id[:6]}
+}
+
+// push adds an event and wakes the page's stream.
+func (v *visitor) push(e event, answerID string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.events = append(v.events, e)
+	if len(v.events) > maxBacklog {
+		v.events = v.events[len(v.events)-maxBacklog:]
+	}
+	if answerID != "" && !v.answers[answerID] {
+		v.answers[answerID] = true
+		v.order = append(v.order, answerID)
+		if len(v.order) > maxAnswersKnown {
+			delete(v.answers, v.order[0])
+			v.order = v.order[1:]
+		}
+	}
+	close(v.wake)
+	v.wake = make(chan struct{})
+}
+
+// after returns the events after seq and a channel closed at the next one.
+func (v *visitor) after(seq uint64) ([]event, <-chan struct{}) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []event
+	for _, e := range v.events {
+		if e.seq > seq {
+			out = append(out, e)
+		}
+	}
+	return out, v.wake
+}
+
+func (v *visitor) sentAnswer(id string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.answers[id]
+}
+
+// events streams the visitor's answers as server-sent events until the
+// page goes away or the server stops.
+func (a *Adapter) events(w http.ResponseWriter, r *http.Request) {
+	v, err := a.visitorOf(w, r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	// A reconnecting page resumes after the last event it saw; a new page
+	// starts with what is sent from now on.
+	last := a.seq.Load()
+	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil {
+		last = id
+	}
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil || rc.Flush() != nil {
+		return
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		evs, wake := v.after(last)
+		for _, e := range evs {
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: answer\ndata: %s\n\n", e.seq, e.data); err != nil {
+				return
+			}
+			last = e.seq
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-wake:
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-a.stopping:
+			return
+		}
+	}
+}
+
+// readJSON decodes a small JSON body into dst, answering 400 when it
+// cannot.
+func readJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if err := json.NewDecoder(r.Body).Decode(dst); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "web: the request body is not the JSON expected: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// send takes a visitor's message to the bot; the answer comes as an event.
+func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox) {
+	v, err := a.visitorOf(w, r)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	}
+	var in struct {
+		Text string `json:"text"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Text) == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "web: the message is empty"})
+		return
+	}
+	m := chat.Message{Conversation: v.conversation(), Author: v.member(), Text: in.Text, Time: time.Now(), Direct: true}
+	if err := inbox.Deliver(r.Context(), m, &responder{a: a, v: v}); err != nil {
+		a.log.Warn("web message not taken", "conversation", m.Conversation.String(), "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Sorry, I could not take that message: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]bool{"ok": true})
+}
+
+// feedback stores a 👍/👎 on one of the answers this visitor was sent.
+func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.Inbox) {
+	v, err := a.visitorOf(w, r)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	}
+	var in struct {
+		AnswerID string `json:"answer_id"`
+		Vote     int    `json:"vote"`
+		Reason   string `json:"reason"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Vote < -1 || in.Vote > 1 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("web: vote must be -1, 0 or 1, not %d", in.Vote)})
+		return
+	}
+	if !v.sentAnswer(in.AnswerID) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("web: answer %q was not sent to you", in.AnswerID)})
+		return
+	}
+	fi, ok := inbox.(chat.FeedbackInbox)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "web: this Docent does not take votes"})
+		return
+	}
+	f := chat.Feedback{Conversation: v.conversation(), AnswerID: in.AnswerID, Member: v.member(),
+		Vote: chat.Vote(in.Vote), Reason: in.Reason, Time: time.Now()}
+	if err := fi.Feedback(r.Context(), f); err != nil {
+		a.log.Warn("web vote not stored", "answer", in.AnswerID, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Sorry, I could not store your vote: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// shown is an answer as the page receives it.
+type shown struct {
+	ID        string      `json:"id"`
+	HTML      string      `json:"html"`
+	Source    chat.Source `json:"source"`
+	Intent    string      `json:"intent,omitempty"`
+	Draft     bool        `json:"draft,omitempty"`
+	Votable   bool        `json:"votable,omitempty"`
+	Ephemeral bool        `json:"ephemeral,omitempty"`
+	File      *chat.File  `json:"file,omitempty"`
+}
+
+// responder shows the answers to one message on the visitor's page.
+// Every answer, private ones included, goes to this visitor only.
+type responder struct {
+	a *Adapter
+	v *visitor
+}
+
+func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, error) {
+	var b [6]byte
+	rand.Read(b[:])
+	sent := chat.Sent{ID: "w" + strconv.FormatUint(r.a.seq.Add(1), 10) + "-" + hex.EncodeToString(b[:]), Time: time.Now()}
+	return sent, r.show(sent, ans)
+}
+
+// Edit changes an answer already shown (a streamed answer growing).
+func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
+	return r.show(sent, ans)
+}
+
+func (r *responder) show(sent chat.Sent, ans chat.Answer) error {
+	s := shown{ID: sent.ID, HTML: r.a.render.HTML(ans.Text), Source: ans.Source, Intent: ans.Intent, Draft: ans.Draft,
+		Ephemeral: ans.Ephemeral, File: ans.File}
+	s.Votable = !ans.Draft && !ans.Ephemeral && ans.Source != chat.SourceCommand && ans.Source != chat.SourceError
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("web: encode answer for %s: %w", r.v.conversation(), err)
+	}
+	r.v.push(event{seq: r.a.seq.Add(1), data: data}, sent.ID)
+	return nil
+}

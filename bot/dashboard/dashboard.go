@@ -1,0 +1,535 @@
+// Package dashboard serves the admin's pages of a running Docent (activity
+// charts, intents, coverage gaps and downvoted answers, conversations, LLM
+// usage, challenges) and its operational endpoints: /healthz, /readyz and
+// /metrics. The web adapter serves it beside the chat, on one address.
+//
+// Off loopback the pages need a login with the admin token
+// (DOCENT_ADMIN_TOKEN) or password (bcrypt hash in
+// DOCENT_ADMIN_PASSWORD_HASH), both read from the environment by the
+// command line; sessions live in Secure, HttpOnly, SameSite=Strict cookies
+// and every form carries a CSRF token.
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// Options set up the dashboard.
+type Options struct {
+	Log *slog.Logger
+	// Metrics serves /metrics; nil answers 404.
+	Metrics http.Handler
+	// Token and PasswordHash (bcrypt) are the admin's credentials, from
+	// the environment; either one logs in.
+	Token, PasswordHash string
+	// Loopback says the server only listens on this machine: with no
+	// credentials set, the pages are then open without a login. Off
+	// loopback with no credentials, they are closed.
+	Loopback bool
+	// Challenges, when set, fills the challenges page.
+	Challenges Challenges
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+// Challenges is the extension point for coding challenges and their
+// leaderboards (being built in bot/challenges*): whatever implements it
+// fills /admin/challenges. With none set, the page says challenges are not
+// configured.
+type Challenges interface {
+	Leaderboards(ctx context.Context) ([]Leaderboard, error)
+}
+
+// Leaderboard is one challenge's standings.
+type Leaderboard struct {
+	Challenge   string
+	Description string
+	Entries     []Standing
+}
+
+// Standing is one member's place on a leaderboard.
+type Standing struct {
+	Member string
+	Score  float64
+	Detail string
+}
+
+// Dashboard is the admin's HTTP handler.
+type Dashboard struct {
+	b    *bot.Bot
+	opts Options
+	log  *slog.Logger
+	auth *auth
+	tmpl map[string]*template.Template
+	mux  *http.ServeMux
+}
+
+// New returns the dashboard of b.
+func New(b *bot.Bot, opts Options) (*Dashboard, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Dashboard{b: b, opts: opts, log: opts.Log, auth: newAuth(opts.Token, opts.PasswordHash, opts.Loopback), tmpl: map[string]*template.Template{}}
+	if opts.PasswordHash != "" {
+		if _, err := bcrypt.Cost([]byte(opts.PasswordHash)); err != nil {
+			return nil, fmt.Errorf("dashboard: DOCENT_ADMIN_PASSWORD_HASH is not a bcrypt hash (make one with `htpasswd -nbBC 12 admin PASSWORD`): %w", err)
+		}
+	}
+	funcs := template.FuncMap{
+		"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"when":  func(t time.Time) string { return t.Local().Format(time.DateTime) },
+		"short": func(s string, n int) string { return cut(s, n) },
+		"pct": func(f *float64) string {
+			if f == nil {
+				return "–"
+			}
+			return fmt.Sprintf("%.0f%%", *f*100)
+		},
+		"join": strings.Join,
+	}
+	for _, page := range []string{"overview", "intents", "gaps", "conversations", "thread", "usage", "challenges", "login"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html")
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: parse the %s page's template: %w", page, err)
+		}
+		d.tmpl[page] = t
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.HandleFunc("GET /metrics", d.metrics)
+	mux.HandleFunc("GET /admin/login", d.loginPage)
+	mux.HandleFunc("POST /admin/login", d.loginPost)
+	mux.HandleFunc("POST /admin/logout", d.admin(d.logoutPost))
+	mux.HandleFunc("GET /admin/{$}", d.admin(d.overview))
+	mux.HandleFunc("GET /admin/intents", d.admin(d.intents))
+	mux.HandleFunc("GET /admin/gaps", d.admin(d.gaps))
+	mux.HandleFunc("POST /admin/teach", d.admin(d.teach))
+	mux.HandleFunc("POST /admin/teach-gap", d.admin(d.teachGap))
+	mux.HandleFunc("GET /admin/conversations", d.admin(d.conversations))
+	mux.HandleFunc("GET /admin/thread", d.admin(d.thread))
+	mux.HandleFunc("GET /admin/usage", d.admin(d.usage))
+	mux.HandleFunc("GET /admin/challenges", d.admin(d.challenges))
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
+	d.mux = mux
+	return d, nil
+}
+
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.mux.ServeHTTP(w, r)
+}
+
+// admin lets only a logged-in admin (or anyone, on loopback without
+// credentials) through, and checks the CSRF token of every form.
+func (d *Dashboard) admin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !d.auth.allowed(r) {
+			if !d.auth.hasCredentials() {
+				http.Error(w, "dashboard: closed: Docent listens beyond this machine (adapters.web.listen) and no admin login is set; "+
+					"set DOCENT_ADMIN_TOKEN or DOCENT_ADMIN_PASSWORD_HASH in Docent's environment", http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !d.auth.validCSRF(r) {
+			http.Error(w, "dashboard: the form's CSRF token is missing or wrong; reload the page and try again", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		next(w, r)
+	}
+}
+
+// page is what every page's template gets.
+type page struct {
+	Title, Nav string
+	Bot        string
+	CSRF       string
+	LoggedIn   bool // a session, so a logout button
+	Flash      string
+	FlashBad   bool
+	Data       any
+}
+
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	p := page{Title: title, Nav: name, Bot: d.b.Config().Bot.Name, CSRF: d.auth.csrfToken(w, r),
+		LoggedIn: !d.auth.open(), Flash: r.URL.Query().Get("msg"), FlashBad: r.URL.Query().Get("bad") == "1", Data: data}
+	var buf strings.Builder
+	if err := d.tmpl[name].Execute(&buf, p); err != nil {
+		d.fail(w, "render the "+name+" page", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(buf.String()))
+}
+
+func (d *Dashboard) fail(w http.ResponseWriter, doing string, err error) {
+	d.log.Error("dashboard failed", "doing", doing, "err", err)
+	http.Error(w, fmt.Sprintf("dashboard: %s: %v", doing, err), http.StatusInternalServerError)
+}
+
+func (d *Dashboard) readyz(w http.ResponseWriter, r *http.Request) {
+	checks := d.b.Readiness(r.Context())
+	ready := true
+	for _, c := range checks {
+		ready = ready && c.OK
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
+}
+
+func (d *Dashboard) metrics(w http.ResponseWriter, r *http.Request) {
+	if d.opts.Metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if !d.auth.open() && !d.auth.allowed(r) && !d.auth.bearer(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="docent"`)
+		http.Error(w, "dashboard: /metrics needs the admin token as a bearer token (DOCENT_ADMIN_TOKEN)", http.StatusUnauthorized)
+		return
+	}
+	d.opts.Metrics.ServeHTTP(w, r)
+}
+
+func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
+	if !d.auth.hasCredentials() {
+		if d.auth.open() {
+			http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+			return
+		}
+		http.Error(w, "dashboard: no admin login is set: set DOCENT_ADMIN_TOKEN or DOCENT_ADMIN_PASSWORD_HASH in Docent's environment", http.StatusForbidden)
+		return
+	}
+	d.render(w, r, "login", "Log in", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+func (d *Dashboard) loginPost(w http.ResponseWriter, r *http.Request) {
+	if !d.auth.validCSRF(r) {
+		http.Error(w, "dashboard: the form's CSRF token is missing or wrong; reload the login page and try again", http.StatusForbidden)
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	ok, limited := d.auth.check(r.PostFormValue("secret"))
+	switch {
+	case limited:
+		http.Redirect(w, r, "/admin/login?bad=1&msg="+url.QueryEscape("Too many failed logins; wait a minute.")+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+	case !ok:
+		d.log.Warn("dashboard login failed", "remote", r.RemoteAddr)
+		http.Redirect(w, r, "/admin/login?bad=1&msg="+url.QueryEscape("That is not the admin token or password.")+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+	default:
+		d.log.Info("dashboard login", "remote", r.RemoteAddr)
+		d.auth.login(w, r)
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	}
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/admin") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/admin/"
+	}
+	return next
+}
+
+func (d *Dashboard) logoutPost(w http.ResponseWriter, r *http.Request) {
+	d.auth.logout(w, r)
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}
+
+func back(w http.ResponseWriter, r *http.Request, to, msg string, bad bool) {
+	u := to + "?msg=" + url.QueryEscape(msg)
+	if bad {
+		u += "&bad=1"
+	}
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// days reads ?days=, 1 to 365, default def.
+func days(r *http.Request, def int) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("days"))
+	if err != nil || n < 1 || n > 365 {
+		return def
+	}
+	return n
+}
+
+type overviewData struct {
+	Report   analytics.Report
+	Days     int
+	Activity template.HTML
+	Sources  template.HTML
+	Median   string
+}
+
+func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
+	n := days(r, 30)
+	rep, err := analytics.Build(r.Context(), d.b.Store(), analytics.Query{Days: n, Now: d.opts.Now(), Top: 10})
+	if err != nil {
+		d.fail(w, "build the activity report", err)
+		return
+	}
+	var labels []string
+	msgs, members, answers := Series{Name: "messages"}, Series{Name: "active members"}, Series{Name: "answers"}
+	for _, day := range rep.PerDay {
+		labels = append(labels, day.Day.Format("Jan 2"))
+		msgs.Values = append(msgs.Values, float64(day.Messages))
+		members.Values = append(members.Values, float64(day.Members))
+		answers.Values = append(answers.Values, float64(day.Answers))
+	}
+	var srcLabels []string
+	var srcValues []float64
+	for _, s := range rep.Sources {
+		srcLabels = append(srcLabels, string(s.Source))
+		srcValues = append(srcValues, float64(s.Answers))
+	}
+	data := overviewData{Report: rep, Days: n,
+		Activity: LineChart("chart-activity", labels, []Series{msgs, members, answers}),
+		Sources:  BarChart("chart-sources", srcLabels, srcValues),
+		Median:   "–"}
+	if rep.FirstAnswers > 0 {
+		data.Median = time.Duration(rep.FirstAnswerMedian).Round(time.Millisecond).String()
+	}
+	d.render(w, r, "overview", "Activity", data)
+}
+
+type intentRow struct {
+	Name, Description, Where string
+	Patterns, Responses      []string
+}
+
+func (d *Dashboard) intents(w http.ResponseWriter, r *http.Request) {
+	var rows []intentRow
+	for _, in := range d.b.Intents() {
+		resp := slices.Clone(in.Responses)
+		for lang, rs := range in.ResponsesByLanguage {
+			for _, x := range rs {
+				resp = append(resp, "["+lang+"] "+x)
+			}
+		}
+		rows = append(rows, intentRow{Name: in.Name, Description: in.Description, Where: in.Where, Patterns: in.Patterns, Responses: resp})
+	}
+	slices.SortFunc(rows, func(a, b intentRow) int { return strings.Compare(a.Name, b.Name) })
+	d.render(w, r, "intents", "Intents", map[string]any{"Intents": rows, "Prepared": d.b.Prepared()})
+}
+
+type gapsData struct {
+	Clusters  any
+	Downvoted []store.Answered
+	Intents   []string
+}
+
+func (d *Dashboard) intentNames() []string {
+	var names []string
+	for _, in := range d.b.Intents() {
+		names = append(names, in.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (d *Dashboard) gaps(w http.ResponseWriter, r *http.Request) {
+	clusters, err := d.b.Gaps(r.Context())
+	if err != nil {
+		d.fail(w, "find the coverage gaps", err)
+		return
+	}
+	down, err := d.b.Downvoted(r.Context(), 50)
+	if err != nil {
+		d.fail(w, "list the downvoted answers", err)
+		return
+	}
+	d.render(w, r, "gaps", "Gaps", gapsData{Clusters: clusters[:min(len(clusters), 30)], Downvoted: down, Intents: d.intentNames()})
+}
+
+// dashboardAdmin is who the teach logic records as having taught.
+var dashboardAdmin = chat.Member{ID: "dashboard", Name: "dashboard admin"}
+
+func (d *Dashboard) teach(w http.ResponseWriter, r *http.Request) {
+	intent, text := r.PostFormValue("intent"), r.PostFormValue("text")
+	if strings.TrimSpace(intent) == "" || strings.TrimSpace(text) == "" {
+		back(w, r, "/admin/gaps", "Choose an intent and give the text to teach.", true)
+		return
+	}
+	msg, err := d.b.TeachPattern(r.Context(), dashboardAdmin, intent, text)
+	if err != nil {
+		d.fail(w, "teach "+intent, err)
+		return
+	}
+	d.log.Info("pattern taught from the dashboard", "intent", intent, "remote", r.RemoteAddr)
+	back(w, r, "/admin/gaps", msg, !strings.HasPrefix(msg, "Learnt"))
+}
+
+func (d *Dashboard) teachGap(w http.ResponseWriter, r *http.Request) {
+	gap, response := r.PostFormValue("gap"), r.PostFormValue("response")
+	if strings.TrimSpace(gap) == "" || strings.TrimSpace(response) == "" {
+		back(w, r, "/admin/gaps", "Give the new intent's response.", true)
+		return
+	}
+	msg, err := d.b.TeachGap(r.Context(), dashboardAdmin, gap, response)
+	if err != nil {
+		d.fail(w, "turn gap "+gap+" into an intent", err)
+		return
+	}
+	d.log.Info("gap taught from the dashboard", "gap", gap, "remote", r.RemoteAddr)
+	back(w, r, "/admin/gaps", msg, !strings.HasPrefix(msg, "Created"))
+}
+
+// Bounds of a history search: it reads the newest records of the most
+// recently active conversations.
+const (
+	searchConversations = 500
+	searchPerThread     = 300
+	searchHits          = 200
+)
+
+type hit struct {
+	Conv chat.Conversation
+	Rec  store.Record
+}
+
+func (d *Dashboard) conversations(w http.ResponseWriter, r *http.Request) {
+	convs, err := d.b.Store().Conversations(r.Context())
+	if err != nil {
+		d.fail(w, "list the conversations", err)
+		return
+	}
+	slices.SortFunc(convs, func(a, b store.ConversationSummary) int { return b.Last.Compare(a.Last) })
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var hits []hit
+	if q != "" {
+		needle := strings.ToLower(q)
+		for _, cv := range convs[:min(len(convs), searchConversations)] {
+			recs, err := d.b.Store().Conversation(r.Context(), cv.Conversation, searchPerThread)
+			if err != nil {
+				d.fail(w, "search "+cv.Conversation.String(), err)
+				return
+			}
+			for _, rec := range recs {
+				if strings.Contains(strings.ToLower(rec.Text), needle) && len(hits) < searchHits {
+					hits = append(hits, hit{cv.Conversation, rec})
+				}
+			}
+		}
+	}
+	d.render(w, r, "conversations", "Conversations", map[string]any{"Q": q, "Hits": hits,
+		"Conversations": convs[:min(len(convs), 200)], "Total": len(convs)})
+}
+
+func (d *Dashboard) thread(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	conv := chat.Conversation{Platform: q.Get("platform"), Channel: q.Get("channel"), Thread: q.Get("thread")}
+	recs, err := d.b.Store().Conversation(r.Context(), conv, 500)
+	if err != nil {
+		d.fail(w, "read "+conv.String(), err)
+		return
+	}
+	key := func(rec store.Record) uint64 {
+		if rec.Kind == store.KindAnswer && rec.ReplyTo != 0 {
+			return rec.ReplyTo
+		}
+		return rec.ID
+	}
+	slices.SortStableFunc(recs, func(a, b store.Record) int { return cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.ID, b.ID)) })
+	d.render(w, r, "thread", conv.String(), map[string]any{"Conv": conv, "Records": recs})
+}
+
+type usageData struct {
+	Chart   template.HTML
+	Days    []bot.DayUsage
+	Budget  bot.BudgetConfig
+	Enabled bool
+	Today   []scopeUsage
+	Total   store.Usage
+}
+
+type scopeUsage struct {
+	Scope string
+	Usage store.Usage
+}
+
+func (d *Dashboard) usage(w http.ResponseWriter, r *http.Request) {
+	n := days(r, 14)
+	perDay, budget, err := d.b.LLMUsage(r.Context(), n)
+	if err != nil {
+		d.fail(w, "read the LLM usage", err)
+		return
+	}
+	today, err := d.b.UsageToday(r.Context())
+	if err != nil {
+		d.fail(w, "read today's LLM usage", err)
+		return
+	}
+	var labels []string
+	tokens, requests := Series{Name: "tokens"}, Series{Name: "answers"}
+	for _, u := range perDay {
+		labels = append(labels, u.Day[5:])
+		tokens.Values = append(tokens.Values, float64(u.Usage.Tokens))
+		requests.Values = append(requests.Values, float64(u.Usage.Requests))
+	}
+	var rows []scopeUsage
+	for s, u := range today {
+		if s != "all" {
+			rows = append(rows, scopeUsage{s, u})
+		}
+	}
+	slices.SortFunc(rows, func(a, b scopeUsage) int {
+		return cmp.Or(cmp.Compare(b.Usage.Tokens, a.Usage.Tokens), strings.Compare(a.Scope, b.Scope))
+	})
+	d.render(w, r, "usage", "LLM usage", usageData{Chart: LineChart("chart-tokens", labels, []Series{tokens, requests}),
+		Days: perDay, Budget: budget, Enabled: d.b.LLMEnabled(), Today: rows[:min(len(rows), 20)], Total: today["all"]})
+}
+
+func (d *Dashboard) challenges(w http.ResponseWriter, r *http.Request) {
+	var boards []Leaderboard
+	if d.opts.Challenges != nil {
+		var err error
+		if boards, err = d.opts.Challenges.Leaderboards(r.Context()); err != nil {
+			d.fail(w, "read the leaderboards", err)
+			return
+		}
+	}
+	d.render(w, r, "challenges", "Challenges", map[string]any{"Configured": d.opts.Challenges != nil, "Boards": boards})
+}
+
+// cut shortens s to n runes.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,177 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// What the dashboard (bot/dashboard) reads and does, and the readiness of
+// a running Docent for /readyz.
+
+// liveAdapters are the adapters Run runs and whether each still runs.
+type liveAdapters struct {
+	mu   sync.Mutex // guards list
+	list []*liveAdapter
+}
+
+type liveAdapter struct {
+	a       Adapter
+	running bool
+	err     error
+}
+
+func (l *liveAdapters) started(a Adapter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.list = append(l.list, &liveAdapter{a: a, running: true})
+}
+
+func (l *liveAdapters) stopped(a Adapter, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, la := range l.list {
+		if la.a == a {
+			la.running, la.err = false, err
+		}
+	}
+}
+
+// Connector is implemented by adapters that know whether they are
+// connected to their platform (a gateway, a socket, a listener); an
+// adapter without it counts as connected while it runs.
+type Connector interface {
+	Connected() bool
+}
+
+// Check is one readiness check.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Readiness checks what Docent needs to answer: the store open, the
+// classifier's model loaded, and every adapter running and connected.
+func (b *Bot) Readiness(ctx context.Context) []Check {
+	var out []Check
+	if _, err := b.store.UsageOn(ctx, store.Day(time.Now()), scopeAll); err != nil {
+		out = append(out, Check{Name: "store", Detail: err.Error()})
+	} else {
+		out = append(out, Check{Name: "store", OK: true, Detail: b.store.Path()})
+	}
+	if p := b.prepared.Load(); p == nil || b.brain.Load() == nil {
+		out = append(out, Check{Name: "model", Detail: "the classifier has no model yet"})
+	} else {
+		out = append(out, Check{Name: "model", OK: true, Detail: fmt.Sprintf("%d intents", len(b.brain.Load().Intents()))})
+	}
+	b.live.mu.Lock()
+	defer b.live.mu.Unlock()
+	if len(b.live.list) == 0 {
+		out = append(out, Check{Name: "adapters", Detail: "no adapter is running"})
+	}
+	for _, la := range b.live.list {
+		c := Check{Name: "adapter " + la.a.Name(), OK: la.running, Detail: "running"}
+		switch {
+		case !la.running && la.err != nil:
+			c.Detail = "stopped: " + la.err.Error()
+		case !la.running:
+			c.Detail = "stopped"
+		}
+		if cn, ok := la.a.(Connector); ok && la.running && !cn.Connected() {
+			c.OK, c.Detail = false, "not connected"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Store is the bot's database, for reading history and activity.
+func (b *Bot) Store() *store.Store { return b.store }
+
+// Config is the configuration the bot runs with.
+func (b *Bot) Config() *Config { return b.cfg }
+
+// Intents are the intents the current model was trained on, taught ones
+// included.
+func (b *Bot) Intents() []brain.Intent { return b.brain.Load().Intents() }
+
+// LLMEnabled says whether an LLM answers questions no intent is sure of.
+func (b *Bot) LLMEnabled() bool { return b.llm != nil }
+
+// adminMessage is an admin's action from outside chat (the dashboard), as
+// the teach logic expects it.
+func adminMessage(by chat.Member) *Message {
+	return &Message{Message: chat.Message{Conversation: chat.Conversation{Platform: "web", Channel: "dashboard"}, Author: by}}
+}
+
+// TeachPattern adds text as a pattern of an existing intent and retrains,
+// as `!teach <intent> <text>` does; it returns what the command would say.
+func (b *Bot) TeachPattern(ctx context.Context, by chat.Member, intent, text string) (string, error) {
+	intent, text = strings.TrimSpace(intent), strings.TrimSpace(text)
+	if intent == "new" || intent == "gap" || strings.ContainsAny(intent, " \t\n") {
+		return fmt.Sprintf("%q is not an intent name.", intent), nil
+	}
+	a, err := b.teach(ctx, adminMessage(by), intent+" "+text)
+	return a.Text, err
+}
+
+// TeachGap turns the group of gaps named gap into a new intent answering
+// with response, as `!teach gap <name> <response>` does.
+func (b *Bot) TeachGap(ctx context.Context, by chat.Member, gap, response string) (string, error) {
+	a, err := b.teach(ctx, adminMessage(by), "gap "+strings.TrimSpace(gap)+" "+strings.TrimSpace(response))
+	return a.Text, err
+}
+
+// Downvoted returns up to limit of the newest answers a member voted down,
+// with their questions, newest first.
+func (b *Bot) Downvoted(ctx context.Context, limit int) ([]store.Answered, error) {
+	answered, err := b.store.Answered(ctx, []chat.Source{chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM, chat.SourceFallback}, maxGapQuestions)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Answered
+	for _, a := range answered {
+		if len(out) == limit || ctx.Err() != nil {
+			break
+		}
+		if b.downvoted(ctx, a.Answer.ID) {
+			out = append(out, a)
+		}
+	}
+	return out, ctx.Err()
+}
+
+// DayUsage is the LLM's use on one UTC day.
+type DayUsage struct {
+	Day   string
+	Usage store.Usage
+}
+
+// LLMUsage returns the LLM's use on each of the last days (UTC), oldest
+// first, and the budget it is held to.
+func (b *Bot) LLMUsage(ctx context.Context, days int) ([]DayUsage, BudgetConfig, error) {
+	now := time.Now().UTC()
+	var out []DayUsage
+	for i := days - 1; i >= 0; i-- {
+		day := store.Day(now.AddDate(0, 0, -i))
+		u, err := b.store.UsageOn(ctx, day, scopeAll)
+		if err != nil {
+			return nil, b.cfg.LLM.Budget, err
+		}
+		out = append(out, DayUsage{Day: day, Usage: u[0]})
+	}
+	return out, b.cfg.LLM.Budget, nil
+}
+
+// UsageToday is today's LLM use per scope ("all", "member:...",
+// "channel:...").
+func (b *Bot) UsageToday(ctx context.Context) (map[string]store.Usage, error) {
+	return b.store.UsageDay(ctx, store.Day(time.Now()))
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/docent-bot/docent/adapters/web"
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/dashboard"
+	"github.com/docent-bot/docent/bot/metrics"
+	"github.com/docent-bot/docent/chat"
+)
+
+// webAdapter builds the web chat with the dashboard, health and metrics
+// beside it. The admin's credentials come from the environment only.
+// With the console on (consoleDone not nil) the web chat is the local
+// try-out: it stops when the console's input ends, and a port already
+// taken is only a warning.
+func webAdapter(b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metrics, consoleDone <-chan struct{}) (bot.Adapter, error) {
+	dash, err := dashboard.New(b, dashboard.Options{
+		Log:          log.With("part", "dashboard"),
+		Metrics:      m.Handler(),
+		Token:        os.Getenv("DOCENT_ADMIN_TOKEN"),
+		PasswordHash: os.Getenv("DOCENT_ADMIN_PASSWORD_HASH"),
+		Loopback:     web.Loopback(cfg.Adapters.Web.Listen),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := web.New(cfg.Adapters.Web, web.Options{Log: log.With("adapter", "web"), BotName: cfg.Bot.Name,
+		Handler: dash, Optional: consoleDone != nil})
+	if consoleDone == nil {
+		return a, nil
+	}
+	return untilConsoleEnds{a, consoleDone}, nil
+}
+
+// untilConsoleEnds runs the web chat until the console's input ends.
+type untilConsoleEnds struct {
+	*web.Adapter
+	done <-chan struct{}
+}
+
+func (u untilConsoleEnds) Run(ctx context.Context, inbox chat.Inbox) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // also ends the goroutine below
+	go func() {
+		select {
+		case <-u.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return u.Adapter.Run(ctx, inbox)
+}
+
+// signalsEnd closes done when the adapter it wraps returns.
+type signalsEnd struct {
+	bot.Adapter
+	done chan struct{}
+}
+
+func (s signalsEnd) Run(ctx context.Context, inbox chat.Inbox) error {
+	defer close(s.done)
+	return s.Adapter.Run(ctx, inbox)
+}
