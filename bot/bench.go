@@ -302,9 +302,9 @@ func slowLLM(latency time.Duration) (stop func(), url string, err error) {
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+		// Every answer has been given: close every connection, including
+		// ones just opened and not yet used (Shutdown would wait for those).
+		srv.Close()
 		<-done
 	}, "http://" + ln.Addr().String(), nil
 }
