@@ -32,6 +32,9 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
+		if os.Getenv("DOCENT_REQUIRE_BROWSER") != "" { // set by .ci/run: CI must not skip them
+			t.Fatal("no chromium on PATH, and DOCENT_REQUIRE_BROWSER is set")
+		}
 		t.Skip("browser tests skipped: no chromium on PATH (install it: apt-get install chromium); .ci/run installs it")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
