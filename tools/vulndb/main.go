@@ -5,7 +5,7 @@
 // indexes, as golang.org/x/vulndb/cmd/indexdb does, without that command's
 // hundred dependencies.
 //
-//	go run ./.ci/vulndb -vulns $(go env GOMODCACHE)/golang.org/x/vulndb@VERSION/data/osv -out DIR
+//	go run ./tools/vulndb -vulns $(go env GOMODCACHE)/golang.org/x/vulndb@VERSION/data/osv -out DIR
 package main
 
 import (
