@@ -39,8 +39,12 @@ func (e badAnswer) Unwrap() error { return ErrBadAnswer }
 //
 // Nothing else changes: punctuation, a trailing full stop and the spelling
 // of numbers count ("42.0" is not "42"; give the part a tolerance to compare
-// numbers). The empty answer and answers over MaxAnswerBytes are errors.
+// numbers). The empty answer and answers over MaxAnswerBytes (or over
+// twice that as written) are errors.
 func NormalizeText(s string) (string, error) {
+	if len(s) > maxRawAnswer {
+		return "", tooLong(len(s))
+	}
 	s = unwrap(prepare(s))
 	s = strings.ToLower(s)
 	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
@@ -48,19 +52,23 @@ func NormalizeText(s string) (string, error) {
 	case s == "":
 		return "", badAnswer("the answer is empty")
 	case len(s) > MaxAnswerBytes:
-		return "", badAnswer(fmt.Sprintf("the answer is too long (%d bytes; at most %d)", len(s), MaxAnswerBytes))
+		return "", tooLong(len(s))
 	}
 	return s, nil
+}
+
+// maxRawAnswer bounds an answer as written, before NFKC (which is the
+// costly step, and can make a string longer); white space that
+// normalising would collapse leaves room under it.
+const maxRawAnswer = 2 * MaxAnswerBytes
+
+func tooLong(n int) error {
+	return badAnswer(fmt.Sprintf("the answer is too long (%d bytes; at most %d)", n, MaxAnswerBytes))
 }
 
 func prepare(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	// Bound the work before NFKC, which can grow a string: no answer
-	// worth checking is this long.
-	if len(s) > 8*MaxAnswerBytes {
-		s = s[:8*MaxAnswerBytes]
 	}
 	return norm.NFKC.String(s)
 }
@@ -93,6 +101,9 @@ const (
 // (".5" and "5." too). A comma is refused, as it could be a decimal comma or
 // a thousands separator. The value is exact: decimal text is a rational.
 func ParseNumber(s string) (*big.Rat, error) {
+	if len(s) > maxRawAnswer {
+		return nil, tooLong(len(s))
+	}
 	s = unwrap(prepare(s))
 	s = strings.Map(func(r rune) rune {
 		if r == '_' || unicode.IsSpace(r) {

@@ -51,7 +51,7 @@ func FuzzLoad(f *testing.F) {
 // bounded, trimmed, lower case and normalising it again changes nothing;
 // a number's grid point is a decimal integer.
 func FuzzNormalize(f *testing.F) {
-	for _, seed := range []string{"42", "  Hello  World ", "`x`", "\"", "```", "４２", "\xff\xfe", "1e400", "1e-401", "-.5", "1 000,5", "ǅ", "İ", "ﷺ", strings.Repeat("ﷺ", 600)} {
+	for _, seed := range []string{"42", "  Hello  World ", "`x`", "\"", "```", "４２", "\xff\xfe", "1e400", "1e-401", "-.5", "1 000,5", "ǅ", "İ", "ﷺ", strings.Repeat("ﷺ", 20)} {
 		f.Add(seed)
 	}
 	tol, _ := ParseTolerance("0.001")
