@@ -375,7 +375,7 @@ func TestConfigProblems(t *testing.T) {
 func TestHuman(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "a moment", 45 * time.Second: "45s", 90 * time.Second: "1m 30s", 2*time.Hour + 5*time.Minute: "2h 5m",
-		3*24*time.Hour + 4*time.Hour + 59*time.Minute: "3d 4h", 48 * time.Hour: "2d", -time.Hour: "1h",
+		3*24*time.Hour + 4*time.Hour + 59*time.Minute: "3d 4h", 48 * time.Hour: "2d", -time.Hour: "1h", 800 * 24 * time.Hour: "2 years",
 	} {
 		if got := Human(d); got != want {
 			t.Errorf("Human(%s) = %q, want %q", d, got, want)

@@ -20,6 +20,8 @@ func Human(d time.Duration) string {
 		return two(int(d/time.Minute), "m", int(d%time.Minute/time.Second), "s")
 	case d < 24*time.Hour:
 		return two(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "m")
+	case d >= 365*24*time.Hour:
+		return fmt.Sprintf("%d years", int(d/(365*24*time.Hour)))
 	}
 	return two(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
 }
