@@ -360,8 +360,8 @@ func TestChallengeConfigErrors(t *testing.T) {
 	}
 }
 
-// consoleOut collects the lines a console adapter prints, for tests that
-// wait for one.
+// consoleOut collects the lines a console adapter (or a logger) prints,
+// for tests that wait for one.
 type consoleOut struct {
 	mu    sync.Mutex // guards lines
 	lines []string
@@ -558,4 +558,40 @@ adapters:
 			t.Errorf("posted %v", post.Form)
 		}
 	})
+}
+
+// Challenge files edited while Docent runs are reloaded; files with
+// problems are logged and the current challenges stay.
+func TestChallengesReload(t *testing.T) {
+	now := time.Now()
+	path := challengeConfig(t, map[string]string{"one.yaml": oneChallenge(t, "one", now.Add(-time.Hour), now.Add(time.Hour), "x")}, "")
+	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &consoleOut{}
+	b, err := Open(context.Background(), cfg, Options{Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startBot(t, b, idle{})
+	conv := chat.Conversation{Platform: "test", Channel: "reload"}
+	lists := func(id string) bool {
+		got := bottest.Ask(t, b.Inbox(), conv, alice, "!challenges")
+		return len(got) == 1 && strings.Contains(got[0].Text, "(`"+id+"`)")
+	}
+	dir := filepath.Join(filepath.Dir(path), "challenges")
+	write(t, filepath.Join(dir, "two.yaml"), oneChallenge(t, "two", now.Add(-time.Hour), now.Add(time.Hour), "y"))
+	waitFor(t, "the new challenge listed", func() bool { return lists("two") })
+
+	write(t, filepath.Join(dir, "three.yaml"), "id: three\n")
+	write(t, filepath.Join(dir, "one.yaml"), "id: [broken\n")
+	line := logs.wait(t, "the files have problems; keeping the current challenges")
+	if !strings.Contains(line, "one.yaml:1:") {
+		t.Errorf("the log does not name the broken file and line: %s", line)
+	}
+	if !lists("one") || !lists("two") || lists("three") {
+		t.Error("files with problems replaced the challenges")
+	}
 }
