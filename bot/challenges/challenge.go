@@ -312,7 +312,7 @@ func loadFile(f File) (c *Challenge, errs config.Errors) {
 		field string
 		s     stamp
 	}{{"start", spec.Start}, {"end", spec.End}} {
-		if !t.s.set && !pos.Has(t.field) {
+		if !t.s.set && !errsAt(errs, t.field) { // (a time that does not parse is reported already)
 			bad(t.field, "is required: a time with its zone, like 2026-03-01T18:00:00Z")
 		}
 	}
@@ -383,6 +383,16 @@ func loadFile(f File) (c *Challenge, errs config.Errors) {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// errsAt reports whether errs has an error about path.
+func errsAt(errs config.Errors, path string) bool {
+	for _, e := range errs {
+		if e.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 type hashAt struct {

@@ -183,6 +183,12 @@ answers:
 		}
 	}
 
+	// An empty time is no time (found by FuzzLoad).
+	_, err = Load([]File{{"e.yaml", []byte(strings.Replace(twoSum(t), "end: 2026-03-08T18:00:00+01:00", "end:", 1))}})
+	if err == nil || !strings.Contains(err.Error(), "e.yaml:7:1: end: is required") {
+		t.Errorf("an empty end: %v", err)
+	}
+
 	// Across files: the same ID, the same salt; parts and answers mixed.
 	one := twoSum(t)
 	again := strings.Replace(twoSum(t), "Two sum", "Two sum again", 1)
