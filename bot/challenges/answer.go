@@ -34,7 +34,7 @@ func (e badAnswer) Unwrap() error { return ErrBadAnswer }
 //  3. Surrounding white space goes; then one pair of wrapping backticks
 //     (`x` or ```x```) or quotes ("x", 'x', “x”, ‘x’), if the whole answer
 //     is wrapped in them, and the white space inside them.
-//  4. Letters become lower case (Unicode).
+//  4. Letters become lower case (Unicode), and NFKC is applied again.
 //  5. Every run of white space inside becomes one space.
 //
 // Nothing else changes: punctuation, a trailing full stop and the spelling
@@ -46,7 +46,9 @@ func NormalizeText(s string) (string, error) {
 		return "", tooLong(len(s))
 	}
 	s = unwrap(prepare(s))
-	s = strings.ToLower(s)
+	// Lower case can leave a letter and its accent apart ("J̌" → "ǰ"):
+	// NFKC again puts them together, so normalising is idempotent.
+	s = norm.NFKC.String(strings.ToLower(s))
 	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 	switch {
 	case s == "":
