@@ -668,7 +668,10 @@ func (b *Bot) review(ctx context.Context, m *Message, args string) (chat.Answer,
 	if strings.TrimSpace(ans.Text) == "" {
 		return reply("The AI assistant had nothing to say about that code. Try again, perhaps with more of it.")
 	}
-	return chat.Answer{Ephemeral: true, Source: chat.SourceLLM, Text: fmt.Sprintf(
+	// A command's answer, though the LLM wrote it: meant for the member
+	// alone, it must stay out of the LLM's history of the conversation and
+	// out of the past threads other members' questions are matched with.
+	return chat.Answer{Ephemeral: true, Source: chat.SourceCommand, Text: fmt.Sprintf(
 		"Feedback on your code for **%s**, from the AI (it read the code; nobody ran it):\n\n%s", c.Title, ans.Text)}, nil
 }
 
