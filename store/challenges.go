@@ -343,6 +343,32 @@ func deleteMemberSubmissions(tx *bolt.Tx, platform, memberID string) (int, error
 	return len(keys), nil
 }
 
+// deleteSubmissionsBefore deletes every submission made before cutoff
+// inside tx (a write transaction: the privacy code's retention), and
+// returns how many it deleted. Leaderboards lose the points of what it
+// deletes.
+func deleteSubmissionsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	b := tx.Bucket(bucketSubmissions)
+	if b == nil {
+		return 0, nil
+	}
+	var keys [][]byte
+	if err := scanSubmissions(tx, nil, func(k []byte, s Submission) error {
+		if s.Time.Before(cutoff) {
+			keys = append(keys, slices.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
 // Announcement is a challenge's opening or closing, posted on a platform.
 type Announcement struct {
 	Challenge string    `json:"challenge"`

@@ -100,6 +100,37 @@ func TestMemberSubmissionsHelpers(t *testing.T) {
 	}
 }
 
+// Retention deletes the submissions made before its cutoff, whoever made
+// them, inside the privacy code's transaction.
+func TestDeleteSubmissionsBefore(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "docent.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, member := range []string{"7", "8", "7", "9"} {
+		sub := Submission{Platform: "discord", Member: chat.Member{ID: member}, Challenge: "c", Time: at.Add(time.Duration(i) * 24 * time.Hour)}
+		if _, err := s.Submit(ctx, sub, SubmitLimits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deleted := -1
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		n, err := deleteSubmissionsBefore(tx, at.Add(48*time.Hour))
+		deleted = n
+		return Record{}, err
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := s.Submissions(ctx, "")
+	if deleted != 2 || len(left) != 2 || !left[0].Time.Equal(at.Add(48*time.Hour)) {
+		t.Errorf("deleted %d, left %+v; want the two before the cutoff gone", deleted, left)
+	}
+}
+
 // A damaged key or value is an error, never a panic.
 func FuzzParseSubmission(f *testing.F) {
 	k := appendID(submissionPrefix("discord", "7", "two-sum", "a"), 3)
