@@ -247,9 +247,9 @@ func (c *cli) writeBoardTable(title string, board []challenges.Entry) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "rank\tmember\tplatform\tpoints\tsolved\tattempts\tlast correct (UTC)\t")
+	fmt.Fprintln(tw, "rank\tmember\tplatform\tpoints\tsolved\tattempts\tlast correct (UTC)")
 	for _, e := range board {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t\n", e.Rank, oneField(e.Name), e.Platform, e.Points, e.Solved, e.Attempts, e.Last.UTC().Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\n", e.Rank, oneField(e.Name), e.Platform, e.Points, e.Solved, e.Attempts, e.Last.UTC().Format("2006-01-02 15:04"))
 	}
 	if err := tw.Flush(); err != nil {
 		fmt.Fprintln(c.stderr, err)
