@@ -12,7 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/challenges"
+	"github.com/docent-bot/docent/bot/dashboard"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -266,4 +268,33 @@ func oneField(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// dashboardChallenges fills the dashboard's challenges page from b's
+// leaderboards; nil (the page says challenges are off) when they are off.
+func dashboardChallenges(b *bot.Bot) dashboard.Challenges {
+	if !b.ChallengesOn() {
+		return nil
+	}
+	return challengeBoards{b}
+}
+
+type challengeBoards struct{ b *bot.Bot }
+
+func (c challengeBoards) Leaderboards(ctx context.Context) ([]dashboard.Leaderboard, error) {
+	boards, err := c.b.ChallengeBoards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dashboard.Leaderboard, 0, len(boards))
+	for _, bd := range boards {
+		lb := dashboard.Leaderboard{Challenge: bd.Title, Description: bd.Description}
+		for _, e := range bd.Entries {
+			lb.Entries = append(lb.Entries, dashboard.Standing{Member: e.Name + " (" + e.Platform + ")", Score: float64(e.Points),
+				Detail: fmt.Sprintf("rank %d, %d solved, %d %s, last right %s", e.Rank, e.Solved, e.Attempts,
+					map[bool]string{true: "attempt", false: "attempts"}[e.Attempts == 1], challenges.When(e.Last))})
+		}
+		out = append(out, lb)
+	}
+	return out, nil
 }

@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/docent-bot/docent/adapters/console"
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/dashboard"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -183,5 +190,38 @@ func TestBuiltInChallenges(t *testing.T) {
 	}
 	if c := docent(t, dir, "", "config", "check"); c.code != 0 || c.stdout != "ok\n" {
 		t.Errorf("config check of the built-in config: exit %d %q", c.code, c.stdout)
+	}
+}
+
+// The dashboard's challenges page shows the leaderboards.
+func TestDashboardShowsTheLeaderboards(t *testing.T) {
+	dir := workdir(t)
+	cfg, err := bot.LoadConfig(filepath.Join(dir, memberConfig(t, dir, "alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.Open(context.Background(), cfg, bot.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	alice := chat.Member{ID: "console:alice", Name: "alice"}
+	if got := bottest.Ask(t, b.Inbox(), console.Conversation, alice, "!submit warm-up 233168"); len(got) != 1 || !strings.Contains(got[0].Text, "Right!") {
+		t.Fatalf("submit: %+v", got)
+	}
+	dash, err := dashboard.New(b, dashboard.Options{Loopback: true, Challenges: dashboardChallenges(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	dash.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/challenges", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"All time", "Multiples of 3 or 5 (warm-up)", "easy, 100 points, open until", "alice (console)", "rank 1, 1 solved, 1 attempt, last right"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the challenges page lacks %q (status %d):\n%s", want, rec.Code, body)
+		}
+	}
+	if strings.Contains(body, "233168") {
+		t.Error("the challenges page shows the answer")
 	}
 }

@@ -172,6 +172,51 @@ func (b *Bot) reloadChallenges() {
 	b.log.Info("challenges reloaded", "challenges", len(set.All()))
 }
 
+// ChallengesOn reports whether coding challenges are configured.
+func (b *Bot) ChallengesOn() bool { return b.contest != nil }
+
+// ChallengeBoard is one leaderboard, for the dashboard: all time, a season
+// or one challenge.
+type ChallengeBoard struct {
+	Title, Description string
+	Entries            []challenges.Entry
+}
+
+// ChallengeBoards returns the all-time leaderboard, then each season's, then
+// each challenge's that has opened (the latest to close first); none when
+// challenges are off.
+func (b *Bot) ChallengeBoards(ctx context.Context) ([]ChallengeBoard, error) {
+	if b.contest == nil {
+		return nil, nil
+	}
+	subs, err := b.store.Submissions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	set := b.contest.set.Load()
+	out := []ChallengeBoard{{Title: "All time", Description: "every challenge, including those no longer in the folder", Entries: challenges.Board(subs, nil)}}
+	for _, name := range set.Seasons() {
+		ids, _ := set.Season(name)
+		out = append(out, ChallengeBoard{Title: "Season " + name, Description: strings.Join(ids, ", "), Entries: challenges.Board(subs, challenges.InSeason(ids))})
+	}
+	now := b.contest.now()
+	list := slices.Clone(set.All())
+	slices.SortFunc(list, func(a, b *challenges.Challenge) int { return cmp.Or(b.End.Compare(a.End), strings.Compare(a.ID, b.ID)) })
+	for _, c := range list {
+		state := "open until " + challenges.When(c.End)
+		switch c.StateAt(now) {
+		case challenges.Upcoming:
+			continue
+		case challenges.Closed:
+			state = "closed " + challenges.When(c.End)
+		}
+		out = append(out, ChallengeBoard{Title: fmt.Sprintf("%s (%s)", c.Title, c.ID),
+			Description: fmt.Sprintf("%s, %d points, %s", c.Difficulty, c.Points(), state),
+			Entries:     challenges.Board(subs, func(id string) bool { return id == c.ID })})
+	}
+	return out, nil
+}
+
 // addChallengeCommands adds the members' challenge commands, when
 // challenges are configured.
 func (b *Bot) addChallengeCommands(cs *Commands) {
