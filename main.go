@@ -31,10 +31,11 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// defaults is the example configuration and the starter intents, built in
-// so that the binary runs anywhere with no files beside it.
+// defaults is the example configuration with the starter intents, the
+// guide and the example challenges, built in so that the binary runs
+// anywhere with no files beside it.
 //
-//go:embed config.example.yaml intents docs/guide
+//go:embed config.example.yaml intents docs/guide challenges
 var defaults embed.FS
 
 const defaultConfig = "config.example.yaml"
@@ -83,6 +84,9 @@ func commands() []command {
 		{"lessons rm", "[--config FILE] ID...", "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", (*cli).lessonsRemove},
 		{"lessons", "[--config FILE] [--json]", "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", (*cli).lessons},
 		{"intents export", "[--config FILE] [--out DIR [--force]]", "write the intents with what was taught in chat as intents files: the changed ones to stdout, or all into DIR", (*cli).intentsExport},
+		{"challenge hash", "[--salt S] [--tolerance T] ANSWER...", "hash a coding challenge's expected answers for its file (argon2id)", (*cli).challengeHash},
+		{"challenge try", "[--config FILE] ID [PART] ANSWER", "check an answer against a configured challenge, storing nothing: exit 0 if right, 1 if wrong", (*cli).challengeTry},
+		{"leaderboard", "[--config FILE] [--db FILE] [--challenge ID | --season NAME] [--top N] [--csv]", "the coding challenges' leaderboard: all time, one challenge or a season, as a table or CSV", (*cli).leaderboard},
 		{"version", "", "print the version", (*cli).version},
 	}
 }
@@ -113,6 +117,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "intents" {
 		fmt.Fprintf(stderr, "docent intents: unknown or missing subcommand; try: docent intents export [--out DIR]\n")
+		return exitUsage
+	}
+	if args[0] == "challenge" {
+		fmt.Fprintf(stderr, "docent challenge: unknown or missing subcommand; try: docent challenge hash ANSWER, or docent challenge try ID ANSWER\n")
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "docent: unknown command %q\n\n", args[0])
@@ -325,7 +333,9 @@ func (c *cli) configCheck(args []string) int {
 	}
 	cfg, err := loadConfig(fs.Arg(0))
 	if err == nil {
-		_, err = bot.CheckIntents(cfg)
+		_, ierr := bot.CheckIntents(cfg)
+		_, cerr := bot.CheckChallenges(cfg)
+		err = errors.Join(ierr, cerr)
 	}
 	if err != nil {
 		fmt.Fprintln(c.stdout, err)

@@ -41,13 +41,14 @@ func TestMain(m *testing.M) {
 }
 
 // workdir makes a folder holding a copy of the example config, the
-// intents and the guide, as a fresh checkout has them.
+// intents, the guide and the example challenges, as a fresh checkout has
+// them.
 func workdir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	copyFile(t, "config.example.yaml", filepath.Join(dir, "config.example.yaml"))
 	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	for _, folder := range []string{"intents", filepath.Join("docs", "guide")} {
+	for _, folder := range []string{"intents", filepath.Join("docs", "guide"), "challenges"} {
 		entries, err := os.ReadDir(folder)
 		if err != nil {
 			t.Fatal(err)

@@ -24,6 +24,7 @@ func webAdapter(b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metric
 		Token:        os.Getenv("DOCENT_ADMIN_TOKEN"),
 		PasswordHash: os.Getenv("DOCENT_ADMIN_PASSWORD_HASH"),
 		Loopback:     web.Loopback(cfg.Adapters.Web.Listen),
+		Challenges:   dashboardChallenges(b),
 	})
 	if err != nil {
 		return nil, err

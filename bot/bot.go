@@ -78,6 +78,9 @@ type Bot struct {
 	// beforeSwap, when set (by tests), runs after a reload has trained its
 	// model and before it is swapped in.
 	beforeSwap func()
+
+	// contest is the coding challenges, nil when challenges.folder is "".
+	contest *contest
 }
 
 // Open loads the intents, opens the store and prepares the classifier
@@ -92,6 +95,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics}
+	if b.contest, err = newContest(cfg, log); err != nil {
+		return nil, err
+	}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		b.knowledge = knowledge.New(knowledge.Options{Log: log})
@@ -143,6 +149,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
 		OnFeedback:           b.voted,
+		Scrub:                b.scrubSubmission,
 	})
 	return b, nil
 }
@@ -171,6 +178,9 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	defer cancel()
 	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
 		watcher.Go(func() { b.watch(runCtx, every) })
+	}
+	if b.contest != nil {
+		watcher.Go(func() { b.runChallenges(runCtx, adapters) })
 	}
 	if b.cfg.Store.RetentionDays > 0 {
 		watcher.Go(func() { b.retain(runCtx) })

@@ -94,6 +94,7 @@ func (b *Bot) builtinCommands() *Commands {
 		}})
 	b.addStatsCommands(cs)
 	b.addPrivacyCommands(cs)
+	b.addChallengeCommands(cs)
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)

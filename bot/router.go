@@ -39,6 +39,11 @@ type RouterOptions struct {
 	// OnFeedback, when set, hears of every vote stored, with the ID of
 	// the answer voted on.
 	OnFeedback func(ctx context.Context, answer uint64, f chat.Feedback)
+	// Scrub, when set, rewrites a message's text (after secrets are
+	// redacted) for the history only: the handler gets the text as the
+	// member wrote it, the store what Scrub returns. The bot hides the
+	// answer of a challenge submission this way.
+	Scrub func(text string) string
 }
 
 // Router takes messages from adapters, stores them, and hands them to the
@@ -137,9 +142,13 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 	}
 	msg := Message{Message: m, Redacted: redacted}
 	if !m.FromSelf { // Docent's own messages are already stored as answers
+		stored := m
+		if rt.opts.Scrub != nil {
+			stored.Text = rt.opts.Scrub(m.Text)
+		}
 		// Not cancellable: the store may commit after a cancellation, and
 		// a stored message must then be answered.
-		rec, err := rt.history.AppendMessage(context.WithoutCancel(ctx), m)
+		rec, err := rt.history.AppendMessage(context.WithoutCancel(ctx), stored)
 		if err != nil {
 			// A full disk (or store.max_size_mb) must not silence Docent:
 			// the member is answered, and told the history is not saved.

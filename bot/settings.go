@@ -15,6 +15,7 @@ import (
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/adapters/web"
+	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
@@ -33,9 +34,15 @@ type Config struct {
 	Adapters  AdaptersConfig    `yaml:"adapters"`
 	Log       LogConfig         `yaml:"log"`
 
+	// Challenges are the coding challenges (bot/challenges.go).
+	Challenges challenges.Config `yaml:"challenges"`
+
 	// File is the config file's name as the admin gave it.
 	File  string    `yaml:"-"`
 	files fileSpace // where relative paths are found
+	// pos is where each field was written, for problems found after
+	// loading (the challenges' seasons).
+	pos config.Positions
 }
 
 // BotConfig is the bot's own behaviour.
@@ -150,6 +157,8 @@ func Defaults() Config {
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
+
+		Challenges: challenges.DefaultConfig(),
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
 	return cfg
@@ -181,6 +190,7 @@ func parseConfig(file string, data []byte, files fileSpace) (*Config, error) {
 	cfg := Defaults()
 	cfg.File, cfg.files = file, files
 	pos, err := config.Decode(file, data, &cfg, config.Options{})
+	cfg.pos = pos
 	var errs config.Errors
 	if err != nil {
 		if !errors.As(err, &errs) || len(pos) <= 1 {
@@ -349,6 +359,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))
 	}
 
+	errs = append(errs, c.validateChallenges(pos)...)
 	for _, p := range c.Adapters.Discord.Problems() {
 		bad("adapters.discord."+p.Field, "%s", p.Msg)
 	}

@@ -84,11 +84,12 @@ type Adapter struct {
 	// has on it, oldest first ("U" 👍, "D" 👎): the last one is their vote.
 	votes *bounded
 
-	mu      sync.Mutex // guards s, self, ctx, inbox, stopped; wg.Add happens under it
+	mu      sync.Mutex // guards s, self, ctx, inbox, ready, stopped; wg.Add happens under it
 	s       *discordgo.Session
 	self    string
 	ctx     context.Context
 	inbox   chat.Inbox
+	ready   bool // connected and slash commands registered: Announce may post
 	stopped bool
 	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
 }
@@ -242,6 +243,9 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		// Mentions, DMs and prefix commands still work without them.
 		a.log.Error("discord: register slash commands", "err", err)
 	}
+	a.mu.Lock()
+	a.ready = true
+	a.mu.Unlock()
 
 	<-ctx.Done()
 	a.mu.Lock()

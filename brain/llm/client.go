@@ -151,11 +151,18 @@ func (c *Client) Stream(ctx context.Context, r Request, onDelta func(textSoFar s
 }
 
 func (c *Client) ask(parent context.Context, r Request, onDelta func(string), stream bool) (Answer, error) {
+	return c.send(parent, func() prompt { return buildPrompt(c.system, c.cfg.MaxPromptChars, r) }, onDelta, stream)
+}
+
+// send asks the server with the prompt build makes (built only when the
+// circuit lets the question through), under the deadline, retries and
+// circuit breaker every question shares.
+func (c *Client) send(parent context.Context, build func() prompt, onDelta func(string), stream bool) (Answer, error) {
 	trial, err := c.breaker.allow()
 	if err != nil {
 		return Answer{}, err
 	}
-	p := buildPrompt(c.system, c.cfg.MaxPromptChars, r)
+	p := build()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.Timeout)
 	defer cancel()
 	ans, err := c.attempts(ctx, p, onDelta, stream)
@@ -328,7 +335,7 @@ func (c *Client) streamOnce(ctx context.Context, req openai.ChatCompletionReques
 			}
 		}
 		if grew && onDelta != nil {
-			text, _ := finish(raw.String(), p.passages)
+			text, _ := p.finish(raw.String())
 			onDelta(text)
 			delivered = true
 		}
@@ -341,7 +348,7 @@ func (c *Client) streamOnce(ctx context.Context, req openai.ChatCompletionReques
 
 // answer checks the raw reply and fills in what the server left out.
 func (c *Client) answer(p prompt, raw, model, finishedAs string, u *openai.Usage) Answer {
-	text, cited := finish(raw, p.passages)
+	text, cited := p.finish(raw)
 	ans := Answer{Text: text, Cited: cited, Model: model, FinishReason: finishedAs}
 	if ans.Model == "" {
 		ans.Model = c.cfg.Model

@@ -46,6 +46,18 @@ type prompt struct {
 	system, user string
 	passages     int // passages sent: valid citations are 1..passages
 	turns        int // history turns sent, the most recent ones
+	// uncited prompts ask for no citations (a code review): the reply's
+	// [n] are code or prose, left as written.
+	uncited bool
+}
+
+// finish checks a reply to p: citations against the passages sent (unless
+// p asks for none), mass mentions neutralised.
+func (p prompt) finish(raw string) (string, []int) {
+	if p.uncited {
+		return strings.TrimSpace(Neutralize(raw)), nil
+	}
+	return finish(raw, p.passages)
 }
 
 // Framing around the untrusted material. The tag names are escaped inside
@@ -190,7 +202,7 @@ func fitHistory(ts []Turn, texts []string, room int) (rendered []string, cost in
 }
 
 // tagPattern matches the prompt's own framing tags, opening or closing.
-var tagPattern = regexp.MustCompile(`(?i)<(\s*/?\s*)(passages?|conversation|message|question)\b`)
+var tagPattern = regexp.MustCompile(`(?i)<(\s*/?\s*)(passages?|conversation|message|question|statement|submission)\b`)
 
 // untrusted prepares text written by others for the prompt: control
 // characters go, and the framing tags are escaped so that the text cannot

@@ -1,0 +1,22 @@
+package console
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Announce prints an announcement (chat.Announcer): interactively as
+// "📣 text", with --json as an answer whose source is "announcement", else
+// as one line. The console has one channel, "local".
+func (a *Adapter) Announce(_ context.Context, channel, text string) error {
+	if channel != Conversation.Channel {
+		return fmt.Errorf("console: announce in %q: the console has one channel, %q", channel, Conversation.Channel)
+	}
+	ans := chat.Answer{Text: text, Source: chat.SourceAnnouncement}
+	if a.opts.Interactive {
+		ans.Text = "📣 " + text
+	}
+	return a.write(ans, "")
+}

@@ -1,0 +1,27 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Announce posts text in channel (chat.Announcer) as mrkdwn, split like
+// answers, sent like them so that it can notify no channel, group or
+// member by name.
+func (a *Adapter) Announce(ctx context.Context, channel, text string) error {
+	parts := split(mrkdwn(text), maxPart)
+	if len(parts) == 0 {
+		return errors.New("slack: empty announcement")
+	}
+	for i, p := range parts {
+		err := a.retry(ctx, func() error {
+			_, _, err := a.api.PostMessageContext(ctx, channel, msgOptions(p, "")...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("slack: announce in %s (part %d of %d): %w", channel, i+1, len(parts), err)
+		}
+	}
+	return nil
+}

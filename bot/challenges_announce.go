@@ -1,0 +1,236 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docent-bot/docent/bot/challenges"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// Announcements: when a challenge opens and when it closes (with its top
+// three), Docent posts in the channel challenges.announce names on each
+// platform. They are claimed in the store before they are posted, so a
+// restart never posts one twice (and a crash between the claim and the
+// post loses it: at most once). News goes stale: an opening is not
+// announced once the challenge has closed, nor a closing a day after.
+const (
+	closingNews = 24 * time.Hour
+	// announceTimeout bounds one post; announceRetry is the first wait
+	// after a failed one, doubling up to announceRetryMax.
+	announceTimeout  = 30 * time.Second
+	announceRetry    = time.Second
+	announceRetryMax = 5 * time.Minute
+	// announceIdle is the longest the announcer sleeps with nothing due,
+	// so that a clock that jumps is noticed.
+	announceIdle = time.Hour
+)
+
+// announceTarget is one platform's announcement channel and the adapter
+// that posts there.
+type announceTarget struct {
+	platform, channel string
+	poster            chat.Announcer
+}
+
+// announcement is one post to make: an event of a challenge on a platform.
+type announcement struct {
+	challenge, event, platform string
+}
+
+// announcer is the state of runChallenges between passes.
+type announcer struct {
+	done    map[announcement]bool      // posted, or found claimed
+	retryAt map[announcement]time.Time // failed: when to try again
+	fails   map[announcement]int
+}
+
+// runChallenges announces openings and closings while Run runs, and
+// reloads the challenge files when they change. It returns when ctx is
+// done; Run waits for it.
+func (b *Bot) runChallenges(ctx context.Context, adapters []Adapter) {
+	var targets []announceTarget
+	for _, platform := range slices.Sorted(mapKeys(b.contest.cfg.Announce)) {
+		channel := b.contest.cfg.Announce[platform]
+		if platform == "discord" && b.cfg.Adapters.Discord.ShardID != 0 {
+			b.log.Info("challenges: discord announcements are left to shard 0", "shard", b.cfg.Adapters.Discord.ShardID)
+			continue
+		}
+		var poster chat.Announcer
+		for _, a := range adapters {
+			if p, ok := a.(chat.Announcer); ok && a.Name() == platform {
+				poster = p
+			}
+		}
+		if poster == nil {
+			b.log.Warn("challenges: announcements configured, but the platform's adapter is not running", "platform", platform)
+			continue
+		}
+		targets = append(targets, announceTarget{platform, channel, poster})
+	}
+	var watch <-chan time.Time
+	var files *settled
+	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		watch, files = t.C, newSettled(b.challengesState())
+	}
+	if len(targets) == 0 && watch == nil {
+		return
+	}
+	an := &announcer{done: map[announcement]bool{}, retryAt: map[announcement]time.Time{}, fails: map[announcement]int{}}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-watch:
+			if !files.changed(b.challengesState()) {
+				continue
+			}
+			b.log.Info("challenges: files changed")
+			b.reloadChallenges()
+		case <-timer.C:
+		}
+		wake := b.announceDue(ctx, an, targets)
+		if b.contest.afterPass != nil {
+			b.contest.afterPass()
+		}
+		if !timer.Stop() {
+			select { // drained already when it fired
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(max(wake.Sub(b.contest.now()), 0))
+	}
+}
+
+// announceDue posts every announcement that is due and not made yet, and
+// returns when the next one falls due (or a failed one is to be retried).
+func (b *Bot) announceDue(ctx context.Context, an *announcer, targets []announceTarget) time.Time {
+	now := b.contest.now()
+	wake := now.Add(announceIdle)
+	if len(targets) == 0 {
+		return wake
+	}
+	for _, c := range b.contest.set.Load().All() {
+		if !c.Announce {
+			continue
+		}
+		for _, ev := range []struct {
+			name     string
+			at, till time.Time
+		}{{"open", c.Start, c.End}, {"close", c.End, c.End.Add(closingNews)}} {
+			if now.Before(ev.at) {
+				wake = minTime(wake, ev.at)
+				continue
+			}
+			if !now.Before(ev.till) {
+				continue // stale news
+			}
+			for _, t := range targets {
+				if ctx.Err() != nil {
+					return wake
+				}
+				key := announcement{c.ID, ev.name, t.platform}
+				if an.done[key] {
+					continue
+				}
+				if at, ok := an.retryAt[key]; ok && now.Before(at) {
+					wake = minTime(wake, at)
+					continue
+				}
+				if err := b.announce(ctx, c, ev.name, t, now); err != nil {
+					an.fails[key]++
+					wait := min(announceRetry<<min(an.fails[key]-1, 20), announceRetryMax)
+					an.retryAt[key] = now.Add(wait)
+					wake = minTime(wake, an.retryAt[key])
+					level := b.log.Warn
+					if errors.Is(err, chat.ErrNotConnected) {
+						level = b.log.Debug
+					}
+					level("challenges: announcement not posted; trying again", "challenge", c.ID, "event", ev.name, "platform", t.platform, "retry_in", wait, "err", err)
+					continue
+				}
+				an.done[key] = true
+				delete(an.retryAt, key)
+			}
+		}
+	}
+	return wake
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// announce claims one announcement and posts it; a claim found taken
+// (posted before, maybe before a restart) is success.
+func (b *Bot) announce(ctx context.Context, c *challenges.Challenge, event string, t announceTarget, now time.Time) error {
+	a := store.Announcement{Challenge: c.ID, Event: event, Platform: t.platform, Channel: t.channel, Time: now}
+	claimed, err := b.store.ClaimAnnouncement(ctx, a)
+	if err != nil || !claimed {
+		return err
+	}
+	text := b.openingText(c)
+	if event == "close" {
+		if text, err = b.closingText(ctx, c); err != nil {
+			return errors.Join(err, b.store.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, announceTimeout)
+	defer cancel()
+	if err := t.poster.Announce(pctx, t.channel, text); err != nil {
+		return errors.Join(err, b.store.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
+	}
+	b.log.Info("challenges: announced", "challenge", c.ID, "event", event, "platform", t.platform, "channel", t.channel)
+	return nil
+}
+
+func (b *Bot) openingText(c *challenges.Challenge) string {
+	p := b.cfg.Bot.CommandPrefix
+	return fmt.Sprintf("🧩 New coding challenge: **%s** (`%s`), %s, %d points, open until %s (%s).\n"+
+		"Read it with `%schallenge %s`, and answer with `%ssubmit %s <answer>`, best in a direct message to me.",
+		c.Title, c.ID, c.Difficulty, c.Points(), challenges.When(c.End), challenges.Human(c.End.Sub(c.Start)), p, c.ID, p, c.ID)
+}
+
+func (b *Bot) closingText(ctx context.Context, c *challenges.Challenge) (string, error) {
+	subs, err := b.store.Submissions(ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	board := challenges.Board(subs, nil)
+	members := map[string]bool{}
+	for _, s := range subs {
+		members[s.Platform+"\x00"+s.Member.ID] = true
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "🏁 The coding challenge **%s** (`%s`) has closed. ", c.Title, c.ID)
+	switch {
+	case len(members) == 0:
+		sb.WriteString("Nobody answered it this time.")
+	case len(board) == 0:
+		fmt.Fprintf(&sb, "%s tried; nobody solved it.", plural(len(members), "member"))
+	default:
+		fmt.Fprintf(&sb, "%s tried, %d scored. Top three:", plural(len(members), "member"), len(board))
+		platforms := map[string]bool{}
+		for _, e := range board {
+			platforms[e.Platform] = true
+		}
+		for _, e := range board[:min(3, len(board))] {
+			sb.WriteString("\n" + entryLine(e, len(platforms) > 1))
+		}
+		fmt.Fprintf(&sb, "\n`%sleaderboard %s` has the whole board.", b.cfg.Bot.CommandPrefix, c.ID)
+	}
+	return sb.String(), nil
+}

@@ -1,0 +1,494 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// Buckets of the coding challenges, created on first use (older databases
+// need no migration).
+//
+//	submissions    platform ‖ member ‖ challenge ‖ part ‖ id → {"v":1,"name","time","correct","points"}
+//	announcements  challenge ‖ event ‖ platform → {"v":1,"channel","time"}
+//
+// Each key field is length-prefixed like a conversation (see key.go), so one
+// member's submissions are one contiguous range: the privacy code finds and
+// deletes them with a prefix scan (memberSubmissions,
+// deleteMemberSubmissions), and Submit reads one member's attempts at one
+// part the same way. The answer a member wrote is never stored, in any
+// form: only whether it was right.
+var (
+	bucketSubmissions   = []byte("submissions")
+	bucketAnnouncements = []byte("announcements")
+)
+
+// Submission is one answer a member submitted to a coding challenge: who,
+// when, to which challenge and part, and whether it was right. The answer
+// itself is not kept.
+type Submission struct {
+	ID        uint64      `json:"id"`
+	Platform  string      `json:"platform"`
+	Member    chat.Member `json:"member"` // its ID and, for leaderboards, its name
+	Challenge string      `json:"challenge"`
+	Part      string      `json:"part,omitempty"` // "" for a challenge of one part
+	Time      time.Time   `json:"time"`           // UTC
+	Correct   bool        `json:"correct"`
+	// Points are those awarded when the part was solved; 0 when wrong.
+	Points int `json:"points,omitempty"`
+}
+
+// submissionValue is what a submission's key does not already hold.
+type submissionValue struct {
+	V       int       `json:"v"`
+	Name    string    `json:"name,omitempty"`
+	Time    time.Time `json:"time"`
+	Correct bool      `json:"correct,omitempty"`
+	Points  int       `json:"points,omitempty"`
+}
+
+// SubmitLimits bound one member's submissions to one part of a challenge.
+type SubmitLimits struct {
+	// Attempts is how many answers a member may submit to a part; 0 means
+	// no limit.
+	Attempts int
+	// Cooldown is how long after a wrong answer the next one is refused.
+	Cooldown time.Duration
+}
+
+// Refusal says why a submission was not taken.
+type Refusal string
+
+const (
+	RefusedSolved   Refusal = "solved"   // the member already solved the part
+	RefusedAttempts Refusal = "attempts" // the member used every attempt
+	RefusedCooldown Refusal = "cooldown" // too soon after a wrong answer
+)
+
+// PartStatus is where one member stands on one part of a challenge.
+type PartStatus struct {
+	Attempts int       // answers submitted so far
+	Solved   bool      // one of them was right
+	SolvedAt time.Time // when, if Solved
+	// Wait is how much of the cooldown after the last wrong answer is
+	// left at the time asked about; 0 when none.
+	Wait time.Duration
+	// Refused is why a new submission would not be taken now, "" if it
+	// would.
+	Refused Refusal
+}
+
+// StatusOf sums up a member's submissions to one part (subs may hold
+// others; they are skipped) as of now, under limits.
+func StatusOf(subs []Submission, challenge, part string, now time.Time, lim SubmitLimits) PartStatus {
+	var st PartStatus
+	var lastWrong time.Time
+	for _, s := range subs {
+		if s.Challenge != challenge || s.Part != part {
+			continue
+		}
+		st.Attempts++
+		switch {
+		case s.Correct && (!st.Solved || s.Time.Before(st.SolvedAt)):
+			st.Solved, st.SolvedAt = true, s.Time
+		case !s.Correct && s.Time.After(lastWrong):
+			lastWrong = s.Time
+		}
+	}
+	if !lastWrong.IsZero() && lim.Cooldown > 0 {
+		st.Wait = max(lastWrong.Add(lim.Cooldown).Sub(now), 0)
+	}
+	switch {
+	case st.Solved:
+		st.Refused = RefusedSolved
+	case lim.Attempts > 0 && st.Attempts >= lim.Attempts:
+		st.Refused = RefusedAttempts
+	case st.Wait > 0:
+		st.Refused = RefusedCooldown
+	}
+	return st
+}
+
+// SubmitResult is what Submit did.
+type SubmitResult struct {
+	// Stored is true when the submission was taken; then Submission is it
+	// as stored, with its ID.
+	Stored     bool
+	Submission Submission
+	// Status is the member's standing on the part: after this submission
+	// when it was stored, else as it was (with Refused saying why not).
+	Status PartStatus
+}
+
+// maxSubmissionField bounds the names in a submission's key.
+const maxSubmissionField = 256
+
+func validSubmission(s Submission) error {
+	for _, f := range []struct{ name, v string }{{"platform", s.Platform}, {"member ID", s.Member.ID}, {"challenge", s.Challenge}} {
+		if f.v == "" {
+			return fmt.Errorf("%w: the submission has no %s", ErrInvalid, f.name)
+		}
+	}
+	for _, v := range []string{s.Platform, s.Member.ID, s.Member.Name, s.Challenge, s.Part} {
+		if len(v) > maxSubmissionField || !utf8.ValidString(v) {
+			return fmt.Errorf("%w: a name in the submission is not UTF-8 or longer than %d bytes", ErrInvalid, maxSubmissionField)
+		}
+	}
+	if s.Points < 0 || s.Time.Year() < 0 || s.Time.Year() > 9999 {
+		return fmt.Errorf("%w: negative points or a time outside years 0 to 9999", ErrInvalid)
+	}
+	return nil
+}
+
+// submissionPrefix is the key prefix of fields, each length-prefixed: one
+// member's submissions with (platform, member), one part's with all four.
+func submissionPrefix(fields ...string) []byte {
+	var k []byte
+	for _, f := range fields {
+		k = appendField(k, f)
+	}
+	return k
+}
+
+// parseSubmission decodes a submissions-bucket entry; it never panics,
+// whatever the bytes hold.
+func parseSubmission(k, v []byte) (Submission, error) {
+	var s Submission
+	rest := k
+	for i, f := range []*string{&s.Platform, &s.Member.ID, &s.Challenge, &s.Part} {
+		var err error
+		if *f, rest, err = parseField(rest); err != nil {
+			return Submission{}, fmt.Errorf("submission key %x, field %d: %w", k, i, err)
+		}
+	}
+	if len(rest) != idLen {
+		return Submission{}, fmt.Errorf("submission key %x: %d bytes after the names, want %d", k, len(rest), idLen)
+	}
+	s.ID = binary.BigEndian.Uint64(rest)
+	var val submissionValue
+	if err := json.Unmarshal(v, &val); err != nil {
+		return Submission{}, fmt.Errorf("submission %d: %w", s.ID, err)
+	}
+	if val.V != 1 {
+		return Submission{}, fmt.Errorf("submission %d: unknown format version %d", s.ID, val.V)
+	}
+	s.Member.Name, s.Time, s.Correct, s.Points = val.Name, val.Time, val.Correct, val.Points
+	return s, nil
+}
+
+// scanSubmissions calls fn for every submission whose key starts with
+// prefix, in key order.
+func scanSubmissions(tx *bolt.Tx, prefix []byte, fn func(k []byte, s Submission) error) error {
+	b := tx.Bucket(bucketSubmissions)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		s, err := parseSubmission(k, v)
+		if err != nil {
+			return err
+		}
+		if err := fn(k, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Submit stores a member's submission unless the limits refuse it: the
+// part is already solved, every attempt is used, or the cooldown after a
+// wrong answer is not over at s.Time. The check and the write are one
+// transaction, so answers sent at once from two conversations cannot
+// slip past a limit. A zero s.Time is stamped with the current time.
+func (s *Store) Submit(ctx context.Context, sub Submission, lim SubmitLimits) (SubmitResult, error) {
+	if sub.Time.IsZero() {
+		sub.Time = time.Now()
+	}
+	sub.Time = sub.Time.UTC()
+	if !sub.Correct {
+		sub.Points = 0
+	}
+	if err := validSubmission(sub); err != nil {
+		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+	}
+	val, err := json.Marshal(submissionValue{V: 1, Name: sub.Member.Name, Time: sub.Time, Correct: sub.Correct, Points: sub.Points})
+	if err != nil {
+		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+	}
+	prefix := submissionPrefix(sub.Platform, sub.Member.ID, sub.Challenge, sub.Part)
+	var res SubmitResult
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		res = SubmitResult{} // the apply may be retried without another request
+		var mine []Submission
+		if err := scanSubmissions(tx, prefix, func(_ []byte, s Submission) error {
+			mine = append(mine, s)
+			return nil
+		}); err != nil {
+			return Record{}, err
+		}
+		res.Status = StatusOf(mine, sub.Challenge, sub.Part, sub.Time, lim)
+		if res.Status.Refused != "" {
+			return Record{}, nil
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketSubmissions)
+		if err != nil {
+			return Record{}, err
+		}
+		id, err := b.NextSequence()
+		if err != nil {
+			return Record{}, err
+		}
+		stored := sub
+		stored.ID = id
+		if err := b.Put(appendID(slices.Clone(prefix), id), val); err != nil {
+			return Record{}, err
+		}
+		res.Stored, res.Submission = true, stored
+		res.Status = StatusOf(append(mine, stored), sub.Challenge, sub.Part, sub.Time, lim)
+		return Record{}, nil
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+	}
+	return res, nil
+}
+
+// Submissions returns every submission to challenge, or to every challenge
+// when challenge is "", in the order they were stored.
+func (s *Store) Submissions(ctx context.Context, challenge string) ([]Submission, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Submission
+	err := s.view(func(tx *bolt.Tx) error {
+		return scanSubmissions(tx, nil, func(_ []byte, sub Submission) error {
+			if challenge == "" || sub.Challenge == challenge {
+				out = append(out, sub)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read submissions: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Submission) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// MemberSubmissions returns one member's submissions to every challenge.
+func (s *Store) MemberSubmissions(ctx context.Context, platform, memberID string) ([]Submission, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Submission
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		out, err = memberSubmissions(tx, platform, memberID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read the submissions of %s:%s: %w", platform, memberID, err)
+	}
+	return out, nil
+}
+
+// memberSubmissions lists one member's submissions inside tx, for the
+// privacy code's export, which runs in a transaction of its own.
+func memberSubmissions(tx *bolt.Tx, platform, memberID string) ([]Submission, error) {
+	if platform == "" || memberID == "" {
+		return nil, fmt.Errorf("%w: a member's submissions need the platform and the member ID", ErrInvalid)
+	}
+	var out []Submission
+	err := scanSubmissions(tx, submissionPrefix(platform, memberID), func(_ []byte, s Submission) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// deleteMemberSubmissions deletes one member's submissions inside tx (a
+// write transaction: the privacy code's "forget me") and returns how many
+// it deleted.
+func deleteMemberSubmissions(tx *bolt.Tx, platform, memberID string) (int, error) {
+	if platform == "" || memberID == "" {
+		return 0, fmt.Errorf("%w: deleting a member's submissions needs the platform and the member ID", ErrInvalid)
+	}
+	b := tx.Bucket(bucketSubmissions)
+	if b == nil {
+		return 0, nil
+	}
+	prefix := submissionPrefix(platform, memberID)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, slices.Clone(k)) // a key is valid only until the next write
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// deleteSubmissionsBefore deletes every submission made before cutoff
+// inside tx (a write transaction: the privacy code's retention), and
+// returns how many it deleted. Leaderboards lose the points of what it
+// deletes.
+func deleteSubmissionsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	b := tx.Bucket(bucketSubmissions)
+	if b == nil {
+		return 0, nil
+	}
+	var keys [][]byte
+	if err := scanSubmissions(tx, nil, func(k []byte, s Submission) error {
+		if s.Time.Before(cutoff) {
+			keys = append(keys, slices.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// Announcement is a challenge's opening or closing, posted on a platform.
+type Announcement struct {
+	Challenge string    `json:"challenge"`
+	Event     string    `json:"event"` // "open" or "close"
+	Platform  string    `json:"platform"`
+	Channel   string    `json:"channel"`
+	Time      time.Time `json:"time"`
+}
+
+type announcementValue struct {
+	V       int       `json:"v"`
+	Channel string    `json:"channel"`
+	Time    time.Time `json:"time"`
+}
+
+func announcementKey(a Announcement) ([]byte, error) {
+	for _, v := range []string{a.Challenge, a.Event, a.Platform} {
+		if v == "" || len(v) > maxSubmissionField || !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return nil, fmt.Errorf("%w: announcement %q/%q/%q", ErrInvalid, a.Challenge, a.Event, a.Platform)
+		}
+	}
+	return submissionPrefix(a.Challenge, a.Event, a.Platform), nil
+}
+
+// ClaimAnnouncement records that a is being posted and returns true, or
+// returns false when it was claimed before (by this process or an earlier
+// one), so that a restart never posts it twice. A post that fails should be
+// released with ReleaseAnnouncement, to be tried again.
+func (s *Store) ClaimAnnouncement(ctx context.Context, a Announcement) (bool, error) {
+	key, err := announcementKey(a)
+	if err != nil {
+		return false, fmt.Errorf("store: claim an announcement: %w", err)
+	}
+	if a.Time.IsZero() {
+		a.Time = time.Now()
+	}
+	val, err := json.Marshal(announcementValue{V: 1, Channel: strings.ToValidUTF8(a.Channel, "\uFFFD"), Time: a.Time.UTC()})
+	if err != nil {
+		return false, fmt.Errorf("store: claim an announcement: %w", err)
+	}
+	// Most calls find it claimed: a read costs no fsync.
+	var seen bool
+	if err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAnnouncements)
+		seen = b != nil && b.Get(key) != nil
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("store: read announcements: %w", err)
+	}
+	if seen {
+		return false, nil
+	}
+	claimed := false
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		claimed = false
+		b, err := tx.CreateBucketIfNotExists(bucketAnnouncements)
+		if err != nil {
+			return Record{}, err
+		}
+		if b.Get(key) != nil {
+			return Record{}, nil
+		}
+		claimed = true
+		return Record{}, b.Put(key, val)
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return false, fmt.Errorf("store: claim the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
+	}
+	return claimed, nil
+}
+
+// ReleaseAnnouncement forgets a claim whose post failed.
+func (s *Store) ReleaseAnnouncement(ctx context.Context, a Announcement) error {
+	key, err := announcementKey(a)
+	if err != nil {
+		return fmt.Errorf("store: release an announcement: %w", err)
+	}
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		if b := tx.Bucket(bucketAnnouncements); b != nil {
+			return Record{}, b.Delete(key)
+		}
+		return Record{}, nil
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return fmt.Errorf("store: release the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
+	}
+	return nil
+}
+
+// Announcements lists every announcement claimed, by challenge.
+func (s *Store) Announcements(ctx context.Context) ([]Announcement, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Announcement
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAnnouncements)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var a Announcement
+			rest := k
+			for _, f := range []*string{&a.Challenge, &a.Event, &a.Platform} {
+				var err error
+				if *f, rest, err = parseField(rest); err != nil {
+					return fmt.Errorf("announcement key %x: %w", k, err)
+				}
+			}
+			var val announcementValue
+			if err := json.Unmarshal(v, &val); err != nil {
+				return fmt.Errorf("announcement %x: %w", k, err)
+			}
+			a.Channel, a.Time = val.Channel, val.Time
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read announcements: %w", err)
+	}
+	return out, nil
+}
