@@ -317,8 +317,8 @@ func (c *cli) userDelete(args []string) int {
 		fmt.Fprintln(c.stderr, "docent user delete:", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage; %d lessons no longer name them; out of %d days of activity counters\n",
-		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, forgotten.Lessons, forgotten.Activity)
+	fmt.Fprintf(c.stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage, %d challenge submissions; %d lessons no longer name them; out of %d days of activity counters\n",
+		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, forgotten.Submissions, forgotten.Lessons, forgotten.Activity)
 	fmt.Fprintln(c.stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }

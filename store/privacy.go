@@ -47,6 +47,9 @@ type MemberData struct {
 	Lessons []Taught `json:"lessons,omitempty"`
 	// Activity is their part of the daily activity counters.
 	Activity []MemberDay `json:"activity,omitempty"`
+	// Submissions are their answers to coding challenges (verdicts and
+	// times; the answers themselves are never stored).
+	Submissions []Submission `json:"challenge_submissions,omitempty"`
 }
 
 // MemberDay is a member's activity in one channel on one day.
@@ -61,12 +64,13 @@ type MemberDay struct {
 
 // Forgotten counts what ForgetMember deleted.
 type Forgotten struct {
-	Messages int `json:"messages"`
-	Answers  int `json:"answers"`
-	Votes    int `json:"votes"`
-	Usage    int `json:"usage_days"`
-	Lessons  int `json:"lessons_anonymised"`
-	Activity int `json:"activity_days"`
+	Messages    int `json:"messages"`
+	Answers     int `json:"answers"`
+	Votes       int `json:"votes"`
+	Usage       int `json:"usage_days"`
+	Lessons     int `json:"lessons_anonymised"`
+	Activity    int `json:"activity_days"`
+	Submissions int `json:"challenge_submissions"`
 	// Records are the IDs of every record deleted, so that the bot can drop
 	// them from what it keeps in memory (past threads).
 	Records []uint64 `json:"-"`
@@ -168,6 +172,9 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 			return err
 		}
 		d.Usage = memberUsage(tx, m, nil)
+		if d.Submissions, err = memberSubmissions(tx, m.Platform, m.ID); err != nil {
+			return err
+		}
 		if err := eachLesson(tx, m, func(_ []byte, t Taught) error {
 			d.Lessons = append(d.Lessons, t)
 			return nil
@@ -328,6 +335,11 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			}
 		}
 		g.Usage = len(usage)
+		n, err := deleteMemberSubmissions(tx, m.Platform, m.ID)
+		if err != nil {
+			return Record{}, err
+		}
+		g.Submissions = n
 		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
 			t.By = chat.Member{Name: "a forgotten member"}
 			val, err := json.Marshal(t)
@@ -344,7 +356,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage, f.Lessons = g.Votes, g.Usage, g.Lessons
+	f.Votes, f.Usage, f.Lessons, f.Submissions = g.Votes, g.Usage, g.Lessons, g.Submissions
 	var after uint64
 	// Scan, delete what was found, and scan again for what arrived
 	// meanwhile, until a scan finds nothing new.
@@ -549,9 +561,10 @@ const retentionSlack = 1000
 
 // Retained counts what DeleteBefore deleted.
 type Retained struct {
-	Records  int `json:"records"`
-	Usage    int `json:"usage_days"`
-	Activity int `json:"activity_days"` // days whose counters lost their per-member entries
+	Records     int `json:"records"`
+	Usage       int `json:"usage_days"`
+	Activity    int `json:"activity_days"` // days whose counters lost their per-member entries
+	Submissions int `json:"challenge_submissions"`
 	// IDs of the records deleted, for the bot's memory.
 	IDs []uint64 `json:"-"`
 }
@@ -619,8 +632,12 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
 	day := dayOf(cutoff)
-	var usageDays, activityDays int
+	var usageDays, activityDays, submissions int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		var err error
+		if submissions, err = deleteSubmissionsBefore(tx, cutoff); err != nil {
+			return Record{}, err
+		}
 		if b := tx.Bucket(bucketUsage); b != nil {
 			var old [][]byte
 			last := dayTime(day).Format(time.DateOnly)
@@ -667,7 +684,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	if _, err := s.submit(ctx, r); err != nil {
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
-	out.Usage, out.Activity = usageDays, activityDays
+	out.Usage, out.Activity, out.Submissions = usageDays, activityDays, submissions
 	return out, nil
 }
 

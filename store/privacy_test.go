@@ -107,6 +107,10 @@ func TestForgetMember(t *testing.T) {
 	if _, err := s.Teach(ctx, store.Taught{Intent: "deploy", Pattern: "ship it", By: chat.Member{ID: zedID, Name: zedName}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.Submit(ctx, store.Submission{Platform: "discord", Member: chat.Member{ID: zedID, Name: zedName},
+		Challenge: "two-sum", Part: "1", Correct: true, Points: 10, Time: at}, store.SubmitLimits{}); err != nil {
+		t.Fatal(err)
+	}
 	// The same ID on Slack is another person, who stays.
 	slack := chat.Conversation{Platform: "slack", Channel: "C1"}
 	if _, err := s.AppendMessage(ctx, chat.Message{Conversation: slack, Author: chat.Member{ID: zedID, Name: "slack person"}, Text: "slack stays", Time: at}); err != nil {
@@ -118,9 +122,9 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 {
-		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons; want 3, 2, 2, 99 tokens, 1",
-			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons))
+	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 || len(d.Submissions) != 1 {
+		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons, %d submissions; want 3, 2, 2, 99 tokens, 1, 1",
+			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons), len(d.Submissions))
 	}
 	helped := 0
 	for _, a := range d.Activity {
@@ -134,7 +138,7 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Activity != 2 || len(f.Records) != 5 {
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Activity != 2 || f.Submissions != 1 || len(f.Records) != 5 {
 		t.Errorf("forgotten %+v", f)
 	}
 	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(d.Lessons)+len(d.Activity) != 0 {
