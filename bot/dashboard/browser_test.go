@@ -17,8 +17,17 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// screenshots is where the browser test saves what it saw, for the README.
-const screenshots = "../../docs/screenshots"
+// screenshotsDir is where the browser test saves what it saw: the folder
+// in $DOCENT_SCREENSHOTS (.ci/run sets docs/screenshots, which the README
+// shows; `DOCENT_SCREENSHOTS=$PWD/docs/screenshots go test ./bot/dashboard
+// -run TestBrowser` refreshes them), else the test's temporary folder, so
+// that running the tests leaves the checkout as it was.
+func screenshotsDir(t *testing.T) string {
+	if dir := os.Getenv("DOCENT_SCREENSHOTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
 
 // browser starts headless Chromium (Debian's chromium; .ci/run installs
 // it), or skips the test when there is none.
@@ -101,6 +110,7 @@ func TestBrowser(t *testing.T) {
 	now := time.Now().UTC()
 	const days = 30
 	past := history(t, s.bot.Store(), days-1, now)
+	screenshots := screenshotsDir(t)
 	if err := os.MkdirAll(screenshots, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +177,7 @@ func TestBrowser(t *testing.T) {
 	if pwned != "undefined" || imgs != 0 {
 		t.Errorf("typeof window.__pwned = %s, %d img/script elements in the chat: markup from an answer ran", pwned, imgs)
 	}
-	savePNG(t, "chat.png", run(t, ctx, chromedp.FullScreenshot(100)))
+	savePNG(t, screenshots, "chat.png", run(t, ctx, chromedp.FullScreenshot(100)))
 
 	// The dashboard: a login, then the activity chart with one point a day.
 	err = chromedp.Do(ctx,
@@ -196,7 +206,7 @@ func TestBrowser(t *testing.T) {
 	if messages != strconv.Itoa(total) {
 		t.Errorf("messages card = %s, want %d", messages, total)
 	}
-	savePNG(t, "dashboard.png", run(t, ctx, chromedp.FullScreenshot(100)))
+	savePNG(t, screenshots, "dashboard.png", run(t, ctx, chromedp.FullScreenshot(100)))
 }
 
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }
@@ -211,9 +221,9 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	return v
 }
 
-func savePNG(t *testing.T, name string, data []byte) {
+func savePNG(t *testing.T, dir, name string, data []byte) {
 	t.Helper()
-	path := filepath.Join(screenshots, name)
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatalf("save screenshot: %v", err)
 	}
