@@ -206,21 +206,11 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	a.s, a.ctx, a.inbox = s, ctx, inbox
 	a.mu.Unlock()
 
-	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { a.track(func() { a.onMessage(m.Message) }) })
-	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
-		a.track(func() { a.goTrack(func() { a.onInteraction(i.Interaction) }) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
-		a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
-		a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadCreate) {
-		if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
-			a.threads.put(t.ID, t.ParentID)
-		}
-	})
+	s.AddHandler(a.messageCreate)
+	s.AddHandler(a.interactionCreate)
+	s.AddHandler(a.reactionAdd)
+	s.AddHandler(a.reactionRemove)
+	s.AddHandler(a.threadCreate)
 
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
@@ -253,6 +243,32 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		return fmt.Errorf("discord: close the gateway: %w", err)
 	}
 	return nil
+}
+
+// The gateway event handlers. discordgo calls them with whatever the
+// payload decoded to, even when decoding failed half way, so they take
+// nothing in it for granted.
+
+func (a *Adapter) messageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
+	a.track(func() { a.onMessage(m.Message) })
+}
+
+func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+	a.track(func() { a.goTrack(func() { a.onInteraction(i.Interaction) }) })
+}
+
+func (a *Adapter) reactionAdd(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+	a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
+}
+
+func (a *Adapter) reactionRemove(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
+	a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
+}
+
+func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) {
+	if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
+		a.threads.put(t.ID, t.ParentID)
+	}
 }
 
 // track runs f unless Run is stopping, counting it as in flight.

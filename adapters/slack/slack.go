@@ -134,9 +134,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	if err != nil {
 		return fmt.Errorf("slack: check the bot token (auth.test): %w", err)
 	}
-	a.botID = auth.UserID
-	a.team = auth.TeamID
-	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
+	a.loggedIn(auth.UserID, auth.TeamID)
 	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
 	defer a.wg.Wait()
 	a.groups.refreshIfStale(ctx) // ready before the first admin command, if it can be
@@ -144,6 +142,14 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		return a.runEvents(ctx, inbox)
 	}
 	return a.runSocket(ctx, inbox)
+}
+
+// loggedIn sets who Docent is in the workspace, before any event is
+// handled.
+func (a *Adapter) loggedIn(botID, team string) {
+	a.botID = botID
+	a.team = team
+	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(botID) + `(\|[^>]*)?>`)
 }
 
 func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
@@ -223,15 +229,20 @@ func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incom
 		case <-ctx.Done():
 			return
 		case in := <-queue:
-			switch {
-			case in.event != nil:
-				a.handleEvent(ctx, inbox, *in.event)
-			case in.cmd != nil:
-				a.handleCommand(ctx, inbox, *in.cmd)
-			case in.action != nil:
-				a.handleAction(ctx, inbox, *in.action)
-			}
+			a.handle(ctx, inbox, in)
 		}
+	}
+}
+
+// handle delivers one event, command or click.
+func (a *Adapter) handle(ctx context.Context, inbox chat.Inbox, in incoming) {
+	switch {
+	case in.event != nil:
+		a.handleEvent(ctx, inbox, *in.event)
+	case in.cmd != nil:
+		a.handleCommand(ctx, inbox, *in.cmd)
+	case in.action != nil:
+		a.handleAction(ctx, inbox, *in.action)
 	}
 }
 
