@@ -391,7 +391,8 @@ func IsQuestion(text string) bool {
 }
 
 func (a *Adapter) onMessage(m *discordgo.Message) {
-	if m == nil || m.Author == nil {
+	// Without an author or a channel there is no one to answer, nowhere.
+	if m == nil || m.Author == nil || m.Author.ID == "" || m.ChannelID == "" {
 		return
 	}
 	self := a.selfID()
@@ -716,7 +717,7 @@ func (a *Adapter) editInChannel(ctx context.Context, s *discordgo.Session, asker
 // remains. A member may hold both reactions at once; removing one leaves
 // the other as their vote.
 func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
-	if mr == nil || mr.UserID == "" || mr.UserID == a.selfID() {
+	if mr == nil || mr.UserID == "" || mr.ChannelID == "" || mr.UserID == a.selfID() {
 		return
 	}
 	if _, ours := a.own.get(mr.MessageID); !ours {

@@ -261,3 +261,27 @@ func TestSlashCommandWithBadDataIsSafe(t *testing.T) {
 		})
 	}
 }
+
+// An event without an author or a channel names no one to answer, or no
+// place to answer in: it was delivered all the same.
+func TestEventsWithoutAuthorOrChannelAreIgnored(t *testing.T) {
+	for _, tc := range []struct{ event, d string }{
+		{"MESSAGE_CREATE", `{"id":"1","channel_id":"800","content":"hi","author":{}}`},
+		{"MESSAGE_CREATE", `{"id":"1","content":"hi","author":{"id":"7"}}`},
+		{"INTERACTION_CREATE", `{"id":"1","type":2,"token":"t","user":{"id":"7"},"data":{"name":"ping"}}`},
+		{"INTERACTION_CREATE", `{"id":"1","type":2,"token":"t","channel_id":"800","user":{"username":"alice"},"data":{"name":"ping"}}`},
+		{"MESSAGE_REACTION_ADD", `{"user_id":"7","message_id":"` + fuzzAnswer + `","emoji":{"name":"👍"}}`},
+		{"MESSAGE_REACTION_REMOVE", `{"user_id":"7","message_id":"` + fuzzAnswer + `","emoji":{"name":"👍"}}`},
+	} {
+		if in := runEvent(t, tc.event, []byte(tc.d)); len(in.msgs) > 0 || len(in.votes) > 0 {
+			t.Errorf("%s %s delivered %+v %+v", tc.event, tc.d, in.msgs, in.votes)
+		}
+	}
+	// The same with the author and the channel are delivered.
+	if in := runEvent(t, "MESSAGE_CREATE", []byte(`{"id":"1","channel_id":"800","content":"hi","author":{"id":"7"}}`)); len(in.msgs) != 1 {
+		t.Errorf("a DM was not delivered")
+	}
+	if in := runEvent(t, "MESSAGE_REACTION_ADD", []byte(`{"user_id":"7","channel_id":"200","message_id":"`+fuzzAnswer+`","emoji":{"name":"👍"}}`)); len(in.votes) != 1 {
+		t.Errorf("a vote was not delivered")
+	}
+}

@@ -30,7 +30,7 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 	if i.Member != nil && i.Member.User != nil {
 		user = i.Member.User
 	}
-	if user == nil {
+	if user == nil || user.ID == "" || i.ChannelID == "" {
 		return
 	}
 	conv, ok := a.place(i.GuildID, i.ChannelID)
