@@ -317,6 +317,9 @@ func (a *Adapter) listensIn(channel string) bool {
 }
 
 func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, ts, threadTS, text string, mentioned, direct bool) {
+	if channel == "" {
+		return // nowhere to answer
+	}
 	if threadTS == "" {
 		threadTS = ts
 	}
@@ -365,7 +368,7 @@ func (a *Adapter) react(ctx context.Context, channel, ts string) *working {
 }
 
 func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack.SlashCommand) {
-	if cmd.UserID == "" || !a.listensIn(cmd.ChannelID) {
+	if cmd.UserID == "" || cmd.ChannelID == "" || !a.listensIn(cmd.ChannelID) {
 		return
 	}
 	name, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
@@ -406,7 +409,7 @@ var votes = map[string]chat.Vote{
 
 func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, reaction, itemUser string, item slackevents.Item, added bool) {
 	fi, ok := inbox.(chat.FeedbackInbox)
-	if !ok || item.Type != "message" || user == "" || user == a.botID {
+	if !ok || item.Type != "message" || item.Channel == "" || item.Timestamp == "" || user == "" || user == a.botID {
 		return
 	}
 	// Skin tones arrive as "+1::skin-tone-2".
@@ -454,6 +457,9 @@ func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.I
 	}
 	if ts == "" {
 		ts = cb.Message.Timestamp
+	}
+	if channel == "" || ts == "" {
+		return // a click on no answer of Docent's
 	}
 	thread, ok := a.answers.get(channel + "/" + ts)
 	if !ok {
