@@ -280,3 +280,21 @@ func TestEventsWithoutChannelAreIgnored(t *testing.T) {
 		t.Errorf("a click was not delivered")
 	}
 }
+
+// A command comes as a form, whose values may be any bytes: its text and
+// the member's name reached the bot as they were, not UTF-8; a member or
+// channel ID that is not UTF-8 is no Slack ID.
+func TestCommandTextIsMadeUTF8(t *testing.T) {
+	_, in := postWell(t, CommandsPath, "command=%2Fdocent&text=why+caf%C3%A9+%FF%FE&user_id=U1&user_name=a%C0n&channel_id=C1")
+	if len(in.msgs) != 1 {
+		t.Fatalf("delivered %d messages, want 1", len(in.msgs))
+	}
+	if m := in.msgs[0]; m.Text != "!why café \uFFFD" || m.Author.Name != "a\uFFFDn" {
+		t.Errorf("delivered text %q by %q", m.Text, m.Author.Name)
+	}
+	for _, ids := range []string{"user_id=U%FF1&channel_id=C1", "user_id=U1&channel_id=C%FF1"} {
+		if _, in := postWell(t, CommandsPath, "command=%2Fdocent&text=ping&"+ids); len(in.msgs) != 0 {
+			t.Errorf("%s: delivered %+v", ids, in.msgs)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -368,9 +369,14 @@ func (a *Adapter) react(ctx context.Context, channel, ts string) *working {
 }
 
 func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack.SlashCommand) {
-	if cmd.UserID == "" || cmd.ChannelID == "" || !a.listensIn(cmd.ChannelID) {
+	// In events mode a command is a form, whose values may be any bytes:
+	// IDs that are not UTF-8 name nothing in Slack, and the text and name
+	// are made UTF-8 as every JSON string already is.
+	if cmd.UserID == "" || cmd.ChannelID == "" || !utf8.ValidString(cmd.UserID+cmd.ChannelID) || !a.listensIn(cmd.ChannelID) {
 		return
 	}
+	cmd.Text = strings.ToValidUTF8(cmd.Text, "\uFFFD")
+	cmd.UserName = strings.ToValidUTF8(cmd.UserName, "\uFFFD")
 	name, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
 	rest = strings.TrimSpace(rest)
 	var text string
