@@ -98,7 +98,9 @@ func (okDiscord) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // runEvent handles one gateway dispatch with a fresh adapter, as Run's
 // session would, and returns what was delivered. It fails the test when
-// the event or what it started is not done within 5 s.
+// the event or what it started is not done within 5 s. A panic in a
+// goroutine the adapter started (a slash command's) ends the test binary,
+// as it would end Docent; go test reports the input all the same.
 func runEvent(t *testing.T, name string, d []byte) *fuzzInbox {
 	t.Helper()
 	cfg := DefaultConfig()
@@ -283,5 +285,24 @@ func TestEventsWithoutAuthorOrChannelAreIgnored(t *testing.T) {
 	}
 	if in := runEvent(t, "MESSAGE_REACTION_ADD", []byte(`{"user_id":"7","channel_id":"200","message_id":"`+fuzzAnswer+`","emoji":{"name":"👍"}}`)); len(in.votes) != 1 {
 		t.Errorf("a vote was not delivered")
+	}
+}
+
+// Payloads far beyond what Discord sends: a megabyte of text is delivered
+// as it is, no more; nesting past encoding/json's depth limit decodes to
+// nothing and is dropped.
+func TestHugeAndDeepPayloads(t *testing.T) {
+	text := strings.Repeat("how ", 1<<18) // 1 MiB
+	in := runEvent(t, "MESSAGE_CREATE", []byte(`{"id":"1","channel_id":"800","author":{"id":"7"},"content":"`+text+`"}`))
+	if len(in.msgs) != 1 || in.msgs[0].Text != strings.TrimSpace(text) {
+		t.Errorf("1 MiB message: %d delivered", len(in.msgs))
+	}
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	for _, event := range fuzzEvents {
+		d := `{"id":"1","type":2,"channel_id":"800","author":{"id":"7"},"user":{"id":"7"},"content":"hi","user_id":"7",` +
+			`"message_id":"` + fuzzAnswer + `","emoji":{"name":"👍"},"data":{"name":"ping"},"embeds":` + deep + `}`
+		if in := runEvent(t, event, []byte(d)); len(in.msgs) > 0 || len(in.votes) > 0 {
+			t.Errorf("%s nested 100,000 deep delivered %+v %+v", event, in.msgs, in.votes)
+		}
 	}
 }

@@ -61,9 +61,13 @@ func FuzzSlackEvents(f *testing.F) {
 		if code < 200 || code >= 500 || (code >= 300 && code < 400) {
 			t.Fatalf("POST %s %q: status %d, want 2xx or 4xx", path, body, code)
 		}
-		if how != signedWell && (code != http.StatusUnauthorized || len(in.msgs) > 0 || len(in.votes) > 0) {
-			t.Fatalf("POST %s %q without a good signature: status %d, %d messages and %d votes delivered",
-				path, body, code, len(in.msgs), len(in.votes))
+		refused := http.StatusUnauthorized
+		if len(body) > maxRequestBytes {
+			refused = http.StatusRequestEntityTooLarge // before the signature is checked
+		}
+		if (how != signedWell || len(body) > maxRequestBytes) && (code != refused || len(in.msgs) > 0 || len(in.votes) > 0) {
+			t.Fatalf("POST %s %q signed %d: status %d, %d messages and %d votes delivered, want %d and none",
+				path, body, how, code, len(in.msgs), len(in.votes), refused)
 		}
 		for _, m := range in.msgs {
 			if err := checkMessage(m, len(body)); err != nil {
@@ -296,5 +300,31 @@ func TestCommandTextIsMadeUTF8(t *testing.T) {
 		if _, in := postWell(t, CommandsPath, "command=%2Fdocent&text=ping&"+ids); len(in.msgs) != 0 {
 			t.Errorf("%s: delivered %+v", ids, in.msgs)
 		}
+	}
+}
+
+// Bodies far beyond what Slack sends: over the 1 MiB limit is refused
+// unread with 413; nesting past encoding/json's depth limit is a bad
+// event; a body just under the limit is delivered, no bigger.
+func TestHugeAndDeepBodies(t *testing.T) {
+	over := `{"type":"event_callback","event":{"type":"message","channel":"D1","channel_type":"im","user":"U1","ts":"1","text":"` +
+		strings.Repeat("a", maxRequestBytes) + `"}}`
+	for _, path := range fuzzPaths {
+		if code, in := postWell(t, path, over); code != http.StatusRequestEntityTooLarge || len(in.msgs) > 0 {
+			t.Errorf("POST %s of %d bytes: status %d, %d delivered", path, len(over), code, len(in.msgs))
+		}
+	}
+	under := strings.Replace(over, strings.Repeat("a", 200), "", 1)
+	if code, in := postWell(t, EventsPath, under); code != http.StatusOK || len(in.msgs) != 1 || len(in.msgs[0].Text) != maxRequestBytes-200 {
+		t.Errorf("POST %s of %d bytes: status %d, %d delivered", EventsPath, len(under), code, len(in.msgs))
+	}
+	deep := `{"type":"event_callback","event":{"type":"message","channel":"D1","channel_type":"im","user":"U1","ts":"1","text":"hi","blocks":` +
+		strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}}`
+	if code, in := postWell(t, EventsPath, deep); code != http.StatusBadRequest || len(in.msgs) > 0 {
+		t.Errorf("POST %s nested 100,000 deep: status %d, %d delivered", EventsPath, code, len(in.msgs))
+	}
+	form := "payload=" + url.QueryEscape(`{"type":"block_actions","user":{"id":"U8"},"actions":`+strings.Repeat("[", 100000)+strings.Repeat("]", 100000)+`}`)
+	if code, in := postWell(t, InteractivePath, form); code != http.StatusBadRequest || len(in.votes) > 0 {
+		t.Errorf("POST %s nested 100,000 deep: status %d, %d delivered", InteractivePath, code, len(in.votes))
 	}
 }
