@@ -207,21 +207,11 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	a.s, a.ctx, a.inbox = s, ctx, inbox
 	a.mu.Unlock()
 
-	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { a.track(func() { a.onMessage(m.Message) }) })
-	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
-		a.track(func() { a.goTrack(func() { a.onInteraction(i.Interaction) }) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
-		a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
-		a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
-	})
-	s.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadCreate) {
-		if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
-			a.threads.put(t.ID, t.ParentID)
-		}
-	})
+	s.AddHandler(a.messageCreate)
+	s.AddHandler(a.interactionCreate)
+	s.AddHandler(a.reactionAdd)
+	s.AddHandler(a.reactionRemove)
+	s.AddHandler(a.threadCreate)
 
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
@@ -257,6 +247,32 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		return fmt.Errorf("discord: close the gateway: %w", err)
 	}
 	return nil
+}
+
+// The gateway event handlers. discordgo calls them with whatever the
+// payload decoded to, even when decoding failed half way, so they take
+// nothing in it for granted.
+
+func (a *Adapter) messageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
+	a.track(func() { a.onMessage(m.Message) })
+}
+
+func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+	a.track(func() { a.goTrack(func() { a.onInteraction(i.Interaction) }) })
+}
+
+func (a *Adapter) reactionAdd(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
+	a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
+}
+
+func (a *Adapter) reactionRemove(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
+	a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
+}
+
+func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) {
+	if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
+		a.threads.put(t.ID, t.ParentID)
+	}
 }
 
 // track runs f unless Run is stopping, counting it as in flight.
@@ -379,7 +395,8 @@ func IsQuestion(text string) bool {
 }
 
 func (a *Adapter) onMessage(m *discordgo.Message) {
-	if m == nil || m.Author == nil {
+	// Without an author or a channel there is no one to answer, nowhere.
+	if m == nil || m.Author == nil || m.Author.ID == "" || m.ChannelID == "" {
 		return
 	}
 	self := a.selfID()
@@ -704,7 +721,7 @@ func (a *Adapter) editInChannel(ctx context.Context, s *discordgo.Session, asker
 // remains. A member may hold both reactions at once; removing one leaves
 // the other as their vote.
 func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
-	if mr == nil || mr.UserID == "" || mr.UserID == a.selfID() {
+	if mr == nil || mr.UserID == "" || mr.ChannelID == "" || mr.UserID == a.selfID() {
 		return
 	}
 	if _, ours := a.own.get(mr.MessageID); !ours {

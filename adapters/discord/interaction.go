@@ -19,12 +19,18 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 	if i == nil || i.Type != discordgo.InteractionApplicationCommand {
 		return
 	}
+	// Not i.ApplicationCommandData(), which panics when the data did not
+	// decode: discordgo hands the event over all the same.
+	data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+	if !ok {
+		return
+	}
 	ctx, inbox, s := a.runCtx()
 	user := i.User
 	if i.Member != nil && i.Member.User != nil {
 		user = i.Member.User
 	}
-	if user == nil {
+	if user == nil || user.ID == "" || i.ChannelID == "" {
 		return
 	}
 	conv, ok := a.place(i.GuildID, i.ChannelID)
@@ -42,11 +48,11 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 		}
 		return
 	}
-	data := i.ApplicationCommandData()
 	text := ""
 	for _, o := range data.Options {
-		if o.Name == "text" && o.Type == discordgo.ApplicationCommandOptionString {
-			text = strings.TrimSpace(o.StringValue())
+		// Not o.StringValue(), which panics on a value of another type.
+		if v, ok := commandText(o); ok {
+			text = strings.TrimSpace(v)
 		}
 	}
 	if data.Name != "ask" {
@@ -75,6 +81,16 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 	if err := inbox.Deliver(ctx, msg, r); err != nil && ctx.Err() == nil {
 		a.log.Error("discord: deliver slash command", "conversation", conv.String(), "err", err)
 	}
+}
+
+// commandText returns the value of the "text" option, if o is that and it
+// holds a string.
+func commandText(o *discordgo.ApplicationCommandInteractionDataOption) (string, bool) {
+	if o == nil || o.Name != "text" || o.Type != discordgo.ApplicationCommandOptionString {
+		return "", false
+	}
+	v, ok := o.Value.(string)
+	return v, ok
 }
 
 // interactionResponder answers a slash command: the first public answer

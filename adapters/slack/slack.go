@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -134,9 +135,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	if err != nil {
 		return fmt.Errorf("slack: check the bot token (auth.test): %w", err)
 	}
-	a.botID = auth.UserID
-	a.team = auth.TeamID
-	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(auth.UserID) + `(\|[^>]*)?>`)
+	a.loggedIn(auth.UserID, auth.TeamID)
 	a.log.InfoContext(ctx, "slack: connected", "team", auth.Team, "bot_user", auth.UserID, "mode", a.cfg.Mode)
 	defer a.wg.Wait()
 	a.groups.refreshIfStale(ctx) // ready before the first admin command, if it can be
@@ -144,6 +143,14 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		return a.runEvents(ctx, inbox)
 	}
 	return a.runSocket(ctx, inbox)
+}
+
+// loggedIn sets who Docent is in the workspace, before any event is
+// handled.
+func (a *Adapter) loggedIn(botID, team string) {
+	a.botID = botID
+	a.team = team
+	a.mentionRe = regexp.MustCompile(`<@` + regexp.QuoteMeta(botID) + `(\|[^>]*)?>`)
 }
 
 func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
@@ -223,15 +230,20 @@ func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incom
 		case <-ctx.Done():
 			return
 		case in := <-queue:
-			switch {
-			case in.event != nil:
-				a.handleEvent(ctx, inbox, *in.event)
-			case in.cmd != nil:
-				a.handleCommand(ctx, inbox, *in.cmd)
-			case in.action != nil:
-				a.handleAction(ctx, inbox, *in.action)
-			}
+			a.handle(ctx, inbox, in)
 		}
+	}
+}
+
+// handle delivers one event, command or click.
+func (a *Adapter) handle(ctx context.Context, inbox chat.Inbox, in incoming) {
+	switch {
+	case in.event != nil:
+		a.handleEvent(ctx, inbox, *in.event)
+	case in.cmd != nil:
+		a.handleCommand(ctx, inbox, *in.cmd)
+	case in.action != nil:
+		a.handleAction(ctx, inbox, *in.action)
 	}
 }
 
@@ -306,6 +318,9 @@ func (a *Adapter) listensIn(channel string) bool {
 }
 
 func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, ts, threadTS, text string, mentioned, direct bool) {
+	if channel == "" {
+		return // nowhere to answer
+	}
 	if threadTS == "" {
 		threadTS = ts
 	}
@@ -354,9 +369,14 @@ func (a *Adapter) react(ctx context.Context, channel, ts string) *working {
 }
 
 func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack.SlashCommand) {
-	if cmd.UserID == "" || !a.listensIn(cmd.ChannelID) {
+	// In events mode a command is a form, whose values may be any bytes:
+	// IDs that are not UTF-8 name nothing in Slack, and the text and name
+	// are made UTF-8 as every JSON string already is.
+	if cmd.UserID == "" || cmd.ChannelID == "" || !utf8.ValidString(cmd.UserID+cmd.ChannelID) || !a.listensIn(cmd.ChannelID) {
 		return
 	}
+	cmd.Text = strings.ToValidUTF8(cmd.Text, "\uFFFD")
+	cmd.UserName = strings.ToValidUTF8(cmd.UserName, "\uFFFD")
 	name, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
 	rest = strings.TrimSpace(rest)
 	var text string
@@ -395,7 +415,7 @@ var votes = map[string]chat.Vote{
 
 func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, reaction, itemUser string, item slackevents.Item, added bool) {
 	fi, ok := inbox.(chat.FeedbackInbox)
-	if !ok || item.Type != "message" || user == "" || user == a.botID {
+	if !ok || item.Type != "message" || item.Channel == "" || item.Timestamp == "" || user == "" || user == a.botID {
 		return
 	}
 	// Skin tones arrive as "+1::skin-tone-2".
@@ -443,6 +463,9 @@ func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.I
 	}
 	if ts == "" {
 		ts = cb.Message.Timestamp
+	}
+	if channel == "" || ts == "" {
+		return // a click on no answer of Docent's
 	}
 	thread, ok := a.answers.get(channel + "/" + ts)
 	if !ok {
