@@ -41,7 +41,9 @@ const askedBeforeIn = "Asked before in "
 // knowledge.duplicate_similarity alike.
 func (b *Bot) askedBefore(ctx context.Context, text string, m *Message) (earlierThread, bool) {
 	limit := b.cfg.Knowledge.DuplicateSimilarity
-	if b.knowledge == nil || limit <= 0 {
+	// Without past threads there is nothing to point to, and no search
+	// to run for every question.
+	if b.knowledge == nil || limit <= 0 || b.knowledge.Threads() == 0 {
 		return earlierThread{}, false
 	}
 	var (

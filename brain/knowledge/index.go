@@ -204,6 +204,7 @@ type Index struct {
 	byID     map[string]int32
 	postings map[string][]posting
 	live     int     // non-nil entries
+	threads  int     // live entries that are past threads
 	totalLen float64 // sum of live entries' lengths
 	// bgDF and bgN are the document frequencies and number of the
 	// background texts (see SetBackground).
@@ -290,7 +291,7 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 			threads = append(threads, e)
 		}
 	}
-	ix.entries, ix.free, ix.live, ix.totalLen, ix.penalised = nil, nil, 0, 0, nil
+	ix.entries, ix.free, ix.live, ix.threads, ix.totalLen, ix.penalised = nil, nil, 0, 0, 0, nil
 	ix.byID = make(map[string]int32, len(docs)+len(threads))
 	ix.postings = map[string][]posting{}
 	ix.near = map[string][]string{}
@@ -401,7 +402,14 @@ func DownvotePenalty(n int) float64 {
 	return max(1/(1+DownvoteWeight*float64(n)), MinDownvotePenalty)
 }
 
-// Len returns the number of passages.
+// Threads returns the number of past threads indexed.
+func (ix *Index) Threads() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.threads
+}
+
+// Len is how many passages the index holds.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -459,6 +467,9 @@ func (ix *Index) insert(e *entry) {
 		ix.postings[t.term] = append(ps, posting{slot: slot, tf: t.tf})
 	}
 	ix.live++
+	if e.p.Source == SourceThread {
+		ix.threads++
+	}
 	ix.totalLen += e.length
 }
 
@@ -498,6 +509,9 @@ func (ix *Index) remove(id string) bool {
 	ix.entries[slot] = nil
 	ix.free = append(ix.free, slot)
 	ix.live--
+	if e.p.Source == SourceThread {
+		ix.threads--
+	}
 	ix.totalLen -= e.length
 	if ix.live == 0 {
 		ix.totalLen = 0 // no drift from float sums

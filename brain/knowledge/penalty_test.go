@@ -163,3 +163,23 @@ func TestPenaltyConcurrent(t *testing.T) {
 	})
 	wg.Wait()
 }
+
+// TestThreadsCount follows adds, removals and rebuilds.
+func TestThreadsCount(t *testing.T) {
+	ix := New(Options{})
+	for _, id := range []string{"1", "2", "3"} {
+		if err := ix.AddThread(Thread{ID: id, Question: "how do I deploy " + id, Answer: "with the chart", Link: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.RemoveThread("2")
+	if n := ix.Threads(); n != 2 {
+		t.Errorf("after 3 added and 1 removed: %d threads", n)
+	}
+	if err := ix.Rebuild(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := ix.Threads(); n != 2 {
+		t.Errorf("after a rebuild: %d threads, want the 2 kept", n)
+	}
+}
