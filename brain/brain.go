@@ -549,7 +549,11 @@ func snippet(text string, limit int) string {
 		if code || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "|") {
 			continue
 		}
-		for _, w := range strings.Fields(strings.NewReplacer("**", "", "`", "", "> ", "").Replace(line)) {
+		// A quote's marker goes; "<intent> <text>" inside a line stays.
+		for line != strings.TrimPrefix(line, ">") {
+			line = strings.TrimSpace(strings.TrimPrefix(line, ">"))
+		}
+		for _, w := range strings.Fields(strings.NewReplacer("**", "", "`", "").Replace(line)) {
 			if size+len(w) > limit {
 				return strings.Join(words, " ") + " …"
 			}

@@ -214,3 +214,10 @@ func TestExplain(t *testing.T) {
 		t.Errorf("gibberish: %s", w.String())
 	}
 }
+
+func TestSnippetKeepsAngleBrackets(t *testing.T) {
+	got := snippet("> Quoted advice.\n\n`!teach <intent> <text>` adds **text** as a pattern.\n", 200)
+	if want := "Quoted advice. !teach <intent> <text> adds text as a pattern."; got != want {
+		t.Errorf("snippet = %q, want %q", got, want)
+	}
+}
