@@ -20,9 +20,10 @@ import (
 
 // The control socket lets the command line reach a running Docent: the
 // database is locked by it, so `docent backup` and `docent user export`
-// ask it instead. It is a Unix socket beside the database, readable only
-// by its owner (like the database); one JSON request a connection, then a
-// JSON reply line, then the payload (the backup's bytes, the export).
+// ask it instead. It is a Unix socket in a folder beside the database that
+// only its owner can enter (0700, checked before use by both ends); one
+// JSON request a connection, then a JSON reply line, then the payload (the
+// backup's bytes, the export).
 
 // ControlRequest is what the command line asks.
 type ControlRequest struct {
@@ -40,31 +41,62 @@ type ControlReply struct {
 // maxSocketPath is below the 104 to 108 bytes Unix systems allow.
 const maxSocketPath = 100
 
-// ControlPath is the control socket of the database cfg names: beside it,
-// or in the temp folder when that path would be too long for a socket.
-func ControlPath(cfg *Config) string {
-	p := cfg.StorePath() + ".sock"
-	if len(p) <= maxSocketPath {
-		return p
+// controlDir is the private folder (0700, the user's own) that holds the
+// control socket: beside the database, or in the temp folder, named after
+// the user and the database, when that path would be too long for a
+// socket. Only its owner can reach the socket in it, whatever the umask.
+func controlDir(cfg *Config) string {
+	d := cfg.StorePath() + ".control"
+	if len(d)+len("/docent.sock") <= maxSocketPath {
+		return d
 	}
 	abs, _ := filepath.Abs(cfg.StorePath())
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(os.TempDir(), "docent-"+hex.EncodeToString(sum[:8])+".sock")
+	return filepath.Join(os.TempDir(), fmt.Sprintf("docent-%d-%s", os.Getuid(), hex.EncodeToString(sum[:8])))
+}
+
+// ControlPath is the control socket of the database cfg names.
+func ControlPath(cfg *Config) string { return filepath.Join(controlDir(cfg), "docent.sock") }
+
+// privateDir makes sure dir is a real folder (not a link), owned by this
+// user and closed to everyone else; with create it makes it first.
+func privateDir(dir string, create bool) error {
+	if create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if !ownedByMe(fi) {
+		return fmt.Errorf("%s belongs to another user; refusing to use it", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if !create {
+			return fmt.Errorf("%s is open to other users (mode %v)", dir, fi.Mode().Perm())
+		}
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
 }
 
 // serveControl listens on the control socket until ctx is done; the
 // returned wait returns once every request in progress has finished.
 func (b *Bot) serveControl(ctx context.Context) (wait func(), err error) {
 	path := ControlPath(b.cfg)
+	if err := privateDir(filepath.Dir(path), true); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
 	// This process holds the database's lock, so a socket file left there
 	// is from a Docent that crashed.
 	_ = os.Remove(path)
 	ln, err := net.Listen("unix", path)
 	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	var wg sync.WaitGroup
@@ -88,6 +120,7 @@ func (b *Bot) serveControl(ctx context.Context) (wait func(), err error) {
 	return func() {
 		wg.Wait()
 		_ = os.Remove(path)
+		_ = os.Remove(filepath.Dir(path)) // only when empty
 	}, nil
 }
 
@@ -96,6 +129,9 @@ const maxControlRequest = 4096
 
 func (b *Bot) control(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
+	// A client that stops reading must not hold up shutdown.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReaderSize(io.LimitReader(conn, maxControlRequest), maxControlRequest).ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -165,6 +201,9 @@ func (b *Bot) control(ctx context.Context, conn net.Conn) {
 // payload of its reply to out.
 func Control(ctx context.Context, cfg *Config, req ControlRequest, out io.Writer) (ControlReply, error) {
 	path := ControlPath(cfg)
+	if err := privateDir(filepath.Dir(path), false); err != nil {
+		return ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {

@@ -180,3 +180,34 @@ func TestFullDatabase(t *testing.T) {
 		t.Errorf("after freeing space, the history lacks the new message: %d records, %v", len(recs), err)
 	}
 }
+
+// The control socket's folder must be the user's own and closed to others:
+// the server closes it, the client refuses one that is open.
+func TestControlDirIsPrivate(t *testing.T) {
+	dir := t.TempDir() + "/ctl"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := privateDir(dir, false); err == nil || !strings.Contains(err.Error(), "open to other users") {
+		t.Errorf("client on a 0755 folder: %v, want a refusal", err)
+	}
+	if err := privateDir(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("server left the folder %v, want 0700", fi.Mode().Perm())
+	}
+	if err := privateDir(dir, false); err != nil {
+		t.Errorf("client on the 0700 folder: %v", err)
+	}
+	link := t.TempDir() + "/link"
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := privateDir(link, false); err == nil {
+		t.Error("a link to a folder was accepted")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -252,7 +253,8 @@ func sanitize(m chat.Message) chat.Message {
 	return m
 }
 
-// work handles one conversation's messages in order until none are pending.
+// work handles one member's messages in one conversation, in order, until
+// none are pending.
 func (rt *Router) work(key queueKey, q *queue) {
 	defer rt.workers.Done()
 	for {
@@ -282,9 +284,20 @@ func (rt *Router) handle(d delivery) {
 	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
 	// While the handler waits on the network (chat.Wait), its slot is
 	// free for another message: MaxConcurrent bounds work, not waiting.
+	// Only the handler's first, outermost Wait gives its slot back: a
+	// nested one, or one from a goroutine of the handler while the slot is
+	// already given back, just waits.
+	var given atomic.Bool
 	ctx := chat.WithWait(context.Background(), func(wait func()) {
+		if !given.CompareAndSwap(false, true) {
+			wait()
+			return
+		}
 		<-rt.slots
-		defer func() { rt.slots <- struct{}{} }()
+		defer func() {
+			rt.slots <- struct{}{}
+			given.Store(false)
+		}()
 		wait()
 	})
 	rt.handler.Handle(ctx, r, &d.msg)
@@ -305,10 +318,13 @@ func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
 
 func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
 	a.ReplyTo = r.msg.ID
+	shown := a
 	if r.msg.NotStored && !a.Draft {
-		a.Text += r.rt.note(r.msg.Conversation)
+		// Said to the member, not kept: the history may work again by the
+		// time the answer is stored.
+		shown.Text += r.rt.note(r.msg.Conversation)
 	}
-	sent, err := r.inner.Reply(ctx, a)
+	sent, err := r.inner.Reply(ctx, shown)
 	if err != nil || a.Draft {
 		return sent, err
 	}
@@ -320,10 +336,11 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 // stores it, like Reply does for an answer sent at once.
 func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, sent chat.Sent, a chat.Answer) error {
 	a.ReplyTo = r.msg.ID
+	shown := a
 	if r.msg.NotStored {
-		a.Text += r.rt.note(r.msg.Conversation)
+		shown.Text += r.rt.note(r.msg.Conversation)
 	}
-	if err := ed.Edit(ctx, sent, a); err != nil {
+	if err := ed.Edit(ctx, sent, shown); err != nil {
 		return err
 	}
 	r.store(ctx, sent, a)

@@ -386,3 +386,27 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("%d of the flooder's 10 messages stored", stored)
 	}
 }
+
+// A nested chat.Wait gives back nothing twice: with one slot, it neither
+// deadlocks nor lets a second message in beyond the limit.
+func TestRouterNestedWait(t *testing.T) {
+	st := openStore(t)
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		chat.Wait(ctx, func() {
+			chat.Wait(ctx, func() {})
+		})
+		r.Reply(ctx, chat.Answer{Text: m.Text})
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 1, QueuePerConversation: 8})
+	for i := range 3 {
+		if got := bottest.Ask(t, rt, convA, alice, fmt.Sprint(i)); len(got) != 1 {
+			t.Fatalf("message %d: %+v", i, got)
+		}
+	}
+	if n := len(rt.slots); n != 0 {
+		t.Errorf("%d slots held after every message was answered", n)
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -94,18 +94,24 @@ func authorNeedle(id string) []byte {
 	return append([]byte(`"author":{"id":`), b...)
 }
 
-// memberRecords finds the member's messages with an ID above after, and
-// Docent's answers to them, in tx.
-func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64) (msgs, answers []Record, keys [][]byte, newest uint64, err error) {
+// memberRecords finds the member's messages with an ID above after, adds
+// their IDs to asked, and finds Docent's answers to any message in asked
+// (wherever they are: an answer may come long after its question in a busy
+// channel, or after the question was deleted), in tx.
+func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, asked map[uint64]bool) (msgs, answers []Record, keys [][]byte, newest uint64, err error) {
 	bm := tx.Bucket(bucketMessages)
 	needle := authorNeedle(m.ID)
-	c := bm.Cursor()
 	n := 0
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	check := func() error {
 		if n++; n%(64*ctxCheckEvery) == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, nil, 0, err
-			}
+			return ctx.Err()
+		}
+		return nil
+	}
+	c := bm.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := check(); err != nil {
+			return nil, nil, nil, 0, err
 		}
 		if len(k) >= idLen {
 			newest = max(newest, binary.BigEndian.Uint64(k[len(k)-idLen:]))
@@ -122,22 +128,39 @@ func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64) 
 		}
 		msgs = append(msgs, rec)
 		keys = append(keys, bytes.Clone(k))
-		// Its answers follow it in its conversation.
-		ac := bm.Cursor()
-		ac.Seek(k)
-		conv := k[:len(k)-idLen]
-		for i, ak, av := 0, k, []byte(nil); i < maxLookBack; i++ {
-			if ak, av = ac.Next(); ak == nil || !bytes.HasPrefix(ak, conv) || len(ak) != len(k) {
+		asked[rec.ID] = true
+	}
+	if len(asked) == 0 {
+		return msgs, nil, keys, newest, nil
+	}
+	// Answers name their question in "reply_to": read that number without
+	// decoding every answer.
+	replyTo := []byte(`"reply_to":`)
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := check(); err != nil {
+			return nil, nil, nil, 0, err
+		}
+		i := bytes.Index(v, replyTo)
+		if i < 0 {
+			continue
+		}
+		var q uint64
+		for _, b := range v[i+len(replyTo):] {
+			if b < '0' || b > '9' {
 				break
 			}
-			a, err := decodeRecord(ak, av)
-			if err != nil {
-				return nil, nil, nil, 0, err
-			}
-			if a.Kind == KindAnswer && a.ReplyTo == rec.ID {
-				answers = append(answers, a)
-				keys = append(keys, bytes.Clone(ak))
-			}
+			q = q*10 + uint64(b-'0')
+		}
+		if !asked[q] {
+			continue
+		}
+		a, err := decodeRecord(k, v)
+		if err != nil {
+			return nil, nil, nil, 0, err
+		}
+		if a.Kind == KindAnswer && asked[a.ReplyTo] {
+			answers = append(answers, a)
+			keys = append(keys, bytes.Clone(k))
 		}
 	}
 	return msgs, answers, keys, newest, nil
@@ -156,7 +179,7 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Votes: []Vote{}}
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		if d.Messages, d.Answers, _, _, err = memberRecords(ctx, tx, m, 0); err != nil {
+		if d.Messages, d.Answers, _, _, err = memberRecords(ctx, tx, m, 0, map[uint64]bool{}); err != nil {
 			return err
 		}
 		if d.Messages == nil {
@@ -358,6 +381,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	}
 	f.Votes, f.Usage, f.Lessons, f.Submissions = g.Votes, g.Usage, g.Lessons, g.Submissions
 	var after uint64
+	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived
 	// meanwhile, until a scan finds nothing new.
 	for {
@@ -366,7 +390,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		var msgs, answers []Record
 		err := s.view(func(tx *bolt.Tx) error {
 			var err error
-			msgs, answers, keys, newest, err = memberRecords(ctx, tx, m, after)
+			msgs, answers, keys, newest, err = memberRecords(ctx, tx, m, after, asked)
 			return err
 		})
 		if err != nil {

@@ -293,3 +293,28 @@ func TestBackupDuringWrites(t *testing.T) {
 	}
 	t.Logf("%d writes acknowledged before the backup, %d bytes copied", len(before), n)
 }
+
+// TestForgetFindsLateAnswers: in a busy channel the answer to a member's
+// question can come many records later; forgetting them deletes it too.
+func TestForgetFindsLateAnswers(t *testing.T) {
+	ctx := context.Background()
+	s := openCounting(t, dbPath(t), store.Options{})
+	defer s.Close()
+	sc := scene{t, s, ctx}
+	busy := chat.Conversation{Platform: "discord", Channel: "busy"}
+	q := sc.say(busy, "g", "q1", "quin", "my private question", day0)
+	for i := range 60 {
+		sc.say(busy, "g", "", "other", "chatter", day0.Add(time.Duration(i)*time.Second))
+	}
+	late := sc.answer(q, "a1", chat.SourceLLM, "", time.Minute)
+	f, err := s.ForgetMember(ctx, store.MemberRef{Platform: "discord", ID: "quin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Messages != 1 || f.Answers != 1 {
+		t.Errorf("forgotten %d messages and %d answers, want 1 and 1", f.Messages, f.Answers)
+	}
+	if _, err := s.Record(ctx, late.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the late answer: %v, want deleted", err)
+	}
+}

@@ -347,7 +347,11 @@ func (s *Store) writePending(tx *bolt.Tx, pending, delta *statsDelta) error {
 	}
 	meta := tx.Bucket(bucketMeta)
 	if old := meta.Get(keyCounted); len(old) == 8 && binary.BigEndian.Uint64(old) > all.last {
-		return fmt.Errorf("activity counters include record %d, newer than the %d being written", binary.BigEndian.Uint64(old), all.last)
+		// Never expected; and counters must never stop records from being
+		// stored: keep the newer mark.
+		s.log.Warn("store: activity counters already include newer records", "path", s.path,
+			"counted", binary.BigEndian.Uint64(old), "writing", all.last)
+		return nil
 	}
 	return meta.Put(keyCounted, appendID(nil, all.last))
 }

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package bot
+
+import "io/fs"
+
+// ownedByMe cannot tell on this system; the folder's place in the user's
+// own data folder (or temp folder) is what protects it.
+func ownedByMe(fs.FileInfo) bool { return true }
