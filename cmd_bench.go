@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/analytics"
 )
 
 func (c *cli) benchPipeline(args []string) int {
@@ -53,16 +54,19 @@ func (c *cli) benchPipeline(args []string) int {
 		return c.printJSON(r)
 	}
 	fmt.Fprintf(c.stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
-		r.Questions, *members, *channels, r.Took.Round(time.Millisecond), r.PerSecond)
+		r.Questions, *members, *channels, time.Duration(r.Took).Round(time.Millisecond), r.PerSecond)
 	if *llmLatency > 0 {
 		fmt.Fprintf(c.stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "stage\tcount\tp50 ms\tp99 ms\tp99.9 ms\t\n")
 	for _, s := range r.Stages {
-		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, s.P50ms, s.P99ms, s.P999ms)
+		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, ms(s.P50), ms(s.P99), ms(s.P999))
 	}
 	w.Flush()
 	fmt.Fprintf(c.stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
 	return exitOK
 }
+
+// ms is a latency in milliseconds, for the table.
+func ms(d analytics.Duration) float64 { return float64(d) / float64(time.Millisecond) }

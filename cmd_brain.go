@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -46,7 +44,7 @@ func (c *cli) eval(args []string) int {
 		fmt.Fprintln(c.stderr, err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signalCtx()
 	defer stop()
 	if *folds != 0 {
 		return c.crossValidate(ctx, cfg, *folds, *jsonOut)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/analytics"
 )
 
 // intentsExport writes the intents as Docent uses them (the files plus
@@ -129,7 +130,7 @@ func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
 		if f.Source != "" {
 			from = "from " + f.Source
 		}
-		fmt.Fprintf(c.stdout, "wrote %s: %s %s, %d changed in chat\n", path, plural(len(f.Intents), "intent"), from, n)
+		fmt.Fprintf(c.stdout, "wrote %s: %s %s, %d changed in chat\n", path, analytics.Plural(len(f.Intents), "intent"), from, n)
 	}
 	if changed > 0 {
 		fmt.Fprintf(c.stdout, "Point brain.intents at %s (or copy the files over yours), then remove the lessons: the comments list them.\n", dir)
@@ -160,12 +161,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// plural is n and the noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
@@ -22,10 +19,7 @@ import (
 // open; running reports that one does (then the caller asks it through
 // the control socket).
 func (c *cli) withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
-	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
-		return false, fmt.Errorf("no database at %s yet: run Docent first", cfg.StorePath())
-	}
-	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	st, err := openHistory(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return true, nil
 	}
@@ -34,10 +28,6 @@ func (c *cli) withStore(cfg *bot.Config, fn func(*store.Store) error) (running b
 	}
 	defer st.Close()
 	return false, fn(st)
-}
-
-func signalCtx() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }
 
 func (c *cli) backup(args []string) int {

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
@@ -40,16 +38,20 @@ func useDB(cfg *bot.Config, db string) error {
 	return nil
 }
 
-// openExisting opens the configured database for a command that only
-// reads history, refusing to create an empty one.
-func (c *cli) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
+// openHistory opens the configured database for a command that reads
+// history, refusing to create an empty one.
+func openHistory(cfg *bot.Config) (*store.Store, error) {
 	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(c.stderr, "docent %s: no database at %s yet: run Docent first\n", name, cfg.StorePath())
-		return nil, false
+		return nil, fmt.Errorf("no database at %s yet: run Docent first", cfg.StorePath())
 	}
-	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	return bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+}
+
+// openExisting is openHistory for command name, which stops with its error.
+func (c *cli) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
+	st, err := openHistory(cfg)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintf(c.stderr, "docent %s: %v\n", name, err)
 		return nil, false
 	}
 	return st, true
@@ -146,7 +148,7 @@ func (c *cli) benchHistory(args []string) int {
 			known = append(known, analytics.Known{Intent: in.Name, Text: p})
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signalCtx()
 	defer stop()
 	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

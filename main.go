@@ -221,6 +221,11 @@ func loadConfig(flagValue string) (*bot.Config, error) {
 	return bot.LoadConfig(name)
 }
 
+// signalCtx is done at the first SIGINT or SIGTERM.
+func signalCtx() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
 func newLogger(cfg *bot.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated with the config
@@ -249,7 +254,7 @@ func (c *cli) run(args []string) int {
 	}
 	log := newLogger(cfg, c.stderr)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signalCtx()
 	defer stop()
 	// After the first signal, a second one stops Docent at once instead of
 	// waiting for the drain.

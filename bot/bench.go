@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -38,22 +39,20 @@ type PipelineOptions struct {
 
 // Latency is a stage's distribution.
 type Latency struct {
-	Stage          string        `json:"stage"`
-	Count          int           `json:"count"`
-	P50, P99, P999 time.Duration `json:"-"`
-	P50ms          float64       `json:"p50_ms"`
-	P99ms          float64       `json:"p99_ms"`
-	P999ms         float64       `json:"p999_ms"`
+	Stage string             `json:"stage"`
+	Count int                `json:"count"`
+	P50   analytics.Duration `json:"p50_ms"` // written in JSON as milliseconds
+	P99   analytics.Duration `json:"p99_ms"`
+	P999  analytics.Duration `json:"p999_ms"`
 }
 
 // PipelineReport is what BenchPipeline measured.
 type PipelineReport struct {
-	Questions  int           `json:"questions"`
-	Took       time.Duration `json:"-"`
-	TookS      float64       `json:"took_s"`
-	PerSecond  float64       `json:"answered_per_second"`
-	Stages     []Latency     `json:"stages"`
-	Goroutines [2]int        `json:"goroutines_before_after"`
+	Questions  int                `json:"questions"`
+	Took       analytics.Duration `json:"took_ms"`
+	PerSecond  float64            `json:"answered_per_second"`
+	Stages     []Latency          `json:"stages"`
+	Goroutines [2]int             `json:"goroutines_before_after"`
 }
 
 // benchSamples holds each stage's durations.
@@ -135,7 +134,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	if err != nil {
 		return PipelineReport{}, err
 	}
-	r := PipelineReport{Questions: o.Questions, Took: took, TookS: took.Seconds(), PerSecond: float64(o.Questions) / took.Seconds()}
+	r := PipelineReport{Questions: o.Questions, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds()}
 	for _, stage := range []string{"store message", "answer (queue + brain)", "store answer",
 		"member sees the answer, local", "member sees the answer, LLM", "answer stored, local", "answer stored, LLM"} {
 		ds := load.samples.stages[stage]
@@ -143,10 +142,10 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 			continue
 		}
 		slices.Sort(ds)
-		at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
-		l := Latency{Stage: stage, Count: len(ds), P50: at(0.5), P99: at(0.99), P999: at(0.999)}
-		l.P50ms, l.P99ms, l.P999ms = ms(l.P50), ms(l.P99), ms(l.P999)
-		r.Stages = append(r.Stages, l)
+		at := func(q float64) analytics.Duration {
+			return analytics.Duration(ds[min(len(ds)-1, int(q*float64(len(ds))))])
+		}
+		r.Stages = append(r.Stages, Latency{Stage: stage, Count: len(ds), P50: at(0.5), P99: at(0.99), P999: at(0.999)})
 	}
 	// Goroutines return to where they were once the fake LLM is gone (its
 	// connections' goroutines, client and server, end with it).
@@ -158,8 +157,6 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	r.Goroutines = [2]int{before, runtime.NumGoroutine()}
 	return r, nil
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // benchQuestions are the intents' patterns the classifier is sure of, and
 // questions it is unsure of that the docs answer (the LLM's).

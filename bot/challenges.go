@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain/llm"
@@ -448,7 +449,7 @@ func limitsText(lim store.SubmitLimits) string {
 
 // attemptsText is a member's attempts at a part: "2 attempts, 8 left".
 func attemptsText(st store.PartStatus, lim store.SubmitLimits) string {
-	s := plural(st.Attempts, "attempt")
+	s := analytics.Plural(st.Attempts, "attempt")
 	if lim.Attempts > 0 {
 		s += fmt.Sprintf(", %d left", max(lim.Attempts-st.Attempts, 0))
 	}
@@ -611,7 +612,7 @@ func entryLine(e challenges.Entry, withPlatform bool) string {
 	if withPlatform {
 		name += " (" + e.Platform + ")"
 	}
-	return fmt.Sprintf("%s %s: %d points, %s solved", medal, name, e.Points, plural(e.Solved, "part"))
+	return fmt.Sprintf("%s %s: %d points, %s solved", medal, name, e.Points, analytics.Plural(e.Solved, "part"))
 }
 
 func (b *Bot) myStats(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
@@ -663,7 +664,7 @@ func (b *Bot) myStats(ctx context.Context, m *Message, _ string) (chat.Answer, e
 			}
 			switch {
 			case st.Solved:
-				parts = append(parts, fmt.Sprintf("%ssolved (%d points, %s)", label, part.Points, plural(st.Attempts, "attempt")))
+				parts = append(parts, fmt.Sprintf("%ssolved (%d points, %s)", label, part.Points, analytics.Plural(st.Attempts, "attempt")))
 			case st.Attempts > 0:
 				parts = append(parts, fmt.Sprintf("%snot yet (%s)", label, attemptsText(st, lim)))
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -220,9 +221,9 @@ func (b *Bot) closingText(ctx context.Context, c *challenges.Challenge) (string,
 	case len(members) == 0:
 		sb.WriteString("Nobody answered it this time.")
 	case len(board) == 0:
-		fmt.Fprintf(&sb, "%s tried; nobody solved it.", plural(len(members), "member"))
+		fmt.Fprintf(&sb, "%s tried; nobody solved it.", analytics.Plural(len(members), "member"))
 	default:
-		fmt.Fprintf(&sb, "%s tried, %d scored. Top three:", plural(len(members), "member"), len(board))
+		fmt.Fprintf(&sb, "%s tried, %d scored. Top three:", analytics.Plural(len(members), "member"), len(board))
 		platforms := map[string]bool{}
 		for _, e := range board {
 			platforms[e.Platform] = true

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -73,7 +74,7 @@ func (b *Bot) addPrivacyCommands(cs *Commands) {
 				}
 				return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Done: I deleted %s, %s to them and %s of yours, and took you out of the activity figures. "+
 					"I keep nothing that names you; this conversation's next messages are stored as usual.",
-					plural(f.Messages, "message"), plural(f.Answers, "answer"), plural(f.Votes, "vote"))}, nil
+					analytics.Plural(f.Messages, "message"), analytics.Plural(f.Answers, "answer"), analytics.Plural(f.Votes, "vote"))}, nil
 			}
 			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%sforget me`, then `%sforget me confirm`.", prefix, prefix)}, nil
 		}})
@@ -93,16 +94,9 @@ func (b *Bot) addPrivacyCommands(cs *Commands) {
 			}
 			name := fmt.Sprintf("docent-export-%s-%s.json", ref.Platform, time.Now().UTC().Format("2006-01-02"))
 			return chat.Answer{Private: true, Text: fmt.Sprintf("Here is everything I store about you: %s, %s to them, %s, as JSON.",
-				plural(len(data.Messages), "message"), plural(len(data.Answers), "answer"), plural(len(data.Votes), "vote")),
+				analytics.Plural(len(data.Messages), "message"), analytics.Plural(len(data.Answers), "answer"), analytics.Plural(len(data.Votes), "vote")),
 				File: &chat.File{Name: name, ContentType: "application/json", Data: js}}, nil
 		}})
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // Forget deletes everything stored about a member, and the past threads

@@ -37,14 +37,18 @@ type Activity struct {
 	// FirstAnswers counts questions answered in the window; the median and
 	// 90th percentile of the time from question to first answer are read
 	// from buckets 5% wide.
-	FirstAnswers                         int
-	FirstAnswerMedian, FirstAnswerP90    time.Duration
-	Terms                                map[string]int // messages naming each topic word
-	latency                              map[int]int
-	membersByKey                         map[memberKey]*MemberActivity
-	channelsByKey                        map[statsScope]*ChannelActivity
-	dayMembers                           []map[memberKey]struct{}
-	scannedValues, scannedBytes, skipped int
+	FirstAnswers                      int
+	FirstAnswerMedian, FirstAnswerP90 time.Duration
+	Terms                             map[string]int // messages naming each topic word
+}
+
+// activitySum is an Activity being added up, with what it is added up by.
+type activitySum struct {
+	Activity
+	latency       map[int]int // first answers by latencyBucket
+	membersByKey  map[memberKey]*MemberActivity
+	channelsByKey map[statsScope]*ChannelActivity
+	dayMembers    []map[memberKey]struct{} // who wrote, by day of the window
 }
 
 // DayActivity is one day of a window.
@@ -94,17 +98,17 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 	if to < from || to-from > maxActivityDays {
 		return Activity{}, fmt.Errorf("store: read activity: %w: window %s to %s", ErrInvalid, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
 	}
-	flush := newWriteReq(func(*bolt.Tx) (Record, error) { return Record{}, nil })
-	flush.flush = true
-	if _, err := s.submit(ctx, flush); err != nil {
+	if err := s.flushCounts(ctx); err != nil {
 		return Activity{}, fmt.Errorf("store: read activity: write the pending counts: %w", err)
 	}
-	a := Activity{
-		From: dayTime(from), To: dayTime(to),
-		Days:          make([]DayActivity, to-from),
-		Sources:       map[chat.Source]SourceActivity{},
-		Intents:       map[string]int{},
-		Terms:         map[string]int{},
+	a := activitySum{
+		Activity: Activity{
+			From: dayTime(from), To: dayTime(to),
+			Days:    make([]DayActivity, to-from),
+			Sources: map[chat.Source]SourceActivity{},
+			Intents: map[string]int{},
+			Terms:   map[string]int{},
+		},
 		latency:       map[int]int{},
 		membersByKey:  map[memberKey]*MemberActivity{},
 		channelsByKey: map[statsScope]*ChannelActivity{},
@@ -120,8 +124,9 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 		}
 		c := b.Cursor()
 		end := binary.BigEndian.AppendUint32(nil, uint32(to+dayOffset))
+		n := 0
 		for k, v := c.Seek(binary.BigEndian.AppendUint32(nil, uint32(from+dayOffset))); k != nil && string(k) < string(end); k, v = c.Next() {
-			if a.scannedValues%ctxCheckEvery == ctxCheckEvery-1 {
+			if n++; n%ctxCheckEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -138,11 +143,8 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 				// One damaged value must not hide a month of activity.
 				s.log.Error("store: damaged activity counters left out", "platform", key.Platform, "channel", key.Channel,
 					"day", dayTime(key.day).Format(time.DateOnly), "err", err)
-				a.skipped++
 				continue
 			}
-			a.scannedValues++
-			a.scannedBytes += len(v)
 			a.addDay(int(key.day-from), key, counts)
 		}
 		return nil
@@ -151,10 +153,10 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 		return Activity{}, fmt.Errorf("store: read activity: %w", err)
 	}
 	a.finish()
-	return a, nil
+	return a.Activity, nil
 }
 
-func (a *Activity) addDay(i int, k statsKey, c *dayCounts) {
+func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 	day := &a.Days[i]
 	day.Messages += c.Messages
 	a.Messages += c.Messages
@@ -219,7 +221,7 @@ func (a *Activity) addDay(i int, k statsKey, c *dayCounts) {
 	}
 }
 
-func (a *Activity) finish() {
+func (a *activitySum) finish() {
 	for i, ms := range a.dayMembers {
 		a.Days[i].Members = len(ms)
 	}
@@ -244,11 +246,10 @@ func (a *Activity) finish() {
 	slices.Sort(buckets)
 	a.FirstAnswerMedian = a.latencyAt(buckets, 0.5)
 	a.FirstAnswerP90 = a.latencyAt(buckets, 0.9)
-	a.latency, a.membersByKey, a.channelsByKey, a.dayMembers = nil, nil, nil, nil
 }
 
 // latencyAt is the q-quantile of the first-answer times.
-func (a *Activity) latencyAt(buckets []int, q float64) time.Duration {
+func (a *activitySum) latencyAt(buckets []int, q float64) time.Duration {
 	if a.FirstAnswers == 0 {
 		return 0
 	}
@@ -272,11 +273,4 @@ func (a Activity) ActiveMembers() int {
 		}
 	}
 	return n
-}
-
-// Scanned reports how many counter values the window read and their size,
-// and how many were damaged and left out: the cost of a query, for benchmarks
-// and logs.
-func (a Activity) Scanned() (values, bytes, skipped int) {
-	return a.scannedValues, a.scannedBytes, a.skipped
 }

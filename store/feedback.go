@@ -63,17 +63,12 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 			return Record{}, ErrNotFound
 		}
 		answer = binary.BigEndian.Uint64(raw)
-		msgs, ids, _, err := recordBuckets(tx)
+		rec, err := recordByID(tx, answer)
 		if err != nil {
 			return Record{}, err
 		}
-		key := ids.Get(raw)
-		if key == nil {
+		if rec.ID == 0 {
 			return Record{}, ErrNotFound // deleted since
-		}
-		rec, err := decodeRecord(key, msgs.Get(key))
-		if err != nil {
-			return Record{}, err
 		}
 		fb, err := tx.CreateBucketIfNotExists(bucketFeedback)
 		if err != nil {

@@ -310,8 +310,13 @@ func eachMemberDay(tx *bolt.Tx, m MemberRef, fn func(key []byte, k statsKey, c *
 	})
 }
 
-// flushCounts writes the activity counts waiting in memory.
+// flushCounts writes the activity counts waiting in memory, if any: every
+// append that returned before the call has its counts in memory or in the
+// file by then, so with none in memory there is no commit to wait for.
 func (s *Store) flushCounts(ctx context.Context) error {
+	if !s.hasPending() {
+		return ctx.Err()
+	}
 	r := newWriteReq(func(*bolt.Tx) (Record, error) { return Record{}, nil })
 	r.flush = true
 	_, err := s.submit(ctx, r)

@@ -504,19 +504,10 @@ func (s *Store) Record(ctx context.Context, id uint64) (Record, error) {
 	}
 	var rec Record
 	err := s.view(func(tx *bolt.Tx) error {
-		msgs, ids, _, err := recordBuckets(tx)
-		if err != nil {
-			return err
+		var err error
+		if rec, err = recordByID(tx, id); err == nil && rec.ID == 0 {
+			err = ErrNotFound
 		}
-		key := ids.Get(appendID(nil, id))
-		if key == nil {
-			return ErrNotFound
-		}
-		val := msgs.Get(key)
-		if val == nil {
-			return fmt.Errorf("database is damaged: record %d is indexed but missing", id)
-		}
-		rec, err = decodeRecord(key, val)
 		return err
 	})
 	if err != nil {

@@ -272,11 +272,19 @@ func recordByID(tx *bolt.Tx, id uint64) (Record, error) {
 	if id == 0 {
 		return Record{}, nil
 	}
-	key := tx.Bucket(bucketIDs).Get(appendID(nil, id))
+	msgs, ids, _, err := recordBuckets(tx)
+	if err != nil {
+		return Record{}, err
+	}
+	key := ids.Get(appendID(nil, id))
 	if key == nil {
 		return Record{}, nil
 	}
-	return decodeRecord(key, tx.Bucket(bucketMessages).Get(key))
+	val := msgs.Get(key)
+	if val == nil {
+		return Record{}, fmt.Errorf("database is damaged: record %d is indexed but missing", id)
+	}
+	return decodeRecord(key, val)
 }
 
 // firstAnswer reads the question an answer replies to and reports whether

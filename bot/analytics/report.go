@@ -87,11 +87,12 @@ type Trend struct {
 	Score    float64 `json:"score"`    // how far above what the previous window predicts, in standard deviations
 }
 
-// Duration is a time.Duration written in JSON as milliseconds.
+// Duration is a time.Duration written in JSON as milliseconds, to the
+// microsecond.
 type Duration time.Duration
 
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, "%.1f", float64(d)/float64(time.Millisecond)), nil
+	return fmt.Appendf(nil, "%.3f", float64(d)/float64(time.Millisecond)), nil
 }
 
 // Activity is the store's part of a report.
