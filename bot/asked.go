@@ -13,9 +13,9 @@ import (
 
 // Questions asked before: a question nearly the same as one answered
 // earlier gets a line pointing to that thread ahead of its answer. Earlier
-// threads come from the search that !related uses; only those of the same
-// platform and channel are shown, as for !related: a search must not
-// reveal what was asked in a DM or another channel.
+// threads come from the search that !related uses, which finds only those
+// chat.Visible lets the member see: a search must not reveal what was
+// asked in a DM or another channel.
 
 // earlierThread is a past thread a question was found to repeat.
 type earlierThread struct {
@@ -51,12 +51,12 @@ func (b *Bot) askedBefore(ctx context.Context, text string, m *Message) (earlier
 		bestID  uint64
 		bestSim float64
 	)
-	for _, h := range b.brain.Load().Related(text, 10) {
+	for _, h := range b.brain.Load().Related(text, 10, m.place()) {
 		if h.Source != knowledge.SourceThread {
 			continue
 		}
 		id, conv, ok := b.threadQuestion(ctx, h)
-		if !ok || !sameChannel(conv, m.Conversation) {
+		if !ok {
 			continue
 		}
 		// The most alike; of equals, the first time it was asked.
@@ -103,12 +103,6 @@ func (b *Bot) threadQuestion(ctx context.Context, h knowledge.Hit) (uint64, chat
 		return 0, chat.Conversation{}, false
 	}
 	return id, rec.Conversation, true
-}
-
-// sameChannel says whether two conversations are in one channel of one
-// platform (any thread of it): whoever reads one can read the other.
-func sameChannel(a, b chat.Conversation) bool {
-	return a.Platform == b.Platform && a.Channel == b.Channel
 }
 
 // langOf is the language the lead is written in for a question.

@@ -69,7 +69,7 @@ func TestAskedBefore(t *testing.T) {
 		}
 	}
 	// The answers kept for the search do not repeat the lead.
-	for _, h := range b.knowledge.Search(upgradeQuestion, 10) {
+	for _, h := range b.knowledge.Search(upgradeQuestion, 10, chat.Place{Platform: "test", Channel: "help"}) {
 		if h.Source == knowledge.SourceThread && strings.Contains(h.Text, "Asked before") {
 			t.Errorf("thread %s indexed with the lead: %q", h.ID, h.Text)
 		}
@@ -81,7 +81,7 @@ func TestAskedBefore(t *testing.T) {
 	if a := ask(thread("t6"), upgradeQuestion); !strings.HasPrefix(a.Text, lead) {
 		t.Errorf("after a restart: %q", a.Text)
 	}
-	for _, h := range b.knowledge.Search(upgradeQuestion, 10) {
+	for _, h := range b.knowledge.Search(upgradeQuestion, 10, chat.Place{Platform: "test", Channel: "help"}) {
 		if h.Source == knowledge.SourceThread && strings.Contains(h.Text, "Asked before") {
 			t.Errorf("after a restart, thread %s indexed with the lead: %q", h.ID, h.Text)
 		}

@@ -182,7 +182,7 @@ func (b *Bot) benchQuestions(asked []string) (sure, unsure []string) {
 		}
 	}
 	for _, q := range asked {
-		if !br.Sure(q) && len(br.Related(q, 1)) > 0 {
+		if !br.Sure(q) && len(br.Related(q, 1, chat.Place{})) > 0 {
 			unsure = append(unsure, q)
 		}
 	}

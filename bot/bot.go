@@ -278,7 +278,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 			return
 		}
-		q := brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation}
+		q := brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation, Space: m.Space}
 		if b.llm != nil {
 			q.History = func() []llm.Turn { return b.history(ctx, m) }
 		}
@@ -300,7 +300,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 		}
 		if a.Source == chat.SourceLLM && b.knowledge != nil {
-			b.addThread(m.ID, text, withoutLead(a.Text), m.Conversation)
+			b.addThread(m.ID, text, withoutLead(a.Text), m.Conversation, m.Space)
 		}
 	})
 }
@@ -472,7 +472,7 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		if b.downvoted(ctx, a.Answer.ID) {
 			continue
 		}
-		b.addThread(a.Question.ID, a.Question.Text, withoutLead(a.Answer.Text), a.Question.Conversation)
+		b.addThread(a.Question.ID, a.Question.Text, withoutLead(a.Answer.Text), a.Question.Conversation, a.Question.Space)
 		n++
 	}
 	if n > 0 {
@@ -513,9 +513,11 @@ func (b *Bot) voted(ctx context.Context, answer uint64, f chat.Feedback) {
 	b.updatePenalties(ctx, rec)
 }
 
-func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation) {
+// addThread indexes an answered question; the search shows it only in
+// its own place (chat.Visible).
+func (b *Bot) addThread(questionID uint64, question, answer string, conv chat.Conversation, space string) {
 	err := b.knowledge.AddThread(knowledge.Thread{ID: strconv.FormatUint(questionID, 10), Question: question, Answer: answer,
-		Link: conv.String()})
+		Link: conv.String(), Place: chat.PlaceOf(conv, space)})
 	if err != nil {
 		b.log.Warn("could not index a thread", "question", questionID, "err", err)
 	}

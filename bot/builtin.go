@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -64,16 +63,9 @@ func (b *Bot) builtinCommands() *Commands {
 			if args == "" {
 				return chat.Answer{Text: fmt.Sprintf("Usage: `%srelated <subject>`.", b.cfg.Bot.CommandPrefix)}, nil
 			}
-			// Earlier threads only from this channel: a search must not
-			// show what was asked in a DM or another channel.
-			hits := slices.DeleteFunc(b.brain.Load().Related(args, 6), func(h knowledge.Hit) bool {
-				if h.Source != knowledge.SourceThread {
-					return false
-				}
-				_, conv, ok := b.threadQuestion(ctx, h)
-				return !ok || !sameChannel(conv, m.Conversation)
-			})
-			hits = hits[:min(3, len(hits))]
+			// Earlier threads only those the member may see here
+			// (chat.Visible): never a DM's or another channel's.
+			hits := b.brain.Load().Related(args, 3, m.place())
 			if len(hits) == 0 {
 				return chat.Answer{Text: "I found nothing related in the docs or earlier threads."}, nil
 			}

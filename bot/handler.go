@@ -26,6 +26,9 @@ type Message struct {
 	Redacted []string
 }
 
+// place is where m was said, for what it may be shown (chat.Visible).
+func (m *Message) place() chat.Place { return chat.PlaceOf(m.Conversation, m.Space) }
+
 // Handler answers one message. Replies go through r; a handler that
 // returns without replying has chosen to stay silent.
 type Handler interface {

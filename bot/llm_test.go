@@ -80,6 +80,15 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"overloaded","type":"server_error"}}`, status)
 		return
 	}
+	// Asked to stream (where the adapter can edit), the reply comes as
+	// one chunk of server-sent events.
+	var req struct {
+		Stream bool `json:"stream"`
+	}
+	if json.Unmarshal(body, &req); req.Stream {
+		streamingLLM([]string{reply}, 0)(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"id": "c1", "object": "chat.completion", "model": "test-model",

@@ -82,9 +82,10 @@ type LLM interface {
 	Stream(ctx context.Context, r llm.Request, onDelta func(textSoFar string)) (llm.Answer, error)
 }
 
-// Searcher finds passages of the community's docs and past threads.
+// Searcher finds passages of the community's docs and past threads: the
+// threads that chat.Visible lets a member at the place see, and no others.
 type Searcher interface {
-	Search(query string, k int) []knowledge.Hit
+	Search(query string, k int, at chat.Place) []knowledge.Hit
 }
 
 // Question is what a member asked, with what the brain may use to answer.
@@ -92,6 +93,9 @@ type Question struct {
 	Text         string
 	Member       chat.Member
 	Conversation chat.Conversation
+	// Space is the conversation's guild or workspace ("" if none): with
+	// the conversation it decides which past threads may be searched.
+	Space string
 	// History gives the conversation's recent messages, oldest first, for
 	// the LLM; it is only called when the LLM is asked.
 	History func() []llm.Turn
@@ -99,6 +103,9 @@ type Question struct {
 	// adapters that can edit a sent message.
 	OnDelta func(textSoFar string)
 }
+
+// place is where the question was asked, for what past threads it may see.
+func (q Question) place() chat.Place { return chat.PlaceOf(q.Conversation, q.Space) }
 
 // Saved is a model as kept by a ModelStore.
 type Saved struct {
@@ -337,7 +344,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 		if err != nil {
 			return chat.Answer{}, err
 		}
-		text += b.related(words, lang)
+		text += b.related(words, lang, q.place())
 		return chat.Answer{Text: text, Source: chat.SourceIntent, Intent: top.Label, Confidence: top.P}, nil
 	}
 
@@ -347,7 +354,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
-	if hits := b.search(words); len(hits) > 0 {
+	if hits := b.search(words, q.place()); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
 		if allowed && b.cfg.Budget != nil {
@@ -445,12 +452,12 @@ var placeholder = regexp.MustCompile(`\[redacted [a-z0-9-]+\]`)
 
 // related lists, after an intent's answer, the passages of the docs and
 // past threads most like the question, when they are close enough.
-func (b *Brain) related(text, lang string) string {
+func (b *Brain) related(text, lang string, at chat.Place) string {
 	if b.cfg.Knowledge == nil || b.cfg.Related <= 0 {
 		return ""
 	}
 	var links []string
-	for _, h := range b.cfg.Knowledge.Search(text, b.cfg.Related) {
+	for _, h := range b.cfg.Knowledge.Search(text, b.cfg.Related, at) {
 		if h.Confidence < b.cfg.RelatedConfidence {
 			continue
 		}
@@ -475,13 +482,14 @@ func (b *Brain) related(text, lang string) string {
 }
 
 // Related returns the passages most like text, for the related command:
-// docs sections and earlier threads, at least MinConfidence each.
-func (b *Brain) Related(text string, k int) []knowledge.Hit {
+// docs sections and the earlier threads a member at the place may see,
+// at least MinConfidence each.
+func (b *Brain) Related(text string, k int, at chat.Place) []knowledge.Hit {
 	if b.cfg.Knowledge == nil {
 		return nil
 	}
 	var out []knowledge.Hit
-	for _, h := range b.cfg.Knowledge.Search(placeholder.ReplaceAllString(text, " "), k) {
+	for _, h := range b.cfg.Knowledge.Search(placeholder.ReplaceAllString(text, " "), k, at) {
 		if h.Confidence >= b.cfg.MinConfidence {
 			out = append(out, h)
 		}
@@ -489,12 +497,12 @@ func (b *Brain) Related(text string, k int) []knowledge.Hit {
 	return out
 }
 
-// search returns the knowledge hits worth showing for text.
-func (b *Brain) search(text string) []knowledge.Hit {
+// search returns the knowledge hits worth showing for text at a place.
+func (b *Brain) search(text string, at chat.Place) []knowledge.Hit {
 	if b.cfg.Knowledge == nil {
 		return nil
 	}
-	hits := b.cfg.Knowledge.Search(text, max(b.cfg.Results, 1))
+	hits := b.cfg.Knowledge.Search(text, max(b.cfg.Results, 1), at)
 	n := 0
 	for _, h := range hits {
 		if h.Confidence >= b.cfg.MinConfidence {

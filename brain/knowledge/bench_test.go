@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"github.com/docent-bot/docent/chat"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ func BenchmarkSearchGuide(b *testing.B) {
 	set := loadEval(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		ix.Search(set.Questions[i%len(set.Questions)].Q, 3)
+		ix.Search(set.Questions[i%len(set.Questions)].Q, 3, chat.Place{})
 	}
 }
 
@@ -49,7 +50,7 @@ func BenchmarkSearch10k(b *testing.B) {
 	ix, queries := syntheticIndex(b, 10_000)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		ix.Search(queries[i%len(queries)], 5)
+		ix.Search(queries[i%len(queries)], 5, chat.Place{})
 	}
 }
 
@@ -58,7 +59,7 @@ func BenchmarkSearch10kParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
-			ix.Search(queries[i%len(queries)], 5)
+			ix.Search(queries[i%len(queries)], 5, chat.Place{})
 		}
 	})
 }
@@ -94,6 +95,6 @@ func BenchmarkSearch10kPenalised(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		ix.Search(queries[i%len(queries)], 5)
+		ix.Search(queries[i%len(queries)], 5, chat.Place{})
 	}
 }

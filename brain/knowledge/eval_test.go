@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"github.com/docent-bot/docent/chat"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,7 +117,7 @@ type evalResult struct {
 func evaluate(ix *Index, set evalSet) evalResult {
 	var r evalResult
 	for _, q := range set.Questions {
-		hits := ix.Search(q.Q, 3)
+		hits := ix.Search(q.Q, 3, chat.Place{})
 		rank := 0
 		for i, h := range hits {
 			if slices.Contains(q.Want, sectionOf(h)) {
@@ -149,7 +150,7 @@ func evaluate(ix *Index, set evalSet) evalResult {
 	r.at1, r.at3, r.mrr = r.at1/n, r.at3/n, r.mrr/n
 	for _, q := range set.Unanswered {
 		conf, score := 0.0, 0.0
-		if hits := ix.Search(q, 1); len(hits) > 0 {
+		if hits := ix.Search(q, 1, chat.Place{}); len(hits) > 0 {
 			conf, score = hits[0].Confidence, hits[0].Score
 		}
 		r.unanswered = append(r.unanswered, conf)

@@ -44,6 +44,7 @@ import (
 	"sync"
 
 	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/chat"
 )
 
 // Sources of passages.
@@ -70,6 +71,9 @@ type Passage struct {
 	// path and the heading's anchor; for a thread, the caller's link.
 	Link   string
 	Source string // SourceDocs or SourceThread
+	// Place is where a thread was said; Search shows it only where
+	// chat.Visible allows. Zero for docs, which every member may read.
+	Place chat.Place
 }
 
 // Hit is a passage found by Search.
@@ -91,6 +95,9 @@ type Thread struct {
 	Question string
 	Answer   string
 	Link     string // a link to the thread, or a conversation reference
+	// Place is where it was said: Search shows it only where chat.Visible
+	// allows. A thread without one is never shown.
+	Place chat.Place
 }
 
 // Folder is a folder of docs. Files are read from FS when it is set (for
@@ -316,7 +323,7 @@ func (ix *Index) AddThread(t Thread) error {
 	}
 	e := ix.analyse(Passage{
 		ID: "thread:" + t.ID, Title: strings.TrimSpace(normalise(t.Question)), Text: strings.TrimSpace(normalise(t.Answer)),
-		Link: t.Link, Source: SourceThread,
+		Link: t.Link, Source: SourceThread, Place: t.Place,
 	})
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -601,9 +608,11 @@ func (ix *Index) queryTerms(query string) []queryTerm {
 	return out
 }
 
-// Search returns up to k passages for query, best first. Passages sharing
-// no term with the query are never returned.
-func (ix *Index) Search(query string, k int) []Hit {
+// Search returns up to k passages for query, best first, as seen from the
+// place at: docs passages, and the past threads that chat.Visible lets a
+// member there see (none for a zero place). Passages sharing no term with
+// the query are never returned.
+func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 	if k <= 0 {
 		return nil
 	}
@@ -677,6 +686,11 @@ func (ix *Index) Search(query string, k int) []Hit {
 	}
 	top := make([]scored, 0, k+1)
 	for _, slot := range acc.touched {
+		// Filtered before ranking, so that the k hits are the best of what
+		// this member may see, not what is left of the best of all.
+		if p := &ix.entries[slot].p; p.Source == SourceThread && !chat.Visible(p.Place, at) {
+			continue
+		}
 		top = insertTop(top, scored{slot, acc.scores[slot]}, k)
 	}
 	hits := make([]Hit, len(top))

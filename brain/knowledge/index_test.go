@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"github.com/docent-bot/docent/chat"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -83,7 +84,7 @@ func TestSearchRanking(t *testing.T) {
 		{"kubernetes", nil},
 	}
 	for _, tc := range tests {
-		hits := ix.Search(tc.query, 3)
+		hits := ix.Search(tc.query, 3, chat.Place{})
 		var got []string
 		for _, h := range hits {
 			got = append(got, h.ID)
@@ -107,7 +108,7 @@ func TestTitleBoost(t *testing.T) {
 	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: "."}}); err != nil {
 		t.Fatal(err)
 	}
-	hits := ix.Search("rate limits", 2)
+	hits := ix.Search("rate limits", 2, chat.Place{})
 	if len(hits) != 2 || hits[0].ID != "b.md#rate-limits" {
 		t.Fatalf("Search = %+v, want b.md#rate-limits first", hits)
 	}
@@ -116,15 +117,15 @@ func TestTitleBoost(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without the boost, the shorter passage wins on length alone.
-	if hits := ix.Search("rate limits", 2); hits[0].ID != "a.md#notes" {
+	if hits := ix.Search("rate limits", 2, chat.Place{}); hits[0].ID != "a.md#notes" {
 		t.Errorf("unboosted Search = %+v, want a.md#notes first", hits)
 	}
 }
 
 func TestConfidence(t *testing.T) {
 	ix := craftedIndex(t, Options{})
-	sure := ix.Search("reload the intents files", 1)
-	vague := ix.Search("reload my kubernetes cluster nodes", 1)
+	sure := ix.Search("reload the intents files", 1, chat.Place{})
+	vague := ix.Search("reload my kubernetes cluster nodes", 1, chat.Place{})
 	if len(sure) != 1 || len(vague) != 1 {
 		t.Fatalf("hits: %v, %v", sure, vague)
 	}
@@ -135,38 +136,85 @@ func TestConfidence(t *testing.T) {
 	}
 }
 
+// A past thread is found only from its own place (chat.Visible): never
+// from another channel, another guild with a channel of the same ID, a
+// DM, another platform, or a search made outside any conversation. And
+// the k hits are the best of what may be seen: threads that may not be
+// seen do not crowd out one that may, however much better they match.
+func TestThreadsOnlyWhereVisible(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	here := chat.Place{Platform: "discord", Space: "g1", Channel: "help"}
+	if err := ix.AddThread(Thread{ID: "1", Question: "how do I rotate the webhook signing secret", Answer: "Run the rotate command.", Place: here}); err != nil {
+		t.Fatal(err)
+	}
+	// Better matches, said elsewhere.
+	elsewhere := []chat.Place{
+		{Platform: "discord", Space: "g1", Channel: "staff"},
+		{Platform: "discord", Space: "g2", Channel: "help"},
+		{Platform: "discord", Channel: "dm-7"},
+		{Platform: "slack", Space: "g1", Channel: "help"},
+		{Platform: "web", Channel: "visitor-a"},
+		{},
+	}
+	for i, p := range elsewhere {
+		q := "rotate the webhook signing secret webhook signing secret rotate"
+		if err := ix.AddThread(Thread{ID: fmt.Sprint(100 + i), Question: q, Answer: "secret " + p.Channel, Place: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits := ix.Search("rotate the webhook signing secret", 1, here)
+	if len(hits) != 1 || hits[0].ID != "thread:1" {
+		t.Fatalf("from its own channel: %+v, want only thread:1", hits)
+	}
+	for _, at := range elsewhere {
+		for _, h := range ix.Search("rotate the webhook signing secret", 10, at) {
+			if h.Source == SourceThread && h.Place != at {
+				t.Errorf("searched from %+v, found the thread of %+v: %q", at, h.Place, h.Title)
+			}
+			if h.Source == SourceThread && at == (chat.Place{}) {
+				t.Errorf("searched from nowhere, found a thread: %+v", h)
+			}
+		}
+	}
+	// Any thread of the channel is the same place.
+	if hits := ix.Search("rotate the webhook signing secret", 1, chat.PlaceOf(chat.Conversation{Platform: "discord", Channel: "help", Thread: "t9"}, "g1")); len(hits) != 1 || hits[0].ID != "thread:1" {
+		t.Errorf("from another thread of the channel: %+v", hits)
+	}
+}
+
 func TestThreads(t *testing.T) {
 	ix := craftedIndex(t, Options{})
 	docs := ix.Len()
-	if err := ix.AddThread(Thread{ID: "42", Question: "How do I rotate the Discord token?", Answer: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42"}); err != nil {
+	here := chat.Place{Platform: "discord", Space: "guild", Channel: "chan"}
+	if err := ix.AddThread(Thread{ID: "42", Question: "How do I rotate the Discord token?", Answer: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42", Place: here}); err != nil {
 		t.Fatal(err)
 	}
-	hits := ix.Search("rotate discord token", 1)
-	want := Passage{ID: "thread:42", Title: "How do I rotate the Discord token?", Text: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42", Source: SourceThread}
+	hits := ix.Search("rotate discord token", 1, here)
+	want := Passage{ID: "thread:42", Title: "How do I rotate the Discord token?", Text: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42", Source: SourceThread, Place: here}
 	if len(hits) != 1 || hits[0].Passage != want {
 		t.Fatalf("Search = %+v, want %+v", hits, want)
 	}
 	// Replacing keeps one passage.
-	if err := ix.AddThread(Thread{ID: "42", Question: "token rotation?", Answer: "Restart with the new token."}); err != nil {
+	if err := ix.AddThread(Thread{ID: "42", Question: "token rotation?", Answer: "Restart with the new token.", Place: here}); err != nil {
 		t.Fatal(err)
 	}
 	if ix.Len() != docs+1 {
 		t.Errorf("Len = %d, want %d", ix.Len(), docs+1)
 	}
-	if hits := ix.Search("discord", 3); len(hits) != 0 {
+	if hits := ix.Search("discord", 3, here); len(hits) != 0 {
 		t.Errorf("the old thread's words still match: %+v", hits)
 	}
 	// Threads survive a rebuild of the docs.
 	if err := ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide"}}); err != nil {
 		t.Fatal(err)
 	}
-	if hits := ix.Search("token rotation", 1); len(hits) != 1 || hits[0].ID != "thread:42" {
+	if hits := ix.Search("token rotation", 1, here); len(hits) != 1 || hits[0].ID != "thread:42" {
 		t.Errorf("after Rebuild: %+v", hits)
 	}
 	if !ix.RemoveThread("42") || ix.RemoveThread("42") {
 		t.Error("RemoveThread: want true, then false")
 	}
-	if hits := ix.Search("token rotation", 3); len(hits) != 0 || ix.Len() != docs {
+	if hits := ix.Search("token rotation", 3, here); len(hits) != 0 || ix.Len() != docs {
 		t.Errorf("after RemoveThread: %+v, Len %d", hits, ix.Len())
 	}
 	for _, bad := range []Thread{{Question: "q", Answer: "a"}, {ID: "x", Question: " ", Answer: ""}} {
@@ -203,7 +251,7 @@ func TestLargeFileSkipped(t *testing.T) {
 	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: "."}}); err != nil {
 		t.Fatal(err)
 	}
-	if hits := ix.Search("word", 5); len(hits) != 1 || hits[0].ID != "small.md#small" {
+	if hits := ix.Search("word", 5, chat.Place{}); len(hits) != 1 || hits[0].ID != "small.md#small" {
 		t.Errorf("Search = %+v, want only small.md", hits)
 	}
 }
@@ -215,7 +263,7 @@ func TestLongSectionParts(t *testing.T) {
 	if err := ix.Rebuild(context.Background(), []Folder{{FS: fsys, Path: ".", BaseURL: "https://x/"}}); err != nil {
 		t.Fatal(err)
 	}
-	hits := ix.Search("epsilon", 5)
+	hits := ix.Search("epsilon", 5, chat.Place{})
 	if len(hits) != 1 || hits[0].ID != "long.md#long~2" || hits[0].Link != "https://x/long.md#long" || hits[0].Heading != "Long" {
 		t.Errorf("Search = %+v", hits)
 	}
@@ -252,7 +300,7 @@ func TestStateOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hits := ix.Search("bravo", 1); len(hits) != 1 || hits[0].Link != "https://x/b.txt" {
+	if hits := ix.Search("bravo", 1, chat.Place{}); len(hits) != 1 || hits[0].Link != "https://x/b.txt" {
 		t.Errorf("Search(bravo) = %+v", hits)
 	}
 	if s := State([]Folder{{Path: filepath.Join(dir, "missing")}}); !strings.Contains(s, "missing") {
@@ -270,7 +318,7 @@ func TestConcurrent(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if hits := ix.Search("how do I add an intent", 3); len(hits) == 0 {
+				if hits := ix.Search("how do I add an intent", 3, chat.Place{}); len(hits) == 0 {
 					t.Error("no hits")
 					return
 				}

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"github.com/docent-bot/docent/chat"
 	"math"
 	"strings"
 	"sync"
@@ -13,7 +14,7 @@ import (
 func TestPenalty(t *testing.T) {
 	ix := craftedIndex(t, Options{})
 	const q = "reload the intents files"
-	before := ix.Search(q, 3)
+	before := ix.Search(q, 3, chat.Place{})
 	if len(before) < 2 || before[0].ID != "guide/commands.md#reload" {
 		t.Fatalf("the test needs commands.md#reload first: %+v", before)
 	}
@@ -35,7 +36,7 @@ func TestPenalty(t *testing.T) {
 		t.Fatalf("%s not found in %+v", id, hits)
 		return Hit{}
 	}
-	after := ix.Search(q, 3)
+	after := ix.Search(q, 3, chat.Place{})
 	if h := find(after, top.ID); math.Abs(h.Score-top.Score/2) > 1e-9 || math.Abs(h.Confidence-top.Confidence/2) > 1e-9 {
 		t.Errorf("penalised: score %v confidence %v, want %v and %v", h.Score, h.Confidence, top.Score/2, top.Confidence/2)
 	}
@@ -47,21 +48,21 @@ func TestPenalty(t *testing.T) {
 	if err := ix.SetPenalty(top.ID, second.Score/top.Score*0.9); err != nil {
 		t.Fatal(err)
 	}
-	if got := ix.Search(q, 3); got[0].ID != second.ID || got[1].ID != top.ID {
+	if got := ix.Search(q, 3, chat.Place{}); got[0].ID != second.ID || got[1].ID != top.ID {
 		t.Errorf("after a penalty below the runner-up's score: %s, %s; want %s first", got[0].ID, got[1].ID, second.ID)
 	}
 	// Kept when the docs are re-indexed.
 	if err := ix.Rebuild(context.Background(), []Folder{{FS: craftedFS, Path: "guide", BaseURL: "https://example.org/docs"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := ix.Search(q, 3); got[0].ID != second.ID {
+	if got := ix.Search(q, 3, chat.Place{}); got[0].ID != second.ID {
 		t.Errorf("after Rebuild: %s first", got[0].ID)
 	}
 	// 1 removes it.
 	if err := ix.SetPenalty(top.ID, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got := ix.Search(q, 3); got[0].ID != top.ID || got[0].Score != top.Score || ix.Penalty(top.ID) != 1 {
+	if got := ix.Search(q, 3, chat.Place{}); got[0].ID != top.ID || got[0].Score != top.Score || ix.Penalty(top.ID) != 1 {
 		t.Errorf("after removing the penalty: %+v", got[0])
 	}
 
@@ -103,15 +104,16 @@ func TestDownvotePenalty(t *testing.T) {
 // the thread added again under its ID is.
 func TestPenaltyFollowsTheID(t *testing.T) {
 	ix := craftedIndex(t, Options{})
+	here := chat.Place{Platform: "test", Channel: "help"}
 	add := func(id, q string) {
 		t.Helper()
-		if err := ix.AddThread(Thread{ID: id, Question: q, Answer: "rotate it in the portal"}); err != nil {
+		if err := ix.AddThread(Thread{ID: id, Question: q, Answer: "rotate it in the portal", Place: here}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	score := func(q string) float64 {
 		t.Helper()
-		hits := ix.Search(q, 1)
+		hits := ix.Search(q, 1, here)
 		if len(hits) != 1 {
 			t.Fatalf("%q: %+v", q, hits)
 		}
@@ -146,7 +148,7 @@ func TestPenaltyConcurrent(t *testing.T) {
 	for range 3 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if hits := ix.Search("reload the intents", 3); len(hits) == 0 {
+				if hits := ix.Search("reload the intents", 3, chat.Place{}); len(hits) == 0 {
 					t.Error("no hits")
 					return
 				}

@@ -353,3 +353,16 @@ func CheckAllowed(t testing.TB, r Request, member string) {
 		t.Errorf("%s: allowed_mentions.replied_user = %v, want true", r, am["replied_user"])
 	}
 }
+
+// Drain returns the REST calls made so far that no Next has taken.
+func (f *Server) Drain() []Request {
+	var out []Request
+	for {
+		select {
+		case r := <-f.reqs:
+			out = append(out, r)
+		default:
+			return out
+		}
+	}
+}
