@@ -292,7 +292,7 @@ func (c *cli) run(args []string) int {
 	}
 	adapters = append(adapters, platforms...)
 	if cfg.Adapters.Web.Enabled {
-		wa, err := webAdapter(b, cfg, log, m, consoleDone)
+		wa, err := webAdapter(ctx, b, cfg, log, m, consoleDone)
 		if err != nil {
 			b.Close()
 			fmt.Fprintln(c.stderr, err)

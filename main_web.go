@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -17,7 +18,7 @@ import (
 // With the console on (consoleDone not nil) the web chat is the local
 // try-out: it stops when the console's input ends, and a port already
 // taken is only a warning.
-func webAdapter(b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metrics, consoleDone <-chan struct{}) (bot.Adapter, error) {
+func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metrics, consoleDone <-chan struct{}) (bot.Adapter, error) {
 	dash, err := dashboard.New(b, dashboard.Options{
 		Log:          log.With("part", "dashboard"),
 		Metrics:      m.Handler(),
@@ -29,8 +30,14 @@ func webAdapter(b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metric
 	if err != nil {
 		return nil, err
 	}
+	// The visitors' cookies are signed with a key kept in the database, so
+	// that their conversations go on after a restart.
+	key, err := b.Store().Secret(ctx, "web visitors")
+	if err != nil {
+		return nil, fmt.Errorf("web chat: %w", err)
+	}
 	a := web.New(cfg.Adapters.Web, web.Options{Log: log.With("adapter", "web"), BotName: cfg.Bot.Name,
-		Handler: dash, Optional: consoleDone != nil})
+		Handler: dash, Optional: consoleDone != nil, Key: key})
 	if consoleDone == nil {
 		return a, nil
 	}

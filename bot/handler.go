@@ -24,6 +24,10 @@ type Message struct {
 	// Redacted names the kinds of secret removed from the text before it
 	// was stored ("github-token"); the text holds placeholders instead.
 	Redacted []string
+	// Forgotten is set by `forget me confirm` once the author's data is
+	// deleted: the answers to this message are sent and not stored, so
+	// the one saying so leaves nothing of them behind.
+	Forgotten bool
 }
 
 // place is where m was said, for what it may be shown (chat.Visible).

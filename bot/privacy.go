@@ -72,6 +72,7 @@ func (b *Bot) addPrivacyCommands(cs *Commands) {
 				if err != nil {
 					return chat.Answer{}, err
 				}
+				m.Forgotten = true
 				return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Done: I deleted %s, %s to them and %s of yours, and took you out of the activity figures. "+
 					"I keep nothing that names you; this conversation's next messages are stored as usual.",
 					analytics.Plural(f.Messages, "message"), analytics.Plural(f.Answers, "answer"), analytics.Plural(f.Votes, "vote"))}, nil

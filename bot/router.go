@@ -348,6 +348,9 @@ func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, s
 }
 
 func (r *recordingResponder) store(ctx context.Context, sent chat.Sent, a chat.Answer) {
+	if r.msg.Forgotten {
+		return
+	}
 	at := sent.Time
 	if at.IsZero() {
 		at = time.Now()

@@ -253,6 +253,8 @@ func memberUsage(tx *bolt.Tx, m MemberRef, del *[][]byte) map[string]Usage {
 		return nil
 	}
 	suffix := "/member:" + m.Platform + ":" + m.ID
+	// The usage of their own conversation (see ownChannel) names them too.
+	own := "/channel:" + m.Platform + ":" + m.ID
 	out := map[string]Usage{}
 	_ = b.ForEach(func(k, v []byte) error {
 		if day, ok := strings.CutSuffix(string(k), suffix); ok {
@@ -260,6 +262,8 @@ func memberUsage(tx *bolt.Tx, m MemberRef, del *[][]byte) map[string]Usage {
 			if del != nil {
 				*del = append(*del, bytes.Clone(k))
 			}
+		} else if del != nil && strings.HasSuffix(string(k), own) {
+			*del = append(*del, bytes.Clone(k))
 		}
 		return nil
 	})
@@ -441,28 +445,26 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	var days int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		s.statsMu.Lock()
-		for k, c := range s.pending.counts {
-			if k.Platform == m.Platform {
-				delete(c.Members, m.ID)
-			}
-		}
+		forgetCounts(s.pending.counts, m)
 		s.statsMu.Unlock()
 		if s.txDelta != nil {
-			for k, c := range s.txDelta.counts {
-				if k.Platform == m.Platform {
-					delete(c.Members, m.ID)
-				}
-			}
+			forgetCounts(s.txDelta.counts, m)
 		}
 		type change struct {
 			key []byte
 			c   *dayCounts
 		}
 		var changes []change
-		if err := eachMemberDay(tx, m, func(key []byte, _ statsKey, c *dayCounts, _ *memberCounts) {
-			delete(c.Members, m.ID)
-			changes = append(changes, change{key, c})
+		if err := eachMemberDay(tx, m, func(key []byte, k statsKey, c *dayCounts, _ *memberCounts) {
+			if !ownChannel(k.statsScope, m) {
+				delete(c.Members, m.ID)
+				changes = append(changes, change{key, c})
+			}
 		}); err != nil {
+			return Record{}, err
+		}
+		own, err := ownChannelDays(tx, m)
+		if err != nil {
 			return Record{}, err
 		}
 		for _, ch := range changes {
@@ -470,7 +472,12 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 				return Record{}, err
 			}
 		}
-		days = len(changes)
+		for _, k := range own {
+			if err := tx.Bucket(bucketStats).Delete(k); err != nil {
+				return Record{}, err
+			}
+		}
+		days = len(changes) + len(own)
 		return Record{}, nil
 	})
 	r.flush = true
@@ -479,6 +486,50 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	}
 	f.Activity = days
 	return f, nil
+}
+
+// ownChannel says whether scope is the member's own conversation: one
+// whose channel is named by their ID, as a web visitor's chat is. Its
+// counters hold nothing but them and Docent's answers to them, and its
+// key names them, so forgetting them deletes it whole.
+func ownChannel(scope statsScope, m MemberRef) bool {
+	return scope.Platform == m.Platform && scope.Channel == m.ID
+}
+
+// forgetCounts takes the member out of counts not yet in the file.
+func forgetCounts(counts map[statsKey]*dayCounts, m MemberRef) {
+	for k, c := range counts {
+		switch {
+		case ownChannel(k.statsScope, m):
+			delete(counts, k)
+		case k.Platform == m.Platform:
+			delete(c.Members, m.ID)
+		}
+	}
+}
+
+// ownChannelDays returns the stats keys of the member's own conversation.
+func ownChannelDays(tx *bolt.Tx, m MemberRef) ([][]byte, error) {
+	b := tx.Bucket(bucketStats)
+	if b == nil {
+		return nil, nil
+	}
+	var out [][]byte
+	err := b.ForEach(func(kb, _ []byte) error {
+		// Most keys cannot hold the ID: skip them before parsing.
+		if !bytes.Contains(kb, []byte(m.ID)) {
+			return nil
+		}
+		k, err := parseStatsKey(kb)
+		if err != nil {
+			return err
+		}
+		if ownChannel(k.statsScope, m) {
+			out = append(out, bytes.Clone(kb))
+		}
+		return nil
+	})
+	return out, err
 }
 
 // uncount adds to d what counting rec added, negated: its message and

@@ -318,3 +318,38 @@ func TestForgetFindsLateAnswers(t *testing.T) {
 		t.Errorf("the late answer: %v, want deleted", err)
 	}
 }
+
+// TestForgetMemberOwnConversation: a conversation named by the member's
+// ID (a web visitor's chat) goes whole, counters and LLM usage keyed by it
+// too, while another visitor's stays.
+func TestForgetMemberOwnConversation(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openCounting(t, path, store.Options{})
+	sc := scene{t, s, ctx}
+	const id, other = "5eb1d0c0ffee5eb1d0c0ffee5eb1d0c0", "0e7a0e7a0e7a0e7a0e7a0e7a0e7a0e7a"
+	at := day0.Add(8 * time.Hour)
+	mine := chat.Conversation{Platform: "web", Channel: id}
+	theirs := chat.Conversation{Platform: "web", Channel: other}
+	q := sc.say(mine, "", "", id, "my backup fails", at)
+	sc.answer(q, "w1", chat.SourceFallback, "", time.Second)
+	q = sc.say(theirs, "", "", other, "hello there", at)
+	sc.answer(q, "w2", chat.SourceIntent, "greeting", time.Second)
+	for _, who := range []string{id, other} {
+		if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1, Tokens: 9}, "member:web:"+who, "channel:web:"+who, "all"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ForgetMember(ctx, store.MemberRef{Platform: "web", ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if found := scanFile(t, path, id, "backup"); len(found) > 0 {
+		t.Errorf("after forgetting, the file still holds %q", found)
+	}
+	if found := scanFile(t, path, "member:web:"+other, "channel:web:"+other, "hello there"); len(found) != 3 {
+		t.Errorf("the other visitor's data: found %q, want all three", found)
+	}
+}

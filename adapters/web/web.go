@@ -7,6 +7,7 @@
 package web
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -51,6 +52,11 @@ type Options struct {
 	// ShutdownTimeout bounds the wait for requests in flight at shutdown;
 	// 0 means 5s.
 	ShutdownTimeout time.Duration
+	// Key signs the visitors' cookies and derives their public IDs from
+	// them: with the same key (Docent keeps one in its database) a
+	// visitor's conversation goes on after a restart. Nil means a random
+	// key for this process only.
+	Key []byte
 }
 
 // Adapter serves the web chat.
@@ -64,17 +70,36 @@ type Adapter struct {
 	seq       atomic.Uint64 // event numbers, for Last-Event-ID
 	inflight  atomic.Int64  // requests being handled, event streams included
 
-	mu       sync.Mutex // guards visitors
+	sessions sessions
+
+	// mu guards visitors, recent, watching, and each visitor's elem and
+	// streams. Lock order: mu, then a visitor's mu.
+	mu sync.Mutex
+	// visitors are those who sent a message, by public ID; recent orders
+	// them most recently used first, to evict the least recently used.
 	visitors map[string]*visitor
+	recent   list.List
+	// watching are visitors with an event stream open and no entry in
+	// visitors (none sent a message yet, or it was evicted): they last as
+	// long as their connections.
+	watching map[string]*visitor
+	backlog  atomic.Int64  // bytes of events kept for reconnecting pages, all visitors
 	stopping chan struct{} // closed when the server shuts down: event streams end
 	stopOnce sync.Once
 }
 
-// Limits on what one visitor can make the server keep.
+// Limits on what visitors can make the server keep. A visitor costs
+// nothing until it sends a message (a page load only sets a cookie);
+// beyond these the least recently used visitor is forgotten: its
+// conversation stays in the database and goes on when it writes again,
+// only the events kept for a reconnecting page and the answers it may
+// still vote on are gone.
 const (
 	maxVisitors     = 10000
 	visitorIdle     = 24 * time.Hour
-	maxBacklog      = 200 // events kept per visitor for a reconnecting page
+	maxBacklog      = 200     // events kept per visitor for a reconnecting page
+	maxBacklogBytes = 1 << 20 // and their bytes (the newest event is always kept)
+	maxBacklogTotal = 64 << 20
 	maxAnswersKnown = 1000
 	maxBodyBytes    = 64 << 10
 	heartbeat       = 25 * time.Second
@@ -91,8 +116,13 @@ func New(cfg Config, opts Options) *Adapter {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 5 * time.Second
 	}
-	return &Adapter{cfg: cfg, opts: opts, log: opts.Log, render: NewRenderer(),
-		visitors: map[string]*visitor{}, stopping: make(chan struct{})}
+	key := opts.Key
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	return &Adapter{cfg: cfg, opts: opts, log: opts.Log, render: NewRenderer(), sessions: sessions{key: key},
+		visitors: map[string]*visitor{}, watching: map[string]*visitor{}, stopping: make(chan struct{})}
 }
 
 // Name is the adapter's name in logs.
@@ -215,10 +245,7 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 func (a *Adapter) page(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.visitorOf(w, r); err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
+	a.sessions.visitorID(w, r) // a cookie, and nothing kept until it writes
 	page, err := assets.ReadFile("assets/chat.html")
 	if err != nil {
 		http.Error(w, "web: chat page missing from the binary", http.StatusInternalServerError)
@@ -235,14 +262,20 @@ func htmlEscape(s string) string {
 
 // visitor is one browser (a cookie): its own conversation with Docent.
 type visitor struct {
-	id string
+	id      string        // public: the conversation's channel and the member's ID
+	backlog *atomic.Int64 // the adapter's count of bytes kept, all visitors
+
+	elem    *list.Element // in Adapter.recent; nil when not in Adapter.visitors (guarded by Adapter.mu)
+	streams int           // event streams open (guarded by Adapter.mu)
 
 	mu      sync.Mutex // guards the fields below
 	events  []event
+	bytes   int           // of events' data
 	wake    chan struct{} // closed and replaced when an event is added
 	answers map[string]bool
 	order   []string // answers in the order sent, to forget the oldest
 	seen    time.Time
+	dropped bool // forgotten by the adapter: events pushed now go nowhere
 }
 
 // event is one thing the page shows: an answer, or a change to one.
@@ -251,57 +284,96 @@ type event struct {
 	data []byte // JSON
 }
 
-const visitorCookie = "docent_visitor"
+func (a *Adapter) newVisitor(id string) *visitor {
+	return &visitor{id: id, backlog: &a.backlog, wake: make(chan struct{}), answers: map[string]bool{}, seen: time.Now()}
+}
 
-// visitorOf finds the request's visitor by cookie, or makes a new one and
-// sets the cookie.
-func (a *Adapter) visitorOf(w http.ResponseWriter, r *http.Request) (*visitor, error) {
+// talker returns the visitor that is sending a message, making its entry
+// if it has none, and evicts the least recently used beyond the limits.
+func (a *Adapter) talker(id string) *visitor {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if c, err := r.Cookie(visitorCookie); err == nil {
-		if v := a.visitors[c.Value]; v != nil {
-			v.touch()
-			return v, nil
-		}
-		if validID(c.Value) {
-			// Known before a restart: the same conversation goes on.
-			return a.addVisitor(c.Value)
-		}
+	v := a.visitors[id]
+	switch {
+	case v != nil:
+		a.recent.MoveToFront(v.elem)
+	case a.watching[id] != nil:
+		v = a.watching[id]
+		delete(a.watching, id)
+	default:
+		v = a.newVisitor(id)
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	v, err := a.addVisitor(hex.EncodeToString(b[:]))
-	if err != nil {
-		return nil, err
+	if v.elem == nil {
+		v.elem = a.recent.PushFront(v)
+		a.visitors[id] = v
 	}
-	http.SetCookie(w, &http.Cookie{Name: visitorCookie, Value: v.id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secureRequest(r), MaxAge: 365 * 24 * 3600})
-	return v, nil
+	v.touch()
+	a.evictLocked(v)
+	return v
 }
 
-// addVisitor is called with a.mu held.
-func (a *Adapter) addVisitor(id string) (*visitor, error) {
-	if len(a.visitors) >= maxVisitors {
-		for k, v := range a.visitors {
-			if v.idle() > visitorIdle {
-				delete(a.visitors, k)
-			}
+// evictLocked forgets the least recently used visitors while there are
+// too many, they hold too many bytes, or they have been idle too long;
+// keep is not evicted. Called with a.mu held.
+func (a *Adapter) evictLocked(keep *visitor) {
+	for a.recent.Len() > 0 {
+		old := a.recent.Back().Value.(*visitor)
+		if old == keep || (a.recent.Len() <= maxVisitors && a.backlog.Load() <= maxBacklogTotal && old.idle() <= visitorIdle) {
+			return
 		}
-		if len(a.visitors) >= maxVisitors {
-			return nil, fmt.Errorf("web: too many visitors (%d) right now; try again later", maxVisitors)
+		a.recent.Remove(old.elem)
+		old.elem = nil
+		delete(a.visitors, old.id)
+		if old.streams > 0 {
+			// A page still connected goes on hearing its answers; only
+			// the backlog for a reconnect goes.
+			a.watching[old.id] = old
+			old.drop(false)
+		} else {
+			old.drop(true)
 		}
 	}
-	v := &visitor{id: id, wake: make(chan struct{}), answers: map[string]bool{}, seen: time.Now()}
-	a.visitors[id] = v
-	return v, nil
 }
 
-func validID(s string) bool {
-	if len(s) != 32 {
-		return false
+// watch returns the visitor an event stream is for, without making an
+// entry in the visitors table: one that has not written lasts as long as
+// its streams. unwatch undoes it.
+func (a *Adapter) watch(id string) *visitor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v := a.visitors[id]
+	switch {
+	case v != nil:
+		a.recent.MoveToFront(v.elem)
+		v.touch()
+	case a.watching[id] != nil:
+		v = a.watching[id]
+	default:
+		v = a.newVisitor(id)
+		a.watching[id] = v
 	}
-	_, err := hex.DecodeString(s)
-	return err == nil
+	v.streams++
+	return v
+}
+
+func (a *Adapter) unwatch(v *visitor) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v.streams--
+	if v.streams == 0 && v.elem == nil && a.watching[v.id] == v {
+		delete(a.watching, v.id)
+		v.drop(true)
+	}
+}
+
+// known returns the visitor's entry, if it has one.
+func (a *Adapter) known(id string) *visitor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if v := a.visitors[id]; v != nil {
+		return v
+	}
+	return a.watching[id]
 }
 
 // secureRequest says whether the browser reached us over HTTPS (directly
@@ -322,6 +394,19 @@ func (v *visitor) idle() time.Duration {
 	return time.Since(v.seen)
 }
 
+// drop lets go of the events kept for a reconnecting page; with gone set
+// the visitor is forgotten altogether and pushes to it go nowhere.
+func (v *visitor) drop(gone bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.backlog.Add(-int64(v.bytes))
+	v.events, v.bytes = nil, 0
+	if gone {
+		v.dropped = true
+		v.answers, v.order = nil, nil
+	}
+}
+
 func (v *visitor) conversation() chat.Conversation {
 	return chat.Conversation{Platform: Platform, Channel: v.id}
 }
@@ -334,10 +419,17 @@ func (v *visitor) member() chat.Member {
 func (v *visitor) push(e event, answerID string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.events = append(v.events, e)
-	if len(v.events) > maxBacklog {
-		v.events = v.events[len(v.events)-maxBacklog:]
+	if v.dropped {
+		return
 	}
+	v.events = append(v.events, e)
+	added := len(e.data)
+	for len(v.events) > 1 && (len(v.events) > maxBacklog || v.bytes+added > maxBacklogBytes) {
+		added -= len(v.events[0].data)
+		v.events = v.events[1:]
+	}
+	v.bytes += added
+	v.backlog.Add(int64(added))
 	if answerID != "" && !v.answers[answerID] {
 		v.answers[answerID] = true
 		v.order = append(v.order, answerID)
@@ -372,11 +464,8 @@ func (v *visitor) sentAnswer(id string) bool {
 // events streams the visitor's answers as server-sent events until the
 // page goes away or the server stops.
 func (a *Adapter) events(w http.ResponseWriter, r *http.Request) {
-	v, err := a.visitorOf(w, r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
+	v := a.watch(a.sessions.visitorID(w, r))
+	defer a.unwatch(v)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -436,11 +525,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // send takes a visitor's message to the bot; the answer comes as an event.
 func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox) {
-	v, err := a.visitorOf(w, r)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-		return
-	}
+	id := a.sessions.visitorID(w, r)
 	var in struct {
 		Text string `json:"text"`
 	}
@@ -451,6 +536,7 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox)
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "web: the message is empty"})
 		return
 	}
+	v := a.talker(id)
 	m := chat.Message{Conversation: v.conversation(), Author: v.member(), Text: in.Text, Time: time.Now(), Direct: true}
 	if err := inbox.Deliver(r.Context(), m, &responder{a: a, v: v}); err != nil {
 		a.log.Warn("web message not taken", "conversation", m.Conversation.String(), "err", err)
@@ -462,11 +548,7 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox)
 
 // feedback stores a 👍/👎 on one of the answers this visitor was sent.
 func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.Inbox) {
-	v, err := a.visitorOf(w, r)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-		return
-	}
+	v := a.known(a.sessions.visitorID(w, r))
 	var in struct {
 		AnswerID string `json:"answer_id"`
 		Vote     int    `json:"vote"`
@@ -479,7 +561,7 @@ func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.In
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("web: vote must be -1, 0 or 1, not %d", in.Vote)})
 		return
 	}
-	if !v.sentAnswer(in.AnswerID) {
+	if v == nil || !v.sentAnswer(in.AnswerID) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("web: answer %q was not sent to you", in.AnswerID)})
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -269,5 +270,175 @@ func TestPortTaken(t *testing.T) {
 	}
 	if err := New(cfg, Options{Optional: true}).Run(context.Background(), &fakeInbox{}); err != nil {
 		t.Errorf("optional Run on a taken port: %v, want nil", err)
+	}
+}
+
+// quietInbox takes every message and answers none.
+type quietInbox struct {
+	mu  sync.Mutex
+	got []chat.Message
+}
+
+func (q *quietInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.got = append(q.got, m)
+	return nil
+}
+
+func (q *quietInbox) last() chat.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.got[len(q.got)-1]
+}
+
+// serve sends one request through h with cookie (if not "") and returns
+// the response and the visitor cookie it sets ("" when none).
+func serve(t *testing.T, h http.Handler, method, path, cookie, body string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: visitorCookie, Value: cookie})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	for _, c := range res.Cookies() {
+		if c.Name == visitorCookie {
+			return res, c.Value
+		}
+	}
+	return res, ""
+}
+
+// TestVisitorIDIsNotTheCookie: the ID history and exports show is not the
+// session cookie, and setting someone's ID (or any value the server did
+// not issue) as the cookie makes a new visitor, not them.
+func TestVisitorIDIsNotTheCookie(t *testing.T) {
+	inbox := &quietInbox{}
+	h := New(Config{}, Options{}).Handler(inbox)
+	_, cookie := serve(t, h, "GET", "/", "", "")
+	if cookie == "" {
+		t.Fatal("the page set no visitor cookie")
+	}
+	if res, _ := serve(t, h, "POST", "/chat/send", cookie, `{"text":"my backup fails"}`); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("send: %s", res.Status)
+	}
+	victim := inbox.last().Author.ID
+	if victim == "" || strings.Contains(cookie, victim) || inbox.last().Conversation.Channel != victim {
+		t.Fatalf("the cookie %q holds the public ID %q", cookie, victim)
+	}
+	// The same cookie is the same visitor.
+	serve(t, h, "POST", "/chat/send", cookie, `{"text":"still me"}`)
+	if got := inbox.last().Author.ID; got != victim {
+		t.Errorf("the same cookie made visitor %q, then %q", victim, got)
+	}
+	flipped := cookie[:len(cookie)-1] + map[bool]string{true: "1", false: "0"}[strings.HasSuffix(cookie, "0")]
+	for _, forged := range []string{victim, strings.Repeat("ab", 16), flipped} {
+		res, fresh := serve(t, h, "POST", "/chat/send", forged, `{"text":"!export me"}`)
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("send with cookie %q: %s", forged, res.Status)
+		}
+		if got := inbox.last().Author.ID; got == victim {
+			t.Errorf("cookie %q made the message the victim's", forged)
+		}
+		if fresh == "" || fresh == forged {
+			t.Errorf("cookie %q: no new cookie issued (got %q)", forged, fresh)
+		}
+	}
+}
+
+// TestPageLoadsCostNothing: more cookie-less page loads and event streams
+// than the visitor table holds take no place in it, and a new visitor can
+// then still chat.
+func TestPageLoadsCostNothing(t *testing.T) {
+	inbox := &quietInbox{}
+	a := New(Config{}, Options{})
+	h := a.Handler(inbox)
+	for range maxVisitors + 50 {
+		if res, _ := serve(t, h, "GET", "/", "", ""); res.StatusCode != http.StatusOK {
+			t.Fatalf("page: %s", res.Status)
+		}
+	}
+	// An event stream whose page went away leaves nothing either.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("GET", "/chat/events", nil).WithContext(ctx)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	a.mu.Lock()
+	n, w := len(a.visitors), len(a.watching)
+	a.mu.Unlock()
+	if n != 0 || w != 0 {
+		t.Errorf("after page loads and a stream: %d visitors, %d watching; want none", n, w)
+	}
+	if res, _ := serve(t, h, "POST", "/chat/send", "", `{"text":"hello"}`); res.StatusCode != http.StatusAccepted {
+		t.Errorf("a new visitor's message: %s, want 202", res.Status)
+	}
+}
+
+// TestVisitorsEvictedLeastRecentlyUsed: with the table full, a new
+// visitor evicts the one unused longest, not one who wrote lately, and
+// is never refused.
+func TestVisitorsEvictedLeastRecentlyUsed(t *testing.T) {
+	inbox := &quietInbox{}
+	a := New(Config{}, Options{})
+	h := a.Handler(inbox)
+	send := func(cookie string) (string, string) {
+		t.Helper()
+		res, set := serve(t, h, "POST", "/chat/send", cookie, `{"text":"hi"}`)
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("send: %s", res.Status)
+		}
+		if set != "" {
+			cookie = set
+		}
+		return cookie, inbox.last().Author.ID
+	}
+	first, firstID := send("")
+	_, secondID := send("")
+	for range maxVisitors - 2 {
+		send("")
+	}
+	send(first) // the first writes again: now the second is the oldest
+	_, newID := send("")
+	if a.known(firstID) == nil {
+		t.Error("the visitor who wrote lately was evicted")
+	}
+	if a.known(secondID) != nil {
+		t.Error("the least recently used visitor was kept")
+	}
+	if a.known(newID) == nil {
+		t.Error("the new visitor has no entry")
+	}
+	a.mu.Lock()
+	n, l := len(a.visitors), a.recent.Len()
+	a.mu.Unlock()
+	if n != maxVisitors || l != maxVisitors {
+		t.Errorf("%d visitors, %d in the LRU list; want %d", n, l, maxVisitors)
+	}
+}
+
+// TestBacklogBounded: the events kept for a reconnecting page are bounded
+// in bytes per visitor (the newest kept) and counted for all visitors.
+func TestBacklogBounded(t *testing.T) {
+	a := New(Config{}, Options{})
+	v := a.talker("0123456789abcdef0123456789abcdef")
+	big := make([]byte, 400<<10)
+	for i := range 5 {
+		v.push(event{seq: uint64(i + 1), data: big}, "")
+	}
+	v.mu.Lock()
+	events, bytes := len(v.events), v.bytes
+	v.mu.Unlock()
+	if bytes > maxBacklogBytes || events == 0 || int64(bytes) != a.backlog.Load() {
+		t.Errorf("backlog: %d events, %d bytes, %d counted; want at most %d bytes, all counted", events, bytes, a.backlog.Load(), maxBacklogBytes)
+	}
+	v.drop(true)
+	v.push(event{seq: 9, data: big}, "")
+	if a.backlog.Load() != 0 {
+		t.Errorf("after dropping the visitor: %d bytes counted, want 0", a.backlog.Load())
 	}
 }

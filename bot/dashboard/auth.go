@@ -1,17 +1,21 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 )
 
 // Cookies.
@@ -22,6 +26,20 @@ const (
 	maxSessions   = 1000
 )
 
+// Login limits. Each client address (an IPv6 /64) may try loginBurst
+// wrong secrets at once, then one every loginEvery; a try is taken before
+// the secret is checked, so parallel tries cannot all pass. A limited
+// address waits seconds, not minutes, and other addresses are never
+// held up by it. At most maxChecking secrets are checked at a time, so a
+// crowd of addresses cannot take all the CPU with bcrypt.
+const (
+	loginBurst    = 10
+	loginEvery    = 6 * time.Second
+	maxClients    = 4096
+	maxChecking   = 2
+	dummyBcryptPW = "docent: no password is set; this hash keeps every check's cost the same"
+)
+
 // auth keeps the admin's sessions in memory (a restart logs everyone out)
 // and checks credentials and CSRF tokens.
 type auth struct {
@@ -29,15 +47,22 @@ type auth struct {
 	passwordHash []byte // bcrypt, from the environment; nil when not set
 	loopback     bool   // the server is only reachable from this machine
 	key          [32]byte
+	// costHash is what every check runs bcrypt against: the password's
+	// hash, or a hash of nothing anyone types when only a token is set
+	// (made at the first check), so that a check costs the same whatever
+	// is configured or tried.
+	costHash []byte
+	costOnce sync.Once
+	checking chan struct{} // a slot per secret being checked
 
-	mu       sync.Mutex // guards sessions and the failure window
+	mu       sync.Mutex // guards sessions and clients
 	sessions map[string]time.Time
-	failures int
-	window   time.Time
+	clients  map[string]*rate.Limiter // login tries left, by client address
 }
 
 func newAuth(token, hash string, loopback bool) *auth {
-	a := &auth{token: token, loopback: loopback, sessions: map[string]time.Time{}}
+	a := &auth{token: token, loopback: loopback, sessions: map[string]time.Time{}, clients: map[string]*rate.Limiter{},
+		checking: make(chan struct{}, maxChecking)}
 	if hash != "" {
 		a.passwordHash = []byte(hash)
 	}
@@ -58,33 +83,80 @@ func (a *auth) secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") || !a.loopback
 }
 
-// check says whether secret is the admin's token or password. Failures
-// are rate limited across all callers: ten a minute.
-func (a *auth) check(secret string) (ok, limited bool) {
+// clientKey is the address login tries are counted by: the connection's
+// IP (X-Forwarded-For is not trusted: anyone can write it), an IPv6
+// address by its /64, which one host usually owns whole.
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64) // cannot fail for an IPv6 address
+		return p.String()
+	}
+	return ip.String()
+}
+
+// take reserves one login try for client, or says it has none left.
+func (a *auth) take(client string, now time.Time) bool {
 	a.mu.Lock()
-	if time.Since(a.window) > time.Minute {
-		a.window, a.failures = time.Now(), 0
-	}
-	if a.failures >= 10 {
-		a.mu.Unlock()
-		return false, true
-	}
-	a.mu.Unlock()
-	if secret != "" {
-		if a.token != "" {
-			x, y := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(a.token))
-			if subtle.ConstantTimeCompare(x[:], y[:]) == 1 {
-				return true, false
+	defer a.mu.Unlock()
+	lim := a.clients[client]
+	if lim == nil {
+		if len(a.clients) >= maxClients {
+			for k, l := range a.clients { // those with every try left cost nothing to forget
+				if l.TokensAt(now) >= loginBurst {
+					delete(a.clients, k)
+				}
+			}
+			for k := range a.clients { // still full: an arbitrary one goes
+				if len(a.clients) < maxClients {
+					break
+				}
+				delete(a.clients, k)
 			}
 		}
-		if a.passwordHash != nil && bcrypt.CompareHashAndPassword(a.passwordHash, []byte(secret)) == nil {
-			return true, false
-		}
+		lim = rate.NewLimiter(rate.Every(loginEvery), loginBurst)
+		a.clients[client] = lim
 	}
-	a.mu.Lock()
-	a.failures++
-	a.mu.Unlock()
-	return false, false
+	return lim.AllowN(now, 1)
+}
+
+// check says whether secret is the admin's token or password, for a login
+// from client. Tries are limited per client (see loginBurst); a right
+// secret gives the client all its tries back. Every check costs one
+// bcrypt comparison, whatever is configured and whatever is typed.
+func (a *auth) check(ctx context.Context, client, secret string) (ok, limited bool, err error) {
+	if !a.take(client, time.Now()) {
+		return false, true, nil
+	}
+	select {
+	case a.checking <- struct{}{}:
+		defer func() { <-a.checking }()
+	case <-ctx.Done():
+		return false, false, ctx.Err()
+	}
+	a.costOnce.Do(func() {
+		a.costHash = a.passwordHash
+		if a.costHash == nil {
+			a.costHash, _ = bcrypt.GenerateFromPassword([]byte(dummyBcryptPW), bcrypt.DefaultCost) // cannot fail for this length and cost
+		}
+	})
+	x, y := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(a.token))
+	tokenOK := a.token != "" && subtle.ConstantTimeCompare(x[:], y[:]) == 1
+	passOK := bcrypt.CompareHashAndPassword(a.costHash, []byte(secret)) == nil && a.passwordHash != nil
+	if ok = secret != "" && (tokenOK || passOK); ok {
+		a.mu.Lock()
+		delete(a.clients, client)
+		a.mu.Unlock()
+	}
+	return ok, false, nil
 }
 
 func randomID() string {

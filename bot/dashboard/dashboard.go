@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,10 +244,13 @@ func (d *Dashboard) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	ok, limited := d.auth.check(r.PostFormValue("secret"))
+	ok, limited, err := d.auth.check(r.Context(), clientKey(r), r.PostFormValue("secret"))
 	switch {
+	case err != nil:
+		return // the browser went away while waiting for its turn
 	case limited:
-		http.Redirect(w, r, "/admin/login?bad=1&msg="+url.QueryEscape("Too many failed logins; wait a minute.")+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+		http.Redirect(w, r, "/admin/login?bad=1&msg="+url.QueryEscape(fmt.Sprintf("Too many failed logins from your address; try again in %d seconds.",
+			int(loginEvery/time.Second)))+"&next="+url.QueryEscape(next), http.StatusSeeOther)
 	case !ok:
 		d.log.Warn("dashboard login failed", "remote", r.RemoteAddr)
 		http.Redirect(w, r, "/admin/login?bad=1&msg="+url.QueryEscape("That is not the admin token or password.")+"&next="+url.QueryEscape(next), http.StatusSeeOther)
@@ -257,12 +261,29 @@ func (d *Dashboard) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// safeNext keeps a redirect after login on this site.
+// safeNext keeps a redirect after login on this site, on a dashboard
+// page: a path (no scheme, no host, no backslash that a browser reads as
+// a slash) that is still under /admin once its dots are resolved.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/admin") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/admin/"
+	const home = "/admin/"
+	if !strings.HasPrefix(next, "/") || strings.Contains(next, "\\") {
+		return home
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return home
+	}
+	clean := path.Clean(u.Path)
+	if clean != "/admin" && !strings.HasPrefix(clean, home) {
+		return home
+	}
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if u.RawQuery != "" {
+		clean += "?" + u.RawQuery
+	}
+	return clean
 }
 
 func (d *Dashboard) logoutPost(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +50,8 @@ type server struct {
 	bot     *bot.Bot
 	metrics *metrics.Metrics
 	dir     string
+	// stop stops Docent and closes its database (also when the test ends).
+	stop func()
 }
 
 // startServer opens a bot on a fresh folder and serves it until the test
@@ -96,23 +99,27 @@ adapters:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, a) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("Run did not return within 15s of cancel")
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("Run did not return within 15s of cancel")
-		}
-		if err := b.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+			if err := b.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case x := <-addr:
-		return &server{base: "http://" + x.String(), bot: b, metrics: m, dir: dir}
+		return &server{base: "http://" + x.String(), bot: b, metrics: m, dir: dir, stop: stop}
 	case err := <-done:
 		t.Fatalf("Run: %v", err)
 	case <-time.After(10 * time.Second):
