@@ -143,8 +143,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		b.prunePenalties(ctx)
 	}
 	b.commands = b.builtinCommands()
-	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
+	// A message is stored, then admitted by the rate limits before it is
+	// queued (a flood takes no room in a queue), then, in its turn, handled
+	// through the chain.
+	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(b.metrics.History(st), h, log, RouterOptions{
+		Admit:                RateLimit(cfg.Bot.RateLimit, b.isAdmin, log),
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},

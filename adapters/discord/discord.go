@@ -452,7 +452,7 @@ func (a *Adapter) onMessage(m *discordgo.Message) {
 	r.startTyping(ctx)
 	if err := inbox.Deliver(ctx, msg, r); err != nil {
 		r.stopTyping()
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) { // busy: the member is told
 			a.log.Error("discord: deliver message", "conversation", conv.String(), "err", err)
 		}
 	}

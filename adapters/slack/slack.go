@@ -341,7 +341,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		r.working = a.react(ctx, channel, ts)
 	}
 	if err := inbox.Deliver(ctx, m, r); err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) { // busy: the member is told
 			a.log.WarnContext(ctx, "slack: deliver", "conversation", m.Conversation.String(), "err", err)
 		}
 		return
@@ -402,7 +402,7 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 		Direct:       strings.HasPrefix(cmd.ChannelID, "D"),
 	}
 	r := &responder{a: a, channel: cmd.ChannelID, user: cmd.UserID, command: true}
-	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil {
+	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) {
 		a.log.WarnContext(ctx, "slack: deliver command", "conversation", m.Conversation.String(), "err", err)
 	}
 }
