@@ -25,6 +25,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -161,13 +162,8 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 	go func() { done <- sm.RunContext(ctx) }()
 	// Envelopes are acknowledged here and handled by a worker, so that a
 	// slow delivery never makes a later acknowledgement late.
-	queue := make(chan incoming, 256)
-	worked := make(chan struct{})
-	go func() {
-		defer close(worked)
-		a.work(ctx, inbox, queue)
-	}()
-	defer func() { <-worked }()
+	q := a.intake(ctx, inbox)
+	defer q.Close()
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,30 +205,44 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 			if in.event == nil && in.cmd == nil && in.action == nil {
 				continue
 			}
-			select {
-			case queue <- in:
-			default:
+			if !q.Offer(in) {
 				a.log.WarnContext(ctx, "slack: falling behind; acknowledgements wait for deliveries")
-				select {
-				case queue <- in:
-				case <-ctx.Done():
-				}
+				q.Put(ctx, in)
 			}
 		}
 	}
 }
 
-// work handles queued events and commands in the order Slack sent them,
-// until ctx is done.
-func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incoming) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case in := <-queue:
-			a.handle(ctx, inbox, in)
-		}
+// intakeSize bounds the events taken from Slack and not yet delivered.
+const intakeSize = 256
+
+// intakeQueue is the queue of events taken from Slack and not yet
+// delivered, with its worker; Close stops it after the queued events are
+// delivered, and waits for that.
+type intakeQueue struct {
+	*intake.Queue[incoming]
+	worked chan struct{}
+}
+
+// intake starts the worker that delivers events in the order Slack sent
+// them, until the queue is closed; the events still queued when ctx ends
+// are delivered then.
+func (a *Adapter) intake(ctx context.Context, inbox chat.Inbox) *intakeQueue {
+	q := &intakeQueue{
+		Queue:  intake.New(intakeSize, func(ctx context.Context, in incoming) { a.handle(ctx, inbox, in) }),
+		worked: make(chan struct{}),
 	}
+	go func() {
+		defer close(q.worked)
+		q.Run(ctx)
+	}()
+	return q
+}
+
+// Close stops taking events and waits until the queued ones are delivered.
+func (q *intakeQueue) Close() {
+	q.Queue.Close()
+	<-q.worked
 }
 
 // handle delivers one event, command or click.
