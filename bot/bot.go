@@ -572,11 +572,13 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 }
 
 // PlatformAdapters builds the enabled chat platforms' adapters (the console
-// is the command line's: it owns the terminal).
+// is the command line's: it owns the terminal). Each adds its own
+// "adapter" key to its log lines: a second one here would make every line
+// hold the key twice, which strict JSON log collectors refuse.
 func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 	var out []Adapter
 	if dc := b.cfg.Adapters.Discord; dc.Enabled {
-		a, err := discord.New(dc, discord.Options{Log: b.log.With("adapter", "discord"),
+		a, err := discord.New(dc, discord.Options{Log: b.log,
 			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
 		if err != nil {
 			return nil, err
@@ -584,7 +586,7 @@ func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 		out = append(out, a)
 	}
 	if sc := b.cfg.Adapters.Slack; sc.Enabled {
-		a, err := slack.New(sc, slack.Options{Log: b.log.With("adapter", "slack"), CommandPrefix: b.cfg.Bot.CommandPrefix})
+		a, err := slack.New(sc, slack.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix})
 		if err != nil {
 			return nil, err
 		}
