@@ -233,13 +233,19 @@ func (b *Bot) Close() error { return b.store.Close() }
 func (b *Bot) answer() Handler {
 	return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
 		text := strings.TrimSpace(m.Text)
-		if text == "" {
-			return
-		}
 		reply := func(a chat.Answer) {
 			if _, err := r.Reply(ctx, a); err != nil {
 				b.log.Warn("reply failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
 			}
+		}
+		if text == "" {
+			// A bare @mention, a DM of spaces, a file without words: the
+			// member is waiting for something.
+			if m.Mentioned || m.Direct {
+				reply(chat.Answer{Source: chat.SourceCommand, Text: fmt.Sprintf(
+					"Yes? Ask me a question in words, or send `%shelp` to see what I can do.", b.cfg.Bot.CommandPrefix)})
+			}
+			return
 		}
 		if len(m.Redacted) > 0 && b.firstRedaction(m) {
 			// After the answer, so that the answer (or the Timeout

@@ -221,21 +221,23 @@ const busyNotice = "Sorry, I'm still working through your earlier messages, so I
 
 // refuse finishes with a stored message that will not be answered, telling
 // the member why when notice is not "". It never waits on the platform:
-// the notice is sent from a goroutine that Shutdown waits for.
+// the notice and the adapter's Finish run in a goroutine that Shutdown
+// waits for.
 func (rt *Router) refuse(d delivery, notice string) {
-	if notice == "" || d.msg.FromSelf || d.msg.Author.Bot {
-		finish(d.r)
-		return
+	if d.msg.FromSelf || d.msg.Author.Bot {
+		notice = ""
 	}
 	rt.workers.Add(1) // within Deliver, so before Shutdown waits for workers
 	go func() {
 		defer rt.workers.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), apologyTimeout)
-		defer cancel()
-		r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
-		if _, err := r.Reply(ctx, chat.Answer{Text: notice, Source: chat.SourceError, Ephemeral: true}); err != nil {
-			rt.log.Warn("could not tell a member why their message is not answered",
-				"conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
+		if notice != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), apologyTimeout)
+			defer cancel()
+			r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
+			if _, err := r.Reply(ctx, chat.Answer{Text: notice, Source: chat.SourceError, Ephemeral: true}); err != nil {
+				rt.log.Warn("could not tell a member why their message is not answered",
+					"conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
+			}
 		}
 		finish(d.r)
 	}()

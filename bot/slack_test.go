@@ -223,3 +223,86 @@ func walkBlocks(t *testing.T, blocks string, visit func(map[string]any)) {
 	}
 	walk(v)
 }
+
+// TestSlackEmptyMessages: a bare mention, a DM of spaces and a file shared
+// without words each get a short prompt to ask, in place; and a message the
+// bot leaves unanswered (rate limited, after the notice) loses its 👀
+// reaction instead of keeping it forever.
+func TestSlackEmptyMessages(t *testing.T) {
+	f := slacktest.New(t)
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	cfg, err := LoadConfig(writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bot.RateLimit = RateLimitConfig{MemberPerMinute: 1, MemberBurst: 1}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	c := f.Conn(t)
+	send := func(id string, ev map[string]any) {
+		t.Helper()
+		if err := c.WriteJSON(slacktest.Envelope("env-"+id, "Ev"+id, ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posted := func(channel, ts string) string {
+		t.Helper()
+		var text string
+		waitFor(t, "an answer to "+channel+"/"+ts, func() bool {
+			for _, p := range f.Calls("chat.postMessage") {
+				if p.Get("channel") == channel && (p.Get("thread_ts") == ts || channel[0] == 'D') {
+					text = p.Get("text")
+					return true
+				}
+			}
+			return false
+		})
+		return text
+	}
+	removed := func(ts string) {
+		t.Helper()
+		waitFor(t, "the 👀 taken off "+ts, func() bool {
+			for _, r := range f.Calls("reactions.remove") {
+				if r.Get("timestamp") == ts {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	const prompt = "Yes? Ask me a question"
+
+	send("1", map[string]any{"type": "app_mention", "user": "U1", "text": "<@" + slacktest.BotUserID + ">",
+		"ts": "1700000000.000100", "channel": "C1"})
+	if got := posted("C1", "1700000000.000100"); !strings.HasPrefix(got, prompt) {
+		t.Errorf("bare mention answered %q, want the prompt", got)
+	}
+	removed("1700000000.000100")
+	send("2", map[string]any{"type": "message", "channel": "D2", "channel_type": "im", "user": "U2",
+		"text": "   ", "ts": "1700000001.000100"})
+	if got := posted("D2", ""); !strings.HasPrefix(got, prompt) {
+		t.Errorf("DM of spaces answered %q, want the prompt", got)
+	}
+	send("3", map[string]any{"type": "message", "subtype": "file_share", "channel": "D3", "channel_type": "im", "user": "U3",
+		"text": "", "ts": "1700000002.000100", "files": []any{map[string]any{"id": "F1", "name": "log.txt"}}})
+	if got := posted("D3", ""); !strings.HasPrefix(got, prompt) {
+		t.Errorf("file without words answered %q, want the prompt", got)
+	}
+
+	// U4's burst is 1: answered, told to slow down, then left unanswered.
+	for i, ts := range []string{"1700000003.000100", "1700000004.000100", "1700000005.000100"} {
+		send(fmt.Sprint(4+i), map[string]any{"type": "app_mention", "user": "U4",
+			"text": "<@" + slacktest.BotUserID + "> how do I report a bug?", "ts": ts, "channel": "C4"})
+	}
+	removed("1700000005.000100")
+}

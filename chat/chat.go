@@ -156,8 +156,8 @@ func EditorOf(r Responder) (Editor, bool) {
 
 // Finisher is implemented by responders that want to know when the bot has
 // finished with the message they belong to (the console waits for it before
-// showing its next prompt), answered or not. Finish must not wait on the
-// network: it may be called from the inbox's Deliver.
+// showing its next prompt; Slack takes its "working" reaction off),
+// answered or not.
 type Finisher interface {
 	Finish()
 }

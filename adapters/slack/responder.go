@@ -245,6 +245,19 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	return nil
 }
 
+// Finish takes the working reaction off when the bot is done with the
+// message without replying (a rate limited or ignored message): it must
+// not stay on forever.
+func (r *responder) Finish() {
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	r.doneWorking(ctx)
+}
+
+// finishTimeout bounds taking the working reaction off after the bot is
+// done with a message.
+const finishTimeout = 10 * time.Second
+
 // doneWorking takes the working reaction off, once, after the first reply.
 func (r *responder) doneWorking(ctx context.Context) {
 	w := r.working
