@@ -143,8 +143,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		b.prunePenalties(ctx)
 	}
 	b.commands = b.builtinCommands()
-	h := Chain(b.answer(), Recover(log), IgnoreBots(), RateLimit(cfg.Bot.RateLimit, b.isAdmin, log), Timeout(cfg.Bot.Timeout, log))
+	// A message is stored, then admitted by the rate limits before it is
+	// queued (a flood takes no room in a queue), then, in its turn, handled
+	// through the chain.
+	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(b.metrics.History(st), h, log, RouterOptions{
+		Admit:                RateLimit(cfg.Bot.RateLimit, b.isAdmin, log),
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
@@ -229,13 +233,19 @@ func (b *Bot) Close() error { return b.store.Close() }
 func (b *Bot) answer() Handler {
 	return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
 		text := strings.TrimSpace(m.Text)
-		if text == "" {
-			return
-		}
 		reply := func(a chat.Answer) {
 			if _, err := r.Reply(ctx, a); err != nil {
 				b.log.Warn("reply failed", "conversation", m.Conversation.String(), "message", m.ID, "err", err)
 			}
+		}
+		if text == "" {
+			// A bare @mention, a DM of spaces, a file without words: the
+			// member is waiting for something.
+			if m.Mentioned || m.Direct {
+				reply(chat.Answer{Source: chat.SourceCommand, Text: fmt.Sprintf(
+					"Yes? Ask me a question in words, or send `%shelp` to see what I can do.", b.cfg.Bot.CommandPrefix)})
+			}
+			return
 		}
 		if len(m.Redacted) > 0 && b.firstRedaction(m) {
 			// After the answer, so that the answer (or the Timeout
@@ -570,11 +580,13 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 }
 
 // PlatformAdapters builds the enabled chat platforms' adapters (the console
-// is the command line's: it owns the terminal).
+// is the command line's: it owns the terminal). Each adds its own
+// "adapter" key to its log lines: a second one here would make every line
+// hold the key twice, which strict JSON log collectors refuse.
 func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 	var out []Adapter
 	if dc := b.cfg.Adapters.Discord; dc.Enabled {
-		a, err := discord.New(dc, discord.Options{Log: b.log.With("adapter", "discord"),
+		a, err := discord.New(dc, discord.Options{Log: b.log,
 			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
 		if err != nil {
 			return nil, err
@@ -582,7 +594,7 @@ func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 		out = append(out, a)
 	}
 	if sc := b.cfg.Adapters.Slack; sc.Enabled {
-		a, err := slack.New(sc, slack.Options{Log: b.log.With("adapter", "slack"), CommandPrefix: b.cfg.Bot.CommandPrefix})
+		a, err := slack.New(sc, slack.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix})
 		if err != nil {
 			return nil, err
 		}

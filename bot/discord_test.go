@@ -3,10 +3,15 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/discord/discordtest"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -121,5 +126,88 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDiscordFullQueueBlocksNobody: a member whose queue is full is told
+// Docent is busy, and meanwhile another member's Discord message is read
+// off the gateway and answered; the held messages are answered once
+// released, shutdown finishes, and no goroutine is left.
+func TestDiscordFullQueueBlocksNobody(t *testing.T) {
+	f := discordtest.New(t)
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	started := make(chan string, 8)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock()
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		started <- m.Text
+		if m.Text == "hold" {
+			<-release
+		}
+		r.Reply(ctx, chat.Answer{Text: "re: " + m.Text})
+	})
+	log := slog.New(slog.DiscardHandler)
+	rt := NewRouter(st, h, log, RouterOptions{MaxConcurrent: 4, QueuePerConversation: 1})
+	cfg := discord.DefaultConfig()
+	cfg.Enabled, cfg.Token, cfg.APIBase, cfg.MessageContent = true, "tok", f.URL, true
+	tr := &http.Transport{}
+	a, err := discord.New(cfg, discord.Options{Log: log, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx, rt) }()
+	defer func() {
+		unblock()
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rt.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		tr.CloseIdleConnections()
+		waitGoroutines(t, before)
+	}()
+	<-f.Identify
+	f.Next(t, "PUT /api/v9/applications/42/commands")
+
+	dm := func(id, channel, user, text string) {
+		f.Send("MESSAGE_CREATE", map[string]any{
+			"id": id, "channel_id": channel, "content": text, "timestamp": time.Now().Format(time.RFC3339),
+			"author": map[string]any{"id": user, "username": "member" + user},
+		})
+	}
+	dm("1", "300", "7", "hold")
+	if got := <-started; got != "hold" {
+		t.Fatalf("handled %q first", got)
+	}
+	dm("2", "300", "7", "two")   // waits in alice's queue: now full
+	dm("3", "300", "7", "three") // busy
+	dm("4", "301", "8", "hello") // bob, while alice's queue is full
+	posts := map[string]string{}
+	for range 2 {
+		r := f.Any(t)
+		if r.Method != http.MethodPost {
+			t.Fatalf("REST call %s, want a message posted", r)
+		}
+		c, _ := r.Body["content"].(string)
+		posts[r.Path] = c
+	}
+	if c := posts["/api/v9/channels/301/messages"]; c != "re: hello" {
+		t.Errorf("bob's answer while alice's queue is full: %q (posts %q)", c, posts)
+	}
+	if c := posts["/api/v9/channels/300/messages"]; c != busyNotice {
+		t.Errorf("alice was told %q, want the busy notice", c)
+	}
+	unblock()
+	for _, want := range []string{"re: hold", "re: two"} {
+		if c, _ := f.Next(t, "POST /api/v9/channels/300/messages").Body["content"].(string); c != want {
+			t.Errorf("alice's answer %q, want %q", c, want)
+		}
 	}
 }

@@ -1,15 +1,12 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/docent-bot/docent/chat"
 )
 
 // RateLimitConfig bounds how fast one member, and one channel, get
@@ -76,43 +73,39 @@ func (l *limiters) take(key string, now time.Time) (ok, tell bool) {
 	return false, tell
 }
 
-// RateLimit answers a member who writes faster than the limits allow with
-// one polite notice, then stays silent until their bucket refills; their
-// messages are stored but not answered. A member flooding one channel
-// spends their own bucket and that channel's, not anyone else's. Admins
+// RateLimit refuses the messages of a member who writes faster than the
+// limits allow, before they are queued, so that a flood takes no room in
+// any queue: the member gets one polite notice, then silence until their
+// bucket refills; their messages are stored but not answered. A member
+// flooding one channel spends their own bucket and that channel's, not
+// anyone else's. Admins, and bots (whose messages are never answered),
 // are not limited.
-func RateLimit(cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logger) Middleware {
+func RateLimit(cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logger) Admission {
 	members := newLimiters(cfg.MemberPerMinute, cfg.MemberBurst)
 	channels := newLimiters(cfg.ChannelPerMinute, cfg.ChannelBurst)
-	return func(next Handler) Handler {
-		if members == nil && channels == nil {
-			return next
+	if members == nil && channels == nil {
+		return nil
+	}
+	return func(m *Message) (bool, string) {
+		if m.FromSelf || m.Author.Bot || isAdmin(m) {
+			return true, ""
 		}
-		return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
-			if isAdmin(m) {
-				next.Handle(ctx, r, m)
-				return
-			}
-			now := time.Now()
-			c := m.Conversation
-			ok, tell := members.take(c.Platform+":"+m.Author.ID, now)
-			what := "you are"
-			if ok {
-				ok, tell = channels.take(c.Platform+":"+c.Channel, now)
-				what = "this channel is"
-			}
-			if ok {
-				next.Handle(ctx, r, m)
-				return
-			}
-			log.Info("rate limited", "platform", c.Platform, "channel", c.Channel, "member", m.Author.ID, "notice", tell)
-			if tell {
-				text := fmt.Sprintf("Sorry, %s sending messages faster than I can answer them. "+
-					"I'll skip some for a moment; ask again in a minute.", what)
-				if _, err := r.Reply(ctx, chat.Answer{Text: text, Source: chat.SourceError, Ephemeral: true}); err != nil {
-					log.Warn("could not send the rate limit notice", "err", err)
-				}
-			}
-		})
+		now := time.Now()
+		c := m.Conversation
+		ok, tell := members.take(c.Platform+":"+m.Author.ID, now)
+		what := "you are"
+		if ok {
+			ok, tell = channels.take(c.Platform+":"+c.Channel, now)
+			what = "this channel is"
+		}
+		if ok {
+			return true, ""
+		}
+		log.Info("rate limited", "platform", c.Platform, "channel", c.Channel, "member", m.Author.ID, "notice", tell)
+		if !tell {
+			return false, ""
+		}
+		return false, fmt.Sprintf("Sorry, %s sending messages faster than I can answer them. "+
+			"I'll skip some for a moment; ask again in a minute.", what)
 	}
 }

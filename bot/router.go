@@ -32,9 +32,14 @@ type RouterOptions struct {
 	// MaxConcurrent is how many messages are handled at once, across all
 	// conversations.
 	MaxConcurrent int
-	// QueuePerConversation is how many messages of one conversation may
-	// wait; Deliver blocks when it is full.
+	// QueuePerConversation is how many messages of one member in one
+	// conversation may wait; beyond it, Deliver answers that Docent is
+	// busy (chat.ErrBusy).
 	QueuePerConversation int
+	// Admit, when set, decides for each stored message, before it is
+	// queued, whether it is answered: the rate limits, so that a flood
+	// takes no room in any queue.
+	Admit Admission
 	// Self is how Docent's answers are attributed in the history.
 	Self chat.Member
 	// OnFeedback, when set, hears of every vote stored, with the ID of
@@ -54,8 +59,16 @@ type RouterOptions struct {
 // implements chat.Inbox.
 //
 // A message is never abandoned once stored: Deliver stores it on a context
-// that the adapter cannot cancel, then always queues it, and Shutdown waits
-// for every queued message to be answered.
+// that the adapter cannot cancel, then queues it, or tells the member why
+// not (busy, rate limited); Shutdown waits for every queued message to be
+// answered and every such notice to be sent. Deliver never waits for room
+// in a queue, so an adapter delivering from one goroutine is never held
+// up by one member.
+// An Admission decides, once a message is stored and before it is queued,
+// whether it is answered. A refused message takes no room in a queue; when
+// notice is not "", the member is sent it instead of an answer.
+type Admission func(m *Message) (ok bool, notice string)
+
 type Router struct {
 	history History
 	handler Handler
@@ -94,7 +107,8 @@ type queueKey struct {
 // message is never sent to a queue whose worker has gone.
 type queue struct {
 	items   chan delivery
-	pending int // guarded by Router.mu
+	pending int  // guarded by Router.mu
+	told    bool // the member was told it is full; cleared when there is room. Guarded by Router.mu
 }
 
 type delivery struct {
@@ -114,9 +128,11 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 }
 
 // Deliver stores m and queues it for its conversation. It returns once m is
-// durably stored and queued; the answer arrives later through r. When the
-// conversation's queue is full it waits for room, however long: the
-// message is stored by then and must be answered.
+// durably stored and queued; the answer arrives later through r. It never
+// waits for room: when the member's queue in the conversation is full, the
+// message stays stored but unanswered, the member is told once (until the
+// queue has room again) that Docent is busy with their earlier messages,
+// and Deliver returns an error wrapping chat.ErrBusy.
 func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
 	rt.mu.Lock()
 	if rt.stopped {
@@ -161,6 +177,14 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 		}
 	}
 
+	d := delivery{msg, r}
+	if rt.opts.Admit != nil {
+		if ok, notice := rt.opts.Admit(&msg); !ok {
+			rt.refuse(d, notice)
+			return nil
+		}
+	}
+
 	rt.mu.Lock()
 	key := queueKey{m.Conversation, m.Author.ID}
 	q := rt.queues[key]
@@ -170,10 +194,60 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 		rt.workers.Add(1)
 		go rt.work(key, q)
 	}
-	q.pending++
+	select {
+	case q.items <- d: // never blocks: a new queue has room
+		q.pending++
+		rt.mu.Unlock()
+		return nil
+	default:
+	}
+	tell := !q.told
+	q.told = true
 	rt.mu.Unlock()
-	q.items <- delivery{msg, r}
-	return nil
+	rt.log.Info("member's queue full; message stored, not answered", "conversation", m.Conversation.String(),
+		"member", m.Author.ID, "message", msg.ID, "notice", tell)
+	notice := ""
+	if tell {
+		notice = busyNotice
+	}
+	rt.refuse(d, notice)
+	return fmt.Errorf("bot: message %d in %s: %w", msg.ID, m.Conversation, chat.ErrBusy)
+}
+
+// busyNotice tells a member whose queue is full that what they just sent
+// will not be answered.
+const busyNotice = "Sorry, I'm still working through your earlier messages, so I'm skipping new ones until I catch up. " +
+	"Please send this one again once I've answered."
+
+// refuse finishes with a stored message that will not be answered, telling
+// the member why when notice is not "". It never waits on the platform:
+// the notice and the adapter's Finish run in a goroutine that Shutdown
+// waits for.
+func (rt *Router) refuse(d delivery, notice string) {
+	if d.msg.FromSelf || d.msg.Author.Bot {
+		notice = ""
+	}
+	rt.workers.Add(1) // within Deliver, so before Shutdown waits for workers
+	go func() {
+		defer rt.workers.Done()
+		if notice != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), apologyTimeout)
+			defer cancel()
+			r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
+			if _, err := r.Reply(ctx, chat.Answer{Text: notice, Source: chat.SourceError, Ephemeral: true}); err != nil {
+				rt.log.Warn("could not tell a member why their message is not answered",
+					"conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
+			}
+		}
+		finish(d.r)
+	}()
+}
+
+// finish tells the adapter the bot is done with a message.
+func finish(r chat.Responder) {
+	if f, ok := r.(chat.Finisher); ok {
+		f.Finish()
+	}
 }
 
 // Feedback stores a member's vote on one of Docent's answers (chat.FeedbackInbox).
@@ -267,6 +341,9 @@ func (rt *Router) work(key queueKey, q *queue) {
 		rt.mu.Unlock()
 
 		d := <-q.items
+		rt.mu.Lock()
+		q.told = false // there is room again
+		rt.mu.Unlock()
 		rt.slots <- struct{}{}
 		rt.handle(d)
 		<-rt.slots
@@ -301,9 +378,7 @@ func (rt *Router) handle(d delivery) {
 		wait()
 	})
 	rt.handler.Handle(ctx, r, &d.msg)
-	if f, ok := d.r.(chat.Finisher); ok {
-		f.Finish()
-	}
+	finish(d.r)
 }
 
 // recordingResponder stores every answer after the adapter has sent it,

@@ -234,7 +234,8 @@ func TestMiddleware(t *testing.T) {
 }
 
 // Deliver calls whose context ends at any moment never lose a stored
-// message: whatever Deliver accepted is handled before Shutdown returns.
+// message: whatever Deliver accepted is handled before Shutdown returns,
+// and what it refused as busy is finished, the member told.
 func TestDeliverWithCancelledContexts(t *testing.T) {
 	st := openStore(t)
 	before := runtime.NumGoroutine()
@@ -244,15 +245,26 @@ func TestDeliverWithCancelledContexts(t *testing.T) {
 		handled.Add(1)
 	})
 	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 2, QueuePerConversation: 1})
-	var accepted atomic.Int32
+	var accepted, busy atomic.Int32
+	var mu sync.Mutex
+	var refused []*bottest.Recorder
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Go(func() {
 			for i := range 20 {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+(g+i)%10)*time.Millisecond)
 				conv := chat.Conversation{Platform: "test", Channel: fmt.Sprint((g + i) % 3)}
-				if rt.Deliver(ctx, chat.Message{Conversation: conv, Author: alice, Text: "x"}, bottest.NewRecorder()) == nil {
+				r := bottest.NewRecorder()
+				switch err := rt.Deliver(ctx, chat.Message{Conversation: conv, Author: alice, Text: "x"}, r); {
+				case err == nil:
 					accepted.Add(1)
+				case errors.Is(err, chat.ErrBusy):
+					busy.Add(1)
+					mu.Lock()
+					refused = append(refused, r)
+					mu.Unlock()
+				default:
+					t.Errorf("Deliver: %v", err)
 				}
 				cancel()
 			}
@@ -269,8 +281,16 @@ func TestDeliverWithCancelledContexts(t *testing.T) {
 	for _, c := range recs {
 		stored += c.Records
 	}
-	if a, h := accepted.Load(), handled.Load(); a != h || int(a) != stored {
-		t.Errorf("accepted %d, handled %d, stored %d: every stored message must be handled", a, h, stored)
+	told := 0
+	for _, r := range refused {
+		told += len(r.Wait(t)) // finished, with or without the notice
+	}
+	// Each busy notice is stored as an answer too.
+	if a, h, b := accepted.Load(), handled.Load(), busy.Load(); a != h || int(a+b)+told != stored {
+		t.Errorf("accepted %d, handled %d, busy %d (%d told), stored %d: every stored message must be handled or refused as busy", a, h, b, told, stored)
+	}
+	if busy.Load() > 0 && told == 0 {
+		t.Error("no member was told their queue was full")
 	}
 	waitGoroutines(t, before)
 }
@@ -409,4 +429,86 @@ func TestRouterNestedWait(t *testing.T) {
 	if err := rt.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDeliverFullQueueDoesNotWait: with a member's queue full, Deliver
+// returns at once, even on a cancelled context, with chat.ErrBusy; the
+// message is stored, the member told once per full queue, and once there
+// is room again their messages are taken as before. Nothing leaks.
+func TestDeliverFullQueueDoesNotWait(t *testing.T) {
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	started := make(chan struct{}, 8)
+	release := make(chan struct{})
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		started <- struct{}{}
+		if m.Text == "first" {
+			<-release
+		}
+		r.Reply(ctx, chat.Answer{Text: "re: " + m.Text})
+	})
+	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{MaxConcurrent: 4, QueuePerConversation: 1})
+	deliver := func(ctx context.Context, text string) (*bottest.Recorder, error) {
+		t.Helper()
+		r := bottest.NewRecorder()
+		done := make(chan error, 1)
+		go func() { done <- rt.Deliver(ctx, chat.Message{Conversation: convA, Author: alice, Text: text}, r) }()
+		select {
+		case err := <-done:
+			return r, err
+		case <-time.After(10 * time.Second):
+			close(release)
+			t.Fatalf("Deliver(%q) still waiting after 10s with the member's queue full", text)
+			return nil, nil
+		}
+	}
+	first, err := deliver(context.Background(), "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started // taken from the queue: one more fits
+	second, err := deliver(context.Background(), "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	third, err := deliver(cancelled, "third")
+	if !errors.Is(err, chat.ErrBusy) {
+		t.Fatalf("Deliver with the queue full: %v, want chat.ErrBusy", err)
+	}
+	if got := third.Wait(t); len(got) != 1 || got[0].Text != busyNotice || !got[0].Ephemeral {
+		t.Errorf("busy message's answers %+v, want the busy notice alone", got)
+	}
+	fourth, err := deliver(context.Background(), "fourth")
+	if !errors.Is(err, chat.ErrBusy) {
+		t.Fatalf("Deliver with the queue still full: %v, want chat.ErrBusy", err)
+	}
+	if got := fourth.Wait(t); len(got) != 0 {
+		t.Errorf("told twice while the queue stayed full: %+v", got)
+	}
+	close(release)
+	if got := first.Wait(t); len(got) != 1 || got[0].Text != "re: first" {
+		t.Errorf("first: %+v", got)
+	}
+	if got := second.Wait(t); len(got) != 1 || got[0].Text != "re: second" {
+		t.Errorf("second: %+v", got)
+	}
+	if got := bottest.Ask(t, rt, convA, alice, "fifth"); len(got) != 1 || got[0].Text != "re: fifth" {
+		t.Errorf("once there is room again: %+v", got)
+	}
+	recs, _ := st.Conversation(context.Background(), convA, 0)
+	var texts []string
+	for _, r := range recs {
+		if r.Kind == store.KindMessage {
+			texts = append(texts, r.Text)
+		}
+	}
+	if len(texts) != 5 {
+		t.Errorf("stored messages %q, want all five", texts)
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitGoroutines(t, before)
 }

@@ -223,3 +223,165 @@ func walkBlocks(t *testing.T, blocks string, visit func(map[string]any)) {
 	}
 	walk(v)
 }
+
+// TestSlackEmptyMessages: a bare mention, a DM of spaces and a file shared
+// without words each get a short prompt to ask, in place; and a message the
+// bot leaves unanswered (rate limited, after the notice) loses its 👀
+// reaction instead of keeping it forever.
+func TestSlackEmptyMessages(t *testing.T) {
+	f := slacktest.New(t)
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	cfg, err := LoadConfig(writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bot.RateLimit = RateLimitConfig{MemberPerMinute: 1, MemberBurst: 1}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	c := f.Conn(t)
+	send := func(id string, ev map[string]any) {
+		t.Helper()
+		if err := c.WriteJSON(slacktest.Envelope("env-"+id, "Ev"+id, ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posted := func(channel, ts string) string {
+		t.Helper()
+		var text string
+		waitFor(t, "an answer to "+channel+"/"+ts, func() bool {
+			for _, p := range f.Calls("chat.postMessage") {
+				if p.Get("channel") == channel && (p.Get("thread_ts") == ts || channel[0] == 'D') {
+					text = p.Get("text")
+					return true
+				}
+			}
+			return false
+		})
+		return text
+	}
+	removed := func(ts string) {
+		t.Helper()
+		waitFor(t, "the 👀 taken off "+ts, func() bool {
+			for _, r := range f.Calls("reactions.remove") {
+				if r.Get("timestamp") == ts {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	const prompt = "Yes? Ask me a question"
+
+	send("1", map[string]any{"type": "app_mention", "user": "U1", "text": "<@" + slacktest.BotUserID + ">",
+		"ts": "1700000000.000100", "channel": "C1"})
+	if got := posted("C1", "1700000000.000100"); !strings.HasPrefix(got, prompt) {
+		t.Errorf("bare mention answered %q, want the prompt", got)
+	}
+	removed("1700000000.000100")
+	send("2", map[string]any{"type": "message", "channel": "D2", "channel_type": "im", "user": "U2",
+		"text": "   ", "ts": "1700000001.000100"})
+	if got := posted("D2", ""); !strings.HasPrefix(got, prompt) {
+		t.Errorf("DM of spaces answered %q, want the prompt", got)
+	}
+	send("3", map[string]any{"type": "message", "subtype": "file_share", "channel": "D3", "channel_type": "im", "user": "U3",
+		"text": "", "ts": "1700000002.000100", "files": []any{map[string]any{"id": "F1", "name": "log.txt"}}})
+	if got := posted("D3", ""); !strings.HasPrefix(got, prompt) {
+		t.Errorf("file without words answered %q, want the prompt", got)
+	}
+
+	// U4's burst is 1: answered, told to slow down, then left unanswered.
+	for i, ts := range []string{"1700000003.000100", "1700000004.000100", "1700000005.000100"} {
+		send(fmt.Sprint(4+i), map[string]any{"type": "app_mention", "user": "U4",
+			"text": "<@" + slacktest.BotUserID + "> how do I report a bug?", "ts": ts, "channel": "C4"})
+	}
+	removed("1700000005.000100")
+}
+
+// TestSlackMemberNamesAndAsk: {{.Member}} is the member's Slack display
+// name, looked up once with users.info, and "there" only when Slack knows
+// no name; `/docent ask` posts who asked what to the channel and answers
+// in that post's thread.
+func TestSlackMemberNamesAndAsk(t *testing.T) {
+	f := slacktest.New(t)
+	f.SetUser("U1", "Alice")
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	b := openBot(t, writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL)))
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	c := f.Conn(t)
+	send := func(env map[string]any) {
+		t.Helper()
+		if err := c.WriteJSON(env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answerIn := func(ts string) string {
+		t.Helper()
+		var text string
+		waitFor(t, "an answer in thread "+ts, func() bool {
+			for _, p := range f.Calls("chat.postMessage") {
+				if p.Get("channel") == "C1" && p.Get("thread_ts") == ts {
+					text = p.Get("text")
+					return true
+				}
+			}
+			return false
+		})
+		return text
+	}
+	hello := func(id, user, ts string) map[string]any {
+		return slacktest.Envelope("env-"+id, "Ev"+id, map[string]any{"type": "app_mention", "user": user,
+			"text": "<@" + slacktest.BotUserID + "> hello", "ts": ts, "channel": "C1"})
+	}
+	send(hello("1", "U1", "1700000000.000100"))
+	if got := answerIn("1700000000.000100"); got != "Hello Alice!" {
+		t.Errorf("greeting a member Slack knows: %q, want Hello Alice!", got)
+	}
+	send(hello("2", "U1", "1700000001.000100"))
+	if got := answerIn("1700000001.000100"); got != "Hello Alice!" {
+		t.Errorf("greeting them again: %q", got)
+	}
+	if n := len(f.Calls("users.info")); n != 1 {
+		t.Errorf("users.info called %d times for one member, want 1 (cached)", n)
+	}
+	send(hello("3", "U9", "1700000002.000100"))
+	if got := answerIn("1700000002.000100"); got != "Hello there!" {
+		t.Errorf("greeting a member Slack has no name for: %q, want Hello there!", got)
+	}
+
+	send(map[string]any{"envelope_id": "cmd-1", "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{"command": "/docent", "text": "ask how do I report a bug? <!channel>", "user_id": "U1",
+			"user_name": "alice", "channel_id": "C1", "team_id": "T1", "trigger_id": "tr1"}})
+	var root slacktest.Call
+	waitFor(t, "the question posted", func() bool {
+		for _, p := range f.Calls("chat.postMessage") {
+			if p.Get("channel") == "C1" && p.Get("thread_ts") == "" {
+				root = p
+				return true
+			}
+		}
+		return false
+	})
+	if want := "<@U1> asked: “how do I report a bug? &lt;!channel&gt;”"; root.Get("text") != want {
+		t.Errorf("posted above the answer: %q, want %q", root.Get("text"), want)
+	}
+	if got := answerIn(root.TS); !strings.Contains(got, "https://example.org/issues") {
+		t.Errorf("/docent ask answered %q in the question's thread, want the report_bug answer", got)
+	}
+}

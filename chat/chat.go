@@ -6,6 +6,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -155,16 +156,25 @@ func EditorOf(r Responder) (Editor, bool) {
 
 // Finisher is implemented by responders that want to know when the bot has
 // finished with the message they belong to (the console waits for it before
-// showing its next prompt).
+// showing its next prompt; Slack takes its "working" reaction off),
+// answered or not.
 type Finisher interface {
 	Finish()
 }
 
 // Inbox takes messages from adapters. Deliver returns once the message is
 // durably stored and queued for an answer; the answer arrives through r.
+// It never waits for the member's earlier messages: when too many of them
+// are still waiting, it returns an error wrapping ErrBusy and the member is
+// told through r instead.
 type Inbox interface {
 	Deliver(ctx context.Context, m Message, r Responder) error
 }
+
+// ErrBusy is returned by Inbox.Deliver when the member's earlier messages
+// fill their queue: the message is stored, will not be answered, and the
+// member is told so through its responder.
+var ErrBusy = errors.New("busy with the member's earlier messages")
 
 // Vote is a member's verdict on an answer.
 type Vote int8

@@ -32,8 +32,9 @@ var Conversation = chat.Conversation{Platform: Platform, Channel: "local"}
 
 // Options set how the console talks.
 type Options struct {
-	// Interactive shows a greeting and a prompt and waits for each answer
-	// before the next prompt; set it when the input is a terminal.
+	// Interactive shows a greeting and a prompt before each line; set it
+	// when the input is a terminal. Either way each line waits for the
+	// answer to the one before.
 	Interactive bool
 	// JSON writes each answer as one JSON object a line.
 	JSON bool
@@ -182,12 +183,13 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 			continue
 		}
 		last = r
-		if a.opts.Interactive {
-			select {
-			case <-r.done:
-			case <-ctx.Done():
-				return nil
-			}
+		// The next line waits for this one's answer, piped or not: the
+		// bot answers one member's messages one at a time anyway, and it
+		// takes no more of them than fit its queue.
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil
 		}
 	}
 }

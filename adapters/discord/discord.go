@@ -18,6 +18,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -67,6 +68,9 @@ const (
 	// typingFor stops it when no reply comes.
 	typingEvery = 8 * time.Second
 	typingFor   = 2 * time.Minute
+	// intakeSize bounds the messages and votes read off the gateway and
+	// not yet delivered.
+	intakeSize = 1024
 )
 
 // Adapter connects Docent to Discord.
@@ -84,12 +88,13 @@ type Adapter struct {
 	// has on it, oldest first ("U" 👍, "D" 👎): the last one is their vote.
 	votes *bounded
 
-	mu      sync.Mutex // guards s, self, ctx, inbox, ready, stopped; wg.Add happens under it
+	mu      sync.Mutex // guards s, self, ctx, inbox, queue, ready, stopped; wg.Add happens under it
 	s       *discordgo.Session
 	self    string
 	ctx     context.Context
 	inbox   chat.Inbox
-	ready   bool // connected and slash commands registered: Announce may post
+	queue   *intake.Queue[func(context.Context)] // messages and votes read off the gateway, to deliver
+	ready   bool                                 // connected and slash commands registered: Announce may post
 	stopped bool
 	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
 }
@@ -196,16 +201,23 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // Run connects to the gateway, registers the slash commands and delivers
-// messages to inbox until ctx is done, then disconnects and waits for its
-// handlers to finish.
+// messages to inbox until ctx is done, then disconnects, delivers what it
+// had read off the gateway, and waits for its handlers to finish.
 func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	s, err := a.session()
 	if err != nil {
 		return err
 	}
+	q := newIntake()
 	a.mu.Lock()
-	a.s, a.ctx, a.inbox = s, ctx, inbox
+	a.s, a.ctx, a.inbox, a.queue = s, ctx, inbox, q
 	a.mu.Unlock()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		q.Run(ctx)
+	}()
+	defer func() { q.Close(); <-worked }() // after the gateway closed: nothing is offered any more
 
 	s.AddHandler(a.messageCreate)
 	s.AddHandler(a.interactionCreate)
@@ -254,7 +266,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 // nothing in it for granted.
 
 func (a *Adapter) messageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
-	a.track(func() { a.onMessage(m.Message) })
+	a.take("message", func(ctx context.Context) { a.onMessage(ctx, m.Message) })
 }
 
 func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.InteractionCreate) {
@@ -262,16 +274,39 @@ func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.Interacti
 }
 
 func (a *Adapter) reactionAdd(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
-	a.track(func() { a.onReaction(r.MessageReaction, r.Member, true) })
+	a.take("reaction", func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, r.Member, true) })
 }
 
 func (a *Adapter) reactionRemove(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
-	a.track(func() { a.onReaction(r.MessageReaction, nil, false) })
+	a.take("reaction", func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, nil, false) })
 }
 
 func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) {
 	if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
 		a.threads.put(t.ID, t.ParentID)
+	}
+}
+
+// newIntake returns the queue between the gateway's read loop and the
+// inbox: each message is stored with its own disk write, and the read loop
+// must never wait for that. One worker keeps the gateway's order (a
+// conversation's messages, a vote and its removal).
+func newIntake() *intake.Queue[func(context.Context)] {
+	return intake.New(intakeSize, func(ctx context.Context, deliver func(context.Context)) { deliver(ctx) })
+}
+
+// take hands an event's delivery to the intake queue and returns at once.
+// When the queue is full the event is dropped, with a warning: the
+// gateway's read loop must go on (heartbeats, every other member).
+func (a *Adapter) take(what string, deliver func(context.Context)) {
+	a.mu.Lock()
+	q, stopped := a.queue, a.stopped
+	a.mu.Unlock()
+	if stopped || q == nil {
+		return
+	}
+	if !q.Offer(deliver) {
+		a.log.Warn("discord: falling behind; an event read off the gateway was dropped", "event", what, "queued", intakeSize)
 	}
 }
 
@@ -394,7 +429,7 @@ func IsQuestion(text string) bool {
 	return questionWords[first]
 }
 
-func (a *Adapter) onMessage(m *discordgo.Message) {
+func (a *Adapter) onMessage(ctx context.Context, m *discordgo.Message) {
 	// Without an author or a channel there is no one to answer, nowhere.
 	if m == nil || m.Author == nil || m.Author.ID == "" || m.ChannelID == "" {
 		return
@@ -429,7 +464,7 @@ func (a *Adapter) onMessage(m *discordgo.Message) {
 	if !mentioned && !direct && !followUp && !command && !helpQuestion {
 		return
 	}
-	ctx, inbox, s := a.runCtx()
+	_, inbox, s := a.runCtx()
 	r := &responder{
 		a: a, s: s, asker: m.Author.ID, channel: m.ChannelID, msgID: m.ID, question: text,
 		thread: a.cfg.Threads && !direct && conv.Thread == "" && !followUp,
@@ -452,7 +487,7 @@ func (a *Adapter) onMessage(m *discordgo.Message) {
 	r.startTyping(ctx)
 	if err := inbox.Deliver(ctx, msg, r); err != nil {
 		r.stopTyping()
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) { // busy: the member is told
 			a.log.Error("discord: deliver message", "conversation", conv.String(), "err", err)
 		}
 	}
@@ -720,7 +755,7 @@ func (a *Adapter) editInChannel(ctx context.Context, s *discordgo.Session, asker
 // the latest of the two they added and still have, VoteNone when neither
 // remains. A member may hold both reactions at once; removing one leaves
 // the other as their vote.
-func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
+func (a *Adapter) onReaction(ctx context.Context, mr *discordgo.MessageReaction, member *discordgo.Member, added bool) {
 	if mr == nil || mr.UserID == "" || mr.ChannelID == "" || mr.UserID == a.selfID() {
 		return
 	}
@@ -753,7 +788,7 @@ func (a *Adapter) onReaction(mr *discordgo.MessageReaction, member *discordgo.Me
 	case strings.HasSuffix(held, "D"):
 		vote = chat.VoteDown
 	}
-	ctx, inbox, _ := a.runCtx()
+	_, inbox, _ := a.runCtx()
 	fi, ok := inbox.(chat.FeedbackInbox)
 	if !ok {
 		return

@@ -120,7 +120,7 @@ func runEvent(t *testing.T, name string, d []byte) *fuzzInbox {
 	defer cancel()
 	in := &fuzzInbox{}
 	a.mu.Lock()
-	a.s, a.ctx, a.inbox, a.self = s, ctx, in, discordtest.BotID
+	a.s, a.ctx, a.inbox, a.self, a.queue = s, ctx, in, discordtest.BotID, newIntake()
 	a.mu.Unlock()
 
 	done := make(chan string, 1)
@@ -131,7 +131,9 @@ func runEvent(t *testing.T, name string, d []byte) *fuzzInbox {
 			}
 		}()
 		dispatch(a, s, name, d)
-		a.wg.Wait() // slash commands and typing indicators
+		a.queue.Close()
+		a.queue.Run(ctx) // delivers what the event queued
+		a.wg.Wait()      // slash commands and typing indicators
 		done <- ""
 	}()
 	select {

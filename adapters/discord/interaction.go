@@ -78,7 +78,7 @@ func (a *Adapter) onInteraction(i *discordgo.Interaction) {
 		msg.Roles = i.Member.Roles
 	}
 	r := &interactionResponder{a: a, s: s, i: i, asker: user.ID, parts: map[string]sentParts{}}
-	if err := inbox.Deliver(ctx, msg, r); err != nil && ctx.Err() == nil {
+	if err := inbox.Deliver(ctx, msg, r); err != nil && ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) {
 		a.log.Error("discord: deliver slash command", "conversation", conv.String(), "err", err)
 	}
 }

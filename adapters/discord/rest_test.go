@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -239,6 +240,44 @@ func TestEmptyAnswerIsRefusedWithoutACall(t *testing.T) {
 	ir := &interactionResponder{a: a, s: s, i: i, asker: "7", parts: map[string]sentParts{}}
 	if _, err := ir.Reply(context.Background(), chat.Answer{}); err == nil {
 		t.Error("an empty slash command answer was accepted")
+	}
+	f.NoMore(t)
+}
+
+// TestAnnouncePingsNobody: every part of an announcement is posted with
+// allowed_mentions that let it ping nobody, whatever its text mentions:
+// not @everyone, @here, a role, a user, nor a replied-to member.
+func TestAnnouncePingsNobody(t *testing.T) {
+	f := discordtest.New(t)
+	a, s := restAdapter(t, f)
+	ctx := context.Background()
+	if err := a.Announce(ctx, "300", pings); !errors.Is(err, chat.ErrNotConnected) {
+		t.Errorf("Announce before Run connected: %v, want chat.ErrNotConnected", err)
+	}
+	a.mu.Lock()
+	a.s, a.ready = s, true
+	a.mu.Unlock()
+	text := pings + "\n" + strings.Repeat("More news for everyone. ", 100) // in parts
+	if err := a.Announce(ctx, "300", text); err != nil {
+		t.Fatal(err)
+	}
+	for part := 1; part <= len(Split(text, MaxMessage)); part++ {
+		post := f.Next(t, "POST /api/v9/channels/300/messages")
+		am, ok := post.Body["allowed_mentions"].(map[string]any)
+		if !ok {
+			t.Fatalf("part %d has no allowed_mentions: %v", part, post.Body)
+		}
+		if parse, ok := am["parse"].([]any); !ok || len(parse) != 0 {
+			t.Errorf("part %d: allowed_mentions.parse = %v, want [] (no @everyone, @here, roles or users by text)", part, am["parse"])
+		}
+		for _, k := range []string{"users", "roles"} {
+			if v, ok := am[k]; ok && v != nil {
+				t.Errorf("part %d: allowed_mentions.%s = %v, want none", part, k, v)
+			}
+		}
+		if am["replied_user"] == true {
+			t.Errorf("part %d: allowed_mentions.replied_user = true, want nobody pinged", part)
+		}
 	}
 	f.NoMore(t)
 }

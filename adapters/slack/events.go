@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -44,21 +45,16 @@ func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
 			return fmt.Errorf("slack: listen for events: %w", err)
 		}
 	}
-	queue := make(chan incoming, 256)
+	q := a.intake(ctx, inbox)
+	defer q.Close() // once the server stopped: no handler offers any more
 	srv := &http.Server{
-		Handler:           a.eventsHandler(ctx, queue),
+		Handler:           a.eventsHandler(ctx, q.Queue),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	worked := make(chan struct{})
-	go func() {
-		defer close(worked)
-		a.work(ctx, inbox, queue)
-	}()
-	defer func() { <-worked }()
 	a.log.InfoContext(ctx, "slack: listening for events", "addr", ln.Addr().String(), "path", EventsPath)
 	select {
 	case <-ctx.Done():
@@ -77,7 +73,7 @@ func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
 
 // eventsHandler checks each request's signature, answers Slack at once
 // (its deadline is 3 seconds) and queues the work for Run.
-func (a *Adapter) eventsHandler(ctx context.Context, queue chan<- incoming) http.Handler {
+func (a *Adapter) eventsHandler(ctx context.Context, q *intake.Queue[incoming]) http.Handler {
 	verified := func(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 		if err != nil {
@@ -99,11 +95,11 @@ func (a *Adapter) eventsHandler(ctx context.Context, queue chan<- incoming) http
 		return body, true
 	}
 	enqueue := func(w http.ResponseWriter, in incoming) {
-		select {
-		case queue <- in:
-			w.WriteHeader(http.StatusOK)
-		case <-ctx.Done():
+		switch {
+		case ctx.Err() != nil:
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		case q.Offer(in):
+			w.WriteHeader(http.StatusOK)
 		default: // Slack retries later; better than missing its deadline
 			http.Error(w, "busy", http.StatusServiceUnavailable)
 		}

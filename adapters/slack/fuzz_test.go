@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -141,7 +142,8 @@ func postEvent(t *testing.T, path string, how int, body []byte) (int, *fuzzInbox
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	queue := make(chan incoming, 1)
+	in := &fuzzInbox{}
+	queue := intake.New(1, func(ctx context.Context, q incoming) { a.handle(ctx, in, q) })
 	h := a.eventsHandler(ctx, queue)
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
 	if path != EventsPath {
@@ -155,7 +157,6 @@ func postEvent(t *testing.T, path string, how int, body []byte) (int, *fuzzInbox
 	case signedTooLongAgo:
 		sign(req, fuzzSecret, body, time.Now().Add(-6*time.Minute))
 	}
-	in := &fuzzInbox{}
 	done := make(chan string, 1)
 	var code int
 	go func() {
@@ -167,12 +168,9 @@ func postEvent(t *testing.T, path string, how int, body []byte) (int, *fuzzInbox
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		code = rec.Code
-		select {
-		case q := <-queue:
-			a.handle(ctx, in, q)
-		default:
-		}
-		a.wg.Wait() // reactions and user groups
+		queue.Close()
+		queue.Run(ctx) // handles what the request queued, if anything
+		a.wg.Wait()    // reactions and user groups
 		done <- ""
 	}()
 	select {

@@ -28,13 +28,17 @@ type responder struct {
 	a             *Adapter
 	channel, user string
 	command       bool // from a slash command: there is no question to thread under
-	working       *working
-	mu            sync.Mutex // guards thread, sentParts, ephemeral, lastEdit, dm
-	thread        string
-	sentParts     map[string][]string // first part's ts → every part's ts
-	ephemeral     map[string]bool
-	lastEdit      map[string]time.Time
-	dm            map[string]string // first part's ts → DM channel, for private answers
+	// asked, for a slash command, is what Docent posts to the channel
+	// before its first public answer, which goes in that post's thread:
+	// who asked what ("<@U1> asked: “…”").
+	asked     string
+	working   *working
+	mu        sync.Mutex // guards thread, sentParts, ephemeral, lastEdit, dm
+	thread    string
+	sentParts map[string][]string // first part's ts → every part's ts
+	ephemeral map[string]bool
+	lastEdit  map[string]time.Time
+	dm        map[string]string // first part's ts → DM channel, for private answers
 }
 
 // msgOptions are the options every message is sent with: the text as it
@@ -127,6 +131,19 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 // ts. A part after the first that fails cuts the answer short.
 func (r *responder) post(ctx context.Context, channel string, thread *string, ans chat.Answer, parts []string) ([]string, error) {
 	var ids []string
+	if thread != nil && *thread == "" && r.asked != "" && !ans.Ephemeral {
+		var ts string
+		err := r.a.retry(ctx, func() error {
+			var err error
+			_, ts, err = r.a.api.PostMessageContext(ctx, channel, msgOptions(r.asked, "")...)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slack: post the question to %s: %w", channel, err)
+		}
+		*thread = ts
+		r.a.threads.add(channel+"/"+ts, "")
+	}
 	for i, p := range parts {
 		in := ""
 		if thread != nil {
@@ -244,6 +261,19 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 	r.lastEdit[sent.ID] = time.Now()
 	return nil
 }
+
+// Finish takes the working reaction off when the bot is done with the
+// message without replying (a rate limited or ignored message): it must
+// not stay on forever.
+func (r *responder) Finish() {
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	r.doneWorking(ctx)
+}
+
+// finishTimeout bounds taking the working reaction off after the bot is
+// done with a message.
+const finishTimeout = 10 * time.Second
 
 // doneWorking takes the working reaction off, once, after the first reply.
 func (r *responder) doneWorking(ctx context.Context) {

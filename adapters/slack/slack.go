@@ -5,6 +5,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -25,6 +27,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -46,6 +49,10 @@ const (
 	maxSeenEvents = 10000 // event IDs, to answer a retried event once
 	maxThreads    = 5000  // threads Docent answered in, for follow-ups
 	maxAnswers    = 5000  // Docent's messages, for votes by reaction
+	maxNames      = 5000  // members' names, for {{.Member}} in answers
+	// nameTimeout bounds looking a member's name up: it is done before
+	// their message is delivered, and others' messages wait behind it.
+	nameTimeout = 3 * time.Second
 )
 
 // Adapter connects Docent to one Slack workspace.
@@ -61,7 +68,11 @@ type Adapter struct {
 	threads *recent // channel+"/"+thread_ts Docent replied in → ""
 	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
 	dms     *recent // member ID → their DM channel with Docent, for private answers
-	groups  *userGroups
+	names   *recent // member ID → their name ("" when Slack has none for them)
+	// namesOff is set once Slack refuses users.info (no users:read
+	// scope): members are then called "there" without asking again.
+	namesOff atomic.Bool
+	groups   *userGroups
 
 	// botID is Docent's own user ID, from auth.test; set in Run before
 	// any event is handled and read only after.
@@ -112,6 +123,7 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		threads: newRecent(maxThreads),
 		answers: newRecent(maxAnswers),
 		dms:     newRecent(maxDMs),
+		names:   newRecent(maxNames),
 	}
 	a.groups = newUserGroups(cfg.UsergroupsRefresh, func(ctx context.Context) ([]slack.UserGroup, error) {
 		var list []slack.UserGroup
@@ -161,13 +173,8 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 	go func() { done <- sm.RunContext(ctx) }()
 	// Envelopes are acknowledged here and handled by a worker, so that a
 	// slow delivery never makes a later acknowledgement late.
-	queue := make(chan incoming, 256)
-	worked := make(chan struct{})
-	go func() {
-		defer close(worked)
-		a.work(ctx, inbox, queue)
-	}()
-	defer func() { <-worked }()
+	q := a.intake(ctx, inbox)
+	defer q.Close()
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,30 +216,44 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 			if in.event == nil && in.cmd == nil && in.action == nil {
 				continue
 			}
-			select {
-			case queue <- in:
-			default:
+			if !q.Offer(in) {
 				a.log.WarnContext(ctx, "slack: falling behind; acknowledgements wait for deliveries")
-				select {
-				case queue <- in:
-				case <-ctx.Done():
-				}
+				q.Put(ctx, in)
 			}
 		}
 	}
 }
 
-// work handles queued events and commands in the order Slack sent them,
-// until ctx is done.
-func (a *Adapter) work(ctx context.Context, inbox chat.Inbox, queue <-chan incoming) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case in := <-queue:
-			a.handle(ctx, inbox, in)
-		}
+// intakeSize bounds the events taken from Slack and not yet delivered.
+const intakeSize = 256
+
+// intakeQueue is the queue of events taken from Slack and not yet
+// delivered, with its worker; Close stops it after the queued events are
+// delivered, and waits for that.
+type intakeQueue struct {
+	*intake.Queue[incoming]
+	worked chan struct{}
+}
+
+// intake starts the worker that delivers events in the order Slack sent
+// them, until the queue is closed; the events still queued when ctx ends
+// are delivered then.
+func (a *Adapter) intake(ctx context.Context, inbox chat.Inbox) *intakeQueue {
+	q := &intakeQueue{
+		Queue:  intake.New(intakeSize, func(ctx context.Context, in incoming) { a.handle(ctx, inbox, in) }),
+		worked: make(chan struct{}),
 	}
+	go func() {
+		defer close(q.worked)
+		q.Run(ctx)
+	}()
+	return q
+}
+
+// Close stops taking events and waits until the queued ones are delivered.
+func (q *intakeQueue) Close() {
+	q.Queue.Close()
+	<-q.worked
 }
 
 // handle delivers one event, command or click.
@@ -329,7 +350,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		ID:           ts,
 		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
 		Space:        a.space(channel),
-		Author:       chat.Member{ID: user},
+		Author:       chat.Member{ID: user, Name: a.memberName(ctx, user)},
 		Roles:        a.groups.of(ctx, user),
 		Text:         unescape(text),
 		Time:         tsTime(ts),
@@ -341,7 +362,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		r.working = a.react(ctx, channel, ts)
 	}
 	if err := inbox.Deliver(ctx, m, r); err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) { // busy: the member is told
 			a.log.WarnContext(ctx, "slack: deliver", "conversation", m.Conversation.String(), "err", err)
 		}
 		return
@@ -350,6 +371,39 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 	// answer is posted belong to it too (events are handled in order, the
 	// answer comes later).
 	a.threads.add(channel+"/"+threadTS, "")
+}
+
+// memberName is what Docent calls a member in answers: their display
+// name, else their full name, else their user name, from users.info and
+// then cached. It is "" when Slack does not say (no users:read scope, an
+// unknown user, Slack down), and the answer then says "there".
+func (a *Adapter) memberName(ctx context.Context, user string) string {
+	if name, ok := a.names.get(user); ok {
+		return name
+	}
+	if a.namesOff.Load() {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, nameTimeout)
+	defer cancel()
+	u, err := a.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		switch {
+		case errors.As(err, &se) && (se.Err == "missing_scope" || se.Err == "not_allowed_token_type"):
+			if a.namesOff.CompareAndSwap(false, true) {
+				a.log.WarnContext(ctx, "slack: cannot read members' names (add the users:read scope); answers call them \"there\"", "err", err)
+			}
+		case errors.As(err, &se) && se.Err == "user_not_found":
+			a.names.add(user, "")
+		default: // asked again next time
+			a.log.DebugContext(ctx, "slack: users.info", "user", user, "err", err)
+		}
+		return ""
+	}
+	name := cmp.Or(u.Profile.DisplayName, u.RealName, u.Profile.RealName, u.Name)
+	a.names.add(user, name)
+	return name
 }
 
 // react adds the working reaction in the background and returns a channel
@@ -394,17 +448,42 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 	m := chat.Message{
 		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
 		Space:        a.space(cmd.ChannelID),
-		Author:       chat.Member{ID: cmd.UserID, Name: cmd.UserName},
+		Author:       chat.Member{ID: cmd.UserID, Name: cmp.Or(a.memberName(ctx, cmd.UserID), cmd.UserName)},
 		Roles:        a.groups.of(ctx, cmd.UserID),
 		Text:         unescape(text),
 		Time:         time.Now(),
 		Mentioned:    true,
 		Direct:       strings.HasPrefix(cmd.ChannelID, "D"),
 	}
-	r := &responder{a: a, channel: cmd.ChannelID, user: cmd.UserID, command: true}
-	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil {
+	r := &responder{a: a, channel: cmd.ChannelID, user: cmd.UserID, command: true, asked: asked(cmd.UserID, cmd.Command, name, rest)}
+	if err := inbox.Deliver(ctx, m, r); err != nil && ctx.Err() == nil && !errors.Is(err, chat.ErrBusy) {
 		a.log.WarnContext(ctx, "slack: deliver command", "conversation", m.Conversation.String(), "err", err)
 	}
+}
+
+// maxAsked bounds the question quoted above a slash command's answer.
+const maxAsked = 300
+
+// asked is what Docent posts before a slash command's public answer, so
+// that the channel sees who asked what: "<@U1> asked: “…”" for
+// `/docent ask …`, "<@U1> used /docent help" for the others. It pings the
+// asker only; the question is escaped and cut to one line.
+func asked(user, command, name, rest string) string {
+	if command == "" {
+		command = "/docent"
+	}
+	line := strings.Join(strings.Fields(rest), " ")
+	if len(line) > maxAsked {
+		cut := maxAsked
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut] + "…"
+	}
+	if strings.EqualFold(name, "ask") && line != "" {
+		return "<@" + user + "> asked: “" + escape(line) + "”"
+	}
+	return strings.TrimSpace("<@" + user + "> used " + escape(command+" "+strings.ToLower(name)+" "+line))
 }
 
 // Reactions that count as votes.

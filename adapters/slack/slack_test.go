@@ -612,7 +612,10 @@ func TestEventsAPI(t *testing.T) {
 	if m := inbox.next(t); m.Text != "!help" {
 		t.Errorf("delivered %+v, want the command", m)
 	}
-	for _, post := range f.WaitCalls(t, "chat.postMessage", 2) {
+	for _, post := range f.WaitCalls(t, "chat.postMessage", 3) {
+		if post.Get("text") == "<@U1> used /docent help" { // who ran the command, above its answer
+			continue
+		}
 		assertHarmless(t, "chat.postMessage", post)
 	}
 	click, _ := json.Marshal(buttonClick("U8", "cy", "1700000000.000300", actionVoteUp))
@@ -780,5 +783,71 @@ func TestRateLimited(t *testing.T) {
 	cancel()
 	if err := <-runErr; err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestQueuedEventsDeliveredAtShutdown: events Slack was told were taken
+// (200) and still queued when Docent stops are delivered before Run
+// returns, not dropped.
+func TestQueuedEventsDeliveredAtShutdown(t *testing.T) {
+	f := slacktest.New(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Enabled, cfg.Mode = true, ModeEvents
+	cfg.BotToken, cfg.SigningSecret, cfg.APIURL = slacktest.BotToken, "the-secret", f.URL
+	a, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.listener = ln
+	started, release := make(chan struct{}), make(chan struct{})
+	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
+		if m.Text == "first" {
+			close(started)
+			<-release
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, inbox) }()
+	post := func(id, text string) int {
+		t.Helper()
+		body, _ := json.Marshal(slacktest.Envelope("", "Ev"+id, map[string]any{"type": "app_mention", "user": "U1",
+			"text": "<@UBOT> " + text, "ts": "1700000000.0001" + id, "channel": "C1"})["payload"])
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+EventsPath, strings.NewReader(string(body)))
+		sign(req, "the-secret", body, time.Now())
+		resp, err := http.DefaultClient.Do(req) // waits in the listener's backlog until Run serves
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("00", "first"); code != http.StatusOK {
+		t.Fatalf("first event: status %d", code)
+	}
+	<-started
+	const queued = 8
+	for i := range queued {
+		if code := post(fmt.Sprintf("%02d", i+1), fmt.Sprint("queued ", i)); code != http.StatusOK {
+			t.Fatalf("event %d: status %d, want 200 (taken)", i+1, code)
+		}
+	}
+	cancel()
+	close(release)
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if got := len(inbox.got); got != 1+queued {
+		t.Errorf("%d of %d taken events delivered by the time Run returned", got, 1+queued)
 	}
 }

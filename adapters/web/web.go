@@ -538,7 +538,8 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox)
 	}
 	v := a.talker(id)
 	m := chat.Message{Conversation: v.conversation(), Author: v.member(), Text: in.Text, Time: time.Now(), Direct: true}
-	if err := inbox.Deliver(r.Context(), m, &responder{a: a, v: v}); err != nil {
+	if err := inbox.Deliver(r.Context(), m, &responder{a: a, v: v}); err != nil && !errors.Is(err, chat.ErrBusy) {
+		// (Busy: the message is stored and the notice comes as an answer.)
 		a.log.Warn("web message not taken", "conversation", m.Conversation.String(), "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Sorry, I could not take that message: " + err.Error()})
 		return

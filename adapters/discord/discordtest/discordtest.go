@@ -320,6 +320,19 @@ func (f *Server) Next(t testing.TB, want string) Request {
 	return Request{}
 }
 
+// Any returns the next REST call, whatever it is; it fails the test after
+// 5 s.
+func (f *Server) Any(t testing.TB) Request {
+	t.Helper()
+	select {
+	case r := <-f.reqs:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no REST call within 5s")
+	}
+	return Request{}
+}
+
 // NoMore fails the test if a REST call is pending.
 func (f *Server) NoMore(t testing.TB) {
 	t.Helper()

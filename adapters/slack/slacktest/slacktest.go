@@ -78,7 +78,7 @@ type Server struct {
 	conns chan *websocket.Conn
 	acks  chan string
 
-	mu    sync.Mutex // guards calls, ts, groupsErr, limited, failing, uploads
+	mu    sync.Mutex // guards calls, ts, groupsErr, limited, failing, uploads, users
 	calls []Call
 	ts    int
 	// failing maps a method to the error it answers with.
@@ -88,6 +88,8 @@ type Server struct {
 	groupsErr string
 	// limited is how many chat.postMessage calls still get a 429.
 	limited int
+	// users answers users.info: ID → display name.
+	users map[string]string
 }
 
 // New starts a fake Slack, closed when the test ends.
@@ -172,6 +174,7 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, c)
 	failure := f.groupsErr
 	failed := f.failing[c.Method]
+	name, known := f.users[r.Form.Get("user")]
 	f.mu.Unlock()
 	if failed != "" {
 		writeJSON(w, map[string]any{"ok": false, "error": failed})
@@ -201,6 +204,14 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		f.getUploadURL(w, r)
 	case "files.completeUploadExternal":
 		f.completeUpload(w, r)
+	case "users.info":
+		if !known {
+			writeJSON(w, map[string]any{"ok": false, "error": "user_not_found"})
+			return
+		}
+		id := r.Form.Get("user")
+		reply(w, map[string]any{"user": map[string]any{"id": id, "name": strings.ToLower(name), "real_name": name + " Real",
+			"profile": map[string]any{"display_name": name, "real_name": name + " Real"}}})
 	case "usergroups.list":
 		if failure != "" {
 			writeJSON(w, map[string]any{"ok": false, "error": failure})
@@ -386,6 +397,17 @@ func (f *Server) socket(w http.ResponseWriter, r *http.Request) {
 		}
 		f.acks <- a.EnvelopeID
 	}
+}
+
+// SetUser makes users.info know the member id, with their display name;
+// it answers user_not_found for others.
+func (f *Server) SetUser(id, displayName string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.users == nil {
+		f.users = map[string]string{}
+	}
+	f.users[id] = displayName
 }
 
 // SetUsergroupsError makes usergroups.list fail with error ("missing_scope").

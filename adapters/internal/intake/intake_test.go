@@ -1,0 +1,100 @@
+package intake
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestDrainsOnShutdown: items queued behind a slow one are all handled, in
+// order and on a live context, when ctx ends before they get their turn;
+// nothing offered after Close is taken, and no goroutine is left.
+func TestDrainsOnShutdown(t *testing.T) {
+	before := runtime.NumGoroutine()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []int
+	q := New(8, func(ctx context.Context, v int) {
+		if v == 0 {
+			<-release
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if v > 0 && ctx.Err() != nil { // 0 was taken before ctx ended
+			t.Errorf("item %d handled on a done context", v)
+		}
+		got = append(got, v)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Run(ctx)
+	}()
+	for i := range 6 {
+		if !q.Offer(i) {
+			t.Fatalf("Offer(%d) refused with room left", i)
+		}
+	}
+	cancel()
+	close(release)
+	q.Close()
+	if q.Offer(99) || q.Put(context.Background(), 99) {
+		t.Error("an item was taken after Close")
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Close")
+	}
+	if want := []int{0, 1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+		t.Errorf("handled %v, want %v", got, want)
+	}
+	waitGoroutines(t, before)
+}
+
+// TestBounded: Offer refuses when the queue is full and never waits; Put
+// waits for room, and gives up when its context ends or the queue closes.
+func TestBounded(t *testing.T) {
+	before := runtime.NumGoroutine()
+	q := New(2, func(context.Context, int) {})
+	if !q.Offer(1) || !q.Offer(2) {
+		t.Fatal("Offer refused with room left")
+	}
+	if q.Offer(3) {
+		t.Error("Offer took an item into a full queue")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if q.Put(ctx, 3) {
+		t.Error("Put took an item into a full queue on a done context")
+	}
+	put := make(chan bool)
+	go func() { put <- q.Put(context.Background(), 3) }()
+	q.Close()
+	select {
+	case ok := <-put:
+		if ok {
+			t.Error("Put waiting for room took its item although the queue closed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Put still waiting after Close")
+	}
+	q.Run(context.Background()) // handles 1 and 2, then returns: closed
+	waitGoroutines(t, before)
+}
+
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, want %d:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
