@@ -286,6 +286,12 @@ func (b *Bot) answer() Handler {
 			reply(a)
 			return
 		}
+		if m.Author.Name == "" {
+			// Looked up here, in the member's own queue, not at intake.
+			if n, ok := chat.Find[chat.Namer](r); ok {
+				m.Author.Name = n.MemberName(ctx)
+			}
+		}
 		q := brain.Question{Text: text, Member: m.Author, Conversation: m.Conversation, Space: m.Space}
 		if b.llm != nil {
 			q.History = func() []llm.Turn { return b.history(ctx, m) }

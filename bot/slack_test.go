@@ -385,3 +385,57 @@ func TestSlackMemberNamesAndAsk(t *testing.T) {
 		t.Errorf("/docent ask answered %q in the question's thread, want the report_bug answer", got)
 	}
 }
+
+// A member's name is looked up in their own queue, not at intake: while
+// Slack takes its time over one member's users.info, another member is
+// answered, and the first is answered by name once Slack replies.
+func TestSlackNameLookupBlocksNobody(t *testing.T) {
+	f := slacktest.New(t)
+	f.SetUser("U1", "Alice")
+	f.SetUser("U2", "Bo")
+	release := f.HoldUser(t, "U1")
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	b := openBot(t, writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL)))
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	c := f.Conn(t)
+	answerIn := func(ts string) string {
+		t.Helper()
+		var text string
+		waitFor(t, "an answer in thread "+ts, func() bool {
+			for _, p := range f.Calls("chat.postMessage") {
+				if p.Get("channel") == "C1" && p.Get("thread_ts") == ts {
+					text = p.Get("text")
+					return true
+				}
+			}
+			return false
+		})
+		return text
+	}
+	for i, user := range []string{"U1", "U2"} {
+		ev := slacktest.Envelope(fmt.Sprint("env-", i), fmt.Sprint("Ev", i), map[string]any{"type": "app_mention", "user": user,
+			"text": "<@" + slacktest.BotUserID + "> hello", "ts": fmt.Sprintf("1700000000.00010%d", i), "channel": "C1"})
+		if err := c.WriteJSON(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := answerIn("1700000000.000101"); got != "Hello Bo!" {
+		t.Errorf("the second member, while Slack holds the first one's name: %q, want Hello Bo!", got)
+	}
+	for _, p := range f.Calls("chat.postMessage") {
+		if p.Get("thread_ts") == "1700000000.000100" {
+			t.Errorf("the first member was answered before Slack gave their name: %q", p.Get("text"))
+		}
+	}
+	release()
+	if got := answerIn("1700000000.000100"); got != "Hello Alice!" {
+		t.Errorf("the first member, once Slack answered: %q, want Hello Alice!", got)
+	}
+}

@@ -10,22 +10,6 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
-// unwrapTo finds a responder of type T in r or the responders it wraps.
-func unwrapTo[T any](r chat.Responder) (T, bool) {
-	for r != nil {
-		if t, ok := r.(T); ok {
-			return t, true
-		}
-		u, ok := r.(interface{ Unwrap() chat.Responder })
-		if !ok {
-			break
-		}
-		r = u.Unwrap()
-	}
-	var zero T
-	return zero, false
-}
-
 // stream shows an LLM answer while it is written: the first part is sent
 // as a draft, later parts edit it, no more often than llm.stream_interval.
 type stream struct {
@@ -88,7 +72,7 @@ func (b *Bot) answerStreaming(ctx context.Context, r chat.Responder, q brain.Que
 		edit = func(a chat.Answer) chat.Answer { return a }
 	}
 	ed, canEdit := chat.EditorOf(r)
-	rec, recorded := unwrapTo[*recordingResponder](r)
+	rec, recorded := chat.Find[*recordingResponder](r)
 	if b.llm == nil || !canEdit || !recorded {
 		a, err := b.brain.Load().Answer(ctx, q)
 		if err == nil {

@@ -137,21 +137,35 @@ type Editor interface {
 	Edit(ctx context.Context, sent Sent, a Answer) error
 }
 
-// EditorOf finds an Editor in r, or in the responders r wraps: a wrapper
+// EditorOf finds an Editor in r, or in the responders r wraps.
+func EditorOf(r Responder) (Editor, bool) { return Find[Editor](r) }
+
+// Find finds a responder of type T (an optional ability such as Editor,
+// or a concrete type) in r, or in the responders r wraps: a wrapper
 // exposes the one it wraps with an Unwrap() Responder method, so that
 // middleware does not hide what the adapter can do.
-func EditorOf(r Responder) (Editor, bool) {
+func Find[T any](r Responder) (T, bool) {
 	for r != nil {
-		if e, ok := r.(Editor); ok {
-			return e, true
+		if t, ok := r.(T); ok {
+			return t, true
 		}
 		u, ok := r.(interface{ Unwrap() Responder })
 		if !ok {
-			return nil, false
+			break
 		}
 		r = u.Unwrap()
 	}
-	return nil, false
+	var zero T
+	return zero, false
+}
+
+// Namer is implemented by responders that can find the name of the member
+// who wrote the message when the adapter did not know it at intake (Slack
+// asks users.info, which may take a while): the bot asks, in that member's
+// own queue, before it answers, so that no look-up holds up the intake of
+// everyone's messages. "" means the platform does not say.
+type Namer interface {
+	MemberName(ctx context.Context) string
 }
 
 // Finisher is implemented by responders that want to know when the bot has

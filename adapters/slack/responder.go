@@ -24,6 +24,11 @@ type working struct {
 }
 
 // responder sends the answers to one message into its thread.
+// MemberName looks up the name of the member who wrote (chat.Namer).
+func (r *responder) MemberName(ctx context.Context) string {
+	return r.a.memberName(ctx, r.user)
+}
+
 type responder struct {
 	a             *Adapter
 	channel, user string

@@ -350,7 +350,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		ID:           ts,
 		Conversation: chat.Conversation{Platform: Platform, Channel: channel, Thread: threadTS},
 		Space:        a.space(channel),
-		Author:       chat.Member{ID: user, Name: a.memberName(ctx, user)},
+		Author:       chat.Member{ID: user, Name: a.knownName(user)}, // else the responder looks it up
 		Roles:        a.groups.of(ctx, user),
 		Text:         unescape(text),
 		Time:         tsTime(ts),
@@ -371,6 +371,14 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 	// answer is posted belong to it too (events are handled in order, the
 	// answer comes later).
 	a.threads.add(channel+"/"+threadTS, "")
+}
+
+// knownName is the member's name if it is cached, without asking Slack:
+// intake must not wait on users.info (the responder's MemberName does,
+// in the member's own queue).
+func (a *Adapter) knownName(user string) string {
+	name, _ := a.names.get(user)
+	return name
 }
 
 // memberName is what Docent calls a member in answers: their display
@@ -448,7 +456,7 @@ func (a *Adapter) handleCommand(ctx context.Context, inbox chat.Inbox, cmd slack
 	m := chat.Message{
 		Conversation: chat.Conversation{Platform: Platform, Channel: cmd.ChannelID},
 		Space:        a.space(cmd.ChannelID),
-		Author:       chat.Member{ID: cmd.UserID, Name: cmp.Or(a.memberName(ctx, cmd.UserID), cmd.UserName)},
+		Author:       chat.Member{ID: cmd.UserID, Name: cmp.Or(a.knownName(cmd.UserID), cmd.UserName)},
 		Roles:        a.groups.of(ctx, cmd.UserID),
 		Text:         unescape(text),
 		Time:         time.Now(),

@@ -90,6 +90,8 @@ type Server struct {
 	limited int
 	// users answers users.info: ID → display name.
 	users map[string]string
+	// holds make users.info for a member wait until closed.
+	holds map[string]chan struct{}
 }
 
 // New starts a fake Slack, closed when the test ends.
@@ -175,7 +177,15 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	failure := f.groupsErr
 	failed := f.failing[c.Method]
 	name, known := f.users[r.Form.Get("user")]
+	hold := f.holds[r.Form.Get("user")]
 	f.mu.Unlock()
+	if c.Method == "users.info" && hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if failed != "" {
 		writeJSON(w, map[string]any{"ok": false, "error": failed})
 		return
@@ -408,6 +418,22 @@ func (f *Server) SetUser(id, displayName string) {
 		f.users = map[string]string{}
 	}
 	f.users[id] = displayName
+}
+
+// HoldUser makes users.info about the member wait until release is
+// called (or the test ends): a slow Slack.
+func (f *Server) HoldUser(t testing.TB, id string) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.holds == nil {
+		f.holds = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	f.holds[id] = ch
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return release
 }
 
 // SetUsergroupsError makes usergroups.list fail with error ("missing_scope").
