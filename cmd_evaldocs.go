@@ -48,7 +48,7 @@ func (c *cli) evalDocs(args []string) int {
 	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
 	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders")
 	split := fs.String("split", docseval.SplitDev, "which questions: dev (not held out), heldout or all")
-	runs := fs.Int("runs", 5, "search each question `N` times for the latency")
+	runs := fs.Int("runs", 5, "time each question `N` times, after an untimed first search")
 	misses := fs.Bool("misses", false, "list the questions whose section Docent did not show in its first three")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if code, done := c.parse(fs, args); done {
