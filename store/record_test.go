@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
+
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -370,10 +372,12 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 
 	const n = 8
 	errs := make(chan error, n)
-	big := strings.Repeat("x", 256<<10) // n of these exceed the 1 MiB limit
+	big := strings.Repeat("x", 256<<10) // n of these exceed the 1 MiB limit; one alone does not
 	for i := range n {
 		go func() {
-			_, err := s.AppendMessage(ctx, message(c, fmt.Sprintf("%s%d", big, i), base))
+			m := message(c, fmt.Sprintf("%s%d", big, i), base)
+			m.ID = fmt.Sprint("p-", i) // valid: the write fails at the commit, not before
+			_, err := s.AppendMessage(ctx, m)
 			errs <- err
 		}()
 	}
@@ -387,6 +391,9 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 		}
 		if !strings.HasPrefix(err.Error(), "store: append message to discord/123/456: ") {
 			t.Errorf("error %q does not say what was being written", err)
+		}
+		if !errors.Is(err, berrors.ErrMaxSizeReached) {
+			t.Errorf("error %q is not the commit's failure (bbolt's ErrMaxSizeReached)", err)
 		}
 	}
 	// The store is still usable, and none of the batch is in it.
@@ -469,5 +476,35 @@ func TestAnswered(t *testing.T) {
 	}
 	if got, _ := s.Answered(ctx, []chat.Source{chat.SourceLLM}, 1); len(got) != 1 {
 		t.Errorf("limit 1 gave %d", len(got))
+	}
+}
+
+// TestGroupCommit: writes queued together are committed together, in
+// fewer transactions than writes (each transaction is an fsync).
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	c := conv("p", "c", "")
+	before := s.LastTxID(t)
+	const n = 64
+	release := s.HoldWriter(t)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.AppendMessage(ctx, message(c, fmt.Sprint("queued ", i), base))
+			errs <- err
+		}()
+	}
+	waitFor(t, "all writes queued", func() bool { return s.Queued() == n })
+	release()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The held write's transaction, then the queued writes': n writes that
+	// were all waiting fit in one batch of the default MaxBatch.
+	if txs := s.LastTxID(t) - before - 1; txs != 1 {
+		t.Errorf("%d writes queued together took %d transactions; want 1", n, txs)
 	}
 }
