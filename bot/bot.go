@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 
 // OpenStore opens the database the config names.
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), log); err != nil {
+		return nil, err
+	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
 		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}})
 }
