@@ -48,9 +48,11 @@ func (c *cli) backup(args []string) int {
 	}
 	ctx, stop := signalCtx()
 	defer stop()
+	c.removeLeftovers("backup", filepath.Dir(dst), store.BackupTemp)
+	c.removeLeftovers("backup", filepath.Dir(cfg.StorePath()), store.DatabaseTemps(cfg.StorePath())...)
 	// Into a temporary file beside the destination, renamed at the end:
 	// an interrupted backup never leaves a truncated file under its name.
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".docent-backup-*")
+	tmp, err := store.CreateTemp(filepath.Dir(dst), store.BackupTemp)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "docent backup:", err)
 		return exitError
@@ -85,6 +87,18 @@ func (c *cli) backup(args []string) int {
 	fmt.Fprintf(c.stdout, "backed up %s (%.1f MB) from %s in %s; restore it with: docent restore %s\n",
 		dst, float64(fi.Size())/1e6, from, time.Since(start).Round(time.Millisecond), dst)
 	return exitOK
+}
+
+// removeLeftovers removes the copies of the database that a killed
+// Docent left in dir, and says so.
+func (c *cli) removeLeftovers(command, dir string, patterns ...string) {
+	removed, err := store.RemoveLeftovers(dir, patterns...)
+	for _, l := range removed {
+		fmt.Fprintf(c.stderr, "docent %s: removed %s (%.1f MB), a copy of the database left by an interrupted run\n", command, l.Path, float64(l.Size)/1e6)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "docent %s: %v\n", command, err)
+	}
 }
 
 func (c *cli) restore(args []string) int {

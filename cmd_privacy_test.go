@@ -204,3 +204,31 @@ func TestDamagedDatabase(t *testing.T) {
 		t.Errorf("history after the restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestBackupRemovesLeftovers: `docent backup` removes the copies that a
+// killed backup left beside its file, and says so.
+func TestBackupRemovesLeftovers(t *testing.T) {
+	dir := workdir(t)
+	seedDatabase(t, filepath.Join(dir, "data", "docent.db"), 10)
+	out := t.TempDir()
+	left := filepath.Join(out, ".docent-backup-2718281828")
+	if err := os.WriteFile(left, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(left, old, old)
+	r := docent(t, dir, "", "backup", filepath.Join(out, "b.db"))
+	if r.code != 0 {
+		t.Fatalf("backup: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after a backup (%v)", left, err)
+	}
+	if !strings.Contains(r.stderr, "removed "+left) {
+		t.Errorf("backup did not say it removed %s: %q", left, r.stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 1 || entries[0].Name() != "b.db" {
+		t.Errorf("backup folder holds %v, want only b.db", entries)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,6 +120,13 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	b.store = st
+	removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
+	for _, l := range removed {
+		log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
+	}
+	if err != nil {
+		log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+	}
 	lessons, err := st.Lessons(ctx)
 	if err != nil {
 		st.Close()

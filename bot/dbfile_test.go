@@ -4,8 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/store"
 )
 
 // TestDatabaseOpenToOthers: a database that others can change is refused,
@@ -88,4 +92,43 @@ func TestDatabaseOpenToOthers(t *testing.T) {
 			t.Errorf("no warning for root using another user's database; logs:\n%s", strings.Join(logs.printed(), "\n"))
 		}
 	})
+}
+
+// TestStartRemovesLeftovers: a start removes the copies of the database
+// that a killed backup or compaction left beside it, but not one that is
+// still being written.
+func TestStartRemovesLeftovers(t *testing.T) {
+	path := writeConfig(t, "")
+	closeBot(t, openBot(t, path))
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(cfg.StorePath())
+	old := time.Now().Add(-time.Hour)
+	var left []string
+	for _, name := range []string{".backup-123", ".docent-backup-456", filepath.Base(cfg.StorePath()) + ".compacting"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+		left = append(left, p)
+	}
+	inUse, err := store.CreateTemp(dir, store.ServedBackupTemp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inUse.Close()
+	os.Chtimes(inUse.Name(), old, old)
+
+	closeBot(t, openBot(t, path))
+	for _, p := range left {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after a start (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(inUse.Name()); err != nil {
+		t.Errorf("the backup in progress %s was removed: %v", inUse.Name(), err)
+	}
 }

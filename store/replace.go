@@ -175,6 +175,10 @@ func copyDurably(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := tryLock(out); err != nil { // in use: see RemoveLeftovers
+		out.Close()
+		return err
+	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
