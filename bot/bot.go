@@ -139,6 +139,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	prepared, err := br.Prepare(ctx, modelStore{st})
+	if errors.Is(err, brain.ErrModelNotSaved) {
+		log.Warn("the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", prepared.SaveErr)
+		err = nil
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -576,7 +580,7 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 	if err != nil {
 		return brain.Why{}, err
 	}
-	if _, err := br.Prepare(ctx, modelStore{st}); err != nil {
+	if _, err := br.Prepare(ctx, modelStore{st}); err != nil && !errors.Is(err, brain.ErrModelNotSaved) {
 		return brain.Why{}, err
 	}
 	return br.Explain(text)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,22 +16,28 @@ import (
 // Reload re-reads the intents and swaps in a brain trained on them (the
 // saved model is reused when the patterns and settings did not change).
 // Questions asked meanwhile are answered by the current brain. When the
-// intents have problems, the current brain stays and the error lists them,
-// each with file and line.
+// intents have problems, the current brain stays and the error (an
+// *IntentsError) lists them, each with file and line. A retrained model
+// that could not be saved is swapped in all the same: Prepared.SaveErr
+// says why it was not saved.
 func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.reloading.Lock()
 	defer b.reloading.Unlock()
 	intents, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, err
+		return brain.Prepared{}, &IntentsError{err}
 	}
 	nb, err := brain.New(b.brainConfig(), intents, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, err
+		return brain.Prepared{}, &IntentsError{err}
 	}
 	p, err := nb.Prepare(ctx, modelStore{b.store})
+	if errors.Is(err, brain.ErrModelNotSaved) {
+		b.log.Warn("reload: the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", p.SaveErr)
+		err = nil
+	}
 	if err != nil {
 		b.log.Error("reload: could not prepare the classifier; keeping the current one", "err", err)
 		return brain.Prepared{}, err
@@ -45,6 +52,22 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	}
 	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
 	return p, nil
+}
+
+// IntentsError is Reload's error when the intents files (or taught
+// lessons) have problems: nothing was retrained.
+type IntentsError struct{ Err error }
+
+func (e *IntentsError) Error() string { return e.Err.Error() }
+func (e *IntentsError) Unwrap() error { return e.Err }
+
+// notSaved is what an admin is told after a retraining whose model could
+// not be saved; "" when it was.
+func notSaved(p brain.Prepared) string {
+	if p.SaveErr == nil {
+		return ""
+	}
+	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
 }
 
 // watch reloads the intents when their files change, and re-indexes the
