@@ -508,3 +508,37 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d writes queued together took %d transactions; want 1", n, txs)
 	}
 }
+
+// TestAnswerSent: an answer stored before it is sent gets its platform ID
+// afterwards, and votes on the sent message find it.
+func TestAnswerSent(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	c := conv("discord", "general", "")
+	q := appendMessage(t, s, message(c, "how do I install", base))
+	a, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: c, ReplyTo: q.ID, Time: base.Add(time.Second),
+		Author: chat.Member{ID: "docent", Bot: true}, Answer: chat.Answer{Text: "like this", Source: chat.SourceIntent, Intent: "install"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AnswerSent(ctx, a.ID, "msg-991"); err != nil {
+		t.Fatal(err)
+	}
+	// AnswerSent only queues; a vote, queued after it, is committed after.
+	voted, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: c, AnswerID: "msg-991", Member: chat.Member{ID: "u2"}, Vote: chat.VoteUp, Time: base.Add(time.Minute)})
+	if err != nil || voted != a.ID {
+		t.Errorf("vote on the sent message: answer %d, %v; want %d", voted, err, a.ID)
+	}
+	got, err := s.Record(ctx, a.ID)
+	if err != nil || got.PlatformID != "msg-991" || got.Text != "like this" || got.ReplyTo != q.ID {
+		t.Fatalf("after AnswerSent: %+v, %v", got, err)
+	}
+	// An answer forgotten meanwhile stays forgotten.
+	if err := s.AnswerSent(ctx, a.ID+100, "msg-992"); err != nil {
+		t.Errorf("AnswerSent for a missing answer: %v", err)
+	}
+	appendMessage(t, s, message(c, "after", base)) // committed after it
+	if _, err := s.Record(ctx, a.ID+100); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AnswerSent for a missing answer created one: %v", err)
+	}
+}
