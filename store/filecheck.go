@@ -73,6 +73,13 @@ func openChecked(name string, flag int, perm os.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	fi, err := f.Stat()
+	if err == nil && fi.Size() == 0 {
+		// Empty and locked: another Docent is creating it right now; bbolt
+		// waits for its lock, then finds it initialised.
+		if free, lerr := tryLock(f); lerr == nil && !free {
+			return f, nil
+		}
+	}
 	if err == nil {
 		err = checkBolt(f, fi.Size())
 		if err != nil {

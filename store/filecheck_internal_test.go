@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,30 @@ func FuzzCheckBolt(f *testing.F) {
 			t.Fatalf("checkBolt passed %d bytes whose meta 0, the one bbolt uses, needs %d pages of %d", len(b), m0.pgid, m0.pageSize)
 		}
 	})
+}
+
+// TestOpenWaitsForAFileBeingCreated: an empty file that another process
+// holds locked is one being created, not a damaged one: Open waits for the
+// lock (here: gives up with ErrLocked) instead of calling it damaged.
+func TestOpenWaitsForAFileBeingCreated(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("lockFile locks nothing on Windows")
+	}
+	path := filepath.Join(t.TempDir(), "docent.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := lockFile(f, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{LockTimeout: 200 * time.Millisecond})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a locked file succeeded")
+	}
+	if !errors.Is(err, ErrLocked) || errors.Is(err, ErrDamaged) {
+		t.Errorf("Open of an empty file being created: %v; want ErrLocked", err)
+	}
 }
