@@ -208,8 +208,9 @@ func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, c
 		o := *bo
 		o.Timeout = max(time.Until(deadline), time.Millisecond) // 0 would wait for ever
 		o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			f, err = openChecked(name, flag, perm)
-			return f, err
+			opened, oerr := openChecked(name, flag, perm)
+			f = opened
+			return opened, oerr
 		}
 		db, err = bolt.Open(path, 0o600, &o)
 		if err != nil {
