@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,9 +48,11 @@ func (c *cli) backup(args []string) int {
 	}
 	ctx, stop := signalCtx()
 	defer stop()
+	c.removeLeftovers("backup", filepath.Dir(dst), store.BackupTemp)
+	c.removeLeftovers("backup", filepath.Dir(cfg.StorePath()), store.DatabaseTemps(cfg.StorePath())...)
 	// Into a temporary file beside the destination, renamed at the end:
 	// an interrupted backup never leaves a truncated file under its name.
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".docent-backup-*")
+	tmp, err := store.CreateTemp(filepath.Dir(dst), store.BackupTemp)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "docent backup:", err)
 		return exitError
@@ -71,7 +72,9 @@ func (c *cli) backup(args []string) int {
 		err = cerr
 	}
 	if err == nil {
-		err = verifyDatabase(tmp.Name())
+		if verr := store.Verify(tmp.Name()); verr != nil {
+			err = fmt.Errorf("the copy %w", verr)
+		}
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), dst)
@@ -86,17 +89,16 @@ func (c *cli) backup(args []string) int {
 	return exitOK
 }
 
-// verifyDatabase opens a copy as Docent would and runs bbolt's check.
-func verifyDatabase(path string) error {
-	st, err := store.Open(path, store.Options{})
+// removeLeftovers removes the copies of the database that a killed
+// Docent left in dir, and says so.
+func (c *cli) removeLeftovers(command, dir string, patterns ...string) {
+	removed, err := store.RemoveLeftovers(dir, patterns...)
+	for _, l := range removed {
+		fmt.Fprintf(c.stderr, "docent %s: removed %s (%.1f MB), a copy of the database left by an interrupted run\n", command, l.Path, float64(l.Size)/1e6)
+	}
 	if err != nil {
-		return fmt.Errorf("the copy does not open: %w", err)
+		fmt.Fprintf(c.stderr, "docent %s: %v\n", command, err)
 	}
-	if err := st.Check(); err != nil {
-		st.Close()
-		return fmt.Errorf("the copy is damaged: %w", err)
-	}
-	return st.Close()
 }
 
 func (c *cli) restore(args []string) int {
@@ -115,40 +117,12 @@ func (c *cli) restore(args []string) int {
 		fmt.Fprintln(c.stderr, "docent restore:", err)
 		return exitUsage
 	}
-	if _, err := os.Stat(dst); err == nil {
-		// Docent must not be running on it.
-		st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
-		if errors.Is(err, store.ErrLocked) {
-			fmt.Fprintf(c.stderr, "docent restore: Docent is running on %s; stop it first\n", dst)
-			return exitError
-		}
-		if err == nil {
-			st.Close()
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		fmt.Fprintln(c.stderr, "docent restore:", err)
+	kept, err := store.Restore(src, dst, cfg.Store.LockTimeout)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(c.stderr, "docent restore: Docent is running on %s; stop it first\n", dst)
 		return exitError
 	}
-	tmp := dst + ".restoring"
-	if err := copyDurably(src, tmp); err != nil {
-		fmt.Fprintln(c.stderr, "docent restore:", err)
-		return exitError
-	}
-	defer os.Remove(tmp)
-	if err := verifyDatabase(tmp); err != nil {
-		fmt.Fprintf(c.stderr, "docent restore: %s: %v\n", src, err)
-		return exitError
-	}
-	kept := ""
-	if _, err := os.Stat(dst); err == nil {
-		kept = dst + ".before-restore-" + time.Now().Format("20060102-150405")
-		if err := os.Rename(dst, kept); err != nil {
-			fmt.Fprintln(c.stderr, "docent restore:", err)
-			return exitError
-		}
-	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if err != nil {
 		fmt.Fprintln(c.stderr, "docent restore:", err)
 		return exitError
 	}
@@ -160,27 +134,6 @@ func (c *cli) restore(args []string) int {
 	return exitOK
 }
 
-func copyDurably(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
 func (c *cli) compact(args []string) int {
 	fs := c.newFlags("compact")
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
@@ -189,34 +142,22 @@ func (c *cli) compact(args []string) int {
 		return code
 	}
 	path := cfg.StorePath()
-	before, err := os.Stat(path)
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintln(c.stderr, "docent compact:", err)
+		return exitError
+	}
+	start := time.Now()
+	sizes, err := store.CompactFile(path, cfg.Store.LockTimeout)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(c.stderr, "docent compact: Docent is running on %s; stop it first\n", path)
+		return exitError
+	}
 	if err != nil {
 		fmt.Fprintln(c.stderr, "docent compact:", err)
 		return exitError
 	}
-	tmp := path + ".compacting"
-	os.Remove(tmp) // left by an interrupted run
-	start := time.Now()
-	if err := store.Compact(path, tmp); err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			fmt.Fprintf(c.stderr, "docent compact: Docent is running on %s; stop it first\n", path)
-		} else {
-			fmt.Fprintln(c.stderr, "docent compact:", err)
-		}
-		return exitError
-	}
-	if err := verifyDatabase(tmp); err != nil {
-		os.Remove(tmp)
-		fmt.Fprintln(c.stderr, "docent compact:", err)
-		return exitError
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		fmt.Fprintln(c.stderr, "docent compact:", err)
-		return exitError
-	}
-	after, _ := os.Stat(path)
 	fmt.Fprintf(c.stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
-		float64(before.Size())/1e6, float64(after.Size())/1e6, time.Since(start).Round(time.Millisecond))
+		float64(sizes.Before)/1e6, float64(sizes.After)/1e6, time.Since(start).Round(time.Millisecond))
 	return exitOK
 }
 

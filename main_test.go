@@ -580,3 +580,73 @@ func TestPrivacyCommandsWhileRunning(t *testing.T) {
 		t.Errorf("backup onto an existing file: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestSIGKILLKeepsSeenAnswers: every answer a member saw is in the
+// database after a SIGKILL, the last one included (answers are stored
+// before they are sent). Before, the answers were stored after being
+// sent, and the last ones seen were missing in most trials.
+func TestSIGKILLKeepsSeenAnswers(t *testing.T) {
+	for trial := range 3 {
+		dir := workdir(t)
+		cmd := exec.Command(binary, "run", "--json")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			defer stdin.Close()
+			w := bufio.NewWriter(stdin)
+			for i := 0; ctx.Err() == nil; i++ {
+				if _, err := fmt.Fprintf(w, "question %d: how do I report a bug\n", i); err != nil {
+					return
+				}
+				if i%8 == 0 {
+					w.Flush()
+				}
+			}
+		}()
+		var seen []chat.Answer
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var a chat.Answer
+			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+				t.Fatalf("answer %d: %v: %s", len(seen), err, sc.Text())
+			}
+			seen = append(seen, a)
+			if len(seen) == 50+trial*37 {
+				cmd.Process.Signal(syscall.SIGKILL)
+			}
+		}
+		cmd.Wait()
+		cancel()
+
+		st, err := store.Open(filepath.Join(dir, "data", "docent.db"), store.Options{LockTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatalf("trial %d: reopen after SIGKILL: %v", trial, err)
+		}
+		recs, err := st.Conversation(context.Background(), console.Conversation, 0)
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[uint64]string{} // question ID → the answer stored for it
+		for _, r := range recs {
+			if r.Kind == store.KindAnswer {
+				stored[r.ReplyTo] = r.Text
+			}
+		}
+		missing := 0
+		for i, a := range seen {
+			if text, ok := stored[a.ReplyTo]; !ok || text != a.Text {
+				missing++
+				t.Errorf("trial %d: answer %d of %d seen (to message %d) is not in the database", trial, i+1, len(seen), a.ReplyTo)
+			}
+		}
+		t.Logf("trial %d: %d answers seen, %d missing", trial, len(seen), missing)
+	}
+}

@@ -71,11 +71,11 @@ func (s *benchSamples) add(stage string, d time.Duration) {
 // folder and drives the load through the real router, brain and store,
 // in this process: every message and answer is stored, fsynced, as in
 // production. It reports answers per second and each stage's latency:
-// storing the message (Deliver), waiting and answering (until Reply),
-// storing the answer (until the router has finished); and in all, until
-// the member sees the answer (the adapter's Reply; the answer is stored
-// right after it) and until it is stored, for answers given locally and
-// by the LLM apart.
+// storing the message (Deliver), waiting, answering and storing the answer
+// (until Reply: the answer is stored before it is sent), recording the
+// sent message's platform ID (until the router has finished); and in all,
+// until the member sees the answer (the adapter's Reply) and until the
+// router is done with it, for answers given locally and by the LLM apart.
 func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog.Logger) (PipelineReport, error) {
 	if o.Members < 1 || o.Channels < 1 || o.Questions < 1 || o.LLMShare < 0 || o.LLMShare > 1 {
 		return PipelineReport{}, errors.New("bench pipeline: members, channels and questions must be at least 1, the LLM share 0 to 1")
@@ -135,7 +135,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		return PipelineReport{}, err
 	}
 	r := PipelineReport{Questions: o.Questions, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds()}
-	for _, stage := range []string{"store message", "answer (queue + brain)", "store answer",
+	for _, stage := range []string{"store message", "answer (queue + brain + store)", "store sent ID",
 		"member sees the answer, local", "member sees the answer, LLM", "answer stored, local", "answer stored, LLM"} {
 		ds := load.samples.stages[stage]
 		if len(ds) == 0 {
@@ -246,8 +246,8 @@ func (l *benchLoad) Run(ctx context.Context, inbox chat.Inbox) error {
 					return
 				}
 				l.samples.add("store message", r.t1.Sub(r.t0))
-				l.samples.add("answer (queue + brain)", r.replied.Sub(r.t1))
-				l.samples.add("store answer", r.finished.Sub(r.replied))
+				l.samples.add("answer (queue + brain + store)", r.replied.Sub(r.t1))
+				l.samples.add("store sent ID", r.finished.Sub(r.replied))
 				by := "local"
 				if r.source == chat.SourceLLM {
 					by = "LLM"
@@ -284,7 +284,8 @@ func (r *benchResponder) Reply(_ context.Context, a chat.Answer) (chat.Sent, err
 		r.replied, r.source = time.Now(), a.Source
 		close(r.seen)
 	}
-	return chat.Sent{Time: r.replied}, nil
+	// A platform's ID for the sent message, as Discord and Slack give.
+	return chat.Sent{ID: fmt.Sprintf("bench-%p", r), Time: r.replied}, nil
 }
 
 func (r *benchResponder) Finish() {

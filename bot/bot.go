@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +50,7 @@ type Options struct {
 type Bot struct {
 	cfg     *Config
 	log     *slog.Logger
+	seen    filesState // the files as Open read them, for the watcher
 	version string
 	store   *store.Store
 	// knowledge is the docs index, nil when no folders are configured; it
@@ -90,11 +93,14 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Taken before the files are read, so that the watcher sees any
+	// change made from now on, even before Run starts it.
+	seen := filesState{intents: intentsState(cfg), docs: knowledge.State(cfg.KnowledgeFolders())}
 	intents, err := cfg.LoadIntents()
 	if err != nil {
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen}
 	if b.contest, err = newContest(cfg, log); err != nil {
 		return nil, err
 	}
@@ -116,6 +122,13 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	b.store = st
+	removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
+	for _, l := range removed {
+		log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
+	}
+	if err != nil {
+		log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+	}
 	lessons, err := st.Lessons(ctx)
 	if err != nil {
 		st.Close()
@@ -128,6 +141,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	prepared, err := br.Prepare(ctx, modelStore{st})
+	if errors.Is(err, brain.ErrModelNotSaved) {
+		log.Warn("the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", prepared.SaveErr)
+		err = nil
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -158,6 +175,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 
 // OpenStore opens the database the config names.
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), log); err != nil {
+		return nil, err
+	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
 		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}})
 }
@@ -577,7 +600,7 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 	if err != nil {
 		return brain.Why{}, err
 	}
-	if _, err := br.Prepare(ctx, modelStore{st}); err != nil {
+	if _, err := br.Prepare(ctx, modelStore{st}); err != nil && !errors.Is(err, brain.ErrModelNotSaved) {
 		return brain.Why{}, err
 	}
 	return br.Explain(text)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -90,14 +91,17 @@ func (b *Bot) builtinCommands() *Commands {
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)
+			if ie := (*IntentsError)(nil); errors.As(err, &ie) {
+				return chat.Answer{Ephemeral: true, Text: "The intents have problems, so I kept the current ones:\n" + ie.Error()}, nil
+			}
 			if err != nil {
-				return chat.Answer{Ephemeral: true, Text: "The intents have problems, so I kept the current ones:\n" + err.Error()}, nil
+				return chat.Answer{Ephemeral: true, Text: "The reload failed, so I kept the current intents and model: " + err.Error()}, nil
 			}
 			how := fmt.Sprintf("reused the saved model (the patterns did not change; %s)", roundLatency(p.Took))
 			if p.Trained {
 				how = fmt.Sprintf("retrained in %s", p.Took.Round(time.Millisecond))
 			}
-			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Reloaded %d intents (%d patterns); %s.", p.Intents, p.Examples, how)}, nil
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Reloaded %d intents (%d patterns); %s.%s", p.Intents, p.Examples, how, notSaved(p))}, nil
 		}})
 	cs.Add(Command{Name: "ping", Summary: "check that I am here and how fast I answer",
 		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {

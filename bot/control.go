@@ -157,7 +157,7 @@ func (b *Bot) control(ctx context.Context, conn net.Conn) {
 	case "backup":
 		// The size is not known before the copy; write it to a temporary
 		// file first, so that the client knows it got all of it.
-		f, err := os.CreateTemp(filepath.Dir(b.cfg.StorePath()), ".backup-*")
+		f, err := store.CreateTemp(filepath.Dir(b.cfg.StorePath()), store.ServedBackupTemp)
 		if err != nil {
 			reply(ControlReply{Error: err.Error()}, nil)
 			return

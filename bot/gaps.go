@@ -138,7 +138,7 @@ func (b *Bot) teachGap(ctx context.Context, m *Message, args string) (chat.Answe
 	if id := b.createdIn(ctx, name); id != 0 {
 		text += fmt.Sprintf(" `%sunteach %d` takes it back.", p, id)
 	}
-	return chat.Answer{Ephemeral: true, Text: text}, nil
+	return chat.Answer{Ephemeral: true, Text: text + notSaved(prep)}, nil
 }
 
 // intentExists says whether name is an intent, from the files or taught.

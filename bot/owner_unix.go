@@ -10,6 +10,16 @@ import (
 
 // ownedByMe reports whether fi belongs to the user running Docent.
 func ownedByMe(fi fs.FileInfo) bool {
+	uid, ok := fileOwner(fi)
+	return ok && uid == os.Getuid()
+}
+
+// fileOwner is the user ID that owns fi; ok is false where the system
+// does not say.
+func fileOwner(fi fs.FileInfo) (uid int, ok bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,22 +16,28 @@ import (
 // Reload re-reads the intents and swaps in a brain trained on them (the
 // saved model is reused when the patterns and settings did not change).
 // Questions asked meanwhile are answered by the current brain. When the
-// intents have problems, the current brain stays and the error lists them,
-// each with file and line.
+// intents have problems, the current brain stays and the error (an
+// *IntentsError) lists them, each with file and line. A retrained model
+// that could not be saved is swapped in all the same: Prepared.SaveErr
+// says why it was not saved.
 func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.reloading.Lock()
 	defer b.reloading.Unlock()
 	intents, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, err
+		return brain.Prepared{}, &IntentsError{err}
 	}
 	nb, err := brain.New(b.brainConfig(), intents, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, err
+		return brain.Prepared{}, &IntentsError{err}
 	}
 	p, err := nb.Prepare(ctx, modelStore{b.store})
+	if errors.Is(err, brain.ErrModelNotSaved) {
+		b.log.Warn("reload: the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", p.SaveErr)
+		err = nil
+	}
 	if err != nil {
 		b.log.Error("reload: could not prepare the classifier; keeping the current one", "err", err)
 		return brain.Prepared{}, err
@@ -47,6 +54,22 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	return p, nil
 }
 
+// IntentsError is Reload's error when the intents files (or taught
+// lessons) have problems: nothing was retrained.
+type IntentsError struct{ Err error }
+
+func (e *IntentsError) Error() string { return e.Err.Error() }
+func (e *IntentsError) Unwrap() error { return e.Err }
+
+// notSaved is what an admin is told after a retraining whose model could
+// not be saved; "" when it was.
+func notSaved(p brain.Prepared) string {
+	if p.SaveErr == nil {
+		return ""
+	}
+	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
+}
+
 // watch reloads the intents when their files change, and re-indexes the
 // docs when theirs do. It polls: one stat per file every interval works on
 // every file system and with every editor's way of saving, and a change is
@@ -55,11 +78,12 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 func (b *Bot) watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	intents := newSettled(b.intentsState())
+	// From what Open read: a change made since is picked up too.
+	intents := newSettled(b.seen.intents)
 	folders := b.cfg.KnowledgeFolders()
 	var docs *settled
 	if b.knowledge != nil {
-		docs = newSettled(knowledge.State(folders))
+		docs = newSettled(b.seen.docs)
 	}
 	for {
 		select {
@@ -67,7 +91,7 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if intents.changed(b.intentsState()) {
+		if intents.changed(intentsState(b.cfg)) {
 			b.log.Info("reload: intents files changed")
 			b.Reload(ctx) // logs its outcome
 		}
@@ -81,6 +105,10 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// filesState is the state of the intents and docs files that the watcher
+// compares with.
+type filesState struct{ intents, docs string }
 
 // settled tells when a polled state has changed and then held still for
 // one more poll.
@@ -103,10 +131,10 @@ func (s *settled) changed(cur string) bool {
 
 // intentsState sums up the intents files: names, sizes and modification
 // times, and any error finding them.
-func (b *Bot) intentsState() string {
+func intentsState(cfg *Config) string {
 	var lines []string
-	for _, p := range b.cfg.Brain.Intents {
-		files, err := b.cfg.files.walk(p)
+	for _, p := range cfg.Brain.Intents {
+		files, err := cfg.files.walk(p)
 		if err != nil {
 			lines = append(lines, p+": "+err.Error())
 			continue

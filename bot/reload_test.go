@@ -2,12 +2,17 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/chat"
@@ -301,5 +306,102 @@ func TestLessonSafety(t *testing.T) {
 		if in.Name == "stale" {
 			t.Error("the stale lesson's intent is in use")
 		}
+	}
+}
+
+// fillDatabase appends messages to the database at path, capped at
+// maxSize bytes, until not even a small one fits, even after a reopen
+// (which frees the pages the last transactions left pending).
+func fillDatabase(t *testing.T, path string, maxSize int64) {
+	t.Helper()
+	c := chat.Conversation{Platform: "test", Channel: "filler"}
+	n := 0
+	for added := -1; added != 0; {
+		added = 0
+		st, err := store.Open(path, store.Options{MaxSize: maxSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{64 << 10, 8 << 10, 1 << 10, 64} {
+			for {
+				n++
+				m := chat.Message{ID: fmt.Sprint("fill-", n), Conversation: c, Author: alice, Text: strings.Repeat("f", size), Time: time.Now()}
+				_, err := st.AppendMessage(context.Background(), m)
+				if errors.Is(err, berrors.ErrMaxSizeReached) {
+					// What a message needs no longer fits; a model may.
+					err = st.SaveModel(context.Background(), store.Model{Name: fmt.Sprint("filler-", n), Data: make([]byte, size), Saved: time.Now()})
+				}
+				if err != nil {
+					if !errors.Is(err, berrors.ErrMaxSizeReached) {
+						t.Fatal(err)
+					}
+					break
+				}
+				added++
+			}
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRetrainOnAFullDisk: when the disk (here: store.max_size_mb) is full
+// and the intents changed, Docent starts with the retrained model in
+// memory, says (log and /readyz) that it is not saved, and `!reload` says
+// what failed instead of blaming the intents. Before, the start failed
+// with "save model: database reached maximum size", and !reload said "the
+// intents have problems".
+func TestRetrainOnAFullDisk(t *testing.T) {
+	path := writeConfig(t, "")
+	closeBot(t, openBot(t, path))
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(cfg.StorePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store.MaxSizeMB = fi.Size()>>20 + 2
+	cfg.Bot.RateLimit = RateLimitConfig{}
+	fillDatabase(t, cfg.StorePath(), cfg.Store.MaxSizeMB<<20)
+	intentsFile := filepath.Join(filepath.Dir(path), "intents", "test.yaml")
+	write(t, intentsFile, testIntents+thanksIntent) // the saved model no longer fits
+
+	logs := &consoleOut{}
+	b, err := Open(context.Background(), cfg, Options{Version: "test", Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatalf("start on a full disk that must retrain: %v", err)
+	}
+	defer closeBot(t, b)
+	if p := b.Prepared(); !p.Trained || p.SaveErr == nil || p.Intents != 4 {
+		t.Errorf("prepared %+v; want trained on 4 intents, not saved", p)
+	}
+	if !strings.Contains(strings.Join(logs.printed(), "\n"), "level=WARN msg=\"the classifier was retrained and is in use, but it could not be saved") {
+		t.Errorf("no warning that the model was not saved; logs:\n%s", strings.Join(logs.printed(), "\n"))
+	}
+	for _, c := range b.Readiness(context.Background()) {
+		if c.Name == "model" && (!c.OK || !strings.Contains(c.Detail, "not saved") || !strings.Contains(c.Detail, "maximum size")) {
+			t.Errorf("readiness %+v; want ready, saying the model is not saved and why", c)
+		}
+	}
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	if got := bottest.Ask(t, b.Inbox(), console, alice, "thank you so much"); len(got) != 1 || got[0].Intent != "thanks" {
+		t.Errorf("the retrained model does not answer: %+v", got)
+	}
+
+	// Intents no model was saved for: !reload must retrain, and cannot save.
+	write(t, intentsFile, testIntents+"  - name: farewell\n    patterns: [bye, goodbye, see you later, farewell]\n    responses: [Bye!]\n")
+	got := bottest.Ask(t, b.Inbox(), console, alice, "!reload")
+	if len(got) != 1 || strings.Contains(got[0].Text, "problems") || !strings.Contains(got[0].Text, "Reloaded 4 intents") ||
+		!strings.Contains(got[0].Text, "the retrained model could not be saved") || !strings.Contains(got[0].Text, "maximum size") {
+		t.Errorf("!reload on a full disk answered %+v; want it reloaded, saying the model could not be saved and why", got)
+	}
+	if p := b.Prepared(); p.Intents != 4 || p.SaveErr == nil {
+		t.Errorf("after !reload: %+v; want the 4 intents in use, not saved", p)
+	}
+	if got := bottest.Ask(t, b.Inbox(), console, alice, "goodbye"); len(got) != 1 || got[0].Intent != "farewell" {
+		t.Errorf("the model retrained by !reload does not answer: %+v", got)
 	}
 }

@@ -24,6 +24,7 @@ var ErrStopped = errors.New("bot: not taking messages: shutting down")
 type History interface {
 	AppendMessage(ctx context.Context, m chat.Message) (store.Record, error)
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
+	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
 }
 
@@ -381,8 +382,11 @@ func (rt *Router) handle(d delivery) {
 	finish(d.r)
 }
 
-// recordingResponder stores every answer after the adapter has sent it,
-// with the platform's ID of the sent message.
+// recordingResponder stores every answer before the adapter sends it, so
+// that an answer a member saw is in the history even when Docent is killed
+// right after; the platform's ID of the sent message is added once it is
+// known, for the votes on it. (An answer whose sending failed stays
+// stored, as the answer Docent gave.)
 type recordingResponder struct {
 	inner chat.Responder
 	rt    *Router
@@ -399,48 +403,51 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 		// time the answer is stored.
 		shown.Text += r.rt.note(r.msg.Conversation)
 	}
+	if a.Draft {
+		return r.inner.Reply(ctx, shown)
+	}
+	id, stored := r.store(ctx, "", a)
 	sent, err := r.inner.Reply(ctx, shown)
-	if err != nil || a.Draft {
+	if err != nil || !stored || sent.ID == "" {
 		return sent, err
 	}
-	r.store(ctx, sent, a)
+	if err := r.rt.history.AnswerSent(context.WithoutCancel(ctx), id, sent.ID); err != nil {
+		// The answer is kept; only votes on it will not find it.
+		r.rt.log.Error("answer stored and sent, but not its platform ID", "conversation", r.msg.Conversation.String(), "answer", id, "err", err)
+	}
 	return sent, nil
 }
 
-// FinishStream edits a streamed answer's message into the final answer and
-// stores it, like Reply does for an answer sent at once.
+// FinishStream stores a streamed answer and then edits its message into
+// the final answer, like Reply does for an answer sent at once.
 func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, sent chat.Sent, a chat.Answer) error {
 	a.ReplyTo = r.msg.ID
 	shown := a
 	if r.msg.NotStored {
 		shown.Text += r.rt.note(r.msg.Conversation)
 	}
-	if err := ed.Edit(ctx, sent, shown); err != nil {
-		return err
-	}
-	r.store(ctx, sent, a)
-	return nil
+	r.store(ctx, sent.ID, a)
+	return ed.Edit(ctx, sent, shown)
 }
 
-func (r *recordingResponder) store(ctx context.Context, sent chat.Sent, a chat.Answer) {
+// store appends the answer to the history; it reports the record's ID and
+// whether it was stored.
+func (r *recordingResponder) store(ctx context.Context, platformID string, a chat.Answer) (uint64, bool) {
 	if r.msg.Forgotten {
-		return
+		return 0, false // the "Done" of forget me is shown, not kept
 	}
-	at := sent.Time
-	if at.IsZero() {
-		at = time.Now()
-	}
-	_, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
-		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: sent.ID,
-		Time: at, Author: r.rt.opts.Self, Answer: a,
+	rec, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
+		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: platformID,
+		Time: time.Now(), Author: r.rt.opts.Self, Answer: a,
 	})
 	if serr != nil {
-		// The member has the answer; only the history lacks it.
-		r.rt.log.Error("answer sent but not stored", "conversation", r.msg.Conversation.String(), "reply_to", r.msg.ID, "err", serr)
+		// The member gets the answer; only the history lacks it.
+		r.rt.log.Error("answer not stored", "conversation", r.msg.Conversation.String(), "reply_to", r.msg.ID, "err", serr)
 		r.rt.storeFailed(serr)
-		return
+		return 0, false
 	}
 	r.rt.storeWorks()
+	return rec.ID, true
 }
 
 // Shutdown stops taking messages and waits until every accepted message has

@@ -50,6 +50,11 @@ func TestRouterStoresMessageAndAnswer(t *testing.T) {
 	if err := rt.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The answer was stored before it was sent; its sent ID is queued
+	// after, without waiting: a write queued later is committed after it.
+	if _, err := st.AppendMessage(context.Background(), chat.Message{Conversation: convB, Author: alice, Text: "later", Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := st.Conversation(context.Background(), convA, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -147,8 +147,8 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: "I stored the pattern, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
-	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (lesson #%d; retrained on %d patterns in %s). `%sunteach %d` takes it back.",
-		text, name, l.ID, prep.Examples, prep.Took.Round(time.Millisecond), p, l.ID)}, nil
+	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (lesson #%d; retrained on %d patterns in %s). `%sunteach %d` takes it back.%s",
+		text, name, l.ID, prep.Examples, prep.Took.Round(time.Millisecond), p, l.ID, notSaved(prep))}, nil
 }
 
 // unteach is the admin command `unteach <lesson-id>`: it removes a pattern
@@ -173,8 +173,8 @@ func (b *Bot) unteach(ctx context.Context, m *Message, args string) (chat.Answer
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I removed lesson #%d, but retraining failed, so the current model stays: %v", id, err)}, nil
 	}
-	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Removed lesson #%d: %s (retrained on %d patterns in %s).",
-		id, b.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond))}, nil
+	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Removed lesson #%d: %s (retrained on %d patterns in %s).%s",
+		id, b.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond), notSaved(prep))}, nil
 }
 
 // describeRemoval says what Unteach removed, and what stays because the

@@ -69,7 +69,12 @@ func (b *Bot) Readiness(ctx context.Context) []Check {
 	if p := b.prepared.Load(); p == nil || b.brain.Load() == nil {
 		out = append(out, Check{Name: "model", Detail: "the classifier has no model yet"})
 	} else {
-		out = append(out, Check{Name: "model", OK: true, Detail: fmt.Sprintf("%d intents", len(b.brain.Load().Intents()))})
+		c := Check{Name: "model", OK: true, Detail: fmt.Sprintf("%d intents", len(b.brain.Load().Intents()))}
+		if p.SaveErr != nil {
+			// It answers: ready, but the admin should know.
+			c.Detail += fmt.Sprintf("; the retrained model is not saved (%v): it is retrained at the next start", p.SaveErr)
+		}
+		out = append(out, c)
 	}
 	b.live.mu.Lock()
 	defer b.live.mu.Unlock()

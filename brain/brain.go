@@ -261,6 +261,12 @@ func (b *Brain) Intents() []Intent {
 // Fingerprint identifies the intents and settings the model must be trained on.
 func (b *Brain) Fingerprint() string { return b.hash }
 
+// ErrModelNotSaved is returned (wrapped) by Train and Prepare when the
+// model they trained is in use but could not be saved (a full disk, say):
+// the brain answers, and trains again at the next start. Prepared.SaveErr
+// says why.
+var ErrModelNotSaved = errors.New("the retrained model is in use but could not be saved")
+
 // Prepared says how the brain got its model.
 type Prepared struct {
 	Trained  bool   // false: loaded from the store
@@ -268,6 +274,9 @@ type Prepared struct {
 	Took     time.Duration
 	Examples int
 	Intents  int
+	// SaveErr is why the trained model could not be saved; nil when it
+	// was, or was loaded.
+	SaveErr error
 }
 
 // Prepare loads the saved model when it was trained on the current intents
@@ -295,13 +304,15 @@ func (b *Brain) Prepare(ctx context.Context, models ModelStore) (Prepared, error
 	}
 	p, err := b.Train(ctx, models)
 	p.Reason = reason
-	if err == nil {
+	if err == nil || errors.Is(err, ErrModelNotSaved) {
 		b.log.Info("classifier trained", "reason", reason, "intents", p.Intents, "examples", p.Examples, "took", p.Took.Round(time.Millisecond))
 	}
 	return p, err
 }
 
-// Train trains a new model, swaps it in and saves it.
+// Train trains a new model, swaps it in and saves it. When only the save
+// fails, the model is in use: the error wraps ErrModelNotSaved and the
+// Prepared returned is filled in, with SaveErr set.
 func (b *Brain) Train(ctx context.Context, models ModelStore) (Prepared, error) {
 	start := time.Now()
 	m, err := classifier.Train(ctx, b.examples, b.cfg.Classifier)
@@ -313,10 +324,14 @@ func (b *Brain) Train(ctx context.Context, models ModelStore) (Prepared, error) 
 		return Prepared{}, fmt.Errorf("brain: encode model: %w", err)
 	}
 	b.model.Store(m)
-	if err := models.SaveModel(ctx, modelName, Saved{Hash: b.hash, Data: data}); err != nil {
-		return Prepared{}, fmt.Errorf("brain: save model: %w", err)
+	p := Prepared{Trained: true, Examples: len(b.examples), Intents: len(b.order)}
+	err = models.SaveModel(ctx, modelName, Saved{Hash: b.hash, Data: data})
+	p.Took = time.Since(start)
+	if err != nil {
+		p.SaveErr = err
+		return p, fmt.Errorf("brain: %w: %w", ErrModelNotSaved, err)
 	}
-	return Prepared{Trained: true, Took: time.Since(start), Examples: len(b.examples), Intents: len(b.order)}, nil
+	return p, nil
 }
 
 // Answer answers a question: the intent's response when the classifier is

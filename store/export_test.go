@@ -40,6 +40,17 @@ func (s *Store) AppendMessagePerUpdate(m chat.Message) (Record, error) {
 	})
 }
 
+// LastTxID is the ID of the last committed write transaction; each
+// commit adds one.
+func (s *Store) LastTxID(t testing.TB) uint64 {
+	t.Helper()
+	var id int
+	if err := s.view(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(id)
+}
+
 // Queued is how many writes wait in the queue for the writer.
 func (s *Store) Queued() int { return len(s.reqs) }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -799,28 +798,4 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.w.Write(p)
-}
-
-// Compact copies the database at src into a new file dst without the free
-// pages deleted data left behind (which may still hold its bytes). Neither
-// may be open; dst must not exist.
-func Compact(src, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("store: compact: %s exists", dst)
-	}
-	from, err := bolt.Open(src, 0o600, &bolt.Options{ReadOnly: true, Timeout: defaultLockTimeout})
-	if err != nil {
-		return openError(src, defaultLockTimeout, err)
-	}
-	defer from.Close()
-	to, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: defaultLockTimeout})
-	if err != nil {
-		return fmt.Errorf("store: compact into %s: %w", dst, err)
-	}
-	if err := bolt.Compact(to, from, 64<<20); err != nil {
-		to.Close()
-		os.Remove(dst)
-		return fmt.Errorf("store: compact %s into %s: %w", src, dst, err)
-	}
-	return to.Close()
 }

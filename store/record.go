@@ -101,6 +101,51 @@ func (s *Store) AppendAnswer(ctx context.Context, a AnswerRecord) (Record, error
 	return s.appendRecord(ctx, rec)
 }
 
+// AnswerSent records the platform's ID of the message that carried the
+// answer stored under id, which is stored before it is sent (so that an
+// answer a member saw is never missing from the history): votes on that
+// message then find the answer. An answer deleted meanwhile stays deleted.
+//
+// It returns once the write is queued, without waiting for its commit: it
+// joins the next batch of writes, and costs no one an fsync of its own.
+// Close commits it; a crash before may lose it, and with it only the votes
+// on that one message. A commit failure is logged by the writer.
+func (s *Store) AnswerSent(ctx context.Context, id uint64, platformID string) error {
+	if err := validUTF8("platform ID", platformID); err != nil {
+		return fmt.Errorf("store: record the sent ID of answer %d: %w", id, err)
+	}
+	if len(platformID) > maxFieldLen {
+		return fmt.Errorf("store: record the sent ID of answer %d: %w: platform ID is %d bytes long, the most is %d", id, ErrInvalid, len(platformID), maxFieldLen)
+	}
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		rec, err := recordByID(tx, id)
+		if err != nil || rec.ID == 0 || platformID == "" {
+			return Record{}, err
+		}
+		rec.PlatformID = platformID
+		val, err := encodeRecord(rec)
+		if err != nil {
+			return Record{}, err
+		}
+		conv := appendConversation(nil, rec.Conversation)
+		if err := tx.Bucket(bucketMessages).Put(recordKey(conv, id), val); err != nil {
+			return Record{}, fmt.Errorf("put record %d: %w", id, err)
+		}
+		pids, err := tx.CreateBucketIfNotExists(bucketPlatformIDs)
+		if err != nil {
+			return Record{}, err
+		}
+		if err := pids.Put(platformKey(rec.Conversation.Platform, platformID), appendID(nil, id)); err != nil {
+			return Record{}, fmt.Errorf("index record %d by its platform ID: %w", id, err)
+		}
+		return rec, nil
+	})
+	if err := s.enqueue(ctx, r); err != nil {
+		return fmt.Errorf("store: record the sent ID of answer %d: %w", id, err)
+	}
+	return nil
+}
+
 func (s *Store) appendRecord(ctx context.Context, rec Record) (Record, error) {
 	r, err := s.prepareRecord(rec)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
+
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -370,10 +372,12 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 
 	const n = 8
 	errs := make(chan error, n)
-	big := strings.Repeat("x", 256<<10) // n of these exceed the 1 MiB limit
+	big := strings.Repeat("x", 256<<10) // n of these exceed the 1 MiB limit; one alone does not
 	for i := range n {
 		go func() {
-			_, err := s.AppendMessage(ctx, message(c, fmt.Sprintf("%s%d", big, i), base))
+			m := message(c, fmt.Sprintf("%s%d", big, i), base)
+			m.ID = fmt.Sprint("p-", i) // valid: the write fails at the commit, not before
+			_, err := s.AppendMessage(ctx, m)
 			errs <- err
 		}()
 	}
@@ -387,6 +391,9 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 		}
 		if !strings.HasPrefix(err.Error(), "store: append message to discord/123/456: ") {
 			t.Errorf("error %q does not say what was being written", err)
+		}
+		if !errors.Is(err, berrors.ErrMaxSizeReached) {
+			t.Errorf("error %q is not the commit's failure (bbolt's ErrMaxSizeReached)", err)
 		}
 	}
 	// The store is still usable, and none of the batch is in it.
@@ -469,5 +476,69 @@ func TestAnswered(t *testing.T) {
 	}
 	if got, _ := s.Answered(ctx, []chat.Source{chat.SourceLLM}, 1); len(got) != 1 {
 		t.Errorf("limit 1 gave %d", len(got))
+	}
+}
+
+// TestGroupCommit: writes queued together are committed together, in
+// fewer transactions than writes (each transaction is an fsync).
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	c := conv("p", "c", "")
+	before := s.LastTxID(t)
+	const n = 64
+	release := s.HoldWriter(t)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.AppendMessage(ctx, message(c, fmt.Sprint("queued ", i), base))
+			errs <- err
+		}()
+	}
+	waitFor(t, "all writes queued", func() bool { return s.Queued() == n })
+	release()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The held write's transaction, then the queued writes': n writes that
+	// were all waiting fit in one batch of the default MaxBatch.
+	if txs := s.LastTxID(t) - before - 1; txs != 1 {
+		t.Errorf("%d writes queued together took %d transactions; want 1", n, txs)
+	}
+}
+
+// TestAnswerSent: an answer stored before it is sent gets its platform ID
+// afterwards, and votes on the sent message find it.
+func TestAnswerSent(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	c := conv("discord", "general", "")
+	q := appendMessage(t, s, message(c, "how do I install", base))
+	a, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: c, ReplyTo: q.ID, Time: base.Add(time.Second),
+		Author: chat.Member{ID: "docent", Bot: true}, Answer: chat.Answer{Text: "like this", Source: chat.SourceIntent, Intent: "install"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AnswerSent(ctx, a.ID, "msg-991"); err != nil {
+		t.Fatal(err)
+	}
+	// AnswerSent only queues; a vote, queued after it, is committed after.
+	voted, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: c, AnswerID: "msg-991", Member: chat.Member{ID: "u2"}, Vote: chat.VoteUp, Time: base.Add(time.Minute)})
+	if err != nil || voted != a.ID {
+		t.Errorf("vote on the sent message: answer %d, %v; want %d", voted, err, a.ID)
+	}
+	got, err := s.Record(ctx, a.ID)
+	if err != nil || got.PlatformID != "msg-991" || got.Text != "like this" || got.ReplyTo != q.ID {
+		t.Fatalf("after AnswerSent: %+v, %v", got, err)
+	}
+	// An answer forgotten meanwhile stays forgotten.
+	if err := s.AnswerSent(ctx, a.ID+100, "msg-992"); err != nil {
+		t.Errorf("AnswerSent for a missing answer: %v", err)
+	}
+	appendMessage(t, s, message(c, "after", base)) // committed after it
+	if _, err := s.Record(ctx, a.ID+100); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AnswerSent for a missing answer created one: %v", err)
 	}
 }

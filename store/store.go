@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,13 +154,8 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	if tune != nil {
 		tune(bo)
 	}
-	db, err := bolt.Open(path, 0o600, bo)
+	db, created, err := openBolt(path, opts.LockTimeout, bo)
 	if err != nil {
-		return nil, openError(path, opts.LockTimeout, err)
-	}
-	created, err := checkSchema(db, path)
-	if err != nil {
-		_ = db.Close()
 		return nil, err
 	}
 
@@ -184,6 +180,60 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	go s.writer()
 	log.Info("store: opened", "path", path, "schema", schemaVersion, "created", created)
 	return s, nil
+}
+
+// openBolt opens the bbolt file, with its lock, and checks its schema.
+//
+// The file is checked (checkFile) before bbolt maps it. Should other
+// damage still make bbolt panic (or fault, reading its memory map), the
+// panic becomes an error here instead of ending the process; the file is
+// then left open, locked, as bbolt's state is unknown: the caller is
+// expected to stop.
+//
+// Once it has the lock, it makes sure that path still names the file it
+// locked: compact and restore rename a new file into place while holding
+// the old one's lock, and a Docent waiting on that lock must not write
+// into the replaced file. It opens again when not.
+func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, created bool, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, created = nil, false
+			err = fmt.Errorf("store: open %s: %w: bbolt failed reading it (%v); Docent will not use it. Restore your last backup with `docent restore BACKUP-FILE` (it keeps this file beside the restored one)", path, ErrDamaged, p)
+		}
+	}()
+	deadline := time.Now().Add(wait)
+	for {
+		var f *os.File
+		o := *bo
+		o.Timeout = max(time.Until(deadline), time.Millisecond) // 0 would wait for ever
+		o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			opened, oerr := openChecked(name, flag, perm)
+			f = opened
+			return opened, oerr
+		}
+		db, err = bolt.Open(path, 0o600, &o)
+		if err != nil {
+			var de *damagedError
+			if errors.As(err, &de) {
+				return nil, false, fileError(path, de.err)
+			}
+			return nil, false, openError(path, wait, err)
+		}
+		if names(f, path) {
+			break
+		}
+		_ = db.Close()
+		if time.Now().After(deadline) {
+			return nil, false, &lockedError{path: path, wait: wait, err: errors.New("the file was replaced while waiting for its lock")}
+		}
+	}
+	created, err = checkSchema(db, path)
+	if err != nil {
+		_ = db.Close()
+		return nil, false, err
+	}
+	return db, created, nil
 }
 
 // lockedError is Open's error when the file lock could not be taken in

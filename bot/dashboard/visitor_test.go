@@ -181,11 +181,10 @@ func TestWebForgetLeavesNothing(t *testing.T) {
 	}
 	s.stop()
 	db := filepath.Join(s.dir, "docent.db")
-	compacted := filepath.Join(s.dir, "compacted.db")
-	if err := store.Compact(db, compacted); err != nil {
+	if _, err := store.CompactFile(db, 0); err != nil {
 		t.Fatal(err)
 	}
-	file, err := os.ReadFile(compacted)
+	file, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,7 @@ func (m *Metrics) Error(where string) {
 type History interface {
 	AppendMessage(ctx context.Context, m chat.Message) (store.Record, error)
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
+	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
 }
 
@@ -148,7 +149,8 @@ func (h *history) AppendAnswer(ctx context.Context, a store.AnswerRecord) (store
 	start := time.Now()
 	rec, err := h.History.AppendAnswer(ctx, a)
 	h.timed("answer", start, err)
-	// The answer was sent whether or not it was stored.
+	// The answer is sent whether or not it was stored (it is stored
+	// first).
 	h.m.messagesOut.WithLabelValues(a.Conversation.Platform).Inc()
 	h.m.answers.WithLabelValues(string(a.Answer.Source)).Inc()
 	if a.Answer.Source == chat.SourceError {
