@@ -1,0 +1,102 @@
+package knowledge
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// datasetFolders are the real projects' docs in datasetsDir, configured
+// as their sites publish them (docs/guide/configuration.md shows the
+// same in YAML).
+func datasetFolders(root string) map[string]Folder {
+	return map[string]Folder{
+		"task": {Path: filepath.Join(root, "task", "docs"), BaseURL: "https://taskfile.dev/docs/",
+			Links: LinksPretty, Anchors: AnchorsVitePress},
+		"requests": {Path: filepath.Join(root, "requests", "docs"), BaseURL: "https://requests.readthedocs.io/en/latest/",
+			Links: LinksPretty, TrailingSlash: true},
+		"hugo": {Path: filepath.Join(root, "hugo", "docs"), BaseURL: "https://gohugo.io/",
+			Links: LinksPretty, TrailingSlash: true, Lowercase: true},
+	}
+}
+
+// datasetIndex indexes one of the real docs sets, skipping the test when
+// it is not there.
+func datasetIndex(t *testing.T, name string) (*Index, Folder) {
+	t.Helper()
+	f := datasetFolders(datasetsDir)[name]
+	if _, err := os.Stat(f.Path); err != nil {
+		t.Skipf("no %s docs: %v", name, err)
+	}
+	ix, err := Build(context.Background(), []Folder{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, f
+}
+
+// docSections are the folder-relative section IDs (path#anchor, without
+// the part number) of an index's docs, with each one's link; those of
+// headings without a passage of their own (only in a passage's Within)
+// have none.
+func docSections(ix *Index, f Folder) map[string]string {
+	out := map[string]string{}
+	rel := func(id string) string { return strings.TrimPrefix(id, f.Path+"/") }
+	for _, p := range ix.Passages(func(p Passage) bool { return p.Source == SourceDocs }) {
+		id := rel(p.ID)
+		if i := strings.LastIndexByte(id, '~'); i > strings.LastIndexByte(id, '#') {
+			id = id[:i]
+		}
+		out[id] = p.Link
+		for _, w := range p.Within {
+			if _, ok := out[rel(w)]; !ok {
+				out[rel(w)] = ""
+			}
+		}
+	}
+	return out
+}
+
+// TestQuestionSetsFindTheirSections checks that every section a question
+// of testdata/docs-questions wants is a passage of the index built from
+// those docs (or, for a heading with no text before its subsections, in
+// the Within of theirs): the IDs Docent gives are the ones evaluations
+// name.
+func TestQuestionSetsFindTheirSections(t *testing.T) {
+	for _, name := range []string{"task", "requests", "hugo"} {
+		t.Run(name, func(t *testing.T) {
+			ix, f := datasetIndex(t, name)
+			have := docSections(ix, f)
+			data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "docs-questions", name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var set struct {
+				Questions []struct {
+					Q    string `yaml:"q"`
+					Want wants  `yaml:"want"`
+				} `yaml:"questions"`
+			}
+			if err := yaml.Unmarshal(data, &set); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, q := range set.Questions {
+				for _, w := range q.Want {
+					n++
+					if _, ok := have[w]; !ok {
+						t.Errorf("%q wants %s: no such passage", q.Q, w)
+					}
+				}
+			}
+			if n == 0 {
+				t.Fatal("no wants read")
+			}
+			t.Logf("%d wants, %d sections in %d passages", n, len(have), ix.Len())
+		})
+	}
+}
