@@ -50,19 +50,42 @@ type rstParser struct {
 	stack    []heading
 	cur      section
 	body     []string
+	isCode   []bool // whether each line of body is code, which keeps its markup
 	label    string // the last `.. _label:` not yet followed by a title
 	literal  bool   // the paragraph being read ends with "::": an indented block after it is code
 	prevText bool   // the line before was paragraph text
 }
 
+// flush ends the section, its roles and links rendered as text: by
+// paragraph, as they may go over several lines, not in code.
 func (p *rstParser) flush() {
-	p.doc.sections = addSection(p.doc.sections, p.cur, p.body, p.maxBytes)
-	p.body = p.body[:0]
+	var lines, para []string
+	for i, l := range p.body {
+		if !p.isCode[i] {
+			para = append(para, l)
+			continue
+		}
+		if len(para) > 0 {
+			lines = append(lines, rstInline(strings.Join(para, "\n")))
+			para = para[:0]
+		}
+		lines = append(lines, l)
+	}
+	if len(para) > 0 {
+		lines = append(lines, rstInline(strings.Join(para, "\n")))
+	}
+	p.doc.sections = addSection(p.doc.sections, p.cur, lines, p.maxBytes)
+	p.body, p.isCode = p.body[:0], p.isCode[:0]
+}
+
+func (p *rstParser) add(line string, code bool) {
+	p.body = append(p.body, line)
+	p.isCode = append(p.isCode, code)
 }
 
 func (p *rstParser) blank() {
 	if len(p.body) > 0 && p.body[len(p.body)-1] != "" {
-		p.body = append(p.body, "")
+		p.add("", false)
 	}
 	p.prevText = false
 }
@@ -131,16 +154,18 @@ func (p *rstParser) step(lines []string, i, depth int) int {
 }
 
 func (p *rstParser) text(line string) {
-	p.body = append(p.body, rstInline(line))
+	p.add(line, false)
 	p.prevText = true
 	p.label = "" // it was not a title's
 }
 
 func (p *rstParser) code(lang string, block []string) {
 	p.blank()
-	p.body = append(p.body, "```"+lang)
-	p.body = append(p.body, block...)
-	p.body = append(p.body, "```")
+	p.add("```"+lang, true)
+	for _, l := range block {
+		p.add(l, true)
+	}
+	p.add("```", true)
 	p.blank()
 }
 

@@ -36,10 +36,10 @@ func TestSplitRST(t *testing.T) {
 		},
 		{
 			name:  "admonitions are text, toctree, autodoc, images and comments are dropped",
-			src:   "API\n===\n\n.. note:: Mind this.\n\n   And this.\n\n.. warning::\n\n   Careful with ``verify=False``.\n\n.. toctree::\n   :maxdepth: 2\n\n   user/install\n\n.. autofunction:: requests.get\n\n.. image:: logo.png\n   :alt: logo\n\n.. a comment\n   on two lines\n\n.. versionadded:: 2.1\n\n|version| is a substitution; `Docs <https://x.org>`_ and `Refs`_.\n",
+			src:   "API\n===\n\nOpen files in :ref:`binary\nmode <tut-files>`.\n\n.. note:: Mind this.\n\n   And this.\n\n.. warning::\n\n   Careful with ``verify=False``.\n\n.. toctree::\n   :maxdepth: 2\n\n   user/install\n\n.. autofunction:: requests.get\n\n.. image:: logo.png\n   :alt: logo\n\n.. a comment\n   on two lines\n\n.. versionadded:: 2.1\n\n|version| is a substitution; `Docs <https://x.org>`_ and `Refs`_.\n",
 			title: "API",
 			want: []string{
-				"API #api | Mind this.\n\nAnd this.\n\nCareful with `verify=False`.\n\nNew in version 2.1\n\n|version| is a substitution; Docs and Refs.",
+				"API #api | Open files in binary\nmode.\n\nMind this.\n\nAnd this.\n\nCareful with `verify=False`.\n\nNew in version 2.1\n\n|version| is a substitution; Docs and Refs.",
 			},
 		},
 		{
