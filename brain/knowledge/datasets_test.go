@@ -61,33 +61,33 @@ func docSections(ix *Index, f Folder) map[string]string {
 	return out
 }
 
-// datasetLinks are links the published sites have (see the README of
-// datasetsDir).
-var datasetLinks = map[string]map[string]string{
-	"task": {
-		"guide.md#forwarding-cli-arguments-to-commands": "https://taskfile.dev/docs/guide#forwarding-cli-arguments-to-commands",
-		"reference/cli.md#-f---force":                   "https://taskfile.dev/docs/reference/cli#f-force",
-		"experiments/index.md#enabling-experiments":     "https://taskfile.dev/docs/experiments/#enabling-experiments",
-	},
-	"requests": {
-		"user/quickstart.rst#passing-parameters-in-urls":          "https://requests.readthedocs.io/en/latest/user/quickstart/#passing-parameters-in-urls",
-		"user/install.rst#-python--m-pip-install-requests":        "https://requests.readthedocs.io/en/latest/user/install/#python-m-pip-install-requests",
-		"community/faq.rst#what-are-hostname-doesnt-match-errors": "https://requests.readthedocs.io/en/latest/community/faq/#what-are-hostname-doesn-t-match-errors",
-		"index.rst#beloved-features":                              "https://requests.readthedocs.io/en/latest/#beloved-features",
-	},
-	"hugo": {
-		"functions/urls/RelURL.md#urlsrelurl":                           "https://gohugo.io/functions/urls/relurl/",
-		"content-management/image-processing/index.md#image-processing": "https://gohugo.io/content-management/image-processing/",
-		"content-management/urls.md#aliases":                            "https://gohugo.io/content-management/urls/#aliases",
-	},
-}
-
 // TestQuestionSetsFindTheirSections checks that every section a question
 // of testdata/docs-questions wants is a passage of the index built from
 // those docs (or, for a heading with no text before its subsections, in
 // the Within of theirs): the IDs Docent gives are the ones evaluations
 // name. Some of their links are checked against the published sites.
 func TestQuestionSetsFindTheirSections(t *testing.T) {
+	// datasetLinks are links the published sites have (see the README of
+	// datasetsDir).
+	datasetLinks := map[string]map[string]string{
+		"task": {
+			"guide.md#forwarding-cli-arguments-to-commands": "https://taskfile.dev/docs/guide#forwarding-cli-arguments-to-commands",
+			"reference/cli.md#-f---force":                   "https://taskfile.dev/docs/reference/cli#f-force",
+			"experiments/index.md#enabling-experiments":     "https://taskfile.dev/docs/experiments/#enabling-experiments",
+		},
+		"requests": {
+			"user/quickstart.rst#passing-parameters-in-urls":          "https://requests.readthedocs.io/en/latest/user/quickstart/#passing-parameters-in-urls",
+			"user/install.rst#-python--m-pip-install-requests":        "https://requests.readthedocs.io/en/latest/user/install/#python-m-pip-install-requests",
+			"community/faq.rst#what-are-hostname-doesnt-match-errors": "https://requests.readthedocs.io/en/latest/community/faq/#what-are-hostname-doesn-t-match-errors",
+			"index.rst#beloved-features":                              "https://requests.readthedocs.io/en/latest/#beloved-features",
+		},
+		"hugo": {
+			"functions/urls/RelURL.md#urlsrelurl":                           "https://gohugo.io/functions/urls/relurl/",
+			"content-management/image-processing/index.md#image-processing": "https://gohugo.io/content-management/image-processing/",
+			"content-management/urls.md#aliases":                            "https://gohugo.io/content-management/urls/#aliases",
+		},
+	}
+
 	for _, name := range []string{"task", "requests", "hugo"} {
 		t.Run(name, func(t *testing.T) {
 			ix, f := datasetIndex(t, name)
