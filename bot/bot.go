@@ -100,11 +100,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
-		b.knowledge = knowledge.New(knowledge.Options{Log: log})
-		if err := b.knowledge.Rebuild(ctx, folders); err != nil {
+		if b.knowledge, err = indexKnowledge(ctx, folders, intents, log); err != nil {
 			return nil, err
 		}
-		b.knowledge.SetBackground(patternsOf(intents))
 		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
 	}
 	if cfg.LLM.Enabled {

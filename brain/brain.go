@@ -354,7 +354,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
-	if hits := b.search(words, q.place()); len(hits) > 0 {
+	if hits := b.Passages(words, q.place()); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
 		if allowed && b.cfg.Budget != nil {
@@ -497,8 +497,10 @@ func (b *Brain) Related(text string, k int, at chat.Place) []knowledge.Hit {
 	return out
 }
 
-// search returns the knowledge hits worth showing for text at a place.
-func (b *Brain) search(text string, at chat.Place) []knowledge.Hit {
+// Passages returns the knowledge hits worth showing for text at a place:
+// the decision Answer makes when no intent is sure, none meaning "not
+// sure". `docent eval docs` measures it.
+func (b *Brain) Passages(text string, at chat.Place) []knowledge.Hit {
 	if b.cfg.Knowledge == nil {
 		return nil
 	}

@@ -296,17 +296,23 @@ func newIntake() *intake.Queue[func(context.Context)] {
 }
 
 // take hands an event's delivery to the intake queue and returns at once.
-// When the queue is full the event is dropped, with a warning: the
-// gateway's read loop must go on (heartbeats, every other member).
+// Only when the whole queue is full (Docent far behind, not one member)
+// does the read loop wait for room: an event read off the gateway and
+// dropped would be lost, while a read loop that waits too long makes
+// discordgo reconnect and resume, and Discord sends again what was not
+// read. Heartbeats go on meanwhile in discordgo's own goroutine.
 func (a *Adapter) take(what string, deliver func(context.Context)) {
 	a.mu.Lock()
-	q, stopped := a.queue, a.stopped
+	q, stopped, ctx := a.queue, a.stopped, a.ctx
 	a.mu.Unlock()
 	if stopped || q == nil {
 		return
 	}
 	if !q.Offer(deliver) {
-		a.log.Warn("discord: falling behind; an event read off the gateway was dropped", "event", what, "queued", intakeSize)
+		a.log.Warn("discord: falling behind; the gateway waits for room in the intake queue", "event", what, "queued", intakeSize)
+		if !q.Put(ctx, deliver) {
+			a.log.Warn("discord: stopping; an event read off the gateway was not delivered", "event", what)
+		}
 	}
 }
 

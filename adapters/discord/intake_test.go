@@ -1,0 +1,70 @@
+package discord
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/adapters/internal/intake"
+)
+
+// When the whole intake queue is full, the gateway's read loop waits for
+// room instead of dropping what it read: a dropped event is a member's
+// message lost, while a read loop that waits makes discordgo resume and
+// Discord send the rest again.
+func TestFullIntakeWaitsAndLosesNothing(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []int
+	q := intake.New(1, func(ctx context.Context, deliver func(context.Context)) { deliver(ctx) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan struct{})
+	go func() { q.Run(ctx); close(ran) }()
+	a := &Adapter{log: slog.New(slog.DiscardHandler), queue: q, ctx: ctx}
+	event := func(i int) func(context.Context) {
+		return func(context.Context) {
+			if i == 0 {
+				<-release // the disk is slow
+			}
+			mu.Lock()
+			got = append(got, i)
+			mu.Unlock()
+		}
+	}
+	taken := make(chan int, 3)
+	go func() {
+		for i := range 3 { // 0 is being handled, 1 fills the queue, 2 must wait
+			a.take("MESSAGE_CREATE", event(i))
+			taken <- i
+		}
+	}()
+	for want := range 2 {
+		select {
+		case i := <-taken:
+			if i != want {
+				t.Fatalf("took %d, want %d", i, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d not taken", want)
+		}
+	}
+	select {
+	case i := <-taken:
+		t.Fatalf("event %d taken with the queue full: it can only have been dropped", i)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if i := <-taken; i != 2 {
+		t.Fatalf("took %d, want 2", i)
+	}
+	q.Close()
+	<-ran
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 || got[0] != 0 || got[1] != 1 || got[2] != 2 {
+		t.Errorf("delivered %v, want [0 1 2]", got)
+	}
+}

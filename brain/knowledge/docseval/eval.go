@@ -1,0 +1,211 @@
+package docseval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Depth is how many passages the figures look at: recall@3 and MRR@3
+// count a section found among the first three shown.
+const Depth = 3
+
+// System is a search under test.
+type System struct {
+	Name string
+	// Search returns the IDs of the passages shown for q, best first, as
+	// question files name sections (relative to the docs folder, "~2"
+	// part suffixes allowed); none when it abstains ("not sure"). Only the
+	// first Depth count.
+	Search func(ctx context.Context, q string) ([]string, error)
+}
+
+// Options tune Evaluate.
+type Options struct {
+	// Runs is how many times each question is searched and timed, for
+	// the latency (default 5), after a first search that gives the
+	// figures and warms the caches.
+	Runs int
+}
+
+// Figures are how one system did on a question set. Ratios are in [0, 1],
+// null when the set has no question they are about.
+type Figures struct {
+	System string `json:"system"`
+	// Recall@k: the share of answerable questions for which a wanted
+	// section (or, at page level, a section of a wanted page) is among
+	// the first k shown.
+	SectionAt1 *float64 `json:"section_recall_at_1"`
+	SectionAt3 *float64 `json:"section_recall_at_3"`
+	PageAt1    *float64 `json:"page_recall_at_1"`
+	PageAt3    *float64 `json:"page_recall_at_3"`
+	// MRR is the mean of 1/rank of the first wanted section among the
+	// first Depth shown (0 when none is).
+	MRR *float64 `json:"mrr_at_3"`
+	// NoPassage is the share of answerable questions shown nothing: the
+	// member hears "not sure" although the docs answer.
+	NoPassage *float64 `json:"answerable_no_passage"`
+	// Abstained is the share of unanswered questions shown nothing: an
+	// honest "I don't know".
+	Abstained *float64 `json:"unanswered_abstained"`
+	// Latency of one search, over every question and run.
+	P50ms float64 `json:"latency_p50_ms"`
+	P99ms float64 `json:"latency_p99_ms"`
+	// Misses are the answerable questions whose section is not among the
+	// first Depth shown.
+	Misses []Miss `json:"misses,omitempty"`
+}
+
+// Miss is an answerable question whose section was not found.
+type Miss struct {
+	Q    string   `json:"q"`
+	Want []string `json:"want"`
+	Got  []string `json:"got"` // the sections shown, best first
+}
+
+// Evaluate runs every question of set through each system and measures
+// them.
+func Evaluate(ctx context.Context, set Set, systems []System, opts Options) ([]Figures, error) {
+	runs := opts.Runs
+	if runs <= 0 {
+		runs = 5
+	}
+	out := make([]Figures, 0, len(systems))
+	for _, sys := range systems {
+		f, err := evaluate(ctx, set, sys, runs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func evaluate(ctx context.Context, set Set, sys System, runs int) (Figures, error) {
+	texts := make([]string, 0, len(set.Questions)+len(set.Unanswered))
+	for _, q := range set.Questions {
+		texts = append(texts, q.Q)
+	}
+	for _, u := range set.Unanswered {
+		texts = append(texts, u.Q)
+	}
+	shown := make([][]string, len(texts))
+	lat := make([]time.Duration, 0, runs*len(texts))
+	// Every question once per run, rather than one question many times
+	// in a row, so that no run finds everything in the caches. Run 0 is
+	// not timed: it gives the figures.
+	for run := range runs + 1 {
+		for i, text := range texts {
+			if err := ctx.Err(); err != nil {
+				return Figures{}, err
+			}
+			start := time.Now()
+			ids, err := sys.Search(ctx, text)
+			took := time.Since(start)
+			if err != nil {
+				return Figures{}, fmt.Errorf("docs eval: %s: search %q: %w", sys.Name, text, err)
+			}
+			if run == 0 {
+				shown[i] = ids[:min(len(ids), Depth)]
+				continue
+			}
+			lat = append(lat, took)
+		}
+	}
+
+	f := Figures{System: sys.Name}
+	var sec1, sec3, page1, page3, rr, none float64
+	for i, q := range set.Questions {
+		got := shown[i]
+		if len(got) == 0 {
+			none++
+		}
+		if r := rank(got, q.Want, Section); r > 0 {
+			sec3++
+			rr += 1 / float64(r)
+			if r == 1 {
+				sec1++
+			}
+		} else {
+			var secs []string
+			for _, id := range got {
+				secs = append(secs, Section(id))
+			}
+			f.Misses = append(f.Misses, Miss{Q: q.Q, Want: q.Want, Got: secs})
+		}
+		if r := rank(got, q.Want, Page); r > 0 {
+			page3++
+			if r == 1 {
+				page1++
+			}
+		}
+	}
+	n := len(set.Questions)
+	f.SectionAt1, f.SectionAt3 = ratio(sec1, n), ratio(sec3, n)
+	f.PageAt1, f.PageAt3 = ratio(page1, n), ratio(page3, n)
+	f.MRR, f.NoPassage = ratio(rr, n), ratio(none, n)
+	var abstained float64
+	for i := range set.Unanswered {
+		if len(shown[len(set.Questions)+i]) == 0 {
+			abstained++
+		}
+	}
+	f.Abstained = ratio(abstained, len(set.Unanswered))
+	slices.Sort(lat)
+	f.P50ms, f.P99ms = percentile(lat, 0.50), percentile(lat, 0.99)
+	return f, nil
+}
+
+// rank is the 1-based position of the first of got that is, at the level
+// of, one of want; 0 when none is.
+func rank(got, want []string, level func(string) string) int {
+	for i, id := range got {
+		for _, w := range want {
+			if level(id) == level(w) {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+func ratio(x float64, n int) *float64 {
+	if n == 0 {
+		return nil
+	}
+	r := x / float64(n)
+	return &r
+}
+
+// percentile is the nearest-rank percentile of sorted durations, in ms.
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := max(int(math.Ceil(p*float64(len(sorted))))-1, 0)
+	return float64(sorted[i].Nanoseconds()) / 1e6
+}
+
+// MissingWants returns the wanted sections of set that are not among ids
+// (passage IDs as systems return them), in file order: a renamed heading,
+// or an anchor the splitter makes differently, shows here rather than as a
+// silent miss.
+func MissingWants(set Set, ids []string) []string {
+	have := map[string]bool{}
+	for _, id := range ids {
+		have[Section(id)] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, q := range set.Questions {
+		for _, w := range q.Want {
+			if !have[Section(w)] && !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/brain/knowledge"
+	"github.com/docent-bot/docent/brain/knowledge/docseval"
+	"github.com/docent-bot/docent/chat"
+)
+
+// The systems `docent eval docs` compares.
+const (
+	systemDocent = "docent"        // what a member gets: search and the "not sure" cut
+	systemNoCut  = "docent-no-cut" // the same ranking, every hit shown
+	systemFTS5   = "fts5-bm25"     // SQLite FTS5's bm25() over the same passages
+)
+
+// docsEvalReport is `docent eval docs --json`.
+type docsEvalReport struct {
+	Questions     string             `json:"questions"`
+	Docs          []string           `json:"docs"`
+	Split         string             `json:"split"`
+	Answerable    int                `json:"answerable"`
+	Unanswered    int                `json:"unanswered"`
+	AllAnswerable int                `json:"answerable_in_file"`
+	AllUnanswered int                `json:"unanswered_in_file"`
+	Passages      int                `json:"passages"`
+	IndexMs       float64            `json:"index_ms"`
+	FTS5LoadMs    float64            `json:"fts5_load_ms"`
+	MinConfidence float64            `json:"min_confidence"`
+	Results       int                `json:"results"`
+	FTS5Tokenizer string             `json:"fts5_tokenizer"`
+	Runs          int                `json:"runs"`
+	MissingWants  []string           `json:"missing_wants"`
+	Systems       []docseval.Figures `json:"systems"`
+}
+
+func (c *cli) evalDocs(args []string) int {
+	fs := c.newFlags("eval docs")
+	configFile := fs.String("config", "", "configuration `FILE`: its knowledge folders and settings, and its intents (the words every question uses)")
+	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
+	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders")
+	split := fs.String("split", docseval.SplitDev, "which questions: dev (not held out), heldout or all")
+	runs := fs.Int("runs", 5, "time each question `N` times, after an untimed first search")
+	misses := fs.Bool("misses", false, "list the questions whose section Docent did not show in its first three")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if *questions == "" || fs.NArg() > 0 {
+		fmt.Fprintln(c.stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
+		return exitUsage
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	all, err := docseval.Load(*questions)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	set, err := all.Split(*split)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitUsage
+	}
+	if len(set.Questions)+len(set.Unanswered) == 0 {
+		fmt.Fprintf(c.stderr, "docent eval docs: %s has no %s questions\n", *questions, *split)
+		return exitUsage
+	}
+	folders := cfg.KnowledgeFolders()
+	if *docs != "" {
+		if fi, err := os.Stat(*docs); err != nil || !fi.IsDir() {
+			fmt.Fprintf(c.stderr, "docent eval docs: --docs %s is not a folder\n", *docs)
+			return exitUsage
+		}
+		folders = []knowledge.Folder{{Path: *docs}}
+	}
+	if len(folders) == 0 {
+		fmt.Fprintln(c.stderr, "docent eval docs: the configuration has no knowledge.folders; give --docs DIR")
+		return exitUsage
+	}
+
+	ctx, stop := signalCtx()
+	defer stop()
+	start := time.Now()
+	br, ix, err := bot.DocsBrain(ctx, cfg, folders, newLogger(cfg, c.stderr))
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	indexTook := time.Since(start)
+	var paths []string
+	for _, f := range folders {
+		paths = append(paths, f.Path)
+	}
+	rel := docseval.Relative(paths...)
+	passages := ix.Passages(func(p knowledge.Passage) bool { return p.Source == knowledge.SourceDocs })
+	start = time.Now()
+	fts, err := docseval.NewFTS5(ctx, passages, rel)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	defer fts.Close()
+	ftsTook := time.Since(start)
+
+	systems := []docseval.System{
+		docseval.Hits(systemDocent, func(q string) []knowledge.Hit { return br.Passages(q, chat.Place{}) }, rel),
+		docseval.Hits(systemNoCut, func(q string) []knowledge.Hit { return ix.Search(q, docseval.Depth, chat.Place{}) }, rel),
+		{Name: systemFTS5, Search: fts.Search},
+	}
+	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs})
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
+	ids := make([]string, len(passages))
+	for i, p := range passages {
+		ids[i] = rel(p.ID)
+	}
+	rep := docsEvalReport{
+		Questions: *questions, Docs: paths, Split: *split,
+		Answerable: len(set.Questions), Unanswered: len(set.Unanswered),
+		AllAnswerable: len(all.Questions), AllUnanswered: len(all.Unanswered),
+		Passages: len(passages), IndexMs: millis(indexTook), FTS5LoadMs: millis(ftsTook),
+		MinConfidence: cfg.Knowledge.MinConfidence, Results: cfg.Knowledge.Results,
+		FTS5Tokenizer: docseval.FTS5Tokenizer, Runs: max(*runs, 1),
+		MissingWants: docseval.MissingWants(set, ids), Systems: figs,
+	}
+	roundDocsReport(&rep)
+	if *jsonOut {
+		if rep.MissingWants == nil {
+			rep.MissingWants = []string{}
+		}
+		return c.printJSON(rep)
+	}
+	printDocsReport(c.stdout, rep, *misses)
+	return exitOK
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+// roundDocsReport rounds the figures once, so that the screen and --json
+// show the very same numbers.
+func roundDocsReport(r *docsEvalReport) {
+	round := func(v float64, places int) float64 {
+		p := math.Pow(10, float64(places))
+		return math.Round(v*p) / p
+	}
+	r.IndexMs, r.FTS5LoadMs = round(r.IndexMs, 1), round(r.FTS5LoadMs, 1)
+	for i := range r.Systems {
+		f := &r.Systems[i]
+		for _, v := range []*float64{f.SectionAt1, f.SectionAt3, f.PageAt1, f.PageAt3, f.MRR, f.NoPassage, f.Abstained} {
+			if v != nil {
+				*v = round(*v, 4)
+			}
+		}
+		f.P50ms, f.P99ms = round(f.P50ms, 3), round(f.P99ms, 3)
+	}
+}
+
+func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
+	which := map[string]string{
+		docseval.SplitDev:     "held-out questions left out",
+		docseval.SplitHeldout: "only the held-out questions",
+		docseval.SplitAll:     "held-out questions included",
+	}[r.Split]
+	fmt.Fprintf(w, "docs: %s: %d passages, indexed in %.0f ms (FTS5 table loaded in %.0f ms)\n", strings.Join(r.Docs, ", "), r.Passages, r.IndexMs, r.FTS5LoadMs)
+	fmt.Fprintf(w, "questions: %s, split %s (%s): %d of %d answerable, %d of %d unanswered; latency over %d runs\n\n",
+		r.Questions, r.Split, which, r.Answerable, r.AllAnswerable, r.Unanswered, r.AllUnanswered, r.Runs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "system\tsection@1\tsection@3\tpage@1\tpage@3\tMRR@3\tno passage\tabstained\tp50 ms\tp99 ms\t\n")
+	for _, f := range r.Systems {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t\n", f.System,
+			percent(f.SectionAt1), percent(f.SectionAt3), percent(f.PageAt1), percent(f.PageAt3), decimal(f.MRR),
+			percent(f.NoPassage), percent(f.Abstained), f.P50ms, f.P99ms)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nno passage: answerable questions shown nothing (\"not sure\"); abstained: unanswered questions shown nothing.\n")
+	fmt.Fprintf(w, "%s: what a member gets when no intent is sure (knowledge.min_confidence %v, results %d); %s: its ranking, all shown;\n",
+		systemDocent, r.MinConfidence, r.Results, systemNoCut)
+	fmt.Fprintf(w, "%s: SQLite FTS5 bm25() over the same passages (tokenizer %q, any word of the question), which shows nothing only when no passage has any of them.\n",
+		systemFTS5, r.FTS5Tokenizer)
+	if r.Passages == 0 {
+		fmt.Fprintf(w, "\nwarning: no passage at all: the folders hold no file of a kind Docent reads\n")
+	}
+	if n := len(r.MissingWants); n > 0 {
+		fmt.Fprintf(w, "\nwarning: %d of the wanted sections are not passages of these docs, so no search can find them: %s\n", n, strings.Join(r.MissingWants[:min(n, 10)], ", "))
+		if n > 10 {
+			fmt.Fprintf(w, "  … and %d more (--json lists them all)\n", n-10)
+		}
+	}
+	if misses && len(r.Systems) > 0 {
+		f := r.Systems[0]
+		fmt.Fprintf(w, "\n%s did not show the section in its first %d for %d questions:\n", f.System, docseval.Depth, len(f.Misses))
+		for _, m := range f.Misses {
+			got := strings.Join(m.Got, ", ")
+			if got == "" {
+				got = "nothing"
+			}
+			fmt.Fprintf(w, "  %q\n    want %s; got %s\n", m.Q, strings.Join(m.Want, " or "), got)
+		}
+	}
+}
+
+func percent(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100**v)
+}
+
+func decimal(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *v)
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// evalDocsFixture writes a docs folder of two pages and four sections,
+// and questions about it, some held out.
+func evalDocsFixture(t *testing.T) (docs, questions string) {
+	t.Helper()
+	dir := t.TempDir()
+	docs = filepath.Join(dir, "docs")
+	if err := os.Mkdir(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"docs/install.md": "# Install\n\n## On Linux\n\nUse apt-get to install the zeppelin package on a linux machine.\n\n" +
+			"## On Windows\n\nRun the winget installer on windows.\n",
+		"docs/config.md": "# Configuration\n\n## Ports\n\nThe listen port is set with the port key.\n\n" +
+			"## Logging\n\nLogs go to stderr; set the level to debug for verbose logs.\n",
+		"questions.yaml": `questions:
+  - q: apt-get zeppelin
+    want: install.md#on-linux
+  - q: winget
+    want: install.md#on-windows
+  - q: which port
+    want: config.md#ports
+  - q: verbose debug logs
+    want: config.md#ports # the page, not the section
+  - q: quux
+    want: [install.md#on-linux, install.md#no-such-section]
+  - q: windows installer
+    want: install.md#on-windows
+    heldout: true
+unanswered:
+  - q: frobnicate quux
+  - q: debug the zeppelin
+    heldout: true
+`,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return docs, filepath.Join(dir, "questions.yaml")
+}
+
+func evalDocsRun(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("DOCENT_CONFIG", "")
+	var out, errb strings.Builder
+	code = run(append([]string{"eval", "docs"}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestEvalDocs runs `docent eval docs` in process on a tiny docs folder
+// and checks the table: the split and its counts, a row per system with
+// FTS5's exact figures, and the warning about a want no passage has.
+func TestEvalDocs(t *testing.T) {
+	docs, questions := evalDocsFixture(t)
+	out, errOut, code := evalDocsRun(t, "--questions", questions, "--docs", docs, "--runs", "2", "--misses")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	t.Log("\n" + out)
+	for _, want := range []string{
+		"docs: " + docs + ": 4 passages, indexed in ",
+		"questions: " + questions + ", split dev (held-out questions left out): 5 of 6 answerable, 1 of 2 unanswered; latency over 2 runs",
+		"warning: 1 of the wanted sections are not passages of these docs, so no search can find them: install.md#no-such-section",
+		"docent did not show the section in its first 3 for ",
+		"  \"quux\"\n    want install.md#on-linux or install.md#no-such-section; got nothing",
+		"(knowledge.min_confidence 0.08, results 3)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// The header and one row per system, aligned: each a name, seven
+	// figures and two latencies.
+	lines := strings.Split(out, "\n")
+	var header int
+	for i, l := range lines {
+		if strings.Contains(l, "section@1") {
+			header = i
+		}
+	}
+	if got := strings.Fields(lines[header]); strings.Join(got, " ") != "system section@1 section@3 page@1 page@3 MRR@3 no passage abstained p50 ms p99 ms" {
+		t.Fatalf("header %q", lines[header])
+	}
+	row := regexp.MustCompile(`^ *(\S+) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d\.\d{3}) +(\d+\.\d%) +(\d+\.\d%) +\d+\.\d{3} +\d+\.\d{3}$`)
+	var names []string
+	for _, l := range lines[header+1 : header+4] {
+		m := row.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("row %q is not a system's figures", l)
+		}
+		if len(l) != len(lines[header]) {
+			t.Errorf("row %q is not as wide as the header %q", l, lines[header])
+		}
+		names = append(names, m[1])
+		if m[1] == systemFTS5 {
+			// FTS5 finds the first three at rank 1, the fourth's page
+			// only, nothing for "quux"; "frobnicate quux" has no word of
+			// the docs.
+			if got := strings.Join(m[2:9], " "); got != "60.0% 60.0% 80.0% 80.0% 0.600 20.0% 100.0%" {
+				t.Errorf("fts5 figures %s", got)
+			}
+		}
+	}
+	if got := strings.Join(names, " "); got != "docent docent-no-cut fts5-bm25" {
+		t.Errorf("systems %s", got)
+	}
+}
+
+func TestEvalDocsJSONAndSplits(t *testing.T) {
+	docs, questions := evalDocsFixture(t)
+	for split, want := range map[string][2]int{"dev": {5, 1}, "heldout": {1, 1}, "all": {6, 2}} {
+		out, errOut, code := evalDocsRun(t, "--questions", questions, "--docs", docs, "--runs", "1", "--split", split, "--json")
+		if code != exitOK {
+			t.Fatalf("split %s: exit %d: %s", split, code, errOut)
+		}
+		var rep struct {
+			Split                  string
+			Answerable, Unanswered int
+			AnswerableInFile       int      `json:"answerable_in_file"`
+			Passages               int      `json:"passages"`
+			MissingWants           []string `json:"missing_wants"`
+			Systems                []map[string]any
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("split %s: %v\n%s", split, err, out)
+		}
+		if rep.Split != split || rep.Answerable != want[0] || rep.Unanswered != want[1] || rep.AnswerableInFile != 6 || rep.Passages != 4 {
+			t.Errorf("split %s: %+v", split, rep)
+		}
+		if len(rep.Systems) != 3 || rep.Systems[2]["system"] != systemFTS5 {
+			t.Fatalf("split %s: systems %v", split, rep.Systems)
+		}
+		fts := rep.Systems[2]
+		if split == "heldout" {
+			// "windows installer" finds On Windows first; "debug the
+			// zeppelin" finds something.
+			if fts["section_recall_at_1"] != 1.0 || fts["unanswered_abstained"] != 0.0 || fts["answerable_no_passage"] != 0.0 {
+				t.Errorf("held out, fts5: %v", fts)
+			}
+		}
+		if split == "dev" && (fts["mrr_at_3"] != 0.6 || fts["page_recall_at_3"] != 0.8) {
+			t.Errorf("dev, fts5: %v", fts)
+		}
+	}
+}
+
+func TestEvalDocsUsage(t *testing.T) {
+	docs, questions := evalDocsFixture(t)
+	for _, args := range [][]string{
+		{"--docs", docs},
+		{"--questions", questions, "--docs", docs, "--split", "test"},
+		{"--questions", questions, "--docs", filepath.Join(docs, "install.md")},
+		{"--questions", filepath.Join(docs, "missing.yaml"), "--docs", docs},
+		{"--questions", questions, "--docs", docs, "extra"},
+	} {
+		if _, errOut, code := evalDocsRun(t, args...); code != exitUsage || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q; want %d and a message", args, code, errOut, exitUsage)
+		}
+	}
+}
