@@ -102,11 +102,20 @@ type KnowledgeConfig struct {
 	DuplicateSimilarity float64 `yaml:"duplicate_similarity"`
 }
 
-// FolderConfig is one folder of Markdown or text docs and where members
-// read them.
+// FolderConfig is one folder of docs (Markdown, reStructuredText, text)
+// and where members read them: the links follow the published site.
 type FolderConfig struct {
 	Path    string `yaml:"path"`
 	BaseURL string `yaml:"base_url"`
+	// Links is "file" (the default: the file's path as it is, as on
+	// GitHub) or "pretty" (no extension, index pages as their folder).
+	Links string `yaml:"links"`
+	// TrailingSlash and Lowercase shape pretty links.
+	TrailingSlash bool `yaml:"trailing_slash"`
+	Lowercase     bool `yaml:"lowercase"`
+	// Anchors is the site's anchor style: github, vitepress, mkdocs or
+	// sphinx; empty is github for Markdown and sphinx for .rst.
+	Anchors string `yaml:"anchors"`
 }
 
 // LLMConfig turns on an OpenAI-compatible LLM that answers, from the
@@ -315,6 +324,22 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(path+".base_url", "%s is not an absolute http(s) link: the address where members read these docs", pos.Show(path+".base_url", f.BaseURL))
 		}
+		switch f.Links {
+		case "", knowledge.LinksFile, knowledge.LinksPretty:
+		default:
+			bad(path+".links", "must be file (the file's path, as on GitHub) or pretty (no extension, index pages as their folder, as Hugo, VitePress, MkDocs and Sphinx publish), got %s", pos.Show(path+".links", f.Links))
+		}
+		if f.Links != knowledge.LinksPretty {
+			if f.TrailingSlash {
+				bad(path+".trailing_slash", "only shapes pretty links: add links: pretty")
+			}
+			if f.Lowercase {
+				bad(path+".lowercase", "only shapes pretty links: add links: pretty")
+			}
+		}
+		if f.Anchors != "" && !knowledge.ValidAnchors(f.Anchors) {
+			bad(path+".anchors", "must be github (GitHub, Hugo, Docusaurus), vitepress, mkdocs or sphinx, got %s", pos.Show(path+".anchors", f.Anchors))
+		}
 	}
 	// Two folders where one holds the other would index its files twice.
 	for i, f := range c.Knowledge.Folders {
@@ -398,7 +423,10 @@ func linkPath(key string) string {
 func (c *Config) KnowledgeFolders() []knowledge.Folder {
 	var out []knowledge.Folder
 	for _, f := range c.Knowledge.Folders {
-		out = append(out, knowledge.Folder{Path: c.files.resolve(f.Path), BaseURL: f.BaseURL, FS: c.files.fsys})
+		out = append(out, knowledge.Folder{
+			Path: c.files.resolve(f.Path), BaseURL: f.BaseURL, FS: c.files.fsys,
+			Links: f.Links, TrailingSlash: f.TrailingSlash, Lowercase: f.Lowercase, Anchors: f.Anchors,
+		})
 	}
 	return out
 }

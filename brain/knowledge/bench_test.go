@@ -3,11 +3,18 @@ package knowledge
 import (
 	"context"
 	"fmt"
-	"github.com/docent-bot/docent/chat"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docent-bot/docent/chat"
 )
+
+// datasetsDir holds real projects' docs (Task, Requests, Hugo), outside
+// the repository; tests and benchmarks that read them skip without them.
+const datasetsDir = "../../../shared/datasets/docs"
 
 func BenchmarkSearchGuide(b *testing.B) {
 	ix := guideIndex(b, Options{}, starterPatterns(b))
@@ -97,4 +104,22 @@ func BenchmarkSearch10kPenalised(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		ix.Search(queries[i%len(queries)], 5, chat.Place{})
 	}
+}
+
+// BenchmarkBuildHugo indexes Hugo's 992 pages of docs (see
+// ../shared/datasets/docs/README.md), when they are there.
+func BenchmarkBuildHugo(b *testing.B) {
+	dir := filepath.Join(datasetsDir, "hugo", "docs")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("no Hugo docs at %s: %v", dir, err)
+	}
+	folders := []Folder{{Path: dir, BaseURL: "https://gohugo.io/"}}
+	var ix *Index
+	for b.Loop() {
+		var err error
+		if ix, err = Build(context.Background(), folders); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(ix.Len()), "passages")
 }

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -13,15 +14,26 @@ import (
 // headingSep joins the headings of a heading path.
 const headingSep = " › "
 
-// indexed reports whether a file is one the index reads, by its extension.
-func indexed(name string) (markdown, ok bool) {
+// Formats of the files the index reads.
+const (
+	formatNone = iota
+	formatText
+	formatMarkdown
+	formatRST
+)
+
+// format is the format of a file the index reads, by its extension;
+// formatNone for others.
+func format(name string) int {
 	switch strings.ToLower(path.Ext(name)) {
-	case ".md", ".markdown":
-		return true, true
+	case ".md", ".markdown", ".mdx":
+		return formatMarkdown
+	case ".rst":
+		return formatRST
 	case ".txt":
-		return false, true
+		return formatText
 	}
-	return false, false
+	return formatNone
 }
 
 // walk calls fn for every indexed file below the folder, in lexical order,
@@ -38,7 +50,7 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 			}
 			return nil
 		}
-		if _, ok := indexed(name); d.IsDir() || !ok {
+		if d.IsDir() || format(name) == formatNone {
 			return nil
 		}
 		rel := name
@@ -52,6 +64,7 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 // readFolder reads and splits every indexed file of f.
 func (ix *Index) readFolder(ctx context.Context, f Folder) ([]Passage, error) {
 	var out []Passage
+	_, root := f.fsys()
 	err := walk(f, func(fsys fs.FS, name, rel string, d fs.DirEntry) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -68,7 +81,11 @@ func (ix *Index) readFolder(ctx context.Context, f Folder) ([]Passage, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, ix.filePassages(f, rel, string(data))...)
+		text := string(data)
+		if format(rel) == formatMarkdown {
+			text = includeFiles(fsys, root, text, maxIncludeDepth)
+		}
+		out = append(out, ix.filePassages(f, rel, text)...)
 		return nil
 	})
 	if err != nil {
@@ -77,12 +94,18 @@ func (ix *Index) readFolder(ctx context.Context, f Folder) ([]Passage, error) {
 	return out, nil
 }
 
-// filePassages splits one file's text into passages.
+// filePassages splits one file's text into passages. A draft page (its
+// front matter says draft: true) has none.
 func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 	id := path.Join(f.Path, rel)
-	link := fileLink(f.BaseURL, rel)
-	isMarkdown, _ := indexed(rel)
-	if !isMarkdown {
+	link := f.link(rel)
+	var doc document
+	switch format(rel) {
+	case formatMarkdown:
+		doc = splitMarkdown(text, ix.opts.MaxPassageBytes, cmp.Or(f.Anchors, AnchorsGitHub))
+	case formatRST:
+		doc = splitRST(text, ix.opts.MaxPassageBytes, cmp.Or(f.Anchors, AnchorsSphinx))
+	default:
 		var out []Passage
 		title := fileTitle(rel)
 		for i, part := range splitText(text, ix.opts.MaxPassageBytes) {
@@ -90,7 +113,12 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 		}
 		return out
 	}
-	doc := splitMarkdown(text, ix.opts.MaxPassageBytes)
+	if doc.err != nil {
+		ix.opts.Log.Warn("knowledge: front matter not read; the page is indexed without it", "file", id, "err", doc.err)
+	}
+	if doc.draft {
+		return nil
+	}
 	title := doc.title
 	if title == "" {
 		title = fileTitle(rel)
@@ -100,16 +128,64 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 		sid, slink := id, link
 		if s.anchor != "" {
 			sid += "#" + s.anchor
-			slink += "#" + s.anchor
+		}
+		if s.link != "" {
+			slink += "#" + s.link
+		}
+		var within []string
+		for _, a := range s.within {
+			within = append(within, id+"#"+a)
 		}
 		for i, part := range s.parts {
 			out = append(out, Passage{
 				ID: partID(sid, i), Title: title, Heading: strings.Join(s.headings, headingSep),
-				Text: part, Link: slink, Source: SourceDocs,
+				Text: part, Within: within, Link: slink, Source: SourceDocs,
 			})
 		}
 	}
 	return out
+}
+
+// maxIncludeDepth bounds includes inside included files.
+const maxIncludeDepth = 3
+
+// includeFiles puts the text of the files that a line of only a Hugo
+// include shortcode ({{% include "_common/options.md" %}}, the path from
+// the folder's root) names in its place, without their front matter, as
+// Hugo shows the page. A file that cannot be read is left out, with the
+// shortcode.
+func includeFiles(fsys fs.FS, root, text string, depth int) string {
+	if depth == 0 || !strings.Contains(text, "include") {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	changed := false
+	for i, line := range lines {
+		s := strings.TrimSpace(line)
+		if !strings.HasPrefix(s, "{{") || !strings.Contains(s, "include") {
+			continue
+		}
+		_, code, open := cutShortcodes(s)
+		args := shortcodeArgs(strings.Trim(s, "{}<>% "))
+		if code != nil || open || len(args) != 2 || args[0] != "include" {
+			continue
+		}
+		name := path.Join(root, strings.TrimPrefix(path.Clean("/"+args[1]), "/"))
+		if format(name) != formatMarkdown || !fs.ValidPath(name) {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			continue
+		}
+		_, body, _ := cutFrontMatter(normalise(string(data)))
+		lines[i] = includeFiles(fsys, root, body, depth-1)
+		changed = true
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(lines, "\n")
 }
 
 // partID names the parts of a long section after the first: "~2", "~3".
@@ -118,6 +194,45 @@ func partID(id string, i int) string {
 		return id
 	}
 	return id + "~" + itoa(i+1)
+}
+
+// Link styles of a folder: how a file's path becomes its link.
+const (
+	// LinksFile keeps the path as it is (GitHub, a file server).
+	LinksFile = "file"
+	// LinksPretty drops the extension, and links an index page to its
+	// folder ("guide/index.md", "guide/_index.md", "guide/README.md" to
+	// "guide/"), as Hugo, VitePress, MkDocs and Sphinx's dirhtml publish
+	// them.
+	LinksPretty = "pretty"
+)
+
+// link is where a member reads the file rel of the folder.
+func (f Folder) link(rel string) string {
+	if f.Links != LinksPretty {
+		return fileLink(f.BaseURL, rel)
+	}
+	p := strings.TrimSuffix(rel, path.Ext(rel))
+	if isIndexPage(rel) {
+		p = path.Dir(rel)
+		if p == "." {
+			p = ""
+		}
+	}
+	if f.Lowercase {
+		p = strings.ToLower(p)
+	}
+	if p != "" && (f.TrailingSlash || isIndexPage(rel)) {
+		p += "/"
+	}
+	return fileLink(f.BaseURL, p)
+}
+
+// isIndexPage reports whether a file is its folder's page.
+func isIndexPage(rel string) bool {
+	base := strings.ToLower(path.Base(rel))
+	base = strings.TrimSuffix(base, path.Ext(base))
+	return base == "index" || base == "_index" || base == "readme"
 }
 
 // fileLink is base followed by the file's path, each segment escaped.
@@ -132,9 +247,12 @@ func fileLink(base, rel string) string {
 	return base + strings.Join(segs, "/")
 }
 
-// fileTitle is a title for a file without a level-1 heading: its name
-// without extension, "-" and "_" read as spaces.
+// fileTitle is a title for a file without one: its name without
+// extension (its folder's for an index page), "-" and "_" read as spaces.
 func fileTitle(rel string) string {
+	if isIndexPage(rel) && path.Dir(rel) != "." {
+		rel = path.Dir(rel)
+	}
 	base := path.Base(rel)
 	base = strings.TrimSuffix(base, path.Ext(base))
 	return strings.Join(strings.FieldsFunc(base, func(r rune) bool { return r == '-' || r == '_' || r == ' ' }), " ")

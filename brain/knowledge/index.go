@@ -55,9 +55,15 @@ const (
 
 // Passage is one searchable piece of knowledge.
 type Passage struct {
-	// ID is unique in the index: a doc passage's folder, file and anchor
+	// ID is unique in the index: a doc passage's folder (its Path), its
+	// file's path in the folder and its section's anchor
 	// ("docs/guide/intents.md#format", "…#format~2" for a long section's
-	// second part); a thread's "thread:" and its ID.
+	// second part); a thread's "thread:" and its ID. The part after the
+	// folder's Path and "/" is what question sets name
+	// ("intents.md#format"): the anchor is the GitHub one of the heading
+	// (or its "{#id}"), whatever the site's anchor style, and the page's
+	// front matter title is its top heading when it starts without one.
+	// It does not change with the folder's link settings.
 	ID string
 	// Title is the document's title (its first heading, else its file
 	// name); for a thread, the question.
@@ -67,6 +73,11 @@ type Passage struct {
 	Heading string
 	// Text is the passage's Markdown or plain text; for a thread, the answer.
 	Text string
+	// Within is the IDs of the sections that hold a doc passage's,
+	// outermost first ("docs/guide/intents.md#intents"). A heading with no
+	// text of its own before its subsections has no passage, but is
+	// named here: what asks for it finds its subsections.
+	Within []string
 	// Link is where a member reads it: the folder's base URL, the file's
 	// path and the heading's anchor; for a thread, the caller's link.
 	Link   string
@@ -107,6 +118,18 @@ type Folder struct {
 	Path    string
 	BaseURL string // e.g. https://github.com/org/repo/blob/main/docs/; "/" is added when missing
 	FS      fs.FS
+	// Links is how a file's path becomes its link: LinksFile ("" too)
+	// or LinksPretty.
+	Links string
+	// TrailingSlash ends pretty links with "/"; an index page's always
+	// does.
+	TrailingSlash bool
+	// Lowercase lowercases the path of pretty links, as Hugo does.
+	Lowercase bool
+	// Anchors is the site's anchor style, an Anchors constant; ""
+	// is AnchorsGitHub for Markdown and AnchorsSphinx for
+	// reStructuredText.
+	Anchors string
 }
 
 func (f Folder) fsys() (fs.FS, string) {

@@ -47,19 +47,19 @@ func TestBuildPassages(t *testing.T) {
 	for _, e := range ix.entries {
 		got = append(got, e.p)
 	}
-	doc := func(id, title, heading, text, link string) Passage {
-		return Passage{ID: id, Title: title, Heading: heading, Text: text, Link: link, Source: SourceDocs}
+	doc := func(id, title, heading, text, link string, within ...string) Passage {
+		return Passage{ID: id, Title: title, Heading: heading, Text: text, Within: within, Link: link, Source: SourceDocs}
 	}
 	want := []Passage{
-		doc("guide/commands.md#ping", "Commands", "Commands › Ping", "`!ping` checks that Docent answers.", "https://example.org/docs/commands.md#ping"),
-		doc("guide/commands.md#reload", "Commands", "Commands › Reload", "`!reload` re-reads the intents files.", "https://example.org/docs/commands.md#reload"),
+		doc("guide/commands.md#ping", "Commands", "Commands › Ping", "`!ping` checks that Docent answers.", "https://example.org/docs/commands.md#ping", "guide/commands.md#commands"),
+		doc("guide/commands.md#reload", "Commands", "Commands › Reload", "`!reload` re-reads the intents files.", "https://example.org/docs/commands.md#reload", "guide/commands.md#commands"),
 		doc("guide/intents.md#intents", "Intents", "Intents", "Intents are what members ask for.", "https://example.org/docs/intents.md#intents"),
-		doc("guide/intents.md#format", "Intents", "Intents › Format", "An intent has a name, patterns and responses.", "https://example.org/docs/intents.md#format"),
-		doc("guide/intents.md#adding-an-intent", "Intents", "Intents › Adding an intent", "Add an entry to a YAML file under intents/ and reload.", "https://example.org/docs/intents.md#adding-an-intent"),
-		doc("guide/intents.md#languages", "Intents", "Intents › Languages", "Responses by language: zh, ja, ko.", "https://example.org/docs/intents.md#languages"),
+		doc("guide/intents.md#format", "Intents", "Intents › Format", "An intent has a name, patterns and responses.", "https://example.org/docs/intents.md#format", "guide/intents.md#intents"),
+		doc("guide/intents.md#adding-an-intent", "Intents", "Intents › Adding an intent", "Add an entry to a YAML file under intents/ and reload.", "https://example.org/docs/intents.md#adding-an-intent", "guide/intents.md#intents"),
+		doc("guide/intents.md#languages", "Intents", "Intents › Languages", "Responses by language: zh, ja, ko.", "https://example.org/docs/intents.md#languages", "guide/intents.md#intents"),
 		doc("guide/notes.txt", "notes", "", "Backups: copy the database file while Docent is stopped.\n\nRestore by copying it back.", "https://example.org/docs/notes.txt"),
 		doc("guide/sub/deep.md", "deep", "", "Deep text without a heading.", "https://example.org/docs/sub/deep.md"),
-		doc("guide/中文.md#备份", "数据库", "数据库 › 备份", "停止 Docent 后复制数据库文件。", "https://example.org/docs/%E4%B8%AD%E6%96%87.md#备份"),
+		doc("guide/中文.md#备份", "数据库", "数据库 › 备份", "停止 Docent 后复制数据库文件。", "https://example.org/docs/%E4%B8%AD%E6%96%87.md#备份", "guide/中文.md#数据库"),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("passages:\n got %+v\nwant %+v", got, want)
@@ -191,7 +191,7 @@ func TestThreads(t *testing.T) {
 	}
 	hits := ix.Search("rotate discord token", 1, here)
 	want := Passage{ID: "thread:42", Title: "How do I rotate the Discord token?", Text: "Set DISCORD_TOKEN in the environment and restart.", Link: "discord:guild/chan/42", Source: SourceThread, Place: here}
-	if len(hits) != 1 || hits[0].Passage != want {
+	if len(hits) != 1 || !reflect.DeepEqual(hits[0].Passage, want) {
 		t.Fatalf("Search = %+v, want %+v", hits, want)
 	}
 	// Replacing keeps one passage.

@@ -6,93 +6,316 @@ import (
 	"unicode/utf8"
 )
 
-// section is the part of a Markdown document under one heading.
+// section is the part of a document under one heading.
 type section struct {
 	// headings is the heading path, outermost first: the document's title
-	// (its level-1 heading) and each heading down to this section's own.
-	// It is empty for text before the first heading.
+	// (its level-1 heading, or its front matter's title) and each heading
+	// down to this section's own. It is empty for text before the first
+	// heading of a page without a title.
 	headings []string
-	// anchor is the GitHub anchor of the section's own heading, "" for
-	// text before the first heading.
+	// anchor is the GitHub anchor of the section's own heading (or the id
+	// its author gave it), "" for text before the first heading: the
+	// passage ID's anchor, whatever the site.
 	anchor string
+	// within is the anchors of the headings that hold this one,
+	// outermost first: a heading with no text of its own before its
+	// subsections has no section, but its anchor is here.
+	within []string
+	// link is the anchor of the heading on the published site, in the
+	// folder's style; "" for the top of the page.
+	link string
 	// parts are the section's text in pieces of bounded size (one piece
 	// for most sections), never empty.
 	parts []string
 }
 
-// markdown is a Markdown document split into sections.
-type markdown struct {
-	title    string // the first heading when it is of level 1, else ""
+// document is a Markdown or reStructuredText page split into sections.
+type document struct {
+	title    string // the front matter's title, else the first heading when it is of level 1, else ""
+	draft    bool   // the front matter says draft: true
 	sections []section
+	// err is why the front matter could not be read; the page is indexed
+	// without it.
+	err error
 }
 
-// splitMarkdown splits a Markdown document at its ATX headings ("#" to
-// "######", not inside fenced code blocks), skipping YAML front matter.
+// splitMarkdown splits a Markdown document at its ATX ("#" to "######")
+// and setext ("===", "---" underlined) headings, not inside fenced code
+// blocks, after its YAML or TOML front matter. The front matter's title
+// is the page's top heading when it does not start with a level-1 one,
+// and its description the first text of the page. Markup that is not
+// text for a reader is dropped: HTML comments, script and style blocks,
+// lines of only HTML or JSX tags, MDX imports, the fences of VitePress and
+// Docusaurus containers (":::") and MkDocs admonitions ("!!!"), Hugo
+// shortcodes (their inner text is kept) and "[[toc]]". Headings get
+// GitHub anchors and, for links, anchors in style (an Anchors constant).
 // Sections without text are left out. Texts longer than maxBytes are cut
 // at paragraph boundaries (see chunk). It accepts any input.
-func splitMarkdown(src string, maxBytes int) markdown {
-	src = normalise(src)
-	src = skipFrontMatter(src)
-
-	var (
-		doc     markdown
-		stack   []heading // the open headings, outermost first
-		cur     section
-		body    []string
-		anchors = slugger{}
-		fence   fenceMark
-		first   = true // no heading seen yet
-	)
-	flush := func() {
-		text := strings.TrimSpace(strings.Join(body, "\n"))
-		body = body[:0]
-		if text == "" {
-			return
-		}
-		cur.parts = chunk(text, maxBytes)
-		doc.sections = append(doc.sections, cur)
+func splitMarkdown(src string, maxBytes int, style string) document {
+	fm, src, err := cutFrontMatter(normalise(src))
+	p := mdParser{
+		doc:      document{title: fm.title, draft: fm.draft, err: err},
+		fmTitle:  fm.title,
+		maxBytes: maxBytes,
+		ids:      newIDAnchorer(),
+		links:    newAnchorer(style),
+		para:     -1,
+	}
+	if fm.description != "" {
+		p.body = append(p.body, fm.description, "")
+		p.desc = fm.description
 	}
 	for line := range strings.SplitSeq(src, "\n") {
-		if fence.char != 0 {
-			body = append(body, line)
-			if fence.closedBy(line) {
-				fence = fenceMark{}
-			}
-			continue
-		}
-		if f, ok := openFence(line); ok {
-			fence = f
-			body = append(body, line)
-			continue
-		}
-		level, raw, ok := atxHeading(line)
-		if !ok {
-			body = append(body, line)
-			continue
-		}
-		flush()
-		text := headingText(raw)
-		if first && level == 1 {
-			doc.title = text
-		}
-		first = false
-		for len(stack) > 0 && stack[len(stack)-1].level >= level {
-			stack = stack[:len(stack)-1]
-		}
-		stack = append(stack, heading{level, text})
-		path := make([]string, len(stack))
-		for i, h := range stack {
-			path[i] = h.text
-		}
-		cur = section{headings: path, anchor: anchors.slug(text)}
+		p.line(line)
 	}
-	flush()
-	return doc
+	if p.pending != "" { // a "{{<" that never closed: text after all
+		p.text(p.pending)
+	}
+	if !p.started {
+		p.openTitle()
+	}
+	p.flush()
+	return p.doc
+}
+
+// mdParser is splitMarkdown's state between lines.
+type mdParser struct {
+	doc       document
+	fmTitle   string // the front matter's title
+	desc      string // the front matter's description
+	maxBytes  int
+	ids       *anchorer // passage IDs' anchors
+	links     *anchorer // the site's anchors
+	started   bool      // a heading was seen
+	stack     []heading // the open headings, outermost first
+	cur       section
+	body      []string
+	para      int       // where in body the paragraph being read starts; -1 outside one
+	fence     fenceMark // the open code block
+	admonish  int       // how many MkDocs admonitions are open: their text is indented by 4 each
+	skipUntil string    // the end of the HTML block or comment being dropped
+	pending   string    // a shortcode that goes on over the next line
+}
+
+func (p *mdParser) flush() {
+	p.doc.sections = addSection(p.doc.sections, p.cur, p.body, p.maxBytes)
+	p.body = p.body[:0]
+	p.para = -1
+}
+
+// addSection adds a section with the text of body, unless it has none.
+func addSection(sections []section, s section, body []string, maxBytes int) []section {
+	text := strings.TrimSpace(strings.Join(body, "\n"))
+	if text == "" {
+		return sections
+	}
+	s.parts = chunk(text, maxBytes)
+	return append(sections, s)
+}
+
+// text adds a line of text to the section.
+func (p *mdParser) text(line string) {
+	switch {
+	case strings.TrimSpace(line) == "":
+		p.para = -1
+		if n := len(p.body); n > 0 && strings.TrimSpace(p.body[n-1]) == "" {
+			return // one blank line is enough
+		}
+	case !startsParagraph(line):
+		if _, ok := cutIndent(line); ok { // a list item, a quote: not a lazy continuation
+			p.para = -1
+		}
+	case p.para < 0:
+		p.para = len(p.body)
+	}
+	p.body = append(p.body, line)
+}
+
+// dropped notes a line of markup left out: it ends a paragraph.
+func (p *mdParser) dropped() {
+	if p.para >= 0 || len(p.body) > 0 && strings.TrimSpace(p.body[len(p.body)-1]) != "" {
+		p.body = append(p.body, "")
+	}
+	p.para = -1
+}
+
+func (p *mdParser) line(line string) {
+	line = p.dedent(line)
+	if p.fence.char != 0 || p.fence.shortcode != "" {
+		if p.fence.shortcode != "" && closesShortcode(line, p.fence.shortcode) {
+			p.body = append(p.body, "```")
+			p.fence = fenceMark{}
+			return
+		}
+		p.body = append(p.body, unescapeShortcodes(line))
+		if p.fence.char != 0 && p.fence.closedBy(line) {
+			p.fence = fenceMark{}
+		}
+		return
+	}
+	if p.pending != "" {
+		line = p.pending + "\n" + line
+		p.pending = ""
+	}
+	if p.skipUntil != "" {
+		i := indexFold(line, p.skipUntil)
+		if i < 0 {
+			return
+		}
+		line = line[i+len(p.skipUntil):]
+		if p.skipUntil != "-->" {
+			line = ""
+		}
+		p.skipUntil = ""
+		if strings.TrimSpace(line) == "" {
+			p.dropped()
+			return
+		}
+	}
+	if f, ok := openFence(line); ok {
+		p.fence = f
+		p.para = -1
+		p.body = append(p.body, line)
+		return
+	}
+	if title, ok := admonition(line); ok {
+		p.admonish++
+		p.dropped()
+		if title != "" {
+			p.text(title)
+			p.dropped()
+		}
+		return
+	}
+	if title, ok := container(line); ok {
+		p.dropped()
+		if title != "" {
+			p.text(title)
+			p.dropped()
+		}
+		return
+	}
+	orig := line
+	line, p.skipUntil = dropHTML(line)
+	line, code, open := cutShortcodes(line)
+	if open {
+		if len(line) < 4096 {
+			p.pending = orig
+			p.skipUntil = ""
+			return
+		}
+		line = orig // not a shortcode after all: a stray "{{<"
+	}
+	if code != nil {
+		p.dropped()
+		p.body = append(p.body, "```"+code.lang)
+		p.fence = fenceMark{shortcode: code.name}
+		return
+	}
+	if line != orig && strings.TrimSpace(line) == "" || mdxImport(line) || strings.TrimSpace(line) == "[[toc]]" {
+		p.dropped()
+		return
+	}
+	if level, raw, ok := atxHeading(line); ok {
+		p.heading(level, raw)
+		return
+	}
+	if level, ok := setextUnderline(line); ok && p.para >= 0 {
+		raw := strings.TrimSpace(strings.Join(p.body[p.para:], " "))
+		p.body = p.body[:p.para]
+		p.heading(level, raw)
+		return
+	}
+	p.text(line)
+}
+
+// dedent takes the indent of the open MkDocs admonitions off a line,
+// closing those it is not indented for.
+func (p *mdParser) dedent(line string) string {
+	if p.admonish == 0 || strings.TrimSpace(line) == "" {
+		return line
+	}
+	col, i := 0, 0
+	for ; i < len(line) && (line[i] == ' ' || line[i] == '\t') && col < 4*p.admonish; i++ {
+		if line[i] == '\t' {
+			col += 4 - col%4
+		} else {
+			col++
+		}
+	}
+	p.admonish = min(p.admonish, col/4)
+	return line[i:]
+}
+
+func (p *mdParser) heading(level int, raw string) {
+	raw, custom := cutCustomID(raw)
+	text := headingText(raw)
+	if !p.started {
+		p.started = true
+		if level == 1 && strings.TrimSpace(strings.Join(p.body, "\n")) == p.desc {
+			// The page starts with its title: the description is its text.
+			if p.doc.title == "" {
+				p.doc.title = text
+			}
+			p.open(level, text, custom)
+			return
+		}
+		p.openTitle()
+	}
+	p.flush()
+	p.open(level, text, custom)
+}
+
+// openTitle makes the front matter's title the page's top heading, over
+// the text before the first heading.
+func (p *mdParser) openTitle() {
+	if p.fmTitle == "" {
+		return
+	}
+	anchor := p.ids.anchor(idText(p.fmTitle))
+	p.stack = []heading{{0, p.fmTitle, anchor}}
+	p.cur = section{headings: []string{p.fmTitle}, anchor: anchor}
+}
+
+func (p *mdParser) open(level int, text, custom string) {
+	s := section{}
+	if custom != "" {
+		s.anchor, s.link = p.ids.take(custom), p.links.take(custom)
+	} else {
+		s.anchor, s.link = p.ids.anchor(idText(text)), p.links.anchor(text)
+	}
+	p.stack = push(p.stack, heading{level, text, s.anchor})
+	s.headings, s.within = headingPath(p.stack)
+	p.cur = s
+	p.para = -1
+}
+
+// push adds a heading to the open ones, closing those at its level or
+// deeper.
+func push(stack []heading, h heading) []heading {
+	for len(stack) > 0 && stack[len(stack)-1].level >= h.level {
+		stack = stack[:len(stack)-1]
+	}
+	return append(stack, h)
+}
+
+// headingPath is the texts of the open headings and the anchors of those
+// that hold the last one.
+func headingPath(stack []heading) (path, within []string) {
+	path = make([]string, len(stack))
+	for i, h := range stack {
+		path[i] = h.text
+		if i < len(stack)-1 {
+			within = append(within, h.anchor)
+		}
+	}
+	return path, within
 }
 
 type heading struct {
-	level int
-	text  string
+	level  int
+	text   string
+	anchor string // its passage ID anchor
 }
 
 // normalise makes line ends "\n" and replaces invalid UTF-8.
@@ -105,25 +328,85 @@ func normalise(s string) string {
 	return strings.TrimPrefix(s, "\uFEFF")
 }
 
-// skipFrontMatter drops a leading YAML block between "---" lines. Without
-// a closing line there is no front matter: the text is kept.
-func skipFrontMatter(s string) string {
-	first, rest, ok := strings.Cut(s, "\n")
-	if !ok || strings.TrimRight(first, " \t") != "---" {
-		return s
+// setextUnderline recognises the line under a setext heading: "=" for
+// level 1 or "-" for level 2, after up to three spaces.
+func setextUnderline(line string) (level int, ok bool) {
+	s, ok := cutIndent(line)
+	s = strings.TrimRight(s, " \t")
+	if !ok || s == "" || strings.Trim(s, string(s[0])) != "" {
+		return 0, false
 	}
-	for off := 0; off < len(rest); {
-		line, _, _ := strings.Cut(rest[off:], "\n")
-		next := off + len(line) + 1
-		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
-			if next > len(rest) {
-				return ""
-			}
-			return rest[next:]
+	switch s[0] {
+	case '=':
+		return 1, true
+	case '-':
+		return 2, true
+	}
+	return 0, false
+}
+
+// startsParagraph reports whether a line of text starts a paragraph, that
+// a setext underline can make a heading: not a list item, a quote, a
+// table row or indented code.
+func startsParagraph(line string) bool {
+	s, ok := cutIndent(line)
+	if !ok || s == "" {
+		return false
+	}
+	switch s[0] {
+	case '>', '|':
+		return false
+	case '-', '*', '+':
+		return len(s) > 1 && s[1] != ' ' && s[1] != '\t'
+	}
+	i := 0
+	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return !(i > 0 && i+1 <= len(s) && (s[i] == '.' || s[i] == ')') && (i+1 == len(s) || s[i+1] == ' '))
+}
+
+// idText is a heading's text for its passage ID's anchor: without what
+// looks like an HTML tag, even in code ("`--group <name>`"), as the
+// question sets of testdata/docs-questions (check.py) slug them.
+func idText(text string) string {
+	if !strings.Contains(text, "<") {
+		return text
+	}
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(text, '<')
+		if open < 0 {
+			break
 		}
-		off = next
+		end := strings.IndexByte(text[open:], '>')
+		if end < 0 {
+			break
+		}
+		b.WriteString(text[:open])
+		text = text[open+end+1:]
 	}
-	return s
+	b.WriteString(text)
+	return b.String()
+}
+
+// cutCustomID takes a trailing "{#id}" (with any classes or attributes
+// after the id) off a heading, as VitePress, Hugo and MkDocs read it.
+func cutCustomID(raw string) (text, id string) {
+	s := strings.TrimRight(raw, " \t")
+	if !strings.HasSuffix(s, "}") {
+		return raw, ""
+	}
+	open := strings.LastIndex(s, "{#")
+	if open < 0 {
+		return raw, ""
+	}
+	inner := s[open+2 : len(s)-1]
+	id, _, _ = strings.Cut(inner, " ")
+	if id == "" || strings.ContainsAny(id, "{}#\t") {
+		return raw, ""
+	}
+	return strings.TrimRight(s[:open], " \t"), id
 }
 
 // atxHeading recognises "## Text ##": up to three spaces, one to six "#",
@@ -166,6 +449,9 @@ func cutIndent(line string) (string, bool) {
 type fenceMark struct {
 	char byte // '`' or '~'; 0 when no block is open
 	n    int
+	// shortcode is the name of the Hugo shortcode that holds the code
+	// block ("highlight", "code-toggle") when it is one.
+	shortcode string
 }
 
 func openFence(line string) (fenceMark, bool) {
