@@ -19,7 +19,7 @@ import (
 
 // Version changes whenever this package's rules change the tokens produced
 // for some text, so that models trained on the old tokens are retrained.
-const Version = 1
+const Version = 2
 
 // Fingerprint names everything that decides the tokens: this package's
 // rules, the Unicode tables (letters, scripts, case), the normalisation
@@ -67,6 +67,7 @@ func Tokens(dst []Token, text string) []Token {
 		prevCJK  rune // the previous rune when it was CJK, else 0
 		pending  bool // word has content
 		wordASCI = true
+		apos     = -1 // where in word an inner apostrophe was, or -1
 	)
 	flush := func() {
 		if !pending {
@@ -74,11 +75,18 @@ func Tokens(dst []Token, text string) []Token {
 		}
 		w := word.String()
 		if wordASCI && len(w) <= maxStemBytes && hasLetter(w) {
+			// "shouldn't" is "should not", as the docs write it.
+			if base, ok := negated(w, apos); ok {
+				dst = append(dst, Token{Text: english.Stem(base, false), Kind: Word}, Token{Text: "not", Kind: Word})
+				word.Reset()
+				pending, wordASCI, apos = false, true, -1
+				return
+			}
 			w = english.Stem(w, false)
 		}
 		dst = append(dst, Token{Text: w, Kind: Word})
 		word.Reset()
-		pending, wordASCI = false, true
+		pending, wordASCI, apos = false, true, -1
 	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -106,6 +114,7 @@ func Tokens(dst []Token, text string) []Token {
 			pending = true
 		case pending && (r == '\'' || r == '’') && i < len(text) && startsWord(text[i:]):
 			// An apostrophe inside a word joins it: "don't" is one word.
+			apos = word.Len()
 		case unicode.Is(unicode.Cf, r):
 			// Zero-width and other format characters are invisible: they
 			// neither split a word nor join CJK.
@@ -116,6 +125,31 @@ func Tokens(dst []Token, text string) []Token {
 	}
 	flush()
 	return dst
+}
+
+// negated splits an English negative contraction, w without its
+// apostrophe (at apos) as in "shouldnt" from "shouldn't", into the verb
+// and "not"; and "cannot", which the docs write as one word where members
+// write "can't". Questions and docs say the same thing both ways.
+func negated(w string, apos int) (string, bool) {
+	if w == "cannot" {
+		return "can", true
+	}
+	if apos < 2 || apos != len(w)-1 || w[apos] != 't' || w[apos-1] != 'n' {
+		return "", false
+	}
+	switch base := w[:apos-1]; base {
+	case "ca":
+		return "can", true
+	case "wo":
+		return "will", true
+	case "sha":
+		return "shall", true
+	case "ai":
+		return "", false
+	default:
+		return base, true
+	}
 }
 
 // Words returns only the token texts, in order; handy in tests and tools.
