@@ -20,7 +20,7 @@ func TestWords(t *testing.T) {
 		// Negative contractions are the verb and "not", as docs write them.
 		{"it shouldn't, won't, isn't; cannot", []string{"it", "should", "not", "will", "not", "is", "not", "can", "not"}},
 		{"it's o'clock ain't nt n't", []string{"its", "oclock", "aint", "nt", "nt"}}, // only "n't" splits
-		{"ＨＥＬＬＯ　ｗｏｒｌｄ", []string{"hello", "world"}}, // fullwidth → NFKC
+		{"ＨＥＬＬＯ　ｗｏｒｌｄ", []string{"hello", "world"}},                                  // fullwidth → NFKC
 		{"Python 3.12 install", []string{"python", "3", "12", "instal"}},
 		{"你好", []string{"你", "好", "你好"}},
 		{"怎么报告bug", []string{"怎", "么", "怎么", "报", "么报", "告", "报告", "bug"}},
