@@ -407,7 +407,13 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	// the work to another one meanwhile.
 	chat.Wait(ctx, func() {
 		if q.OnDelta != nil {
-			ans, err = b.cfg.LLM.Stream(ctx, req, q.OnDelta)
+			// The drafts are shown too: a secret the model repeats must
+			// not appear in them before the final answer hides it.
+			onDelta := func(text string) {
+				text, _ = redact.Redact(text)
+				q.OnDelta(text)
+			}
+			ans, err = b.cfg.LLM.Stream(ctx, req, onDelta)
 		} else {
 			ans, err = b.cfg.LLM.Answer(ctx, req)
 		}
