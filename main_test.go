@@ -210,6 +210,23 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// A response template that would loop for minutes is refused by config
+// check at once, naming the intent, its file and line and why.
+func TestConfigCheckRefusesEndlessTemplates(t *testing.T) {
+	dir := workdir(t)
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("intents/spin.yaml", "intents:\n  - name: spin\n    patterns: [spin around]\n    responses:\n      - \"{{range 3000000000}}{{end}}\"\n")
+	r := docent(t, dir, "", "config", "check", "config.example.yaml")
+	want := `intents/spin.yaml:2: intent "spin": response 1: line 1:8: {{range 3000000000}}: a response may range only over a field of its data, such as .Links`
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, want) {
+		t.Errorf("config check: exit %d, %s%s\nwant it to contain %q", r.code, r.stdout, r.stderr, want)
+	}
+}
+
 func TestHelp(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{{"--help"}, {"help"}, {"run", "--help"}, {"history", "-h"}, {"config", "check", "--help"}, {"train", "--help"}, {"version", "--help"}} {

@@ -435,6 +435,41 @@ func TestStreamedAnswer(t *testing.T) {
 	}
 }
 
+// A secret the model repeats is hidden in the drafts as well as in the
+// final answer: members see the drafts.
+func TestStreamedDraftsAreRedacted(t *testing.T) {
+	secret := "gh" + "p_" + strings.Repeat("Ab3dE", 8)[:36]
+	chunks := []string{"Install ", "the helm chart; ", "your token " + secret, " is in the config ", "[1]."}
+	srv := httptest.NewServer(streamingLLM(chunks, 30*time.Millisecond))
+	defer srv.Close()
+	path := llmConfig(t, srv.URL, `  model: test-model
+  timeout: 5s
+  stream_interval: 100ms
+`, "deploy.md", deployDoc)
+	b := openBot(t, path)
+	defer closeBot(t, b)
+
+	r := bottest.NewEditingRecorder()
+	if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, r); err != nil {
+		t.Fatal(err)
+	}
+	replies := r.Wait(t)
+	edits := r.Edits()
+	if len(edits) == 0 || !strings.Contains(edits[len(edits)-1].Answer.Text, "[redacted github-token]") {
+		t.Fatalf("replies %+v, edits %+v: want the final answer with the token redacted", replies, edits)
+	}
+	for _, a := range replies {
+		if strings.Contains(a.Text, secret) {
+			t.Errorf("a reply shows the token: %q", a.Text)
+		}
+	}
+	for _, e := range edits {
+		if strings.Contains(e.Answer.Text, secret) {
+			t.Errorf("an edit shows the token: %q", e.Answer.Text)
+		}
+	}
+}
+
 // An answered question is found again by a later, similar one, also after
 // a restart.
 func TestPastThreadsAreSearched(t *testing.T) {

@@ -192,6 +192,8 @@ func TestTeach(t *testing.T) {
 		{"!teach new Key Rotation x", "is not an intent name"},
 		{"!teach new greeting hi", "There is already an intent greeting"},
 		{"!teach new broken {{.Links.nowhere}}", "That response does not work"},
+		// It would loop for minutes, writing nothing, if it ran.
+		{"!teach new spin {{range 3000000000}}{{end}}", "That response does not work: taught in chat: intent \"spin\": response 1: line 1:8: {{range 3000000000}}: a response may range only over a field of its data, such as .Links"},
 		{"!teach nosuch how do I x", "I have no intent nosuch"},
 		{"!teach", "Usage:"},
 		{"!teach new key_rotation Rotate them with `docent keys rotate`.", "Created the intent key_rotation"},

@@ -192,9 +192,9 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 				if lang != "" {
 					name = fmt.Sprintf("%s response %d (%s)", in.Name, i+1, lang)
 				}
-				tpl, err := template.New(name).Option("missingkey=error").Parse(text)
+				tpl, err := parseResponse(name, text)
 				if err == nil {
-					err = tpl.Execute(&strings.Builder{}, sample)
+					_, err = render(tpl, sample)
 				}
 				if err != nil {
 					fail(in, "response %d%s: %v", i+1, langSuffix(lang), templateError(err))
@@ -429,7 +429,13 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	// the work to another one meanwhile.
 	chat.Wait(ctx, func() {
 		if q.OnDelta != nil {
-			ans, err = b.cfg.LLM.Stream(ctx, req, q.OnDelta)
+			// The drafts are shown too: a secret the model repeats must
+			// not appear in them before the final answer hides it.
+			onDelta := func(text string) {
+				text, _ = redact.Redact(text)
+				q.OnDelta(text)
+			}
+			ans, err = b.cfg.LLM.Stream(ctx, req, onDelta)
 		} else {
 			ans, err = b.cfg.LLM.Answer(ctx, req)
 		}
@@ -647,8 +653,7 @@ func (b *Brain) respond(in *compiledIntent, lang string, q Question) (string, er
 		choices = in.responses[""]
 	}
 	tpl := choices[rand.IntN(len(choices))]
-	var out strings.Builder
-	err := tpl.Execute(&out, templateData{
+	out, err := render(tpl, templateData{
 		Member:  memberName(q.Member),
 		Bot:     b.cfg.BotName,
 		Channel: q.Conversation.Channel,
@@ -657,7 +662,7 @@ func (b *Brain) respond(in *compiledIntent, lang string, q Question) (string, er
 	if err != nil {
 		return "", fmt.Errorf("brain: intent %s: %w", in.Name, err)
 	}
-	return strings.TrimSpace(out.String()), nil
+	return strings.TrimSpace(out), nil
 }
 
 func memberName(m chat.Member) string {

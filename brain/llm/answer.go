@@ -24,6 +24,9 @@ type Answer struct {
 	// FinishReason is the server's: "stop", or "length" when the answer
 	// was cut by max_tokens.
 	FinishReason string
+	// Cut is set when the server wrote more than max_tokens allows and
+	// Docent kept only the beginning; Text then ends with a line saying so.
+	Cut bool
 }
 
 // Usage counts the tokens one answer cost, for the bot's budgets.
@@ -169,6 +172,21 @@ func proseSegments(text string) []segment {
 		segs = append(segs, segment{text: code.String(), code: true})
 	}
 	return segs
+}
+
+// fenceOpen reports whether text ends inside a fenced code block.
+func fenceOpen(text string) bool {
+	fence := ""
+	for line := range strings.SplitAfterSeq(text, "\n") {
+		trimmed := strings.TrimLeft(line, " \t")
+		switch {
+		case fence != "" && strings.HasPrefix(trimmed, fence):
+			fence = ""
+		case fence == "":
+			fence = fenceOf(trimmed)
+		}
+	}
+	return fence != ""
 }
 
 func fenceOf(line string) string {

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -25,6 +27,9 @@ var (
 	// ErrTruncated means a stream ended without a finish reason: the
 	// answer is incomplete, whatever text arrived.
 	ErrTruncated = errors.New("llm: the answer stream ended without a finish reason")
+	// errTooLong is what reading a reply past its bound returns: the
+	// server ignored max_tokens.
+	errTooLong = errors.New("the reply is longer than max_tokens allows")
 )
 
 // Error is a failed request to the LLM server. Its message says what went
@@ -141,9 +146,11 @@ func (c *Client) Answer(ctx context.Context, r Request) (Answer, error) {
 }
 
 // Stream asks for a streamed answer, calling onDelta (which may be nil)
-// with the whole checked text so far each time it grows. onDelta runs on
-// the caller's goroutine between reads; wrap it in a Throttler for chat
-// platforms. A failure before any text was delivered is retried; after,
+// with the whole checked text so far as it grows: after each chunk while
+// the text is short, then each time it has grown by an eighth or
+// draftEvery has passed, so that checking costs in proportion to the
+// answer, not to its square. onDelta runs on the caller's goroutine
+// between reads; wrap it in a Throttler for chat platforms. A failure before any text was delivered is retried; after,
 // it is returned. A stream that ends without a finish reason fails with
 // ErrTruncated.
 func (c *Client) Stream(ctx context.Context, r Request, onDelta func(textSoFar string)) (Answer, error) {
@@ -203,7 +210,7 @@ func (c *Client) attempts(ctx context.Context, p prompt, onDelta func(string), s
 		if stream {
 			ans, delivered, err = c.streamOnce(actx, req, p, onDelta, a)
 		} else {
-			ans, err = c.once(actx, req, p)
+			ans, err = c.once(actx, req, p, a)
 		}
 		if err == nil {
 			return ans, nil
@@ -278,7 +285,8 @@ func (c *Client) chatRequest(p prompt, stream bool) openai.ChatCompletionRequest
 
 var errNoChoices = errors.New("no choices in the reply")
 
-func (c *Client) once(ctx context.Context, req openai.ChatCompletionRequest, p prompt) (Answer, error) {
+func (c *Client) once(ctx context.Context, req openai.ChatCompletionRequest, p prompt, a *attempt) (Answer, error) {
+	a.limit = replyLimit(c.cfg.MaxTokens)
 	resp, err := c.api.CreateChatCompletion(ctx, req)
 	if err != nil {
 		return Answer{}, err
@@ -291,24 +299,81 @@ func (c *Client) once(ctx context.Context, req openai.ChatCompletionRequest, p p
 	if resp.Usage.PromptTokens > 0 || resp.Usage.CompletionTokens > 0 {
 		u = &resp.Usage
 	}
-	return c.answer(p, choice.Message.Content, resp.Model, string(choice.FinishReason), u), nil
+	raw, cut := capText(choice.Message.Content, answerLimit(c.cfg.MaxTokens))
+	return c.answer(p, raw, resp.Model, string(choice.FinishReason), u, cut || a.cut), nil
+}
+
+// The bounds of one reply. A server may ignore max_tokens (the probe's
+// wrote 5 MB): Docent keeps at most answerLimit bytes of an answer, a few
+// times what max_tokens should allow, and reads at most replyLimit bytes
+// of a whole reply or streamLimit bytes of a stream (every chunk carries
+// a hundred bytes of JSON around a few of text).
+const (
+	bytesPerToken  = 8
+	minAnswerLimit = 4 << 10
+	draftEvery     = 250 * time.Millisecond
+)
+
+func answerLimit(maxTokens int) int { return max(maxTokens*bytesPerToken, minAnswerLimit) }
+func replyLimit(maxTokens int) int64 {
+	return 4*int64(answerLimit(maxTokens)) + 64<<10 // JSON escapes at most double a text in practice
+}
+func streamLimit(maxTokens int) int64 { return 64*int64(answerLimit(maxTokens)) + 1<<20 }
+
+// capText cuts s to at most n bytes, on a character boundary, and says
+// whether it did.
+func capText(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}
+
+// cutNote is the line that tells the member an answer was cut; an open
+// code block is closed first so the line reads as prose.
+func cutNote(text string, limit int) string {
+	if fenceOpen(text) {
+		text += "\n```"
+	}
+	return text + fmt.Sprintf("\n\n(answer cut: it was longer than the %s Docent keeps of an answer)", sizeOf(limit))
+}
+
+func sizeOf(n int) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d MB", n>>20)
 }
 
 func (c *Client) streamOnce(ctx context.Context, req openai.ChatCompletionRequest, p prompt, onDelta func(string), a *attempt) (ans Answer, delivered bool, err error) {
+	a.limit, a.stream = streamLimit(c.cfg.MaxTokens), true
 	st, err := c.api.CreateChatCompletionStream(ctx, req)
 	if err != nil {
 		return Answer{}, false, err
 	}
+	// Closing the stream stops reading it: a cut answer leaves the rest
+	// of a server's reply unread.
 	defer st.Close()
 	var (
 		raw        strings.Builder
 		model      string
 		finishedAs string
 		usage      *openai.Usage
+		cut        bool
+		limit      = answerLimit(c.cfg.MaxTokens)
+		shown      int       // bytes of raw the last onDelta showed
+		shownAt    time.Time // when
 	)
-	for {
+	for !cut {
 		chunk, err := st.Recv()
 		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, errTooLong) && raw.Len() > 0 {
+			cut = true // the server's JSON around the text ran past the bound
 			break
 		}
 		if err != nil {
@@ -326,30 +391,44 @@ func (c *Client) streamOnce(ctx context.Context, req openai.ChatCompletionReques
 			if ch.Index != 0 {
 				continue
 			}
-			if ch.Delta.Content != "" {
-				raw.WriteString(ch.Delta.Content)
+			if ch.Delta.Content != "" && !cut {
+				var text string
+				text, cut = capText(ch.Delta.Content, limit-raw.Len())
+				raw.WriteString(text)
 				grew = true
 			}
 			if ch.FinishReason != "" {
 				finishedAs = string(ch.FinishReason)
 			}
 		}
-		if grew && onDelta != nil {
+		// Checking the text costs its length: done at every chunk, a
+		// long answer would cost the square of its length.
+		if grew && onDelta != nil && (raw.Len()-shown >= shown/8 || c.now().Sub(shownAt) >= draftEvery) {
 			text, _ := p.finish(raw.String())
 			onDelta(text)
-			delivered = true
+			delivered, shown, shownAt = true, raw.Len(), c.now()
 		}
+	}
+	if cut && finishedAs == "" {
+		finishedAs = "length"
 	}
 	if finishedAs == "" {
 		return Answer{}, delivered, ErrTruncated
 	}
-	return c.answer(p, raw.String(), model, finishedAs, usage), delivered, nil
+	return c.answer(p, raw.String(), model, finishedAs, usage, cut), delivered, nil
 }
 
 // answer checks the raw reply and fills in what the server left out.
-func (c *Client) answer(p prompt, raw, model, finishedAs string, u *openai.Usage) Answer {
+// A cut reply ends with a line saying so.
+func (c *Client) answer(p prompt, raw, model, finishedAs string, u *openai.Usage, cut bool) Answer {
 	text, cited := p.finish(raw)
-	ans := Answer{Text: text, Cited: cited, Model: model, FinishReason: finishedAs}
+	if cut {
+		limit := answerLimit(c.cfg.MaxTokens)
+		text = cutNote(text, limit)
+		c.log.Warn("llm: answer cut: the server wrote more than max_tokens allows",
+			slog.Int("max_tokens", c.cfg.MaxTokens), slog.Int("kept_bytes", len(raw)), slog.Int("limit_bytes", limit))
+	}
+	ans := Answer{Text: text, Cited: cited, Model: model, FinishReason: finishedAs, Cut: cut}
 	if ans.Model == "" {
 		ans.Model = c.cfg.Model
 	}
@@ -395,6 +474,9 @@ func (c *Client) classify(ctx context.Context, err error, a *attempt, attempts i
 		if a.chunks == 0 {
 			msg = "the LLM server closed the stream without sending an answer (check llm.base_url: it usually ends in /v1)"
 		}
+	case errors.Is(err, errTooLong):
+		msg = fmt.Sprintf("the LLM server's reply ran past the %s Docent reads: it ignores max_tokens (%d)",
+			sizeOf(int(a.limit)), c.cfg.MaxTokens)
 	case errors.As(err, &syntaxErr), errors.As(err, &typeErr), errors.Is(err, errNoChoices),
 		errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
 		msg = fmt.Sprintf("the LLM server's reply is not OpenAI-compatible (check llm.base_url: it usually ends in /v1): %v", err)
@@ -484,6 +566,12 @@ type attempt struct {
 	retryAfter  time.Duration
 	hinted      bool // the server said how long to wait
 	chunks      int  // stream chunks received
+
+	// limit bounds the bytes read of the reply; a whole reply past it is
+	// cut to its answer's start (cut), a stream reads errTooLong.
+	limit  int64
+	stream bool
+	cut    bool
 }
 
 type attemptKey struct{}
@@ -505,8 +593,99 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 		a.status = resp.StatusCode
 		a.contentType = resp.Header.Get("Content-Type")
 		a.retryAfter, a.hinted = retryAfter(resp.Header, r.now())
+		if a.limit > 0 {
+			if resp.Body, err = bound(resp.Body, a); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return resp, err
+}
+
+// bound limits what is read of a reply. A stream is read as it comes and
+// fails with errTooLong at the limit. A whole reply is read here, up to the
+// limit; one past it becomes a reply of its first answer's beginning, so
+// that the member sees what fits rather than nothing.
+func bound(body io.ReadCloser, a *attempt) (io.ReadCloser, error) {
+	if a.stream {
+		return &limitedBody{ReadCloser: body, left: a.limit}, nil
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, a.limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) <= a.limit || a.status >= 300 {
+		return io.NopCloser(bytes.NewReader(b[:min(int64(len(b)), a.limit)])), nil
+	}
+	text, ok := answerStart(b)
+	if !ok {
+		return nil, errTooLong
+	}
+	a.cut = true
+	whole, err := json.Marshal(openai.ChatCompletionResponse{Choices: []openai.ChatCompletionChoice{{
+		Message: openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: text}, FinishReason: "length"}}})
+	if err != nil {
+		return nil, fmt.Errorf("re-encode a cut reply: %w", err)
+	}
+	return io.NopCloser(bytes.NewReader(whole)), nil
+}
+
+// answerStart finds the beginning of the first answer's text in the
+// first bytes of a chat completion: the string after "content" in
+// "choices", up to where the bytes end.
+func answerStart(b []byte) (string, bool) {
+	i := bytes.Index(b, []byte(`"choices"`))
+	if i < 0 {
+		return "", false
+	}
+	b = b[i:]
+	j := bytes.Index(b, []byte(`"content"`))
+	if j < 0 {
+		return "", false
+	}
+	b = bytes.TrimLeft(b[j+len(`"content"`):], " \t\r\n")
+	if len(b) == 0 || b[0] != ':' {
+		return "", false
+	}
+	b = bytes.TrimLeft(b[1:], " \t\r\n")
+	if len(b) == 0 || b[0] != '"' {
+		return "", false
+	}
+	end := 1
+	for end < len(b) && b[end] != '"' {
+		if b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	b = b[1:min(end, len(b))]
+	// The bytes may end inside an escape (\u00e): drop it.
+	for drop := 0; drop <= 6 && drop <= len(b); drop++ {
+		var s string
+		if json.Unmarshal(append(append([]byte{'"'}, b[:len(b)-drop]...), '"'), &s) == nil {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// limitedBody reads at most left bytes, then fails with errTooLong.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, errTooLong
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // retryAfter reads a server's hint: Retry-After in seconds or as an HTTP

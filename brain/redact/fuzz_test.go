@@ -26,6 +26,8 @@ func FuzzRedact(f *testing.F) {
 		"git@github.com:a/b.git v1.2.3 123e4567-e89b-12d3-a456-426614174000",
 		"\xff\xfe password=\xff@\xc3.com ghp_\x80",
 		strings.Repeat("🔑", 50) + "a@b.c" + strings.Repeat("=", 20),
+		"glpat" + "-" + noise(20) + " sk" + "_live_" + noise(24) + " npm" + "_" + noise(36) + " my password: hunter2, ok",
+		"1234567890" + ":AA" + noise(33) + " _gitlab_session=" + hex(32) + " curl -u a:b https://x ALGOLIA_KEY=" + noise(20),
 	} {
 		f.Add(seed)
 	}

@@ -18,7 +18,9 @@ import (
 // "discord-token", "discord-webhook", "openai-key", "anthropic-key",
 // "aws-access-key", "aws-secret-key", "google-api-key", "jwt",
 // "private-key", "url-password", "auth-header", "password-setting" (the key
-// names a password), "secret-setting" (a token, secret or key) and "email".
+// names a password), "secret-setting" (a token, secret or key), "email",
+// and the provider kinds of tokens.go ("gitlab-token", "stripe-key",
+// "npm-token"…) and rules.go ("azure-secret", "teams-webhook"…).
 type Finding struct {
 	Kind       string
 	Start, End int
@@ -185,6 +187,8 @@ func find(text string) []Finding {
 type sketch struct {
 	longestRun int
 	at, equals bool // '@', and '=' or ':'
+	rare       bool // '~', '|', '%' or '<', which few rules need
+	dashU      bool // "-u", as in curl -u and --user
 }
 
 func measure(text string) (s sketch) {
@@ -192,6 +196,9 @@ func measure(text string) (s sketch) {
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if isTokenByte(c) {
+			if c == '-' && i+1 < len(text) && text[i+1] == 'u' {
+				s.dashU = true
+			}
 			run++
 			s.longestRun = max(s.longestRun, run)
 			continue
@@ -202,6 +209,8 @@ func measure(text string) (s sketch) {
 			s.at = true
 		case '=', ':':
 			s.equals = true
+		case '~', '|', '%', '<':
+			s.rare = true
 		}
 	}
 	return s
@@ -209,9 +218,15 @@ func measure(text string) (s sketch) {
 
 // isTokenByte reports whether c is one of the base64url alphabet, which every
 // token format here is written in: letters, digits, '-' and '_'.
-func isTokenByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
+func isTokenByte(c byte) bool { return tokenBytes[c] }
+
+// tokenBytes: a table, as isTokenByte runs for every byte of every message.
+var tokenBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 // anyCase holds a word as written in lower case, Title case and upper case.
 type anyCase [3]string

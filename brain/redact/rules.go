@@ -56,7 +56,7 @@ var rules = []rule{
 		// refresh and session, xapp- app-level.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "xox") || strings.Contains(t, "xapp-") },
 		scan: regexScan(regexp.MustCompile(
-			`xox[abeprs]-[0-9]{1,16}-[0-9A-Za-z-]{8,}|xapp-[0-9]+-[A-Za-z0-9]+-[0-9]+-[A-Za-z0-9]+`),
+			`xox[abeoprs]-[0-9]{1,16}-[0-9A-Za-z-]{8,}|xapp-[0-9]+-[A-Za-z0-9]+-[0-9]+-[A-Za-z0-9]+`),
 			isTokenByte, isTokenByte, fixed("slack-token")),
 	},
 	{ // Anthropic: sk-ant-api03-..., sk-ant-admin01-...
@@ -85,6 +85,61 @@ var rules = []rule{
 	{ // Google API keys.
 		gate: func(t string, _ sketch) bool { return strings.Contains(t, "AIza") },
 		scan: regexScan(regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`), isTokenByte, isTokenByte, fixed("google-api-key")),
+	},
+	{ // The other providers' tokens with a prefix of their own: GitLab,
+		// Stripe, npm, PyPI, Hugging Face, Vault and more (tokens.go).
+		gate: func(_ string, s sketch) bool { return s.longestRun >= 16 },
+		scan: scanTokens,
+	},
+	{ // Azure AD client secrets: three characters, a digit, "Q~" and 31 to 34 more.
+		gate: func(t string, s sketch) bool { return s.rare && s.longestRun >= 16 && strings.Contains(t, "Q~") },
+		scan: regexScan(regexp.MustCompile(`[a-zA-Z0-9_~.]{3}[0-9]Q~[a-zA-Z0-9_~.-]{31,34}`),
+			isSecretByte, isSecretByte, fixed("azure-secret")),
+	},
+	{ // Microsoft Teams incoming webhooks.
+		gate: func(t string, s sketch) bool { return s.at && strings.Contains(t, ".webhook.office.com/") },
+		scan: regexScan(regexp.MustCompile(
+			`https://[a-z0-9]+\.webhook\.office\.com/webhookb2/[a-z0-9-]{36}@[a-z0-9-]{36}/IncomingWebhook/[a-z0-9]{32}/[a-z0-9-]{36}`),
+			nil, isTokenByte, fixed("teams-webhook")),
+	},
+	{ // Terraform Cloud / HashiCorp API tokens.
+		gate: func(t string, s sketch) bool { return s.longestRun >= 60 && strings.Contains(t, ".atlasv1.") },
+		scan: regexScan(regexp.MustCompile(`[a-zA-Z0-9]{14}\.atlasv1\.[a-zA-Z0-9_=-]{60,70}`),
+			isTokenByte, isTokenByte, fixed("terraform-token")),
+	},
+	{ // MaxMind license keys end in _mmk.
+		gate: func(t string, s sketch) bool { return s.longestRun >= 40 && strings.Contains(t, "_mmk") },
+		scan: regexScan(regexp.MustCompile(`[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk`),
+			isTokenByte, isTokenByte, fixed("maxmind-key")),
+	},
+	{ // Facebook app access tokens: the app ID, "|" and the app secret.
+		gate: func(t string, s sketch) bool {
+			return s.rare && s.longestRun >= 27 && (strings.Contains(t, "|") || strings.Contains(t, "%7C"))
+		},
+		scan: regexScan(regexp.MustCompile(`[0-9]{15,16}(?:\||%7C)[0-9a-zA-Z_-]{27,40}`),
+			isTokenByte, isTokenByte, fixed("facebook-token")),
+	},
+	{ // NuGet.config: <add key="ClearTextPassword" value="..." />
+		gate: func(t string, s sketch) bool { return s.rare && strings.Contains(t, "<add key=") },
+		scan: regexScan(regexp.MustCompile(`(?i)<add key="(?:cleartext)?password"\s*value="([^"\n]{8,})"\s*/>`),
+			nil, nil, func(t string, start, end int) string {
+				if placeholderValue(t[start:end]) {
+					return ""
+				}
+				return "password-setting"
+			}),
+	},
+	{ // curl -u user:password
+		gate: func(t string, s sketch) bool {
+			return s.dashU && s.equals && strings.Contains(t, "curl")
+		},
+		scan: regexScan(regexp.MustCompile(`\bcurl\b[^\n]*?[ \t](?:-u|--user)(?:=|[ \t]{1,5})["']?[^\s:"']{1,100}:([^\s"']{3,})`),
+			nil, nil, func(t string, start, end int) string {
+				if placeholderValue(t[start:end]) {
+					return ""
+				}
+				return "password-setting"
+			}),
 	},
 	{ // AWS secret keys have no prefix: only a label says what 40 base64
 		// characters are.
@@ -164,6 +219,9 @@ func regexScan(re *regexp.Regexp, left, right func(byte) bool, check func(text s
 func fixed(kind string) func(string, int, int) string {
 	return func(string, int, int) string { return kind }
 }
+
+// isSecretByte: token bytes and the '.' and '~' some secrets hold.
+func isSecretByte(c byte) bool { return isTokenByte(c) || c == '.' || c == '~' }
 
 func isBase64Byte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '='

@@ -52,7 +52,8 @@ func scanSettings(text string, found *findings) {
 			continue
 		}
 		end := j + 1 // a word ends here
-		if !endsWithSettingWord(text[:end]) {
+		strong, weak := settingWord(text[:end])
+		if !strong && !weak {
 			continue
 		}
 		start := end
@@ -65,10 +66,10 @@ func scanSettings(text string, found *findings) {
 		key := text[start:end]
 		// try matches what follows the key at text[at:]; group bare (if
 		// not 0) is an unquoted value, the others quoted ones.
-		try := func(re *regexp.Regexp, at, bare int, wholeLine bool) {
+		try := func(re *regexp.Regexp, at, bare int, wholeLine bool) bool {
 			m := re.FindStringSubmatchIndex(text[at:])
 			if m == nil {
-				return
+				return false
 			}
 			for g := 1; 2*g+1 < len(m); g++ {
 				if m[2*g] < 0 {
@@ -78,15 +79,16 @@ func scanSettings(text string, found *findings) {
 				examined = max(examined, ve)
 				if g == bare {
 					if wholeLine && strings.ContainsAny(text[ve-1:ve], ",;") {
-						return // code, not a setting: Password: cfg.Pass,
+						return true // code, not a setting: Password: cfg.Pass,
 					}
 					ve = vs + len(strings.TrimRight(text[vs:ve], ".,;:)]}>"))
 				}
-				if vs < ve && secretValue(key, text[vs:ve], g == bare) {
+				if vs < ve && secretValue(key, text[vs:ve], g == bare) && (strong || randomValue(text[vs:ve])) {
 					found.add(vs, ve, settingKind(key))
 				}
-				return
+				return true
 			}
+			return true
 		}
 		quoted := start > 0 && (text[start-1] == '"' || text[start-1] == '\'')
 		switch {
@@ -96,15 +98,21 @@ func scanSettings(text string, found *findings) {
 		case quoted && end < len(text) && text[end] == text[start-1]:
 			try(afterQuotedKey, end+1, 3, false)
 		default:
-			if quoted {
-				try(afterHeaderKey, end, 1, false)
-			}
-			try(afterKeyTight, end, 3, false)
-			try(afterKeySpaced, end, 0, false)
+			matched := quoted && try(afterHeaderKey, end, 1, false)
+			matched = try(afterKeyTight, end, 3, false) || matched
+			matched = try(afterKeySpaced, end, 0, false) || matched
 			window := max(0, start-64)
 			if nl := strings.LastIndexByte(text[window:start], '\n'); nl >= 0 || window == 0 {
 				if lineIndent.MatchString(text[window+nl+1 : start]) {
-					try(afterKeyLine, end, 3, true)
+					matched = try(afterKeyLine, end, 3, true) || matched
+				}
+			}
+			// "my password: hunter2 in config.yaml": inside a sentence only
+			// a value that does not read as a word counts.
+			if vs, ve := proseValue(text, end); !matched && strong && vs < ve {
+				examined = max(examined, ve)
+				if v := text[vs:ve]; passwordLike(v) && secretValue(key, v, true) {
+					found.add(vs, ve, settingKind(key))
 				}
 			}
 		}
@@ -114,22 +122,83 @@ func scanSettings(text string, found *findings) {
 // isKeyByte: the bytes of a setting's name.
 func isKeyByte(c byte) bool { return isTokenByte(c) || c == '.' }
 
-func endsWithSettingWord(s string) bool {
+// settingWord tells whether a word ends with a setting word (strong), or
+// with a weak one such as ALGOLIA_KEY, stripeKey, key or credentials, which
+// names a secret only when its value looks random.
+func settingWord(s string) (strong, weak bool) {
 	if len(s) < 3 {
-		return false
+		return false, false
 	}
 	// Most words are ruled out by their last three letters.
 	switch string([]byte{lower(s[len(s)-3]), lower(s[len(s)-2]), lower(s[len(s)-1])}) {
-	case "ord", "swd", "ase", "pwd", "ret", "ken", "key":
+	case "ord", "swd", "ase", "pwd", "ret", "ken":
+	case "key":
+		weak = endsWithWeakWord(s)
+	case "ial", "als", "eds":
+		return false, endsWithWeakWord(s)
 	default:
-		return false
+		return false, false
 	}
 	for _, w := range settingWords {
 		if len(s) >= len(w) && strings.EqualFold(s[len(s)-len(w):], w) {
+			return true, false
+		}
+	}
+	return false, weak
+}
+
+// endsWithWeakWord: the key ends with key, credential(s) or creds as a
+// word of its own.
+func endsWithWeakWord(s string) bool {
+	for _, w := range []string{"key", "credential", "credentials", "creds"} {
+		if len(s) < len(w) || !strings.EqualFold(s[len(s)-len(w):], w) {
+			continue
+		}
+		i := len(s) - len(w)
+		if i == 0 || strings.IndexByte("_-.", s[i-1]) >= 0 || 'a' <= s[i-1] && s[i-1] <= 'z' && 'A' <= s[i] && s[i] <= 'Z' {
 			return true
 		}
 	}
 	return false
+}
+
+// randomValue: what a weak key's value must look like to be a secret: 16
+// or more characters, letters and digits, as varied as random keys are.
+func randomValue(v string) bool {
+	var letter, digit bool
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		letter = letter || 'a' <= lower(c) && lower(c) <= 'z'
+		digit = digit || '0' <= c && c <= '9'
+		if c == ' ' {
+			return false
+		}
+	}
+	return len(v) >= 16 && letter && digit && entropy(v) >= 3.5
+}
+
+// proseValue finds the value after a key in a sentence ("the password:
+// hunter2 does not work"): a colon, blanks and a word, without its
+// trailing punctuation. vs == ve when there is none.
+func proseValue(text string, end int) (vs, ve int) {
+	if end+1 >= len(text) || text[end] != ':' || text[end+1] != ' ' && text[end+1] != '\t' {
+		return 0, 0
+	}
+	vs = end + 1
+	for vs < len(text) && (text[vs] == ' ' || text[vs] == '\t') {
+		vs++
+	}
+	ve = vs
+	for ve < len(text) && text[ve] > ' ' && strings.IndexByte("\"'<>=\x7f", text[ve]) < 0 {
+		ve++
+	}
+	return vs, vs + len(strings.TrimRight(text[vs:ve], ".,;:)]}>"))
+}
+
+// passwordLike: a value in a sentence that does not read as a word: six or
+// more characters with a digit or a symbol.
+func passwordLike(v string) bool {
+	return len(v) >= 6 && strings.ContainsAny(v, "0123456789!@#$%^&*+=~?")
 }
 
 func settingKind(key string) string {
