@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/docent-bot/docent/adapters/slack/slacktest"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -314,37 +316,14 @@ func TestSlackEmptyMessages(t *testing.T) {
 func TestSlackMemberNamesAndAsk(t *testing.T) {
 	f := slacktest.New(t)
 	f.SetUser("U1", "Alice")
-	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
-	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
-	b := openBot(t, writeConfig(t, fmt.Sprintf(`adapters:
-  slack:
-    enabled: true
-    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
-    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
-    api_url: %s
-`, f.URL)))
-	runBot(t, b, platformAdapter(t, b, "slack"))
-	c := f.Conn(t)
+	c := runSlackBot(t, f)
 	send := func(env map[string]any) {
 		t.Helper()
 		if err := c.WriteJSON(env); err != nil {
 			t.Fatal(err)
 		}
 	}
-	answerIn := func(ts string) string {
-		t.Helper()
-		var text string
-		waitFor(t, "an answer in thread "+ts, func() bool {
-			for _, p := range f.Calls("chat.postMessage") {
-				if p.Get("channel") == "C1" && p.Get("thread_ts") == ts {
-					text = p.Get("text")
-					return true
-				}
-			}
-			return false
-		})
-		return text
-	}
+	answerIn := func(ts string) string { t.Helper(); return answerInThread(t, f, "C1", ts) }
 	hello := func(id, user, ts string) map[string]any {
 		return slacktest.Envelope("env-"+id, "Ev"+id, map[string]any{"type": "app_mention", "user": user,
 			"text": "<@" + slacktest.BotUserID + "> hello", "ts": ts, "channel": "C1"})
@@ -394,31 +373,8 @@ func TestSlackNameLookupBlocksNobody(t *testing.T) {
 	f.SetUser("U1", "Alice")
 	f.SetUser("U2", "Bo")
 	release := f.HoldUser(t, "U1")
-	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
-	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
-	b := openBot(t, writeConfig(t, fmt.Sprintf(`adapters:
-  slack:
-    enabled: true
-    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
-    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
-    api_url: %s
-`, f.URL)))
-	runBot(t, b, platformAdapter(t, b, "slack"))
-	c := f.Conn(t)
-	answerIn := func(ts string) string {
-		t.Helper()
-		var text string
-		waitFor(t, "an answer in thread "+ts, func() bool {
-			for _, p := range f.Calls("chat.postMessage") {
-				if p.Get("channel") == "C1" && p.Get("thread_ts") == ts {
-					text = p.Get("text")
-					return true
-				}
-			}
-			return false
-		})
-		return text
-	}
+	c := runSlackBot(t, f)
+	answerIn := func(ts string) string { t.Helper(); return answerInThread(t, f, "C1", ts) }
 	for i, user := range []string{"U1", "U2"} {
 		ev := slacktest.Envelope(fmt.Sprint("env-", i), fmt.Sprint("Ev", i), map[string]any{"type": "app_mention", "user": user,
 			"text": "<@" + slacktest.BotUserID + "> hello", "ts": fmt.Sprintf("1700000000.00010%d", i), "channel": "C1"})
@@ -438,4 +394,38 @@ func TestSlackNameLookupBlocksNobody(t *testing.T) {
 	if got := answerIn("1700000000.000100"); got != "Hello Alice!" {
 		t.Errorf("the first member, once Slack answered: %q, want Hello Alice!", got)
 	}
+}
+
+// runSlackBot runs a Bot with its Slack adapter against f until the test
+// ends, and returns the socket-mode connection to send events on.
+func runSlackBot(t *testing.T, f *slacktest.Server) *websocket.Conn {
+	t.Helper()
+	t.Setenv("DOCENT_TEST_SLACK_BOT_TOKEN", slacktest.BotToken)
+	t.Setenv("DOCENT_TEST_SLACK_APP_TOKEN", slacktest.AppToken)
+	b := openBot(t, writeConfig(t, fmt.Sprintf(`adapters:
+  slack:
+    enabled: true
+    bot_token: ${DOCENT_TEST_SLACK_BOT_TOKEN}
+    app_token: ${DOCENT_TEST_SLACK_APP_TOKEN}
+    api_url: %s
+`, f.URL)))
+	runBot(t, b, platformAdapter(t, b, "slack"))
+	return f.Conn(t)
+}
+
+// answerInThread waits for Docent's post in a thread of channel and
+// returns its text.
+func answerInThread(t *testing.T, f *slacktest.Server, channel, ts string) string {
+	t.Helper()
+	var text string
+	waitFor(t, "an answer in thread "+ts, func() bool {
+		for _, p := range f.Calls("chat.postMessage") {
+			if p.Get("channel") == channel && p.Get("thread_ts") == ts {
+				text = p.Get("text")
+				return true
+			}
+		}
+		return false
+	})
+	return text
 }
