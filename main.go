@@ -207,6 +207,7 @@ func (c *cli) newFlags(name string) *flag.FlagSet {
 
 // loadConfig finds and loads the configuration: the flag, then
 // $DOCENT_CONFIG, then ./config.example.yaml, then the built-in default.
+// A config that names no brain.intents uses the built-in starter intents.
 func loadConfig(flagValue string) (*bot.Config, error) {
 	name := flagValue
 	if name == "" {
@@ -218,10 +219,14 @@ func loadConfig(flagValue string) (*bot.Config, error) {
 		}
 	}
 	if name == "" {
-		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig)
+		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig, starterIntents())
 	}
-	return bot.LoadConfig(name)
+	return bot.LoadConfig(name, starterIntents())
 }
+
+// starterIntents are the intents of a config that names none: those
+// built in, which `docent intents export --out DIR` writes out to edit.
+func starterIntents() bot.LoadOption { return bot.WithStarterIntents(defaults, "intents") }
 
 // signalCtx is done at the first SIGINT or SIGTERM.
 func signalCtx() (context.Context, context.CancelFunc) {
@@ -339,10 +344,12 @@ func (c *cli) configCheck(args []string) int {
 		return exitUsage
 	}
 	cfg, err := loadConfig(fs.Arg(0))
+	var warning string
 	if err == nil {
-		_, ierr := bot.CheckIntents(cfg)
-		_, cerr := bot.CheckChallenges(cfg)
-		err = errors.Join(ierr, cerr)
+		warning, err = checkConfig(cfg)
+	}
+	if warning != "" {
+		fmt.Fprintln(c.stdout, "warning: "+warning)
 	}
 	if err != nil {
 		fmt.Fprintln(c.stdout, err)
@@ -350,6 +357,15 @@ func (c *cli) configCheck(args []string) int {
 	}
 	fmt.Fprintln(c.stdout, "ok")
 	return exitOK
+}
+
+// checkConfig checks what a loaded config names: the intents in use and
+// the challenges. The warning names the intents left out for want of
+// their links ("" when none is).
+func checkConfig(cfg *bot.Config) (warning string, err error) {
+	_, leftOut, ierr := bot.CheckIntents(cfg)
+	_, cerr := bot.CheckChallenges(cfg)
+	return leftOut.String(), errors.Join(ierr, cerr)
 }
 
 func (c *cli) history(args []string) int {
