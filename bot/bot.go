@@ -588,7 +588,7 @@ func (c *Config) brainConfig() brain.Config {
 	return brain.Config{
 		Threshold: c.Brain.Threshold, Margin: c.Brain.Margin,
 		Classifier: c.Brain.Classifier,
-		BotName:    c.Bot.Name, Links: c.Links,
+		BotName:    c.Bot.Name, Community: c.Bot.Community, Links: c.Links,
 		MinConfidence: c.Knowledge.MinConfidence, Results: c.Knowledge.Results,
 		Related: c.Knowledge.Related, RelatedConfidence: c.Knowledge.RelatedConfidence,
 	}

@@ -50,7 +50,10 @@ type Config struct {
 
 // BotConfig is the bot's own behaviour.
 type BotConfig struct {
-	Name                 string          `yaml:"name"`
+	Name string `yaml:"name"`
+	// Community is the name of the community Docent serves, for !about
+	// and responses ({{.Community}}); "" when not given.
+	Community            string          `yaml:"community"`
 	CommandPrefix        string          `yaml:"command_prefix"`
 	Timeout              time.Duration   `yaml:"timeout"`
 	ShutdownTimeout      time.Duration   `yaml:"shutdown_timeout"`
