@@ -282,8 +282,9 @@ func (c *cli) init(args []string) int {
 	return c.initConfig(args, isTerminal(c.stdin))
 }
 
-// initConfig is `docent init`: interactive asks for what the flags do not
-// give; otherwise the flags must give it all.
+// initConfig is `docent init`: on a terminal (interactive) and without
+// --docs it asks for what the flags do not give; otherwise the flags must
+// give it all, so that a command line written out asks nothing.
 func (c *cli) initConfig(args []string, interactive bool) int {
 	fs := c.newFlags("init")
 	var f initFlags
@@ -310,7 +311,7 @@ func (c *cli) initConfig(args []string, interactive bool) int {
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
 	in := initInput{flags: f, w: c.stdout}
-	if interactive {
+	if interactive && !f.set["docs"] {
 		in.ask = &prompter{in: bufio.NewReader(c.stdin), out: c.stdout}
 		fmt.Fprintf(c.stdout, "docent init writes a config for your community. Press Enter to take the [default].\n\n")
 	}

@@ -71,11 +71,12 @@ func askBot(t *testing.T, b *bot.Bot, text string) chat.Answer {
 
 // docent init with flags writes a config that loads as `docent --config`
 // loads it and answers from the docs with the site's links: VitePress
-// detected from .vitepress/, so pretty URLs and VitePress's anchors.
+// detected from .vitepress/, so pretty URLs and VitePress's anchors. With
+// --docs given it asks nothing, even on a terminal.
 func TestInitFlagsThenAnswer(t *testing.T) {
 	docs := initDocs(t)
 	out := filepath.Join(t.TempDir(), "zebra.yaml")
-	stdout, stderr, code := runInit(t, false, "", "--docs", docs, "--site", "https://zebra.example.org/docs/", "--name", "Zebra",
+	stdout, stderr, code := runInit(t, true, "", "--docs", docs, "--site", "https://zebra.example.org/docs/", "--name", "Zebra",
 		"--repo", "https://github.com/zebra/zebractl", "--link", "help_channel=https://zebra.example.org/forum", "--out", out)
 	if code != exitOK {
 		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)

@@ -65,7 +65,7 @@ type cli struct {
 func commands() []command {
 	return []command{
 		{"run", "[--config FILE] [--json]", "run Docent (the default when no command is given)", (*cli).run},
-		{"init", "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", "write a config for your community that answers from its docs: asks on a terminal, else takes flags; detects the docs' site generator for the links", (*cli).init},
+		{"init", "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", "write a config for your community that answers from its docs: on a terminal without --docs it asks, else it takes flags; it detects the docs' site generator for the links", (*cli).init},
 		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*cli).configCheck},
 		{"history", "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
 		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
