@@ -224,3 +224,46 @@ func TestInitInteractive(t *testing.T) {
 		t.Error("short input wrote a config")
 	}
 }
+
+// The site generator is found from its config beside the docs or above
+// them (up to the repository's root), else from the files themselves.
+func TestDetectGenerator(t *testing.T) {
+	for _, tc := range []struct {
+		files    []string // under the root; the docs folder is the last file's
+		want     string
+		marker   string // the file that tells, under the root
+		evidence string // or what the files tell
+	}{
+		{[]string{"website/.vitepress/config.mts", "website/docs/a.md"}, "vitepress", "website/.vitepress", ""},
+		{[]string{"website/docusaurus.config.ts", "website/docs/intro.md"}, "docusaurus", "website/docusaurus.config.ts", ""},
+		{[]string{"mkdocs.yml", "docs/index.md"}, "mkdocs", "mkdocs.yml", ""},
+		{[]string{"docs/conf.py", "docs/index.md"}, "sphinx", "docs/conf.py", ""},
+		{[]string{"hugo.toml", "content/_index.md"}, "hugo", "hugo.toml", ""},
+		{[]string{"docs/user/quickstart.rst", "docs/notes.md", "docs/index.rst"}, "sphinx", "", "2 reStructuredText files"},
+		{[]string{"docs/functions/_index.md", "docs/functions/relurl.md", "docs/_index.md"}, "hugo", "", "2 _index.md section pages"},
+		{[]string{"docs/a.md", "docs/b.md"}, "", "", ""},
+		// A site config above the repository's root is another project's.
+		{[]string{"mkdocs.yml", "repo/.git/HEAD", "repo/docs/a.md"}, "", "", ""},
+	} {
+		root := t.TempDir()
+		var docs string
+		for _, f := range tc.files {
+			p := filepath.Join(root, filepath.FromSlash(f))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte("x\n"), 0o644)
+			docs = filepath.Dir(p)
+		}
+		files, err := countDocFiles(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, evidence := detectGenerator(docs, files)
+		want := tc.evidence
+		if tc.marker != "" {
+			want = filepath.Join(root, filepath.FromSlash(tc.marker))
+		}
+		if name != tc.want || evidence != want {
+			t.Errorf("%v: %q (%s), want %q (%s)", tc.files, name, evidence, tc.want, want)
+		}
+	}
+}
