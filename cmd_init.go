@@ -337,8 +337,8 @@ type initInput struct {
 	w     io.Writer // where detection and the summary are told
 }
 
-// usage is a missing or bad option in flags-only mode.
-func usage(format string, args ...any) error {
+// initUsage is a missing or bad option.
+func initUsage(format string, args ...any) error {
 	return fmt.Errorf("%s; %w", fmt.Sprintf(format, args...), errInitUsage)
 }
 
@@ -361,7 +361,7 @@ func (in *initInput) build() ([]byte, string, error) {
 		}
 		if in.ask == nil {
 			if def == "" {
-				return nil, "", usage("give --name, the community's name")
+				return nil, "", initUsage("give --name, the community's name")
 			}
 			name = def
 		} else if name, err = in.ask.line("Community name", def, nonEmpty("the community's name")); err != nil {
@@ -387,13 +387,13 @@ func (in *initInput) folders() ([]initFolder, error) {
 	if in.ask == nil {
 		switch {
 		case len(f.docs) == 0:
-			return nil, usage("give --docs DIR, the docs folder, and --site URL, where members read it")
+			return nil, initUsage("give --docs DIR, the docs folder, and --site URL, where members read it")
 		case len(f.sites) != len(f.docs):
-			return nil, usage("give one --site URL for each --docs folder, in the same order (%d --docs, %d --site)", len(f.docs), len(f.sites))
+			return nil, initUsage("give one --site URL for each --docs folder, in the same order (%d --docs, %d --site)", len(f.docs), len(f.sites))
 		}
 	}
 	if len(f.gens) > 1 && len(f.gens) != len(f.docs) {
-		return nil, usage("give --generator once for all folders or once for each --docs (%d --docs, %d --generator)", len(f.docs), len(f.gens))
+		return nil, initUsage("give --generator once for all folders or once for each --docs (%d --docs, %d --generator)", len(f.docs), len(f.gens))
 	}
 	var out []initFolder
 	for i := 0; ; i++ {
@@ -402,7 +402,7 @@ func (in *initInput) folders() ([]initFolder, error) {
 		case i < len(f.docs):
 			dir = f.docs[i]
 			if err := checkDocsFolder(dir); err != nil {
-				return nil, usage("--docs %s: %v", dir, err)
+				return nil, initUsage("--docs %s: %v", dir, err)
 			}
 		case in.ask == nil || len(f.docs) > 0:
 			return out, nil
@@ -433,7 +433,7 @@ func (in *initInput) folders() ([]initFolder, error) {
 		}
 		for _, o := range out {
 			if o.path == folder.path {
-				return nil, usage("%s is given twice", dir)
+				return nil, initUsage("%s is given twice", dir)
 			}
 		}
 		out = append(out, folder)
@@ -472,7 +472,7 @@ func (in *initInput) folder(i int, dir string) (initFolder, error) {
 		g, ok := findGenerator(genName)
 		if !ok {
 			fmt.Fprintln(in.w)
-			return initFolder{}, usage("--generator %q: use one of %s", genName, generatorNames())
+			return initFolder{}, initUsage("--generator %q: use one of %s", genName, generatorNames())
 		}
 		folder.gen = g
 		fmt.Fprintf(in.w, "; site generator %s (given)\n", g.label)
@@ -508,7 +508,7 @@ func (in *initInput) folder(i int, dir string) (initFolder, error) {
 	if i < len(f.sites) {
 		site, err := checkURL(f.sites[i])
 		if err != nil {
-			return initFolder{}, usage("--site %s: %v", f.sites[i], err)
+			return initFolder{}, initUsage("--site %s: %v", f.sites[i], err)
 		}
 		folder.site = site
 	} else if folder.site, err = in.ask.line("Where members read "+dir+" (the site's address for it)", "", checkURL); err != nil {
@@ -523,7 +523,7 @@ func (in *initInput) overrideLinks(folder *initFolder) error {
 	f := in.flags
 	if f.set["links"] {
 		if f.linkStyle != knowledge.LinksFile && f.linkStyle != knowledge.LinksPretty {
-			return usage("--links %q: use file or pretty", f.linkStyle)
+			return initUsage("--links %q: use file or pretty", f.linkStyle)
 		}
 		folder.gen.links = f.linkStyle
 		folder.overrides = append(folder.overrides, "links")
@@ -538,13 +538,13 @@ func (in *initInput) overrideLinks(folder *initFolder) error {
 	}
 	if f.set["anchors"] {
 		if !knowledge.ValidAnchors(f.anchors) {
-			return usage("--anchors %q: use github, vitepress, mkdocs or sphinx", f.anchors)
+			return initUsage("--anchors %q: use github, vitepress, mkdocs or sphinx", f.anchors)
 		}
 		folder.gen.anchors = f.anchors
 		folder.overrides = append(folder.overrides, "anchors")
 	}
 	if folder.gen.links != knowledge.LinksPretty && (folder.gen.trailingSlash || folder.gen.lowercase) {
-		return usage("--trailing-slash and --lowercase shape pretty links: add --links pretty")
+		return initUsage("--trailing-slash and --lowercase shape pretty links: add --links pretty")
 	}
 	return nil
 }
@@ -564,7 +564,7 @@ func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 		}
 	} else if repo != "" {
 		if repo, err = checkURL(repo); err != nil {
-			return nil, usage("--repo %s: %v", f.repo, err)
+			return nil, initUsage("--repo %s: %v", f.repo, err)
 		}
 	}
 	checkout := ""
@@ -578,7 +578,7 @@ func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 		name, link, ok := strings.Cut(l, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			return nil, usage("--link %q: write NAME=URL, like help_channel=https://example.org/forum", l)
+			return nil, initUsage("--link %q: write NAME=URL, like help_channel=https://example.org/forum", l)
 		}
 		given[name] = true
 		if link == "" {
@@ -586,7 +586,7 @@ func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 			continue
 		}
 		if links[name], err = checkLink(link); err != nil {
-			return nil, usage("--link %s: %v", l, err)
+			return nil, initUsage("--link %s: %v", l, err)
 		}
 	}
 	if in.ask == nil {
