@@ -178,6 +178,9 @@ type Options struct {
 	// word counts (default defaultTypoWeight; negative: typos are not
 	// corrected), for the ablation.
 	typoWeight float64
+	// notSureQuantile is the "not sure" decision's quantile (default
+	// DefaultNotSureQuantile), for the measures in the tests.
+	notSureQuantile float64
 }
 
 // Defaults.
@@ -209,6 +212,7 @@ func (o Options) withDefaults() Options {
 	def(&o.PairWeight, DefaultPairWeight)
 	o.PairWeight = max(o.PairWeight, 0)
 	def(&o.typoWeight, defaultTypoWeight)
+	def(&o.notSureQuantile, DefaultNotSureQuantile)
 	o.typoWeight = max(o.typoWeight, 0)
 	if o.MaxPassageBytes <= 0 {
 		o.MaxPassageBytes = DefaultMaxPassageBytes
@@ -250,8 +254,12 @@ type Index struct {
 	// without penalties and one step per penalised passage with them.
 	penalties map[string]float64
 	penalised []int32
+	// docsGen counts the changes of docs and background, after which the
+	// "not sure" decision is calibrated again (see decide.go).
+	docsGen uint64
 
 	accumulators sync.Pool // of *accumulator
+	cal          calibration
 }
 
 // entry is an analysed passage.
@@ -322,6 +330,7 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 		}
 	}
 	ix.entries, ix.free, ix.live, ix.threads, ix.totalLen, ix.penalised = nil, nil, 0, 0, 0, nil
+	ix.docsGen++
 	ix.byID = make(map[string]int32, len(docs)+len(threads))
 	ix.postings = map[string][]posting{}
 	ix.near = map[string][]string{}
@@ -467,6 +476,7 @@ func (ix *Index) SetBackground(texts []string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.bgDF, ix.bgN = df, len(texts)
+	ix.docsGen++
 }
 
 // insert adds e; the caller holds the write lock and has removed any entry
