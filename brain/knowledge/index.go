@@ -16,8 +16,9 @@
 // a Confidence in [0, 1], comparable between queries, in which adjacent
 // word pairs of the question ("add intent") found side by side count too,
 // and a word the docs do not use counts as its nearest indexed word one
-// edit away ("relaod": "reload"), damped;
-// DefaultMinConfidence is a measured threshold for "nothing relevant".
+// edit away ("relaod": "reload"), damped.
+// Whether the best hit is worth showing at all is Index.MinConfidence's
+// to say, a cut each index learns from its own docs (decide.go).
 // The choices are measured on docs/guide/eval.yaml (TestRetrievalQuality,
 // TestRankingAblation).
 //
@@ -932,10 +933,10 @@ func insertTop(top []scored, s scored, k int) []scored {
 	return top
 }
 
-// DefaultMinConfidence is a suggested lowest Hit.Confidence at which a
-// passage is worth offering. Measured on docs/guide/eval.yaml with the
-// starter intents' patterns as background: 2 of 62 answered questions
-// score below it, 4 of 12 unanswered ones at or above.
-// Raise it to offer fewer unrelated passages at the cost of more
-// "I don't know"s (0.12: 11 answered below, no unanswered above).
+// DefaultMinConfidence is a fixed lowest Hit.Confidence worth offering,
+// for a searcher that does not learn its own cut as Index.MinConfidence
+// does (it was knowledge.min_confidence's default). On docs/guide/eval.yaml
+// with the starter intents' patterns as background, 3 of 62 answered
+// questions score below it and 6 of 12 unanswered ones at or above; on
+// other docs it hides most answers, long questions' first (decide.go).
 const DefaultMinConfidence = 0.08
