@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -89,15 +90,15 @@ func (ix *Index) MinConfidenceForWords(n int) float64 {
 	return c.min[min(max(n, 0), len(c.min)-1)]
 }
 
-// queryWords is how many distinct words (not pairs) query has.
+// queryWords is how many distinct terms query has, not counting pairs of
+// words: those of queryTerms.
 func (ix *Index) queryWords(query string) int {
-	n := 0
-	for _, q := range ix.queryTerms(query) {
-		if !strings.Contains(q.term, pairSep) {
-			n++
-		}
+	toks := tokenize.Tokens(nil, query)
+	seen := make(map[string]struct{}, len(toks))
+	for _, t := range toks {
+		seen[t.Text] = struct{}{}
 	}
-	return n
+	return len(seen)
 }
 
 func (ix *Index) currentCuts() *cuts {

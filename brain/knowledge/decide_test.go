@@ -174,3 +174,86 @@ func TestNotSureAcrossSets(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNotSureCalibration is what the first question after the docs
+// change pays: searching the off-topic questions and computing the cuts,
+// on the guide and on Hugo's 992 pages when they are there.
+func BenchmarkNotSureCalibration(b *testing.B) {
+	for _, s := range []docsSet{docsSets[0], docsSets[3]} {
+		b.Run(s.name, func(b *testing.B) {
+			ix := setIndex(b, s, Options{})
+			for b.Loop() {
+				ix.calibrate()
+			}
+		})
+	}
+}
+
+// BenchmarkMinConfidence is the decision's cost once calibrated.
+func BenchmarkMinConfidence(b *testing.B) {
+	ix := setIndex(b, docsSets[0], Options{})
+	set := loadEval(b)
+	ix.MinConfidence("warm up")
+	for i := 0; b.Loop(); i++ {
+		ix.MinConfidence(set.Questions[i%len(set.Questions)].Q)
+	}
+}
+
+// TestQueryWords: the length the cut is looked up by counts the distinct
+// terms of queryTerms that are not pairs.
+func TestQueryWords(t *testing.T) {
+	ix := New(Options{})
+	for _, q := range []string{"", "how do I reload the intents", "reload reload RELOAD", "如何备份数据库", "config check says unknwon field, config check!"} {
+		want := 0
+		for _, qt := range ix.queryTerms(q) {
+			if !strings.Contains(qt.term, pairSep) {
+				want++
+			}
+		}
+		if got := ix.queryWords(q); got != want {
+			t.Errorf("queryWords(%q) = %d, want %d", q, got, want)
+		}
+	}
+}
+
+// TestMinConfidenceFollowsTheDocs: the cut is learnt again when the docs
+// change, even while members ask (run with -race), and it is the one a
+// fresh index of the new docs learns.
+func TestMinConfidenceFollowsTheDocs(t *testing.T) {
+	small := t.TempDir()
+	if err := os.WriteFile(filepath.Join(small, "weather.md"), []byte("# Weather\n\nThe weather today in Berlin is sunny; tomorrow it will rain.\n\n"+
+		"## Glue\n\nGlue is made from starch, water and time.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix := New(Options{})
+	ix.SetBackground(starterPatterns(t))
+	if err := ix.Rebuild(t.Context(), []Folder{{Path: guideDir}}); err != nil {
+		t.Fatal(err)
+	}
+	guideCut := ix.MinConfidenceForWords(6)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			ix.MinConfidence("what's the weather in Berlin today")
+		}
+	}()
+	if err := ix.Rebuild(t.Context(), []Folder{{Path: small}}); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+
+	fresh := New(Options{})
+	fresh.SetBackground(starterPatterns(t))
+	if err := fresh.Rebuild(t.Context(), []Folder{{Path: small}}); err != nil {
+		t.Fatal(err)
+	}
+	got, want := ix.MinConfidenceForWords(6), fresh.MinConfidenceForWords(6)
+	if got != want {
+		t.Errorf("after the rebuild the cut for 6 words is %.4f; a fresh index of the same docs learns %.4f", got, want)
+	}
+	if got == guideCut {
+		t.Errorf("the cut stayed the guide's (%.4f) for docs about the weather", guideCut)
+	}
+}
