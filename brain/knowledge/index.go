@@ -16,8 +16,9 @@
 // a Confidence in [0, 1], comparable between queries, in which adjacent
 // word pairs of the question ("add intent") found side by side count too,
 // and a word the docs do not use counts as its nearest indexed word one
-// edit away ("relaod": "reload"), damped;
-// DefaultMinConfidence is a measured threshold for "nothing relevant".
+// edit away ("relaod": "reload"), damped.
+// Whether the best hit is worth showing at all is Index.MinConfidence's
+// to say, a cut each index learns from its own docs (decide.go).
 // The choices are measured on docs/guide/eval.yaml (TestRetrievalQuality,
 // TestRankingAblation).
 //
@@ -178,6 +179,9 @@ type Options struct {
 	// word counts (default defaultTypoWeight; negative: typos are not
 	// corrected), for the ablation.
 	typoWeight float64
+	// notSureQuantile is the "not sure" decision's quantile (default
+	// DefaultNotSureQuantile), for the measures in the tests.
+	notSureQuantile float64
 }
 
 // Defaults.
@@ -209,6 +213,7 @@ func (o Options) withDefaults() Options {
 	def(&o.PairWeight, DefaultPairWeight)
 	o.PairWeight = max(o.PairWeight, 0)
 	def(&o.typoWeight, defaultTypoWeight)
+	def(&o.notSureQuantile, DefaultNotSureQuantile)
 	o.typoWeight = max(o.typoWeight, 0)
 	if o.MaxPassageBytes <= 0 {
 		o.MaxPassageBytes = DefaultMaxPassageBytes
@@ -250,8 +255,12 @@ type Index struct {
 	// without penalties and one step per penalised passage with them.
 	penalties map[string]float64
 	penalised []int32
+	// docsGen counts the changes of docs and background, after which the
+	// "not sure" decision is calibrated again (see decide.go).
+	docsGen uint64
 
 	accumulators sync.Pool // of *accumulator
+	cal          calibration
 }
 
 // entry is an analysed passage.
@@ -322,6 +331,7 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 		}
 	}
 	ix.entries, ix.free, ix.live, ix.threads, ix.totalLen, ix.penalised = nil, nil, 0, 0, 0, nil
+	ix.docsGen++
 	ix.byID = make(map[string]int32, len(docs)+len(threads))
 	ix.postings = map[string][]posting{}
 	ix.near = map[string][]string{}
@@ -467,6 +477,7 @@ func (ix *Index) SetBackground(texts []string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.bgDF, ix.bgN = df, len(texts)
+	ix.docsGen++
 }
 
 // insert adds e; the caller holds the write lock and has removed any entry
@@ -922,10 +933,10 @@ func insertTop(top []scored, s scored, k int) []scored {
 	return top
 }
 
-// DefaultMinConfidence is a suggested lowest Hit.Confidence at which a
-// passage is worth offering. Measured on docs/guide/eval.yaml with the
-// starter intents' patterns as background: 2 of 62 answered questions
-// score below it, 4 of 12 unanswered ones at or above.
-// Raise it to offer fewer unrelated passages at the cost of more
-// "I don't know"s (0.12: 11 answered below, no unanswered above).
+// DefaultMinConfidence is a fixed lowest Hit.Confidence worth offering,
+// for a searcher that does not learn its own cut as Index.MinConfidence
+// does (it was knowledge.min_confidence's default). On docs/guide/eval.yaml
+// with the starter intents' patterns as background, 3 of 62 answered
+// questions score below it and 6 of 12 unanswered ones at or above; on
+// other docs it hides most answers, long questions' first (decide.go).
 const DefaultMinConfidence = 0.08
