@@ -26,6 +26,8 @@ func TestRankingAblation(t *testing.T) {
 		{"typos x0.5, pairs conf. only", Options{pairsConfidenceOnly: true}},
 		{"k1 0.9 b 0.5", Options{K1: 0.9, B: 0.5}},
 		{"k1 1.6", Options{K1: 1.6}},
+		{"defaults without burstiness", Options{noBurstiness: true}},
+		{"defaults, every part a hit", Options{everyPart: true}},
 		{"defaults", Options{}},
 	}
 	var base, def evalResult
