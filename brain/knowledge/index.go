@@ -10,12 +10,12 @@
 //
 // Ranking is BM25 over brain/tokenize's tokens, so that stems match
 // ("installing" finds "install") and Chinese works (characters and
-// character pairs). Titles and headings count twice, the IDF is squared,
+// character pairs). Titles and headings count three times, the IDF is squared,
 // and a background of example questions (SetBackground: the intents'
 // patterns) makes the words every question uses weigh little. In the
 // ranking, a word's weight is also multiplied by its burstiness: how many
 // times, on average, the passages that use it use it (title and headings
-// counting double). The words a section is about come back in it
+// counting three times). The words a section is about come back in it
 // ("parallel", "dotenv"); the everyday words of a long chat question
 // ("inside", "couple", "big") turn up once here and there, and without
 // this one of them, rare in the docs, outweighs the rest of the question.
@@ -159,8 +159,9 @@ type Options struct {
 	K1, B float64
 	// TitleWeight and HeadingWeight are how many times a word of the
 	// title or of the heading path counts, against once in the text
-	// (defaults 2 and 2, measured on docs/guide/eval.yaml; 1 turns the
-	// boost off).
+	// (defaults 3 and 3, measured with burstiness on docs/guide/eval.yaml
+	// and the docs sets of testdata/docs-questions: 2 did as well on
+	// the guide and worse on the others; 1 turns the boost off).
 	TitleWeight, HeadingWeight float64
 	// PairWeight is how much a pair of adjacent query words found side by
 	// side in a passage counts, relative to one word, in the score and the
@@ -196,8 +197,8 @@ type Options struct {
 const (
 	DefaultK1              = 1.2
 	DefaultB               = 0.75
-	DefaultTitleWeight     = 2
-	DefaultHeadingWeight   = 2
+	DefaultTitleWeight     = 3
+	DefaultHeadingWeight   = 3
 	DefaultPairWeight      = 0.5
 	DefaultMaxPassageBytes = 1500
 	DefaultMaxFileBytes    = 4 << 20
