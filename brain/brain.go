@@ -369,6 +369,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
+	qw := b.weights(words)
 	if hits := b.Passages(words, q.place()); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
@@ -391,7 +392,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 			note = unavailable(lang, err)
 		}
 		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
-			Text: note + mayHelp(lang, hits)}, nil
+			Text: note + fromDocs(lang, qw, hits)}, nil
 	}
 
 	// Nothing found: say so, and offer the likeliest intents. When none of
@@ -411,15 +412,14 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	if q.History != nil {
 		req.History = q.History()
 	}
+	// The sections a member would be shown without the LLM, best first,
+	// whole: a passage is at most knowledge.Options.MaxPassageBytes (a
+	// code block twice that), and the client fits them to its prompt.
 	for _, h := range hits {
-		title := h.Title
-		if h.Heading != "" && h.Heading != h.Title {
-			title = h.Heading
-		}
 		// Docs can hold secrets too (a sample config with a real key):
 		// nothing goes to the LLM unredacted.
 		text, _ := redact.Redact(h.Text)
-		req.Passages = append(req.Passages, llm.Passage{Title: title, Link: h.Link, Text: text})
+		req.Passages = append(req.Passages, llm.Passage{Title: sectionTitle(h), Link: h.Link, Text: text})
 	}
 	var (
 		ans llm.Answer
@@ -534,36 +534,6 @@ func (b *Brain) Passages(text string, at chat.Place) []knowledge.Hit {
 		}
 	}
 	return hits[:n]
-}
-
-// mayHelp lists passages for a member: title, heading and link, and the
-// passage's first words.
-func mayHelp(lang string, hits []knowledge.Hit) string {
-	var sb strings.Builder
-	if lang == "zh" {
-		sb.WriteString("我不确定，但这些内容也许有帮助：")
-	} else {
-		sb.WriteString("I'm not sure, but these may help:")
-	}
-	for i, h := range hits {
-		if h.Source == knowledge.SourceThread {
-			// An earlier question, answered: its link names the conversation.
-			fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, snippet(h.Title, 120))
-			if s := snippet(h.Text, 160); s != "" {
-				sb.WriteString(" — " + s)
-			}
-			continue
-		}
-		title := h.Title
-		if h.Heading != "" && h.Heading != h.Title {
-			title = h.Heading
-		}
-		fmt.Fprintf(&sb, "\n%d. [%s](%s)", i+1, title, h.Link)
-		if s := snippet(h.Text, 160); s != "" {
-			sb.WriteString(" — " + s)
-		}
-	}
-	return sb.String()
 }
 
 // snippet is the start of a passage as plain words: headings, code blocks
