@@ -2,13 +2,16 @@ package brain
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/chat"
 )
 
 // Bounds of an answer taken from the docs, measured on Discord (2000
@@ -61,6 +64,18 @@ func (q queryWeights) score(text string) float64 {
 		}
 	}
 	return s
+}
+
+// telling says whether text holds a term of the question that the docs
+// use sparingly (commonInDocs), not only the words every question or
+// every page uses.
+func (q queryWeights) telling(text string) bool {
+	for _, t := range tokenize.Tokens(nil, text) {
+		if w, ok := q[t.Text]; ok && w >= commonInDocs {
+			return true
+		}
+	}
+	return false
 }
 
 // Kinds of the blocks of a passage.
@@ -575,14 +590,23 @@ func fromDocs(lang string, q queryWeights, hits []knowledge.Hit) string {
 	return sb.String()
 }
 
-// answerPhrases are the words around an answer from the docs.
+// answerPhrases are the words around an answer from the docs, and of
+// the answer when nothing answers.
 type answerPhrases struct {
-	more, seeAlso, askedBefore string
+	more, seeAlso, askedBefore          string
+	dontKnow, closest, meant            string
+	sep, stop, question, human, humanAt string
 }
 
 var answerText = map[string]answerPhrases{
-	"":   {more: "More in [%s](%s)", seeAlso: "See also: ", askedBefore: "asked before in %s: “%s”"},
-	"zh": {more: "详见 [%s](%s)", seeAlso: "另见：", askedBefore: "之前在 %s 问过：“%s”"},
+	"": {more: "More in [%s](%s)", seeAlso: "See also: ", askedBefore: "asked before in %s: “%s”",
+		dontKnow: "I don't know the answer to that", closest: " The closest I found in the docs: ", meant: " Or did you mean: ",
+		sep: "; ", stop: ".", question: "?",
+		human: " You can rephrase, or ask a human in the channel.", humanAt: " You can rephrase, or ask a human: %s"},
+	"zh": {more: "详见 [%s](%s)", seeAlso: "另见：", askedBefore: "之前在 %s 问过：“%s”",
+		dontKnow: "这个问题我不知道答案", closest: "文档中最接近的内容：", meant: "你是想问：",
+		sep: "；", stop: "。", question: "？",
+		human: "也可以换个说法再问一次，或在频道里问问大家。", humanAt: "也可以换个说法再问一次，或问问大家：%s"},
 }
 
 // capitalise upper-cases the first letter of s, to start a sentence.
@@ -596,4 +620,160 @@ func phrase(lang string) answerPhrases {
 		return p
 	}
 	return answerText[""]
+}
+
+// closest returns up to two sections the search ranks first although
+// none passed the decision, each holding a word of the question that
+// the docs use sparingly (in at most a tenth of the passages): related
+// to the question, if not sure to answer it. On the dev questions of the
+// three real docs sets that fell below the cut, these two held the
+// section that answers a third of the time.
+func (b *Brain) closest(text string, q queryWeights, at chat.Place) []knowledge.Hit {
+	if b.cfg.Knowledge == nil {
+		return nil
+	}
+	var out []knowledge.Hit
+	seen := map[string]bool{}
+	for _, h := range b.cfg.Knowledge.Search(text, 3, at) {
+		if seen[h.Link] || !q.telling(h.Title+"\n"+h.Heading+"\n"+h.Text) {
+			continue
+		}
+		seen[h.Link] = true
+		out = append(out, h)
+		if len(out) == 2 {
+			break
+		}
+	}
+	return out
+}
+
+// relatedIntents returns the likeliest intents that the classifier ties
+// to the question: an intent at least half-way to sure (half its
+// threshold) with a word of the question that pushes toward it and tells
+// it apart: its patterns use the word, few other intents' do, and the
+// docs do not use it everywhere (in more than a tenth of the passages:
+// "task" in a task runner's docs is what the docs are about, not a sign
+// of the "good first task" intent). A softmax always has a top three: an
+// intent the question's words do not point to is not offered.
+func (b *Brain) relatedIntents(m *classifier.Model, text string, res classifier.Result) []string {
+	if res.Known == 0 {
+		return nil
+	}
+	w, _ := b.cfg.Knowledge.(weigher)
+	telling := func(label, word string) bool {
+		for _, t := range tokenize.Tokens(nil, word) {
+			if b.distinct[label][t.Text] && (w == nil || w.IDF(t.Text) >= commonInDocs) {
+				return true
+			}
+		}
+		return false
+	}
+	var labels []string
+	for _, s := range res.Top {
+		if threshold, _ := b.limits(s.Label); s.P >= min(threshold, 1)/2 {
+			labels = append(labels, s.Label)
+		}
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range m.Explain(text, labels...).Labels {
+		for _, word := range l.Words {
+			if word.Weight <= 0 {
+				break // sorted: the rest push against it
+			}
+			if telling(l.Label, word.Word) {
+				out = append(out, l.Label)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// commonInDocs is the IDF of a word in a tenth of the passages (and
+// questions of the background): log(1 + 9) for a large index.
+var commonInDocs = math.Log(10)
+
+// distinctWords returns, for each intent, the words of its patterns that
+// few intents' patterns use (at most a tenth of them, and two): the
+// words that tell it apart, not those every question uses.
+func distinctWords(intents map[string]*compiledIntent) map[string]map[string]bool {
+	uses := map[string]map[string]bool{} // word → intents
+	for name, in := range intents {
+		for _, p := range in.Patterns {
+			for _, t := range tokenize.Tokens(nil, p) {
+				if uses[t.Text] == nil {
+					uses[t.Text] = map[string]bool{}
+				}
+				uses[t.Text][name] = true
+			}
+		}
+	}
+	most := max(2, len(intents)/10)
+	out := map[string]map[string]bool{}
+	for word, names := range uses {
+		if len(names) > most {
+			continue
+		}
+		for name := range names {
+			if out[name] == nil {
+				out[name] = map[string]bool{}
+			}
+			out[name][word] = true
+		}
+	}
+	return out
+}
+
+// helpLinks are the config's links, in order of preference, where a
+// member finds a human to ask.
+var helpLinks = []string{"help_channel", "discussions", "community", "chat", "forum"}
+
+// doNotKnow is the honest answer when neither an intent nor the docs
+// answer: the sections closest to the question and the intents related
+// to its words, when there are any, and where to ask a human.
+func (b *Brain) doNotKnow(lang, member string, known bool, closest []knowledge.Hit, offers []string) string {
+	p := phrase(lang)
+	var sb strings.Builder
+	if !known && len(closest) == 0 {
+		u := unsure[lang]
+		if _, ok := unsure[lang]; !ok {
+			u = unsure[""]
+		}
+		sb.WriteString(u.lead)
+		if member != "" && u.named != "" {
+			fmt.Fprintf(&sb, u.named, member)
+		}
+		sb.WriteString(u.unknown)
+	} else {
+		sb.WriteString(p.dontKnow)
+		if member != "" && lang == "" {
+			sb.WriteString(", " + member)
+		}
+		sb.WriteString(p.stop)
+	}
+	if len(closest) > 0 {
+		var links []string
+		for _, h := range closest {
+			if h.Source == knowledge.SourceThread {
+				links = append(links, fmt.Sprintf(p.askedBefore, h.Link, snippet(h.Title, 80)))
+				continue
+			}
+			links = append(links, fmt.Sprintf("[%s](%s)", sectionTitle(h), h.Link))
+		}
+		sb.WriteString(p.closest + strings.Join(links, " · ") + p.stop)
+	}
+	if len(offers) > 0 {
+		sb.WriteString(p.meant + strings.Join(offers, p.sep) + p.question)
+	}
+	for _, name := range helpLinks {
+		if link := b.cfg.Links[name]; link != "" {
+			sb.WriteString(fmt.Sprintf(p.humanAt, link))
+			return sb.String()
+		}
+	}
+	sb.WriteString(p.human)
+	return sb.String()
 }

@@ -133,6 +133,8 @@ type Brain struct {
 	intents  map[string]*compiledIntent
 	order    []string // intent names in definition order
 	examples []classifier.Example
+	// distinct holds the words that tell each intent apart (distinctWords).
+	distinct map[string]map[string]bool
 	hash     string
 	model    atomic.Pointer[classifier.Model]
 }
@@ -223,6 +225,7 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 		return nil, err
 	}
 	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
+	b.distinct = distinctWords(b.intents)
 	return b, nil
 }
 
@@ -395,14 +398,14 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 			Text: note + fromDocs(lang, qw, hits)}, nil
 	}
 
-	// Nothing found: say so, and offer the likeliest intents. When none of
-	// the words are known the offer is a guess, and the text says as much.
+	// Nothing passed: say so, with the sections closest to the question
+	// and the intents its words relate to, never a mere top three.
 	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P, Candidates: candidates}
 	var offers []string
-	for _, s := range res.Top {
-		offers = append(offers, b.describe(s.Label, lang))
+	for _, name := range b.relatedIntents(m, words, res) {
+		offers = append(offers, b.describe(name, lang))
 	}
-	a.Text = notSure(lang, q.Member.Name, res.Known > 0, offers)
+	a.Text = b.doNotKnow(lang, q.Member.Name, res.Known > 0, b.closest(words, qw, q.place()), offers)
 	return a, nil
 }
 
@@ -642,35 +645,9 @@ func memberName(m chat.Member) string {
 	return "there"
 }
 
-// unsure holds the not-sure answer's phrases per language.
-var unsure = map[string]struct {
-	lead, named, known, unknown, sep, endKnown, endUnknown, tail string
-}{
-	"": {lead: "I'm not sure I understood that", named: ", %s", known: ". Did you mean: ", unknown: ". I don't know those words yet; I can help with, for example: ",
-		sep: "; ", endKnown: "?", endUnknown: ".", tail: " You can rephrase, or ask a human in the channel."},
-	"zh": {lead: "抱歉，我不太确定你的意思", known: "。你是想问：", unknown: "。这些词我还不认识；我能回答的问题例如：",
-		sep: "；", endKnown: "？", endUnknown: "。", tail: "也可以换个说法再问一次。"},
-}
-
-// notSure is the honest answer when the classifier is not sure. known
-// says whether any word of the question was known to the classifier.
-func notSure(lang, member string, known bool, offers []string) string {
-	p, ok := unsure[lang]
-	if !ok {
-		p = unsure[""]
-	}
-	var b strings.Builder
-	b.WriteString(p.lead)
-	if member != "" && p.named != "" {
-		fmt.Fprintf(&b, p.named, member)
-	}
-	lead, end := p.unknown, p.endUnknown
-	if known {
-		lead, end = p.known, p.endKnown
-	}
-	b.WriteString(lead)
-	b.WriteString(strings.Join(offers, p.sep))
-	b.WriteString(end)
-	b.WriteString(p.tail)
-	return b.String()
+// unsure holds the phrases of the answer to a question none of whose
+// words Docent knows, per language.
+var unsure = map[string]struct{ lead, named, unknown string }{
+	"":   {lead: "I'm not sure I understood that", named: ", %s", unknown: ". I don't know those words yet."},
+	"zh": {lead: "抱歉，我不太确定你的意思", unknown: "。这些词我还不认识。"},
 }

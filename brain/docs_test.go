@@ -177,6 +177,69 @@ func TestAnswersFromTheDocs(t *testing.T) {
 	}
 }
 
+// TestNotSureOffersOnlyRelatedIntents is issue 15's example: a question
+// about Task's includes, which no passage answers well enough, used to
+// get "Did you mean: How to ask a good question; How to contribute; How
+// to report a bug?", the softmax's top three starter intents, none about
+// the question. Now no intent is offered, and the member is told where
+// to ask a human.
+func TestNotSureOffersOnlyRelatedIntents(t *testing.T) {
+	intents := starterIntents(t)
+	b := docsBrain(t, intents, datasetIndex(t, "task", intents), knowledge.DefaultMinConfidence)
+	q := "I have one terraform taskfile and want to include it 3 times, once per environment, with a different env var each time. how do I hand vars to an included file?"
+	a, err := b.Answer(context.Background(), Question{Text: q, Member: chat.Member{Name: "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Source == chat.SourceKnowledge {
+		t.Skipf("the docs answer it now (%s): nothing to offer instead", a.Text)
+	}
+	for _, in := range intents {
+		if strings.Contains(a.Text, in.Description) {
+			t.Errorf("offers %q, which the question is not about:\n%s", in.Description, a.Text)
+		}
+	}
+	if !strings.Contains(a.Text, helpLink) {
+		t.Errorf("does not say where to ask a human:\n%s", a.Text)
+	}
+}
+
+// TestNotSureShowsClosestSections: when no passage passes the decision,
+// the sections that hold most of the question's words are offered as
+// the closest found; a question the docs know nothing of gets an honest
+// "I don't know" and where to ask a human, with no section and no intent.
+func TestNotSureShowsClosestSections(t *testing.T) {
+	dir := t.TempDir()
+	doc := "# Backups\n\n## Restore a backup\n\nStop Docent, then run `docent restore FILE`: the old database is kept beside it.\n\n" +
+		"## Compact the database\n\nRun `docent compact` while Docent is stopped.\n"
+	if err := os.WriteFile(filepath.Join(dir, "backups.md"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix := knowledge.New(knowledge.Options{})
+	if err := ix.Rebuild(context.Background(), []knowledge.Folder{{Path: dir, BaseURL: "https://example.org/docs/"}}); err != nil {
+		t.Fatal(err)
+	}
+	intents := starterIntents(t)
+	var patterns []string
+	for _, in := range intents {
+		patterns = append(patterns, in.Patterns...)
+	}
+	ix.SetBackground(patterns)
+	// Nothing passes: every hit is below the answer's cut.
+	b := docsBrain(t, intents, ix, 1.01)
+
+	a, _ := b.Answer(context.Background(), Question{Text: "how do I restore the database from a backup file", Member: chat.Member{Name: "bo"}})
+	want := "I don't know the answer to that, bo. The closest I found in the docs: [Backups › Restore a backup](https://example.org/docs/backups.md#restore-a-backup)"
+	if a.Source != chat.SourceFallback || !strings.HasPrefix(a.Text, want) || !strings.HasSuffix(a.Text, "ask a human: "+helpLink) {
+		t.Errorf("got %s %q,\nwant %q… and where to ask a human", a.Source, a.Text, want)
+	}
+
+	a, _ = b.Answer(context.Background(), Question{Text: "how much does the enterprise plan cost", Member: chat.Member{Name: "bo"}})
+	if want := "I don't know the answer to that, bo. You can rephrase, or ask a human: " + helpLink; a.Text != want {
+		t.Errorf("got %q,\nwant %q", a.Text, want)
+	}
+}
+
 // TestLLMGetsTheSectionsShown: with an LLM, it gets the sections that the
 // answer without one would show, the best first, each whole, redacted.
 func TestLLMGetsTheSectionsShown(t *testing.T) {
