@@ -427,7 +427,7 @@ func extract(text string, q queryWeights) string {
 			}
 		}
 	}
-	if len(chosen) == 0 && code < 0 {
+	if len(chosen) == 0 {
 		// Nothing matched: the passage's beginning.
 		for bi, b := range bs {
 			if b.kind == blockCode {
@@ -441,6 +441,22 @@ func extract(text string, q queryWeights) string {
 			if used > extractProse/2 {
 				break
 			}
+		}
+	}
+
+	// A sentence that introduces what is not shown goes too: it would
+	// end on a colon before nothing.
+	for bi, b := range bs {
+		last := len(b.units) - 1
+		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !strings.HasSuffix(b.units[last], ":") || bi+1 == len(bs) {
+			continue
+		}
+		shown := bi+1 == code
+		for i := range bs[bi+1].units {
+			shown = shown || chosen[[2]int{bi + 1, i}]
+		}
+		if bs[bi+1].kind != blockPara && !shown {
+			delete(chosen, [2]int{bi, last})
 		}
 	}
 

@@ -202,3 +202,34 @@ func TestExtractAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractWithoutMatchingProse: when only a code block holds the
+// question's words, the extract still says something before it (the
+// passage's beginning), and leaves out a sentence whose code is not shown.
+func TestExtractWithoutMatchingProse(t *testing.T) {
+	src := "Install it with:\n\n```sh\ngo install example.org/tool@latest\ngo version\ngo env GOPATH\nls $(go env GOPATH)/bin\n```\n\n" +
+		"An example follows.\n\n```yaml\nname: tool\nlevel: 2\n```"
+	q := queryWeights{"yaml": 1, "name": 1}
+	got := extract(src, q)
+	want := "An example follows.\n\n```yaml\nname: tool\nlevel: 2\n```"
+	if got != want {
+		t.Errorf("extract:\n%s\nwant:\n%s", got, want)
+	}
+	checkMarkdown(t, src, got)
+}
+
+// BenchmarkExtract times the extract of a real section (Task's
+// "Forwarding CLI arguments to commands") for a member's question, the
+// work an answer from the docs adds to the search.
+func BenchmarkExtract(b *testing.B) {
+	intents := starterIntents(b)
+	ix := datasetIndex(b, "task", intents)
+	parts := sectionParts(ix, "task", "guide.md#forwarding-cli-arguments-to-commands")
+	if len(parts) == 0 {
+		b.Fatal("no section")
+	}
+	q := "how do I pass extra args through to the command? like `task yarn -- install` should end up running `yarn install` in the web folder"
+	for b.Loop() {
+		extract(parts[0], weightsOf(ix, q))
+	}
+}

@@ -31,7 +31,7 @@ func datasetPath(set string) string { return filepath.Join(datasetsDir, set, "do
 
 // starterIntents reads the starter intents of ../intents, their patterns
 // and descriptions; the responses are not what these tests are about.
-func starterIntents(t *testing.T) []Intent {
+func starterIntents(t testing.TB) []Intent {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "intents", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -62,7 +62,7 @@ func starterIntents(t *testing.T) []Intent {
 // datasetIndex indexes one of the real docs sets as its site publishes
 // it, with the starter intents' patterns as background (as the bot
 // does), skipping the test when the docs are not there.
-func datasetIndex(t *testing.T, name string, intents []Intent) *knowledge.Index {
+func datasetIndex(t testing.TB, name string, intents []Intent) *knowledge.Index {
 	t.Helper()
 	folders := map[string]knowledge.Folder{
 		"task": {Path: datasetPath("task"), BaseURL: "https://taskfile.dev/docs/",
