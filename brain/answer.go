@@ -665,42 +665,28 @@ func (b *Brain) closest(text string, q queryWeights, at chat.Place) []knowledge.
 
 // relatedIntents returns the likeliest intents that the classifier ties
 // to the question: an intent at least half-way to sure (half its
-// threshold) with a word of the question that pushes toward it and tells
-// it apart: its patterns use the word, few other intents' do, and the
-// docs do not use it everywhere (in more than a tenth of the passages:
-// "task" in a task runner's docs is what the docs are about, not a sign
-// of the "good first task" intent). A softmax always has a top three: an
-// intent the question's words do not point to is not offered.
-func (b *Brain) relatedIntents(m *classifier.Model, text string, res classifier.Result) []string {
+// threshold), and a word of the question that tells it apart: its
+// patterns use the word, few other intents' do, and the docs do not use
+// it everywhere (in more than a tenth of the passages: "task" in a task
+// runner's docs is what the docs are about, not a sign of the "good
+// first task" intent). A softmax always has a top three: an intent the
+// question's words do not point to is not offered. (Asking the
+// classifier which words pushed toward it, as Explain does, costs a
+// forward pass per word: seconds for a long message.)
+func (b *Brain) relatedIntents(text string, res classifier.Result) []string {
 	if res.Known == 0 {
 		return nil
 	}
 	w, _ := b.cfg.Knowledge.(weigher)
-	telling := func(label, word string) bool {
-		for _, t := range tokenize.Tokens(nil, word) {
-			if b.distinct[label][t.Text] && (w == nil || w.IDF(t.Text) >= commonInDocs) {
-				return true
-			}
-		}
-		return false
-	}
-	var labels []string
-	for _, s := range res.Top {
-		if threshold, _ := b.limits(s.Label); s.P >= min(threshold, 1)/2 {
-			labels = append(labels, s.Label)
-		}
-	}
-	if len(labels) == 0 {
-		return nil
-	}
+	toks := tokenize.Tokens(nil, text)
 	var out []string
-	for _, l := range m.Explain(text, labels...).Labels {
-		for _, word := range l.Words {
-			if word.Weight <= 0 {
-				break // sorted: the rest push against it
-			}
-			if telling(l.Label, word.Word) {
-				out = append(out, l.Label)
+	for _, s := range res.Top {
+		if threshold, _ := b.limits(s.Label); s.P < min(threshold, 1)/2 {
+			continue
+		}
+		for _, t := range toks {
+			if b.distinct[s.Label][t.Text] && (w == nil || w.IDF(t.Text) >= commonInDocs) {
+				out = append(out, s.Label)
 				break
 			}
 		}

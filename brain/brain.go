@@ -402,7 +402,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	// and the intents its words relate to, never a mere top three.
 	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P, Candidates: candidates}
 	var offers []string
-	for _, name := range b.relatedIntents(m, words, res) {
+	for _, name := range b.relatedIntents(words, res) {
 		offers = append(offers, b.describe(name, lang))
 	}
 	a.Text = b.doNotKnow(lang, q.Member.Name, res.Known > 0, b.closest(words, qw, q.place()), offers)

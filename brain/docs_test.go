@@ -306,3 +306,34 @@ func TestLLMGetsTheSectionsShown(t *testing.T) {
 		t.Errorf("the LLM did not get the best section's text:\n%s", prompt)
 	}
 }
+
+// TestLongNotSureQuestionCostsInProportion: a long message that no intent
+// and no passage answers (up to bot.max_message_bytes) costs about as
+// much more than a short one as it is longer. Asking the classifier which
+// word pushed toward each intent (a forward pass per word) made 200 times
+// the words cost 5000 times as much: 3 s for 15 KB on a 2-core machine.
+// The times compared are of the same machine and moment, so a slow or
+// busy machine does not fail it.
+func TestLongNotSureQuestionCostsInProportion(t *testing.T) {
+	intents := starterIntents(t)
+	b := docsBrain(t, intents, datasetIndex(t, "task", intents), 1.01)
+	b.cfg.Threshold = 1.01 // nothing is sure: the not-sure answer is built
+	words := strings.Fields(strings.Repeat("my build fails with an error when I include the taskfile from another repo ", 200))
+	cost := func(n int) time.Duration {
+		q := Question{Text: strings.Join(words[:n], " "), Member: chat.Member{Name: "x"}}
+		best := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			a, err := b.Answer(context.Background(), q)
+			if err != nil || a.Source != chat.SourceFallback {
+				t.Fatalf("%s %q %v", a.Source, a.Text, err)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	short, long := cost(14), cost(14*200)
+	if long > 1000*short {
+		t.Errorf("200 times the words cost %.0f times as much (%v against %v)", float64(long)/float64(short), long, short)
+	}
+}
