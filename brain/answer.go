@@ -315,8 +315,8 @@ type unit struct {
 // sentences, steps and table that hold the question's weightiest terms,
 // in the passage's order and at most extractProse bytes, with the
 // sentence that introduces a chosen list or code block, and its most
-// relevant code block (at most extractCodeLines lines). Nothing of the
-// passage matching, it is the passage's beginning.
+// relevant code block (at most extractCodeLines lines). When none of its
+// prose holds a word of the question, the prose shown is its beginning.
 func extract(text string, q queryWeights) string {
 	bs := blocks(text)
 	chosen := map[[2]int]bool{}
@@ -448,7 +448,11 @@ func extract(text string, q queryWeights) string {
 	// end on a colon before nothing.
 	for bi, b := range bs {
 		last := len(b.units) - 1
-		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !strings.HasSuffix(b.units[last], ":") || bi+1 == len(bs) {
+		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !strings.HasSuffix(b.units[last], ":") {
+			continue
+		}
+		if bi+1 == len(bs) { // what it introduces is in the section's next part
+			delete(chosen, [2]int{bi, last})
 			continue
 		}
 		shown := bi+1 == code

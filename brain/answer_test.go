@@ -216,6 +216,13 @@ func TestExtractWithoutMatchingProse(t *testing.T) {
 		t.Errorf("extract:\n%s\nwant:\n%s", got, want)
 	}
 	checkMarkdown(t, src, got)
+
+	// A long section's part that ends on "… as follows:": what follows is
+	// in the next part.
+	src = "Task runs the commands of a task in order. The ones it runs are as follows:"
+	if got, want := extract(src, q), "Task runs the commands of a task in order."; got != want {
+		t.Errorf("extract of a part ending on a colon: %q, want %q", got, want)
+	}
 }
 
 // BenchmarkExtract times the extract of a real section (Task's
