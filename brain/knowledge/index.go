@@ -809,6 +809,19 @@ func (ix *Index) Similarity(a, b string) float64 {
 	return max(c, 0)
 }
 
+// IDF is how much a term (the Text of a tokenize.Token) tells passages
+// apart: Lucene's IDF over the passages and the background, unsquared as
+// in Similarity, so that words every question uses ("how", "do") weigh
+// little and a word no passage uses weighs the most. Answers use it to
+// pick a passage's sentences that answer a question.
+func (ix *Index) IDF(term string) float64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := float64(ix.live + ix.bgN)
+	df := float64(len(ix.postings[term])) + float64(ix.bgDF[term])
+	return math.Log(1 + (n-df+0.5)/(df+0.5))
+}
+
 // DefaultDuplicateSimilarity is a suggested lowest Similarity at which a
 // question counts as asked before. Measured on the 25 hand-written
 // question pairs of TestSimilarity over the guide, with the starter
