@@ -566,10 +566,14 @@ func page(link string) string {
 
 // fromDocs answers from the passages found: the part of the best one
 // that answers the question, its link, and one or two other sections
-// worth reading, from other pages first.
-func fromDocs(lang string, q queryWeights, hits []knowledge.Hit) string {
+// worth reading, from other pages first. A hedged answer first says that
+// it is only the closest found.
+func fromDocs(lang string, q queryWeights, hits []knowledge.Hit, hedged bool) string {
 	best := hits[0]
 	var sb strings.Builder
+	if hedged {
+		sb.WriteString(phrase(lang).hedge + "\n\n")
+	}
 	if best.Source == knowledge.SourceThread {
 		// An earlier question, answered: its link names the conversation.
 		fmt.Fprintf(&sb, capitalise(phrase(lang).askedBefore), best.Link, snippet(best.Title, 120))
@@ -613,17 +617,19 @@ func fromDocs(lang string, q queryWeights, hits []knowledge.Hit) string {
 // answerPhrases are the words around an answer from the docs, and of
 // the answer when nothing answers.
 type answerPhrases struct {
-	more, seeAlso, askedBefore          string
+	more, seeAlso, askedBefore, hedge   string
 	dontKnow, closest, meant            string
 	sep, stop, question, human, humanAt string
 }
 
 var answerText = map[string]answerPhrases{
 	"": {more: "More in [%s](%s)", seeAlso: "See also: ", askedBefore: "asked before in %s: “%s”",
+		hedge:    "I'm not sure this answers it; the closest I found:",
 		dontKnow: "I don't know the answer to that", closest: " The closest I found in the docs: ", meant: " Or did you mean: ",
 		sep: "; ", stop: ".", question: "?",
 		human: " You can rephrase, or ask a human in the channel.", humanAt: " You can rephrase, or ask a human: %s"},
 	"zh": {more: "详见 [%s](%s)", seeAlso: "另见：", askedBefore: "之前在 %s 问过：“%s”",
+		hedge:    "我不确定这是否回答了你的问题，这是我找到的最接近的内容：",
 		dontKnow: "这个问题我不知道答案", closest: "文档中最接近的内容：", meant: "你是想问：",
 		sep: "；", stop: "。", question: "？",
 		human: "也可以换个说法再问一次，或在频道里问问大家。", humanAt: "也可以换个说法再问一次，或问问大家：%s"},

@@ -399,7 +399,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 			note = unavailable(lang, err)
 		}
 		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
-			Text: note + fromDocs(lang, qw, hits)}, nil
+			Text: note + fromDocs(lang, qw, hits, b.hedged(words, hits[0]))}, nil
 	}
 
 	// Nothing passed: say so, with the sections closest to the question

@@ -177,6 +177,34 @@ func TestAnswersFromTheDocs(t *testing.T) {
 	}
 }
 
+// TestHedgedWhenOnlyClosest: a best section that passes the "not sure"
+// cut but not the sure one (knowledge.Index.SureConfidence, learnt from
+// the docs) is shown as the closest found, not as the answer; one above
+// it is the answer, without the hedge.
+func TestHedgedWhenOnlyClosest(t *testing.T) {
+	intents := starterIntents(t)
+	b := docsBrain(t, intents, datasetIndex(t, "hugo", intents), 0) // the cuts learnt from the docs
+	ask := func(q string) chat.Answer {
+		t.Helper()
+		a, err := b.Answer(context.Background(), Question{Text: q, Member: chat.Member{Name: "alice"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Source != chat.SourceKnowledge {
+			t.Fatalf("%q: source %s, want knowledge:\n%s", q, a.Source, a.Text)
+		}
+		return a
+	}
+	hedge := "I'm not sure this answers it; the closest I found:\n\n"
+	if a := ask("big photos make my blog slow. can hugo resize them at build time? right now they sit in static/img"); !strings.HasPrefix(a.Text, hedge) {
+		t.Errorf("a weak match is presented as the answer:\n%s", a.Text)
+	}
+	a := ask("enableGitInfo = true is set but the last modified date never changes, how do I make lastmod come from the git commit?")
+	if strings.Contains(a.Text, hedge) || !strings.HasPrefix(a.Text, "By default, when `enableGitInfo` is `true`") {
+		t.Errorf("a sure answer is hedged or does not start with the extract:\n%s", a.Text)
+	}
+}
+
 // TestNotSureOffersOnlyRelatedIntents is issue 15's example: a question
 // about Task's includes, which no passage answers well enough, used to
 // get "Did you mean: How to ask a good question; How to contribute; How

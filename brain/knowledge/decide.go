@@ -37,6 +37,13 @@ import (
 // TestNotSureAcrossSets for the curve).
 const DefaultNotSureQuantile = 0.5
 
+// SureQuantile is the share of off-topic questions of a question's
+// length whose best passage's confidence a question's must reach for
+// Docent to present the passage as the answer rather than as the closest
+// it found: 0.9, nine in ten off-topic questions of that length match the
+// docs less well. Between the two cuts an answer is shown hedged.
+const SureQuantile = 0.9
+
 //go:embed offtopic.txt
 var offTopicFile string
 
@@ -72,8 +79,9 @@ type calibration struct {
 
 type cuts struct {
 	gen uint64
-	// min[n] is the lowest confidence shown for a question of n words.
-	min []float64
+	// min[n] is the lowest confidence shown for a question of n words,
+	// sure[n] the lowest presented as the answer (SureQuantile).
+	min, sure []float64
 }
 
 // MinConfidence is the lowest Hit.Confidence worth showing for query: the
@@ -88,6 +96,16 @@ func (ix *Index) MinConfidence(query string) float64 {
 func (ix *Index) MinConfidenceForWords(n int) float64 {
 	c := ix.currentCuts()
 	return c.min[min(max(n, 0), len(c.min)-1)]
+}
+
+// SureConfidence is the lowest Hit.Confidence at which the best passage
+// for query is presented as the answer, not only as the closest found:
+// the confidence that SureQuantile of the off-topic questions of its
+// length do not reach in this index (at least MinConfidence's).
+func (ix *Index) SureConfidence(query string) float64 {
+	c := ix.currentCuts()
+	n := min(max(ix.queryWords(query), 0), len(c.sure)-1)
+	return max(c.sure[n], c.min[n])
 }
 
 // queryWords is how many distinct terms query has, not counting pairs of
@@ -113,14 +131,16 @@ func (ix *Index) currentCuts() *cuts {
 	if c := ix.cal.cuts.Load(); c != nil && c.gen == gen {
 		return c
 	}
-	c := &cuts{gen: gen, min: ix.calibrate()}
+	c := &cuts{gen: gen}
+	c.min, c.sure = ix.calibrate()
 	ix.cal.cuts.Store(c)
 	return c
 }
 
 // calibrate searches the off-topic questions, alone and joined, and
-// returns the cut for each question length up to maxCalibrated.
-func (ix *Index) calibrate() []float64 {
+// returns the "not sure" and the sure cuts for each question length up
+// to maxCalibrated.
+func (ix *Index) calibrate() (notSure, sure []float64) {
 	qs := offTopic()
 	quantile := ix.opts.notSureQuantile
 	type sample struct {
@@ -146,7 +166,7 @@ func (ix *Index) calibrate() []float64 {
 		}
 	}
 	slices.SortFunc(samples, func(a, b sample) int { return a.words - b.words })
-	out := make([]float64, maxCalibrated+1)
+	out, sure := make([]float64, maxCalibrated+1), make([]float64, maxCalibrated+1)
 	var window []float64
 	for n := 1; n <= maxCalibrated; n++ {
 		// The off-topic questions of about n words; a wider range when
@@ -168,7 +188,8 @@ func (ix *Index) calibrate() []float64 {
 		}
 		slices.Sort(window)
 		out[n] = window[int(quantile*float64(len(window)-1)+0.5)]
+		sure[n] = window[int(SureQuantile*float64(len(window)-1)+0.5)]
 	}
-	out[0] = out[1]
-	return out
+	out[0], sure[0] = out[1], sure[1]
+	return out, sure
 }
