@@ -261,6 +261,10 @@ type Index struct {
 	// Rebuild; rebuilt says what the last one did.
 	cached  map[fileSum][]*entry
 	rebuilt RebuildStats
+	// probe computes probeSum and probeErr once (see analyserSum).
+	probe    sync.Once
+	probeSum fileSum
+	probeErr error
 
 	accumulators sync.Pool // of *accumulator
 }
