@@ -92,7 +92,7 @@ func TestCacheStaleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := again.LastRebuild(), (RebuildStats{Files: 3, Analysed: 2, Cached: 1, Passages: 3}); got != want {
+	if got, want := again.LastRebuild(), (RebuildStats{Files: 3, Analysed: 2, Cached: 1, CacheFiles: 3, Passages: 3}); got != want {
 		t.Errorf("LastRebuild() = %+v, want %+v", got, want)
 	}
 	fresh, err := Build(context.Background(), folders)

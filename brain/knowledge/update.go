@@ -37,8 +37,10 @@ type RebuildStats struct {
 	Files    int // files indexed
 	Analysed int // files split and analysed: new or changed, and not in the cache
 	Cached   int // files taken from the cache that ReadCache read
-	Removed  int // files indexed before and gone now
-	Passages int // docs passages
+	// CacheFiles is how many files that cache held, used or not.
+	CacheFiles int
+	Removed    int // files indexed before and gone now
+	Passages   int // docs passages
 }
 
 // Rebuild indexes the docs of folders in place of the current ones,
@@ -56,7 +58,7 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 	for _, df := range ix.files {
 		old[df.key] = df
 	}
-	var st RebuildStats
+	st := RebuildStats{CacheFiles: len(ix.cached)}
 	var files []*docFile
 	for _, f := range folders {
 		err := ix.readFolder(ctx, f, func(rel, text string) {
