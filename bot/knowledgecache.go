@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,11 +47,7 @@ func writeKnowledgeCache(ix *knowledge.Index, path string) error {
 		return fmt.Errorf("knowledge: save the index cache: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = ix.WriteCache(w)
-	if err == nil {
-		err = w.Flush()
-	}
+	err = ix.WriteCache(tmp)    // buffered inside
 	if err == nil {
 		err = tmp.Sync()
 	}

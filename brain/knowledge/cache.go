@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -53,7 +54,7 @@ func (ix *Index) WriteCache(w io.Writer) error {
 	ix.rebuilding.Unlock()
 	// An entry's passage, terms and length do not change once analysed:
 	// they are read without the lock.
-	if _, err := w.Write(encodeCache(sum, files)); err != nil {
+	if err := encodeCache(w, sum, files); err != nil {
 		return fmt.Errorf("knowledge: write cache: %w", err)
 	}
 	return nil
@@ -79,7 +80,9 @@ func (ix *Index) ReadCache(data []byte) error {
 	return nil
 }
 
-func encodeCache(analyser fileSum, files []*docFile) []byte {
+// encodeCache writes the cache of files to w, as it goes: a cache is
+// megabytes, not worth holding whole in memory.
+func encodeCache(w io.Writer, analyser fileSum, files []*docFile) error {
 	ids := map[string]uint64{}
 	var terms []string
 	for _, df := range files {
@@ -92,17 +95,25 @@ func encodeCache(analyser fileSum, files []*docFile) []byte {
 			}
 		}
 	}
-	b := make([]byte, 0, 1<<20)
-	b = append(b, cacheMagic...)
-	b = binary.AppendUvarint(b, cacheFormat)
-	b = append(b, analyser[:]...)
+	check := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, check), 64<<10)
+	var b []byte // one field or entry at a time
+	put := func() {
+		bw.Write(b) // its error sticks: Flush returns it
+		b = b[:0]
+	}
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	b = append(b, cacheMagic...)
+	b = binary.AppendUvarint(b, cacheFormat)
+	b = append(b, analyser[:]...)
 	b = binary.AppendUvarint(b, uint64(len(terms)))
+	put()
 	for _, t := range terms {
 		str(t)
+		put()
 	}
 	b = binary.AppendUvarint(b, uint64(len(files)))
 	for _, df := range files {
@@ -122,10 +133,15 @@ func encodeCache(analyser fileSum, files []*docFile) []byte {
 				b = binary.AppendUvarint(b, ids[t.term])
 				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(t.tf))
 			}
+			put()
 		}
+		put()
 	}
-	check := sha256.Sum256(b)
-	return append(b, check[:]...)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(check.Sum(nil))
+	return err
 }
 
 func decodeCache(analyser fileSum, data []byte) (map[fileSum][]*entry, error) {
@@ -258,7 +274,12 @@ func (ix *Index) analyserSum() (fileSum, error) {
 			probe = append(probe, &docFile{key: p.name, sum: sumFile(f, p.name, p.text), entries: entries})
 		}
 		h.Sum(ix.probeSum[:0])
-		back, err := decodeCache(ix.probeSum, encodeCache(ix.probeSum, probe))
+		var buf bytes.Buffer
+		err := encodeCache(&buf, ix.probeSum, probe)
+		var back map[fileSum][]*entry
+		if err == nil {
+			back, err = decodeCache(ix.probeSum, buf.Bytes())
+		}
 		if err != nil {
 			ix.probeErr = fmt.Errorf("knowledge: cache: the probe does not read back: %w", err)
 			return
