@@ -128,6 +128,14 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 			ix.insert(e)
 		}
 	}
+	// Summed again in slot order, so that removals leave no rounding
+	// behind: the lengths' average is the one a fresh index has.
+	ix.totalLen = 0
+	for _, e := range ix.entries {
+		if e != nil {
+			ix.totalLen += e.length
+		}
+	}
 	ix.files, ix.cached, ix.rebuilt = files, nil, st
 	return nil
 }
