@@ -128,3 +128,47 @@ func TestRebuildReindexesOnlyChangedFiles(t *testing.T) {
 		t.Errorf("Len = %d after the update, %d built afresh", ix.Len(), fresh.Len())
 	}
 }
+
+// TestRebuildOneGuideFile edits a page of the guide in a copy: after the
+// update, every question of the eval set gets exactly what an index built
+// afresh from the edited copy gives, scores included.
+func TestRebuildOneGuideFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(guideDir)); err != nil {
+		t.Fatal(err)
+	}
+	folders := []Folder{{Path: dir, BaseURL: guideBase}}
+	background := starterPatterns(t)
+	ix := New(Options{})
+	ix.SetBackground(background)
+	if err := ix.Rebuild(context.Background(), folders); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "intents.md")
+	text, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(text), "\n## ", "\nPatterns are matched after the message is normalised.\n\n## ", 1)
+	if edited == string(text) {
+		t.Fatal("intents.md has no second-level heading to edit before")
+	}
+	writeDocs(t, dir, map[string]string{"intents.md": edited})
+	if err := ix.Rebuild(context.Background(), folders); err != nil {
+		t.Fatal(err)
+	}
+	if st := ix.LastRebuild(); st.Analysed != 1 {
+		t.Errorf("LastRebuild() = %+v, want intents.md alone analysed", st)
+	}
+	fresh := New(Options{})
+	fresh.SetBackground(background)
+	if err := fresh.Rebuild(context.Background(), folders); err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	set := loadEval(t)
+	for _, q := range set.Questions {
+		queries = append(queries, q.Q)
+	}
+	sameSearches(t, ix, fresh, append(queries, set.Unanswered...))
+}
