@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,10 +45,14 @@ type docsEvalReport struct {
 	// HeapInUseMB is the Go heap in use after indexing (and a collection);
 	// PeakRSSMB the most memory the process held, from getrusage, at the
 	// end (null where it is not known).
-	HeapInUseMB   float64            `json:"heap_in_use_mb"`
-	PeakRSSMB     *float64           `json:"peak_rss_mb"`
-	FTS5LoadMs    float64            `json:"fts5_load_ms"`
+	HeapInUseMB float64  `json:"heap_in_use_mb"`
+	PeakRSSMB   *float64 `json:"peak_rss_mb"`
+	FTS5LoadMs  float64  `json:"fts5_load_ms"`
+	// MinConfidence is knowledge.min_confidence when the configuration
+	// sets it (a fixed cut); 0 when each question gets the index's own
+	// cut for its length, whose values NotSure shows.
 	MinConfidence float64            `json:"min_confidence"`
+	NotSure       notSureCuts        `json:"not_sure"`
 	Results       int                `json:"results"`
 	FTS5Tokenizer string             `json:"fts5_tokenizer"`
 	Runs          int                `json:"runs"`
@@ -157,7 +162,7 @@ func (c *cli) evalDocs(args []string) int {
 		AllAnswerable: len(all.Questions), AllUnanswered: len(all.Unanswered),
 		Passages: len(passages), IndexMs: millis(indexTook), FTS5LoadMs: millis(ftsTook),
 		RestartMs: millis(restartTook), CacheBytes: cacheBytes, HeapInUseMB: float64(mem.HeapInuse) / (1 << 20),
-		MinConfidence: cfg.Knowledge.MinConfidence, Results: cfg.Knowledge.Results,
+		MinConfidence: cfg.Knowledge.MinConfidence, NotSure: notSureOf(ix, cfg.Knowledge.MinConfidence), Results: cfg.Knowledge.Results,
 		FTS5Tokenizer: docseval.FTS5Tokenizer, Runs: max(*runs, 1),
 		MissingWants: docseval.MissingWants(set, ids), Systems: figs,
 	}
@@ -174,6 +179,42 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	printDocsReport(c.stdout, rep, *misses)
 	return exitOK
+}
+
+// notSureCuts is the "not sure" decision `docent eval docs` measured.
+type notSureCuts struct {
+	// Fixed is knowledge.min_confidence when set; else the cut is the
+	// index's own, calibrated on off-topic questions (Quantile), and
+	// ByWords shows it for a few question lengths.
+	Fixed    float64            `json:"fixed,omitempty"`
+	Quantile float64            `json:"off_topic_quantile,omitempty"`
+	ByWords  map[string]float64 `json:"min_confidence_by_words,omitempty"`
+}
+
+// notSureLengths are the question lengths, in words, whose cut is shown.
+var notSureLengths = []int{5, 10, 20, 40}
+
+func notSureOf(ix *knowledge.Index, fixed float64) notSureCuts {
+	if fixed > 0 {
+		return notSureCuts{Fixed: fixed}
+	}
+	c := notSureCuts{Quantile: knowledge.DefaultNotSureQuantile, ByWords: map[string]float64{}}
+	for _, n := range notSureLengths {
+		c.ByWords[strconv.Itoa(n)] = math.Round(ix.MinConfidenceForWords(n)*1e4) / 1e4
+	}
+	return c
+}
+
+func (c notSureCuts) describe() string {
+	if c.Fixed > 0 {
+		return fmt.Sprintf("knowledge.min_confidence %v, fixed", c.Fixed)
+	}
+	var cuts []string
+	for _, n := range notSureLengths {
+		cuts = append(cuts, fmt.Sprintf("%.3f at %d words", c.ByWords[strconv.Itoa(n)], n))
+	}
+	return fmt.Sprintf("not sure below the confidence of %.0f%% of off-topic questions of the same length on these docs: %s",
+		100*c.Quantile, strings.Join(cuts, ", "))
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
@@ -248,8 +289,8 @@ func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nno passage: answerable questions shown nothing (\"not sure\"); abstained: unanswered questions shown nothing.\n")
-	fmt.Fprintf(w, "%s: what a member gets when no intent is sure (knowledge.min_confidence %v, results %d); %s: its ranking, all shown;\n",
-		systemDocent, r.MinConfidence, r.Results, systemNoCut)
+	fmt.Fprintf(w, "%s: what a member gets when no intent is sure (%s, results %d); %s: its ranking, all shown;\n",
+		systemDocent, r.NotSure.describe(), r.Results, systemNoCut)
 	fmt.Fprintf(w, "%s: SQLite FTS5 bm25() over the same passages (tokenizer %q, any word of the question), which shows nothing only when no passage has any of them.\n",
 		systemFTS5, r.FTS5Tokenizer)
 	if r.Passages == 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,7 +78,8 @@ func TestEvalDocs(t *testing.T) {
 		"warning: 1 of the wanted sections are not passages of these docs, so no search can find them: install.md#no-such-section",
 		"docent did not show the section in its first 3 for ",
 		"  \"quux\"\n    want install.md#on-linux or install.md#no-such-section; got nothing",
-		"(knowledge.min_confidence 0.08, results 3)",
+		"(not sure below the confidence of 50% of off-topic questions of the same length on these docs: ",
+		" at 40 words, results 3)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
@@ -179,5 +181,73 @@ func TestEvalDocsUsage(t *testing.T) {
 		if _, errOut, code := evalDocsRun(t, args...); code != exitUsage || errOut == "" {
 			t.Errorf("%v: exit %d, stderr %q; want %d and a message", args, code, errOut, exitUsage)
 		}
+	}
+}
+
+// TestEvalDocsLongQuestions asks the guide three long, detailed questions,
+// as members write them, whose section Docent ranks in its first three:
+// their many words lower the confidence of any one section, so a fixed
+// cut (0.08) hid all three; the cut learnt for their length shows them.
+func TestEvalDocsLongQuestions(t *testing.T) {
+	questions := filepath.Join(t.TempDir(), "long.yaml")
+	if err := os.WriteFile(questions, []byte(`questions:
+  - q: "hi all, we run docent on our discord server and since last week it keeps answering questions it should not answer at all: people ask about unrelated stuff and get some intent reply. how do I make it stricter so that it only answers when it is really sure?"
+    want: [answers.md#threshold-and-margin-when-docent-is-sure, troubleshooting.md#docent-answers-wrongly-or-is-never-sure]
+  - q: "I edited intents/faq.yaml on our server to add a few new patterns for the deploy question, but the bot keeps giving the old answers. do I need to restart the whole process, or is there a way to reload the intents while it keeps running?"
+    want: [troubleshooting.md#changes-to-the-intents-are-not-picked-up, intents.md#hot-reload-watch_interval-and-reload]
+  - q: "we have been running the bot for a few months now and I would like to make a copy of everything it stored (messages, feedback, the model) every night from cron, without stopping it. how do I back up the database safely?"
+    want: database.md#backups
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := evalDocsRun(t, "--questions", questions, "--runs", "1", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Systems []struct {
+			System    string   `json:"system"`
+			At3       *float64 `json:"section_recall_at_3"`
+			NoPassage *float64 `json:"answerable_no_passage"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rep.Systems) == 0 || rep.Systems[0].System != systemDocent {
+		t.Fatalf("no %s row:\n%s", systemDocent, out)
+	}
+	if d := rep.Systems[0]; *d.NoPassage != 0 || *d.At3 != 1 {
+		t.Errorf("%s: no passage for %.0f%%, section in the first three for %.0f%%; want 0%% and 100%%:\n%s",
+			systemDocent, 100**d.NoPassage, 100**d.At3, out)
+	}
+}
+
+// TestEvalDocsFixedCut: an admin's knowledge.min_confidence still holds,
+// for every question, and the report says so.
+func TestEvalDocsFixedCut(t *testing.T) {
+	docs, questions := evalDocsFixture(t)
+	dir := t.TempDir()
+	intents := filepath.Join(dir, "intents.yaml")
+	if err := os.WriteFile(intents, []byte("intents:\n  - name: greeting\n    patterns: [hello, hi there]\n    responses: [Hello!]\n"+
+		"  - name: thanks\n    patterns: [thank you, thanks a lot]\n    responses: [You are welcome.]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "docent.yaml")
+	yaml := fmt.Sprintf("store:\n  path: %q\nbrain:\n  intents: [%q]\nknowledge:\n  min_confidence: 0.99\n", filepath.Join(dir, "docent.db"), intents)
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := evalDocsRun(t, "--questions", questions, "--docs", docs, "--config", config, "--runs", "1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "(knowledge.min_confidence 0.99, fixed, results 3)") {
+		t.Errorf("output does not name the fixed cut:\n%s", out)
+	}
+	// At 0.99 nothing is shown: every answerable question gets no passage.
+	row := regexp.MustCompile(`(?m)^ *docent +.* 100\.0% +100\.0% +\d`)
+	if !row.MatchString(out) {
+		t.Errorf("docent row does not show 100%% no passage and abstained:\n%s", out)
 	}
 }

@@ -87,8 +87,10 @@ type BrainConfig struct {
 // KnowledgeConfig is the docs Docent searches when no intent is sure.
 type KnowledgeConfig struct {
 	Folders []FolderConfig `yaml:"folders"`
-	// MinConfidence is the lowest search confidence (0 to 1) shown to a
-	// member; below it Docent says it does not know.
+	// MinConfidence, when set (above 0), is a fixed lowest search
+	// confidence (0 to 1) shown to a member; below it Docent says it does
+	// not know. Unset (0, the default), each index learns its own cut for
+	// each question's length (knowledge.Index.MinConfidence).
 	MinConfidence float64 `yaml:"min_confidence"`
 	// Results is how many passages an answer lists at most.
 	Results int `yaml:"results"`
@@ -162,7 +164,7 @@ func Defaults() Config {
 		Links:     map[string]string{},
 		Store:     StoreConfig{Path: "data/docent.db", LockTimeout: time.Second},
 		Brain:     BrainConfig{WatchInterval: 2 * time.Second, Threshold: 0.5, Margin: 0.1, Classifier: classifier.DefaultSettings()},
-		Knowledge: KnowledgeConfig{MinConfidence: knowledge.DefaultMinConfidence, Results: 3, Related: 0, RelatedConfidence: 0.3},
+		Knowledge: KnowledgeConfig{Results: 3, Related: 0, RelatedConfidence: 0.3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},

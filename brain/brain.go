@@ -50,8 +50,10 @@ type Config struct {
 	// BotName and Links are available to response templates.
 	BotName string
 	Links   map[string]string
-	// Knowledge, when set, is searched when no intent is sure; hits below
-	// MinConfidence are not shown, and at most Results are.
+	// Knowledge, when set, is searched when no intent is sure; at most
+	// Results hits are shown, and none below MinConfidence when it is set
+	// (above 0), else below the Searcher's own cut for the question when
+	// it is Calibrated, else below knowledge.DefaultMinConfidence.
 	Knowledge     Searcher
 	MinConfidence float64
 	Results       int
@@ -504,14 +506,16 @@ func (b *Brain) related(text, lang string, at chat.Place) string {
 
 // Related returns the passages most like text, for the related command:
 // docs sections and the earlier threads a member at the place may see,
-// at least MinConfidence each.
+// those the "not sure" cut (minConfidence) keeps.
 func (b *Brain) Related(text string, k int, at chat.Place) []knowledge.Hit {
 	if b.cfg.Knowledge == nil {
 		return nil
 	}
 	var out []knowledge.Hit
-	for _, h := range b.cfg.Knowledge.Search(placeholder.ReplaceAllString(text, " "), k, at) {
-		if h.Confidence >= b.cfg.MinConfidence {
+	text = placeholder.ReplaceAllString(text, " ")
+	least := b.minConfidence(text)
+	for _, h := range b.cfg.Knowledge.Search(text, k, at) {
+		if h.Confidence >= least {
 			out = append(out, h)
 		}
 	}
@@ -526,9 +530,10 @@ func (b *Brain) Passages(text string, at chat.Place) []knowledge.Hit {
 		return nil
 	}
 	hits := b.cfg.Knowledge.Search(text, max(b.cfg.Results, 1), at)
+	least := b.minConfidence(text)
 	n := 0
 	for _, h := range hits {
-		if h.Confidence >= b.cfg.MinConfidence {
+		if h.Confidence >= least {
 			hits[n] = h
 			n++
 		}

@@ -117,10 +117,12 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 			st.Removed++
 		}
 	}
+	changed := st.Removed > 0
 	for _, df := range files {
 		if was[df] {
 			continue
 		}
+		changed = true
 		for _, e := range df.entries {
 			// A thread under a doc's ID gives way, as the doc is the
 			// folder's.
@@ -135,6 +137,9 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 		if e != nil {
 			ix.totalLen += e.length
 		}
+	}
+	if changed {
+		ix.docsGen++ // the "not sure" decision is calibrated again
 	}
 	ix.files, ix.cached, ix.rebuilt = files, nil, st
 	return nil
