@@ -65,6 +65,7 @@ type cli struct {
 func commands() []command {
 	return []command{
 		{"run", "[--config FILE] [--json]", "run Docent (the default when no command is given)", (*cli).run},
+		{"init", "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", "write a config for your community that answers from its docs: on a terminal without --docs it asks, else it takes flags; it detects the docs' site generator for the links", (*cli).init},
 		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*cli).configCheck},
 		{"history", "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
 		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
@@ -207,6 +208,7 @@ func (c *cli) newFlags(name string) *flag.FlagSet {
 
 // loadConfig finds and loads the configuration: the flag, then
 // $DOCENT_CONFIG, then ./config.example.yaml, then the built-in default.
+// A config that names no brain.intents uses the built-in starter intents.
 func loadConfig(flagValue string) (*bot.Config, error) {
 	name := flagValue
 	if name == "" {
@@ -218,10 +220,14 @@ func loadConfig(flagValue string) (*bot.Config, error) {
 		}
 	}
 	if name == "" {
-		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig)
+		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig, starterIntents())
 	}
-	return bot.LoadConfig(name)
+	return bot.LoadConfig(name, starterIntents())
 }
+
+// starterIntents are the intents of a config that names none: those
+// built in, which `docent intents export --out DIR` writes out to edit.
+func starterIntents() bot.LoadOption { return bot.WithStarterIntents(defaults, "intents") }
 
 // signalCtx is done at the first SIGINT or SIGTERM.
 func signalCtx() (context.Context, context.CancelFunc) {
@@ -339,10 +345,12 @@ func (c *cli) configCheck(args []string) int {
 		return exitUsage
 	}
 	cfg, err := loadConfig(fs.Arg(0))
+	var warning string
 	if err == nil {
-		_, ierr := bot.CheckIntents(cfg)
-		_, cerr := bot.CheckChallenges(cfg)
-		err = errors.Join(ierr, cerr)
+		warning, err = checkConfig(cfg)
+	}
+	if warning != "" {
+		fmt.Fprintln(c.stdout, "warning: "+warning)
 	}
 	if err != nil {
 		fmt.Fprintln(c.stdout, err)
@@ -350,6 +358,15 @@ func (c *cli) configCheck(args []string) int {
 	}
 	fmt.Fprintln(c.stdout, "ok")
 	return exitOK
+}
+
+// checkConfig checks what a loaded config names: the intents in use and
+// the challenges. The warning names the intents left out for want of
+// their links ("" when none is).
+func checkConfig(cfg *bot.Config) (warning string, err error) {
+	_, leftOut, ierr := bot.CheckIntents(cfg)
+	_, cerr := bot.CheckChallenges(cfg)
+	return leftOut.String(), errors.Join(ierr, cerr)
 }
 
 func (c *cli) history(args []string) int {

@@ -667,3 +667,49 @@ func TestSIGKILLKeepsSeenAnswers(t *testing.T) {
 		t.Logf("trial %d: %d answers seen, %d missing", trial, len(seen), missing)
 	}
 }
+
+// A config with no intents of its own and only some links answers with
+// the built-in starter intents it has links for, leaving out the others
+// in one warning line (config check and run alike), not a wall of errors.
+func TestStarterIntentsWithoutTheirLinks(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	os.WriteFile(filepath.Join(dir, "docs", "install.md"), []byte("# Install\n\n## Homebrew\n\nRun brew install zebractl to install the zebra controller on macOS.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "docent.yaml"), []byte(`links:
+  issues: https://example.org/issues
+  security: https://example.org/security
+  docs: https://example.org/docs/
+  help_channel: https://example.org/forum
+knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+      links: pretty
+`), 0o644)
+	const warning = "warning: docent.yaml: 19 intents are left out until their links are set (code_of_conduct, where_to_ask, events, challenges, sponsor, become_maintainer, contribute, good_first_issue, pr_review, ci_failure, request_feature, license, roadmap, human_help, install_setup, docs, changelog, release_schedule, supported_versions): add changelog, code_of_conduct, contributing, discussions, events, roadmap, source under links:\n"
+	r := docent(t, dir, "", "config", "check", "docent.yaml")
+	if r.code != 0 || r.stdout != warning+"ok\n" {
+		t.Fatalf("config check: exit %d\n%s%s\nwant\n%sok", r.code, r.stdout, r.stderr, warning)
+	}
+
+	r = docent(t, dir, "how do I report a bug?\nhow do I install zebractl with homebrew\n", "--config", "docent.yaml", "--json")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	var answers []chat.Answer
+	for dec := json.NewDecoder(strings.NewReader(r.stdout)); dec.More(); {
+		var a chat.Answer
+		if err := dec.Decode(&a); err != nil {
+			t.Fatalf("decode %q: %v", r.stdout, err)
+		}
+		answers = append(answers, a)
+	}
+	if len(answers) != 2 || answers[0].Intent != "report_bug" || !strings.Contains(answers[0].Text, "https://example.org/issues") ||
+		answers[1].Source != chat.SourceKnowledge || !strings.Contains(answers[1].Text, "https://example.org/docs/install#homebrew") {
+		t.Errorf("answers:\n%s", r.stdout)
+	}
+	if n := strings.Count(r.stderr, "left out"); n != 1 || !strings.Contains(r.stderr, `links=changelog,code_of_conduct,contributing,discussions,events,roadmap,source`) {
+		t.Errorf("run logged %d lines about intents left out, want one naming the links:\n%s", n, r.stderr)
+	}
+}

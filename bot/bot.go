@@ -96,17 +96,19 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	// Taken before the files are read, so that the watcher sees any
 	// change made from now on, even before Run starts it.
 	seen := filesState{intents: intentsState(cfg), docs: knowledge.State(cfg.KnowledgeFolders())}
-	intents, err := cfg.LoadIntents()
+	loaded, err := cfg.Intents()
 	if err != nil {
 		return nil, err
 	}
+	warnLeftOut(log, loaded.LeftOut)
+	intents := loaded.Use
 	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen}
 	if b.contest, err = newContest(cfg, log); err != nil {
 		return nil, err
 	}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
-		if b.knowledge, err = indexKnowledge(ctx, folders, intents, log, knowledgeCachePath(cfg)); err != nil {
+		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
 			return nil, err
 		}
 		st := b.knowledge.LastRebuild()
@@ -442,26 +444,38 @@ func (m modelStore) SaveModel(ctx context.Context, name string, s brain.Saved) e
 	return m.st.SaveModel(ctx, store.Model{Name: name, Hash: s.Hash, Data: s.Data, Saved: time.Now()})
 }
 
-// CheckIntents loads the intents the config names and compiles their
-// responses, reporting every problem; it returns the number of intents.
-func CheckIntents(cfg *Config) (int, error) {
-	intents, err := cfg.LoadIntents()
+// CheckIntents loads the intents the config names and compiles the
+// responses of those in use, reporting every problem; it returns the
+// number in use and those left out for want of their links.
+func CheckIntents(cfg *Config) (int, LeftOut, error) {
+	loaded, err := cfg.Intents()
 	if err != nil {
-		return 0, err
+		return 0, LeftOut{}, err
 	}
-	if _, err := brain.New(cfg.brainConfig(), intents, nil); err != nil {
-		return 0, err
+	if _, err := brain.New(cfg.brainConfig(), loaded.Use, nil); err != nil {
+		return 0, loaded.LeftOut, err
 	}
-	return len(intents), nil
+	return len(loaded.Use), loaded.LeftOut, nil
+}
+
+// warnLeftOut logs, in one line, the intents left out for want of links.
+func warnLeftOut(log *slog.Logger, l LeftOut) {
+	if len(l.Intents) == 0 {
+		return
+	}
+	log.Warn("intents left out until their links are set: add the links under links: in "+l.File,
+		"intents", strings.Join(l.Intents, ","), "links", strings.Join(l.Links, ","))
 }
 
 // Train trains the classifier on the config's intents and saves it, as
 // Open would when the intents changed.
 func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, error) {
-	intents, err := cfg.LoadIntents()
+	loaded, err := cfg.Intents()
 	if err != nil {
 		return brain.Prepared{}, err
 	}
+	warnLeftOut(log, loaded.LeftOut)
+	intents := loaded.Use
 	st, err := OpenStore(cfg, log)
 	if err != nil {
 		return brain.Prepared{}, err
@@ -579,7 +593,7 @@ func (c *Config) brainConfig() brain.Config {
 	return brain.Config{
 		Threshold: c.Brain.Threshold, Margin: c.Brain.Margin,
 		Classifier: c.Brain.Classifier,
-		BotName:    c.Bot.Name, Links: c.Links,
+		BotName:    c.Bot.Name, Community: c.Bot.Community, Links: c.Links,
 		MinConfidence: c.Knowledge.MinConfidence, Results: c.Knowledge.Results,
 		Related: c.Knowledge.Related, RelatedConfidence: c.Knowledge.RelatedConfidence,
 	}
@@ -588,10 +602,11 @@ func (c *Config) brainConfig() brain.Config {
 // Explain explains how the configured intents read text, loading the saved
 // model (or training one) as Open would, for `docent explain`.
 func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (brain.Why, error) {
-	intents, err := cfg.LoadIntents()
+	loaded, err := cfg.Intents()
 	if err != nil {
 		return brain.Why{}, err
 	}
+	intents := loaded.Use
 	st, err := OpenStore(cfg, log)
 	if err != nil {
 		return brain.Why{}, err

@@ -280,7 +280,7 @@ func TestIntentErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = CheckIntents(cfg)
+	_, _, err = CheckIntents(cfg)
 	if err == nil {
 		t.Fatal("CheckIntents: no error")
 	}
@@ -301,11 +301,28 @@ func TestIntentErrors(t *testing.T) {
 	}
 
 	// Template problems are found too, naming the intent and its file.
+	write(t, more, "intents:\n  - name: docs\n    patterns: [docs]\n    responses: [\"{{.Nowhere}}\"]\n")
+	cfg, _ = LoadConfig(path)
+	_, _, err = CheckIntents(cfg)
+	if err == nil || !strings.Contains(err.Error(), more+`:2: intent "docs": response 1: can't evaluate field Nowhere`) {
+		t.Errorf("template error: %v", err)
+	}
+
+	// An intent whose link is not set waits for it: left out, named in
+	// one warning with the link to add, not an error.
 	write(t, more, "intents:\n  - name: docs\n    patterns: [docs]\n    responses: [\"{{.Links.nowhere}}\"]\n")
 	cfg, _ = LoadConfig(path)
-	_, err = CheckIntents(cfg)
-	if err == nil || !strings.Contains(err.Error(), more+`:2: intent "docs": response 1: uses link "nowhere", which is not in the config's links section`) {
-		t.Errorf("template error: %v", err)
+	n, leftOut, err := CheckIntents(cfg)
+	if err != nil {
+		t.Fatalf("CheckIntents: %v", err)
+	}
+	all, err := cfg.LoadIntents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": 1 intent is left out until its links are set (docs): add nowhere under links:"
+	if got := leftOut.String(); got != want || n != len(all)-1 {
+		t.Errorf("CheckIntents = %d, %q; want %d, %q", n, got, len(all)-1, want)
 	}
 }
 

@@ -111,7 +111,11 @@ func (b *Bot) builtinCommands() *Commands {
 	cs.Add(Command{Name: "about", Summary: "who I am, my version and what I know",
 		Run: func(context.Context, *Message, string) (chat.Answer, error) {
 			var sb strings.Builder
-			fmt.Fprintf(&sb, "I'm %s, an open-source community assistant (Docent %s). ", b.cfg.Bot.Name, b.version)
+			if c := b.cfg.Bot.Community; c != "" {
+				fmt.Fprintf(&sb, "I'm %s, the %s community's assistant (Docent %s, open source). ", b.cfg.Bot.Name, c, b.version)
+			} else {
+				fmt.Fprintf(&sb, "I'm %s, an open-source community assistant (Docent %s). ", b.cfg.Bot.Name, b.version)
+			}
 			p := b.Prepared()
 			fmt.Fprintf(&sb, "I know %d intents, learnt from %d example questions, and I answer locally: no data leaves this server. ",
 				p.Intents, p.Examples)

@@ -30,17 +30,17 @@ func indexKnowledge(ctx context.Context, folders []knowledge.Folder, intents []b
 // intent is sure. For `docent eval docs`, which measures that decision
 // on other folders than the configured ones too.
 func DocsBrain(ctx context.Context, cfg *Config, folders []knowledge.Folder, log *slog.Logger) (*brain.Brain, *knowledge.Index, error) {
-	intents, err := cfg.LoadIntents()
+	loaded, err := cfg.Intents()
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := indexKnowledge(ctx, folders, intents, log, "")
+	ix, err := indexKnowledge(ctx, folders, loaded.All, log, "")
 	if err != nil {
 		return nil, nil, err
 	}
 	bc := cfg.brainConfig()
 	bc.Knowledge = ix
-	br, err := brain.New(bc, intents, log)
+	br, err := brain.New(bc, loaded.Use, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain"
@@ -38,18 +39,19 @@ func (c *Config) LoadIntents() ([]brain.Intent, error) {
 		errs config.Errors
 		seen = map[string]string{} // intent name → where it was first defined
 	)
-	for i, p := range c.Brain.Intents {
-		files, err := c.files.walk(p)
+	space, paths := c.intentSources()
+	for i, p := range paths {
+		files, err := space.walk(p)
 		if err != nil {
 			errs = append(errs, &config.Error{Pos: config.Pos{File: c.File}, Path: fmt.Sprintf("brain.intents[%d]", i), Msg: err.Error()})
 			continue
 		}
 		if len(files) == 0 {
 			errs = append(errs, &config.Error{Pos: config.Pos{File: c.File}, Path: fmt.Sprintf("brain.intents[%d]", i),
-				Msg: fmt.Sprintf("%s holds no .yaml or .yml files", c.files.show(p))})
+				Msg: fmt.Sprintf("%s holds no .yaml or .yml files", space.show(p))})
 		}
 		for _, f := range files {
-			data, err := c.files.readFile(f)
+			data, err := space.readFile(f)
 			if err != nil {
 				errs = append(errs, &config.Error{Pos: config.Pos{File: f}, Msg: err.Error()})
 				continue
@@ -117,4 +119,67 @@ func (c *Config) LoadIntents() ([]brain.Intent, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Intents are the intents files as loaded, and those of them in use.
+type Intents struct {
+	// All are the intents as the files define them; the docs index
+	// weighs words by their patterns, whichever are in use.
+	All []brain.Intent
+	// Use are those whose links are all set in the config.
+	Use []brain.Intent
+	// LeftOut names the others and the links they wait for.
+	LeftOut LeftOut
+}
+
+// LeftOut names the intents left out because their responses use links
+// that the config's links: section does not set.
+type LeftOut struct {
+	File    string   // the config file, where the links go
+	Intents []string // in definition order
+	Links   []string // the links to add, sorted
+}
+
+// String is the one warning line for the admin; "" when none is left out.
+func (l LeftOut) String() string {
+	if len(l.Intents) == 0 {
+		return ""
+	}
+	what := "intents are left out until their"
+	if len(l.Intents) == 1 {
+		what = "intent is left out until its"
+	}
+	return fmt.Sprintf("%s: %d %s links are set (%s): add %s under links:",
+		l.File, len(l.Intents), what, strings.Join(l.Intents, ", "), strings.Join(l.Links, ", "))
+}
+
+// Intents loads the intents files and leaves out the intents whose
+// responses use a link the config does not set: a new community's config
+// answers from its docs with the starter intents it has links for,
+// instead of failing on the others.
+func (c *Config) Intents() (Intents, error) {
+	all, err := c.LoadIntents()
+	if err != nil {
+		return Intents{}, err
+	}
+	x := Intents{All: all, LeftOut: LeftOut{File: c.File}}
+	missing := map[string]bool{}
+	for _, in := range all {
+		var lacks bool
+		for _, name := range in.LinksUsed() {
+			if _, ok := c.Links[name]; !ok {
+				missing[name], lacks = true, true
+			}
+		}
+		if lacks {
+			x.LeftOut.Intents = append(x.LeftOut.Intents, in.Name)
+			continue
+		}
+		x.Use = append(x.Use, in)
+	}
+	for name := range missing {
+		x.LeftOut.Links = append(x.LeftOut.Links, name)
+	}
+	slices.Sort(x.LeftOut.Links)
+	return x, nil
 }

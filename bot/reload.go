@@ -23,12 +23,13 @@ import (
 func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.reloading.Lock()
 	defer b.reloading.Unlock()
-	intents, err := b.loadIntents(ctx)
+	loaded, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, &IntentsError{err}
 	}
-	nb, err := brain.New(b.brainConfig(), intents, b.log)
+	warnLeftOut(b.log, loaded.LeftOut)
+	nb, err := brain.New(b.brainConfig(), loaded.Use, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, &IntentsError{err}
@@ -48,7 +49,7 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.brain.Store(nb)
 	b.prepared.Store(&p)
 	if b.knowledge != nil {
-		b.knowledge.SetBackground(patternsOf(intents))
+		b.knowledge.SetBackground(patternsOf(loaded.All)) // as Open does
 	}
 	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
 	return p, nil
@@ -138,8 +139,12 @@ func (s *settled) changed(cur string) bool {
 // times, and any error finding them.
 func intentsState(cfg *Config) string {
 	var lines []string
-	for _, p := range cfg.Brain.Intents {
-		files, err := cfg.files.walk(p)
+	space, paths := cfg.intentSources()
+	if space.fsys != nil {
+		return "built in" // never changes while Docent runs
+	}
+	for _, p := range paths {
+		files, err := space.walk(p)
 		if err != nil {
 			lines = append(lines, p+": "+err.Error())
 			continue

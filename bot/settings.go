@@ -40,6 +40,9 @@ type Config struct {
 	// File is the config file's name as the admin gave it.
 	File  string    `yaml:"-"`
 	files fileSpace // where relative paths are found
+	// starter is the folder of starter intents used when brain.intents
+	// names none (WithStarterIntents); its fsys is nil when there is none.
+	starter fileSpace
 	// pos is where each field was written, for problems found after
 	// loading (the challenges' seasons).
 	pos config.Positions
@@ -47,7 +50,10 @@ type Config struct {
 
 // BotConfig is the bot's own behaviour.
 type BotConfig struct {
-	Name                 string          `yaml:"name"`
+	Name string `yaml:"name"`
+	// Community is the name of the community Docent serves, for !about
+	// and responses ({{.Community}}); "" when not given.
+	Community            string          `yaml:"community"`
 	CommandPrefix        string          `yaml:"command_prefix"`
 	Timeout              time.Duration   `yaml:"timeout"`
 	ShutdownTimeout      time.Duration   `yaml:"shutdown_timeout"`
@@ -175,31 +181,52 @@ func Defaults() Config {
 	return cfg
 }
 
+// A LoadOption changes how a config file is loaded.
+type LoadOption func(*Config)
+
+// WithStarterIntents makes the intents files in the folder dir of fsys
+// (the starter intents built into the binary) the intents of a config
+// whose brain.intents names none, so that a config needs no intents
+// files of its own.
+func WithStarterIntents(fsys fs.FS, dir string) LoadOption {
+	return func(c *Config) { c.starter = fileSpace{fsys: fsys, dir: dir} }
+}
+
 // LoadConfig reads and checks the config file at name. Every problem is
 // reported at once, each with file, line, column and field.
-func LoadConfig(name string) (*Config, error) {
+func LoadConfig(name string, opts ...LoadOption) (*Config, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfig(name, data, fileSpace{dir: filepath.Dir(name)})
+	return ParseConfig(name, data, opts...)
+}
+
+// ParseConfig checks data as the config file at name would be checked,
+// relative paths taken from name's folder, without reading name: `docent
+// init` checks a config before writing it.
+func ParseConfig(name string, data []byte, opts ...LoadOption) (*Config, error) {
+	return parseConfig(name, data, fileSpace{dir: filepath.Dir(name)}, opts...)
 }
 
 // LoadConfigFS reads the config file at name inside fsys, whose relative
 // paths (intents) are found in fsys too; the store stays on disk, relative
 // to the working directory. It serves the default config built into the
 // binary.
-func LoadConfigFS(fsys fs.FS, name, display string) (*Config, error) {
+func LoadConfigFS(fsys fs.FS, name, display string, opts ...LoadOption) (*Config, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfig(display, data, fileSpace{fsys: fsys, dir: path.Dir(name)})
+	return parseConfig(display, data, fileSpace{fsys: fsys, dir: path.Dir(name)}, opts...)
 }
 
-func parseConfig(file string, data []byte, files fileSpace) (*Config, error) {
+func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) (*Config, error) {
 	cfg := Defaults()
 	cfg.File, cfg.files = file, files
+	for _, o := range opts {
+		o(&cfg)
+	}
 	pos, err := config.Decode(file, data, &cfg, config.Options{})
 	cfg.pos = pos
 	var errs config.Errors
@@ -292,7 +319,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("store.path", "folder %s does not exist", shown)
 	}
 
-	if len(c.Brain.Intents) == 0 {
+	if len(c.Brain.Intents) == 0 && c.starter.fsys == nil {
 		bad("brain.intents", "is required: list the intent files or folders")
 	}
 	for i, p := range c.Brain.Intents {
@@ -419,6 +446,15 @@ func linkPath(key string) string {
 		}
 	}
 	return "links." + key
+}
+
+// intentSources are the intents files or folders and where they are
+// found: brain.intents, or the starter intents when it names none.
+func (c *Config) intentSources() (fileSpace, []string) {
+	if len(c.Brain.Intents) == 0 && c.starter.fsys != nil {
+		return fileSpace{fsys: c.starter.fsys}, []string{c.starter.dir}
+	}
+	return c.files, c.Brain.Intents
 }
 
 // KnowledgeFolders are the docs folders, resolved like the intents.

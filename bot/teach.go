@@ -15,17 +15,19 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// loadIntents reads the intents files and adds what admins taught in chat.
-func (b *Bot) loadIntents(ctx context.Context) ([]brain.Intent, error) {
-	intents, err := b.cfg.LoadIntents()
+// loadIntents reads the intents files and adds what admins taught in
+// chat to those in use.
+func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
+	loaded, err := b.cfg.Intents()
 	if err != nil {
-		return nil, err
+		return Intents{}, err
 	}
 	lessons, err := b.store.Lessons(ctx)
 	if err != nil {
-		return nil, err
+		return Intents{}, err
 	}
-	return b.usableLessons(applyLessons(intents, lessons)), nil
+	loaded.Use = b.usableLessons(applyLessons(loaded.Use, lessons))
+	return loaded, nil
 }
 
 // usableLessons leaves out intents created in chat whose response no

@@ -47,9 +47,10 @@ type Config struct {
 	// Margin is how far the top intent must be ahead of the runner-up.
 	Margin     float64
 	Classifier classifier.Settings
-	// BotName and Links are available to response templates.
-	BotName string
-	Links   map[string]string
+	// BotName, Community and Links are available to response templates.
+	BotName   string
+	Community string
+	Links     map[string]string
 	// Knowledge, when set, is searched when no intent is sure; at most
 	// Results hits are shown, and none below MinConfidence when it is set
 	// (above 0), else below the Searcher's own cut for the question when
@@ -146,10 +147,11 @@ type compiledIntent struct {
 
 // templateData is what response templates can refer to.
 type templateData struct {
-	Member  string
-	Bot     string
-	Channel string
-	Links   map[string]string
+	Member    string
+	Bot       string
+	Community string
+	Channel   string
+	Links     map[string]string
 }
 
 // New checks the intents and compiles their responses. Every problem is
@@ -167,7 +169,7 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 		}
 		errs = append(errs, fmt.Errorf("%sintent %q: %s", where, in.Name, fmt.Sprintf(format, args...)))
 	}
-	sample := templateData{Member: "member", Bot: cfg.BotName, Channel: "channel", Links: cfg.Links}
+	sample := templateData{Member: "member", Bot: cfg.BotName, Community: cfg.Community, Channel: "channel", Links: cfg.Links}
 	for _, in := range intents {
 		if in.Name == "" {
 			fail(in, "has no name")
@@ -659,10 +661,11 @@ func (b *Brain) respond(in *compiledIntent, lang string, q Question) (string, er
 	}
 	tpl := choices[rand.IntN(len(choices))]
 	out, err := render(tpl, templateData{
-		Member:  memberName(q.Member),
-		Bot:     b.cfg.BotName,
-		Channel: q.Conversation.Channel,
-		Links:   b.cfg.Links,
+		Member:    memberName(q.Member),
+		Bot:       b.cfg.BotName,
+		Community: b.cfg.Community,
+		Channel:   q.Conversation.Channel,
+		Links:     b.cfg.Links,
 	})
 	if err != nil {
 		return "", fmt.Errorf("brain: intent %s: %w", in.Name, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -219,4 +220,80 @@ func (w *boundedWriter) Write(p []byte) (int, error) {
 	}
 	w.left -= len(p)
 	return w.b.Write(p)
+}
+
+// LinksUsed returns the names of the config's links that the intent's
+// responses refer to as {{.Links.NAME}} (or $.Links.NAME), sorted, each
+// once, so that an intent whose links are not set can be left out before
+// New would refuse it. A response that does not parse is skipped: New
+// says why.
+func (in Intent) LinksUsed() []string {
+	seen := map[string]bool{}
+	add := func(text string) {
+		tpl, err := template.New("").Parse(text)
+		if err != nil || tpl.Tree == nil {
+			return
+		}
+		linksIn(tpl.Tree.Root, seen)
+	}
+	for _, r := range in.Responses {
+		add(r)
+	}
+	for _, rs := range in.ResponsesByLanguage {
+		for _, r := range rs {
+			add(r)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// linksIn adds to seen the link names that the nodes below n use.
+func linksIn(n parse.Node, seen map[string]bool) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			linksIn(c, seen)
+		}
+	case *parse.ActionNode:
+		linksIn(n.Pipe, seen)
+	case *parse.IfNode:
+		linksIn(n.Pipe, seen)
+		linksIn(n.List, seen)
+		linksIn(n.ElseList, seen)
+	case *parse.WithNode:
+		linksIn(n.Pipe, seen)
+		linksIn(n.List, seen)
+		linksIn(n.ElseList, seen)
+	case *parse.RangeNode:
+		linksIn(n.Pipe, seen)
+		linksIn(n.List, seen)
+		linksIn(n.ElseList, seen)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, cmd := range n.Cmds {
+			for _, arg := range cmd.Args {
+				linksIn(arg, seen)
+			}
+		}
+	case *parse.ChainNode:
+		linksIn(n.Node, seen)
+	case *parse.FieldNode: // .Links.issues
+		if len(n.Ident) >= 2 && n.Ident[0] == "Links" {
+			seen[n.Ident[1]] = true
+		}
+	case *parse.VariableNode: // $.Links.issues
+		if len(n.Ident) >= 3 && n.Ident[0] == "$" && n.Ident[1] == "Links" {
+			seen[n.Ident[2]] = true
+		}
+	}
 }

@@ -3,6 +3,7 @@ package brain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,25 @@ func TestRenderIsCut(t *testing.T) {
 	tpl, _ = parseResponse("fits", strings.Repeat("y", maxResponseBytes))
 	if out, err := render(tpl, templateData{}); err != nil || len(out) != maxResponseBytes {
 		t.Errorf("render of %d bytes: %d bytes, %v", maxResponseBytes, len(out), err)
+	}
+}
+
+func TestIntentLinksUsed(t *testing.T) {
+	in := Intent{
+		Responses: []string{
+			"Open an issue at <{{.Links.issues}}>, {{.Member}}.",
+			"{{if .Links.security}}See {{$.Links.security}}{{end}}",
+			// Inside with, the dot is the links: not seen here; New still says
+			// when .docs is missing.
+			"{{with .Links}}{{.docs}}{{end}}",
+			"{{.Links.issues}} and {{printf \"%s\" .Links.help_channel}}",
+			"{{.Links.broken", // does not parse: New reports it
+		},
+		ResponsesByLanguage: map[string][]string{"zh": {"请在 <{{.Links.changelog}}> 看"}},
+	}
+	got := in.LinksUsed()
+	want := []string{"changelog", "help_channel", "issues", "security"}
+	if !slices.Equal(got, want) {
+		t.Errorf("LinksUsed() = %v, want %v", got, want)
 	}
 }
