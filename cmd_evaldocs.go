@@ -147,14 +147,24 @@ func (c *cli) evalDocs(args []string) int {
 		docseval.Hits(systemNoCut, func(q string) []knowledge.Hit { return ix.Search(q, docseval.Depth, chat.Place{}) }, rel),
 		{Name: systemFTS5, Search: fts.Search},
 	}
-	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs})
+	// A section found as itself or, for a heading with no text of its
+	// own, as one of its subsections; both are what a search can find.
+	within := make(map[string][]string, len(passages))
+	var ids []string
+	for _, p := range passages {
+		sec := docseval.Section(rel(p.ID))
+		for _, w := range p.Within {
+			within[sec] = append(within[sec], rel(w))
+		}
+		if within[sec] == nil {
+			within[sec] = []string{}
+		}
+		ids = append(append(ids, sec), within[sec]...)
+	}
+	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs, Within: within})
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
 		return exitError
-	}
-	ids := make([]string, len(passages))
-	for i, p := range passages {
-		ids[i] = rel(p.ID)
 	}
 	rep := docsEvalReport{
 		Questions: *questions, Docs: paths, Split: *split,

@@ -136,6 +136,8 @@ type Brain struct {
 	intents  map[string]*compiledIntent
 	order    []string // intent names in definition order
 	examples []classifier.Example
+	// distinct holds the words that tell each intent apart (distinctWords).
+	distinct map[string]map[string]bool
 	hash     string
 	model    atomic.Pointer[classifier.Model]
 }
@@ -227,6 +229,7 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 		return nil, err
 	}
 	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
+	b.distinct = distinctWords(b.intents)
 	return b, nil
 }
 
@@ -373,6 +376,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	}
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
+	qw := b.weights(words)
 	if hits := b.Passages(words, q.place()); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
@@ -395,17 +399,17 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 			note = unavailable(lang, err)
 		}
 		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
-			Text: note + mayHelp(lang, hits)}, nil
+			Text: note + fromDocs(lang, qw, hits)}, nil
 	}
 
-	// Nothing found: say so, and offer the likeliest intents. When none of
-	// the words are known the offer is a guess, and the text says as much.
+	// Nothing passed: say so, with the sections closest to the question
+	// and the intents its words relate to, never a mere top three.
 	a := chat.Answer{Source: chat.SourceFallback, Confidence: top.P, Candidates: candidates}
 	var offers []string
-	for _, s := range res.Top {
-		offers = append(offers, b.describe(s.Label, lang))
+	for _, name := range b.relatedIntents(words, res) {
+		offers = append(offers, b.describe(name, lang))
 	}
-	a.Text = notSure(lang, q.Member.Name, res.Known > 0, offers)
+	a.Text = b.doNotKnow(lang, q.Member.Name, res.Known > 0, b.closest(words, qw, q.place()), offers)
 	return a, nil
 }
 
@@ -415,15 +419,14 @@ func (b *Brain) askLLM(ctx context.Context, q Question, hits []knowledge.Hit) (c
 	if q.History != nil {
 		req.History = q.History()
 	}
+	// The sections a member would be shown without the LLM, best first,
+	// whole: a passage is at most knowledge.Options.MaxPassageBytes (a
+	// code block twice that), and the client fits them to its prompt.
 	for _, h := range hits {
-		title := h.Title
-		if h.Heading != "" && h.Heading != h.Title {
-			title = h.Heading
-		}
 		// Docs can hold secrets too (a sample config with a real key):
 		// nothing goes to the LLM unredacted.
 		text, _ := redact.Redact(h.Text)
-		req.Passages = append(req.Passages, llm.Passage{Title: title, Link: h.Link, Text: text})
+		req.Passages = append(req.Passages, llm.Passage{Title: sectionTitle(h), Link: h.Link, Text: text})
 	}
 	var (
 		ans llm.Answer
@@ -543,36 +546,6 @@ func (b *Brain) Passages(text string, at chat.Place) []knowledge.Hit {
 	return hits[:n]
 }
 
-// mayHelp lists passages for a member: title, heading and link, and the
-// passage's first words.
-func mayHelp(lang string, hits []knowledge.Hit) string {
-	var sb strings.Builder
-	if lang == "zh" {
-		sb.WriteString("我不确定，但这些内容也许有帮助：")
-	} else {
-		sb.WriteString("I'm not sure, but these may help:")
-	}
-	for i, h := range hits {
-		if h.Source == knowledge.SourceThread {
-			// An earlier question, answered: its link names the conversation.
-			fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, snippet(h.Title, 120))
-			if s := snippet(h.Text, 160); s != "" {
-				sb.WriteString(" — " + s)
-			}
-			continue
-		}
-		title := h.Title
-		if h.Heading != "" && h.Heading != h.Title {
-			title = h.Heading
-		}
-		fmt.Fprintf(&sb, "\n%d. [%s](%s)", i+1, title, h.Link)
-		if s := snippet(h.Text, 160); s != "" {
-			sb.WriteString(" — " + s)
-		}
-	}
-	return sb.String()
-}
-
 // snippet is the start of a passage as plain words: headings, code blocks
 // and Markdown marks left out, cut at a word boundary.
 func snippet(text string, limit int) string {
@@ -680,35 +653,9 @@ func memberName(m chat.Member) string {
 	return "there"
 }
 
-// unsure holds the not-sure answer's phrases per language.
-var unsure = map[string]struct {
-	lead, named, known, unknown, sep, endKnown, endUnknown, tail string
-}{
-	"": {lead: "I'm not sure I understood that", named: ", %s", known: ". Did you mean: ", unknown: ". I don't know those words yet; I can help with, for example: ",
-		sep: "; ", endKnown: "?", endUnknown: ".", tail: " You can rephrase, or ask a human in the channel."},
-	"zh": {lead: "抱歉，我不太确定你的意思", known: "。你是想问：", unknown: "。这些词我还不认识；我能回答的问题例如：",
-		sep: "；", endKnown: "？", endUnknown: "。", tail: "也可以换个说法再问一次。"},
-}
-
-// notSure is the honest answer when the classifier is not sure. known
-// says whether any word of the question was known to the classifier.
-func notSure(lang, member string, known bool, offers []string) string {
-	p, ok := unsure[lang]
-	if !ok {
-		p = unsure[""]
-	}
-	var b strings.Builder
-	b.WriteString(p.lead)
-	if member != "" && p.named != "" {
-		fmt.Fprintf(&b, p.named, member)
-	}
-	lead, end := p.unknown, p.endUnknown
-	if known {
-		lead, end = p.known, p.endKnown
-	}
-	b.WriteString(lead)
-	b.WriteString(strings.Join(offers, p.sep))
-	b.WriteString(end)
-	b.WriteString(p.tail)
-	return b.String()
+// unsure holds the phrases of the answer to a question none of whose
+// words Docent knows, per language.
+var unsure = map[string]struct{ lead, named, unknown string }{
+	"":   {lead: "I'm not sure I understood that", named: ", %s", unknown: ". I don't know those words yet."},
+	"zh": {lead: "抱歉，我不太确定你的意思", unknown: "。这些词我还不认识。"},
 }

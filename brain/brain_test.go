@@ -85,7 +85,7 @@ func TestAnswer(t *testing.T) {
 		{"你好", "greeting", "你好，alice！", chat.SourceIntent},
 		{"how do I report a bug?", "report_bug", "File it at https://example.org/issues, alice.", chat.SourceIntent},
 		{"how do I install docent", "install", "See https://example.org/docs/install.", chat.SourceIntent},
-		{"qwerty zxcv", "", "I'm not sure I understood that, alice. I don't know those words yet; I can help with, for example: ", chat.SourceFallback},
+		{"qwerty zxcv", "", "I'm not sure I understood that, alice. I don't know those words yet. You can rephrase, or ask a human in the channel.", chat.SourceFallback},
 	}
 	for _, tc := range tests {
 		a, err := b.Answer(context.Background(), Question{Text: tc.text, Member: alice})
@@ -112,11 +112,14 @@ func TestNotSureOffersCandidates(t *testing.T) {
 	if a.Source != chat.SourceFallback || len(a.Candidates) != 3 {
 		t.Fatalf("got %+v, want a fallback with 3 candidates", a)
 	}
-	if !strings.Contains(a.Text, "Did you mean: How to report a bug") {
+	if !strings.Contains(a.Text, "did you mean: How to report a bug") {
 		t.Errorf("text %q does not offer the likeliest intent by its description first", a.Text)
 	}
+	if strings.Contains(a.Text, "Saying") {
+		t.Errorf("text %q offers an intent the question's words do not relate to", a.Text)
+	}
 	zh, _ := b.Answer(context.Background(), Question{Text: "怎么报告bug"})
-	if !strings.HasPrefix(zh.Text, "抱歉") || !strings.Contains(zh.Text, "你是想问：怎么报告bug") {
+	if !strings.HasPrefix(zh.Text, "这个问题我不知道答案") || !strings.Contains(zh.Text, "你是想问：怎么报告bug") {
 		t.Errorf("Chinese question got %q, want the Chinese not-sure answer", zh.Text)
 	}
 }

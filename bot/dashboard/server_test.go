@@ -172,7 +172,7 @@ func (s *server) ask(t *testing.T, c *http.Client, questions ...string) {
 	s.waitAnswers(t, len(questions))
 }
 
-// waitAnswers waits until at least n web answers are stored.
+// waitAnswers waits until at least n web answers are stored and sent.
 func (s *server) waitAnswers(t *testing.T, n int) []store.Record {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -191,7 +191,9 @@ func (s *server) waitAnswers(t *testing.T, n int) []store.Record {
 				t.Fatal(err)
 			}
 			for _, r := range recs {
-				if r.Kind == store.KindAnswer {
+				// An answer is stored before it is sent, its platform ID
+				// after: wait for that, the ID votes name.
+				if r.Kind == store.KindAnswer && r.PlatformID != "" {
 					answers = append(answers, r)
 				}
 			}

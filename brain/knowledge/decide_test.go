@@ -13,20 +13,6 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
-// docsSet is a documentation set with its question file.
-type docsSet struct {
-	name, dir, questions string
-}
-
-// docsSets are Docent's guide and the real projects' docs of datasetsDir
-// (outside the repository: the tests skip those that are missing).
-var docsSets = []docsSet{
-	{name: "guide", dir: guideDir, questions: evalFile},
-	{name: "task", dir: filepath.Join(datasetsDir, "task", "docs"), questions: "../../testdata/docs-questions/task.yaml"},
-	{name: "requests", dir: filepath.Join(datasetsDir, "requests", "docs"), questions: "../../testdata/docs-questions/requests.yaml"},
-	{name: "hugo", dir: filepath.Join(datasetsDir, "hugo", "docs"), questions: "../../testdata/docs-questions/hugo.yaml"},
-}
-
 // devSet is a question file's dev split: its held-out questions are
 // dropped unread.
 type devSet struct {

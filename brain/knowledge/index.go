@@ -10,9 +10,16 @@
 //
 // Ranking is BM25 over brain/tokenize's tokens, so that stems match
 // ("installing" finds "install") and Chinese works (characters and
-// character pairs). Titles and headings count twice, the IDF is squared,
+// character pairs). Titles and headings count three times, the IDF is squared,
 // and a background of example questions (SetBackground: the intents'
-// patterns) makes the words every question uses weigh little. Each hit has
+// patterns) makes the words every question uses weigh little. In the
+// ranking, a word's weight is also multiplied by its burstiness: how many
+// times, on average, the passages that use it use it (title and headings
+// counting three times). The words a section is about come back in it
+// ("parallel", "dotenv"); the everyday words of a long chat question
+// ("inside", "couple", "big") turn up once here and there, and without
+// this one of them, rare in the docs, outweighs the rest of the question.
+// Search shows one passage per section: its best part. Each hit has
 // a Confidence in [0, 1], comparable between queries, in which adjacent
 // word pairs of the question ("add intent") found side by side count too,
 // and a word the docs do not use counts as its nearest indexed word one
@@ -20,7 +27,8 @@
 // Whether the best hit is worth showing at all is Index.MinConfidence's
 // to say, a cut each index learns from its own docs (decide.go).
 // The choices are measured on docs/guide/eval.yaml (TestRetrievalQuality,
-// TestRankingAblation).
+// TestRankingAblation) and on the docs sets of testdata/docs-questions
+// (TestDocsSetsAblation).
 //
 // Passages that members voted down can be penalised (SetPenalty): their
 // scores, and so their rank and Confidence, are scaled down by a factor.
@@ -93,7 +101,8 @@ type Passage struct {
 // Hit is a passage found by Search.
 type Hit struct {
 	Passage
-	// Score is the BM25 score: comparable between hits of one query.
+	// Score is the ranking's score (BM25, its words' weights multiplied
+	// by their burstiness): comparable between hits of one query.
 	Score float64
 	// Confidence is Score divided by the most any passage could score for
 	// this query (every query term, including those no passage contains,
@@ -153,8 +162,9 @@ type Options struct {
 	K1, B float64
 	// TitleWeight and HeadingWeight are how many times a word of the
 	// title or of the heading path counts, against once in the text
-	// (defaults 2 and 2, measured on docs/guide/eval.yaml; 1 turns the
-	// boost off).
+	// (defaults 3 and 3, measured with burstiness on docs/guide/eval.yaml
+	// and the docs sets of testdata/docs-questions: 2 did as well on
+	// the guide and worse on the others; 1 turns the boost off).
 	TitleWeight, HeadingWeight float64
 	// PairWeight is how much a pair of adjacent query words found side by
 	// side in a passage counts, relative to one word, in the score and the
@@ -184,14 +194,17 @@ type Options struct {
 	// notSureQuantile is the "not sure" decision's quantile (default
 	// DefaultNotSureQuantile), for the measures in the tests.
 	notSureQuantile float64
+	// noBurstiness ranks without the words' burstiness, and everyPart
+	// lets several parts of one section be hits, for the ablation.
+	noBurstiness, everyPart bool
 }
 
 // Defaults.
 const (
 	DefaultK1              = 1.2
 	DefaultB               = 0.75
-	DefaultTitleWeight     = 2
-	DefaultHeadingWeight   = 2
+	DefaultTitleWeight     = 3
+	DefaultHeadingWeight   = 3
 	DefaultPairWeight      = 0.5
 	DefaultMaxPassageBytes = 1500
 	DefaultMaxFileBytes    = 4 << 20
@@ -280,9 +293,10 @@ type Index struct {
 
 // entry is an analysed passage.
 type entry struct {
-	p      Passage
-	terms  []termFreq // distinct terms, for postings and removal
-	length float64    // weighted number of terms
+	p       Passage
+	section string     // p.ID without its part number: hits are one per section
+	terms   []termFreq // distinct terms, for postings and removal
+	length  float64    // weighted number of terms
 	// penalty scales the passage's score: penalties[p.ID], or 1. Set when
 	// the entry is inserted and by SetPenalty, under the write lock.
 	penalty float64
@@ -571,7 +585,10 @@ func (ix *Index) analyse(p Passage) *entry {
 	length += n
 	n, _ = ix.terms(tf, toks, p.Text, 1)
 	length += n
-	e := &entry{p: p, length: length, terms: make([]termFreq, 0, len(tf))}
+	e := &entry{p: p, section: p.ID, length: length, terms: make([]termFreq, 0, len(tf))}
+	if p.Source == SourceDocs {
+		e.section = sectionID(p.ID)
+	}
 	for t, f := range tf {
 		e.terms = append(e.terms, termFreq{t, f})
 	}
@@ -613,8 +630,9 @@ func (ix *Index) queryTerms(query string) []queryTerm {
 
 // Search returns up to k passages for query, best first, as seen from the
 // place at: docs passages, and the past threads that chat.Visible lets a
-// member there see (none for a zero place). Passages sharing no term with
-// the query are never returned.
+// member there see (none for a zero place), one per section: the best of
+// a long section's parts. Passages sharing no term with the query are never
+// returned.
 func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 	if k <= 0 {
 		return nil
@@ -651,6 +669,10 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 		} else {
 			best += w * (k1 + 1)
 		}
+		burst := 1.0
+		if !pair {
+			burst = ix.burstiness(ps)
+		}
 		for _, p := range ps {
 			tf := float64(p.tf)
 			norm := k1 * (1 - b + b*ix.entries[p.slot].length/avg)
@@ -662,7 +684,8 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 			if acc.scores[p.slot] == 0 {
 				acc.touched = append(acc.touched, p.slot)
 			}
-			acc.scores[p.slot] += s
+			acc.scores[p.slot] += s * burst
+			acc.plain[p.slot] += s
 		}
 		// A word the docs do not use may be misspelt: its nearest
 		// indexed word counts instead, damped. The
@@ -671,13 +694,16 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 			if c := ix.correction(q.term, qs); c != "" {
 				ps := ix.postings[c]
 				w := q.weight * ix.opts.typoWeight * ix.idf(n, float64(len(ps))+float64(ix.bgDF[c]))
+				burst := ix.burstiness(ps)
 				for _, p := range ps {
 					tf := float64(p.tf)
 					norm := k1 * (1 - b + b*ix.entries[p.slot].length/avg)
 					if acc.scores[p.slot] == 0 {
 						acc.touched = append(acc.touched, p.slot)
 					}
-					acc.scores[p.slot] += w * tf * (k1 + 1) / (tf + norm)
+					s := w * tf * (k1 + 1) / (tf + norm)
+					acc.scores[p.slot] += s * burst
+					acc.plain[p.slot] += s
 				}
 			}
 		}
@@ -685,6 +711,7 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 	for _, slot := range ix.penalised {
 		f := ix.entries[slot].penalty
 		acc.scores[slot] *= f
+		acc.plain[slot] *= f
 		acc.pairs[slot] *= f
 	}
 	top := make([]scored, 0, k+1)
@@ -694,11 +721,13 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 		if p := &ix.entries[slot].p; p.Source == SourceThread && !chat.Visible(p.Place, at) {
 			continue
 		}
-		top = insertTop(top, scored{slot, acc.scores[slot]}, k)
+		top = ix.insertTop(top, scored{slot, acc.scores[slot]}, k)
 	}
 	hits := make([]Hit, len(top))
 	for i, s := range top {
-		conf := (s.score + acc.pairs[s.slot]) / (best + bestPairs)
+		// The confidence leaves burstiness out: it says how much of the
+		// question a passage matches, whatever the words' ranking weights.
+		conf := (acc.plain[s.slot] + acc.pairs[s.slot]) / (best + bestPairs)
 		hits[i] = Hit{Passage: ix.entries[s.slot].p, Score: s.score, Confidence: min(conf, 1)}
 	}
 	return hits
@@ -747,6 +776,19 @@ func (ix *Index) Similarity(a, b string) float64 {
 		return 1
 	}
 	return max(c, 0)
+}
+
+// IDF is how much a term (the Text of a tokenize.Token) tells passages
+// apart: Lucene's IDF over the passages and the background, unsquared as
+// in Similarity, so that words every question uses ("how", "do") weigh
+// little and a word no passage uses weighs the most. Answers use it to
+// pick a passage's sentences that answer a question.
+func (ix *Index) IDF(term string) float64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := float64(ix.live + ix.bgN)
+	df := float64(len(ix.postings[term])) + float64(ix.bgDF[term])
+	return math.Log(1 + (n-df+0.5)/(df+0.5))
 }
 
 // DefaultDuplicateSimilarity is a suggested lowest Similarity at which a
@@ -866,16 +908,19 @@ func (ix *Index) idf(n, df float64) float64 {
 // accumulator holds one search's scores by slot; Search reuses them.
 type accumulator struct {
 	scores, pairs []float64
-	touched       []int32 // slots with a score, in the order first scored
+	// plain is the score without burstiness, for the confidence.
+	plain   []float64
+	touched []int32 // slots with a score, in the order first scored
 }
 
 func (a *accumulator) reset(n int) {
 	if cap(a.scores) < n {
-		a.scores, a.pairs = make([]float64, n), make([]float64, n)
+		a.scores, a.pairs, a.plain = make([]float64, n), make([]float64, n), make([]float64, n)
 	}
-	a.scores, a.pairs = a.scores[:n], a.pairs[:n]
+	a.scores, a.pairs, a.plain = a.scores[:n], a.pairs[:n], a.plain[:n]
 	clear(a.scores)
 	clear(a.pairs)
+	clear(a.plain)
 	a.touched = a.touched[:0]
 }
 
@@ -884,12 +929,25 @@ type scored struct {
 	score float64
 }
 
-// insertTop keeps top sorted best first (ties: the earlier slot) and at
-// most k long.
-func insertTop(top []scored, s scored, k int) []scored {
+// insertTop keeps top sorted best first (ties: the earlier slot), at
+// most k long and with one passage per section, the best. The caller holds
+// the read lock.
+func (ix *Index) insertTop(top []scored, s scored, k int) []scored {
 	better := func(a, b scored) bool { return a.score > b.score || a.score == b.score && a.slot < b.slot }
 	if len(top) == k && !better(s, top[k-1]) {
 		return top
+	}
+	if !ix.opts.everyPart {
+		// A part of a section already in top: keep the better of the two.
+		// (A part that left top for k better sections needs no
+		// remembering: the better ones stay.)
+		sec := ix.entries[s.slot].section
+		if j := slices.IndexFunc(top, func(t scored) bool { return ix.entries[t.slot].section == sec }); j >= 0 {
+			if !better(s, top[j]) {
+				return top
+			}
+			top = slices.Delete(top, j, j+1)
+		}
 	}
 	i := len(top)
 	for i > 0 && better(s, top[i-1]) {
@@ -909,3 +967,32 @@ func insertTop(top []scored, s scored, k int) []scored {
 // questions score below it and 6 of 12 unanswered ones at or above; on
 // other docs it hides most answers, long questions' first (decide.go).
 const DefaultMinConfidence = 0.08
+
+// burstiness is how many times, on average, the passages that use a word
+// use it: its weighted term frequencies' mean over its postings (1 when
+// there are none, or for the ablation). The caller holds the read lock.
+func (ix *Index) burstiness(ps []posting) float64 {
+	if len(ps) == 0 || ix.opts.noBurstiness {
+		return 1
+	}
+	var cf float64
+	for _, p := range ps {
+		cf += float64(p.tf)
+	}
+	return cf / float64(len(ps))
+}
+
+// sectionID is a doc passage's ID without its part number (see partID):
+// "a.md#b~2" is "a.md#b".
+func sectionID(id string) string {
+	i := strings.LastIndexByte(id, '~')
+	if i < 0 || i == len(id)-1 || i < strings.LastIndexByte(id, '#') || i < strings.LastIndexByte(id, '/') {
+		return id
+	}
+	for _, c := range id[i+1:] {
+		if c < '0' || c > '9' {
+			return id
+		}
+	}
+	return id[:i]
+}

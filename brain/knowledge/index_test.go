@@ -136,6 +136,23 @@ func TestConfidence(t *testing.T) {
 	}
 }
 
+// IDF weighs a word by how few passages and background questions use it:
+// a word of one passage more than one of many, a word no passage uses the
+// most, and a word every question uses ("how") less once the background
+// says so.
+func TestIDF(t *testing.T) {
+	ix := craftedIndex(t, Options{})
+	rare, common, unknown := ix.IDF("yaml"), ix.IDF("intent"), ix.IDF("kubernet")
+	if !(unknown > rare && rare > common && common > 0) {
+		t.Errorf("IDF: unknown %.3f, rare %.3f, common %.3f; want unknown > rare > common > 0", unknown, rare, common)
+	}
+	before := ix.IDF("how")
+	ix.SetBackground([]string{"how do I reload", "how to add an intent", "how can I ping it"})
+	if after := ix.IDF("how"); !(after < before) {
+		t.Errorf("IDF of a word every question uses: %.3f with the background, %.3f without", after, before)
+	}
+}
+
 // A past thread is found only from its own place (chat.Visible): never
 // from another channel, another guild with a channel of the same ID, a
 // DM, another platform, or a search made outside any conversation. And

@@ -28,6 +28,13 @@ type Options struct {
 	// the latency (default 5), after a first search that gives the
 	// figures and warms the caches.
 	Runs int
+	// Within maps each passage's section, as question files name it, to
+	// the sections that hold it, outermost first (knowledge.Passage's
+	// Within). A wanted heading with no text of its own before its
+	// subsections is no passage: a subsection of it shown counts as it
+	// (the member lands inside the wanted section). A wanted section that
+	// is a passage is found only as itself.
+	Within map[string][]string
 }
 
 // Figures are how one system did on a question set. Ratios are in [0, 1],
@@ -74,7 +81,7 @@ func Evaluate(ctx context.Context, set Set, systems []System, opts Options) ([]F
 	}
 	out := make([]Figures, 0, len(systems))
 	for _, sys := range systems {
-		f, err := evaluate(ctx, set, sys, runs)
+		f, err := evaluate(ctx, set, sys, runs, opts.Within)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +90,7 @@ func Evaluate(ctx context.Context, set Set, systems []System, opts Options) ([]F
 	return out, nil
 }
 
-func evaluate(ctx context.Context, set Set, sys System, runs int) (Figures, error) {
+func evaluate(ctx context.Context, set Set, sys System, runs int, within map[string][]string) (Figures, error) {
 	texts := make([]string, 0, len(set.Questions)+len(set.Unanswered))
 	for _, q := range set.Questions {
 		texts = append(texts, q.Q)
@@ -122,7 +129,7 @@ func evaluate(ctx context.Context, set Set, sys System, runs int) (Figures, erro
 		if len(got) == 0 {
 			none++
 		}
-		if r := rank(got, q.Want, Section); r > 0 {
+		if r := rankSection(got, q.Want, within); r > 0 {
 			sec3++
 			rr += 1 / float64(r)
 			if r == 1 {
@@ -171,6 +178,24 @@ func rank(got, want []string, level func(string) string) int {
 	return 0
 }
 
+// rankSection is rank at section level, where a shown subsection of a
+// wanted heading that is no passage counts as that heading (see
+// Options.Within).
+func rankSection(got, want []string, within map[string][]string) int {
+	for i, id := range got {
+		sec := Section(id)
+		for _, w := range want {
+			if sec == w {
+				return i + 1
+			}
+			if _, passage := within[w]; !passage && slices.Contains(within[sec], w) {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
 func ratio(x float64, n int) *float64 {
 	if n == 0 {
 		return nil
@@ -189,7 +214,8 @@ func percentile(sorted []time.Duration, p float64) float64 {
 }
 
 // MissingWants returns the wanted sections of set that are not among ids
-// (passage IDs as systems return them), in file order: a renamed heading,
+// (passage IDs as systems return them, and the sections holding them:
+// see Options.Within), in file order: a renamed heading,
 // or an anchor the splitter makes differently, shows here rather than as a
 // silent miss.
 func MissingWants(set Set, ids []string) []string {

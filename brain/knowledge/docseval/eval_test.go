@@ -97,6 +97,46 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestWantedHeadingWithoutText checks that a wanted heading with no text
+// of its own, so no passage, is found as any of its subsections, and that
+// a wanted section that is a passage is found only as itself, never as a
+// part of what it holds.
+func TestWantedHeadingWithoutText(t *testing.T) {
+	set, err := Parse([]byte(`
+questions:
+  - q: empty heading
+    want: a.md#setup
+  - q: heading with text
+    want: b.md#config
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	within := map[string][]string{
+		"a.md#linux":   {"a.md#a", "a.md#setup"}, // a.md#setup has no passage
+		"b.md#config":  {"b.md#b"},
+		"b.md#options": {"b.md#b", "b.md#config"},
+	}
+	sys := scripted(map[string][]string{
+		"empty heading":     {"c.md#x", "a.md#linux~2"},
+		"heading with text": {"b.md#options"},
+	})
+	figs, err := Evaluate(context.Background(), set, []System{sys}, Options{Runs: 1, Within: within})
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "section@3", figs[0].SectionAt3, 1.0/2)
+	near(t, "MRR@3", figs[0].MRR, 0.5/2)
+	if m := figs[0].Misses; len(m) != 1 || m[0].Q != "heading with text" {
+		t.Errorf("misses %+v, want only the heading with text", m)
+	}
+	figs, err = Evaluate(context.Background(), set, []System{sys}, Options{Runs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "section@3 without Within", figs[0].SectionAt3, 0)
+}
+
 func TestSplit(t *testing.T) {
 	set, err := Parse([]byte(questionsYAML))
 	if err != nil {
