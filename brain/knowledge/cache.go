@@ -20,7 +20,7 @@ import (
 //	magic, format (uvarint), analyser sum (32 bytes)
 //	terms: count, then each (string)
 //	files: count, then each: sum (32 bytes), entries: count, then each:
-//	  ID, Title, Heading, Text, Link, Source (strings), Within: count and
+//	  ID, Title, Heading, Text, Link, Source, section (strings), Within: count and
 //	  strings, length (float64 bits), terms: count, then each: index in
 //	  the terms (uvarint), tf (float32 bits)
 //	SHA-256 of all that came before (32 bytes)
@@ -33,7 +33,7 @@ import (
 // cacheFormat is the cache's layout. Bump it when the layout changes, or
 // when analyse or the splitters change in a way the probe of analyserSum
 // might not show.
-const cacheFormat = 1
+const cacheFormat = 2
 
 const cacheMagic = "docent knowledge cache\n"
 
@@ -120,7 +120,7 @@ func encodeCache(w io.Writer, analyser fileSum, files []*docFile) error {
 		b = append(b, df.sum[:]...)
 		b = binary.AppendUvarint(b, uint64(len(df.entries)))
 		for _, e := range df.entries {
-			for _, s := range []string{e.p.ID, e.p.Title, e.p.Heading, e.p.Text, e.p.Link, e.p.Source} {
+			for _, s := range []string{e.p.ID, e.p.Title, e.p.Heading, e.p.Text, e.p.Link, e.p.Source, e.section} {
 				str(s)
 			}
 			b = binary.AppendUvarint(b, uint64(len(e.p.Within)))
@@ -167,10 +167,13 @@ func decodeCache(analyser fileSum, data []byte) (map[fileSum][]*entry, error) {
 	files := make(map[fileSum][]*entry, n)
 	for ; n > 0 && r.err == nil; n-- {
 		sum := fileSum(r.bytes(sha256.Size))
-		entries := make([]*entry, r.count(6+1+8+1))
+		entries := make([]*entry, r.count(7+1+8+1))
 		for i := range entries {
 			e := &entry{}
 			e.p.ID, e.p.Title, e.p.Heading, e.p.Text, e.p.Link, e.p.Source = r.str(), r.str(), r.str(), r.str(), r.str(), r.str()
+			if e.section = r.str(); e.section == e.p.ID {
+				e.section = e.p.ID // one string, not two
+			}
 			if n := r.count(1); n > 0 {
 				e.p.Within = make([]string, n)
 				for j := range e.p.Within {

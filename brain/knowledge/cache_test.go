@@ -132,7 +132,7 @@ func TestCacheNotTrusted(t *testing.T) {
 		{"truncated, checksum written again", resum(good[:len(good)-100]), Options{}, false},
 		{"bytes after the end", resum(append(bytes.Clone(good), 0, 0, 0, 0)), Options{}, false},
 		{"another format", resum(otherFormat), Options{}, true},
-		{"other options", good, Options{TitleWeight: 3}, true},
+		{"other options", good, Options{TitleWeight: 5}, true},
 		{"other passage size", good, Options{MaxPassageBytes: 500}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
