@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,7 @@ func TestEvalDocs(t *testing.T) {
 	t.Log("\n" + out)
 	for _, want := range []string{
 		"docs: " + docs + ": 4 passages, indexed in ",
+		"ms again from its cache (0.0 MB), as a restart with the same docs; heap in use after indexing ",
 		"questions: " + questions + ", split dev (held-out questions left out): 5 of 6 answerable, 1 of 2 unanswered; latency over 2 runs",
 		"warning: 1 of the wanted sections are not passages of these docs, so no search can find them: install.md#no-such-section",
 		"docent did not show the section in its first 3 for ",
@@ -134,6 +136,9 @@ func TestEvalDocsJSONAndSplits(t *testing.T) {
 			Passages               int      `json:"passages"`
 			MissingWants           []string `json:"missing_wants"`
 			Systems                []map[string]any
+			CacheBytes             int      `json:"cache_bytes"`
+			HeapInUseMB            float64  `json:"heap_in_use_mb"`
+			PeakRSSMB              *float64 `json:"peak_rss_mb"`
 		}
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatalf("split %s: %v\n%s", split, err, out)
@@ -143,6 +148,12 @@ func TestEvalDocsJSONAndSplits(t *testing.T) {
 		}
 		if len(rep.Systems) != 3 || rep.Systems[2]["system"] != systemFTS5 {
 			t.Fatalf("split %s: systems %v", split, rep.Systems)
+		}
+		// The fixture's four passages and their terms take a few hundred
+		// bytes; the process, megabytes.
+		if rep.CacheBytes < 200 || rep.HeapInUseMB <= 0 || (runtime.GOOS == "linux") != (rep.PeakRSSMB != nil) ||
+			rep.PeakRSSMB != nil && *rep.PeakRSSMB < rep.HeapInUseMB {
+			t.Errorf("split %s: cache %d bytes, heap in use %v MB, peak RSS %v MB", split, rep.CacheBytes, rep.HeapInUseMB, rep.PeakRSSMB)
 		}
 		fts := rep.Systems[2]
 		if split == "heldout" {

@@ -108,10 +108,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
-		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log); err != nil {
+		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
 			return nil, err
 		}
-		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
+		st := b.knowledge.LastRebuild()
+		log.Info("knowledge indexed", "folders", len(folders), "passages", b.knowledge.Len(), "files", st.Files,
+			"analysed", st.Analysed, "from_cache", st.Cached, "took", time.Since(start).Round(time.Millisecond))
 	}
 	if cfg.LLM.Enabled {
 		if b.llm, err = llm.New(cfg.LLM.Config, llm.WithLogger(log)); err != nil {
@@ -130,6 +132,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	if err != nil {
 		log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+	}
+	if b.knowledge != nil && cacheOutdated(b.knowledge.LastRebuild()) {
+		b.saveKnowledgeCache() // now that the database's folder exists
 	}
 	lessons, err := st.Lessons(ctx)
 	if err != nil {

@@ -9,9 +9,14 @@ import (
 )
 
 // indexKnowledge reads the docs folders into a new index whose background
-// (the words every question uses) is the intents' patterns.
-func indexKnowledge(ctx context.Context, folders []knowledge.Folder, intents []brain.Intent, log *slog.Logger) (*knowledge.Index, error) {
+// (the words every question uses) is the intents' patterns. With a cache
+// path, the files that have not changed since the cache there was written
+// are taken from it.
+func indexKnowledge(ctx context.Context, folders []knowledge.Folder, intents []brain.Intent, log *slog.Logger, cache string) (*knowledge.Index, error) {
 	ix := knowledge.New(knowledge.Options{Log: log})
+	if cache != "" {
+		readKnowledgeCache(ix, cache, log)
+	}
 	if err := ix.Rebuild(ctx, folders); err != nil {
 		return nil, err
 	}
@@ -29,7 +34,7 @@ func DocsBrain(ctx context.Context, cfg *Config, folders []knowledge.Folder, log
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := indexKnowledge(ctx, folders, loaded.All, log)
+	ix, err := indexKnowledge(ctx, folders, loaded.All, log, "")
 	if err != nil {
 		return nil, nil, err
 	}

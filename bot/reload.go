@@ -102,7 +102,12 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 				b.log.Error("knowledge: re-index failed; keeping the current index", "err", err)
 				continue
 			}
-			b.log.Info("knowledge re-indexed", "passages", b.knowledge.Len(), "took", time.Since(start).Round(time.Millisecond))
+			st := b.knowledge.LastRebuild()
+			b.log.Info("knowledge re-indexed", "passages", b.knowledge.Len(), "files", st.Files, "analysed", st.Analysed,
+				"removed", st.Removed, "took", time.Since(start).Round(time.Millisecond))
+			if st.Analysed > 0 || st.Removed > 0 {
+				b.saveKnowledgeCache()
+			}
 		}
 	}
 }

@@ -47,10 +47,10 @@ func CreateTemp(dir, pattern string) (*os.File, error) {
 }
 
 // DatabaseTemps are the patterns of the temporary files Docent makes
-// beside the database at path.
+// beside the database at path, its docs index cache's included.
 func DatabaseTemps(path string) []string {
 	base := filepath.Base(path)
-	return []string{BackupTemp, ServedBackupTemp, base + ".compacting", base + ".restoring"}
+	return []string{BackupTemp, ServedBackupTemp, base + ".compacting", base + ".restoring", "." + base + ".knowledge-*"}
 }
 
 // Leftover is a temporary file RemoveLeftovers removed.

@@ -1,13 +1,17 @@
 package knowledge
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/chat"
 )
@@ -106,14 +110,37 @@ func BenchmarkSearch10kPenalised(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildHugo indexes Hugo's 992 pages of docs (see
-// ../shared/datasets/docs/README.md), when they are there.
-func BenchmarkBuildHugo(b *testing.B) {
-	dir := filepath.Join(datasetsDir, "hugo", "docs")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("no Hugo docs at %s: %v", dir, err)
+// hugoFolders are Hugo's 992 pages of docs (see
+// ../shared/datasets/docs/README.md); benchmarks skip without them.
+func hugoFolders(b *testing.B) []Folder {
+	f := datasetFolders(datasetsDir)["hugo"]
+	if _, err := os.Stat(f.Path); err != nil {
+		b.Skipf("no Hugo docs at %s (the datasets folder is not beside the repository): %v", f.Path, err)
 	}
-	folders := []Folder{{Path: dir, BaseURL: "https://gohugo.io/"}}
+	return []Folder{f}
+}
+
+// timeBuild is how long building folders from their files takes: the
+// fastest of three, the baseline of the benchmarks below.
+func timeBuild(b *testing.B, folders []Folder) (time.Duration, *Index) {
+	b.Helper()
+	best := time.Duration(math.MaxInt64)
+	var ix *Index
+	for range 3 {
+		start := time.Now()
+		var err error
+		if ix, err = Build(context.Background(), folders); err != nil {
+			b.Fatal(err)
+		}
+		best = min(best, time.Since(start))
+	}
+	return best, ix
+}
+
+// BenchmarkBuildHugo indexes Hugo's docs from their files: what a first
+// start, or one without a usable cache, does.
+func BenchmarkBuildHugo(b *testing.B) {
+	folders := hugoFolders(b)
 	var ix *Index
 	for b.Loop() {
 		var err error
@@ -122,4 +149,93 @@ func BenchmarkBuildHugo(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(ix.Len()), "passages")
+}
+
+// BenchmarkRestartHugo indexes Hugo's docs as a restart whose files did
+// not change does: the cache read, every file read and summed, nothing
+// analysed. "faster" is how many times faster than a build from the files
+// timed in the same run.
+func BenchmarkRestartHugo(b *testing.B) {
+	folders := hugoFolders(b)
+	base, ix := timeBuild(b, folders)
+	var buf bytes.Buffer
+	if err := ix.WriteCache(&buf); err != nil {
+		b.Fatal(err)
+	}
+	cache := buf.Bytes()
+	b.ResetTimer()
+	for b.Loop() {
+		again := New(Options{})
+		if err := again.ReadCache(cache); err != nil {
+			b.Fatal(err)
+		}
+		if err := again.Rebuild(context.Background(), folders); err != nil {
+			b.Fatal(err)
+		}
+		if st := again.LastRebuild(); st.Analysed != 0 {
+			b.Fatalf("%+v: files analysed again", st)
+		}
+	}
+	b.ReportMetric(float64(base)/(float64(b.Elapsed())/float64(b.N)), "faster")
+	b.ReportMetric(float64(len(cache))/(1<<20), "cache-MB")
+}
+
+// BenchmarkReindexHugoOneFile changes one of Hugo's pages and rebuilds, as
+// the watcher does on a save. "faster" is against a build from the files.
+func BenchmarkReindexHugoOneFile(b *testing.B) {
+	f := hugoFolders(b)[0]
+	dir := b.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(f.Path)); err != nil {
+		b.Fatal(err)
+	}
+	f.Path = dir
+	folders := []Folder{f}
+	base, ix := timeBuild(b, folders)
+	page := filepath.Join(dir, "content-management", "shortcodes.md")
+	text, err := os.ReadFile(page)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if err := os.WriteFile(page, fmt.Appendf(bytes.Clone(text), "\nEdit %d.\n", i), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := ix.Rebuild(context.Background(), folders); err != nil {
+			b.Fatal(err)
+		}
+		if st := ix.LastRebuild(); st.Analysed != 1 {
+			b.Fatalf("%+v: want one file analysed", st)
+		}
+	}
+	b.ReportMetric(float64(base)/(float64(b.Elapsed())/float64(b.N)), "faster")
+}
+
+// BenchmarkSearchHugo searches Hugo's docs with questions made of their
+// headings, reporting the 50th and 99th percentiles of one search.
+func BenchmarkSearchHugo(b *testing.B) {
+	folders := hugoFolders(b)
+	ix, err := Build(context.Background(), folders)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var queries []string
+	for i, p := range ix.Passages(func(p Passage) bool { return p.Heading != "" }) {
+		if i%7 == 0 {
+			queries = append(queries, "how do I use "+strings.ToLower(p.Heading[strings.LastIndex(p.Heading, headingSep)+1:]))
+		}
+	}
+	slices.Sort(queries) // Passages' order is not fixed
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		ix.Search(queries[i%len(queries)], 5, chat.Place{})
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/1e3, "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100])/1e3, "p99-µs")
 }

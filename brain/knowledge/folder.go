@@ -61,9 +61,9 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 	})
 }
 
-// readFolder reads and splits every indexed file of f.
-func (ix *Index) readFolder(ctx context.Context, f Folder) ([]Passage, error) {
-	var out []Passage
+// readFolder reads every indexed file of f, Markdown with the text of
+// the files it includes, and hands each to fn with its path in f.
+func (ix *Index) readFolder(ctx context.Context, f Folder, fn func(rel, text string)) error {
 	_, root := f.fsys()
 	err := walk(f, func(fsys fs.FS, name, rel string, d fs.DirEntry) error {
 		if err := ctx.Err(); err != nil {
@@ -85,13 +85,13 @@ func (ix *Index) readFolder(ctx context.Context, f Folder) ([]Passage, error) {
 		if format(rel) == formatMarkdown {
 			text = includeFiles(fsys, root, text, maxIncludeDepth)
 		}
-		out = append(out, ix.filePassages(f, rel, text)...)
+		fn(rel, text)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("knowledge: index %s: %w", f.Path, err)
+		return fmt.Errorf("knowledge: index %s: %w", f.Path, err)
 	}
-	return out, nil
+	return nil
 }
 
 // filePassages splits one file's text into passages. A draft page (its

@@ -34,9 +34,11 @@
 // scores, and so their rank and Confidence, are scaled down by a factor.
 //
 // An Index is safe for concurrent use: Search holds a read lock while it
-// scores; AddThread, RemoveThread, SetPenalty and the final swap of Rebuild
-// hold the write lock briefly (files are read and tokenised before it is
-// taken).
+// scores; AddThread, RemoveThread, SetPenalty and the final update of
+// Rebuild hold the write lock briefly (files are read and tokenised before
+// it is taken). Rebuild analyses only the files that changed since the
+// last one (or since the cache ReadCache read), and replaces only their
+// passages.
 package knowledge
 
 import (
@@ -268,6 +270,19 @@ type Index struct {
 	// without penalties and one step per penalised passage with them.
 	penalties map[string]float64
 	penalised []int32
+	// files are the indexed docs files with their entries, in the order
+	// Rebuild read them (see update.go).
+	files []*docFile
+
+	rebuilding sync.Mutex // one Rebuild at a time; guards cached and rebuilt
+	// cached are the entries ReadCache read, by file sum, for the next
+	// Rebuild; rebuilt says what the last one did.
+	cached  map[fileSum][]*entry
+	rebuilt RebuildStats
+	// probe computes probeSum and probeErr once (see analyserSum).
+	probe    sync.Once
+	probeSum fileSum
+	probeErr error
 	// docsGen counts the changes of docs and background, after which the
 	// "not sure" decision is calibrated again (see decide.go).
 	docsGen uint64
@@ -312,52 +327,6 @@ func Build(ctx context.Context, folders []Folder) (*Index, error) {
 		return nil, err
 	}
 	return ix, nil
-}
-
-// Rebuild replaces every doc passage with those of folders, keeping the
-// threads. On error the index is unchanged. Searches go on meanwhile, on
-// the old passages until the new ones are swapped in.
-func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
-	var docs []*entry
-	for _, f := range folders {
-		ps, err := ix.readFolder(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			docs = append(docs, ix.analyse(p))
-		}
-	}
-	seen := make(map[string]bool, len(docs))
-	for _, e := range docs {
-		if seen[e.p.ID] {
-			return fmt.Errorf("knowledge: passage %s appears twice: are two folders the same?", e.p.ID)
-		}
-		seen[e.p.ID] = true
-	}
-
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	var threads []*entry
-	for _, e := range ix.entries {
-		if e != nil && e.p.Source == SourceThread {
-			threads = append(threads, e)
-		}
-	}
-	ix.entries, ix.free, ix.live, ix.threads, ix.totalLen, ix.penalised = nil, nil, 0, 0, 0, nil
-	ix.docsGen++
-	ix.byID = make(map[string]int32, len(docs)+len(threads))
-	ix.postings = map[string][]posting{}
-	ix.near = map[string][]string{}
-	for _, e := range docs {
-		ix.insert(e)
-	}
-	for _, e := range threads {
-		if !seen[e.p.ID] {
-			ix.insert(e)
-		}
-	}
-	return nil
 }
 
 // AddThread adds a past thread, replacing one with the same ID.
