@@ -21,6 +21,7 @@ func indexKnowledge(ctx context.Context, folders []knowledge.Folder, intents []b
 		return nil, err
 	}
 	ix.SetBackground(patternsOf(intents))
+	ix.Calibrate()
 	return ix, nil
 }
 

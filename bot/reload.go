@@ -50,6 +50,7 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	b.prepared.Store(&p)
 	if b.knowledge != nil {
 		b.knowledge.SetBackground(patternsOf(loaded.All)) // as Open does
+		b.knowledge.Calibrate()
 	}
 	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
 	return p, nil
@@ -102,6 +103,7 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 				b.log.Error("knowledge: re-index failed; keeping the current index", "err", err)
 				continue
 			}
+			b.knowledge.Calibrate() // here, not in the first question after the change
 			st := b.knowledge.LastRebuild()
 			b.log.Info("knowledge re-indexed", "passages", b.knowledge.Len(), "files", st.Files, "analysed", st.Analysed,
 				"removed", st.Removed, "took", time.Since(start).Round(time.Millisecond))

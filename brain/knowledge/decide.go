@@ -92,6 +92,12 @@ func (ix *Index) MinConfidence(query string) float64 {
 	return ix.MinConfidenceForWords(ix.queryWords(query))
 }
 
+// Calibrate learns the cuts of the current docs and background now, so
+// that the first question after a change does not wait for them (a few
+// hundred milliseconds on a thousand pages); MinConfidence and
+// SureConfidence learn them on first use otherwise.
+func (ix *Index) Calibrate() { ix.currentCuts() }
+
 // MinConfidenceForWords is MinConfidence for a question of n words.
 func (ix *Index) MinConfidenceForWords(n int) float64 {
 	c := ix.currentCuts()
