@@ -138,8 +138,12 @@ type Brain struct {
 	examples []classifier.Example
 	// distinct holds the words that tell each intent apart (distinctWords).
 	distinct map[string]map[string]bool
-	hash     string
-	model    atomic.Pointer[classifier.Model]
+	// words holds each intent's pattern words and common the words every
+	// question uses, for the support a sure intent needs (supported).
+	words  map[string]map[string]bool
+	common map[string]bool
+	hash   string
+	model  atomic.Pointer[classifier.Model]
 }
 
 type compiledIntent struct {
@@ -230,6 +234,7 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 	}
 	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
 	b.distinct = distinctWords(b.intents)
+	b.words, b.common = patternWords(b.intents), commonWords()
 	return b, nil
 }
 
@@ -361,7 +366,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
-	if b.sure(res) {
+	if b.sure(res, words) {
 		text, err := b.respond(in, lang, q)
 		if err != nil {
 			return chat.Answer{}, err
@@ -575,10 +580,17 @@ func snippet(text string, limit int) string {
 	return strings.Join(words, " ")
 }
 
-// sure says whether a classification is sure enough to answer with the
-// top intent's response: its threshold and margin (the intent's own, or
-// the brain's) are met, and some words of the text were known.
-func (b *Brain) sure(res classifier.Result) bool {
+// sure says whether a classification of text is sure enough to answer
+// with the top intent's response: its threshold and margin (the intent's
+// own, or the brain's) are met, some words of the text were known, and
+// the text's telling words support the intent (supported).
+func (b *Brain) sure(res classifier.Result, text string) bool {
+	return b.confident(res) && b.supported(res.Top[0].Label, text)
+}
+
+// confident says whether the top intent meets its threshold and margin
+// and some words of the text were known.
+func (b *Brain) confident(res classifier.Result) bool {
 	top := res.Top[0]
 	threshold, margin := b.limits(top.Label)
 	runnerUp := 0.0
@@ -606,7 +618,8 @@ func (b *Brain) limits(intent string) (threshold, margin float64) {
 // Sure says whether the brain would answer text with an intent's response.
 func (b *Brain) Sure(text string) bool {
 	m := b.model.Load()
-	return m != nil && b.sure(m.Classify(placeholder.ReplaceAllString(text, " "), 2))
+	text = placeholder.ReplaceAllString(text, " ")
+	return m != nil && b.sure(m.Classify(text, 2), text)
 }
 
 // describe names an intent for members: its description, or for a

@@ -16,6 +16,10 @@ type Why struct {
 	// Sure is whether the brain would answer with the intent's response.
 	Sure              bool
 	Threshold, Margin float64 // the ones that applied to the top intent
+	// Unsupported is whether the top intent met its threshold and margin
+	// but too few of the text's telling words are its patterns' (only
+	// words every question uses), so the brain is not sure.
+	Unsupported bool
 	classifier.Explanation
 }
 
@@ -36,7 +40,8 @@ func (b *Brain) Explain(text string) (Why, error) {
 		res.Top = append(res.Top, classifier.Score{Label: l.Label, P: l.P})
 	}
 	w.Threshold, w.Margin = b.limits(ex.Labels[0].Label)
-	w.Sure = b.sure(res)
+	w.Sure = b.sure(res, placeholder.ReplaceAllString(text, " "))
+	w.Unsupported = b.confident(res) && !w.Sure
 	return w, nil
 }
 
@@ -69,6 +74,8 @@ func (w Why) String() string {
 	switch {
 	case w.Known == 0:
 		verdict = "but I know none of those words, so I would say I'm not sure"
+	case w.Unsupported:
+		verdict = "but too few of its telling words are this intent's (the others are words every question uses), so I would say I'm not sure"
 	case !w.Sure && top.P < w.Threshold:
 		verdict = fmt.Sprintf("below my threshold of %.0f%%, so I would say I'm not sure", 100*w.Threshold)
 	case !w.Sure:
