@@ -366,7 +366,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
-	if b.sure(res, words) {
+	if b.sure(res, words, q.place()) {
 		text, err := b.respond(in, lang, q)
 		if err != nil {
 			return chat.Answer{}, err
@@ -580,12 +580,18 @@ func snippet(text string, limit int) string {
 	return strings.Join(words, " ")
 }
 
-// sure says whether a classification of text is sure enough to answer
-// with the top intent's response: its threshold and margin (the intent's
-// own, or the brain's) are met, some words of the text were known, and
-// the text's telling words support the intent (supported).
-func (b *Brain) sure(res classifier.Result, text string) bool {
-	return b.confident(res) && b.supported(res.Top[0].Label, text)
+// sure says whether a classification of text, asked at a place, is sure
+// enough to answer with the top intent's response: its threshold and
+// margin (the intent's own, or the brain's) are met, some words of the
+// text were known, and the text's telling words support the intent: at
+// least supportShare of them are its, and when not all are, the docs do
+// not answer the text (see support.go).
+func (b *Brain) sure(res classifier.Result, text string, at chat.Place) bool {
+	if !b.confident(res) {
+		return false
+	}
+	s := b.support(res.Top[0].Label, text)
+	return s >= supportShare && (s == 1 || len(b.Passages(text, at)) == 0)
 }
 
 // confident says whether the top intent meets its threshold and margin
@@ -615,11 +621,12 @@ func (b *Brain) limits(intent string) (threshold, margin float64) {
 	return threshold, margin
 }
 
-// Sure says whether the brain would answer text with an intent's response.
+// Sure says whether the brain would answer text with an intent's
+// response, asked where only the docs (no past thread) can be searched.
 func (b *Brain) Sure(text string) bool {
 	m := b.model.Load()
 	text = placeholder.ReplaceAllString(text, " ")
-	return m != nil && b.sure(m.Classify(text, 2), text)
+	return m != nil && b.sure(m.Classify(text, 2), text, chat.Place{})
 }
 
 // describe names an intent for members: its description, or for a
