@@ -141,6 +141,7 @@ type Brain struct {
 	// words holds each intent's pattern words and common the words every
 	// question uses, for the support a sure intent needs (supported).
 	words  map[string]map[string]bool
+	near   map[string][]string // typoIndex of words
 	common map[string]bool
 	hash   string
 	model  atomic.Pointer[classifier.Model]
@@ -235,6 +236,7 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
 	b.distinct = distinctWords(b.intents)
 	b.words, b.common = patternWords(b.intents), commonWords()
+	b.near = typoIndex(b.words)
 	return b, nil
 }
 

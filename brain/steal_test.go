@@ -112,12 +112,27 @@ func TestOneEdit(t *testing.T) {
 	}
 }
 
-func TestFormOf(t *testing.T) {
-	words := map[string]bool{"install": true, "bug": true, "time": true, "set": true, "changes": true}
-	for word, want := range map[string]bool{"installing": true, "installed": true, "installs": true, "bugs": true,
-		"change": true, "timeout": false, "settings": false, "bu": false, "install": false} {
-		if got := formOf(word, words); got != want {
-			t.Errorf("formOf(%q) = %v, want %v", word, got, want)
-		}
+// BenchmarkSupport is what the support check adds to a sure intent's
+// answer, beside BenchmarkClassify's forward pass for the same texts.
+func BenchmarkSupport(b *testing.B) {
+	br := docsBrain(&testing.T{}, starterIntents(b), nil, 0)
+	for _, q := range []string{"who are you", "How do I send the same query param several times, like ?fields=first_name&fields=last_name ?"} {
+		b.Run(strings.Fields(q)[0], func(b *testing.B) {
+			for b.Loop() {
+				br.support("capabilities", q)
+			}
+		})
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	br := docsBrain(&testing.T{}, starterIntents(b), nil, 0)
+	m := br.model.Load()
+	for _, q := range []string{"who are you", "How do I send the same query param several times, like ?fields=first_name&fields=last_name ?"} {
+		b.Run(strings.Fields(q)[0], func(b *testing.B) {
+			for b.Loop() {
+				m.Classify(q, 3)
+			}
+		})
 	}
 }

@@ -1,8 +1,6 @@
 package brain
 
 import (
-	"strings"
-
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/tokenize"
 )
@@ -22,7 +20,7 @@ import (
 // must be words of the intent's patterns: "hi, how do I set a timeout"
 // (one of hi, set, timeout) is not small talk; "I found a bug in the
 // export" (found, bug of found, bug, export) is a bug report, unless the
-// docs answer it. On the starter intents, 500 of their 558 English
+// docs answer it. On the starter intents, 494 of their 558 English
 // patterns keep this share when left out of their intent's words.
 const supportShare = 1.0 / 3
 
@@ -71,9 +69,10 @@ func patternWords(intents map[string]*compiledIntent) map[string]map[string]bool
 }
 
 // support is the share of text's telling words (all its words when
-// none is telling) that are words of intent's patterns, forms of them
-// ("installing" of "install") or typos of them ("contribte"); 1 for a
-// text without words, which is left to the classifier.
+// none is telling) that are words of intent's patterns or typos of them
+// ("contribte"); 1 for a text without words, which is left to the
+// classifier. Words are compared as tokenize.Tokens gives them, stemmed:
+// "installing" is "install".
 func (b *Brain) support(intent, text string) float64 {
 	own := b.words[intent]
 	var telling, all []string
@@ -96,45 +95,56 @@ func (b *Brain) support(intent, text string) float64 {
 	}
 	n := 0
 	for _, w := range telling {
-		if own[w] || formOf(w, own) || typoOf(w, own) {
+		if own[w] || typoOf(w, own, b.near) {
 			n++
 		}
 	}
 	return float64(n) / float64(len(telling))
 }
 
-// formOf says whether word is another form of a word of words: one is
-// the other with an ending of inflectionEndings added, the shorter of at
-// least three letters ("bugs", "installing", "installed"; not "timeout"
-// of "time").
-func formOf(word string, words map[string]bool) bool {
-	for _, end := range inflectionEndings {
-		if base, ok := strings.CutSuffix(word, end); ok && len(base) >= 3 && words[base] {
-			return true
+// typoOf says whether word, of at least four letters, is one edit (a
+// letter added, left out, changed, or two swapped) from a word of words
+// ("helo", "chnagelog"), as the classifier's character n-grams allow.
+// near holds every pattern word under itself and its one-letter deletions
+// (typoIndex), so only the few candidates that share one are compared.
+func typoOf(word string, words map[string]bool, near map[string][]string) bool {
+	if len(word) < 4 {
+		return false
+	}
+	for i := -1; i < len(word); i++ {
+		key := word
+		if i >= 0 {
+			key = word[:i] + word[i+1:]
 		}
-		if len(word) >= 3 && words[word+end] {
-			return true
+		for _, w := range near[key] {
+			if words[w] && oneEdit(word, w) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// inflectionEndings are the English endings formOf adds or takes away.
-var inflectionEndings = []string{"s", "es", "d", "ed", "ing", "er", "ers"}
-
-// typoOf says whether word, of at least four letters, is one edit (a
-// letter added, left out, changed, or two swapped) from a word of words
-// ("helo", "chnagelog"), as the classifier's character n-grams allow.
-func typoOf(word string, words map[string]bool) bool {
-	if len(word) < 4 {
-		return false
-	}
-	for w := range words {
-		if len(w) >= 4 && oneEdit(word, w) {
-			return true
+// typoIndex files each word of at least four letters of the intents'
+// patterns under itself and each of its one-letter deletions: two words
+// one edit apart share a key.
+func typoIndex(words map[string]map[string]bool) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	for _, ws := range words {
+		for w := range ws {
+			if len(w) < 4 || seen[w] {
+				continue
+			}
+			seen[w] = true
+			out[w] = append(out[w], w)
+			for i := range len(w) {
+				key := w[:i] + w[i+1:]
+				out[key] = append(out[key], w)
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // oneEdit says whether a and b, bytes compared, differ by at most one
