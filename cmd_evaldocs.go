@@ -11,10 +11,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/knowledge/docseval"
 	"github.com/docent-bot/docent/chat"
@@ -51,13 +53,43 @@ type docsEvalReport struct {
 	// MinConfidence is knowledge.min_confidence when the configuration
 	// sets it (a fixed cut); 0 when each question gets the index's own
 	// cut for its length, whose values NotSure shows.
-	MinConfidence float64            `json:"min_confidence"`
-	NotSure       notSureCuts        `json:"not_sure"`
-	Results       int                `json:"results"`
-	FTS5Tokenizer string             `json:"fts5_tokenizer"`
-	Runs          int                `json:"runs"`
-	MissingWants  []string           `json:"missing_wants"`
-	Systems       []docseval.Figures `json:"systems"`
+	MinConfidence float64     `json:"min_confidence"`
+	NotSure       notSureCuts `json:"not_sure"`
+	Results       int         `json:"results"`
+	FTS5Tokenizer string      `json:"fts5_tokenizer"`
+	Runs          int         `json:"runs"`
+	MissingWants  []string    `json:"missing_wants"`
+	// Intents says whose intents answered (IntentCount of them) in the
+	// docent system's whole answer path.
+	Intents     string             `json:"intents"`
+	IntentCount int                `json:"intent_count"`
+	Systems     []docseval.Figures `json:"systems"`
+}
+
+// memModels keeps the classifier `docent eval docs` trains in memory.
+type memModels struct {
+	mu    sync.Mutex // guards saved
+	saved map[string]brain.Saved
+}
+
+func (m *memModels) LoadModel(_ context.Context, name string) (brain.Saved, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.saved[name]
+	if !ok {
+		return brain.Saved{}, brain.ErrNoModel
+	}
+	return s, nil
+}
+
+func (m *memModels) SaveModel(_ context.Context, name string, s brain.Saved) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.saved == nil {
+		m.saved = map[string]brain.Saved{}
+	}
+	m.saved[name] = s
+	return nil
 }
 
 func (c *cli) evalDocs(args []string) int {
@@ -108,6 +140,16 @@ func (c *cli) evalDocs(args []string) int {
 		return exitUsage
 	}
 
+	intents := "the configuration's"
+	if *configFile == "" && *docs != "" {
+		// Other docs than the built-in configuration's are a community
+		// adopting Docent: it gets the starter intents that `docent init
+		// --docs DIR --site URL` leaves in, those that need no link but
+		// the docs'. The built-in configuration's links are Docent's own.
+		cfg.Links = map[string]string{"docs": cfg.Links["docs"]}
+		intents = "the starter intents `docent init` keeps"
+	}
+
 	ctx, stop := signalCtx()
 	defer stop()
 	start := time.Now()
@@ -127,6 +169,12 @@ func (c *cli) evalDocs(args []string) int {
 		return exitError
 	}
 	runtime.GC() // the second index is garbage: not to be collected while searches are timed
+	// The whole answer path needs the classifier: trained here, kept
+	// nowhere.
+	if _, err := br.Prepare(ctx, &memModels{}); err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return exitError
+	}
 	var paths []string
 	for _, f := range folders {
 		paths = append(paths, f.Path)
@@ -142,8 +190,16 @@ func (c *cli) evalDocs(args []string) int {
 	defer fts.Close()
 	ftsTook := time.Since(start)
 
+	docent := docseval.Hits(systemDocent, func(q string) []knowledge.Hit { return br.Passages(q, chat.Place{}) }, rel)
+	docent.Intent = func(ctx context.Context, q string) (string, error) {
+		a, err := br.Answer(ctx, brain.Question{Text: q})
+		if err != nil || a.Source != chat.SourceIntent {
+			return "", err
+		}
+		return a.Intent, nil
+	}
 	systems := []docseval.System{
-		docseval.Hits(systemDocent, func(q string) []knowledge.Hit { return br.Passages(q, chat.Place{}) }, rel),
+		docent,
 		docseval.Hits(systemNoCut, func(q string) []knowledge.Hit { return ix.Search(q, docseval.Depth, chat.Place{}) }, rel),
 		{Name: systemFTS5, Search: fts.Search},
 	}
@@ -175,6 +231,7 @@ func (c *cli) evalDocs(args []string) int {
 		MinConfidence: cfg.Knowledge.MinConfidence, NotSure: notSureOf(ix, cfg.Knowledge.MinConfidence), Results: cfg.Knowledge.Results,
 		FTS5Tokenizer: docseval.FTS5Tokenizer, Runs: max(*runs, 1),
 		MissingWants: docseval.MissingWants(set, ids), Systems: figs,
+		Intents: intents, IntentCount: len(br.Intents()),
 	}
 	if rss, ok := peakRSS(); ok {
 		mb := float64(rss) / (1 << 20)
@@ -266,7 +323,7 @@ func roundDocsReport(r *docsEvalReport) {
 	}
 	for i := range r.Systems {
 		f := &r.Systems[i]
-		for _, v := range []*float64{f.SectionAt1, f.SectionAt3, f.PageAt1, f.PageAt3, f.MRR, f.NoPassage, f.Abstained} {
+		for _, v := range []*float64{f.SectionAt1, f.SectionAt3, f.PageAt1, f.PageAt3, f.MRR, f.NoPassage, f.Abstained, f.IntentTook, f.IntentUnanswered} {
 			if v != nil {
 				*v = round(*v, 4)
 			}
@@ -291,14 +348,17 @@ func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
 	fmt.Fprintf(w, "questions: %s, split %s (%s): %d of %d answerable, %d of %d unanswered; latency over %d runs\n\n",
 		r.Questions, r.Split, which, r.Answerable, r.AllAnswerable, r.Unanswered, r.AllUnanswered, r.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "system\tsection@1\tsection@3\tpage@1\tpage@3\tMRR@3\tno passage\tabstained\tp50 ms\tp99 ms\t\n")
+	fmt.Fprintf(tw, "system\tsection@1\tsection@3\tpage@1\tpage@3\tMRR@3\tno passage\tabstained\tintent\tp50 ms\tp99 ms\t\n")
 	for _, f := range r.Systems {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t\n", f.System,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t\n", f.System,
 			percent(f.SectionAt1), percent(f.SectionAt3), percent(f.PageAt1), percent(f.PageAt3), decimal(f.MRR),
-			percent(f.NoPassage), percent(f.Abstained), f.P50ms, f.P99ms)
+			percent(f.NoPassage), percent(f.Abstained), percent(f.IntentTook), f.P50ms, f.P99ms)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nno passage: answerable questions shown nothing (\"not sure\"); abstained: unanswered questions shown nothing.\n")
+	fmt.Fprintf(w, "intent: answerable questions that an intent answered before the docs were searched, as a member asks them (%s, %d);\n"+
+		"  the figures before it count the docs' passages for every question, those too. An intent the question file names for a question is right.\n",
+		r.Intents, r.IntentCount)
 	fmt.Fprintf(w, "%s: what a member gets when no intent is sure (%s, results %d); %s: its ranking, all shown;\n",
 		systemDocent, r.NotSure.describe(), r.Results, systemNoCut)
 	fmt.Fprintf(w, "%s: SQLite FTS5 bm25() over the same passages (tokenizer %q, any word of the question), which shows nothing only when no passage has any of them.\n",
@@ -321,6 +381,20 @@ func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
 				got = "nothing"
 			}
 			fmt.Fprintf(w, "  %q\n    want %s; got %s\n", m.Q, strings.Join(m.Want, " or "), got)
+		}
+		var took []docseval.IntentAnswer
+		for _, a := range f.Intents {
+			if !a.Right {
+				took = append(took, a)
+			}
+		}
+		fmt.Fprintf(w, "\nan intent answered %d questions that the question file names no intent for:\n", len(took))
+		for _, a := range took {
+			what := "answerable"
+			if !a.Answerable {
+				what = "unanswered"
+			}
+			fmt.Fprintf(w, "  %q (%s)\n    got intent %s\n", a.Q, what, a.Intent)
 		}
 	}
 }

@@ -94,10 +94,10 @@ func TestEvalDocs(t *testing.T) {
 			header = i
 		}
 	}
-	if got := strings.Fields(lines[header]); strings.Join(got, " ") != "system section@1 section@3 page@1 page@3 MRR@3 no passage abstained p50 ms p99 ms" {
+	if got := strings.Fields(lines[header]); strings.Join(got, " ") != "system section@1 section@3 page@1 page@3 MRR@3 no passage abstained intent p50 ms p99 ms" {
 		t.Fatalf("header %q", lines[header])
 	}
-	row := regexp.MustCompile(`^ *(\S+) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d\.\d{3}) +(\d+\.\d%) +(\d+\.\d%) +\d+\.\d{3} +\d+\.\d{3}$`)
+	row := regexp.MustCompile(`^ *(\S+) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%) +(\d\.\d{3}) +(\d+\.\d%) +(\d+\.\d%) +(\d+\.\d%|-) +\d+\.\d{3} +\d+\.\d{3}$`)
 	var names []string
 	for _, l := range lines[header+1 : header+4] {
 		m := row.FindStringSubmatch(l)
@@ -108,6 +108,10 @@ func TestEvalDocs(t *testing.T) {
 			t.Errorf("row %q is not as wide as the header %q", l, lines[header])
 		}
 		names = append(names, m[1])
+		// Only docent's row answers as a member is answered.
+		if (m[1] == systemDocent) != (m[9] != "-") {
+			t.Errorf("%s: intent %s", m[1], m[9])
+		}
 		if m[1] == systemFTS5 {
 			// FTS5 finds the first three at rank 1, the fourth's page
 			// only, nothing for "quux"; "frobnicate quux" has no word of
@@ -249,5 +253,60 @@ func TestEvalDocsFixedCut(t *testing.T) {
 	row := regexp.MustCompile(`(?m)^ *docent +.* 100\.0% +100\.0% +\d`)
 	if !row.MatchString(out) {
 		t.Errorf("docent row does not show 100%% no passage and abstained:\n%s", out)
+	}
+}
+
+// TestEvalDocsIntents: eval docs answers each question as a member asks
+// it and counts the answerable ones an intent answered instead of the
+// docs, except where the question file names that intent; --misses lists
+// them.
+func TestEvalDocsIntents(t *testing.T) {
+	docs, _ := evalDocsFixture(t)
+	dir := t.TempDir()
+	intents := filepath.Join(dir, "intents.yaml")
+	if err := os.WriteFile(intents, []byte("intents:\n  - name: greeting\n    patterns: [hello, hi there, hey, good morning]\n    responses: [Hello!]\n"+
+		"  - name: thanks\n    patterns: [thank you, thanks a lot, thx, much appreciated]\n    responses: [You are welcome.]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "docent.yaml")
+	yaml := fmt.Sprintf("store:\n  path: %q\nbrain:\n  intents: [%q]\n", filepath.Join(dir, "docent.db"), intents)
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	questions := filepath.Join(dir, "questions.yaml")
+	if err := os.WriteFile(questions, []byte(`questions:
+  - q: which port
+    want: config.md#ports
+  - q: thank you
+    want: config.md#ports
+  - q: thanks a lot
+    want: config.md#ports
+    intent: thanks
+  - q: windows installer
+    want: install.md#on-windows
+unanswered:
+  - q: hello
+  - q: good morning
+    intent: greeting
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := evalDocsRun(t, "--questions", questions, "--docs", docs, "--config", config, "--runs", "1", "--misses")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"(the configuration's, 2)",
+		"an intent answered 2 questions that the question file names no intent for:\n" +
+			"  \"thank you\" (answerable)\n    got intent thanks\n" +
+			"  \"hello\" (unanswered)\n    got intent greeting\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// One of four answerable questions taken; the one named is right.
+	if row := regexp.MustCompile(`(?m)^ *docent +.* 25\.0% +\d+\.\d{3} +\d+\.\d{3}$`); !row.MatchString(out) {
+		t.Errorf("docent row does not show 25%% taken by an intent:\n%s", out)
 	}
 }

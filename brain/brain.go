@@ -138,8 +138,13 @@ type Brain struct {
 	examples []classifier.Example
 	// distinct holds the words that tell each intent apart (distinctWords).
 	distinct map[string]map[string]bool
-	hash     string
-	model    atomic.Pointer[classifier.Model]
+	// words holds each intent's pattern words and common the words every
+	// question uses, for the support a sure intent needs (supported).
+	words  map[string]map[string]bool
+	near   map[string][]string // typoIndex of words
+	common map[string]bool
+	hash   string
+	model  atomic.Pointer[classifier.Model]
 }
 
 type compiledIntent struct {
@@ -230,6 +235,8 @@ func New(cfg Config, intents []Intent, log *slog.Logger) (*Brain, error) {
 	}
 	b.hash = classifier.Fingerprint(b.examples, cfg.Classifier)
 	b.distinct = distinctWords(b.intents)
+	b.words, b.common = patternWords(b.intents), commonWords()
+	b.near = typoIndex(b.words)
 	return b, nil
 }
 
@@ -361,7 +368,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
-	if b.sure(res) {
+	if b.sure(res, words, q.place()) {
 		text, err := b.respond(in, lang, q)
 		if err != nil {
 			return chat.Answer{}, err
@@ -575,10 +582,23 @@ func snippet(text string, limit int) string {
 	return strings.Join(words, " ")
 }
 
-// sure says whether a classification is sure enough to answer with the
-// top intent's response: its threshold and margin (the intent's own, or
-// the brain's) are met, and some words of the text were known.
-func (b *Brain) sure(res classifier.Result) bool {
+// sure says whether a classification of text, asked at a place, is sure
+// enough to answer with the top intent's response: its threshold and
+// margin (the intent's own, or the brain's) are met, some words of the
+// text were known, and the text's telling words support the intent: at
+// least supportShare of them are its, and when not all are, the docs do
+// not answer the text (see support.go).
+func (b *Brain) sure(res classifier.Result, text string, at chat.Place) bool {
+	if !b.confident(res) {
+		return false
+	}
+	s := b.support(res.Top[0].Label, text)
+	return s >= supportShare && (s == 1 || len(b.Passages(text, at)) == 0)
+}
+
+// confident says whether the top intent meets its threshold and margin
+// and some words of the text were known.
+func (b *Brain) confident(res classifier.Result) bool {
 	top := res.Top[0]
 	threshold, margin := b.limits(top.Label)
 	runnerUp := 0.0
@@ -603,10 +623,12 @@ func (b *Brain) limits(intent string) (threshold, margin float64) {
 	return threshold, margin
 }
 
-// Sure says whether the brain would answer text with an intent's response.
+// Sure says whether the brain would answer text with an intent's
+// response, asked where only the docs (no past thread) can be searched.
 func (b *Brain) Sure(text string) bool {
 	m := b.model.Load()
-	return m != nil && b.sure(m.Classify(placeholder.ReplaceAllString(text, " "), 2))
+	text = placeholder.ReplaceAllString(text, " ")
+	return m != nil && b.sure(m.Classify(text, 2), text, chat.Place{})
 }
 
 // describe names an intent for members: its description, or for a

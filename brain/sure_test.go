@@ -37,7 +37,7 @@ func TestSureAtTheBoundaries(t *testing.T) {
 		{"below the intent's own threshold", result("report_bug", 0.75, 0, 2), false},
 		{"at the intent's own threshold", result("report_bug", 0.875, 0, 2), true},
 	} {
-		if got := b.sure(tc.res); got != tc.want {
+		if got := b.confident(tc.res); got != tc.want {
 			t.Errorf("%s: sure = %v, want %v (%+v)", tc.name, got, tc.want, tc.res)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/docent-bot/docent/brain/classifier"
+	"github.com/docent-bot/docent/chat"
 )
 
 // Why explains how the brain reads a text: the intent it would choose, its
@@ -16,6 +17,10 @@ type Why struct {
 	// Sure is whether the brain would answer with the intent's response.
 	Sure              bool
 	Threshold, Margin float64 // the ones that applied to the top intent
+	// Unsupported is whether the top intent met its threshold and margin
+	// but the text's telling words do not support it (see support.go),
+	// so the brain is not sure; DocsAnswer whether the docs answer it.
+	Unsupported, DocsAnswer bool
 	classifier.Explanation
 }
 
@@ -36,7 +41,12 @@ func (b *Brain) Explain(text string) (Why, error) {
 		res.Top = append(res.Top, classifier.Score{Label: l.Label, P: l.P})
 	}
 	w.Threshold, w.Margin = b.limits(ex.Labels[0].Label)
-	w.Sure = b.sure(res)
+	words := placeholder.ReplaceAllString(text, " ")
+	w.Sure = b.sure(res, words, chat.Place{})
+	if b.confident(res) && !w.Sure {
+		w.Unsupported = true
+		w.DocsAnswer = len(b.Passages(words, chat.Place{})) > 0
+	}
 	return w, nil
 }
 
@@ -69,6 +79,10 @@ func (w Why) String() string {
 	switch {
 	case w.Known == 0:
 		verdict = "but I know none of those words, so I would say I'm not sure"
+	case w.Unsupported && w.DocsAnswer:
+		verdict = "but some of its telling words are not this intent's and the docs answer it, so I would answer from the docs"
+	case w.Unsupported:
+		verdict = "but too few of its telling words are this intent's (the others are words every question uses), so I would say I'm not sure"
 	case !w.Sure && top.P < w.Threshold:
 		verdict = fmt.Sprintf("below my threshold of %.0f%%, so I would say I'm not sure", 100*w.Threshold)
 	case !w.Sure:

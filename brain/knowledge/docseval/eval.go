@@ -20,6 +20,11 @@ type System struct {
 	// part suffixes allowed); none when it abstains ("not sure"). Only the
 	// first Depth count.
 	Search func(ctx context.Context, q string) ([]string, error)
+	// Intent, when set, answers q as a member asks it and returns the
+	// intent that answered, "" when the docs (or "not sure") did: the
+	// whole answer path, where an intent the classifier is sure of is
+	// answered before the docs are searched.
+	Intent func(ctx context.Context, q string) (string, error)
 }
 
 // Options tune Evaluate.
@@ -63,6 +68,26 @@ type Figures struct {
 	// Misses are the answerable questions whose section is not among the
 	// first Depth shown.
 	Misses []Miss `json:"misses,omitempty"`
+	// IntentTook is the share of answerable questions an intent answered
+	// instead of the docs (the question naming no such intent): the
+	// member got the intent's response, whatever the search found. Null
+	// for a system without an Intent, or a set with no answerable question.
+	IntentTook *float64 `json:"answerable_intent,omitempty"`
+	// IntentUnanswered is the share of unanswered questions an intent
+	// answered (the question naming no such intent).
+	IntentUnanswered *float64 `json:"unanswered_intent,omitempty"`
+	// Intents are the questions an intent answered, in file order.
+	Intents []IntentAnswer `json:"intent_answers,omitempty"`
+}
+
+// IntentAnswer is a question that an intent answered.
+type IntentAnswer struct {
+	Q      string `json:"q"`
+	Intent string `json:"intent"`
+	// Answerable is whether the docs answer it; Right whether the
+	// question file names this intent as a right answer.
+	Answerable bool `json:"answerable"`
+	Right      bool `json:"right"`
 }
 
 // Miss is an answerable question whose section was not found.
@@ -160,9 +185,52 @@ func evaluate(ctx context.Context, set Set, sys System, runs int, within map[str
 		}
 	}
 	f.Abstained = ratio(abstained, len(set.Unanswered))
+	if sys.Intent != nil {
+		if err := intents(ctx, set, sys, &f); err != nil {
+			return Figures{}, err
+		}
+	}
 	slices.Sort(lat)
 	f.P50ms, f.P99ms = percentile(lat, 0.50), percentile(lat, 0.99)
 	return f, nil
+}
+
+// intents runs every question through sys.Intent, untimed: how often
+// an intent answered what the docs should have.
+func intents(ctx context.Context, set Set, sys System, f *Figures) error {
+	var took, unanswered float64
+	ask := func(q, right string, answerable bool) error {
+		name, err := sys.Intent(ctx, q)
+		if err != nil {
+			return fmt.Errorf("docs eval: %s: answer %q: %w", sys.Name, q, err)
+		}
+		if name == "" {
+			return nil
+		}
+		a := IntentAnswer{Q: q, Intent: name, Answerable: answerable, Right: name == right}
+		f.Intents = append(f.Intents, a)
+		switch {
+		case a.Right:
+		case answerable:
+			took++
+		default:
+			unanswered++
+		}
+		return nil
+	}
+	for _, q := range set.Questions {
+		if err := ask(q.Q, q.Intent, true); err != nil {
+			return err
+		}
+	}
+	for _, u := range set.Unanswered {
+		if err := ask(u.Q, u.Intent, false); err != nil {
+			return err
+		}
+	}
+	f.IntentTook = ratio(took, len(set.Questions))
+	f.IntentUnanswered = ratio(unanswered, len(set.Unanswered))
+	return nil
 }
 
 // rank is the 1-based position of the first of got that is, at the level

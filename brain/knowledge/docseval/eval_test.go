@@ -2,6 +2,7 @@ package docseval
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -94,6 +95,53 @@ func TestMetrics(t *testing.T) {
 	}
 	if f.P50ms < 0 || f.P99ms < f.P50ms {
 		t.Errorf("latency p50 %v, p99 %v", f.P50ms, f.P99ms)
+	}
+	if f.IntentTook != nil || f.IntentUnanswered != nil || f.Intents != nil {
+		t.Errorf("a system without Intent has intent figures: %v %v %v", f.IntentTook, f.IntentUnanswered, f.Intents)
+	}
+}
+
+// TestIntentFigures: an intent that answers an answerable question takes
+// it from the docs, unless the question file names that intent.
+func TestIntentFigures(t *testing.T) {
+	set, err := Parse([]byte(`questions:
+  - q: first
+    want: a.md#x
+  - q: hi
+    want: a.md#x
+    intent: greeting
+  - q: hello
+    want: a.md#x
+    intent: thanks
+  - q: fourth
+    want: a.md#x
+unanswered:
+  - q: bye
+    intent: goodbye
+  - q: what can you do
+  - q: nothing
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := scripted(nil)
+	answers := map[string]string{"first": "capabilities", "hi": "greeting", "hello": "greeting", "bye": "goodbye", "what can you do": "capabilities"}
+	sys.Intent = func(_ context.Context, q string) (string, error) { return answers[q], nil }
+	figs, err := Evaluate(context.Background(), set, []System{sys}, Options{Runs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := figs[0]
+	near(t, "answerable taken", f.IntentTook, 2.0/4) // first, and hello (named thanks, got greeting)
+	near(t, "unanswered taken", f.IntentUnanswered, 1.0/3)
+	var got []string
+	for _, a := range f.Intents {
+		got = append(got, fmt.Sprintf("%s:%s:%v:%v", a.Q, a.Intent, a.Answerable, a.Right))
+	}
+	want := []string{"first:capabilities:true:false", "hi:greeting:true:true", "hello:greeting:true:false",
+		"bye:goodbye:false:true", "what can you do:capabilities:false:false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("intent answers\n%v, want\n%v", got, want)
 	}
 }
 

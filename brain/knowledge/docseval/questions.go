@@ -31,6 +31,10 @@ type Question struct {
 	// relative to the docs folder); finding any one counts.
 	Want   Wants  `yaml:"want"`
 	Source string `yaml:"source"` // where it was really asked
+	// Intent, when set, names the intent whose answer is as right as the
+	// docs' ("who are you" in the bot's own guide): the only intent that
+	// may answer it without counting as taking it from the docs.
+	Intent string `yaml:"intent"`
 	// Heldout questions are kept out of tuning (see Split).
 	Heldout bool `yaml:"heldout"`
 }
@@ -49,8 +53,10 @@ func (w *Wants) UnmarshalYAML(n *yaml.Node) error {
 
 // Unanswered is a question the docs do not answer.
 type Unanswered struct {
-	Q       string `yaml:"q"`
-	Source  string `yaml:"source"`
+	Q      string `yaml:"q"`
+	Source string `yaml:"source"`
+	// Intent, when set, names the intent whose answer is right for it.
+	Intent  string `yaml:"intent"`
 	Heldout bool   `yaml:"heldout"`
 }
 
