@@ -108,6 +108,20 @@ var (
 	marks          = regexp.MustCompile(`\[\^[^\]\s]+\]|\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*`)
 )
 
+// delimiterRow is the line under a table's header: "|---|:--:|", or
+// ":--|:--" in a table whose rows do not start with "|".
+var delimiterRow = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$`)
+
+// tableStarts says whether lines[i] is a table's header: it holds a "|"
+// and the next line is a delimiter row.
+func tableStarts(lines []string, i int) bool {
+	if i+1 >= len(lines) || !strings.Contains(lines[i], "|") {
+		return false
+	}
+	next := strings.TrimSpace(lines[i+1])
+	return strings.Contains(next, "|") && delimiterRow.MatchString(next)
+}
+
 // fence returns the fence a line opens or closes ("```", "~~~~"), or "".
 func fence(line string) string {
 	t := strings.TrimLeft(line, " ")
@@ -124,6 +138,13 @@ func fence(line string) string {
 		}
 	}
 	return ""
+}
+
+// closes says whether line closes the code block that open opened: a
+// fence of the same character, at least as long, and nothing after it.
+func closes(line, open string) bool {
+	f := fence(line)
+	return f != "" && f[0] == open[0] && len(f) >= len(open) && strings.TrimSpace(strings.TrimLeft(line, " ")[len(f):]) == ""
 }
 
 // blocks splits a passage's Markdown into blocks. A code block left open
@@ -143,7 +164,7 @@ func blocks(text string) []block {
 			code := []string{strings.TrimSpace(line)}
 			i++
 			for ; i < len(lines); i++ {
-				if f := fence(lines[i]); f != "" && f[0] == open[0] && len(f) >= len(open) && strings.TrimSpace(strings.TrimLeft(lines[i], " ")[len(f):]) == "" {
+				if closes(lines[i], open) {
 					i++
 					break
 				}
@@ -152,10 +173,17 @@ func blocks(text string) []block {
 			// Closed as it was opened, also when the passage's cut left it open.
 			code = append(code, open)
 			out = append(out, block{kind: blockCode, units: []string{strings.Join(code, "\n")}})
-		case strings.HasPrefix(trimmed, "|"):
+		case strings.HasPrefix(trimmed, "|") || tableStarts(lines, i):
+			// Its rows start with "|", or hold one when the header did not
+			// start with it (":--|:--").
+			piped := strings.HasPrefix(trimmed, "|")
 			var rows []string
-			for ; i < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[i]), "|"); i++ {
-				rows = append(rows, strings.TrimSpace(lines[i]))
+			for ; i < len(lines); i++ {
+				t := strings.TrimSpace(lines[i])
+				if !strings.HasPrefix(t, "|") && (piped || !strings.Contains(t, "|")) {
+					break
+				}
+				rows = append(rows, t)
 			}
 			out = append(out, block{kind: blockTable, units: []string{strings.Join(rows, "\n")}})
 		case listItem.MatchString(line):
@@ -165,7 +193,7 @@ func blocks(text string) []block {
 			for ; i < len(lines); i++ {
 				l := lines[i]
 				t := strings.TrimSpace(l)
-				if t == "" || heading.MatchString(l) || fence(l) != "" || strings.HasPrefix(t, "|") || listItem.MatchString(l) || linkDefinition.MatchString(l) {
+				if t == "" || heading.MatchString(l) || fence(l) != "" || strings.HasPrefix(t, "|") || tableStarts(lines, i) || listItem.MatchString(l) || linkDefinition.MatchString(l) {
 					break
 				}
 				for t != strings.TrimPrefix(t, ">") { // a quote's marker goes
@@ -475,15 +503,19 @@ func extract(text string, q queryWeights) string {
 		if len(picked) == 0 {
 			continue
 		}
+		var part string
 		switch b.kind {
 		case blockPara:
-			parts = append(parts, plainLinks(strings.Join(picked, " ")))
+			part = plainLinks(strings.Join(picked, " "))
 		case blockList:
-			parts = append(parts, plainLinks(strings.Join(picked, "\n")))
+			part = plainLinks(strings.Join(picked, "\n"))
 		case blockCode:
-			parts = append(parts, boundCode(picked[0]))
+			part = boundCode(picked[0])
 		case blockTable:
-			parts = append(parts, plainLinks(picked[0]))
+			part = plainLinks(picked[0])
+		}
+		if part != "" { // not only an image
+			parts = append(parts, part)
 		}
 	}
 	return strings.Join(parts, "\n\n")
@@ -549,6 +581,47 @@ func plainLinks(s string) string {
 	return strings.TrimSpace(marks.ReplaceAllString(s, ""))
 }
 
+// parter gives the parts of a long section; *knowledge.Index implements
+// it.
+type parter interface {
+	Parts(id string) []knowledge.Passage
+}
+
+// shownText is the text of a found passage that an answer is taken from.
+// A part of a long section can start inside a code block that an earlier
+// part opens (a long workflow file), and alone it would read as prose:
+// the text shown is then the code block from where it opens, after the
+// text before it in the section, when that is in the part before.
+func shownText(s Searcher, h knowledge.Hit) string {
+	p, ok := s.(parter)
+	if !ok || h.Source != knowledge.SourceDocs {
+		return h.Text
+	}
+	parts := p.Parts(h.ID)
+	open, openedIn, openedFirst := "", -1, false
+	for i, part := range parts {
+		if part.ID == h.ID {
+			if open == "" {
+				return h.Text
+			}
+			text := parts[openedIn].Text
+			if openedFirst && openedIn > 0 {
+				text = parts[openedIn-1].Text + "\n\n" + text
+			}
+			return text
+		}
+		for j, line := range strings.Split(part.Text, "\n") {
+			switch f := fence(line); {
+			case open == "" && f != "":
+				open, openedIn, openedFirst = f, i, j == 0
+			case open != "" && closes(line, open):
+				open = ""
+			}
+		}
+	}
+	return h.Text
+}
+
 // sectionTitle is how a passage is named for members: its heading path,
 // else its page's title.
 func sectionTitle(h knowledge.Hit) string {
@@ -566,9 +639,10 @@ func page(link string) string {
 
 // fromDocs answers from the passages found: the part of the best one
 // that answers the question, its link, and one or two other sections
-// worth reading, from other pages first. A hedged answer first says that
+// worth reading, from other pages first. shown is the best one's text to
+// take the answer from (see shownText). A hedged answer first says that
 // it is only the closest found.
-func fromDocs(lang string, q queryWeights, hits []knowledge.Hit, hedged bool) string {
+func fromDocs(lang string, q queryWeights, hits []knowledge.Hit, shown string, hedged bool) string {
 	best := hits[0]
 	var sb strings.Builder
 	if hedged {
@@ -577,9 +651,9 @@ func fromDocs(lang string, q queryWeights, hits []knowledge.Hit, hedged bool) st
 	if best.Source == knowledge.SourceThread {
 		// An earlier question, answered: its link names the conversation.
 		fmt.Fprintf(&sb, capitalise(phrase(lang).askedBefore), best.Link, snippet(best.Title, 120))
-		sb.WriteString(" — " + extract(best.Text, q))
+		sb.WriteString(" — " + extract(shown, q))
 	} else {
-		sb.WriteString(extract(best.Text, q))
+		sb.WriteString(extract(shown, q))
 		sb.WriteString("\n\n")
 		fmt.Fprintf(&sb, phrase(lang).more, sectionTitle(best), best.Link)
 	}

@@ -1,11 +1,15 @@
 package brain
 
 import (
+	"context"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/knowledge/docseval"
+	"github.com/docent-bot/docent/chat"
 )
 
 // sectionParts returns the texts of a section's passages (a long one has
@@ -21,18 +25,36 @@ func sectionParts(ix *knowledge.Index, set, id string) []string {
 }
 
 // checkMarkdown fails when an extract of src is not Markdown a chat shows
-// as the docs do: every code fence closed, every table whole (all its
-// rows, as in src), no sentence ending in a colon before nothing, and its
-// length bounded.
+// as the docs do (see markdownProblems).
 func checkMarkdown(t *testing.T, src, got string) {
 	t.Helper()
+	for _, p := range markdownProblems(src, got) {
+		t.Error(p)
+	}
+}
+
+// flattened is a table's delimiter row (":--|:--") inside a line of prose.
+var flattened = regexp.MustCompile(`:?-{2,}:?\s*\|\s*:?-{2,}`)
+
+// markdownProblems says what makes an extract of src not Markdown a chat
+// shows as the docs do: a code fence left open, half a table or one
+// flattened into prose, a sentence ending in a colon before nothing, or
+// too much length.
+func markdownProblems(src, got string) []string {
+	var out []string
 	var open string
 	var table []string
 	codeLines, codeBlocks, prose := 0, 0, 0
+	endTable := func() {
+		if len(table) > 0 && !wholeTable(src, table) {
+			out = append(out, fmt.Sprintf("half a table:\n%s", strings.Join(table, "\n")))
+		}
+		table = nil
+	}
 	lines := strings.Split(got, "\n")
-	for _, line := range lines {
+	for i, line := range lines {
 		if open != "" {
-			if f := fence(line); f != "" && f[0] == open[0] && len(f) >= len(open) && strings.TrimSpace(strings.TrimLeft(line, " ")[len(f):]) == "" {
+			if closes(line, open) {
 				open = ""
 				continue
 			}
@@ -40,22 +62,28 @@ func checkMarkdown(t *testing.T, src, got string) {
 			continue
 		}
 		if f := fence(line); f != "" {
+			endTable()
 			open = f
 			codeBlocks++
 			continue
 		}
 		prose += len(line) + 1
-		if strings.HasPrefix(strings.TrimSpace(line), "|") {
-			table = append(table, strings.TrimSpace(line))
+		t := strings.TrimSpace(line)
+		if t == "" && i > 0 && strings.TrimSpace(lines[i-1]) == "" {
+			out = append(out, fmt.Sprintf("an empty paragraph (an image left out?):\n%s", got))
+		}
+		if strings.HasPrefix(t, "|") || delimiterRow.MatchString(t) && strings.Contains(t, "|") ||
+			len(table) > 0 && strings.Contains(t, "|") ||
+			i+1 < len(lines) && strings.Contains(t, "|") && delimiterRow.MatchString(strings.TrimSpace(lines[i+1])) {
+			table = append(table, t)
 			continue
 		}
-		if len(table) > 0 {
-			if !strings.Contains(src, strings.Join(table, "\n")) || len(blocks(strings.Join(table, "\n"))[0].units[0]) != len(tableOf(src, table[0])) {
-				t.Errorf("half a table:\n%s", strings.Join(table, "\n"))
-			}
-			table = nil
+		endTable()
+		if flattened.MatchString(line) {
+			out = append(out, fmt.Sprintf("a table flattened into prose: %q", line))
 		}
 	}
+	endTable()
 	// A sentence that introduces code, a list or a table in the docs comes
 	// with what it introduces.
 	bs := blocks(src)
@@ -65,32 +93,41 @@ func checkMarkdown(t *testing.T, src, got string) {
 			continue
 		}
 		at := strings.Index(got, plainLinks(last))
-		if at < 0 {
+		if at < 0 || strings.Count(src, last) > 1 { // which one is shown, this test cannot tell
 			continue
 		}
 		next := strings.TrimSpace(got[at+len(plainLinks(last)):])
-		if !(fence(next) != "" || listItem.MatchString(next) || strings.HasPrefix(next, "|")) {
-			t.Errorf("%q introduces nothing that is shown:\n%s", last, got)
+		if !(fence(next) != "" || listItem.MatchString(next) || strings.Contains(strings.SplitN(next, "\n", 2)[0], "|")) {
+			out = append(out, fmt.Sprintf("%q introduces nothing that is shown:\n%s", last, got))
 		}
 	}
 	if open != "" {
-		t.Errorf("code fence %s left open:\n%s", open, got)
+		out = append(out, fmt.Sprintf("code fence %s left open:\n%s", open, got))
 	}
+
 	// Short code blocks after their sentence count as prose; the most
 	// relevant one is bounded on its own.
 	if prose > extractProse+100 || codeLines > extractCodeLines+1+shortCodeLines*2 {
-		t.Errorf("too long: %d bytes of prose, %d lines of code in %d blocks:\n%s", prose, codeLines, codeBlocks, got)
+		out = append(out, fmt.Sprintf("too long: %d bytes of prose, %d lines of code in %d blocks:\n%s", prose, codeLines, codeBlocks, got))
 	}
+	return out
 }
 
-// tableOf returns the whole table of src that holds the row first.
-func tableOf(src, first string) string {
+// wholeTable says whether rows are a whole table of src.
+func wholeTable(src string, rows []string) bool {
 	for _, b := range blocks(src) {
-		if b.kind == blockTable && strings.Contains(b.units[0], first) {
-			return b.units[0]
+		if b.kind != blockTable {
+			continue
+		}
+		whole := strings.Split(plainLinks(b.units[0]), "\n")
+		for i := range whole {
+			whole[i] = strings.TrimSpace(whole[i])
+		}
+		if strings.Join(whole, "\n") == strings.Join(rows, "\n") {
+			return true
 		}
 	}
-	return ""
+	return false
 }
 
 // TestExtractsStayValidMarkdown extracts, for every dev question of the
@@ -239,4 +276,115 @@ func BenchmarkExtract(b *testing.B) {
 	for b.Loop() {
 		extract(parts[0], weightsOf(ix, q))
 	}
+}
+
+// TestEveryPassageExtractsAsMarkdown extracts every passage of the three
+// real docs sets, as an answer shows it (shownText: a part that starts
+// inside a code block another part opens is shown from where it opens),
+// for several questions each (its heading, the words of its code, a dev
+// question): fences balanced, the answer ending outside any fence, no
+// line of code shown as prose, tables whole or left out.
+func TestEveryPassageExtractsAsMarkdown(t *testing.T) {
+	intents := starterIntents(t)
+	for _, name := range []string{"task", "requests", "hugo"} {
+		t.Run(name, func(t *testing.T) {
+			ix := datasetIndex(t, name, intents)
+			dev := devQuestions(t, name)
+			passages := ix.Passages(func(p knowledge.Passage) bool { return p.Source == knowledge.SourceDocs })
+			if len(passages) == 0 || len(dev) == 0 {
+				t.Fatal("no passages or no questions")
+			}
+			failed := 0
+			for i, p := range passages {
+				shown := shownText(ix, knowledge.Hit{Passage: p})
+				code, prose := codeAndProse(ix.Parts(p.ID))
+				for _, q := range []string{p.Heading + " " + p.Title, strings.Join(code, " "), dev[i%len(dev)].Q} {
+					got := extract(shown, weightsOf(ix, q))
+					problems := markdownProblems(shown, got)
+					for _, line := range strings.Split(outsideFences(got), "\n") {
+						for _, c := range code {
+							if len(c) >= 12 && strings.Contains(line, c) && !strings.Contains(prose, c) {
+								problems = append(problems, fmt.Sprintf("code shown as prose: %q in %q", c, line))
+								break
+							}
+						}
+					}
+					if len(problems) > 0 {
+						if failed++; failed <= 10 {
+							t.Errorf("%s, asked %q:\n%s", p.ID, q, strings.Join(problems, "\n"))
+						}
+					}
+				}
+			}
+			if failed > 0 {
+				t.Errorf("%d extracts of %d passages are not valid Markdown", failed, len(passages))
+			}
+		})
+	}
+}
+
+// TestAnswerFromACodeBlockCutInParts asks, as a member, a question whose
+// best section is a long workflow file cut in parts: the answer is the
+// step that introduces the file and the file from its beginning, in a
+// code block, not its tail read as prose with a fence left open.
+func TestAnswerFromACodeBlockCutInParts(t *testing.T) {
+	intents := starterIntents(t)
+	b := docsBrain(t, intents, datasetIndex(t, "hugo", intents), knowledge.DefaultMinConfidence)
+	a, err := b.Answer(context.Background(), Question{Text: "how do i deploy to github pages", Member: chat.Member{Name: "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _, _ := strings.Cut(a.Text, "\n\nMore in ")
+	for _, w := range []string{"Create a `hugo.yaml` file in the `.github/workflows` directory", "```yaml", "  name: Build and deploy\n"} {
+		if !strings.Contains(answer, w) {
+			t.Errorf("answer lacks %q:\n%s", w, a.Text)
+		}
+	}
+	if !strings.HasSuffix(answer, "\n```") {
+		t.Errorf("answer does not end with its code block closed:\n%s", a.Text)
+	}
+	checkMarkdown(t, answer, answer)
+}
+
+// codeAndProse returns the lines of code of a section's parts (in its
+// fenced blocks, across parts), trimmed, and the rest of its text.
+func codeAndProse(parts []knowledge.Passage) ([]string, string) {
+	var code []string
+	var prose strings.Builder
+	open := ""
+	for _, p := range parts {
+		for _, line := range strings.Split(p.Text, "\n") {
+			switch {
+			case open != "" && closes(line, open):
+				open = ""
+			case open != "":
+				if c := strings.TrimSpace(line); c != "" {
+					code = append(code, c)
+				}
+			case fence(line) != "":
+				open = fence(line)
+			default:
+				prose.WriteString(line + "\n")
+			}
+		}
+	}
+	return code, prose.String()
+}
+
+// outsideFences returns the lines of md outside its code blocks.
+func outsideFences(md string) string {
+	var out []string
+	open := ""
+	for _, line := range strings.Split(md, "\n") {
+		switch {
+		case open != "" && closes(line, open):
+			open = ""
+		case open != "":
+		case fence(line) != "":
+			open = fence(line)
+		default:
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

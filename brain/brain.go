@@ -406,7 +406,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 			note = unavailable(lang, err)
 		}
 		return chat.Answer{Source: chat.SourceKnowledge, Confidence: hits[0].Confidence, Candidates: candidates,
-			Text: note + fromDocs(lang, qw, hits, b.hedged(words, hits[0]))}, nil
+			Text: note + fromDocs(lang, qw, hits, shownText(b.cfg.Knowledge, hits[0]), b.hedged(words, hits[0]))}, nil
 	}
 
 	// Nothing passed: say so, with the sections closest to the question

@@ -398,6 +398,27 @@ func (ix *Index) Passages(keep func(Passage) bool) []Passage {
 	return out
 }
 
+// Parts returns the parts of the section that the passage id is part of,
+// in the section's order: a long section is cut in parts, and a part
+// may start inside a code block that an earlier one opens. Nil when no
+// passage has that ID.
+func (ix *Index) Parts(id string) []Passage {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if _, ok := ix.byID[id]; !ok {
+		return nil
+	}
+	var out []Passage
+	section := sectionID(id)
+	for i := 0; ; i++ {
+		slot, ok := ix.byID[partID(section, i)]
+		if !ok || ix.entries[slot] == nil {
+			return out
+		}
+		out = append(out, ix.entries[slot].p)
+	}
+}
+
 // Penalty returns the passage's penalty factor, 1 when it has none.
 func (ix *Index) Penalty(id string) float64 {
 	ix.mu.RLock()
