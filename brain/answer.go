@@ -355,14 +355,14 @@ func extract(text string, q queryWeights) string {
 		}
 		return len(bs[b].units[i]) + 1
 	}
-	// intro is the sentence before block b when it introduces it (ends
-	// with a colon).
+	// intro is the sentence before block b when it introduces it (see
+	// introduces).
 	intro := func(b int) (int, int, bool) {
 		if b == 0 || bs[b-1].kind != blockPara {
 			return 0, 0, false
 		}
 		last := len(bs[b-1].units) - 1
-		return b - 1, last, strings.HasSuffix(bs[b-1].units[last], ":")
+		return b - 1, last, introduces(bs[b-1].units[last])
 	}
 	take := func(keys ...[2]int) bool {
 		c := 0
@@ -421,7 +421,7 @@ func extract(text string, q queryWeights) string {
 		// with it: a short code block ("pip install …") besides the one
 		// shown, a whole table, a list's first item; else it would end on
 		// a colon before nothing.
-		if b.kind == blockPara && u.i == len(b.units)-1 && strings.HasSuffix(u.text, ":") {
+		if b.kind == blockPara && u.i == len(b.units)-1 && introduces(u.text) {
 			if u.block+1 == len(bs) {
 				continue // what it introduces is in the section's next part
 			}
@@ -447,7 +447,7 @@ func extract(text string, q queryWeights) string {
 			take(all...)
 		}
 		// A sentence that introduces a list brings its first items.
-		if b.kind == blockPara && u.i == len(b.units)-1 && strings.HasSuffix(u.text, ":") && u.block+1 < len(bs) && bs[u.block+1].kind == blockList {
+		if b.kind == blockPara && u.i == len(b.units)-1 && introduces(u.text) && u.block+1 < len(bs) && bs[u.block+1].kind == blockList {
 			for i := range bs[u.block+1].units {
 				if !take([2]int{u.block + 1, i}) {
 					break
@@ -476,7 +476,7 @@ func extract(text string, q queryWeights) string {
 	// end on a colon before nothing.
 	for bi, b := range bs {
 		last := len(b.units) - 1
-		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !strings.HasSuffix(b.units[last], ":") {
+		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !introduces(b.units[last]) {
 			continue
 		}
 		if bi+1 == len(bs) { // what it introduces is in the section's next part
@@ -529,6 +529,17 @@ func sortUnits(us []unit) {
 			us[j], us[j-1] = us[j-1], us[j]
 		}
 	}
+}
+
+// announces is what a sentence says to introduce the code, list or table
+// after it: "the following commands", "as follows", "as shown below".
+var announces = regexp.MustCompile(`(?i)\b(the|these) following\b|\bas follows\b|\bbelow[.!]?$`)
+
+// introduces says whether a sentence introduces what comes after it: it
+// ends with a colon or announces it. Shown, it comes with what it
+// introduces, or not at all.
+func introduces(s string) bool {
+	return strings.HasSuffix(s, ":") || announces.MatchString(s)
 }
 
 // refers says whether a sentence leans on the one before it ("This

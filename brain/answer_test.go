@@ -84,12 +84,12 @@ func markdownProblems(src, got string) []string {
 		}
 	}
 	endTable()
-	// A sentence that introduces code, a list or a table in the docs comes
-	// with what it introduces.
+	// A sentence that introduces code, a list or a table in the docs (ends
+	// with a colon, says "the following") comes with what it introduces.
 	bs := blocks(src)
 	for i, b := range bs {
 		last := b.units[len(b.units)-1]
-		if b.kind != blockPara || !strings.HasSuffix(last, ":") || i+1 == len(bs) || bs[i+1].kind == blockPara {
+		if b.kind != blockPara || !introduces(last) || i+1 == len(bs) || bs[i+1].kind == blockPara {
 			continue
 		}
 		at := strings.Index(got, plainLinks(last))
@@ -201,6 +201,10 @@ func TestExtractAnswers(t *testing.T) {
 			"requests.exceptions.InvalidSchema: Missing dependencies for SOCKS support. all_proxy is socks://... — what do I need to install?",
 			"user/advanced.rst#socks",
 			[]string{"You can get the dependencies for this feature from `pip`:\n\n```\n$ python -m pip install 'requests[socks]'\n```"}, nil},
+		{"a sentence announcing the following commands comes with them", "hugo",
+			"why are my draft posts not showing up",
+			"getting-started/quick-start.md#add-content",
+			[]string{"You can run either of the following commands to include draft content.\n\n```sh\nhugo server --buildDrafts\nhugo server -D\n```"}, nil},
 		{"the default levels, without the footnote", "hugo",
 			"what are the default heading levels for the table of contents? my h4s never show up and the nesting looks off by one",
 			"configuration/markup.md#table-of-contents",
