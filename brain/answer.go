@@ -455,6 +455,44 @@ func extract(text string, q queryWeights) string {
 			}
 		}
 	}
+	// A sentence that points at an example, table or list above or below
+	// it is dangling when none is shown there, or when it points at
+	// another section: the member would look for it in vain.
+	shown := func(bi int) bool {
+		for i := range bs[bi].units {
+			if chosen[[2]int{bi, i}] {
+				return true
+			}
+		}
+		return bi == code
+	}
+	dangling := func() [][2]int {
+		var out [][2]int
+		for bi, b := range bs {
+			for i, u := range b.units {
+				dir, section := pointsAt(u)
+				if b.kind != blockPara || dir == 0 || !chosen[[2]int{bi, i}] {
+					continue
+				}
+				if !section && i == len(b.units)-1 && introduces(u) && bi+1 < len(bs) && bs[bi+1].kind != blockPara && shown(bi+1) {
+					continue // what it introduces is shown, and says what it is about
+				}
+				found := false
+				for j := bi + dir; !section && !found && j >= 0 && j < len(bs); j += dir {
+					found = bs[j].kind != blockPara && shown(j)
+				}
+				if !found {
+					out = append(out, [2]int{bi, i})
+				}
+			}
+		}
+		return out
+	}
+	skip := map[[2]int]bool{}
+	for _, k := range dangling() {
+		delete(chosen, k)
+		skip[k] = true
+	}
 	if len(chosen) == 0 {
 		// Nothing matched: the passage's beginning.
 		for bi, b := range bs {
@@ -462,6 +500,9 @@ func extract(text string, q queryWeights) string {
 				continue
 			}
 			for i := range b.units {
+				if skip[[2]int{bi, i}] {
+					continue
+				}
 				if !take([2]int{bi, i}) {
 					break
 				}
@@ -483,12 +524,17 @@ func extract(text string, q queryWeights) string {
 			delete(chosen, [2]int{bi, last})
 			continue
 		}
-		shown := bi+1 == code
-		for i := range bs[bi+1].units {
-			shown = shown || chosen[[2]int{bi + 1, i}]
-		}
-		if bs[bi+1].kind != blockPara && !shown {
+		if bs[bi+1].kind != blockPara && !shown(bi+1) {
 			delete(chosen, [2]int{bi, last})
+		}
+	}
+
+	// Dangling too, those the passage's beginning brought and those
+	// pointing at what an introduction's cut left out; they go unless
+	// nothing else would be left.
+	if d := dangling(); len(d) < len(chosen) || code >= 0 {
+		for _, k := range d {
+			delete(chosen, k)
 		}
 	}
 
@@ -540,6 +586,25 @@ var announces = regexp.MustCompile(`(?i)\b(the|these) following\b|\bas follows\b
 // introduces, or not at all.
 func introduces(s string) bool {
 	return strings.HasSuffix(s, ":") || announces.MatchString(s)
+}
+
+// pointer is a sentence's reference to what is above or below it in the
+// docs ("the example above", "as shown below", "the table below").
+var pointer = regexp.MustCompile(`(?i)\b(the|as|in the|of the|shown|described|noted|listed|mentioned|defined|outlined|illustrated|examples?|code|table|sections?|steps|snippet|configuration|template|commands?|list|structure|admonition|methods|fields|options|settings|tree|workflow|format|construct|delimiters|definitions?|taskfile)\s+(above|below)\b`)
+
+// pointsAt says where a sentence points: -1 above, 1 below, 0 nowhere;
+// and whether at another section, which an extract of one never shows.
+func pointsAt(s string) (dir int, section bool) {
+	m := pointer.FindStringSubmatch(s)
+	switch {
+	case m == nil:
+		return 0, false
+	case strings.EqualFold(m[2], "above"):
+		dir = -1
+	default:
+		dir = 1
+	}
+	return dir, strings.HasPrefix(strings.ToLower(m[1]), "section")
 }
 
 // refers says whether a sentence leans on the one before it ("This

@@ -101,6 +101,30 @@ func markdownProblems(src, got string) []string {
 			out = append(out, fmt.Sprintf("%q introduces nothing that is shown:\n%s", last, got))
 		}
 	}
+	// A sentence that points at an example, table or list above or below
+	// it comes with one, and one pointing at another section is left out;
+	// unless it introduces what is shown after it.
+	for i, b := range bs {
+		for j, u := range b.units {
+			dir, section := pointsAt(u)
+			if b.kind != blockPara || dir == 0 || strings.Count(src, u) > 1 || !strings.Contains(got, plainLinks(u)) {
+				continue
+			}
+			if !section && j == len(b.units)-1 && introduces(u) && i+1 < len(bs) && bs[i+1].kind != blockPara && blockShown(bs[i+1], got) {
+				continue
+			}
+			if strings.TrimSpace(got) == plainLinks(u) {
+				continue // all the passage has to say
+			}
+			found := false
+			for k := i + dir; !section && !found && k >= 0 && k < len(bs); k += dir {
+				found = bs[k].kind != blockPara && blockShown(bs[k], got)
+			}
+			if !found {
+				out = append(out, fmt.Sprintf("%q points at what is not shown:\n%s", u, got))
+			}
+		}
+	}
 	if open != "" {
 		out = append(out, fmt.Sprintf("code fence %s left open:\n%s", open, got))
 	}
@@ -111,6 +135,22 @@ func markdownProblems(src, got string) []string {
 		out = append(out, fmt.Sprintf("too long: %d bytes of prose, %d lines of code in %d blocks:\n%s", prose, codeLines, codeBlocks, got))
 	}
 	return out
+}
+
+// blockShown says whether got shows some of b: the first line of one of
+// its units (a code block's first line of code).
+func blockShown(b block, got string) bool {
+	for _, u := range b.units {
+		for _, line := range strings.Split(plainLinks(u), "\n") {
+			if line = strings.TrimSpace(line); line != "" && fence(line) == "" {
+				if strings.Contains(got, line) {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
 }
 
 // wholeTable says whether rows are a whole table of src.
@@ -205,6 +245,11 @@ func TestExtractAnswers(t *testing.T) {
 			"why are my draft posts not showing up",
 			"getting-started/quick-start.md#add-content",
 			[]string{"You can run either of the following commands to include draft content.\n\n```sh\nhugo server --buildDrafts\nhugo server -D\n```"}, nil},
+		{"a sentence pointing at another section below is left out", "hugo",
+			"we moved the principles page to /docs/principles/ and the old /principles link is now a 404. how do I redirect the old url?",
+			"configuration/server.md#default-settings",
+			[]string{"The development server defaults to redirecting to `/404.html` for any requests to URLs that don't exist."},
+			[]string{"section below"}},
 		{"the default levels, without the footnote", "hugo",
 			"what are the default heading levels for the table of contents? my h4s never show up and the nesting looks off by one",
 			"configuration/markup.md#table-of-contents",
