@@ -284,6 +284,17 @@ func TestLongSectionParts(t *testing.T) {
 	if len(hits) != 1 || hits[0].ID != "long.md#long~2" || hits[0].Link != "https://x/long.md#long" || hits[0].Heading != "Long" {
 		t.Errorf("Search = %+v", hits)
 	}
+	// Every part of the section, in order, from any of them.
+	for _, id := range []string{"long.md#long", "long.md#long~2"} {
+		parts := ix.Parts(id)
+		if len(parts) != 2 || parts[0].ID != "long.md#long" || !strings.HasPrefix(parts[0].Text, "alpha") ||
+			parts[1].ID != "long.md#long~2" || !strings.HasPrefix(parts[1].Text, "epsilon") {
+			t.Errorf("Parts(%s) = %+v", id, parts)
+		}
+	}
+	if parts := ix.Parts("long.md#long~3"); parts != nil {
+		t.Errorf("Parts of no passage = %+v", parts)
+	}
 }
 
 func TestStateOnDisk(t *testing.T) {
