@@ -347,6 +347,12 @@ type unit struct {
 // prose holds a word of the question, the prose shown is its beginning.
 func extract(text string, q queryWeights) string {
 	bs := blocks(text)
+	// introducing[b]: block b is a paragraph whose last sentence
+	// introduces what comes after it.
+	introducing := make([]bool, len(bs))
+	for bi, b := range bs {
+		introducing[bi] = b.kind == blockPara && introduces(b.units[len(b.units)-1])
+	}
 	chosen := map[[2]int]bool{}
 	used := 0
 	cost := func(b, i int) int {
@@ -362,7 +368,7 @@ func extract(text string, q queryWeights) string {
 			return 0, 0, false
 		}
 		last := len(bs[b-1].units) - 1
-		return b - 1, last, introduces(bs[b-1].units[last])
+		return b - 1, last, introducing[b-1]
 	}
 	take := func(keys ...[2]int) bool {
 		c := 0
@@ -421,7 +427,7 @@ func extract(text string, q queryWeights) string {
 		// with it: a short code block ("pip install …") besides the one
 		// shown, a whole table, a list's first item; else it would end on
 		// a colon before nothing.
-		if b.kind == blockPara && u.i == len(b.units)-1 && introduces(u.text) {
+		if u.i == len(b.units)-1 && introducing[u.block] {
 			if u.block+1 == len(bs) {
 				continue // what it introduces is in the section's next part
 			}
@@ -447,7 +453,7 @@ func extract(text string, q queryWeights) string {
 			take(all...)
 		}
 		// A sentence that introduces a list brings its first items.
-		if b.kind == blockPara && u.i == len(b.units)-1 && introduces(u.text) && u.block+1 < len(bs) && bs[u.block+1].kind == blockList {
+		if u.i == len(b.units)-1 && introducing[u.block] && u.block+1 < len(bs) && bs[u.block+1].kind == blockList {
 			for i := range bs[u.block+1].units {
 				if !take([2]int{u.block + 1, i}) {
 					break
@@ -474,7 +480,7 @@ func extract(text string, q queryWeights) string {
 				if b.kind != blockPara || dir == 0 || !chosen[[2]int{bi, i}] {
 					continue
 				}
-				if !section && i == len(b.units)-1 && introduces(u) && bi+1 < len(bs) && bs[bi+1].kind != blockPara && shown(bi+1) {
+				if !section && i == len(b.units)-1 && introducing[bi] && bi+1 < len(bs) && bs[bi+1].kind != blockPara && shown(bi+1) {
 					continue // what it introduces is shown, and says what it is about
 				}
 				found := false
@@ -517,7 +523,7 @@ func extract(text string, q queryWeights) string {
 	// end on a colon before nothing.
 	for bi, b := range bs {
 		last := len(b.units) - 1
-		if b.kind != blockPara || !chosen[[2]int{bi, last}] || !introduces(b.units[last]) {
+		if !introducing[bi] || !chosen[[2]int{bi, last}] {
 			continue
 		}
 		if bi+1 == len(bs) { // what it introduces is in the section's next part
@@ -585,7 +591,7 @@ var announces = regexp.MustCompile(`(?i)\b(the|these) following\b|\bas follows\b
 // ends with a colon or announces it. Shown, it comes with what it
 // introduces, or not at all.
 func introduces(s string) bool {
-	return strings.HasSuffix(s, ":") || announces.MatchString(s)
+	return strings.HasSuffix(s, ":") || (strings.Contains(s, "ollow") || strings.Contains(s, "elow")) && announces.MatchString(s)
 }
 
 // pointer is a sentence's reference to what is above or below it in the
@@ -595,6 +601,9 @@ var pointer = regexp.MustCompile(`(?i)\b(the|as|in the|of the|shown|described|no
 // pointsAt says where a sentence points: -1 above, 1 below, 0 nowhere;
 // and whether at another section, which an extract of one never shows.
 func pointsAt(s string) (dir int, section bool) {
+	if !strings.Contains(s, "bove") && !strings.Contains(s, "elow") {
+		return 0, false
+	}
 	m := pointer.FindStringSubmatch(s)
 	switch {
 	case m == nil:
