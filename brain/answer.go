@@ -170,7 +170,10 @@ func blocks(text string) []block {
 				}
 				code = append(code, lines[i])
 			}
-			// Closed as it was opened, also when the passage's cut left it open.
+			// Closed as it was opened, also when the passage's cut left it
+			// open; without the indentation of a container (a list item, a
+			// definition) that all its lines share.
+			dedent(code[1:])
 			code = append(code, open)
 			out = append(out, block{kind: blockCode, units: []string{strings.Join(code, "\n")}})
 		case strings.HasPrefix(trimmed, "|") || tableStarts(lines, i):
@@ -258,6 +261,25 @@ func list(lines []string, i int, out *[]block) int {
 		*out = append(*out, b)
 	}
 	return i
+}
+
+// dedent removes from lines the leading spaces that all of them (but
+// blank ones) have.
+func dedent(lines []string) {
+	n := -1
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			k := len(l) - len(strings.TrimLeft(l, " "))
+			if n < 0 || k < n {
+				n = k
+			}
+		}
+	}
+	for i, l := range lines {
+		if len(l) >= n && n > 0 {
+			lines[i] = l[n:]
+		}
+	}
 }
 
 func leadingSpaces(s string) int { return len(s) - len(strings.TrimLeft(s, " \t")) }

@@ -384,7 +384,7 @@ func TestAnswerFromACodeBlockCutInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer, _, _ := strings.Cut(a.Text, "\n\nMore in ")
-	for _, w := range []string{"Create a `hugo.yaml` file in the `.github/workflows` directory", "```yaml", "  name: Build and deploy\n"} {
+	for _, w := range []string{"Create a `hugo.yaml` file in the `.github/workflows` directory", "```yaml", "\nname: Build and deploy\non:\n  push:\n"} {
 		if !strings.Contains(answer, w) {
 			t.Errorf("answer lacks %q:\n%s", w, a.Text)
 		}
