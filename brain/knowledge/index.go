@@ -786,6 +786,11 @@ func (ix *Index) Similarity(a, b string) float64 {
 func (ix *Index) IDF(term string) float64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	return ix.idfOf(term)
+}
+
+// idfOf is IDF for a caller that holds the read lock.
+func (ix *Index) idfOf(term string) float64 {
 	n := float64(ix.live + ix.bgN)
 	df := float64(len(ix.postings[term])) + float64(ix.bgDF[term])
 	return math.Log(1 + (n-df+0.5)/(df+0.5))
