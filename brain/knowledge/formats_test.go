@@ -98,6 +98,13 @@ func TestSplitMarkdownGenerators(t *testing.T) {
 			want: []string{"A #a | New in 0.140.0\n\nInner text.\n\nA sunset\n\n```\n# a TOML comment, not a heading\nbaseURL = 'x'\n```\nWrite `{{< figure src=\"x\" >}}` in a page.\nTwo lines"},
 		},
 		{
+			name: "Hugo shortcodes escaped over several lines, in code and out, are shown as written; a figure shows its caption, not its alt text too",
+			src: "## A\n```md\n{{</* figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n*/>}}\n{{%/* note\n*/%}}\n```\n" +
+				"{{</* img\n  src=\"a.png\" */>}}\n\nWhich looks like this:\n\n{{< figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n  caption=\"Zion\"\n>}}\n",
+			want: []string{"A #a | ```md\n{{< figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n>}}\n{{% note\n%}}\n```\n" +
+				"{{< img\n  src=\"a.png\" >}}\n\nWhich looks like this:\n\nZion"},
+		},
+		{
 			name: "MDX imports and JSX tags are dropped, their children kept",
 			src:  "import Tabs from '@theme/Tabs';\nimport TabItem from \"@theme/TabItem\";\n\n## Install\n<Tabs>\n<TabItem value=\"npm\" label=\"npm\">\n\nnpm i x\n\n</TabItem>\n</Tabs>\nA <https://example.org> link and a < b.\n",
 			want: []string{"Install #install | npm i x\n\nA <https://example.org> link and a < b."},

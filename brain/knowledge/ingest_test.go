@@ -52,3 +52,29 @@ func TestRealAdmonitionsKeepTheirBody(t *testing.T) {
 		}
 	}
 }
+
+// TestRealHugoShortcodesShownAsWritten checks on the Hugo docs that no
+// passage holds half an escaped shortcode (one over several lines in code), and that a figure's caption is
+// not preceded by its alt text, which the page does not show.
+func TestRealHugoShortcodesShownAsWritten(t *testing.T) {
+	ix, _ := datasetIndex(t, "hugo")
+	n := 0
+	for _, p := range ix.Passages(func(p Passage) bool { return p.Source == SourceDocs }) {
+		// An escaped one left in the text shows an escape ("{{</*/* x
+		// */*/>}}" is "{{</* x */>}}"): whole.
+		for _, pair := range [][2]string{{"{{</*", "*/>}}"}, {"{{%/*", "*/%}}"}} {
+			if strings.Count(p.Text, pair[0]) != strings.Count(p.Text, pair[1]) {
+				t.Errorf("%s holds half an escaped shortcode: %q", p.ID, p.Text)
+			}
+		}
+		if strings.Contains(p.Text, "Zion National Park Zion National Park") {
+			t.Errorf("%s shows a figure's alt text beside its caption", p.ID)
+		}
+		if strings.HasSuffix(p.ID, "shortcodes/figure.md#example") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d passages of shortcodes/figure.md#example, want 1", n)
+	}
+}
