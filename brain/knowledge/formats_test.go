@@ -114,7 +114,13 @@ func TestSplitMarkdownGenerators(t *testing.T) {
 			src:   "# Install\n[[toc]]\n## Homebrew ![macOS](x.svg) {#homebrew}\nbrew\n## Snap {#snap .badge}\nsnap\n## Again {#snap}\nagain\n",
 			style: AnchorsVitePress,
 			title: "Install",
-			want:  []string{"Install › Homebrew macOS #homebrew | brew", "Install › Snap #snap | snap", "Install › Again #snap-1 | again"},
+			want:  []string{"Install › Homebrew #homebrew | brew", "Install › Snap #snap | snap", "Install › Again #snap-1 | again"},
+		},
+		{
+			name:  "images in headings add no words to the heading path; anchors keep their alt text, a heading of only an image shows it",
+			src:   "# ![Logo](l.svg)\nx\n## [pip](https://pip.pypa.io) ![macOS](m.svg) ![Linux](l.svg)\npip\n",
+			title: "Logo",
+			want:  []string{"Logo #logo | x", "Logo › pip #pip-macos-linux | pip"},
 		},
 		{
 			name:  "VitePress anchors for links, GitHub ones for IDs",
