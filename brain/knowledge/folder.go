@@ -37,14 +37,21 @@ func format(name string) int {
 }
 
 // walk calls fn for every indexed file below the folder, in lexical order,
-// skipping hidden files and folders (".git").
+// skipping hidden files and folders (".git") and those it excludes.
 func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) error {
 	fsys, root := f.fsys()
 	return fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if name != root && strings.HasPrefix(d.Name(), ".") {
+		if name == root {
+			return nil
+		}
+		rel := name
+		if root != "." {
+			rel = strings.TrimPrefix(name, root+"/")
+		}
+		if strings.HasPrefix(d.Name(), ".") || Excluded(f.Exclude, rel) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -52,10 +59,6 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 		}
 		if d.IsDir() || format(name) == formatNone {
 			return nil
-		}
-		rel := name
-		if root != "." {
-			rel = strings.TrimPrefix(name, root+"/")
 		}
 		return fn(fsys, name, rel, d)
 	})
@@ -280,4 +283,65 @@ func State(folders []Folder) string {
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// Excluded reports whether one of patterns names the file or folder rel
+// (its slash-separated path in its folder), or a folder that holds it. A
+// pattern is path.Match's, segment by segment, where "**" is any number
+// of folders; one without "/" names a file or folder at any depth, one
+// with a "/" is from the folder's top: "changelog.md", "blog/**",
+// "drafts", "/top.md", "**/*.draft.md".
+func Excluded(patterns []string, rel string) bool {
+	segs := strings.Split(rel, "/")
+	for _, p := range patterns {
+		ps := strings.Split(strings.TrimPrefix(p, "/"), "/")
+		if !strings.Contains(p, "/") {
+			ps = []string{"**", p}
+		}
+		for n := len(segs); n > 0; n-- { // the file, then each folder holding it
+			if globMatch(ps, segs[:n]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches path segments against pattern segments, "**" any
+// number of them.
+func globMatch(ps, segs []string) bool {
+	for len(ps) > 0 {
+		if ps[0] == "**" {
+			for i := 0; i <= len(segs); i++ {
+				if globMatch(ps[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, err := path.Match(ps[0], segs[0]); err != nil || !ok {
+			return false
+		}
+		ps, segs = ps[1:], segs[1:]
+	}
+	return len(segs) == 0
+}
+
+// BadExclude is why an exclude pattern cannot be used, "" when it can.
+func BadExclude(pattern string) string {
+	if strings.TrimSpace(pattern) == "" {
+		return "is empty"
+	}
+	for _, seg := range strings.Split(strings.TrimPrefix(pattern, "/"), "/") {
+		if seg == ".." {
+			return "goes above the docs folder"
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return "is not a glob pattern (" + err.Error() + ")"
+		}
+	}
+	return ""
 }

@@ -285,3 +285,31 @@ func TestEmptyHeadingKeepsIDsUnique(t *testing.T) {
 		t.Errorf("%d passages, want 4: %+v", ix.Len(), ix.Passages(func(Passage) bool { return true }))
 	}
 }
+
+func TestExcluded(t *testing.T) {
+	patterns := []string{"changelog.md", "blog/**", "drafts", "api/*.gen.md", "/top.md"}
+	for rel, want := range map[string]bool{
+		"changelog.md":         true,
+		"guide/changelog.md":   true, // no "/": at any depth
+		"CHANGELOG.md":         false,
+		"blog":                 true,
+		"blog/2024/post.md":    true,
+		"guide/blog/post.md":   false, // "blog/**" is the folder's own blog
+		"drafts/idea.md":       true,
+		"guide/drafts/x/y.md":  true,
+		"api/client.gen.md":    true,
+		"api/v2/client.gen.md": false,
+		"top.md":               true,
+		"guide/top.md":         false,
+		"guide/install.md":     false,
+	} {
+		if got := Excluded(patterns, rel); got != want {
+			t.Errorf("Excluded(%q) = %v, want %v", rel, got, want)
+		}
+	}
+	for p, bad := range map[string]bool{"blog/**": false, "": true, "[a-": true, "../x": true, "a/../b": true} {
+		if got := BadExclude(p) != ""; got != bad {
+			t.Errorf("BadExclude(%q) = %q", p, BadExclude(p))
+		}
+	}
+}
