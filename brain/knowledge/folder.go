@@ -65,12 +65,19 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 }
 
 // readFolder reads every indexed file of f, Markdown with the text of
-// the files it includes, and hands each to fn with its path in f.
+// the files it includes, and hands each to fn with its path in f. The
+// pages of a section whose _index.md cascades that they are never
+// rendered (Hugo's _common, included in others' text) are left out.
 func (ix *Index) readFolder(ctx context.Context, f Folder, fn func(rel, text string)) error {
 	_, root := f.fsys()
+	sections := unrenderedSections{root: root, below: map[string]bool{}}
 	err := walk(f, func(fsys fs.FS, name, rel string, d fs.DirEntry) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if sections.hides(fsys, name) {
+			ix.opts.Log.Debug("knowledge: page in a section that is never rendered; skipped", "file", path.Join(f.Path, rel))
+			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -98,7 +105,9 @@ func (ix *Index) readFolder(ctx context.Context, f Folder, fn func(rel, text str
 }
 
 // filePassages splits one file's text into passages. A draft page (its
-// front matter says draft: true) has none.
+// front matter says draft: true) has none, nor one the site never
+// renders (build: {render: never}, headless: true): a link to it would
+// not be found.
 func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 	id := path.Join(f.Path, rel)
 	link := f.link(rel)
@@ -119,7 +128,7 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 	if doc.err != nil {
 		ix.opts.Log.Warn("knowledge: front matter not read; the page is indexed without it", "file", id, "err", doc.err)
 	}
-	if doc.draft {
+	if doc.draft || doc.unrendered {
 		return nil
 	}
 	title := doc.title
@@ -147,6 +156,47 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 		}
 	}
 	return out
+}
+
+// unrenderedSections knows which folders of a Hugo site hold pages that
+// are never rendered: below an _index.md whose cascade says so, or in a
+// headless bundle (an index.md with headless: true).
+type unrenderedSections struct {
+	root  string
+	below map[string]bool // by folder: its pages (but its _index.md) are never rendered
+}
+
+// hides reports whether the file name is a page of such a folder.
+func (u unrenderedSections) hides(fsys fs.FS, name string) bool {
+	dir := path.Dir(name)
+	if path.Base(name) == "_index.md" { // its own cascade is for the pages below it
+		return dir != u.root && u.hidden(fsys, path.Dir(dir))
+	}
+	return u.hidden(fsys, dir)
+}
+
+func (u unrenderedSections) hidden(fsys fs.FS, dir string) bool {
+	if h, ok := u.below[dir]; ok {
+		return h
+	}
+	h := dir != u.root && dir != "." && dir != "/" && u.hidden(fsys, path.Dir(dir))
+	if !h {
+		h = frontMatterOf(fsys, path.Join(dir, "_index.md")).cascadeUnrendered ||
+			frontMatterOf(fsys, path.Join(dir, "index.md")).unrendered
+	}
+	u.below[dir] = h
+	return h
+}
+
+// frontMatterOf is the front matter of a file; none when it cannot be
+// read.
+func frontMatterOf(fsys fs.FS, name string) frontMatter {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return frontMatter{}
+	}
+	fm, _, _ := cutFrontMatter(normalise(string(data)))
+	return fm
 }
 
 // maxIncludeDepth bounds includes inside included files.

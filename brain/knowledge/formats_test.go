@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -160,6 +161,14 @@ func TestFrontMatter(t *testing.T) {
 		{"+++\ntitle = \"B\"\ndraft = true\n+++\nbody", frontMatter{title: "B", draft: true}, "body", false},
 		{"---\ntitle: 2024\ndescription: |\n  two\n  lines\n...\nbody", frontMatter{title: "2024", description: "two lines"}, "body", false},
 		{"---\ndraft: \"true\"\n---\n", frontMatter{draft: true}, "", false},
+		{"---\nbuild:\n  render: never\n  list: never\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\n_build:\n  render: false\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\nbuild:\n  render: link\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\nbuild:\n  render: always\n---\n", frontMatter{}, "", false},
+		{"---\nheadless: true\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\ntitle: G\nbuild:\n  render: always\ncascade:\n  build:\n    render: never\n---\n", frontMatter{title: "G", cascadeUnrendered: true}, "", false},
+		{"+++\n[[cascade]]\n[cascade.build]\nrender = 'never'\n+++\n", frontMatter{cascadeUnrendered: true}, "", false},
+		{"---\ncascade:\n- _build:\n    render: never\n  _target:\n    path: /blog/**\n---\n", frontMatter{}, "", false},
 		{"+++\ntitle = \n+++\nbody", frontMatter{}, "body", true},
 		{"---\nno end", frontMatter{}, "---\nno end", false},
 		{"text\n---\ntitle: x\n---\n", frontMatter{}, "text\n---\ntitle: x\n---\n", false},
@@ -311,5 +320,56 @@ func TestExcluded(t *testing.T) {
 		if got := BadExclude(p) != ""; got != bad {
 			t.Errorf("BadExclude(%q) = %q", p, BadExclude(p))
 		}
+	}
+}
+
+// TestFolderUnrenderedPages builds an index of a Hugo site's pages that
+// are never rendered (their links would not be found): by their own
+// front matter, in a headless bundle, or below an _index.md whose cascade
+// says so. Their text is still read where another page includes it, and
+// a page comes back when its section's cascade no longer hides it.
+func TestFolderUnrenderedPages(t *testing.T) {
+	fsys := fstest.MapFS{
+		"docs/_index.md":            {Data: []byte("---\ntitle: Home\n---\nWelcome.\n")},
+		"docs/hidden.md":            {Data: []byte("---\nbuild:\n  render: never\n---\nNot a page.\n")},
+		"docs/opts.md":              {Data: []byte("---\ntitle: Options\n---\n{{% include \"/_common/opts.md\" %}}\n")},
+		"docs/_common/_index.md":    {Data: []byte("---\ncascade:\n  build:\n    list: never\n    render: never\n---\n")},
+		"docs/_common/opts.md":      {Data: []byte("Show line numbers.\n")},
+		"docs/_common/deep/more.md": {Data: []byte("Deeper snippet.\n")},
+		"docs/glossary/_index.md":   {Data: []byte("---\ntitle: Glossary\nbuild:\n  render: always\ncascade:\n  build:\n    render: never\n---\nAll the terms.\n")},
+		"docs/glossary/bundle.md":   {Data: []byte("---\ntitle: bundle\n---\nA directory.\n")},
+		"docs/headless/index.md":    {Data: []byte("---\nheadless: true\n---\nHeadless.\n")},
+		"docs/headless/part.md":     {Data: []byte("A part of it.\n")},
+		"docs/blog/_index.md":       {Data: []byte("---\ncascade:\n- build:\n    render: never\n  target:\n    path: /blog/old/**\n---\nBlog.\n")},
+		"docs/blog/post.md":         {Data: []byte("A post.\n")},
+	}
+	ix := New(Options{})
+	f := Folder{Path: "docs", FS: fsys, BaseURL: "https://example.org/", Links: LinksPretty, TrailingSlash: true}
+	passages := func() []string {
+		if err := ix.Rebuild(context.Background(), []Folder{f}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ix.Passages(func(Passage) bool { return true }) {
+			got = append(got, p.ID+" | "+p.Text)
+		}
+		slices.Sort(got) // a file that comes back is inserted last
+		return got
+	}
+	want := []string{
+		"docs/_index.md#home | Welcome.",
+		"docs/blog/_index.md | Blog.",
+		"docs/blog/post.md | A post.",
+		"docs/glossary/_index.md#glossary | All the terms.",
+		"docs/opts.md#options | Show line numbers.",
+	}
+	if got := passages(); !reflect.DeepEqual(got, want) {
+		t.Errorf("passages:\n got %q\nwant %q", got, want)
+	}
+	fsys["docs/glossary/_index.md"] = &fstest.MapFile{Data: []byte("---\ntitle: Glossary\n---\nAll the terms.\n")}
+	want = append(want, "docs/glossary/bundle.md#bundle | A directory.")
+	slices.Sort(want)
+	if got := passages(); !reflect.DeepEqual(got, want) {
+		t.Errorf("passages once the glossary's cascade is gone:\n got %q\nwant %q", got, want)
 	}
 }

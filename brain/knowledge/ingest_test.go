@@ -78,3 +78,47 @@ func TestRealHugoShortcodesShownAsWritten(t *testing.T) {
 		t.Errorf("%d passages of shortcodes/figure.md#example, want 1", n)
 	}
 }
+
+// TestRealHugoUnrenderedPages checks on the Hugo docs that the pages Hugo
+// never renders (_common's snippets, the glossary's terms, by their
+// section's cascade) are no passages, while the pages that include
+// _common's snippets keep their text, and the glossary's own page stays.
+func TestRealHugoUnrenderedPages(t *testing.T) {
+	ix, f := datasetIndex(t, "hugo")
+	glossary, included := false, false
+	for _, p := range ix.Passages(func(p Passage) bool { return p.Source == SourceDocs }) {
+		rel := strings.TrimPrefix(p.ID, f.Path+"/")
+		switch {
+		case strings.HasPrefix(rel, "_common/"):
+			t.Errorf("%s is a passage: %s", rel, p.Link)
+		case strings.HasPrefix(rel, "quick-reference/glossary/_index.md"):
+			glossary = true
+		case strings.HasPrefix(rel, "quick-reference/glossary/"):
+			t.Errorf("%s is a passage: %s", rel, p.Link)
+		case strings.HasPrefix(rel, "installation/") && strings.Contains(p.Text, "extended/deploy"):
+			included = true // _common/installation/01-editions.md
+		}
+	}
+	if !glossary {
+		t.Error("the glossary's own page is no passage")
+	}
+	if !included {
+		t.Error("no installation page holds the editions included from _common")
+	}
+}
+
+// TestRealBadgesLeaveHeadings checks on the Task docs that the badges of
+// the installation headings add no words to their heading paths.
+func TestRealBadgesLeaveHeadings(t *testing.T) {
+	ix, _ := datasetIndex(t, "task")
+	n := 0
+	for _, p := range ix.Passages(func(p Passage) bool { return strings.HasSuffix(p.ID, "installation.md#pip") }) {
+		n++
+		if p.Heading != "Installation › Community-Maintained Package Managers › pip" {
+			t.Errorf("%s: heading %q", p.ID, p.Heading)
+		}
+	}
+	if n == 0 {
+		t.Error("no passage installation.md#pip")
+	}
+}

@@ -31,9 +31,10 @@ type section struct {
 
 // document is a Markdown or reStructuredText page split into sections.
 type document struct {
-	title    string // the front matter's title, else the first heading when it is of level 1, else ""
-	draft    bool   // the front matter says draft: true
-	sections []section
+	title      string // the front matter's title, else the first heading when it is of level 1, else ""
+	draft      bool   // the front matter says draft: true
+	unrendered bool   // the front matter says the site never renders it (Hugo's build: {render: never}, headless: true)
+	sections   []section
 	// err is why the front matter could not be read; the page is indexed
 	// without it.
 	err error
@@ -54,7 +55,7 @@ type document struct {
 func splitMarkdown(src string, maxBytes int, style string) document {
 	fm, src, err := cutFrontMatter(normalise(src))
 	p := mdParser{
-		doc:      document{title: fm.title, draft: fm.draft, err: err},
+		doc:      document{title: fm.title, draft: fm.draft, unrendered: fm.unrendered, err: err},
 		fmTitle:  fm.title,
 		maxBytes: maxBytes,
 		ids:      newIDAnchorer(),
