@@ -142,6 +142,9 @@ type Folder struct {
 	// is AnchorsGitHub for Markdown and AnchorsSphinx for
 	// reStructuredText.
 	Anchors string
+	// Exclude is glob patterns (see Excluded) of files and folders left
+	// out of the index: a changelog, a blog.
+	Exclude []string
 }
 
 func (f Folder) fsys() (fs.FS, string) {
