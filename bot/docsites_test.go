@@ -77,3 +77,67 @@ func TestKnowledgeFolderLinkSettings(t *testing.T) {
 		}
 	}
 }
+
+// A folder's exclude patterns keep its changelog and blog out of the
+// answers: what only they say is not found, and a question that the
+// changelog would outrank the guide on is answered from the guide.
+func TestKnowledgeFolderExclude(t *testing.T) {
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/docs/
+      exclude: [changelog.md, "blog/**"]
+`)
+	root := filepath.Dir(path)
+	os.MkdirAll(filepath.Join(root, "docs", "blog", "2024"), 0o755)
+	os.MkdirAll(filepath.Join(root, "docs", "guide"), 0o755)
+	write(t, filepath.Join(root, "docs", "guide", "webhooks.md"), "# Webhooks\n\nConfigure the pelican webhook with a secret so that deliveries are signed.\n")
+	write(t, filepath.Join(root, "docs", "changelog.md"), "# Changelog\n\n## 2.0\n\nPelican webhook: the pelican webhook secret is now required; pelican webhook deliveries are signed.\n\n## 1.9\n\nFixed the walrus exporter.\n")
+	write(t, filepath.Join(root, "docs", "guide", "changelog.md"), "# Changelog\n\nThe narwhal importer was rewritten.\n")
+	write(t, filepath.Join(root, "docs", "blog", "2024", "post.md"), "# Launch\n\nWe launched the capybara dashboard.\n")
+	b := openBot(t, path)
+	ask := func(q string) chat.Answer {
+		t.Helper()
+		r := bottest.NewRecorder()
+		if err := b.Inbox().Deliver(context.Background(), chat.Message{Conversation: chat.Conversation{Platform: "test", Channel: "c"}, Author: alice, Text: q}, r); err != nil {
+			t.Fatal(err)
+		}
+		got := r.Wait(t)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers, want one", q, len(got))
+		}
+		return got[0]
+	}
+	got := ask("how do I sign pelican webhook deliveries with a secret")
+	if got.Source != chat.SourceKnowledge || !strings.Contains(got.Text, "(https://example.org/docs/guide/webhooks.md#webhooks)") {
+		t.Errorf("answer %+v, want the guide's webhooks page", got)
+	}
+	for _, q := range []string{"walrus exporter fixed", "narwhal importer rewritten", "capybara dashboard launched"} {
+		got := ask(q)
+		if strings.Contains(got.Text, "changelog") || strings.Contains(got.Text, "blog/") {
+			t.Errorf("%q: answered from an excluded file: %+v", q, got)
+		}
+	}
+}
+
+func TestKnowledgeFolderExcludeSettings(t *testing.T) {
+	path := writeConfig(t, `knowledge:
+  folders:
+    - path: docs
+      base_url: https://example.org/
+      exclude: [changelog.md, "[a-", "../x"]
+`)
+	os.MkdirAll(filepath.Join(filepath.Dir(path), "docs"), 0o755)
+	_, err := LoadConfig(path)
+	for _, want := range []string{
+		`docent.yaml:12:31: knowledge.folders[0].exclude[1]: "[a-" is not a glob pattern`,
+		`docent.yaml:12:38: knowledge.folders[0].exclude[2]: "../x" goes above the docs folder; write a path in the folder, like changelog.md or "blog/**"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q in it", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "exclude[0]") {
+		t.Errorf("error %v about a good pattern", err)
+	}
+}

@@ -124,6 +124,9 @@ type FolderConfig struct {
 	// Anchors is the site's anchor style: github, vitepress, mkdocs or
 	// sphinx; empty is github for Markdown and sphinx for .rst.
 	Anchors string `yaml:"anchors"`
+	// Exclude is glob patterns of files and folders not to index (a
+	// changelog, a blog), as knowledge.Excluded reads them.
+	Exclude []string `yaml:"exclude"`
 }
 
 // LLMConfig turns on an OpenAI-compatible LLM that answers, from the
@@ -369,6 +372,12 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		if f.Anchors != "" && !knowledge.ValidAnchors(f.Anchors) {
 			bad(path+".anchors", "must be github (GitHub, Hugo, Docusaurus), vitepress, mkdocs or sphinx, got %s", pos.Show(path+".anchors", f.Anchors))
 		}
+		for j, p := range f.Exclude {
+			if why := knowledge.BadExclude(p); why != "" {
+				at := fmt.Sprintf("%s.exclude[%d]", path, j)
+				bad(at, "%s %s; write a path in the folder, like changelog.md or \"blog/**\"", pos.Show(at, p), why)
+			}
+		}
 	}
 	// Two folders where one holds the other would index its files twice.
 	for i, f := range c.Knowledge.Folders {
@@ -464,6 +473,7 @@ func (c *Config) KnowledgeFolders() []knowledge.Folder {
 		out = append(out, knowledge.Folder{
 			Path: c.files.resolve(f.Path), BaseURL: f.BaseURL, FS: c.files.fsys,
 			Links: f.Links, TrailingSlash: f.TrailingSlash, Lowercase: f.Lowercase, Anchors: f.Anchors,
+			Exclude: f.Exclude,
 		})
 	}
 	return out

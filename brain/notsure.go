@@ -7,10 +7,9 @@ import "github.com/docent-bot/docent/brain/knowledge"
 // (see knowledge.Index.MinConfidence).
 type Calibrated interface {
 	MinConfidence(query string) float64
-	// SureConfidence is the lowest confidence at which the best hit is
-	// presented as the answer; below it, and at or above MinConfidence,
-	// the answer says it is only the closest found.
-	SureConfidence(query string) float64
+	// Sure says whether the best hit, shown, is presented as the answer;
+	// if not, the answer says it is only the closest found.
+	Sure(query string, best knowledge.Hit) bool
 }
 
 // minConfidence is the lowest hit confidence shown for text: the admin's
@@ -28,12 +27,12 @@ func (b *Brain) minConfidence(text string) float64 {
 
 // hedged says whether the best hit for text, shown because it passed the
 // "not sure" cut, is only the closest found rather than the answer: below
-// the Searcher's sure cut. With the admin's fixed cut, or a Searcher that
+// the Searcher's sure cut, or holding little of the question. With the admin's fixed cut, or a Searcher that
 // learns none, what is shown is presented as the answer.
 func (b *Brain) hedged(text string, best knowledge.Hit) bool {
 	if b.cfg.MinConfidence > 0 {
 		return false
 	}
 	c, ok := b.cfg.Knowledge.(Calibrated)
-	return ok && best.Confidence < c.SureConfidence(text)
+	return ok && !c.Sure(text, best)
 }

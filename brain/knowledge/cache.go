@@ -33,7 +33,7 @@ import (
 // cacheFormat is the cache's layout. Bump it when the layout changes, or
 // when analyse or the splitters change in a way the probe of analyserSum
 // might not show.
-const cacheFormat = 2
+const cacheFormat = 3
 
 const cacheMagic = "docent knowledge cache\n"
 

@@ -37,14 +37,21 @@ func format(name string) int {
 }
 
 // walk calls fn for every indexed file below the folder, in lexical order,
-// skipping hidden files and folders (".git").
+// skipping hidden files and folders (".git") and those it excludes.
 func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) error {
 	fsys, root := f.fsys()
 	return fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if name != root && strings.HasPrefix(d.Name(), ".") {
+		if name == root {
+			return nil
+		}
+		rel := name
+		if root != "." {
+			rel = strings.TrimPrefix(name, root+"/")
+		}
+		if strings.HasPrefix(d.Name(), ".") || Excluded(f.Exclude, rel) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -53,21 +60,24 @@ func walk(f Folder, fn func(fsys fs.FS, name, rel string, d fs.DirEntry) error) 
 		if d.IsDir() || format(name) == formatNone {
 			return nil
 		}
-		rel := name
-		if root != "." {
-			rel = strings.TrimPrefix(name, root+"/")
-		}
 		return fn(fsys, name, rel, d)
 	})
 }
 
 // readFolder reads every indexed file of f, Markdown with the text of
-// the files it includes, and hands each to fn with its path in f.
+// the files it includes, and hands each to fn with its path in f. The
+// pages of a section whose _index.md cascades that they are never
+// rendered (Hugo's _common, included in others' text) are left out.
 func (ix *Index) readFolder(ctx context.Context, f Folder, fn func(rel, text string)) error {
 	_, root := f.fsys()
+	sections := unrenderedSections{root: root, below: map[string]bool{}}
 	err := walk(f, func(fsys fs.FS, name, rel string, d fs.DirEntry) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if sections.hides(fsys, name) {
+			ix.opts.Log.Debug("knowledge: page in a section that is never rendered; skipped", "file", path.Join(f.Path, rel))
+			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -95,7 +105,9 @@ func (ix *Index) readFolder(ctx context.Context, f Folder, fn func(rel, text str
 }
 
 // filePassages splits one file's text into passages. A draft page (its
-// front matter says draft: true) has none.
+// front matter says draft: true) has none, nor one the site never
+// renders (build: {render: never}, headless: true): a link to it would
+// not be found.
 func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 	id := path.Join(f.Path, rel)
 	link := f.link(rel)
@@ -116,7 +128,7 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 	if doc.err != nil {
 		ix.opts.Log.Warn("knowledge: front matter not read; the page is indexed without it", "file", id, "err", doc.err)
 	}
-	if doc.draft {
+	if doc.draft || doc.unrendered {
 		return nil
 	}
 	title := doc.title
@@ -144,6 +156,47 @@ func (ix *Index) filePassages(f Folder, rel, text string) []Passage {
 		}
 	}
 	return out
+}
+
+// unrenderedSections knows which folders of a Hugo site hold pages that
+// are never rendered: below an _index.md whose cascade says so, or in a
+// headless bundle (an index.md with headless: true).
+type unrenderedSections struct {
+	root  string
+	below map[string]bool // by folder: its pages (but its _index.md) are never rendered
+}
+
+// hides reports whether the file name is a page of such a folder.
+func (u unrenderedSections) hides(fsys fs.FS, name string) bool {
+	dir := path.Dir(name)
+	if path.Base(name) == "_index.md" { // its own cascade is for the pages below it
+		return dir != u.root && u.hidden(fsys, path.Dir(dir))
+	}
+	return u.hidden(fsys, dir)
+}
+
+func (u unrenderedSections) hidden(fsys fs.FS, dir string) bool {
+	if h, ok := u.below[dir]; ok {
+		return h
+	}
+	h := dir != u.root && dir != "." && dir != "/" && u.hidden(fsys, path.Dir(dir))
+	if !h {
+		h = frontMatterOf(fsys, path.Join(dir, "_index.md")).cascadeUnrendered ||
+			frontMatterOf(fsys, path.Join(dir, "index.md")).unrendered
+	}
+	u.below[dir] = h
+	return h
+}
+
+// frontMatterOf is the front matter of a file; none when it cannot be
+// read.
+func frontMatterOf(fsys fs.FS, name string) frontMatter {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return frontMatter{}
+	}
+	fm, _, _ := cutFrontMatter(normalise(string(data)))
+	return fm
 }
 
 // maxIncludeDepth bounds includes inside included files.
@@ -280,4 +333,65 @@ func State(folders []Folder) string {
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// Excluded reports whether one of patterns names the file or folder rel
+// (its slash-separated path in its folder), or a folder that holds it. A
+// pattern is path.Match's, segment by segment, where "**" is any number
+// of folders; one without "/" names a file or folder at any depth, one
+// with a "/" is from the folder's top: "changelog.md", "blog/**",
+// "drafts", "/top.md", "**/*.draft.md".
+func Excluded(patterns []string, rel string) bool {
+	segs := strings.Split(rel, "/")
+	for _, p := range patterns {
+		ps := strings.Split(strings.TrimPrefix(p, "/"), "/")
+		if !strings.Contains(p, "/") {
+			ps = []string{"**", p}
+		}
+		for n := len(segs); n > 0; n-- { // the file, then each folder holding it
+			if globMatch(ps, segs[:n]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches path segments against pattern segments, "**" any
+// number of them.
+func globMatch(ps, segs []string) bool {
+	for len(ps) > 0 {
+		if ps[0] == "**" {
+			for i := 0; i <= len(segs); i++ {
+				if globMatch(ps[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, err := path.Match(ps[0], segs[0]); err != nil || !ok {
+			return false
+		}
+		ps, segs = ps[1:], segs[1:]
+	}
+	return len(segs) == 0
+}
+
+// BadExclude is why an exclude pattern cannot be used, "" when it can.
+func BadExclude(pattern string) string {
+	if strings.TrimSpace(pattern) == "" {
+		return "is empty"
+	}
+	for _, seg := range strings.Split(strings.TrimPrefix(pattern, "/"), "/") {
+		if seg == ".." {
+			return "goes above the docs folder"
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return "is not a glob pattern (" + err.Error() + ")"
+		}
+	}
+	return ""
 }

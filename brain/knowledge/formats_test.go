@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -98,6 +99,13 @@ func TestSplitMarkdownGenerators(t *testing.T) {
 			want: []string{"A #a | New in 0.140.0\n\nInner text.\n\nA sunset\n\n```\n# a TOML comment, not a heading\nbaseURL = 'x'\n```\nWrite `{{< figure src=\"x\" >}}` in a page.\nTwo lines"},
 		},
 		{
+			name: "Hugo shortcodes escaped over several lines, in code and out, are shown as written; a figure shows its caption, not its alt text too",
+			src: "## A\n```md\n{{</* figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n*/>}}\n{{%/* note\n*/%}}\n```\n" +
+				"{{</* img\n  src=\"a.png\" */>}}\n\nWhich looks like this:\n\n{{< figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n  caption=\"Zion\"\n>}}\n",
+			want: []string{"A #a | ```md\n{{< figure\n  src=\"z.jpg\"\n  alt=\"A photograph of Zion\"\n>}}\n{{% note\n%}}\n```\n" +
+				"{{< img\n  src=\"a.png\" >}}\n\nWhich looks like this:\n\nZion"},
+		},
+		{
 			name: "MDX imports and JSX tags are dropped, their children kept",
 			src:  "import Tabs from '@theme/Tabs';\nimport TabItem from \"@theme/TabItem\";\n\n## Install\n<Tabs>\n<TabItem value=\"npm\" label=\"npm\">\n\nnpm i x\n\n</TabItem>\n</Tabs>\nA <https://example.org> link and a < b.\n",
 			want: []string{"Install #install | npm i x\n\nA <https://example.org> link and a < b."},
@@ -107,7 +115,13 @@ func TestSplitMarkdownGenerators(t *testing.T) {
 			src:   "# Install\n[[toc]]\n## Homebrew ![macOS](x.svg) {#homebrew}\nbrew\n## Snap {#snap .badge}\nsnap\n## Again {#snap}\nagain\n",
 			style: AnchorsVitePress,
 			title: "Install",
-			want:  []string{"Install › Homebrew macOS #homebrew | brew", "Install › Snap #snap | snap", "Install › Again #snap-1 | again"},
+			want:  []string{"Install › Homebrew #homebrew | brew", "Install › Snap #snap | snap", "Install › Again #snap-1 | again"},
+		},
+		{
+			name:  "images in headings add no words to the heading path; anchors keep their alt text, a heading of only an image shows it",
+			src:   "# ![Logo](l.svg)\nx\n## [pip](https://pip.pypa.io) ![macOS](m.svg) ![Linux](l.svg)\npip\n",
+			title: "Logo",
+			want:  []string{"Logo #logo | x", "Logo › pip #pip-macos-linux | pip"},
 		},
 		{
 			name:  "VitePress anchors for links, GitHub ones for IDs",
@@ -147,6 +161,14 @@ func TestFrontMatter(t *testing.T) {
 		{"+++\ntitle = \"B\"\ndraft = true\n+++\nbody", frontMatter{title: "B", draft: true}, "body", false},
 		{"---\ntitle: 2024\ndescription: |\n  two\n  lines\n...\nbody", frontMatter{title: "2024", description: "two lines"}, "body", false},
 		{"---\ndraft: \"true\"\n---\n", frontMatter{draft: true}, "", false},
+		{"---\nbuild:\n  render: never\n  list: never\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\n_build:\n  render: false\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\nbuild:\n  render: link\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\nbuild:\n  render: always\n---\n", frontMatter{}, "", false},
+		{"---\nheadless: true\n---\n", frontMatter{unrendered: true}, "", false},
+		{"---\ntitle: G\nbuild:\n  render: always\ncascade:\n  build:\n    render: never\n---\n", frontMatter{title: "G", cascadeUnrendered: true}, "", false},
+		{"+++\n[[cascade]]\n[cascade.build]\nrender = 'never'\n+++\n", frontMatter{cascadeUnrendered: true}, "", false},
+		{"---\ncascade:\n- _build:\n    render: never\n  _target:\n    path: /blog/**\n---\n", frontMatter{}, "", false},
 		{"+++\ntitle = \n+++\nbody", frontMatter{}, "body", true},
 		{"---\nno end", frontMatter{}, "---\nno end", false},
 		{"text\n---\ntitle: x\n---\n", frontMatter{}, "text\n---\ntitle: x\n---\n", false},
@@ -270,5 +292,84 @@ func TestEmptyHeadingKeepsIDsUnique(t *testing.T) {
 	}
 	if ix.Len() != 4 {
 		t.Errorf("%d passages, want 4: %+v", ix.Len(), ix.Passages(func(Passage) bool { return true }))
+	}
+}
+
+func TestExcluded(t *testing.T) {
+	patterns := []string{"changelog.md", "blog/**", "drafts", "api/*.gen.md", "/top.md"}
+	for rel, want := range map[string]bool{
+		"changelog.md":         true,
+		"guide/changelog.md":   true, // no "/": at any depth
+		"CHANGELOG.md":         false,
+		"blog":                 true,
+		"blog/2024/post.md":    true,
+		"guide/blog/post.md":   false, // "blog/**" is the folder's own blog
+		"drafts/idea.md":       true,
+		"guide/drafts/x/y.md":  true,
+		"api/client.gen.md":    true,
+		"api/v2/client.gen.md": false,
+		"top.md":               true,
+		"guide/top.md":         false,
+		"guide/install.md":     false,
+	} {
+		if got := Excluded(patterns, rel); got != want {
+			t.Errorf("Excluded(%q) = %v, want %v", rel, got, want)
+		}
+	}
+	for p, bad := range map[string]bool{"blog/**": false, "": true, "[a-": true, "../x": true, "a/../b": true} {
+		if got := BadExclude(p) != ""; got != bad {
+			t.Errorf("BadExclude(%q) = %q", p, BadExclude(p))
+		}
+	}
+}
+
+// TestFolderUnrenderedPages builds an index of a Hugo site's pages that
+// are never rendered (their links would not be found): by their own
+// front matter, in a headless bundle, or below an _index.md whose cascade
+// says so. Their text is still read where another page includes it, and
+// a page comes back when its section's cascade no longer hides it.
+func TestFolderUnrenderedPages(t *testing.T) {
+	fsys := fstest.MapFS{
+		"docs/_index.md":            {Data: []byte("---\ntitle: Home\n---\nWelcome.\n")},
+		"docs/hidden.md":            {Data: []byte("---\nbuild:\n  render: never\n---\nNot a page.\n")},
+		"docs/opts.md":              {Data: []byte("---\ntitle: Options\n---\n{{% include \"/_common/opts.md\" %}}\n")},
+		"docs/_common/_index.md":    {Data: []byte("---\ncascade:\n  build:\n    list: never\n    render: never\n---\n")},
+		"docs/_common/opts.md":      {Data: []byte("Show line numbers.\n")},
+		"docs/_common/deep/more.md": {Data: []byte("Deeper snippet.\n")},
+		"docs/glossary/_index.md":   {Data: []byte("---\ntitle: Glossary\nbuild:\n  render: always\ncascade:\n  build:\n    render: never\n---\nAll the terms.\n")},
+		"docs/glossary/bundle.md":   {Data: []byte("---\ntitle: bundle\n---\nA directory.\n")},
+		"docs/headless/index.md":    {Data: []byte("---\nheadless: true\n---\nHeadless.\n")},
+		"docs/headless/part.md":     {Data: []byte("A part of it.\n")},
+		"docs/blog/_index.md":       {Data: []byte("---\ncascade:\n- build:\n    render: never\n  target:\n    path: /blog/old/**\n---\nBlog.\n")},
+		"docs/blog/post.md":         {Data: []byte("A post.\n")},
+	}
+	ix := New(Options{})
+	f := Folder{Path: "docs", FS: fsys, BaseURL: "https://example.org/", Links: LinksPretty, TrailingSlash: true}
+	passages := func() []string {
+		if err := ix.Rebuild(context.Background(), []Folder{f}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range ix.Passages(func(Passage) bool { return true }) {
+			got = append(got, p.ID+" | "+p.Text)
+		}
+		slices.Sort(got) // a file that comes back is inserted last
+		return got
+	}
+	want := []string{
+		"docs/_index.md#home | Welcome.",
+		"docs/blog/_index.md | Blog.",
+		"docs/blog/post.md | A post.",
+		"docs/glossary/_index.md#glossary | All the terms.",
+		"docs/opts.md#options | Show line numbers.",
+	}
+	if got := passages(); !reflect.DeepEqual(got, want) {
+		t.Errorf("passages:\n got %q\nwant %q", got, want)
+	}
+	fsys["docs/glossary/_index.md"] = &fstest.MapFile{Data: []byte("---\ntitle: Glossary\n---\nAll the terms.\n")}
+	want = append(want, "docs/glossary/bundle.md#bundle | A directory.")
+	slices.Sort(want)
+	if got := passages(); !reflect.DeepEqual(got, want) {
+		t.Errorf("passages once the glossary's cascade is gone:\n got %q\nwant %q", got, want)
 	}
 }

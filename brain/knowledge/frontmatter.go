@@ -13,6 +13,12 @@ type frontMatter struct {
 	title       string
 	description string
 	draft       bool
+	// unrendered: Hugo never renders the page (build: {render: never},
+	// _build, headless: true); its text may be included elsewhere.
+	unrendered bool
+	// cascadeUnrendered: the page's cascade makes the pages below it
+	// unrendered (a headless section such as Hugo's _common).
+	cascadeUnrendered bool
 }
 
 // cutFrontMatter splits a leading front matter block from the text: YAML
@@ -62,13 +68,59 @@ func parseFrontMatter(open, block string) (frontMatter, error) {
 		return frontMatter{}, fmt.Errorf("read %s front matter: %w", kind, err)
 	}
 	fm := frontMatter{title: scalar(m["title"]), description: scalar(m["description"])}
-	switch d := m["draft"].(type) {
-	case bool:
-		fm.draft = d
-	case string:
-		fm.draft = strings.EqualFold(strings.TrimSpace(d), "true")
+	fm.draft = isTrue(m["draft"])
+	fm.unrendered = unrendered(m)
+	switch c := m["cascade"].(type) {
+	case map[string]any:
+		fm.cascadeUnrendered = unrendered(c) && !targeted(c)
+	case []any: // TOML's [[cascade]], a YAML list
+		for _, e := range c {
+			if e, ok := e.(map[string]any); ok && unrendered(e) && !targeted(e) {
+				fm.cascadeUnrendered = true
+			}
+		}
 	}
 	return fm, nil
+}
+
+// unrendered reports whether front matter (or a cascade's entry) says
+// that Hugo does not render the page: build or _build with render
+// "never" or "link" (or false, as older Hugo wrote it), or headless:
+// true.
+func unrendered(m map[string]any) bool {
+	if isTrue(m["headless"]) {
+		return true
+	}
+	for _, key := range []string{"build", "_build"} {
+		b, ok := m[key].(map[string]any)
+		if !ok {
+			continue
+		}
+		switch r := b["render"].(type) {
+		case bool:
+			return !r
+		case string:
+			r = strings.ToLower(strings.TrimSpace(r))
+			return r == "never" || r == "link" || r == "false"
+		}
+	}
+	return false
+}
+
+// targeted reports whether a cascade's entry applies only to some pages
+// (target or _target): it is not read as applying to all.
+func targeted(m map[string]any) bool {
+	return m["target"] != nil || m["_target"] != nil
+}
+
+func isTrue(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(strings.TrimSpace(v), "true")
+	}
+	return false
 }
 
 // scalar is a front matter value as one line of text; "" for lists and

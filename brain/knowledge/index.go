@@ -142,6 +142,9 @@ type Folder struct {
 	// is AnchorsGitHub for Markdown and AnchorsSphinx for
 	// reStructuredText.
 	Anchors string
+	// Exclude is glob patterns (see Excluded) of files and folders left
+	// out of the index: a changelog, a blog.
+	Exclude []string
 }
 
 func (f Folder) fsys() (fs.FS, string) {
@@ -807,6 +810,11 @@ func (ix *Index) Similarity(a, b string) float64 {
 func (ix *Index) IDF(term string) float64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	return ix.idfOf(term)
+}
+
+// idfOf is IDF for a caller that holds the read lock.
+func (ix *Index) idfOf(term string) float64 {
 	n := float64(ix.live + ix.bgN)
 	df := float64(len(ix.postings[term])) + float64(ix.bgDF[term])
 	return math.Log(1 + (n-df+0.5)/(df+0.5))

@@ -261,12 +261,23 @@ func cutShortcodes(line string) (out string, code *codeShortcode, open bool) {
 			}
 			continue
 		}
+		// What the page shows of it: its title, caption or summary; an
+		// image's alt text only when it shows none of these (a figure's
+		// alt is not shown beside its caption).
 		var words []string
+		alt := ""
 		for _, a := range args[1:] {
 			k, v, ok := strings.Cut(a, "=")
-			if ok && (k == "title" || k == "alt" || k == "caption" || k == "summary") && v != "" {
+			switch {
+			case !ok || v == "":
+			case k == "title" || k == "caption" || k == "summary":
 				words = append(words, v)
+			case k == "alt":
+				alt = v
 			}
+		}
+		if len(words) == 0 && alt != "" {
+			words = append(words, alt)
 		}
 		b.WriteString(strings.Join(words, " "))
 	}
@@ -352,9 +363,11 @@ func closesShortcode(line, name string) bool {
 
 var shortcodeUnescaper = strings.NewReplacer("{{</*", "{{<", "*/>}}", ">}}", "{{%/*", "{{%", "*/%}}", "%}}")
 
-// unescapeShortcodes shows escaped shortcodes in code as Hugo does.
+// unescapeShortcodes shows escaped shortcodes in code as Hugo does, line
+// by line: one that goes over several lines opens on one ("{{</* figure")
+// and closes on another ("*/>}}").
 func unescapeShortcodes(line string) string {
-	if !strings.Contains(line, "/*") {
+	if !strings.Contains(line, "/*") && !strings.Contains(line, "*/") {
 		return line
 	}
 	return shortcodeUnescaper.Replace(line)

@@ -263,8 +263,13 @@ func (p *rstParser) explicit(lines []string, i, depth int) int {
 		return next // a comment
 	}
 	args = strings.TrimSpace(args)
+	// The lines right under the first, before a blank line or an
+	// option, go on with its text: an admonition's first paragraph
+	// (".. note:: If ``verify`` is …\n   the ``c_rehash`` utility …"),
+	// or arguments on several lines.
+	goesOn := args != "" && len(block) > 0 && block[0] != "" && !isRSTOption(block[0])
 	content := block
-	for len(content) > 0 && strings.HasPrefix(content[0], ":") && strings.Count(content[0], ":") >= 2 {
+	for len(content) > 0 && isRSTOption(content[0]) {
 		content = content[1:] // options
 	}
 	switch {
@@ -275,10 +280,15 @@ func (p *rstParser) explicit(lines []string, i, depth int) int {
 	default:
 		if v, ok := rstVersion[name]; ok {
 			args = strings.TrimSpace(v + " " + args)
+			if goesOn {
+				args += ":" // as Sphinx shows it: "Changed in version 2.0: The …"
+			}
 		}
 		if args != "" {
 			p.text(args)
-			p.blank()
+			if !goesOn {
+				p.blank()
+			}
 		}
 		if depth < maxRSTDepth {
 			p.run(content, depth+1)
@@ -287,6 +297,12 @@ func (p *rstParser) explicit(lines []string, i, depth int) int {
 	p.literal, p.prevText = false, false
 	p.blank()
 	return next
+}
+
+// isRSTOption reports whether a line of a directive's block is one of its
+// options (":maxdepth: 2").
+func isRSTOption(line string) bool {
+	return strings.HasPrefix(line, ":") && strings.Count(line, ":") >= 2
 }
 
 // indentedBlock is the block of indented (or blank) lines from lines[i],

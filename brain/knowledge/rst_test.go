@@ -51,6 +51,16 @@ func TestSplitRST(t *testing.T) {
 			},
 		},
 		{
+			name: "an admonition's body on the lines under its first is one paragraph with it, options aside",
+			src: "T\n==\n\n.. note:: If ``verify`` is a directory, it must have been processed using\n  the ``c_rehash`` utility.\n\n" +
+				".. warning:: Open files in :ref:`binary\n             mode <tut-files>`. Errors may occur\n             in *text mode*.\n\n   A second paragraph.\n\n" +
+				".. versionchanged:: 2.0\n   Sessions are closed.\n\n.. figure:: a.png\n   :alt: x\n\n   Caption.\n",
+			title: "T",
+			want: []string{"T #t | If `verify` is a directory, it must have been processed using\nthe `c_rehash` utility.\n\n" +
+				"Open files in binary\nmode. Errors may occur\nin *text mode*.\n\nA second paragraph.\n\n" +
+				"Changed in version 2.0:\nSessions are closed."},
+		},
+		{
 			name:  "lists and definitions keep their lines",
 			src:   "T\n==\n\n* one\n  continued\n* two\n\nterm\n    definition\n",
 			title: "T",
@@ -77,6 +87,7 @@ func FuzzSplitRST(f *testing.F) {
 	for _, s := range []string{
 		"Title\n=====\n\ntext\n\nSub\n---\n\n.. _l:\n\nThird\n~~~~~\n",
 		"====\nOver\n====\n\n::\n\n    code\n\n.. note:: x\n\n   y\n",
+		".. warning:: a\n   :ref:`b\n   c <d>`\n   :opt: e\n\n   f\n.. versionadded:: 1\n   g\n",
 		".. code-block:: go\n\n\tfmt.Println()\n\n.. toctree::\n   a\n",
 		":ref:`a <b>` ``c`` `d <e>`_ |f| :class:`~g.h`",
 		"\xff\n=\n  \n\t\t.. x::\n" + strings.Repeat(" ", 40) + "deep",

@@ -31,9 +31,10 @@ type section struct {
 
 // document is a Markdown or reStructuredText page split into sections.
 type document struct {
-	title    string // the front matter's title, else the first heading when it is of level 1, else ""
-	draft    bool   // the front matter says draft: true
-	sections []section
+	title      string // the front matter's title, else the first heading when it is of level 1, else ""
+	draft      bool   // the front matter says draft: true
+	unrendered bool   // the front matter says the site never renders it (Hugo's build: {render: never}, headless: true)
+	sections   []section
 	// err is why the front matter could not be read; the page is indexed
 	// without it.
 	err error
@@ -54,7 +55,7 @@ type document struct {
 func splitMarkdown(src string, maxBytes int, style string) document {
 	fm, src, err := cutFrontMatter(normalise(src))
 	p := mdParser{
-		doc:      document{title: fm.title, draft: fm.draft, err: err},
+		doc:      document{title: fm.title, draft: fm.draft, unrendered: fm.unrendered, err: err},
 		fmTitle:  fm.title,
 		maxBytes: maxBytes,
 		ids:      newIDAnchorer(),
@@ -250,20 +251,46 @@ func (p *mdParser) dedent(line string) string {
 func (p *mdParser) heading(level int, raw string) {
 	raw, custom := cutCustomID(raw)
 	text := headingText(raw)
+	// Images (badges: "pip ![macOS](…) ![Linux](…)") show no words in a
+	// heading: their alt text is left out of the heading path, unless
+	// the heading is only images. Anchors keep it, as the site makes them.
+	shown := headingText(dropImages(raw))
+	if shown == "" {
+		shown = text
+	}
 	if !p.started {
 		p.started = true
 		if level == 1 && strings.TrimSpace(strings.Join(p.body, "\n")) == p.desc {
 			// The page starts with its title: the description is its text.
 			if p.doc.title == "" {
-				p.doc.title = text
+				p.doc.title = shown
 			}
-			p.open(level, text, custom)
+			p.open(level, text, shown, custom)
 			return
 		}
 		p.openTitle()
 	}
 	p.flush()
-	p.open(level, text, custom)
+	p.open(level, text, shown, custom)
+}
+
+// dropImages removes the Markdown images ("![alt](src)") of a line.
+func dropImages(s string) string {
+	for {
+		i := strings.Index(s, "![")
+		if i < 0 {
+			return s
+		}
+		mid := strings.Index(s[i:], "](")
+		if mid < 0 {
+			return s
+		}
+		end := strings.IndexByte(s[i+mid:], ')')
+		if end < 0 {
+			return s
+		}
+		s = s[:i] + s[i+mid+end+1:]
+	}
 }
 
 // openTitle makes the front matter's title the page's top heading, over
@@ -277,14 +304,16 @@ func (p *mdParser) openTitle() {
 	p.cur = section{headings: []string{p.fmTitle}, anchor: anchor}
 }
 
-func (p *mdParser) open(level int, text, custom string) {
+// open opens a heading: text makes its anchors, shown is its text in the
+// heading path.
+func (p *mdParser) open(level int, text, shown, custom string) {
 	s := section{}
 	if custom != "" {
 		s.anchor, s.link = p.ids.take(custom), p.links.take(custom)
 	} else {
 		s.anchor, s.link = p.ids.anchor(idText(text)), p.links.anchor(text)
 	}
-	p.stack = push(p.stack, heading{level, text, s.anchor})
+	p.stack = push(p.stack, heading{level, shown, s.anchor})
 	s.headings, s.within = headingPath(p.stack)
 	p.cur = s
 	p.para = -1

@@ -135,9 +135,32 @@ def rst_headings(text):
     return heads
 
 
-def anchors_of(path):
+HUGO_INCLUDE = re.compile(r'^\s*\{\{[%<]\s*include\s+"(/[^"]+)"\s*[%>]\}\}\s*$', re.M)
+
+
+def expand_includes(text, root, depth=0):
+    """Hugo's {{% include "/_common/x.md" %}} lines, as Docent expands them:
+    the included file's text (its front matter dropped) in the page."""
+    if root is None or depth > 3:
+        return text
+
+    def repl(m):
+        inc = os.path.join(root, m.group(1).lstrip("/"))
+        try:
+            with open(inc, encoding="utf-8") as f:
+                body = f.read()
+        except OSError:
+            return m.group(0)
+        lines = body.splitlines(keepends=True)
+        _, start = split_front_matter(lines)
+        return expand_includes("".join(lines[start:]), root, depth + 1)
+
+    return HUGO_INCLUDE.sub(repl, text)
+
+
+def anchors_of(path, root=None):
     with open(path, encoding="utf-8") as f:
-        text = f.read()
+        text = expand_includes(f.read(), root)
     heads = rst_headings(text) if path.endswith(".rst") else md_headings(text)
     seen = {}
     out = []
@@ -159,7 +182,7 @@ def doc_anchors(root):
             if name.endswith((".md", ".rst")):
                 full = os.path.join(dirpath, name)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
-                result[rel] = anchors_of(full)
+                result[rel] = anchors_of(full, root)
     return result
 
 
