@@ -458,13 +458,15 @@ func CheckIntents(cfg *Config) (int, LeftOut, error) {
 	return len(loaded.Use), loaded.LeftOut, nil
 }
 
-// warnLeftOut logs, in one line, the intents left out for want of links.
+// warnLeftOut logs, in one line, the intents and responses left out for
+// want of links.
 func warnLeftOut(log *slog.Logger, l LeftOut) {
-	if len(l.Intents) == 0 {
+	if len(l.Intents) == 0 && len(l.Trimmed) == 0 {
 		return
 	}
-	log.Warn("intents left out until their links are set: add the links under links: in "+l.File,
-		"intents", strings.Join(l.Intents, ","), "links", strings.Join(l.Links, ","))
+	log.Warn("intents and responses left out until their links are set: add the links under links: in "+l.File,
+		"intents", strings.Join(l.Intents, ","), "responses", l.Responses, "responses_of", strings.Join(l.Trimmed, ","),
+		"links", strings.Join(l.Links, ","))
 }
 
 // Train trains the classifier on the config's intents and saves it, as
