@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -451,6 +452,17 @@ func CheckIntents(cfg *Config) (int, LeftOut, error) {
 	loaded, err := cfg.Intents()
 	if err != nil {
 		return 0, LeftOut{}, err
+	}
+	// Every response as the files have it, those left out for want of a
+	// link too (with a stand-in for it): a mistake is reported now, not
+	// once the link is set, and with the response's number in its file.
+	bc := cfg.brainConfig()
+	bc.Links = maps.Clone(bc.Links)
+	for _, name := range loaded.LeftOut.Links {
+		bc.Links[name] = "https://example.org/" + name
+	}
+	if _, err := brain.New(bc, loaded.All, nil); err != nil {
+		return 0, loaded.LeftOut, err
 	}
 	if _, err := brain.New(cfg.brainConfig(), loaded.Use, nil); err != nil {
 		return 0, loaded.LeftOut, err

@@ -370,6 +370,14 @@ func TestResponsesWithoutTheirLinks(t *testing.T) {
 		t.Errorf("CheckIntents: %v", err)
 	}
 
+	// A mistake in a response is reported even when another is left out
+	// for want of a link, with its number in the file.
+	write(t, more, "intents:\n  - name: bug_help\n    patterns: [bug help]\n    responses: [\"{{.Links.nowhere}}\", \"{{.Nowhere}}\"]\n")
+	cfg, _ = LoadConfig(path)
+	if _, _, err := CheckIntents(cfg); err == nil || !strings.Contains(err.Error(), `intent "bug_help": response 2: can't evaluate field Nowhere`) {
+		t.Errorf("CheckIntents: %v, want the mistake in response 2", err)
+	}
+
 	// Only responses left out: the line says so.
 	write(t, more, "intents:\n  - name: bug_help\n    patterns: [bug help]\n    responses: [\"{{.Links.nowhere}}\", \"{{.Links.issues}}\"]\n")
 	cfg, _ = LoadConfig(path)
