@@ -96,7 +96,7 @@ func (c *cli) evalDocs(args []string) int {
 	fs := c.newFlags("eval docs")
 	configFile := fs.String("config", "", "configuration `FILE`: its knowledge folders and settings, and its intents (the words every question uses)")
 	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
-	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders")
+	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders (its other settings and its intents still apply)")
 	split := fs.String("split", docseval.SplitDev, "which questions: dev (not held out), heldout or all")
 	runs := fs.Int("runs", 5, "time each question `N` times, after an untimed first search")
 	misses := fs.Bool("misses", false, "list the questions whose section Docent did not show in its first three")
@@ -163,6 +163,31 @@ func (c *cli) evalDocs(args []string) int {
 	runtime.GC()
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
+	var paths []string
+	for _, f := range folders {
+		paths = append(paths, f.Path)
+	}
+	rel := docseval.Relative(paths...)
+	passages := ix.Passages(func(p knowledge.Passage) bool { return p.Source == knowledge.SourceDocs })
+	// A section found as itself or, for a heading with no text of its
+	// own, as one of its subsections; both are what a search can find.
+	within := make(map[string][]string, len(passages))
+	var ids []string
+	for _, p := range passages {
+		sec := docseval.Section(rel(p.ID))
+		for _, w := range p.Within {
+			within[sec] = append(within[sec], rel(w))
+		}
+		if within[sec] == nil {
+			within[sec] = []string{}
+		}
+		ids = append(append(ids, sec), within[sec]...)
+	}
+	missing := docseval.MissingWants(set, ids)
+	if err := checkWantsFound(set, missing, paths, *configFile, *docs); err != nil {
+		fmt.Fprintf(c.stderr, "docent eval docs: %v\n", err)
+		return exitUsage
+	}
 	restartTook, cacheBytes, err := restartFromCache(ctx, ix, folders, log)
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
@@ -175,12 +200,6 @@ func (c *cli) evalDocs(args []string) int {
 		fmt.Fprintln(c.stderr, err)
 		return exitError
 	}
-	var paths []string
-	for _, f := range folders {
-		paths = append(paths, f.Path)
-	}
-	rel := docseval.Relative(paths...)
-	passages := ix.Passages(func(p knowledge.Passage) bool { return p.Source == knowledge.SourceDocs })
 	start = time.Now()
 	fts, err := docseval.NewFTS5(ctx, passages, rel)
 	if err != nil {
@@ -203,20 +222,6 @@ func (c *cli) evalDocs(args []string) int {
 		docseval.Hits(systemNoCut, func(q string) []knowledge.Hit { return ix.Search(q, docseval.Depth, chat.Place{}) }, rel),
 		{Name: systemFTS5, Search: fts.Search},
 	}
-	// A section found as itself or, for a heading with no text of its
-	// own, as one of its subsections; both are what a search can find.
-	within := make(map[string][]string, len(passages))
-	var ids []string
-	for _, p := range passages {
-		sec := docseval.Section(rel(p.ID))
-		for _, w := range p.Within {
-			within[sec] = append(within[sec], rel(w))
-		}
-		if within[sec] == nil {
-			within[sec] = []string{}
-		}
-		ids = append(append(ids, sec), within[sec]...)
-	}
 	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs, Within: within})
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
@@ -230,7 +235,7 @@ func (c *cli) evalDocs(args []string) int {
 		RestartMs: millis(restartTook), CacheBytes: cacheBytes, HeapInUseMB: float64(mem.HeapInuse) / (1 << 20),
 		MinConfidence: cfg.Knowledge.MinConfidence, NotSure: notSureOf(ix, cfg.Knowledge.MinConfidence), Results: cfg.Knowledge.Results,
 		FTS5Tokenizer: docseval.FTS5Tokenizer, Runs: max(*runs, 1),
-		MissingWants: docseval.MissingWants(set, ids), Systems: figs,
+		MissingWants: missing, Systems: figs,
 		Intents: intents, IntentCount: len(br.Intents()),
 	}
 	if rss, ok := peakRSS(); ok {
@@ -246,6 +251,33 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	printDocsReport(c.stdout, rep, *misses)
 	return exitOK
+}
+
+// checkWantsFound refuses to measure docs that lack most of the sections
+// the questions want (missing): the question file is about other docs, and
+// a table of 0% would say nothing. A few missing are a warning under the
+// table, as docs change.
+func checkWantsFound(set docseval.Set, missing, paths []string, configFile, docs string) error {
+	wanted := map[string]bool{}
+	for _, q := range set.Questions {
+		for _, w := range q.Want {
+			wanted[w] = true
+		}
+	}
+	if len(missing)*2 <= len(wanted) {
+		return nil
+	}
+	measured := "the docs of --docs"
+	switch {
+	case docs != "":
+	case configFile != "":
+		measured = "the knowledge.folders of " + configFile
+	default:
+		measured = "the built-in configuration's knowledge.folders: Docent's own guide"
+	}
+	return fmt.Errorf("%d of the %d sections the questions want are not in %s (%s), like %s: the question file is about other docs; "+
+		"give --docs DIR, the docs it is about, or --config FILE, a configuration whose knowledge.folders they are",
+		len(missing), len(wanted), strings.Join(paths, ", "), measured, strings.Join(missing[:min(len(missing), 3)], ", "))
 }
 
 // notSureCuts is the "not sure" decision `docent eval docs` measured.
@@ -374,7 +406,11 @@ func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
 	}
 	if misses && len(r.Systems) > 0 {
 		f := r.Systems[0]
-		fmt.Fprintf(w, "\n%s did not show the section in its first %d for %d questions:\n", f.System, docseval.Depth, len(f.Misses))
+		if len(f.Misses) == 0 {
+			fmt.Fprintf(w, "\n%s showed the section in its first %d for every question.\n", f.System, docseval.Depth)
+		} else {
+			fmt.Fprintf(w, "\n%s did not show the section in its first %d for %d questions:\n", f.System, docseval.Depth, len(f.Misses))
+		}
 		for _, m := range f.Misses {
 			got := strings.Join(m.Got, ", ")
 			if got == "" {
@@ -388,7 +424,9 @@ func printDocsReport(w io.Writer, r docsEvalReport, misses bool) {
 				took = append(took, a)
 			}
 		}
-		fmt.Fprintf(w, "\nan intent answered %d questions that the question file names no intent for:\n", len(took))
+		if len(took) > 0 {
+			fmt.Fprintf(w, "\nan intent answered %d questions that the question file names no intent for:\n", len(took))
+		}
 		for _, a := range took {
 			what := "answerable"
 			if !a.Answerable {

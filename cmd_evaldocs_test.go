@@ -85,6 +85,14 @@ func TestEvalDocs(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	// No intent took a question: --misses says nothing of intents. The
+	// logs are on stderr, not in the report.
+	if strings.Contains(out, "that the question file names no intent for") {
+		t.Errorf("output has a list of the questions intents took, with none:\n%s", out)
+	}
+	if strings.Contains(out, "classifier trained") || !strings.Contains(errOut, "classifier trained") {
+		t.Errorf("the log is not on stderr alone:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
 	// The header and one row per system, aligned: each a name, seven
 	// figures and two latencies.
 	lines := strings.Split(out, "\n")
@@ -188,6 +196,18 @@ func TestEvalDocsUsage(t *testing.T) {
 	}
 }
 
+// A question file about other docs than those measured (no --docs, so
+// the built-in configuration's guide) is refused with what was measured
+// and the flag to give, instead of a table of 0%.
+func TestEvalDocsOtherDocs(t *testing.T) {
+	_, questions := evalDocsFixture(t)
+	out, errOut, code := evalDocsRun(t, "--questions", questions, "--runs", "1")
+	want := "docent eval docs: 4 of the 4 sections the questions want are not in docs/guide (the built-in configuration's knowledge.folders: Docent's own guide)"
+	if code != exitUsage || out != "" || !strings.Contains(errOut, want) || !strings.Contains(errOut, "give --docs DIR") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit %d, no report, and %q", code, out, errOut, exitUsage, want)
+	}
+}
+
 // TestEvalDocsLongQuestions asks the guide three long, detailed questions,
 // as members write them, whose section Docent ranks in its first three:
 // their many words lower the confidence of any one section, so a fixed
@@ -228,7 +248,8 @@ func TestEvalDocsLongQuestions(t *testing.T) {
 }
 
 // TestEvalDocsFixedCut: an admin's knowledge.min_confidence still holds,
-// for every question, and the report says so.
+// for every question, and the report says so; --docs stands for the
+// configuration's knowledge folders, whose settings still apply.
 func TestEvalDocsFixedCut(t *testing.T) {
 	docs, questions := evalDocsFixture(t)
 	dir := t.TempDir()
@@ -237,14 +258,26 @@ func TestEvalDocsFixedCut(t *testing.T) {
 		"  - name: thanks\n    patterns: [thank you, thanks a lot]\n    responses: [You are welcome.]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "other.md"), []byte("# Other\n\nNothing the questions ask.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	config := filepath.Join(dir, "docent.yaml")
-	yaml := fmt.Sprintf("store:\n  path: %q\nbrain:\n  intents: [%q]\nknowledge:\n  min_confidence: 0.99\n", filepath.Join(dir, "docent.db"), intents)
+	yaml := fmt.Sprintf("store:\n  path: %q\nbrain:\n  intents: [%q]\nknowledge:\n  min_confidence: 0.99\n  folders:\n    - path: other\n      base_url: https://example.org/other/\n",
+		filepath.Join(dir, "docent.db"), intents)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code := evalDocsRun(t, "--questions", questions, "--docs", docs, "--config", config, "--runs", "1")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// --docs stands for the configuration's folders; its settings apply.
+	if !strings.HasPrefix(out, "docs: "+docs+": 4 passages,") {
+		t.Errorf("output does not measure --docs alone:\n%s", out)
 	}
 	if !strings.Contains(out, "(knowledge.min_confidence 0.99, fixed, results 3)") {
 		t.Errorf("output does not name the fixed cut:\n%s", out)

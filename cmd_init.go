@@ -592,7 +592,7 @@ func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 	if in.ask == nil {
 		return links, nil
 	}
-	fmt.Fprintf(in.w, "\nThe starter intents answer greetings, bug reports, contributing and more with these links; an intent whose links are not set is left out. Enter - to skip one.\n")
+	fmt.Fprintf(in.w, "\nThe starter intents answer greetings, bug reports, contributing and more with these links; a response whose links are not set is left out, and an intent left with none. Enter - to skip one.\n")
 	for _, l := range starter {
 		if given[l.name] {
 			continue
@@ -741,8 +741,9 @@ func renderInit(cfgPath, name string, folders []initFolder, links map[string]str
 	fmt.Fprintf(&b, "bot:\n  community: %s\n\n", yamlString(name))
 
 	fmt.Fprintf(&b, "# The starter intents built into Docent (greetings, bug reports, contributing…)\n")
-	fmt.Fprintf(&b, "# answer with these links; an intent whose links are not all here is left\n")
-	fmt.Fprintf(&b, "# out, and one warning at start names the links to add. To change the intents:\n")
+	fmt.Fprintf(&b, "# answer with these links; a response whose links are not all here is left\n")
+	fmt.Fprintf(&b, "# out (an intent when none is left), and one warning at start names the\n")
+	fmt.Fprintf(&b, "# links to add. To change the intents:\n")
 	fmt.Fprintf(&b, "#   docent intents export --config %s --out intents\n", filepath.Base(cfgPath))
 	fmt.Fprintf(&b, "# then add `brain: {intents: [intents]}` here.\n")
 	fmt.Fprintf(&b, "links:\n")

@@ -267,3 +267,32 @@ func TestDetectGenerator(t *testing.T) {
 		}
 	}
 }
+
+// A config written by docent init with only the docs and the repository
+// keeps the starter intents that have a response it can render: "who are
+// you?" needs no link in two of its three responses, a bug report needs
+// only the issues link (from --repo) in two of three, the docs only the
+// docs link. Before, an intent with one response lacking a link was left
+// out whole, and "who are you?" got a section of the docs.
+func TestInitKeepsIntentsWithARenderableResponse(t *testing.T) {
+	docs := initDocs(t)
+	out := filepath.Join(t.TempDir(), "zebra.yaml")
+	stdout, stderr, code := runInit(t, false, "", "--docs", docs, "--site", "https://zebra.example.org/docs/", "--name", "Zebra",
+		"--repo", "https://github.com/zebra/zebractl", "--out", out)
+	if code != exitOK {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	b := openInit(t, out)
+	for _, tc := range []struct{ question, intent, link string }{
+		{"who are you?", "who_are_you", ""},
+		{"how do I report a bug?", "report_bug", "https://github.com/zebra/zebractl/issues"},
+		{"where are the docs?", "docs", "https://zebra.example.org/docs/"},
+	} {
+		// The responses in use all render (the bot would not open
+		// otherwise), so one answer tells.
+		a := askBot(t, b, tc.question)
+		if a.Intent != tc.intent || !strings.Contains(a.Text, tc.link) {
+			t.Errorf("%q: %s %s %q, want the intent %s with %q", tc.question, a.Source, a.Intent, a.Text, tc.intent, tc.link)
+		}
+	}
+}

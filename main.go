@@ -70,7 +70,7 @@ func commands() []command {
 		{"history", "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*cli).history},
 		{"train", "[--config FILE]", "train the intent classifier now and save it", (*cli).train},
 		// "eval docs" before "eval": the first command whose words match is run.
-		{"eval docs", "--questions FILE [--config FILE | --docs DIR] [--split dev|heldout|all] [--runs N] [--misses] [--json]", "measure how well Docent finds the docs section that answers a question (recall, MRR, \"not sure\", latency), beside SQLite FTS5 bm25 over the same passages", (*cli).evalDocs},
+		{"eval docs", "--questions FILE [--config FILE] [--docs DIR] [--split dev|heldout|all] [--runs N] [--misses] [--json]", "measure how well Docent finds the docs section that answers a question (recall, MRR, \"not sure\", latency), beside SQLite FTS5 bm25 over the same passages", (*cli).evalDocs},
 		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*cli).eval},
 		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*cli).explain},
 		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*cli).benchClassifier},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -452,19 +453,32 @@ func CheckIntents(cfg *Config) (int, LeftOut, error) {
 	if err != nil {
 		return 0, LeftOut{}, err
 	}
+	// Every response as the files have it, those left out for want of a
+	// link too (with a stand-in for it): a mistake is reported now, not
+	// once the link is set, and with the response's number in its file.
+	bc := cfg.brainConfig()
+	bc.Links = maps.Clone(bc.Links)
+	for _, name := range loaded.LeftOut.Links {
+		bc.Links[name] = "https://example.org/" + name
+	}
+	if _, err := brain.New(bc, loaded.All, nil); err != nil {
+		return 0, loaded.LeftOut, err
+	}
 	if _, err := brain.New(cfg.brainConfig(), loaded.Use, nil); err != nil {
 		return 0, loaded.LeftOut, err
 	}
 	return len(loaded.Use), loaded.LeftOut, nil
 }
 
-// warnLeftOut logs, in one line, the intents left out for want of links.
+// warnLeftOut logs, in one line, the intents and responses left out for
+// want of links.
 func warnLeftOut(log *slog.Logger, l LeftOut) {
-	if len(l.Intents) == 0 {
+	if len(l.Intents) == 0 && len(l.Trimmed) == 0 {
 		return
 	}
-	log.Warn("intents left out until their links are set: add the links under links: in "+l.File,
-		"intents", strings.Join(l.Intents, ","), "links", strings.Join(l.Links, ","))
+	log.Warn("intents and responses left out until their links are set: add the links under links: in "+l.File,
+		"intents", strings.Join(l.Intents, ","), "responses", l.Responses, "responses_of", strings.Join(l.Trimmed, ","),
+		"links", strings.Join(l.Links, ","))
 }
 
 // Train trains the classifier on the config's intents and saves it, as

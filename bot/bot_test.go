@@ -5,12 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -323,6 +325,68 @@ func TestIntentErrors(t *testing.T) {
 	want := path + ": 1 intent is left out until its links are set (docs): add nowhere under links:"
 	if got := leftOut.String(); got != want || n != len(all)-1 {
 		t.Errorf("CheckIntents = %d, %q; want %d, %q", n, got, len(all)-1, want)
+	}
+}
+
+// Only the responses whose links are not set are left out; an intent is
+// left out when none of its responses is left, and a language left with
+// none answers in the default responses.
+func TestResponsesWithoutTheirLinks(t *testing.T) {
+	path := writeConfig(t, "")
+	more := filepath.Join(filepath.Dir(path), "intents", "more.yaml")
+	write(t, more, `intents:
+  - name: bug_help
+    patterns: [bug help]
+    responses: ["{{.Links.nowhere}}", "See <{{.Links.issues}}>.", "{{.Links.issues}} or {{.Links.elsewhere}}"]
+    responses_by_language:
+      zh: ["{{.Links.nowhere}}"]
+  - name: unlinked
+    patterns: [unlinked]
+    responses: ["{{.Links.nowhere}}"]
+`)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := cfg.Intents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": 1 intent is left out until its links are set (unlinked), and 3 responses of 1 other intent (bug_help): add elsewhere, nowhere under links:"
+	if got := loaded.LeftOut.String(); got != want {
+		t.Errorf("LeftOut = %q\nwant %q", got, want)
+	}
+	i := slices.IndexFunc(loaded.Use, func(in brain.Intent) bool { return in.Name == "bug_help" })
+	if i < 0 {
+		t.Fatalf("bug_help is not in use")
+	}
+	if in := loaded.Use[i]; !slices.Equal(in.Responses, []string{"See <{{.Links.issues}}>."}) || len(in.ResponsesByLanguage) != 0 {
+		t.Errorf("bug_help in use with %q and %q, want only the response whose links are set", in.Responses, in.ResponsesByLanguage)
+	}
+	if slices.ContainsFunc(loaded.Use, func(in brain.Intent) bool { return in.Name == "unlinked" }) {
+		t.Errorf("unlinked is in use, with no response it can render")
+	}
+	if _, _, err := CheckIntents(cfg); err != nil {
+		t.Errorf("CheckIntents: %v", err)
+	}
+
+	// A mistake in a response is reported even when another is left out
+	// for want of a link, with its number in the file.
+	write(t, more, "intents:\n  - name: bug_help\n    patterns: [bug help]\n    responses: [\"{{.Links.nowhere}}\", \"{{.Nowhere}}\"]\n")
+	cfg, _ = LoadConfig(path)
+	if _, _, err := CheckIntents(cfg); err == nil || !strings.Contains(err.Error(), `intent "bug_help": response 2: can't evaluate field Nowhere`) {
+		t.Errorf("CheckIntents: %v, want the mistake in response 2", err)
+	}
+
+	// Only responses left out: the line says so.
+	write(t, more, "intents:\n  - name: bug_help\n    patterns: [bug help]\n    responses: [\"{{.Links.nowhere}}\", \"{{.Links.issues}}\"]\n")
+	cfg, _ = LoadConfig(path)
+	if loaded, err = cfg.Intents(); err != nil {
+		t.Fatal(err)
+	}
+	want = path + ": 1 response of 1 intent is left out until their links are set (bug_help): add nowhere under links:"
+	if got := loaded.LeftOut.String(); got != want {
+		t.Errorf("LeftOut = %q\nwant %q", got, want)
 	}
 }
 

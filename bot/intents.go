@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain"
 )
@@ -126,37 +127,61 @@ type Intents struct {
 	// All are the intents as the files define them; the docs index
 	// weighs words by their patterns, whichever are in use.
 	All []brain.Intent
-	// Use are those whose links are all set in the config.
+	// Use are those with a response whose links are all set in the
+	// config, with only such responses.
 	Use []brain.Intent
-	// LeftOut names the others and the links they wait for.
+	// LeftOut names the others, the responses left out of those in use,
+	// and the links they wait for.
 	LeftOut LeftOut
 }
 
-// LeftOut names the intents left out because their responses use links
-// that the config's links: section does not set.
+// LeftOut names what is left out because it uses links that the config's
+// links: section does not set: the intents none of whose responses can
+// be rendered, and the responses of the others that cannot.
 type LeftOut struct {
 	File    string   // the config file, where the links go
-	Intents []string // in definition order
-	Links   []string // the links to add, sorted
+	Intents []string // left out whole, in definition order
+	// Trimmed are the intents in use that lost Responses responses
+	// between them, in definition order.
+	Trimmed   []string
+	Responses int
+	Links     []string // the links to add, sorted
 }
 
-// String is the one warning line for the admin; "" when none is left out.
+// String is the one warning line for the admin; "" when nothing is left out.
 func (l LeftOut) String() string {
-	if len(l.Intents) == 0 {
+	var parts []string
+	if n := len(l.Intents); n > 0 {
+		verb, their := "are", "their"
+		if n == 1 {
+			verb, their = "is", "its"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s left out until %s links are set (%s)",
+			analytics.Plural(n, "intent"), verb, their, strings.Join(l.Intents, ", ")))
+	}
+	if n := len(l.Trimmed); n > 0 {
+		responses, trimmed := analytics.Plural(l.Responses, "response"), strings.Join(l.Trimmed, ", ")
+		if len(parts) > 0 {
+			parts = append(parts, fmt.Sprintf("%s of %s (%s)", responses, analytics.Plural(n, "other intent"), trimmed))
+		} else {
+			verb := "are"
+			if l.Responses == 1 {
+				verb = "is"
+			}
+			parts = append(parts, fmt.Sprintf("%s of %s %s left out until their links are set (%s)",
+				responses, analytics.Plural(n, "intent"), verb, trimmed))
+		}
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	what := "intents are left out until their"
-	if len(l.Intents) == 1 {
-		what = "intent is left out until its"
-	}
-	return fmt.Sprintf("%s: %d %s links are set (%s): add %s under links:",
-		l.File, len(l.Intents), what, strings.Join(l.Intents, ", "), strings.Join(l.Links, ", "))
+	return fmt.Sprintf("%s: %s: add %s under links:", l.File, strings.Join(parts, ", and "), strings.Join(l.Links, ", "))
 }
 
-// Intents loads the intents files and leaves out the intents whose
-// responses use a link the config does not set: a new community's config
-// answers from its docs with the starter intents it has links for,
-// instead of failing on the others.
+// Intents loads the intents files and leaves out the responses that use a
+// link the config does not set, and the intents left with no response: a
+// new community's config answers from its docs with the starter intents it
+// has links for, instead of failing on the others.
 func (c *Config) Intents() (Intents, error) {
 	all, err := c.LoadIntents()
 	if err != nil {
@@ -165,21 +190,58 @@ func (c *Config) Intents() (Intents, error) {
 	x := Intents{All: all, LeftOut: LeftOut{File: c.File}}
 	missing := map[string]bool{}
 	for _, in := range all {
-		var lacks bool
-		for _, name := range in.LinksUsed() {
-			if _, ok := c.Links[name]; !ok {
-				missing[name], lacks = true, true
-			}
-		}
-		if lacks {
+		use, dropped := c.renderable(in, missing)
+		switch {
+		case len(use.Responses) == 0:
 			x.LeftOut.Intents = append(x.LeftOut.Intents, in.Name)
 			continue
+		case dropped > 0:
+			x.LeftOut.Trimmed = append(x.LeftOut.Trimmed, in.Name)
+			x.LeftOut.Responses += dropped
 		}
-		x.Use = append(x.Use, in)
+		x.Use = append(x.Use, use)
 	}
 	for name := range missing {
 		x.LeftOut.Links = append(x.LeftOut.Links, name)
 	}
 	slices.Sort(x.LeftOut.Links)
 	return x, nil
+}
+
+// renderable is in with only the responses whose links the config sets
+// (a language left with none answers in the default responses); it adds
+// the links the others use and the config lacks to missing, and returns
+// how many responses it left out.
+func (c *Config) renderable(in brain.Intent, missing map[string]bool) (brain.Intent, int) {
+	dropped := 0
+	keep := func(responses []string) []string {
+		var out []string
+		for _, r := range responses {
+			used := map[string]bool{}
+			brain.ResponseLinks(r, used)
+			lacks := false
+			for name := range used {
+				if _, ok := c.Links[name]; !ok {
+					missing[name], lacks = true, true
+				}
+			}
+			if lacks {
+				dropped++
+				continue
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	in.Responses = keep(in.Responses)
+	if in.ResponsesByLanguage != nil {
+		byLang := map[string][]string{}
+		for lang, rs := range in.ResponsesByLanguage {
+			if kept := keep(rs); len(kept) > 0 {
+				byLang[lang] = kept
+			}
+		}
+		in.ResponsesByLanguage = byLang
+	}
+	return in, dropped
 }

@@ -100,6 +100,42 @@ func TestRestartUsesKnowledgeCache(t *testing.T) {
 	}
 }
 
+// The cache serves the same docs however the config's path is spelled:
+// `--config docent.yaml` in its folder, `--config /abs/docent.yaml` or a
+// detour elsewhere. Before, the folder's path was part of every file's
+// key, so each spelling indexed the docs again, and the passages' IDs (by
+// which the votes' penalties are kept) changed with it.
+func TestKnowledgeCacheWhateverTheConfigsSpelling(t *testing.T) {
+	path := docsConfig(t, map[string]string{
+		"deploy.md": "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n",
+		"backup.md": "# Backups\n\n## Restoring a snapshot\n\nStop Docent, copy the snapshot over the database file, start it.\n",
+	})
+	b := openBot(t, path)
+	ids := passageIDs(b)
+	closeBot(t, b)
+	t.Chdir(filepath.Dir(path))
+	for _, spelling := range []string{"docent.yaml", "./docs/../docent.yaml", path} {
+		b := openBot(t, spelling)
+		if got, want := b.knowledge.LastRebuild(), (knowledge.RebuildStats{Files: 2, Cached: 2, CacheFiles: 2, Passages: 2}); got != want {
+			t.Errorf("--config %s: indexed %+v, want %+v: all from the cache", spelling, got, want)
+		}
+		if got := passageIDs(b); !slices.Equal(got, ids) {
+			t.Errorf("--config %s: passages %q, want %q as with --config %s", spelling, got, ids, path)
+		}
+		closeBot(t, b)
+	}
+}
+
+// passageIDs are the IDs of b's docs passages, sorted.
+func passageIDs(b *Bot) []string {
+	var ids []string
+	for _, p := range b.knowledge.Passages(func(p knowledge.Passage) bool { return p.Source == knowledge.SourceDocs }) {
+		ids = append(ids, p.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // The watcher re-indexes an edited doc alone and caches the result, so
 // that the next start analyses nothing.
 func TestWatcherReindexesOneFile(t *testing.T) {

@@ -470,8 +470,9 @@ func (c *Config) intentSources() (fileSpace, []string) {
 func (c *Config) KnowledgeFolders() []knowledge.Folder {
 	var out []knowledge.Folder
 	for _, f := range c.Knowledge.Folders {
+		fsys, p := c.files.docsFolder(f.Path)
 		out = append(out, knowledge.Folder{
-			Path: c.files.resolve(f.Path), BaseURL: f.BaseURL, FS: c.files.fsys,
+			Path: p, BaseURL: f.BaseURL, FS: fsys,
 			Links: f.Links, TrailingSlash: f.TrailingSlash, Lowercase: f.Lowercase, Anchors: f.Anchors,
 			Exclude: f.Exclude,
 		})
@@ -543,6 +544,29 @@ func (f fileSpace) resolve(p string) string {
 		return p
 	}
 	return filepath.Join(f.dir, p)
+}
+
+// docsFolder is where a docs folder's files are read, and its path
+// there, which starts its passages' IDs and is part of the key of each
+// file in the index's cache: the same however the config file's path was
+// spelled (--config docent.yaml or /srv/docent/docent.yaml), so that a
+// restart finds its cache and the votes' penalties their passages. A
+// folder inside the config's folder is named from there, as the config
+// writes it ("docs"); one outside it by its absolute path.
+func (f fileSpace) docsFolder(p string) (fs.FS, string) {
+	if f.fsys != nil {
+		return f.fsys, f.resolve(p)
+	}
+	if !filepath.IsAbs(p) && filepath.IsLocal(p) {
+		if dir, err := filepath.Abs(f.dir); err == nil {
+			return os.DirFS(dir), filepath.ToSlash(filepath.Clean(p))
+		}
+	}
+	abs, err := filepath.Abs(f.resolve(p))
+	if err != nil {
+		return nil, f.resolve(p)
+	}
+	return nil, abs
 }
 
 // show names a path for messages: as the admin would find it.

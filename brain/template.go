@@ -224,24 +224,15 @@ func (w *boundedWriter) Write(p []byte) (int, error) {
 
 // LinksUsed returns the names of the config's links that the intent's
 // responses refer to as {{.Links.NAME}} (or $.Links.NAME), sorted, each
-// once, so that an intent whose links are not set can be left out before
-// New would refuse it. A response that does not parse is skipped: New
-// says why.
+// once. A response that does not parse is skipped: New says why.
 func (in Intent) LinksUsed() []string {
 	seen := map[string]bool{}
-	add := func(text string) {
-		tpl, err := template.New("").Parse(text)
-		if err != nil || tpl.Tree == nil {
-			return
-		}
-		linksIn(tpl.Tree.Root, seen)
-	}
 	for _, r := range in.Responses {
-		add(r)
+		ResponseLinks(r, seen)
 	}
 	for _, rs := range in.ResponsesByLanguage {
 		for _, r := range rs {
-			add(r)
+			ResponseLinks(r, seen)
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -250,6 +241,18 @@ func (in Intent) LinksUsed() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ResponseLinks adds to seen the names of the config's links that the
+// response refers to as {{.Links.NAME}} (or $.Links.NAME), so that a
+// response whose links are not set can be left out before New would
+// refuse it. A response that does not parse adds none: New says why.
+func ResponseLinks(response string, seen map[string]bool) {
+	tpl, err := template.New("").Parse(response)
+	if err != nil || tpl.Tree == nil {
+		return
+	}
+	linksIn(tpl.Tree.Root, seen)
 }
 
 // linksIn adds to seen the link names that the nodes below n use.

@@ -18,5 +18,5 @@ func (a *Adapter) Announce(_ context.Context, channel, text string) error {
 	if a.opts.Interactive {
 		ans.Text = "📣 " + text
 	}
-	return a.write(ans, "")
+	return a.write(ans, "", 0)
 }

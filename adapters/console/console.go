@@ -1,7 +1,9 @@
 // Package console is the terminal adapter: a member types questions and
 // Docent answers in the same terminal. With input that is not a terminal it
 // reads one message a line and writes one answer a line (or one JSON object
-// a line), so it can be scripted and tested like any Unix filter.
+// a line, with the number of the line it answers), so it can be scripted
+// and tested like any Unix filter: a blank line is asked nothing and gets a
+// blank line (an object with an empty text), keeping the answers in step.
 package console
 
 import (
@@ -126,7 +128,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	// is too: the console waits for it before writing an answer of its
 	// own, so that answers keep the order of the lines.
 	var last *responder
-	inOrder := func(ans chat.Answer) bool {
+	inOrder := func(ans chat.Answer, n int) bool {
 		if last != nil {
 			select {
 			case <-last.done:
@@ -134,7 +136,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 				return false
 			}
 		}
-		a.write(ans, "")
+		a.write(ans, "", n)
 		return true
 	}
 	for {
@@ -156,15 +158,21 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		}
 		if l.tooLong > 0 {
 			if !inOrder(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf(
-				"Line %d is too long for me (%d bytes; the console reads up to %d), so I skipped it.", l.n, l.tooLong, a.opts.MaxLineBytes)}) {
+				"Line %d is too long for me (%d bytes; the console reads up to %d), so I skipped it.", l.n, l.tooLong, a.opts.MaxLineBytes)}, l.n) {
 				return nil
 			}
 			continue
 		}
 		if strings.TrimSpace(l.text) == "" {
+			// A blank line asks nothing. Piped, it gets a blank line (an
+			// empty answer with --json), so that a script pairing the
+			// output's lines with the input's stays in step.
+			if !a.opts.Interactive && !inOrder(chat.Answer{}, l.n) {
+				return nil
+			}
 			continue
 		}
-		r := &responder{a: a, done: make(chan struct{})}
+		r := &responder{a: a, line: l.n, done: make(chan struct{})}
 		m := chat.Message{
 			Conversation: Conversation,
 			Author:       a.opts.Member,
@@ -177,7 +185,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 				return nil
 			}
 			// Nothing was stored: say so in the answer's place and go on.
-			if !inOrder(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, I could not take line %d: %v", l.n, err)}) {
+			if !inOrder(chat.Answer{Source: chat.SourceError, Text: fmt.Sprintf("Sorry, I could not take line %d: %v", l.n, err)}, l.n) {
 				return nil
 			}
 			continue
@@ -256,10 +264,12 @@ func (a *Adapter) printf(format string, args ...any) {
 }
 
 // jsonAnswer is an answer as --json prints it: a file is shown by where
-// it was saved, not by its bytes.
+// it was saved, not by its bytes, and the answer by the input line it
+// answers (none for an announcement).
 type jsonAnswer struct {
 	chat.Answer
 	File *savedFile `json:"file,omitempty"` // shadows Answer.File
+	Line int        `json:"line,omitempty"`
 }
 
 type savedFile struct {
@@ -270,12 +280,12 @@ type savedFile struct {
 }
 
 // write prints one answer in the adapter's format; path is where its file
-// was saved ("" without one).
-func (a *Adapter) write(ans chat.Answer, path string) error {
+// was saved ("" without one), line the input line it answers (0: none).
+func (a *Adapter) write(ans chat.Answer, path string, line int) error {
 	var out string
 	switch {
 	case a.opts.JSON:
-		ja := jsonAnswer{Answer: ans}
+		ja := jsonAnswer{Answer: ans, Line: line}
 		if ans.File != nil {
 			ja.File = &savedFile{Name: filepath.Base(path), ContentType: ans.File.ContentType, Path: path, Bytes: len(ans.File.Data)}
 		}
@@ -309,6 +319,7 @@ func (a *Adapter) write(ans chat.Answer, path string) error {
 // responder writes the answers to one message.
 type responder struct {
 	a    *Adapter
+	line int // the input line of the message
 	done chan struct{}
 	once sync.Once
 }
@@ -324,7 +335,7 @@ func (r *responder) Reply(_ context.Context, ans chat.Answer) (chat.Sent, error)
 			return chat.Sent{}, err
 		}
 	}
-	if err := r.a.write(ans, path); err != nil {
+	if err := r.a.write(ans, path, r.line); err != nil {
 		return chat.Sent{}, err
 	}
 	return chat.Sent{Time: time.Now()}, nil

@@ -47,6 +47,9 @@ func (e *echoInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responde
 
 var me = chat.Member{ID: "console:me", Name: "me"}
 
+// Piped, each line gets one line back, so that a script can pair them: a
+// blank line is asked nothing and gets a blank line (before, it got
+// nothing, and every later answer was one line off its question).
 func TestPiped(t *testing.T) {
 	in := &echoInbox{}
 	var out strings.Builder
@@ -54,11 +57,11 @@ func TestPiped(t *testing.T) {
 	if err := a.Run(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := out.String(), "echo: hello\necho: how do I\n"; got != want {
+	if got, want := out.String(), "echo: hello\n\n\necho: how do I\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
 	if len(in.msgs) != 2 {
-		t.Fatalf("%d messages delivered, want 2 (blank lines are skipped)", len(in.msgs))
+		t.Fatalf("%d messages delivered, want 2 (blank lines are not asked)", len(in.msgs))
 	}
 	m := in.msgs[0]
 	if m.Conversation != Conversation || m.Author != me || !m.Direct || m.Time.IsZero() {
@@ -98,6 +101,42 @@ func TestJSON(t *testing.T) {
 	}
 	if _, ok := got["text"]; !ok {
 		t.Error("no text field")
+	}
+}
+
+// With --json each line gets one object too, with the number of the line
+// it answers; a blank line's has an empty text and source.
+func TestJSONOneObjectALine(t *testing.T) {
+	in := &echoInbox{}
+	var out strings.Builder
+	New(strings.NewReader("hello\n\n \t\nhow do I\n"), &out, Options{JSON: true}).Run(context.Background(), in)
+	type got struct {
+		Line   int    `json:"line"`
+		Text   string `json:"text"`
+		Source string `json:"source"`
+	}
+	var answers []got
+	for dec := json.NewDecoder(strings.NewReader(out.String())); dec.More(); {
+		var a got
+		if err := dec.Decode(&a); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		answers = append(answers, a)
+	}
+	want := []got{{1, "echo: hello", "intent"}, {2, "", ""}, {3, "", ""}, {4, "echo: how do I", "intent"}}
+	if !reflect.DeepEqual(answers, want) || strings.Count(out.String(), "\n") != 4 {
+		t.Errorf("answers %+v, want %+v, one a line:\n%s", answers, want, out.String())
+	}
+}
+
+// On a terminal a blank line is asked nothing: the prompt comes again.
+func TestInteractiveBlankLine(t *testing.T) {
+	in := &echoInbox{}
+	var out strings.Builder
+	New(strings.NewReader("\nhi\n"), &out, Options{Interactive: true, BotName: "Docent"}).Run(context.Background(), in)
+	want := "Docent here. Ask me a question; !help lists my commands; Ctrl-D quits.\n> > Docent: echo: hi\n> \n"
+	if out.String() != want || len(in.msgs) != 1 {
+		t.Errorf("screen:\n%q\nwant\n%q", out.String(), want)
 	}
 }
 
