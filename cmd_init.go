@@ -97,11 +97,73 @@ func detectGenerator(dir string, files docFiles) (name, evidence string) {
 	case files.sectionIndex > 0:
 		return "hugo", fmt.Sprintf("%d _index.md section pages", files.sectionIndex)
 	}
+	// A folder copied without its site's config still carries its
+	// generator's Markdown extensions: a guess, said as one.
+	switch {
+	case files.mdx > 0:
+		return "docusaurus", "guessed from " + plural(files.mdx, ".mdx file")
+	case files.admonitions > files.containers+files.headingIDs:
+		return "mkdocs", "guessed from " + plural(files.admonitions, "!!! admonition")
+	case files.containers+files.headingIDs > 0:
+		var seen []string
+		if files.containers > 0 {
+			seen = append(seen, plural(files.containers, "::: container"))
+		}
+		if files.headingIDs > 0 {
+			seen = append(seen, plural(files.headingIDs, "{#id} heading id"))
+		}
+		return "vitepress", "guessed from " + strings.Join(seen, " and ")
+	}
 	return "", ""
 }
 
-// docFiles counts the files of a docs folder that Docent reads.
-type docFiles struct{ markdown, rst, text, sectionIndex int }
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// docFiles counts the files of a docs folder that Docent reads, and the
+// Markdown extensions in them that tell a site generator.
+type docFiles struct {
+	markdown, rst, text, sectionIndex int
+	mdx                               int // Docusaurus's MDX files
+	containers                        int // ::: containers (VitePress, Docusaurus)
+	headingIDs                        int // headings with {#id}
+	admonitions                       int // MkDocs's !!! admonitions
+}
+
+// countMarkers counts in the Markdown text the extensions that tell its
+// generator: a ::: container's opening line, a heading ending in {#id},
+// a !!! admonition.
+func (d *docFiles) countMarkers(text string) {
+	fence := ""
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimLeft(line, " ")
+		if fence != "" {
+			if strings.HasPrefix(trimmed, fence) {
+				fence = ""
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(trimmed, "```"), strings.HasPrefix(trimmed, "~~~"):
+			fence = trimmed[:3]
+		case strings.HasPrefix(trimmed, ":::"):
+			if strings.TrimSpace(strings.TrimLeft(trimmed, ":")) != "" { // not a closing line
+				d.containers++
+			}
+		case strings.HasPrefix(trimmed, "!!! "):
+			d.admonitions++
+		case strings.HasPrefix(trimmed, "#"):
+			if strings.Contains(trimmed, " {#") && strings.HasSuffix(strings.TrimSpace(trimmed), "}") {
+				d.headingIDs++
+			}
+		}
+	}
+}
 
 func (d docFiles) total() int { return d.markdown + d.rst + d.text }
 
@@ -123,6 +185,14 @@ func countDocFiles(dir string) (docFiles, error) {
 			if e.Name() == "_index.md" {
 				d.sectionIndex++
 			}
+			if strings.EqualFold(filepath.Ext(p), ".mdx") {
+				d.mdx++
+			}
+			text, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", p, err)
+			}
+			d.countMarkers(string(text))
 		case ".rst":
 			d.rst++
 		case ".txt":
@@ -463,7 +533,10 @@ func (in *initInput) folder(i int, dir string) (initFolder, error) {
 	default:
 		var evidence string
 		genName, evidence = detectGenerator(abs, files)
-		if genName != "" {
+		switch {
+		case strings.HasPrefix(evidence, "guessed"):
+			folder.evidence = evidence
+		case genName != "":
 			folder.evidence = "detected: " + evidence
 		}
 	}

@@ -296,3 +296,72 @@ func TestInitKeepsIntentsWithARenderableResponse(t *testing.T) {
 		}
 	}
 }
+
+// A docs folder copied without its site's config (as the Task dataset's
+// is, without .vitepress) is guessed from its Markdown extensions, says
+// so, and --generator overrides the guess.
+func TestDetectGeneratorFromContent(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		files    map[string]string
+		want     string
+		evidence string
+	}{
+		{"vitepress", map[string]string{
+			"guide.md": "# Guide\n\n## Calling another task {#calling}\n\n::: tip\nUse deps.\n:::\n\n::: warning\nNot twice.\n:::\n",
+			"faq.md":   "# FAQ\n\n```md\n::: tip\nin a code block: not counted\n:::\n```\n",
+		}, "vitepress", "guessed from 2 ::: containers and 1 {#id} heading id"},
+		{"docusaurus", map[string]string{
+			"intro.mdx": "# Intro\n\n:::note\nHi.\n:::\n",
+			"setup.md":  "# Setup\n",
+		}, "docusaurus", "guessed from 1 .mdx file"},
+		{"mkdocs", map[string]string{
+			"index.md": "# Home\n\n!!! note\n    Indented.\n\n!!! warning \"Careful\"\n    Indented.\n",
+		}, "mkdocs", "guessed from 2 !!! admonitions"},
+		{"plain", map[string]string{"a.md": "# A\n\nText: with colons ::: inside.\n"}, "", ""},
+	} {
+		docs := t.TempDir()
+		for name, text := range tc.files {
+			if err := os.WriteFile(filepath.Join(docs, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files, err := countDocFiles(docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, evidence := detectGenerator(docs, files); name != tc.want || evidence != tc.evidence {
+			t.Errorf("%s: %q (%s), want %q (%s)", tc.name, name, evidence, tc.want, tc.evidence)
+		}
+	}
+
+	// What init says and writes, and --generator over the guess.
+	docs := t.TempDir()
+	os.WriteFile(filepath.Join(docs, "guide.md"), []byte("# Guide\n\n## Calling another task {#calling}\n\n::: tip\nUse deps.\n:::\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "docent.yaml")
+	stdout, stderr, code := runInit(t, false, "", "--docs", docs, "--site", "https://z.example.org/docs/", "--name", "Z", "--out", out)
+	written, _ := os.ReadFile(out)
+	if code != exitOK || !strings.Contains(stdout, "1 docs files; site generator VitePress (guessed from 1 ::: container and 1 {#id} heading id)\n") ||
+		!strings.Contains(string(written), "    # VitePress (guessed from 1 ::: container and 1 {#id} heading id)\n") ||
+		!strings.Contains(string(written), "      links: pretty\n      anchors: vitepress\n") {
+		t.Errorf("init: exit %d %s\n%s\n%s", code, stderr, stdout, written)
+	}
+	stdout, stderr, code = runInit(t, false, "", "--docs", docs, "--site", "https://z.example.org/docs/", "--name", "Z", "--out", out, "--force", "--generator", "github")
+	written, _ = os.ReadFile(out)
+	if code != exitOK || !strings.Contains(stdout, "site generator files as they are (GitHub, GitLab, a file server) (given)") || !strings.Contains(string(written), "      links: file\n") {
+		t.Errorf("init --generator github: exit %d %s\n%s\n%s", code, stderr, stdout, written)
+	}
+
+	// The Task dataset's docs, copied without .vitepress.
+	task := "/work/shared/datasets/docs/task/docs"
+	if _, err := os.Stat(task); err != nil {
+		t.Skipf("no Task dataset: %v", err)
+	}
+	files, err := countDocFiles(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, evidence := detectGenerator(task, files); name != "vitepress" || !strings.HasPrefix(evidence, "guessed from ") || !strings.Contains(evidence, "::: containers") {
+		t.Errorf("Task docs: %q (%s), want vitepress guessed from its ::: containers", name, evidence)
+	}
+}
