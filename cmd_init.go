@@ -440,7 +440,8 @@ func (in *initInput) build() ([]byte, string, error) {
 	}
 	out := f.out
 	if in.ask != nil && !f.set["out"] {
-		if out, err = in.ask.line("Write the config to", out, newFile(f.force)); err != nil {
+		check := newFile(f.force)
+		if out, err = in.ask.line("Write the config to", out, func(s string) (string, error) { return check(expandHome(s)) }); err != nil {
 			return nil, "", err
 		}
 	}
@@ -477,13 +478,14 @@ func (in *initInput) folders() ([]initFolder, error) {
 		case in.ask == nil || len(f.docs) > 0:
 			return out, nil
 		default:
-			q, def, check := "Docs folder", "", func(s string) (string, error) { return s, checkDocsFolder(s) }
+			q, def, check := "Docs folder", "", func(s string) (string, error) { s = expandHome(s); return s, checkDocsFolder(s) }
 			if len(out) > 0 {
 				q = "Another docs folder (Enter when done)"
 				check = func(s string) (string, error) {
 					if s == "" {
 						return "", nil
 					}
+					s = expandHome(s)
 					return s, checkDocsFolder(s)
 				}
 			} else if checkDocsFolder("docs") == nil {
@@ -557,6 +559,17 @@ func (in *initInput) folder(i int, dir string) (initFolder, error) {
 		folder.gen, _ = findGenerator("github")
 		folder.evidence = "none detected: links to the files as they are; give --generator if a site publishes them"
 	}
+	// The site before the generator: its address is what the admin
+	// knows first, and the generator shapes the links to it.
+	if i < len(f.sites) {
+		site, err := checkURL(f.sites[i])
+		if err != nil {
+			return initFolder{}, initUsage("--site %s: %v", f.sites[i], err)
+		}
+		folder.site = site
+	} else if folder.site, err = in.ask.address("Where members read "+dir+" (the site's address for it)", docsExample, false); err != nil {
+		return initFolder{}, err
+	}
 	if in.ask != nil && folder.evidence != "given" {
 		// Detection can be wrong, and finds nothing in a folder copied
 		// without its site's config: the admin has the last word.
@@ -578,15 +591,6 @@ func (in *initInput) folder(i int, dir string) (initFolder, error) {
 		return initFolder{}, err
 	}
 
-	if i < len(f.sites) {
-		site, err := checkURL(f.sites[i])
-		if err != nil {
-			return initFolder{}, initUsage("--site %s: %v", f.sites[i], err)
-		}
-		folder.site = site
-	} else if folder.site, err = in.ask.line("Where members read "+dir+" (the site's address for it)", "", checkURL); err != nil {
-		return initFolder{}, err
-	}
 	return folder, nil
 }
 
@@ -632,11 +636,11 @@ func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 	}
 	repo := f.repo
 	if repo == "" && in.ask != nil {
-		if repo, err = in.ask.line("The project's repository (GitHub, GitLab; Enter to skip)", "", optionalURL); err != nil {
+		if repo, err = in.ask.address("The project's repository (GitHub, GitLab; Enter to skip)", repoExample, true); err != nil {
 			return nil, err
 		}
 	} else if repo != "" {
-		if repo, err = checkURL(repo); err != nil {
+		if repo, err = checkURLLike(repo, repoExample); err != nil {
 			return nil, initUsage("--repo %s: %v", f.repo, err)
 		}
 	}
@@ -713,21 +717,56 @@ func checkDocsFolder(dir string) error {
 	return nil
 }
 
+// Examples of the addresses init asks for, for its error messages.
+const (
+	docsExample = "https://example.org/docs/"
+	repoExample = "https://github.com/owner/project"
+)
+
 // checkURL accepts an absolute http(s) address.
-func checkURL(s string) (string, error) {
+func checkURL(s string) (string, error) { return checkURLLike(s, docsExample) }
+
+// checkURLLike accepts an absolute http(s) address; its error shows
+// example, and the address meant when the scheme was left out.
+func checkURLLike(s, example string) (string, error) {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an address like https://example.org/docs/", s)
+		if guess := guessURL(s); guess != "" {
+			return "", fmt.Errorf("%q is not an address like %s (did you mean %s?)", s, example, guess)
+		}
+		return "", fmt.Errorf("%q is not an address like %s", s, example)
 	}
 	return s, nil
 }
 
-func optionalURL(s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", nil
+// guessURL is the https address s means when it lacks only its scheme,
+// like gohugo.io or github.com/owner/project, or "".
+func guessURL(s string) string {
+	if s == "" || strings.Contains(s, "://") || strings.ContainsAny(s, " \t") {
+		return ""
 	}
-	return checkURL(s)
+	u, err := url.Parse("https://" + s)
+	if err != nil || !strings.Contains(u.Hostname(), ".") || strings.HasPrefix(u.Hostname(), ".") || strings.HasSuffix(u.Hostname(), ".") {
+		return ""
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String()
+}
+
+// expandHome expands a leading ~/ of an answer to the home folder, as a
+// shell does for a flag's value but not for what is typed at a question.
+func expandHome(s string) string {
+	if s != "~" && !strings.HasPrefix(s, "~/") {
+		return s
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return s // and the folder is not found, with the ~ shown
+	}
+	return filepath.Join(home, s[1:])
 }
 
 // checkLink accepts what the config's links: accepts: http(s) or mailto.
@@ -762,6 +801,47 @@ func newFile(force bool) func(string) (string, error) {
 		}
 		return s, nil
 	}
+}
+
+// address asks q for an http(s) address like example, until one is
+// given ("" too when optional); an address without its scheme, like
+// gohugo.io, is offered back with https:// and taken on yes or Enter.
+func (p *prompter) address(q, example string, optional bool) (string, error) {
+	for {
+		v, err := p.line(q, "", func(s string) (string, error) {
+			if s == "" && optional {
+				return "", nil
+			}
+			if v, err := checkURLLike(s, example); err == nil || guessURL(s) == "" {
+				return v, err
+			}
+			return s, nil // a guess, offered next
+		})
+		if err != nil || v == "" {
+			return v, err
+		}
+		guess := guessURL(v)
+		if guess == "" { // an address as given
+			return v, nil
+		}
+		yes, err := p.line("  Did you mean "+guess+"? (yes/no)", "yes", yesNo)
+		if err != nil {
+			return "", err
+		}
+		if yes == "yes" {
+			return guess, nil
+		}
+	}
+}
+
+func yesNo(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "y", "yes":
+		return "yes", nil
+	case "n", "no":
+		return "no", nil
+	}
+	return "", fmt.Errorf("answer yes or no")
 }
 
 // prompter asks questions on a terminal, or on any reader in tests.

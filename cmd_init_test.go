@@ -136,7 +136,8 @@ func TestInitFlagMistakes(t *testing.T) {
 	}{
 		{[]string{"--name", "Z"}, exitUsage, "give --docs DIR, the docs folder, and --site URL"},
 		{[]string{"--docs", docs, "--name", "Z"}, exitUsage, "give one --site URL for each --docs folder"},
-		{[]string{"--docs", docs, "--site", "zebra.example.org"}, exitUsage, `--site zebra.example.org: "zebra.example.org" is not an address like https://example.org/docs/`},
+		{[]string{"--docs", docs, "--site", "zebra.example.org"}, exitUsage, `--site zebra.example.org: "zebra.example.org" is not an address like https://example.org/docs/ (did you mean https://zebra.example.org/?)`},
+		{[]string{"--docs", docs, "--site", "https://z.example.org/", "--name", "Z", "--repo", "zebra"}, exitUsage, `--repo zebra: "zebra" is not an address like https://github.com/owner/project;`},
 		{[]string{"--docs", filepath.Join(dir, "nope"), "--site", "https://z.example.org/"}, exitUsage, "nope: no such folder"},
 		{[]string{"--docs", dir, "--site", "https://z.example.org/"}, exitUsage, "holds no Markdown (.md), reStructuredText (.rst) or text files"},
 		{[]string{"--docs", docs, "--site", "https://z.example.org/"}, exitUsage, "give --name, the community's name"},
@@ -171,9 +172,10 @@ func TestInitInteractive(t *testing.T) {
 	answers := strings.Join([]string{
 		filepath.Join(dir, "missing"), // docs folder: asked again
 		docs,
-		"",                  // site generator: the detected one
-		"zebra.example.org", // site: not an address, asked again
+		"zebra.example.org", // site: not an address; https://zebra.example.org/ offered
+		"no",                // and refused: asked again
 		"https://zebra.example.org/docs/",
+		"", // site generator: the detected one
 		"", // another docs folder: done
 		"https://github.com/zebra/zebractl",
 		"",      // docs: the site
@@ -194,7 +196,7 @@ func TestInitInteractive(t *testing.T) {
 		"  no such folder\n",
 		"; site generator VitePress (detected: ",
 		"Site generator that publishes it (vitepress, docusaurus, mkdocs, sphinx, hugo, github) [vitepress]: ",
-		`  "zebra.example.org" is not an address like https://example.org/docs/` + "\n",
+		"  Did you mean https://zebra.example.org/? (yes/no) [yes]: ",
 		"docs: the docs' home page (",
 		"[https://zebra.example.org/docs/]: ",
 		`  "forum" is not an http(s) or mailto: link` + "\n",
@@ -222,6 +224,55 @@ func TestInitInteractive(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err == nil {
 		t.Error("short input wrote a config")
+	}
+}
+
+// From an adopter's review: a docs folder typed as ~/docs is found (a
+// shell expands a flag's ~, nobody expands an answer's), a site typed
+// without https:// is offered back with it and taken on Enter, a
+// repository typed wrong is shown a repository's address, and the site
+// is asked before the generator.
+func TestInitInteractiveAnswers(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	docs := filepath.Join(home, "docs")
+	os.MkdirAll(docs, 0o755)
+	os.WriteFile(filepath.Join(docs, "index.md"), []byte("# Zebra\n\nZebractl herds zebras.\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "docent.yaml")
+	answers := strings.Join([]string{
+		"~/docs",
+		"gohugo.io", // site: https://gohugo.io/ offered
+		"",          // and taken
+		"",          // site generator: none detected, github
+		"",          // another docs folder: done
+		"zebra",     // repository: not an address
+		"github.com/zebra/zebractl",
+		"y",
+		"", "", "", "", "", "", "", "", "", "", "", // the links
+		"Zebra",
+	}, "\n") + "\n"
+	stdout, stderr, code := runInit(t, true, answers, "--out", out)
+	if code != exitOK {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		docs + ": 1 docs files; no site generator detected",
+		"  Did you mean https://gohugo.io/? (yes/no) [yes]: ",
+		`  "zebra" is not an address like https://github.com/owner/project` + "\n",
+		"  Did you mean https://github.com/zebra/zebractl? (yes/no) [yes]: ",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("init said:\n%s\nwant %q in it", stdout, want)
+		}
+	}
+	if site, gen := strings.Index(stdout, "Where members read"), strings.Index(stdout, "Site generator that publishes it"); site < 0 || gen < site {
+		t.Errorf("the generator is asked before the site (%d, %d):\n%s", gen, site, stdout)
+	}
+	written, _ := os.ReadFile(out)
+	for _, want := range []string{"    - path: " + docs + "\n      base_url: https://gohugo.io/\n", "  source: https://github.com/zebra/zebractl\n"} {
+		if !strings.Contains(string(written), want) {
+			t.Errorf("config:\n%s\nwant %q in it", written, want)
+		}
 	}
 }
 
