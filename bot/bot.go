@@ -306,6 +306,10 @@ func (b *Bot) answer() Handler {
 					Text: fmt.Sprintf("`%s%s` is for the admins of this community.", b.cfg.Bot.CommandPrefix, name)})
 				return
 			}
+			if cmd.Unavailable != "" {
+				reply(chat.Answer{Source: chat.SourceCommand, Ephemeral: true, Text: cmd.Unavailable})
+				return
+			}
 			a, err := cmd.Run(ctx, m, args)
 			if err != nil {
 				b.log.Error("command failed", "command", name, "conversation", m.Conversation.String(), "err", err)
@@ -665,12 +669,12 @@ func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 }
 
 // slashCommands are the commands platforms register: "ask" for a question,
-// and every command members may use.
+// and every command members may use in this configuration.
 func (b *Bot) slashCommands() []discord.Command {
 	out := []discord.Command{{Name: "ask", Description: "Ask " + b.cfg.Bot.Name + " a question", TakesText: true}}
 	for _, name := range b.commands.order {
 		c := b.commands.byName[name]
-		if c.Admin {
+		if c.Admin || c.Unavailable != "" {
 			continue
 		}
 		out = append(out, discord.Command{Name: c.Name, Description: oneLine(c.Summary, 100), TakesText: c.Args != ""})

@@ -115,8 +115,5 @@ func (b *Bot) usageReport(ctx context.Context) (string, error) {
 			fmt.Fprintf(&sb, " %s %d answers (%d tokens);", r.name, r.u.Requests, r.u.Tokens)
 		}
 	}
-	if b.llm == nil {
-		sb.WriteString("\nThe LLM is off (llm.enabled is false).")
-	}
 	return strings.TrimSuffix(sb.String(), ";"), nil
 }

@@ -229,7 +229,9 @@ func (b *Bot) addChallengeCommands(cs *Commands) {
 	cs.Add(Command{Name: "submit", Args: "<id> [part] <answer>", Summary: "answer a coding challenge; I reply to you alone and never repeat or store your answer", Run: b.submit})
 	cs.Add(Command{Name: "leaderboard", Args: "[challenge|season]", Summary: "the challenge points of the community: all time, for one challenge or for a season", Run: b.leaderboard})
 	cs.Add(Command{Name: "mystats", Summary: "your challenge points, rank and progress", Run: b.myStats})
-	cs.Add(Command{Name: "review", Args: "<id> <code>", Summary: "feedback from the AI on your code for a challenge: correctness, complexity, style (the code is never run)", Run: b.review})
+	cs.Add(Command{Name: "review", Args: "<id> <code>", Summary: "feedback from the AI on your code for a challenge: correctness, complexity, style (the code is never run)",
+		Unavailable: b.withoutLLM("Feedback on code needs the AI assistant, which is not set up here (llm.enabled is false in the configuration). Your code was not sent anywhere."),
+		Run:         b.review})
 }
 
 // answerHidden replaces the answer of a submission in the history.
@@ -685,9 +687,6 @@ func (b *Bot) review(ctx context.Context, m *Message, args string) (chat.Answer,
 	lang, code := codeBlock(rest)
 	if id == "" || strings.TrimSpace(code) == "" {
 		return reply("Usage: `%sreview <id>` followed by your code, best in a code block (```go … ```).", p)
-	}
-	if b.llm == nil {
-		return reply("Feedback on code needs the AI assistant, which is not set up here (llm.enabled is false in the configuration). Your code was not sent anywhere.")
 	}
 	c, why := b.find(id)
 	if c == nil {

@@ -21,7 +21,11 @@ type Command struct {
 	Summary string
 	// Admin commands are only for the community's admins (bot.admins).
 	Admin bool
-	Run   func(ctx context.Context, m *Message, args string) (chat.Answer, error)
+	// Unavailable says why the command cannot work in this configuration
+	// (an LLM command with no LLM). Such a command is left out of !help and
+	// the slash commands; called anyway, it answers with this.
+	Unavailable string
+	Run         func(ctx context.Context, m *Message, args string) (chat.Answer, error)
 }
 
 // Commands is a set of commands with their prefix.
@@ -61,7 +65,8 @@ func (cs *Commands) Parse(text string) (cmd *Command, name, args string, ok bool
 	return cs.byName[name], name, strings.TrimSpace(rest[end:]), true
 }
 
-// Help lists the commands, sorted by name; admin commands only for admins.
+// Help lists the commands that work here, sorted by name; admin commands
+// only for admins, marked as theirs.
 func (cs *Commands) Help(admin bool) string {
 	names := slices.Clone(cs.order)
 	slices.Sort(names)
@@ -69,7 +74,7 @@ func (cs *Commands) Help(admin bool) string {
 	b.WriteString("Ask me anything in plain words, or use a command:\n")
 	for _, n := range names {
 		c := cs.byName[n]
-		if c.Admin && !admin {
+		if c.Admin && !admin || c.Unavailable != "" {
 			continue
 		}
 		usage := cs.prefix + c.Name
@@ -81,6 +86,11 @@ func (cs *Commands) Help(admin bool) string {
 			admin = " (admins)"
 		}
 		fmt.Fprintf(&b, "• `%s` — %s%s\n", usage, c.Summary, admin)
+	}
+	if admin {
+		// The console's user is an admin: say so, or they take the admin
+		// commands for what every member sees.
+		b.WriteString("Commands marked (admins) are for the admins alone; you see them because you are one here.")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
