@@ -651,11 +651,30 @@ func refers(s string) bool {
 
 // boundCode keeps a code block to extractCodeLines lines and about
 // extractCodeBytes bytes, cut at a line, its fence closed.
+// infoLanguage keeps of a fence's opening line its fence and the info
+// string's first word, the language: Hugo's and others' attributes
+// (```yaml {file="hugo.yaml" copy=true}) are the site's, and a chat
+// shows an info string with spaces as a line of code.
+func infoLanguage(open string) string {
+	trimmed := strings.TrimLeft(open, " ")
+	if trimmed == "" {
+		return open
+	}
+	fence := trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, string(trimmed[0])))]
+	if fence == "" || fence[0] != '`' && fence[0] != '~' {
+		return open
+	}
+	lang, _, _ := strings.Cut(strings.TrimSpace(trimmed[len(fence):]), " ")
+	lang, _, _ = strings.Cut(lang, "{")
+	return open[:len(open)-len(trimmed)] + fence + lang
+}
+
 func boundCode(code string) string {
 	lines := strings.Split(code, "\n")
 	if len(lines) < 2 {
 		return code
 	}
+	lines[0] = infoLanguage(lines[0])
 	open, body, closing := lines[0], lines[1:len(lines)-1], lines[len(lines)-1]
 	size, n := 0, 0
 	for n < len(body) && n < extractCodeLines && size+len(body[n])+1 <= extractCodeBytes {
@@ -663,7 +682,7 @@ func boundCode(code string) string {
 		n++
 	}
 	if n == len(body) {
-		return code
+		return strings.Join(lines, "\n")
 	}
 	kept := append([]string{open}, body[:n]...)
 	return strings.Join(append(kept, "…", closing), "\n")

@@ -437,3 +437,23 @@ func outsideFences(md string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestCodeFenceKeepsOnlyTheLanguage: a fence's attributes, as Hugo's docs
+// write them, are left out of an answer, where a chat would show them as
+// a line of code; the language stays.
+func TestCodeFenceKeepsOnlyTheLanguage(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"```yaml {file=\"hugo.yaml\" copy=true}\nbaseURL: x\n```", "```yaml\nbaseURL: x\n```"},
+		{"~~~go{linenos=true}\nfunc f() {}\n~~~", "~~~go\nfunc f() {}\n~~~"},
+		{"  ```sh\nhugo server -D\n  ```", "  ```sh\nhugo server -D\n  ```"},
+		{"```\nplain\n```", "```\nplain\n```"},
+	} {
+		if got := boundCode(tc.in); got != tc.want {
+			t.Errorf("boundCode(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	long := "```toml {file=\"hugo.toml\"}\n" + strings.Repeat("a = 1\n", 40) + "```"
+	if got := boundCode(long); !strings.HasPrefix(got, "```toml\n") || !strings.HasSuffix(got, "…\n```") {
+		t.Errorf("a long block cut keeps its attributes or loses its end:\n%s", got)
+	}
+}
