@@ -96,22 +96,6 @@ func TestSmallTalkKeepsItsIntents(t *testing.T) {
 	}
 }
 
-func TestOneEdit(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"hello", "hello", true}, {"helo", "hello", true}, {"hello", "helo", true}, {"helllo", "hello", true},
-		{"contribte", "contribute", true}, {"chnagelog", "changelog", true}, {"changelgo", "changelog", true},
-		{"instal", "install", true}, {"hallo", "hello", true},
-		{"hel", "hello", false}, {"chnagleog", "changelog", false}, {"timeout", "layout", false}, {"abcd", "dcba", false},
-	} {
-		if got := oneEdit(tc.a, tc.b); got != tc.want {
-			t.Errorf("oneEdit(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 // BenchmarkSupport is what the support check adds to a sure intent's
 // answer, beside BenchmarkClassify's forward pass for the same texts.
 func BenchmarkSupport(b *testing.B) {

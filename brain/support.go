@@ -3,6 +3,7 @@ package brain
 import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/brain/typo"
 )
 
 // An intent's verdict needs support from the question's own words. The
@@ -111,13 +112,9 @@ func typoOf(word string, words map[string]bool, near map[string][]string) bool {
 	if len(word) < 4 {
 		return false
 	}
-	for i := -1; i < len(word); i++ {
-		key := word
-		if i >= 0 {
-			key = word[:i] + word[i+1:]
-		}
+	for _, key := range typo.Keys(word) {
 		for _, w := range near[key] {
-			if words[w] && oneEdit(word, w) {
+			if words[w] && typo.OneEdit(word, w) {
 				return true
 			}
 		}
@@ -137,37 +134,10 @@ func typoIndex(words map[string]map[string]bool) map[string][]string {
 				continue
 			}
 			seen[w] = true
-			out[w] = append(out[w], w)
-			for i := range len(w) {
-				key := w[:i] + w[i+1:]
+			for _, key := range typo.Keys(w) {
 				out[key] = append(out[key], w)
 			}
 		}
 	}
 	return out
-}
-
-// oneEdit says whether a and b, bytes compared, differ by at most one
-// insertion, deletion, substitution or swap of adjacent letters.
-func oneEdit(a, b string) bool {
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a)-len(b) > 1 {
-		return false
-	}
-	i := 0
-	for i < len(b) && a[i] == b[i] {
-		i++
-	}
-	if i == len(b) {
-		return true // equal, or a has one more letter at the end
-	}
-	if len(a) > len(b) {
-		return a[i+1:] == b[i:] // a letter added
-	}
-	if a[i+1:] == b[i+1:] {
-		return true // a letter changed
-	}
-	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:] // two swapped
 }

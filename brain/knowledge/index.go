@@ -55,6 +55,7 @@ import (
 	"sync"
 
 	"github.com/docent-bot/docent/brain/tokenize"
+	"github.com/docent-bot/docent/brain/typo"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -508,7 +509,7 @@ func (ix *Index) insert(e *entry) {
 	for _, t := range e.terms {
 		ps := ix.postings[t.term]
 		if len(ps) == 0 && ix.opts.typoWeight > 0 && correctable(t.term) {
-			for _, k := range typoKeys(t.term) {
+			for _, k := range typo.Keys(t.term) {
 				ix.near[k] = append(ix.near[k], t.term)
 			}
 		}
@@ -537,7 +538,7 @@ func (ix *Index) remove(id string) bool {
 		if len(ps) == 0 {
 			delete(ix.postings, t.term)
 			if ix.opts.typoWeight > 0 && correctable(t.term) {
-				for _, k := range typoKeys(t.term) {
+				for _, k := range typo.Keys(t.term) {
 					ws := slices.DeleteFunc(ix.near[k], func(w string) bool { return w == t.term })
 					if len(ws) == 0 {
 						delete(ix.near, k)
@@ -843,21 +844,6 @@ func correctable(word string) bool {
 	return true
 }
 
-// typoKeys returns word and every way of deleting one of its letters.
-// Two words one edit apart (a letter inserted, deleted, replaced, or two
-// neighbours swapped) share a key (the symmetric-deletion method of
-// SymSpell).
-func typoKeys(word string) []string {
-	keys := make([]string, 0, len(word)+1)
-	keys = append(keys, word)
-	for i := range len(word) {
-		if k := word[:i] + word[i+1:]; !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
 // correction returns the indexed word one edit from word that shares the
 // longest beginning with it ("wher": "where" before "when"), then is in the
 // most passages; "" when there is none or word is not correctable. The
@@ -871,10 +857,10 @@ func (ix *Index) correction(word string, qs []queryTerm) string {
 	}
 	wordDF := int(ix.bgDF[word])
 	best, bestPrefix, bestDF := "", 0, 0
-	for _, k := range typoKeys(word) {
+	for _, k := range typo.Keys(word) {
 		for _, c := range ix.near[k] {
 			df := len(ix.postings[c])
-			if df < 2 || df+int(ix.bgDF[c]) < 5*(wordDF+1) || editDistance(word, c) > 1 ||
+			if df < 2 || df+int(ix.bgDF[c]) < 5*(wordDF+1) || !typo.OneEdit(word, c) ||
 				slices.ContainsFunc(qs, func(q queryTerm) bool { return q.term == c }) {
 				continue
 			}
@@ -893,34 +879,6 @@ func commonPrefix(a, b string) int {
 		n++
 	}
 	return n
-}
-
-// editDistance is the optimal string alignment distance between two ASCII
-// words: the letters inserted, deleted or replaced and the neighbours
-// swapped to turn a into b.
-func editDistance(a, b string) int {
-	// Three rows of the dynamic programme: i-2, i-1 and i.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 func (ix *Index) idf(n, df float64) float64 {
