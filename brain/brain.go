@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template"
 	"time"
@@ -368,7 +369,10 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	lang := tokenize.Script(q.Text)
 	top := res.Top[0]
 	in := b.intents[top.Label]
-	if b.sure(res, words, q.place()) {
+	// The passages are searched once, when the intent's support or the
+	// answer needs them.
+	passages := sync.OnceValue(func() []knowledge.Hit { return b.Passages(words, q.place()) })
+	if b.sureWith(res, words, passages) {
 		text, err := b.respond(in, lang, q)
 		if err != nil {
 			return chat.Answer{}, err
@@ -384,7 +388,7 @@ func (b *Brain) Answer(ctx context.Context, q Question) (chat.Answer, error) {
 	// Not sure of an intent: the docs and past threads may know, and the
 	// LLM, when there is one, can answer from what they say.
 	qw := b.weights(words)
-	if hits := b.Passages(words, q.place()); len(hits) > 0 {
+	if hits := passages(); len(hits) > 0 {
 		note := ""
 		allowed, why := b.cfg.LLM != nil, ""
 		if allowed && b.cfg.Budget != nil {
@@ -589,11 +593,17 @@ func snippet(text string, limit int) string {
 // least supportShare of them are its, and when not all are, the docs do
 // not answer the text (see support.go).
 func (b *Brain) sure(res classifier.Result, text string, at chat.Place) bool {
+	return b.sureWith(res, text, func() []knowledge.Hit { return b.Passages(text, at) })
+}
+
+// sureWith is sure with the passages for text given by passages, called
+// only when they decide: Answer shares them with what it shows next.
+func (b *Brain) sureWith(res classifier.Result, text string, passages func() []knowledge.Hit) bool {
 	if !b.confident(res) {
 		return false
 	}
 	s := b.support(res.Top[0].Label, text)
-	return s >= supportShare && (s == 1 || len(b.Passages(text, at)) == 0)
+	return s >= supportShare && (s == 1 || len(passages()) == 0)
 }
 
 // confident says whether the top intent meets its threshold and margin
