@@ -15,7 +15,6 @@ import (
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/dashboard"
-	"github.com/docent-bot/docent/store"
 )
 
 // challengeHash prints the hashes of a challenge's expected answers, for
@@ -96,7 +95,7 @@ func (c *cli) challengeTry(args []string) int {
 	if done {
 		return code
 	}
-	set, err := cfg.LoadChallenges()
+	set, err := challengeModule(cfg).Load(cfg.Files(), cfg.Positions())
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
 		return exitUsage
@@ -107,7 +106,7 @@ func (c *cli) challengeTry(args []string) int {
 	}
 	ch, ok := set.Get(fs.Arg(0))
 	if !ok {
-		fmt.Fprintf(c.stderr, "docent challenge try: no challenge %q in %s\n", fs.Arg(0), cfg.Challenges.Folder)
+		fmt.Fprintf(c.stderr, "docent challenge try: no challenge %q in %s\n", fs.Arg(0), challengeModule(cfg).Settings().Folder)
 		return exitUsage
 	}
 	rest := fs.Args()[1:]
@@ -163,7 +162,7 @@ func (c *cli) leaderboard(args []string) int {
 		fmt.Fprintln(c.stderr, err)
 		return exitUsage
 	}
-	set, err := cfg.LoadChallenges()
+	set, err := challengeModule(cfg).Load(cfg.Files(), cfg.Positions())
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
 		return exitUsage
@@ -188,7 +187,7 @@ func (c *cli) leaderboard(args []string) int {
 		return exitError
 	}
 	defer st.Close()
-	subs, err := st.Submissions(context.Background(), "")
+	subs, err := challenges.NewRecords(st).Submissions(context.Background(), "")
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
 		return exitError
@@ -209,7 +208,7 @@ func (c *cli) leaderboard(args []string) int {
 	return c.writeBoardTable(title, board)
 }
 
-func hasChallenge(subs []store.Submission, id string) bool {
+func hasChallenge(subs []challenges.Submission, id string) bool {
 	for _, s := range subs {
 		if s.Challenge == id {
 			return true
@@ -273,16 +272,17 @@ func oneField(s string) string {
 // dashboardChallenges fills the dashboard's challenges page from b's
 // leaderboards; nil (the page says challenges are off) when they are off.
 func dashboardChallenges(b *bot.Bot) dashboard.Challenges {
-	if !b.ChallengesOn() {
+	mod, _ := b.Module("challenges").(*challenges.Module)
+	if mod == nil || !mod.On() {
 		return nil
 	}
-	return challengeBoards{b}
+	return challengeBoards{mod}
 }
 
-type challengeBoards struct{ b *bot.Bot }
+type challengeBoards struct{ mod *challenges.Module }
 
 func (c challengeBoards) Leaderboards(ctx context.Context) ([]dashboard.Leaderboard, error) {
-	boards, err := c.b.ChallengeBoards(ctx)
+	boards, err := c.mod.Leaderboards(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -297,4 +297,9 @@ func (c challengeBoards) Leaderboards(ctx context.Context) ([]dashboard.Leaderbo
 		out = append(out, lb)
 	}
 	return out, nil
+}
+
+// challengeModule is the config's challenges module.
+func challengeModule(cfg *bot.Config) *challenges.Module {
+	return cfg.Module("challenges").(*challenges.Module)
 }

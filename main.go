@@ -365,8 +365,7 @@ func (c *cli) configCheck(args []string) int {
 // their links ("" when none is).
 func checkConfig(cfg *bot.Config) (warning string, err error) {
 	_, leftOut, ierr := bot.CheckIntents(cfg)
-	_, cerr := bot.CheckChallenges(cfg)
-	return leftOut.String(), errors.Join(ierr, cerr)
+	return leftOut.String(), errors.Join(ierr, bot.CheckModules(cfg))
 }
 
 func (c *cli) history(args []string) int {
