@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,13 @@ func newModules() []module.Module {
 	return []module.Module{
 		challenges.New(),
 	}
+}
+
+// WithModules adds feature modules after Docent's own (newModules), for a
+// program that builds Docent with capabilities of its own. Their sections
+// are decoded, validated and wired like the built-in ones.
+func WithModules(ms ...module.Module) LoadOption {
+	return func(c *Config) { c.modules = append(slices.Clone(c.modules), ms...) }
 }
 
 // Module returns the configured module named name, or nil.
@@ -54,7 +62,23 @@ func (c *Config) Positions() config.Positions { return c.pos }
 // the module's defaults: decoding the file into it decodes every section
 // strictly, with its line numbers, and an unknown section is an error that
 // lists the modules' sections too. store copies the decoded sections back.
-func withSections(cfg *Config, modules []module.Module) (dst any, store func()) {
+func withSections(cfg *Config, modules []module.Module) (dst any, store func(), err error) {
+	taken := map[string]string{}
+	for i := range reflect.TypeFor[Config]().NumField() {
+		f := reflect.TypeFor[Config]().Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
+			taken[name] = "a section of Docent's own"
+		}
+	}
+	for _, m := range modules {
+		if what, dup := taken[m.Name()]; dup || m.Name() == "" || strings.ContainsAny(m.Name(), ". [") {
+			if what == "" {
+				what = "not a section name"
+			}
+			return nil, nil, fmt.Errorf("bot: module %q (%T): the name is %s", m.Name(), m, what)
+		}
+		taken[m.Name()] = "another module's"
+	}
 	fields := []reflect.StructField{{Name: "Core", Type: reflect.TypeFor[Config](), Tag: `yaml:",inline"`}}
 	var configured []module.Configured
 	for _, m := range modules {
@@ -77,7 +101,7 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func()) 
 		for i, cm := range configured {
 			reflect.ValueOf(cm.Config()).Elem().Set(v.Field(i + 1))
 		}
-	}
+	}, nil
 }
 
 // validateModules lets each module check its own section.

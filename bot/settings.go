@@ -228,7 +228,10 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	dst, keep := withSections(&cfg, cfg.modules)
+	dst, keep, err := withSections(&cfg, cfg.modules)
+	if err != nil {
+		return nil, err
+	}
 	pos, err := config.Decode(file, data, dst, config.Options{})
 	keep()
 	cfg.pos = pos
