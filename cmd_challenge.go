@@ -14,7 +14,6 @@ import (
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/challenges"
-	"github.com/docent-bot/docent/bot/dashboard"
 )
 
 // challengeHash prints the hashes of a challenge's expected answers, for
@@ -267,36 +266,6 @@ func oneField(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// dashboardChallenges fills the dashboard's challenges page from b's
-// leaderboards; nil (the page says challenges are off) when they are off.
-func dashboardChallenges(b *bot.Bot) dashboard.Challenges {
-	mod, _ := b.Module("challenges").(*challenges.Module)
-	if mod == nil || !mod.On() {
-		return nil
-	}
-	return challengeBoards{mod}
-}
-
-type challengeBoards struct{ mod *challenges.Module }
-
-func (c challengeBoards) Leaderboards(ctx context.Context) ([]dashboard.Leaderboard, error) {
-	boards, err := c.mod.Leaderboards(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dashboard.Leaderboard, 0, len(boards))
-	for _, bd := range boards {
-		lb := dashboard.Leaderboard{Challenge: bd.Title, Description: bd.Description}
-		for _, e := range bd.Entries {
-			lb.Entries = append(lb.Entries, dashboard.Standing{Member: e.Name + " (" + e.Platform + ")", Score: float64(e.Points),
-				Detail: fmt.Sprintf("rank %d, %d solved, %d %s, last right %s", e.Rank, e.Solved, e.Attempts,
-					map[bool]string{true: "attempt", false: "attempts"}[e.Attempts == 1], challenges.When(e.Last))})
-		}
-		out = append(out, lb)
-	}
-	return out, nil
 }
 
 // challengeModule is the config's challenges module.

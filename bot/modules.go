@@ -51,6 +51,9 @@ func (b *Bot) Module(name string) module.Module { return b.cfg.Module(name) }
 // Modules are the feature modules, configured.
 func (c *Config) Modules() []module.Module { return slices.Clone(c.modules) }
 
+// Modules are the bot's feature modules, provisioned.
+func (b *Bot) Modules() []module.Module { return slices.Clone(b.modules) }
+
 // Files reads the files the config names, relative to its folder.
 func (c *Config) Files() module.Files { return c.files }
 

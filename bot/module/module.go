@@ -149,3 +149,21 @@ type RunEnv struct {
 type FileChecker interface {
 	CheckFiles(files Files, pos config.Positions) error
 }
+
+// Pager is a module with pages in the admins' dashboard.
+type Pager interface {
+	Pages() []Page
+}
+
+// Page is one page of the admins' dashboard, served at /admin/Path behind
+// the dashboard's login and listed in its navigation as Title.
+type Page struct {
+	Path  string // "challenges": one path segment
+	Title string
+	// Template is the page's body as html/template text, defining
+	// "content"; the dashboard's layout goes around it, and the page's
+	// data is {{.Data}}.
+	Template string
+	// Data returns what the template shows, for each request.
+	Data func(ctx context.Context) (any, error)
+}
