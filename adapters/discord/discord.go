@@ -483,11 +483,14 @@ func displayName(u *discordgo.User) string {
 	return u.Username
 }
 
-// allowed lets a message ping only the member who asked.
-func allowed(member string) *discordgo.MessageAllowedMentions {
-	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
-	if member != "" {
-		am.Users = []string{member}
+// allowed is chat.MayPing in Discord's terms: a message answering asker
+// may ping asker (by mention or as the author replied to) and nobody else;
+// with asker "" (an announcement) nobody. Nothing is parsed from the text,
+// so no @everyone, @here, role or other member pings, whatever it says.
+func allowed(asker string) *discordgo.MessageAllowedMentions {
+	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	if chat.MayPing(asker, chat.Mention{Kind: chat.MentionMember, ID: asker}) {
+		am.Users, am.RepliedUser = []string{asker}, true
 	}
 	return am
 }
