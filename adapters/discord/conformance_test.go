@@ -23,17 +23,26 @@ func TestConformance(t *testing.T) {
 	chattest.TestAdapter(t, &harness{})
 }
 
+// TestConformanceSlashCommands runs the suite on the answers to /ask in
+// channel 200: they replace the deferred response or follow it up.
+func TestConformanceSlashCommands(t *testing.T) {
+	chattest.TestAdapter(t, &harness{slash: true})
+}
+
 // harness runs the adapter against discordtest and reads the REST calls
 // it made as what Discord received.
 type harness struct {
-	f *discordtest.Server
-	a *Adapter
+	f     *discordtest.Server
+	a     *Adapter
+	slash bool // members ask with /ask, not with a mention
 
 	mu      sync.Mutex        // guards the fields below
 	n       int               // messages asked
 	authors map[string]string // message ID → its author, for reply pings
 	threads map[string]string // thread ID → the conversation it continues
 	where   map[string]string // Docent's message ID → its channel, for votes
+	tokens  map[string]string // an interaction's token → the conversation it continues
+	shown   map[string]bool   // webhook message IDs sent, to tell an edit from a first answer
 }
 
 const (
@@ -46,6 +55,7 @@ const (
 func (h *harness) Start(t *testing.T, in chat.Inbox) chattest.Adapter {
 	h.f = discordtest.New(t)
 	h.authors, h.threads, h.where = map[string]string{}, map[string]string{}, map[string]string{}
+	h.tokens, h.shown = map[string]string{}, map[string]bool{}
 	cfg := DefaultConfig()
 	cfg.Enabled, cfg.Token, cfg.MessageContent, cfg.APIBase = true, "tok", true, h.f.URL
 	a, err := New(cfg, Options{Log: slog.New(slog.DiscardHandler)})
@@ -94,8 +104,14 @@ func (h *harness) Ask(t *testing.T, text string) string {
 	h.n++
 	id := strconv.Itoa(5000 + h.n)
 	h.authors[id] = confAsker
+	token := "tok" + id
+	h.tokens[token] = confChannel + "/" + id
 	h.mu.Unlock()
-	h.f.Send("MESSAGE_CREATE", message(id, confChannel, confGuild, "<@42> "+text, true))
+	if h.slash {
+		h.f.Send("INTERACTION_CREATE", command(id, token, "ask", text))
+	} else {
+		h.f.Send("MESSAGE_CREATE", message(id, confChannel, confGuild, "<@42> "+text, true))
+	}
 	return confChannel + "/" + id
 }
 
@@ -121,6 +137,8 @@ var (
 	threadPath  = regexp.MustCompile(`^/api/v9/channels/(\d+)/messages/(\d+)/threads$`)
 	messagesOf  = regexp.MustCompile(`^/api/v9/channels/(\d+)/messages$`)
 	messagePath = regexp.MustCompile(`^/api/v9/channels/(\d+)/messages/(\d+)$`)
+	webhookOf   = regexp.MustCompile(`^/api/v9/webhooks/42/([^/]+)$`)
+	webhookMsg  = regexp.MustCompile(`^/api/v9/webhooks/42/([^/]+)/messages/([^/]+)$`)
 )
 
 // Received reads the REST calls made so far: the adapter returns from a
@@ -132,6 +150,10 @@ func (h *harness) Received(t *testing.T) []chattest.Post {
 	for _, r := range h.f.Drain() {
 		if m := threadPath.FindStringSubmatch(r.Path); m != nil && r.Method == "POST" {
 			h.threads[m[2]+"9"] = m[1] + "/" + m[2] // discordtest names the thread after the message
+			continue
+		}
+		if p, ok := h.webhook(r); ok {
+			out = append(out, p)
 			continue
 		}
 		var p chattest.Post
@@ -169,6 +191,47 @@ func (h *harness) Received(t *testing.T) []chattest.Post {
 		out = append(out, p)
 	}
 	return out
+}
+
+// webhook reads a call answering a slash command: the deferred response
+// replaced (the first answer, shown where "Docent is thinking…" was),
+// edited or deleted, and followups, ephemeral ones for the asker alone.
+// discordtest puts them all in channel 200.
+func (h *harness) webhook(r discordtest.Request) (chattest.Post, bool) {
+	var p chattest.Post
+	var token string
+	switch m1, m2 := webhookOf.FindStringSubmatch(r.Path), webhookMsg.FindStringSubmatch(r.Path); {
+	case m1 != nil && r.Method == "POST":
+		token = m1[1]
+		p = chattest.Post{Op: chattest.Sent, ID: r.ID}
+		if flags, _ := r.Body["flags"].(float64); int(flags)&64 != 0 {
+			p.Only = confAsker
+		}
+	case m2 != nil:
+		token = m2[1]
+		p.ID = m2[2]
+		if p.ID == "@original" {
+			p.ID = "orig" + token
+		}
+		switch {
+		case r.Method == "DELETE":
+			p.Op = chattest.Deleted
+		case h.shown[p.ID]:
+			p.Op = chattest.Edited
+		default:
+			p.Op = chattest.Sent
+		}
+	default:
+		return p, false
+	}
+	h.shown[p.ID] = true
+	p.Text, _ = r.Body["content"].(string)
+	p.Pings = h.pings(r.Body)
+	p.In = h.tokens[token]
+	if p.Op == chattest.Sent {
+		h.where[p.ID] = confChannel
+	}
+	return p, true
 }
 
 var (
