@@ -26,6 +26,9 @@ type History interface {
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
 	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
+	// Settle writes LLM requests held for a message whose answer did not
+	// carry them.
+	Settle(ctx context.Context, rs ...*store.Reservation) error
 }
 
 // RouterOptions bound the router's work.
@@ -359,14 +362,15 @@ func (rt *Router) work(key queueKey, q *queue) {
 // adapter's: a message accepted before shutdown is answered before the
 // router stops, bounded by the Timeout middleware.
 func (rt *Router) handle(d delivery) {
-	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
+	held := &heldRequests{}
+	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg, held: held}
 	// While the handler waits on the network (chat.Wait), its slot is
 	// free for another message: MaxConcurrent bounds work, not waiting.
 	// Only the handler's first, outermost Wait gives its slot back: a
 	// nested one, or one from a goroutine of the handler while the slot is
 	// already given back, just waits.
 	var given atomic.Bool
-	ctx := chat.WithWait(context.Background(), func(wait func()) {
+	ctx := chat.WithWait(withHeld(context.Background(), held), func(wait func()) {
 		if !given.CompareAndSwap(false, true) {
 			wait()
 			return
@@ -379,6 +383,12 @@ func (rt *Router) handle(d delivery) {
 		wait()
 	})
 	rt.handler.Handle(ctx, r, &d.msg)
+	if rs := held.take(); len(rs) > 0 {
+		// No stored answer carried them (none, or not stored).
+		if err := rt.history.Settle(context.Background(), rs...); err != nil {
+			rt.log.Error("llm requests not counted", "conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
+		}
+	}
 	finish(d.r)
 }
 
@@ -391,6 +401,7 @@ type recordingResponder struct {
 	inner chat.Responder
 	rt    *Router
 	msg   *Message
+	held  *heldRequests // LLM requests to settle with the next answer stored; nil outside handle
 }
 
 func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
@@ -438,7 +449,7 @@ func (r *recordingResponder) store(ctx context.Context, platformID string, a cha
 	}
 	rec, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
 		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: platformID,
-		Time: time.Now(), Author: r.rt.opts.Self, Answer: a,
+		Time: time.Now(), Author: r.rt.opts.Self, Answer: a, Settle: r.held.take(),
 	})
 	if serr != nil {
 		// The member gets the answer; only the history lacks it.
