@@ -29,6 +29,7 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/window"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -73,7 +74,7 @@ type Bot struct {
 
 	reloading sync.Mutex // one reload at a time
 
-	forgetting forgetting // members asked to confirm `forget me`
+	forgetting *window.Times[store.MemberRef] // members asked to confirm `forget me`, when
 
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
@@ -106,7 +107,8 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	warnLeftOut(log, loaded.LeftOut)
 	intents := loaded.Use
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now,
+		forgetting: window.New[store.MemberRef](confirmWindow)}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
