@@ -32,6 +32,7 @@ type Config struct {
 	Knowledge KnowledgeConfig   `yaml:"knowledge"`
 	LLM       LLMConfig         `yaml:"llm"`
 	Adapters  AdaptersConfig    `yaml:"adapters"`
+	Ops       OpsConfig         `yaml:"ops"`
 	Log       LogConfig         `yaml:"log"`
 
 	// Challenges are the coding challenges (bot/challenges.go).
@@ -46,6 +47,9 @@ type Config struct {
 	// pos is where each field was written, for problems found after
 	// loading (the challenges' seasons).
 	pos config.Positions
+	// opsFrom, when set (WithOpsListen), replaces ops.listen after the
+	// file is read, naming where the value came from.
+	opsFrom *opsOverride
 }
 
 // BotConfig is the bot's own behaviour.
@@ -176,6 +180,7 @@ func Defaults() Config {
 		Knowledge: KnowledgeConfig{Results: 3, Related: 0, RelatedConfidence: 0.3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
+		Ops:       OpsConfig{Listen: DefaultOpsListen},
 		Log:       LogConfig{Level: "info", Format: "text"},
 
 		Challenges: challenges.DefaultConfig(),
@@ -193,6 +198,14 @@ type LoadOption func(*Config)
 // files of its own.
 func WithStarterIntents(fsys fs.FS, dir string) LoadOption {
 	return func(c *Config) { c.starter = fileSpace{fsys: fsys, dir: dir} }
+}
+
+// WithOpsListen makes addr the ops listener's address whatever the file
+// says (the command line's $DOCENT_OPS_LISTEN, for a container or a test
+// that must not take the default port); from names where addr came from,
+// for errors.
+func WithOpsListen(addr, from string) LoadOption {
+	return func(c *Config) { c.opsFrom = &opsOverride{addr, from} }
 }
 
 // LoadConfig reads and checks the config file at name. Every problem is
@@ -232,6 +245,9 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	}
 	pos, err := config.Decode(file, data, &cfg, config.Options{})
 	cfg.pos = pos
+	if o := cfg.opsFrom; o != nil {
+		cfg.Ops.Listen = o.addr
+	}
 	var errs config.Errors
 	if err != nil {
 		if !errors.As(err, &errs) || len(pos) <= 1 {
@@ -431,6 +447,12 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	}
 	for _, p := range c.Adapters.Web.Problems() {
 		bad("adapters.web."+p.Field, "%s", p.Msg)
+	}
+	if p := c.Ops.problem(); p != "" {
+		if c.opsFrom != nil {
+			p += " (from " + c.opsFrom.from + ")"
+		}
+		bad("ops.listen", "%s", p)
 	}
 	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled && !c.Adapters.Slack.Enabled && !c.Adapters.Web.Enabled {
 		bad("adapters", "no adapter is enabled: enable adapters.console, adapters.discord, adapters.slack or adapters.web")
