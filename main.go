@@ -220,14 +220,24 @@ func loadConfig(flagValue string) (*bot.Config, error) {
 		}
 	}
 	if name == "" {
-		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig, starterIntents())
+		return bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig, starterIntents(), opsListen())
 	}
-	return bot.LoadConfig(name, starterIntents())
+	return bot.LoadConfig(name, starterIntents(), opsListen())
 }
 
 // starterIntents are the intents of a config that names none: those
 // built in, which `docent intents export --out DIR` writes out to edit.
 func starterIntents() bot.LoadOption { return bot.WithStarterIntents(defaults, "intents") }
+
+// opsListen is $DOCENT_OPS_LISTEN, which replaces the config's ops.listen
+// when set: a container's address, or a free port for tests.
+func opsListen() bot.LoadOption {
+	addr, ok := os.LookupEnv("DOCENT_OPS_LISTEN")
+	if !ok {
+		return func(*bot.Config) {}
+	}
+	return bot.WithOpsListen(addr, "$DOCENT_OPS_LISTEN")
+}
 
 // signalCtx is done at the first SIGINT or SIGTERM.
 func signalCtx() (context.Context, context.CancelFunc) {
@@ -269,7 +279,10 @@ func (c *cli) run(args []string) int {
 	context.AfterFunc(ctx, stop)
 
 	m := metrics.New()
-	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m})
+	// With the console on (the local try-out), a taken ops port is only a
+	// warning, as the web chat's is.
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m,
+		Ops: opsDashboard(cfg, log, m), OpsOptional: cfg.Adapters.Console.Enabled})
 	if err != nil {
 		if ctx.Err() != nil { // asked to stop while starting (e.g. training)
 			log.Info("docent stopped before it started", "reason", err)
@@ -300,7 +313,7 @@ func (c *cli) run(args []string) int {
 	}
 	adapters = append(adapters, platforms...)
 	if cfg.Adapters.Web.Enabled {
-		wa, err := webAdapter(ctx, b, cfg, log, m, consoleDone)
+		wa, err := webAdapter(ctx, b, cfg, log, consoleDone)
 		if err != nil {
 			b.Close()
 			fmt.Fprintln(c.stderr, err)

@@ -81,7 +81,8 @@ func docent(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	// A free port for the ops listener, so that the test runs beside anything.
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -275,7 +276,7 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
@@ -352,7 +353,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -529,7 +530,7 @@ func TestPrivacyCommandsWhileRunning(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "USER=privacytester")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0", "USER=privacytester")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -607,7 +608,7 @@ func TestSIGKILLKeepsSeenAnswers(t *testing.T) {
 		dir := workdir(t)
 		cmd := exec.Command(binary, "run", "--json")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+		cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()
 		cmd.Stderr = io.Discard

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -97,6 +98,10 @@ type Adapter struct {
 	ready   bool                 // connected and slash commands registered: Announce may post
 	stopped bool
 	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
+
+	// connected is true from the gateway's READY or RESUMED until the
+	// connection drops, for /readyz.
+	connected atomic.Bool
 }
 
 type set map[string]bool
@@ -200,6 +205,10 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rw.next.RoundTrip(r)
 }
 
+// Connected reports whether the gateway session is up (for /readyz):
+// false until READY, and from a dropped connection until it is resumed.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
 // Run connects to the gateway, registers the slash commands and delivers
 // messages to inbox until ctx is done, then disconnects, delivers what it
 // had read off the gateway, and waits for its handlers to finish.
@@ -224,6 +233,10 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	s.AddHandler(a.reactionAdd)
 	s.AddHandler(a.reactionRemove)
 	s.AddHandler(a.threadCreate)
+	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { a.connected.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { a.connected.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { a.connected.Store(false) })
+	defer a.connected.Store(false)
 
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("discord: connect to the gateway: %w", err)

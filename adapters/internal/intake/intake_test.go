@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // TestDrainsOnShutdown: items queued behind a slow one are all handled, in
