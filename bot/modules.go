@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,10 @@ func (c *Config) Files() module.Files { return c.files }
 // Positions are where each field of the config file was written.
 func (c *Config) Positions() config.Positions { return c.pos }
 
+// sectionName is what a module's name must look like: it is a YAML key
+// and a struct tag (where "," and "-" mean something).
+var sectionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // withSections returns a pointer to a struct that holds cfg inline and
 // one field per configured module, named by the module's section, holding
 // the module's defaults: decoding the file into it decodes every section
@@ -74,9 +79,9 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 		}
 	}
 	for _, m := range modules {
-		if what, dup := taken[m.Name()]; dup || m.Name() == "" || strings.ContainsAny(m.Name(), ". [") {
+		if what, dup := taken[m.Name()]; dup || !sectionName.MatchString(m.Name()) {
 			if what == "" {
-				what = "not a section name"
+				what = "not a section name (lower case letters, digits and _)"
 			}
 			return nil, nil, fmt.Errorf("bot: module %q (%T): the name is %s", m.Name(), m, what)
 		}
@@ -86,10 +91,17 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 	var configured []module.Configured
 	for _, m := range modules {
 		if cm, ok := m.(module.Configured); ok {
+			// The section is decoded into what Config returns and copied
+			// back through it: it must be a pointer to a struct, the same
+			// one each time, or the module never sees its section.
+			c := cm.Config()
+			if v := reflect.ValueOf(c); v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct || cm.Config() != c {
+				return nil, nil, fmt.Errorf("bot: module %s (%T): Config must return a pointer to the module's own section struct, the same each time; got %T", m.Name(), m, c)
+			}
 			configured = append(configured, cm)
 			fields = append(fields, reflect.StructField{
 				Name: fmt.Sprintf("Module%d", len(configured)),
-				Type: reflect.TypeOf(cm.Config()).Elem(),
+				Type: reflect.TypeOf(c).Elem(),
 				Tag:  reflect.StructTag(fmt.Sprintf(`yaml:%q`, m.Name())),
 			})
 		}
@@ -148,10 +160,12 @@ func (b *Bot) provision(ctx context.Context) error {
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{b}, Prefix: b.cfg.Bot.CommandPrefix,
 		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Now: func() time.Time { return b.now() }}
-	for _, m := range b.modules {
+	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {
-				return err
+				// Those provisioned already release what they took: Close
+				// is never called on a bot that did not open.
+				return errors.Join(fmt.Errorf("bot: module %s: %w", m.Name(), err), cleanup(b.modules[:i]))
 			}
 		}
 	}
@@ -179,9 +193,12 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 }
 
 // cleanupModules lets each module release what it holds.
-func (b *Bot) cleanupModules() error {
+func (b *Bot) cleanupModules() error { return cleanup(b.modules) }
+
+// cleanup lets each of modules release what it holds, the last first.
+func cleanup(modules []module.Module) error {
 	var errs []error
-	for _, m := range slices.Backward(b.modules) {
+	for _, m := range slices.Backward(modules) {
 		if c, ok := m.(module.CleanerUpper); ok {
 			if err := c.Cleanup(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", m.Name(), err))

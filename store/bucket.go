@@ -9,6 +9,8 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,12 +26,28 @@ import (
 type Bucket struct{ name []byte }
 
 // NewBucket names a feature's bucket. Names are the feature's schema:
-// changing one loses what was stored under the old name.
+// changing one loses what was stored under the old name. The store's own
+// buckets are not a feature's: naming one is a programming error.
 func NewBucket(name string) Bucket {
 	if name == "" {
 		panic("store: a bucket needs a name")
 	}
+	if ownBucket(name) {
+		panic("store: bucket " + strconv.Quote(name) + " is one of the store's own")
+	}
 	return Bucket{name: []byte(name)}
+}
+
+// ownBucket reports whether name is one of the store's own buckets, which
+// a feature must not write to.
+func ownBucket(name string) bool {
+	for _, b := range [][]byte{bucketMeta, bucketMessages, bucketIDs, bucketConversations, bucketModels,
+		bucketPlatformIDs, bucketFeedback, bucketDownvoted, bucketStats, bucketTaught, bucketUsage} {
+		if string(b) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Name is the bucket's name.
@@ -50,13 +68,15 @@ func (t *Tx) Get(b Bucket, key []byte) []byte {
 	return bytes.Clone(bk.Get(key))
 }
 
-// Put sets key to value in b, creating the bucket the first time.
+// Put sets key to value in b, creating the bucket the first time. It
+// keeps copies: the caller may reuse key and value at once.
 func (t *Tx) Put(b Bucket, key, value []byte) error {
 	bk, err := t.tx.CreateBucketIfNotExists(b.name)
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", b.name, err)
 	}
-	return bk.Put(key, value)
+	// bbolt keeps value, not a copy, until the transaction ends.
+	return bk.Put(key, bytes.Clone(value))
 }
 
 // Delete removes key from b; a missing key or bucket is not an error.
@@ -184,20 +204,45 @@ func emptyPart(v any) bool {
 	return false
 }
 
-// checkParts refuses parts without a key or with the same key.
+// checkParts refuses parts without a key, with the same key, or with the
+// key of a field of the store's own in an export or a forget or retention
+// report: in the JSON the two would be one field, and JSON matches field
+// names without regard to case.
 func checkParts(parts []MemberPart) error {
 	seen := map[string]bool{}
 	for _, p := range parts {
 		switch k := p.Key(); {
 		case k == "":
 			return fmt.Errorf("store: a member part (%T) has no key", p)
-		case seen[k]:
+		case seen[strings.ToLower(k)]:
 			return fmt.Errorf("store: two member parts have the key %q", k)
+		case ownField(k):
+			return fmt.Errorf("store: the member part %T has the key %q, a field of the store's own", p, k)
 		default:
-			seen[k] = true
+			seen[strings.ToLower(k)] = true
 		}
 	}
 	return nil
+}
+
+// ownField reports whether k names a JSON field of MemberData, Forgotten
+// or Retained, whatever its case.
+func ownField(k string) bool {
+	for _, t := range []reflect.Type{reflect.TypeFor[MemberData](), reflect.TypeFor[Forgotten](), reflect.TypeFor[Retained]()} {
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if strings.EqualFold(name, k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Key joins fields into a key of a feature's bucket. Each field is

@@ -242,3 +242,67 @@ func TestForgottenRoundTrip(t *testing.T) {
 		t.Errorf("%s read back as %+v", data, out)
 	}
 }
+
+// keyedNotes is the notes part under another key.
+type keyedNotes struct {
+	notes
+	key string
+}
+
+func (p keyedNotes) Key() string { return p.key }
+
+// A part keyed like a field of the store's own would be the same JSON
+// field: the forget report read back by the command line would show the
+// part's count as the messages deleted.
+func TestPartKeyMustNotBeAStoreField(t *testing.T) {
+	for _, k := range []string{"messages", "Messages", "member", "usage_days", "records"} {
+		_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: k}}})
+		if err == nil || !strings.Contains(err.Error(), `"`+k+`"`) {
+			t.Errorf("part keyed %q: %v, want an error naming it", k, err)
+		}
+	}
+	_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: "Notes"}, notes{}}})
+	if err == nil {
+		t.Error(`parts keyed "Notes" and "notes": no error`)
+	}
+}
+
+// Put keeps a copy of the value: bbolt would keep the caller's slice until
+// the commit, and a reused buffer would change what was written.
+func TestPutKeepsACopy(t *testing.T) {
+	st := openStore(t, dbPath(t))
+	b := store.NewBucket("test_reuse")
+	buf := []byte("first")
+	err := st.Update(context.Background(), func(tx *store.Tx) error {
+		if err := tx.Put(b, []byte("a"), buf); err != nil {
+			return err
+		}
+		copy(buf, "later")
+		return tx.Put(b, []byte("b"), buf)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(context.Background(), func(tx *store.Tx) error {
+		if a, b := string(tx.Get(b, []byte("a"))), string(tx.Get(b, []byte("b"))); a != "first" || b != "later" {
+			t.Errorf("a = %q, b = %q; want first, later", a, b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewBucketRefusesTheStoresOwn(t *testing.T) {
+	for _, name := range []string{"meta", "messages", "usage"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewBucket(%q) did not panic", name)
+				}
+			}()
+			store.NewBucket(name)
+		}()
+	}
+}

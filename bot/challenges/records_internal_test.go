@@ -109,3 +109,27 @@ func FuzzParseSubmission(f *testing.F) {
 		}
 	})
 }
+
+// A submission that does not parse (damaged, or from a newer format) is
+// forgotten with the member's others, as before the move to the module:
+// forget me must not fail on it.
+func TestForgetSubmissionThatDoesNotParse(t *testing.T) {
+	st, r := openRecords(t)
+	ctx := context.Background()
+	if _, err := r.Submit(ctx, Submission{Platform: "discord", Member: chat.Member{ID: "7", Name: "alice"}, Challenge: "two-sum"}, SubmitLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		return tx.Put(bucketSubmissions, store.AppendID(store.Key("discord", "7", "two-sum", ""), 99), []byte(`{"v":2}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.ForgetMember(ctx, store.MemberRef{Platform: "discord", ID: "7"})
+	if err != nil || f.Parts["challenge_submissions"] != 2 {
+		t.Fatalf("forget: %+v, %v; want 2 submissions deleted", f, err)
+	}
+	if left, err := r.MemberSubmissions(ctx, "discord", "7"); err != nil || len(left) != 0 {
+		t.Errorf("after forget: %v, %v", left, err)
+	}
+}

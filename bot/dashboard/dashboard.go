@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,32 @@ type Dashboard struct {
 	mux  *http.ServeMux
 	// pages are the modules' pages, for the navigation.
 	pages []navLink
+}
+
+// pagePath is what a module's page may be called: one plain path segment.
+var pagePath = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// parsePage adds a module's page template to layout. It is parsed under a
+// name of its own, since text outside a define would replace the layout
+// (its navigation, its logout form), and it must define "content" and
+// redefine nothing of the layout's.
+func parsePage(layout *template.Template, name, text string) error {
+	own := map[string]any{}
+	for _, t := range layout.Templates() {
+		own[t.Name()] = t.Tree
+	}
+	if _, err := layout.New(name).Parse(text); err != nil {
+		return err
+	}
+	for n, tree := range own {
+		if layout.Lookup(n).Tree != tree {
+			return fmt.Errorf("the page redefines the layout's %q", n)
+		}
+	}
+	if layout.Lookup("content") == nil {
+		return fmt.Errorf(`the page does not define "content"`)
+	}
+	return nil
 }
 
 // navLink is a module's page in the navigation.
@@ -114,12 +141,15 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 		}
 		for _, pg := range pager.Pages() {
 			name := "module:" + pg.Path
-			if _, taken := d.tmpl[pg.Path]; taken || pg.Path == "" || strings.ContainsAny(pg.Path, "/?#{} ") || d.tmpl[name] != nil {
-				return nil, fmt.Errorf("dashboard: module %s: page path %q is taken or not one path segment", m.Name(), pg.Path)
+			if _, taken := d.tmpl[pg.Path]; taken || !pagePath.MatchString(pg.Path) || d.tmpl[name] != nil {
+				return nil, fmt.Errorf("dashboard: module %s: page path %q is taken or not one path segment (lower case letters, digits, - and _)", m.Name(), pg.Path)
+			}
+			if pg.Data == nil {
+				return nil, fmt.Errorf("dashboard: module %s: page %s has no Data", m.Name(), pg.Path)
 			}
 			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html")
 			if err == nil {
-				t, err = t.Parse(pg.Template)
+				err = parsePage(t, name, pg.Template)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("dashboard: parse module %s's %s page: %w", m.Name(), pg.Path, err)

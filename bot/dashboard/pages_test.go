@@ -1,0 +1,84 @@
+package dashboard
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/module"
+)
+
+// pager is a module with the pages a test gives it.
+type pager []module.Page
+
+func (pager) Name() string           { return "pager" }
+func (p pager) Pages() []module.Page { return p }
+
+func dashboardWithPages(t *testing.T, pages ...module.Page) (*Dashboard, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "intents", "test.yaml"), testIntents)
+	writeFile(t, filepath.Join(dir, "docent.yaml"), "store:\n  path: docent.db\nbrain:\n  intents: [intents]\n  watch_interval: 0\n")
+	cfg, err := bot.LoadConfig(filepath.Join(dir, "docent.yaml"), bot.WithModules(pager(pages)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.Open(context.Background(), cfg, bot.Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return New(b, Options{Loopback: true})
+}
+
+// A module's page that cannot be served is refused when the dashboard is
+// made, with the module's name, never a panic nor a page without the
+// layout.
+func TestModulePageMistakes(t *testing.T) {
+	data := func(context.Context) (any, error) { return "hi", nil }
+	content := `{{define "content"}}{{.Data}}{{end}}`
+	for _, tt := range []struct {
+		what string
+		page module.Page
+		want string
+	}{
+		{"an unclean path", module.Page{Path: "..", Title: "T", Template: content, Data: data}, "not one path segment"},
+		{"a control character", module.Page{Path: "a\tb", Title: "T", Template: content, Data: data}, "not one path segment"},
+		{"a core page", module.Page{Path: "usage", Title: "T", Template: content, Data: data}, "taken"},
+		{"no data", module.Page{Path: "nodata", Title: "T", Template: content}, "no Data"},
+		{"no content", module.Page{Path: "bare", Title: "T", Template: `<p>hi</p>`, Data: data}, `"content"`},
+		{"the layout redefined", module.Page{Path: "over", Title: "T", Template: content + `{{define "layout.html"}}mine{{end}}`, Data: data}, `"layout.html"`},
+	} {
+		t.Run(tt.what, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panic: %v", r)
+				}
+			}()
+			_, err := dashboardWithPages(t, tt.page)
+			if err == nil || !strings.Contains(err.Error(), "module pager") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%v, want an error naming the module and saying %q", err, tt.want)
+			}
+		})
+	}
+	d, err := dashboardWithPages(t, module.Page{Path: "notes", Title: "Notes <3", Template: content,
+		Data: func(context.Context) (any, error) { return "<script>x</script>", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/notes", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`<a href="/admin/notes" class="here">Notes &lt;3</a>`, "&lt;script&gt;x&lt;/script&gt;", "/admin/usage"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the module's page lacks %q:\n%s", want, body)
+		}
+	}
+}
