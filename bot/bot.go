@@ -103,11 +103,25 @@ type Bot struct {
 	modules []module.Module
 	// now is the modules' clock (tests move it).
 	now func() time.Time
+	// stopped holds the modules whose loop stopped early: name → why.
+	stopped sync.Map
 }
 
 // Open loads the intents, opens the store and prepares the classifier
 // (loading the saved model when it matches the intents, training when not).
-func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
+func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
+	// The modules hold the config's sections and, once provisioned, this
+	// bot's store: one bot at a time may use them.
+	if cfg.inUse != nil {
+		if !cfg.inUse.CompareAndSwap(false, true) {
+			return nil, errors.New("bot: this configuration is open in another Bot: load it again (LoadConfig) for a second one")
+		}
+		defer func() {
+			if err != nil {
+				cfg.inUse.Store(false)
+			}
+		}()
+	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -186,6 +200,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		b.prunePenalties(ctx)
 	}
 	b.commands = b.builtinCommands()
+	if err := b.addModuleCommands(b.commands); err != nil {
+		st.Close()
+		return nil, errors.Join(err, cleanup(b.modules))
+	}
 	// A message is stored, then admitted by the rate limits before it is
 	// queued (a flood takes no room in a queue), then, in its turn, handled
 	// through the chain.
@@ -289,7 +307,13 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 }
 
 // Close closes the store. Call it after Run has returned.
-func (b *Bot) Close() error { return errors.Join(b.cleanupModules(), b.store.Close()) }
+func (b *Bot) Close() error {
+	err := errors.Join(b.cleanupModules(), b.store.Close())
+	if b.cfg.inUse != nil {
+		b.cfg.inUse.Store(false)
+	}
+	return err
+}
 
 // answer is the innermost handler: a command, or a question for the brain.
 func (b *Bot) answer() Handler {

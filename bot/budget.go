@@ -49,23 +49,7 @@ func channelScope(c chat.Conversation) string { return "channel:" + c.Platform +
 // written with the answer, in its transaction (see heldRequests); anywhere
 // else it is written at once.
 func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
-	day, limits := store.Day(b.now()), []store.Limit{
-		{Scope: memberScope(q.Conversation, q.Member), Requests: b.cfg.MemberRequests, Tokens: b.cfg.MemberTokens},
-		{Scope: channelScope(q.Conversation), Requests: b.cfg.ChannelRequests, Tokens: b.cfg.ChannelTokens},
-		{Scope: scopeAll, Tokens: b.cfg.DailyTokens},
-	}
-	var (
-		over int
-		err  error
-	)
-	if h := heldFrom(ctx); h != nil {
-		var res *store.Reservation
-		if res, over, err = b.store.Hold(ctx, day, limits); res != nil {
-			h.add(res)
-		}
-	} else {
-		over, err = b.store.Reserve(ctx, day, limits)
-	}
+	over, err := b.take(ctx, q.Conversation, q.Member)
 	switch {
 	case err != nil:
 		// Without the counts, stay within budget by not spending.
@@ -83,18 +67,70 @@ func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
 	return true, ""
 }
 
+// take takes one LLM request for member in conversation c, or returns
+// which limit is used up (as store.Reserve: -1 when none is).
+func (b *budget) take(ctx context.Context, c chat.Conversation, member chat.Member) (int, error) {
+	day, limits := store.Day(b.now()), []store.Limit{
+		{Scope: memberScope(c, member), Requests: b.cfg.MemberRequests, Tokens: b.cfg.MemberTokens},
+		{Scope: channelScope(c), Requests: b.cfg.ChannelRequests, Tokens: b.cfg.ChannelTokens},
+		{Scope: scopeAll, Tokens: b.cfg.DailyTokens},
+	}
+	if h := heldFrom(ctx); h != nil {
+		res, over, err := b.store.Hold(ctx, day, limits)
+		if res != nil {
+			h.add(res)
+		}
+		return over, err
+	}
+	return b.store.Reserve(ctx, day, limits)
+}
+
 // Spend adds an answer's tokens; its request was counted by Allow. A
 // request still held takes them along to the answer's transaction.
 func (b *budget) Spend(ctx context.Context, q brain.Question, u llm.Usage) {
+	b.spend(ctx, q.Conversation, q.Member, u)
+}
+
+func (b *budget) spend(ctx context.Context, c chat.Conversation, member chat.Member, u llm.Usage) {
 	tokens := u.PromptTokens + u.CompletionTokens
 	if h := heldFrom(ctx); h != nil && h.spend(tokens) {
 		return
 	}
 	err := b.store.AddUsage(context.WithoutCancel(ctx), store.Day(b.now()), store.Usage{Tokens: tokens},
-		memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
+		memberScope(c, member), channelScope(c), scopeAll)
 	if err != nil {
 		b.log.Warn("could not record llm usage", "err", err)
 	}
+}
+
+// moduleBudget lends the budget to the feature modules (module.Budget):
+// the same limits and counts as questions, held with the answer of the
+// message being handled.
+type moduleBudget struct{ b *budget }
+
+// Reserve takes one LLM request for m's author, or says why not.
+func (mb moduleBudget) Reserve(ctx context.Context, m *Message, what string) string {
+	over, err := mb.b.take(ctx, m.Conversation, m.Author)
+	switch {
+	case err != nil:
+		mb.b.log.Warn("could not check the llm budget; not using the llm", "err", err)
+		return fmt.Sprintf("I can't check today's AI budget right now, so I can't %s; please try again later.", what)
+	case over == 0:
+		return fmt.Sprintf("You've used your AI budget for today, so I can't %s until tomorrow (UTC).", what)
+	case over == 1:
+		return "This channel's AI budget for today is used up; try a direct message to me, or tomorrow (UTC)."
+	case over == 2:
+		return "The community's AI budget for today is used up; please try again tomorrow (UTC)."
+	}
+	return ""
+}
+
+// Spend records the tokens an LLM request used.
+func (mb moduleBudget) Spend(ctx context.Context, m *Message, u llm.Usage) {
+	if u.PromptTokens+u.CompletionTokens == 0 {
+		return
+	}
+	mb.b.spend(ctx, m.Conversation, m.Author, u)
 }
 
 // heldRequests are the LLM requests held for one message being handled:

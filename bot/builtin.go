@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -89,13 +88,6 @@ func (b *Bot) builtinCommands() *Commands {
 		}})
 	b.addStatsCommands(cs)
 	b.addPrivacyCommands(cs)
-	for _, m := range b.modules {
-		if c, ok := m.(module.Commander); ok {
-			for _, cmd := range c.Commands() {
-				cs.Add(cmd)
-			}
-		}
-	}
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)

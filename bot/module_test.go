@@ -159,7 +159,7 @@ func (notesPart) Expire(*store.Tx, time.Time) (int, error) { return 0, nil }
 // and stopped with the bot, and its cleanup at Close.
 func TestModuleLifecycle(t *testing.T) {
 	path := writeConfig(t, "notes:\n  max: 0\n  evry: 1h\n")
-	_, err := LoadConfig(path, WithModules(newNotes()))
+	_, err := LoadConfig(path, WithModules(func() module.Module { return newNotes() }))
 	for _, want := range []string{`docent.yaml:9:8: notes.max: must be at least 1, got 0`, `docent.yaml:10:3: notes: unknown field "evry"; did you mean "every"?`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("config errors lack %q:\n%v", want, err)
@@ -168,13 +168,13 @@ func TestModuleLifecycle(t *testing.T) {
 	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown field "notes"`) {
 		t.Errorf("a section of a module that is not wired: %v", err)
 	}
-	if _, err := LoadConfig(path, WithModules(newNotes(), newNotes())); err == nil || !strings.Contains(err.Error(), `module "notes"`) {
+	if _, err := LoadConfig(path, WithModules(func() module.Module { return newNotes() }, func() module.Module { return newNotes() })); err == nil || !strings.Contains(err.Error(), `module "notes"`) {
 		t.Errorf("two modules of one name: %v", err)
 	}
 
 	write(t, path, strings.Replace(mustRead(t, path), "notes:\n  max: 0\n  evry: 1h\n", "notes:\n  max: 2\n  secret: hunter2\n", 1))
 	notes := newNotes()
-	cfg, err := LoadConfig(path, WithModules(notes))
+	cfg, err := LoadConfig(path, WithModules(func() module.Module { return notes }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +17,6 @@ import (
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/module"
-	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -30,10 +31,17 @@ func newModules() []module.Module {
 }
 
 // WithModules adds feature modules after Docent's own (newModules), for a
-// program that builds Docent with capabilities of its own. Their sections
-// are decoded, validated and wired like the built-in ones.
-func WithModules(ms ...module.Module) LoadOption {
-	return func(c *Config) { c.modules = append(slices.Clone(c.modules), ms...) }
+// program that builds Docent with capabilities of its own: each loaded
+// config calls the constructors for instances of its own, as newModules
+// does. Their sections are decoded, validated and wired like the built-in
+// ones.
+func WithModules(news ...func() module.Module) LoadOption {
+	return func(c *Config) {
+		c.modules = slices.Clone(c.modules)
+		for _, n := range news {
+			c.modules = append(c.modules, n())
+		}
+	}
 }
 
 // Module returns the configured module named name, or nil.
@@ -157,7 +165,7 @@ func (f fileSpace) OnDisk() bool                       { return f.fsys == nil }
 // provision lends each module the bot's services, in order; the first
 // that fails stops the start.
 func (b *Bot) provision(ctx context.Context) error {
-	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{b}, Prefix: b.cfg.Bot.CommandPrefix,
+	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{&budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}}, Prefix: b.cfg.Bot.CommandPrefix,
 		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Now: func() time.Time { return b.now() }}
 	for i, m := range b.modules {
@@ -172,24 +180,88 @@ func (b *Bot) provision(ctx context.Context) error {
 	return nil
 }
 
+// commandName is what a module's command may be called: what members
+// type after the prefix, and a Discord slash command's name.
+var commandName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// addModuleCommands adds the modules' commands to cs, after the built-in
+// ones, refusing a name that is taken, cannot be typed or has nothing to
+// run.
+func (b *Bot) addModuleCommands(cs *Commands) error {
+	var errs []error
+	for _, m := range b.modules {
+		c, ok := m.(module.Commander)
+		if !ok {
+			continue
+		}
+		for _, cmd := range c.Commands() {
+			switch {
+			case !commandName.MatchString(cmd.Name):
+				errs = append(errs, fmt.Errorf("bot: module %s: command %q: a name is 1 to 32 lowercase letters, digits, - or _, starting with a letter", m.Name(), cmd.Name))
+			case cs.byName[cmd.Name] != nil || cmd.Name == "ask":
+				errs = append(errs, fmt.Errorf("bot: module %s: command %q: the name is taken (by Docent or another module)", m.Name(), cmd.Name))
+			case cmd.Run == nil:
+				errs = append(errs, fmt.Errorf("bot: module %s: command %q has nothing to run", m.Name(), cmd.Name))
+			default:
+				cs.Add(cmd)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // runModules starts each module's background loop; they stop when ctx is
 // done, and wg waits for them.
+//
+// A loop that fails before ctx is done (an error, or a panic, which is
+// recovered) is logged, and /readyz reports the module as stopped: the
+// rest of Docent goes on answering. A loop with nothing to do returns nil.
 func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Adapter) {
-	env := module.RunEnv{Announcers: map[string]chat.Announcer{}, Shard: b.cfg.Adapters.Discord.ShardID}
+	announcers := map[string]chat.Announcer{}
 	for _, a := range adapters {
 		if p, ok := a.(chat.Announcer); ok {
-			env.Announcers[a.Name()] = p
+			announcers[a.Name()] = p
 		}
 	}
 	for _, m := range b.modules {
-		if r, ok := m.(module.Runner); ok {
-			wg.Go(func() {
-				if err := r.Run(ctx, env); err != nil {
-					b.log.Error("a module's background work stopped", "module", m.Name(), "err", err)
-				}
-			})
+		r, ok := m.(module.Runner)
+		if !ok {
+			continue
 		}
+		env := module.RunEnv{Announcers: maps.Clone(announcers), Shard: b.cfg.Adapters.Discord.ShardID}
+		wg.Go(func() {
+			if err := runModule(ctx, r, env); err != nil && ctx.Err() == nil {
+				b.log.Error("a module's background work stopped", "module", m.Name(), "err", err)
+				b.stopped.Store(m.Name(), err.Error())
+			}
+		})
 	}
+}
+
+// runModule runs r, turning a panic into an error.
+func runModule(ctx context.Context, r module.Runner, env module.RunEnv) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return r.Run(ctx, env)
+}
+
+// moduleChecks are the readiness checks of the modules' loops.
+func (b *Bot) moduleChecks() []Check {
+	var out []Check
+	for _, m := range b.modules {
+		if _, ok := m.(module.Runner); !ok {
+			continue
+		}
+		c := Check{Name: "module " + m.Name(), OK: true, Detail: "running"}
+		if why, down := b.stopped.Load(m.Name()); down {
+			c.OK, c.Detail = false, "stopped: "+why.(string)
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // cleanupModules lets each module release what it holds.
@@ -209,11 +281,23 @@ func cleanup(modules []module.Module) error {
 }
 
 // scrub hides what the modules hide in a message before it is stored.
-func (b *Bot) scrub(text string) string {
+// A module that panics hides the whole text: storing what it was meant to
+// hide is worse than storing a placeholder.
+func (b *Bot) scrub(text string) (out string) {
 	for _, m := range b.modules {
-		if s, ok := m.(module.Scrubber); ok {
-			text = s.Scrub(text)
+		s, ok := m.(module.Scrubber)
+		if !ok {
+			continue
 		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					b.log.Error("a module failed to read a message before it was stored; stored a placeholder instead", "module", m.Name(), "panic", p)
+					text = "[not stored: Docent could not read this message]"
+				}
+			}()
+			text = s.Scrub(text)
+		}()
 	}
 	return text
 }
@@ -227,43 +311,4 @@ func memberParts(modules []module.Module) []store.MemberPart {
 		}
 	}
 	return parts
-}
-
-// moduleBudget lends the bot's LLM budget to the modules.
-type moduleBudget struct{ b *Bot }
-
-// Reserve takes one LLM request from the budget (the same daily limits as
-// questions), or says why not.
-func (bu moduleBudget) Reserve(ctx context.Context, m *Message, what string) string {
-	b := bu.b
-	bc := b.cfg.LLM.Budget
-	over, err := b.store.Reserve(ctx, store.Day(time.Now()), []store.Limit{
-		{Scope: memberScope(m.Conversation, m.Author), Requests: bc.MemberRequests, Tokens: bc.MemberTokens},
-		{Scope: channelScope(m.Conversation), Requests: bc.ChannelRequests, Tokens: bc.ChannelTokens},
-		{Scope: scopeAll, Tokens: bc.DailyTokens},
-	})
-	switch {
-	case err != nil:
-		b.log.Warn("could not check the llm budget; not using the llm", "err", err)
-		return fmt.Sprintf("I can't check today's AI budget right now, so I can't %s; please try again later.", what)
-	case over == 0:
-		return fmt.Sprintf("You've used your AI budget for today, so I can't %s until tomorrow (UTC).", what)
-	case over == 1:
-		return "This channel's AI budget for today is used up; try a direct message to me, or tomorrow (UTC)."
-	case over == 2:
-		return "The community's AI budget for today is used up; please try again tomorrow (UTC)."
-	}
-	return ""
-}
-
-// Spend records the tokens an LLM request used.
-func (bu moduleBudget) Spend(ctx context.Context, m *Message, u llm.Usage) {
-	spent := store.Usage{Tokens: u.PromptTokens + u.CompletionTokens}
-	if spent.Tokens == 0 {
-		return
-	}
-	if err := bu.b.store.AddUsage(context.WithoutCancel(ctx), store.Day(time.Now()), spent,
-		memberScope(m.Conversation, m.Author), channelScope(m.Conversation), scopeAll); err != nil {
-		bu.b.log.Warn("could not record llm usage", "err", err)
-	}
 }

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat"
 )
 
 // sectionModule is a module whose name and Config are whatever a test
@@ -50,7 +53,7 @@ func TestModuleSectionMistakes(t *testing.T) {
 					t.Fatalf("panic: %v", r)
 				}
 			}()
-			_, err := LoadConfig(writeConfig(t, "max: 5\n"), WithModules(&sectionModule{name: tt.name, config: tt.config}))
+			_, err := LoadConfig(writeConfig(t, "max: 5\n"), WithModules(func() module.Module { return &sectionModule{name: tt.name, config: tt.config} }))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%v, want an error saying %q", err, tt.want)
 			}
@@ -85,8 +88,10 @@ func (p *provisioned) Cleanup() error {
 // did not open.
 func TestProvisionFailureCleansUp(t *testing.T) {
 	var events []string
-	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(&provisioned{name: "first", events: &events},
-		&provisioned{name: "second", fail: true, events: &events}, &provisioned{name: "third", events: &events}))
+	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(
+		func() module.Module { return &provisioned{name: "first", events: &events} },
+		func() module.Module { return &provisioned{name: "second", fail: true, events: &events} },
+		func() module.Module { return &provisioned{name: "third", events: &events} }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +100,132 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 	}
 	if want := []string{"provision first", "provision second", "cleanup first"}; !slices.Equal(events, want) {
 		t.Errorf("modules saw %v, want %v", events, want)
+	}
+}
+
+// commander is a module with whatever commands a test gives it.
+type commander struct{ cmds []module.Command }
+
+func (c *commander) Name() string                { return "cmds" }
+func (c *commander) Commands() []module.Command { return c.cmds }
+
+// A module's command that cannot be typed, takes a name already in use
+// or has nothing to run stops the start with an error naming it, never a
+// panic; a good one is added.
+func TestModuleCommandNames(t *testing.T) {
+	run := func(context.Context, *module.Message, string) (chat.Answer, error) { return chat.Answer{Text: "ok"}, nil }
+	cmds := []module.Command{{Name: "help", Run: run}, {Name: "Note", Run: run}, {Name: "ask", Run: run}, {Name: "norun"}, {Name: "fine", Run: run}}
+	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(func() module.Module { return &commander{cmds} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Open panicked: %v", r)
+			}
+		}()
+		_, err = Open(context.Background(), cfg, Options{})
+	}()
+	for _, want := range []string{`command "help": the name is taken`, `command "Note": a name is 1 to 32 lowercase`, `command "ask": the name is taken`, `command "norun" has nothing to run`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open's error lacks %q:\n%v", want, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), `"fine"`) {
+		t.Errorf("a good command refused: %v", err)
+	}
+	// The failed Open let go of the database and of the config.
+	cfg.modules = cfg.modules[:len(cfg.modules)-1]
+	b, err := Open(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatalf("Open after a failed one: %v", err)
+	}
+	b.Close()
+}
+
+// A config's modules serve one bot at a time: a second Open is refused
+// until the first bot closes.
+func TestConfigOpenOnce(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), cfg, Options{}); err == nil || !strings.Contains(err.Error(), "open in another Bot") {
+		t.Errorf("a second Open of one config: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err = Open(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	b.Close()
+}
+
+// faulty is a module whose loop and scrub panic.
+type faulty struct{}
+
+func (faulty) Name() string { return "faulty" }
+func (faulty) Run(context.Context, module.RunEnv) error {
+	var m map[string]int
+	m["x"]++ // a nil map: the kind of mistake a module makes
+	return nil
+}
+func (faulty) Scrub(text string) string {
+	if strings.Contains(text, "boom") {
+		panic("cannot read " + text)
+	}
+	return text
+}
+
+// A module that panics in its loop or in reading a message stops neither
+// Docent nor the message: its loop shows as stopped in /readyz, and the
+// message is stored as a placeholder (never as the text the module was
+// to hide) and answered.
+func TestModulePanicsAreContained(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(func() module.Module { return faulty{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bot.RateLimit = RateLimitConfig{}
+	cfg.Ops.Listen = freeOpsPort
+	b, err := Open(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runBot(t, b, idle{})
+	var check Check
+	for range 500 {
+		for _, c := range b.Readiness(context.Background()) {
+			if c.Name == "module faulty" {
+				check = c
+			}
+		}
+		if !check.OK && check.Name != "" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if check.OK || !strings.Contains(check.Detail, "panic: assignment to entry in nil map") {
+		t.Errorf("readiness of the module whose loop panicked: %+v", check)
+	}
+	conv := chat.Conversation{Platform: "console", Channel: "local"}
+	if got := bottest.Ask(t, b.Inbox(), conv, chat.Member{ID: "u1", Name: "ann"}, "boom, my token is hunter2"); len(got) == 0 {
+		t.Error("a message the module could not read was not answered")
+	}
+	recs, err := b.store.Conversation(context.Background(), conv, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if strings.Contains(r.Text, "hunter2") {
+			t.Errorf("stored the text a module failed to read: %q", r.Text)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/docent-bot/docent/adapters/discord"
@@ -48,6 +49,9 @@ type Config struct {
 	pos config.Positions
 	// modules are the feature modules, each holding its own section.
 	modules []module.Module
+	// inUse is set while a Bot is open with this config (its modules
+	// serve one bot at a time).
+	inUse *atomic.Bool
 	// opsFrom, when set (WithOpsListen), replaces ops.listen after the
 	// file is read, naming where the value came from.
 	opsFrom *opsOverride
@@ -185,7 +189,7 @@ func Defaults() Config {
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
-	cfg.modules = newModules()
+	cfg.modules, cfg.inUse = newModules(), new(atomic.Bool)
 	return cfg
 }
 

@@ -76,6 +76,7 @@ func (b *Bot) Readiness(ctx context.Context) []Check {
 		}
 		out = append(out, c)
 	}
+	out = append(out, b.moduleChecks()...)
 	b.live.mu.Lock()
 	defer b.live.mu.Unlock()
 	if len(b.live.list) == 0 {

@@ -88,8 +88,8 @@ func (t *Tx) Delete(b Bucket, key []byte) error {
 	return bk.Delete(key)
 }
 
-// NextID returns the next number of b's own sequence (1, 2, …); the number
-// is used up even if the transaction then fails.
+// NextID returns the next number of b's own sequence (1, 2, …); a
+// transaction that fails takes its numbers back.
 func (t *Tx) NextID(b Bucket) (uint64, error) {
 	bk, err := t.tx.CreateBucketIfNotExists(b.name)
 	if err != nil {
@@ -127,16 +127,33 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 
 // Update runs fn in a writable transaction, committed with whatever other
 // writes are queued (group commit): it returns once the write is on disk.
-// fn may run more than once (when a write committed with it fails, the
-// others are retried without it), so it must set its results afresh on
-// each run, and it must not wait on anything: every other write waits for
-// it. When ctx ends first Update returns ctx.Err(), and the write may still
-// land.
+// The rules of fn:
+//   - It may run more than once (when a write committed with it fails, the
+//     others are retried without it): it sets its results afresh on each run.
+//   - An error from fn undoes fn's writes (and costs the batch a retry):
+//     return a refusal ("already solved") as a result, not as an error.
+//   - It must not wait on anything, nor call Update or View (the one writer
+//     would wait on itself): every other write waits for it.
+//   - A panic in fn fails this Update alone, with an error.
+//
+// When ctx ends first, Update returns ctx.Err() and the write may still
+// land, later: the caller must not read fn's results then.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	_, err := s.submit(ctx, newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		return Record{}, fn(&Tx{tx: tx})
+		return Record{}, safely(func() error { return fn(&Tx{tx: tx}) })
 	}))
 	return err
+}
+
+// safely runs f, a feature's code inside a store transaction, turning a
+// panic into an error: the one writer must outlive any module's mistake.
+func safely(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return f()
 }
 
 // MemberPart is a feature's share of what the store holds about members.

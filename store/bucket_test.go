@@ -306,3 +306,32 @@ func TestNewBucketRefusesTheStoresOwn(t *testing.T) {
 		}()
 	}
 }
+
+// A feature's function that panics inside Update fails that Update alone:
+// the one writer goes on, and nothing of the function is written.
+func TestUpdatePanicFailsAlone(t *testing.T) {
+	s := openStore(t, dbPath(t))
+	b := store.NewBucket("test_things")
+	err := s.Update(context.Background(), func(tx *store.Tx) error {
+		if err := tx.Put(b, []byte("k"), []byte("v")); err != nil {
+			return err
+		}
+		var m map[string]int
+		m["x"]++
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("Update whose function panics: %v", err)
+	}
+	if err := s.Update(context.Background(), func(tx *store.Tx) error { return tx.Put(b, []byte("after"), []byte("1")) }); err != nil {
+		t.Fatalf("an Update after the panic: %v", err)
+	}
+	if err := s.View(context.Background(), func(tx *store.Tx) error {
+		if tx.Get(b, []byte("k")) != nil || tx.Get(b, []byte("after")) == nil {
+			t.Error("the panicking update wrote, or the next did not")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -233,7 +233,8 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		d.Usage = memberUsage(tx, m, nil)
 		d.Parts = map[string]any{}
 		for _, p := range s.parts {
-			v, err := p.Export(&Tx{tx: tx}, m)
+			var v any
+			err := safely(func() (err error) { v, err = p.Export(&Tx{tx: tx}, m); return err })
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.Key(), err)
 			}
@@ -410,7 +411,8 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		g.Usage = len(usage)
 		g.Parts = map[string]int{}
 		for _, p := range s.parts {
-			n, err := p.Forget(&Tx{tx: tx}, m)
+			var n int
+			err := safely(func() (err error) { n, err = p.Forget(&Tx{tx: tx}, m); return err })
 			if err != nil {
 				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
 			}
@@ -768,7 +770,8 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		parts = map[string]int{}
 		for _, p := range s.parts {
-			n, err := p.Expire(&Tx{tx: tx}, cutoff)
+			var n int
+			err := safely(func() (err error) { n, err = p.Expire(&Tx{tx: tx}, cutoff); return err })
 			if err != nil {
 				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
 			}

@@ -176,7 +176,7 @@ func minTime(a, b time.Time) time.Time {
 // (posted before, maybe before a restart) is success.
 func (mod *Module) announce(ctx context.Context, c *Challenge, event string, t announceTarget, now time.Time) error {
 	a := Announcement{Challenge: c.ID, Event: event, Platform: t.platform, Channel: t.channel, Time: now}
-	claimed, err := mod.records.ClaimAnnouncement(ctx, a)
+	claimed, err := mod.records.ClaimAnnouncement(context.WithoutCancel(ctx), a) // a claim cut short could land unseen: never posted
 	if err != nil || !claimed {
 		return err
 	}

@@ -26,7 +26,7 @@ func dashboardWithPages(t *testing.T, pages ...module.Page) (*Dashboard, error) 
 	}
 	writeFile(t, filepath.Join(dir, "intents", "test.yaml"), testIntents)
 	writeFile(t, filepath.Join(dir, "docent.yaml"), "store:\n  path: docent.db\nbrain:\n  intents: [intents]\n  watch_interval: 0\n")
-	cfg, err := bot.LoadConfig(filepath.Join(dir, "docent.yaml"), bot.WithModules(pager(pages)))
+	cfg, err := bot.LoadConfig(filepath.Join(dir, "docent.yaml"), bot.WithModules(func() module.Module { return pager(pages) }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,12 +71,18 @@ type Scrubber interface {
 }
 
 // Stored is a module that keeps records about members in the store.
+// MemberParts is called when the store opens, before Provision, and by
+// commands that never provision (`docent user delete`): the parts must
+// work from the transaction they are given alone.
 type Stored interface {
 	MemberParts() []store.MemberPart
 }
 
 // Runner is a module with a background loop: Run starts with the bot and
-// returns once ctx is done (the bot waits for it when it stops).
+// returns once ctx is done (the bot waits for it when it stops), or at once
+// with nil when there is nothing to do (challenges off). An error (or a
+// panic) before ctx is done is logged and shown as the module's failed
+// check in /readyz; the rest of Docent goes on.
 type Runner interface {
 	Run(ctx context.Context, env RunEnv) error
 }
