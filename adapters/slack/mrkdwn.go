@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // maxPart bounds one message's text in bytes. Slack truncates text over
@@ -15,7 +16,6 @@ import (
 const maxPart = 3500
 
 var (
-	fenceRe   = regexp.MustCompile("^\\s*(```|~~~)")
 	headingRe = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
 	bulletRe  = regexp.MustCompile(`^(\s*)[-*+]\s+`)
 	// Kept as written (after checking): Markdown links and images to
@@ -49,17 +49,16 @@ func escape(s string) string {
 // channel or a group, whatever the Markdown said.
 func mrkdwn(md string) string {
 	md = strings.ReplaceAll(md, "\r\n", "\n")
+	doc := markdown.Parse(md)
 	lines := strings.Split(md, "\n")
-	fence := "" // the fence of the code block we are in: ``` or ~~~
+	at := 0 // where line i starts in md
 	for i, l := range lines {
+		code := doc.CodeAt(at)
+		at += len(l) + 1
 		switch {
-		case fence == "" && fenceRe.MatchString(l):
-			fence = fenceRe.FindStringSubmatch(l)[1]
-			l = "```" // Slack shows a language tag as text, and knows no ~~~
-		case fence != "" && closesFence(l, fence):
-			fence = ""
-			l = "```"
-		case fence != "":
+		case code != nil && code.OnFence(at-len(l)-1):
+			l = "```" // Slack knows only this fence, and shows a language tag as text
+		case code != nil:
 			l = escape(l)
 		case headingRe.MatchString(l):
 			h := headingRe.FindStringSubmatch(l)[1]
@@ -75,17 +74,6 @@ func mrkdwn(md string) string {
 		lines[i] = massRe.ReplaceAllString(l, "${1}\u200b${2}")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// closesFence reports whether line l closes a code block opened with
-// fence: any line starting with ``` closes a ``` block (as Slack reads
-// them), only a line of tildes closes a ~~~ block.
-func closesFence(l, fence string) bool {
-	t := strings.TrimSpace(l)
-	if fence == "~~~" {
-		return strings.HasPrefix(t, fence) && strings.Trim(t, "~") == ""
-	}
-	return strings.HasPrefix(t, fence)
 }
 
 // onlyPings applies chat.MayPing to the member mentions mrkdwn keeps (it

@@ -19,6 +19,8 @@ func TestMrkdwn(t *testing.T) {
 		{"inline code", "run `a < b && **c**`", "run `a &lt; b &amp;&amp; **c**`"},
 		{"code block", "```go\nif a < b { x := **y** }\n```", "```\nif a &lt; b { x := **y** }\n```"},
 		{"tilde block", "~~~go\nif a < b { ``` }\n~~~", "```\nif a &lt; b { ``` }\n```"},
+		{"tilde code block styled as code", "~~~go\nif a < b { x := **y** }\n~~~", "```\nif a &lt; b { x := **y** }\n```"},
+		{"fence inside a longer fence", "````\n```\n**kept**\n````", "```\n```\n**kept**\n```"},
 		{"channel", "<!channel> look", "&lt;!channel&gt; look"},
 		{"here", "<!here|here> look", "&lt;!here|here&gt; look"},
 		{"subteam", "<!subteam^S123|@devs> look", "&lt;!subteam^S123|@devs&gt; look"},

@@ -363,3 +363,9 @@ func (d *Doc) OpenAtEnd() bool {
 	c := d.Code[len(d.Code)-1]
 	return !c.Closed && strings.TrimSpace(d.Src[c.End:]) == ""
 }
+
+// OnFence says whether byte i of the source is on c's opening or closing
+// fence line.
+func (c *CodeBlock) OnFence(i int) bool {
+	return c.Start <= i && i <= c.openEnd || c.Closed && c.closeStart <= i && i <= c.End
+}
