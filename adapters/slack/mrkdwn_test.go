@@ -120,3 +120,21 @@ func TestConfigProblems(t *testing.T) {
 		}
 	}
 }
+
+// A cut at a space inside inline code broke the code in two messages.
+func TestSplitKeepsInlineCode(t *testing.T) {
+	code := "`go test -race ./... -run TestSplit`"
+	text := strings.Repeat("word ", 8) + code + " then more words after it"
+	parts := split(text, 64)
+	if len(parts) < 2 {
+		t.Fatalf("got %d parts: %q", len(parts), parts)
+	}
+	for i, p := range parts {
+		if len(p) > 64 {
+			t.Errorf("part %d has %d bytes, over 64", i, len(p))
+		}
+	}
+	if !strings.Contains(strings.Join(parts, "\n"), code) {
+		t.Errorf("the inline code was cut: %q", parts)
+	}
+}
