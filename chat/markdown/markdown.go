@@ -70,6 +70,8 @@ type Doc struct {
 	// Spans are the inline code spans, links, images and autolinks, as
 	// byte ranges [start, end), in order: text that must not be cut.
 	Spans [][2]int
+	// CodeSpans are the inline code spans alone.
+	CodeSpans [][2]int
 
 	start map[ast.Node]int // where each block's line starts, as found
 }
@@ -104,12 +106,16 @@ func Parse(src string) *Doc {
 		case *ast.CodeSpan, *ast.Link, *ast.Image, *ast.AutoLink:
 			if s, e := inlineStart(src, n), inlineEnd(src, n); s >= 0 && e > s {
 				d.Spans = append(d.Spans, [2]int{s, e})
+				if n.Kind() == ast.KindCodeSpan {
+					d.CodeSpans = append(d.CodeSpans, [2]int{s, e})
+				}
 			}
 			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil
 	})
 	d.Spans = merge(d.Spans)
+	d.CodeSpans = merge(d.CodeSpans)
 	code := 0
 	for n := root.FirstChild(); n != nil; n = n.NextSibling() {
 		blk := Block{Start: d.blockStart(n)}
@@ -354,15 +360,21 @@ func (d *Doc) CodeAt(i int) *CodeBlock {
 	return nil
 }
 
-// OpenAtEnd says whether the text ends inside a fenced code block that was
-// never closed: an answer cut short, a stream still coming.
-func (d *Doc) OpenAtEnd() bool {
+// OpenAtEnd returns the fenced code block the text ends inside, never
+// closed (an answer cut short, a stream still coming), or nil.
+func (d *Doc) OpenAtEnd() *CodeBlock {
 	if len(d.Code) == 0 {
-		return false
+		return nil
 	}
-	c := d.Code[len(d.Code)-1]
-	return !c.Closed && strings.TrimSpace(d.Src[c.End:]) == ""
+	if c := d.Code[len(d.Code)-1]; !c.Closed && strings.TrimSpace(d.Src[c.End:]) == "" {
+		return c
+	}
+	return nil
 }
+
+// Closer is the line that closes c where it was opened: its marker at the
+// opener's column, inside its quotes.
+func (c *CodeBlock) Closer() string { return closer(c, false) }
 
 // OnFence says whether byte i of the source is on c's opening or closing
 // fence line.

@@ -181,10 +181,29 @@ func FuzzSplit(f *testing.F) {
 // allClosed says whether every code block of d is closed, or left open
 // only at the very end (which Split closes).
 func allClosed(d *Doc) bool {
-	for i, c := range d.Code {
-		if !c.Closed && (i < len(d.Code)-1 || strings.TrimSpace(d.Src[c.End:]) != "") {
+	for _, c := range d.Code {
+		if !c.Closed && c != d.OpenAtEnd() {
 			return false
 		}
 	}
 	return true
+}
+
+func TestOpenAtEndAndCloser(t *testing.T) {
+	for _, tc := range []struct{ src, closer string }{
+		{"text", ""},
+		{"```go\nx", "```"},
+		{"````md\n```yaml\nname: x\n```", "````"},
+		{"1. step\n   ```sh\n   make", "   ```"},
+		{"> ~~~\n> x", "> ~~~"},
+		{"```\nx\n```", ""},
+	} {
+		got := ""
+		if c := Parse(tc.src).OpenAtEnd(); c != nil {
+			got = c.Closer()
+		}
+		if got != tc.closer {
+			t.Errorf("OpenAtEnd(%q).Closer() = %q, want %q", tc.src, got, tc.closer)
+		}
+	}
 }
