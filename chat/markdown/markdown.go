@@ -7,10 +7,14 @@
 package markdown
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
@@ -27,6 +31,9 @@ const (
 	Quote
 	HTML
 	Rule
+	Table       // a GitHub table
+	Definitions // a definition list ("Term" then ": what it means")
+	Footnote    // a footnote's text ("[^1]: …")
 )
 
 // Block is one top-level block of a text.
@@ -79,11 +86,17 @@ type Doc struct {
 // Parse reads src as CommonMark.
 func Parse(src string) *Doc {
 	b := []byte(src)
-	root := parser.NewParser(
+	// Docs sites render with goldmark and these (Hugo does): a table, a
+	// footnote or a definition holds blocks of its own.
+	p := parser.NewParser(
 		parser.WithBlockParsers(parser.DefaultBlockParsers()...),
 		parser.WithInlineParsers(parser.DefaultInlineParsers()...),
 		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
-	).Parse(text.NewReader(b))
+	)
+	for _, e := range []goldmark.Extender{extension.Table, extension.DefinitionList, extension.Footnote} {
+		e.Extend(goldmark.New(goldmark.WithParser(p)))
+	}
+	root := p.Parse(text.NewReader(b))
 	d := &Doc{Src: src}
 	d.start = map[ast.Node]int{}
 	starts := map[int]bool{} // the lines where some block starts
@@ -117,7 +130,19 @@ func Parse(src string) *Doc {
 	d.Spans = merge(d.Spans)
 	d.CodeSpans = merge(d.CodeSpans)
 	code := 0
+	var top []ast.Node
 	for n := root.FirstChild(); n != nil; n = n.NextSibling() {
+		if n.Kind() == east.KindFootnoteList { // moved to the end: each where it was written
+			for f := n.FirstChild(); f != nil; f = f.NextSibling() {
+				top = append(top, f)
+			}
+			continue
+		}
+		top = append(top, n)
+	}
+	slices.SortStableFunc(top, func(a, b ast.Node) int { return d.blockStart(a) - d.blockStart(b) })
+	slices.SortStableFunc(d.Code, func(a, b *CodeBlock) int { return a.Start - b.Start })
+	for _, n := range top {
 		blk := Block{Start: d.blockStart(n)}
 		switch n := n.(type) {
 		case *ast.Heading:
@@ -140,6 +165,12 @@ func Parse(src string) *Doc {
 			blk.Kind = HTML
 		case *ast.ThematicBreak:
 			blk.Kind = Rule
+		case *east.Table:
+			blk.Kind = Table
+		case *east.DefinitionList:
+			blk.Kind = Definitions
+		case *east.Footnote:
+			blk.Kind = Footnote
 		}
 		d.Blocks = append(d.Blocks, blk)
 	}

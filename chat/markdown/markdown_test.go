@@ -25,6 +25,8 @@ func TestParseCodeBlocks(t *testing.T) {
 		{"unclosed", "text\n```py\nprint(1)\n", []code{{"```py\nprint(1)", "```", "py", "py", false}}},
 		{"empty", "```\n```", []code{{"```\n```", "```", "", "", true}}},
 		{"four spaces is not a fence", "    ```\n    x", nil},
+		{"in a footnote", "a[^1]\n\n[^1]: Run:\n\n    ```sh\n    make\n    ```\n\nb", []code{{"    ```sh\n    make\n    ```", "```", "sh", "sh", true}}},
+		{"in a definition", "Term\n: Run:\n\n    ```sh\n    make\n    ```", []code{{"    ```sh\n    make\n    ```", "```", "sh", "sh", true}}},
 		{"inline backticks are no fence", "use ```x``` inline", nil},
 		{"two in a row", "```\na\n```\n~~~\nb\n~~~", []code{{"```\na\n```", "```", "", "", true}, {"~~~\nb\n~~~", "~~~", "", "", true}}},
 	} {
@@ -45,7 +47,7 @@ func TestParseCodeBlocks(t *testing.T) {
 }
 
 func TestParseBlocks(t *testing.T) {
-	src := "# Title\n\nSome *text*\nover two lines.\n\n- a\n- b\n\n> quoted\n\n```go\nx\n```\n\n    indented\n\n---\n<div>\nhi\n</div>\n\n## Sub ##\n"
+	src := "# Title\n\nSome *text*\nover two lines.\n\n- a\n- b\n\n> quoted\n\n```go\nx\n```\n\n    indented\n\n---\n<div>\nhi\n</div>\n\n## Sub ##\n| a | b |\n|---|---|\n| 1 | 2 |\n\nx[^n]\n\n[^n]: note\n\nend\n"
 	want := []struct {
 		kind  Kind
 		text  string
@@ -60,6 +62,10 @@ func TestParseBlocks(t *testing.T) {
 		{Rule, "---", 0},
 		{HTML, "<div>\nhi\n</div>", 0},
 		{Heading, "## Sub ##", 2},
+		{Table, "| a | b |\n|---|---|\n| 1 | 2 |", 0},
+		{Paragraph, "x[^n]", 0},
+		{Footnote, "[^n]: note", 0},
+		{Paragraph, "end", 0},
 	}
 	d := Parse(src)
 	if len(d.Blocks) != len(want) {
