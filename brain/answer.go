@@ -12,6 +12,7 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // Bounds of an answer taken from the docs, measured on Discord (2000
@@ -122,36 +123,63 @@ func tableStarts(lines []string, i int) bool {
 	return strings.Contains(next, "|") && delimiterRow.MatchString(next)
 }
 
-// fence returns the fence a line opens or closes ("```", "~~~~"), or "".
-func fence(line string) string {
-	t := strings.TrimLeft(line, " ")
-	if len(line)-len(t) > 3 && !strings.HasPrefix(strings.TrimSpace(line), "```") {
-		return ""
-	}
-	for _, c := range []byte{'`', '~'} {
-		n := 0
-		for n < len(t) && t[n] == c {
-			n++
-		}
-		if n >= 3 {
-			return t[:n]
-		}
-	}
-	return ""
+// mdLines are a passage's lines with where each starts, and its code
+// blocks as chat/markdown reads them.
+type mdLines struct {
+	lines []string
+	off   []int
+	doc   *markdown.Doc // nil when the text has no fence
 }
 
-// closes says whether line closes the code block that open opened: a
-// fence of the same character, at least as long, and nothing after it.
-func closes(line, open string) bool {
-	f := fence(line)
-	return f != "" && f[0] == open[0] && len(f) >= len(open) && strings.TrimSpace(strings.TrimLeft(line, " ")[len(f):]) == ""
+func newMDLines(text string) mdLines {
+	m := mdLines{lines: strings.Split(text, "\n")}
+	at := 0
+	for _, l := range m.lines {
+		m.off = append(m.off, at)
+		at += len(l) + 1
+	}
+	if strings.Contains(text, "```") || strings.Contains(text, "~~~") {
+		m.doc = markdown.Parse(text)
+	}
+	return m
+}
+
+// code is the code block that line i is in (its fences too), or nil.
+func (m mdLines) code(i int) *markdown.CodeBlock {
+	if m.doc == nil {
+		return nil
+	}
+	return m.doc.CodeAt(m.off[i])
+}
+
+// opens is the code block that line i opens, or nil. Bare says the fence
+// starts the line (but for spaces): not after a list item's marker or in
+// a quote.
+func (m mdLines) opens(i int, bare bool) *markdown.CodeBlock {
+	c := m.code(i)
+	if c == nil || c.Start != m.off[i] || bare && strings.TrimSpace(c.Prefix) != "" {
+		return nil
+	}
+	return c
+}
+
+// inside says whether line i is in code block c after its opening line:
+// its code or its closing fence.
+func (m mdLines) inside(i int, c *markdown.CodeBlock) bool {
+	return c != nil && m.off[i] > c.Start && m.off[i] <= c.End
+}
+
+// closing says whether line i is c's closing fence.
+func (m mdLines) closing(i int, c *markdown.CodeBlock) bool {
+	return c.Closed && m.inside(i, c) && c.OnFence(m.off[i])
 }
 
 // blocks splits a passage's Markdown into blocks. A code block left open
 // (a long section cut in parts) is closed, so that what is shown of it
 // stays valid Markdown.
 func blocks(text string) []block {
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	md := newMDLines(strings.ReplaceAll(text, "\r\n", "\n"))
+	lines := md.lines
 	var out []block
 	for i := 0; i < len(lines); {
 		line := lines[i]
@@ -159,12 +187,12 @@ func blocks(text string) []block {
 		switch {
 		case trimmed == "" || heading.MatchString(line) || linkDefinition.MatchString(line):
 			i++ // footnotes and link definitions too: they are about text elsewhere
-		case fence(line) != "":
-			open := fence(line)
+		case md.opens(i, true) != nil:
+			c := md.opens(i, true)
 			code := []string{strings.TrimSpace(line)}
 			i++
-			for ; i < len(lines); i++ {
-				if closes(lines[i], open) {
+			for ; i < len(lines) && md.inside(i, c); i++ {
+				if md.closing(i, c) {
 					i++
 					break
 				}
@@ -174,7 +202,7 @@ func blocks(text string) []block {
 			// open; without the indentation of a container (a list item, a
 			// definition) that all its lines share.
 			dedent(code[1:])
-			code = append(code, open)
+			code = append(code, c.Marker)
 			out = append(out, block{kind: blockCode, units: []string{strings.Join(code, "\n")}})
 		case strings.HasPrefix(trimmed, "|") || tableStarts(lines, i):
 			// Its rows start with "|", or hold one when the header did not
@@ -190,13 +218,13 @@ func blocks(text string) []block {
 			}
 			out = append(out, block{kind: blockTable, units: []string{strings.Join(rows, "\n")}})
 		case listItem.MatchString(line):
-			i = list(lines, i, &out)
+			i = list(md, i, &out)
 		default:
 			var para []string
 			for ; i < len(lines); i++ {
 				l := lines[i]
 				t := strings.TrimSpace(l)
-				if t == "" || heading.MatchString(l) || fence(l) != "" || strings.HasPrefix(t, "|") || tableStarts(lines, i) || listItem.MatchString(l) || linkDefinition.MatchString(l) {
+				if t == "" || heading.MatchString(l) || md.opens(i, true) != nil || strings.HasPrefix(t, "|") || tableStarts(lines, i) || listItem.MatchString(l) || linkDefinition.MatchString(l) {
 					break
 				}
 				for t != strings.TrimPrefix(t, ">") { // a quote's marker goes
@@ -215,27 +243,28 @@ func blocks(text string) []block {
 // list reads the list starting at lines[i] into out and returns the
 // index of the line after it. An item keeps its nested lines (and code)
 // with it.
-func list(lines []string, i int, out *[]block) int {
+func list(md mdLines, i int, out *[]block) int {
+	lines := md.lines
 	m := listItem.FindStringSubmatch(lines[i])
 	indent := len(m[1])
 	b := block{kind: blockList, ordered: m[2][0] >= '0' && m[2][0] <= '9'}
 	var item []string
-	fences := 0
+	var open *markdown.CodeBlock // the code block of the item being read
 	flush := func() {
 		for len(item) > 0 && strings.TrimSpace(item[len(item)-1]) == "" {
 			item = item[:len(item)-1]
 		}
 		if len(item) > 0 {
-			if fences%2 == 1 { // a code block left open by the passage's cut
-				item = append(item, strings.Repeat(" ", indent+2)+"```")
+			if open != nil && !open.Closed { // a code block left open by the passage's cut
+				item = append(item, strings.Repeat(" ", indent+2)+open.Marker)
 			}
 			b.units = append(b.units, strings.Join(item, "\n"))
 		}
-		item, fences = nil, 0
+		item, open = nil, nil
 	}
 	for ; i < len(lines); i++ {
 		l := lines[i]
-		if fences%2 == 0 {
+		if !md.inside(i, open) {
 			if m := listItem.FindStringSubmatch(l); m != nil && len(m[1]) <= indent {
 				flush()
 				item = append(item, strings.TrimPrefix(l, m[1]))
@@ -251,8 +280,8 @@ func list(lines []string, i int, out *[]block) int {
 				break
 			}
 		}
-		if fence(l) != "" {
-			fences++
+		if c := md.opens(i, false); c != nil {
+			open = c
 		}
 		item = append(item, trimIndent(l, indent))
 	}
@@ -736,13 +765,16 @@ func shownText(s Searcher, h knowledge.Hit) string {
 			}
 			return text
 		}
-		for j, line := range strings.Split(part.Text, "\n") {
-			switch f := fence(line); {
-			case open == "" && f != "":
-				open, openedIn, openedFirst = f, i, j == 0
-			case open != "" && closes(line, open):
-				open = ""
-			}
+		// A part that goes on with a code block is read after its fence.
+		prefix := ""
+		if open != "" {
+			prefix = open + "\n"
+		}
+		switch c := markdown.Parse(prefix + part.Text).OpenAtEnd(); {
+		case c == nil:
+			open = ""
+		case open == "" || c.Start >= len(prefix): // opened in this part
+			open, openedIn, openedFirst = c.Marker, i, c.Start == len(prefix)
 		}
 	}
 	return h.Text

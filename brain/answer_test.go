@@ -395,6 +395,33 @@ func TestAnswerFromACodeBlockCutInParts(t *testing.T) {
 	checkMarkdown(t, answer, answer)
 }
 
+// fence returns the fence a line opens or closes ("```", "~~~~"), or "":
+// the tests' own line-by-line reading of what they check, apart from
+// chat/markdown's, which the code under test uses.
+func fence(line string) string {
+	t := strings.TrimLeft(line, " ")
+	if len(line)-len(t) > 3 && !strings.HasPrefix(strings.TrimSpace(line), "```") {
+		return ""
+	}
+	for _, c := range []byte{'`', '~'} {
+		n := 0
+		for n < len(t) && t[n] == c {
+			n++
+		}
+		if n >= 3 {
+			return t[:n]
+		}
+	}
+	return ""
+}
+
+// closes says whether line closes the code block that open opened: a
+// fence of the same character, at least as long, and nothing after it.
+func closes(line, open string) bool {
+	f := fence(line)
+	return f != "" && f[0] == open[0] && len(f) >= len(open) && strings.TrimSpace(strings.TrimLeft(line, " ")[len(f):]) == ""
+}
+
 // codeAndProse returns the lines of code of a section's parts (in its
 // fenced blocks, across parts), trimmed, and the rest of its text.
 func codeAndProse(parts []knowledge.Passage) ([]string, string) {
@@ -455,5 +482,29 @@ func TestCodeFenceKeepsOnlyTheLanguage(t *testing.T) {
 	long := "```toml {file=\"hugo.toml\"}\n" + strings.Repeat("a = 1\n", 40) + "```"
 	if got := boundCode(long); !strings.HasPrefix(got, "```toml\n") || !strings.HasSuffix(got, "…\n```") {
 		t.Errorf("a long block cut keeps its attributes or loses its end:\n%s", got)
+	}
+}
+
+// A list item's code block ends with its own fence: a shorter fence inside
+// it is code, and one left open ends with the item, not the list.
+func TestBlocksReadListCodeAsMarkdown(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		units      []string
+	}{
+		{"shorter fence inside", "1. Write:\n   ````md\n   ```\n   ````\n2. Run it.",
+			[]string{"1. Write:\n   ````md\n   ```\n   ````", "2. Run it."}},
+		{"left open", "- Write:\n  ```sh\n  make\n- Run it.",
+			[]string{"- Write:\n  ```sh\n  make\n  ```", "- Run it."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bs := blocks(tc.text)
+			if len(bs) != 1 || bs[0].kind != blockList {
+				t.Fatalf("blocks = %+v, want one list", bs)
+			}
+			if strings.Join(bs[0].units, "\x00") != strings.Join(tc.units, "\x00") {
+				t.Errorf("items\n got %q\nwant %q", bs[0].units, tc.units)
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/docent-bot/docent/brain/redact"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // Intent is something members ask for, with example patterns to learn from
@@ -561,14 +562,19 @@ func (b *Brain) Passages(text string, at chat.Place) []knowledge.Hit {
 // and Markdown marks left out, cut at a word boundary.
 func snippet(text string, limit int) string {
 	var words []string
-	size, code := 0, false
+	size, at := 0, 0 // at: where line starts in text
+	var doc *markdown.Doc
+	if strings.Contains(text, "```") || strings.Contains(text, "~~~") { // else no code block
+		doc = markdown.Parse(text)
+	}
 	for line := range strings.Lines(text) {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "```") || strings.HasPrefix(line, "~~~") {
-			code = !code
+		start := at
+		at += len(line)
+		if doc != nil && doc.CodeAt(start) != nil {
 			continue
 		}
-		if code || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "|") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "|") {
 			continue
 		}
 		// A quote's marker goes; "<intent> <text>" inside a line stays.

@@ -224,3 +224,12 @@ func TestSnippetKeepsAngleBrackets(t *testing.T) {
 		t.Errorf("snippet = %q, want %q", got, want)
 	}
 }
+
+// A code block is left out of a snippet whatever its fence: a ``` line
+// inside a longer fence is code, not the end of the block.
+func TestSnippetLeavesCodeOut(t *testing.T) {
+	got := snippet("Why does this fail?\n````md\n```\nstill code\n````\n  ~~~\n  more code\n  ~~~\nthanks", 200)
+	if want := "Why does this fail? thanks"; got != want {
+		t.Errorf("snippet = %q, want %q", got, want)
+	}
+}

@@ -149,3 +149,55 @@ func BenchmarkSplit(b *testing.B) {
 		Split(text, MaxMessage)
 	}
 }
+
+// The old line scanner knew only ``` fences at the start of a line: a ~~~
+// block, a fence indented in a list item, and a link cut at one of its
+// spaces came out broken.
+func TestSplitFencesAndLinksAsMarkdownReadsThem(t *testing.T) {
+	code := strings.Repeat("x := compute(1, 2, 3)\n", 12) // 264 characters
+	link := "[the installation guide for every platform](https://example.com/docs/install)"
+	for _, tc := range []struct {
+		name, text string
+		limit      int
+		check      func(t *testing.T, parts []string)
+	}{
+		{"tilde fence", "Try this:\n~~~go\n" + code + "~~~\nDone.", 200, func(t *testing.T, parts []string) {
+			for i, p := range parts {
+				if strings.Count(p, "~~~")%2 != 0 {
+					t.Errorf("part %d leaves a ~~~ block open:\n%s", i, p)
+				}
+			}
+			if !strings.HasPrefix(parts[1], "~~~go\n") {
+				t.Errorf("part 2 does not reopen the block with its language: %.20q", parts[1])
+			}
+		}},
+		{"fence in a list item", "1. Build it:\n   ```sh\n" + strings.ReplaceAll(code, "x :=", "   x :=") + "   ```\n2. Run it.", 200, func(t *testing.T, parts []string) {
+			for i, p := range parts {
+				if strings.Count(p, "```")%2 != 0 {
+					t.Errorf("part %d leaves a code block open:\n%s", i, p)
+				}
+			}
+			if !strings.HasPrefix(parts[1], "```sh\n") {
+				t.Errorf("part 2 does not reopen the block with its language: %.20q", parts[1])
+			}
+		}},
+		{"link", strings.Repeat("word ", 30) + link + " after", 180, func(t *testing.T, parts []string) {
+			if !strings.Contains(strings.Join(parts, "\n"), link) {
+				t.Errorf("the link was cut: %q", parts)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parts := Split(tc.text, tc.limit)
+			if len(parts) < 2 {
+				t.Fatalf("got %d parts: %q", len(parts), parts)
+			}
+			for i, p := range parts {
+				if n := utf8.RuneCountInString(p); n > tc.limit {
+					t.Errorf("part %d has %d characters, over %d", i, n, tc.limit)
+				}
+			}
+			tc.check(t, parts)
+		})
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // maxPart bounds one message's text in bytes. Slack truncates text over
@@ -15,7 +15,6 @@ import (
 const maxPart = 3500
 
 var (
-	fenceRe   = regexp.MustCompile("^\\s*(```|~~~)")
 	headingRe = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
 	bulletRe  = regexp.MustCompile(`^(\s*)[-*+]\s+`)
 	// Kept as written (after checking): Markdown links and images to
@@ -49,17 +48,16 @@ func escape(s string) string {
 // channel or a group, whatever the Markdown said.
 func mrkdwn(md string) string {
 	md = strings.ReplaceAll(md, "\r\n", "\n")
+	doc := markdown.Parse(md)
 	lines := strings.Split(md, "\n")
-	fence := "" // the fence of the code block we are in: ``` or ~~~
+	at := 0 // where line i starts in md
 	for i, l := range lines {
+		code := doc.CodeAt(at)
+		at += len(l) + 1
 		switch {
-		case fence == "" && fenceRe.MatchString(l):
-			fence = fenceRe.FindStringSubmatch(l)[1]
-			l = "```" // Slack shows a language tag as text, and knows no ~~~
-		case fence != "" && closesFence(l, fence):
-			fence = ""
-			l = "```"
-		case fence != "":
+		case code != nil && code.OnFence(at-len(l)-1):
+			l = "```" // Slack knows only this fence, and shows a language tag as text
+		case code != nil:
 			l = escape(l)
 		case headingRe.MatchString(l):
 			h := headingRe.FindStringSubmatch(l)[1]
@@ -75,17 +73,6 @@ func mrkdwn(md string) string {
 		lines[i] = massRe.ReplaceAllString(l, "${1}\u200b${2}")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// closesFence reports whether line l closes a code block opened with
-// fence: any line starting with ``` closes a ``` block (as Slack reads
-// them), only a line of tildes closes a ~~~ block.
-func closesFence(l, fence string) bool {
-	t := strings.TrimSpace(l)
-	if fence == "~~~" {
-		return strings.HasPrefix(t, fence) && strings.Trim(t, "~") == ""
-	}
-	return strings.HasPrefix(t, fence)
 }
 
 // onlyPings applies chat.MayPing to the member mentions mrkdwn keeps (it
@@ -153,87 +140,7 @@ func inlineText(s string) string {
 // split cuts text into parts of at most max bytes at line ends, never
 // inside a code block: a block that must be cut is closed at the end of
 // one part and opened again at the start of the next. A line longer than a
-// part is cut at a space where it can be.
+// part is cut at a space where it can be, never inside inline code.
 func split(text string, max int) []string {
-	const fence = "```"
-	var (
-		parts   []string
-		cur     strings.Builder
-		inFence bool
-	)
-	flush := func() {
-		p := cur.String()
-		if inFence {
-			p += "\n" + fence
-		}
-		if strings.TrimSpace(strings.Trim(p, "`")) != "" {
-			parts = append(parts, strings.TrimRight(p, "\n"))
-		}
-		cur.Reset()
-		if inFence {
-			cur.WriteString(fence + "\n")
-		}
-	}
-	room := func() int {
-		r := max - cur.Len()
-		if inFence {
-			r -= len(fence) + 1
-		}
-		return r
-	}
-	for _, l := range strings.Split(text, "\n") {
-		isFence := strings.HasPrefix(strings.TrimSpace(l), fence)
-		for {
-			need := len(l)
-			if cur.Len() > 0 {
-				need++
-			}
-			if need <= room() {
-				break
-			}
-			if cur.Len() > len(fence)+1 || (cur.Len() > 0 && !inFence) {
-				flush()
-				continue
-			}
-			// The line alone is too long for a part: cut it.
-			cut := cutAt(l, room())
-			cur.WriteString(l[:cut])
-			l = strings.TrimLeft(l[cut:], " ")
-			flush()
-		}
-		if cur.Len() > 0 && !strings.HasSuffix(cur.String(), "\n") {
-			cur.WriteByte('\n')
-		}
-		cur.WriteString(l)
-		if isFence {
-			inFence = !inFence
-		}
-	}
-	if inFence { // an unclosed block: close it
-		cur.WriteString("\n" + fence)
-		inFence = false
-	}
-	flush()
-	return parts
-}
-
-// cutAt finds where to cut s to at most n bytes: after the last space in
-// the second half, else at a rune boundary.
-func cutAt(s string, n int) int {
-	if n < 1 {
-		n = 1
-	}
-	if n >= len(s) {
-		return len(s)
-	}
-	if i := strings.LastIndexByte(s[:n], ' '); i > n/2 {
-		return i
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	if n == 0 {
-		_, n = utf8.DecodeRuneInString(s)
-	}
-	return n
+	return markdown.Split(text, max, markdown.Bytes)
 }

@@ -19,6 +19,8 @@ func TestMrkdwn(t *testing.T) {
 		{"inline code", "run `a < b && **c**`", "run `a &lt; b &amp;&amp; **c**`"},
 		{"code block", "```go\nif a < b { x := **y** }\n```", "```\nif a &lt; b { x := **y** }\n```"},
 		{"tilde block", "~~~go\nif a < b { ``` }\n~~~", "```\nif a &lt; b { ``` }\n```"},
+		{"tilde code block styled as code", "~~~go\nif a < b { x := **y** }\n~~~", "```\nif a &lt; b { x := **y** }\n```"},
+		{"fence inside a longer fence", "````\n```\n**kept**\n````", "```\n```\n**kept**\n```"},
 		{"channel", "<!channel> look", "&lt;!channel&gt; look"},
 		{"here", "<!here|here> look", "&lt;!here|here&gt; look"},
 		{"subteam", "<!subteam^S123|@devs> look", "&lt;!subteam^S123|@devs&gt; look"},
@@ -116,5 +118,23 @@ func TestConfigProblems(t *testing.T) {
 				t.Errorf("%q shows a secret", s)
 			}
 		}
+	}
+}
+
+// A cut at a space inside inline code broke the code in two messages.
+func TestSplitKeepsInlineCode(t *testing.T) {
+	code := "`go test -race ./... -run TestSplit`"
+	text := strings.Repeat("word ", 8) + code + " then more words after it"
+	parts := split(text, 64)
+	if len(parts) < 2 {
+		t.Fatalf("got %d parts: %q", len(parts), parts)
+	}
+	for i, p := range parts {
+		if len(p) > 64 {
+			t.Errorf("part %d has %d bytes, over 64", i, len(p))
+		}
+	}
+	if !strings.Contains(strings.Join(parts, "\n"), code) {
+		t.Errorf("the inline code was cut: %q", parts)
 	}
 }

@@ -239,3 +239,35 @@ func BenchmarkSearchHugo(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2])/1e3, "p50-µs")
 	b.ReportMetric(float64(took[len(took)*99/100])/1e3, "p99-µs")
 }
+
+// BenchmarkSplitHugo splits every Markdown page of Hugo's docs into
+// sections and passages, as an index build does, without the analysis.
+func BenchmarkSplitHugo(b *testing.B) {
+	folder := hugoFolders(b)[0]
+	var pages []string
+	err := filepath.WalkDir(folder.Path, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".md") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		pages = append(pages, string(data))
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	size, parts := 0, 0
+	for _, p := range pages {
+		size += len(p)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		parts = 0
+		for _, p := range pages {
+			for _, s := range splitMarkdown(p, DefaultMaxPassageBytes, AnchorsGitHub).sections {
+				parts += len(s.parts)
+			}
+		}
+	}
+	b.ReportMetric(float64(parts), "passages")
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // section is the part of a document under one heading.
@@ -645,13 +647,19 @@ type block struct {
 }
 
 // blocks splits text at blank lines outside fenced code blocks; a fenced
-// block is a block of its own.
+// block (as chat/markdown reads it: also indented in a list item) is a
+// block of its own.
 func blocks(text string) []block {
 	var (
 		out   []block
 		lines []string
-		fence fenceMark
+		code  *markdown.CodeBlock // the block being read
+		fc    []*markdown.CodeBlock
+		at    = 0 // where line starts in text
 	)
+	if strings.Contains(text, "```") || strings.Contains(text, "~~~") { // else no fence to find
+		fc = markdown.Parse(text).Code
+	}
 	end := func(code bool) {
 		if s := strings.Trim(strings.Join(lines, "\n"), "\n"); strings.TrimSpace(s) != "" {
 			out = append(out, block{text: s, code: code})
@@ -659,24 +667,32 @@ func blocks(text string) []block {
 		lines = lines[:0]
 	}
 	for line := range strings.SplitSeq(text, "\n") {
+		start := at
+		at += len(line) + 1
+		if code == nil {
+			for len(fc) > 0 && fc[0].Start < start {
+				fc = fc[1:]
+			}
+			// One in a quote stays in the quote's block: its lines hold no blank one.
+			if len(fc) > 0 && fc[0].Start == start && strings.TrimSpace(fc[0].Prefix) == "" {
+				end(false)
+				code, fc = fc[0], fc[1:]
+			}
+		}
 		switch {
-		case fence.char != 0:
+		case code != nil:
 			lines = append(lines, line)
-			if fence.closedBy(line) {
-				fence = fenceMark{}
+			if start+len(line) >= code.End {
+				code = nil
 				end(true)
 			}
 		case strings.TrimSpace(line) == "":
 			end(false)
 		default:
-			if f, ok := openFence(line); ok {
-				end(false)
-				fence = f
-			}
 			lines = append(lines, line)
 		}
 	}
-	end(fence.char != 0)
+	end(code != nil)
 	return out
 }
 

@@ -189,6 +189,8 @@ func TestChunk(t *testing.T) {
 			[]string{"intro", "```\n" + para('x', 12) + "\n```", "end"}},
 		{"blank lines inside a fence do not split it", "```\nx\n\ny\n```\n\n" + para('z', 10), 12,
 			[]string{"```\nx\n\ny\n```", para('z', 10)}},
+		{"a fence in a nested list item is a code block too", "- a\n  - b\n\n    ```sh\n    x\n\n    y\n    ```\n\nend", 20,
+			[]string{"- a\n  - b", "```sh\n    x\n\n    y\n    ```", "end"}},
 		{"a long paragraph is cut at line ends", "aaaa\nbbbb\ncccc", 9,
 			[]string{"aaaa\nbbbb", "cccc"}},
 		{"a long line is cut after a space", "one two three four", 9,

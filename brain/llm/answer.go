@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // Answer is the model's reply, checked: citations that name no passage are
@@ -132,96 +134,41 @@ type segment struct {
 	code bool
 }
 
-// proseSegments splits Markdown into prose and code: fenced blocks (``` or
-// ~~~, to the closing fence or the end) and inline `code` spans.
+// proseSegments splits Markdown into prose and code: fenced blocks (to
+// the closing fence or the end of their container) and inline `code`
+// spans, as chat/markdown reads them.
 func proseSegments(text string) []segment {
+	doc := markdown.Parse(text)
+	var code [][2]int
+	for _, c := range doc.Code {
+		end := c.End
+		if end < len(text) { // with its newline, as the block's lines
+			end++
+		}
+		code = append(code, [2]int{c.Start, end})
+	}
+	for _, sp := range doc.CodeSpans {
+		if doc.CodeAt(sp[0]) == nil {
+			code = append(code, sp)
+		}
+	}
+	slices.SortFunc(code, func(a, b [2]int) int { return a[0] - b[0] })
 	var segs []segment
-	var prose strings.Builder
-	flush := func() {
-		if prose.Len() > 0 {
-			segs = append(segs, segment{text: prose.String()})
-			prose.Reset()
-		}
-	}
-	fence := ""
-	var code strings.Builder
-	for line := range strings.SplitAfterSeq(text, "\n") {
-		trimmed := strings.TrimLeft(line, " \t")
-		if fence != "" {
-			code.WriteString(line)
-			if strings.HasPrefix(trimmed, fence) {
-				segs = append(segs, segment{text: code.String(), code: true})
-				code.Reset()
-				fence = ""
-			}
+	last := 0
+	for _, c := range code {
+		if c[0] < last {
 			continue
 		}
-		if f := fenceOf(trimmed); f != "" {
-			flush()
-			fence = f
-			code.WriteString(line)
-			continue
+		if c[0] > last {
+			segs = append(segs, segment{text: text[last:c[0]]})
 		}
-		splitSpans(line, &prose, func(span string) {
-			flush()
-			segs = append(segs, segment{text: span, code: true})
-		})
+		segs = append(segs, segment{text: text[c[0]:c[1]], code: true})
+		last = c[1]
 	}
-	flush()
-	if code.Len() > 0 {
-		segs = append(segs, segment{text: code.String(), code: true})
+	if last < len(text) {
+		segs = append(segs, segment{text: text[last:]})
 	}
 	return segs
-}
-
-// fenceOpen reports whether text ends inside a fenced code block.
-func fenceOpen(text string) bool {
-	fence := ""
-	for line := range strings.SplitAfterSeq(text, "\n") {
-		trimmed := strings.TrimLeft(line, " \t")
-		switch {
-		case fence != "" && strings.HasPrefix(trimmed, fence):
-			fence = ""
-		case fence == "":
-			fence = fenceOf(trimmed)
-		}
-	}
-	return fence != ""
-}
-
-func fenceOf(line string) string {
-	for _, f := range []string{"```", "~~~"} {
-		if strings.HasPrefix(line, f) {
-			return f
-		}
-	}
-	return ""
-}
-
-// splitSpans writes line's prose to prose and hands each `code span`
-// (a run of backticks up to the same run) to code.
-func splitSpans(line string, prose *strings.Builder, code func(string)) {
-	for {
-		i := strings.IndexByte(line, '`')
-		if i < 0 {
-			prose.WriteString(line)
-			return
-		}
-		run := i
-		for run < len(line) && line[run] == '`' {
-			run++
-		}
-		ticks := line[i:run]
-		j := strings.Index(line[run:], ticks)
-		if j < 0 {
-			prose.WriteString(line)
-			return
-		}
-		end := run + j + len(ticks)
-		prose.WriteString(line[:i])
-		code(line[i:end])
-		line = line[end:]
-	}
 }
 
 // Mass mentions, per platform. Discord pings on @everyone and @here and on

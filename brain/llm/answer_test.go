@@ -17,6 +17,8 @@ func TestCheckCitations(t *testing.T) {
 		{"Mixed [ 2 ,9 ] spacing.", "Mixed [2] spacing.", []int{2}},
 		{"Code `args[7]` and args[4] and [1](https://x) stay.", "Code `args[7]` and args[4] and [1](https://x) stay.", nil},
 		{"```go\nx := a[9]\n```\nSee [9].", "```go\nx := a[9]\n```\nSee.", nil},
+		{"~~~\nx := a[9]\n~~~\nSee [9].", "~~~\nx := a[9]\n~~~\nSee.", nil},
+		{"````md\n```\nsee [9]\n```\n````\nSee [9].", "````md\n```\nsee [9]\n```\n````\nSee.", nil},
 		{"Huge [99999999999999999999999] gone.", "Huge gone.", nil},
 		{"中文的回答[1]。", "中文的回答[1]。", []int{1}},
 	}

@@ -137,6 +137,11 @@ func TestCutNote(t *testing.T) {
 	if want := "Try:\n```yaml\nname: greet\n```\n\n(answer cut: it was longer than the 4 KB Docent keeps of an answer)"; got != want {
 		t.Errorf("cutNote = %q, want %q", got, want)
 	}
+	// A longer fence is closed by its own marker: "```" inside it is text.
+	got = cutNote("Try:\n````md\n```yaml\nname: greet\n```", 4096)
+	if want := "Try:\n````md\n```yaml\nname: greet\n```\n````\n\n(answer cut: it was longer than the 4 KB Docent keeps of an answer)"; got != want {
+		t.Errorf("cutNote = %q, want %q", got, want)
+	}
 }
 
 // A reply longer than Docent reads that holds no answer it can find (no

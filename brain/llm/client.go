@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 var (
@@ -335,8 +337,8 @@ func capText(s string, n int) (string, bool) {
 // cutNote is the line that tells the member an answer was cut; an open
 // code block is closed first so the line reads as prose.
 func cutNote(text string, limit int) string {
-	if fenceOpen(text) {
-		text += "\n```"
+	if c := markdown.Parse(text).OpenAtEnd(); c != nil {
+		text += "\n" + c.Closer()
 	}
 	return text + fmt.Sprintf("\n\n(answer cut: it was longer than the %s Docent keeps of an answer)", sizeOf(limit))
 }

@@ -1,0 +1,215 @@
+package markdown
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestParseCodeBlocks(t *testing.T) {
+	type code struct {
+		text, marker, info, lang string
+		closed                   bool
+	}
+	for _, tc := range []struct {
+		name, src string
+		want      []code
+	}{
+		{"backticks", "a\n\n```go\nx := 1\n```\nb", []code{{"```go\nx := 1\n```", "```", "go", "go", true}}},
+		{"tildes", "~~~~ yaml {file=\"x\"}\nk: v\n~~~~\n", []code{{"~~~~ yaml {file=\"x\"}\nk: v\n~~~~", "~~~~", `yaml {file="x"}`, "yaml", true}}},
+		{"indented fence", "   ```\n   x\n   ```", []code{{"   ```\n   x\n   ```", "```", "", "", true}}},
+		{"shorter fence does not close", "````\n```\n````", []code{{"````\n```\n````", "````", "", "", true}}},
+		{"in a list", "- step:\n\n  ```sh\n  make\n  ```\n- next", []code{{"  ```sh\n  make\n  ```", "```", "sh", "sh", true}}},
+		{"in a quote", "> ```\n> q\n> ```\n", []code{{"> ```\n> q\n> ```", "```", "", "", true}}},
+		{"unclosed", "text\n```py\nprint(1)\n", []code{{"```py\nprint(1)", "```", "py", "py", false}}},
+		{"empty", "```\n```", []code{{"```\n```", "```", "", "", true}}},
+		{"four spaces is not a fence", "    ```\n    x", nil},
+		{"in a footnote", "a[^1]\n\n[^1]: Run:\n\n    ```sh\n    make\n    ```\n\nb", []code{{"    ```sh\n    make\n    ```", "```", "sh", "sh", true}}},
+		{"in a definition", "Term\n: Run:\n\n    ```sh\n    make\n    ```", []code{{"    ```sh\n    make\n    ```", "```", "sh", "sh", true}}},
+		{"inline backticks are no fence", "use ```x``` inline", nil},
+		{"two in a row", "```\na\n```\n~~~\nb\n~~~", []code{{"```\na\n```", "```", "", "", true}, {"~~~\nb\n~~~", "~~~", "", "", true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Parse(tc.src)
+			if len(d.Code) != len(tc.want) {
+				t.Fatalf("%d code blocks, want %d: %+v", len(d.Code), len(tc.want), d.Code)
+			}
+			for i, w := range tc.want {
+				c := d.Code[i]
+				got := code{tc.src[c.Start:c.End], c.Marker, c.Info, c.Lang, c.Closed}
+				if got != w {
+					t.Errorf("code block %d = %+v, want %+v", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseBlocks(t *testing.T) {
+	src := "# Title\n\nSome *text*\nover two lines.\n\n- a\n- b\n\n> quoted\n\n```go\nx\n```\n\n    indented\n\n---\n<div>\nhi\n</div>\n\n## Sub ##\n| a | b |\n|---|---|\n| 1 | 2 |\n\nx[^n]\n\n[^n]: note\n\nend\n"
+	want := []struct {
+		kind  Kind
+		text  string
+		level int
+	}{
+		{Heading, "# Title", 1},
+		{Paragraph, "Some *text*\nover two lines.", 0},
+		{List, "- a\n- b", 0},
+		{Quote, "> quoted", 0},
+		{FencedCode, "```go\nx\n```", 0},
+		{IndentedCode, "    indented", 0},
+		{Rule, "---", 0},
+		{HTML, "<div>\nhi\n</div>", 0},
+		{Heading, "## Sub ##", 2},
+		{Table, "| a | b |\n|---|---|\n| 1 | 2 |", 0},
+		{Paragraph, "x[^n]", 0},
+		{Footnote, "[^n]: note", 0},
+		{Paragraph, "end", 0},
+	}
+	d := Parse(src)
+	if len(d.Blocks) != len(want) {
+		t.Fatalf("%d blocks, want %d: %+v", len(d.Blocks), len(want), d.Blocks)
+	}
+	for i, w := range want {
+		b := d.Blocks[i]
+		if b.Kind != w.kind || src[b.Start:b.End] != w.text || b.Level != w.level {
+			t.Errorf("block %d = %v %q level %d, want %v %q level %d", i, b.Kind, src[b.Start:b.End], b.Level, w.kind, w.text, w.level)
+		}
+	}
+	if c := d.Blocks[4].Code; c == nil || c.Lang != "go" {
+		t.Errorf("the fenced block has code %+v", c)
+	}
+}
+
+func TestParseSpans(t *testing.T) {
+	src := "see [the **docs**](https://x.y/a \"b c\") and `a b` and <https://go.dev> and ![img](i.png).\n``two ` ticks`` end"
+	var got []string
+	for _, s := range Parse(src).Spans {
+		got = append(got, src[s[0]:s[1]])
+	}
+	want := []string{"[the **docs**](https://x.y/a \"b c\")", "`a b`", "<https://go.dev>", "![img](i.png)", "``two ` ticks``"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("spans\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		text  string
+		max   int
+		unit  Unit
+		parts []string
+	}{
+		{"fits", "hello\nworld", 20, Bytes, []string{"hello\nworld"}},
+		{"at a line", "first line\nsecond line", 15, Bytes, []string{"first line", "second line"}},
+		{"at a space", "one two three four", 9, Bytes, []string{"one two", "three", "four"}},
+		{"blank lines go", "a\n\n\nb", 2, Bytes, []string{"a", "b"}},
+		{"code reopened with its language", "```go\nx := 1\ny := 2\n```", 16, Bytes,
+			[]string{"```go\nx := 1\n```", "```go\ny := 2\n```"}},
+		{"tilde code", "~~~\naaaa\nbbbb\n~~~", 12, Bytes, []string{"~~~\naaaa\n~~~", "~~~\nbbbb\n~~~"}},
+		{"unclosed code is closed", "```\nabc", 20, Bytes, []string{"```\nabc\n```"}},
+		{"not inside inline code", "run `go test ./...` now", 16, Bytes, []string{"run", "`go test ./...`", "now"}},
+		{"not inside a link", "see [the docs](https://x.y) now", 24, Bytes, []string{"see", "[the docs](https://x.y)", "now"}},
+		{"characters", "ééééé", 2, Runes, []string{"éé", "éé", "é"}},
+		{"bytes never cut a character", "ééé", 3, Bytes, []string{"é", "é", "é"}},
+		{"code in a list", "- a\n  ```\n  x\n  y\n  ```", 16, Bytes, []string{"- a", "  ```\n  x\n  ```", "```\n  y\n  ```"}},
+		{"code in a quote", "> ```\n> x\n> y\n> ```", 16, Bytes, []string{"> ```\n> x\n> ```", "> ```\n> y\n> ```"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Split(tc.text, tc.max, tc.unit)
+			if strings.Join(got, "\x00") != strings.Join(tc.parts, "\x00") {
+				t.Errorf("Split(%q, %d)\n got %q\nwant %q", tc.text, tc.max, got, tc.parts)
+			}
+		})
+	}
+}
+
+// noSpace is s without white space and fence characters: what must
+// survive a split unchanged.
+func noSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '`' || r == '~' || r == '>' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{
+		"hello world", "```go\nfunc main() {}\n```\ntext after", "~~~\nx\n~~~",
+		"- item\n  ```sh\n  make\n  ```\n- two", "> ```\n> quoted code\n> ```",
+		"see [a link with words](https://x.y/z) and `code with spaces` here",
+		"日本語のテキスト。" + strings.Repeat("長い", 50), "```\nunclosed\nblock",
+		"# Head\n\npara one\n\n    indented code\n\n```` \n```\n````",
+	} {
+		f.Add(s, uint16(40), true)
+	}
+	f.Fuzz(func(t *testing.T, text string, max uint16, runes bool) {
+		if !utf8.ValidString(text) || len(text) > 1<<12 {
+			t.Skip()
+		}
+		m := 64 + int(max%2000)
+		unit, size := Bytes, func(s string) int { return len(s) }
+		if runes {
+			unit, size = Runes, utf8.RuneCountInString
+		}
+		d := Parse(text)
+		for _, c := range d.Code {
+			if len(c.Marker) > 16 || len(c.Prefix) > 16 {
+				t.Skip() // no room to close and reopen it in a small part
+			}
+		}
+		parts := d.Split(m, unit)
+		var joined strings.Builder
+		for i, p := range parts {
+			if n := size(p); n > m {
+				t.Errorf("part %d has %d, over %d: %q", i, n, m, p)
+			}
+			if strings.TrimSpace(p) == "" {
+				t.Errorf("part %d is blank", i)
+			}
+			for _, c := range Parse(p).Code {
+				if !c.Closed && allClosed(d) {
+					t.Errorf("part %d leaves a code block open: %q", i, p)
+				}
+			}
+			joined.WriteString(p)
+		}
+		if got, want := noSpace(joined.String()), noSpace(text); got != want {
+			t.Errorf("content changed\n got %q\nwant %q\nparts %q", got, want, parts)
+		}
+	})
+}
+
+// allClosed says whether every code block of d is closed, or left open
+// only at the very end (which Split closes).
+func allClosed(d *Doc) bool {
+	for _, c := range d.Code {
+		if !c.Closed && c != d.OpenAtEnd() {
+			return false
+		}
+	}
+	return true
+}
+
+func TestOpenAtEndAndCloser(t *testing.T) {
+	for _, tc := range []struct{ src, closer string }{
+		{"text", ""},
+		{"```go\nx", "```"},
+		{"````md\n```yaml\nname: x\n```", "````"},
+		{"1. step\n   ```sh\n   make", "   ```"},
+		{"> ~~~\n> x", "> ~~~"},
+		{"```\nx\n```", ""},
+	} {
+		got := ""
+		if c := Parse(tc.src).OpenAtEnd(); c != nil {
+			got = c.Closer()
+		}
+		if got != tc.closer {
+			t.Errorf("OpenAtEnd(%q).Closer() = %q, want %q", tc.src, got, tc.closer)
+		}
+	}
+}

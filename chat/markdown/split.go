@@ -1,0 +1,269 @@
+package markdown
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Unit is how a platform counts a message's length.
+type Unit uint8
+
+const (
+	Bytes Unit = iota // Slack's limits are in bytes for us: never fewer than characters
+	Runes             // Discord counts characters
+)
+
+// maxOpener bounds a fence's opening line carried into the next part
+// ("```go"); a longer one is reopened as the bare marker.
+const maxOpener = 40
+
+// Split cuts text into parts of at most max units: between lines where it
+// can, else between words, else between characters; never inside an inline
+// code span, a link or a fence's marker unless one alone is longer than a
+// part. A code block cut in two is closed at the end of one part and
+// reopened, with its language, at the start of the next, so that each part
+// renders on its own; a block left open at the end is closed. Blank parts
+// are left out, and parts lose the blank lines and spaces around a cut.
+// A part is over max only when max cannot hold a fence's opener, its
+// closer and one character.
+func Split(text string, max int, unit Unit) []string {
+	return Parse(text).Split(max, unit)
+}
+
+// Split is the package's Split on a parsed text.
+func (d *Doc) Split(max int, unit Unit) []string {
+	sp := splitter{Doc: d, max: max}
+	if unit == Runes {
+		sp.runes = make([]int32, len(d.Src)+1)
+		n := int32(0)
+		for i := 0; i < len(d.Src); i++ {
+			if utf8.RuneStart(d.Src[i]) {
+				n++
+			}
+			sp.runes[i+1] = n
+		}
+	}
+	sp.atoms = append(sp.atoms, d.Spans...)
+	for _, c := range d.Code {
+		m := c.Start + len(c.Prefix)
+		sp.atoms = append(sp.atoms, [2]int{m, m + len(c.Marker)})
+		if c.Closed {
+			sp.atoms = append(sp.atoms, [2]int{c.closeStart, c.End})
+		}
+	}
+	sp.atoms = merge(sp.atoms)
+	return sp.split()
+}
+
+type splitter struct {
+	*Doc
+	max   int
+	runes []int32    // runes[i]: characters in Src[:i]; nil to count bytes
+	atoms [][2]int   // ranges never cut: spans, fence markers, closing lines
+	cont  *CodeBlock // the code block the next part reopens
+}
+
+func (sp *splitter) size(a, b int) int {
+	if sp.runes == nil {
+		return b - a
+	}
+	return int(sp.runes[b] - sp.runes[a])
+}
+
+func (sp *splitter) sizeOf(s string) int {
+	if sp.runes == nil {
+		return len(s)
+	}
+	return utf8.RuneCountInString(s)
+}
+
+// inAtom says whether a cut at i falls strictly inside a range not to cut.
+func (sp *splitter) inAtom(i int) bool {
+	k := sort.Search(len(sp.atoms), func(k int) bool { return sp.atoms[k][1] > i })
+	return k < len(sp.atoms) && sp.atoms[k][0] < i
+}
+
+// reopen is the line that opens c again at the start of a part: its
+// marker and language, inside its quotes, without a list's indent (four
+// spaces at the start of a part would make it indented code).
+func reopen(c *CodeBlock) string {
+	var b strings.Builder
+	for _, r := range c.Prefix {
+		if r == '>' {
+			b.WriteString("> ")
+		}
+	}
+	b.WriteString(c.Marker)
+	if len(c.Marker)+len(c.Lang) <= maxOpener && !strings.ContainsAny(c.Lang, "`") {
+		b.WriteString(c.Lang)
+	}
+	return b.String()
+}
+
+// closer is the line that closes c at the end of a part: at the opener's
+// column when the part holds the opener, else as it was reopened.
+func closer(c *CodeBlock, reopened bool) string {
+	var b strings.Builder
+	for _, r := range c.Prefix {
+		switch {
+		case r == '>' && reopened:
+			b.WriteString("> ")
+		case r == '>', r == '\t':
+			b.WriteRune(r)
+		case !reopened:
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString(c.Marker)
+	return b.String()
+}
+
+// blockAt is the code block whose marker ends at or before p and that
+// has not ended before p, or nil.
+func (sp *splitter) blockAt(p int) *CodeBlock {
+	k := sort.Search(len(sp.Code), func(k int) bool { return sp.Code[k].Start >= p })
+	if k == 0 {
+		return nil
+	}
+	c := sp.Code[k-1]
+	if c.Start+len(c.Prefix)+len(c.Marker) > p || p >= c.End && (c.Closed || p > c.End+1) {
+		return nil
+	}
+	return c
+}
+
+// cut is where a part ends: its text is Src[pos:end] and closer, and the
+// next part starts at next, reopening open.
+type cut struct {
+	end    int
+	closer string
+	open   *CodeBlock
+	next   int
+}
+
+// cutAt says how a part starting at pos with head ends when cut at p,
+// the next part starting at next, and whether it fits.
+func (sp *splitter) cutAt(pos, p, next int, head string) (cut, bool) {
+	s := sp.Src
+	k := cut{end: pos + len(strings.TrimRight(s[pos:p], " \t\r\n")), next: next}
+	n := sp.sizeOf(head) + sp.size(pos, k.end)
+	if c := sp.blockAt(k.end); c != nil {
+		if c.Start >= pos && p <= c.openEnd && c.closeStart > c.openEnd+1 {
+			return k, false // a block opened with nothing in it
+		}
+		k.closer = "\n" + closer(c, c.Start < pos)
+		n += sp.sizeOf(k.closer)
+		switch {
+		case c.Closed && next >= c.closeStart:
+			k.next = min(len(s), lineEnd(s, c.closeStart)+1) // the block's own closer is the one just added
+		case !c.Closed && next > c.End:
+		default:
+			k.open = c
+		}
+	}
+	return k, n <= sp.max
+}
+
+func (sp *splitter) split() []string {
+	s := sp.Src
+	var parts []string
+	pos := 0
+	for {
+		if sp.cont == nil { // blank lines between parts go
+			for pos < len(s) {
+				e := lineEnd(s, pos)
+				if strings.TrimSpace(s[pos:e]) != "" {
+					break
+				}
+				pos = e + 1
+			}
+		}
+		if pos >= len(s) {
+			break
+		}
+		head := ""
+		if sp.cont != nil {
+			head = reopen(sp.cont) + "\n"
+		}
+		k := sp.next(pos, head)
+		if strings.TrimSpace(s[pos:k.end]) != "" {
+			parts = append(parts, head+s[pos:k.end]+k.closer)
+		}
+		sp.cont = k.open
+		pos = k.next
+	}
+	return parts
+}
+
+// next finds where the part starting at pos ends: the last line end that
+// fits, else the last space of the first line, else the last character;
+// never inside an atom when another cut fits.
+func (sp *splitter) next(pos int, head string) (k cut) {
+	s := sp.Src
+	room := sp.max - sp.sizeOf(head)
+	limit := pos
+	if sp.runes == nil {
+		limit = min(len(s), pos+max(room, 0))
+	} else {
+		want := sp.runes[pos] + int32(max(room, 0))
+		limit = sort.Search(len(s)+1-pos, func(k int) bool { return sp.runes[pos+k] > want }) + pos - 1
+	}
+	for limit > pos && limit < len(s) && !utf8.RuneStart(s[limit]) {
+		limit--
+	}
+	try := func(p, nx int) bool {
+		if p <= pos || sp.inAtom(p) {
+			return false
+		}
+		var fits bool
+		k, fits = sp.cutAt(pos, p, nx, head)
+		return fits
+	}
+	if limit == len(s) && try(len(s), len(s)) {
+		return
+	}
+	for i := min(limit+1, len(s)); i > pos; {
+		j := strings.LastIndexByte(s[pos:i], '\n')
+		if j < 0 {
+			break
+		}
+		i = pos + j
+		if try(i, i+1) {
+			return
+		}
+	}
+	first := min(lineEnd(s, pos), limit)
+	for i := min(first+1, len(s)); i > pos; {
+		j := strings.LastIndexAny(s[pos:i], " \t")
+		if j < 0 {
+			break
+		}
+		i = pos + j
+		nx := i
+		for nx < len(s) && (s[nx] == ' ' || s[nx] == '\t') {
+			nx++
+		}
+		if try(i, nx) {
+			return
+		}
+	}
+	for i := first; i > pos; i-- {
+		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
+			return
+		}
+	}
+	// Only inside an atom, or nothing fits at all: cut anyway, at least
+	// one character.
+	atoms := sp.atoms
+	sp.atoms = nil
+	defer func() { sp.atoms = atoms }()
+	for i := first; i > pos; i-- {
+		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
+			return
+		}
+	}
+	_, n := utf8.DecodeRuneInString(s[pos:])
+	try(pos+n, pos+n)
+	return
+}
