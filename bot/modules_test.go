@@ -106,14 +106,16 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 // commander is a module with whatever commands a test gives it.
 type commander struct{ cmds []module.Command }
 
-func (c *commander) Name() string                { return "cmds" }
+func (c *commander) Name() string               { return "cmds" }
 func (c *commander) Commands() []module.Command { return c.cmds }
 
 // A module's command that cannot be typed, takes a name already in use
 // or has nothing to run stops the start with an error naming it, never a
 // panic; a good one is added.
 func TestModuleCommandNames(t *testing.T) {
-	run := func(context.Context, *module.Message, string) (chat.Answer, error) { return chat.Answer{Text: "ok"}, nil }
+	run := func(context.Context, *module.Message, string) (chat.Answer, error) {
+		return chat.Answer{Text: "ok"}, nil
+	}
 	cmds := []module.Command{{Name: "help", Run: run}, {Name: "Note", Run: run}, {Name: "ask", Run: run}, {Name: "norun"}, {Name: "fine", Run: run}}
 	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(func() module.Module { return &commander{cmds} }))
 	if err != nil {
