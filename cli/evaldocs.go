@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -92,7 +92,7 @@ func (m *memModels) SaveModel(_ context.Context, name string, s brain.Saved) err
 	return nil
 }
 
-func (c *cli) evalDocs(args []string) int {
+func (c *Env) evalDocs(args []string) int {
 	fs := c.newFlags("eval docs")
 	configFile := fs.String("config", "", "configuration `FILE`: its knowledge folders and settings, and its intents (the words every question uses)")
 	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
@@ -105,38 +105,38 @@ func (c *cli) evalDocs(args []string) int {
 		return code
 	}
 	if *questions == "" || fs.NArg() > 0 {
-		fmt.Fprintln(c.stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
+		fmt.Fprintln(c.Stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configFile)
+	cfg, err := c.loadConfig(*configFile)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	all, err := docseval.Load(*questions)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	set, err := all.Split(*split)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	if len(set.Questions)+len(set.Unanswered) == 0 {
-		fmt.Fprintf(c.stderr, "docent eval docs: %s has no %s questions\n", *questions, *split)
+		fmt.Fprintf(c.Stderr, "docent eval docs: %s has no %s questions\n", *questions, *split)
 		return exitUsage
 	}
 	folders := cfg.KnowledgeFolders()
 	if *docs != "" {
 		if fi, err := os.Stat(*docs); err != nil || !fi.IsDir() {
-			fmt.Fprintf(c.stderr, "docent eval docs: --docs %s is not a folder\n", *docs)
+			fmt.Fprintf(c.Stderr, "docent eval docs: --docs %s is not a folder\n", *docs)
 			return exitUsage
 		}
 		folders = []knowledge.Folder{{Path: *docs}}
 	}
 	if len(folders) == 0 {
-		fmt.Fprintln(c.stderr, "docent eval docs: the configuration has no knowledge.folders; give --docs DIR")
+		fmt.Fprintln(c.Stderr, "docent eval docs: the configuration has no knowledge.folders; give --docs DIR")
 		return exitUsage
 	}
 
@@ -153,10 +153,10 @@ func (c *cli) evalDocs(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	start := time.Now()
-	log := newLogger(cfg, c.stderr)
+	log := newLogger(cfg, c.Stderr)
 	br, ix, err := bot.DocsBrain(ctx, cfg, folders, log)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	indexTook := time.Since(start)
@@ -185,25 +185,25 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	missing := docseval.MissingWants(set, ids)
 	if err := checkWantsFound(set, missing, paths, *configFile, *docs); err != nil {
-		fmt.Fprintf(c.stderr, "docent eval docs: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent eval docs: %v\n", err)
 		return exitUsage
 	}
 	restartTook, cacheBytes, err := restartFromCache(ctx, ix, folders, log)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	runtime.GC() // the second index is garbage: not to be collected while searches are timed
 	// The whole answer path needs the classifier: trained here, kept
 	// nowhere.
 	if _, err := br.Prepare(ctx, &memModels{}); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	start = time.Now()
 	fts, err := docseval.NewFTS5(ctx, passages, rel)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	defer fts.Close()
@@ -224,7 +224,7 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs, Within: within})
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	rep := docsEvalReport{
@@ -249,7 +249,7 @@ func (c *cli) evalDocs(args []string) int {
 		}
 		return c.printJSON(rep)
 	}
-	printDocsReport(c.stdout, rep, *misses)
+	printDocsReport(c.Stdout, rep, *misses)
 	return exitOK
 }
 

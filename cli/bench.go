@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 )
 
-func (c *cli) benchPipeline(args []string) int {
+func (c *Env) benchPipeline(args []string) int {
 	fs := c.newFlags("bench pipeline")
 	configFile := fs.String("config", "", "configuration `FILE` (its intents, docs and limits; its database is not touched)")
 	members := fs.Int("members", 256, "synthetic members, each asking, waiting for the answer and asking again")
@@ -28,12 +28,12 @@ func (c *cli) benchPipeline(args []string) int {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 			return exitUsage
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 			return exitError
 		}
 		defer pprof.StopCPUProfile()
@@ -45,26 +45,26 @@ func (c *cli) benchPipeline(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
-		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, newLogger(cfg, c.stderr).With("bench", true))
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, newLogger(cfg, c.Stderr).With("bench", true))
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+		fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 		return exitError
 	}
 	if *jsonOut {
 		return c.printJSON(r)
 	}
-	fmt.Fprintf(c.stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
+	fmt.Fprintf(c.Stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
 		r.Questions, *members, *channels, time.Duration(r.Took).Round(time.Millisecond), r.PerSecond)
 	if *llmLatency > 0 {
-		fmt.Fprintf(c.stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
+		fmt.Fprintf(c.Stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
 	}
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	w := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "stage\tcount\tp50 ms\tp99 ms\tp99.9 ms\t\n")
 	for _, s := range r.Stages {
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, ms(s.P50), ms(s.P99), ms(s.P999))
 	}
 	w.Flush()
-	fmt.Fprintf(c.stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
+	fmt.Fprintf(c.Stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
 	return exitOK
 }
 
