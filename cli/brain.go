@@ -379,3 +379,19 @@ func (c *Env) gaps(args []string) int {
 	fmt.Fprintf(c.Stdout, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
 	return exitOK
 }
+
+func (c *Env) train(args []string) int {
+	fs := c.newFlags("train")
+	configFile := fs.String("config", "", "configuration `FILE`")
+	cfg, code, done := c.setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	p, err := bot.Train(context.Background(), cfg, newLogger(cfg, c.Stderr))
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return exitError
+	}
+	fmt.Fprintf(c.Stdout, "trained on %d patterns of %d intents in %s; saved to %s\n", p.Examples, p.Intents, p.Took.Round(time.Millisecond), cfg.StorePath())
+	return exitOK
+}
