@@ -18,5 +18,5 @@ import (
 var defaults embed.FS
 
 func main() {
-	os.Exit(cli.Main(os.Args, &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Defaults: defaults}))
+	os.Exit(cli.Main(os.Args, &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Defaults: defaults}, cli.Commands()))
 }

@@ -11,8 +11,18 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 )
 
+// benchCommands time the classifier, the whole pipeline, and the
+// figures on a large history.
+func benchCommands() []Command {
+	return []Command{
+		{Name: "bench classifier", Group: "Benchmarks", Args: "[--config FILE] [--dataset FILE] [--runs N]", Summary: "time training and single-sentence prediction", Run: (*Env).benchClassifier},
+		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
+		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", Summary: "generate a synthetic community history and time stats and gaps on it", Run: (*Env).benchHistory},
+	}
+}
+
 func (c *Env) benchPipeline(args []string) int {
-	fs := c.newFlags("bench pipeline")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its intents, docs and limits; its database is not touched)")
 	members := fs.Int("members", 256, "synthetic members, each asking, waiting for the answer and asking again")
 	channels := fs.Int("channels", 64, "channels the members are spread over")
@@ -21,7 +31,7 @@ func (c *Env) benchPipeline(args []string) int {
 	llmShare := fs.Float64("llm-share", 0.1, "with --llm-latency, the share of questions the classifier is unsure of")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof reads it)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -45,7 +55,7 @@ func (c *Env) benchPipeline(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
-		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, newLogger(cfg, c.Stderr).With("bench", true))
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, c.Logger(cfg).With("bench", true))
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 		return exitError

@@ -17,10 +17,19 @@ import (
 	"github.com/docent-bot/docent/brain/dataset"
 )
 
+// brainCommands train, measure and explain the intent classifier.
+func brainCommands() []Command {
+	return []Command{
+		{Name: "train", Group: "The classifier", Args: "[--config FILE]", Summary: "train the intent classifier now and save it", Run: (*Env).train},
+		{Name: "eval", Group: "The classifier", Args: "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", Summary: "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", Run: (*Env).eval},
+		{Name: "explain", Group: "The classifier", Args: "[--config FILE] [--json] TEXT", Summary: "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", Run: (*Env).explain},
+	}
+}
+
 // The classifier's commands: eval, explain, bench classifier.
 
 func (c *Env) eval(args []string) int {
-	fs := c.newFlags("eval")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its brain.classifier settings and, for --cv, its intents)")
 	datasetFile := fs.String("dataset", "", "evaluate on a data set `FILE` in the CLINC150 JSON shape")
 	folds := fs.Int("cv", 0, "cross-validate the configured intents with `K` folds")
@@ -28,7 +37,7 @@ func (c *Env) eval(args []string) int {
 	rule := fs.String("rule", dataset.RuleAccuracy, "how the out-of-scope threshold is chosen on val + oos_val: accuracy (the CLINC150 paper's) or balanced")
 	perIntent := fs.Int("per-intent", 0, "train on only the first `N` training examples of each intent (0: all)")
 	noOOSTrain := fs.Bool("no-oos-train", false, "leave oos_train out of training")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if (*datasetFile == "") == (*folds == 0) || fs.NArg() > 0 {
@@ -39,7 +48,7 @@ func (c *Env) eval(args []string) int {
 		fmt.Fprintf(c.Stderr, "docent eval: --rule must be %s or %s, got %q\n", dataset.RuleAccuracy, dataset.RuleBalanced, *rule)
 		return exitUsage
 	}
-	cfg, err := c.loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
@@ -235,10 +244,10 @@ func cmpFloat(a, b float64) int {
 }
 
 func (c *Env) explain(args []string) int {
-	fs := c.newFlags("explain")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	text := strings.Join(fs.Args(), " ")
@@ -246,7 +255,7 @@ func (c *Env) explain(args []string) int {
 		fmt.Fprintln(c.Stderr, `docent explain: give the text to explain, e.g. docent explain "how do I install it?"`)
 		return exitUsage
 	}
-	cfg, err := c.loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
@@ -266,11 +275,11 @@ func (c *Env) explain(args []string) int {
 // benchClassifier trains on the configured intents (or a data set's train
 // split) several times and times single-sentence predictions.
 func (c *Env) benchClassifier(args []string) int {
-	fs := c.newFlags("bench classifier")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	datasetFile := fs.String("dataset", "", "use this data set's train split (CLINC150 JSON shape) instead of the configured intents")
 	runs := fs.Int("runs", 3, "training runs (the median is reported)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -337,11 +346,11 @@ func (c *Env) benchClassifier(args []string) int {
 }
 
 func (c *Env) gaps(args []string) int {
-	fs := c.newFlags("gaps")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	db := dbFlag(fs)
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -381,13 +390,13 @@ func (c *Env) gaps(args []string) int {
 }
 
 func (c *Env) train(args []string) int {
-	fs := c.newFlags("train")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
-	p, err := bot.Train(context.Background(), cfg, newLogger(cfg, c.Stderr))
+	p, err := bot.Train(context.Background(), cfg, c.Logger(cfg))
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitError

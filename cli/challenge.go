@@ -18,13 +18,22 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// challengeCommands hash and try coding challenges and print their leaderboard.
+func challengeCommands() []Command {
+	return []Command{
+		{Name: "challenge hash", Group: "Challenges", Args: "[--salt S] [--tolerance T] ANSWER...", Summary: "hash a coding challenge's expected answers for its file (argon2id)", Run: (*Env).challengeHash},
+		{Name: "challenge try", Group: "Challenges", Args: "[--config FILE] ID [PART] ANSWER", Summary: "check an answer against a configured challenge, storing nothing: exit 0 if right, 1 if wrong", Run: (*Env).challengeTry},
+		{Name: "leaderboard", Group: "Challenges", Args: "[--config FILE] [--db FILE] [--challenge ID | --season NAME] [--top N] [--csv]", Summary: "the coding challenges' leaderboard: all time, one challenge or a season, as a table or CSV", Run: (*Env).leaderboard},
+	}
+}
+
 // challengeHash prints the hashes of a challenge's expected answers, for
 // its file.
 func (c *Env) challengeHash(args []string) int {
-	fs := c.newFlags("challenge hash")
+	fs := c.Flags()
 	saltFlag := fs.String("salt", "", "the challenge's salt `S`, as in its other hashes (base64 without padding); default: a new random one")
 	tolerance := fs.String("tolerance", "", "the part's tolerance `T` (0.01): hash a number's grid point instead of its text")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -90,9 +99,9 @@ func ratText(r *big.Rat) string {
 // challengeTry checks an answer against a configured challenge, as a
 // member's submission would be checked, without storing anything.
 func (c *Env) challengeTry(args []string) int {
-	fs := c.newFlags("challenge try")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -137,14 +146,14 @@ func (c *Env) challengeTry(args []string) int {
 
 // leaderboard prints the coding challenges' leaderboard from the database.
 func (c *Env) leaderboard(args []string) int {
-	fs := c.newFlags("leaderboard")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database and the seasons)")
 	db := dbFlag(fs)
 	challenge := fs.String("challenge", "", "only this challenge's `ID`")
 	season := fs.String("season", "", "only the challenges of this season `NAME` (challenges.seasons)")
 	top := fs.Int("top", 0, "the first `N` members only (0: all)")
 	asCSV := fs.Bool("csv", false, "print CSV: rank,platform,member_id,name,points,solved,attempts,last_correct")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,14 +19,16 @@ import (
 	"syscall"
 
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/config"
 )
 
 const defaultConfig = "config.example.yaml"
 
-// Main runs the command line args (os.Args: the program's name first) and
+// Main runs the command line args (os.Args: the program's name first)
+// with the commands given (Commands, and any a module declares) and
 // returns the process's exit code.
-func Main(args []string, env *Env) int {
-	return env.Run(args[1:])
+func Main(args []string, env *Env, commands []Command) int {
+	return env.Run(commands, args[1:])
 }
 
 // Exit codes.
@@ -35,9 +38,20 @@ const (
 	exitUsage = 2 // bad command line or configuration
 )
 
-type command struct {
-	name, args, summary string
-	run                 func(c *Env, args []string) int
+// Command is one command of the command line, declared once: the
+// dispatch, `docent help`, `docent help NAME` and `docent NAME -h` all
+// come from it.
+type Command struct {
+	Name    string // the words after docent: "challenge try"
+	Group   string // the heading docent help lists it under
+	Args    string // what follows the name in its usage line
+	Summary string // one line for docent help
+	Help    string // what -h says below the usage line, when more than Summary
+	// Run runs the command with the arguments after its name and returns
+	// the exit code: 0 for success, 1 when something failed while running,
+	// 2 for a bad command line or configuration. env.Flags makes its flag
+	// set, with this usage; env.LoadConfig and env.Logger do the rest.
+	Run func(env *Env, args []string) int
 }
 
 // Env is what a command runs with: the process's streams and the built-in
@@ -50,85 +64,204 @@ type Env struct {
 	// challenges (challenges/), built in so that the binary runs anywhere
 	// with no files beside it.
 	Defaults fs.FS
+
+	commands []Command // the table being run, for help
+	command  *Command  // the command running, for its flags' usage
 }
 
-func commands() []command {
-	return []command{
-		{"run", "[--config FILE] [--json]", "run Docent (the default when no command is given)", (*Env).run},
-		{"init", "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", "write a config for your community that answers from its docs: on a terminal without --docs it asks, else it takes flags; it detects the docs' site generator for the links", (*Env).init},
-		{"config check", "[FILE]", "check a configuration file and its intents; print every problem or ok", (*Env).configCheck},
-		{"history", "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", "print a stored conversation (the console's by default)", (*Env).history},
-		{"train", "[--config FILE]", "train the intent classifier now and save it", (*Env).train},
-		// "eval docs" before "eval": the first command whose words match is run.
-		{"eval docs", "--questions FILE [--config FILE] [--docs DIR] [--split dev|heldout|all] [--runs N] [--misses] [--json]", "measure how well Docent finds the docs section that answers a question (recall, MRR, \"not sure\", latency), beside SQLite FTS5 bm25 over the same passages", (*Env).evalDocs},
-		{"eval", "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", (*Env).eval},
-		{"explain", "[--config FILE] [--json] TEXT", "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", (*Env).explain},
-		{"bench classifier", "[--config FILE] [--dataset FILE] [--runs N]", "time training and single-sentence prediction", (*Env).benchClassifier},
-		{"bench pipeline", "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", "drive synthetic members through the router, brain and store and time each stage", (*Env).benchPipeline},
-		{"bench history", "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", "generate a synthetic community history and time stats and gaps on it", (*Env).benchHistory},
-		{"stats", "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", (*Env).stats},
-		{"gaps", "[--config FILE] [--db FILE] [--json]", "what members asked that Docent could not answer, grouped, largest first", (*Env).gaps},
-		{"backup", "[--config FILE] [--force] FILE", "copy the database into FILE, consistently, while Docent runs or not", (*Env).backup},
-		{"restore", "[--config FILE] FILE", "put a backup in place of the database (Docent stopped; the old file is kept beside it)", (*Env).restore},
-		{"compact", "[--config FILE]", "rewrite the database without its free pages (Docent stopped)", (*Env).compact},
-		{"user export", "--platform P --id ID [--out FILE] [--config FILE]", "everything stored about a member, as JSON", (*Env).userExport},
-		{"user delete", "--platform P --id ID --yes [--config FILE]", "delete everything stored about a member", (*Env).userDelete},
-		// "lessons rm" before "lessons": the first command whose words match is run.
-		{"lessons rm", "[--config FILE] ID...", "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", (*Env).lessonsRemove},
-		{"lessons", "[--config FILE] [--json]", "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", (*Env).lessons},
-		{"intents export", "[--config FILE] [--out DIR [--force]]", "write the intents with what was taught in chat as intents files: the changed ones to stdout, or all into DIR", (*Env).intentsExport},
-		{"challenge hash", "[--salt S] [--tolerance T] ANSWER...", "hash a coding challenge's expected answers for its file (argon2id)", (*Env).challengeHash},
-		{"challenge try", "[--config FILE] ID [PART] ANSWER", "check an answer against a configured challenge, storing nothing: exit 0 if right, 1 if wrong", (*Env).challengeTry},
-		{"leaderboard", "[--config FILE] [--db FILE] [--challenge ID | --season NAME] [--top N] [--csv]", "the coding challenges' leaderboard: all time, one challenge or a season, as a table or CSV", (*Env).leaderboard},
-		{"version", "", "print the version", (*Env).version},
-	}
+// Commands are Docent's commands, group by group, in the order docent
+// help lists them.
+func Commands() []Command {
+	return slices.Concat(
+		runCommands(),
+		versionCommands(),
+		initCommands(),
+		configCommands(),
+		historyCommands(),
+		statsCommands(),
+		brainCommands(),
+		evalDocsCommands(),
+		lessonsCommands(),
+		intentsCommands(),
+		privacyCommands(),
+		challengeCommands(),
+		benchCommands(),
+	)
 }
 
-// Run runs one command line (without the program's name).
-func (c *Env) Run(args []string) int {
-	stdout, stderr := c.Stdout, c.Stderr
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help" {
-		return c.run(args) // `docent` and `docent --config x` mean `docent run`
+// checkCommands finds the mistakes of a table: a command without a name
+// or a Run, or declared twice.
+func checkCommands(commands []Command) error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, cmd := range commands {
+		name := strings.Join(strings.Fields(cmd.Name), " ")
+		switch {
+		case name == "":
+			errs = append(errs, fmt.Errorf("command %d has no name", i))
+		case seen[name]:
+			errs = append(errs, fmt.Errorf("command %q is declared twice", name))
+		case cmd.Run == nil:
+			errs = append(errs, fmt.Errorf("command %q has nothing to run", name))
+		}
+		seen[name] = true
 	}
-	switch args[0] {
-	case "-h", "--help", "-help", "help":
-		c.usage(stdout)
+	return errors.Join(errs...)
+}
+
+// Run runs one command line (without the program's name) with commands.
+func (c *Env) Run(commands []Command, args []string) int {
+	if err := checkCommands(commands); err != nil {
+		fmt.Fprintf(c.Stderr, "docent: %v\n", err)
+		return exitError
+	}
+	c = c.with(commands, nil)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0]) {
+		args = append([]string{"run"}, args...) // `docent` and `docent --config x` mean `docent run`
+	}
+	if isHelpFlag(args[0]) {
+		c.usage(c.Stdout)
 		return exitOK
 	}
-	for _, cmd := range commands() {
-		words := strings.Fields(cmd.name)
-		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
-			return cmd.run(c, args[len(words):])
+	cmd, n, ok := match(commands, args)
+	if !ok {
+		return c.unknown(args)
+	}
+	return cmd.Run(c.with(commands, &cmd), args[n:])
+}
+
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// with is c running the table commands, and cmd of it (nil: none yet).
+func (c *Env) with(commands []Command, cmd *Command) *Env {
+	e := *c
+	e.commands, e.command = commands, cmd
+	return &e
+}
+
+// match finds the command whose words begin args, the longest such (so
+// that "lessons rm" wins over "lessons"); n is how many words it took.
+func match(commands []Command, args []string) (cmd Command, n int, ok bool) {
+	for _, c := range commands {
+		words := strings.Fields(c.Name)
+		if len(words) > n && len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			cmd, n, ok = c, len(words), true
 		}
 	}
-	if args[0] == "user" {
-		fmt.Fprintf(stderr, "docent user: unknown or missing subcommand; try: docent user export|delete --platform P --id ID\n")
+	return cmd, n, ok
+}
+
+// unknown tells that args name no command, with the nearest one when a
+// typing mistake away, and returns the exit code.
+func (c *Env) unknown(args []string) int {
+	var group []Command // the commands of a group word typed right: "challenge lst"
+	for _, cmd := range c.commands {
+		if words := strings.Fields(cmd.Name); len(words) > 1 && words[0] == args[0] {
+			group = append(group, cmd)
+		}
+	}
+	if len(group) > 0 {
+		sub := ""
+		if len(args) > 1 {
+			sub = fmt.Sprintf(" %q", args[1])
+		}
+		fmt.Fprintf(c.Stderr, "docent %s: unknown or missing subcommand%s", args[0], sub)
+		if near := nearest(names(group, false), args); near != "" {
+			fmt.Fprintf(c.Stderr, "; did you mean %q?", "docent "+near)
+		}
+		fmt.Fprintf(c.Stderr, "\nThe %s commands:\n", args[0])
+		for _, cmd := range group {
+			fmt.Fprintf(c.Stderr, "  docent %s %s\n", cmd.Name, cmd.Args)
+		}
 		return exitUsage
 	}
-	if args[0] == "config" {
-		fmt.Fprintf(stderr, "docent config: unknown or missing subcommand; try: docent config check [FILE]\n")
-		return exitUsage
+	fmt.Fprintf(c.Stderr, "docent: unknown command %q", args[0])
+	if near := nearest(names(c.commands, true), args); near != "" {
+		fmt.Fprintf(c.Stderr, "; did you mean %q?", "docent "+near)
 	}
-	if args[0] == "intents" {
-		fmt.Fprintf(stderr, "docent intents: unknown or missing subcommand; try: docent intents export [--out DIR]\n")
-		return exitUsage
-	}
-	if args[0] == "challenge" {
-		fmt.Fprintf(stderr, "docent challenge: unknown or missing subcommand; try: docent challenge hash ANSWER, or docent challenge try ID ANSWER\n")
-		return exitUsage
-	}
-	fmt.Fprintf(stderr, "docent: unknown command %q\n\n", args[0])
-	c.usage(stderr)
+	fmt.Fprintf(c.Stderr, "\nRun `docent help` for the commands.\n")
 	return exitUsage
 }
 
+// names are the commands' names, by how many words they have; with
+// groups, the first word of every name too ("challenge").
+func names(commands []Command, groups bool) map[int][]string {
+	byWords := map[int][]string{}
+	for _, cmd := range commands {
+		words := strings.Fields(cmd.Name)
+		byWords[len(words)] = append(byWords[len(words)], strings.Join(words, " "))
+		if groups && len(words) > 1 {
+			byWords[1] = append(byWords[1], words[0])
+		}
+	}
+	return byWords
+}
+
+// nearest is the name that args would begin with but for a typing
+// mistake ("chalenge try", "stat"), or "". Longer names are tried first,
+// so that "user exprot" finds "user export", not "user".
+func nearest(names map[int][]string, args []string) string {
+	for n := len(args); n > 0; n-- {
+		if near := config.Closest(strings.Join(args[:n], " "), names[n]); near != "" {
+			return near
+		}
+	}
+	return ""
+}
+
+// usage is docent help: every command, group by group.
 func (c *Env) usage(w io.Writer) {
-	fmt.Fprintf(w, "Docent: a chat bot for developer communities.\n\nUsage:\n")
-	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  docent %s %s\n        %s\n", cmd.name, cmd.args, cmd.summary)
+	fmt.Fprintf(w, "Docent: a chat bot for developer communities.\n\nUsage: docent COMMAND [options]\n")
+	var groups []string
+	for _, cmd := range c.commands {
+		if !slices.Contains(groups, cmd.Group) {
+			groups = append(groups, cmd.Group)
+		}
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", cmp.Or(g, "Other"))
+		for _, cmd := range c.commands {
+			if cmd.Group == g {
+				printCommand(w, cmd)
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nThe configuration is --config FILE, else $DOCENT_CONFIG, else ./%s, else the built-in default.\n", defaultConfig)
-	fmt.Fprintf(w, "Run `docent COMMAND --help` for a command's options.\n")
+	fmt.Fprintf(w, "Run `docent help COMMAND` or `docent COMMAND --help` for a command's options.\n")
+}
+
+func printCommand(w io.Writer, cmd Command) {
+	fmt.Fprintf(w, "  %s\n        %s\n", strings.TrimSpace("docent "+cmd.Name+" "+cmd.Args), cmd.Summary)
+}
+
+// help is docent help [COMMAND]: all the commands; one command's usage
+// and options, as `docent COMMAND -h` shows them; or the commands of a
+// group ("challenge", or a heading like "Challenges").
+func (c *Env) help(args []string) int {
+	fs := c.Flags()
+	if code, done := c.Parse(fs, args); done {
+		return code
+	}
+	if args = fs.Args(); len(args) == 0 {
+		c.usage(c.Stdout)
+		return exitOK
+	}
+	if cmd, n, ok := match(c.commands, args); ok && n == len(args) {
+		return cmd.Run(c.with(c.commands, &cmd), []string{"-h"})
+	}
+	var group []Command
+	for _, cmd := range c.commands {
+		if words := strings.Fields(cmd.Name); len(args) == 1 && (words[0] == args[0] || strings.EqualFold(cmd.Group, args[0])) {
+			group = append(group, cmd)
+		}
+	}
+	if len(group) == 0 {
+		return c.unknown(args)
+	}
+	for _, cmd := range group {
+		printCommand(c.Stdout, cmd)
+	}
+	return exitOK
 }
 
 // flags returns a flag set for a subcommand that prints its own help.
@@ -136,7 +269,7 @@ func (c *Env) flags(name, args, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet("docent "+name, flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: docent %s %s\n\n%s\n", name, args, summary)
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\n%s\n", strings.TrimSpace("docent "+name+" "+args), summary)
 		var has bool
 		fs.VisitAll(func(*flag.Flag) { has = true })
 		if has {
@@ -147,9 +280,9 @@ func (c *Env) flags(name, args, summary string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags; done is true when the command should stop with code.
+// Parse parses flags; done is true when the command should stop with code.
 // Help asked for goes to stdout; help after a mistake goes to stderr.
-func (c *Env) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
+func (c *Env) Parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -168,14 +301,14 @@ func (c *Env) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
-// setup parses a command's flags and loads the configuration they name;
+// Setup parses a command's flags and loads the configuration they name;
 // done is true when the command should stop with code.
 // configFile is read after the flags are parsed, so it is the flag's pointer.
-func (c *Env) setup(fs *flag.FlagSet, args []string, configFile *string) (cfg *bot.Config, code int, done bool) {
-	if code, done := c.parse(fs, args); done {
+func (c *Env) Setup(fs *flag.FlagSet, args []string, configFile *string) (cfg *bot.Config, code int, done bool) {
+	if code, done := c.Parse(fs, args); done {
 		return nil, code, true
 	}
-	cfg, err := c.loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return nil, exitUsage, true
@@ -183,24 +316,20 @@ func (c *Env) setup(fs *flag.FlagSet, args []string, configFile *string) (cfg *b
 	return cfg, 0, false
 }
 
-func commandInfo(name string) command {
-	for _, cmd := range commands() {
-		if cmd.name == name {
-			return cmd
-		}
+// Flags returns the flag set of the command running, whose usage
+// comes from its declaration.
+func (c *Env) Flags() *flag.FlagSet {
+	var cmd Command
+	if c.command != nil {
+		cmd = *c.command
 	}
-	panic("unknown command " + name)
+	return c.flags(cmd.Name, cmd.Args, cmp.Or(cmd.Help, cmd.Summary))
 }
 
-func (c *Env) newFlags(name string) *flag.FlagSet {
-	info := commandInfo(name)
-	return c.flags(name, info.args, info.summary)
-}
-
-// loadConfig finds and loads the configuration: the flag, then
+// LoadConfig finds and loads the configuration: the flag, then
 // $DOCENT_CONFIG, then ./config.example.yaml, then the built-in default.
 // A config that names no brain.intents uses the built-in starter intents.
-func (c *Env) loadConfig(flagValue string) (*bot.Config, error) {
+func (c *Env) LoadConfig(flagValue string) (*bot.Config, error) {
 	name := flagValue
 	if name == "" {
 		name = os.Getenv("DOCENT_CONFIG")
@@ -226,6 +355,9 @@ func (c *Env) starterIntents() bot.LoadOption {
 func signalCtx() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }
+
+// Logger is the log a command writes to stderr, as cfg's log section says.
+func (c *Env) Logger(cfg *bot.Config) *slog.Logger { return newLogger(cfg, c.Stderr) }
 
 func newLogger(cfg *bot.Config, w io.Writer) *slog.Logger {
 	var level slog.Level

@@ -7,16 +7,23 @@ import (
 	"github.com/docent-bot/docent/bot"
 )
 
+// configCommands checks a configuration without starting Docent.
+func configCommands() []Command {
+	return []Command{
+		{Name: "config check", Group: "Set up", Args: "[FILE]", Summary: "check a configuration file and its intents; print every problem or ok", Run: (*Env).configCheck},
+	}
+}
+
 func (c *Env) configCheck(args []string) int {
-	fs := c.newFlags("config check")
-	if code, done := c.parse(fs, args); done {
+	fs := c.Flags()
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(c.Stderr, "docent config check: give at most one FILE\n")
 		return exitUsage
 	}
-	cfg, err := c.loadConfig(fs.Arg(0))
+	cfg, err := c.LoadConfig(fs.Arg(0))
 	var warning string
 	if err == nil {
 		warning, err = checkConfig(cfg)

@@ -22,6 +22,13 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
+// evalDocsCommands measure the docs search.
+func evalDocsCommands() []Command {
+	return []Command{
+		{Name: "eval docs", Group: "The classifier", Args: "--questions FILE [--config FILE] [--docs DIR] [--split dev|heldout|all] [--runs N] [--misses] [--json]", Summary: "measure how well Docent finds the docs section that answers a question (recall, MRR, \"not sure\", latency), beside SQLite FTS5 bm25 over the same passages", Run: (*Env).evalDocs},
+	}
+}
+
 // The systems `docent eval docs` compares.
 const (
 	systemDocent = "docent"        // what a member gets: search and the "not sure" cut
@@ -93,7 +100,7 @@ func (m *memModels) SaveModel(_ context.Context, name string, s brain.Saved) err
 }
 
 func (c *Env) evalDocs(args []string) int {
-	fs := c.newFlags("eval docs")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`: its knowledge folders and settings, and its intents (the words every question uses)")
 	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
 	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders (its other settings and its intents still apply)")
@@ -101,14 +108,14 @@ func (c *Env) evalDocs(args []string) int {
 	runs := fs.Int("runs", 5, "time each question `N` times, after an untimed first search")
 	misses := fs.Bool("misses", false, "list the questions whose section Docent did not show in its first three")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if *questions == "" || fs.NArg() > 0 {
 		fmt.Fprintln(c.Stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
 		return exitUsage
 	}
-	cfg, err := c.loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
@@ -153,7 +160,7 @@ func (c *Env) evalDocs(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	start := time.Now()
-	log := newLogger(cfg, c.Stderr)
+	log := c.Logger(cfg)
 	br, ix, err := bot.DocsBrain(ctx, cfg, folders, log)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)

@@ -15,8 +15,15 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// historyCommands prints what the database holds of a conversation.
+func historyCommands() []Command {
+	return []Command{
+		{Name: "history", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--list] [--platform P --channel C --thread T] [--limit N] [--json]", Summary: "print a stored conversation (the console's by default)", Run: (*Env).history},
+	}
+}
+
 func (c *Env) history(args []string) int {
-	fs := c.newFlags("history")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	list := fs.Bool("list", false, "list the stored conversations instead")
 	platform := fs.String("platform", console.Conversation.Platform, "the conversation's `platform`")
@@ -25,7 +32,7 @@ func (c *Env) history(args []string) int {
 	limit := fs.Int("limit", 50, "show the newest `N` records (0 for all)")
 	jsonOut := fs.Bool("json", false, "one JSON record a line")
 	db := dbFlag(fs)
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}

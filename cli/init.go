@@ -20,6 +20,13 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 )
 
+// initCommands is docent init.
+func initCommands() []Command {
+	return []Command{
+		{Name: "init", Group: "Set up", Args: "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", Summary: "write a config for your community that answers from its docs: on a terminal without --docs it asks, else it takes flags; it detects the docs' site generator for the links", Run: (*Env).init},
+	}
+}
+
 // generator is how a site generator publishes a docs folder: the
 // knowledge folder settings whose links match the published site.
 type generator struct {
@@ -356,7 +363,7 @@ func (c *Env) init(args []string) int {
 // --docs it asks for what the flags do not give; otherwise the flags must
 // give it all, so that a command line written out asks nothing.
 func (c *Env) initConfig(args []string, interactive bool) int {
-	fs := c.newFlags("init")
+	fs := c.Flags()
 	var f initFlags
 	fs.Var(&f.docs, "docs", "a docs `FOLDER` (Markdown, reStructuredText); repeat for more")
 	fs.Var(&f.sites, "site", "the `URL` where members read the docs folder: one for each --docs, in order")
@@ -370,7 +377,7 @@ func (c *Env) initConfig(args []string, interactive bool) int {
 	fs.BoolVar(&f.trailingSlash, "trailing-slash", false, "override: pretty links end with /")
 	fs.BoolVar(&f.lowercase, "lowercase", false, "override: pretty links are lowercased")
 	fs.StringVar(&f.anchors, "anchors", "", "override the generator's heading anchors: github, vitepress, mkdocs or sphinx")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {

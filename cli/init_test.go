@@ -41,7 +41,7 @@ func runInit(t *testing.T, interactive bool, stdin string, args ...string) (stdo
 	t.Helper()
 	t.Setenv("DOCENT_CONFIG", "")
 	var out, errb strings.Builder
-	c := testEnv(strings.NewReader(stdin), &out, &errb)
+	c := testCommand(t, testEnv(strings.NewReader(stdin), &out, &errb), "init")
 	code = c.initConfig(args, interactive)
 	return out.String(), errb.String(), code
 }
@@ -49,7 +49,7 @@ func runInit(t *testing.T, interactive bool, stdin string, args ...string) (stdo
 // openInit loads a config as `docent --config FILE` does and opens the bot.
 func openInit(t *testing.T, path string) *bot.Bot {
 	t.Helper()
-	cfg, err := testEnv(nil, io.Discard, io.Discard).loadConfig(path)
+	cfg, err := testEnv(nil, io.Discard, io.Discard).LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,19 +13,8 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 )
 
-// intentsExport writes the intents as Docent uses them (the files plus
-// what admins taught in chat) as intents files, so that what was taught
-// can be committed with the rest.
-func (c *Env) intentsExport(args []string) int {
-	fs := c.newFlags("intents export")
-	configFile := fs.String("config", "", "configuration `FILE`")
-	out := fs.String("out", "", "write every intent, one file per intents file plus "+
-		"taught-in-chat.yaml, into `DIR` (created if needed) instead of printing the changed ones")
-	force := fs.Bool("force", false, "with --out: overwrite files that exist (their comments are lost)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: docent intents export [--config FILE] [--out DIR [--force]]
-
-Export the intents as Docent uses them: the intents files plus the patterns
+// intentsExportHelp is what `docent intents export -h` says.
+const intentsExportHelp = `Export the intents as Docent uses them: the intents files plus the patterns
 and intents admins taught in chat (!teach, !teach gap, !promote), in the
 format of the intents files, so that you can commit them.
 
@@ -41,13 +30,26 @@ Point brain.intents at DIR, or copy the files over yours. Existing files are
 not overwritten without --force. Comments of the original files are not kept.
 
 Either way, once your files hold what was taught, remove the lessons with
-docent lessons rm (the comments list their IDs).
+docent lessons rm (the comments list their IDs).`
 
-Options:
-`)
-		fs.PrintDefaults()
+// intentsCommands write the intents out as files.
+func intentsCommands() []Command {
+	return []Command{
+		{Name: "intents export", Group: "Lessons", Args: "[--config FILE] [--out DIR [--force]]", Summary: "write the intents with what was taught in chat as intents files: the changed ones to stdout, or all into DIR",
+			Help: intentsExportHelp, Run: (*Env).intentsExport},
 	}
-	cfg, code, done := c.setup(fs, args, configFile)
+}
+
+// intentsExport writes the intents as Docent uses them (the files plus
+// what admins taught in chat) as intents files, so that what was taught
+// can be committed with the rest.
+func (c *Env) intentsExport(args []string) int {
+	fs := c.Flags()
+	configFile := fs.String("config", "", "configuration `FILE`")
+	out := fs.String("out", "", "write every intent, one file per intents file plus "+
+		"taught-in-chat.yaml, into `DIR` (created if needed) instead of printing the changed ones")
+	force := fs.Bool("force", false, "with --out: overwrite files that exist (their comments are lost)")
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}

@@ -12,13 +12,21 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// lessonsCommands list and remove what admins taught in chat.
+func lessonsCommands() []Command {
+	return []Command{
+		{Name: "lessons", Group: "Lessons", Args: "[--config FILE] [--json]", Summary: "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", Run: (*Env).lessons},
+		{Name: "lessons rm", Group: "Lessons", Args: "[--config FILE] ID...", Summary: "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", Run: (*Env).lessonsRemove},
+	}
+}
+
 // The lessons commands: what admins taught in chat, and taking it back.
 
 func (c *Env) lessons(args []string) int {
-	fs := c.newFlags("lessons")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	jsonOut := fs.Bool("json", false, `print one JSON object: {"lessons": [...]}`)
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -87,9 +95,9 @@ func short(s string, n int) string {
 }
 
 func (c *Env) lessonsRemove(args []string) int {
-	fs := c.newFlags("lessons rm")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}

@@ -34,6 +34,17 @@ func testEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
 	return &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Defaults: os.DirFS(repoRoot)}
 }
 
+// testCommand is env running the command name, for a test that calls the
+// command's function itself.
+func testCommand(t *testing.T, env *Env, name string) *Env {
+	t.Helper()
+	cmd, n, ok := match(Commands(), strings.Fields(name))
+	if !ok || n != len(strings.Fields(name)) {
+		t.Fatalf("no command %q", name)
+	}
+	return env.with(Commands(), &cmd)
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "docent-bin")
 	if err != nil {

@@ -14,6 +14,17 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// privacyCommands keep the database and a member's data: backups, compaction, export and deletion.
+func privacyCommands() []Command {
+	return []Command{
+		{Name: "backup", Group: "Data and privacy", Args: "[--config FILE] [--force] FILE", Summary: "copy the database into FILE, consistently, while Docent runs or not", Run: (*Env).backup},
+		{Name: "restore", Group: "Data and privacy", Args: "[--config FILE] FILE", Summary: "put a backup in place of the database (Docent stopped; the old file is kept beside it)", Run: (*Env).restore},
+		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
+		{Name: "user export", Group: "Data and privacy", Args: "--platform P --id ID [--out FILE] [--config FILE]", Summary: "everything stored about a member, as JSON", Run: (*Env).userExport},
+		{Name: "user delete", Group: "Data and privacy", Args: "--platform P --id ID --yes [--config FILE]", Summary: "delete everything stored about a member", Run: (*Env).userDelete},
+	}
+}
+
 // withStore runs fn on the configured database when no Docent has it
 // open; running reports that one does (then the caller asks it through
 // the control socket).
@@ -30,10 +41,10 @@ func (c *Env) withStore(cfg *bot.Config, fn func(*store.Store) error) (running b
 }
 
 func (c *Env) backup(args []string) int {
-	fs := c.newFlags("backup")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	force := fs.Bool("force", false, "replace FILE if it exists")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -102,9 +113,9 @@ func (c *Env) removeLeftovers(command, dir string, patterns ...string) {
 }
 
 func (c *Env) restore(args []string) int {
-	fs := c.newFlags("restore")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -135,9 +146,9 @@ func (c *Env) restore(args []string) int {
 }
 
 func (c *Env) compact(args []string) int {
-	fs := c.newFlags("compact")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -162,13 +173,13 @@ func (c *Env) compact(args []string) int {
 }
 
 func (c *Env) userCommand(name string, args []string) (cfg *bot.Config, m store.MemberRef, fs flagSet, code int, done bool) {
-	f := c.newFlags("user " + name)
+	f := c.Flags()
 	configFile := f.String("config", "", "configuration `FILE` (for the database path)")
 	platform := f.String("platform", "", "the member's `platform`: discord, slack, console")
 	id := f.String("id", "", "the member's platform user `ID`")
 	out := f.String("out", "", "export: write to `FILE` instead of stdout")
 	yes := f.Bool("yes", false, "delete: do it (without it, nothing is deleted)")
-	cfg, code, done = c.setup(f, args, configFile)
+	cfg, code, done = c.Setup(f, args, configFile)
 	if done {
 		return nil, m, flagSet{}, code, true
 	}

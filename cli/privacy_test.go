@@ -55,7 +55,7 @@ func TestCompactAndRestoreRacingAStart(t *testing.T) {
 	db := filepath.Join(dir, "data", "docent.db")
 	seedDatabase(t, db, 3000)
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if code := testEnv(nil, &strings.Builder{}, &strings.Builder{}).backup([]string{"--config", cfgFile, backup}); code != 0 {
+	if code := testEnv(nil, &strings.Builder{}, &strings.Builder{}).Run(Commands(), []string{"backup", "--config", cfgFile, backup}); code != 0 {
 		t.Fatalf("backup: exit %d", code)
 	}
 	const rounds = 16
@@ -73,9 +73,9 @@ func TestCompactAndRestoreRacingAStart(t *testing.T) {
 		wg.Go(func() {
 			defer close(commandDone)
 			if op == "compact" {
-				code = c.compact([]string{"--config", cfgFile})
+				code = c.Run(Commands(), []string{"compact", "--config", cfgFile})
 			} else {
-				code = c.restore([]string{"--config", cfgFile, backup})
+				code = c.Run(Commands(), []string{"restore", "--config", cfgFile, backup})
 			}
 		})
 		// The start comes while the command works: at a random moment in

@@ -17,23 +17,30 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
+// runCommands is docent run: the console, the web chat and the platforms.
+func runCommands() []Command {
+	return []Command{
+		{Name: "run", Group: "Run", Args: "[--config FILE] [--json]", Summary: "run Docent (the default when no command is given)", Run: (*Env).run},
+	}
+}
+
 func (c *Env) run(args []string) int {
-	fs := c.newFlags("run")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "console: write each answer as one JSON object a line")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(c.Stderr, "docent run: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	cfg, err := c.loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
-	log := newLogger(cfg, c.Stderr)
+	log := c.Logger(cfg)
 
 	ctx, stop := signalCtx()
 	defer stop()

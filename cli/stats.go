@@ -15,6 +15,15 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// statsCommands are the community's figures and the questions Docent
+// could not answer.
+func statsCommands() []Command {
+	return []Command{
+		{Name: "stats", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", Summary: "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", Run: (*Env).stats},
+		{Name: "gaps", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--json]", Summary: "what members asked that Docent could not answer, grouped, largest first", Run: (*Env).gaps},
+	}
+}
+
 // dbFlag adds --db, which points a data command at another database than
 // the configuration's store.path (a copy, or generated history).
 func dbFlag(fs *flag.FlagSet) *string {
@@ -58,7 +67,7 @@ func (c *Env) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
 }
 
 func (c *Env) stats(args []string) int {
-	fs := c.newFlags("stats")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	db := dbFlag(fs)
 	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to today (UTC), 1 to %d", analytics.MaxDays))
@@ -67,7 +76,7 @@ func (c *Env) stats(args []string) int {
 	channel := fs.String("channel", "", "only this channel `ID`")
 	top := fs.Int("top", 10, "entries in each ranking")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -104,13 +113,13 @@ func (c *Env) stats(args []string) int {
 }
 
 func (c *Env) benchHistory(args []string) int {
-	fs := c.newFlags("bench history")
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its intents' patterns are the questions asked)")
 	db := fs.String("db", "", "write the history to this new database `FILE` and keep it (default: a temporary file, removed)")
 	messages := fs.Int("messages", 1_000_000, "members' `N` messages to generate (answers come on top)")
 	days := fs.Int("days", 90, "spread over the last `N` days")
 	seed := fs.Uint64("seed", 1, "random `seed`: the same seed writes the same history")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
