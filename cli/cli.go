@@ -28,7 +28,10 @@ const defaultConfig = "config.example.yaml"
 // with the commands given (Commands, and any a module declares) and
 // returns the process's exit code.
 func Main(args []string, env *Env, commands []Command) int {
-	return env.Run(commands, args[1:])
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	return env.Run(commands, args)
 }
 
 // Exit codes.
@@ -246,7 +249,11 @@ func (c *Env) help(args []string) int {
 		c.usage(c.Stdout)
 		return exitOK
 	}
-	if cmd, n, ok := match(c.commands, args); ok && n == len(args) {
+	if cmd, n, ok := match(c.commands, args); ok {
+		if n < len(args) {
+			fmt.Fprintf(c.Stderr, "docent help: unexpected argument %q (docent help %s shows that command)\n", args[n], cmd.Name)
+			return exitUsage
+		}
 		return cmd.Run(c.with(c.commands, &cmd), []string{"-h"})
 	}
 	var group []Command

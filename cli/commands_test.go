@@ -120,3 +120,18 @@ func TestCommandsFromTheCaller(t *testing.T) {
 		t.Errorf("a table with zebra herd twice: exit %d, stderr %q, ran %d times", code, errb.String(), len(got))
 	}
 }
+
+// Odd command lines end with a usage message, never a panic.
+func TestOddCommandLines(t *testing.T) {
+	for _, args := range [][]string{{""}, {" "}, {"help", ""}, {"help", "challenge", "try", "x"}, {"challenge", ""},
+		{"user", "export", "-h"}, {"lessons", "rm", "-x"}, {"-", "x"}, {"eval", "docs", "--split"}} {
+		var out, errb strings.Builder
+		code := testEnv(strings.NewReader(""), &out, &errb).Run(Commands(), args)
+		if code != 0 && code != 2 || code == 2 && errb.Len() == 0 {
+			t.Errorf("docent %q: exit %d, stderr %q; want 0, or 2 and a message", args, code, errb.String())
+		}
+	}
+	if code := Main(nil, testEnv(nil, io.Discard, io.Discard), nil); code != 2 {
+		t.Errorf("Main with no arguments and no commands: exit %d, want 2", code)
+	}
+}
