@@ -51,7 +51,7 @@ func (b *Bot) askedBefore(ctx context.Context, text string, m *Message) (earlier
 		bestID  uint64
 		bestSim float64
 	)
-	for _, h := range b.brain.Load().Related(text, 10, m.place()) {
+	for _, h := range b.brain.Load().Related(text, 10, m.Place()) {
 		if h.Source != knowledge.SourceThread {
 			continue
 		}

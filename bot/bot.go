@@ -24,6 +24,7 @@ import (
 	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/metrics"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -83,8 +84,10 @@ type Bot struct {
 	// model and before it is swapped in.
 	beforeSwap func()
 
-	// contest is the coding challenges, nil when challenges.folder is "".
-	contest *contest
+	// modules are the feature modules (Config.Modules), provisioned.
+	modules []module.Module
+	// now is the modules' clock (tests move it).
+	now func() time.Time
 }
 
 // Open loads the intents, opens the store and prepares the classifier
@@ -103,10 +106,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	warnLeftOut(log, loaded.LeftOut)
 	intents := loaded.Use
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen}
-	if b.contest, err = newContest(cfg, log); err != nil {
-		return nil, err
-	}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
@@ -159,6 +159,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	b.brain.Store(br)
 	b.prepared.Store(&prepared)
+	if err := b.provision(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if b.knowledge != nil {
 		if err := b.indexThreads(ctx); err != nil {
 			log.Warn("past threads not indexed", "err", err)
@@ -176,7 +180,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
 		OnFeedback:           b.voted,
-		Scrub:                b.scrubSubmission,
+		Scrub:                b.scrub,
 	})
 	return b, nil
 }
@@ -190,7 +194,7 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
-		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}})
+		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules)})
 }
 
 // Prepared says how the classifier was made ready at Open.
@@ -212,9 +216,7 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
 		watcher.Go(func() { b.watch(runCtx, every) })
 	}
-	if b.contest != nil {
-		watcher.Go(func() { b.runChallenges(runCtx, adapters) })
-	}
+	b.runModules(runCtx, &watcher, adapters)
 	if b.cfg.Store.RetentionDays > 0 {
 		watcher.Go(func() { b.retain(runCtx) })
 	}
@@ -256,7 +258,7 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 }
 
 // Close closes the store. Call it after Run has returned.
-func (b *Bot) Close() error { return b.store.Close() }
+func (b *Bot) Close() error { return errors.Join(b.cleanupModules(), b.store.Close()) }
 
 // answer is the innermost handler: a command, or a question for the brain.
 func (b *Bot) answer() Handler {

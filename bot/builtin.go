@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -67,7 +68,7 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			// Earlier threads only those the member may see here
 			// (chat.Visible): never a DM's or another channel's.
-			hits := b.brain.Load().Related(args, 3, m.place())
+			hits := b.brain.Load().Related(args, 3, m.Place())
 			if len(hits) == 0 {
 				return chat.Answer{Text: "I found nothing related in the docs or earlier threads."}, nil
 			}
@@ -88,7 +89,13 @@ func (b *Bot) builtinCommands() *Commands {
 		}})
 	b.addStatsCommands(cs)
 	b.addPrivacyCommands(cs)
-	b.addChallengeCommands(cs)
+	for _, m := range b.modules {
+		if c, ok := m.(module.Commander); ok {
+			for _, cmd := range c.Commands() {
+				cs.Add(cmd)
+			}
+		}
+	}
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)

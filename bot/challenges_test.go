@@ -142,10 +142,10 @@ parts:
 		t.Errorf("a submission's reply is public or repeats the answer: %+v", a)
 	}
 	expect(alice, "!submit two-sum seven and nine", "Wait 5", "before answering **Challenge two-sum** again")
-	b.contest.now = func() time.Time { return time.Now().Add(61 * time.Minute) }
+	b.now = func() time.Time { return time.Now().Add(61 * time.Minute) }
 	expect(alice, "!submit two-sum `Seven  AND nine`", "✅ Right! **Challenge two-sum**: +100 points. You have 100 points in all, rank 1.")
 	expect(alice, "!submit two-sum seven and nine", "You already solved **Challenge two-sum**. 🎉")
-	b.contest.now = time.Now
+	b.now = time.Now
 
 	// Parts, tolerance, and answers that cannot be checked.
 	expect(bo, "!submit circles 3.14", "has parts a, b: answer one with `!submit circles <part> <answer>`")
@@ -158,11 +158,11 @@ parts:
 	// Out of attempts.
 	cy := chat.Member{ID: "u3", Name: "cy"}
 	for i := range 3 {
-		b.contest.now = func() time.Time { return time.Now().Add(time.Duration(i) * 2 * time.Hour) }
+		b.now = func() time.Time { return time.Now().Add(time.Duration(i) * 2 * time.Hour) }
 		ask(cy, "!submit two-sum wrong")
 	}
 	expect(cy, "!submit two-sum seven and nine", "You have used all 3 attempts at **Challenge two-sum**.")
-	b.contest.now = time.Now
+	b.now = time.Now
 
 	expect(cy, "!leaderboard", "Leaderboard, all time:\n🥇 bo: 130 points, 2 parts solved\n🥈 alice: 100 points, 1 part solved")
 	expect(cy, "!leaderboard two-sum", "Leaderboard, **Challenge two-sum** (`two-sum`):\n🥇 alice: 100 points")
@@ -178,7 +178,7 @@ parts:
 		t.Errorf("!help lists !review with no LLM configured:\n%s", a.Text)
 	}
 
-	subs, err := b.store.Submissions(context.Background(), "")
+	subs, err := challenges.NewRecords(b.store).Submissions(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestChallengeConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = CheckChallenges(cfg)
+	err = CheckModules(cfg)
 	bad := filepath.Join(filepath.Dir(path), "challenges", "bad.yaml")
 	for _, want := range []string{
 		bad + `:1:5: id: "Bad": use 1 to 64 lowercase letters`,
@@ -364,7 +364,7 @@ func TestChallengeConfigErrors(t *testing.T) {
 	}
 	// Seasons are checked once the files load.
 	os.Remove(bad)
-	_, err = CheckChallenges(cfg)
+	err = CheckModules(cfg)
 	if want := "docent.yaml:11:23: challenges.seasons.spring[1]: no challenge \"tow-sum\" in the challenges folder; did you mean \"two-sum\"?"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("errors lack %q:\n%v", want, err)
 	}
@@ -465,14 +465,14 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 	b := openBot(t, path)
 	shift := T.Add(-2 * time.Second).Sub(time.Now())
 	clock := func() time.Time { return time.Now().Add(shift) }
-	b.contest.now = clock
+	b.now = clock
 	ctx := context.Background()
-	for _, s := range []store.Submission{
+	for _, s := range []challenges.Submission{
 		{Platform: "discord", Member: chat.Member{ID: "7", Name: "ann"}, Challenge: "closing", Correct: true, Points: 100, Time: now.Add(-2 * time.Minute)},
 		{Platform: "discord", Member: chat.Member{ID: "8", Name: "ben"}, Challenge: "closing", Correct: true, Points: 100, Time: now.Add(-time.Minute)},
 		{Platform: "discord", Member: chat.Member{ID: "9", Name: "@everyone"}, Challenge: "closing", Correct: false, Time: now.Add(-time.Minute)},
 	} {
-		if _, err := b.store.Submit(ctx, s, store.SubmitLimits{}); err != nil {
+		if _, err := challenges.NewRecords(b.store).Submit(ctx, s, challenges.SubmitLimits{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -494,13 +494,13 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 	if lines := out.printed(); len(lines) != 3 {
 		t.Errorf("printed %d lines, want the 3 announcements:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
-	claims, err := func() ([]store.Announcement, error) {
+	claims, err := func() ([]challenges.Announcement, error) {
 		st, err := OpenStore(b.cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return nil, err
 		}
 		defer st.Close()
-		return st.Announcements(ctx)
+		return challenges.NewRecords(st).Announcements(ctx)
 	}()
 	if err != nil || len(claims) != 3 {
 		t.Fatalf("claimed %+v, %v; want the two openings and the closing", claims, err)
@@ -508,9 +508,9 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 
 	// A restart: the first pass finds everything announced.
 	b = openBot(t, path)
-	b.contest.now = clock
+	b.now = clock
 	passed := make(chan struct{}, 10)
-	b.contest.afterPass = func() { passed <- struct{}{} }
+	b.cfg.Module("challenges").(*challenges.Module).OnPass(func() { passed <- struct{}{} })
 	startBot(t, b, consoleAdapter(t, out))
 	select {
 	case <-passed:

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,24 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/docent-bot/docent/bot/config"
-
-	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/bot/module"
 )
 
-// Command is a built-in command members call with the configured prefix
-// ("!help"). The same commands serve every adapter.
-type Command struct {
-	Name    string
-	Args    string // how the arguments are written, for help ("<text>")
-	Summary string
-	// Admin commands are only for the community's admins (bot.admins).
-	Admin bool
-	// Unavailable says why the command cannot work in this configuration
-	// (an LLM command with no LLM). Such a command is left out of !help and
-	// the slash commands; called anyway, it answers with this.
-	Unavailable string
-	Run         func(ctx context.Context, m *Message, args string) (chat.Answer, error)
-}
+// Command is a chat command (module.Command): the built-in ones and the
+// modules' share one set.
+type Command = module.Command
 
 // Commands is a set of commands with their prefix.
 type Commands struct {

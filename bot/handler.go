@@ -9,29 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 )
 
-// Message is a member's message as the bot handles it: what the adapter
-// saw, plus the ID it was stored under.
-type Message struct {
-	chat.Message
-	// ID is the stored record's ID (0 when it could not be stored).
-	ID uint64
-	// NotStored is set when storing the message failed (a full disk); it
-	// is answered all the same.
-	NotStored bool
-	// Redacted names the kinds of secret removed from the text before it
-	// was stored ("github-token"); the text holds placeholders instead.
-	Redacted []string
-	// Forgotten is set by `forget me confirm` once the author's data is
-	// deleted: the answers to this message are sent and not stored, so
-	// the one saying so leaves nothing of them behind.
-	Forgotten bool
-}
-
-// place is where m was said, for what it may be shown (chat.Visible).
-func (m *Message) place() chat.Place { return chat.PlaceOf(m.Conversation, m.Space) }
+// Message is a member's message as the bot handles it (module.Message).
+type Message = module.Message
 
 // Handler answers one message. Replies go through r; a handler that
 // returns without replying has chosen to stay silent.

@@ -15,8 +15,8 @@ import (
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/adapters/web"
-	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
@@ -34,9 +34,6 @@ type Config struct {
 	Adapters  AdaptersConfig    `yaml:"adapters"`
 	Log       LogConfig         `yaml:"log"`
 
-	// Challenges are the coding challenges (bot/challenges.go).
-	Challenges challenges.Config `yaml:"challenges"`
-
 	// File is the config file's name as the admin gave it.
 	File  string    `yaml:"-"`
 	files fileSpace // where relative paths are found
@@ -46,6 +43,8 @@ type Config struct {
 	// pos is where each field was written, for problems found after
 	// loading (the challenges' seasons).
 	pos config.Positions
+	// modules are the feature modules, each holding its own section.
+	modules []module.Module
 }
 
 // BotConfig is the bot's own behaviour.
@@ -177,10 +176,9 @@ func Defaults() Config {
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
 		Log:       LogConfig{Level: "info", Format: "text"},
-
-		Challenges: challenges.DefaultConfig(),
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
+	cfg.modules = newModules()
 	return cfg
 }
 
@@ -230,7 +228,12 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	pos, err := config.Decode(file, data, &cfg, config.Options{})
+	dst, keep, err := withSections(&cfg, cfg.modules)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := config.Decode(file, data, dst, config.Options{})
+	keep()
 	cfg.pos = pos
 	var errs config.Errors
 	if err != nil {
@@ -422,7 +425,7 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))
 	}
 
-	errs = append(errs, c.validateChallenges(pos)...)
+	errs = append(errs, c.validateModules(pos)...)
 	for _, p := range c.Adapters.Discord.Problems() {
 		bad("adapters.discord."+p.Field, "%s", p.Msg)
 	}

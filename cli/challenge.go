@@ -14,8 +14,6 @@ import (
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/challenges"
-	"github.com/docent-bot/docent/bot/dashboard"
-	"github.com/docent-bot/docent/store"
 )
 
 // challengeCommands hash and try coding challenges and print their leaderboard.
@@ -105,7 +103,7 @@ func (c *Env) challengeTry(args []string) int {
 	if done {
 		return code
 	}
-	set, err := cfg.LoadChallenges()
+	set, err := challengeModule(cfg).Load(cfg.Files(), cfg.Positions())
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
@@ -116,7 +114,7 @@ func (c *Env) challengeTry(args []string) int {
 	}
 	ch, ok := set.Get(fs.Arg(0))
 	if !ok {
-		fmt.Fprintf(c.Stderr, "docent challenge try: no challenge %q in %s\n", fs.Arg(0), cfg.Challenges.Folder)
+		fmt.Fprintf(c.Stderr, "docent challenge try: no challenge %q in %s\n", fs.Arg(0), challengeModule(cfg).Settings().Folder)
 		return exitUsage
 	}
 	rest := fs.Args()[1:]
@@ -172,7 +170,7 @@ func (c *Env) leaderboard(args []string) int {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
-	set, err := cfg.LoadChallenges()
+	set, err := challengeModule(cfg).Load(cfg.Files(), cfg.Positions())
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
@@ -197,7 +195,7 @@ func (c *Env) leaderboard(args []string) int {
 		return exitError
 	}
 	defer st.Close()
-	subs, err := st.Submissions(context.Background(), "")
+	subs, err := challenges.NewRecords(st).Submissions(context.Background(), "")
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitError
@@ -218,7 +216,7 @@ func (c *Env) leaderboard(args []string) int {
 	return c.writeBoardTable(title, board)
 }
 
-func hasChallenge(subs []store.Submission, id string) bool {
+func hasChallenge(subs []challenges.Submission, id string) bool {
 	for _, s := range subs {
 		if s.Challenge == id {
 			return true
@@ -279,31 +277,7 @@ func oneField(s string) string {
 	}, s)
 }
 
-// dashboardChallenges fills the dashboard's challenges page from b's
-// leaderboards; nil (the page says challenges are off) when they are off.
-func dashboardChallenges(b *bot.Bot) dashboard.Challenges {
-	if !b.ChallengesOn() {
-		return nil
-	}
-	return challengeBoards{b}
-}
-
-type challengeBoards struct{ b *bot.Bot }
-
-func (c challengeBoards) Leaderboards(ctx context.Context) ([]dashboard.Leaderboard, error) {
-	boards, err := c.b.ChallengeBoards(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dashboard.Leaderboard, 0, len(boards))
-	for _, bd := range boards {
-		lb := dashboard.Leaderboard{Challenge: bd.Title, Description: bd.Description}
-		for _, e := range bd.Entries {
-			lb.Entries = append(lb.Entries, dashboard.Standing{Member: e.Name + " (" + e.Platform + ")", Score: float64(e.Points),
-				Detail: fmt.Sprintf("rank %d, %d solved, %d %s, last right %s", e.Rank, e.Solved, e.Attempts,
-					map[bool]string{true: "attempt", false: "attempts"}[e.Attempts == 1], challenges.When(e.Last))})
-		}
-		out = append(out, lb)
-	}
-	return out, nil
+// challengeModule is the config's challenges module.
+func challengeModule(cfg *bot.Config) *challenges.Module {
+	return cfg.Module("challenges").(*challenges.Module)
 }

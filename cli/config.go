@@ -44,6 +44,5 @@ func (c *Env) configCheck(args []string) int {
 // their links ("" when none is).
 func checkConfig(cfg *bot.Config) (warning string, err error) {
 	_, leftOut, ierr := bot.CheckIntents(cfg)
-	_, cerr := bot.CheckChallenges(cfg)
-	return leftOut.String(), errors.Join(ierr, cerr)
+	return leftOut.String(), errors.Join(ierr, bot.CheckModules(cfg))
 }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
@@ -259,8 +262,12 @@ func (c *Env) userDelete(args []string) int {
 		fmt.Fprintln(c.Stderr, "docent user delete:", err)
 		return exitError
 	}
-	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage, %d challenge submissions; %d lessons no longer name them; out of %d days of activity counters\n",
-		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, forgotten.Submissions, forgotten.Lessons, forgotten.Activity)
+	var parts strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
+		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
+	}
+	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
+		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Lessons, forgotten.Activity)
 	fmt.Fprintln(c.Stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }

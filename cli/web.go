@@ -25,7 +25,6 @@ func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logg
 		Token:        os.Getenv("DOCENT_ADMIN_TOKEN"),
 		PasswordHash: os.Getenv("DOCENT_ADMIN_PASSWORD_HASH"),
 		Loopback:     web.Loopback(cfg.Adapters.Web.Listen),
-		Challenges:   dashboardChallenges(b),
 	})
 	if err != nil {
 		return nil, err

@@ -46,9 +46,22 @@ type MemberData struct {
 	Lessons []Taught `json:"lessons,omitempty"`
 	// Activity is their part of the daily activity counters.
 	Activity []MemberDay `json:"activity,omitempty"`
-	// Submissions are their answers to coding challenges (verdicts and
-	// times; the answers themselves are never stored).
-	Submissions []Submission `json:"challenge_submissions,omitempty"`
+	// Parts are what each feature module holds about them, by the part's
+	// key (Options.Parts); in JSON each is a field of its own, left out
+	// when empty.
+	Parts map[string]any `json:"-"`
+}
+
+// MarshalJSON writes d with its parts as fields of their own.
+func (d MemberData) MarshalJSON() ([]byte, error) {
+	type plain MemberData // without the method
+	parts := map[string]any{}
+	for k, v := range d.Parts {
+		if !emptyPart(v) {
+			parts[k] = v
+		}
+	}
+	return withParts(plain(d), parts)
 }
 
 // MemberDay is a member's activity in one channel on one day.
@@ -63,16 +76,40 @@ type MemberDay struct {
 
 // Forgotten counts what ForgetMember deleted.
 type Forgotten struct {
-	Messages    int `json:"messages"`
-	Answers     int `json:"answers"`
-	Votes       int `json:"votes"`
-	Usage       int `json:"usage_days"`
-	Lessons     int `json:"lessons_anonymised"`
-	Activity    int `json:"activity_days"`
-	Submissions int `json:"challenge_submissions"`
+	Messages int `json:"messages"`
+	Answers  int `json:"answers"`
+	Votes    int `json:"votes"`
+	Usage    int `json:"usage_days"`
+	Lessons  int `json:"lessons_anonymised"`
+	Activity int `json:"activity_days"`
+	// Parts counts what each feature module deleted, by the part's key.
+	Parts map[string]int `json:"-"`
 	// Records are the IDs of every record deleted, so that the bot can drop
 	// them from what it keeps in memory (past threads).
 	Records []uint64 `json:"-"`
+}
+
+// MarshalJSON writes f with each part's count as a field of its own.
+func (f Forgotten) MarshalJSON() ([]byte, error) {
+	type plain Forgotten
+	return withParts(plain(f), countParts(f.Parts))
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote (the control socket's
+// reply): the fields it does not know are the parts' counts.
+func (f *Forgotten) UnmarshalJSON(data []byte) error {
+	type plain Forgotten
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	parts, err := partCounts(data, p)
+	if err != nil {
+		return err
+	}
+	*f = Forgotten(p)
+	f.Parts = parts
+	return nil
 }
 
 // deleteChunk bounds the records one deleting transaction removes, so that
@@ -194,8 +231,13 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 			return err
 		}
 		d.Usage = memberUsage(tx, m, nil)
-		if d.Submissions, err = memberSubmissions(tx, m.Platform, m.ID); err != nil {
-			return err
+		d.Parts = map[string]any{}
+		for _, p := range s.parts {
+			v, err := p.Export(&Tx{tx: tx}, m)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.Key(), err)
+			}
+			d.Parts[p.Key()] = v
 		}
 		if err := eachLesson(tx, m, func(_ []byte, t Taught) error {
 			d.Lessons = append(d.Lessons, t)
@@ -366,11 +408,14 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			}
 		}
 		g.Usage = len(usage)
-		n, err := deleteMemberSubmissions(tx, m.Platform, m.ID)
-		if err != nil {
-			return Record{}, err
+		g.Parts = map[string]int{}
+		for _, p := range s.parts {
+			n, err := p.Forget(&Tx{tx: tx}, m)
+			if err != nil {
+				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
+			}
+			g.Parts[p.Key()] = n
 		}
-		g.Submissions = n
 		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
 			t.By = chat.Member{Name: "a forgotten member"}
 			val, err := json.Marshal(t)
@@ -387,7 +432,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage, f.Lessons, f.Submissions = g.Votes, g.Usage, g.Lessons, g.Submissions
+	f.Votes, f.Usage, f.Lessons, f.Parts = g.Votes, g.Usage, g.Lessons, g.Parts
 	var after uint64
 	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived
@@ -640,12 +685,19 @@ const retentionSlack = 1000
 
 // Retained counts what DeleteBefore deleted.
 type Retained struct {
-	Records     int `json:"records"`
-	Usage       int `json:"usage_days"`
-	Activity    int `json:"activity_days"` // days whose counters lost their per-member entries
-	Submissions int `json:"challenge_submissions"`
+	Records  int `json:"records"`
+	Usage    int `json:"usage_days"`
+	Activity int `json:"activity_days"` // days whose counters lost their per-member entries
+	// Parts counts what each feature module deleted, by the part's key.
+	Parts map[string]int `json:"-"`
 	// IDs of the records deleted, for the bot's memory.
 	IDs []uint64 `json:"-"`
+}
+
+// MarshalJSON writes r with each part's count as a field of its own.
+func (r Retained) MarshalJSON() ([]byte, error) {
+	type plain Retained
+	return withParts(plain(r), countParts(r.Parts))
 }
 
 // DeleteBefore deletes the records older than cutoff (with their votes),
@@ -711,11 +763,16 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
 	day := dayOf(cutoff)
-	var usageDays, activityDays, submissions int
+	var usageDays, activityDays int
+	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		var err error
-		if submissions, err = deleteSubmissionsBefore(tx, cutoff); err != nil {
-			return Record{}, err
+		parts = map[string]int{}
+		for _, p := range s.parts {
+			n, err := p.Expire(&Tx{tx: tx}, cutoff)
+			if err != nil {
+				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
+			}
+			parts[p.Key()] = n
 		}
 		if b := tx.Bucket(bucketUsage); b != nil {
 			var old [][]byte
@@ -763,7 +820,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	if _, err := s.submit(ctx, r); err != nil {
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
-	out.Usage, out.Activity, out.Submissions = usageDays, activityDays, submissions
+	out.Usage, out.Activity, out.Parts = usageDays, activityDays, parts
 	return out, nil
 }
 

@@ -73,7 +73,7 @@ func scanFile(t *testing.T, path string, needles ...string) []string {
 func TestForgetMember(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
-	s := openCounting(t, path, store.Options{})
+	s := openCounting(t, path, store.Options{Parts: []store.MemberPart{notes{}}})
 	sc := scene{t, s, ctx}
 	const zedID, zedName = "zed-4711", "Zedediah Quux"
 	zed := func(c chat.Conversation, space, id, text string, at time.Time) store.Record {
@@ -107,10 +107,8 @@ func TestForgetMember(t *testing.T) {
 	if _, err := s.Teach(ctx, store.Taught{Intent: "deploy", Pattern: "ship it", By: chat.Member{ID: zedID, Name: zedName}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Submit(ctx, store.Submission{Platform: "discord", Member: chat.Member{ID: zedID, Name: zedName},
-		Challenge: "two-sum", Part: "1", Correct: true, Points: 10, Time: at}, store.SubmitLimits{}); err != nil {
-		t.Fatal(err)
-	}
+	addNote(t, s, store.MemberRef{Platform: "discord", ID: zedID}, "a note on "+zedName, at) // a feature module's record
+	addNote(t, s, store.MemberRef{Platform: "discord", ID: "olga"}, "olga's note", at)
 	// The same ID on Slack is another person, who stays.
 	slack := chat.Conversation{Platform: "slack", Channel: "C1"}
 	if _, err := s.AppendMessage(ctx, chat.Message{Conversation: slack, Author: chat.Member{ID: zedID, Name: "slack person"}, Text: "slack stays", Time: at}); err != nil {
@@ -122,9 +120,9 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 || len(d.Submissions) != 1 {
-		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons, %d submissions; want 3, 2, 2, 99 tokens, 1, 1",
-			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons), len(d.Submissions))
+	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 || len(notesOf(d)) != 1 {
+		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons, notes %v; want 3, 2, 2, 99 tokens, 1, 1 note",
+			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons), d.Parts["notes"])
 	}
 	helped := 0
 	for _, a := range d.Activity {
@@ -138,10 +136,10 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Activity != 2 || f.Submissions != 1 || len(f.Records) != 5 {
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Activity != 2 || f.Parts["notes"] != 1 || len(f.Records) != 5 {
 		t.Errorf("forgotten %+v", f)
 	}
-	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(d.Lessons)+len(d.Activity) != 0 {
+	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(d.Lessons)+len(d.Activity)+len(notesOf(d)) != 0 {
 		t.Errorf("export after forgetting: %+v, %v", d, err)
 	}
 	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour), Platform: "discord"})
@@ -188,10 +186,13 @@ func TestForgetMember(t *testing.T) {
 // and keeps the old days' totals without their members.
 func TestDeleteBefore(t *testing.T) {
 	ctx := context.Background()
-	s := openCounting(t, dbPath(t), store.Options{})
+	s := openCounting(t, dbPath(t), store.Options{Parts: []store.MemberPart{notes{}}})
 	defer s.Close()
 	sc := scene{t, s, ctx}
 	c := chat.Conversation{Platform: "discord", Channel: "help"}
+	ann := store.MemberRef{Platform: "discord", ID: "ann"}
+	addNote(t, s, ann, "old", day0.Add(time.Hour))
+	addNote(t, s, ann, "recent", day0.Add(72*time.Hour))
 	old := sc.say(c, "g", "m1", "ann", "an old question", day0.Add(time.Hour))
 	sc.answer(old, "a1", chat.SourceIntent, "x", time.Second)
 	sc.vote(c, "a1", "bob", chat.VoteUp)
@@ -203,8 +204,11 @@ func TestDeleteBefore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Records != 2 || got.Usage != 1 || got.Activity != 1 {
-		t.Errorf("deleted %+v, want 2 records, 1 usage day, 1 day of counters", got)
+	if got.Records != 2 || got.Usage != 1 || got.Activity != 1 || got.Parts["notes"] != 1 {
+		t.Errorf("deleted %+v, want 2 records, 1 usage day, 1 day of counters, 1 note", got)
+	}
+	if d, err := s.ExportMember(ctx, ann); err != nil || len(notesOf(d)) != 1 || notesOf(d)[0].Text != "recent" {
+		t.Errorf("notes after retention: %+v, %v; want the recent one", notesOf(d), err)
 	}
 	if _, err := s.Record(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("old record: %v, want ErrNotFound", err)
@@ -352,4 +356,9 @@ func TestForgetMemberOwnConversation(t *testing.T) {
 	if found := scanFile(t, path, "member:web:"+other, "channel:web:"+other, "hello there"); len(found) != 3 {
 		t.Errorf("the other visitor's data: found %q, want all three", found)
 	}
+}
+
+func notesOf(d store.MemberData) []note {
+	n, _ := d.Parts["notes"].([]note)
+	return n
 }

@@ -69,6 +69,9 @@ type Options struct {
 	// need more fails (like a full disk) until deletions free space inside
 	// the file. 0 means no limit.
 	MaxSize int64
+	// Parts are the feature modules' shares of what the store holds about
+	// members, asked by ExportMember, ForgetMember and DeleteBefore.
+	Parts []MemberPart
 
 	// flushEvery overrides how long activity counts may wait in memory
 	// (tests make it long, to see them recounted after a crash).
@@ -104,6 +107,7 @@ type Store struct {
 	closeErr  error
 
 	text       TextAnalyzer
+	parts      []MemberPart
 	flushEvery time.Duration
 	// statsMu guards pending and pendingSince: counts of committed records
 	// not yet written (see stats.go).
@@ -130,6 +134,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	}
 	if opts.MaxBatch < 0 {
 		return nil, fmt.Errorf("store: open %s: negative MaxBatch %d", path, opts.MaxBatch)
+	}
+	if err := checkParts(opts.Parts); err != nil {
+		return nil, err
 	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = defaultLockTimeout
@@ -167,9 +174,10 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		// A buffer of (up to) one batch lets appenders queue while the
 		// writer is inside fsync, so the next batch is ready as soon as it
 		// returns; more would only hold memory.
-		reqs: make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
-		done: make(chan struct{}),
-		text: opts.Text,
+		reqs:  make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
+		done:  make(chan struct{}),
+		text:  opts.Text,
+		parts: opts.Parts,
 
 		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
 	}

@@ -10,14 +10,9 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
-// noMentions lets a message ping nobody: an announcement is for everyone
-// to read, not to be notified of by name.
-func noMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-}
-
 // Announce posts text in channel (chat.Announcer), split like answers,
-// with every mention disabled. It fails with chat.ErrNotConnected until
+// with every mention disabled: an announcement is for everyone to read,
+// not to be notified of by name. It fails with chat.ErrNotConnected until
 // Run has connected and registered the slash commands, and after Run.
 func (a *Adapter) Announce(ctx context.Context, channel, text string) error {
 	a.mu.Lock()
@@ -30,7 +25,7 @@ func (a *Adapter) Announce(ctx context.Context, channel, text string) error {
 		return errEmpty
 	}
 	for i, p := range Split(text, MaxMessage) {
-		if _, err := s.ChannelMessageSendComplex(channel, &discordgo.MessageSend{Content: p, AllowedMentions: noMentions()}, discordgo.WithContext(ctx)); err != nil {
+		if _, err := s.ChannelMessageSendComplex(channel, &discordgo.MessageSend{Content: p, AllowedMentions: allowed("")}, discordgo.WithContext(ctx)); err != nil {
 			return fmt.Errorf("discord: announce in %s (part %d): %w", channel, i+1, err)
 		}
 	}

@@ -20,7 +20,7 @@ type Config struct {
 	// mentions and DMs only, so help channels need it.
 	MessageContent bool `yaml:"message_content"`
 	// HelpChannels are channel IDs where every message that reads as a
-	// question is answered, see IsQuestion.
+	// question is answered, see chat.IsQuestion.
 	HelpChannels []string `yaml:"help_channels"`
 	// Guilds, when not empty, is the only guilds Docent answers in (DMs are
 	// always answered).

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -413,28 +412,6 @@ func (a *Adapter) place(guildID, channelID string) (chat.Conversation, bool) {
 	return conv, true
 }
 
-// questionWords start a message that reads as a question in a help channel.
-var questionWords = set{
-	"how": true, "what": true, "why": true, "when": true, "where": true, "who": true, "which": true,
-	"whose": true, "can": true, "could": true, "should": true, "would": true, "will": true,
-	"does": true, "do": true, "did": true, "is": true, "are": true, "was": true, "were": true,
-	"anyone": true, "anybody": true,
-}
-
-// IsQuestion is the help channels' rule: a message reads as a question when
-// it ends with '?' or its first word is a question word (how, what, why,
-// when, where, who, which, whose, can, could, should, would, will, does, do,
-// did, is, are, was, were, anyone, anybody), in any case.
-func IsQuestion(text string) bool {
-	t := strings.TrimSpace(text)
-	if strings.HasSuffix(t, "?") {
-		return true
-	}
-	first, _, _ := strings.Cut(t, " ")
-	first = strings.TrimRightFunc(strings.ToLower(first), func(r rune) bool { return !unicode.IsLetter(r) })
-	return questionWords[first]
-}
-
 func (a *Adapter) onMessage(ctx context.Context, m *discordgo.Message) {
 	// Without an author or a channel there is no one to answer, nowhere.
 	if m == nil || m.Author == nil || m.Author.ID == "" || m.ChannelID == "" {
@@ -466,7 +443,7 @@ func (a *Adapter) onMessage(ctx context.Context, m *discordgo.Message) {
 	}
 	_, followUp := a.threads.get(m.ChannelID)
 	command := strings.HasPrefix(text, a.opts.CommandPrefix)
-	helpQuestion := (a.help[conv.Channel] || a.help[conv.Thread]) && IsQuestion(text)
+	helpQuestion := (a.help[conv.Channel] || a.help[conv.Thread]) && chat.IsQuestion(text)
 	if !mentioned && !direct && !followUp && !command && !helpQuestion {
 		return
 	}
@@ -506,11 +483,14 @@ func displayName(u *discordgo.User) string {
 	return u.Username
 }
 
-// allowed lets a message ping only the member who asked.
-func allowed(member string) *discordgo.MessageAllowedMentions {
-	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
-	if member != "" {
-		am.Users = []string{member}
+// allowed is chat.MayPing in Discord's terms: a message answering asker
+// may ping asker (by mention or as the author replied to) and nobody else;
+// with asker "" (an announcement) nobody. Nothing is parsed from the text,
+// so no @everyone, @here, role or other member pings, whatever it says.
+func allowed(asker string) *discordgo.MessageAllowedMentions {
+	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	if chat.MayPing(asker, chat.Mention{Kind: chat.MentionMember, ID: asker}) {
+		am.Users, am.RepliedUser = []string{asker}, true
 	}
 	return am
 }

@@ -15,18 +15,19 @@ const maxOpener = 40
 // Split cuts text into parts of at most limit characters (runes). It cuts
 // between lines where it can, else between words, else inside a word. A
 // code block cut in two is closed at the end of one part and reopened, with
-// its language, at the start of the next, so each part renders on its own.
+// its language, at the start of the next, so each part renders on its own;
+// a block fenced with ~~~ is closed and reopened with ~~~.
 func Split(text string, limit int) []string {
 	if utf8.RuneCountInString(text) <= limit {
 		return []string{text}
 	}
-	const closing = "\n```"
 	var (
 		parts   []string
 		cur     strings.Builder
 		curLen  int
 		inFence bool
 		opener  string
+		closing = "\n```" // closes the block we are in; as long for ~~~
 	)
 	flush := func() {
 		s := strings.TrimRight(cur.String(), " \t\n")
@@ -55,7 +56,16 @@ func Split(text string, limit int) []string {
 	}
 	for _, line := range strings.SplitAfter(text, "\n") {
 		n := utf8.RuneCountInString(line)
-		toggles := strings.Count(line, "```")%2 == 1
+		tl := strings.TrimSpace(line)
+		var toggles, tildes bool
+		switch {
+		case inFence && closing == "\n~~~": // only a line of tildes closes it
+			toggles = strings.HasPrefix(tl, "~~~") && strings.Trim(tl, "~") == ""
+		case !inFence && strings.HasPrefix(tl, "~~~"):
+			toggles, tildes = true, true
+		default:
+			toggles = strings.Count(line, "```")%2 == 1
+		}
 		after := inFence != toggles
 		reserve := 0
 		if after {
@@ -85,12 +95,17 @@ func Split(text string, limit int) []string {
 		if toggles {
 			inFence = after
 			if inFence {
-				opener = strings.TrimSpace(line)
-				if i := strings.LastIndex(opener, "```"); i >= 0 {
+				fence := "```"
+				if tildes {
+					fence = "~~~"
+				}
+				closing = "\n" + fence
+				opener = tl
+				if i := strings.LastIndex(opener, fence); i >= 0 && !tildes {
 					opener = opener[i:]
 				}
 				if utf8.RuneCountInString(opener) > maxOpener || strings.ContainsAny(opener[3:], " \t") {
-					opener = "```"
+					opener = fence
 				}
 			}
 		}
@@ -98,7 +113,7 @@ func Split(text string, limit int) []string {
 	inFenceEnd := inFence
 	inFence = false // the text's own fences are already balanced or not; add none
 	if s := strings.TrimRight(cur.String(), " \t\n"); strings.TrimSpace(s) != "" {
-		if inFenceEnd && !strings.HasSuffix(s, "```") {
+		if inFenceEnd && !strings.HasSuffix(s, closing[1:]) {
 			s += closing
 		}
 		parts = append(parts, s)

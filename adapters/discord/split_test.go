@@ -108,23 +108,6 @@ func TestSplitCases(t *testing.T) {
 	}
 }
 
-func TestIsQuestion(t *testing.T) {
-	for text, want := range map[string]bool{
-		"How do I install it":   true,
-		"does this work?":       true,
-		"it broke?":             true,
-		"WHAT, again":           true,
-		"thanks all":            false,
-		"I think so.":           false,
-		"":                      false,
-		"anyone around to help": true,
-	} {
-		if got := IsQuestion(text); got != want {
-			t.Errorf("IsQuestion(%q) = %t, want %t", text, got, want)
-		}
-	}
-}
-
 func TestConfigProblemsAndSecrecy(t *testing.T) {
 	c := DefaultConfig()
 	if !c.Threads || c.ShardCount != 1 {

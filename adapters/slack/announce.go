@@ -7,10 +7,10 @@ import (
 )
 
 // Announce posts text in channel (chat.Announcer) as mrkdwn, split like
-// answers, sent like them so that it can notify no channel, group or
-// member by name.
+// answers, sent like them so that it notifies no channel, group or
+// member (chat.MayPing).
 func (a *Adapter) Announce(ctx context.Context, channel, text string) error {
-	parts := split(mrkdwn(text), maxPart)
+	parts := split(onlyPings(mrkdwn(text), ""), maxPart)
 	if len(parts) == 0 {
 		return errors.New("slack: empty announcement")
 	}

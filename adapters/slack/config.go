@@ -29,7 +29,7 @@ type Config struct {
 	Listen        string `yaml:"listen"`
 	SigningSecret string `yaml:"signing_secret"`
 	// HelpChannels are channel IDs (C…) where Docent answers messages that
-	// read as questions without being mentioned.
+	// read as questions (chat.IsQuestion) without being mentioned.
 	HelpChannels []string `yaml:"help_channels"`
 	// AllowChannels, when not empty, are the only channels Docent listens
 	// in (direct messages aside); DenyChannels are never listened in.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/docent-bot/docent/chat"
 )
 
 // maxPart bounds one message's text in bytes. Slack truncates text over
@@ -13,7 +15,7 @@ import (
 const maxPart = 3500
 
 var (
-	fenceRe   = regexp.MustCompile("^\\s*```")
+	fenceRe   = regexp.MustCompile("^\\s*(```|~~~)")
 	headingRe = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
 	bulletRe  = regexp.MustCompile(`^(\s*)[-*+]\s+`)
 	// Kept as written (after checking): Markdown links and images to
@@ -28,6 +30,8 @@ var (
 	// Plain-text mass mentions: Slack turns them into notifications when a
 	// message is sent with link_names, so a zero-width space breaks them.
 	massRe = regexp.MustCompile(`(?i)([@＠])(channel|here|everyone)\b`)
+	// A member's mention as keepRe keeps it.
+	memberRe = regexp.MustCompile(`<@([UW][A-Z0-9]{2,})>`)
 )
 
 // escape makes text literal for Slack: &, < and > are its control
@@ -46,13 +50,16 @@ func escape(s string) string {
 func mrkdwn(md string) string {
 	md = strings.ReplaceAll(md, "\r\n", "\n")
 	lines := strings.Split(md, "\n")
-	inFence := false
+	fence := "" // the fence of the code block we are in: ``` or ~~~
 	for i, l := range lines {
 		switch {
-		case fenceRe.MatchString(l):
-			inFence = !inFence
-			l = "```" // Slack shows a language tag as text
-		case inFence:
+		case fence == "" && fenceRe.MatchString(l):
+			fence = fenceRe.FindStringSubmatch(l)[1]
+			l = "```" // Slack shows a language tag as text, and knows no ~~~
+		case fence != "" && closesFence(l, fence):
+			fence = ""
+			l = "```"
+		case fence != "":
 			l = escape(l)
 		case headingRe.MatchString(l):
 			h := headingRe.FindStringSubmatch(l)[1]
@@ -68,6 +75,30 @@ func mrkdwn(md string) string {
 		lines[i] = massRe.ReplaceAllString(l, "${1}\u200b${2}")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// closesFence reports whether line l closes a code block opened with
+// fence: any line starting with ``` closes a ``` block (as Slack reads
+// them), only a line of tildes closes a ~~~ block.
+func closesFence(l, fence string) bool {
+	t := strings.TrimSpace(l)
+	if fence == "~~~" {
+		return strings.HasPrefix(t, fence) && strings.Trim(t, "~") == ""
+	}
+	return strings.HasPrefix(t, fence)
+}
+
+// onlyPings applies chat.MayPing to the member mentions mrkdwn keeps (it
+// has escaped every other markup that notifies): a mention of anyone but
+// the member answered (asker; "" for an announcement) is shown as it was
+// written, escaped, so that it notifies nobody.
+func onlyPings(text, asker string) string {
+	return memberRe.ReplaceAllStringFunc(text, func(m string) string {
+		if chat.MayPing(asker, chat.Mention{Kind: chat.MentionMember, ID: memberRe.FindStringSubmatch(m)[1]}) {
+			return m
+		}
+		return escape(m)
+	})
 }
 
 // inline converts one line outside code blocks.

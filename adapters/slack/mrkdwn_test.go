@@ -18,6 +18,7 @@ func TestMrkdwn(t *testing.T) {
 		{"member mention kept", "hi <@U123ABC>", "hi <@U123ABC>"},
 		{"inline code", "run `a < b && **c**`", "run `a &lt; b &amp;&amp; **c**`"},
 		{"code block", "```go\nif a < b { x := **y** }\n```", "```\nif a &lt; b { x := **y** }\n```"},
+		{"tilde block", "~~~go\nif a < b { ``` }\n~~~", "```\nif a &lt; b { ``` }\n```"},
 		{"channel", "<!channel> look", "&lt;!channel&gt; look"},
 		{"here", "<!here|here> look", "&lt;!here|here&gt; look"},
 		{"subteam", "<!subteam^S123|@devs> look", "&lt;!subteam^S123|@devs&gt; look"},

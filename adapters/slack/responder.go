@@ -82,7 +82,7 @@ func (r *responder) parts(ans chat.Answer) []string {
 	if r.buttons(ans) {
 		max = maxSection
 	}
-	return split(mrkdwn(ans.Text), max)
+	return split(onlyPings(mrkdwn(ans.Text), r.user), max)
 }
 
 // partOptions are the options for part i of n: the last part of an answer

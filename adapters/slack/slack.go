@@ -14,13 +14,11 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -314,7 +312,7 @@ func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slack
 		if _, ok := a.threads.get(ev.Channel + "/" + ev.ThreadTimeStamp); !ok {
 			return
 		}
-	case a.help[ev.Channel] && readsAsQuestion(ev.Text):
+	case a.help[ev.Channel] && chat.IsQuestion(ev.Text):
 	default:
 		return
 	}
@@ -682,24 +680,6 @@ func (a *Adapter) retry(ctx context.Context, call func() error) error {
 		case <-t.C:
 		}
 	}
-}
-
-var questionWords = []string{
-	"how", "what", "why", "when", "where", "which", "who", "whom", "whose",
-	"can", "could", "does", "do", "did", "is", "are", "was", "were", "should",
-	"would", "will", "has", "have", "any", "anyone", "anybody", "somebody", "someone",
-}
-
-// readsAsQuestion reports whether a message in a help channel asks
-// something: it ends with a question mark or starts with a question word.
-func readsAsQuestion(text string) bool {
-	t := strings.TrimSpace(text)
-	if strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？") {
-		return true
-	}
-	first, _, _ := strings.Cut(strings.ToLower(t), " ")
-	first = strings.TrimRightFunc(first, func(r rune) bool { return !unicode.IsLetter(r) })
-	return slices.Contains(questionWords, first)
 }
 
 // unescape turns Slack's escaped text back into what the member typed.

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/docent-bot/docent/store"
 )
 
 // Entry is one member's line on a leaderboard.
@@ -34,14 +32,14 @@ type Entry struct {
 // Points are those recorded when the part was solved, so a challenge
 // whose points change later, or that is removed, keeps the scores members
 // were told.
-func Board(subs []store.Submission, keep func(challenge string) bool) []Entry {
+func Board(subs []Submission, keep func(challenge string) bool) []Entry {
 	type key struct{ platform, member string }
 	type partKey struct {
 		key
 		challenge, part string
 	}
 	byMember := map[key]*Entry{}
-	first := map[partKey]store.Submission{} // the first correct submission of each solved part
+	first := map[partKey]Submission{} // the first correct submission of each solved part
 	for _, s := range subs {
 		if keep != nil && !keep(s.Challenge) {
 			continue

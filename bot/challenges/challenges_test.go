@@ -11,7 +11,6 @@ import (
 
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/chat"
-	"github.com/docent-bot/docent/store"
 )
 
 // testSalt and cheap parameters keep the tests fast; Load accepts them as
@@ -330,11 +329,11 @@ func TestVerifierWaitsForASlot(t *testing.T) {
 
 func TestBoard(t *testing.T) {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	sub := func(member, name, challenge, part string, minute int, correct bool, points int) store.Submission {
-		return store.Submission{Platform: "discord", Member: memberOf(member, name), Challenge: challenge, Part: part,
+	sub := func(member, name, challenge, part string, minute int, correct bool, points int) Submission {
+		return Submission{Platform: "discord", Member: memberOf(member, name), Challenge: challenge, Part: part,
 			Time: at.Add(time.Duration(minute) * time.Minute), Correct: correct, Points: points}
 	}
-	subs := []store.Submission{
+	subs := []Submission{
 		sub("1", "alice", "two-sum", "", 5, false, 0),
 		sub("1", "alice", "two-sum", "", 9, true, 100),
 		sub("2", "bo", "two-sum", "", 3, true, 100), // same points, earlier: bo first

@@ -12,7 +12,6 @@ package dashboard
 
 import (
 	"cmp"
-	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -49,32 +49,8 @@ type Options struct {
 	// credentials set, the pages are then open without a login. Off
 	// loopback with no credentials, they are closed.
 	Loopback bool
-	// Challenges, when set, fills the challenges page.
-	Challenges Challenges
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
-}
-
-// Challenges is the extension point for coding challenges and their
-// leaderboards (being built in bot/challenges*): whatever implements it
-// fills /admin/challenges. With none set, the page says challenges are not
-// configured.
-type Challenges interface {
-	Leaderboards(ctx context.Context) ([]Leaderboard, error)
-}
-
-// Leaderboard is one challenge's standings.
-type Leaderboard struct {
-	Challenge   string
-	Description string
-	Entries     []Standing
-}
-
-// Standing is one member's place on a leaderboard.
-type Standing struct {
-	Member string
-	Score  float64
-	Detail string
 }
 
 // Dashboard is the admin's HTTP handler.
@@ -85,7 +61,12 @@ type Dashboard struct {
 	auth *auth
 	tmpl map[string]*template.Template
 	mux  *http.ServeMux
+	// pages are the modules' pages, for the navigation.
+	pages []navLink
 }
+
+// navLink is a module's page in the navigation.
+type navLink struct{ Path, Title string }
 
 // New returns the dashboard of b.
 func New(b *bot.Bot, opts Options) (*Dashboard, error) {
@@ -113,7 +94,7 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 		},
 		"join": strings.Join,
 	}
-	for _, page := range []string{"overview", "intents", "gaps", "conversations", "thread", "usage", "challenges", "login"} {
+	for _, page := range []string{"overview", "intents", "gaps", "conversations", "thread", "usage", "login"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: parse the %s page's template: %w", page, err)
@@ -121,6 +102,35 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 		d.tmpl[page] = t
 	}
 	mux := http.NewServeMux()
+	for _, m := range b.Modules() {
+		pager, ok := m.(module.Pager)
+		if !ok {
+			continue
+		}
+		for _, pg := range pager.Pages() {
+			name := "module:" + pg.Path
+			if _, taken := d.tmpl[pg.Path]; taken || pg.Path == "" || strings.ContainsAny(pg.Path, "/?#{} ") || d.tmpl[name] != nil {
+				return nil, fmt.Errorf("dashboard: module %s: page path %q is taken or not one path segment", m.Name(), pg.Path)
+			}
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html")
+			if err == nil {
+				t, err = t.Parse(pg.Template)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dashboard: parse module %s's %s page: %w", m.Name(), pg.Path, err)
+			}
+			d.tmpl[name] = t
+			d.pages = append(d.pages, navLink{Path: pg.Path, Title: pg.Title})
+			mux.HandleFunc("GET /admin/"+pg.Path, d.admin(func(w http.ResponseWriter, r *http.Request) {
+				data, err := pg.Data(r.Context())
+				if err != nil {
+					d.fail(w, "read the "+pg.Title+" page's data", err)
+					return
+				}
+				d.render(w, r, name, pg.Title, data)
+			}))
+		}
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -138,7 +148,6 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 	mux.HandleFunc("GET /admin/conversations", d.admin(d.conversations))
 	mux.HandleFunc("GET /admin/thread", d.admin(d.thread))
 	mux.HandleFunc("GET /admin/usage", d.admin(d.usage))
-	mux.HandleFunc("GET /admin/challenges", d.admin(d.challenges))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
 	d.mux = mux
 	return d, nil
@@ -173,6 +182,7 @@ func (d *Dashboard) admin(next http.HandlerFunc) http.HandlerFunc {
 // page is what every page's template gets.
 type page struct {
 	Title, Nav string
+	Modules    []navLink // the modules' pages
 	Bot        string
 	CSRF       string
 	LoggedIn   bool // a session, so a logout button
@@ -182,7 +192,7 @@ type page struct {
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
-	p := page{Title: title, Nav: name, Bot: d.b.Config().Bot.Name, CSRF: d.auth.csrfToken(w, r),
+	p := page{Title: title, Nav: name, Modules: d.pages, Bot: d.b.Config().Bot.Name, CSRF: d.auth.csrfToken(w, r),
 		LoggedIn: !d.auth.open(), Flash: r.URL.Query().Get("msg"), FlashBad: r.URL.Query().Get("bad") == "1", Data: data}
 	var buf strings.Builder
 	if err := d.tmpl[name].Execute(&buf, p); err != nil {
@@ -532,18 +542,6 @@ func (d *Dashboard) usage(w http.ResponseWriter, r *http.Request) {
 	})
 	d.render(w, r, "usage", "LLM usage", usageData{Chart: LineChart("chart-tokens", labels, []Series{tokens, requests}),
 		Days: perDay, Budget: budget, Enabled: d.b.LLMEnabled(), Today: rows[:min(len(rows), 20)], Total: today["all"]})
-}
-
-func (d *Dashboard) challenges(w http.ResponseWriter, r *http.Request) {
-	var boards []Leaderboard
-	if d.opts.Challenges != nil {
-		var err error
-		if boards, err = d.opts.Challenges.Leaderboards(r.Context()); err != nil {
-			d.fail(w, "read the leaderboards", err)
-			return
-		}
-	}
-	d.render(w, r, "challenges", "Challenges", map[string]any{"Configured": d.opts.Challenges != nil, "Boards": boards})
 }
 
 // cut shortens s to n runes.

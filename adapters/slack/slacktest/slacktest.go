@@ -452,6 +452,13 @@ func (f *Server) RateLimit(n int) {
 	f.limited = n
 }
 
+// All returns every recorded call, of every method, in order.
+func (f *Server) All() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
 // Calls returns the recorded calls of one method, in order.
 func (f *Server) Calls(method string) []Call {
 	f.mu.Lock()

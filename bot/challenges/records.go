@@ -1,10 +1,8 @@
-package store
+package challenges
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,27 +10,29 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
-// Buckets of the coding challenges, created on first use (older databases
-// need no migration).
+// The challenges' records, in buckets of their own (created on first use;
+// they kept these names and formats when they moved here from the store):
 //
 //	submissions    platform ‖ member ‖ challenge ‖ part ‖ id → {"v":1,"name","time","correct","points"}
 //	announcements  challenge ‖ event ‖ platform → {"v":1,"channel","time"}
 //
-// Each key field is length-prefixed like a conversation (see key.go), so one
-// member's submissions are one contiguous range: the privacy code finds and
-// deletes them with a prefix scan (memberSubmissions,
-// deleteMemberSubmissions), and Submit reads one member's attempts at one
-// part the same way. The answer a member wrote is never stored, in any
-// form: only whether it was right.
+// Key fields are length-prefixed (store.Key), so one member's submissions
+// are one contiguous range: forget and export find them with a prefix scan,
+// and Submit reads one member's attempts at one part the same way. The
+// answer a member wrote is never stored, in any form: only whether it was
+// right.
 var (
-	bucketSubmissions   = []byte("submissions")
-	bucketAnnouncements = []byte("announcements")
+	bucketSubmissions   = store.NewBucket("submissions")
+	bucketAnnouncements = store.NewBucket("announcements")
 )
+
+// ErrInvalid is returned for a submission or announcement that cannot be
+// stored (an empty or oversized name).
+var ErrInvalid = store.ErrInvalid
 
 // Submission is one answer a member submitted to a coding challenge: who,
 // when, to which challenge and part, and whether it was right. The answer
@@ -47,15 +47,6 @@ type Submission struct {
 	Correct   bool        `json:"correct"`
 	// Points are those awarded when the part was solved; 0 when wrong.
 	Points int `json:"points,omitempty"`
-}
-
-// submissionValue is what a submission's key does not already hold.
-type submissionValue struct {
-	V       int       `json:"v"`
-	Name    string    `json:"name,omitempty"`
-	Time    time.Time `json:"time"`
-	Correct bool      `json:"correct,omitempty"`
-	Points  int       `json:"points,omitempty"`
 }
 
 // SubmitLimits bound one member's submissions to one part of a challenge.
@@ -151,31 +142,27 @@ func validSubmission(s Submission) error {
 	return nil
 }
 
-// submissionPrefix is the key prefix of fields, each length-prefixed: one
-// member's submissions with (platform, member), one part's with all four.
-func submissionPrefix(fields ...string) []byte {
-	var k []byte
-	for _, f := range fields {
-		k = appendField(k, f)
-	}
-	return k
+// submissionValue is what a submission's key does not already hold.
+type submissionValue struct {
+	V       int       `json:"v"`
+	Name    string    `json:"name,omitempty"`
+	Time    time.Time `json:"time"`
+	Correct bool      `json:"correct,omitempty"`
+	Points  int       `json:"points,omitempty"`
 }
 
 // parseSubmission decodes a submissions-bucket entry; it never panics,
 // whatever the bytes hold.
 func parseSubmission(k, v []byte) (Submission, error) {
-	var s Submission
-	rest := k
-	for i, f := range []*string{&s.Platform, &s.Member.ID, &s.Challenge, &s.Part} {
-		var err error
-		if *f, rest, err = parseField(rest); err != nil {
-			return Submission{}, fmt.Errorf("submission key %x, field %d: %w", k, i, err)
-		}
+	fields, rest, err := store.SplitKey(k, 4)
+	if err != nil {
+		return Submission{}, fmt.Errorf("submission: %w", err)
 	}
-	if len(rest) != idLen {
-		return Submission{}, fmt.Errorf("submission key %x: %d bytes after the names, want %d", k, len(rest), idLen)
+	id, ok := store.KeyID(rest)
+	if !ok {
+		return Submission{}, fmt.Errorf("submission key %x: %d bytes after the names, want an ID", k, len(rest))
 	}
-	s.ID = binary.BigEndian.Uint64(rest)
+	s := Submission{ID: id, Platform: fields[0], Member: chat.Member{ID: fields[1]}, Challenge: fields[2], Part: fields[3]}
 	var val submissionValue
 	if err := json.Unmarshal(v, &val); err != nil {
 		return Submission{}, fmt.Errorf("submission %d: %w", s.ID, err)
@@ -189,30 +176,28 @@ func parseSubmission(k, v []byte) (Submission, error) {
 
 // scanSubmissions calls fn for every submission whose key starts with
 // prefix, in key order.
-func scanSubmissions(tx *bolt.Tx, prefix []byte, fn func(k []byte, s Submission) error) error {
-	b := tx.Bucket(bucketSubmissions)
-	if b == nil {
-		return nil
-	}
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+func scanSubmissions(tx *store.Tx, prefix []byte, fn func(k []byte, s Submission) error) error {
+	return tx.Scan(bucketSubmissions, prefix, func(k, v []byte) error {
 		s, err := parseSubmission(k, v)
 		if err != nil {
 			return err
 		}
-		if err := fn(k, s); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(k, s)
+	})
 }
+
+// Records are the challenges' records in the store.
+type Records struct{ st *store.Store }
+
+// NewRecords keeps the challenges' records in st.
+func NewRecords(st *store.Store) *Records { return &Records{st: st} }
 
 // Submit stores a member's submission unless the limits refuse it: the
 // part is already solved, every attempt is used, or the cooldown after a
 // wrong answer is not over at s.Time. The check and the write are one
 // transaction, so answers sent at once from two conversations cannot
 // slip past a limit. A zero s.Time is stamped with the current time.
-func (s *Store) Submit(ctx context.Context, sub Submission, lim SubmitLimits) (SubmitResult, error) {
+func (r *Records) Submit(ctx context.Context, sub Submission, lim SubmitLimits) (SubmitResult, error) {
 	if sub.Time.IsZero() {
 		sub.Time = time.Now()
 	}
@@ -221,58 +206,52 @@ func (s *Store) Submit(ctx context.Context, sub Submission, lim SubmitLimits) (S
 		sub.Points = 0
 	}
 	if err := validSubmission(sub); err != nil {
-		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+		return SubmitResult{}, fmt.Errorf("challenges: submit to %s: %w", sub.Challenge, err)
 	}
 	val, err := json.Marshal(submissionValue{V: 1, Name: sub.Member.Name, Time: sub.Time, Correct: sub.Correct, Points: sub.Points})
 	if err != nil {
-		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+		return SubmitResult{}, fmt.Errorf("challenges: submit to %s: %w", sub.Challenge, err)
 	}
-	prefix := submissionPrefix(sub.Platform, sub.Member.ID, sub.Challenge, sub.Part)
+	prefix := store.Key(sub.Platform, sub.Member.ID, sub.Challenge, sub.Part)
 	var res SubmitResult
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		res = SubmitResult{} // the apply may be retried without another request
+	err = r.st.Update(ctx, func(tx *store.Tx) error {
+		res = SubmitResult{} // the update may run again
 		var mine []Submission
 		if err := scanSubmissions(tx, prefix, func(_ []byte, s Submission) error {
 			mine = append(mine, s)
 			return nil
 		}); err != nil {
-			return Record{}, err
+			return err
 		}
 		res.Status = StatusOf(mine, sub.Challenge, sub.Part, sub.Time, lim)
 		if res.Status.Refused != "" {
-			return Record{}, nil
+			return nil
 		}
-		b, err := tx.CreateBucketIfNotExists(bucketSubmissions)
+		id, err := tx.NextID(bucketSubmissions)
 		if err != nil {
-			return Record{}, err
-		}
-		id, err := b.NextSequence()
-		if err != nil {
-			return Record{}, err
+			return err
 		}
 		stored := sub
 		stored.ID = id
-		if err := b.Put(appendID(slices.Clone(prefix), id), val); err != nil {
-			return Record{}, err
+		if err := tx.Put(bucketSubmissions, store.AppendID(slices.Clone(prefix), id), val); err != nil {
+			return err
 		}
 		res.Stored, res.Submission = true, stored
 		res.Status = StatusOf(append(mine, stored), sub.Challenge, sub.Part, sub.Time, lim)
-		return Record{}, nil
+		return nil
 	})
-	if _, err := s.submit(ctx, r); err != nil {
-		return SubmitResult{}, fmt.Errorf("store: submit to %s: %w", sub.Challenge, err)
+	if err != nil {
+		return SubmitResult{}, fmt.Errorf("challenges: submit to %s: %w", sub.Challenge, err)
 	}
 	return res, nil
 }
 
 // Submissions returns every submission to challenge, or to every challenge
 // when challenge is "", in the order they were stored.
-func (s *Store) Submissions(ctx context.Context, challenge string) ([]Submission, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+func (r *Records) Submissions(ctx context.Context, challenge string) ([]Submission, error) {
 	var out []Submission
-	err := s.view(func(tx *bolt.Tx) error {
+	err := r.st.View(ctx, func(tx *store.Tx) error {
+		out = nil
 		return scanSubmissions(tx, nil, func(_ []byte, sub Submission) error {
 			if challenge == "" || sub.Challenge == challenge {
 				out = append(out, sub)
@@ -281,92 +260,82 @@ func (s *Store) Submissions(ctx context.Context, challenge string) ([]Submission
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: read submissions: %w", err)
+		return nil, fmt.Errorf("challenges: read submissions: %w", err)
 	}
 	slices.SortFunc(out, func(a, b Submission) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
 // MemberSubmissions returns one member's submissions to every challenge.
-func (s *Store) MemberSubmissions(ctx context.Context, platform, memberID string) ([]Submission, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+func (r *Records) MemberSubmissions(ctx context.Context, platform, memberID string) ([]Submission, error) {
 	var out []Submission
-	err := s.view(func(tx *bolt.Tx) error {
+	err := r.st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = memberSubmissions(tx, platform, memberID)
+		out, err = memberSubmissions(tx, store.MemberRef{Platform: platform, ID: memberID})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: read the submissions of %s:%s: %w", platform, memberID, err)
+		return nil, fmt.Errorf("challenges: read the submissions of %s:%s: %w", platform, memberID, err)
 	}
 	return out, nil
 }
 
-// memberSubmissions lists one member's submissions inside tx, for the
-// privacy code's export, which runs in a transaction of its own.
-func memberSubmissions(tx *bolt.Tx, platform, memberID string) ([]Submission, error) {
-	if platform == "" || memberID == "" {
+func memberSubmissions(tx *store.Tx, m store.MemberRef) ([]Submission, error) {
+	if m.Platform == "" || m.ID == "" {
 		return nil, fmt.Errorf("%w: a member's submissions need the platform and the member ID", ErrInvalid)
 	}
 	var out []Submission
-	err := scanSubmissions(tx, submissionPrefix(platform, memberID), func(_ []byte, s Submission) error {
+	err := scanSubmissions(tx, store.Key(m.Platform, m.ID), func(_ []byte, s Submission) error {
 		out = append(out, s)
 		return nil
 	})
 	return out, err
 }
 
-// deleteMemberSubmissions deletes one member's submissions inside tx (a
-// write transaction: the privacy code's "forget me") and returns how many
-// it deleted.
-func deleteMemberSubmissions(tx *bolt.Tx, platform, memberID string) (int, error) {
-	if platform == "" || memberID == "" {
-		return 0, fmt.Errorf("%w: deleting a member's submissions needs the platform and the member ID", ErrInvalid)
-	}
-	b := tx.Bucket(bucketSubmissions)
-	if b == nil {
-		return 0, nil
-	}
-	prefix := submissionPrefix(platform, memberID)
+// deleteSubmissions deletes the submissions under prefix for which keep
+// is false, and returns how many it deleted.
+func deleteSubmissions(tx *store.Tx, prefix []byte, drop func(Submission) bool) (int, error) {
 	var keys [][]byte
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, slices.Clone(k)) // a key is valid only until the next write
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
-}
-
-// deleteSubmissionsBefore deletes every submission made before cutoff
-// inside tx (a write transaction: the privacy code's retention), and
-// returns how many it deleted. Leaderboards lose the points of what it
-// deletes.
-func deleteSubmissionsBefore(tx *bolt.Tx, cutoff time.Time) (int, error) {
-	b := tx.Bucket(bucketSubmissions)
-	if b == nil {
-		return 0, nil
-	}
-	var keys [][]byte
-	if err := scanSubmissions(tx, nil, func(k []byte, s Submission) error {
-		if s.Time.Before(cutoff) {
-			keys = append(keys, slices.Clone(k))
+	if err := scanSubmissions(tx, prefix, func(k []byte, s Submission) error {
+		if drop(s) {
+			keys = append(keys, slices.Clone(k)) // a key is valid only during the scan
 		}
 		return nil
 	}); err != nil {
 		return 0, err
 	}
 	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+		if err := tx.Delete(bucketSubmissions, k); err != nil {
 			return 0, err
 		}
 	}
 	return len(keys), nil
+}
+
+// MemberPart is the challenges' share of what is stored about a member:
+// their submissions (verdicts and times), exported with `export me`,
+// deleted with `forget me`, and by retention like every record.
+func (r *Records) MemberPart() store.MemberPart { return submissionsPart{} }
+
+type submissionsPart struct{}
+
+func (submissionsPart) Key() string { return "challenge_submissions" }
+
+func (submissionsPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
+	return memberSubmissions(tx, m)
+}
+
+func (submissionsPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
+	if m.Platform == "" || m.ID == "" {
+		return 0, fmt.Errorf("%w: deleting a member's submissions needs the platform and the member ID", ErrInvalid)
+	}
+	return deleteSubmissions(tx, store.Key(m.Platform, m.ID), func(Submission) bool { return true })
+}
+
+// Expire deletes every submission made before cutoff. Leaderboards lose
+// the points of what it deletes.
+func (submissionsPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
+	return deleteSubmissions(tx, nil, func(s Submission) bool { return s.Time.Before(cutoff) })
 }
 
 // Announcement is a challenge's opening or closing, posted on a platform.
@@ -390,94 +359,74 @@ func announcementKey(a Announcement) ([]byte, error) {
 			return nil, fmt.Errorf("%w: announcement %q/%q/%q", ErrInvalid, a.Challenge, a.Event, a.Platform)
 		}
 	}
-	return submissionPrefix(a.Challenge, a.Event, a.Platform), nil
+	return store.Key(a.Challenge, a.Event, a.Platform), nil
 }
 
 // ClaimAnnouncement records that a is being posted and returns true, or
 // returns false when it was claimed before (by this process or an earlier
 // one), so that a restart never posts it twice. A post that fails should be
 // released with ReleaseAnnouncement, to be tried again.
-func (s *Store) ClaimAnnouncement(ctx context.Context, a Announcement) (bool, error) {
+func (r *Records) ClaimAnnouncement(ctx context.Context, a Announcement) (bool, error) {
 	key, err := announcementKey(a)
 	if err != nil {
-		return false, fmt.Errorf("store: claim an announcement: %w", err)
+		return false, fmt.Errorf("challenges: claim an announcement: %w", err)
 	}
 	if a.Time.IsZero() {
 		a.Time = time.Now()
 	}
 	val, err := json.Marshal(announcementValue{V: 1, Channel: strings.ToValidUTF8(a.Channel, "\uFFFD"), Time: a.Time.UTC()})
 	if err != nil {
-		return false, fmt.Errorf("store: claim an announcement: %w", err)
+		return false, fmt.Errorf("challenges: claim an announcement: %w", err)
 	}
 	// Most calls find it claimed: a read costs no fsync.
 	var seen bool
-	if err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAnnouncements)
-		seen = b != nil && b.Get(key) != nil
+	if err := r.st.View(ctx, func(tx *store.Tx) error {
+		seen = tx.Get(bucketAnnouncements, key) != nil
 		return nil
 	}); err != nil {
-		return false, fmt.Errorf("store: read announcements: %w", err)
+		return false, fmt.Errorf("challenges: read announcements: %w", err)
 	}
 	if seen {
 		return false, nil
 	}
 	claimed := false
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	err = r.st.Update(ctx, func(tx *store.Tx) error {
 		claimed = false
-		b, err := tx.CreateBucketIfNotExists(bucketAnnouncements)
-		if err != nil {
-			return Record{}, err
-		}
-		if b.Get(key) != nil {
-			return Record{}, nil
+		if tx.Get(bucketAnnouncements, key) != nil {
+			return nil
 		}
 		claimed = true
-		return Record{}, b.Put(key, val)
+		return tx.Put(bucketAnnouncements, key, val)
 	})
-	if _, err := s.submit(ctx, r); err != nil {
-		return false, fmt.Errorf("store: claim the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
+	if err != nil {
+		return false, fmt.Errorf("challenges: claim the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
 	}
 	return claimed, nil
 }
 
 // ReleaseAnnouncement forgets a claim whose post failed.
-func (s *Store) ReleaseAnnouncement(ctx context.Context, a Announcement) error {
+func (r *Records) ReleaseAnnouncement(ctx context.Context, a Announcement) error {
 	key, err := announcementKey(a)
 	if err != nil {
-		return fmt.Errorf("store: release an announcement: %w", err)
+		return fmt.Errorf("challenges: release an announcement: %w", err)
 	}
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		if b := tx.Bucket(bucketAnnouncements); b != nil {
-			return Record{}, b.Delete(key)
-		}
-		return Record{}, nil
-	})
-	if _, err := s.submit(ctx, r); err != nil {
-		return fmt.Errorf("store: release the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
+	if err := r.st.Update(ctx, func(tx *store.Tx) error { return tx.Delete(bucketAnnouncements, key) }); err != nil {
+		return fmt.Errorf("challenges: release the %s announcement of %s on %s: %w", a.Event, a.Challenge, a.Platform, err)
 	}
 	return nil
 }
 
 // Announcements lists every announcement claimed, by challenge.
-func (s *Store) Announcements(ctx context.Context) ([]Announcement, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+func (r *Records) Announcements(ctx context.Context) ([]Announcement, error) {
 	var out []Announcement
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAnnouncements)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var a Announcement
-			rest := k
-			for _, f := range []*string{&a.Challenge, &a.Event, &a.Platform} {
-				var err error
-				if *f, rest, err = parseField(rest); err != nil {
-					return fmt.Errorf("announcement key %x: %w", k, err)
-				}
+	err := r.st.View(ctx, func(tx *store.Tx) error {
+		out = nil
+		return tx.Scan(bucketAnnouncements, nil, func(k, v []byte) error {
+			fields, _, err := store.SplitKey(k, 3)
+			if err != nil {
+				return fmt.Errorf("announcement: %w", err)
 			}
+			a := Announcement{Challenge: fields[0], Event: fields[1], Platform: fields[2]}
 			var val announcementValue
 			if err := json.Unmarshal(v, &val); err != nil {
 				return fmt.Errorf("announcement %x: %w", k, err)
@@ -488,7 +437,7 @@ func (s *Store) Announcements(ctx context.Context) ([]Announcement, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: read announcements: %w", err)
+		return nil, fmt.Errorf("challenges: read announcements: %w", err)
 	}
 	return out, nil
 }

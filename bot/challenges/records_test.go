@@ -1,25 +1,40 @@
-package store_test
+package challenges_test
 
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
+var base = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.FixedZone("CET", 3600))
+
+// openRecords opens the challenges' records in a database at path.
+func openRecords(t *testing.T, path string) (*store.Store, *challenges.Records) {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, challenges.NewRecords(st)
+}
+
 func TestSubmitLimits(t *testing.T) {
-	s := openStore(t, dbPath(t))
+	_, s := openRecords(t, filepath.Join(t.TempDir(), "docent.db"))
 	ctx := context.Background()
-	lim := store.SubmitLimits{Attempts: 3, Cooldown: time.Minute}
+	lim := challenges.SubmitLimits{Attempts: 3, Cooldown: time.Minute}
 	alice := chat.Member{ID: "u1", Name: "alice"}
 	at := base
-	submit := func(member chat.Member, part string, correct bool, when time.Time) store.SubmitResult {
+	submit := func(member chat.Member, part string, correct bool, when time.Time) challenges.SubmitResult {
 		t.Helper()
-		res, err := s.Submit(ctx, store.Submission{Platform: "discord", Member: member, Challenge: "two-sum", Part: part,
+		res, err := s.Submit(ctx, challenges.Submission{Platform: "discord", Member: member, Challenge: "two-sum", Part: part,
 			Time: when, Correct: correct, Points: 50}, lim)
 		if err != nil {
 			t.Fatal(err)
@@ -31,14 +46,14 @@ func TestSubmitLimits(t *testing.T) {
 	if !res.Stored || res.Submission.ID == 0 || res.Submission.Points != 0 || res.Status.Attempts != 1 || res.Status.Wait != time.Minute {
 		t.Fatalf("first wrong answer: %+v", res)
 	}
-	if res = submit(alice, "a", false, at.Add(30*time.Second)); res.Stored || res.Status.Refused != store.RefusedCooldown || res.Status.Wait != 30*time.Second {
+	if res = submit(alice, "a", false, at.Add(30*time.Second)); res.Stored || res.Status.Refused != challenges.RefusedCooldown || res.Status.Wait != 30*time.Second {
 		t.Errorf("within the cooldown: %+v", res)
 	}
 	// Another part has its own attempts and cooldown.
 	if res = submit(alice, "b", true, at.Add(30*time.Second)); !res.Stored || !res.Status.Solved || res.Submission.Points != 50 {
 		t.Errorf("part b: %+v", res)
 	}
-	if res = submit(alice, "b", true, at.Add(time.Hour)); res.Stored || res.Status.Refused != store.RefusedSolved {
+	if res = submit(alice, "b", true, at.Add(time.Hour)); res.Stored || res.Status.Refused != challenges.RefusedSolved {
 		t.Errorf("part b again: %+v", res)
 	}
 	submit(alice, "a", false, at.Add(2*time.Minute))
@@ -50,7 +65,7 @@ func TestSubmitLimits(t *testing.T) {
 	for i := range 3 {
 		submit(bo, "a", false, at.Add(time.Duration(i)*time.Hour))
 	}
-	if res = submit(bo, "a", true, at.Add(10*time.Hour)); res.Stored || res.Status.Refused != store.RefusedAttempts || res.Status.Attempts != 3 {
+	if res = submit(bo, "a", true, at.Add(10*time.Hour)); res.Stored || res.Status.Refused != challenges.RefusedAttempts || res.Status.Attempts != 3 {
 		t.Errorf("a fourth attempt: %+v", res)
 	}
 
@@ -74,12 +89,12 @@ func TestSubmitLimits(t *testing.T) {
 		t.Errorf("another challenge has %d submissions", len(none))
 	}
 
-	for _, bad := range []store.Submission{
+	for _, bad := range []challenges.Submission{
 		{Platform: "discord", Member: chat.Member{ID: "u1"}},
 		{Platform: "", Member: chat.Member{ID: "u1"}, Challenge: "c"},
 		{Platform: "discord", Member: chat.Member{ID: "u1", Name: "\xff"}, Challenge: "c"},
 	} {
-		if _, err := s.Submit(ctx, bad, lim); !errors.Is(err, store.ErrInvalid) {
+		if _, err := s.Submit(ctx, bad, lim); !errors.Is(err, challenges.ErrInvalid) {
 			t.Errorf("Submit(%+v): %v, want ErrInvalid", bad, err)
 		}
 	}
@@ -88,14 +103,14 @@ func TestSubmitLimits(t *testing.T) {
 // Answers sent at once from two conversations cannot both slip under the
 // attempts limit.
 func TestSubmitIsAtomic(t *testing.T) {
-	s := openStore(t, dbPath(t))
-	lim := store.SubmitLimits{Attempts: 5}
+	_, s := openRecords(t, filepath.Join(t.TempDir(), "docent.db"))
+	lim := challenges.SubmitLimits{Attempts: 5}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	stored := 0
 	for range 40 {
 		wg.Go(func() {
-			res, err := s.Submit(context.Background(), store.Submission{Platform: "slack", Member: chat.Member{ID: "U1"}, Challenge: "c"}, lim)
+			res, err := s.Submit(context.Background(), challenges.Submission{Platform: "slack", Member: chat.Member{ID: "U1"}, Challenge: "c"}, lim)
 			if err != nil {
 				t.Error(err)
 				return
@@ -114,13 +129,10 @@ func TestSubmitIsAtomic(t *testing.T) {
 }
 
 func TestAnnouncementsAreClaimedOnce(t *testing.T) {
-	path := dbPath(t)
-	s, err := store.Open(path, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := filepath.Join(t.TempDir(), "docent.db")
+	st, s := openRecords(t, path)
 	ctx := context.Background()
-	a := store.Announcement{Challenge: "two-sum", Event: "open", Platform: "discord", Channel: "300", Time: base}
+	a := challenges.Announcement{Challenge: "two-sum", Event: "open", Platform: "discord", Channel: "300", Time: base}
 	if ok, err := s.ClaimAnnouncement(ctx, a); !ok || err != nil {
 		t.Fatalf("first claim: %v, %v", ok, err)
 	}
@@ -135,9 +147,9 @@ func TestAnnouncementsAreClaimedOnce(t *testing.T) {
 	if err := s.ReleaseAnnouncement(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	st.Close()
 
-	s = openStore(t, path)
+	_, s = openRecords(t, path)
 	if ok, _ := s.ClaimAnnouncement(ctx, a); ok {
 		t.Error("claimed again after a restart")
 	}
@@ -148,7 +160,7 @@ func TestAnnouncementsAreClaimedOnce(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].Challenge != "two-sum" || list[0].Channel != "300" || !list[0].Time.Equal(base) || list[0].Platform == list[1].Platform {
 		t.Errorf("Announcements: %+v, %v", list, err)
 	}
-	if _, err := s.ClaimAnnouncement(ctx, store.Announcement{Challenge: "x"}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.ClaimAnnouncement(ctx, challenges.Announcement{Challenge: "x"}); !errors.Is(err, challenges.ErrInvalid) {
 		t.Errorf("an announcement without event and platform: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package challenges
 
 import (
 	"context"
@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
-	"github.com/docent-bot/docent/bot/challenges"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
-	"github.com/docent-bot/docent/store"
 )
 
 // Announcements: when a challenge opens and when it closes (with its top
@@ -44,45 +43,42 @@ type announcement struct {
 	challenge, event, platform string
 }
 
-// announcer is the state of runChallenges between passes.
+// announcer is the state of Run between passes.
 type announcer struct {
 	done    map[announcement]bool      // posted, or found claimed
 	retryAt map[announcement]time.Time // failed: when to try again
 	fails   map[announcement]int
 }
 
-// runChallenges announces openings and closings while Run runs, and
-// reloads the challenge files when they change. It returns when ctx is
-// done; Run waits for it.
-func (b *Bot) runChallenges(ctx context.Context, adapters []Adapter) {
+// Run announces openings and closings while the bot runs, and reloads
+// the challenge files when they change. It returns when ctx is done.
+func (mod *Module) Run(ctx context.Context, env module.RunEnv) error {
+	if !mod.On() {
+		return nil
+	}
 	var targets []announceTarget
-	for _, platform := range slices.Sorted(mapKeys(b.contest.cfg.Announce)) {
-		channel := b.contest.cfg.Announce[platform]
-		if platform == "discord" && b.cfg.Adapters.Discord.ShardID != 0 {
-			b.log.Info("challenges: discord announcements are left to shard 0", "shard", b.cfg.Adapters.Discord.ShardID)
+	for _, platform := range slices.Sorted(keys(mod.cfg.Announce)) {
+		channel := mod.cfg.Announce[platform]
+		if platform == "discord" && env.Shard != 0 {
+			mod.log.Info("challenges: discord announcements are left to shard 0", "shard", env.Shard)
 			continue
 		}
-		var poster chat.Announcer
-		for _, a := range adapters {
-			if p, ok := a.(chat.Announcer); ok && a.Name() == platform {
-				poster = p
-			}
-		}
+		poster := env.Announcers[platform]
 		if poster == nil {
-			b.log.Warn("challenges: announcements configured, but the platform's adapter is not running", "platform", platform)
+			mod.log.Warn("challenges: announcements configured, but the platform's adapter is not running", "platform", platform)
 			continue
 		}
 		targets = append(targets, announceTarget{platform, channel, poster})
 	}
 	var watch <-chan time.Time
 	var files *settled
-	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
+	if every := mod.watch; every > 0 && mod.files.OnDisk() {
 		t := time.NewTicker(every)
 		defer t.Stop()
-		watch, files = t.C, newSettled(b.challengesState())
+		watch, files = t.C, newSettled(mod.state())
 	}
 	if len(targets) == 0 && watch == nil {
-		return
+		return nil
 	}
 	an := &announcer{done: map[announcement]bool{}, retryAt: map[announcement]time.Time{}, fails: map[announcement]int{}}
 	timer := time.NewTimer(0)
@@ -90,18 +86,18 @@ func (b *Bot) runChallenges(ctx context.Context, adapters []Adapter) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-watch:
-			if !files.changed(b.challengesState()) {
+			if !files.changed(mod.state()) {
 				continue
 			}
-			b.log.Info("challenges: files changed")
-			b.reloadChallenges()
+			mod.log.Info("challenges: files changed")
+			mod.reload()
 		case <-timer.C:
 		}
-		wake := b.announceDue(ctx, an, targets)
-		if b.contest.afterPass != nil {
-			b.contest.afterPass()
+		wake := mod.announceDue(ctx, an, targets)
+		if mod.afterPass != nil {
+			mod.afterPass()
 		}
 		if !timer.Stop() {
 			select { // drained already when it fired
@@ -109,19 +105,19 @@ func (b *Bot) runChallenges(ctx context.Context, adapters []Adapter) {
 			default:
 			}
 		}
-		timer.Reset(max(wake.Sub(b.contest.now()), 0))
+		timer.Reset(max(wake.Sub(mod.now()), 0))
 	}
 }
 
 // announceDue posts every announcement that is due and not made yet, and
 // returns when the next one falls due (or a failed one is to be retried).
-func (b *Bot) announceDue(ctx context.Context, an *announcer, targets []announceTarget) time.Time {
-	now := b.contest.now()
+func (mod *Module) announceDue(ctx context.Context, an *announcer, targets []announceTarget) time.Time {
+	now := mod.now()
 	wake := now.Add(announceIdle)
 	if len(targets) == 0 {
 		return wake
 	}
-	for _, c := range b.contest.set.Load().All() {
+	for _, c := range mod.set.Load().All() {
 		if !c.Announce {
 			continue
 		}
@@ -148,14 +144,14 @@ func (b *Bot) announceDue(ctx context.Context, an *announcer, targets []announce
 					wake = minTime(wake, at)
 					continue
 				}
-				if err := b.announce(ctx, c, ev.name, t, now); err != nil {
+				if err := mod.announce(ctx, c, ev.name, t, now); err != nil {
 					an.fails[key]++
 					wait := min(announceRetry<<min(an.fails[key]-1, 20), announceRetryMax)
 					an.retryAt[key] = now.Add(wait)
 					wake = minTime(wake, an.retryAt[key])
-					level := b.log.Warn
+					level := mod.log.Warn
 					if errors.Is(err, chat.ErrNotConnected) {
-						level = b.log.Debug
+						level = mod.log.Debug
 					}
 					level("challenges: announcement not posted; trying again", "challenge", c.ID, "event", ev.name, "platform", t.platform, "retry_in", wait, "err", err)
 					continue
@@ -177,40 +173,40 @@ func minTime(a, b time.Time) time.Time {
 
 // announce claims one announcement and posts it; a claim found taken
 // (posted before, maybe before a restart) is success.
-func (b *Bot) announce(ctx context.Context, c *challenges.Challenge, event string, t announceTarget, now time.Time) error {
-	a := store.Announcement{Challenge: c.ID, Event: event, Platform: t.platform, Channel: t.channel, Time: now}
-	claimed, err := b.store.ClaimAnnouncement(ctx, a)
+func (mod *Module) announce(ctx context.Context, c *Challenge, event string, t announceTarget, now time.Time) error {
+	a := Announcement{Challenge: c.ID, Event: event, Platform: t.platform, Channel: t.channel, Time: now}
+	claimed, err := mod.records.ClaimAnnouncement(ctx, a)
 	if err != nil || !claimed {
 		return err
 	}
-	text := b.openingText(c)
+	text := mod.openingText(c)
 	if event == "close" {
-		if text, err = b.closingText(ctx, c); err != nil {
-			return errors.Join(err, b.store.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
+		if text, err = mod.closingText(ctx, c); err != nil {
+			return errors.Join(err, mod.records.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, announceTimeout)
 	defer cancel()
 	if err := t.poster.Announce(pctx, t.channel, text); err != nil {
-		return errors.Join(err, b.store.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
+		return errors.Join(err, mod.records.ReleaseAnnouncement(context.WithoutCancel(ctx), a))
 	}
-	b.log.Info("challenges: announced", "challenge", c.ID, "event", event, "platform", t.platform, "channel", t.channel)
+	mod.log.Info("challenges: announced", "challenge", c.ID, "event", event, "platform", t.platform, "channel", t.channel)
 	return nil
 }
 
-func (b *Bot) openingText(c *challenges.Challenge) string {
-	p := b.cfg.Bot.CommandPrefix
+func (mod *Module) openingText(c *Challenge) string {
+	p := mod.prefix
 	return fmt.Sprintf("🧩 New coding challenge: **%s** (`%s`), %s, %d points, open until %s (%s).\n"+
 		"Read it with `%schallenge %s`, and answer with `%ssubmit %s <answer>`, best in a direct message to me.",
-		c.Title, c.ID, c.Difficulty, c.Points(), challenges.When(c.End), challenges.Human(c.End.Sub(c.Start)), p, c.ID, p, c.ID)
+		c.Title, c.ID, c.Difficulty, c.Points(), When(c.End), Human(c.End.Sub(c.Start)), p, c.ID, p, c.ID)
 }
 
-func (b *Bot) closingText(ctx context.Context, c *challenges.Challenge) (string, error) {
-	subs, err := b.store.Submissions(ctx, c.ID)
+func (mod *Module) closingText(ctx context.Context, c *Challenge) (string, error) {
+	subs, err := mod.records.Submissions(ctx, c.ID)
 	if err != nil {
 		return "", err
 	}
-	board := challenges.Board(subs, nil)
+	board := Board(subs, nil)
 	members := map[string]bool{}
 	for _, s := range subs {
 		members[s.Platform+"\x00"+s.Member.ID] = true
@@ -231,7 +227,26 @@ func (b *Bot) closingText(ctx context.Context, c *challenges.Challenge) (string,
 		for _, e := range board[:min(3, len(board))] {
 			sb.WriteString("\n" + entryLine(e, len(platforms) > 1))
 		}
-		fmt.Fprintf(&sb, "\n`%sleaderboard %s` has the whole board.", b.cfg.Bot.CommandPrefix, c.ID)
+		fmt.Fprintf(&sb, "\n`%sleaderboard %s` has the whole board.", mod.prefix, c.ID)
 	}
 	return sb.String(), nil
+}
+
+// settled tells when a polled state has changed and then held still for
+// one more poll.
+type settled struct{ last, pending string }
+
+func newSettled(state string) *settled { return &settled{last: state} }
+
+func (s *settled) changed(cur string) bool {
+	switch {
+	case cur == s.last:
+		s.pending = ""
+	case cur != s.pending:
+		s.pending = cur // changed: wait one poll for it to settle
+	default:
+		s.last, s.pending = cur, ""
+		return true
+	}
+	return false
 }

@@ -1,0 +1,169 @@
+// Package module is the contract between Docent's core and its feature
+// modules: the capabilities beyond answering (coding challenges, teach and
+// lessons, analytics, privacy, budgets…), each in one folder.
+//
+// A module is a value with a name. What else it does it says by the small
+// interfaces it implements, found by type assertion, in the order of its
+// life (like Caddy's modules, in net/http's small shapes):
+//
+//  1. Configured: its section of the config file, decoded strictly into the
+//     struct it returns (unknown fields are errors, with their line), then
+//     Validate, with field paths.
+//  2. Provisioner: at start, the services it needs (store, LLM, budget,
+//     logger); it may fail the start with a clear error.
+//  3. Commander: its chat commands; Scrubber: what of a message it hides
+//     before the message is stored.
+//  4. Stored: its share of each member's data, for export, forget and
+//     retention (store.MemberPart).
+//  5. Runner: its background loop, started with the bot and stopped with
+//     its context; Run returns when the context is done.
+//  6. CleanerUpper: what it releases when the bot closes.
+//
+// The bot wires the modules it is given (bot.Modules is the one list);
+// adding a capability is one folder and one line there.
+package module
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/brain/llm"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// Module is one capability. Name is its config section's key and the name
+// the logs and errors use ("challenges").
+type Module interface {
+	Name() string
+}
+
+// Configured is a module with a section in the config file.
+type Configured interface {
+	Module
+	// Config returns a pointer to the section's struct, holding the
+	// defaults; the file's section is decoded into it before Validate.
+	Config() any
+	// Validate reports what decodes fine but cannot work, through c,
+	// with paths inside the section ("folder", "announce.discord").
+	Validate(c *Check)
+}
+
+// Provisioner is a module that needs the bot's services. Provision runs
+// once, at start, after the store is open; an error stops the start.
+type Provisioner interface {
+	Provision(ctx context.Context, h *Host) error
+}
+
+// Commander is a module with chat commands.
+type Commander interface {
+	Commands() []Command
+}
+
+// Scrubber is a module that hides parts of members' messages before they
+// are stored (challenges hide a submitted answer). Scrub returns text
+// unchanged when it has nothing to hide.
+type Scrubber interface {
+	Scrub(text string) string
+}
+
+// Stored is a module that keeps records about members in the store.
+type Stored interface {
+	MemberParts() []store.MemberPart
+}
+
+// Runner is a module with a background loop: Run starts with the bot and
+// returns once ctx is done (the bot waits for it when it stops).
+type Runner interface {
+	Run(ctx context.Context, env RunEnv) error
+}
+
+// CleanerUpper is a module that holds something to release when the bot
+// closes.
+type CleanerUpper interface {
+	Cleanup() error
+}
+
+// Host is what the bot lends a module at Provision.
+type Host struct {
+	Log   *slog.Logger
+	Store *store.Store
+	// LLM is the LLM client; nil when llm.enabled is false.
+	LLM *llm.Client
+	// Budget spends the members' daily LLM budgets; it is never nil.
+	Budget Budget
+	// Prefix is the command prefix ("!").
+	Prefix string
+	// Files reads the files the config names, relative to it.
+	Files Files
+	// Positions are where each field of the config was written, for
+	// problems found later in the files a section names.
+	Positions config.Positions
+	// WatchInterval is how often files are checked for changes; 0 is
+	// never.
+	WatchInterval time.Duration
+	// Now is the clock (tests move it).
+	Now func() time.Time
+}
+
+// Budget is the daily LLM budget of members, channels and the community.
+type Budget interface {
+	// Reserve takes one LLM request for m's author and channel, or returns
+	// why not, in words for the member ("" when taken). what says what the
+	// LLM was going to do, for that reply: "review code".
+	Reserve(ctx context.Context, m *Message, what string) string
+	// Spend records the tokens an LLM request used.
+	Spend(ctx context.Context, m *Message, u llm.Usage)
+}
+
+// Files reads the files a config names: paths are relative to the
+// config's folder (or inside the binary, for the built-in config).
+type Files interface {
+	// Walk lists the files under path (a file or a folder), sorted.
+	Walk(path string) ([]string, error)
+	ReadFile(path string) ([]byte, error)
+	Stat(path string) (fs.FileInfo, error)
+	// Show is path as the admin should see it in a message.
+	Show(path string) string
+	// OnDisk reports whether the files are on disk, where they can be
+	// watched for changes (not the built-in config's).
+	OnDisk() bool
+}
+
+// RunEnv is what a module's background loop may use besides its Host.
+type RunEnv struct {
+	// Announcers are the running adapters that can post to a channel, by
+	// platform ("discord").
+	Announcers map[string]chat.Announcer
+	// Shard is the Discord shard this process serves (0 when unsharded):
+	// what is posted once for the whole community is left to shard 0.
+	Shard int
+}
+
+// FileChecker is a module whose section names files of its own (the
+// challenge files): CheckFiles reads them as the start would, for `docent
+// config check`, and reports every problem with its file and line.
+type FileChecker interface {
+	CheckFiles(files Files, pos config.Positions) error
+}
+
+// Pager is a module with pages in the admins' dashboard.
+type Pager interface {
+	Pages() []Page
+}
+
+// Page is one page of the admins' dashboard, served at /admin/Path behind
+// the dashboard's login and listed in its navigation as Title.
+type Page struct {
+	Path  string // "challenges": one path segment
+	Title string
+	// Template is the page's body as html/template text, defining
+	// "content"; the dashboard's layout goes around it, and the page's
+	// data is {{.Data}}.
+	Template string
+	// Data returns what the template shows, for each request.
+	Data func(ctx context.Context) (any, error)
+}

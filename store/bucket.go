@@ -1,0 +1,272 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The typed primitives a feature module stores its own records with. A
+// module names its buckets, encodes its own values and keeps its schema
+// with its code; the store keeps the file, the one writer (group commit),
+// and the order of writes. Nothing above the store sees bbolt: the same
+// primitives can be served by another database.
+
+// Bucket is a named set of keys in sorted order, owned by one feature.
+type Bucket struct{ name []byte }
+
+// NewBucket names a feature's bucket. Names are the feature's schema:
+// changing one loses what was stored under the old name.
+func NewBucket(name string) Bucket {
+	if name == "" {
+		panic("store: a bucket needs a name")
+	}
+	return Bucket{name: []byte(name)}
+}
+
+// Name is the bucket's name.
+func (b Bucket) Name() string { return string(b.name) }
+
+// Tx is one transaction over feature buckets: read-only inside View,
+// writable inside Update.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+// Get returns a copy of key's value in b, or nil when there is none.
+func (t *Tx) Get(b Bucket, key []byte) []byte {
+	bk := t.tx.Bucket(b.name)
+	if bk == nil {
+		return nil
+	}
+	return bytes.Clone(bk.Get(key))
+}
+
+// Put sets key to value in b, creating the bucket the first time.
+func (t *Tx) Put(b Bucket, key, value []byte) error {
+	bk, err := t.tx.CreateBucketIfNotExists(b.name)
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", b.name, err)
+	}
+	return bk.Put(key, value)
+}
+
+// Delete removes key from b; a missing key or bucket is not an error.
+func (t *Tx) Delete(b Bucket, key []byte) error {
+	bk := t.tx.Bucket(b.name)
+	if bk == nil {
+		return nil
+	}
+	return bk.Delete(key)
+}
+
+// NextID returns the next number of b's own sequence (1, 2, …); the number
+// is used up even if the transaction then fails.
+func (t *Tx) NextID(b Bucket) (uint64, error) {
+	bk, err := t.tx.CreateBucketIfNotExists(b.name)
+	if err != nil {
+		return 0, fmt.Errorf("bucket %s: %w", b.name, err)
+	}
+	return bk.NextSequence()
+}
+
+// Scan calls fn with every key of b that starts with prefix, in key order,
+// until fn returns an error, which Scan returns. The key and value are
+// valid only during the call, and fn must not write to b (collect the keys
+// and write after Scan returns).
+func (t *Tx) Scan(b Bucket, prefix []byte, fn func(key, value []byte) error) error {
+	bk := t.tx.Bucket(b.name)
+	if bk == nil {
+		return nil
+	}
+	c := bk.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction: a consistent view of the store
+// while writes go on.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.view(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// Update runs fn in a writable transaction, committed with whatever other
+// writes are queued (group commit): it returns once the write is on disk.
+// fn may run more than once (when a write committed with it fails, the
+// others are retried without it), so it must set its results afresh on
+// each run, and it must not wait on anything: every other write waits for
+// it. When ctx ends first Update returns ctx.Err(), and the write may still
+// land.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	_, err := s.submit(ctx, newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		return Record{}, fn(&Tx{tx: tx})
+	}))
+	return err
+}
+
+// MemberPart is a feature's share of what the store holds about members.
+// ExportMember, ForgetMember and DeleteBefore ask every part given in
+// Options.Parts, in the same transactions as the store's own records, so
+// that `forget me` never leaves a feature's records behind.
+type MemberPart interface {
+	// Key names the part in exports and in what was deleted
+	// ("challenge_submissions"); unique among the parts.
+	Key() string
+	// Export returns what the part holds about m, ready for JSON; nil
+	// (or an empty list) when it holds nothing.
+	Export(tx *Tx, m MemberRef) (any, error)
+	// Forget deletes what the part holds about m, and says how many
+	// items it deleted.
+	Forget(tx *Tx, m MemberRef) (int, error)
+	// Expire deletes what is older than cutoff (store.retention_days),
+	// and says how many items it deleted.
+	Expire(tx *Tx, cutoff time.Time) (int, error)
+}
+
+// withParts marshals v, a struct, with each of parts as one more field,
+// in the order of their keys.
+func withParts(v any, parts map[string]any) ([]byte, error) {
+	out, err := json.Marshal(v)
+	if err != nil || len(parts) == 0 {
+		return out, err
+	}
+	out = bytes.TrimSuffix(out, []byte("}"))
+	for _, k := range slices.Sorted(maps.Keys(parts)) {
+		val, err := json.Marshal(parts[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		key, _ := json.Marshal(k)
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, key...), ':'), val...)
+	}
+	return append(out, '}'), nil
+}
+
+func countParts(counts map[string]int) map[string]any {
+	parts := make(map[string]any, len(counts))
+	for k, n := range counts {
+		parts[k] = n
+	}
+	return parts
+}
+
+// emptyPart reports whether an exported part holds nothing: nil, or an
+// empty list or map.
+func emptyPart(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Map:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// checkParts refuses parts without a key or with the same key.
+func checkParts(parts []MemberPart) error {
+	seen := map[string]bool{}
+	for _, p := range parts {
+		switch k := p.Key(); {
+		case k == "":
+			return fmt.Errorf("store: a member part (%T) has no key", p)
+		case seen[k]:
+			return fmt.Errorf("store: two member parts have the key %q", k)
+		default:
+			seen[k] = true
+		}
+	}
+	return nil
+}
+
+// Key joins fields into a key of a feature's bucket. Each field is
+// length-prefixed, so the key of the first fields is a prefix of the keys
+// of every record that starts with them (Scan finds them all), and no
+// field's bytes can be taken for another's.
+func Key(fields ...string) []byte {
+	var k []byte
+	for _, f := range fields {
+		k = appendField(k, f)
+	}
+	return k
+}
+
+// AppendID appends id to key so that keys sort by it (8 bytes, big-endian).
+func AppendID(key []byte, id uint64) []byte { return appendID(key, id) }
+
+// SplitKey reads n fields from the front of a key made with Key, and
+// returns them with the bytes after them. It never panics, whatever the
+// key holds.
+func SplitKey(key []byte, n int) (fields []string, rest []byte, err error) {
+	rest = key
+	for i := range n {
+		var f string
+		if f, rest, err = parseField(rest); err != nil {
+			return nil, nil, fmt.Errorf("key %x, field %d: %w", key, i, err)
+		}
+		fields = append(fields, f)
+	}
+	return fields, rest, nil
+}
+
+// KeyID reads the ID that AppendID put at the end of a key, when rest is
+// exactly one ID.
+func KeyID(rest []byte) (uint64, bool) {
+	if len(rest) != idLen {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(rest), true
+}
+
+// partCounts reads back the counts withParts added to known, a struct:
+// every field of data that known has no field for.
+func partCounts(data []byte, known any) (map[string]int, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return nil, err
+	}
+	fields, err := json.Marshal(known)
+	if err != nil {
+		return nil, err
+	}
+	var own map[string]json.RawMessage
+	if err := json.Unmarshal(fields, &own); err != nil {
+		return nil, err
+	}
+	var parts map[string]int
+	for k, v := range all {
+		if _, ok := own[k]; ok {
+			continue
+		}
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		if parts == nil {
+			parts = map[string]int{}
+		}
+		parts[k] = n
+	}
+	return parts, nil
+}

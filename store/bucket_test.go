@@ -1,0 +1,244 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/store"
+)
+
+// notes is a feature module's share of the store, as a module would
+// write it with the typed primitives: a note per member and a time, under
+// a key that starts with the member.
+type notes struct{}
+
+var bucketNotes = store.NewBucket("test_notes")
+
+type note struct {
+	Text string    `json:"text"`
+	Time time.Time `json:"time"`
+}
+
+func (notes) Key() string { return "notes" }
+
+func (notes) Export(tx *store.Tx, m store.MemberRef) (any, error) {
+	var out []note
+	err := tx.Scan(bucketNotes, store.Key(m.Platform, m.ID), func(_, v []byte) error {
+		var n note
+		if err := json.Unmarshal(v, &n); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}
+
+func (notes) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
+	return deleteNotes(tx, store.Key(m.Platform, m.ID), func(note) bool { return true })
+}
+
+func (notes) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
+	return deleteNotes(tx, nil, func(n note) bool { return n.Time.Before(cutoff) })
+}
+
+func deleteNotes(tx *store.Tx, prefix []byte, drop func(note) bool) (int, error) {
+	var keys [][]byte
+	if err := tx.Scan(bucketNotes, prefix, func(k, v []byte) error {
+		var n note
+		if err := json.Unmarshal(v, &n); err != nil {
+			return err
+		}
+		if drop(n) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(bucketNotes, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+func addNote(t testing.TB, s *store.Store, m store.MemberRef, text string, at time.Time) {
+	t.Helper()
+	val, err := json.Marshal(note{Text: text, Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(context.Background(), func(tx *store.Tx) error {
+		id, err := tx.NextID(bucketNotes)
+		if err != nil {
+			return err
+		}
+		return tx.Put(bucketNotes, store.AppendID(store.Key(m.Platform, m.ID), id), val)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBucketPrimitives(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openStore(t, path)
+	b := store.NewBucket("test_things")
+	err := s.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(b, []byte("a")); v != nil {
+			t.Errorf("Get before the bucket exists = %q, want nil", v)
+		}
+		return tx.Scan(b, nil, func(k, _ []byte) error { t.Errorf("Scan of a missing bucket found %q", k); return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		ids = ids[:0]
+		for _, k := range []string{"ab", "a", "b", "abc"} {
+			id, err := tx.NextID(b)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			if err := tx.Put(b, []byte(k), []byte(strings.ToUpper(k))); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(b, []byte("missing"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, []uint64{1, 2, 3, 4}) {
+		t.Errorf("NextID gave %v, want 1 to 4", ids)
+	}
+	if err := s.Close(); err != nil { // what was written is on disk
+		t.Fatal(err)
+	}
+	s = openStore(t, path)
+	var got []string
+	err = s.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(b, []byte("ab")); string(v) != "AB" {
+			t.Errorf(`Get("ab") = %q, want "AB"`, v)
+		}
+		return tx.Scan(b, []byte("a"), func(k, v []byte) error {
+			got = append(got, string(k)+"="+string(v))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a=A", "ab=AB", "abc=ABC"}; !slices.Equal(got, want) {
+		t.Errorf("Scan(a) = %v, want %v", got, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		return tx.Scan(b, nil, func(_, _ []byte) error { n++; return stop })
+	}); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("a scan stopped by its function: %d calls, err %v; want 1 and the function's error", n, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Update(cancelled, func(*store.Tx) error { t.Error("ran with its context done"); return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Update with a done context: %v", err)
+	}
+	if err := s.View(cancelled, func(*store.Tx) error { t.Error("ran with its context done"); return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("View with a done context: %v", err)
+	}
+	// A failing update writes nothing.
+	if err := s.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Put(b, []byte("z"), []byte("Z")); err != nil {
+			return err
+		}
+		return stop
+	}); !errors.Is(err, stop) {
+		t.Errorf("Update whose function fails: %v", err)
+	}
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(b, []byte("z")); v != nil {
+			t.Errorf("a failed update's write is there: %q", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	k := store.AppendID(store.Key("discord", "ann", "two\x00sum", ""), 42)
+	fields, rest, err := store.SplitKey(k, 4)
+	if err != nil || !slices.Equal(fields, []string{"discord", "ann", "two\x00sum", ""}) {
+		t.Fatalf("SplitKey = %q, %v", fields, err)
+	}
+	if id, ok := store.KeyID(rest); !ok || id != 42 {
+		t.Errorf("KeyID = %d, %v; want 42", id, ok)
+	}
+	// One member's keys are a prefix range that holds no other member's.
+	if bytes.HasPrefix(store.Key("discord", "ann2"), store.Key("discord", "ann")) {
+		t.Error(`the key of member "ann2" starts with member "ann"'s`)
+	}
+	if _, _, err := store.SplitKey(k[:5], 2); err == nil {
+		t.Error("SplitKey of a cut key: no error")
+	}
+}
+
+func TestPartKeysMustDiffer(t *testing.T) {
+	_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{notes{}, notes{}}})
+	if err == nil || !strings.Contains(err.Error(), `"notes"`) {
+		t.Errorf("two parts with one key: %v, want an error naming it", err)
+	}
+}
+
+// TestPartsInJSON: an export and a forget report show each part as a
+// field of its own, as they did when the store knew each feature.
+func TestPartsInJSON(t *testing.T) {
+	d := store.MemberData{Member: store.MemberRef{Platform: "discord", ID: "1"},
+		Parts: map[string]any{"notes": []note{{Text: "hi"}}, "empty": []note{}, "none": nil}}
+	out, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]json.RawMessage
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if _, ok := back["notes"]; !ok || back["empty"] != nil || back["none"] != nil || back["member"] == nil {
+		t.Errorf("export JSON %s: want member and notes, and no empty parts", out)
+	}
+	out, err = json.Marshal(store.Forgotten{Messages: 2, Parts: map[string]int{"notes": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"messages":2`) || !strings.Contains(string(out), `"notes":0`) {
+		t.Errorf("forgotten JSON %s: want messages and notes", out)
+	}
+}
+
+// The control socket sends what was forgotten as JSON: the parts' counts
+// come back.
+func TestForgottenRoundTrip(t *testing.T) {
+	in := store.Forgotten{Messages: 3, Votes: 1, Parts: map[string]int{"challenge_submissions": 2, "notes": 0}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out store.Forgotten
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Messages != 3 || out.Votes != 1 || out.Parts["challenge_submissions"] != 2 || len(out.Parts) != 2 {
+		t.Errorf("%s read back as %+v", data, out)
+	}
+}
