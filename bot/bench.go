@@ -53,6 +53,14 @@ type PipelineReport struct {
 	PerSecond  float64            `json:"answered_per_second"`
 	Stages     []Latency          `json:"stages"`
 	Goroutines [2]int             `json:"goroutines_before_after"`
+	// Commits are the store's fsynced transactions during the run, Writes
+	// the writes they carried; per answered question, both. Concurrent
+	// members share commits (group commit); one member alone shows what
+	// one answer costs.
+	Commits          uint64  `json:"commits"`
+	Writes           uint64  `json:"writes"`
+	CommitsPerAnswer float64 `json:"commits_per_answer"`
+	WritesPerAnswer  float64 `json:"writes_per_answer"`
 }
 
 // benchSamples holds each stage's durations.
@@ -122,19 +130,26 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		return PipelineReport{}, errors.New("bench pipeline: the intents give no questions to ask")
 	}
 	load := &benchLoad{o: o, sure: sure, unsure: unsure, samples: &benchSamples{stages: map[string][]time.Duration{}}}
+	wrote := b.store.WriteStats()
 	start := time.Now()
 	err = b.Run(ctx, load)
 	took := time.Since(start)
 	if cerr := b.Close(); err == nil {
 		err = cerr
 	}
+	// Close commits what was queued without waiting (the sent IDs): part
+	// of the answers' cost.
+	after := b.store.WriteStats()
 	if err == nil {
 		err = load.err
 	}
 	if err != nil {
 		return PipelineReport{}, err
 	}
-	r := PipelineReport{Questions: o.Questions, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds()}
+	r := PipelineReport{Questions: o.Questions, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds(),
+		Commits: after.Commits - wrote.Commits, Writes: after.Writes - wrote.Writes}
+	r.CommitsPerAnswer = float64(r.Commits) / float64(o.Questions)
+	r.WritesPerAnswer = float64(r.Writes) / float64(o.Questions)
 	for _, stage := range []string{"store message", "answer (queue + brain + store)", "store sent ID",
 		"member sees the answer, local", "member sees the answer, LLM", "answer stored, local", "answer stored, LLM"} {
 		ds := load.samples.stages[stage]

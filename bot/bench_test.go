@@ -39,3 +39,33 @@ func TestBenchPipeline(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after:\n%s", r.Goroutines[0], r.Goroutines[1], stacks.String())
 	}
 }
+
+// One member asks one question after another, so nothing shares a commit
+// across questions: an answer from the LLM writes its message, then its
+// answer with the LLM request and tokens it cost (and the sent ID, which
+// joins the next commit), where it wrote the request and the tokens in
+// transactions of their own.
+func TestBenchPipelineWritesPerAnswer(t *testing.T) {
+	cfg, err := LoadConfig(llmConfig(t, "http://127.0.0.1:9", "  model: unused\n", "deploy.md", deployDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, share := range []float64{0, 1} {
+		o := PipelineOptions{Members: 1, Channels: 1, Questions: 20, Unsure: []string{"how to deploy on kubernetes with helm"}, Seed: 3}
+		if share > 0 {
+			o.LLMLatency, o.LLMShare = time.Millisecond, share
+		}
+		r, err := BenchPipeline(context.Background(), *cfg, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// message, answer, sent ID
+		if r.WritesPerAnswer != 3 {
+			t.Errorf("LLM share %v: %.2f writes per answer (%d commits), want 3", share, r.WritesPerAnswer, r.Commits)
+		}
+		// The message and the answer each wait for their commit.
+		if r.CommitsPerAnswer < 2 || r.CommitsPerAnswer > 3 {
+			t.Errorf("LLM share %v: %.2f commits per answer, want 2 to 3", share, r.CommitsPerAnswer)
+		}
+	}
+}

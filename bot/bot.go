@@ -338,7 +338,7 @@ func (b *Bot) answer() Handler {
 		if asked {
 			lead = earlier.lead(langOf(text))
 		}
-		a, delivered, err := b.answerStreaming(ctx, r, q, func(a chat.Answer) chat.Answer { return withLead(a, earlier, lead) })
+		a, delivered, err := b.answerStreaming(ctx, r, m, q, func(a chat.Answer) chat.Answer { return withLead(a, earlier, lead) })
 		if err != nil {
 			if delivered || ctx.Err() != nil {
 				return // the draft was replaced by an apology, or the Timeout middleware apologises

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docent-bot/docent/brain"
@@ -43,12 +44,28 @@ func channelScope(c chat.Conversation) string { return "channel:" + c.Platform +
 // Allow takes one LLM request from the member's, the channel's and the
 // day's budget, or says which is used up. The request counts whether or
 // not the LLM then answers: a failed call may still have cost tokens.
+//
+// For a message the router is handling, the request is held in memory and
+// written with the answer, in its transaction (see heldRequests); anywhere
+// else it is written at once.
 func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
-	over, err := b.store.Reserve(ctx, store.Day(b.now()), []store.Limit{
+	day, limits := store.Day(b.now()), []store.Limit{
 		{Scope: memberScope(q.Conversation, q.Member), Requests: b.cfg.MemberRequests, Tokens: b.cfg.MemberTokens},
 		{Scope: channelScope(q.Conversation), Requests: b.cfg.ChannelRequests, Tokens: b.cfg.ChannelTokens},
 		{Scope: scopeAll, Tokens: b.cfg.DailyTokens},
-	})
+	}
+	var (
+		over int
+		err  error
+	)
+	if h := heldFrom(ctx); h != nil {
+		var res *store.Reservation
+		if res, over, err = b.store.Hold(ctx, day, limits); res != nil {
+			h.add(res)
+		}
+	} else {
+		over, err = b.store.Reserve(ctx, day, limits)
+	}
 	switch {
 	case err != nil:
 		// Without the counts, stay within budget by not spending.
@@ -66,14 +83,68 @@ func (b *budget) Allow(ctx context.Context, q brain.Question) (bool, string) {
 	return true, ""
 }
 
-// Spend adds an answer's tokens; its request was counted by Allow.
+// Spend adds an answer's tokens; its request was counted by Allow. A
+// request still held takes them along to the answer's transaction.
 func (b *budget) Spend(ctx context.Context, q brain.Question, u llm.Usage) {
-	spent := store.Usage{Tokens: u.PromptTokens + u.CompletionTokens}
-	err := b.store.AddUsage(context.WithoutCancel(ctx), store.Day(b.now()), spent,
+	tokens := u.PromptTokens + u.CompletionTokens
+	if h := heldFrom(ctx); h != nil && h.spend(tokens) {
+		return
+	}
+	err := b.store.AddUsage(context.WithoutCancel(ctx), store.Day(b.now()), store.Usage{Tokens: tokens},
 		memberScope(q.Conversation, q.Member), channelScope(q.Conversation), scopeAll)
 	if err != nil {
 		b.log.Warn("could not record llm usage", "err", err)
 	}
+}
+
+// heldRequests are the LLM requests held for one message being handled:
+// the router settles them in the transaction of the answer it stores (one
+// commit for the answer, its request and its tokens, where there were
+// three), or alone when no answer is stored.
+type heldRequests struct {
+	mu      sync.Mutex // guards pending
+	pending []*store.Reservation
+}
+
+type heldKey struct{}
+
+func withHeld(ctx context.Context, h *heldRequests) context.Context {
+	return context.WithValue(ctx, heldKey{}, h)
+}
+
+func heldFrom(ctx context.Context) *heldRequests {
+	h, _ := ctx.Value(heldKey{}).(*heldRequests)
+	return h
+}
+
+func (h *heldRequests) add(r *store.Reservation) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pending = append(h.pending, r)
+}
+
+// spend adds tokens to the newest request still held, and reports whether
+// there was one (an answer stored meanwhile, an apology, took it).
+func (h *heldRequests) spend(tokens int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.pending) == 0 {
+		return false
+	}
+	h.pending[len(h.pending)-1].Tokens += tokens
+	return true
+}
+
+// take hands over the requests held so far, to be settled.
+func (h *heldRequests) take() []*store.Reservation {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.pending
+	h.pending = nil
+	return p
 }
 
 // usageReport is the admin command's text: today's totals against the

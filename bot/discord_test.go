@@ -211,3 +211,94 @@ func TestDiscordFullQueueBlocksNobody(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscordBurstSharesCommits: messages read off the gateway together
+// are stored together. One member's message holds up intake (its Admit
+// waits) while 32 others, from 32 members, queue behind it; once it is
+// let go, the 32 share commits instead of taking one fsync each.
+func TestDiscordBurstSharesCommits(t *testing.T) {
+	const n = 32
+	f := discordtest.New(t)
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	holding, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock()
+	handled := make(chan string, n+8)
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) { handled <- m.Text })
+	log := slog.New(slog.DiscardHandler)
+	rt := NewRouter(st, h, log, RouterOptions{MaxConcurrent: 4, Admit: func(m *Message) (bool, string) {
+		if m.Text == "hold" {
+			close(holding)
+			<-release // within Deliver, on the intake's worker
+		}
+		return true, ""
+	}})
+	cfg := discord.DefaultConfig()
+	cfg.Enabled, cfg.Token, cfg.APIBase, cfg.MessageContent = true, "tok", f.URL, true
+	tr := &http.Transport{}
+	a, err := discord.New(cfg, discord.Options{Log: log, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx, rt) }()
+	defer func() {
+		unblock()
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rt.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		tr.CloseIdleConnections()
+		waitGoroutines(t, before)
+	}()
+	<-f.Identify
+	f.Next(t, "PUT /api/v9/applications/42/commands")
+
+	dm := func(id, channel, user, text string) {
+		f.Send("MESSAGE_CREATE", map[string]any{
+			"id": id, "channel_id": channel, "content": text, "timestamp": time.Now().Format(time.RFC3339),
+			"author": map[string]any{"id": user, "username": "member" + user},
+		})
+	}
+	dm("1", "300", "7", "hold")
+	<-holding
+	for i := range n {
+		dm(fmt.Sprint(100+i), fmt.Sprint(400+i), fmt.Sprint(1000+i), fmt.Sprintf("question %d", i))
+	}
+	// A slash command is deferred from the gateway's read loop, after the
+	// events before it were queued: once its callback is posted, the 32
+	// are all waiting in the intake queue.
+	f.Send("INTERACTION_CREATE", map[string]any{
+		"id": "600", "application_id": "42", "type": 2, "token": "itok", "version": 1,
+		"guild_id": "100", "channel_id": "200", "member": map[string]any{"user": map[string]any{"id": "9", "username": "ping"}},
+		"data": map[string]any{"id": "c-ping", "name": "ping", "type": 1},
+	})
+	f.Next(t, "POST /api/v9/interactions/600/itok/callback")
+	if got := <-handled; !strings.HasSuffix(got, "ping") {
+		t.Fatalf("handled %q first, want the slash command", got)
+	}
+	start := st.WriteStats()
+	unblock()
+	for range n + 1 {
+		select {
+		case <-handled:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the burst was not all handled")
+		}
+	}
+	got := st.WriteStats()
+	if w := got.Writes - start.Writes; w != n {
+		t.Errorf("%d writes, want %d (the burst's messages)", w, n)
+	}
+	if c := got.Commits - start.Commits; c > n/2 {
+		t.Errorf("%d messages read off the gateway together took %d commits, want at most %d", n, c, n/2)
+	} else {
+		t.Logf("%d messages read off the gateway together took %d commits", n, c)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -431,6 +432,64 @@ func TestStreamedAnswer(t *testing.T) {
 	}
 	recs, _ := b.store.Conversation(context.Background(), convA, 0)
 	if len(recs) != 2 || recs[0].Text != want || recs[0].PlatformID != draft.ID {
+		t.Errorf("stored %+v, want the question and the final answer only", recs)
+	}
+}
+
+// opaqueResponder wraps a responder and forgets Unwrap: nothing but Reply
+// goes through it.
+type opaqueResponder struct {
+	inner   chat.Responder
+	replies *atomic.Int32
+}
+
+func (o opaqueResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sent, error) {
+	o.replies.Add(1)
+	return o.inner.Reply(ctx, a)
+}
+
+// A middleware that wraps the responder without Unwrap does not silently
+// turn streaming off: the drafts and the final answer go through its
+// Reply, and the router, which holds the platform's responder, edits.
+func TestStreamingThroughAWrapperWithoutUnwrap(t *testing.T) {
+	chunks := []string{"Install ", "the helm ", "chart with ", "`helm install docent ./chart` ", "[1]."}
+	srv := httptest.NewServer(streamingLLM(chunks, 60*time.Millisecond))
+	defer srv.Close()
+	path := llmConfig(t, srv.URL, `  model: test-model
+  timeout: 5s
+  stream_interval: 100ms
+`, "deploy.md", deployDoc)
+	b := openBot(t, path)
+	defer closeBot(t, b)
+
+	var replies atomic.Int32
+	opaque := func(next Handler) Handler {
+		return HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+			next.Handle(ctx, opaqueResponder{r, &replies}, m)
+		})
+	}
+	rt := NewRouter(b.store, Chain(b.answer(), opaque), b.log, RouterOptions{Self: chat.Member{ID: "docent", Bot: true}})
+	r := bottest.NewEditingRecorder()
+	if err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "how to deploy kubernetes helm"}, r); err != nil {
+		t.Fatal(err)
+	}
+	sent := r.Wait(t)
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	edits := r.Edits()
+	if len(sent) != 1 || !sent[0].Draft || len(edits) < 2 {
+		t.Fatalf("replies %+v, %d edits: want one draft, updated and then finished", sent, len(edits))
+	}
+	want := "Install the helm chart with `helm install docent ./chart` [1].\n\nSources:\n[1] Deploying › Kubernetes <https://example.org/docs/deploy.md#kubernetes>"
+	if final := edits[len(edits)-1].Answer; final.Draft || final.Text != want {
+		t.Errorf("final edit %+v, want the whole cited answer", final)
+	}
+	if n := int(replies.Load()); n != len(edits)+1 {
+		t.Errorf("%d replies went through the middleware, want %d (every draft and the final answer)", n, len(edits)+1)
+	}
+	recs, _ := b.store.Conversation(context.Background(), convA, 0)
+	if len(recs) != 2 || recs[0].Text != want || recs[0].PlatformID != r.Sent()[0].ID {
 		t.Errorf("stored %+v, want the question and the final answer only", recs)
 	}
 }

@@ -107,10 +107,9 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 	}, nil
 }
 
-// validateModules lets each module check its own section.
-func (c *Config) validateModules(pos config.Positions) config.Errors {
-	adapters := map[string]bool{"console": c.Adapters.Console.Enabled, "discord": c.Adapters.Discord.Enabled,
-		"slack": c.Adapters.Slack.Enabled, "web": c.Adapters.Web.Enabled}
+// validateModules lets each module check its own section; adapters says
+// which platforms' adapters are enabled.
+func (c *Config) validateModules(pos config.Positions, adapters map[string]bool) config.Errors {
 	var errs config.Errors
 	for _, m := range c.modules {
 		if cm, ok := m.(module.Configured); ok {

@@ -26,6 +26,9 @@ type History interface {
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
 	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
+	// Settle writes LLM requests held for a message whose answer did not
+	// carry them.
+	Settle(ctx context.Context, rs ...*store.Reservation) error
 }
 
 // RouterOptions bound the router's work.
@@ -359,14 +362,18 @@ func (rt *Router) work(key queueKey, q *queue) {
 // adapter's: a message accepted before shutdown is answered before the
 // router stops, bounded by the Timeout middleware.
 func (rt *Router) handle(d delivery) {
-	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg}
+	held := &heldRequests{}
+	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg, held: held}
+	// The adapter's own responder, not one a middleware wrapped, says
+	// whether drafts can be edited.
+	r.ed, d.msg.Streams = chat.EditorOf(d.r)
 	// While the handler waits on the network (chat.Wait), its slot is
 	// free for another message: MaxConcurrent bounds work, not waiting.
 	// Only the handler's first, outermost Wait gives its slot back: a
 	// nested one, or one from a goroutine of the handler while the slot is
 	// already given back, just waits.
 	var given atomic.Bool
-	ctx := chat.WithWait(context.Background(), func(wait func()) {
+	ctx := chat.WithWait(withHeld(context.Background(), held), func(wait func()) {
 		if !given.CompareAndSwap(false, true) {
 			wait()
 			return
@@ -379,6 +386,12 @@ func (rt *Router) handle(d delivery) {
 		wait()
 	})
 	rt.handler.Handle(ctx, r, &d.msg)
+	if rs := held.take(); len(rs) > 0 {
+		// No stored answer carried them (none, or not stored).
+		if err := rt.history.Settle(context.Background(), rs...); err != nil {
+			rt.log.Error("llm requests not counted", "conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
+		}
+	}
 	finish(d.r)
 }
 
@@ -387,10 +400,20 @@ func (rt *Router) handle(d delivery) {
 // right after; the platform's ID of the sent message is added once it is
 // known, for the votes on it. (An answer whose sending failed stays
 // stored, as the answer Docent gave.)
+//
+// Where the adapter can edit (ed is set, and Message.Streams), it shows an
+// answer while it is written: the first draft is sent, later drafts edit
+// it, and the next answer that is not a draft is stored and edits it into
+// its final form.
 type recordingResponder struct {
 	inner chat.Responder
 	rt    *Router
 	msg   *Message
+	held  *heldRequests // LLM requests to settle with the next answer stored; nil outside handle
+	ed    chat.Editor   // the adapter's, or nil
+
+	mu    sync.Mutex // guards draft
+	draft *chat.Sent // the draft being shown, if any
 }
 
 func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
@@ -403,31 +426,63 @@ func (r *recordingResponder) Reply(ctx context.Context, a chat.Answer) (chat.Sen
 		// time the answer is stored.
 		shown.Text += r.rt.note(r.msg.Conversation)
 	}
-	if a.Draft {
-		return r.inner.Reply(ctx, shown)
+	if r.ed != nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.draft != nil {
+			return r.edit(ctx, a, shown)
+		}
 	}
+	if a.Draft {
+		sent, err := r.inner.Reply(ctx, shown)
+		if err == nil && r.ed != nil {
+			r.draft = &sent
+		}
+		return sent, err
+	}
+	return r.send(ctx, a, shown)
+}
+
+// edit shows a in the place of the draft: another draft, or the final
+// answer, stored first. A final answer the draft cannot become is sent
+// anew. r.mu is held.
+func (r *recordingResponder) edit(ctx context.Context, a, shown chat.Answer) (chat.Sent, error) {
+	draft := *r.draft
+	if a.Draft {
+		return draft, r.ed.Edit(ctx, draft, shown)
+	}
+	r.draft = nil
+	id, stored := r.store(ctx, draft.ID, a)
+	err := r.ed.Edit(ctx, draft, shown)
+	if err == nil {
+		return draft, nil
+	}
+	r.rt.log.Warn("could not edit the streamed answer into its final form; sending it anew",
+		"conversation", r.msg.Conversation.String(), "err", err)
+	sent, err := r.inner.Reply(ctx, shown)
+	if err == nil && stored && sent.ID != "" {
+		r.sent(ctx, id, sent.ID)
+	}
+	return sent, err
+}
+
+// send stores a and sends it.
+func (r *recordingResponder) send(ctx context.Context, a, shown chat.Answer) (chat.Sent, error) {
 	id, stored := r.store(ctx, "", a)
 	sent, err := r.inner.Reply(ctx, shown)
 	if err != nil || !stored || sent.ID == "" {
 		return sent, err
 	}
-	if err := r.rt.history.AnswerSent(context.WithoutCancel(ctx), id, sent.ID); err != nil {
-		// The answer is kept; only votes on it will not find it.
-		r.rt.log.Error("answer stored and sent, but not its platform ID", "conversation", r.msg.Conversation.String(), "answer", id, "err", err)
-	}
+	r.sent(ctx, id, sent.ID)
 	return sent, nil
 }
 
-// FinishStream stores a streamed answer and then edits its message into
-// the final answer, like Reply does for an answer sent at once.
-func (r *recordingResponder) FinishStream(ctx context.Context, ed chat.Editor, sent chat.Sent, a chat.Answer) error {
-	a.ReplyTo = r.msg.ID
-	shown := a
-	if r.msg.NotStored {
-		shown.Text += r.rt.note(r.msg.Conversation)
+// sent records the platform's ID of the message that carried answer id.
+func (r *recordingResponder) sent(ctx context.Context, id uint64, platformID string) {
+	if err := r.rt.history.AnswerSent(context.WithoutCancel(ctx), id, platformID); err != nil {
+		// The answer is kept; only votes on it will not find it.
+		r.rt.log.Error("answer stored and sent, but not its platform ID", "conversation", r.msg.Conversation.String(), "answer", id, "err", err)
 	}
-	r.store(ctx, sent.ID, a)
-	return ed.Edit(ctx, sent, shown)
 }
 
 // store appends the answer to the history; it reports the record's ID and
@@ -438,7 +493,7 @@ func (r *recordingResponder) store(ctx context.Context, platformID string, a cha
 	}
 	rec, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
 		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: platformID,
-		Time: time.Now(), Author: r.rt.opts.Self, Answer: a,
+		Time: time.Now(), Author: r.rt.opts.Self, Answer: a, Settle: r.held.take(),
 	})
 	if serr != nil {
 		// The member gets the answer; only the history lacks it.

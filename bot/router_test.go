@@ -517,3 +517,72 @@ func TestDeliverFullQueueDoesNotWait(t *testing.T) {
 	}
 	waitGoroutines(t, before)
 }
+
+// stiffEditor edits drafts but refuses to edit one into a final answer,
+// as a platform can (the message was deleted meanwhile).
+type stiffEditor struct{ *bottest.EditingRecorder }
+
+func (s stiffEditor) Edit(ctx context.Context, sent chat.Sent, a chat.Answer) error {
+	if !a.Draft {
+		return errors.New("unknown message")
+	}
+	return s.EditingRecorder.Edit(ctx, sent, a)
+}
+
+// Drafts replied to a message that the platform can edit become one
+// message, edited; the final answer is stored once, and where the draft
+// cannot become it, it is sent anew and votes on the new message find it.
+func TestRouterTurnsDraftsIntoEdits(t *testing.T) {
+	streamed := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
+		if !m.Streams {
+			t.Error("Message.Streams is not set for a platform that edits")
+		}
+		for _, d := range []string{"one …", "one two …"} {
+			if _, err := r.Reply(ctx, chat.Answer{Text: d, Source: chat.SourceLLM, Draft: true}); err != nil {
+				t.Error(err)
+			}
+		}
+		r.Reply(ctx, chat.Answer{Text: "one two three", Source: chat.SourceLLM})
+	})
+	for _, stiff := range []bool{false, true} {
+		st := openStore(t)
+		rt := NewRouter(st, streamed, slog.New(slog.DiscardHandler), RouterOptions{Self: chat.Member{ID: "docent", Bot: true}})
+		ed := bottest.NewEditingRecorder()
+		var r chat.Responder = ed
+		if stiff {
+			r = stiffEditor{ed}
+		}
+		if err := rt.Deliver(context.Background(), chat.Message{Conversation: convA, Author: alice, Text: "q"}, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sent, edits := ed.Answers(), ed.Edits()
+		wantSent, wantEdits := 1, 2 // the first draft; the second and the final answer
+		if stiff {
+			wantSent, wantEdits = 2, 1 // the final answer anew
+		}
+		if len(sent) != wantSent || len(edits) != wantEdits || !sent[0].Draft {
+			t.Fatalf("stiff %v: sent %+v, edits %+v: want %d sent, the first a draft, and %d edits", stiff, sent, edits, wantSent, wantEdits)
+		}
+		// The sent ID is queued without waiting: a write queued later is
+		// committed after it.
+		if _, err := st.AppendMessage(context.Background(), chat.Message{Conversation: convB, Author: alice, Text: "later"}); err != nil {
+			t.Fatal(err)
+		}
+		final := ed.Sent()[0].ID
+		if stiff {
+			final = ed.Sent()[1].ID
+		} else if last := edits[len(edits)-1]; last.Answer.Text != "one two three" || last.Sent.ID != final {
+			t.Errorf("final edit %+v, want the answer in the draft's place", last)
+		}
+		recs, err := st.Conversation(context.Background(), convA, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].Text != "one two three" || recs[0].PlatformID != final {
+			t.Errorf("stiff %v: stored %+v, want the question and the final answer once, under the message that shows it (%s)", stiff, recs, final)
+		}
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,214 +252,290 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	return &cfg, nil
 }
 
-// validate checks values that decode fine but cannot work.
+// validate checks values that decode fine but cannot work: each section
+// checks its own fields, then the rules that tie sections together, then
+// each module its own section.
 func (c *Config) validate(pos config.Positions) config.Errors {
+	adapters := c.Adapters.enabled()
 	var errs config.Errors
-	bad := func(path, format string, args ...any) { errs = append(errs, pos.Errorf(path, format, args...)) }
+	for _, s := range []struct {
+		name     string
+		validate func(*module.Check)
+	}{
+		{"bot", c.Bot.validate},
+		{"links", func(k *module.Check) { validateLinks(k, c.Links) }},
+		{"store", func(k *module.Check) { c.Store.validate(k, c.StorePath()) }},
+		{"brain", func(k *module.Check) { c.Brain.validate(k, c.starter.fsys != nil) }},
+		{"knowledge", func(k *module.Check) { c.Knowledge.validate(k, c.files) }},
+		{"llm", c.LLM.validate},
+		{"adapters", c.Adapters.validate},
+		{"log", c.Log.validate},
+	} {
+		k := module.NewCheck(s.name, pos, c.files, adapters)
+		s.validate(k)
+		errs = append(errs, k.Errors()...)
+	}
+	errs = append(errs, c.validateAcross(pos, adapters)...)
+	return append(errs, c.validateModules(pos, adapters)...)
+}
 
-	if strings.TrimSpace(c.Bot.Name) == "" {
-		bad("bot.name", "must not be empty")
+// validateAcross checks the rules that tie sections together, each
+// reported on the field that asks for it; adapters says which platforms'
+// adapters are enabled.
+func (c *Config) validateAcross(pos config.Positions, adapters map[string]bool) config.Errors {
+	var errs config.Errors
+	if c.LLM.Enabled && c.LLM.Timeout >= c.Bot.Timeout {
+		errs = append(errs, pos.Errorf("llm.timeout", "%s must be shorter than bot.timeout (%s), so that the docs answer still fits when the LLM fails", c.LLM.Timeout, c.Bot.Timeout))
 	}
-	if c.Bot.CommandPrefix == "" || strings.ContainsAny(c.Bot.CommandPrefix, " \t\n") || len(c.Bot.CommandPrefix) > 8 {
-		bad("bot.command_prefix", "must be 1 to 8 characters without spaces, like \"!\" or \"?\", got %s", pos.Show("bot.command_prefix", c.Bot.CommandPrefix))
+	if c.LLM.Enabled && len(c.Knowledge.Folders) == 0 {
+		errs = append(errs, pos.Errorf("llm.enabled", "the LLM answers from the docs: add knowledge.folders"))
 	}
-	positive := func(p string, d time.Duration) {
-		if d <= 0 {
-			bad(p, "must be more than 0, got %s", pos.Show(p, d))
-		}
-	}
-	positive("bot.timeout", c.Bot.Timeout)
-	positive("bot.shutdown_timeout", c.Bot.ShutdownTimeout)
-	positive("store.lock_timeout", c.Store.LockTimeout)
-	if c.Store.MaxSizeMB < 0 {
-		bad("store.max_size_mb", "must be 0 (no cap) or more, got %s", pos.Show("store.max_size_mb", c.Store.MaxSizeMB))
-	}
-	if c.Store.RetentionDays < 0 || c.Store.RetentionDays > 36500 {
-		bad("store.retention_days", "must be 0 (keep everything) to 36500 days, got %s", pos.Show("store.retention_days", c.Store.RetentionDays))
-	}
-	if c.Brain.WatchInterval < 0 {
-		bad("brain.watch_interval", "must be 0 (off) or more, got %s", pos.Show("brain.watch_interval", c.Brain.WatchInterval))
-	}
-	atLeast := func(p string, v, lo int) {
-		if v < lo {
-			bad(p, "must be at least %d, got %s", lo, pos.Show(p, v))
-		}
-	}
-	for i, a := range c.Bot.Admins {
-		platform, id, ok := strings.Cut(a, ":")
-		if !ok || platform == "" || id == "" || strings.ContainsAny(a, " \t") {
-			path := fmt.Sprintf("bot.admins[%d]", i)
-			bad(path, "%s is not platform:user-id or platform:role:role-id, like discord:80351110224678912, slack:U012AB3CD or discord:role:41771983423143936", pos.Show(path, a))
-		}
-	}
-	atLeast("bot.max_concurrent", c.Bot.MaxConcurrent, 1)
-	for _, f := range []struct {
-		path  string
-		rate  float64
-		burst int
-	}{{"bot.rate_limit.member", c.Bot.RateLimit.MemberPerMinute, c.Bot.RateLimit.MemberBurst},
-		{"bot.rate_limit.channel", c.Bot.RateLimit.ChannelPerMinute, c.Bot.RateLimit.ChannelBurst}} {
-		if f.rate < 0 {
-			bad(f.path+"_per_minute", "must be 0 (no limit) or more, got %s", pos.Show(f.path+"_per_minute", f.rate))
-		}
-		if f.rate > 0 && f.burst < 1 {
-			bad(f.path+"_burst", "must be at least 1 when %s_per_minute is set, got %s", f.path, pos.Show(f.path+"_burst", f.burst))
-		}
-	}
-	atLeast("bot.queue_per_conversation", c.Bot.QueuePerConversation, 1)
-	atLeast("bot.max_message_bytes", c.Bot.MaxMessageBytes, 1)
-
-	for key, link := range c.Links {
-		u, err := url.Parse(link)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") || (u.Host == "" && u.Scheme != "mailto") {
-			bad(linkPath(key), "%s is not an absolute http(s) or mailto link", pos.Show(linkPath(key), link))
-		}
-	}
-
-	if strings.TrimSpace(c.Store.Path) == "" {
-		bad("store.path", "is required: the file where Docent keeps its history")
-	} else if dir := filepath.Dir(c.StorePath()); c.files.fsys == nil && !isDir(dir) {
-		// (The built-in default's folder is created on first run.)
-		shown := dir
-		if pos.At("store.path").Env != "" {
-			shown = "of " + pos.Show("store.path", dir)
-		}
-		bad("store.path", "folder %s does not exist", shown)
-	}
-
-	if len(c.Brain.Intents) == 0 && c.starter.fsys == nil {
-		bad("brain.intents", "is required: list the intent files or folders")
-	}
-	for i, p := range c.Brain.Intents {
-		if _, err := c.files.stat(p); err != nil {
-			path := fmt.Sprintf("brain.intents[%d]", i)
-			shown := c.files.show(p)
-			if pos.At(path).Env != "" {
-				shown = pos.Show(path, p)
-			}
-			bad(path, "%s does not exist", shown)
-		}
-	}
-	unit := func(p string, v float64) {
-		if !(v >= 0 && v <= 1) {
-			bad(p, "must be between 0 and 1, got %s", pos.Show(p, v))
-		}
-	}
-	unit("brain.threshold", c.Brain.Threshold)
-	unit("brain.margin", c.Brain.Margin)
-	for _, p := range c.Brain.Classifier.Problems() {
-		bad("brain.classifier."+p.Field, "%s", p.Msg)
-	}
-
-	for i, f := range c.Knowledge.Folders {
-		path := fmt.Sprintf("knowledge.folders[%d]", i)
-		if strings.TrimSpace(f.Path) == "" {
-			bad(path+".path", "is required: the folder of docs to search")
-		} else if fi, err := c.files.stat(f.Path); err != nil || !fi.IsDir() {
-			bad(path+".path", "%s is not a folder", c.files.show(f.Path))
-		}
-		if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(path+".base_url", "%s is not an absolute http(s) link: the address where members read these docs", pos.Show(path+".base_url", f.BaseURL))
-		}
-		switch f.Links {
-		case "", knowledge.LinksFile, knowledge.LinksPretty:
-		default:
-			bad(path+".links", "must be file (the file's path, as on GitHub) or pretty (no extension, index pages as their folder, as Hugo, VitePress, MkDocs and Sphinx publish), got %s", pos.Show(path+".links", f.Links))
-		}
-		if f.Links != knowledge.LinksPretty {
-			if f.TrailingSlash {
-				bad(path+".trailing_slash", "only shapes pretty links: add links: pretty")
-			}
-			if f.Lowercase {
-				bad(path+".lowercase", "only shapes pretty links: add links: pretty")
-			}
-		}
-		if f.Anchors != "" && !knowledge.ValidAnchors(f.Anchors) {
-			bad(path+".anchors", "must be github (GitHub, Hugo, Docusaurus), vitepress, mkdocs or sphinx, got %s", pos.Show(path+".anchors", f.Anchors))
-		}
-		for j, p := range f.Exclude {
-			if why := knowledge.BadExclude(p); why != "" {
-				at := fmt.Sprintf("%s.exclude[%d]", path, j)
-				bad(at, "%s %s; write a path in the folder, like changelog.md or \"blog/**\"", pos.Show(at, p), why)
-			}
-		}
-	}
-	// Two folders where one holds the other would index its files twice.
-	for i, f := range c.Knowledge.Folders {
-		for j := range i {
-			a, b := c.files.resolve(c.Knowledge.Folders[j].Path), c.files.resolve(f.Path)
-			if within(a, b) || within(b, a) {
-				bad(fmt.Sprintf("knowledge.folders[%d].path", i), "%s overlaps knowledge.folders[%d] (%s): list each folder once", c.files.show(f.Path), j, c.files.show(c.Knowledge.Folders[j].Path))
-			}
-		}
-	}
-	unit("knowledge.min_confidence", c.Knowledge.MinConfidence)
-	unit("knowledge.related_confidence", c.Knowledge.RelatedConfidence)
-	unit("knowledge.duplicate_similarity", c.Knowledge.DuplicateSimilarity)
-	if c.Knowledge.Related < 0 || c.Knowledge.Related > 3 {
-		bad("knowledge.related", "must be between 0 and 3, got %s", pos.Show("knowledge.related", c.Knowledge.Related))
-	}
-	if c.Knowledge.Results < 1 || c.Knowledge.Results > 10 {
-		bad("knowledge.results", "must be between 1 and 10, got %s", pos.Show("knowledge.results", c.Knowledge.Results))
-	}
-
-	if c.LLM.Enabled {
-		for _, p := range c.LLM.Problems() {
-			bad("llm."+p.Field, "%s", p.Msg)
-		}
-		if c.LLM.Timeout >= c.Bot.Timeout {
-			bad("llm.timeout", "%s must be shorter than bot.timeout (%s), so that the docs answer still fits when the LLM fails", c.LLM.Timeout, c.Bot.Timeout)
-		}
-		if len(c.Knowledge.Folders) == 0 {
-			bad("llm.enabled", "the LLM answers from the docs: add knowledge.folders")
-		}
-	}
-	for field, v := range map[string]int{"member_requests": c.LLM.Budget.MemberRequests, "member_tokens": c.LLM.Budget.MemberTokens,
-		"channel_requests": c.LLM.Budget.ChannelRequests, "channel_tokens": c.LLM.Budget.ChannelTokens, "daily_tokens": c.LLM.Budget.DailyTokens} {
-		if v < 0 {
-			bad("llm.budget."+field, "must be 0 (no limit) or more, got %s", pos.Show("llm.budget."+field, v))
-		}
-	}
-	if c.LLM.StreamInterval < 100*time.Millisecond {
-		bad("llm.stream_interval", "must be at least 100ms (platforms limit how often a message may be edited), got %s", pos.Show("llm.stream_interval", c.LLM.StreamInterval))
-	}
-	if c.LLM.History < 0 || c.LLM.History > 50 {
-		bad("llm.history", "must be between 0 and 50, got %s", pos.Show("llm.history", c.LLM.History))
-	}
-
-	errs = append(errs, c.validateModules(pos)...)
-	for _, p := range c.Adapters.Discord.Problems() {
-		bad("adapters.discord."+p.Field, "%s", p.Msg)
-	}
-	for _, p := range c.Adapters.Slack.Problems() {
-		bad("adapters.slack."+p.Field, "%s", p.Msg)
-	}
-	for _, p := range c.Adapters.Web.Problems() {
-		bad("adapters.web."+p.Field, "%s", p.Msg)
-	}
-	if !c.Adapters.Console.Enabled && !c.Adapters.Discord.Enabled && !c.Adapters.Slack.Enabled && !c.Adapters.Web.Enabled {
-		bad("adapters", "no adapter is enabled: enable adapters.console, adapters.discord, adapters.slack or adapters.web")
-	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error, got %s", pos.Show("log.level", c.Log.Level))
-	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		bad("log.format", "must be text or json, got %s", pos.Show("log.format", c.Log.Format))
+	if !slices.Contains(slices.Collect(maps.Values(adapters)), true) {
+		errs = append(errs, pos.Errorf("adapters", "no adapter is enabled: enable adapters.console, adapters.discord, adapters.slack or adapters.web"))
 	}
 	return errs
 }
 
-func linkPath(key string) string {
-	for _, c := range key {
-		if !(c == '_' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return fmt.Sprintf("links[%q]", key)
+// validate checks the bot section.
+func (b BotConfig) validate(c *module.Check) {
+	if strings.TrimSpace(b.Name) == "" {
+		c.Errorf("name", "must not be empty")
+	}
+	if b.CommandPrefix == "" || strings.ContainsAny(b.CommandPrefix, " \t\n") || len(b.CommandPrefix) > 8 {
+		c.Errorf("command_prefix", "must be 1 to 8 characters without spaces, like \"!\" or \"?\", got %s", c.Show("command_prefix", b.CommandPrefix))
+	}
+	positive(c, "timeout", b.Timeout)
+	positive(c, "shutdown_timeout", b.ShutdownTimeout)
+	for i, a := range b.Admins {
+		platform, id, ok := strings.Cut(a, ":")
+		if !ok || platform == "" || id == "" || strings.ContainsAny(a, " \t") {
+			field := fmt.Sprintf("admins[%d]", i)
+			c.Errorf(field, "%s is not platform:user-id or platform:role:role-id, like discord:80351110224678912, slack:U012AB3CD or discord:role:41771983423143936", c.Show(field, a))
 		}
 	}
-	return "links." + key
+	atLeast(c, "max_concurrent", b.MaxConcurrent, 1)
+	for _, f := range []struct {
+		field string
+		rate  float64
+		burst int
+	}{{"rate_limit.member", b.RateLimit.MemberPerMinute, b.RateLimit.MemberBurst},
+		{"rate_limit.channel", b.RateLimit.ChannelPerMinute, b.RateLimit.ChannelBurst}} {
+		if f.rate < 0 {
+			c.Errorf(f.field+"_per_minute", "must be 0 (no limit) or more, got %s", c.Show(f.field+"_per_minute", f.rate))
+		}
+		if f.rate > 0 && f.burst < 1 {
+			c.Errorf(f.field+"_burst", "must be at least 1 when %s_per_minute is set, got %s", c.Path(f.field), c.Show(f.field+"_burst", f.burst))
+		}
+	}
+	atLeast(c, "queue_per_conversation", b.QueuePerConversation, 1)
+	atLeast(c, "max_message_bytes", b.MaxMessageBytes, 1)
+}
+
+// validateLinks checks that every link is one a member can open.
+func validateLinks(c *module.Check, links map[string]string) {
+	for key, link := range links {
+		u, err := url.Parse(link)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") || (u.Host == "" && u.Scheme != "mailto") {
+			c.Errorf(linkField(key), "%s is not an absolute http(s) or mailto link", c.Show(linkField(key), link))
+		}
+	}
+}
+
+// linkField is a link's key as a field of links: docs, or ["a.b"] when
+// the key is not a plain name.
+func linkField(key string) string {
+	for _, c := range key {
+		if !(c == '_' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return fmt.Sprintf("[%q]", key)
+		}
+	}
+	return key
+}
+
+// validate checks the store section; file is the database file as the
+// config resolves store.path (StorePath).
+func (s StoreConfig) validate(c *module.Check, file string) {
+	positive(c, "lock_timeout", s.LockTimeout)
+	if s.MaxSizeMB < 0 {
+		c.Errorf("max_size_mb", "must be 0 (no cap) or more, got %s", c.Show("max_size_mb", s.MaxSizeMB))
+	}
+	if s.RetentionDays < 0 || s.RetentionDays > 36500 {
+		c.Errorf("retention_days", "must be 0 (keep everything) to 36500 days, got %s", c.Show("retention_days", s.RetentionDays))
+	}
+	if strings.TrimSpace(s.Path) == "" {
+		c.Errorf("path", "is required: the file where Docent keeps its history")
+	} else if dir := filepath.Dir(file); c.Files().OnDisk() && !isDir(dir) {
+		// (The built-in default's folder is created on first run.)
+		shown := dir
+		if c.Positions().At(c.Path("path")).Env != "" {
+			shown = "of " + c.Show("path", dir)
+		}
+		c.Errorf("path", "folder %s does not exist", shown)
+	}
+}
+
+// validate checks the brain section; starter says whether starter
+// intents stand in when brain.intents names none.
+func (b BrainConfig) validate(c *module.Check, starter bool) {
+	if b.WatchInterval < 0 {
+		c.Errorf("watch_interval", "must be 0 (off) or more, got %s", c.Show("watch_interval", b.WatchInterval))
+	}
+	if len(b.Intents) == 0 && !starter {
+		c.Errorf("intents", "is required: list the intent files or folders")
+	}
+	for i, p := range b.Intents {
+		if _, err := c.Files().Stat(p); err != nil {
+			field := fmt.Sprintf("intents[%d]", i)
+			shown := c.Files().Show(p)
+			if c.Positions().At(c.Path(field)).Env != "" {
+				shown = c.Show(field, p)
+			}
+			c.Errorf(field, "%s does not exist", shown)
+		}
+	}
+	unit(c, "threshold", b.Threshold)
+	unit(c, "margin", b.Margin)
+	report(c, "classifier.", b.Classifier.Problems())
+}
+
+// validate checks the knowledge section, its folders found in files.
+func (k KnowledgeConfig) validate(c *module.Check, files fileSpace) {
+	for i, f := range k.Folders {
+		f.validate(c, fmt.Sprintf("folders[%d]", i), files)
+	}
+	// Two folders where one holds the other would index its files twice.
+	for i, f := range k.Folders {
+		for j := range i {
+			a, b := files.resolve(k.Folders[j].Path), files.resolve(f.Path)
+			if within(a, b) || within(b, a) {
+				c.Errorf(fmt.Sprintf("folders[%d].path", i), "%s overlaps %s (%s): list each folder once", files.show(f.Path), c.Path(fmt.Sprintf("folders[%d]", j)), files.show(k.Folders[j].Path))
+			}
+		}
+	}
+	unit(c, "min_confidence", k.MinConfidence)
+	unit(c, "related_confidence", k.RelatedConfidence)
+	unit(c, "duplicate_similarity", k.DuplicateSimilarity)
+	if k.Related < 0 || k.Related > 3 {
+		c.Errorf("related", "must be between 0 and 3, got %s", c.Show("related", k.Related))
+	}
+	if k.Results < 1 || k.Results > 10 {
+		c.Errorf("results", "must be between 1 and 10, got %s", c.Show("results", k.Results))
+	}
+}
+
+// validate checks one docs folder, folder its field in the section
+// ("folders[0]").
+func (f FolderConfig) validate(c *module.Check, folder string, files fileSpace) {
+	if strings.TrimSpace(f.Path) == "" {
+		c.Errorf(folder+".path", "is required: the folder of docs to search")
+	} else if fi, err := files.stat(f.Path); err != nil || !fi.IsDir() {
+		c.Errorf(folder+".path", "%s is not a folder", files.show(f.Path))
+	}
+	if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.Errorf(folder+".base_url", "%s is not an absolute http(s) link: the address where members read these docs", c.Show(folder+".base_url", f.BaseURL))
+	}
+	switch f.Links {
+	case "", knowledge.LinksFile, knowledge.LinksPretty:
+	default:
+		c.Errorf(folder+".links", "must be file (the file's path, as on GitHub) or pretty (no extension, index pages as their folder, as Hugo, VitePress, MkDocs and Sphinx publish), got %s", c.Show(folder+".links", f.Links))
+	}
+	if f.Links != knowledge.LinksPretty {
+		if f.TrailingSlash {
+			c.Errorf(folder+".trailing_slash", "only shapes pretty links: add links: pretty")
+		}
+		if f.Lowercase {
+			c.Errorf(folder+".lowercase", "only shapes pretty links: add links: pretty")
+		}
+	}
+	if f.Anchors != "" && !knowledge.ValidAnchors(f.Anchors) {
+		c.Errorf(folder+".anchors", "must be github (GitHub, Hugo, Docusaurus), vitepress, mkdocs or sphinx, got %s", c.Show(folder+".anchors", f.Anchors))
+	}
+	for j, p := range f.Exclude {
+		if why := knowledge.BadExclude(p); why != "" {
+			at := fmt.Sprintf("%s.exclude[%d]", folder, j)
+			c.Errorf(at, "%s %s; write a path in the folder, like changelog.md or \"blog/**\"", c.Show(at, p), why)
+		}
+	}
+}
+
+// validate checks the llm section, the client's own settings only when
+// it is enabled; the budget is checked either way.
+func (l LLMConfig) validate(c *module.Check) {
+	if l.Enabled {
+		report(c, "", l.Problems())
+	}
+	for _, f := range []struct {
+		field string
+		v     int
+	}{{"member_requests", l.Budget.MemberRequests}, {"member_tokens", l.Budget.MemberTokens},
+		{"channel_requests", l.Budget.ChannelRequests}, {"channel_tokens", l.Budget.ChannelTokens}, {"daily_tokens", l.Budget.DailyTokens}} {
+		if f.v < 0 {
+			c.Errorf("budget."+f.field, "must be 0 (no limit) or more, got %s", c.Show("budget."+f.field, f.v))
+		}
+	}
+	if l.StreamInterval < 100*time.Millisecond {
+		c.Errorf("stream_interval", "must be at least 100ms (platforms limit how often a message may be edited), got %s", c.Show("stream_interval", l.StreamInterval))
+	}
+	if l.History < 0 || l.History > 50 {
+		c.Errorf("history", "must be between 0 and 50, got %s", c.Show("history", l.History))
+	}
+}
+
+// validate checks each platform's settings; a disabled adapter has no
+// problems.
+func (a AdaptersConfig) validate(c *module.Check) {
+	report(c, "discord.", a.Discord.Problems())
+	report(c, "slack.", a.Slack.Problems())
+	report(c, "web.", a.Web.Problems())
+}
+
+// enabled says which adapters are enabled, by platform.
+func (a AdaptersConfig) enabled() map[string]bool {
+	return map[string]bool{"console": a.Console.Enabled, "discord": a.Discord.Enabled, "slack": a.Slack.Enabled, "web": a.Web.Enabled}
+}
+
+// validate checks the log section.
+func (l LogConfig) validate(c *module.Check) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		c.Errorf("level", "must be debug, info, warn or error, got %s", c.Show("level", l.Level))
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		c.Errorf("format", "must be text or json, got %s", c.Show("format", l.Format))
+	}
+}
+
+// report passes on the problems that the brain's and the adapters'
+// packages find in their own settings, under prefix. Those packages may
+// not import bot/module, so each keeps a Problem type of its own, all of
+// one shape.
+func report[P ~struct{ Field, Msg string }](c *module.Check, prefix string, ps []P) {
+	for _, p := range ps {
+		p := struct{ Field, Msg string }(p)
+		c.Errorf(prefix+p.Field, "%s", p.Msg)
+	}
+}
+
+// positive, atLeast and unit report a number outside its range.
+func positive(c *module.Check, field string, d time.Duration) {
+	if d <= 0 {
+		c.Errorf(field, "must be more than 0, got %s", c.Show(field, d))
+	}
+}
+
+func atLeast(c *module.Check, field string, v, lo int) {
+	if v < lo {
+		c.Errorf(field, "must be at least %d, got %s", lo, c.Show(field, v))
+	}
+}
+
+func unit(c *module.Check, field string, v float64) {
+	if !(v >= 0 && v <= 1) {
+		c.Errorf(field, "must be between 0 and 1, got %s", c.Show(field, v))
+	}
 }
 
 // intentSources are the intents files or folders and where they are

@@ -74,6 +74,8 @@ func (c *Env) benchPipeline(args []string) int {
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, ms(s.P50), ms(s.P99), ms(s.P999))
 	}
 	w.Flush()
+	fmt.Fprintf(c.Stdout, "store: %.2f commits (fsyncs) and %.2f writes per answered question (%d and %d in all)\n",
+		r.CommitsPerAnswer, r.WritesPerAnswer, r.Commits, r.Writes)
 	fmt.Fprintf(c.Stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
 	return exitOK
 }

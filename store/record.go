@@ -50,6 +50,10 @@ type AnswerRecord struct {
 	Time         time.Time
 	Author       chat.Member
 	Answer       chat.Answer
+	// Settle are the LLM requests the answer cost, held by Hold: they are
+	// written in the answer's transaction, and no longer held once it
+	// returns (stored or not).
+	Settle []*Reservation
 }
 
 // ConversationSummary is one line of `docent history --list`.
@@ -98,7 +102,28 @@ func (s *Store) AppendAnswer(ctx context.Context, a AnswerRecord) (Record, error
 		Intent:       a.Answer.Intent,
 		Confidence:   a.Answer.Confidence,
 	}
-	return s.appendRecord(ctx, rec)
+	if len(a.Settle) == 0 {
+		return s.appendRecord(ctx, rec)
+	}
+	defer s.release(a.Settle)
+	r, err := s.prepareRecord(rec)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	put := r.apply
+	settle := slices.DeleteFunc(slices.Clone(a.Settle), func(r *Reservation) bool { return r == nil })
+	r.apply = func(tx *bolt.Tx) (Record, error) {
+		stored, err := put(tx)
+		if err != nil {
+			return Record{}, err
+		}
+		return stored, settleReservations(tx, settle)
+	}
+	stored, err := s.submit(ctx, r)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	return stored, nil
 }
 
 // AnswerSent records the platform's ID of the message that carried the

@@ -395,6 +395,7 @@ func (s *Store) update(fn func(tx *bolt.Tx) error, flush bool) error {
 	if err != nil {
 		return err
 	}
+	s.commits.Add(1)
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	if flushed {

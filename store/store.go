@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -114,9 +115,18 @@ type Store struct {
 	statsMu      sync.Mutex
 	pending      statsDelta
 	pendingSince time.Time
-	// txDelta collects the counts of the write transaction running now;
+	// txDelta collects the counts of the write transactions running now;
 	// only code inside that transaction touches it.
 	txDelta *statsDelta
+
+	// heldMu guards held: the LLM requests held in memory by Hold and not
+	// settled yet, by usage key.
+	heldMu sync.Mutex
+	held   map[string]int
+
+	// commits and writes count what reached the disk since Open (see
+	// WriteStats).
+	commits, writes atomic.Uint64
 }
 
 // Open opens the Docent database at path, creating it (and its directory)

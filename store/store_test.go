@@ -435,3 +435,22 @@ func TestCommitsAreFsynced(t *testing.T) {
 		t.Fatal("the store does not fsync its commits")
 	}
 }
+
+// WriteStats counts the commits that reached the disk and the writes they
+// carried: what benchmarks report as fsyncs.
+func TestWriteStatsCountsCommits(t *testing.T) {
+	s := openStore(t, dbPath(t))
+	if got := s.WriteStats(); got != (store.WriteStats{}) {
+		t.Fatalf("a new store has written %+v", got)
+	}
+	ctx := context.Background()
+	c := conv("discord", "1", "")
+	for i := range 2 {
+		if _, err := s.AppendMessage(ctx, chat.Message{Conversation: c, Author: chat.Member{ID: "7"}, Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.WriteStats(), (store.WriteStats{Commits: uint64(i + 1), Writes: uint64(i + 1)}); got != want {
+			t.Fatalf("after %d appends, one after the other: %+v, want %+v", i+1, got, want)
+		}
+	}
+}

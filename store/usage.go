@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -152,13 +153,16 @@ func (s *Store) Reserve(ctx context.Context, day string, limits []Limit) (over i
 			return Record{}, err
 		}
 		used := make([]Usage, len(limits))
+		s.heldMu.Lock()
 		for i, l := range limits {
 			used[i] = decodeUsage(b.Get(usageKey(day, l.Scope)))
-			if l.Requests > 0 && used[i].Requests >= l.Requests || l.Tokens > 0 && used[i].Tokens >= l.Tokens {
+			if exceeds(used[i], s.held[string(usageKey(day, l.Scope))], l) {
 				over = i
+				s.heldMu.Unlock()
 				return Record{}, nil
 			}
 		}
+		s.heldMu.Unlock()
 		for i, l := range limits {
 			used[i].Requests++
 			if err := b.Put(usageKey(day, l.Scope), encodeUsage(used[i])); err != nil {
@@ -171,4 +175,138 @@ func (s *Store) Reserve(ctx context.Context, day string, limits []Limit) (over i
 		return -1, fmt.Errorf("store: reserve usage for %s: %w", day, err)
 	}
 	return over, nil
+}
+
+// exceeds reports whether one more request is over l, with used on disk
+// and held requests in memory.
+func exceeds(used Usage, held int, l Limit) bool {
+	return l.Requests > 0 && used.Requests+held >= l.Requests || l.Tokens > 0 && used.Tokens >= l.Tokens
+}
+
+// A Reservation is one request taken from daily limits by Hold. It is
+// kept in memory, not written, until it is settled: in the transaction of
+// the answer it paid for (AnswerRecord.Settle), or alone (Settle). Until
+// then Hold and Reserve count it against the limits, so concurrent
+// questions still cannot all slip under a limit; a crash forgets the
+// requests of the answers it interrupted, which were never given.
+type Reservation struct {
+	day    string
+	scopes []string
+	// Tokens is what the request cost, counted when it is settled.
+	Tokens int
+
+	released bool // guarded by Store.heldMu
+}
+
+// Hold takes one request in every scope of limits on day, in memory,
+// unless one of them has already reached its requests or tokens limit
+// (counting what is on disk and what is held); then it takes nothing and
+// returns that scope's index. It returns -1 and the reservation when it
+// held one. It writes nothing, so it costs no fsync; the reservation
+// must be settled, or its request is never counted on disk.
+func (s *Store) Hold(ctx context.Context, day string, limits []Limit) (*Reservation, int, error) {
+	for _, l := range limits {
+		if err := validUsageName(day, l.Scope); err != nil {
+			return nil, -1, fmt.Errorf("store: hold usage: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, -1, fmt.Errorf("store: hold usage for %s: %w", day, err)
+	}
+	// The check and the take are under heldMu, and a settled request
+	// leaves held only after its commit: in between it is counted twice,
+	// never not at all.
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	over := -1
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsage)
+		for i, l := range limits {
+			var used Usage
+			if b != nil {
+				used = decodeUsage(b.Get(usageKey(day, l.Scope)))
+			}
+			if exceeds(used, s.held[string(usageKey(day, l.Scope))], l) {
+				over = i
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, -1, fmt.Errorf("store: hold usage for %s: %w", day, err)
+	}
+	if over >= 0 {
+		return nil, over, nil
+	}
+	res := &Reservation{day: day}
+	if s.held == nil {
+		s.held = map[string]int{}
+	}
+	for _, l := range limits {
+		res.scopes = append(res.scopes, l.Scope)
+		s.held[string(usageKey(day, l.Scope))]++
+	}
+	return res, -1, nil
+}
+
+// settleReservations writes each reservation's request and tokens; it
+// runs in the writer's transaction.
+func settleReservations(tx *bolt.Tx, rs []*Reservation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketUsage)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		for _, sc := range r.scopes {
+			k := usageKey(r.day, sc)
+			cur := decodeUsage(b.Get(k))
+			cur.Requests++
+			cur.Tokens += max(r.Tokens, 0)
+			if err := b.Put(k, encodeUsage(cur)); err != nil {
+				return fmt.Errorf("settle usage of %s: %w", sc, err)
+			}
+		}
+	}
+	return nil
+}
+
+// release stops holding rs in memory, once their write is committed (or
+// failed: then their requests go uncounted rather than held forever).
+func (s *Store) release(rs []*Reservation) {
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	for _, r := range rs {
+		if r == nil || r.released {
+			continue
+		}
+		r.released = true
+		for _, sc := range r.scopes {
+			k := string(usageKey(r.day, sc))
+			if s.held[k]--; s.held[k] <= 0 {
+				delete(s.held, k)
+			}
+		}
+	}
+}
+
+// Settle writes reservations that no answer carried (the answer was not
+// stored, or there was none), in one transaction with the other queued
+// writes, and stops holding them.
+func (s *Store) Settle(ctx context.Context, rs ...*Reservation) error {
+	rs = slices.DeleteFunc(slices.Clone(rs), func(r *Reservation) bool { return r == nil })
+	if len(rs) == 0 {
+		return nil
+	}
+	defer s.release(rs)
+	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		return Record{}, settleReservations(tx, rs)
+	})
+	if _, err := s.submit(ctx, r); err != nil {
+		return fmt.Errorf("store: settle %d llm requests: %w", len(rs), err)
+	}
+	return nil
 }

@@ -157,6 +157,7 @@ func (s *Store) commit(batch []*writeReq, flush bool) {
 		if err != nil {
 			s.log.Error("store: commit failed", "path", s.path, "writes", len(pending), "err", err)
 		} else {
+			s.writes.Add(uint64(len(pending)))
 			s.log.Debug("store: committed", "writes", len(pending), "took", time.Since(start))
 		}
 		for i, r := range pending {
@@ -168,4 +169,20 @@ func (s *Store) commit(batch []*writeReq, flush bool) {
 		}
 		return
 	}
+}
+
+// WriteStats counts what the store wrote since it was opened.
+type WriteStats struct {
+	// Commits is how many write transactions were committed, each with
+	// its fsync: the cost that group commit shares out.
+	Commits uint64
+	// Writes is how many queued writes those commits carried (an append,
+	// a vote, a usage count; several share a commit under load).
+	Writes uint64
+}
+
+// WriteStats returns the counts so far. Benchmarks and tests read it to
+// see how many fsyncs a piece of work cost.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Commits: s.commits.Load(), Writes: s.writes.Load()}
 }

@@ -92,8 +92,8 @@ type Adapter struct {
 	self    string
 	ctx     context.Context
 	inbox   chat.Inbox
-	queue   *intake.Queue[func(context.Context)] // messages and votes read off the gateway, to deliver
-	ready   bool                                 // connected and slash commands registered: Announce may post
+	queue   *intake.Queue[event] // messages and votes read off the gateway, to deliver
+	ready   bool                 // connected and slash commands registered: Announce may post
 	stopped bool
 	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
 }
@@ -265,7 +265,11 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 // nothing in it for granted.
 
 func (a *Adapter) messageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
-	a.take("message", func(ctx context.Context) { a.onMessage(ctx, m.Message) })
+	key := ""
+	if m.Message != nil && m.Author != nil {
+		key = m.ChannelID + "/" + m.Author.ID
+	}
+	a.take("message", key, func(ctx context.Context) { a.onMessage(ctx, m.Message) })
 }
 
 func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.InteractionCreate) {
@@ -273,11 +277,11 @@ func (a *Adapter) interactionCreate(_ *discordgo.Session, i *discordgo.Interacti
 }
 
 func (a *Adapter) reactionAdd(_ *discordgo.Session, r *discordgo.MessageReactionAdd) {
-	a.take("reaction", func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, r.Member, true) })
+	a.take("reaction", reactionKey(r.MessageReaction), func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, r.Member, true) })
 }
 
 func (a *Adapter) reactionRemove(_ *discordgo.Session, r *discordgo.MessageReactionRemove) {
-	a.take("reaction", func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, nil, false) })
+	a.take("reaction", reactionKey(r.MessageReaction), func(ctx context.Context) { a.onReaction(ctx, r.MessageReaction, nil, false) })
 }
 
 func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) {
@@ -286,12 +290,31 @@ func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) 
 	}
 }
 
+// event is one message or vote read off the gateway, to deliver; key is
+// its channel and member.
+type event struct {
+	key     string
+	deliver func(context.Context)
+}
+
+// reactionKey is a vote's key: the same as its voter's messages in the
+// channel.
+func reactionKey(r *discordgo.MessageReaction) string {
+	if r == nil {
+		return ""
+	}
+	return r.ChannelID + "/" + r.UserID
+}
+
 // newIntake returns the queue between the gateway's read loop and the
-// inbox: each message is stored with its own disk write, and the read loop
-// must never wait for that. One worker keeps the gateway's order (a
-// conversation's messages, a vote and its removal).
-func newIntake() *intake.Queue[func(context.Context)] {
-	return intake.New(intakeSize, func(ctx context.Context, deliver func(context.Context)) { deliver(ctx) })
+// inbox: each message is stored with a disk write, and the read loop must
+// never wait for that. A burst is delivered together, so that its messages
+// share commits: a member's events in a channel keep the gateway's order
+// (their messages, a vote and its removal), different members' do not wait
+// for each other, as in the router.
+func newIntake() *intake.Queue[event] {
+	return intake.NewByKey(intakeSize, func(e event) string { return e.key },
+		func(ctx context.Context, e event) { e.deliver(ctx) })
 }
 
 // take hands an event's delivery to the intake queue and returns at once.
@@ -300,16 +323,17 @@ func newIntake() *intake.Queue[func(context.Context)] {
 // dropped would be lost, while a read loop that waits too long makes
 // discordgo reconnect and resume, and Discord sends again what was not
 // read. Heartbeats go on meanwhile in discordgo's own goroutine.
-func (a *Adapter) take(what string, deliver func(context.Context)) {
+func (a *Adapter) take(what, key string, deliver func(context.Context)) {
+	e := event{key: key, deliver: deliver}
 	a.mu.Lock()
 	q, stopped, ctx := a.queue, a.stopped, a.ctx
 	a.mu.Unlock()
 	if stopped || q == nil {
 		return
 	}
-	if !q.Offer(deliver) {
+	if !q.Offer(e) {
 		a.log.Warn("discord: falling behind; the gateway waits for room in the intake queue", "event", what, "queued", intakeSize)
-		if !q.Put(ctx, deliver) {
+		if !q.Put(ctx, e) {
 			a.log.Warn("discord: stopping; an event read off the gateway was not delivered", "event", what)
 		}
 	}

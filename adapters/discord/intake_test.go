@@ -15,18 +15,19 @@ import (
 // message lost, while a read loop that waits makes discordgo resume and
 // Discord send the rest again.
 func TestFullIntakeWaitsAndLosesNothing(t *testing.T) {
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var got []int
-	q := intake.New(1, func(ctx context.Context, deliver func(context.Context)) { deliver(ctx) })
+	q := intake.NewByKey(1, func(e event) string { return e.key }, func(ctx context.Context, e event) { e.deliver(ctx) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ran := make(chan struct{})
 	go func() { q.Run(ctx); close(ran) }()
 	a := &Adapter{log: slog.New(slog.DiscardHandler), queue: q, ctx: ctx}
-	event := func(i int) func(context.Context) {
+	deliver := func(i int) func(context.Context) {
 		return func(context.Context) {
 			if i == 0 {
+				close(started)
 				<-release // the disk is slow
 			}
 			mu.Lock()
@@ -37,8 +38,11 @@ func TestFullIntakeWaitsAndLosesNothing(t *testing.T) {
 	taken := make(chan int, 3)
 	go func() {
 		for i := range 3 { // 0 is being handled, 1 fills the queue, 2 must wait
-			a.take("MESSAGE_CREATE", event(i))
+			a.take("MESSAGE_CREATE", "300/7", deliver(i))
 			taken <- i
+			if i == 0 {
+				<-started // else 1 may join 0's round, and 2 find room
+			}
 		}
 	}()
 	for want := range 2 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -360,14 +361,12 @@ func TestConfigProblems(t *testing.T) {
 	c.Attempts, c.Cooldown = -1, 48*time.Hour
 	c.Announce = map[string]string{"discord": "general", "slack": "C0123ABCD", "irc": "#x", "console": "local"}
 	c.Seasons = map[string][]string{"Spring 2026": {"a"}, "empty": nil, "dup": {"a", "a"}}
-	var got []string
-	for _, p := range c.Problems() {
-		got = append(got, p.Field+": "+p.Msg)
-	}
-	text := strings.Join(got, "\n")
-	for _, want := range []string{"attempts: must be 0 (no limit) to 1000, got -1", "cooldown: must be 0 to 24h",
-		`announce.discord: "general" is not a numeric channel ID`, `announce: unknown platform "irc"`,
-		`seasons: season name "Spring 2026"`, "seasons.empty: lists no challenges", `seasons.dup[1]: lists "a" twice`} {
+	ck := module.NewCheck("challenges", nil, nil, nil)
+	c.validate(ck)
+	text := ck.Errors().Error()
+	for _, want := range []string{"challenges.attempts: must be 0 (no limit) to 1000, got -1", "challenges.cooldown: must be 0 to 24h",
+		`challenges.announce.discord: "general" is not a numeric channel ID`, `challenges.announce: unknown platform "irc"`,
+		`challenges.seasons: season name "Spring 2026"`, "challenges.seasons.empty: lists no challenges", `challenges.seasons.dup[1]: lists "a" twice`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("problems lack %q:\n%s", want, text)
 		}

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"github.com/docent-bot/docent/bot/module"
 )
 
 // Config is the `challenges:` section of Docent's configuration.
@@ -38,12 +40,6 @@ func DefaultConfig() Config {
 	return Config{Attempts: 10, Cooldown: 30 * time.Second, Announce: map[string]string{}, Seasons: map[string][]string{}}
 }
 
-// Problem is one unusable setting: its path under `challenges:`
-// ("announce.slack") and what is wrong.
-type Problem struct {
-	Field, Msg string
-}
-
 // Platforms that can announce, and how their channel IDs look.
 var channelIDs = map[string]*regexp.Regexp{
 	"discord": regexp.MustCompile(`^[0-9]{15,21}$`),
@@ -61,18 +57,15 @@ var channelExample = map[string]string{
 // typed in commands.
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// Problems lists every setting that cannot work. Which seasons' challenges
-// exist is checked when the challenges are loaded (Set.CheckSeasons).
-func (c Config) Problems() []Problem {
-	var ps []Problem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, Problem{field, fmt.Sprintf(format, args...)})
-	}
+// validate reports every setting that cannot work, with its path in the
+// section ("announce.slack"). Which seasons' challenges exist is checked
+// when the challenges are loaded (Set.CheckSeasons).
+func (c Config) validate(ck *module.Check) {
 	if c.Attempts < 0 || c.Attempts > 1000 {
-		add("attempts", "must be 0 (no limit) to 1000, got %d", c.Attempts)
+		ck.Errorf("attempts", "must be 0 (no limit) to 1000, got %d", c.Attempts)
 	}
 	if c.Cooldown < 0 || c.Cooldown > 24*time.Hour {
-		add("cooldown", "must be 0 to 24h, got %s", c.Cooldown)
+		ck.Errorf("cooldown", "must be 0 to 24h, got %s", c.Cooldown)
 	}
 	platforms := make([]string, 0, len(channelIDs))
 	for p := range channelIDs {
@@ -84,27 +77,26 @@ func (c Config) Problems() []Problem {
 		re, ok := channelIDs[p]
 		switch {
 		case !ok:
-			add("announce", "unknown platform %q: announcements go to %v", p, platforms)
+			ck.Errorf("announce", "unknown platform %q: announcements go to %v", p, platforms)
 		case !re.MatchString(ch):
-			add("announce."+p, "%q is not %s", ch, channelExample[p])
+			ck.Errorf("announce."+p, "%q is not %s", ch, channelExample[p])
 		}
 	}
 	for _, name := range sortedKeys(c.Seasons) {
 		if !idPattern.MatchString(name) {
-			add("seasons", "season name %q: use lowercase letters, digits, - and _ (it is typed in `leaderboard <season>`)", name)
+			ck.Errorf("seasons", "season name %q: use lowercase letters, digits, - and _ (it is typed in `leaderboard <season>`)", name)
 		}
 		if len(c.Seasons[name]) == 0 {
-			add("seasons."+name, "lists no challenges")
+			ck.Errorf("seasons."+name, "lists no challenges")
 		}
 		seen := map[string]bool{}
 		for i, id := range c.Seasons[name] {
 			if seen[id] {
-				add(fmt.Sprintf("seasons.%s[%d]", name, i), "lists %q twice", id)
+				ck.Errorf(fmt.Sprintf("seasons.%s[%d]", name, i), "lists %q twice", id)
 			}
 			seen[id] = true
 		}
 	}
-	return ps
 }
 
 func sortedKeys[V any](m map[string]V) []string {

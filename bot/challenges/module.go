@@ -61,9 +61,7 @@ func (mod *Module) On() bool { return mod.cfg.Folder != "" }
 // announcements go to platforms that are enabled.
 func (mod *Module) Validate(c *module.Check) {
 	ch := mod.cfg
-	for _, p := range ch.Problems() {
-		c.Errorf(p.Field, "%s", p.Msg)
-	}
+	ch.validate(c)
 	if ch.Folder == "" {
 		if c.Has("announce") && len(ch.Announce) > 0 {
 			c.Errorf("announce", "has no effect: challenges are off until challenges.folder names the folder of challenge files")

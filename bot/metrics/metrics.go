@@ -112,6 +112,7 @@ type History interface {
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
 	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
+	Settle(ctx context.Context, rs ...*store.Reservation) error
 }
 
 // History wraps h so that every message, answer and vote written through

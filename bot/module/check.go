@@ -1,6 +1,8 @@
 package module
 
 import (
+	"strings"
+
 	"github.com/docent-bot/docent/bot/config"
 )
 
@@ -22,10 +24,11 @@ func NewCheck(section string, pos config.Positions, files Files, adapters map[st
 }
 
 // Path is the full path of a field of the section: "folder" →
-// "challenges.folder"; "" is the section itself.
+// "challenges.folder"; "" is the section itself; an index or a quoted key
+// follows the section directly: `["a.b"]` → `links["a.b"]`.
 func (c *Check) Path(field string) string {
-	if field == "" {
-		return c.section
+	if field == "" || strings.HasPrefix(field, "[") {
+		return c.section + field
 	}
 	return c.section + "." + field
 }

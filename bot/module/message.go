@@ -22,6 +22,12 @@ type Message struct {
 	// deleted: the answers to this message are sent and not stored, so
 	// the one saying so leaves nothing of them behind.
 	Forgotten bool
+	// Streams is set by the router when the platform can edit a message
+	// it sent: an answer may then be shown while it is written, as
+	// replies marked Draft, which the router turns into one message edited
+	// until a reply that is not a draft finishes it. Being on the message,
+	// not found by unwrapping the responder, it survives any middleware.
+	Streams bool
 }
 
 // Place is where m was said, for what it may be shown (chat.Visible).

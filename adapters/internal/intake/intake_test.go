@@ -98,3 +98,54 @@ func waitGoroutines(t *testing.T, before int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestByKeyRounds: what is queued is handled together, each key's items
+// in order and keys at once (a0 waits for b0, which a one-at-a-time queue
+// would never reach), and a later round waits for the one before.
+func TestByKeyRounds(t *testing.T) {
+	type item struct{ key, name string }
+	var mu sync.Mutex
+	var got []string
+	b0 := make(chan struct{})
+	q := NewByKey(8, func(v item) string { return v.key }, func(ctx context.Context, v item) {
+		switch v.name {
+		case "a0":
+			select {
+			case <-b0:
+			case <-ctx.Done():
+				t.Error("a0 waited for b0 until the end: keys were not handled at once")
+			}
+		case "b0":
+			close(b0)
+		}
+		mu.Lock()
+		got = append(got, v.name)
+		mu.Unlock()
+	})
+	for _, v := range []item{{"a", "a0"}, {"b", "b0"}, {"a", "a1"}, {"a", "a2"}} {
+		if !q.Offer(v) {
+			t.Fatalf("Offer(%v) refused with room left", v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Run(ctx)
+	}()
+	q.Close()
+	<-done
+	var a []string
+	for _, n := range got {
+		if n[0] == 'a' {
+			a = append(a, n)
+		}
+	}
+	if want := []string{"a0", "a1", "a2"}; !slices.Equal(a, want) {
+		t.Errorf("key a handled %v, want %v", a, want)
+	}
+	if len(got) != 4 || got[0] != "b0" {
+		t.Errorf("handled %v, want b0 first (a0 waits for it), then a0 a1 a2", got)
+	}
+}
