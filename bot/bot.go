@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +30,7 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/window"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -46,6 +48,15 @@ type Options struct {
 	Version string
 	// Metrics, when set, counts messages, answers, latencies and errors.
 	Metrics *metrics.Metrics
+	// Ops, when set, builds the handler of the ops listener (ops.listen):
+	// the dashboard, with health, readiness and metrics. Open calls it
+	// once the bot is ready (the dashboard needs the bot, and bot cannot
+	// import it). Nil serves Health only.
+	Ops func(*Bot) (http.Handler, error)
+	// OpsOptional makes a failure to listen on ops.listen (the port is
+	// taken) a logged warning instead of an error that stops Run: for the
+	// local try-out, where the console must work regardless.
+	OpsOptional bool
 }
 
 // Bot is a running Docent.
@@ -66,6 +77,10 @@ type Bot struct {
 	metrics  *metrics.Metrics // nil counts nothing
 	live     liveAdapters     // the adapters Run runs, for readiness
 
+	opsHandler  http.Handler // what the ops listener serves; nil serves Health
+	opsOptional bool
+	opsAddr     atomic.Pointer[opsAddr] // where the ops listener serves while Run runs
+
 	// brain answers questions; Reload swaps in a new one while the old one
 	// keeps answering. prepared says how the current one got its model.
 	brain    atomic.Pointer[brain.Brain]
@@ -73,7 +88,7 @@ type Bot struct {
 
 	reloading sync.Mutex // one reload at a time
 
-	forgetting forgetting // members asked to confirm `forget me`
+	forgetting *window.Times[store.MemberRef] // members asked to confirm `forget me`, when
 
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
@@ -106,7 +121,8 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 	}
 	warnLeftOut(log, loaded.LeftOut)
 	intents := loaded.Use
-	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now}
+	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now,
+		forgetting: window.New[store.MemberRef](confirmWindow), opsOptional: opts.OpsOptional}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
@@ -182,6 +198,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (*Bot, error) {
 		OnFeedback:           b.voted,
 		Scrub:                b.scrub,
 	})
+	if opts.Ops != nil {
+		if b.opsHandler, err = opts.Ops(b); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	return b, nil
 }
 
@@ -205,8 +227,17 @@ func (b *Bot) Inbox() chat.Inbox { return b.router }
 
 // Run runs the adapters until ctx is done or all of them have returned,
 // then stops taking messages and answers those already accepted. An
-// adapter that fails stops the others.
+// adapter that fails stops the others. The ops listener serves from
+// before the adapters start until Run returns; a taken ops.listen fails
+// Run before any adapter starts.
 func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
+	ops, err := b.listenOps(ctx)
+	if err != nil {
+		return err
+	}
+	if ops != nil {
+		defer b.stopOps(ops) // last: /readyz answers while the rest drains
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The watcher stops with the adapters: cancel, then wait for it.

@@ -78,10 +78,15 @@ func openBot(t *testing.T, path string) *Bot {
 	return b
 }
 
+// freeOpsPort is ops.listen in the tests that run the bot: the default's
+// fixed port would collide with anything else running.
+const freeOpsPort = "127.0.0.1:0"
+
 // runBot runs b with the adapters until the test ends; then it stops it,
 // checks that Run returned cleanly within 10s, and closes it.
 func runBot(t *testing.T, b *Bot, adapters ...Adapter) {
 	t.Helper()
+	b.cfg.Ops.Listen = freeOpsPort
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, adapters...) }()

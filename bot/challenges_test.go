@@ -414,6 +414,7 @@ func (c *consoleOut) wait(t *testing.T, want string) string {
 // checks that Run returned cleanly within 10s, and closes it.
 func startBot(t *testing.T, b *Bot, adapters ...Adapter) (stop func()) {
 	t.Helper()
+	b.cfg.Ops.Listen = freeOpsPort
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, adapters...) }()

@@ -148,6 +148,7 @@ func TestWatcherReindexesOneFile(t *testing.T) {
 	b := openBot(t, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	b.cfg.Ops.Listen = freeOpsPort
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, idle{}) }()
 	write(t, filepath.Join(dir, "docs", "backup.md"), "# Backups\n\n## Restoring a snapshot\n\nStop Docent and run `docent restore snapshot.db`.\n")

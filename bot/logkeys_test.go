@@ -128,6 +128,7 @@ func TestAdapterLogsHaveNoDuplicateKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	b.cfg.Ops.Listen = freeOpsPort
 	ran := make(chan error, 1)
 	go func() { ran <- b.Run(ctx, adapters...) }()
 

@@ -179,6 +179,7 @@ func TestModuleLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Bot.RateLimit = RateLimitConfig{}
+	cfg.Ops.Listen = freeOpsPort
 	b, err := Open(context.Background(), cfg, Options{})
 	if err != nil {
 		t.Fatal(err)

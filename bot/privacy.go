@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
@@ -16,36 +15,6 @@ import (
 
 // confirmWindow is how long a member has to confirm `forget me`.
 const confirmWindow = 5 * time.Minute
-
-// forgetting holds members who asked to be forgotten and have yet to
-// confirm, with when they asked.
-type forgetting struct {
-	mu    sync.Mutex
-	asked map[store.MemberRef]time.Time
-}
-
-func (f *forgetting) ask(m store.MemberRef, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.asked == nil {
-		f.asked = map[store.MemberRef]time.Time{}
-	}
-	for k, t := range f.asked { // the map stays small
-		if now.Sub(t) > confirmWindow {
-			delete(f.asked, k)
-		}
-	}
-	f.asked[m] = now
-}
-
-// confirm reports whether m asked within the window, and forgets the ask.
-func (f *forgetting) confirm(m store.MemberRef, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, ok := f.asked[m]
-	delete(f.asked, m)
-	return ok && now.Sub(t) <= confirmWindow
-}
 
 func memberRef(m *Message) store.MemberRef {
 	return store.MemberRef{Platform: m.Conversation.Platform, ID: m.Author.ID}
@@ -58,13 +27,13 @@ func (b *Bot) addPrivacyCommands(cs *Commands) {
 		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 			switch strings.ToLower(strings.Join(strings.Fields(args), " ")) {
 			case "me":
-				b.forgetting.ask(memberRef(m), time.Now())
+				b.forgetting.Mark(memberRef(m), time.Now())
 				return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("This deletes everything I store about you: your messages and my answers to them, "+
 					"your votes, your LLM usage and your part of the activity figures. It cannot be undone. "+
 					"To go ahead, write `%sforget me confirm` within %d minutes. (`%sexport me` sends you a copy first.)",
 					prefix, int(confirmWindow.Minutes()), prefix)}, nil
 			case "me confirm":
-				if !b.forgetting.confirm(memberRef(m), time.Now()) {
+				if !b.forgetting.Take(memberRef(m), time.Now()) {
 					return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Write `%sforget me` first; then confirm within %d minutes.",
 						prefix, int(confirmWindow.Minutes()))}, nil
 				}

@@ -7,12 +7,44 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
+
+// TestForgetMeConfirmWindow: `forget me confirm` is taken within the
+// window after `forget me`, and refused after it, on synctest's clock; the
+// window starts over when the member asks again.
+func TestForgetMeConfirmWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := openBot(t, writeConfig(t, ""))
+		defer closeBot(t, b)
+		conv := chat.Conversation{Platform: "discord", Channel: "general"}
+		ask := func(text string) string {
+			t.Helper()
+			got := bottest.Ask(t, b.Inbox(), conv, alice, text)
+			if len(got) != 1 {
+				t.Fatalf("%q: %d answers, want 1", text, len(got))
+			}
+			return got[0].Text
+		}
+		ask("!forget me")
+		time.Sleep(confirmWindow + time.Second)
+		if a := ask("!forget me confirm"); !strings.Contains(a, "Write `!forget me` first") {
+			t.Errorf("confirmed after the window: %q", a)
+		}
+		ask("!forget me")
+		time.Sleep(confirmWindow - time.Minute)
+		ask("!forget me") // asked again: the window starts over
+		time.Sleep(2 * time.Minute)
+		if a := ask("!forget me confirm"); !strings.HasPrefix(a, "Done: I deleted") {
+			t.Errorf("confirmed within the window of the second ask: %q", a)
+		}
+	})
+}
 
 // TestExportAndForgetMe: a member exports their data (privately, as a JSON
 // file), asks to be forgotten, confirms, and nothing of theirs is left,

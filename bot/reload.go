@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
+	"github.com/docent-bot/docent/internal/poll"
 )
 
 // Reload re-reads the intents and swaps in a brain trained on them (the
@@ -81,11 +79,11 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	// From what Open read: a change made since is picked up too.
-	intents := newSettled(b.seen.intents)
+	intents := poll.NewSettled(b.seen.intents)
 	folders := b.cfg.KnowledgeFolders()
-	var docs *settled
+	var docs *poll.Settled
 	if b.knowledge != nil {
-		docs = newSettled(b.seen.docs)
+		docs = poll.NewSettled(b.seen.docs)
 	}
 	for {
 		select {
@@ -93,11 +91,11 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if intents.changed(intentsState(b.cfg)) {
+		if intents.Changed(intentsState(b.cfg)) {
 			b.log.Info("reload: intents files changed")
 			b.Reload(ctx) // logs its outcome
 		}
-		if docs != nil && docs.changed(knowledge.State(folders)) {
+		if docs != nil && docs.Changed(knowledge.State(folders)) {
 			start := time.Now()
 			if err := b.knowledge.Rebuild(ctx, folders); err != nil {
 				b.log.Error("knowledge: re-index failed; keeping the current index", "err", err)
@@ -118,29 +116,10 @@ func (b *Bot) watch(ctx context.Context, every time.Duration) {
 // compares with.
 type filesState struct{ intents, docs string }
 
-// settled tells when a polled state has changed and then held still for
-// one more poll.
-type settled struct{ last, pending string }
-
-func newSettled(state string) *settled { return &settled{last: state} }
-
-func (s *settled) changed(cur string) bool {
-	switch {
-	case cur == s.last:
-		s.pending = ""
-	case cur != s.pending:
-		s.pending = cur // changed: wait one poll for it to settle
-	default:
-		s.last, s.pending = cur, ""
-		return true
-	}
-	return false
-}
-
 // intentsState sums up the intents files: names, sizes and modification
 // times, and any error finding them.
 func intentsState(cfg *Config) string {
-	var lines []string
+	var state poll.Files
 	space, paths := cfg.intentSources()
 	if space.fsys != nil {
 		return "built in" // never changes while Docent runs
@@ -148,18 +127,12 @@ func intentsState(cfg *Config) string {
 	for _, p := range paths {
 		files, err := space.walk(p)
 		if err != nil {
-			lines = append(lines, p+": "+err.Error())
+			state.Fail(p, err)
 			continue
 		}
 		for _, f := range files {
-			fi, err := os.Stat(f)
-			if err != nil {
-				lines = append(lines, f+": "+err.Error())
-				continue
-			}
-			lines = append(lines, fmt.Sprintf("%s %d %d", f, fi.Size(), fi.ModTime().UnixNano()))
+			state.Stat(f)
 		}
 	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	return state.String()
 }

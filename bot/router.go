@@ -14,6 +14,7 @@ import (
 
 	"github.com/docent-bot/docent/brain/redact"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/window"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -90,11 +91,11 @@ type Router struct {
 	queues  map[queueKey]*queue
 	stopped bool
 
-	// failing is set while writes to the history fail; told holds when
-	// each conversation was last told so.
+	// failing is set while writes to the history fail; told holds the
+	// conversations told so lately.
 	failMu  sync.Mutex
 	failing bool
-	told    map[chat.Conversation]time.Time
+	told    *window.Times[chat.Conversation]
 }
 
 // queueKey is what orders messages: one member in one conversation. A
@@ -128,6 +129,7 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 		history: history, handler: h, log: log, opts: opts,
 		slots:  make(chan struct{}, opts.MaxConcurrent),
 		queues: map[queueKey]*queue{},
+		told:   window.New[chat.Conversation](notSavedEvery),
 	}
 }
 
@@ -304,18 +306,10 @@ func (rt *Router) note(conv chat.Conversation) string {
 	rt.failMu.Lock()
 	defer rt.failMu.Unlock()
 	now := time.Now()
-	if t, ok := rt.told[conv]; ok && now.Sub(t) < notSavedEvery {
+	if rt.told.Within(conv, now) {
 		return ""
 	}
-	if rt.told == nil {
-		rt.told = map[chat.Conversation]time.Time{}
-	}
-	for c, t := range rt.told { // stays small: only conversations told lately
-		if now.Sub(t) >= notSavedEvery {
-			delete(rt.told, c)
-		}
-	}
-	rt.told[conv] = now
+	rt.told.Mark(conv, now)
 	return notSavedNote
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
@@ -112,7 +113,9 @@ func TestRouterOrderAndConcurrency(t *testing.T) {
 	}
 }
 
-func TestRouterBoundsConcurrency(t *testing.T) {
+func TestRouterBoundsConcurrency(t *testing.T) { synctest.Test(t, testRouterBoundsConcurrency) }
+
+func testRouterBoundsConcurrency(t *testing.T) {
 	st := openStore(t)
 	var now, peak atomic.Int32
 	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
@@ -139,7 +142,9 @@ func TestRouterBoundsConcurrency(t *testing.T) {
 	}
 }
 
-func TestRouterShutdownDrains(t *testing.T) {
+func TestRouterShutdownDrains(t *testing.T) { synctest.Test(t, testRouterShutdownDrains) }
+
+func testRouterShutdownDrains(t *testing.T) {
 	st := openStore(t)
 	before := runtime.NumGoroutine()
 	var handled atomic.Int32
@@ -167,7 +172,9 @@ func TestRouterShutdownDrains(t *testing.T) {
 	waitGoroutines(t, before)
 }
 
-func TestRouterShutdownTimeout(t *testing.T) {
+func TestRouterShutdownTimeout(t *testing.T) { synctest.Test(t, testRouterShutdownTimeout) }
+
+func testRouterShutdownTimeout(t *testing.T) {
 	st := openStore(t)
 	block := make(chan struct{})
 	defer close(block)
@@ -194,7 +201,9 @@ func waitGoroutines(t *testing.T, before int) {
 	}
 }
 
-func TestMiddleware(t *testing.T) {
+func TestMiddleware(t *testing.T) { synctest.Test(t, testMiddleware) }
+
+func testMiddleware(t *testing.T) {
 	st := openStore(t)
 	log := slog.New(slog.DiscardHandler)
 	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) {
@@ -440,7 +449,9 @@ func TestRouterNestedWait(t *testing.T) {
 // returns at once, even on a cancelled context, with chat.ErrBusy; the
 // message is stored, the member told once per full queue, and once there
 // is room again their messages are taken as before. Nothing leaks.
-func TestDeliverFullQueueDoesNotWait(t *testing.T) {
+func TestDeliverFullQueueDoesNotWait(t *testing.T) { synctest.Test(t, testDeliverFullQueueDoesNotWait) }
+
+func testDeliverFullQueueDoesNotWait(t *testing.T) {
 	st := openStore(t)
 	before := runtime.NumGoroutine()
 	started := make(chan struct{}, 8)

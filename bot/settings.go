@@ -34,6 +34,7 @@ type Config struct {
 	Knowledge KnowledgeConfig   `yaml:"knowledge"`
 	LLM       LLMConfig         `yaml:"llm"`
 	Adapters  AdaptersConfig    `yaml:"adapters"`
+	Ops       OpsConfig         `yaml:"ops"`
 	Log       LogConfig         `yaml:"log"`
 
 	// File is the config file's name as the admin gave it.
@@ -47,6 +48,9 @@ type Config struct {
 	pos config.Positions
 	// modules are the feature modules, each holding its own section.
 	modules []module.Module
+	// opsFrom, when set (WithOpsListen), replaces ops.listen after the
+	// file is read, naming where the value came from.
+	opsFrom *opsOverride
 }
 
 // BotConfig is the bot's own behaviour.
@@ -177,6 +181,7 @@ func Defaults() Config {
 		Knowledge: KnowledgeConfig{Results: 3, Related: 0, RelatedConfidence: 0.3},
 		LLM:       LLMConfig{Config: llm.DefaultConfig(), History: 6, StreamInterval: time.Second},
 		Adapters:  AdaptersConfig{Console: ConsoleConfig{Enabled: true}, Discord: discord.DefaultConfig(), Slack: slack.DefaultConfig(), Web: web.DefaultConfig()},
+		Ops:       OpsConfig{Listen: DefaultOpsListen},
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
@@ -193,6 +198,14 @@ type LoadOption func(*Config)
 // files of its own.
 func WithStarterIntents(fsys fs.FS, dir string) LoadOption {
 	return func(c *Config) { c.starter = fileSpace{fsys: fsys, dir: dir} }
+}
+
+// WithOpsListen makes addr the ops listener's address whatever the file
+// says (the command line's $DOCENT_OPS_LISTEN, for a container or a test
+// that must not take the default port); from names where addr came from,
+// for errors.
+func WithOpsListen(addr, from string) LoadOption {
+	return func(c *Config) { c.opsFrom = &opsOverride{addr, from} }
 }
 
 // LoadConfig reads and checks the config file at name. Every problem is
@@ -237,6 +250,9 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	pos, err := config.Decode(file, data, dst, config.Options{})
 	keep()
 	cfg.pos = pos
+	if o := cfg.opsFrom; o != nil {
+		cfg.Ops.Listen = o.addr
+	}
 	var errs config.Errors
 	if err != nil {
 		if !errors.As(err, &errs) || len(pos) <= 1 {
@@ -269,6 +285,14 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		{"knowledge", func(k *module.Check) { c.Knowledge.validate(k, c.files) }},
 		{"llm", c.LLM.validate},
 		{"adapters", c.Adapters.validate},
+		{"ops", func(k *module.Check) {
+			if p := c.Ops.problem(); p != "" {
+				if c.opsFrom != nil {
+					p += " (from " + c.opsFrom.from + ")"
+				}
+				k.Errorf("listen", "%s", p)
+			}
+		}},
 		{"log", c.Log.validate},
 	} {
 		k := module.NewCheck(s.name, pos, c.files, adapters)

@@ -347,15 +347,25 @@ func (c *Env) LoadConfig(flagValue string) (*bot.Config, error) {
 		}
 	}
 	if name == "" {
-		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, c.starterIntents())
+		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, c.starterIntents(), opsListen())
 	}
-	return bot.LoadConfig(name, c.starterIntents())
+	return bot.LoadConfig(name, c.starterIntents(), opsListen())
 }
 
 // starterIntents are the intents of a config that names none: those
 // built in, which `docent intents export --out DIR` writes out to edit.
 func (c *Env) starterIntents() bot.LoadOption {
 	return bot.WithStarterIntents(c.Defaults, "intents")
+}
+
+// opsListen is $DOCENT_OPS_LISTEN, which replaces the config's ops.listen
+// when set: a container's address, or a free port for tests.
+func opsListen() bot.LoadOption {
+	addr, ok := os.LookupEnv("DOCENT_OPS_LISTEN")
+	if !ok {
+		return func(*bot.Config) {}
+	}
+	return bot.WithOpsListen(addr, "$DOCENT_OPS_LISTEN")
 }
 
 // signalCtx is done at the first SIGINT or SIGTERM.

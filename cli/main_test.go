@@ -102,7 +102,8 @@ func docent(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	// A free port for the ops listener, so that the test runs beside anything.
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -296,7 +297,7 @@ func TestSIGKILLKeepsAcknowledgedWrites(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
@@ -373,7 +374,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -550,7 +551,7 @@ func TestPrivacyCommandsWhileRunning(t *testing.T) {
 	dir := workdir(t)
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "USER=privacytester")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0", "USER=privacytester")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -628,7 +629,7 @@ func TestSIGKILLKeepsSeenAnswers(t *testing.T) {
 		dir := workdir(t)
 		cmd := exec.Command(binary, "run", "--json")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+		cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()
 		cmd.Stderr = io.Discard

@@ -49,7 +49,10 @@ func (c *Env) run(args []string) int {
 	context.AfterFunc(ctx, stop)
 
 	m := metrics.New()
-	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m})
+	// With the console on (the local try-out), a taken ops port is only a
+	// warning, as the web chat's is.
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m,
+		Ops: opsDashboard(cfg, log, m), OpsOptional: cfg.Adapters.Console.Enabled})
 	if err != nil {
 		if ctx.Err() != nil { // asked to stop while starting (e.g. training)
 			log.Info("docent stopped before it started", "reason", err)
@@ -80,7 +83,7 @@ func (c *Env) run(args []string) int {
 	}
 	adapters = append(adapters, platforms...)
 	if cfg.Adapters.Web.Enabled {
-		wa, err := webAdapter(ctx, b, cfg, log, m, consoleDone)
+		wa, err := webAdapter(ctx, b, cfg, log, consoleDone)
 		if err != nil {
 			b.Close()
 			fmt.Fprintln(c.Stderr, err)

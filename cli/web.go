@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/docent-bot/docent/adapters/web"
@@ -13,22 +14,29 @@ import (
 	"github.com/docent-bot/docent/chat"
 )
 
-// webAdapter builds the web chat with the dashboard, health and metrics
-// beside it. The admin's credentials come from the environment only.
-// With the console on (consoleDone not nil) the web chat is the local
-// try-out: it stops when the console's input ends, and a port already
-// taken is only a warning.
-func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logger, m *metrics.Metrics, consoleDone <-chan struct{}) (bot.Adapter, error) {
-	dash, err := dashboard.New(b, dashboard.Options{
-		Log:          log.With("part", "dashboard"),
-		Metrics:      m.Handler(),
-		Token:        os.Getenv("DOCENT_ADMIN_TOKEN"),
-		PasswordHash: os.Getenv("DOCENT_ADMIN_PASSWORD_HASH"),
-		Loopback:     web.Loopback(cfg.Adapters.Web.Listen),
-	})
-	if err != nil {
-		return nil, err
+// opsDashboard builds the dashboard, with health, readiness and metrics,
+// that the bot serves on its ops listener (ops.listen). The admin's
+// credentials come from the environment only. Nil when ops.listen is off.
+func opsDashboard(cfg *bot.Config, log *slog.Logger, m *metrics.Metrics) func(*bot.Bot) (http.Handler, error) {
+	if cfg.Ops.Off() {
+		return nil
 	}
+	return func(b *bot.Bot) (http.Handler, error) {
+		return dashboard.New(b, dashboard.Options{
+			Log:          log.With("part", "dashboard"),
+			Metrics:      m.Handler(),
+			Token:        os.Getenv("DOCENT_ADMIN_TOKEN"),
+			PasswordHash: os.Getenv("DOCENT_ADMIN_PASSWORD_HASH"),
+			Loopback:     cfg.Ops.Loopback(),
+		})
+	}
+}
+
+// webAdapter builds the web chat; it serves the chat only (the dashboard
+// is on the ops listener). With the console on (consoleDone not nil) the
+// web chat is the local try-out: it stops when the console's input ends,
+// and a port already taken is only a warning.
+func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logger, consoleDone <-chan struct{}) (bot.Adapter, error) {
 	// The visitors' cookies are signed with a key kept in the database, so
 	// that their conversations go on after a restart.
 	key, err := b.Store().Secret(ctx, "web visitors")
@@ -36,7 +44,7 @@ func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logg
 		return nil, fmt.Errorf("web chat: %w", err)
 	}
 	a := web.New(cfg.Adapters.Web, web.Options{Log: log.With("adapter", "web"), BotName: cfg.Bot.Name,
-		Handler: dash, Optional: consoleDone != nil, Key: key})
+		Optional: consoleDone != nil, Key: key})
 	if consoleDone == nil {
 		return a, nil
 	}

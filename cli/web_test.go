@@ -14,7 +14,8 @@ import (
 )
 
 // `docent run` with the example config serves the web chat while the
-// console's input is open, and exits when the input ends.
+// console's input is open, and exits when the input ends. Health,
+// readiness and the dashboard are on the ops listener, not the chat's.
 func TestRunServesWebUntilConsoleEnds(t *testing.T) {
 	dir := workdir(t)
 	cfg := filepath.Join(dir, "config.example.yaml")
@@ -32,7 +33,7 @@ func TestRunServesWebUntilConsoleEnds(t *testing.T) {
 	}
 	cmd := exec.Command(binary, "run", "--json")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=")
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
 	stdin, _ := cmd.StdinPipe()
 	stderr, pw := io.Pipe()
 	defer pw.Close() // ends the log reader below
@@ -42,34 +43,47 @@ func TestRunServesWebUntilConsoleEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	url := make(chan string, 1)
+	url, opsURL := make(chan string, 1), make(chan string, 1)
 	logs := make(chan string, 1)
 	go func() {
 		var all strings.Builder
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`msg="web chat listening".* url=(\S+)`)
+		web := regexp.MustCompile(`msg="web chat listening".* url=(\S+)`)
+		ops := regexp.MustCompile(`msg="ops listening".* url=(\S+)`)
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			if m := web.FindStringSubmatch(sc.Text()); m != nil {
 				url <- m[1]
+			}
+			if m := ops.FindStringSubmatch(sc.Text()); m != nil {
+				opsURL <- m[1]
 			}
 		}
 		logs <- all.String()
 	}()
-	var base string
-	select {
-	case base = <-url:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no \"web chat listening\" line within 30s")
+	var base, opsBase string
+	for _, l := range []struct {
+		msg string
+		to  *string
+		c   chan string
+	}{{"ops listening", &opsBase, opsURL}, {"web chat listening", &base, url}} {
+		select {
+		case *l.to = <-l.c:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %q line within 30s", l.msg)
+		}
 	}
-	for _, p := range []string{"healthz", "readyz", "", "admin/"} {
-		res, err := http.Get(base + p)
+	for u, want := range map[string]int{
+		base: http.StatusOK, base + "admin/": http.StatusNotFound, base + "metrics": http.StatusNotFound,
+		opsBase + "healthz": http.StatusOK, opsBase + "readyz": http.StatusOK, opsBase + "admin/": http.StatusOK, opsBase + "metrics": http.StatusOK,
+	} {
+		res, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Errorf("GET /%s: %s", p, res.Status)
+		if res.StatusCode != want {
+			t.Errorf("GET %s: %s, want %d", u, res.Status, want)
 		}
 	}
 	stdin.Close() // the console's input ends: Docent stops, web chat and all
@@ -90,7 +104,9 @@ func TestRunServesWebUntilConsoleEnds(t *testing.T) {
 	if l := <-logs; !strings.Contains(l, "docent stopped") {
 		t.Errorf("no clean stop in the log:\n%s", l)
 	}
-	if _, err := http.Get(base + "healthz"); err == nil {
-		t.Error("the web chat still answers after Docent stopped")
+	for _, u := range []string{base, opsBase + "healthz"} {
+		if _, err := http.Get(u); err == nil {
+			t.Errorf("%s still answers after Docent stopped", u)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/chat"
@@ -69,6 +70,17 @@ func texts(recs []store.Record) []string {
 		out[i] = r.Text
 	}
 	return out
+}
+
+// wantQueued waits, in a synctest bubble, until every other goroutine is
+// blocked (the writer held, the writes waiting for it), and checks that n
+// writes are queued then.
+func wantQueued(t testing.TB, s *store.Store, n int) {
+	t.Helper()
+	synctest.Wait()
+	if got := s.Queued(); got != n {
+		t.Fatalf("%d writes queued, want %d", got, n)
+	}
 }
 
 // waitFor polls cond until it holds or a few seconds pass.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -307,7 +308,9 @@ func TestConcurrentAppends(t *testing.T) {
 // TestBatchSurvivesBadWrite piles valid writes and one that fails inside
 // the transaction into one batch: the valid ones must all commit, the bad
 // one must fail alone, and nothing it put may remain.
-func TestBatchSurvivesBadWrite(t *testing.T) {
+func TestBatchSurvivesBadWrite(t *testing.T) { synctest.Test(t, testBatchSurvivesBadWrite) }
+
+func testBatchSurvivesBadWrite(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, dbPath(t))
 	c := conv("p", "c", "")
@@ -328,7 +331,7 @@ func TestBatchSurvivesBadWrite(t *testing.T) {
 	if _, err := s.AppendMessage(ctx, message(conv("p", "", ""), "invalid", base)); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("invalid append: %v; want ErrInvalid", err)
 	}
-	waitFor(t, "all writes queued", func() bool { return s.Queued() == good+1 })
+	wantQueued(t, s, good+1)
 	release()
 	wg.Wait()
 	close(errs)
@@ -360,7 +363,9 @@ func TestBatchSurvivesBadWrite(t *testing.T) {
 
 // TestCommitFailureFailsBatch makes a commit fail (the file may not grow
 // enough): every write of the batch must get the error, saying what it was.
-func TestCommitFailureFailsBatch(t *testing.T) {
+func TestCommitFailureFailsBatch(t *testing.T) { synctest.Test(t, testCommitFailureFailsBatch) }
+
+func testCommitFailureFailsBatch(t *testing.T) {
 	ctx := context.Background()
 	s, err := store.OpenWithMaxSize(dbPath(t), testOptions, 1<<20)
 	if err != nil {
@@ -381,7 +386,7 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, "all writes queued", func() bool { return s.Queued() == n })
+	wantQueued(t, s, n)
 	release()
 	for range n {
 		err := <-errs
@@ -407,7 +412,9 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 	}
 }
 
-func TestContextCancelled(t *testing.T) {
+func TestContextCancelled(t *testing.T) { synctest.Test(t, testContextCancelled) }
+
+func testContextCancelled(t *testing.T) {
 	s := openStore(t, dbPath(t))
 	c := conv("p", "c", "")
 
@@ -426,7 +433,7 @@ func TestContextCancelled(t *testing.T) {
 		_, err := s.AppendMessage(ctx, message(c, "late", base))
 		errc <- err
 	}()
-	waitFor(t, "write queued", func() bool { return s.Queued() == 1 })
+	wantQueued(t, s, 1)
 	cancel()
 	select {
 	case err := <-errc:
@@ -481,7 +488,9 @@ func TestAnswered(t *testing.T) {
 
 // TestGroupCommit: writes queued together are committed together, in
 // fewer transactions than writes (each transaction is an fsync).
-func TestGroupCommit(t *testing.T) {
+func TestGroupCommit(t *testing.T) { synctest.Test(t, testGroupCommit) }
+
+func testGroupCommit(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, dbPath(t))
 	c := conv("p", "c", "")
@@ -495,7 +504,7 @@ func TestGroupCommit(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, "all writes queued", func() bool { return s.Queued() == n })
+	wantQueued(t, s, n)
 	release()
 	for range n {
 		if err := <-errs; err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -211,7 +212,9 @@ func TestOpenRefusesNonBbolt(t *testing.T) {
 	}
 }
 
-func TestSecondOpenIsLocked(t *testing.T) {
+func TestSecondOpenIsLocked(t *testing.T) { synctest.Test(t, testSecondOpenIsLocked) }
+
+func testSecondOpenIsLocked(t *testing.T) {
 	path := dbPath(t)
 	openStore(t, path)
 	type result struct {
@@ -317,7 +320,9 @@ func TestClosed(t *testing.T) {
 // TestCloseCommitsQueued closes the store while writes are queued: every
 // write either commits (and is there after reopening) or gets ErrClosed, and
 // no goroutine is left behind.
-func TestCloseCommitsQueued(t *testing.T) {
+func TestCloseCommitsQueued(t *testing.T) { synctest.Test(t, testCloseCommitsQueued) }
+
+func testCloseCommitsQueued(t *testing.T) {
 	ctx := context.Background()
 	before := runtime.NumGoroutine()
 	path := dbPath(t)
@@ -345,11 +350,10 @@ func TestCloseCommitsQueued(t *testing.T) {
 			mu.Unlock()
 		})
 	}
-	waitFor(t, "writes queued", func() bool { return s.Queued() == queued })
+	wantQueued(t, s, queued)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
-	// Close is now waiting for the writer, which is held; let it go.
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait() // Close is now waiting for the writer, which is held; let it go.
 	release()
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/chat"
@@ -216,20 +217,17 @@ func FuzzReadLine(f *testing.F) {
 	})
 }
 
-func TestStopsWhenContextEnds(t *testing.T) {
+func TestStopsWhenContextEnds(t *testing.T) { synctest.Test(t, testStopsWhenContextEnds) }
+
+func testStopsWhenContextEnds(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- New(pr, io.Discard, Options{}).Run(ctx, &echoInbox{}) }()
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v, want nil on shutdown", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its context ended")
+	if err := <-done; err != nil { // a Run that never returns fails the bubble: deadlock
+		t.Fatalf("Run: %v, want nil on shutdown", err)
 	}
 }
 
@@ -245,7 +243,9 @@ func (s *slowInbox) Deliver(ctx context.Context, m chat.Message, r chat.Responde
 	return nil
 }
 
-func TestConsoleAnswersKeepLineOrder(t *testing.T) {
+func TestConsoleAnswersKeepLineOrder(t *testing.T) { synctest.Test(t, testConsoleAnswersKeepLineOrder) }
+
+func testConsoleAnswersKeepLineOrder(t *testing.T) {
 	in := &slowInbox{}
 	var out strings.Builder
 	var mu sync.Mutex

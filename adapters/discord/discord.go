@@ -13,10 +13,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/docent-bot/docent/adapters/internal/bounded"
 	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
@@ -80,12 +82,12 @@ type Adapter struct {
 
 	help, guilds, allow, deny set
 
-	threads *bounded // thread ID → parent channel ID
-	own     *bounded // Docent's message IDs → channel ID
-	dms     *bounded // member ID → their DM channel with Docent, for private answers
+	threads *bounded.Map[string, string] // thread ID → parent channel ID
+	own     *bounded.Map[string, string] // Docent's message IDs → channel ID
+	dms     *bounded.Map[string, string] // member ID → their DM channel with Docent, for private answers
 	// votes holds, per message and member, the vote reactions the member
 	// has on it, oldest first ("U" 👍, "D" 👎): the last one is their vote.
-	votes *bounded
+	votes *bounded.Map[string, string]
 
 	mu      sync.Mutex // guards s, self, ctx, inbox, queue, ready, stopped; wg.Add happens under it
 	s       *discordgo.Session
@@ -96,6 +98,10 @@ type Adapter struct {
 	ready   bool                 // connected and slash commands registered: Announce may post
 	stopped bool
 	wg      sync.WaitGroup // handlers, typing indicators and slash commands in flight
+
+	// connected is true from the gateway's READY or RESUMED until the
+	// connection drops, for /readyz.
+	connected atomic.Bool
 }
 
 type set map[string]bool
@@ -130,8 +136,8 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		cfg: cfg, opts: opts, log: opts.Log.With("adapter", Platform),
 		help: setOf(cfg.HelpChannels), guilds: setOf(cfg.Guilds),
 		allow: setOf(cfg.AllowChannels), deny: setOf(cfg.DenyChannels),
-		threads: newBounded(maxThreads), own: newBounded(maxOwn), votes: newBounded(maxVotes),
-		dms: newBounded(maxDMs),
+		threads: bounded.New[string, string](maxThreads), own: bounded.New[string, string](maxOwn), votes: bounded.New[string, string](maxVotes),
+		dms: bounded.New[string, string](maxDMs),
 	}, nil
 }
 
@@ -199,6 +205,10 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rw.next.RoundTrip(r)
 }
 
+// Connected reports whether the gateway session is up (for /readyz):
+// false until READY, and from a dropped connection until it is resumed.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
 // Run connects to the gateway, registers the slash commands and delivers
 // messages to inbox until ctx is done, then disconnects, delivers what it
 // had read off the gateway, and waits for its handlers to finish.
@@ -223,6 +233,10 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	s.AddHandler(a.reactionAdd)
 	s.AddHandler(a.reactionRemove)
 	s.AddHandler(a.threadCreate)
+	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { a.connected.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { a.connected.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { a.connected.Store(false) })
+	defer a.connected.Store(false)
 
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
@@ -286,7 +300,7 @@ func (a *Adapter) reactionRemove(_ *discordgo.Session, r *discordgo.MessageReact
 
 func (a *Adapter) threadCreate(_ *discordgo.Session, t *discordgo.ThreadCreate) {
 	if t.Channel != nil && t.OwnerID != "" && t.OwnerID == a.selfID() {
-		a.threads.put(t.ID, t.ParentID)
+		a.threads.Put(t.ID, t.ParentID)
 	}
 }
 
@@ -414,7 +428,7 @@ func (a *Adapter) register(ctx context.Context, s *discordgo.Session, appID stri
 // answers there at all.
 func (a *Adapter) place(guildID, channelID string) (chat.Conversation, bool) {
 	conv := chat.Conversation{Platform: Platform, Channel: channelID}
-	if parent, ok := a.threads.get(channelID); ok {
+	if parent, ok := a.threads.Get(channelID); ok {
 		conv = chat.Conversation{Platform: Platform, Channel: parent, Thread: channelID}
 	} else if _, _, s := a.runCtx(); s != nil && s.State != nil {
 		if ch, err := s.State.Channel(channelID); err == nil && ch.IsThread() {
@@ -465,7 +479,7 @@ func (a *Adapter) onMessage(ctx context.Context, m *discordgo.Message) {
 	if text == "" {
 		return // without message content, or an attachment only
 	}
-	_, followUp := a.threads.get(m.ChannelID)
+	_, followUp := a.threads.Get(m.ChannelID)
 	command := strings.HasPrefix(text, a.opts.CommandPrefix)
 	helpQuestion := (a.help[conv.Channel] || a.help[conv.Thread]) && chat.IsQuestion(text)
 	if !mentioned && !direct && !followUp && !command && !helpQuestion {
@@ -587,7 +601,7 @@ func (r *responder) where(ctx context.Context) (string, bool) {
 		}, discordgo.WithContext(ctx))
 		if err == nil && th != nil && th.ID != "" {
 			r.target = th.ID
-			r.a.threads.put(th.ID, r.channel)
+			r.a.threads.Put(th.ID, r.channel)
 			return r.target, false
 		}
 		// No permission, a channel without threads: reply instead.
@@ -658,7 +672,7 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 		return chat.Sent{}, err
 	}
 	if channel != r.channel || r.a.isThread(channel) {
-		r.a.threads.put(channel, r.parentOf(channel))
+		r.a.threads.Put(channel, r.parentOf(channel))
 	}
 	r.mu.Lock()
 	r.sent[first.ID] = sentParts{channel: channel, rest: rest}
@@ -670,14 +684,14 @@ func (r *responder) parentOf(channel string) string {
 	if channel != r.channel {
 		return r.channel
 	}
-	if p, ok := r.a.threads.get(channel); ok {
+	if p, ok := r.a.threads.Get(channel); ok {
 		return p
 	}
 	return r.a.parentFromState(channel)
 }
 
 func (a *Adapter) isThread(channel string) bool {
-	if _, ok := a.threads.get(channel); ok {
+	if _, ok := a.threads.Get(channel); ok {
 		return true
 	}
 	return a.parentFromState(channel) != ""
@@ -750,7 +764,7 @@ func (a *Adapter) editInChannel(ctx context.Context, s *discordgo.Session, asker
 		if err != nil {
 			return sp, fmt.Errorf("discord: send answer to %s: %w", sp.channel, err)
 		}
-		a.own.put(m.ID, sp.channel)
+		a.own.Put(m.ID, sp.channel)
 		rest = append(rest, m.ID)
 	}
 	for _, id := range sp.rest[min(len(sp.rest), len(parts)-1):] {
@@ -769,7 +783,7 @@ func (a *Adapter) onReaction(ctx context.Context, mr *discordgo.MessageReaction,
 	if mr == nil || mr.UserID == "" || mr.ChannelID == "" || mr.UserID == a.selfID() {
 		return
 	}
-	if _, ours := a.own.get(mr.MessageID); !ours {
+	if _, ours := a.own.Get(mr.MessageID); !ours {
 		return
 	}
 	if member != nil && member.User != nil && member.User.Bot {
@@ -784,7 +798,7 @@ func (a *Adapter) onReaction(ctx context.Context, mr *discordgo.MessageReaction,
 	default:
 		return
 	}
-	held := a.votes.update(mr.MessageID+"\x00"+mr.UserID, func(old string, _ bool) string {
+	held := a.votes.Update(mr.MessageID+"\x00"+mr.UserID, func(old string, _ bool) string {
 		old = strings.ReplaceAll(old, r, "")
 		if added {
 			return old + r

@@ -114,8 +114,8 @@ func runEvent(t *testing.T, name string, d []byte) *fuzzInbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.own.put(fuzzAnswer, fuzzChannel)
-	a.threads.put(fuzzThread, fuzzChannel)
+	a.own.Put(fuzzAnswer, fuzzChannel)
+	a.threads.Put(fuzzThread, fuzzChannel)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	in := &fuzzInbox{}

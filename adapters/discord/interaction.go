@@ -159,7 +159,7 @@ func (r *interactionResponder) Reply(ctx context.Context, ans chat.Answer) (chat
 			return chat.Sent{}, fmt.Errorf("discord: answer slash command: %w", err)
 		}
 		if !ans.Ephemeral {
-			r.a.own.put(m.ID, m.ChannelID)
+			r.a.own.Put(m.ID, m.ChannelID)
 		}
 		if n == 0 {
 			first = m
@@ -264,7 +264,7 @@ func (r *interactionResponder) Edit(ctx context.Context, sent chat.Sent, ans cha
 		if err != nil {
 			return fmt.Errorf("discord: answer slash command: %w", err)
 		}
-		r.a.own.put(m.ID, m.ChannelID)
+		r.a.own.Put(m.ID, m.ChannelID)
 		rest = append(rest, m.ID)
 	}
 	for _, id := range sp.rest[min(len(sp.rest), len(parts)-1):] {
@@ -274,59 +274,4 @@ func (r *interactionResponder) Edit(ctx context.Context, sent chat.Sent, ans cha
 	}
 	r.parts[sent.ID] = sentParts{rest: rest}
 	return nil
-}
-
-// bounded is a map that forgets its oldest keys beyond a size.
-type bounded struct {
-	mu    sync.Mutex // guards m, order, next
-	max   int
-	m     map[string]string
-	order []string // ring of keys in insertion order
-	next  int
-}
-
-func newBounded(max int) *bounded {
-	return &bounded{max: max, m: map[string]string{}}
-}
-
-func (b *bounded) put(k, v string) {
-	if k == "" {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.putLocked(k, v)
-}
-
-func (b *bounded) putLocked(k, v string) {
-	if _, ok := b.m[k]; ok {
-		b.m[k] = v
-		return
-	}
-	if len(b.order) < b.max {
-		b.order = append(b.order, k)
-	} else {
-		delete(b.m, b.order[b.next])
-		b.order[b.next] = k
-		b.next = (b.next + 1) % b.max
-	}
-	b.m[k] = v
-}
-
-// update sets k to f of its value ("" and false when absent) in one step,
-// so that two events for the same key cannot interleave.
-func (b *bounded) update(k string, f func(old string, ok bool) string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old, ok := b.m[k]
-	v := f(old, ok)
-	b.putLocked(k, v)
-	return v
-}
-
-func (b *bounded) get(k string) (string, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	v, ok := b.m[k]
-	return v, ok
 }

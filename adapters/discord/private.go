@@ -35,7 +35,7 @@ const maxDMs = 10000
 // dmChannel opens the direct message channel with member, or reuses the
 // one opened before (Discord returns the same channel every time).
 func (a *Adapter) dmChannel(ctx context.Context, s *discordgo.Session, member string) (string, error) {
-	if id, ok := a.dms.get(member); ok {
+	if id, ok := a.dms.Get(member); ok {
 		return id, nil
 	}
 	ch, err := s.UserChannelCreate(member, discordgo.WithContext(ctx))
@@ -45,7 +45,7 @@ func (a *Adapter) dmChannel(ctx context.Context, s *discordgo.Session, member st
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("discord: open a direct message with member %s: Discord returned no channel", member)
 	}
-	a.dms.put(member, ch.ID)
+	a.dms.Put(member, ch.ID)
 	return ch.ID, nil
 }
 
@@ -116,7 +116,7 @@ func (a *Adapter) post(ctx context.Context, s *discordgo.Session, channel, asker
 		if err != nil {
 			return nil, nil, fmt.Errorf("discord: send answer to %s: %w", channel, err)
 		}
-		a.own.put(m.ID, channel)
+		a.own.Put(m.ID, channel)
 		if i == 0 {
 			first = m
 		} else {

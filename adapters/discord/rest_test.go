@@ -55,7 +55,7 @@ func TestRepliesPingOnlyTheAsker(t *testing.T) {
 	if _, ok := post.Body["message_reference"]; ok {
 		t.Errorf("the post in the thread is a reply: %v", post.Body)
 	}
-	if p, ok := a.threads.get("10019"); !ok || p != "200" {
+	if p, ok := a.threads.Get("10019"); !ok || p != "200" {
 		t.Errorf("thread not remembered for follow-ups: %q %t", p, ok)
 	}
 
@@ -207,8 +207,8 @@ func TestWhereDocentAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.threads.put("210", "200") // a thread Docent answered in
-	a.threads.put("410", "400")
+	a.threads.Put("210", "200") // a thread Docent answered in
+	a.threads.Put("410", "400")
 	for _, tc := range []struct {
 		guild, channel string
 		want           bool

@@ -137,8 +137,8 @@ func postEvent(t *testing.T, path string, how int, body []byte) (int, *fuzzInbox
 		t.Fatal(err)
 	}
 	a.loggedIn(fuzzBot, "T1")
-	a.threads.add(fuzzThread, "")
-	a.answers.add(fuzzAnswer, "1700000000.000100")
+	a.threads.Put(fuzzThread, "")
+	a.answers.Put(fuzzAnswer, "1700000000.000100")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

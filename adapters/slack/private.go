@@ -38,7 +38,7 @@ func check(ans chat.Answer, parts []string) error {
 // dmChannel opens the direct message channel with member, or reuses the
 // one opened before (conversations.open returns the same one every time).
 func (a *Adapter) dmChannel(ctx context.Context, member string) (string, error) {
-	if id, ok := a.dms.get(member); ok {
+	if id, ok := a.dms.Get(member); ok {
 		return id, nil
 	}
 	var ch *slack.Channel
@@ -53,7 +53,7 @@ func (a *Adapter) dmChannel(ctx context.Context, member string) (string, error) 
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open a direct message with member %s: Slack returned no channel", member)
 	}
-	a.dms.add(member, ch.ID)
+	a.dms.Put(member, ch.ID)
 	return ch.ID, nil
 }
 

@@ -147,7 +147,7 @@ func (r *responder) post(ctx context.Context, channel string, thread *string, an
 			return nil, fmt.Errorf("slack: post the question to %s: %w", channel, err)
 		}
 		*thread = ts
-		r.a.threads.add(channel+"/"+ts, "")
+		r.a.threads.Put(channel+"/"+ts, "")
 	}
 	for i, p := range parts {
 		in := ""
@@ -177,14 +177,14 @@ func (r *responder) post(ctx context.Context, channel string, thread *string, an
 			continue
 		}
 		if thread == nil {
-			r.a.answers.add(channel+"/"+ts, "")
+			r.a.answers.Put(channel+"/"+ts, "")
 			continue
 		}
 		if *thread == "" { // a command's answer starts the thread
 			*thread = ts
 		}
-		r.a.threads.add(channel+"/"+*thread, "")
-		r.a.answers.add(channel+"/"+ts, *thread)
+		r.a.threads.Put(channel+"/"+*thread, "")
+		r.a.answers.Put(channel+"/"+ts, *thread)
 	}
 	return ids, nil
 }
@@ -250,7 +250,7 @@ func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) e
 			return fmt.Errorf("slack: edit part %d of %d in %s: %w", i+1, len(parts), channel, err)
 		}
 		if i >= len(old) {
-			r.a.answers.add(channel+"/"+ts, thread)
+			r.a.answers.Put(channel+"/"+ts, thread)
 		}
 		ids = append(ids, ts)
 	}

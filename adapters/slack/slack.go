@@ -25,6 +25,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/docent-bot/docent/adapters/internal/bounded"
 	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
 )
@@ -62,11 +63,11 @@ type Adapter struct {
 
 	help, allow, deny map[string]bool
 
-	seen    *recent // event IDs handled
-	threads *recent // channel+"/"+thread_ts Docent replied in → ""
-	answers *recent // channel+"/"+ts of Docent's messages → thread_ts
-	dms     *recent // member ID → their DM channel with Docent, for private answers
-	names   *recent // member ID → their name ("" when Slack has none for them)
+	seen    *bounded.Map[string, string] // event IDs handled
+	threads *bounded.Map[string, string] // channel+"/"+thread_ts Docent replied in → ""
+	answers *bounded.Map[string, string] // channel+"/"+ts of Docent's messages → thread_ts
+	dms     *bounded.Map[string, string] // member ID → their DM channel with Docent, for private answers
+	names   *bounded.Map[string, string] // member ID → their name ("" when Slack has none for them)
 	// namesOff is set once Slack refuses users.info (no users:read
 	// scope): members are then called "there" without asking again.
 	namesOff atomic.Bool
@@ -117,11 +118,11 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 		help:    set(cfg.HelpChannels),
 		allow:   set(cfg.AllowChannels),
 		deny:    set(cfg.DenyChannels),
-		seen:    newRecent(maxSeenEvents),
-		threads: newRecent(maxThreads),
-		answers: newRecent(maxAnswers),
-		dms:     newRecent(maxDMs),
-		names:   newRecent(maxNames),
+		seen:    bounded.New[string, string](maxSeenEvents),
+		threads: bounded.New[string, string](maxThreads),
+		answers: bounded.New[string, string](maxAnswers),
+		dms:     bounded.New[string, string](maxDMs),
+		names:   bounded.New[string, string](maxNames),
 	}
 	a.groups = newUserGroups(cfg.UsergroupsRefresh, func(ctx context.Context) ([]slack.UserGroup, error) {
 		var list []slack.UserGroup
@@ -272,7 +273,7 @@ func (a *Adapter) handleEvent(ctx context.Context, inbox chat.Inbox, ea slackeve
 	if !ok {
 		return
 	}
-	if cb.EventID != "" && !a.seen.add(cb.EventID, "") {
+	if cb.EventID != "" && !a.seen.Put(cb.EventID, "") {
 		a.log.DebugContext(ctx, "slack: duplicate event", "event_id", cb.EventID)
 		return
 	}
@@ -309,7 +310,7 @@ func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slack
 	case mentioned:
 		return // the app_mention event brings it
 	case ev.ThreadTimeStamp != "" && ev.ThreadTimeStamp != ev.TimeStamp:
-		if _, ok := a.threads.get(ev.Channel + "/" + ev.ThreadTimeStamp); !ok {
+		if _, ok := a.threads.Get(ev.Channel + "/" + ev.ThreadTimeStamp); !ok {
 			return
 		}
 	case a.help[ev.Channel] && chat.IsQuestion(ev.Text):
@@ -368,14 +369,14 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 	// The bot answers in this thread: follow-ups that arrive before its
 	// answer is posted belong to it too (events are handled in order, the
 	// answer comes later).
-	a.threads.add(channel+"/"+threadTS, "")
+	a.threads.Put(channel+"/"+threadTS, "")
 }
 
 // knownName is the member's name if it is cached, without asking Slack:
 // intake must not wait on users.info (the responder's MemberName does,
 // in the member's own queue).
 func (a *Adapter) knownName(user string) string {
-	name, _ := a.names.get(user)
+	name, _ := a.names.Get(user)
 	return name
 }
 
@@ -384,7 +385,7 @@ func (a *Adapter) knownName(user string) string {
 // then cached. It is "" when Slack does not say (no users:read scope, an
 // unknown user, Slack down), and the answer then says "there".
 func (a *Adapter) memberName(ctx context.Context, user string) string {
-	if name, ok := a.names.get(user); ok {
+	if name, ok := a.names.Get(user); ok {
 		return name
 	}
 	if a.namesOff.Load() {
@@ -401,14 +402,14 @@ func (a *Adapter) memberName(ctx context.Context, user string) string {
 				a.log.WarnContext(ctx, "slack: cannot read members' names (add the users:read scope); answers call them \"there\"", "err", err)
 			}
 		case errors.As(err, &se) && se.Err == "user_not_found":
-			a.names.add(user, "")
+			a.names.Put(user, "")
 		default: // asked again next time
 			a.log.DebugContext(ctx, "slack: users.info", "user", user, "err", err)
 		}
 		return ""
 	}
 	name := cmp.Or(u.Profile.DisplayName, u.RealName, u.Profile.RealName, u.Name)
-	a.names.add(user, name)
+	a.names.Put(user, name)
 	return name
 }
 
@@ -508,7 +509,7 @@ func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, re
 	if !ok {
 		return
 	}
-	thread, mine := a.answers.get(item.Channel + "/" + item.Timestamp)
+	thread, mine := a.answers.Get(item.Channel + "/" + item.Timestamp)
 	if !mine && itemUser != a.botID {
 		return
 	}
@@ -552,7 +553,7 @@ func (a *Adapter) handleAction(ctx context.Context, inbox chat.Inbox, cb slack.I
 	if channel == "" || ts == "" {
 		return // a click on no answer of Docent's
 	}
-	thread, ok := a.answers.get(channel + "/" + ts)
+	thread, ok := a.answers.Get(channel + "/" + ts)
 	if !ok {
 		thread = cb.Message.ThreadTimestamp
 	}
@@ -696,44 +697,4 @@ func tsTime(ts string) time.Time {
 	}
 	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
 	return time.Unix(s, us*1000)
-}
-
-// recent is a bounded set (with a value per key) that forgets its oldest
-// keys first.
-type recent struct {
-	mu    sync.Mutex // guards keys, order, next
-	max   int
-	keys  map[string]string
-	order []string // a ring of keys in the order they were added
-	next  int
-}
-
-func newRecent(max int) *recent {
-	return &recent{max: max, keys: make(map[string]string)}
-}
-
-// add remembers key and reports whether it was new.
-func (r *recent) add(key, val string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.keys[key]; ok {
-		r.keys[key] = val
-		return false
-	}
-	if len(r.order) < r.max {
-		r.order = append(r.order, key)
-	} else {
-		delete(r.keys, r.order[r.next])
-		r.order[r.next] = key
-		r.next = (r.next + 1) % r.max
-	}
-	r.keys[key] = val
-	return true
-}
-
-func (r *recent) get(key string) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	v, ok := r.keys[key]
-	return v, ok
 }

@@ -10,9 +10,8 @@ import (
 // configuration.
 type Config struct {
 	Enabled bool `yaml:"enabled"`
-	// Listen is the address the chat page (and the dashboard, health and
-	// metrics) is served on. Loopback by default: only this machine can
-	// reach it.
+	// Listen is the address the chat page is served on. Loopback by
+	// default: only this machine can reach it.
 	Listen string `yaml:"listen"`
 }
 

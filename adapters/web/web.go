@@ -1,9 +1,8 @@
 // Package web is the browser chat adapter: a page where a visitor talks to
 // Docent like a member, with answers streamed over server-sent events,
 // Markdown rendered on the server and sanitised, and 👍/👎 on every
-// answer. The same HTTP server serves whatever Options.Handler serves
-// besides (the dashboard, health and metrics), so one address is all an
-// admin opens.
+// answer. It serves the chat only: the dashboard, health and metrics are
+// on the bot's ops listener.
 package web
 
 import (
@@ -39,9 +38,6 @@ type Options struct {
 	Log *slog.Logger
 	// BotName titles the page.
 	BotName string
-	// Handler serves every path the chat does not ("/admin/", "/healthz",
-	// "/metrics", ...); nil answers 404.
-	Handler http.Handler
 	// Optional makes a failure to listen (the port is taken) a logged
 	// warning instead of an error that stops Docent: for the local
 	// try-out, where the console must work regardless.
@@ -214,8 +210,7 @@ wait:
 
 func (a *Adapter) stopStreams() { a.stopOnce.Do(func() { close(a.stopping) }) }
 
-// Handler is the chat's HTTP handler, delivering to inbox; paths it does
-// not serve go to Options.Handler.
+// Handler is the chat's HTTP handler, delivering to inbox.
 func (a *Adapter) Handler(inbox chat.Inbox) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets") // a literal path of the embed: cannot fail
@@ -224,9 +219,6 @@ func (a *Adapter) Handler(inbox chat.Inbox) http.Handler {
 	mux.HandleFunc("GET /chat/events", a.events)
 	mux.HandleFunc("POST /chat/send", func(w http.ResponseWriter, r *http.Request) { a.send(w, r, inbox) })
 	mux.HandleFunc("POST /chat/feedback", func(w http.ResponseWriter, r *http.Request) { a.feedback(w, r, inbox) })
-	if a.opts.Handler != nil {
-		mux.Handle("/", a.opts.Handler)
-	}
 	// Requests from other sites (a form elsewhere posting here) are refused.
 	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/poll"
 )
 
 // Announcements: when a challenge opens and when it closes (with its top
@@ -71,11 +72,11 @@ func (mod *Module) Run(ctx context.Context, env module.RunEnv) error {
 		targets = append(targets, announceTarget{platform, channel, poster})
 	}
 	var watch <-chan time.Time
-	var files *settled
+	var files *poll.Settled
 	if every := mod.watch; every > 0 && mod.files.OnDisk() {
 		t := time.NewTicker(every)
 		defer t.Stop()
-		watch, files = t.C, newSettled(mod.state())
+		watch, files = t.C, poll.NewSettled(mod.state())
 	}
 	if len(targets) == 0 && watch == nil {
 		return nil
@@ -88,7 +89,7 @@ func (mod *Module) Run(ctx context.Context, env module.RunEnv) error {
 		case <-ctx.Done():
 			return nil
 		case <-watch:
-			if !files.changed(mod.state()) {
+			if !files.Changed(mod.state()) {
 				continue
 			}
 			mod.log.Info("challenges: files changed")
@@ -230,23 +231,4 @@ func (mod *Module) closingText(ctx context.Context, c *Challenge) (string, error
 		fmt.Fprintf(&sb, "\n`%sleaderboard %s` has the whole board.", mod.prefix, c.ID)
 	}
 	return sb.String(), nil
-}
-
-// settled tells when a polled state has changed and then held still for
-// one more poll.
-type settled struct{ last, pending string }
-
-func newSettled(state string) *settled { return &settled{last: state} }
-
-func (s *settled) changed(cur string) bool {
-	switch {
-	case cur == s.last:
-		s.pending = ""
-	case cur != s.pending:
-		s.pending = cur // changed: wait one poll for it to settle
-	default:
-		s.last, s.pending = cur, ""
-		return true
-	}
-	return false
 }

@@ -3,18 +3,16 @@ package challenges
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/llm"
+	"github.com/docent-bot/docent/internal/poll"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -171,17 +169,11 @@ func (mod *Module) state() string {
 	if err != nil {
 		return err.Error()
 	}
-	var lines []string
+	var state poll.Files
 	for _, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			lines = append(lines, f+": "+err.Error())
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("%s %d %d", f, fi.Size(), fi.ModTime().UnixNano()))
+		state.Stat(f)
 	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	return state.String()
 }
 
 // reload swaps in the challenge files as they are now, or keeps the

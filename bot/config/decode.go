@@ -37,6 +37,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/docent-bot/docent/brain/typo"
 )
 
 // Options tune Decode.
@@ -865,7 +867,7 @@ func Closest(name string, known []string) string {
 	best, bestDist := "", math.MaxInt
 	lname := strings.ToLower(name)
 	for _, k := range known {
-		if dist := editDistance(lname, strings.ToLower(k)); dist < bestDist {
+		if dist := typo.Distance(lname, strings.ToLower(k)); dist < bestDist {
 			best, bestDist = k, dist
 		}
 	}
@@ -874,35 +876,6 @@ func Closest(name string, known []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and swaps of neighbours each cost 1, so the
-// commonest typo (modle for model) is distance 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows suffice: the swap looks two rows back.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // structInfo is what Decode needs to know about a struct type.

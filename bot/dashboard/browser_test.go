@@ -181,7 +181,7 @@ func TestBrowser(t *testing.T) {
 
 	// The dashboard: a login, then the activity chart with one point a day.
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(s.base+"/admin/"),
+		chromedp.Navigate(s.ops+"/admin/"),
 		chromedp.WaitVisible(css(`#secret`)),
 		chromedp.SendKeys(css(`#secret`), token),
 		chromedp.Click(css(`#login`)),

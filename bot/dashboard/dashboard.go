@@ -1,7 +1,8 @@
 // Package dashboard serves the admin's pages of a running Docent (activity
 // charts, intents, coverage gaps and downvoted answers, conversations, LLM
 // usage, challenges) and its operational endpoints: /healthz, /readyz and
-// /metrics. The web adapter serves it beside the chat, on one address.
+// /metrics. The bot serves it on its ops listener (ops.listen), whatever
+// adapters run.
 //
 // Off loopback the pages need a login with the admin token
 // (DOCENT_ADMIN_TOKEN) or password (bcrypt hash in
@@ -13,7 +14,6 @@ package dashboard
 import (
 	"cmp"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -82,6 +82,11 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			return nil, fmt.Errorf("dashboard: DOCENT_ADMIN_PASSWORD_HASH is not a bcrypt hash (make one with `htpasswd -nbBC 12 admin PASSWORD`): %w", err)
 		}
 	}
+	if !opts.Loopback && !d.auth.hasCredentials() {
+		// Closed, as promised, but say so now rather than at the first 403.
+		d.log.Warn("dashboard: Docent listens beyond this machine (ops.listen) and no admin login is set: the dashboard's pages and /metrics are closed; " +
+			"set DOCENT_ADMIN_TOKEN or DOCENT_ADMIN_PASSWORD_HASH in Docent's environment, or listen on 127.0.0.1")
+	}
 	funcs := template.FuncMap{
 		"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"when":  func(t time.Time) string { return t.Local().Format(time.DateTime) },
@@ -131,11 +136,8 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			}))
 		}
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.Handle("GET /healthz", b.Health())
+	mux.Handle("GET /readyz", b.Health())
 	mux.HandleFunc("GET /metrics", d.metrics)
 	mux.HandleFunc("GET /admin/login", d.loginPage)
 	mux.HandleFunc("POST /admin/login", d.loginPost)
@@ -163,7 +165,7 @@ func (d *Dashboard) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !d.auth.allowed(r) {
 			if !d.auth.hasCredentials() {
-				http.Error(w, "dashboard: closed: Docent listens beyond this machine (adapters.web.listen) and no admin login is set; "+
+				http.Error(w, "dashboard: closed: Docent listens beyond this machine (ops.listen) and no admin login is set; "+
 					"set DOCENT_ADMIN_TOKEN or DOCENT_ADMIN_PASSWORD_HASH in Docent's environment", http.StatusForbidden)
 				return
 			}
@@ -206,21 +208,6 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, name, title s
 func (d *Dashboard) fail(w http.ResponseWriter, doing string, err error) {
 	d.log.Error("dashboard failed", "doing", doing, "err", err)
 	http.Error(w, fmt.Sprintf("dashboard: %s: %v", doing, err), http.StatusInternalServerError)
-}
-
-func (d *Dashboard) readyz(w http.ResponseWriter, r *http.Request) {
-	checks := d.b.Readiness(r.Context())
-	ready := true
-	for _, c := range checks {
-		ready = ready && c.OK
-	}
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"ready": ready, "checks": checks})
 }
 
 func (d *Dashboard) metrics(w http.ResponseWriter, r *http.Request) {

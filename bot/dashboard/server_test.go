@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -43,10 +44,11 @@ const testIntents = `intents:
     responses: ["Here: <script>window.__pwned = 1</script> and <img src=x onerror=\"window.__pwned = 2\"> done"]
 `
 
-// server is a real Docent (store, brain, router) with the web chat and the
-// dashboard on a loopback port.
+// server is a real Docent (store, brain, router) with the web chat on a
+// loopback port and the dashboard on its ops listener, another one.
 type server struct {
-	base    string
+	base    string // the web chat
+	ops     string // the ops listener: health, metrics, the dashboard
 	bot     *bot.Bot
 	metrics *metrics.Metrics
 	dir     string
@@ -77,25 +79,23 @@ adapters:
   web:
     enabled: true
     listen: 127.0.0.1:0
+ops:
+  listen: 127.0.0.1:0
 `)
 	cfg, err := bot.LoadConfig(filepath.Join(dir, "docent.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	b, err := bot.Open(context.Background(), cfg, bot.Options{Version: "test", Metrics: m})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts.Metrics = m.Handler()
 	opts.Loopback = true
-	dash, err := New(b, opts)
+	b, err := bot.Open(context.Background(), cfg, bot.Options{Version: "test", Metrics: m,
+		Ops: func(b *bot.Bot) (http.Handler, error) { return New(b, opts) }})
 	if err != nil {
-		b.Close()
 		t.Fatal(err)
 	}
 	addr := make(chan net.Addr, 1)
-	a := web.New(cfg.Adapters.Web, web.Options{Handler: dash, OnListen: func(x net.Addr) { addr <- x }})
+	a := web.New(cfg.Adapters.Web, web.Options{OnListen: func(x net.Addr) { addr <- x }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, a) }()
@@ -119,7 +119,8 @@ adapters:
 	t.Cleanup(stop)
 	select {
 	case x := <-addr:
-		return &server{base: "http://" + x.String(), bot: b, metrics: m, dir: dir, stop: stop}
+		// The ops listener listens before the adapters start.
+		return &server{base: "http://" + x.String(), ops: "http://" + b.OpsAddr().String(), bot: b, metrics: m, dir: dir, stop: stop}
 	case err := <-done:
 		t.Fatalf("Run: %v", err)
 	case <-time.After(10 * time.Second):
@@ -224,7 +225,7 @@ func TestMetricsAfterQuestions(t *testing.T) {
 	s := startServer(t, Options{})
 	c := newClient()
 	s.ask(t, c, "hello", "how do I report a bug?", "qwerty zxcv", "!ping")
-	code, text := get(t, http.DefaultClient, s.base+"/metrics")
+	code, text := get(t, http.DefaultClient, s.ops+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
@@ -260,10 +261,10 @@ func TestMetricsAfterQuestions(t *testing.T) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	s := startServer(t, Options{})
-	if code, body := get(t, http.DefaultClient, s.base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+	if code, body := get(t, http.DefaultClient, s.ops+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	code, body := get(t, http.DefaultClient, s.base+"/readyz")
+	code, body := get(t, http.DefaultClient, s.ops+"/readyz")
 	var ready struct {
 		Ready  bool
 		Checks []bot.Check
@@ -295,7 +296,7 @@ func TestLoginAndCSRF(t *testing.T) {
 	s := startServer(t, Options{Token: "s3cret-token"})
 	c := newClient()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := c.Get(s.base + "/admin/")
+	res, err := c.Get(s.ops + "/admin/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,24 +304,24 @@ func TestLoginAndCSRF(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/login") {
 		t.Fatalf("/admin/ without login: %s to %q, want a redirect to the login", res.Status, res.Header.Get("Location"))
 	}
-	if code, _ := get(t, http.DefaultClient, s.base+"/metrics"); code != http.StatusUnauthorized {
+	if code, _ := get(t, http.DefaultClient, s.ops+"/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without the token when a token is set: %d, want 401", code)
 	}
-	req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
+	req, _ := http.NewRequest("GET", s.ops+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer s3cret-token")
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
 		t.Errorf("/metrics with the bearer token: %v %v", res.Status, err)
 	} else {
 		res.Body.Close()
 	}
-	_, page := get(t, c, s.base+"/admin/login")
+	_, page := get(t, c, s.ops+"/admin/login")
 	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
 	if csrf == nil {
 		t.Fatalf("no CSRF token on the login page:\n%s", page)
 	}
 	post := func(path string, form url.Values) *http.Response {
 		t.Helper()
-		res, err := c.PostForm(s.base+path, form)
+		res, err := c.PostForm(s.ops+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +344,7 @@ func TestLoginAndCSRF(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"/admin/", "/admin/intents", "/admin/gaps", "/admin/conversations?q=hello", "/admin/usage", "/admin/challenges"} {
-		if code, body := get(t, c, s.base+p); code != http.StatusOK {
+		if code, body := get(t, c, s.ops+p); code != http.StatusOK {
 			t.Errorf("%s after login: %d\n%s", p, code, body)
 		}
 	}
@@ -351,7 +352,7 @@ func TestLoginAndCSRF(t *testing.T) {
 	if res := post("/admin/teach", url.Values{"intent": {"greeting"}, "text": {"yo"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("teach without CSRF token: %s, want 403", res.Status)
 	}
-	if code, body := get(t, c, s.base+"/admin/challenges"); code != http.StatusOK || !strings.Contains(body, "Challenges are not configured.") {
+	if code, body := get(t, c, s.ops+"/admin/challenges"); code != http.StatusOK || !strings.Contains(body, "Challenges are not configured.") {
 		t.Errorf("challenges page: %d\n%s", code, body)
 	}
 }
@@ -359,9 +360,18 @@ func TestLoginAndCSRF(t *testing.T) {
 // Off loopback with no credentials the dashboard is closed.
 func TestClosedWithoutCredentialsOffLoopback(t *testing.T) {
 	s := startServer(t, Options{})
-	d, err := New(s.bot, Options{Loopback: false})
+	var logs strings.Builder
+	d, err := New(s.bot, Options{Loopback: false, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Said at the start, not only at the first refused request.
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "ops.listen") || !strings.Contains(l, "DOCENT_ADMIN_TOKEN") {
+		t.Errorf("no warning that the dashboard is closed:\n%s", l)
+	}
+	logs.Reset()
+	if _, err := New(s.bot, Options{Loopback: false, Token: "t", Log: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil || logs.Len() != 0 {
+		t.Errorf("with a token: %v, logged %q", err, logs.String())
 	}
 	for _, p := range []string{"/admin/", "/admin/login", "/metrics"} {
 		rec := httptest.NewRecorder()
@@ -387,13 +397,13 @@ func TestTeachDownvotedFromDashboard(t *testing.T) {
 		Member: chat.Member{ID: answers[0].Conversation.Channel}, Vote: chat.VoteDown}); err != nil {
 		t.Fatal(err)
 	}
-	_, page := get(t, c, s.base+"/admin/gaps")
+	_, page := get(t, c, s.ops+"/admin/gaps")
 	if !strings.Contains(page, "how can I make a pizza dough") {
 		t.Fatalf("gaps page lacks the downvoted question:\n%s", page)
 	}
 	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := c.PostForm(s.base+"/admin/teach", url.Values{"csrf": {csrf[1]}, "intent": {"install"}, "text": {"how can I make a pizza dough"}})
+	res, err := c.PostForm(s.ops+"/admin/teach", url.Values{"csrf": {csrf[1]}, "intent": {"install"}, "text": {"how can I make a pizza dough"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,9 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
+
+	"github.com/docent-bot/docent/internal/poll"
 )
 
 // headingSep joins the headings of a heading path.
@@ -316,23 +317,22 @@ func fileTitle(rel string) string {
 // them is added, removed or saved. Comparing it between polls is a cheap
 // way to know when to Rebuild.
 func State(folders []Folder) string {
-	var lines []string
+	var state poll.Files
 	for _, f := range folders {
 		err := walk(f, func(_ fs.FS, _, rel string, d fs.DirEntry) error {
 			fi, err := d.Info()
 			if err != nil {
-				lines = append(lines, path.Join(f.Path, rel)+": "+err.Error())
+				state.Fail(path.Join(f.Path, rel), err)
 				return nil
 			}
-			lines = append(lines, fmt.Sprintf("%s %d %d", path.Join(f.Path, rel), fi.Size(), fi.ModTime().UnixNano()))
+			state.Add(path.Join(f.Path, rel), fi)
 			return nil
 		})
 		if err != nil {
-			lines = append(lines, f.Path+": "+err.Error())
+			state.Fail(f.Path, err)
 		}
 	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	return state.String()
 }
 
 // Excluded reports whether one of patterns names the file or folder rel

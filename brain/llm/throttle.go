@@ -17,7 +17,6 @@ import (
 type Throttler struct {
 	interval time.Duration
 	deliver  func(text string)
-	after    func(time.Duration) <-chan time.Time // time.After; a fake in tests
 
 	mu      sync.Mutex    // guards the fields below
 	text    string        // the latest update
@@ -31,7 +30,7 @@ type Throttler struct {
 // Throttle returns a Throttler delivering to deliver at most once per
 // interval. Call Stop when the stream ends.
 func Throttle(interval time.Duration, deliver func(text string)) *Throttler {
-	return &Throttler{interval: interval, deliver: deliver, after: time.After, stop: make(chan struct{})}
+	return &Throttler{interval: interval, deliver: deliver, stop: make(chan struct{})}
 }
 
 // Update records the latest text; it never waits for a delivery. Its
@@ -67,7 +66,7 @@ func (t *Throttler) run(idle chan struct{}) {
 
 		t.deliver(text)
 		select {
-		case <-t.after(t.interval):
+		case <-time.After(t.interval):
 		case <-t.stop:
 		}
 	}

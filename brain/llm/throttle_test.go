@@ -1,18 +1,12 @@
 package llm
 
 import (
+	"slices"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
-
-// fakeTimers hands the test each interval timer the Throttler starts.
-type fakeTimers chan chan time.Time
-
-func (f fakeTimers) after(time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	f <- ch
-	return ch
-}
 
 func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -25,88 +19,83 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-func none[T any](t *testing.T, ch <-chan T, what string) {
+// deliveries records what a Throttler delivered and when, on the bubble's
+// clock.
+type deliveries struct {
+	start time.Time
+	mu    sync.Mutex // guards got
+	got   []string   // "text@elapsed"
+}
+
+func (d *deliveries) deliver(s string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got = append(d.got, s+"@"+time.Since(d.start).String())
+}
+
+// want waits until every goroutine of the bubble is blocked, then checks
+// the deliveries so far.
+func (d *deliveries) want(t *testing.T, when string, want ...string) {
 	t.Helper()
-	select {
-	case v := <-ch:
-		t.Fatalf("unexpected %s: %v", what, v)
-	case <-time.After(20 * time.Millisecond):
+	synctest.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !slices.Equal(d.got, want) {
+		t.Fatalf("%s: delivered %q, want %q", when, d.got, want)
 	}
 }
 
 func TestThrottleCoalesces(t *testing.T) {
-	delivered := make(chan string, 10)
-	timers := make(fakeTimers, 10)
-	th := Throttle(time.Second, func(s string) { delivered <- s })
-	th.after = timers.after
+	synctest.Test(t, func(t *testing.T) {
+		d := &deliveries{start: time.Now()}
+		th := Throttle(time.Second, d.deliver)
 
-	th.Update("a")
-	if got := recv(t, delivered, "first delivery"); got != "a" {
-		t.Fatalf("first delivery = %q, want it at once", got)
-	}
-	tick := recv(t, timers, "interval timer")
-	th.Update("ab")
-	th.Update("abc")
-	none(t, delivered, "delivery within the interval")
-
-	tick <- time.Time{}
-	if got := recv(t, delivered, "coalesced delivery"); got != "abc" {
-		t.Fatalf("after the interval got %q, want the latest text", got)
-	}
-	recv(t, timers, "second interval") <- time.Time{}
-	// Quiet for a whole interval: the next update goes out at once again.
-	waitIdle(t, th)
-	th.Update("abcd")
-	if got := recv(t, delivered, "delivery after a quiet interval"); got != "abcd" {
-		t.Fatalf("got %q", got)
-	}
-	recv(t, timers, "third interval")
-	th.Update("abcde")
-	th.Stop()
-	if got := recv(t, delivered, "last delivery"); got != "abcde" {
-		t.Fatalf("Stop delivered %q, want the last update", got)
-	}
-	th.Update("late")
-	th.Stop()
-	none(t, delivered, "delivery after Stop")
-}
-
-func waitIdle(t *testing.T, th *Throttler) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		th.mu.Lock()
-		running := th.running
-		th.mu.Unlock()
-		if !running {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("throttler never went idle")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		th.Update("a")
+		d.want(t, "first update", "a@0s")
+		th.Update("ab")
+		th.Update("abc")
+		d.want(t, "within the interval", "a@0s")
+		time.Sleep(time.Second)
+		d.want(t, "after the interval", "a@0s", "abc@1s")
+		// Quiet for a whole interval: the next update goes out at once again.
+		time.Sleep(time.Second)
+		synctest.Wait()
+		th.Update("abcd")
+		d.want(t, "after a quiet interval", "a@0s", "abc@1s", "abcd@2s")
+		th.Update("abcde")
+		th.Stop()
+		d.want(t, "Stop", "a@0s", "abc@1s", "abcd@2s", "abcde@2s")
+		th.Update("late")
+		th.Stop()
+		time.Sleep(time.Hour)
+		d.want(t, "after Stop", "a@0s", "abc@1s", "abcd@2s", "abcde@2s")
+	})
 }
 
 func TestThrottleStopWaitsForSlowDelivery(t *testing.T) {
-	started, release := make(chan struct{}), make(chan struct{})
-	var got []string
-	th := Throttle(time.Hour, func(s string) {
-		if s == "a" {
-			close(started)
-			<-release
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		d := &deliveries{start: time.Now()}
+		th := Throttle(time.Hour, func(s string) {
+			if s == "a" {
+				<-release
+			}
+			d.deliver(s)
+		})
+		th.Update("a")
+		synctest.Wait() // "a" is being delivered
+		th.Update("ab")
+		done := make(chan struct{})
+		go func() { th.Stop(); close(done) }()
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("Stop returned during a delivery")
+		default:
 		}
-		got = append(got, s)
+		time.Sleep(time.Minute)
+		close(release)
+		<-done
+		d.want(t, "Stop", "a@1m0s", "ab@1m0s") // without waiting the hour
 	})
-	th.Update("a")
-	recv(t, started, "first delivery")
-	th.Update("ab") // arrives while "a" is being delivered
-	done := make(chan struct{})
-	go func() { th.Stop(); close(done) }()
-	none(t, done, "Stop returning during a delivery")
-	close(release)
-	recv(t, done, "Stop")
-	if len(got) != 2 || got[0] != "a" || got[1] != "ab" {
-		t.Fatalf("delivered %q, want [a ab] without waiting the hour", got)
-	}
 }

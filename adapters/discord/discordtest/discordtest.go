@@ -77,6 +77,9 @@ type Server struct {
 	mu   sync.Mutex // guards conn and seq: a websocket conn takes one writer
 	conn *websocket.Conn
 	seq  int
+
+	holdMu sync.Mutex    // guards hold
+	hold   chan struct{} // while set, READY and RESUMED wait for it to close
 }
 
 // New starts a fake Discord, closed when the test ends.
@@ -248,6 +251,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	switch err := c.ReadJSON(&id); {
 	case err == nil && id.Op == 2:
 		f.identify <- id.D
+		f.held()
 		f.Send("READY", map[string]any{
 			"v": 9, "session_id": "sess-1", "guilds": []any{},
 			"user":        map[string]any{"id": BotID, "username": "docent", "bot": true},
@@ -255,6 +259,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		})
 	case err == nil && id.Op == 6: // RESUME after a dropped connection
 		f.resume <- id.D
+		f.held()
 		f.Send("RESUMED", map[string]any{})
 	default:
 		f.t.Errorf("discordtest: gateway: want IDENTIFY or RESUME, got op %d, err %v", id.Op, err)
@@ -270,6 +275,38 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		if m.Op == 1 {
 			f.write(map[string]any{"op": 11})
 		}
+	}
+}
+
+// Hold makes the gateway, from now until release is called, wait after
+// an IDENTIFY or RESUME before it answers READY or RESUMED: the adapter
+// stays connecting, as with a slow gateway. Call release before the test
+// ends.
+func (f *Server) Hold() (release func()) {
+	ch := make(chan struct{})
+	f.holdMu.Lock()
+	f.hold = ch
+	f.holdMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.holdMu.Lock()
+			if f.hold == ch {
+				f.hold = nil
+			}
+			f.holdMu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// held waits while the gateway is held (Hold).
+func (f *Server) held() {
+	f.holdMu.Lock()
+	h := f.hold
+	f.holdMu.Unlock()
+	if h != nil {
+		<-h
 	}
 }
 

@@ -2,18 +2,22 @@ package intake
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 // TestDrainsOnShutdown: items queued behind a slow one are all handled, in
 // order and on a live context, when ctx ends before they get their turn;
-// nothing offered after Close is taken, and no goroutine is left.
+// nothing offered after Close is taken, and no goroutine is left (the
+// bubble ends only when all of its goroutines have).
 func TestDrainsOnShutdown(t *testing.T) {
-	before := runtime.NumGoroutine()
+	synctest.Test(t, testDrainsOnShutdown)
+}
+
+func testDrainsOnShutdown(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var got []int
@@ -45,21 +49,19 @@ func TestDrainsOnShutdown(t *testing.T) {
 	if q.Offer(99) || q.Put(context.Background(), 99) {
 		t.Error("an item was taken after Close")
 	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after Close")
-	}
+	<-done // a Run that never returns fails the bubble: deadlock
 	if want := []int{0, 1, 2, 3, 4, 5}; !slices.Equal(got, want) {
 		t.Errorf("handled %v, want %v", got, want)
 	}
-	waitGoroutines(t, before)
 }
 
 // TestBounded: Offer refuses when the queue is full and never waits; Put
 // waits for room, and gives up when its context ends or the queue closes.
 func TestBounded(t *testing.T) {
-	before := runtime.NumGoroutine()
+	synctest.Test(t, testBounded)
+}
+
+func testBounded(t *testing.T) {
 	q := New(2, func(context.Context, int) {})
 	if !q.Offer(1) || !q.Offer(2) {
 		t.Fatal("Offer refused with room left")
@@ -74,29 +76,17 @@ func TestBounded(t *testing.T) {
 	}
 	put := make(chan bool)
 	go func() { put <- q.Put(context.Background(), 3) }()
-	q.Close()
+	synctest.Wait() // Put is waiting for room
 	select {
 	case ok := <-put:
-		if ok {
-			t.Error("Put waiting for room took its item although the queue closed")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Put still waiting after Close")
+		t.Fatalf("Put into a full queue returned %v without waiting", ok)
+	default:
+	}
+	q.Close()
+	if <-put {
+		t.Error("Put waiting for room took its item although the queue closed")
 	}
 	q.Run(context.Background()) // handles 1 and 2, then returns: closed
-	waitGoroutines(t, before)
-}
-
-func waitGoroutines(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines, want %d:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // TestByKeyRounds: what is queued is handled together, each key's items
