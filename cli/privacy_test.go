@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ func TestCompactAndRestoreRacingAStart(t *testing.T) {
 	db := filepath.Join(dir, "data", "docent.db")
 	seedDatabase(t, db, 3000)
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if code := (&cli{stdout: &strings.Builder{}, stderr: &strings.Builder{}}).backup([]string{"--config", cfgFile, backup}); code != 0 {
+	if code := testEnv(nil, &strings.Builder{}, &strings.Builder{}).Run(Commands(), []string{"backup", "--config", cfgFile, backup}); code != 0 {
 		t.Fatalf("backup: exit %d", code)
 	}
 	const rounds = 16
@@ -66,16 +66,16 @@ func TestCompactAndRestoreRacingAStart(t *testing.T) {
 			op = "restore"
 		}
 		var out, errb strings.Builder
-		c := &cli{stdout: &out, stderr: &errb}
+		c := testEnv(nil, &out, &errb)
 		var wg sync.WaitGroup
 		var code int
 		commandDone := make(chan struct{})
 		wg.Go(func() {
 			defer close(commandDone)
 			if op == "compact" {
-				code = c.compact([]string{"--config", cfgFile})
+				code = c.Run(Commands(), []string{"compact", "--config", cfgFile})
 			} else {
-				code = c.restore([]string{"--config", cfgFile, backup})
+				code = c.Run(Commands(), []string{"restore", "--config", cfgFile, backup})
 			}
 		})
 		// The start comes while the command works: at a random moment in

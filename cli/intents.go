@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,19 +13,8 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 )
 
-// intentsExport writes the intents as Docent uses them (the files plus
-// what admins taught in chat) as intents files, so that what was taught
-// can be committed with the rest.
-func (c *cli) intentsExport(args []string) int {
-	fs := c.newFlags("intents export")
-	configFile := fs.String("config", "", "configuration `FILE`")
-	out := fs.String("out", "", "write every intent, one file per intents file plus "+
-		"taught-in-chat.yaml, into `DIR` (created if needed) instead of printing the changed ones")
-	force := fs.Bool("force", false, "with --out: overwrite files that exist (their comments are lost)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: docent intents export [--config FILE] [--out DIR [--force]]
-
-Export the intents as Docent uses them: the intents files plus the patterns
+// intentsExportHelp is what `docent intents export -h` says.
+const intentsExportHelp = `Export the intents as Docent uses them: the intents files plus the patterns
 and intents admins taught in chat (!teach, !teach gap, !promote), in the
 format of the intents files, so that you can commit them.
 
@@ -41,56 +30,69 @@ Point brain.intents at DIR, or copy the files over yours. Existing files are
 not overwritten without --force. Comments of the original files are not kept.
 
 Either way, once your files hold what was taught, remove the lessons with
-docent lessons rm (the comments list their IDs).
+docent lessons rm (the comments list their IDs).`
 
-Options:
-`)
-		fs.PrintDefaults()
+// intentsCommands write the intents out as files.
+func intentsCommands() []Command {
+	return []Command{
+		{Name: "intents export", Group: "Lessons", Args: "[--config FILE] [--out DIR [--force]]", Summary: "write the intents with what was taught in chat as intents files: the changed ones to stdout, or all into DIR",
+			Help: intentsExportHelp, Run: (*Env).intentsExport},
 	}
-	cfg, code, done := c.setup(fs, args, configFile)
+}
+
+// intentsExport writes the intents as Docent uses them (the files plus
+// what admins taught in chat) as intents files, so that what was taught
+// can be committed with the rest.
+func (c *Env) intentsExport(args []string) int {
+	fs := c.Flags()
+	configFile := fs.String("config", "", "configuration `FILE`")
+	out := fs.String("out", "", "write every intent, one file per intents file plus "+
+		"taught-in-chat.yaml, into `DIR` (created if needed) instead of printing the changed ones")
+	force := fs.Bool("force", false, "with --out: overwrite files that exist (their comments are lost)")
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "docent intents export: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(c.Stderr, "docent intents export: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
 	if *force && *out == "" {
-		fmt.Fprintln(c.stderr, "docent intents export: --force only applies with --out DIR")
+		fmt.Fprintln(c.Stderr, "docent intents export: --force only applies with --out DIR")
 		return exitUsage
 	}
 	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(c.stderr, "docent intents export: no database at %s yet, so nothing was taught: the intents files are what Docent uses\n", cfg.StorePath())
+		fmt.Fprintf(c.Stderr, "docent intents export: no database at %s yet, so nothing was taught: the intents files are what Docent uses\n", cfg.StorePath())
 		return exitError
 	}
 	x, err := bot.ExportIntents(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent intents export: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent intents export: %v\n", err)
 		return exitError
 	}
 	for _, l := range x.LeftOut {
-		fmt.Fprintf(c.stderr, "docent intents export: left out %s\n", l)
+		fmt.Fprintf(c.Stderr, "docent intents export: left out %s\n", l)
 	}
 	if *out == "" {
 		data, err := x.ChangedYAML()
 		if err != nil {
-			fmt.Fprintf(c.stderr, "docent intents export: %v\n", err)
+			fmt.Fprintf(c.Stderr, "docent intents export: %v\n", err)
 			return exitError
 		}
 		if data == nil {
-			fmt.Fprintln(c.stderr, "docent intents export: nothing was taught in chat: the intents files are what Docent uses")
+			fmt.Fprintln(c.Stderr, "docent intents export: nothing was taught in chat: the intents files are what Docent uses")
 			return exitOK
 		}
-		c.stdout.Write(data)
+		c.Stdout.Write(data)
 		return exitOK
 	}
 	return c.writeExport(x, *out, *force)
 }
 
 // writeExport writes each file of x into dir; none unless all can be.
-func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
+func (c *Env) writeExport(x bot.IntentsExport, dir string, force bool) int {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fmt.Fprintf(c.stderr, "docent intents export: create %s: %v\n", dir, err)
+		fmt.Fprintf(c.Stderr, "docent intents export: create %s: %v\n", dir, err)
 		return exitError
 	}
 	var exist []string
@@ -100,7 +102,7 @@ func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
 		}
 	}
 	if len(exist) > 0 && !force {
-		fmt.Fprintf(c.stderr, "docent intents export: %s already exist; nothing written (--force overwrites them, losing their comments)\n", strings.Join(exist, ", "))
+		fmt.Fprintf(c.Stderr, "docent intents export: %s already exist; nothing written (--force overwrites them, losing their comments)\n", strings.Join(exist, ", "))
 		return exitError
 	}
 	// Render everything before writing anything.
@@ -108,7 +110,7 @@ func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
 	for i, f := range x.Files {
 		var err error
 		if data[i], err = f.YAML(); err != nil {
-			fmt.Fprintf(c.stderr, "docent intents export: %s: %v\n", f.Name, err)
+			fmt.Fprintf(c.Stderr, "docent intents export: %s: %v\n", f.Name, err)
 			return exitError
 		}
 	}
@@ -116,7 +118,7 @@ func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
 	for i, f := range x.Files {
 		path := filepath.Join(dir, f.Name)
 		if err := writeFileAtomic(path, data[i]); err != nil {
-			fmt.Fprintf(c.stderr, "docent intents export: %v\n", err)
+			fmt.Fprintf(c.Stderr, "docent intents export: %v\n", err)
 			return exitError
 		}
 		n := 0
@@ -130,10 +132,10 @@ func (c *cli) writeExport(x bot.IntentsExport, dir string, force bool) int {
 		if f.Source != "" {
 			from = "from " + f.Source
 		}
-		fmt.Fprintf(c.stdout, "wrote %s: %s %s, %d changed in chat\n", path, analytics.Plural(len(f.Intents), "intent"), from, n)
+		fmt.Fprintf(c.Stdout, "wrote %s: %s %s, %d changed in chat\n", path, analytics.Plural(len(f.Intents), "intent"), from, n)
 	}
 	if changed > 0 {
-		fmt.Fprintf(c.stdout, "Point brain.intents at %s (or copy the files over yours), then remove the lessons: the comments list them.\n", dir)
+		fmt.Fprintf(c.Stdout, "Point brain.intents at %s (or copy the files over yours), then remove the lessons: the comments list them.\n", dir)
 	}
 	return exitOK
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,10 +17,21 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// privacyCommands keep the database and a member's data: backups, compaction, export and deletion.
+func privacyCommands() []Command {
+	return []Command{
+		{Name: "backup", Group: "Data and privacy", Args: "[--config FILE] [--force] FILE", Summary: "copy the database into FILE, consistently, while Docent runs or not", Run: (*Env).backup},
+		{Name: "restore", Group: "Data and privacy", Args: "[--config FILE] FILE", Summary: "put a backup in place of the database (Docent stopped; the old file is kept beside it)", Run: (*Env).restore},
+		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
+		{Name: "user export", Group: "Data and privacy", Args: "--platform P --id ID [--out FILE] [--config FILE]", Summary: "everything stored about a member, as JSON", Run: (*Env).userExport},
+		{Name: "user delete", Group: "Data and privacy", Args: "--platform P --id ID --yes [--config FILE]", Summary: "delete everything stored about a member", Run: (*Env).userDelete},
+	}
+}
+
 // withStore runs fn on the configured database when no Docent has it
 // open; running reports that one does (then the caller asks it through
 // the control socket).
-func (c *cli) withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
+func (c *Env) withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
 	st, err := openHistory(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return true, nil
@@ -32,21 +43,21 @@ func (c *cli) withStore(cfg *bot.Config, fn func(*store.Store) error) (running b
 	return false, fn(st)
 }
 
-func (c *cli) backup(args []string) int {
-	fs := c.newFlags("backup")
+func (c *Env) backup(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	force := fs.Bool("force", false, "replace FILE if it exists")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(c.stderr, "docent backup: give the backup's FILE name, like: docent backup docent-2026-11-28.db")
+		fmt.Fprintln(c.Stderr, "docent backup: give the backup's FILE name, like: docent backup docent-2026-11-28.db")
 		return exitUsage
 	}
 	dst := fs.Arg(0)
 	if _, err := os.Stat(dst); err == nil && !*force {
-		fmt.Fprintf(c.stderr, "docent backup: %s exists; give a new name or --force\n", dst)
+		fmt.Fprintf(c.Stderr, "docent backup: %s exists; give a new name or --force\n", dst)
 		return exitUsage
 	}
 	ctx, stop := signalCtx()
@@ -57,7 +68,7 @@ func (c *cli) backup(args []string) int {
 	// an interrupted backup never leaves a truncated file under its name.
 	tmp, err := store.CreateTemp(filepath.Dir(dst), store.BackupTemp)
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent backup:", err)
+		fmt.Fprintln(c.Stderr, "docent backup:", err)
 		return exitError
 	}
 	defer os.Remove(tmp.Name())
@@ -83,100 +94,100 @@ func (c *cli) backup(args []string) int {
 		err = os.Rename(tmp.Name(), dst)
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent backup:", err)
+		fmt.Fprintln(c.Stderr, "docent backup:", err)
 		return exitError
 	}
 	fi, _ := os.Stat(dst)
-	fmt.Fprintf(c.stdout, "backed up %s (%.1f MB) from %s in %s; restore it with: docent restore %s\n",
+	fmt.Fprintf(c.Stdout, "backed up %s (%.1f MB) from %s in %s; restore it with: docent restore %s\n",
 		dst, float64(fi.Size())/1e6, from, time.Since(start).Round(time.Millisecond), dst)
 	return exitOK
 }
 
 // removeLeftovers removes the copies of the database that a killed
 // Docent left in dir, and says so.
-func (c *cli) removeLeftovers(command, dir string, patterns ...string) {
+func (c *Env) removeLeftovers(command, dir string, patterns ...string) {
 	removed, err := store.RemoveLeftovers(dir, patterns...)
 	for _, l := range removed {
-		fmt.Fprintf(c.stderr, "docent %s: removed %s (%.1f MB), a copy of the database left by an interrupted run\n", command, l.Path, float64(l.Size)/1e6)
+		fmt.Fprintf(c.Stderr, "docent %s: removed %s (%.1f MB), a copy of the database left by an interrupted run\n", command, l.Path, float64(l.Size)/1e6)
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent %s: %v\n", command, err)
+		fmt.Fprintf(c.Stderr, "docent %s: %v\n", command, err)
 	}
 }
 
-func (c *cli) restore(args []string) int {
-	fs := c.newFlags("restore")
+func (c *Env) restore(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(c.stderr, "docent restore: give the backup FILE to restore")
+		fmt.Fprintln(c.Stderr, "docent restore: give the backup FILE to restore")
 		return exitUsage
 	}
 	src, dst := fs.Arg(0), cfg.StorePath()
 	if _, err := os.Stat(src); err != nil {
-		fmt.Fprintln(c.stderr, "docent restore:", err)
+		fmt.Fprintln(c.Stderr, "docent restore:", err)
 		return exitUsage
 	}
 	kept, err := store.Restore(src, dst, cfg.Store.LockTimeout)
 	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintf(c.stderr, "docent restore: Docent is running on %s; stop it first\n", dst)
+		fmt.Fprintf(c.Stderr, "docent restore: Docent is running on %s; stop it first\n", dst)
 		return exitError
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent restore:", err)
+		fmt.Fprintln(c.Stderr, "docent restore:", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "restored %s from %s", dst, src)
+	fmt.Fprintf(c.Stdout, "restored %s from %s", dst, src)
 	if kept != "" {
-		fmt.Fprintf(c.stdout, "; the database it replaced is kept as %s", kept)
+		fmt.Fprintf(c.Stdout, "; the database it replaced is kept as %s", kept)
 	}
-	fmt.Fprintln(c.stdout)
+	fmt.Fprintln(c.Stdout)
 	return exitOK
 }
 
-func (c *cli) compact(args []string) int {
-	fs := c.newFlags("compact")
+func (c *Env) compact(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	path := cfg.StorePath()
 	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintln(c.stderr, "docent compact:", err)
+		fmt.Fprintln(c.Stderr, "docent compact:", err)
 		return exitError
 	}
 	start := time.Now()
 	sizes, err := store.CompactFile(path, cfg.Store.LockTimeout)
 	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintf(c.stderr, "docent compact: Docent is running on %s; stop it first\n", path)
+		fmt.Fprintf(c.Stderr, "docent compact: Docent is running on %s; stop it first\n", path)
 		return exitError
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent compact:", err)
+		fmt.Fprintln(c.Stderr, "docent compact:", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
+	fmt.Fprintf(c.Stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
 		float64(sizes.Before)/1e6, float64(sizes.After)/1e6, time.Since(start).Round(time.Millisecond))
 	return exitOK
 }
 
-func (c *cli) userCommand(name string, args []string) (cfg *bot.Config, m store.MemberRef, fs flagSet, code int, done bool) {
-	f := c.newFlags("user " + name)
+func (c *Env) userCommand(name string, args []string) (cfg *bot.Config, m store.MemberRef, fs flagSet, code int, done bool) {
+	f := c.Flags()
 	configFile := f.String("config", "", "configuration `FILE` (for the database path)")
 	platform := f.String("platform", "", "the member's `platform`: discord, slack, console")
 	id := f.String("id", "", "the member's platform user `ID`")
 	out := f.String("out", "", "export: write to `FILE` instead of stdout")
 	yes := f.Bool("yes", false, "delete: do it (without it, nothing is deleted)")
-	cfg, code, done = c.setup(f, args, configFile)
+	cfg, code, done = c.Setup(f, args, configFile)
 	if done {
 		return nil, m, flagSet{}, code, true
 	}
 	if *platform == "" || *id == "" {
-		fmt.Fprintf(c.stderr, "docent user %s: give the member with --platform and --id, like --platform discord --id 80351110224678912\n", name)
+		fmt.Fprintf(c.Stderr, "docent user %s: give the member with --platform and --id, like --platform discord --id 80351110224678912\n", name)
 		return nil, m, flagSet{}, exitUsage, true
 	}
 	return cfg, store.MemberRef{Platform: *platform, ID: *id}, flagSet{out: *out, yes: *yes}, 0, false
@@ -187,7 +198,7 @@ type flagSet struct {
 	yes bool
 }
 
-func (c *cli) userExport(args []string) int {
+func (c *Env) userExport(args []string) int {
 	cfg, m, f, code, done := c.userCommand("export", args)
 	if done {
 		return code
@@ -208,28 +219,28 @@ func (c *cli) userExport(args []string) int {
 		_, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "export", Member: m}, &buf)
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent user export:", err)
+		fmt.Fprintln(c.Stderr, "docent user export:", err)
 		return exitError
 	}
 	if f.out == "" {
-		c.stdout.Write(buf.Bytes())
+		c.Stdout.Write(buf.Bytes())
 		return exitOK
 	}
 	if err := os.WriteFile(f.out, buf.Bytes(), 0o600); err != nil {
-		fmt.Fprintln(c.stderr, "docent user export:", err)
+		fmt.Fprintln(c.Stderr, "docent user export:", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stderr, "wrote %s's data to %s (%d bytes)\n", m, f.out, buf.Len())
+	fmt.Fprintf(c.Stderr, "wrote %s's data to %s (%d bytes)\n", m, f.out, buf.Len())
 	return exitOK
 }
 
-func (c *cli) userDelete(args []string) int {
+func (c *Env) userDelete(args []string) int {
 	cfg, m, f, code, done := c.userCommand("delete", args)
 	if done {
 		return code
 	}
 	if !f.yes {
-		fmt.Fprintf(c.stderr, "docent user delete: this deletes everything stored about %s and cannot be undone; add --yes to do it (docent user export first keeps a copy)\n", m)
+		fmt.Fprintf(c.Stderr, "docent user delete: this deletes everything stored about %s and cannot be undone; add --yes to do it (docent user export first keeps a copy)\n", m)
 		return exitUsage
 	}
 	ctx, stop := signalCtx()
@@ -248,15 +259,15 @@ func (c *cli) userDelete(args []string) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent user delete:", err)
+		fmt.Fprintln(c.Stderr, "docent user delete:", err)
 		return exitError
 	}
 	var parts strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
 		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
 	}
-	fmt.Fprintf(c.stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
+	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
 		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Lessons, forgotten.Activity)
-	fmt.Fprintln(c.stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
+	fmt.Fprintln(c.Stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -19,6 +19,13 @@ import (
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/brain/knowledge"
 )
+
+// initCommands is docent init.
+func initCommands() []Command {
+	return []Command{
+		{Name: "init", Group: "Set up", Args: "--docs DIR --site URL [--docs DIR --site URL...] --name NAME [--repo URL] [--link NAME=URL...] [--generator G] [--out FILE] [--force]", Summary: "write a config for your community that answers from its docs: on a terminal without --docs it asks, else it takes flags; it detects the docs' site generator for the links", Run: (*Env).init},
+	}
+}
 
 // generator is how a site generator publishes a docs folder: the
 // knowledge folder settings whose links match the published site.
@@ -240,7 +247,7 @@ func linkAbout() [][2]string {
 
 // starterLinks are the links the built-in starter intents use, with how
 // many use each.
-func starterLinks() ([]initLink, error) {
+func starterLinks(defaults fs.FS) ([]initLink, error) {
 	cfg, err := bot.LoadConfigFS(defaults, defaultConfig, "built-in "+defaultConfig)
 	if err != nil {
 		return nil, err
@@ -348,15 +355,15 @@ type initFlags struct {
 	set                      map[string]bool // the flags given
 }
 
-func (c *cli) init(args []string) int {
-	return c.initConfig(args, isTerminal(c.stdin))
+func (c *Env) init(args []string) int {
+	return c.initConfig(args, isTerminal(c.Stdin))
 }
 
 // initConfig is `docent init`: on a terminal (interactive) and without
 // --docs it asks for what the flags do not give; otherwise the flags must
 // give it all, so that a command line written out asks nothing.
-func (c *cli) initConfig(args []string, interactive bool) int {
-	fs := c.newFlags("init")
+func (c *Env) initConfig(args []string, interactive bool) int {
+	fs := c.Flags()
 	var f initFlags
 	fs.Var(&f.docs, "docs", "a docs `FOLDER` (Markdown, reStructuredText); repeat for more")
 	fs.Var(&f.sites, "site", "the `URL` where members read the docs folder: one for each --docs, in order")
@@ -370,24 +377,24 @@ func (c *cli) initConfig(args []string, interactive bool) int {
 	fs.BoolVar(&f.trailingSlash, "trailing-slash", false, "override: pretty links end with /")
 	fs.BoolVar(&f.lowercase, "lowercase", false, "override: pretty links are lowercased")
 	fs.StringVar(&f.anchors, "anchors", "", "override the generator's heading anchors: github, vitepress, mkdocs or sphinx")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "docent init: unexpected argument %q (the docs folder is --docs DIR)\n", fs.Arg(0))
+		fmt.Fprintf(c.Stderr, "docent init: unexpected argument %q (the docs folder is --docs DIR)\n", fs.Arg(0))
 		return exitUsage
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
-	in := initInput{flags: f, w: c.stdout}
+	in := initInput{flags: f, w: c.Stdout, defaults: c.Defaults}
 	if interactive && !f.set["docs"] {
-		in.ask = &prompter{in: bufio.NewReader(c.stdin), out: c.stdout}
-		fmt.Fprintf(c.stdout, "docent init writes a config for your community. Press Enter to take the [default].\n\n")
+		in.ask = &prompter{in: bufio.NewReader(c.Stdin), out: c.Stdout}
+		fmt.Fprintf(c.Stdout, "docent init writes a config for your community. Press Enter to take the [default].\n\n")
 	}
 	data, cfgPath, err := in.build()
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent init: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent init: %v\n", err)
 		if errors.Is(err, errInitUsage) {
 			return exitUsage
 		}
@@ -405,6 +412,8 @@ type initInput struct {
 	flags initFlags
 	ask   *prompter // nil: flags only
 	w     io.Writer // where detection and the summary are told
+	// defaults holds the example config whose links are offered.
+	defaults fs.FS
 }
 
 // initUsage is a missing or bad option.
@@ -630,7 +639,7 @@ func (in *initInput) overrideLinks(folder *initFolder) error {
 // repository and, when asking, the admin.
 func (in *initInput) links(folders []initFolder) (map[string]string, error) {
 	f := in.flags
-	starter, err := starterLinks()
+	starter, err := starterLinks(in.defaults)
 	if err != nil {
 		return nil, fmt.Errorf("init: read the starter intents: %w", err)
 	}
@@ -950,12 +959,12 @@ func yamlString(s string) string {
 }
 
 // writeInit checks the config as `docent config check` would and writes it.
-func (c *cli) writeInit(data []byte, cfgPath string, force bool) int {
+func (c *Env) writeInit(data []byte, cfgPath string, force bool) int {
 	dataDir := filepath.Join(filepath.Dir(cfgPath), "data")
 	made := false
 	if _, err := os.Stat(dataDir); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Mkdir(dataDir, 0o700); err != nil {
-			fmt.Fprintf(c.stderr, "docent init: create the database's folder: %v\n", err)
+			fmt.Fprintf(c.Stderr, "docent init: create the database's folder: %v\n", err)
 			return exitError
 		}
 		made = true
@@ -966,7 +975,7 @@ func (c *cli) writeInit(data []byte, cfgPath string, force bool) int {
 			shown = rel
 		}
 	}
-	cfg, err := bot.ParseConfig(shown, data, starterIntents())
+	cfg, err := bot.ParseConfig(shown, data, c.starterIntents())
 	var warning string
 	if err == nil {
 		warning, err = checkConfig(cfg)
@@ -978,14 +987,14 @@ func (c *cli) writeInit(data []byte, cfgPath string, force bool) int {
 		if made {
 			os.Remove(dataDir)
 		}
-		fmt.Fprintf(c.stderr, "docent init: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent init: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "Wrote %s, checked as `docent config check` checks it.\n", shown)
+	fmt.Fprintf(c.Stdout, "Wrote %s, checked as `docent config check` checks it.\n", shown)
 	if warning != "" {
-		fmt.Fprintf(c.stdout, "warning: %s\n", warning)
+		fmt.Fprintf(c.Stdout, "warning: %s\n", warning)
 	}
-	fmt.Fprintf(c.stdout, "Next: docent --config %s   (then ask a question; Ctrl-D ends)\n", shown)
+	fmt.Fprintf(c.Stdout, "Next: docent --config %s   (then ask a question; Ctrl-D ends)\n", shown)
 	return exitOK
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,10 +17,19 @@ import (
 	"github.com/docent-bot/docent/brain/dataset"
 )
 
+// brainCommands train, measure and explain the intent classifier.
+func brainCommands() []Command {
+	return []Command{
+		{Name: "train", Group: "The classifier", Args: "[--config FILE]", Summary: "train the intent classifier now and save it", Run: (*Env).train},
+		{Name: "eval", Group: "The classifier", Args: "(--dataset FILE | --cv K) [--config FILE] [--json] [--rule accuracy|balanced]", Summary: "measure the classifier on a CLINC150-shaped data set, or cross-validate the configured intents", Run: (*Env).eval},
+		{Name: "explain", Group: "The classifier", Args: "[--config FILE] [--json] TEXT", Summary: "how the classifier reads TEXT: the intent, its probability, the runner-up and the words behind them", Run: (*Env).explain},
+	}
+}
+
 // The classifier's commands: eval, explain, bench classifier.
 
-func (c *cli) eval(args []string) int {
-	fs := c.newFlags("eval")
+func (c *Env) eval(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its brain.classifier settings and, for --cv, its intents)")
 	datasetFile := fs.String("dataset", "", "evaluate on a data set `FILE` in the CLINC150 JSON shape")
 	folds := fs.Int("cv", 0, "cross-validate the configured intents with `K` folds")
@@ -28,20 +37,20 @@ func (c *cli) eval(args []string) int {
 	rule := fs.String("rule", dataset.RuleAccuracy, "how the out-of-scope threshold is chosen on val + oos_val: accuracy (the CLINC150 paper's) or balanced")
 	perIntent := fs.Int("per-intent", 0, "train on only the first `N` training examples of each intent (0: all)")
 	noOOSTrain := fs.Bool("no-oos-train", false, "leave oos_train out of training")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if (*datasetFile == "") == (*folds == 0) || fs.NArg() > 0 {
-		fmt.Fprintln(c.stderr, "docent eval: give either --dataset FILE or --cv K (see docent eval --help)")
+		fmt.Fprintln(c.Stderr, "docent eval: give either --dataset FILE or --cv K (see docent eval --help)")
 		return exitUsage
 	}
 	if *rule != dataset.RuleAccuracy && *rule != dataset.RuleBalanced {
-		fmt.Fprintf(c.stderr, "docent eval: --rule must be %s or %s, got %q\n", dataset.RuleAccuracy, dataset.RuleBalanced, *rule)
+		fmt.Fprintf(c.Stderr, "docent eval: --rule must be %s or %s, got %q\n", dataset.RuleAccuracy, dataset.RuleBalanced, *rule)
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	ctx, stop := signalCtx()
@@ -52,11 +61,11 @@ func (c *cli) eval(args []string) int {
 
 	d, err := dataset.LoadFile(*datasetFile)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	if len(d.Test) == 0 {
-		fmt.Fprintf(c.stderr, "docent eval: %s has no test examples to measure on\n", *datasetFile)
+		fmt.Fprintf(c.Stderr, "docent eval: %s has no test examples to measure on\n", *datasetFile)
 		return exitUsage
 	}
 	if *perIntent > 0 {
@@ -64,7 +73,7 @@ func (c *cli) eval(args []string) int {
 	}
 	rep, err := dataset.Evaluate(ctx, d, cfg.Brain.Classifier, dataset.Options{Rule: *rule, NoOOSTrain: *noOOSTrain})
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	roundReport(&rep)
@@ -75,9 +84,9 @@ func (c *cli) eval(args []string) int {
 	for _, e := range d.Train {
 		intents[e.Label] = true
 	}
-	fmt.Fprintf(c.stdout, "%s: %d training examples of %d intents (+%d out-of-scope); %d+%d validation; %d+%d test\n\n",
+	fmt.Fprintf(c.Stdout, "%s: %d training examples of %d intents (+%d out-of-scope); %d+%d validation; %d+%d test\n\n",
 		*datasetFile, len(d.Train), len(intents), len(d.OOSTrain), len(d.Val), len(d.OOSVal), len(d.Test), len(d.OOSTest))
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	w := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "in_scope_accuracy\t%v\n", rep.InScopeAccuracy)
 	fmt.Fprintf(w, "oos_recall\t%s\n", optional(rep.OOSRecall))
 	fmt.Fprintf(w, "macro_f1\t%v\n", rep.MacroF1)
@@ -89,8 +98,8 @@ func (c *cli) eval(args []string) int {
 	fmt.Fprintf(w, "peak_rss_bytes\t%d\t(%.0f MB)\n", rep.PeakRSSBytes, float64(rep.PeakRSSBytes)/1e6)
 	w.Flush()
 	if len(rep.Rules) > 1 {
-		fmt.Fprintf(c.stdout, "\nAt each rule's threshold:\n")
-		w = tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(c.Stdout, "\nAt each rule's threshold:\n")
+		w = tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(w, "rule\tthreshold\tin_scope_accuracy\toos_recall\tmacro_f1\n")
 		for _, r := range rep.Rules {
 			fmt.Fprintf(w, "%s\t%v\t%v\t%s\t%v\n", r.Rule, r.Threshold, r.InScopeAccuracy, optional(r.OOSRecall), r.MacroF1)
@@ -134,12 +143,12 @@ func roundReport(r *dataset.Report) {
 	}
 }
 
-func (c *cli) printJSON(v any) int {
-	enc := json.NewEncoder(c.stdout)
+func (c *Env) printJSON(v any) int {
+	enc := json.NewEncoder(c.Stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	return exitOK
@@ -170,55 +179,55 @@ type cvJSON struct {
 // intents are reported as too similar.
 const similarOverlap = 0.75
 
-func (c *cli) crossValidate(ctx context.Context, cfg *bot.Config, k int, jsonOut bool) int {
+func (c *Env) crossValidate(ctx context.Context, cfg *bot.Config, k int, jsonOut bool) int {
 	if k < 2 {
-		fmt.Fprintf(c.stderr, "docent eval: --cv needs at least 2 folds, got %d\n", k)
+		fmt.Fprintf(c.Stderr, "docent eval: --cv needs at least 2 folds, got %d\n", k)
 		return exitUsage
 	}
 	ex, err := examplesOf(cfg)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	rep, err := dataset.CrossValidate(ctx, ex, k, cfg.Brain.Classifier)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	similar := dataset.SimilarPatterns(ex, similarOverlap, 20)
 	if jsonOut {
 		return c.printJSON(cvJSON{rep, similar})
 	}
-	fmt.Fprintf(c.stdout, "%d-fold cross-validation of %d intents (%d patterns) in %.1f s: accuracy %.1f%%, macro F1 %.3f\n\n",
+	fmt.Fprintf(c.Stdout, "%d-fold cross-validation of %d intents (%d patterns) in %.1f s: accuracy %.1f%%, macro F1 %.3f\n\n",
 		k, len(rep.Intents), len(ex), rep.TrainSeconds, 100*rep.Accuracy, rep.MacroF1)
 
 	scores := slices.Clone(rep.Intents)
 	slices.SortStableFunc(scores, func(a, b dataset.IntentScore) int { return cmpFloat(a.F1, b.F1) })
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	w := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "intent\tpatterns\tprecision\trecall\tF1\t\n")
 	for _, s := range scores {
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Intent, s.Examples, s.Precision, s.Recall, s.F1)
 	}
 	w.Flush()
-	fmt.Fprintln(c.stdout, "(worst first)")
+	fmt.Fprintln(c.Stdout, "(worst first)")
 
 	if len(rep.Confusion) > 0 {
-		fmt.Fprintf(c.stdout, "\nMost confused (asked → answered as):\n")
+		fmt.Fprintf(c.Stdout, "\nMost confused (asked → answered as):\n")
 		for _, cf := range rep.Confusion[:min(10, len(rep.Confusion))] {
 			quoted := make([]string, len(cf.Examples))
 			for i, e := range cf.Examples {
 				quoted[i] = fmt.Sprintf("%q", e)
 			}
-			fmt.Fprintf(c.stdout, "  %s → %s ×%d, e.g. %s\n", cf.Intent, cf.Predicted, cf.Count, strings.Join(quoted, ", "))
+			fmt.Fprintf(c.Stdout, "  %s → %s ×%d, e.g. %s\n", cf.Intent, cf.Predicted, cf.Count, strings.Join(quoted, ", "))
 		}
 	}
 	if len(rep.Few) > 0 || len(similar) > 0 {
-		fmt.Fprintf(c.stdout, "\nTo fix:\n")
+		fmt.Fprintf(c.Stdout, "\nTo fix:\n")
 		for _, f := range rep.Few {
-			fmt.Fprintf(c.stdout, "  %s has too few patterns to learn from (fewer than %d): add more, in different words\n", f, k)
+			fmt.Fprintf(c.Stdout, "  %s has too few patterns to learn from (fewer than %d): add more, in different words\n", f, k)
 		}
 		for _, s := range similar {
-			fmt.Fprintf(c.stdout, "  too similar (%.0f%% the same words): %q (%s) and %q (%s)\n", 100*s.Overlap, s.A.Text, s.A.Label, s.B.Text, s.B.Label)
+			fmt.Fprintf(c.Stdout, "  too similar (%.0f%% the same words): %q (%s) and %q (%s)\n", 100*s.Overlap, s.A.Text, s.A.Label, s.B.Text, s.B.Label)
 		}
 	}
 	return exitOK
@@ -234,43 +243,43 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-func (c *cli) explain(args []string) int {
-	fs := c.newFlags("explain")
+func (c *Env) explain(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	text := strings.Join(fs.Args(), " ")
 	if strings.TrimSpace(text) == "" {
-		fmt.Fprintln(c.stderr, `docent explain: give the text to explain, e.g. docent explain "how do I install it?"`)
+		fmt.Fprintln(c.Stderr, `docent explain: give the text to explain, e.g. docent explain "how do I install it?"`)
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	w, err := bot.Explain(context.Background(), cfg, newLogger(cfg, io.Discard), text)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	if *jsonOut {
 		return c.printJSON(w)
 	}
-	fmt.Fprintln(c.stdout, w.String())
+	fmt.Fprintln(c.Stdout, w.String())
 	return exitOK
 }
 
 // benchClassifier trains on the configured intents (or a data set's train
 // split) several times and times single-sentence predictions.
-func (c *cli) benchClassifier(args []string) int {
-	fs := c.newFlags("bench classifier")
+func (c *Env) benchClassifier(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	datasetFile := fs.String("dataset", "", "use this data set's train split (CLINC150 JSON shape) instead of the configured intents")
 	runs := fs.Int("runs", 3, "training runs (the median is reported)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
@@ -282,12 +291,12 @@ func (c *cli) benchClassifier(args []string) int {
 	if *datasetFile != "" {
 		d, err := dataset.LoadFile(*datasetFile)
 		if err != nil {
-			fmt.Fprintln(c.stderr, err)
+			fmt.Fprintln(c.Stderr, err)
 			return exitUsage
 		}
 		ex, source = d.Train, *datasetFile
 	} else if ex, err = examplesOf(cfg); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	ctx := context.Background()
@@ -297,7 +306,7 @@ func (c *cli) benchClassifier(args []string) int {
 		start := time.Now()
 		m, err = classifier.Train(ctx, ex, cfg.Brain.Classifier)
 		if err != nil {
-			fmt.Fprintln(c.stderr, err)
+			fmt.Fprintln(c.Stderr, err)
 			return exitError
 		}
 		trains = append(trains, time.Since(start))
@@ -325,8 +334,8 @@ func (c *cli) benchClassifier(args []string) int {
 		return float64(lat[min(int(p*float64(len(lat))), len(lat)-1)].Nanoseconds()) / 1e3
 	}
 	data, _ := m.MarshalBinary()
-	fmt.Fprintf(c.stdout, "classifier on %s: %d examples of %d intents, %d features\n", source, len(ex), len(m.Labels()), m.Vocabulary())
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(c.Stdout, "classifier on %s: %d examples of %d intents, %d features\n", source, len(ex), len(m.Labels()), m.Vocabulary())
+	w := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "train\t%.2f s median of %d (min %.2f, max %.2f)\n", trains[len(trains)/2].Seconds(), len(trains), trains[0].Seconds(), trains[len(trains)-1].Seconds())
 	fmt.Fprintf(w, "predict\tp50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs over %d predictions\n", pct(0.5), pct(0.99), pct(0.999), len(lat))
 	fmt.Fprintf(w, "allocations\t%.3f per prediction\n", float64(after.Mallocs-before.Mallocs)/float64(len(lat)))
@@ -336,46 +345,62 @@ func (c *cli) benchClassifier(args []string) int {
 	return exitOK
 }
 
-func (c *cli) gaps(args []string) int {
-	fs := c.newFlags("gaps")
+func (c *Env) gaps(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	db := dbFlag(fs)
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if err := useDB(cfg, *db); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	start := time.Now()
 	clusters, err := bot.ReportGaps(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	if *jsonOut {
 		return c.printJSON(map[string]any{"clusters": clusters})
 	}
 	if len(clusters) == 0 {
-		fmt.Fprintln(c.stdout, "No gaps: every question Docent was unsure of is answered now, and no answer was voted down.")
+		fmt.Fprintln(c.Stdout, "No gaps: every question Docent was unsure of is answered now, and no answer was voted down.")
 		return exitOK
 	}
 	total := 0
 	for _, cl := range clusters {
 		total += len(cl.Questions)
 	}
-	fmt.Fprintf(c.stdout, "%d questions Docent could not answer, in %d groups (%s):\n", total, len(clusters), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(c.Stdout, "%d questions Docent could not answer, in %d groups (%s):\n", total, len(clusters), time.Since(start).Round(time.Millisecond))
 	for i, cl := range clusters {
-		fmt.Fprintf(c.stdout, "\n%d. %s (%d)\n", i+1, cl.Name, len(cl.Questions))
+		fmt.Fprintf(c.Stdout, "\n%d. %s (%d)\n", i+1, cl.Name, len(cl.Questions))
 		for _, q := range cl.Questions[:min(5, len(cl.Questions))] {
-			fmt.Fprintf(c.stdout, "   #%d %s\n", q.ID, q.Text)
+			fmt.Fprintf(c.Stdout, "   #%d %s\n", q.ID, q.Text)
 		}
 		if len(cl.Questions) > 5 {
-			fmt.Fprintf(c.stdout, "   … and %d more\n", len(cl.Questions)-5)
+			fmt.Fprintf(c.Stdout, "   … and %d more\n", len(cl.Questions)-5)
 		}
 	}
-	fmt.Fprintf(c.stdout, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
+	fmt.Fprintf(c.Stdout, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
+	return exitOK
+}
+
+func (c *Env) train(args []string) int {
+	fs := c.Flags()
+	configFile := fs.String("config", "", "configuration `FILE`")
+	cfg, code, done := c.Setup(fs, args, configFile)
+	if done {
+		return code
+	}
+	p, err := bot.Train(context.Background(), cfg, c.Logger(cfg))
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return exitError
+	}
+	fmt.Fprintf(c.Stdout, "trained on %d patterns of %d intents in %s; saved to %s\n", p.Examples, p.Intents, p.Took.Round(time.Millisecond), cfg.StorePath())
 	return exitOK
 }

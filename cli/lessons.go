@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,18 +12,26 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// lessonsCommands list and remove what admins taught in chat.
+func lessonsCommands() []Command {
+	return []Command{
+		{Name: "lessons", Group: "Lessons", Args: "[--config FILE] [--json]", Summary: "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", Run: (*Env).lessons},
+		{Name: "lessons rm", Group: "Lessons", Args: "[--config FILE] ID...", Summary: "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", Run: (*Env).lessonsRemove},
+	}
+}
+
 // The lessons commands: what admins taught in chat, and taking it back.
 
-func (c *cli) lessons(args []string) int {
-	fs := c.newFlags("lessons")
+func (c *Env) lessons(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	jsonOut := fs.Bool("json", false, `print one JSON object: {"lessons": [...]}`)
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "docent lessons: unexpected argument %q (to remove lessons: docent lessons rm ID...)\n", fs.Arg(0))
+		fmt.Fprintf(c.Stderr, "docent lessons: unexpected argument %q (to remove lessons: docent lessons rm ID...)\n", fs.Arg(0))
 		return exitUsage
 	}
 	st, ok := c.openExisting("lessons", cfg)
@@ -33,7 +41,7 @@ func (c *cli) lessons(args []string) int {
 	defer st.Close()
 	lessons, err := st.Lessons(context.Background())
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent lessons: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent lessons: %v\n", err)
 		return exitError
 	}
 	if *jsonOut {
@@ -43,16 +51,16 @@ func (c *cli) lessons(args []string) int {
 		return c.printJSON(map[string]any{"lessons": lessons})
 	}
 	if len(lessons) == 0 {
-		fmt.Fprintln(c.stdout, "No lessons: nothing was taught in chat yet.")
+		fmt.Fprintln(c.Stdout, "No lessons: nothing was taught in chat yet.")
 		return exitOK
 	}
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	w := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tINTENT\tLESSON\tBY\tWHEN")
 	for _, l := range lessons {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", l.ID, l.Intent, lessonText(l), memberText(l), l.Time.Local().Format(time.DateTime))
 	}
 	w.Flush()
-	fmt.Fprintln(c.stdout, "\nRemove one with: docent lessons rm ID (in chat, an admin writes !unteach ID)")
+	fmt.Fprintln(c.Stdout, "\nRemove one with: docent lessons rm ID (in chat, an admin writes !unteach ID)")
 	return exitOK
 }
 
@@ -86,22 +94,22 @@ func short(s string, n int) string {
 	return s
 }
 
-func (c *cli) lessonsRemove(args []string) int {
-	fs := c.newFlags("lessons rm")
+func (c *Env) lessonsRemove(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(c.stderr, "docent lessons rm: give the IDs of the lessons to remove (docent lessons lists them)")
+		fmt.Fprintln(c.Stderr, "docent lessons rm: give the IDs of the lessons to remove (docent lessons lists them)")
 		return exitUsage
 	}
 	var ids []uint64
 	for _, a := range fs.Args() {
 		id, err := strconv.ParseUint(strings.TrimPrefix(a, "#"), 10, 64)
 		if err != nil || id == 0 {
-			fmt.Fprintf(c.stderr, "docent lessons rm: %q is not a lesson ID (a number from docent lessons); nothing removed\n", a)
+			fmt.Fprintf(c.Stderr, "docent lessons rm: %q is not a lesson ID (a number from docent lessons); nothing removed\n", a)
 			return exitUsage
 		}
 		if !slices.Contains(ids, id) {
@@ -116,7 +124,7 @@ func (c *cli) lessonsRemove(args []string) int {
 	ctx := context.Background()
 	lessons, err := st.Lessons(ctx)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent lessons rm: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent lessons rm: %v\n", err)
 		return exitError
 	}
 	// All or nothing: a mistyped ID removes none of the others.
@@ -127,7 +135,7 @@ func (c *cli) lessonsRemove(args []string) int {
 		}
 	}
 	if len(unknown) > 0 {
-		fmt.Fprintf(c.stderr, "docent lessons rm: no lesson %s in %s (docent lessons lists them); nothing removed\n", strings.Join(unknown, ", "), cfg.StorePath())
+		fmt.Fprintf(c.Stderr, "docent lessons rm: no lesson %s in %s (docent lessons lists them); nothing removed\n", strings.Join(unknown, ", "), cfg.StorePath())
 		return exitError
 	}
 	gone := map[uint64]bool{}
@@ -137,7 +145,7 @@ func (c *cli) lessonsRemove(args []string) int {
 		}
 		removed, err := st.Unteach(ctx, id)
 		if err != nil {
-			fmt.Fprintf(c.stderr, "docent lessons rm: %v\n", err)
+			fmt.Fprintf(c.Stderr, "docent lessons rm: %v\n", err)
 			return exitError
 		}
 		for _, r := range removed {
@@ -145,7 +153,7 @@ func (c *cli) lessonsRemove(args []string) int {
 		}
 		l := removed[0]
 		if l.Response == "" {
-			fmt.Fprintf(c.stdout, "removed #%d: %q, a pattern of %s\n", l.ID, l.Pattern, l.Intent)
+			fmt.Fprintf(c.Stdout, "removed #%d: %q, a pattern of %s\n", l.ID, l.Pattern, l.Intent)
 			continue
 		}
 		line := fmt.Sprintf("removed #%d: the intent %s created in chat", l.ID, l.Intent)
@@ -156,8 +164,8 @@ func (c *cli) lessonsRemove(args []string) int {
 			}
 			line += ", with its taught patterns " + strings.Join(with, ", ")
 		}
-		fmt.Fprintln(c.stdout, line)
+		fmt.Fprintln(c.Stdout, line)
 	}
-	fmt.Fprintln(c.stdout, "Docent retrains when it next starts (or now: docent train).")
+	fmt.Fprintln(c.Stdout, "Docent retrains when it next starts (or now: docent train).")
 	return exitOK
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package cli
 
 // peakRSS is not measured here (getrusage's units differ between systems).
 func peakRSS() (int64, bool) { return 0, false }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -57,7 +57,7 @@ func evalDocsRun(t *testing.T, args ...string) (stdout, stderr string, code int)
 	t.Helper()
 	t.Setenv("DOCENT_CONFIG", "")
 	var out, errb strings.Builder
-	code = run(append([]string{"eval", "docs"}, args...), strings.NewReader(""), &out, &errb)
+	code = testEnv(strings.NewReader(""), &out, &errb).Run(Commands(), append([]string{"eval", "docs"}, args...))
 	return out.String(), errb.String(), code
 }
 

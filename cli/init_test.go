@@ -1,7 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func runInit(t *testing.T, interactive bool, stdin string, args ...string) (stdo
 	t.Helper()
 	t.Setenv("DOCENT_CONFIG", "")
 	var out, errb strings.Builder
-	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}
+	c := testCommand(t, testEnv(strings.NewReader(stdin), &out, &errb), "init")
 	code = c.initConfig(args, interactive)
 	return out.String(), errb.String(), code
 }
@@ -48,7 +49,7 @@ func runInit(t *testing.T, interactive bool, stdin string, args ...string) (stdo
 // openInit loads a config as `docent --config FILE` does and opens the bot.
 func openInit(t *testing.T, path string) *bot.Bot {
 	t.Helper()
-	cfg, err := loadConfig(path)
+	cfg, err := testEnv(nil, io.Discard, io.Discard).LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}

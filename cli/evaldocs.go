@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -21,6 +21,13 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge/docseval"
 	"github.com/docent-bot/docent/chat"
 )
+
+// evalDocsCommands measure the docs search.
+func evalDocsCommands() []Command {
+	return []Command{
+		{Name: "eval docs", Group: "The classifier", Args: "--questions FILE [--config FILE] [--docs DIR] [--split dev|heldout|all] [--runs N] [--misses] [--json]", Summary: "measure how well Docent finds the docs section that answers a question (recall, MRR, \"not sure\", latency), beside SQLite FTS5 bm25 over the same passages", Run: (*Env).evalDocs},
+	}
+}
 
 // The systems `docent eval docs` compares.
 const (
@@ -92,8 +99,8 @@ func (m *memModels) SaveModel(_ context.Context, name string, s brain.Saved) err
 	return nil
 }
 
-func (c *cli) evalDocs(args []string) int {
-	fs := c.newFlags("eval docs")
+func (c *Env) evalDocs(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`: its knowledge folders and settings, and its intents (the words every question uses)")
 	questions := fs.String("questions", "", "the question `FILE` (YAML: questions with the sections that answer them, and unanswered ones)")
 	docs := fs.String("docs", "", "measure on this docs `DIR` instead of the configuration's knowledge folders (its other settings and its intents still apply)")
@@ -101,42 +108,42 @@ func (c *cli) evalDocs(args []string) int {
 	runs := fs.Int("runs", 5, "time each question `N` times, after an untimed first search")
 	misses := fs.Bool("misses", false, "list the questions whose section Docent did not show in its first three")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.Parse(fs, args); done {
 		return code
 	}
 	if *questions == "" || fs.NArg() > 0 {
-		fmt.Fprintln(c.stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
+		fmt.Fprintln(c.Stderr, "docent eval docs: give --questions FILE (see docent eval docs --help)")
 		return exitUsage
 	}
-	cfg, err := loadConfig(*configFile)
+	cfg, err := c.LoadConfig(*configFile)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	all, err := docseval.Load(*questions)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	set, err := all.Split(*split)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	if len(set.Questions)+len(set.Unanswered) == 0 {
-		fmt.Fprintf(c.stderr, "docent eval docs: %s has no %s questions\n", *questions, *split)
+		fmt.Fprintf(c.Stderr, "docent eval docs: %s has no %s questions\n", *questions, *split)
 		return exitUsage
 	}
 	folders := cfg.KnowledgeFolders()
 	if *docs != "" {
 		if fi, err := os.Stat(*docs); err != nil || !fi.IsDir() {
-			fmt.Fprintf(c.stderr, "docent eval docs: --docs %s is not a folder\n", *docs)
+			fmt.Fprintf(c.Stderr, "docent eval docs: --docs %s is not a folder\n", *docs)
 			return exitUsage
 		}
 		folders = []knowledge.Folder{{Path: *docs}}
 	}
 	if len(folders) == 0 {
-		fmt.Fprintln(c.stderr, "docent eval docs: the configuration has no knowledge.folders; give --docs DIR")
+		fmt.Fprintln(c.Stderr, "docent eval docs: the configuration has no knowledge.folders; give --docs DIR")
 		return exitUsage
 	}
 
@@ -153,10 +160,10 @@ func (c *cli) evalDocs(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	start := time.Now()
-	log := newLogger(cfg, c.stderr)
+	log := c.Logger(cfg)
 	br, ix, err := bot.DocsBrain(ctx, cfg, folders, log)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	indexTook := time.Since(start)
@@ -185,25 +192,25 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	missing := docseval.MissingWants(set, ids)
 	if err := checkWantsFound(set, missing, paths, *configFile, *docs); err != nil {
-		fmt.Fprintf(c.stderr, "docent eval docs: %v\n", err)
+		fmt.Fprintf(c.Stderr, "docent eval docs: %v\n", err)
 		return exitUsage
 	}
 	restartTook, cacheBytes, err := restartFromCache(ctx, ix, folders, log)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	runtime.GC() // the second index is garbage: not to be collected while searches are timed
 	// The whole answer path needs the classifier: trained here, kept
 	// nowhere.
 	if _, err := br.Prepare(ctx, &memModels{}); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	start = time.Now()
 	fts, err := docseval.NewFTS5(ctx, passages, rel)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	defer fts.Close()
@@ -224,7 +231,7 @@ func (c *cli) evalDocs(args []string) int {
 	}
 	figs, err := docseval.Evaluate(ctx, set, systems, docseval.Options{Runs: *runs, Within: within})
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	rep := docsEvalReport{
@@ -249,7 +256,7 @@ func (c *cli) evalDocs(args []string) int {
 		}
 		return c.printJSON(rep)
 	}
-	printDocsReport(c.stdout, rep, *misses)
+	printDocsReport(c.Stdout, rep, *misses)
 	return exitOK
 }
 

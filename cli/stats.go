@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,6 +14,15 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/store"
 )
+
+// statsCommands are the community's figures and the questions Docent
+// could not answer.
+func statsCommands() []Command {
+	return []Command{
+		{Name: "stats", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", Summary: "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", Run: (*Env).stats},
+		{Name: "gaps", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--json]", Summary: "what members asked that Docent could not answer, grouped, largest first", Run: (*Env).gaps},
+	}
+}
 
 // dbFlag adds --db, which points a data command at another database than
 // the configuration's store.path (a copy, or generated history).
@@ -48,17 +57,17 @@ func openHistory(cfg *bot.Config) (*store.Store, error) {
 }
 
 // openExisting is openHistory for command name, which stops with its error.
-func (c *cli) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
+func (c *Env) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
 	st, err := openHistory(cfg)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "docent %s: %v\n", name, err)
+		fmt.Fprintf(c.Stderr, "docent %s: %v\n", name, err)
 		return nil, false
 	}
 	return st, true
 }
 
-func (c *cli) stats(args []string) int {
-	fs := c.newFlags("stats")
+func (c *Env) stats(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
 	db := dbFlag(fs)
 	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to today (UTC), 1 to %d", analytics.MaxDays))
@@ -67,16 +76,16 @@ func (c *cli) stats(args []string) int {
 	channel := fs.String("channel", "", "only this channel `ID`")
 	top := fs.Int("top", 10, "entries in each ranking")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if *days < 1 || *days > analytics.MaxDays || *top < 1 {
-		fmt.Fprintf(c.stderr, "docent stats: --days must be 1 to %d and --top at least 1\n", analytics.MaxDays)
+		fmt.Fprintf(c.Stderr, "docent stats: --days must be 1 to %d and --top at least 1\n", analytics.MaxDays)
 		return exitUsage
 	}
 	if err := useDB(cfg, *db); err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	st, ok := c.openExisting("stats", cfg)
@@ -88,58 +97,58 @@ func (c *cli) stats(args []string) int {
 	r, err := analytics.Build(context.Background(), st, analytics.Query{
 		Days: *days, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	took := time.Since(start)
 	if *jsonOut {
 		return c.printJSON(r)
 	}
-	if err := r.WriteTable(c.stdout); err != nil {
-		fmt.Fprintln(c.stderr, err)
+	if err := r.WriteTable(c.Stdout); err != nil {
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "\n(read in %s)\n", took.Round(time.Millisecond))
+	fmt.Fprintf(c.Stdout, "\n(read in %s)\n", took.Round(time.Millisecond))
 	return exitOK
 }
 
-func (c *cli) benchHistory(args []string) int {
-	fs := c.newFlags("bench history")
+func (c *Env) benchHistory(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its intents' patterns are the questions asked)")
 	db := fs.String("db", "", "write the history to this new database `FILE` and keep it (default: a temporary file, removed)")
 	messages := fs.Int("messages", 1_000_000, "members' `N` messages to generate (answers come on top)")
 	days := fs.Int("days", 90, "spread over the last `N` days")
 	seed := fs.Uint64("seed", 1, "random `seed`: the same seed writes the same history")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if *messages < 1 || *days < 1 || *days > analytics.MaxDays {
-		fmt.Fprintf(c.stderr, "docent bench history: --messages must be at least 1 and --days 1 to %d\n", analytics.MaxDays)
+		fmt.Fprintf(c.Stderr, "docent bench history: --messages must be at least 1 and --days 1 to %d\n", analytics.MaxDays)
 		return exitUsage
 	}
 	path := *db
 	if path == "" {
 		dir, err := os.MkdirTemp("", "docent-history-*")
 		if err != nil {
-			fmt.Fprintln(c.stderr, err)
+			fmt.Fprintln(c.Stderr, err)
 			return exitError
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "docent.db")
 	} else if _, err := os.Stat(path); err == nil {
-		fmt.Fprintf(c.stderr, "docent bench history: %s exists; give a new file\n", path)
+		fmt.Fprintf(c.Stderr, "docent bench history: %s exists; give a new file\n", path)
 		return exitUsage
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	cfg.Store.Path = abs
 	intents, err := cfg.LoadIntents()
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitUsage
 	}
 	var known []analytics.Known
@@ -152,7 +161,7 @@ func (c *cli) benchHistory(args []string) int {
 	defer stop()
 	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	gen, err := analytics.Generate(ctx, st, analytics.Generation{Messages: *messages, Days: *days, Seed: *seed, Known: known})
@@ -160,11 +169,11 @@ func (c *cli) benchHistory(args []string) int {
 		err = cerr
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	fi, _ := os.Stat(path)
-	fmt.Fprintf(c.stdout, "generated %d messages, %d answers and %d votes over %d days in %s (%.0f records/s); database %.0f MB\n",
+	fmt.Fprintf(c.Stdout, "generated %d messages, %d answers and %d votes over %d days in %s (%.0f records/s); database %.0f MB\n",
 		gen.Messages, gen.Answers, gen.Votes, *days, gen.Took.Round(time.Millisecond),
 		float64(gen.Messages+gen.Answers)/gen.Took.Seconds(), float64(fi.Size())/1e6)
 
@@ -172,7 +181,7 @@ func (c *cli) benchHistory(args []string) int {
 	start := time.Now()
 	st, err = bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
 	opened := time.Since(start)
@@ -181,22 +190,22 @@ func (c *cli) benchHistory(args []string) int {
 		r, err := analytics.Build(ctx, st, analytics.Query{Days: window})
 		if err != nil {
 			st.Close()
-			fmt.Fprintln(c.stderr, err)
+			fmt.Fprintln(c.Stderr, err)
 			return exitError
 		}
-		fmt.Fprintf(c.stdout, "stats --days %-4d %8s  (%d messages in the window)\n", window, time.Since(start).Round(time.Millisecond), r.Messages)
+		fmt.Fprintf(c.Stdout, "stats --days %-4d %8s  (%d messages in the window)\n", window, time.Since(start).Round(time.Millisecond), r.Messages)
 	}
 	st.Close()
-	fmt.Fprintf(c.stdout, "open              %8s\n", opened.Round(time.Millisecond))
+	fmt.Fprintf(c.Stdout, "open              %8s\n", opened.Round(time.Millisecond))
 	start = time.Now()
 	clusters, err := bot.ReportGaps(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
-	fmt.Fprintf(c.stdout, "gaps              %8s  (%d groups; includes loading the intents and the model)\n", time.Since(start).Round(time.Millisecond), len(clusters))
+	fmt.Fprintf(c.Stdout, "gaps              %8s  (%d groups; includes loading the intents and the model)\n", time.Since(start).Round(time.Millisecond), len(clusters))
 	if *db != "" {
-		fmt.Fprintf(c.stdout, "\nKept %s; try: docent stats --db %s --days 30\n", path, path)
+		fmt.Fprintf(c.Stdout, "\nKept %s; try: docent stats --db %s --days 30\n", path, path)
 	}
 	return exitOK
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -21,8 +21,29 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// repoRoot is the repository's root: the main package, and the default
+// assets it embeds.
+const repoRoot = ".."
+
 // binary is the docent command built once for these tests.
 var binary string
+
+// testEnv is the environment the binary gives a command, with the
+// default assets read from the repository.
+func testEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
+	return &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Defaults: os.DirFS(repoRoot)}
+}
+
+// testCommand is env running the command name, for a test that calls the
+// command's function itself.
+func testCommand(t *testing.T, env *Env, name string) *Env {
+	t.Helper()
+	cmd, n, ok := match(Commands(), strings.Fields(name))
+	if !ok || n != len(strings.Fields(name)) {
+		t.Fatalf("no command %q", name)
+	}
+	return env.with(Commands(), &cmd)
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "docent-bin")
@@ -31,7 +52,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "docent")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", binary, repoRoot).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -46,16 +67,16 @@ func TestMain(m *testing.M) {
 func workdir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyFile(t, "config.example.yaml", filepath.Join(dir, "config.example.yaml"))
+	copyFile(t, filepath.Join(repoRoot, "config.example.yaml"), filepath.Join(dir, "config.example.yaml"))
 	os.MkdirAll(filepath.Join(dir, "data"), 0o755)
 	for _, folder := range []string{"intents", filepath.Join("docs", "guide"), "challenges"} {
-		entries, err := os.ReadDir(folder)
+		entries, err := os.ReadDir(filepath.Join(repoRoot, folder))
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.MkdirAll(filepath.Join(dir, folder), 0o755)
 		for _, e := range entries {
-			copyFile(t, filepath.Join(folder, e.Name()), filepath.Join(dir, folder, e.Name()))
+			copyFile(t, filepath.Join(repoRoot, folder, e.Name()), filepath.Join(dir, folder, e.Name()))
 		}
 	}
 	return dir

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,8 +11,18 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 )
 
-func (c *cli) benchPipeline(args []string) int {
-	fs := c.newFlags("bench pipeline")
+// benchCommands time the classifier, the whole pipeline, and the
+// figures on a large history.
+func benchCommands() []Command {
+	return []Command{
+		{Name: "bench classifier", Group: "Benchmarks", Args: "[--config FILE] [--dataset FILE] [--runs N]", Summary: "time training and single-sentence prediction", Run: (*Env).benchClassifier},
+		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
+		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", Summary: "generate a synthetic community history and time stats and gaps on it", Run: (*Env).benchHistory},
+	}
+}
+
+func (c *Env) benchPipeline(args []string) int {
+	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE` (its intents, docs and limits; its database is not touched)")
 	members := fs.Int("members", 256, "synthetic members, each asking, waiting for the answer and asking again")
 	channels := fs.Int("channels", 64, "channels the members are spread over")
@@ -21,19 +31,19 @@ func (c *cli) benchPipeline(args []string) int {
 	llmShare := fs.Float64("llm-share", 0.1, "with --llm-latency, the share of questions the classifier is unsure of")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof reads it)")
-	cfg, code, done := c.setup(fs, args, configFile)
+	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 			return exitUsage
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+			fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 			return exitError
 		}
 		defer pprof.StopCPUProfile()
@@ -45,28 +55,28 @@ func (c *cli) benchPipeline(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
-		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, newLogger(cfg, c.stderr).With("bench", true))
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, c.Logger(cfg).With("bench", true))
 	if err != nil {
-		fmt.Fprintln(c.stderr, "docent bench pipeline:", err)
+		fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 		return exitError
 	}
 	if *jsonOut {
 		return c.printJSON(r)
 	}
-	fmt.Fprintf(c.stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
+	fmt.Fprintf(c.Stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
 		r.Questions, *members, *channels, time.Duration(r.Took).Round(time.Millisecond), r.PerSecond)
 	if *llmLatency > 0 {
-		fmt.Fprintf(c.stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
+		fmt.Fprintf(c.Stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
 	}
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	w := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "stage\tcount\tp50 ms\tp99 ms\tp99.9 ms\t\n")
 	for _, s := range r.Stages {
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", s.Stage, s.Count, ms(s.P50), ms(s.P99), ms(s.P999))
 	}
 	w.Flush()
-	fmt.Fprintf(c.stdout, "store: %.2f commits (fsyncs) and %.2f writes per answered question (%d and %d in all)\n",
+	fmt.Fprintf(c.Stdout, "store: %.2f commits (fsyncs) and %.2f writes per answered question (%d and %d in all)\n",
 		r.CommitsPerAnswer, r.WritesPerAnswer, r.Commits, r.Writes)
-	fmt.Fprintf(c.stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
+	fmt.Fprintf(c.Stdout, "goroutines: %d before, %d after\n", r.Goroutines[0], r.Goroutines[1])
 	return exitOK
 }
 
