@@ -21,6 +21,10 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// NewModules returns a fresh instance of every feature module, with its
+// defaults, for what is declared on them (the command line's commands).
+func NewModules() []module.Module { return newModules() }
+
 // newModules returns a fresh instance of every feature module, with its
 // defaults, in the order they are provisioned and started. Adding a
 // capability is one folder and one line here.

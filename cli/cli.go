@@ -20,6 +20,7 @@ import (
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/module"
 )
 
 const defaultConfig = "config.example.yaml"
@@ -67,6 +68,10 @@ type Env struct {
 	// challenges (challenges/), built in so that the binary runs anywhere
 	// with no files beside it.
 	Defaults fs.FS
+	// Modules are feature modules beyond Docent's own, for a program that
+	// embeds Docent (bot.WithModules): every config the commands load
+	// reads their sections.
+	Modules []func() module.Module
 
 	commands []Command // the table being run, for help
 	command  *Command  // the command running, for its flags' usage
@@ -87,8 +92,8 @@ func Commands() []Command {
 		lessonsCommands(),
 		intentsCommands(),
 		privacyCommands(),
-		challengeCommands(),
 		benchCommands(),
+		moduleCommands(),
 	)
 }
 
@@ -347,9 +352,9 @@ func (c *Env) LoadConfig(flagValue string) (*bot.Config, error) {
 		}
 	}
 	if name == "" {
-		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, c.starterIntents(), opsListen())
+		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, c.starterIntents(), opsListen(), bot.WithModules(c.Modules...))
 	}
-	return bot.LoadConfig(name, c.starterIntents(), opsListen())
+	return bot.LoadConfig(name, c.starterIntents(), opsListen(), bot.WithModules(c.Modules...))
 }
 
 // starterIntents are the intents of a config that names none: those

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/store"
+)
+
+// moduleCommands are the commands Docent's own feature modules bring.
+func moduleCommands() []Command { return ModuleCommands(bot.NewModules()) }
+
+// ModuleCommands are the commands modules bring (module.CommandLiner),
+// declared on modules fresh from their constructors; each runs with the
+// module as the config file configures it. A program that embeds Docent
+// with modules of its own adds theirs to Commands() and sets Env.Modules,
+// so that their sections are read.
+func ModuleCommands(modules []module.Module) []Command {
+	var out []Command
+	for _, m := range modules {
+		cl, ok := m.(module.CommandLiner)
+		if !ok {
+			continue
+		}
+		for _, mc := range cl.CommandLine() {
+			out = append(out, Command{Name: mc.Name, Group: mc.Group, Args: mc.Args, Summary: mc.Summary, Help: mc.Help,
+				Run: func(env *Env, args []string) int { return mc.Run(moduleLine{env}, args) }})
+		}
+	}
+	return out
+}
+
+// moduleLine is the command line as a module's command sees it.
+type moduleLine struct{ env *Env }
+
+func (l moduleLine) Stdout() io.Writer    { return l.env.Stdout }
+func (l moduleLine) Stderr() io.Writer    { return l.env.Stderr }
+func (l moduleLine) Flags() *flag.FlagSet { return l.env.Flags() }
+
+func (l moduleLine) Parse(fs *flag.FlagSet, args []string) (int, bool) { return l.env.Parse(fs, args) }
+
+func (l moduleLine) Setup(fs *flag.FlagSet, args []string, withDB bool) (module.Configuration, int, bool) {
+	configFile := fs.String("config", "", "configuration `FILE`")
+	var db *string
+	if withDB {
+		db = dbFlag(fs)
+	}
+	cfg, code, done := l.env.Setup(fs, args, configFile)
+	if done {
+		return nil, code, true
+	}
+	if db != nil {
+		if err := useDB(cfg, *db); err != nil {
+			fmt.Fprintln(l.env.Stderr, err)
+			return nil, exitUsage, true
+		}
+	}
+	return configuration{cfg}, 0, false
+}
+
+// configuration is a loaded config as module.Configuration.
+type configuration struct{ cfg *bot.Config }
+
+func (c configuration) Module(name string) module.Module { return c.cfg.Module(name) }
+func (c configuration) Files() module.Files              { return c.cfg.Files() }
+func (c configuration) Positions() config.Positions      { return c.cfg.Positions() }
+func (c configuration) File() string                     { return c.cfg.File }
+func (c configuration) OpenStore() (*store.Store, error) { return openHistory(c.cfg) }

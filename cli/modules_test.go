@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/store"
+)
+
+// zoo is a feature module with a section and a command-line command, as
+// a program embedding Docent would add one.
+type zoo struct {
+	cfg struct {
+		Animals int `yaml:"animals"`
+	}
+}
+
+func (z *zoo) Name() string { return "zoo" }
+func (z *zoo) Config() any  { return &z.cfg }
+func (z *zoo) Validate(c *module.Check) {
+	if z.cfg.Animals < 0 {
+		c.Errorf("animals", "must be 0 or more, got %d", z.cfg.Animals)
+	}
+}
+
+func (z *zoo) CommandLine() []module.CLICommand {
+	return []module.CLICommand{{Name: "zoo count", Group: "Zoo", Args: "[--config FILE] [--db FILE]", Summary: "count the animals",
+		Run: func(cl module.CommandLine, args []string) int {
+			cfg, code, done := cl.Setup(cl.Flags(), args, true)
+			if done {
+				return code
+			}
+			st, err := cfg.OpenStore()
+			if err != nil {
+				fmt.Fprintln(cl.Stderr(), err)
+				return module.ExitError
+			}
+			defer st.Close()
+			conversations, err := st.Conversations(context.Background())
+			if err != nil {
+				fmt.Fprintln(cl.Stderr(), err)
+				return module.ExitError
+			}
+			fmt.Fprintf(cl.Stdout(), "%d animals in %s, %d conversations\n", cfg.Module("zoo").(*zoo).cfg.Animals, filepath.Base(cfg.File()), len(conversations))
+			return module.ExitOK
+		}}}
+}
+
+// A module's command runs with the module as the config file configures
+// it, is listed by docent help under its group, and a mistake in its
+// section stops it with the file's line.
+func TestModuleCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "docent.yaml")
+	write := func(zooSection string) {
+		t.Helper()
+		data := "store:\n  path: " + filepath.Join(dir, "docent.db") + "\nzoo:\n" + zooSection
+		if err := os.WriteFile(cfgPath, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("  animals: 3\n")
+	commands := append(Commands(), ModuleCommands([]module.Module{&zoo{}})...)
+	var out, errb strings.Builder
+	env := testEnv(nil, &out, &errb)
+	env.Modules = []func() module.Module{func() module.Module { return &zoo{} }}
+
+	if code := env.Run(commands, []string{"zoo", "count", "--config", cfgPath}); code != 1 || !strings.Contains(errb.String(), "no database at") {
+		t.Errorf("zoo count before any database: exit %d, stderr %q", code, errb.String())
+	}
+	st, err := store.Open(filepath.Join(dir, "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	errb.Reset()
+	if code := env.Run(commands, []string{"zoo", "count", "--config", cfgPath}); code != 0 || out.String() != "3 animals in docent.yaml, 0 conversations\n" {
+		t.Errorf("zoo count: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := env.Run(commands, []string{"help"}); code != 0 || !strings.Contains(out.String(), "\nZoo:\n  docent zoo count [--config FILE] [--db FILE]\n        count the animals\n") {
+		t.Errorf("docent help lacks the module's group:\n%s", out.String())
+	}
+	write("  animals: -1\n")
+	errb.Reset()
+	if code := env.Run(commands, []string{"zoo", "count", "--config", cfgPath}); code != 2 || !strings.Contains(errb.String(), "docent.yaml:4:12: zoo.animals: must be 0 or more, got -1") {
+		t.Errorf("zoo count with a bad section: exit %d, stderr %q", code, errb.String())
+	}
+}
