@@ -3,6 +3,7 @@ package markdown
 import (
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -146,7 +147,7 @@ type cut struct {
 // the next part starting at next, and whether it fits.
 func (sp *splitter) cutAt(pos, p, next int, head string) (cut, bool) {
 	s := sp.Src
-	k := cut{end: pos + len(strings.TrimRight(s[pos:p], " \t\r\n")), next: next}
+	k := cut{end: pos + len(strings.TrimRightFunc(s[pos:p], unicode.IsSpace)), next: next} // as OpenAtEnd reads the end
 	n := sp.sizeOf(head) + sp.size(pos, k.end)
 	if c := sp.blockAt(k.end); c != nil {
 		if c.Start >= pos && p <= c.openEnd && c.closeStart > c.openEnd+1 {
@@ -212,8 +213,9 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	for limit > pos && limit < len(s) && !utf8.RuneStart(s[limit]) {
 		limit--
 	}
+	strict := true // no cut that starts a fence the text did not have
 	try := func(p, nx int) bool {
-		if p <= pos || sp.inAtom(p) {
+		if p <= pos || sp.inAtom(p) || strict && nx < len(s) && s[nx-1] != '\n' && opensFence(s[nx:]) {
 			return false
 		}
 		var fits bool
@@ -256,7 +258,7 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	// Only inside an atom, or nothing fits at all: cut anyway, at least
 	// one character.
 	atoms := sp.atoms
-	sp.atoms = nil
+	sp.atoms, strict = nil, false
 	defer func() { sp.atoms = atoms }()
 	for i := first; i > pos; i-- {
 		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
@@ -266,4 +268,22 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	_, n := utf8.DecodeRuneInString(s[pos:])
 	try(pos+n, pos+n)
 	return
+}
+
+// opensFence says whether a line starting with s would open a fenced code
+// block: up to three spaces, then three or more backticks or tildes. A cut
+// in the middle of a line must not make one of "a ``` b".
+func opensFence(s string) bool {
+	i := 0
+	for i < 3 && i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i == len(s) || s[i] != '`' && s[i] != '~' {
+		return false
+	}
+	n := 0
+	for i+n < len(s) && s[i+n] == s[i] {
+		n++
+	}
+	return n >= 3
 }
