@@ -103,8 +103,9 @@ type Bot struct {
 	modules []module.Module
 	// now is the modules' clock (tests move it).
 	now func() time.Time
-	// stopped holds the modules whose loop stopped early: name → why.
-	stopped sync.Map
+	// loops holds the state of each module's running loop, by name:
+	// "running", or "stopped: why" after a failure.
+	loops sync.Map
 }
 
 // Open loads the intents, opens the store and prepares the classifier

@@ -233,10 +233,14 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 			continue
 		}
 		env := module.RunEnv{Announcers: maps.Clone(announcers), Shard: b.cfg.Adapters.Discord.ShardID}
+		b.loops.Store(m.Name(), "running")
 		wg.Go(func() {
-			if err := runModule(ctx, r, env); err != nil && ctx.Err() == nil {
+			switch err := runModule(ctx, r, env); {
+			case err != nil && ctx.Err() == nil:
 				b.log.Error("a module's background work stopped", "module", m.Name(), "err", err)
-				b.stopped.Store(m.Name(), err.Error())
+				b.loops.Store(m.Name(), "stopped: "+err.Error())
+			case err == nil && ctx.Err() == nil:
+				b.loops.Delete(m.Name()) // nothing to do: no check to show
 			}
 		})
 	}
@@ -252,18 +256,17 @@ func runModule(ctx context.Context, r module.Runner, env module.RunEnv) (err err
 	return r.Run(ctx, env)
 }
 
-// moduleChecks are the readiness checks of the modules' loops.
+// moduleChecks are the readiness checks of the modules' loops: running,
+// or stopped by a failure; a loop with nothing to do has none.
 func (b *Bot) moduleChecks() []Check {
 	var out []Check
 	for _, m := range b.modules {
-		if _, ok := m.(module.Runner); !ok {
+		state, ok := b.loops.Load(m.Name())
+		if !ok {
 			continue
 		}
-		c := Check{Name: "module " + m.Name(), OK: true, Detail: "running"}
-		if why, down := b.stopped.Load(m.Name()); down {
-			c.OK, c.Detail = false, "stopped: "+why.(string)
-		}
-		out = append(out, c)
+		detail := state.(string)
+		out = append(out, Check{Name: "module " + m.Name(), OK: detail == "running", Detail: detail})
 	}
 	return out
 }
