@@ -135,19 +135,7 @@ func (notesPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 }
 
 func (notesPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
-	var keys [][]byte
-	if err := tx.Scan(bucketTestNotes, store.Key(m.Platform, m.ID), func(k, _ []byte) error {
-		keys = append(keys, append([]byte(nil), k...))
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(bucketTestNotes, k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+	return tx.DeletePrefix(bucketTestNotes, store.Key(m.Platform, m.ID))
 }
 
 func (notesPart) Expire(*store.Tx, time.Time) (int, error) { return 0, nil }

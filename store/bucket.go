@@ -116,6 +116,28 @@ func (t *Tx) Scan(b Bucket, prefix []byte, fn func(key, value []byte) error) err
 	return nil
 }
 
+// DeletePrefix deletes every key of b that starts with prefix (one
+// member's records, under a key that starts with the member), by key
+// alone: a value that no longer decodes does not keep it. It returns how
+// many keys it deleted.
+func (t *Tx) DeletePrefix(b Bucket, prefix []byte) (int, error) {
+	bk := t.tx.Bucket(b.name)
+	if bk == nil {
+		return 0, nil
+	}
+	var keys [][]byte
+	c := bk.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k)) // a key is valid only until the next write
+	}
+	for _, k := range keys {
+		if err := bk.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
 // View runs fn in a read-only transaction: a consistent view of the store
 // while writes go on.
 func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {

@@ -41,7 +41,7 @@ func (notes) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 }
 
 func (notes) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
-	return deleteNotes(tx, store.Key(m.Platform, m.ID), func(note) bool { return true })
+	return tx.DeletePrefix(bucketNotes, store.Key(m.Platform, m.ID))
 }
 
 func (notes) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
@@ -141,6 +141,21 @@ func TestBucketPrimitives(t *testing.T) {
 	}
 	if want := []string{"a=A", "ab=AB", "abc=ABC"}; !slices.Equal(got, want) {
 		t.Errorf("Scan(a) = %v, want %v", got, want)
+	}
+	var deleted int
+	if err := s.Update(ctx, func(tx *store.Tx) (err error) {
+		deleted, err = tx.DeletePrefix(b, []byte("ab"))
+		return err
+	}); err != nil || deleted != 2 {
+		t.Errorf("DeletePrefix(ab) = %d, %v; want 2", deleted, err)
+	}
+	if err := s.View(ctx, func(tx *store.Tx) error {
+		if tx.Get(b, []byte("ab")) != nil || tx.Get(b, []byte("abc")) != nil || tx.Get(b, []byte("a")) == nil {
+			t.Error("DeletePrefix(ab) deleted the wrong keys")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	stop := errors.New("stop")
 	n := 0

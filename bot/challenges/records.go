@@ -331,19 +331,7 @@ func (submissionsPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 	}
 	// By key alone: a record that does not parse (damaged, or written by a
 	// newer Docent) must not keep a member from being forgotten.
-	var keys [][]byte
-	if err := tx.Scan(bucketSubmissions, store.Key(m.Platform, m.ID), func(k, _ []byte) error {
-		keys = append(keys, slices.Clone(k)) // a key is valid only during the scan
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(bucketSubmissions, k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+	return tx.DeletePrefix(bucketSubmissions, store.Key(m.Platform, m.ID))
 }
 
 // Expire deletes every submission made before cutoff. Leaderboards lose
