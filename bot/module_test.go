@@ -23,7 +23,7 @@ import (
 type notesModule struct {
 	cfg notesConfig
 
-	st  *store.Store
+	st  store.Buckets
 	log func(string)
 
 	mu      sync.Mutex // guards events

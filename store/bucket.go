@@ -22,6 +22,16 @@ import (
 // and the order of writes. Nothing above the store sees bbolt: the same
 // primitives can be served by another database.
 
+// Buckets is what a feature module may do with the store: read and write
+// its own buckets, in transactions. *Store is one; a store on another
+// database would be another, and the modules would not change.
+type Buckets interface {
+	View(ctx context.Context, fn func(*Tx) error) error
+	Update(ctx context.Context, fn func(*Tx) error) error
+}
+
+var _ Buckets = (*Store)(nil)
+
 // Bucket is a named set of keys in sorted order, owned by one feature.
 type Bucket struct{ name []byte }
 

@@ -187,10 +187,10 @@ func scanSubmissions(tx *store.Tx, prefix []byte, fn func(k []byte, s Submission
 }
 
 // Records are the challenges' records in the store.
-type Records struct{ st *store.Store }
+type Records struct{ st store.Buckets }
 
 // NewRecords keeps the challenges' records in st.
-func NewRecords(st *store.Store) *Records { return &Records{st: st} }
+func NewRecords(st store.Buckets) *Records { return &Records{st: st} }
 
 // Submit stores a member's submission unless the limits refuse it: the
 // part is already solved, every attempt is used, or the cooldown after a

@@ -95,8 +95,10 @@ type CleanerUpper interface {
 
 // Host is what the bot lends a module at Provision.
 type Host struct {
-	Log   *slog.Logger
-	Store *store.Store
+	Log *slog.Logger
+	// Store is the module's access to the database: its own buckets,
+	// through transactions (never the core's records).
+	Store store.Buckets
 	// LLM is the LLM client; nil when llm.enabled is false.
 	LLM *llm.Client
 	// Budget spends the members' daily LLM budgets; it is never nil.
