@@ -391,13 +391,18 @@ func (d *Doc) CodeAt(i int) *CodeBlock {
 	return nil
 }
 
+// endSpace is the white space a text may end with after a block: what
+// Split trims from the end of a part. Other characters (a form feed, a
+// vertical tab) are text.
+const endSpace = " \t\r\n"
+
 // OpenAtEnd returns the fenced code block the text ends inside, never
 // closed (an answer cut short, a stream still coming), or nil.
 func (d *Doc) OpenAtEnd() *CodeBlock {
 	if len(d.Code) == 0 {
 		return nil
 	}
-	if c := d.Code[len(d.Code)-1]; !c.Closed && strings.TrimSpace(d.Src[c.End:]) == "" {
+	if c := d.Code[len(d.Code)-1]; !c.Closed && strings.Trim(d.Src[c.End:], endSpace) == "" {
 		return c
 	}
 	return nil

@@ -3,7 +3,6 @@ package markdown
 import (
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -147,7 +146,7 @@ type cut struct {
 // the next part starting at next, and whether it fits.
 func (sp *splitter) cutAt(pos, p, next int, head string) (cut, bool) {
 	s := sp.Src
-	k := cut{end: pos + len(strings.TrimRightFunc(s[pos:p], unicode.IsSpace)), next: next} // as OpenAtEnd reads the end
+	k := cut{end: pos + len(strings.TrimRight(s[pos:p], endSpace)), next: next}
 	n := sp.sizeOf(head) + sp.size(pos, k.end)
 	if c := sp.blockAt(k.end); c != nil {
 		if c.Start >= pos && p <= c.openEnd && c.closeStart > c.openEnd+1 {
