@@ -30,7 +30,6 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
-	"github.com/docent-bot/docent/internal/window"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -88,8 +87,6 @@ type Bot struct {
 
 	reloading sync.Mutex // one reload at a time
 
-	forgetting *window.Times[store.MemberRef] // members asked to confirm `forget me`, when
-
 	mu     sync.Mutex      // guards warned
 	warned map[string]bool // members told their secret was redacted
 
@@ -137,7 +134,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	warnLeftOut(log, loaded.LeftOut)
 	intents := loaded.Use
 	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now,
-		forgetting: window.New[store.MemberRef](confirmWindow), opsOptional: opts.OpsOptional}
+		opsOptional: opts.OpsOptional}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
@@ -267,9 +264,6 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 		watcher.Go(func() { b.watch(runCtx, every) })
 	}
 	b.runModules(runCtx, &watcher, adapters)
-	if b.cfg.Store.RetentionDays > 0 {
-		watcher.Go(func() { b.retain(runCtx) })
-	}
 	if wait, err := b.serveControl(runCtx); err != nil {
 		// Docent works without it; only backups and exports while it runs
 		// need it.

@@ -17,6 +17,7 @@ import (
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -30,6 +31,7 @@ func NewModules() []module.Module { return newModules() }
 // capability is one folder and one line here.
 func newModules() []module.Module {
 	return []module.Module{
+		privacy.New(),
 		challenges.New(),
 	}
 }
@@ -171,6 +173,7 @@ func (f fileSpace) OnDisk() bool                       { return f.fsys == nil }
 func (b *Bot) provision(ctx context.Context) error {
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{&budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}}, Prefix: b.cfg.Bot.CommandPrefix,
 		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
+		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now: func() time.Time { return b.now() }}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -32,12 +33,12 @@ func TestForgetMeConfirmWindow(t *testing.T) {
 			return got[0].Text
 		}
 		ask("!forget me")
-		time.Sleep(confirmWindow + time.Second)
+		time.Sleep(privacy.ConfirmWindow + time.Second)
 		if a := ask("!forget me confirm"); !strings.Contains(a, "Write `!forget me` first") {
 			t.Errorf("confirmed after the window: %q", a)
 		}
 		ask("!forget me")
-		time.Sleep(confirmWindow - time.Minute)
+		time.Sleep(privacy.ConfirmWindow - time.Minute)
 		ask("!forget me") // asked again: the window starts over
 		time.Sleep(2 * time.Minute)
 		if a := ask("!forget me confirm"); !strings.HasPrefix(a, "Done: I deleted") {

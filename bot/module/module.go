@@ -110,11 +110,27 @@ type Host struct {
 	// Positions are where each field of the config was written, for
 	// problems found later in the files a section names.
 	Positions config.Positions
+	// Members is everything stored about members, from every part, for
+	// the privacy module.
+	Members Members
+	// RetentionDays is store.retention_days: history older than this many
+	// days is deleted (0 keeps it forever).
+	RetentionDays int
 	// WatchInterval is how often files are checked for changes; 0 is
 	// never.
 	WatchInterval time.Duration
 	// Now is the clock (tests move it).
 	Now func() time.Time
+}
+
+// Members is the core's hold on everything stored about members: the
+// store's records and every module's parts, and what the bot keeps of
+// them in memory (past threads in the docs index).
+type Members interface {
+	Export(ctx context.Context, m store.MemberRef) (store.MemberData, error)
+	Forget(ctx context.Context, m store.MemberRef) (store.Forgotten, error)
+	// Expire deletes what is older than before (retention).
+	Expire(ctx context.Context, before time.Time) (store.Retained, error)
 }
 
 // Budget is the daily LLM budget of members, channels and the community.
