@@ -241,10 +241,17 @@ adapters:
 			}
 			return false
 		})
+		// The answer is stored before it is posted: wait for its post, so
+		// that it is not taken for the next question's.
 		var posted []string
-		for _, r := range f.Drain() {
-			posted = append(posted, fmt.Sprint(r.Body))
-		}
+		tail := []rune(strings.TrimSpace(text))
+		tail = tail[max(len(tail)-20, 0):]
+		waitFor(t, "Docent's answer posted", func() bool {
+			for _, r := range f.Drain() {
+				posted = append(posted, fmt.Sprint(r.Body))
+			}
+			return strings.Contains(strings.Join(posted, "\n"), string(tail))
+		})
 		return text, strings.Join(posted, "\n")
 	}
 
