@@ -292,26 +292,6 @@ func memberSubmissions(tx *store.Tx, m store.MemberRef) ([]Submission, error) {
 	return out, err
 }
 
-// deleteSubmissions deletes the submissions under prefix for which keep
-// is false, and returns how many it deleted.
-func deleteSubmissions(tx *store.Tx, prefix []byte, drop func(Submission) bool) (int, error) {
-	var keys [][]byte
-	if err := scanSubmissions(tx, prefix, func(k []byte, s Submission) error {
-		if drop(s) {
-			keys = append(keys, slices.Clone(k)) // a key is valid only during the scan
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(bucketSubmissions, k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
-}
-
 // MemberPart is the challenges' share of what is stored about a member:
 // their submissions (verdicts and times), exported with `export me`,
 // deleted with `forget me`, and by retention like every record.
@@ -336,8 +316,26 @@ func (submissionsPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 
 // Expire deletes every submission made before cutoff. Leaderboards lose
 // the points of what it deletes.
+//
+// A record that does not parse (damaged, or written by a newer Docent) is
+// left alone: its time is unknown, and failing would stop the retention of
+// every other record with it.
 func (submissionsPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
-	return deleteSubmissions(tx, nil, func(s Submission) bool { return s.Time.Before(cutoff) })
+	var keys [][]byte
+	if err := tx.Scan(bucketSubmissions, nil, func(k, v []byte) error {
+		if s, err := parseSubmission(k, v); err == nil && s.Time.Before(cutoff) {
+			keys = append(keys, slices.Clone(k)) // a key is valid only during the scan
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(bucketSubmissions, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // Announcement is a challenge's opening or closing, posted on a platform.
