@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -83,9 +84,11 @@ type Doc struct {
 	start map[ast.Node]int // where each block's line starts, as found
 }
 
-// Parse reads src as CommonMark.
-func Parse(src string) *Doc {
-	b := []byte(src)
+// commonMark is the parser every Parse uses. Building one costs more
+// than parsing a chat message, and goldmark's parser keeps no state
+// between parses (it sets itself up once, under a sync.Once), so one
+// serves all goroutines.
+var commonMark = sync.OnceValue(func() parser.Parser {
 	// Docs sites render with goldmark and these (Hugo does): a table, a
 	// footnote or a definition holds blocks of its own.
 	p := parser.NewParser(
@@ -96,7 +99,13 @@ func Parse(src string) *Doc {
 	for _, e := range []goldmark.Extender{extension.Table, extension.DefinitionList, extension.Footnote} {
 		e.Extend(goldmark.New(goldmark.WithParser(p)))
 	}
-	root := p.Parse(text.NewReader(b))
+	return p
+})
+
+// Parse reads src as CommonMark.
+func Parse(src string) *Doc {
+	b := []byte(src)
+	root := commonMark().Parse(text.NewReader(b))
 	d := &Doc{Src: src}
 	d.start = map[ast.Node]int{}
 	starts := map[int]bool{} // the lines where some block starts
