@@ -138,7 +138,7 @@ func newMDLines(text string) mdLines {
 		m.off = append(m.off, at)
 		at += len(l) + 1
 	}
-	if strings.Contains(text, "```") || strings.Contains(text, "~~~") {
+	if markdown.HasFence(text) {
 		m.doc = markdown.Parse(text)
 	}
 	return m

@@ -564,7 +564,7 @@ func snippet(text string, limit int) string {
 	var words []string
 	size, at := 0, 0 // at: where line starts in text
 	var doc *markdown.Doc
-	if strings.Contains(text, "```") || strings.Contains(text, "~~~") { // else no code block
+	if markdown.HasFence(text) {
 		doc = markdown.Parse(text)
 	}
 	for line := range strings.Lines(text) {

@@ -657,7 +657,7 @@ func blocks(text string) []block {
 		fc    []*markdown.CodeBlock
 		at    = 0 // where line starts in text
 	)
-	if strings.Contains(text, "```") || strings.Contains(text, "~~~") { // else no fence to find
+	if markdown.HasFence(text) {
 		fc = markdown.Parse(text).Code
 	}
 	end := func(code bool) {

@@ -64,3 +64,23 @@ func TestParseConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestHasFence(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"plain text with `code`", false},
+		{"``two``", false},
+		{"```go\nx\n```", true},
+		{"- item\n\n  ~~~\n  x", true},
+		{"a ``` b", true}, // may: Parse decides
+	} {
+		if got := HasFence(tc.in); got != tc.want {
+			t.Errorf("HasFence(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+		if !HasFence(tc.in) && len(Parse(tc.in).Code) > 0 {
+			t.Errorf("HasFence(%q) is false but Parse finds a code block", tc.in)
+		}
+	}
+}

@@ -102,6 +102,13 @@ var commonMark = sync.OnceValue(func() parser.Parser {
 	return p
 })
 
+// HasFence says whether s may hold a fenced code block: every fence is a
+// run of three backticks or tildes. A caller that needs only the code
+// blocks skips Parse when it does not.
+func HasFence(s string) bool {
+	return strings.Contains(s, "```") || strings.Contains(s, "~~~")
+}
+
 // Parse reads src as CommonMark.
 func Parse(src string) *Doc {
 	b := []byte(src)

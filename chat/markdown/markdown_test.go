@@ -157,6 +157,9 @@ func FuzzSplit(f *testing.F) {
 			unit, size = Runes, utf8.RuneCountInString
 		}
 		d := Parse(text)
+		if len(d.Code) > 0 && !HasFence(text) {
+			t.Errorf("HasFence(%q) is false but Parse finds a code block", text)
+		}
 		for _, c := range d.Code {
 			if len(c.Marker) > 16 || len(c.Prefix) > 16 {
 				t.Skip() // no room to close and reopen it in a small part
