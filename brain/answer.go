@@ -678,8 +678,6 @@ func refers(s string) bool {
 	return false
 }
 
-// boundCode keeps a code block to extractCodeLines lines and about
-// extractCodeBytes bytes, cut at a line, its fence closed.
 // infoLanguage keeps of a fence's opening line its fence and the info
 // string's first word, the language: Hugo's and others' attributes
 // (```yaml {file="hugo.yaml" copy=true}) are the site's, and a chat
@@ -698,6 +696,8 @@ func infoLanguage(open string) string {
 	return open[:len(open)-len(trimmed)] + fence + lang
 }
 
+// boundCode keeps a code block to extractCodeLines lines and about
+// extractCodeBytes bytes, cut at a line, its fence closed.
 func boundCode(code string) string {
 	lines := strings.Split(code, "\n")
 	if len(lines) < 2 {
