@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -422,5 +423,28 @@ func TestTeachDownvotedFromDashboard(t *testing.T) {
 	}
 	if last.Intent != "install" {
 		t.Errorf("after teaching, answered with %q (%s), want install", last.Intent, last.Source)
+	}
+}
+
+// The overview names the window's first and last days as `docent stats`
+// does: the report's To is the day after the last, which the page showed
+// as if it were in the window (a 7-day window read as 8 days, ending
+// tomorrow).
+func TestOverviewNamesTheLastDayOfItsWindow(t *testing.T) {
+	now := time.Date(2026, 5, 10, 15, 4, 0, 0, time.UTC)
+	s := startServer(t, Options{Now: func() time.Time { return now }})
+	for days, want := range map[int]string{
+		7:  "The last 7 days (UTC), 2026-05-04 to 2026-05-10.",
+		30: "The last 30 days (UTC), 2026-04-11 to 2026-05-10.",
+		1:  "The last 1 days (UTC), 2026-05-10 to 2026-05-10.",
+	} {
+		code, body := get(t, http.DefaultClient, s.ops+"/admin/?days="+strconv.Itoa(days))
+		if code != http.StatusOK {
+			t.Fatalf("/admin/?days=%d: %d", days, code)
+		}
+		if !strings.Contains(body, want) {
+			m := regexp.MustCompile(`The last [^<]*`).FindString(body)
+			t.Errorf("/admin/?days=%d shows %q, want %q", days, m, want)
+		}
 	}
 }
