@@ -448,3 +448,26 @@ func TestOverviewNamesTheLastDayOfItsWindow(t *testing.T) {
 		}
 	}
 }
+
+// The one URL Docent prints for the ops listener at start ("ops
+// listening" url=http://127.0.0.1:8081/) leads to the dashboard: an admin
+// who opens it got "404 page not found".
+func TestOpsRootLeadsToTheDashboard(t *testing.T) {
+	s := startServer(t, Options{})
+	code, body := get(t, newClient(), s.ops+"/")
+	if code != http.StatusOK || !strings.Contains(body, "Docent dashboard") {
+		t.Fatalf("GET %s/: %d %.200q, want the dashboard", s.ops, code, body)
+	}
+	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(s.ops + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/admin/" {
+		t.Errorf("GET /: %s to %q, want 303 to /admin/", res.Status, loc)
+	}
+	// Nothing else at the root: an unknown path is still not found.
+	if code, _ := get(t, newClient(), s.ops+"/nothing-here"); code != http.StatusNotFound {
+		t.Errorf("GET /nothing-here: %d, want 404", code)
+	}
+}
