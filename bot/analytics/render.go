@@ -15,7 +15,7 @@ import (
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
-	p("Activity %s to %s (%d days, UTC)%s\n", r.From.Format(time.DateOnly), r.To.AddDate(0, 0, -1).Format(time.DateOnly), r.Days, r.scope())
+	p("Activity %s to %s (%d days, UTC)%s\n", r.From.Format(time.DateOnly), r.LastDay().Format(time.DateOnly), r.Days, r.scope())
 	p("  messages\t%d\n  active members\t%d\n  answers\t%d\n", r.Messages, r.ActiveMembers, r.Answers)
 	p("  time to first answer\t%s\n", r.firstAnswer())
 	if len(r.BusiestHours) > 0 {
@@ -53,6 +53,10 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// LastDay is the last day in the window (To is the day after it): what a
+// page or a table names as the window's end.
+func (r Report) LastDay() time.Time { return r.To.AddDate(0, 0, -1) }
 
 func (r Report) scope() string {
 	var parts []string

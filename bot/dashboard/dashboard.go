@@ -181,6 +181,8 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 	mux.HandleFunc("GET /admin/thread", d.admin(d.thread))
 	mux.HandleFunc("GET /admin/usage", d.admin(d.usage))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
+	// The ops listener's root is the URL Docent prints at start.
+	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusSeeOther))
 	d.mux = mux
 	return d, nil
 }

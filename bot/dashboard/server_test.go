@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -422,5 +423,51 @@ func TestTeachDownvotedFromDashboard(t *testing.T) {
 	}
 	if last.Intent != "install" {
 		t.Errorf("after teaching, answered with %q (%s), want install", last.Intent, last.Source)
+	}
+}
+
+// The overview names the window's first and last days as `docent stats`
+// does: the report's To is the day after the last, which the page showed
+// as if it were in the window (a 7-day window read as 8 days, ending
+// tomorrow).
+func TestOverviewNamesTheLastDayOfItsWindow(t *testing.T) {
+	now := time.Date(2026, 5, 10, 15, 4, 0, 0, time.UTC)
+	s := startServer(t, Options{Now: func() time.Time { return now }})
+	for days, want := range map[int]string{
+		7:  "The last 7 days (UTC), 2026-05-04 to 2026-05-10.",
+		30: "The last 30 days (UTC), 2026-04-11 to 2026-05-10.",
+		1:  "The last 1 days (UTC), 2026-05-10 to 2026-05-10.",
+	} {
+		code, body := get(t, http.DefaultClient, s.ops+"/admin/?days="+strconv.Itoa(days))
+		if code != http.StatusOK {
+			t.Fatalf("/admin/?days=%d: %d", days, code)
+		}
+		if !strings.Contains(body, want) {
+			m := regexp.MustCompile(`The last [^<]*`).FindString(body)
+			t.Errorf("/admin/?days=%d shows %q, want %q", days, m, want)
+		}
+	}
+}
+
+// The one URL Docent prints for the ops listener at start ("ops
+// listening" url=http://127.0.0.1:8081/) leads to the dashboard: an admin
+// who opens it got "404 page not found".
+func TestOpsRootLeadsToTheDashboard(t *testing.T) {
+	s := startServer(t, Options{})
+	code, body := get(t, newClient(), s.ops+"/")
+	if code != http.StatusOK || !strings.Contains(body, "Docent dashboard") {
+		t.Fatalf("GET %s/: %d %.200q, want the dashboard", s.ops, code, body)
+	}
+	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(s.ops + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/admin/" {
+		t.Errorf("GET /: %s to %q, want 303 to /admin/", res.Status, loc)
+	}
+	// Nothing else at the root: an unknown path is still not found.
+	if code, _ := get(t, newClient(), s.ops+"/nothing-here"); code != http.StatusNotFound {
+		t.Errorf("GET /nothing-here: %d, want 404", code)
 	}
 }
