@@ -48,9 +48,6 @@ func (mod *Module) Name() string { return "challenges" }
 // Config is the section, decoded in place.
 func (mod *Module) Config() any { return &mod.cfg }
 
-// Settings are the section as decoded.
-func (mod *Module) Settings() Config { return mod.cfg }
-
 // On reports whether challenges are configured.
 func (mod *Module) On() bool { return mod.cfg.Folder != "" }
 
