@@ -217,7 +217,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	if opts.Ops != nil {
 		if b.opsHandler, err = opts.Ops(b); err != nil {
 			st.Close()
-			return nil, err
+			return nil, errors.Join(err, cleanup(b.modules))
 		}
 	}
 	return b, nil

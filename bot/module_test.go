@@ -19,7 +19,7 @@ import (
 // a section of the config, a command, a record per member kept with the
 // store's primitives, something hidden before messages are stored, a
 // background loop and something to release at the end. It lives in this
-// test; a real one has a folder of its own and one line in newModules.
+// test; a real one has a folder of its own and one line in NewModules.
 type notesModule struct {
 	cfg notesConfig
 

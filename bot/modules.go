@@ -23,22 +23,19 @@ import (
 )
 
 // NewModules returns a fresh instance of every feature module, with its
-// defaults, for what is declared on them (the command line's commands).
-func NewModules() []module.Module { return newModules() }
-
-// newModules returns a fresh instance of every feature module, with its
-// defaults, in the order they are provisioned and started. Adding a
-// capability is one folder and one line here.
-func newModules() []module.Module {
+// defaults, in the order they are provisioned and started: each loaded
+// config has its own, and the command line reads what is declared on them
+// (its commands). Adding a capability is one folder and one line here.
+func NewModules() []module.Module {
 	return []module.Module{
 		privacy.New(),
 		challenges.New(),
 	}
 }
 
-// WithModules adds feature modules after Docent's own (newModules), for a
+// WithModules adds feature modules after Docent's own (NewModules), for a
 // program that builds Docent with capabilities of its own: each loaded
-// config calls the constructors for instances of its own, as newModules
+// config calls the constructors for instances of its own, as NewModules
 // does. Their sections are decoded, validated and wired like the built-in
 // ones.
 func WithModules(news ...func() module.Module) LoadOption {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -99,6 +100,24 @@ func TestProvisionFailureCleansUp(t *testing.T) {
 		t.Errorf("Open: %v, want the module's error with its name", err)
 	}
 	if want := []string{"provision first", "provision second", "cleanup first"}; !slices.Equal(events, want) {
+		t.Errorf("modules saw %v, want %v", events, want)
+	}
+}
+
+// When Options.Ops fails, the last step of Open, the modules already
+// provisioned are cleaned up too, as for any other failure after they were.
+func TestOpsFailureCleansUpModules(t *testing.T) {
+	var events []string
+	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(
+		func() module.Module { return &provisioned{name: "first", events: &events} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := func(*Bot) (http.Handler, error) { return nil, errors.New("no dashboard") }
+	if _, err := Open(context.Background(), cfg, Options{Ops: ops}); err == nil || !strings.Contains(err.Error(), "no dashboard") {
+		t.Errorf("Open: %v, want the ops handler's error", err)
+	}
+	if want := []string{"provision first", "cleanup first"}; !slices.Equal(events, want) {
 		t.Errorf("modules saw %v, want %v", events, want)
 	}
 }

@@ -189,7 +189,7 @@ func Defaults() Config {
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
 	cfg.Knowledge.DuplicateSimilarity = knowledge.DefaultDuplicateSimilarity
-	cfg.modules, cfg.inUse = newModules(), new(atomic.Bool)
+	cfg.modules, cfg.inUse = NewModules(), new(atomic.Bool)
 	return cfg
 }
 

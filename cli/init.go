@@ -1019,23 +1019,8 @@ func writeNew(name string, data []byte, force bool) error {
 		}
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
+	if err := writeFileAtomic(name, data); err != nil {
 		return fmt.Errorf("write the config: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write the config %s: %w", name, err)
 	}
 	return nil
 }

@@ -207,6 +207,21 @@ type MemberPart interface {
 	Expire(tx *Tx, cutoff time.Time) (int, error)
 }
 
+// askParts asks each of parts for its share, in tx (what it exports, or
+// how many items it deleted), by the part's key. A part's error, or panic,
+// fails them all, naming the part.
+func askParts[V any](parts []MemberPart, tx *bolt.Tx, ask func(MemberPart, *Tx) (V, error)) (map[string]V, error) {
+	out := make(map[string]V, len(parts))
+	for _, p := range parts {
+		var v V
+		if err := safely(func() (err error) { v, err = ask(p, &Tx{tx: tx}); return err }); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Key(), err)
+		}
+		out[p.Key()] = v
+	}
+	return out, nil
+}
+
 // withParts marshals v, a struct, with each of parts as one more field,
 // in the order of their keys.
 func withParts(v any, parts map[string]any) ([]byte, error) {

@@ -231,14 +231,8 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 			return err
 		}
 		d.Usage = memberUsage(tx, m, nil)
-		d.Parts = map[string]any{}
-		for _, p := range s.parts {
-			var v any
-			err := safely(func() (err error) { v, err = p.Export(&Tx{tx: tx}, m); return err })
-			if err != nil {
-				return fmt.Errorf("%s: %w", p.Key(), err)
-			}
-			d.Parts[p.Key()] = v
+		if d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) }); err != nil {
+			return err
 		}
 		if err := eachLesson(tx, m, func(_ []byte, t Taught) error {
 			d.Lessons = append(d.Lessons, t)
@@ -409,15 +403,11 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			}
 		}
 		g.Usage = len(usage)
-		g.Parts = map[string]int{}
-		for _, p := range s.parts {
-			var n int
-			err := safely(func() (err error) { n, err = p.Forget(&Tx{tx: tx}, m); return err })
-			if err != nil {
-				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
-			}
-			g.Parts[p.Key()] = n
+		parts, err := askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
+		if err != nil {
+			return Record{}, err
 		}
+		g.Parts = parts
 		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
 			t.By = chat.Member{Name: "a forgotten member"}
 			val, err := json.Marshal(t)
@@ -768,14 +758,9 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	var usageDays, activityDays int
 	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		parts = map[string]int{}
-		for _, p := range s.parts {
-			var n int
-			err := safely(func() (err error) { n, err = p.Expire(&Tx{tx: tx}, cutoff); return err })
-			if err != nil {
-				return Record{}, fmt.Errorf("%s: %w", p.Key(), err)
-			}
-			parts[p.Key()] = n
+		var err error
+		if parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Expire(t, cutoff) }); err != nil {
+			return Record{}, err
 		}
 		if b := tx.Bucket(bucketUsage); b != nil {
 			var old [][]byte

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ func (mod *Module) Run(ctx context.Context, env module.RunEnv) error {
 		return nil
 	}
 	var targets []announceTarget
-	for _, platform := range slices.Sorted(keys(mod.cfg.Announce)) {
+	for _, platform := range sortedKeys(mod.cfg.Announce) {
 		channel := mod.cfg.Announce[platform]
 		if platform == "discord" && env.Shard != 0 {
 			mod.log.Info("challenges: discord announcements are left to shard 0", "shard", env.Shard)

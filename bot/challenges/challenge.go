@@ -463,7 +463,7 @@ func (s *Set) CheckSeasons(seasons map[string][]string, pos config.Positions, pr
 			if _, ok := s.byID[id]; !ok {
 				path := fmt.Sprintf("%s.%s[%d]", prefix, name, i)
 				msg := fmt.Sprintf("no challenge %q in the challenges folder", id)
-				if best := config.Closest(id, slices.Collect(mapKeys(s.byID))); best != "" {
+				if best := config.Closest(id, sortedKeys(s.byID)); best != "" {
 					msg += fmt.Sprintf("; did you mean %q?", best)
 				}
 				errs = append(errs, pos.Errorf(path, "%s", msg))
@@ -474,14 +474,4 @@ func (s *Set) CheckSeasons(seasons map[string][]string, pos config.Positions, pr
 		s.seasons = seasons
 	}
 	return errs
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for _, k := range sortedKeys(m) {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -49,9 +48,6 @@ func (mod *Module) Name() string { return "challenges" }
 // Config is the section, decoded in place.
 func (mod *Module) Config() any { return &mod.cfg }
 
-// Settings are the section as decoded.
-func (mod *Module) Settings() Config { return mod.cfg }
-
 // On reports whether challenges are configured.
 func (mod *Module) On() bool { return mod.cfg.Folder != "" }
 
@@ -72,19 +68,9 @@ func (mod *Module) Validate(c *module.Check) {
 	if fi, err := c.Files().Stat(ch.Folder); err != nil || !fi.IsDir() {
 		c.Errorf("folder", "%s is not a folder", c.Files().Show(ch.Folder))
 	}
-	for _, platform := range slices.Sorted(keys(ch.Announce)) {
+	for _, platform := range sortedKeys(ch.Announce) {
 		if on, known := c.Adapter(platform); known && !on {
 			c.Errorf("announce."+platform, "announces on %s, but adapters.%s.enabled is false", platform, platform)
-		}
-	}
-}
-
-func keys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
 )
 
@@ -45,12 +46,8 @@ func (mod *Module) pageData(ctx context.Context) (any, error) {
 	for _, b := range boards {
 		pb := pageBoard{Title: b.Title, Description: b.Description}
 		for _, e := range b.Entries {
-			attempts := "attempts"
-			if e.Attempts == 1 {
-				attempts = "attempt"
-			}
 			pb.Rows = append(pb.Rows, pageRow{Rank: e.Rank, Member: e.Name + " (" + e.Platform + ")", Points: e.Points,
-				Detail: fmt.Sprintf("rank %d, %d solved, %d %s, last right %s", e.Rank, e.Solved, e.Attempts, attempts, When(e.Last))})
+				Detail: fmt.Sprintf("rank %d, %d solved, %s, last right %s", e.Rank, e.Solved, analytics.Plural(e.Attempts, "attempt"), When(e.Last))})
 		}
 		data.Boards = append(data.Boards, pb)
 	}
