@@ -97,7 +97,14 @@ func (b *Bot) listenOps(ctx context.Context) (*opsServer, error) {
 		},
 		served: make(chan error, 1),
 	}
-	go func() { s.served <- s.srv.Serve(ln) }()
+	go func() {
+		err := s.srv.Serve(ln)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// Said now, not at shutdown: the operator's scrapes fail from here on.
+			b.log.Error("ops: the listener stopped serving; /healthz, /readyz, /metrics and the dashboard are down", "addr", ln.Addr().String(), "err", err)
+		}
+		s.served <- err
+	}()
 	b.opsAddr.Store(&opsAddr{ln.Addr()})
 	b.log.Info("ops listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
 	return s, nil
@@ -113,9 +120,7 @@ func (b *Bot) stopOps(s *opsServer) {
 		b.log.Warn("ops: requests still in flight at shutdown were cut", "err", err)
 		s.srv.Close()
 	}
-	if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		b.log.Warn("ops: serve", "err", err)
-	}
+	<-s.served // an error was logged when it happened
 }
 
 type opsAddr struct{ net.Addr }

@@ -57,6 +57,11 @@ type RouterOptions struct {
 	Scrub func(text string) string
 }
 
+// An Admission decides, once a message is stored and before it is queued,
+// whether it is answered. A refused message takes no room in a queue; when
+// notice is not "", the member is sent it instead of an answer.
+type Admission func(m *Message) (ok bool, notice string)
+
 // Router takes messages from adapters, stores them, and hands them to the
 // handler: each member's messages in a conversation in order, everything
 // else concurrently, at most MaxConcurrent being worked on at once (a
@@ -69,11 +74,6 @@ type RouterOptions struct {
 // answered and every such notice to be sent. Deliver never waits for room
 // in a queue, so an adapter delivering from one goroutine is never held
 // up by one member.
-// An Admission decides, once a message is stored and before it is queued,
-// whether it is answered. A refused message takes no room in a queue; when
-// notice is not "", the member is sent it instead of an answer.
-type Admission func(m *Message) (ok bool, notice string)
-
 type Router struct {
 	history History
 	handler Handler
