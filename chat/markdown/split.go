@@ -105,11 +105,19 @@ func reopen(c *CodeBlock) string {
 // column when the part holds the opener, else as it was reopened.
 func closer(c *CodeBlock, reopened bool) string {
 	var b strings.Builder
-	for _, r := range c.Prefix {
+	for i, r := range c.Prefix {
 		switch {
 		case r == '>' && reopened:
 			b.WriteString("> ")
-		case r == '>', r == '\t':
+		case r == '>':
+			b.WriteRune(r)
+			// A quote marker takes one space after it, if there is one:
+			// when the opener had none (">* ```"), the closer's own space
+			// must not be taken from the list item's indent.
+			if rest := c.Prefix[i+1:]; rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '>' {
+				b.WriteByte(' ')
+			}
+		case r == '\t':
 			b.WriteRune(r)
 		case !reopened:
 			b.WriteByte(' ')
