@@ -243,6 +243,11 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 		}
 	}
 	first := min(lineEnd(s, pos), limit)
+	if e := lineEnd(s, pos); e < len(s) && sp.opensAt(pos) {
+		// A fence line cannot end a part alone: cut in the line after it
+		// instead, where the block's content is.
+		first = min(lineEnd(s, e+1), limit)
+	}
 	for i := min(first+1, len(s)); i > pos; {
 		j := strings.LastIndexAny(s[pos:i], " \t")
 		if j < 0 {
@@ -293,4 +298,11 @@ func opensFence(s string) bool {
 		n++
 	}
 	return n >= 3
+}
+
+// opensAt reports whether a code block's opening fence is on the line
+// that starts at pos.
+func (sp *splitter) opensAt(pos int) bool {
+	k := sort.Search(len(sp.Code), func(k int) bool { return sp.Code[k].Start >= pos })
+	return k < len(sp.Code) && sp.Code[k].Start < lineEnd(sp.Src, pos)+1 && sp.Code[k].Start >= pos
 }
