@@ -192,8 +192,14 @@ func (s *Store) migrate(plans []plan) error {
 			start := time.Now()
 			err := s.Update(context.Background(), func(tx *Tx) error {
 				meta := tx.tx.Bucket(bucketMeta)
-				if v, _, err := readVersion(meta, key); err != nil || v != m.From {
-					return fmt.Errorf("found schema %d, not %d (%v)", v, m.From, err)
+				// Open holds the file's lock: only a changed file could
+				// tell another story than planOwners read.
+				v, _, err := readVersion(meta, key)
+				if err != nil {
+					return err
+				}
+				if v != m.From {
+					return fmt.Errorf("the file records schema %d, not %d", v, m.From)
 				}
 				if m.Run != nil {
 					if err := m.Run(tx); err != nil {
