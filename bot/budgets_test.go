@@ -3,12 +3,15 @@ package bot
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 )
@@ -61,5 +64,42 @@ func TestNoGateNoLimit(t *testing.T) {
 		if got := bottest.Ask(t, b.Inbox(), conv, alice, q); len(got) != 1 || got[0].Source != chat.SourceLLM {
 			t.Errorf("%q without a budgets module: %+v", q, got)
 		}
+	}
+}
+
+// A database from before the budgets module kept its counts (the store's
+// own "usage" bucket) opens with them as they were, at the module's first
+// schema version.
+func TestBudgetsSchemaOnAnOldDatabase(t *testing.T) {
+	old, err := os.ReadFile(filepath.Join("budgets", "testdata", "usage-before-module.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeLLM{reply: "Run the helm chart [1]."}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	path := llmConfig(t, srv.URL, "  model: test-model\n  timeout: 3s\n", "deploy.md", deployDoc)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.StorePath()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.StorePath(), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBot(t, b)
+	versions, err := b.store.SchemaVersions(context.Background())
+	if err != nil || versions["budgets"] != 1 {
+		t.Errorf("schema versions %v (%v), want budgets at 1", versions, err)
+	}
+	used, err := b.Module("budgets").(*budgets.Module).Records().Day(context.Background(), "2026-11-28")
+	if err != nil || used["all"] != (budgets.Usage{Requests: 2, Tokens: 420}) {
+		t.Errorf("the old counts: %v (%v)", used, err)
 	}
 }

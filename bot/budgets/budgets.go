@@ -45,6 +45,7 @@ var (
 	_ module.Gate        = (*Module)(nil)
 	_ module.Commander   = (*Module)(nil)
 	_ module.Pager       = (*Module)(nil)
+	_ module.Schemaed    = (*Module)(nil)
 )
 
 // New returns the budgets module with no limits.

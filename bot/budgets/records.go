@@ -22,6 +22,13 @@ import (
 // The store reads this bucket for members' exports, forget and retention.
 var bucketUsage = store.NewBucket("usage")
 
+// Schema is the version of the layout above: 1, the first, the same as
+// when the store kept it as its own. Databases from before hold it
+// already, so version 0 (none recorded) becomes 1 as it is.
+func (mod *Module) Schema() store.Schema {
+	return store.Schema{Version: 1, Migrations: []store.Migration{{From: 0, To: 1}}}
+}
+
 // Usage is what the LLM cost in one scope on one day.
 type Usage struct {
 	Requests int `json:"requests"`
