@@ -28,6 +28,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/docent-bot/docent/bot/config"
@@ -51,6 +52,15 @@ type Configured interface {
 	// Validate reports what decodes fine but cannot work, through c,
 	// with paths inside the section ("folder", "announce.discord").
 	Validate(c *Check)
+}
+
+// Placed is a Configured module whose section is not a key of its own at
+// the top of the file but a field inside one of Docent's sections, where
+// admins wrote it before it became a module (the budgets' llm.budget).
+// Section is its path ("llm.budget"); errors name its fields under it.
+type Placed interface {
+	Configured
+	Section() string
 }
 
 // Provisioner is a module that needs the bot's services. Provision runs
@@ -200,6 +210,21 @@ type Page struct {
 	// "content"; the dashboard's layout goes around it, and the page's
 	// data is {{.Data}}.
 	Template string
-	// Data returns what the template shows, for each request.
+	// Data returns what the template shows, for each request; the
+	// request's query is PageQuery(ctx) (?days=30).
 	Data func(ctx context.Context) (any, error)
+}
+
+type pageQueryKey struct{}
+
+// WithPageQuery returns ctx carrying the query of the request for a page.
+func WithPageQuery(ctx context.Context, q url.Values) context.Context {
+	return context.WithValue(ctx, pageQueryKey{}, q)
+}
+
+// PageQuery is the query of the request a page's Data serves (none
+// outside a request).
+func PageQuery(ctx context.Context) url.Values {
+	q, _ := ctx.Value(pageQueryKey{}).(url.Values)
+	return q
 }
