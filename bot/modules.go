@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/module"
@@ -30,6 +31,7 @@ func NewModules() []module.Module {
 	return []module.Module{
 		privacy.New(),
 		challenges.New(),
+		analytics.New(),
 	}
 }
 
@@ -169,7 +171,7 @@ func (f fileSpace) OnDisk() bool                       { return f.fsys == nil }
 // that fails stops the start.
 func (b *Bot) provision(ctx context.Context) error {
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{&budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}}, Prefix: b.cfg.Bot.CommandPrefix,
-		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
+		IsAdmin: b.isAdmin, Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now: func() time.Time { return b.now() }}
 	for i, m := range b.modules {

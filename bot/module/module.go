@@ -105,6 +105,9 @@ type Host struct {
 	Budget Budget
 	// Prefix is the command prefix ("!").
 	Prefix string
+	// IsAdmin says whether a message's author is one of the community's
+	// admins (bot.admins), for a command whose answer depends on it.
+	IsAdmin func(*Message) bool
 	// Files reads the files the config names, relative to it.
 	Files Files
 	// Positions are where each field of the config was written, for
