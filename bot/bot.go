@@ -232,7 +232,8 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
-		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules)})
+		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules),
+		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix})})
 }
 
 // Prepared says how the classifier was made ready at Open.

@@ -321,3 +321,14 @@ func memberParts(modules []module.Module) []store.MemberPart {
 	}
 	return parts
 }
+
+// recorders are the modules' figures of the records stored, for the store.
+func recorders(modules []module.Module, env module.RecordEnv) []store.Recorder {
+	var out []store.Recorder
+	for _, m := range modules {
+		if r, ok := m.(module.Recorder); ok {
+			out = append(out, r.Recorders(env)...)
+		}
+	}
+	return out
+}

@@ -197,7 +197,7 @@ func (s *Store) appendRecordPerUpdate(rec Record) (Record, error) {
 			var err error
 			stored, err = r.apply(tx)
 			return err
-		}, false)
+		}, false, nil)
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
@@ -234,6 +234,7 @@ func (s *Store) prepareRecord(rec Record) (*writeReq, error) {
 				return Record{}, fmt.Errorf("count record %d: %w", stored.ID, err)
 			}
 		}
+		s.txStored = append(s.txStored, stored)
 		return stored, nil
 	}), nil
 }
@@ -716,6 +717,7 @@ func (s *Store) Import(ctx context.Context, recs []Record) ([]Record, error) {
 					return Record{}, fmt.Errorf("count record %d: %w", i, err)
 				}
 			}
+			s.txStored = append(s.txStored, stored)
 			out[i] = stored
 		}
 		return Record{}, nil

@@ -365,18 +365,23 @@ func (s *Store) writePending(tx *bolt.Tx, pending, delta *statsDelta) error {
 }
 
 // update runs fn in a write transaction in which the records fn stores are
-// counted (through s.txDelta), and writes the pending counts too when
-// flush is set or they are due. Counts reach pending only once the
-// transaction has committed.
-func (s *Store) update(fn func(tx *bolt.Tx) error, flush bool) error {
+// counted (through s.txDelta) and given to the recorders, but those in
+// skip (through s.txStored), and writes the pending counts too when flush
+// is set or they are due. Counts reach pending only once the transaction
+// has committed.
+func (s *Store) update(fn func(tx *bolt.Tx) error, flush bool, skip map[string]bool) error {
 	delta := &statsDelta{}
 	flushed := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		// bbolt runs one write transaction at a time, which is what makes
-		// txDelta safe to share.
+		// txDelta and txStored safe to share.
 		s.txDelta = delta
-		defer func() { s.txDelta = nil }()
+		s.txStored = s.txStored[:0]
+		defer func() { s.txDelta = nil; clear(s.txStored); s.txStored = s.txStored[:0] }()
 		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := s.record(tx, s.txStored, skip); err != nil {
 			return err
 		}
 		s.statsMu.Lock()

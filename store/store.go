@@ -73,6 +73,9 @@ type Options struct {
 	// Parts are the feature modules' shares of what the store holds about
 	// members, asked by ExportMember, ForgetMember and DeleteBefore.
 	Parts []MemberPart
+	// Recorders keep figures of their own of the records stored, in the
+	// transactions that store them (see Recorder).
+	Recorders []Recorder
 
 	// flushEvery overrides how long activity counts may wait in memory
 	// (tests make it long, to see them recounted after a crash).
@@ -118,6 +121,11 @@ type Store struct {
 	// txDelta collects the counts of the write transactions running now;
 	// only code inside that transaction touches it.
 	txDelta *statsDelta
+	// recorders are Options.Recorders; txStored collects the records
+	// stored by the write transaction running now, for them (only code
+	// inside that transaction touches it).
+	recorders []Recorder
+	txStored  []Record
 
 	// heldMu guards held: the LLM requests held in memory by Hold and not
 	// settled yet, by usage key.
@@ -146,6 +154,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: negative MaxBatch %d", path, opts.MaxBatch)
 	}
 	if err := checkParts(opts.Parts); err != nil {
+		return nil, err
+	}
+	if err := checkRecorders(opts.Recorders); err != nil {
 		return nil, err
 	}
 	if opts.LockTimeout == 0 {
@@ -189,9 +200,15 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		text:  opts.Text,
 		parts: opts.Parts,
 
+		recorders: opts.Recorders,
+
 		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
 	}
 	if err := s.recount(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := s.replayRecorders(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

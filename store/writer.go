@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"time"
@@ -132,6 +133,7 @@ func (s *Store) commit(batch []*writeReq, flush bool) {
 	for _, r := range batch {
 		flush = flush || r.flush
 	}
+	var skip map[string]bool // recorders that failed on this batch
 	for first := true; first || len(pending) > 0; first = false {
 		start := time.Now()
 		results := make([]Record, len(pending))
@@ -146,7 +148,17 @@ func (s *Store) commit(batch []*writeReq, flush bool) {
 				results[i] = rec
 			}
 			return nil
-		}, flush)
+		}, flush, skip)
+		if re := (*recorderError)(nil); bad < 0 && errors.As(err, &re) {
+			// The records matter more than one feature's figures of them.
+			s.log.Error("store: a recorder failed; storing its batch without its figures", "path", s.path,
+				"recorder", re.key, "batch", len(pending), "err", re.err)
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[re.key] = true
+			continue
+		}
 		if bad >= 0 {
 			s.log.Warn("store: a queued write failed; retrying the rest of its batch without it",
 				"path", s.path, "batch", len(pending), "err", err)

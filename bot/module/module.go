@@ -14,7 +14,8 @@
 //  3. Commander: its chat commands; Scrubber: what of a message it hides
 //     before the message is stored.
 //  4. Stored: its share of each member's data, for export, forget and
-//     retention (store.MemberPart).
+//     retention (store.MemberPart); Recorder: its figures of the records
+//     stored, written with them (store.Recorder).
 //  5. Runner: its background loop, started with the bot and stopped with
 //     its context; Run returns when the context is done.
 //  6. CleanerUpper: what it releases when the bot closes.
@@ -76,6 +77,23 @@ type Scrubber interface {
 // work from the transaction they are given alone.
 type Stored interface {
 	MemberParts() []store.MemberPart
+}
+
+// Recorder is a module that keeps figures of its own of the records
+// stored (analytics' activity counters): the store gives its recorders
+// every record in the transaction that stores it (store.Recorder).
+// Recorders is called when the store opens, before Provision, and by
+// commands that never provision: the recorders work from what they are
+// given alone.
+type Recorder interface {
+	Recorders(env RecordEnv) []store.Recorder
+}
+
+// RecordEnv is what a module's recorders may use.
+type RecordEnv struct {
+	Log *slog.Logger
+	// Prefix is the command prefix ("!").
+	Prefix string
 }
 
 // Runner is a module with a background loop: Run starts with the bot and
