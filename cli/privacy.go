@@ -264,10 +264,17 @@ func (c *Env) userDelete(args []string) int {
 	}
 	var parts strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
+		if k == activityPart {
+			continue // said last
+		}
 		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
 	}
 	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
-		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Lessons, forgotten.Activity)
+		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Lessons, forgotten.Parts[activityPart])
 	fmt.Fprintln(c.Stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }
+
+// activityPart is the analytics module's member part: the days of activity
+// counters a member was taken out of.
+const activityPart = "activity"

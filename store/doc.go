@@ -23,8 +23,8 @@
 //
 // Created on first use (older files need no migration): platform_ids
 // (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
-// feedback, usage, taught, and stats (day ‖ platform ‖ space ‖ channel →
-// that day's activity counters; see stats.go).
+// feedback, usage, taught. Feature modules keep buckets of their own
+// (store.Bucket), such as stats, the analytics module's activity counters.
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian

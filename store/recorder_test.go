@@ -196,3 +196,52 @@ type badKey string
 
 func (k badKey) Key() string                          { return string(k) }
 func (badKey) Record(*store.Tx, []store.Record) error { return nil }
+
+// voteTally counts votes too, and fails on a 👎.
+type voteTally struct{ tally }
+
+func (*voteTally) RecordVote(tx *store.Tx, on store.Record, _ chat.Member, _, vote chat.Vote) error {
+	if err := tx.Put(tallyBucket, []byte("votes"), []byte{byte(vote + 2)}); err != nil {
+		return err
+	}
+	if vote == chat.VoteDown {
+		return errors.New("cannot count a 👎")
+	}
+	return nil
+}
+
+// TestVoteRecorderFailureKeepsTheVote: a recorder that fails on a vote
+// costs its figure of that vote, never the vote.
+func TestVoteRecorderFailureKeepsTheVote(t *testing.T) {
+	ctx := context.Background()
+	r := &voteTally{}
+	opts := testOptions
+	opts.Recorders = []store.Recorder{r}
+	s, err := store.Open(dbPath(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := conv("discord", "help", "")
+	q := appendMessage(t, s, message(c, "question", base))
+	if _, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: c, ReplyTo: q.ID, PlatformID: "a1", Time: base,
+		Author: chat.Member{ID: "bot", Bot: true}, Answer: chat.Answer{Text: "answer", Source: chat.SourceIntent}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []chat.Vote{chat.VoteUp, chat.VoteDown} {
+		if _, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: c, AnswerID: "a1", Member: chat.Member{ID: "u2"}, Vote: v}); err != nil {
+			t.Fatalf("vote %d: %v", v, err)
+		}
+	}
+	votes, err := s.Feedback(ctx, q.ID+1)
+	if err != nil || len(votes) != 1 || votes[0].Vote != chat.VoteDown {
+		t.Errorf("votes stored: %+v, %v; want the 👎", votes, err)
+	}
+	var last []byte
+	if err := s.View(ctx, func(tx *store.Tx) error { last = tx.Get(tallyBucket, []byte("votes")); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(last) != 1 || chat.Vote(last[0])-2 != chat.VoteUp {
+		t.Errorf("the recorder's figure: %v, want the 👍's (its failed write undone)", last)
+	}
+}

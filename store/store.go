@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,9 +62,6 @@ type Options struct {
 	// Logger receives open/close and commit-failure events; nil means
 	// discard.
 	Logger *slog.Logger
-	// Text reads members' messages for the activity counters (topic words
-	// and thanks); nil counts neither.
-	Text TextAnalyzer
 	// MaxSize is the most bytes the file may grow to; a write that would
 	// need more fails (like a full disk) until deletions free space inside
 	// the file. 0 means no limit.
@@ -76,10 +72,6 @@ type Options struct {
 	// Recorders keep figures of their own of the records stored, in the
 	// transactions that store them (see Recorder).
 	Recorders []Recorder
-
-	// flushEvery overrides how long activity counts may wait in memory
-	// (tests make it long, to see them recounted after a crash).
-	flushEvery time.Duration
 }
 
 const (
@@ -110,22 +102,14 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	text       TextAnalyzer
-	parts      []MemberPart
-	flushEvery time.Duration
-	// statsMu guards pending and pendingSince: counts of committed records
-	// not yet written (see stats.go).
-	statsMu      sync.Mutex
-	pending      statsDelta
-	pendingSince time.Time
-	// txDelta collects the counts of the write transactions running now;
-	// only code inside that transaction touches it.
-	txDelta *statsDelta
+	parts []MemberPart
 	// recorders are Options.Recorders; txStored collects the records
-	// stored by the write transaction running now, for them (only code
-	// inside that transaction touches it).
+	// stored by the write transaction running now, for them, and txSkip
+	// names those that failed on its batch (only code inside that
+	// transaction touches them).
 	recorders []Recorder
 	txStored  []Record
+	txSkip    map[string]bool
 
 	// heldMu guards held: the LLM requests held in memory by Hold and not
 	// settled yet, by usage key.
@@ -197,16 +181,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		// returns; more would only hold memory.
 		reqs:  make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
 		done:  make(chan struct{}),
-		text:  opts.Text,
 		parts: opts.Parts,
 
 		recorders: opts.Recorders,
-
-		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
-	}
-	if err := s.recount(); err != nil {
-		_ = db.Close()
-		return nil, err
 	}
 	if err := s.replayRecorders(); err != nil {
 		_ = db.Close()

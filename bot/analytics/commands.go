@@ -8,7 +8,6 @@ import (
 
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
-	"github.com/docent-bot/docent/store"
 )
 
 // defaultChatDays is the window of the stats, top and trending commands
@@ -46,7 +45,7 @@ func (mod *Module) answer(ctx context.Context, m *module.Message, name, args str
 		}
 		days = n
 	}
-	q := Query{Days: days, Platform: m.Conversation.Platform, Space: m.Space}
+	q := Query{Days: days, Platform: m.Conversation.Platform, Space: m.Space, Log: mod.log}
 	if m.Space == "" && m.Direct {
 		// A direct message belongs to no community: only admins may see
 		// the whole platform from one.
@@ -55,7 +54,7 @@ func (mod *Module) answer(ctx context.Context, m *module.Message, name, args str
 				mod.prefix, name)}, nil
 		}
 	}
-	r, err := Build(ctx, mod.activity, q)
+	r, err := Build(ctx, mod.st, q)
 	if err != nil {
 		return chat.Answer{}, err
 	}
@@ -64,7 +63,7 @@ func (mod *Module) answer(ctx context.Context, m *module.Message, name, args str
 
 // channelLink shows a channel the way its platform links it: Discord and
 // Slack both turn <#ID> into the channel's name, without notifying anyone.
-func channelLink(c store.ChannelActivity) string {
+func channelLink(c ChannelActivity) string {
 	switch c.Platform {
 	case "discord", "slack":
 		return "<#" + c.Channel + ">"
