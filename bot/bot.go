@@ -23,7 +23,6 @@ import (
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/metrics"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
@@ -233,7 +232,8 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
-		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules)})
+		Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules),
+		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix})})
 }
 
 // Prepared says how the classifier was made ready at Open.

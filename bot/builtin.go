@@ -80,7 +80,6 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			return chat.Answer{Text: sb.String()}, nil
 		}})
-	b.addStatsCommands(cs)
 	cs.Add(Command{Name: "reload", Admin: true, Summary: "re-read the intents files and retrain (only if they load)",
 		Run: func(ctx context.Context, m *Message, _ string) (chat.Answer, error) {
 			p, err := b.Reload(ctx)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
@@ -33,6 +34,7 @@ func NewModules() []module.Module {
 		budgets.New(),
 		privacy.New(),
 		challenges.New(),
+		analytics.New(),
 	}
 }
 
@@ -216,7 +218,7 @@ func (b *Bot) provision(ctx context.Context) error {
 		budget = g.Budget()
 	}
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: budget, Prefix: b.cfg.Bot.CommandPrefix,
-		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
+		IsAdmin: b.isAdmin, Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now: func() time.Time { return b.now() }}
 	for i, m := range b.modules {
@@ -397,4 +399,15 @@ func memberParts(modules []module.Module) []store.MemberPart {
 		}
 	}
 	return parts
+}
+
+// recorders are the modules' figures of the records stored, for the store.
+func recorders(modules []module.Module, env module.RecordEnv) []store.Recorder {
+	var out []store.Recorder
+	for _, m := range modules {
+		if r, ok := m.(module.Recorder); ok {
+			out = append(out, r.Recorders(env)...)
+		}
+	}
+	return out
 }

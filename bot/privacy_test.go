@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/chat"
@@ -97,7 +98,8 @@ func TestExportAndForgetMe(t *testing.T) {
 	}
 	ctx := context.Background()
 	left, err := b.store.ExportMember(ctx, store.MemberRef{Platform: "discord", ID: "dora-77"})
-	if err != nil || len(left.Messages)+len(left.Answers)+len(left.Activity) != 0 {
+	activity, _ := left.Parts["activity"].([]analytics.MemberDay)
+	if err != nil || len(left.Messages)+len(left.Answers)+len(activity) != 0 {
 		t.Errorf("after forgetting: %+v, %v", left, err)
 	}
 	recs, err := b.store.Conversation(ctx, conv, 0)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,11 +14,10 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// statsCommands are the community's figures and the questions Docent
-// could not answer.
+// statsCommands are the questions Docent could not answer (`docent stats`
+// is the analytics module's).
 func statsCommands() []Command {
 	return []Command{
-		{Name: "stats", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", Summary: "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", Run: (*Env).stats},
 		{Name: "gaps", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--json]", Summary: "what members asked that Docent could not answer, grouped, largest first", Run: (*Env).gaps},
 	}
 }
@@ -64,52 +62,6 @@ func (c *Env) openExisting(name string, cfg *bot.Config) (*store.Store, bool) {
 		return nil, false
 	}
 	return st, true
-}
-
-func (c *Env) stats(args []string) int {
-	fs := c.Flags()
-	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	db := dbFlag(fs)
-	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to today (UTC), 1 to %d", analytics.MaxDays))
-	platform := fs.String("platform", "", "only this `platform` (discord, slack, console)")
-	space := fs.String("space", "", "only this Discord guild or Slack workspace `ID`")
-	channel := fs.String("channel", "", "only this channel `ID`")
-	top := fs.Int("top", 10, "entries in each ranking")
-	jsonOut := fs.Bool("json", false, "print one JSON object")
-	cfg, code, done := c.Setup(fs, args, configFile)
-	if done {
-		return code
-	}
-	if *days < 1 || *days > analytics.MaxDays || *top < 1 {
-		fmt.Fprintf(c.Stderr, "docent stats: --days must be 1 to %d and --top at least 1\n", analytics.MaxDays)
-		return exitUsage
-	}
-	if err := useDB(cfg, *db); err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitUsage
-	}
-	st, ok := c.openExisting("stats", cfg)
-	if !ok {
-		return exitError
-	}
-	defer st.Close()
-	start := time.Now()
-	r, err := analytics.Build(context.Background(), st, analytics.Query{
-		Days: *days, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
-	if err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitError
-	}
-	took := time.Since(start)
-	if *jsonOut {
-		return c.printJSON(r)
-	}
-	if err := r.WriteTable(c.Stdout); err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitError
-	}
-	fmt.Fprintf(c.Stdout, "\n(read in %s)\n", took.Round(time.Millisecond))
-	return exitOK
 }
 
 func (c *Env) benchHistory(args []string) int {

@@ -52,7 +52,7 @@ func NewBucket(name string) Bucket {
 // a feature must not write to.
 func ownBucket(name string) bool {
 	for _, b := range [][]byte{bucketMeta, bucketMessages, bucketIDs, bucketConversations, bucketModels,
-		bucketPlatformIDs, bucketFeedback, bucketDownvoted, bucketStats, bucketTaught} {
+		bucketPlatformIDs, bucketFeedback, bucketDownvoted, bucketTaught} {
 		if string(b) == name {
 			return true
 		}
@@ -119,6 +119,22 @@ func (t *Tx) Scan(b Bucket, prefix []byte, fn func(key, value []byte) error) err
 	}
 	c := bk.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanRange calls fn with every key of b from start up to, but not
+// including, end (nil: to the last), in key order, as Scan does.
+func (t *Tx) ScanRange(b Bucket, start, end []byte, fn func(key, value []byte) error) error {
+	bk := t.tx.Bucket(b.name)
+	if bk == nil {
+		return nil
+	}
+	c := bk.Cursor()
+	for k, v := c.Seek(start); k != nil && (end == nil || bytes.Compare(k, end) < 0); k, v = c.Next() {
 		if err := fn(k, v); err != nil {
 			return err
 		}

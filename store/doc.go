@@ -24,10 +24,9 @@
 //
 // Created on first use (older files need no migration): platform_ids
 // (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
-// feedback, taught, and stats (day ‖ platform ‖ space ‖ channel →
-// that day's activity counters; see stats.go). The feature modules' own
-// buckets live with them (bot/budgets: usage; bot/challenges: submissions,
-// announcements).
+// feedback and taught. The feature modules' own buckets live with them
+// (bot/analytics: stats, the activity counters; bot/budgets: usage;
+// bot/challenges: submissions, announcements).
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -117,43 +115,3 @@ func (s *Store) WriterRunning() bool {
 
 // Durable reports whether commits are fsynced, as Docent promises.
 func (s *Store) Durable() bool { return !s.db.NoSync }
-
-// WithoutIdleFlush makes activity counts wait in memory until something
-// reads them or the store closes, so that a test can lose them on purpose.
-func WithoutIdleFlush(o Options) Options {
-	o.flushEvery = time.Hour
-	return o
-}
-
-// LosePendingCounts drops the activity counts waiting in memory, as a
-// crash would; Open must count those records again.
-func (s *Store) LosePendingCounts() int {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	n := s.pending.records
-	s.pending = statsDelta{}
-	return n
-}
-
-// CountedThrough is the newest record the stored counters include.
-func (s *Store) CountedThrough() uint64 {
-	var id uint64
-	_ = s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyCounted); len(v) == 8 {
-			id = binary.BigEndian.Uint64(v)
-		}
-		return nil
-	})
-	return id
-}
-
-// DecodeCountsRoundTrip decodes an activity counters value and encodes it
-// again, for the fuzz test: decoding never panics, and what it encodes
-// decodes to the same value.
-func DecodeCountsRoundTrip(b []byte) (ok bool, again []byte) {
-	c, err := decodeCounts(b)
-	if err != nil {
-		return false, nil
-	}
-	return true, encodeCounts(c)
-}

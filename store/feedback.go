@@ -82,7 +82,7 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 				old = prev.Vote
 			}
 		}
-		if err := s.countVote(tx, rec, f.Member, old, f.Vote); err != nil {
+		if err := s.recordVote(tx, rec, f.Member, old, f.Vote); err != nil {
 			return Record{}, fmt.Errorf("count the vote: %w", err)
 		}
 		if f.Vote == chat.VoteNone {
@@ -98,42 +98,6 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 		return 0, fmt.Errorf("store: record feedback on %s message %s: %w", f.Conversation.Platform, f.AnswerID, err)
 	}
 	return answer, nil
-}
-
-// countVote moves the activity counters from a member's old vote on rec
-// to the new one: on an answer, the votes on its source; on a member's
-// message, the credit its author gets for helping (never for a vote on
-// their own message). The stored counters change at once: votes are few,
-// and unlike records they are not counted again after a crash.
-func (s *Store) countVote(tx *bolt.Tx, rec Record, voter chat.Member, old, vote chat.Vote) error {
-	if old == vote {
-		return nil
-	}
-	d := &dayCounts{}
-	switch {
-	case rec.Kind == KindAnswer:
-		for _, v := range []struct {
-			vote chat.Vote
-			n    int
-		}{{old, -1}, {vote, 1}} {
-			switch v.vote {
-			case chat.VoteUp:
-				d.Up = map[chat.Source]int{rec.Source: v.n}
-			case chat.VoteDown:
-				d.Down = map[chat.Source]int{rec.Source: v.n}
-			}
-		}
-	case rec.Author.ID != voter.ID && !rec.Author.Bot && (old == chat.VoteUp || vote == chat.VoteUp):
-		n := 1
-		if old == chat.VoteUp {
-			n = -1
-		}
-		// Built by hand, not with member(): the delta may be negative.
-		d.Members = map[string]*memberCounts{rec.Author.ID: {Helped: n}}
-	default:
-		return nil
-	}
-	return s.addCounts(tx, map[statsKey]*dayCounts{keyOf(rec): d})
 }
 
 // Feedback returns the votes on an answer, one per member.

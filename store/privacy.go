@@ -64,8 +64,6 @@ type MemberData struct {
 	Usage map[string]Usage `json:"llm_usage,omitempty"`
 	// Lessons are what they taught Docent (admins).
 	Lessons []Taught `json:"lessons,omitempty"`
-	// Activity is their part of the daily activity counters.
-	Activity []MemberDay `json:"activity,omitempty"`
 	// Parts are what each feature module holds about them, by the part's
 	// key (Options.Parts); in JSON each is a field of its own, left out
 	// when empty.
@@ -84,16 +82,6 @@ func (d MemberData) MarshalJSON() ([]byte, error) {
 	return withParts(plain(d), parts)
 }
 
-// MemberDay is a member's activity in one channel on one day.
-type MemberDay struct {
-	Day       string `json:"day"`
-	Space     string `json:"space,omitempty"`
-	Channel   string `json:"channel"`
-	Messages  int    `json:"messages"`
-	Questions int    `json:"questions"`
-	Helped    int    `json:"helped"`
-}
-
 // Forgotten counts what ForgetMember deleted.
 type Forgotten struct {
 	Messages int `json:"messages"`
@@ -101,7 +89,6 @@ type Forgotten struct {
 	Votes    int `json:"votes"`
 	Usage    int `json:"usage_days"`
 	Lessons  int `json:"lessons_anonymised"`
-	Activity int `json:"activity_days"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// Records are the IDs of every record deleted, so that the bot can drop
@@ -228,10 +215,6 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 	if err := validMember(m); err != nil {
 		return MemberData{}, fmt.Errorf("store: export member: %w", err)
 	}
-	// Counts still in memory belong in the export too.
-	if err := s.flushCounts(ctx); err != nil {
-		return MemberData{}, fmt.Errorf("store: export member %s: %w", m, err)
-	}
 	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Votes: []Vote{}}
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
@@ -254,15 +237,9 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		if d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) }); err != nil {
 			return err
 		}
-		if err := eachLesson(tx, m, func(_ []byte, t Taught) error {
+		return eachLesson(tx, m, func(_ []byte, t Taught) error {
 			d.Lessons = append(d.Lessons, t)
 			return nil
-		}); err != nil {
-			return err
-		}
-		return eachMemberDay(tx, m, func(_ []byte, k statsKey, _ *dayCounts, mc *memberCounts) {
-			d.Activity = append(d.Activity, MemberDay{Day: dayTime(k.day).Format(time.DateOnly), Space: k.Space,
-				Channel: k.Channel, Messages: mc.Messages, Questions: mc.Questions, Helped: mc.Helped})
 		})
 	})
 	if err != nil {
@@ -343,52 +320,12 @@ func eachLesson(tx *bolt.Tx, m MemberRef, fn func(key []byte, t Taught) error) e
 	})
 }
 
-// eachMemberDay calls fn for every stored day's counters with an entry
-// for the member.
-func eachMemberDay(tx *bolt.Tx, m MemberRef, fn func(key []byte, k statsKey, c *dayCounts, mc *memberCounts)) error {
-	b := tx.Bucket(bucketStats)
-	if b == nil {
-		return nil
-	}
-	return b.ForEach(func(kb, v []byte) error {
-		k, err := parseStatsKey(kb)
-		if err != nil || k.Platform != m.Platform {
-			return err
-		}
-		// Names and IDs are stored as they are: skip what cannot hold it.
-		if !bytes.Contains(v, []byte(m.ID)) {
-			return nil
-		}
-		c, err := decodeCounts(v)
-		if err != nil {
-			return fmt.Errorf("activity of %s on %s: %w", k.Channel, dayTime(k.day).Format(time.DateOnly), err)
-		}
-		if mc := c.Members[m.ID]; mc != nil {
-			fn(bytes.Clone(kb), k, c, mc)
-		}
-		return nil
-	})
-}
-
-// flushCounts writes the activity counts waiting in memory, if any: every
-// append that returned before the call has its counts in memory or in the
-// file by then, so with none in memory there is no commit to wait for.
-func (s *Store) flushCounts(ctx context.Context) error {
-	if !s.hasPending() {
-		return ctx.Err()
-	}
-	r := newWriteReq(func(*bolt.Tx) (Record, error) { return Record{}, nil })
-	r.flush = true
-	_, err := s.submit(ctx, r)
-	return err
-}
-
 // ForgetMember deletes everything the store holds about a member: their
 // messages and Docent's answers to them (with the votes on those), the
-// votes they cast, their LLM usage and their part of the activity
-// counters, which then count as if they had never written (their words
-// leave the trending counts too); lessons they taught stay (they are the
-// community's intents) but no longer name them.
+// votes they cast, their LLM usage and every feature module's part (the
+// recorders see their records and votes leave: the activity counters
+// count as if they had never written); lessons they taught stay (they are
+// the community's intents) but no longer name them.
 //
 // Deleted data leaves freed pages in the file until new writes reuse them;
 // `docent compact` rewrites the file without them.
@@ -406,7 +343,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
 			if on.ID != 0 {
-				if err := s.countVote(tx, on, chat.Member{ID: m.ID}, v.Vote, chat.VoteNone); err != nil {
+				if err := s.recordVote(tx, on, chat.Member{ID: m.ID}, v.Vote, chat.VoteNone); err != nil {
 					return err
 				}
 			}
@@ -423,11 +360,6 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			}
 		}
 		g.Usage = len(usage)
-		parts, err := askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
-		if err != nil {
-			return Record{}, err
-		}
-		g.Parts = parts
 		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
 			t.By = chat.Member{Name: "a forgotten member"}
 			val, err := json.Marshal(t)
@@ -444,7 +376,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage, f.Lessons, f.Parts = g.Votes, g.Usage, g.Lessons, g.Parts
+	f.Votes, f.Usage, f.Lessons = g.Votes, g.Usage, g.Lessons
 	var after uint64
 	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived
@@ -465,23 +397,20 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			n := min(len(keys), deleteChunk)
 			chunk := keys[:n]
 			keys = keys[n:]
-			// Their records leave the counters too (words they wrote are in
-			// them), so the counts must be in the file first.
-			if err := s.flushCounts(ctx); err != nil {
-				return f, fmt.Errorf("store: forget member %s: %w", m, err)
-			}
+			// Their records leave the recorders' figures too (words they
+			// wrote are in the activity counters).
 			r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-				uncounted := map[statsKey]*dayCounts{}
+				var deleted []Record
 				for _, k := range chunk {
 					rec, err := deleteRecord(tx, k)
 					if err != nil {
 						return Record{}, err
 					}
 					if rec.ID != 0 {
-						s.uncount(uncounted, rec)
+						deleted = append(deleted, rec)
 					}
 				}
-				return Record{}, s.addCounts(tx, uncounted)
+				return Record{}, s.unrecord(tx, deleted)
 			})
 			if _, err := s.submit(ctx, r); err != nil {
 				return f, fmt.Errorf("store: forget member %s: delete records: %w", m, err)
@@ -497,134 +426,20 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		}
 		after = newest
 	}
-	// Last, their part of the counters, the counts still in memory too.
-	var days int
+	// Last, the feature modules' parts: after their records, so that what
+	// a part keeps of records that arrived meanwhile (their activity
+	// counters) goes too.
+	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		s.statsMu.Lock()
-		forgetCounts(s.pending.counts, m)
-		s.statsMu.Unlock()
-		if s.txDelta != nil {
-			forgetCounts(s.txDelta.counts, m)
-		}
-		type change struct {
-			key []byte
-			c   *dayCounts
-		}
-		var changes []change
-		if err := eachMemberDay(tx, m, func(key []byte, k statsKey, c *dayCounts, _ *memberCounts) {
-			if !ownChannel(k.statsScope, m) {
-				delete(c.Members, m.ID)
-				changes = append(changes, change{key, c})
-			}
-		}); err != nil {
-			return Record{}, err
-		}
-		own, err := ownChannelDays(tx, m)
-		if err != nil {
-			return Record{}, err
-		}
-		for _, ch := range changes {
-			if err := tx.Bucket(bucketStats).Put(ch.key, encodeCounts(ch.c)); err != nil {
-				return Record{}, err
-			}
-		}
-		for _, k := range own {
-			if err := tx.Bucket(bucketStats).Delete(k); err != nil {
-				return Record{}, err
-			}
-		}
-		days = len(changes) + len(own)
-		return Record{}, nil
+		var err error
+		parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
+		return Record{}, err
 	})
-	r.flush = true
 	if _, err := s.submit(ctx, r); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Activity = days
+	f.Parts = parts
 	return f, nil
-}
-
-// ownChannel says whether scope is the member's own conversation: one
-// whose channel is named by their ID, as a web visitor's chat is. Its
-// counters hold nothing but them and Docent's answers to them, and its
-// key names them, so forgetting them deletes it whole.
-func ownChannel(scope statsScope, m MemberRef) bool {
-	return scope.Platform == m.Platform && scope.Channel == m.ID
-}
-
-// forgetCounts takes the member out of counts not yet in the file.
-func forgetCounts(counts map[statsKey]*dayCounts, m MemberRef) {
-	for k, c := range counts {
-		switch {
-		case ownChannel(k.statsScope, m):
-			delete(counts, k)
-		case k.Platform == m.Platform:
-			delete(c.Members, m.ID)
-		}
-	}
-}
-
-// ownChannelDays returns the stats keys of the member's own conversation.
-func ownChannelDays(tx *bolt.Tx, m MemberRef) ([][]byte, error) {
-	b := tx.Bucket(bucketStats)
-	if b == nil {
-		return nil, nil
-	}
-	var out [][]byte
-	err := b.ForEach(func(kb, _ []byte) error {
-		// Most keys cannot hold the ID: skip them before parsing.
-		if !bytes.Contains(kb, []byte(m.ID)) {
-			return nil
-		}
-		k, err := parseStatsKey(kb)
-		if err != nil {
-			return err
-		}
-		if ownChannel(k.statsScope, m) {
-			out = append(out, bytes.Clone(kb))
-		}
-		return nil
-	})
-	return out, err
-}
-
-// uncount adds to d what counting rec added, negated: its message and
-// hour, its words, its answer's source and intent. (Its share of the
-// first-answer times stays: those buckets name nobody.)
-func (s *Store) uncount(d map[statsKey]*dayCounts, rec Record) {
-	k := keyOf(rec)
-	c := d[k]
-	if c == nil {
-		c = &dayCounts{}
-		d[k] = c
-	}
-	neg := func(m *map[string]int, key string) {
-		if *m == nil {
-			*m = map[string]int{}
-		}
-		(*m)[key]--
-	}
-	switch rec.Kind {
-	case KindMessage:
-		if rec.Author.Bot {
-			return
-		}
-		c.Messages--
-		c.Hours[rec.Time.Hour()]--
-		if s.text != nil {
-			for _, t := range s.text.Terms(rec.Text) {
-				neg(&c.Terms, t)
-			}
-		}
-	case KindAnswer:
-		if c.Answers == nil {
-			c.Answers = map[chat.Source]int{}
-		}
-		c.Answers[rec.Source]--
-		if rec.Source == chat.SourceIntent && rec.Intent != "" {
-			neg(&c.Intents, rec.Intent)
-		}
-	}
 }
 
 // deleteRecord removes the record under key with its index entries, the
@@ -697,9 +512,8 @@ const retentionSlack = 1000
 
 // Retained counts what DeleteBefore deleted.
 type Retained struct {
-	Records  int `json:"records"`
-	Usage    int `json:"usage_days"`
-	Activity int `json:"activity_days"` // days whose counters lost their per-member entries
+	Records int `json:"records"`
+	Usage   int `json:"usage_days"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// IDs of the records deleted, for the bot's memory.
@@ -713,8 +527,9 @@ func (r Retained) MarshalJSON() ([]byte, error) {
 }
 
 // DeleteBefore deletes the records older than cutoff (with their votes),
-// the LLM usage of the days before it, and the per-member entries of the
-// activity counters of those days (their totals stay). Docent runs it for
+// the LLM usage of the days before it, and what each feature module's part
+// holds from before it (the recorders keep their figures of the records:
+// the activity counters' totals stay). Docent runs it for
 // store.retention_days. It works oldest first, deleteChunk records per
 // transaction.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, error) {
@@ -769,13 +584,8 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		out.Records += len(deleted)
 		out.IDs = append(out.IDs, deleted...)
 	}
-	// Usage and counters of whole days before the cutoff's day, with the
-	// counts still in memory written first.
-	if err := s.flushCounts(ctx); err != nil {
-		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
-	}
-	day := dayOf(cutoff)
-	var usageDays, activityDays int
+	// Usage of whole days before the cutoff's day, and the parts.
+	var usageDays int
 	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		var err error
@@ -784,7 +594,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		}
 		if b := tx.Bucket(bucketUsage); b != nil {
 			var old [][]byte
-			last := dayTime(day).Format(time.DateOnly)
+			last := cutoff.UTC().Format(time.DateOnly)
 			_ = b.ForEach(func(k, _ []byte) error {
 				if d, _, ok := strings.Cut(string(k), "/"); ok && d < last {
 					old = append(old, bytes.Clone(k))
@@ -798,44 +608,18 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 			}
 			usageDays = len(old)
 		}
-		b := tx.Bucket(bucketStats)
-		if b == nil {
-			return Record{}, nil
-		}
-		type change struct {
-			key []byte
-			c   *dayCounts
-		}
-		var changes []change
-		end := binary.BigEndian.AppendUint32(nil, uint32(day+dayOffset))
-		c := b.Cursor()
-		for k, v := c.First(); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
-			counts, err := decodeCounts(v)
-			if err != nil || len(counts.Members) == 0 {
-				continue
-			}
-			counts.Members = nil
-			changes = append(changes, change{bytes.Clone(k), counts})
-		}
-		for _, ch := range changes {
-			if err := b.Put(ch.key, encodeCounts(ch.c)); err != nil {
-				return Record{}, err
-			}
-		}
-		activityDays = len(changes)
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, r); err != nil {
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
-	out.Usage, out.Activity, out.Parts = usageDays, activityDays, parts
+	out.Usage, out.Parts = usageDays, parts
 	return out, nil
 }
 
 // Backup writes a consistent copy of the whole database to w, from one
-// read transaction: appends go on meanwhile and are not in the copy. The
-// activity counts still in memory are not either; the copy counts them
-// again when it is opened. It returns the bytes written.
+// read transaction: appends go on meanwhile and are not in the copy. It
+// returns the bytes written.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err

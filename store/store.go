@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -64,9 +63,6 @@ type Options struct {
 	// Logger receives open/close and commit-failure events; nil means
 	// discard.
 	Logger *slog.Logger
-	// Text reads members' messages for the activity counters (topic words
-	// and thanks); nil counts neither.
-	Text TextAnalyzer
 	// MaxSize is the most bytes the file may grow to; a write that would
 	// need more fails (like a full disk) until deletions free space inside
 	// the file. 0 means no limit.
@@ -79,10 +75,9 @@ type Options struct {
 	// runs the migrations of the others (see Schema). A module of the file
 	// that is not listed is left as it is.
 	Schemas []Owner
-
-	// flushEvery overrides how long activity counts may wait in memory
-	// (tests make it long, to see them recounted after a crash).
-	flushEvery time.Duration
+	// Recorders keep figures of their own of the records stored, in the
+	// transactions that store them (see Recorder).
+	Recorders []Recorder
 }
 
 const (
@@ -113,17 +108,14 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	text       TextAnalyzer
-	parts      []MemberPart
-	flushEvery time.Duration
-	// statsMu guards pending and pendingSince: counts of committed records
-	// not yet written (see stats.go).
-	statsMu      sync.Mutex
-	pending      statsDelta
-	pendingSince time.Time
-	// txDelta collects the counts of the write transactions running now;
-	// only code inside that transaction touches it.
-	txDelta *statsDelta
+	parts []MemberPart
+	// recorders are Options.Recorders; txStored collects the records
+	// stored by the write transaction running now, for them, and txSkip
+	// names those that failed on its batch (only code inside that
+	// transaction touches them).
+	recorders []Recorder
+	txStored  []Record
+	txSkip    map[string]bool
 
 	// commits and writes count what reached the disk since Open (see
 	// WriteStats).
@@ -150,6 +142,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		return nil, err
 	}
 	if err := checkOwners(opts.Schemas); err != nil {
+		return nil, err
+	}
+	if err := checkRecorders(opts.Recorders); err != nil {
 		return nil, err
 	}
 	if opts.LockTimeout == 0 {
@@ -203,19 +198,19 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		// returns; more would only hold memory.
 		reqs:  make(chan *writeReq, min(opts.MaxBatch, maxQueue)),
 		done:  make(chan struct{}),
-		text:  opts.Text,
 		parts: opts.Parts,
 
-		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
+		recorders: opts.Recorders,
 	}
 	// The migrations go through the writer, as every write does; the
-	// records are counted once they are in this code's layout.
+	// recorders are given the records they miss once those are in this
+	// code's layout, before anyone else can write.
 	go s.writer()
 	if err := s.migrate(plans); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
-	if err := s.recount(); err != nil {
+	if err := s.replayRecorders(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}

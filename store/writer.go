@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"time"
@@ -13,9 +14,6 @@ import (
 // validated and encoded value, so the writer only touches buckets.
 type writeReq struct {
 	apply func(tx *bolt.Tx) (Record, error)
-	// flush asks for the pending activity counts to be written in the same
-	// transaction (readers of the counters ask for it).
-	flush bool
 	// done is buffered so that the writer never waits for a caller that
 	// gave up (its context ended).
 	done chan writeResult
@@ -72,27 +70,10 @@ func (s *Store) enqueue(ctx context.Context, r *writeReq) error {
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeReq, 0, min(s.maxBatch, maxQueue))
-	// idle writes the pending activity counts when no write comes for a
-	// while, so that a crash after a quiet spell has nothing to recount.
-	idle := time.NewTimer(s.flushEvery)
-	defer idle.Stop()
 	for {
-		var r *writeReq
-		select {
-		case req, ok := <-s.reqs:
-			if !ok {
-				if s.hasPending() {
-					s.commit(nil, true) // Close: the counts too
-				}
-				return
-			}
-			r = req
-		case <-idle.C:
-			if s.hasPending() {
-				s.commit(nil, true)
-			}
-			idle.Reset(s.flushEvery)
-			continue
+		r, ok := <-s.reqs
+		if !ok {
+			return
 		}
 		batch = append(batch, r)
 		// Let the writers answered by the last commit run first: they are
@@ -111,10 +92,9 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		s.commit(batch, false)
+		s.commit(batch)
 		clear(batch) // let answered requests be collected
 		batch = batch[:0]
-		idle.Reset(s.flushEvery)
 	}
 }
 
@@ -125,13 +105,9 @@ func (s *Store) writer() {
 // retried without it, so one bad write cannot fail the others. A failed
 // commit, on the other hand, fails every request of the batch: none of them
 // is on disk.
-//
-// An empty batch with flush set writes only the pending activity counts.
-func (s *Store) commit(batch []*writeReq, flush bool) {
+func (s *Store) commit(batch []*writeReq) {
 	pending := batch
-	for _, r := range batch {
-		flush = flush || r.flush
-	}
+	var skip map[string]bool // recorders that failed on this batch
 	for first := true; first || len(pending) > 0; first = false {
 		start := time.Now()
 		results := make([]Record, len(pending))
@@ -146,7 +122,17 @@ func (s *Store) commit(batch []*writeReq, flush bool) {
 				results[i] = rec
 			}
 			return nil
-		}, flush)
+		}, skip)
+		if re := (*recorderError)(nil); errors.As(err, &re) {
+			// The records matter more than one feature's figures of them.
+			s.log.Error("store: a recorder failed; storing its batch without its figures", "path", s.path,
+				"recorder", re.key, "batch", len(pending), "err", re.err)
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[re.key] = true
+			continue
+		}
 		if bad >= 0 {
 			s.log.Warn("store: a queued write failed; retrying the rest of its batch without it",
 				"path", s.path, "batch", len(pending), "err", err)

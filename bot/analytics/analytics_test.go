@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -69,7 +70,7 @@ var known = []analytics.Known{
 
 func openStore(t testing.TB, path string) *store.Store {
 	t.Helper()
-	st, err := store.Open(path, store.Options{Text: analytics.Text{CommandPrefix: "!"}})
+	st, err := store.Open(path, counting(store.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func BenchmarkReport(b *testing.B) {
 		if benchErr != nil {
 			return
 		}
-		st, err := store.Open(filepath.Join(benchDir, "docent.db"), store.Options{Text: analytics.Text{CommandPrefix: "!"}})
+		st, err := store.Open(filepath.Join(benchDir, "docent.db"), counting(store.Options{}))
 		if err != nil {
 			benchErr = err
 			return
@@ -259,4 +260,13 @@ func FuzzTerms(f *testing.F) {
 		}
 		text.Thanks(s)
 	})
+}
+
+// counting adds the analytics module's recorder and member part to opts,
+// as the bot wires them, with the prefix "!".
+func counting(opts store.Options) store.Options {
+	mod := analytics.New()
+	opts.Recorders = append(opts.Recorders, mod.Recorders(module.RecordEnv{Prefix: "!"})...)
+	opts.Parts = append(opts.Parts, mod.MemberParts()...)
+	return opts
 }

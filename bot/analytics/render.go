@@ -6,8 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/docent-bot/docent/store"
 )
 
 // WriteTable writes the report for a terminal: the totals, then each
@@ -125,7 +123,7 @@ func Plural(n int, word string) string {
 // Chat renders the report for a chat reply. channel formats a channel the
 // way the platform links it, and member a member.
 type Chat struct {
-	Channel func(store.ChannelActivity) string
+	Channel func(ChannelActivity) string
 	Member  func(Person) string
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"time"
@@ -20,6 +21,8 @@ type Query struct {
 	Platform, Space, Channel string
 	// Top is how many entries each ranking keeps; 0 means 10.
 	Top int
+	// Log receives the damaged counters left out; nil logs nothing.
+	Log *slog.Logger
 }
 
 // MaxDays bounds a report's window (ten years).
@@ -34,18 +37,18 @@ type Report struct {
 	Space    string    `json:"space,omitempty"`
 	Channel  string    `json:"channel,omitempty"`
 
-	Messages      int                 `json:"messages"`
-	ActiveMembers int                 `json:"active_members"`
-	Answers       int                 `json:"answers"`
-	PerDay        []store.DayActivity `json:"per_day"`
+	Messages      int           `json:"messages"`
+	ActiveMembers int           `json:"active_members"`
+	Answers       int           `json:"answers"`
+	PerDay        []DayActivity `json:"per_day"`
 	// Hours are members' messages by UTC hour; BusiestHours the top three.
-	Hours        [24]int                 `json:"hours"`
-	BusiestHours []int                   `json:"busiest_hours"`
-	Channels     []store.ChannelActivity `json:"busiest_channels"`
-	TopAskers    []Person                `json:"top_askers"`
-	TopHelpers   []Person                `json:"top_helpers"`
-	Intents      []Count                 `json:"intents"`
-	Sources      []Source                `json:"sources"`
+	Hours        [24]int           `json:"hours"`
+	BusiestHours []int             `json:"busiest_hours"`
+	Channels     []ChannelActivity `json:"busiest_channels"`
+	TopAskers    []Person          `json:"top_askers"`
+	TopHelpers   []Person          `json:"top_helpers"`
+	Intents      []Count           `json:"intents"`
+	Sources      []Source          `json:"sources"`
 	// FirstAnswer is the time from a question to Docent's first answer.
 	FirstAnswers      int      `json:"first_answers"`
 	FirstAnswerMedian Duration `json:"first_answer_median_ms"`
@@ -95,14 +98,9 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, "%.3f", float64(d)/float64(time.Millisecond)), nil
 }
 
-// Activity is the store's part of a report.
-type Activity interface {
-	Activity(ctx context.Context, q store.ActivityQuery) (store.Activity, error)
-}
-
-// Build reads the window and the one before it from the store and makes
-// the report.
-func Build(ctx context.Context, st Activity, q Query) (Report, error) {
+// Build reads the window and the one before it from the activity
+// counters in st and makes the report.
+func Build(ctx context.Context, st store.Buckets, q Query) (Report, error) {
 	if q.Days < 1 || q.Days > MaxDays {
 		return Report{}, fmt.Errorf("analytics: the window must be 1 to %d days, not %d", MaxDays, q.Days)
 	}
@@ -113,13 +111,13 @@ func Build(ctx context.Context, st Activity, q Query) (Report, error) {
 	now := q.Now.UTC()
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 	from := to.AddDate(0, 0, -q.Days)
-	sq := store.ActivityQuery{From: from, To: to, Platform: q.Platform, Space: q.Space, Channel: q.Channel}
-	cur, err := st.Activity(ctx, sq)
+	sq := ActivityQuery{From: from, To: to, Platform: q.Platform, Space: q.Space, Channel: q.Channel}
+	cur, err := ReadActivity(ctx, st, sq, q.Log)
 	if err != nil {
 		return Report{}, err
 	}
 	sq.From, sq.To = from.AddDate(0, 0, -q.Days), from
-	prev, err := st.Activity(ctx, sq)
+	prev, err := ReadActivity(ctx, st, sq, q.Log)
 	if err != nil {
 		return Report{}, err
 	}
@@ -133,8 +131,8 @@ func Build(ctx context.Context, st Activity, q Query) (Report, error) {
 		r.Answers += d.Answers
 	}
 	r.BusiestHours = busiest(cur.Hours[:], 3)
-	r.TopAskers = ranked(cur.Members, top, func(m store.MemberActivity) int { return m.Questions })
-	r.TopHelpers = ranked(cur.Members, top, func(m store.MemberActivity) int { return m.Helped })
+	r.TopAskers = ranked(cur.Members, top, func(m MemberActivity) int { return m.Questions })
+	r.TopHelpers = ranked(cur.Members, top, func(m MemberActivity) int { return m.Helped })
 	for name, n := range cur.Intents {
 		r.Intents = append(r.Intents, Count{name, n})
 	}
@@ -168,7 +166,7 @@ func busiest(counts []int, n int) []int {
 	return idx[:min(n, len(idx))]
 }
 
-func ranked(members []store.MemberActivity, n int, by func(store.MemberActivity) int) []Person {
+func ranked(members []MemberActivity, n int, by func(MemberActivity) int) []Person {
 	var out []Person
 	for _, m := range members {
 		if c := by(m); c > 0 {

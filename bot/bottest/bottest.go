@@ -57,17 +57,22 @@ func (r *Recorder) Answers() []chat.Answer {
 	return append([]chat.Answer(nil), r.answers...)
 }
 
-// Wait waits until the bot has finished with the message (failing the test
-// after 10 seconds) and returns the answers.
+// Wait waits until the bot has finished with the message and returns the
+// answers. It fails the test after waitFor: long enough that a slow or
+// loaded machine never fails it (a message is answered within its own
+// timeout), short enough to show a bot that never finishes.
 func (r *Recorder) Wait(t testing.TB) []chat.Answer {
 	t.Helper()
 	select {
 	case <-r.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bottest: the bot did not finish the message within 10s")
+	case <-time.After(waitFor):
+		t.Fatalf("bottest: the bot did not finish the message within %s", waitFor)
 	}
 	return r.Answers()
 }
+
+// waitFor is how long Wait waits for the bot to finish a message.
+const waitFor = 2 * time.Minute
 
 // Ask delivers text from member in conv and waits for the bot's answers.
 func Ask(t testing.TB, inbox chat.Inbox, conv chat.Conversation, member chat.Member, text string) []chat.Answer {

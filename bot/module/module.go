@@ -15,7 +15,9 @@
 //     before the message is stored.
 //  4. Stored: its share of each member's data, for export, forget and
 //     retention (store.MemberPart); Schemaed: the version of its records'
-//     layout, and the migrations from older ones, run as the store opens.
+//     layout, and the migrations from older ones, run as the store opens;
+//     Recorder: its figures of the records stored, written with them
+//     (store.Recorder).
 //  5. Runner: its background loop, started with the bot and stopped with
 //     its context; Run returns when the context is done.
 //  6. CleanerUpper: what it releases when the bot closes.
@@ -100,6 +102,23 @@ type Schemaed interface {
 	Schema() store.Schema
 }
 
+// Recorder is a module that keeps figures of its own of the records
+// stored (analytics' activity counters): the store gives its recorders
+// every record in the transaction that stores it (store.Recorder).
+// Recorders is called when the store opens, before Provision, and by
+// commands that never provision: the recorders work from what they are
+// given alone.
+type Recorder interface {
+	Recorders(env RecordEnv) []store.Recorder
+}
+
+// RecordEnv is what a module's recorders may use.
+type RecordEnv struct {
+	Log *slog.Logger
+	// Prefix is the command prefix ("!").
+	Prefix string
+}
+
 // Runner is a module with a background loop: Run starts with the bot and
 // returns once ctx is done (the bot waits for it when it stops), or at once
 // with nil when there is nothing to do (challenges off). An error (or a
@@ -127,6 +146,9 @@ type Host struct {
 	Budget Budget
 	// Prefix is the command prefix ("!").
 	Prefix string
+	// IsAdmin says whether a message's author is one of the community's
+	// admins (bot.admins), for a command whose answer depends on it.
+	IsAdmin func(*Message) bool
 	// Files reads the files the config names, relative to it.
 	Files Files
 	// Positions are where each field of the config was written, for

@@ -1,16 +1,15 @@
-package store
+package analytics
 
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // ActivityQuery selects what Activity adds up.
@@ -90,16 +89,16 @@ type memberKey struct{ platform, id string }
 // maxActivityDays bounds a window (about 27 years).
 const maxActivityDays = 10_000
 
-// Activity adds up the activity counters of the window and scope q names.
-// It first writes the counts still in memory, so it sees every record
-// stored before it was called.
-func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error) {
+// ReadActivity adds up the activity counters of the window and scope q
+// names, in one read of st. A damaged value is left out, and logged
+// through log (nil: not logged).
+func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *slog.Logger) (Activity, error) {
 	from, to := dayOf(q.From), dayOf(q.To)
 	if to < from || to-from > maxActivityDays {
-		return Activity{}, fmt.Errorf("store: read activity: %w: window %s to %s", ErrInvalid, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
+		return Activity{}, fmt.Errorf("analytics: read activity: %w: window %s to %s", store.ErrInvalid, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
 	}
-	if err := s.flushCounts(ctx); err != nil {
-		return Activity{}, fmt.Errorf("store: read activity: write the pending counts: %w", err)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	a := activitySum{
 		Activity: Activity{
@@ -117,15 +116,9 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 	for i := range a.Days {
 		a.Days[i].Day = dayTime(from + int64(i))
 	}
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketStats)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		end := binary.BigEndian.AppendUint32(nil, uint32(to+dayOffset))
+	err := st.View(ctx, func(tx *store.Tx) error {
 		n := 0
-		for k, v := c.Seek(binary.BigEndian.AppendUint32(nil, uint32(from+dayOffset))); k != nil && string(k) < string(end); k, v = c.Next() {
+		return tx.ScanRange(statsBucket, dayKey(from), dayKey(to), func(k, v []byte) error {
 			if n++; n%ctxCheckEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -136,25 +129,29 @@ func (s *Store) Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 				return err
 			}
 			if (q.Platform != "" && key.Platform != q.Platform) || (q.Space != "" && key.Space != q.Space) || (q.Channel != "" && key.Channel != q.Channel) {
-				continue
+				return nil
 			}
 			counts, err := decodeCounts(v)
 			if err != nil {
 				// One damaged value must not hide a month of activity.
-				s.log.Error("store: damaged activity counters left out", "platform", key.Platform, "channel", key.Channel,
+				log.Error("analytics: damaged activity counters left out", "platform", key.Platform, "channel", key.Channel,
 					"day", dayTime(key.day).Format(time.DateOnly), "err", err)
-				continue
+				return nil
 			}
 			a.addDay(int(key.day-from), key, counts)
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
-		return Activity{}, fmt.Errorf("store: read activity: %w", err)
+		return Activity{}, fmt.Errorf("analytics: read activity: %w", err)
 	}
 	a.finish()
 	return a.Activity, nil
 }
+
+// ctxCheckEvery is how many values a long read takes between looks at its
+// context.
+const ctxCheckEvery = 256
 
 func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 	day := &a.Days[i]

@@ -1,45 +1,31 @@
-package store_test
+package analytics_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
-// words is a TextAnalyzer for tests: lowercase words of three letters or
-// more, and "thanks" anywhere.
-type words struct{}
-
-func (words) Terms(text string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, w := range strings.Fields(strings.ToLower(text)) {
-		w = strings.Trim(w, "?!.,")
-		if len(w) >= 3 && !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-func (words) Thanks(text string) bool { return strings.Contains(strings.ToLower(text), "thanks") }
-
 func openCounting(t testing.TB, path string, opts store.Options) *store.Store {
 	t.Helper()
-	opts.Text = words{}
-	opts.LockTimeout = testOptions.LockTimeout
-	s, err := store.Open(path, opts)
+	opts.LockTimeout = 200 * time.Millisecond
+	s, err := store.Open(path, counting(opts))
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
 	return s
+}
+
+func dbPath(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "data", "docent.db")
 }
 
 var day0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -116,17 +102,17 @@ func TestActivity(t *testing.T) {
 	sc.vote(thread, "m3", "ann", chat.VoteUp)
 	sc.vote(thread, "m2", "bob", chat.VoteUp)
 
-	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Platform: "discord", Space: "g1"})
+	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Platform: "discord", Space: "g1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(a.Days) != 2 || !a.Days[0].Day.Equal(day0) {
 		t.Fatalf("days = %+v, want 2 from %s", a.Days, day0)
 	}
-	if got, want := a.Days[0], (store.DayActivity{Day: day0, Messages: 5, Members: 3, Answers: 4}); got != want {
+	if got, want := a.Days[0], (analytics.DayActivity{Day: day0, Messages: 5, Members: 3, Answers: 4}); got != want {
 		t.Errorf("day 1 = %+v, want %+v", got, want)
 	}
-	if got, want := a.Days[1], (store.DayActivity{Day: day0.Add(24 * time.Hour), Messages: 1, Members: 1, Answers: 1}); got != want {
+	if got, want := a.Days[1], (analytics.DayActivity{Day: day0.Add(24 * time.Hour), Messages: 1, Members: 1, Answers: 1}); got != want {
 		t.Errorf("day 2 = %+v, want %+v", got, want)
 	}
 	if a.Messages != 6 || a.Hours[9] != 4 || a.Hours[23] != 1 || a.Hours[10] != 1 {
@@ -135,11 +121,11 @@ func TestActivity(t *testing.T) {
 	if len(a.Channels) != 2 || a.Channels[0].Channel != "help" || a.Channels[0].Messages != 5 || a.Channels[1].Channel != "general" {
 		t.Errorf("channels = %+v, want help (5) then general (1)", a.Channels)
 	}
-	members := map[string]store.MemberActivity{}
+	members := map[string]analytics.MemberActivity{}
 	for _, m := range a.Members {
 		members[m.ID] = m
 	}
-	want := map[string]store.MemberActivity{
+	want := map[string]analytics.MemberActivity{
 		"ann": {Platform: "discord", ID: "ann", Name: "name-ann", Messages: 2, Questions: 1, Days: 1},
 		"bob": {Platform: "discord", ID: "bob", Name: "name-bob", Messages: 2, Questions: 1, Days: 1},
 		"cat": {Platform: "discord", ID: "cat", Name: "name-cat", Messages: 1, Helped: 2, Days: 1}, // thanks + 👍
@@ -156,7 +142,7 @@ func TestActivity(t *testing.T) {
 	if a.ActiveMembers() != 4 {
 		t.Errorf("active members = %d, want 4", a.ActiveMembers())
 	}
-	wantSources := map[chat.Source]store.SourceActivity{
+	wantSources := map[chat.Source]analytics.SourceActivity{
 		chat.SourceIntent:    {Answers: 1, Down: 1},
 		chat.SourceKnowledge: {Answers: 2, Up: 1},
 		chat.SourceCommand:   {Answers: 1},
@@ -184,30 +170,32 @@ func TestActivity(t *testing.T) {
 	_ = a2
 
 	// Narrower: one channel; and the other guild alone.
-	a, err = s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Channel: "general"})
+	a, err = analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Channel: "general"}, nil)
 	if err != nil || a.Messages != 1 || a.Sources[chat.SourceCommand].Answers != 1 || len(a.Members) != 1 {
 		t.Errorf("general: %+v, %v", a, err)
 	}
-	a, err = s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Space: "g2"})
+	a, err = analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Space: "g2"}, nil)
 	if err != nil || a.Messages != 1 || a.Days[1].Members != 1 {
 		t.Errorf("g2: %+v, %v", a, err)
 	}
 	// A window before everything is empty but has its days.
-	a, err = s.Activity(ctx, store.ActivityQuery{From: day0.Add(-72 * time.Hour), To: day0})
+	a, err = analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0.Add(-72 * time.Hour), To: day0}, nil)
 	if err != nil || a.Messages != 0 || len(a.Days) != 3 || a.FirstAnswers != 0 {
 		t.Errorf("before: %+v, %v", a, err)
 	}
-	if _, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(-time.Hour * 48)}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(-time.Hour * 48)}, nil); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("a window ending before it starts: %v, want ErrInvalid", err)
 	}
 }
 
-// TestActivityRecountedAfterCrash loses the counts held in memory, as a
-// crash would, and checks that Open counts those records again, once.
-func TestActivityRecountedAfterCrash(t *testing.T) {
+// TestActivityAcrossReopens: the counters are written with the records
+// they count, so a store closed at any moment and opened again has every
+// record counted, once. (The store used to hold counts in memory and count
+// again at Open what a crash had lost of them.)
+func TestActivityAcrossReopens(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
-	s := openCounting(t, path, store.WithoutIdleFlush(store.Options{}))
+	s := openCounting(t, path, store.Options{})
 	sc := scene{t, s, ctx}
 	c := chat.Conversation{Platform: "slack", Channel: "C1"}
 	at := day0.Add(12 * time.Hour)
@@ -215,27 +203,18 @@ func TestActivityRecountedAfterCrash(t *testing.T) {
 		q := sc.say(c, "T1", "", "u"+string(rune('a'+i%3)), "how do I deploy", at.Add(time.Duration(i)*time.Second))
 		sc.answer(q, "", chat.SourceIntent, "deploy", time.Second)
 	}
-	// Read once: this writes the counts so far.
-	if a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}); err != nil || a.Messages != 10 {
+	if a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil); err != nil || a.Messages != 10 {
 		t.Fatalf("first read: %d messages, %v", a.Messages, err)
 	}
-	counted := s.CountedThrough()
 	for i := range 5 {
 		sc.say(c, "T1", "", "ub", "deploy again", at.Add(time.Minute+time.Duration(i)*time.Second))
-	}
-	if n := s.LosePendingCounts(); n != 5 {
-		t.Fatalf("%d records pending, want 5", n)
-	}
-	if s.CountedThrough() != counted {
-		t.Fatal("the counters moved without a read")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	s = openCounting(t, path, store.Options{})
-	defer s.Close()
-	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour), Platform: "slack"})
+	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour), Platform: "slack"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +228,7 @@ func TestActivityRecountedAfterCrash(t *testing.T) {
 	}
 	s = openCounting(t, path, store.Options{})
 	defer s.Close()
-	if a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}); err != nil || a.Messages != 15 {
+	if a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil); err != nil || a.Messages != 15 {
 		t.Errorf("third open: %d messages, %v; want 15", a.Messages, err)
 	}
 }
@@ -277,7 +256,7 @@ func TestImport(t *testing.T) {
 	if err != nil || got.ReplyTo != out[0].ID || got.Intent != "greeting" {
 		t.Errorf("stored answer %+v, %v", got, err)
 	}
-	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)})
+	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil)
 	if err != nil || a.Messages != 1 || a.FirstAnswers != 1 || a.Intents["greeting"] != 1 {
 		t.Errorf("activity after import: %+v, %v", a, err)
 	}
@@ -286,25 +265,9 @@ func TestImport(t *testing.T) {
 	if _, err := s.Import(ctx, bad); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "record 1") {
 		t.Errorf("dangling reply: %v, want ErrInvalid naming record 1", err)
 	}
-	if a, _ := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}); a.Messages != 1 {
+	if a, _ := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil); a.Messages != 1 {
 		t.Errorf("a refused import stored something: %d messages", a.Messages)
 	}
-}
-
-func FuzzDayCounts(f *testing.F) {
-	f.Add([]byte{1})
-	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Add([]byte("\x01garbage"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ok, again := store.DecodeCountsRoundTrip(b)
-		if !ok {
-			return
-		}
-		ok2, again2 := store.DecodeCountsRoundTrip(again)
-		if !ok2 || !bytes.Equal(again, again2) {
-			t.Fatalf("%x decodes, but its encoding %x does not round-trip (%v, %x)", b, again, ok2, again2)
-		}
-	})
 }
 
 // TestThanksCredit: a thanks credits the other member who wrote last,
@@ -329,7 +292,7 @@ func TestThanksCredit(t *testing.T) {
 	sc.answer(q, "", chat.SourceIntent, "docs", time.Second)
 	sc.say(alone, "g", "", "dan", "thanks", at.Add(2*time.Minute))
 
-	a, err := s.Activity(ctx, store.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)})
+	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

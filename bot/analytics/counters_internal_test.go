@@ -1,6 +1,7 @@
-package store
+package analytics
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -74,6 +75,32 @@ func BenchmarkDayCountsDecode(b *testing.B) {
 			if err := json.Unmarshal(js, &d); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// decodeCountsRoundTrip decodes a counters value and encodes it again:
+// decoding never panics, and what it encodes decodes to the same value.
+func decodeCountsRoundTrip(b []byte) (ok bool, again []byte) {
+	c, err := decodeCounts(b)
+	if err != nil {
+		return false, nil
+	}
+	return true, encodeCounts(c)
+}
+
+func FuzzDayCounts(f *testing.F) {
+	f.Add([]byte{1})
+	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte("\x01garbage"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ok, again := decodeCountsRoundTrip(b)
+		if !ok {
+			return
+		}
+		ok2, again2 := decodeCountsRoundTrip(again)
+		if !ok2 || !bytes.Equal(again, again2) {
+			t.Fatalf("%x decodes, but its encoding %x does not round-trip (%v, %x)", b, again, ok2, again2)
 		}
 	})
 }

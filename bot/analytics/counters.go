@@ -1,14 +1,110 @@
-package store
+package analytics
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
+
+// The activity counters' schema: every stored record is also counted into
+// per-day, per-scope counters (dayCounts), which reports read instead of
+// the records. The recorder writes them in the transaction that stores the
+// records. The bucket, the key layout and the value encoding are those the
+// store used when it kept the counters itself: a database keeps its
+// history (TestCountersOfTheOldStore).
+
+// statsBucket holds the counters: day ‖ scope → encoded dayCounts.
+var statsBucket = store.NewBucket("stats")
+
+// statsScope is where a record was said, as analytics group it.
+type statsScope struct {
+	Platform, Space, Channel string
+}
+
+// statsKey names one dayCounts value.
+type statsKey struct {
+	day int64 // days since 1970-01-01 UTC
+	statsScope
+}
+
+// dayOffset makes every day of years 0 to 9999 a positive uint32 in keys,
+// so that byte order is day order.
+const dayOffset = 1_000_000
+
+func dayOf(t time.Time) int64 {
+	sec := t.Unix()
+	d := sec / 86400
+	if sec%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+func dayTime(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
+
+// dayKey is the start of day d's keys.
+func dayKey(d int64) []byte { return binary.BigEndian.AppendUint32(nil, uint32(d+dayOffset)) }
+
+func (k statsKey) bytes() []byte {
+	return append(dayKey(k.day), store.Key(k.Platform, k.Space, k.Channel)...)
+}
+
+func parseStatsKey(b []byte) (statsKey, error) {
+	if len(b) < 4 {
+		return statsKey{}, fmt.Errorf("activity key %x: too short", b)
+	}
+	k := statsKey{day: int64(binary.BigEndian.Uint32(b)) - dayOffset}
+	fields, rest, err := store.SplitKey(b[4:], 3)
+	if err != nil {
+		return statsKey{}, fmt.Errorf("activity key %x: %w", b, err)
+	}
+	if len(rest) != 0 {
+		return statsKey{}, fmt.Errorf("activity key %x: %d bytes left over", b, len(rest))
+	}
+	k.Platform, k.Space, k.Channel = fields[0], fields[1], fields[2]
+	return k, nil
+}
+
+func keyOf(rec store.Record) statsKey {
+	return statsKey{day: dayOf(rec.Time), statsScope: statsScope{rec.Conversation.Platform, rec.Space, rec.Conversation.Channel}}
+}
+
+// questionSource reports whether s answers a question, as opposed to a
+// command's output or an apology.
+func questionSource(s chat.Source) bool {
+	switch s {
+	case chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM, chat.SourceFallback:
+		return true
+	}
+	return false
+}
+
+// latencyBucket files a time to first answer in buckets 5% wide, so that
+// a median read from them is within 2.5% of the true one.
+func latencyBucket(d time.Duration) int {
+	ms := float64(d) / float64(time.Millisecond)
+	if ms < 1 {
+		return 0
+	}
+	return 1 + int(math.Log(ms)/math.Log(latencyStep))
+}
+
+const latencyStep = 1.05
+
+// bucketLatency is the middle of a bucket, on a log scale.
+func bucketLatency(b int) time.Duration {
+	if b <= 0 {
+		return time.Millisecond / 2
+	}
+	return time.Duration(math.Pow(latencyStep, float64(b-1)+0.5) * float64(time.Millisecond))
+}
 
 // dayCounts are the activity counters of one scope (platform, space,
 // channel) on one UTC day. They are what `docent stats` reads instead of
@@ -167,12 +263,14 @@ func (r *countsReader) str() string {
 	if r.err != nil {
 		return ""
 	}
-	s, rest, err := parseField(r.b)
-	if err != nil {
+	n, w := binary.Uvarint(r.b)
+	// Only the shortest form of a length, as the store's keys.
+	if w <= 0 || w != len(binary.AppendUvarint(nil, n)) || n > uint64(len(r.b)-w) {
 		r.err = errCounts
 		return ""
 	}
-	r.b = rest
+	s := string(r.b[w : w+int(n)])
+	r.b = r.b[w+int(n):]
 	return s
 }
 
@@ -238,4 +336,10 @@ func decodeCounts(b []byte) (*dayCounts, error) {
 		return nil, fmt.Errorf("%w: %d bytes left over", errCounts, len(r.b))
 	}
 	return c, nil
+}
+
+// appendField appends s length-prefixed, as store.Key writes a field.
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
