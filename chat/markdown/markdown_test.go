@@ -116,6 +116,15 @@ func TestSplit(t *testing.T) {
 		{"bytes never cut a character", "ééé", 3, Bytes, []string{"é", "é", "é"}},
 		{"code in a list", "- a\n  ```\n  x\n  y\n  ```", 16, Bytes, []string{"- a", "  ```\n  x\n  ```", "```\n  y\n  ```"}},
 		{"code in a quote", "> ```\n> x\n> y\n> ```", 16, Bytes, []string{"> ```\n> x\n> ```", "> ```\n> y\n> ```"}},
+		// A cut in the middle of a line never leaves a piece of it alone on
+		// a line where it would open a code block, or close the one it is in.
+		{"a run of backticks is no fence", "   " + strings.Repeat("`", 20) + " 000`", 26, Bytes, []string{strings.Repeat("`", 20) + " 000`"}},
+		{"no fence in a list item made", "one two - ``` three", 12, Bytes, []string{"one", "two - ```", "three"}},
+		{"no fence in a quote made", "see > ~~~ here", 8, Bytes, []string{"see > ~~", "~ here"}},
+		{"code not closed by its content", "```\n```` cd ef\n```", 12, Bytes,
+			[]string{"```\n``\n```", "```\n``\n```", "```\ncd\n```", "```\nef\n```"}},
+		{"tilde code not closed by its content", "~~~\n~~~~ cd ef\n~~~", 12, Bytes,
+			[]string{"~~~\n~~\n~~~", "~~~\n~~\n~~~", "~~~\ncd\n~~~", "~~~\nef\n~~~"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Split(tc.text, tc.max, tc.unit)
@@ -144,6 +153,8 @@ func FuzzSplit(f *testing.F) {
 		"see [a link with words](https://x.y/z) and `code with spaces` here",
 		"日本語のテキスト。" + strings.Repeat("長い", 50), "```\nunclosed\nblock",
 		"# Head\n\npara one\n\n    indented code\n\n```` \n```\n````",
+		"   " + strings.Repeat("`", 140) + " 000`", "one two - ``` three", "see > ~~~ here",
+		"```\n```` cd ef\n```", "- a\n  ```\n  ```` cd\n  ```",
 	} {
 		f.Add(s, uint16(40), true)
 	}

@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -21,7 +22,9 @@ const maxOpener = 40
 // Split cuts text into parts of at most max units: between lines where it
 // can, else between words, else between characters; never inside an inline
 // code span, a link or a fence's marker unless one alone is longer than a
-// part. A code block cut in two is closed at the end of one part and
+// part, and never where a piece of a line would become a fence line (a run
+// of backticks or tildes opening a code block, or closing the one it is
+// in), whatever the run's length and its list or quote. A code block cut in two is closed at the end of one part and
 // reopened, with its language, at the start of the next, so that each part
 // renders on its own; a block left open at the end is closed. Blank parts
 // are left out, and parts lose the blank lines and spaces around a cut.
@@ -44,24 +47,25 @@ func (d *Doc) Split(max int, unit Unit) []string {
 			sp.runes[i+1] = n
 		}
 	}
-	sp.atoms = append(sp.atoms, d.Spans...)
 	for _, c := range d.Code {
 		m := c.Start + len(c.Prefix)
-		sp.atoms = append(sp.atoms, [2]int{m, m + len(c.Marker)})
+		sp.fences = append(sp.fences, [2]int{m, m + len(c.Marker)})
 		if c.Closed {
-			sp.atoms = append(sp.atoms, [2]int{c.closeStart, c.End})
+			sp.fences = append(sp.fences, [2]int{c.closeStart, c.End})
 		}
 	}
-	sp.atoms = merge(sp.atoms)
+	sp.fences = merge(sp.fences)
+	sp.atoms = merge(append(slices.Clone(sp.fences), d.Spans...))
 	return sp.split()
 }
 
 type splitter struct {
 	*Doc
-	max   int
-	runes []int32    // runes[i]: characters in Src[:i]; nil to count bytes
-	atoms [][2]int   // ranges never cut: spans, fence markers, closing lines
-	cont  *CodeBlock // the code block the next part reopens
+	max    int
+	runes  []int32    // runes[i]: characters in Src[:i]; nil to count bytes
+	atoms  [][2]int   // ranges never cut: spans, fence markers, closing lines
+	fences [][2]int   // fence markers and closing lines alone
+	cont   *CodeBlock // the code block the next part reopens
 }
 
 func (sp *splitter) size(a, b int) int {
@@ -220,9 +224,8 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	for limit > pos && limit < len(s) && !utf8.RuneStart(s[limit]) {
 		limit--
 	}
-	strict := true // no cut that starts a fence the text did not have
 	try := func(p, nx int) bool {
-		if p <= pos || sp.inAtom(p) || strict && nx < len(s) && s[nx-1] != '\n' && opensFence(s[nx:]) {
+		if p <= pos || sp.inAtom(p) || sp.makesFence(pos, p, nx) {
 			return false
 		}
 		var fits bool
@@ -267,10 +270,11 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 			return
 		}
 	}
-	// Only inside an atom, or nothing fits at all: cut anyway, at least
-	// one character.
+	// Only inside an inline span, or nothing fits at all: cut anyway, at
+	// least one character, still never inside a fence's marker or closing
+	// line, nor where the cut would make or unmake a fence line.
 	atoms := sp.atoms
-	sp.atoms, strict = nil, false
+	sp.atoms = sp.fences
 	defer func() { sp.atoms = atoms }()
 	for i := first; i > pos; i-- {
 		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
@@ -278,26 +282,86 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 		}
 	}
 	_, n := utf8.DecodeRuneInString(s[pos:])
-	try(pos+n, pos+n)
+	p := pos + n
+	if k := sort.Search(len(sp.fences), func(k int) bool { return sp.fences[k][1] > p }); k < len(sp.fences) && sp.fences[k][0] < p {
+		p = sp.fences[k][1] // a marker longer than a part goes whole
+	}
+	k, _ = sp.cutAt(pos, p, p, head)
 	return
 }
 
-// opensFence says whether a line starting with s would open a fenced code
-// block: up to three spaces, then three or more backticks or tildes. A cut
-// in the middle of a line must not make one of "a ``` b".
-func opensFence(s string) bool {
-	i := 0
-	for i < 3 && i < len(s) && s[i] == ' ' {
-		i++
+// makesFence says whether a cut at p, the next part starting at nx, in
+// the middle of a line, would turn a piece of that line into a fence
+// line: the piece ending the part, or the one starting the next, alone
+// on its line, would open a code block (or, in a code block, close it)
+// where the whole line did not. A fence line itself is cut only where
+// cutAt allows.
+func (sp *splitter) makesFence(pos, p, nx int) bool {
+	s := sp.Src
+	if (p == len(s) || s[p] == '\n') && (nx == len(s) || s[nx-1] == '\n') {
+		return false // between lines
 	}
-	if i == len(s) || s[i] != '`' && s[i] != '~' {
+	var in *CodeBlock // the code block whose content holds the line
+	if c := sp.CodeAt(p); c != nil {
+		if c.OnFence(p) {
+			return false
+		}
+		in = c
+	}
+	fence := func(piece string) bool {
+		if in != nil {
+			return closes(piece, in.Marker)
+		}
+		return looksLikeFence(piece)
+	}
+	return fence(s[max(lineStart(s, p), pos):p]) || nx < len(s) && s[nx-1] != '\n' && fence(s[nx:lineEnd(s, nx)])
+}
+
+// looksLikeFence says whether line, at the start of a line of a part,
+// may open a fenced code block: after any quote markers, list markers
+// and indent, three or more backticks (with no backtick after them) or
+// tildes. It errs on the side of yes: a cut it refuses is made elsewhere.
+func looksLikeFence(line string) bool {
+	t := line
+	for {
+		u := strings.TrimLeft(t, " \t>")
+		if i := listMarker(u); i > 0 {
+			u = u[i:]
+		}
+		if u == t {
+			break
+		}
+		t = u
+	}
+	if t == "" || t[0] != '`' && t[0] != '~' {
 		return false
 	}
 	n := 0
-	for i+n < len(s) && s[i+n] == s[i] {
+	for n < len(t) && t[n] == t[0] {
 		n++
 	}
-	return n >= 3
+	return n >= 3 && (t[0] == '~' || !strings.Contains(t[n:], "`"))
+}
+
+// listMarker is the length of the list item marker line starts with
+// ("-", "*", "+", "1.", "2)") and the space after it, or 0.
+func listMarker(line string) int {
+	i := 0
+	if line != "" && strings.IndexByte("-*+", line[0]) >= 0 {
+		i = 1
+	} else {
+		for i < len(line) && i < 9 && line[i] >= '0' && line[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(line) || line[i] != '.' && line[i] != ')' {
+			return 0
+		}
+		i++
+	}
+	if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+		return 0
+	}
+	return i
 }
 
 // opensAt reports whether a code block's opening fence is on the line
