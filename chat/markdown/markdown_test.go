@@ -227,3 +227,35 @@ func TestOpenAtEndAndCloser(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitLongRuns: a run of backticks or tildes longer than a part, in
+// text, a list or a quote, is cut so that no part holds a code block the
+// text did not have, and nothing is lost.
+func TestSplitLongRuns(t *testing.T) {
+	ticks, tildes := strings.Repeat("`", 200), strings.Repeat("~", 200)
+	for _, text := range []string{
+		"0     " + ticks,
+		"   " + ticks + " 000`",
+		ticks + " x`",
+		"word " + tildes,
+		"- item " + ticks,
+		"> quote " + tildes,
+		"1. " + ticks + " `",
+		"a - " + ticks + " b`",
+	} {
+		for _, unit := range []Unit{Bytes, Runes} {
+			parts := Split(text, 64, unit)
+			for i, p := range parts {
+				if len(p) > 64 {
+					t.Errorf("Split(%.20q…) part %d has %d bytes, over 64", text, i, len(p))
+				}
+				if c := Parse(p).Code; len(c) > 0 {
+					t.Errorf("Split(%.20q…) part %d is a code block: %q", text, i, p)
+				}
+			}
+			if got, want := noSpace(strings.Join(parts, "")), noSpace(text); got != want {
+				t.Errorf("Split(%.20q…) changed the text: %q", text, parts)
+			}
+		}
+	}
+}

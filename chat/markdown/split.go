@@ -65,6 +65,7 @@ type splitter struct {
 	runes  []int32    // runes[i]: characters in Src[:i]; nil to count bytes
 	atoms  [][2]int   // ranges never cut: spans, fence markers, closing lines
 	fences [][2]int   // fence markers and closing lines alone
+	line   *lineInfo  // the line makesFence read last
 	cont   *CodeBlock // the code block the next part reopens
 }
 
@@ -224,8 +225,9 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	for limit > pos && limit < len(s) && !utf8.RuneStart(s[limit]) {
 		limit--
 	}
+	heads := true // check the piece that starts the next part too
 	try := func(p, nx int) bool {
-		if p <= pos || sp.inAtom(p) || sp.makesFence(pos, p, nx) {
+		if p <= pos || sp.inAtom(p) || sp.makesFence(pos, p, nx, heads) {
 			return false
 		}
 		var fits bool
@@ -281,6 +283,15 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 			return
 		}
 	}
+	// Every cut leaves the next part starting with a fence line (a run of
+	// backticks longer than a part): the longest part that is none, the
+	// next one cut again.
+	heads = false
+	for i := first; i > pos; i-- {
+		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
+			return
+		}
+	}
 	_, n := utf8.DecodeRuneInString(s[pos:])
 	p := pos + n
 	if k := sort.Search(len(sp.fences), func(k int) bool { return sp.fences[k][1] > p }); k < len(sp.fences) && sp.fences[k][0] < p {
@@ -290,16 +301,20 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	return
 }
 
-// makesFence says whether a cut at p, the next part starting at nx, in
-// the middle of a line, would turn a piece of that line into a fence
-// line: the piece ending the part, or the one starting the next, alone
-// on its line, would open a code block (or, in a code block, close it)
-// where the whole line did not. A fence line itself is cut only where
-// cutAt allows.
-func (sp *splitter) makesFence(pos, p, nx int) bool {
+// makesFence says whether a cut at p, the part starting at pos and the
+// next at nx, would turn a piece of a line into a fence line: the piece
+// ending the part (when the part starts inside that line or is cut
+// before its end), or the one starting the next, alone on its line,
+// would open a code block (or, in a code block, close it) where the
+// whole line did not; the next part's piece only when heads is set. A
+// fence line itself is cut only where cutAt allows.
+func (sp *splitter) makesFence(pos, p, nx int, heads bool) bool {
 	s := sp.Src
-	if (p == len(s) || s[p] == '\n') && (nx == len(s) || s[nx-1] == '\n') {
-		return false // between lines
+	l := sp.lineAt(p)
+	tail := p < len(s) && s[p] != '\n' || pos > l.start
+	head := heads && nx < len(s) && s[nx-1] != '\n'
+	if !tail && !head {
+		return false // between whole lines
 	}
 	var in *CodeBlock // the code block whose content holds the line
 	if c := sp.CodeAt(p); c != nil {
@@ -308,39 +323,88 @@ func (sp *splitter) makesFence(pos, p, nx int) bool {
 		}
 		in = c
 	}
-	fence := func(piece string) bool {
-		if in != nil {
-			return closes(piece, in.Marker)
-		}
-		return looksLikeFence(piece)
-	}
-	return fence(s[max(lineStart(s, p), pos):p]) || nx < len(s) && s[nx-1] != '\n' && fence(s[nx:lineEnd(s, nx)])
+	return tail && l.fence(max(l.start, pos), p, in) || head && l.fence(nx, l.end, in)
 }
 
-// looksLikeFence says whether line, at the start of a line of a part,
-// may open a fenced code block: after any quote markers, list markers
-// and indent, three or more backticks (with no backtick after them) or
-// tildes. It errs on the side of yes: a cut it refuses is made elsewhere.
-func looksLikeFence(line string) bool {
-	t := line
-	for {
-		u := strings.TrimLeft(t, " \t>")
-		if i := listMarker(u); i > 0 {
-			u = u[i:]
-		}
-		if u == t {
-			break
-		}
-		t = u
+// lineAt is what makesFence needs to know of the line holding i, read
+// once for all the cuts tried in it: a long line is tried at every
+// character, each in constant time.
+func (sp *splitter) lineAt(i int) *lineInfo {
+	if l := sp.line; l != nil && l.start <= i && i <= l.end {
+		return l
 	}
-	if t == "" || t[0] != '`' && t[0] != '~' {
+	s := sp.Src
+	l := &lineInfo{src: s, start: lineStart(s, i), end: lineEnd(s, i)}
+	n := l.end - l.start
+	l.run = make([]int32, n+1)
+	l.skip = make([]int32, n+1)
+	l.skipQuote = make([]int32, n+1)
+	l.run[n], l.skip[n], l.skipQuote[n] = int32(n), int32(n), int32(n)
+	for j := n - 1; j >= 0; j-- {
+		c := s[l.start+j]
+		l.run[j] = int32(j + 1)
+		if j+1 < n && s[l.start+j+1] == c {
+			l.run[j] = l.run[j+1]
+		}
+		l.skip[j], l.skipQuote[j] = int32(j), int32(j)
+		if c == ' ' || c == '\t' || c == '>' {
+			l.skip[j], l.skipQuote[j] = l.skip[j+1], l.skipQuote[j+1]
+		} else if m := listMarker(s[l.start+j : l.end]); m > 0 {
+			l.skip[j] = l.skip[j+m]
+		}
+	}
+	l.tick = make([]int32, n+1)
+	l.text = make([]int32, n+1)
+	l.tick[0], l.text[0] = -1, -1
+	for j := range n {
+		l.tick[j+1], l.text[j+1] = l.tick[j], l.text[j]
+		if c := s[l.start+j]; c == '`' {
+			l.tick[j+1] = int32(j)
+		}
+		if c := s[l.start+j]; c != ' ' && c != '\t' {
+			l.text[j+1] = int32(j)
+		}
+	}
+	sp.line = l
+	return l
+}
+
+// lineInfo is one line of the source, indexed from its start.
+type lineInfo struct {
+	src        string
+	start, end int
+	run        []int32 // run[j]: where the run of the character at j ends
+	skip       []int32 // skip[j]: after the quote markers, list markers and indent from j
+	skipQuote  []int32 // skipQuote[j]: after the quote markers and indent from j
+	tick       []int32 // tick[j]: the last backtick before j, or -1
+	text       []int32 // text[j]: the last character before j that is not a space or tab, or -1
+}
+
+// fence says whether the piece src[a:b] of the line, alone on a line,
+// may be a fence line: one that opens a code block after any quote
+// markers, list markers and indent (three or more backticks with no
+// backtick after them, or tildes); in code block in, one that closes it.
+// It errs on the side of yes: a cut it refuses is made elsewhere.
+func (l *lineInfo) fence(a, b int, in *CodeBlock) bool {
+	a, b = a-l.start, b-l.start
+	if in != nil {
+		q := int(l.skipQuote[a])
+		if q >= b || l.src[l.start+q] != in.Marker[0] {
+			return false
+		}
+		r := min(int(l.run[q]), b)
+		return r-q >= len(in.Marker) && int(l.text[b]) < r
+	}
+	q := int(l.skip[a])
+	if q >= b {
 		return false
 	}
-	n := 0
-	for n < len(t) && t[n] == t[0] {
-		n++
+	c := l.src[l.start+q]
+	if c != '`' && c != '~' {
+		return false
 	}
-	return n >= 3 && (t[0] == '~' || !strings.Contains(t[n:], "`"))
+	r := min(int(l.run[q]), b)
+	return r-q >= 3 && (c == '~' || int(l.tick[b]) < r)
 }
 
 // listMarker is the length of the list item marker line starts with
