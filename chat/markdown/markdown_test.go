@@ -259,3 +259,39 @@ func TestSplitLongRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestFenceLines(t *testing.T) {
+	for _, tc := range []struct {
+		line, marker string
+		opens        bool
+	}{
+		{"```go", "```", true},
+		{"   ~~~~ yaml {x}", "~~~~", true},
+		{"    ```", "", false}, // indented code
+		{"``", "", false},
+		{"``` a`b", "", false}, // a backtick in a backtick fence's info
+		{"~~~ a`b", "~~~", true},
+		{"- ```", "", false}, // a list item's: Parse reads those
+	} {
+		m, ok := OpenFence(tc.line)
+		if m != tc.marker || ok != tc.opens {
+			t.Errorf("OpenFence(%q) = %q, %v, want %q, %v", tc.line, m, ok, tc.marker, tc.opens)
+		}
+	}
+	for _, tc := range []struct {
+		line, marker string
+		closes       bool
+	}{
+		{"```", "```", true},
+		{"  `````  ", "```", true},
+		{"``", "```", false},
+		{"```go", "```", false},
+		{"~~~", "```", false},
+		{"    ```", "```", false},
+		{"~~~~", "~~~~", true},
+	} {
+		if got := ClosesFence(tc.line, tc.marker); got != tc.closes {
+			t.Errorf("ClosesFence(%q, %q) = %v, want %v", tc.line, tc.marker, got, tc.closes)
+		}
+	}
+}
