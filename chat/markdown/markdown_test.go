@@ -123,6 +123,13 @@ func TestSplit(t *testing.T) {
 		{"no fence in a quote made", "see > ~~~ here", 8, Bytes, []string{"see > ~~", "~ here"}},
 		{"code not closed by its content", "```\n```` cd ef\n```", 12, Bytes,
 			[]string{"```\n``\n```", "```\n``\n```", "```\ncd\n```", "```\nef\n```"}},
+		{"a code line cut in two stays in its quote", "> ```\n> aaaa bbbb cccc\n> ```", 22, Bytes,
+			[]string{"> ```\n> aaaa\n> ```", "> ```\n> bbbb\n> ```", "> ```\n> cccc\n> ```"}},
+		// A tab before a fence indents by its width at its column: the closer
+		// is written in spaces at the column Parse reads as closing.
+		{"closed after a tab in a quoted list", ">*\t```", 64, Bytes, []string{">*\t```\n>     ```"}},
+		{"closed after a tab in a list", "-\t```\n    xxxx\n    yyyy\n    ```", 16, Bytes,
+			[]string{"-\t```\n    ```", "```\nxxxx\n```", "```\n    yyyy\n```"}},
 		{"tilde code not closed by its content", "~~~\n~~~~ cd ef\n~~~", 12, Bytes,
 			[]string{"~~~\n~~\n~~~", "~~~\n~~\n~~~", "~~~\ncd\n~~~", "~~~\nef\n~~~"}},
 	} {

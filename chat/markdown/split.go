@@ -94,11 +94,7 @@ func (sp *splitter) inAtom(i int) bool {
 // spaces at the start of a part would make it indented code).
 func reopen(c *CodeBlock) string {
 	var b strings.Builder
-	for _, r := range c.Prefix {
-		if r == '>' {
-			b.WriteString("> ")
-		}
-	}
+	b.WriteString(quotes(c))
 	b.WriteString(c.Marker)
 	if len(c.Marker)+len(c.Lang) <= maxOpener && !strings.ContainsAny(c.Lang, "`") {
 		b.WriteString(c.Lang)
@@ -106,27 +102,60 @@ func reopen(c *CodeBlock) string {
 	return b.String()
 }
 
+// quotes are the quote markers c is in, each with its space: "> > ".
+func quotes(c *CodeBlock) string {
+	return strings.Repeat("> ", strings.Count(c.Prefix, ">"))
+}
+
 // closer is the line that closes c at the end of a part: at the opener's
-// column when the part holds the opener, else as it was reopened.
+// column when the part holds the opener, else as it was reopened. Its
+// quote markers each take their one optional space, and the indent
+// between them and before the marker is written in spaces, column for
+// column, as CommonMark counts them (a tab to the next multiple of four):
+// a tab copied to another column would indent by another width.
+//
+// Where the opener's prefix holds a tab, how far it indents depends on
+// the containers around it (goldmark counts a tab after a quote marker
+// from the quote's content), so the closer is the first of those columns
+// and the next few that Parse reads as closing the block.
 func closer(c *CodeBlock, reopened bool) string {
+	if reopened || !strings.Contains(c.Prefix, "\t") {
+		return closerAt(c, reopened, 0)
+	}
+	for extra := range 5 {
+		line := closerAt(c, false, extra)
+		if d := Parse(c.Prefix + c.Marker + "\n" + line); len(d.Code) == 1 && d.Code[0].Closed {
+			return line
+		}
+	}
+	return closerAt(c, false, 0)
+}
+
+// closerAt is closer with extra more spaces before the marker.
+func closerAt(c *CodeBlock, reopened bool, extra int) string {
 	var b strings.Builder
-	for i, r := range c.Prefix {
+	col, from := 0, 0 // the opener's column; where its innermost quote's content starts
+	p := c.Prefix
+	for i, r := range p {
 		switch {
-		case r == '>' && reopened:
-			b.WriteString("> ")
 		case r == '>':
-			b.WriteRune(r)
-			// A quote marker takes one space after it, if there is one:
-			// when the opener had none (">* ```"), the closer's own space
-			// must not be taken from the list item's indent.
-			if rest := c.Prefix[i+1:]; rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '>' {
-				b.WriteByte(' ')
+			if !reopened {
+				b.WriteString(strings.Repeat(" ", max(col-from, 0)))
+			}
+			b.WriteString("> ")
+			col++
+			from = col
+			if i+1 < len(p) && (p[i+1] == ' ' || p[i+1] == '\t') {
+				from++ // the optional space, or a tab's first column
 			}
 		case r == '\t':
-			b.WriteRune(r)
-		case !reopened:
-			b.WriteByte(' ')
+			col += 4 - col%4
+		default:
+			col++
 		}
+	}
+	if !reopened {
+		b.WriteString(strings.Repeat(" ", max(col-from, 0)+extra))
 	}
 	b.WriteString(c.Marker)
 	return b.String()
@@ -198,6 +227,9 @@ func (sp *splitter) split() []string {
 		head := ""
 		if sp.cont != nil {
 			head = reopen(sp.cont) + "\n"
+			if pos > 0 && s[pos-1] != '\n' {
+				head += quotes(sp.cont) // a line cut in two goes on inside its quotes
+			}
 		}
 		k := sp.next(pos, head)
 		if strings.TrimSpace(s[pos:k.end]) != "" {
