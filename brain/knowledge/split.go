@@ -185,7 +185,9 @@ func (p *mdParser) line(line string, start, end int) {
 		}
 	}
 	if f, ok := p.opens(start, line); ok {
-		p.fence = f
+		if f.block == nil || f.block.End > end { // not a block that ends on its opening line
+			p.fence = f
+		}
 		p.para = -1
 		p.body = append(p.body, line)
 		return
@@ -520,7 +522,7 @@ func cutIndent(line string) (string, bool) {
 // fenceMark is an open fenced code block.
 type fenceMark struct {
 	// block is the code block as chat/markdown reads the page, nil for
-	// one it cannot see (see open).
+	// one it cannot see (see opens).
 	block *markdown.CodeBlock
 	// marker is the fence of a code block found line by line: in a MkDocs
 	// admonition or an HTML block, where CommonMark sees no fence.

@@ -79,6 +79,15 @@ func TestSplitMarkdown(t *testing.T) {
 			},
 		},
 		{
+			name:  "an empty fence in a list item ends with the item",
+			src:   "## A\n- ```\n## B\nb\n",
+			title: "",
+			want: []sec{
+				{"A", "a", []string{"- ```"}},
+				{"B", "b", []string{"b"}},
+			},
+		},
+		{
 			// In an HTML block (a JSX tab) CommonMark sees no fence; the page's
 			// renderer does, and so does this splitter, which drops the tags.
 			name:  "a fence in an HTML block",

@@ -22,11 +22,12 @@ const maxOpener = 40
 // Split cuts text into parts of at most max units: between lines where it
 // can, else between words, else between characters; never inside an inline
 // code span, a link or a fence's marker unless one alone is longer than a
-// part, and never where a piece of a line would become a fence line (a run
-// of backticks or tildes opening a code block, or closing the one it is
-// in), whatever the run's length and its list or quote. A code block cut in two is closed at the end of one part and
-// reopened, with its language, at the start of the next, so that each part
-// renders on its own; a block left open at the end is closed. Blank parts
+// part, and never where a piece of a line would become a fence line (a
+// run of backticks or tildes opening a code block, or closing the one it
+// is in), whatever the run's length and its list or quote. A code block
+// cut in two is closed at the end of one part and reopened, with its
+// language, at the start of the next, so that each part renders on its
+// own; a block left open at the end is closed. Blank parts
 // are left out, and parts lose the blank lines and spaces around a cut.
 // A part is over max only when max cannot hold a fence's opener, its
 // closer and one character.
@@ -440,7 +441,7 @@ func (l *lineInfo) fence(a, b int, in *CodeBlock) bool {
 }
 
 // listMarker is the length of the list item marker line starts with
-// ("-", "*", "+", "1.", "2)") and the space after it, or 0.
+// ("-", "*", "+", "1.", "2)"), followed by a space, a tab or nothing, or 0.
 func listMarker(line string) int {
 	i := 0
 	if line != "" && strings.IndexByte("-*+", line[0]) >= 0 {
