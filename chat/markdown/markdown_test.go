@@ -130,6 +130,8 @@ func TestSplit(t *testing.T) {
 		{"closed after a tab in a quoted list", ">*\t```", 64, Bytes, []string{">*\t```\n>     ```"}},
 		{"closed after a tab in a list", "-\t```\n    xxxx\n    yyyy\n    ```", 16, Bytes,
 			[]string{"-\t```\n    ```", "```\nxxxx\n```", "```\n    yyyy\n```"}},
+		{"never between a quote marker and its fence", "> ```\n>" + strings.Repeat("0", 56), 67, Runes,
+			[]string{"> ```\n>" + strings.Repeat("0", 54) + "\n> ```", "> ```\n> 00\n> ```"}},
 		{"tilde code not closed by its content", "~~~\n~~~~ cd ef\n~~~", 12, Bytes,
 			[]string{"~~~\n~~\n~~~", "~~~\n~~\n~~~", "~~~\ncd\n~~~", "~~~\nef\n~~~"}},
 	} {

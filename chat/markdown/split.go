@@ -340,7 +340,8 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 // before its end), or the one starting the next, alone on its line,
 // would open a code block (or, in a code block, close it) where the
 // whole line did not; the next part's piece only when heads is set. A
-// fence line itself is cut only where cutAt allows.
+// fence line itself is never cut before its marker's end, and after it
+// only where cutAt allows.
 func (sp *splitter) makesFence(pos, p, nx int, heads bool) bool {
 	s := sp.Src
 	l := sp.lineAt(p)
@@ -352,7 +353,9 @@ func (sp *splitter) makesFence(pos, p, nx int, heads bool) bool {
 	var in *CodeBlock // the code block whose content holds the line
 	if c := sp.CodeAt(p); c != nil {
 		if c.OnFence(p) {
-			return false
+			// Never between the opener's quote or list markers and its
+			// fence: the fence would leave its container.
+			return p > c.Start && p < c.Start+len(c.Prefix)+len(c.Marker)
 		}
 		in = c
 	}
