@@ -678,22 +678,20 @@ func refers(s string) bool {
 	return false
 }
 
-// infoLanguage keeps of a fence's opening line its fence and the info
-// string's first word, the language: Hugo's and others' attributes
-// (```yaml {file="hugo.yaml" copy=true}) are the site's, and a chat
-// shows an info string with spaces as a line of code.
-func infoLanguage(open string) string {
-	trimmed := strings.TrimLeft(open, " ")
-	if trimmed == "" {
-		return open
+// opener is a code block's opening line as an answer shows it: its
+// fence (at its indent), as chat/markdown reads it, and the info string's
+// first word, the language. Hugo's and others' attributes
+// (```yaml {file="hugo.yaml" copy=true}, ~~~go{linenos=true}) are the
+// site's, and a chat shows an info string with spaces as a line of code.
+// A first line that opens no code block is kept as it is.
+func opener(code, first string) string {
+	d := markdown.Parse(code)
+	if len(d.Code) == 0 || d.Code[0].Start != 0 {
+		return first
 	}
-	fence := trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, string(trimmed[0])))]
-	if fence == "" || fence[0] != '`' && fence[0] != '~' {
-		return open
-	}
-	lang, _, _ := strings.Cut(strings.TrimSpace(trimmed[len(fence):]), " ")
-	lang, _, _ = strings.Cut(lang, "{")
-	return open[:len(open)-len(trimmed)] + fence + lang
+	c := d.Code[0]
+	lang, _, _ := strings.Cut(c.Lang, "{")
+	return c.Prefix + c.Marker + lang
 }
 
 // boundCode keeps a code block to extractCodeLines lines and about
@@ -703,7 +701,7 @@ func boundCode(code string) string {
 	if len(lines) < 2 {
 		return code
 	}
-	lines[0] = infoLanguage(lines[0])
+	lines[0] = opener(code, lines[0])
 	open, body, closing := lines[0], lines[1:len(lines)-1], lines[len(lines)-1]
 	size, n := 0, 0
 	for n < len(body) && n < extractCodeLines && size+len(body[n])+1 <= extractCodeBytes {

@@ -485,6 +485,22 @@ func TestCodeFenceKeepsOnlyTheLanguage(t *testing.T) {
 	}
 }
 
+// TestCodeOpenerIsAFence: only a line that opens a code block, as
+// chat/markdown reads it, loses its info string's attributes; a first
+// line that is code (indented four spaces, or backticks with a backtick
+// after them) is shown as written.
+func TestCodeOpenerIsAFence(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"    ```yaml {file=\"x\"}\n    a: 1", "    ```yaml {file=\"x\"}\n    a: 1"},
+		{"``` a`b {c}\nx", "``` a`b {c}\nx"},
+		{"   ~~~~ toml {file=\"x\"}\na = 1\n   ~~~~", "   ~~~~toml\na = 1\n   ~~~~"},
+	} {
+		if got := boundCode(tc.in); got != tc.want {
+			t.Errorf("boundCode(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 // A list item's code block ends with its own fence: a shorter fence inside
 // it is code, and one left open ends with the item, not the list.
 func TestBlocksReadListCodeAsMarkdown(t *testing.T) {

@@ -68,8 +68,13 @@ func splitMarkdown(src string, maxBytes int, style string) document {
 		p.body = append(p.body, fm.description, "")
 		p.desc = fm.description
 	}
+	if markdown.HasFence(src) {
+		p.md = markdown.Parse(src)
+	}
+	at := 0
 	for line := range strings.SplitSeq(src, "\n") {
-		p.line(line)
+		p.line(line, at, at+len(line))
+		at += len(line) + 1
 	}
 	if p.pending != "" { // a "{{<" that never closed: text after all
 		p.text(p.pending)
@@ -93,11 +98,14 @@ type mdParser struct {
 	stack     []heading // the open headings, outermost first
 	cur       section
 	body      []string
-	para      int       // where in body the paragraph being read starts; -1 outside one
-	fence     fenceMark // the open code block
-	admonish  int       // how many MkDocs admonitions are open: their text is indented by 4 each
-	skipUntil string    // the end of the HTML block or comment being dropped
-	pending   string    // a shortcode that goes on over the next line
+	para      int           // where in body the paragraph being read starts; -1 outside one
+	fence     fenceMark     // the open code block
+	md        *markdown.Doc // the page as CommonMark reads it; nil when it has no fence
+	code      int           // md.Code[code] is the next code block a line may open
+	html      int           // md.Blocks[html] is the next block that may be HTML
+	admonish  int           // how many MkDocs admonitions are open: their text is indented by 4 each
+	skipUntil string        // the end of the HTML block or comment being dropped
+	pending   string        // a shortcode that goes on over the next line
 }
 
 func (p *mdParser) flush() {
@@ -142,16 +150,17 @@ func (p *mdParser) dropped() {
 	p.para = -1
 }
 
-func (p *mdParser) line(line string) {
+// line reads the line of the page at src[start:end].
+func (p *mdParser) line(line string, start, end int) {
 	line = p.dedent(line)
-	if p.fence.char != 0 || p.fence.shortcode != "" {
+	if p.fence.isOpen() {
 		if p.fence.shortcode != "" && closesShortcode(line, p.fence.shortcode) {
 			p.body = append(p.body, "```")
 			p.fence = fenceMark{}
 			return
 		}
 		p.body = append(p.body, unescapeShortcodes(line))
-		if p.fence.char != 0 && p.fence.closedBy(line) {
+		if b := p.fence.block; b != nil && end >= b.End || p.fence.marker != "" && markdown.ClosesFence(line, p.fence.marker) {
 			p.fence = fenceMark{}
 		}
 		return
@@ -175,8 +184,10 @@ func (p *mdParser) line(line string) {
 			return
 		}
 	}
-	if f, ok := openFence(line); ok {
-		p.fence = f
+	if f, ok := p.opens(start, line); ok {
+		if f.block == nil || f.block.End > end { // not a block that ends on its opening line
+			p.fence = f
+		}
 		p.para = -1
 		p.body = append(p.body, line)
 		return
@@ -230,6 +241,38 @@ func (p *mdParser) line(line string) {
 		return
 	}
 	p.text(line)
+}
+
+// opens says whether the line at start opens a fenced code block, as
+// chat/markdown reads the page (in a list item, a quote, with ``` or
+// ~~~), so that a fence is read here as it is everywhere. Where the page
+// is not CommonMark to a CommonMark parser (a MkDocs admonition's
+// indented body, an HTML block such as a JSX tab whose tags this splitter
+// drops), a fence line is found line by line.
+func (p *mdParser) opens(start int, line string) (fenceMark, bool) {
+	if p.md == nil {
+		return fenceMark{}, false
+	}
+	code := p.md.Code
+	for p.code < len(code) && code[p.code].Start < start {
+		p.code++
+	}
+	if p.code < len(code) && code[p.code].Start == start {
+		p.code++
+		return fenceMark{block: code[p.code-1]}, true
+	}
+	blocks := p.md.Blocks
+	for p.html < len(blocks) && blocks[p.html].End < start {
+		p.html++
+	}
+	inHTML := p.html < len(blocks) && blocks[p.html].Kind == markdown.HTML && blocks[p.html].Start <= start
+	if p.admonish == 0 && !inHTML {
+		return fenceMark{}, false
+	}
+	if m, ok := markdown.OpenFence(line); ok {
+		return fenceMark{marker: m}, true
+	}
+	return fenceMark{}, false
 }
 
 // dedent takes the indent of the open MkDocs admonitions off a line,
@@ -476,41 +519,21 @@ func cutIndent(line string) (string, bool) {
 	return line[n:], true
 }
 
-// fenceMark is an open fenced code block: its character and length.
+// fenceMark is an open fenced code block.
 type fenceMark struct {
-	char byte // '`' or '~'; 0 when no block is open
-	n    int
+	// block is the code block as chat/markdown reads the page, nil for
+	// one it cannot see (see opens).
+	block *markdown.CodeBlock
+	// marker is the fence of a code block found line by line: in a MkDocs
+	// admonition or an HTML block, where CommonMark sees no fence.
+	marker string
 	// shortcode is the name of the Hugo shortcode that holds the code
 	// block ("highlight", "code-toggle") when it is one.
 	shortcode string
 }
 
-func openFence(line string) (fenceMark, bool) {
-	s, ok := cutIndent(line)
-	if !ok || len(s) < 3 || (s[0] != '`' && s[0] != '~') {
-		return fenceMark{}, false
-	}
-	n := 0
-	for n < len(s) && s[n] == s[0] {
-		n++
-	}
-	if n < 3 || (s[0] == '`' && strings.IndexByte(s[n:], '`') >= 0) {
-		return fenceMark{}, false
-	}
-	return fenceMark{char: s[0], n: n}, true
-}
-
-func (f fenceMark) closedBy(line string) bool {
-	s, ok := cutIndent(line)
-	if !ok {
-		return false
-	}
-	n := 0
-	for n < len(s) && s[n] == f.char {
-		n++
-	}
-	return n >= f.n && strings.Trim(s[n:], " \t") == ""
-}
+// isOpen says whether a code block is being read.
+func (f fenceMark) isOpen() bool { return f.block != nil || f.marker != "" || f.shortcode != "" }
 
 // headingText is a heading as GitHub shows it: links and images become
 // their text, code spans and emphasis marks lose their backticks and

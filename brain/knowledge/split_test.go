@@ -57,6 +57,48 @@ func TestSplitMarkdown(t *testing.T) {
 			},
 		},
 		{
+			// chat/markdown's reading: the fence on a list item's own line opens
+			// a code block (was: "# install" read as a heading).
+			name:  "a fence on a list item's line",
+			src:   "## A\n- ```sh\n  # install\n  make\n  ```\n## B\nb\n",
+			title: "",
+			want: []sec{
+				{"A", "a", []string{"- ```sh\n  # install\n  make\n  ```"}},
+				{"B", "b", []string{"b"}},
+			},
+		},
+		{
+			// An unclosed fence in a list item ends with the item (was: it ran
+			// to the end of the page, swallowing "## B").
+			name:  "an unclosed fence in a list item ends with the item",
+			src:   "## A\n- a\n\n  ```\n  x\n\n## B\nb\n",
+			title: "",
+			want: []sec{
+				{"A", "a", []string{"- a\n\n  ```\n  x"}},
+				{"B", "b", []string{"b"}},
+			},
+		},
+		{
+			name:  "an empty fence in a list item ends with the item",
+			src:   "## A\n- ```\n## B\nb\n",
+			title: "",
+			want: []sec{
+				{"A", "a", []string{"- ```"}},
+				{"B", "b", []string{"b"}},
+			},
+		},
+		{
+			// In an HTML block (a JSX tab) CommonMark sees no fence; the page's
+			// renderer does, and so does this splitter, which drops the tags.
+			name:  "a fence in an HTML block",
+			src:   "## A\n<TabItem value=\"x\">\n```sh\n# comment\n```\n</TabItem>\n## B\nb\n",
+			title: "",
+			want: []sec{
+				{"A", "a", []string{"```sh\n# comment\n```"}},
+				{"B", "b", []string{"b"}},
+			},
+		},
+		{
 			name:  "an unclosed fence runs to the end",
 			src:   "## A\n```\n## B\n",
 			title: "",

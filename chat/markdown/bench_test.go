@@ -84,3 +84,13 @@ func TestHasFence(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSplitLongRun is the worst case of Split's last resort: a run
+// of backticks longer than a part, which no part may start with three of.
+func BenchmarkSplitLongRun(b *testing.B) {
+	src := "0 " + strings.Repeat("`", 4000)
+	b.ReportAllocs()
+	for b.Loop() {
+		Split(src, 2000, Runes)
+	}
+}

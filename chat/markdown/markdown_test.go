@@ -116,6 +116,24 @@ func TestSplit(t *testing.T) {
 		{"bytes never cut a character", "ééé", 3, Bytes, []string{"é", "é", "é"}},
 		{"code in a list", "- a\n  ```\n  x\n  y\n  ```", 16, Bytes, []string{"- a", "  ```\n  x\n  ```", "```\n  y\n  ```"}},
 		{"code in a quote", "> ```\n> x\n> y\n> ```", 16, Bytes, []string{"> ```\n> x\n> ```", "> ```\n> y\n> ```"}},
+		// A cut in the middle of a line never leaves a piece of it alone on
+		// a line where it would open a code block, or close the one it is in.
+		{"a run of backticks is no fence", "   " + strings.Repeat("`", 20) + " 000`", 26, Bytes, []string{strings.Repeat("`", 20) + " 000`"}},
+		{"no fence in a list item made", "one two - ``` three", 12, Bytes, []string{"one", "two - ```", "three"}},
+		{"no fence in a quote made", "see > ~~~ here", 8, Bytes, []string{"see > ~~", "~ here"}},
+		{"code not closed by its content", "```\n```` cd ef\n```", 12, Bytes,
+			[]string{"```\n``\n```", "```\n``\n```", "```\ncd\n```", "```\nef\n```"}},
+		{"a code line cut in two stays in its quote", "> ```\n> aaaa bbbb cccc\n> ```", 22, Bytes,
+			[]string{"> ```\n> aaaa\n> ```", "> ```\n> bbbb\n> ```", "> ```\n> cccc\n> ```"}},
+		// A tab before a fence indents by its width at its column: the closer
+		// is written in spaces at the column Parse reads as closing.
+		{"closed after a tab in a quoted list", ">*\t```", 64, Bytes, []string{">*\t```\n>     ```"}},
+		{"closed after a tab in a list", "-\t```\n    xxxx\n    yyyy\n    ```", 16, Bytes,
+			[]string{"-\t```\n    ```", "```\nxxxx\n```", "```\n    yyyy\n```"}},
+		{"never between a quote marker and its fence", "> ```\n>" + strings.Repeat("0", 56), 67, Runes,
+			[]string{"> ```\n>" + strings.Repeat("0", 54) + "\n> ```", "> ```\n> 00\n> ```"}},
+		{"tilde code not closed by its content", "~~~\n~~~~ cd ef\n~~~", 12, Bytes,
+			[]string{"~~~\n~~\n~~~", "~~~\n~~\n~~~", "~~~\ncd\n~~~", "~~~\nef\n~~~"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Split(tc.text, tc.max, tc.unit)
@@ -144,6 +162,8 @@ func FuzzSplit(f *testing.F) {
 		"see [a link with words](https://x.y/z) and `code with spaces` here",
 		"日本語のテキスト。" + strings.Repeat("長い", 50), "```\nunclosed\nblock",
 		"# Head\n\npara one\n\n    indented code\n\n```` \n```\n````",
+		"   " + strings.Repeat("`", 140) + " 000`", "one two - ``` three", "see > ~~~ here",
+		"```\n```` cd ef\n```", "- a\n  ```\n  ```` cd\n  ```",
 	} {
 		f.Add(s, uint16(40), true)
 	}
@@ -166,7 +186,12 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 		parts := d.Split(m, unit)
-		var joined strings.Builder
+		// Each part goes on where the last one ended; one that reopens a
+		// code block starts with its language again, which the text has
+		// only once. at holds how much of the text the parts so far may
+		// hold: a part's first line may be the text's own opener, or the
+		// reopening.
+		want, at := noSpace(text), map[int]bool{0: true}
 		for i, p := range parts {
 			if n := size(p); n > m {
 				t.Errorf("part %d has %d, over %d: %q", i, n, m, p)
@@ -179,10 +204,25 @@ func FuzzSplit(f *testing.F) {
 					t.Errorf("part %d leaves a code block open: %q", i, p)
 				}
 			}
-			joined.WriteString(p)
+			got := []string{noSpace(p)}
+			if c := Parse(p).Code; i > 0 && len(c) > 0 && c[0].Start == 0 {
+				got = append(got, strings.TrimPrefix(got[0], noSpace(p[:lineEnd(p, 0)])))
+			}
+			next := map[int]bool{}
+			for a := range at {
+				for _, g := range got {
+					if strings.HasPrefix(want[a:], g) {
+						next[a+len(g)] = true
+					}
+				}
+			}
+			if len(next) == 0 {
+				t.Fatalf("content changed in part %d: %q\nparts %q\ntext %q", i, got[0], parts, text)
+			}
+			at = next
 		}
-		if got, want := noSpace(joined.String()), noSpace(text); got != want {
-			t.Errorf("content changed\n got %q\nwant %q\nparts %q", got, want, parts)
+		if !at[len(want)] {
+			t.Errorf("content lost: the parts do not hold all of %q\nparts %q", text, parts)
 		}
 	})
 }
@@ -213,6 +253,74 @@ func TestOpenAtEndAndCloser(t *testing.T) {
 		}
 		if got != tc.closer {
 			t.Errorf("OpenAtEnd(%q).Closer() = %q, want %q", tc.src, got, tc.closer)
+		}
+	}
+}
+
+// TestSplitLongRuns: a run of backticks or tildes longer than a part, in
+// text, a list or a quote, is cut so that no part holds a code block the
+// text did not have, and nothing is lost.
+func TestSplitLongRuns(t *testing.T) {
+	ticks, tildes := strings.Repeat("`", 200), strings.Repeat("~", 200)
+	for _, text := range []string{
+		"0     " + ticks,
+		"   " + ticks + " 000`",
+		ticks + " x`",
+		"word " + tildes,
+		"- item " + ticks,
+		"> quote " + tildes,
+		"1. " + ticks + " `",
+		"a - " + ticks + " b`",
+	} {
+		for _, unit := range []Unit{Bytes, Runes} {
+			parts := Split(text, 64, unit)
+			for i, p := range parts {
+				if len(p) > 64 {
+					t.Errorf("Split(%.20q…) part %d has %d bytes, over 64", text, i, len(p))
+				}
+				if c := Parse(p).Code; len(c) > 0 {
+					t.Errorf("Split(%.20q…) part %d is a code block: %q", text, i, p)
+				}
+			}
+			if got, want := noSpace(strings.Join(parts, "")), noSpace(text); got != want {
+				t.Errorf("Split(%.20q…) changed the text: %q", text, parts)
+			}
+		}
+	}
+}
+
+func TestFenceLines(t *testing.T) {
+	for _, tc := range []struct {
+		line, marker string
+		opens        bool
+	}{
+		{"```go", "```", true},
+		{"   ~~~~ yaml {x}", "~~~~", true},
+		{"    ```", "", false}, // indented code
+		{"``", "", false},
+		{"``` a`b", "", false}, // a backtick in a backtick fence's info
+		{"~~~ a`b", "~~~", true},
+		{"- ```", "", false}, // a list item's: Parse reads those
+	} {
+		m, ok := OpenFence(tc.line)
+		if m != tc.marker || ok != tc.opens {
+			t.Errorf("OpenFence(%q) = %q, %v, want %q, %v", tc.line, m, ok, tc.marker, tc.opens)
+		}
+	}
+	for _, tc := range []struct {
+		line, marker string
+		closes       bool
+	}{
+		{"```", "```", true},
+		{"  `````  ", "```", true},
+		{"``", "```", false},
+		{"```go", "```", false},
+		{"~~~", "```", false},
+		{"    ```", "```", false},
+		{"~~~~", "~~~~", true},
+	} {
+		if got := ClosesFence(tc.line, tc.marker); got != tc.closes {
+			t.Errorf("ClosesFence(%q, %q) = %v, want %v", tc.line, tc.marker, got, tc.closes)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -21,9 +22,12 @@ const maxOpener = 40
 // Split cuts text into parts of at most max units: between lines where it
 // can, else between words, else between characters; never inside an inline
 // code span, a link or a fence's marker unless one alone is longer than a
-// part. A code block cut in two is closed at the end of one part and
-// reopened, with its language, at the start of the next, so that each part
-// renders on its own; a block left open at the end is closed. Blank parts
+// part, and never where a piece of a line would become a fence line (a
+// run of backticks or tildes opening a code block, or closing the one it
+// is in), whatever the run's length and its list or quote. A code block
+// cut in two is closed at the end of one part and reopened, with its
+// language, at the start of the next, so that each part renders on its
+// own; a block left open at the end is closed. Blank parts
 // are left out, and parts lose the blank lines and spaces around a cut.
 // A part is over max only when max cannot hold a fence's opener, its
 // closer and one character.
@@ -44,24 +48,26 @@ func (d *Doc) Split(max int, unit Unit) []string {
 			sp.runes[i+1] = n
 		}
 	}
-	sp.atoms = append(sp.atoms, d.Spans...)
 	for _, c := range d.Code {
 		m := c.Start + len(c.Prefix)
-		sp.atoms = append(sp.atoms, [2]int{m, m + len(c.Marker)})
+		sp.fences = append(sp.fences, [2]int{m, m + len(c.Marker)})
 		if c.Closed {
-			sp.atoms = append(sp.atoms, [2]int{c.closeStart, c.End})
+			sp.fences = append(sp.fences, [2]int{c.closeStart, c.End})
 		}
 	}
-	sp.atoms = merge(sp.atoms)
+	sp.fences = merge(sp.fences)
+	sp.atoms = merge(append(slices.Clone(sp.fences), d.Spans...))
 	return sp.split()
 }
 
 type splitter struct {
 	*Doc
-	max   int
-	runes []int32    // runes[i]: characters in Src[:i]; nil to count bytes
-	atoms [][2]int   // ranges never cut: spans, fence markers, closing lines
-	cont  *CodeBlock // the code block the next part reopens
+	max    int
+	runes  []int32    // runes[i]: characters in Src[:i]; nil to count bytes
+	atoms  [][2]int   // ranges never cut: spans, fence markers, closing lines
+	fences [][2]int   // fence markers and closing lines alone
+	line   *lineInfo  // the line makesFence read last
+	cont   *CodeBlock // the code block the next part reopens
 }
 
 func (sp *splitter) size(a, b int) int {
@@ -89,11 +95,7 @@ func (sp *splitter) inAtom(i int) bool {
 // spaces at the start of a part would make it indented code).
 func reopen(c *CodeBlock) string {
 	var b strings.Builder
-	for _, r := range c.Prefix {
-		if r == '>' {
-			b.WriteString("> ")
-		}
-	}
+	b.WriteString(quotes(c))
 	b.WriteString(c.Marker)
 	if len(c.Marker)+len(c.Lang) <= maxOpener && !strings.ContainsAny(c.Lang, "`") {
 		b.WriteString(c.Lang)
@@ -101,27 +103,60 @@ func reopen(c *CodeBlock) string {
 	return b.String()
 }
 
+// quotes are the quote markers c is in, each with its space: "> > ".
+func quotes(c *CodeBlock) string {
+	return strings.Repeat("> ", strings.Count(c.Prefix, ">"))
+}
+
 // closer is the line that closes c at the end of a part: at the opener's
-// column when the part holds the opener, else as it was reopened.
+// column when the part holds the opener, else as it was reopened. Its
+// quote markers each take their one optional space, and the indent
+// between them and before the marker is written in spaces, column for
+// column, as CommonMark counts them (a tab to the next multiple of four):
+// a tab copied to another column would indent by another width.
+//
+// Where the opener's prefix holds a tab, how far it indents depends on
+// the containers around it (goldmark counts a tab after a quote marker
+// from the quote's content), so the closer is the first of those columns
+// and the next few that Parse reads as closing the block.
 func closer(c *CodeBlock, reopened bool) string {
+	if reopened || !strings.Contains(c.Prefix, "\t") {
+		return closerAt(c, reopened, 0)
+	}
+	for extra := range 5 {
+		line := closerAt(c, false, extra)
+		if d := Parse(c.Prefix + c.Marker + "\n" + line); len(d.Code) == 1 && d.Code[0].Closed {
+			return line
+		}
+	}
+	return closerAt(c, false, 0)
+}
+
+// closerAt is closer with extra more spaces before the marker.
+func closerAt(c *CodeBlock, reopened bool, extra int) string {
 	var b strings.Builder
-	for i, r := range c.Prefix {
+	col, from := 0, 0 // the opener's column; where its innermost quote's content starts
+	p := c.Prefix
+	for i, r := range p {
 		switch {
-		case r == '>' && reopened:
-			b.WriteString("> ")
 		case r == '>':
-			b.WriteRune(r)
-			// A quote marker takes one space after it, if there is one:
-			// when the opener had none (">* ```"), the closer's own space
-			// must not be taken from the list item's indent.
-			if rest := c.Prefix[i+1:]; rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '>' {
-				b.WriteByte(' ')
+			if !reopened {
+				b.WriteString(strings.Repeat(" ", max(col-from, 0)))
+			}
+			b.WriteString("> ")
+			col++
+			from = col
+			if i+1 < len(p) && (p[i+1] == ' ' || p[i+1] == '\t') {
+				from++ // the optional space, or a tab's first column
 			}
 		case r == '\t':
-			b.WriteRune(r)
-		case !reopened:
-			b.WriteByte(' ')
+			col += 4 - col%4
+		default:
+			col++
 		}
+	}
+	if !reopened {
+		b.WriteString(strings.Repeat(" ", max(col-from, 0)+extra))
 	}
 	b.WriteString(c.Marker)
 	return b.String()
@@ -193,6 +228,9 @@ func (sp *splitter) split() []string {
 		head := ""
 		if sp.cont != nil {
 			head = reopen(sp.cont) + "\n"
+			if pos > 0 && s[pos-1] != '\n' {
+				head += quotes(sp.cont) // a line cut in two goes on inside its quotes
+			}
 		}
 		k := sp.next(pos, head)
 		if strings.TrimSpace(s[pos:k.end]) != "" {
@@ -220,9 +258,9 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 	for limit > pos && limit < len(s) && !utf8.RuneStart(s[limit]) {
 		limit--
 	}
-	strict := true // no cut that starts a fence the text did not have
+	heads := true // check the piece that starts the next part too
 	try := func(p, nx int) bool {
-		if p <= pos || sp.inAtom(p) || strict && nx < len(s) && s[nx-1] != '\n' && opensFence(s[nx:]) {
+		if p <= pos || sp.inAtom(p) || sp.makesFence(pos, p, nx, heads) {
 			return false
 		}
 		var fits bool
@@ -267,37 +305,163 @@ func (sp *splitter) next(pos int, head string) (k cut) {
 			return
 		}
 	}
-	// Only inside an atom, or nothing fits at all: cut anyway, at least
-	// one character.
+	// Only inside an inline span, or nothing fits at all: cut anyway, at
+	// least one character, still never inside a fence's marker or closing
+	// line, nor where the cut would make or unmake a fence line.
 	atoms := sp.atoms
-	sp.atoms, strict = nil, false
+	sp.atoms = sp.fences
 	defer func() { sp.atoms = atoms }()
 	for i := first; i > pos; i-- {
 		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
 			return
 		}
 	}
+	// Every cut leaves the next part starting with a fence line (a run of
+	// backticks longer than a part): the longest part that is none, the
+	// next one cut again.
+	heads = false
+	for i := first; i > pos; i-- {
+		if (i == len(s) || utf8.RuneStart(s[i])) && try(i, i) {
+			return
+		}
+	}
 	_, n := utf8.DecodeRuneInString(s[pos:])
-	try(pos+n, pos+n)
+	p := pos + n
+	if k := sort.Search(len(sp.fences), func(k int) bool { return sp.fences[k][1] > p }); k < len(sp.fences) && sp.fences[k][0] < p {
+		p = sp.fences[k][1] // a marker longer than a part goes whole
+	}
+	k, _ = sp.cutAt(pos, p, p, head)
 	return
 }
 
-// opensFence says whether a line starting with s would open a fenced code
-// block: up to three spaces, then three or more backticks or tildes. A cut
-// in the middle of a line must not make one of "a ``` b".
-func opensFence(s string) bool {
-	i := 0
-	for i < 3 && i < len(s) && s[i] == ' ' {
-		i++
+// makesFence says whether a cut at p, the part starting at pos and the
+// next at nx, would turn a piece of a line into a fence line: the piece
+// ending the part (when the part starts inside that line or is cut
+// before its end), or the one starting the next, alone on its line,
+// would open a code block (or, in a code block, close it) where the
+// whole line did not; the next part's piece only when heads is set. A
+// fence line itself is never cut before its marker's end, and after it
+// only where cutAt allows.
+func (sp *splitter) makesFence(pos, p, nx int, heads bool) bool {
+	s := sp.Src
+	l := sp.lineAt(p)
+	tail := p < len(s) && s[p] != '\n' || pos > l.start
+	head := heads && nx < len(s) && s[nx-1] != '\n'
+	if !tail && !head {
+		return false // between whole lines
 	}
-	if i == len(s) || s[i] != '`' && s[i] != '~' {
+	var in *CodeBlock // the code block whose content holds the line
+	if c := sp.CodeAt(p); c != nil {
+		if c.OnFence(p) {
+			// Never between the opener's quote or list markers and its
+			// fence: the fence would leave its container.
+			return p > c.Start && p < c.Start+len(c.Prefix)+len(c.Marker)
+		}
+		in = c
+	}
+	return tail && l.fence(max(l.start, pos), p, in) || head && l.fence(nx, l.end, in)
+}
+
+// lineAt is what makesFence needs to know of the line holding i, read
+// once for all the cuts tried in it: a long line is tried at every
+// character, each in constant time.
+func (sp *splitter) lineAt(i int) *lineInfo {
+	if l := sp.line; l != nil && l.start <= i && i <= l.end {
+		return l
+	}
+	s := sp.Src
+	l := &lineInfo{src: s, start: lineStart(s, i), end: lineEnd(s, i)}
+	n := l.end - l.start
+	l.run = make([]int32, n+1)
+	l.skip = make([]int32, n+1)
+	l.skipQuote = make([]int32, n+1)
+	l.run[n], l.skip[n], l.skipQuote[n] = int32(n), int32(n), int32(n)
+	for j := n - 1; j >= 0; j-- {
+		c := s[l.start+j]
+		l.run[j] = int32(j + 1)
+		if j+1 < n && s[l.start+j+1] == c {
+			l.run[j] = l.run[j+1]
+		}
+		l.skip[j], l.skipQuote[j] = int32(j), int32(j)
+		if c == ' ' || c == '\t' || c == '>' {
+			l.skip[j], l.skipQuote[j] = l.skip[j+1], l.skipQuote[j+1]
+		} else if m := listMarker(s[l.start+j : l.end]); m > 0 {
+			l.skip[j] = l.skip[j+m]
+		}
+	}
+	l.tick = make([]int32, n+1)
+	l.text = make([]int32, n+1)
+	l.tick[0], l.text[0] = -1, -1
+	for j := range n {
+		l.tick[j+1], l.text[j+1] = l.tick[j], l.text[j]
+		if c := s[l.start+j]; c == '`' {
+			l.tick[j+1] = int32(j)
+		}
+		if c := s[l.start+j]; c != ' ' && c != '\t' {
+			l.text[j+1] = int32(j)
+		}
+	}
+	sp.line = l
+	return l
+}
+
+// lineInfo is one line of the source, indexed from its start.
+type lineInfo struct {
+	src        string
+	start, end int
+	run        []int32 // run[j]: where the run of the character at j ends
+	skip       []int32 // skip[j]: after the quote markers, list markers and indent from j
+	skipQuote  []int32 // skipQuote[j]: after the quote markers and indent from j
+	tick       []int32 // tick[j]: the last backtick before j, or -1
+	text       []int32 // text[j]: the last character before j that is not a space or tab, or -1
+}
+
+// fence says whether the piece src[a:b] of the line, alone on a line,
+// may be a fence line: one that opens a code block after any quote
+// markers, list markers and indent (three or more backticks with no
+// backtick after them, or tildes); in code block in, one that closes it.
+// It errs on the side of yes: a cut it refuses is made elsewhere.
+func (l *lineInfo) fence(a, b int, in *CodeBlock) bool {
+	a, b = a-l.start, b-l.start
+	if in != nil {
+		q := int(l.skipQuote[a])
+		if q >= b || l.src[l.start+q] != in.Marker[0] {
+			return false
+		}
+		r := min(int(l.run[q]), b)
+		return r-q >= len(in.Marker) && int(l.text[b]) < r
+	}
+	q := int(l.skip[a])
+	if q >= b {
 		return false
 	}
-	n := 0
-	for i+n < len(s) && s[i+n] == s[i] {
-		n++
+	c := l.src[l.start+q]
+	if c != '`' && c != '~' {
+		return false
 	}
-	return n >= 3
+	r := min(int(l.run[q]), b)
+	return r-q >= 3 && (c == '~' || int(l.tick[b]) < r)
+}
+
+// listMarker is the length of the list item marker line starts with
+// ("-", "*", "+", "1.", "2)"), followed by a space, a tab or nothing, or 0.
+func listMarker(line string) int {
+	i := 0
+	if line != "" && strings.IndexByte("-*+", line[0]) >= 0 {
+		i = 1
+	} else {
+		for i < len(line) && i < 9 && line[i] >= '0' && line[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(line) || line[i] != '.' && line[i] != ')' {
+			return 0
+		}
+		i++
+	}
+	if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+		return 0
+	}
+	return i
 }
 
 // opensAt reports whether a code block's opening fence is on the line
