@@ -170,7 +170,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 		st.Close()
 		return nil, err
 	}
-	intents = b.usableLessons(applyLessons(intents, lessons))
+	intents, added, err := moduleIntents(ctx, b.modules, st, b.usableLessons(applyLessons(intents, lessons)))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	intents = usableIntents(b.brainConfig(), log, intents, added)
 	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
 		st.Close()
@@ -554,7 +559,11 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 	if err != nil {
 		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
-	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, applyLessons(intents, lessons))
+	if err != nil {
+		return brain.Prepared{}, errors.Join(err, st.Close())
+	}
+	br, err := brain.New(cfg.brainConfig(), intents, log)
 	if err != nil {
 		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
@@ -686,7 +695,11 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 	if err != nil {
 		return brain.Why{}, err
 	}
-	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, applyLessons(intents, lessons))
+	if err != nil {
+		return brain.Why{}, err
+	}
+	br, err := brain.New(cfg.brainConfig(), intents, log)
 	if err != nil {
 		return brain.Why{}, err
 	}

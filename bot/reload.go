@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/internal/poll"
@@ -24,13 +25,13 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	loaded, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, &IntentsError{err}
+		return brain.Prepared{}, &IntentsError{Err: err}
 	}
 	warnLeftOut(b.log, loaded.LeftOut)
 	nb, err := brain.New(b.brainConfig(), loaded.Use, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, &IntentsError{err}
+		return brain.Prepared{}, &IntentsError{Err: err}
 	}
 	p, err := nb.Prepare(ctx, modelStore{b.store})
 	if errors.Is(err, brain.ErrModelNotSaved) {
@@ -54,12 +55,9 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	return p, nil
 }
 
-// IntentsError is Reload's error when the intents files (or taught
-// lessons) have problems: nothing was retrained.
-type IntentsError struct{ Err error }
-
-func (e *IntentsError) Error() string { return e.Err.Error() }
-func (e *IntentsError) Unwrap() error { return e.Err }
+// IntentsError is Reload's error when the intents files (or a module's
+// intents) have problems: nothing was retrained.
+type IntentsError = module.IntentsError
 
 // notSaved is what an admin is told after a retraining whose model could
 // not be saved; "" when it was.

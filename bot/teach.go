@@ -26,7 +26,11 @@ func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
 	if err != nil {
 		return Intents{}, err
 	}
-	loaded.Use = b.usableLessons(applyLessons(loaded.Use, lessons))
+	intents, added, err := moduleIntents(ctx, b.modules, b.store, b.usableLessons(applyLessons(loaded.Use, lessons)))
+	if err != nil {
+		return Intents{}, err
+	}
+	loaded.Use = usableIntents(b.brainConfig(), b.log, intents, added)
 	return loaded, nil
 }
 
