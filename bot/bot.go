@@ -165,12 +165,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	if b.knowledge != nil && cacheOutdated(b.knowledge.LastRebuild()) {
 		b.saveKnowledgeCache() // now that the database's folder exists
 	}
-	lessons, err := st.Lessons(ctx)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	intents, added, err := moduleIntents(ctx, b.modules, st, b.usableLessons(applyLessons(intents, lessons)))
+	intents, added, err := moduleIntents(ctx, b.modules, st, intents)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -555,11 +550,7 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 	if err != nil {
 		return brain.Prepared{}, err
 	}
-	lessons, err := st.Lessons(ctx)
-	if err != nil {
-		return brain.Prepared{}, errors.Join(err, st.Close())
-	}
-	intents, _, err = moduleIntents(ctx, cfg.modules, st, applyLessons(intents, lessons))
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, intents)
 	if err != nil {
 		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
@@ -691,11 +682,7 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 		return brain.Why{}, err
 	}
 	defer st.Close()
-	lessons, err := st.Lessons(ctx)
-	if err != nil {
-		return brain.Why{}, err
-	}
-	intents, _, err = moduleIntents(ctx, cfg.modules, st, applyLessons(intents, lessons))
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, intents)
 	if err != nil {
 		return brain.Why{}, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/brain"
@@ -32,6 +33,7 @@ func NewModules() []module.Module {
 	return []module.Module{
 		privacy.New(),
 		challenges.New(),
+		lessons.New(),
 	}
 }
 
@@ -174,7 +176,7 @@ func (b *Bot) provision(ctx context.Context) error {
 		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now:   func() time.Time { return b.now() },
-		Brain: func() *brain.Brain { return b.brain.Load() }, Retrain: b.Reload,
+		Brain: func() *brain.Brain { return b.brain.Load() }, Prepared: b.Prepared, Retrain: b.Reload,
 		TryIntents: func(intents []brain.Intent) error {
 			_, err := brain.New(b.brainConfig(), intents, nil)
 			return err

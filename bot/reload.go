@@ -59,6 +59,21 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 // intents) have problems: nothing was retrained.
 type IntentsError = module.IntentsError
 
+// loadIntents reads the intents files and adds the modules' intents
+// (module.IntentSource: what admins taught in chat) to those in use.
+func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
+	loaded, err := b.cfg.Intents()
+	if err != nil {
+		return Intents{}, err
+	}
+	intents, added, err := moduleIntents(ctx, b.modules, b.store, loaded.Use)
+	if err != nil {
+		return Intents{}, err
+	}
+	loaded.Use = usableIntents(b.brainConfig(), b.log, intents, added)
+	return loaded, nil
+}
+
 // notSaved is what an admin is told after a retraining whose model could
 // not be saved; "" when it was.
 func notSaved(p brain.Prepared) string {

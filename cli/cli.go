@@ -89,7 +89,6 @@ func Commands() []Command {
 		statsCommands(),
 		brainCommands(),
 		evalDocsCommands(),
-		lessonsCommands(),
 		intentsCommands(),
 		privacyCommands(),
 		benchCommands(),

@@ -264,10 +264,13 @@ func (c *Env) userDelete(args []string) int {
 	}
 	var parts strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
+		if k == "lessons" {
+			continue // not deleted: said below
+		}
 		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
 	}
 	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
-		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Lessons, forgotten.Activity)
+		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Parts["lessons"], forgotten.Activity)
 	fmt.Fprintln(c.Stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }

@@ -23,7 +23,7 @@
 //
 // Created on first use (older files need no migration): platform_ids
 // (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
-// feedback, usage, taught, and stats (day ‖ platform ‖ space ‖ channel →
+// feedback, usage, and stats (day ‖ platform ‖ space ‖ channel →
 // that day's activity counters; see stats.go).
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel

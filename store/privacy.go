@@ -42,8 +42,6 @@ type MemberData struct {
 	Votes []Vote `json:"votes"`
 	// Usage is the LLM usage counted against them, by day.
 	Usage map[string]Usage `json:"llm_usage,omitempty"`
-	// Lessons are what they taught Docent (admins).
-	Lessons []Taught `json:"lessons,omitempty"`
 	// Activity is their part of the daily activity counters.
 	Activity []MemberDay `json:"activity,omitempty"`
 	// Parts are what each feature module holds about them, by the part's
@@ -80,7 +78,6 @@ type Forgotten struct {
 	Answers  int `json:"answers"`
 	Votes    int `json:"votes"`
 	Usage    int `json:"usage_days"`
-	Lessons  int `json:"lessons_anonymised"`
 	Activity int `json:"activity_days"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
@@ -234,12 +231,6 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		if d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) }); err != nil {
 			return err
 		}
-		if err := eachLesson(tx, m, func(_ []byte, t Taught) error {
-			d.Lessons = append(d.Lessons, t)
-			return nil
-		}); err != nil {
-			return err
-		}
 		return eachMemberDay(tx, m, func(_ []byte, k statsKey, _ *dayCounts, mc *memberCounts) {
 			d.Activity = append(d.Activity, MemberDay{Day: dayTime(k.day).Format(time.DateOnly), Space: k.Space,
 				Channel: k.Channel, Messages: mc.Messages, Questions: mc.Questions, Helped: mc.Helped})
@@ -306,23 +297,6 @@ func memberUsage(tx *bolt.Tx, m MemberRef, del *[][]byte) map[string]Usage {
 	return out
 }
 
-func eachLesson(tx *bolt.Tx, m MemberRef, fn func(key []byte, t Taught) error) error {
-	b := tx.Bucket(bucketTaught)
-	if b == nil {
-		return nil
-	}
-	return b.ForEach(func(k, v []byte) error {
-		var t Taught
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("decode a lesson: %w", err)
-		}
-		if t.By.ID != m.ID {
-			return nil
-		}
-		return fn(bytes.Clone(k), t)
-	})
-}
-
 // eachMemberDay calls fn for every stored day's counters with an entry
 // for the member.
 func eachMemberDay(tx *bolt.Tx, m MemberRef, fn func(key []byte, k statsKey, c *dayCounts, mc *memberCounts)) error {
@@ -367,8 +341,8 @@ func (s *Store) flushCounts(ctx context.Context) error {
 // messages and Docent's answers to them (with the votes on those), the
 // votes they cast, their LLM usage and their part of the activity
 // counters, which then count as if they had never written (their words
-// leave the trending counts too); lessons they taught stay (they are the
-// community's intents) but no longer name them.
+// leave the trending counts too); and asks every module's part to forget
+// its share (lessons they taught stay, but no longer name them).
 //
 // Deleted data leaves freed pages in the file until new writes reuse them;
 // `docent compact` rewrites the file without them.
@@ -381,7 +355,8 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// read after a successful submit: a submit cut short by ctx returns
 	// while the closure may still run.
 	var g Forgotten
-	// First what they did to others' records: votes, usage, lessons.
+	// First what they did to others' records: votes, usage, and the
+	// modules' parts (lessons they taught).
 	first := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
@@ -408,23 +383,12 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			return Record{}, err
 		}
 		g.Parts = parts
-		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
-			t.By = chat.Member{Name: "a forgotten member"}
-			val, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			g.Lessons++
-			return tx.Bucket(bucketTaught).Put(key, val)
-		}); err != nil {
-			return Record{}, err
-		}
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage, f.Lessons, f.Parts = g.Votes, g.Usage, g.Lessons, g.Parts
+	f.Votes, f.Usage, f.Parts = g.Votes, g.Usage, g.Parts
 	var after uint64
 	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived

@@ -29,6 +29,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/docent-bot/docent/bot/config"
@@ -141,6 +142,9 @@ type Host struct {
 	// Brain is the brain answering now, read at each call: a reload swaps
 	// it for another (its Intents, Sure, Explain).
 	Brain func() *brain.Brain
+	// Prepared says how the brain in use got its model (trained or
+	// loaded, its intents and patterns).
+	Prepared func() brain.Prepared
 	// Retrain re-reads the intents (the files' and every IntentSource's)
 	// and swaps in a brain trained on them, as `!reload` does. When they
 	// have problems the current brain stays and the error is an
@@ -244,4 +248,19 @@ type Page struct {
 	Template string
 	// Data returns what the template shows, for each request.
 	Data func(ctx context.Context) (any, error)
+	// Actions are what the page's forms do: each form posts, with the
+	// page's {{.CSRF}} in its "csrf" field, to /admin/ACTION-PATH.
+	Actions []Action
+}
+
+// Action is what one of a page's forms does, served at POST /admin/Path
+// behind the dashboard's login and its CSRF check, like the dashboard's
+// own forms. The admin is then sent back to the page, which shows the
+// message.
+type Action struct {
+	Path string // "teach": one path segment, unique in the dashboard
+	// Run does it with the form's values. msg is what the admin is told
+	// back on the page (bad marks a refusal: "there is no such intent");
+	// an error is a failure of Docent's, shown as a server error.
+	Run func(ctx context.Context, form url.Values) (msg string, bad bool, err error)
 }
