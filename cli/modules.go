@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -70,3 +71,14 @@ func (c configuration) Files() module.Files              { return c.cfg.Files() 
 func (c configuration) Positions() config.Positions      { return c.cfg.Positions() }
 func (c configuration) File() string                     { return c.cfg.File }
 func (c configuration) OpenStore() (*store.Store, error) { return openHistory(c.cfg) }
+
+func (c configuration) Start(ctx context.Context, name string) (module.Module, func() error, error) {
+	if c.cfg.Module(name) == nil {
+		return nil, nil, fmt.Errorf("no module %s in this Docent", name)
+	}
+	b, err := bot.Open(ctx, c.cfg, bot.Options{Log: newLogger(c.cfg, io.Discard)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.Module(name), b.Close, nil
+}

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 func (*Module) CommandLine() []module.CLICommand {
 	return []module.CLICommand{
 		{Name: "lessons", Group: "Lessons", Args: "[--config FILE] [--json]", Summary: "list what admins taught in chat: ID, intent, pattern or new intent, by whom, when", Run: listLessons},
+		{Name: "gaps", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--json]", Summary: "what members asked that Docent could not answer, grouped, largest first", Run: printGaps},
 		{Name: "lessons rm", Group: "Lessons", Args: "[--config FILE] ID...", Summary: "remove lessons taught in chat (an intent created in chat goes with its taught patterns)", Run: removeLessons},
 	}
 }
@@ -51,14 +53,7 @@ func listLessons(cl module.CommandLine, args []string) int {
 		if taught == nil {
 			taught = []Taught{}
 		}
-		enc := json.NewEncoder(cl.Stdout())
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(map[string]any{"lessons": taught}); err != nil {
-			fmt.Fprintln(cl.Stderr(), err)
-			return module.ExitError
-		}
-		return module.ExitOK
+		return printJSON(cl, map[string]any{"lessons": taught})
 	}
 	if len(taught) == 0 {
 		fmt.Fprintln(cl.Stdout(), "No lessons: nothing was taught in chat yet.")
@@ -177,5 +172,65 @@ func removeLessons(cl module.CommandLine, args []string) int {
 		fmt.Fprintln(cl.Stdout(), line)
 	}
 	fmt.Fprintln(cl.Stdout(), "Docent retrains when it next starts (or now: docent train).")
+	return module.ExitOK
+}
+
+// printGaps prints the gaps as `!gaps` finds them, with Docent opened as
+// `docent run` would.
+func printGaps(cl module.CommandLine, args []string) int {
+	fs := cl.Flags()
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	cfg, code, done := cl.Setup(fs, args, true)
+	if done {
+		return code
+	}
+	start := time.Now()
+	ctx := context.Background()
+	m, stop, err := cfg.Start(ctx, "lessons")
+	if err != nil {
+		fmt.Fprintln(cl.Stderr(), err)
+		return module.ExitError
+	}
+	clusters, err := m.(*Module).Gaps(ctx)
+	if err := errors.Join(err, stop()); err != nil {
+		fmt.Fprintln(cl.Stderr(), err)
+		return module.ExitError
+	}
+	out := cl.Stdout()
+	if *jsonOut {
+		return printJSON(cl, map[string]any{"clusters": clusters})
+	}
+	if len(clusters) == 0 {
+		fmt.Fprintln(out, "No gaps: every question Docent was unsure of is answered now, and no answer was voted down.")
+		return module.ExitOK
+	}
+	total := 0
+	for _, c := range clusters {
+		total += len(c.Questions)
+	}
+	fmt.Fprintf(out, "%d questions Docent could not answer, in %d groups (%s):\n", total, len(clusters), time.Since(start).Round(time.Millisecond))
+	for i, c := range clusters {
+		fmt.Fprintf(out, "\n%d. %s (%d)\n", i+1, c.Name, len(c.Questions))
+		for _, q := range c.Questions[:min(5, len(c.Questions))] {
+			fmt.Fprintf(out, "   #%d %s\n", q.ID, q.Text)
+		}
+		if len(c.Questions) > 5 {
+			fmt.Fprintf(out, "   … and %d more\n", len(c.Questions)-5)
+		}
+	}
+	fmt.Fprintf(out, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
+	return module.ExitOK
+}
+
+// printJSON prints v as the command line's --json does: indented, with
+// HTML left as it is.
+func printJSON(cl module.CommandLine, v any) int {
+	enc := json.NewEncoder(cl.Stdout())
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(cl.Stderr(), err)
+		return module.ExitError
+	}
 	return module.ExitOK
 }

@@ -1,6 +1,7 @@
 package module
 
 import (
+	"context"
 	"flag"
 	"io"
 
@@ -67,4 +68,9 @@ type Configuration interface {
 	// OpenStore opens the database the config names (or --db), which must
 	// exist: reading never creates one where a mistyped name pointed.
 	OpenStore() (*store.Store, error)
+	// Start opens Docent as `docent run` would, without running it (no
+	// adapters, no listener), and returns its module named name,
+	// provisioned: for a command that needs the brain and the records
+	// together (`docent gaps`). stop closes it.
+	Start(ctx context.Context, name string) (m Module, stop func() error, err error)
 }
