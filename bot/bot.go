@@ -223,7 +223,8 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	return b, nil
 }
 
-// OpenStore opens the database the config names.
+// OpenStore opens the database the config names, bringing the modules'
+// records to the layouts they read (module.Schemaed).
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -232,7 +233,7 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 		return nil, err
 	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
-		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules)})
+		Text: analytics.Text{CommandPrefix: cfg.Bot.CommandPrefix}, Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules)})
 }
 
 // Prepared says how the classifier was made ready at Open.

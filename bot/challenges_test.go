@@ -610,3 +610,50 @@ func TestChallengesReload(t *testing.T) {
 		t.Error("files with problems replaced the challenges")
 	}
 }
+
+// The challenges' records are at version 1 of their layout: a database
+// from before versions were recorded holds that layout and keeps its
+// submissions, and one that a newer Docent moved on is refused.
+func TestChallengesSchema(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// As the release before versions left it.
+	st, err := store.Open(cfg.StorePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := challenges.Submission{Platform: "console", Member: chat.Member{ID: "u1", Name: "ann"}, Challenge: "c1", Time: time.Now(), Correct: true, Points: 10}
+	if _, err := challenges.NewRecords(st).Submit(ctx, sub, challenges.SubmitLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = OpenStore(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, err := st.SchemaVersions(ctx)
+	subs, serr := challenges.NewRecords(st).Submissions(ctx, "")
+	st.Close()
+	if err != nil || serr != nil || versions["challenges"] != 1 || len(subs) != 1 || subs[0].Points != 10 {
+		t.Fatalf("after opening: versions %v (%v), submissions %+v (%v); want challenges at 1 and the submission", versions, err, subs, serr)
+	}
+
+	// A newer Docent's layout 2.
+	st, err = store.Open(cfg.StorePath(), store.Options{Schemas: []store.Owner{{Name: "challenges",
+		Schema: store.Schema{Version: 2, Migrations: []store.Migration{{From: 1, To: 2}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = OpenStore(cfg, nil); err == nil {
+		st.Close()
+		t.Fatal("a file with the challenges at layout 2 was opened")
+	}
+	if want := "(module challenges, schema 2); this version reads module challenges up to schema 1"; !strings.Contains(err.Error(), want) {
+		t.Errorf("OpenStore error = %q; want it to say %q", err, want)
+	}
+}

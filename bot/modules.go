@@ -325,6 +325,21 @@ func (b *Bot) scrub(text string) (out string) {
 	return text
 }
 
+// schemas are the modules' schemas, for the store: every module's, so
+// that a file where a newer Docent recorded a version for a module that
+// has none here (version 0) is refused too.
+func schemas(modules []module.Module) []store.Owner {
+	out := make([]store.Owner, 0, len(modules))
+	for _, m := range modules {
+		o := store.Owner{Name: m.Name()}
+		if s, ok := m.(module.Schemaed); ok {
+			o.Schema = s.Schema()
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // memberParts are the modules' shares of the members' data, for the store.
 func memberParts(modules []module.Module) []store.MemberPart {
 	var parts []store.MemberPart

@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // sectionModule is a module whose name and Config are whatever a test
@@ -248,5 +251,74 @@ func TestModulePanicsAreContained(t *testing.T) {
 		if strings.Contains(r.Text, "hunter2") {
 			t.Errorf("stored the text a module failed to read: %q", r.Text)
 		}
+	}
+}
+
+// shelved is a module whose records changed layout: at version 1 its
+// value is a word, at 2 the word in capitals.
+type shelved struct{ version int }
+
+var bucketShelved = store.NewBucket("test_shelved")
+
+func (s shelved) Name() string { return "shelved" }
+
+func (s shelved) Schema() store.Schema {
+	sc := store.Schema{Version: s.version}
+	if s.version >= 2 {
+		sc.Migrations = append(sc.Migrations, store.Migration{From: 1, To: 2, Run: func(tx *store.Tx) error {
+			return tx.Put(bucketShelved, []byte("word"), bytes.ToUpper(tx.Get(bucketShelved, []byte("word"))))
+		}})
+	}
+	return sc
+}
+
+// Opening the bot brings a module's records to the layout it reads, and
+// logs it; an older Docent then refuses the file with an error that names
+// the module and both versions.
+func TestModuleSchema(t *testing.T) {
+	path := writeConfig(t, "")
+	load := func(version int) *Config {
+		t.Helper()
+		cfg, err := LoadConfig(path, WithModules(func() module.Module { return shelved{version} }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	ctx := context.Background()
+	st, err := OpenStore(load(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx *store.Tx) error { return tx.Put(bucketShelved, []byte("word"), []byte("dune")) }); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	var logs bytes.Buffer
+	b, err := Open(ctx, load(2), Options{Version: "test", Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var word []byte
+	b.store.View(ctx, func(tx *store.Tx) error { word = tx.Get(bucketShelved, []byte("word")); return nil })
+	versions, err := b.store.SchemaVersions(ctx)
+	if err != nil || string(word) != "DUNE" || versions["shelved"] != 2 {
+		t.Errorf("after Open: word %q, versions %v (%v); want DUNE at version 2", word, versions, err)
+	}
+	if !strings.Contains(logs.String(), `msg="store: schema migrated" owner=shelved from=1 to=2`) {
+		t.Errorf("the log does not tell of the migration:\n%s", logs.String())
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err = Open(ctx, load(1), Options{Version: "test"})
+	if err == nil {
+		b.Close()
+		t.Fatal("an older module's Docent opened the file")
+	}
+	if want := "was written by a newer Docent (module shelved, schema 2); this version reads module shelved up to schema 1"; !strings.Contains(err.Error(), want) {
+		t.Errorf("Open error = %q; want it to say %q", err, want)
 	}
 }

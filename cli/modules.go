@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -44,15 +46,23 @@ func (l moduleLine) Flags() *flag.FlagSet { return l.env.Flags() }
 
 func (l moduleLine) Parse(fs *flag.FlagSet, args []string) (int, bool) { return l.env.Parse(fs, args) }
 
+func (l moduleLine) Context() (context.Context, context.CancelFunc) { return signalCtx() }
+
 func (l moduleLine) Setup(fs *flag.FlagSet, args []string, withDB bool) (module.Configuration, int, bool) {
-	configFile := fs.String("config", "", "configuration `FILE`")
+	if fs.Lookup("config") == nil { // else the command's own, with a usage that says what for
+		fs.String("config", "", "configuration `FILE`")
+	}
 	var db *string
 	if withDB {
 		db = dbFlag(fs)
 	}
-	cfg, code, done := l.env.Setup(fs, args, configFile)
-	if done {
+	if code, done := l.env.Parse(fs, args); done {
 		return nil, code, true
+	}
+	cfg, err := l.env.LoadConfig(fs.Lookup("config").Value.String())
+	if err != nil {
+		fmt.Fprintln(l.env.Stderr, err)
+		return nil, exitUsage, true
 	}
 	if db != nil {
 		if err := useDB(cfg, *db); err != nil {
@@ -81,4 +91,43 @@ func (c configuration) Start(ctx context.Context, name string) (module.Module, f
 		return nil, nil, err
 	}
 	return b.Module(name), b.Close, nil
+}
+
+func (c configuration) ExportMember(ctx context.Context, m store.MemberRef, w io.Writer) error {
+	var buf bytes.Buffer
+	running, err := withStore(c.cfg, func(st *store.Store) error {
+		d, err := st.ExportMember(ctx, m)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	})
+	if running {
+		buf.Reset()
+		_, err = bot.Control(ctx, c.cfg, bot.ControlRequest{Op: "export", Member: m}, &buf)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func (c configuration) ForgetMember(ctx context.Context, m store.MemberRef) (store.Forgotten, error) {
+	var forgotten store.Forgotten
+	running, err := withStore(c.cfg, func(st *store.Store) error {
+		var err error
+		forgotten, err = st.ForgetMember(ctx, m)
+		return err
+	})
+	if running {
+		var rep bot.ControlReply
+		rep, err = bot.Control(ctx, c.cfg, bot.ControlRequest{Op: "forget", Member: m}, io.Discard)
+		if rep.Forgotten != nil {
+			forgotten = *rep.Forgotten
+		}
+	}
+	return forgotten, err
 }

@@ -1,37 +1,30 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/store"
 )
 
-// privacyCommands keep the database and a member's data: backups, compaction, export and deletion.
+// privacyCommands keep the database: backups, restoring and compaction
+// (a member's data is the privacy module's: bot/privacy).
 func privacyCommands() []Command {
 	return []Command{
 		{Name: "backup", Group: "Data and privacy", Args: "[--config FILE] [--force] FILE", Summary: "copy the database into FILE, consistently, while Docent runs or not", Run: (*Env).backup},
 		{Name: "restore", Group: "Data and privacy", Args: "[--config FILE] FILE", Summary: "put a backup in place of the database (Docent stopped; the old file is kept beside it)", Run: (*Env).restore},
 		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
-		{Name: "user export", Group: "Data and privacy", Args: "--platform P --id ID [--out FILE] [--config FILE]", Summary: "everything stored about a member, as JSON", Run: (*Env).userExport},
-		{Name: "user delete", Group: "Data and privacy", Args: "--platform P --id ID --yes [--config FILE]", Summary: "delete everything stored about a member", Run: (*Env).userDelete},
 	}
 }
 
 // withStore runs fn on the configured database when no Docent has it
 // open; running reports that one does (then the caller asks it through
 // the control socket).
-func (c *Env) withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
+func withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
 	st, err := openHistory(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return true, nil
@@ -74,7 +67,7 @@ func (c *Env) backup(args []string) int {
 	defer os.Remove(tmp.Name())
 	from := "the database"
 	start := time.Now()
-	running, err := c.withStore(cfg, func(st *store.Store) error {
+	running, err := withStore(cfg, func(st *store.Store) error {
 		_, err := st.Backup(ctx, tmp)
 		return err
 	})
@@ -172,105 +165,5 @@ func (c *Env) compact(args []string) int {
 	}
 	fmt.Fprintf(c.Stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
 		float64(sizes.Before)/1e6, float64(sizes.After)/1e6, time.Since(start).Round(time.Millisecond))
-	return exitOK
-}
-
-func (c *Env) userCommand(name string, args []string) (cfg *bot.Config, m store.MemberRef, fs flagSet, code int, done bool) {
-	f := c.Flags()
-	configFile := f.String("config", "", "configuration `FILE` (for the database path)")
-	platform := f.String("platform", "", "the member's `platform`: discord, slack, console")
-	id := f.String("id", "", "the member's platform user `ID`")
-	out := f.String("out", "", "export: write to `FILE` instead of stdout")
-	yes := f.Bool("yes", false, "delete: do it (without it, nothing is deleted)")
-	cfg, code, done = c.Setup(f, args, configFile)
-	if done {
-		return nil, m, flagSet{}, code, true
-	}
-	if *platform == "" || *id == "" {
-		fmt.Fprintf(c.Stderr, "docent user %s: give the member with --platform and --id, like --platform discord --id 80351110224678912\n", name)
-		return nil, m, flagSet{}, exitUsage, true
-	}
-	return cfg, store.MemberRef{Platform: *platform, ID: *id}, flagSet{out: *out, yes: *yes}, 0, false
-}
-
-type flagSet struct {
-	out string
-	yes bool
-}
-
-func (c *Env) userExport(args []string) int {
-	cfg, m, f, code, done := c.userCommand("export", args)
-	if done {
-		return code
-	}
-	ctx, stop := signalCtx()
-	defer stop()
-	var buf bytes.Buffer
-	running, err := c.withStore(cfg, func(st *store.Store) error {
-		d, err := st.ExportMember(ctx, m)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
-	})
-	if running {
-		_, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "export", Member: m}, &buf)
-	}
-	if err != nil {
-		fmt.Fprintln(c.Stderr, "docent user export:", err)
-		return exitError
-	}
-	if f.out == "" {
-		c.Stdout.Write(buf.Bytes())
-		return exitOK
-	}
-	if err := os.WriteFile(f.out, buf.Bytes(), 0o600); err != nil {
-		fmt.Fprintln(c.Stderr, "docent user export:", err)
-		return exitError
-	}
-	fmt.Fprintf(c.Stderr, "wrote %s's data to %s (%d bytes)\n", m, f.out, buf.Len())
-	return exitOK
-}
-
-func (c *Env) userDelete(args []string) int {
-	cfg, m, f, code, done := c.userCommand("delete", args)
-	if done {
-		return code
-	}
-	if !f.yes {
-		fmt.Fprintf(c.Stderr, "docent user delete: this deletes everything stored about %s and cannot be undone; add --yes to do it (docent user export first keeps a copy)\n", m)
-		return exitUsage
-	}
-	ctx, stop := signalCtx()
-	defer stop()
-	var forgotten store.Forgotten
-	running, err := c.withStore(cfg, func(st *store.Store) error {
-		var err error
-		forgotten, err = st.ForgetMember(ctx, m)
-		return err
-	})
-	if running {
-		var rep bot.ControlReply
-		rep, err = bot.Control(ctx, cfg, bot.ControlRequest{Op: "forget", Member: m}, io.Discard)
-		if rep.Forgotten != nil {
-			forgotten = *rep.Forgotten
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(c.Stderr, "docent user delete:", err)
-		return exitError
-	}
-	var parts strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
-		if k == "lessons" {
-			continue // not deleted: said below
-		}
-		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
-	}
-	fmt.Fprintf(c.Stdout, "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
-		m, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Parts["lessons"], forgotten.Activity)
-	fmt.Fprintln(c.Stdout, "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return exitOK
 }

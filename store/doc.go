@@ -15,7 +15,8 @@
 //
 // # Layout (schema 1)
 //
-//	meta           "schema" → "1" (ASCII decimal, so `bbolt get` shows it)
+//	meta           "schema" → "1" (ASCII decimal, so `bbolt get` shows it);
+//	               "schema:NAME" → a feature module's own version (schema.go)
 //	messages       conv ‖ id → record value
 //	ids            id → conv ‖ id (the key in messages)
 //	conversations  conv → summary {records, last}

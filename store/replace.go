@@ -43,7 +43,7 @@ type Compacted struct {
 // the database's lock. It fails with ErrLocked when Docent has it open.
 func CompactFile(path string, lockTimeout time.Duration) (Compacted, error) {
 	lockTimeout = cmp.Or(lockTimeout, defaultLockTimeout)
-	from, _, err := openBolt(path, lockTimeout, &bolt.Options{})
+	from, _, _, err := openBolt(path, lockTimeout, &bolt.Options{})
 	if err != nil {
 		return Compacted{}, err
 	}

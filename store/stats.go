@@ -419,7 +419,7 @@ func (s *Store) hasPending() bool {
 // recount counts the records the stored counters do not include yet: those
 // written since the last write of the counters before a crash, or every
 // record of a database made before counters existed. It runs in Open,
-// before the writer starts, in transactions of at most flushRecords.
+// before any caller can write, in transactions of at most flushRecords.
 func (s *Store) recount() error {
 	for {
 		done := false

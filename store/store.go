@@ -19,8 +19,9 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion is the layout this code reads and writes (see doc.go).
-// Bump it, and teach Open to migrate, whenever a bucket or value changes
+// schemaVersion is the layout of the store's own buckets that this code
+// reads and writes (see doc.go). Bump it, and add the step to coreSchema's
+// migrations (schema.go), whenever a bucket or value changes
 // incompatibly.
 const schemaVersion = 1
 
@@ -73,6 +74,11 @@ type Options struct {
 	// Parts are the feature modules' shares of what the store holds about
 	// members, asked by ExportMember, ForgetMember and DeleteBefore.
 	Parts []MemberPart
+	// Schemas are the feature modules' schemas: Open refuses a file where
+	// one is newer than this code reads, or older with no way to it, and
+	// runs the migrations of the others (see Schema). A module of the file
+	// that is not listed is left as it is.
+	Schemas []Owner
 
 	// flushEvery overrides how long activity counts may wait in memory
 	// (tests make it long, to see them recounted after a crash).
@@ -148,6 +154,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	if err := checkParts(opts.Parts); err != nil {
 		return nil, err
 	}
+	if err := checkOwners(opts.Schemas); err != nil {
+		return nil, err
+	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = defaultLockTimeout
 	}
@@ -171,8 +180,21 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	if tune != nil {
 		tune(bo)
 	}
-	db, created, err := openBolt(path, opts.LockTimeout, bo)
+	db, created, core, err := openBolt(path, opts.LockTimeout, bo)
 	if err != nil {
+		return nil, err
+	}
+	var plans []plan
+	if len(core) > 0 {
+		plans = append(plans, plan{owner: "", steps: core})
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		modules, err := planOwners(tx, path, opts.Schemas)
+		plans = append(plans, modules...)
+		return err
+	})
+	if err != nil {
+		_ = db.Close()
 		return nil, err
 	}
 
@@ -191,16 +213,23 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 
 		flushEvery: cmp.Or(opts.flushEvery, defaultFlushEvery),
 	}
-	if err := s.recount(); err != nil {
-		_ = db.Close()
+	// The migrations go through the writer, as every write does; the
+	// records are counted once they are in this code's layout.
+	go s.writer()
+	if err := s.migrate(plans); err != nil {
+		_ = s.Close()
 		return nil, err
 	}
-	go s.writer()
+	if err := s.recount(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	log.Info("store: opened", "path", path, "schema", schemaVersion, "created", created)
 	return s, nil
 }
 
-// openBolt opens the bbolt file, with its lock, and checks its schema.
+// openBolt opens the bbolt file, with its lock, and checks its schema;
+// core are the steps that bring the core's records to this code's layout.
 //
 // The file is checked (checkFile) before bbolt maps it. Should other
 // damage still make bbolt panic (or fault, reading its memory map), the
@@ -212,11 +241,11 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 // locked: compact and restore rename a new file into place while holding
 // the old one's lock, and a Docent waiting on that lock must not write
 // into the replaced file. It opens again when not.
-func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, created bool, err error) {
+func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, created bool, core []Migration, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
-			db, created = nil, false
+			db, created, core = nil, false, nil
 			err = fmt.Errorf("store: open %s: %w: bbolt failed reading it (%v); Docent will not use it. Restore your last backup with `docent restore BACKUP-FILE` (it keeps this file beside the restored one)", path, ErrDamaged, p)
 		}
 	}()
@@ -234,24 +263,24 @@ func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, c
 		if err != nil {
 			var de *damagedError
 			if errors.As(err, &de) {
-				return nil, false, fileError(path, de.err)
+				return nil, false, nil, fileError(path, de.err)
 			}
-			return nil, false, openError(path, wait, err)
+			return nil, false, nil, openError(path, wait, err)
 		}
 		if names(f, path) {
 			break
 		}
 		_ = db.Close()
 		if time.Now().After(deadline) {
-			return nil, false, &lockedError{path: path, wait: wait, err: errors.New("the file was replaced while waiting for its lock")}
+			return nil, false, nil, &lockedError{path: path, wait: wait, err: errors.New("the file was replaced while waiting for its lock")}
 		}
 	}
-	created, err = checkSchema(db, path)
+	created, core, err = checkSchema(db, path)
 	if err != nil {
 		_ = db.Close()
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	return db, created, nil
+	return db, created, core, nil
 }
 
 // lockedError is Open's error when the file lock could not be taken in
@@ -286,10 +315,11 @@ func openError(path string, wait time.Duration, err error) error {
 	}
 }
 
-// checkSchema makes sure db is a Docent database of this schema, creating
-// the buckets when the file is new. It only writes to an empty file, so a
-// file it refuses is left as it was.
-func checkSchema(db *bolt.DB, path string) (created bool, err error) {
+// checkSchema makes sure db is a Docent database of this schema, or of an
+// older one with migrations to it (core), creating the buckets when the
+// file is new. It only writes to an empty file, so a file it refuses is
+// left as it was.
+func checkSchema(db *bolt.DB, path string) (created bool, core []Migration, err error) {
 	var empty bool
 	err = db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
@@ -308,17 +338,20 @@ func checkSchema(db *bolt.DB, path string) (created bool, err error) {
 			empty = true
 			return nil
 		}
+		// The core's version follows the modules' rules (Schema), except
+		// that a Docent file always records it, from 1.
 		raw := meta.Get(keySchema)
 		v, convErr := strconv.Atoi(string(raw))
+		var ok bool
 		switch {
 		case raw == nil:
 			return fmt.Errorf("store: %s has a Docent meta bucket without a schema version; this version reads schema %d", path, schemaVersion)
 		case convErr != nil || v < 1:
 			return fmt.Errorf("store: %s has an unknown schema %q; this version reads schema %d", path, raw, schemaVersion)
-		case v > schemaVersion:
+		case v > coreSchema.Version:
 			return fmt.Errorf("store: %s was written by a newer Docent (schema %d); this version reads schema %d", path, v, schemaVersion)
-		case v < schemaVersion:
-			// No older schema exists yet; a migration goes here when one does.
+		}
+		if core, ok = coreSchema.steps(v); !ok {
 			return fmt.Errorf("store: %s has schema %d, which this version cannot migrate; it reads schema %d", path, v, schemaVersion)
 		}
 		for _, name := range dataBuckets {
@@ -329,7 +362,7 @@ func checkSchema(db *bolt.DB, path string) (created bool, err error) {
 		return nil
 	})
 	if err != nil || !empty {
-		return false, err
+		return false, core, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucket(bucketMeta)
@@ -347,9 +380,9 @@ func checkSchema(db *bolt.DB, path string) (created bool, err error) {
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: initialise %s: %w", path, err)
+		return false, nil, fmt.Errorf("store: initialise %s: %w", path, err)
 	}
-	return true, nil
+	return true, nil, nil
 }
 
 // Path is the file the store was opened on, as given to Open.

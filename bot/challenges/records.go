@@ -30,6 +30,13 @@ var (
 	bucketAnnouncements = store.NewBucket("announcements")
 )
 
+// Schema is the version of the layout above: 1, the first. Databases
+// from before versions were recorded hold it already, so version 0 (none
+// recorded) becomes 1 as it is; a later layout adds its step from 1.
+func (mod *Module) Schema() store.Schema {
+	return store.Schema{Version: 1, Migrations: []store.Migration{{From: 0, To: 1}}}
+}
+
 // ErrInvalid is returned for a submission or announcement that cannot be
 // stored (an empty or oversized name).
 var ErrInvalid = store.ErrInvalid

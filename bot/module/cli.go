@@ -49,10 +49,15 @@ type CommandLine interface {
 	// Parse parses args with fs; done is true when the command should
 	// stop with code (-h, or a bad flag, already reported).
 	Parse(fs *flag.FlagSet, args []string) (code int, done bool)
-	// Setup adds --config (and --db with withDB) to fs, parses args and
-	// loads the configuration; done is true when the command should stop
-	// with code (the problem already reported).
+	// Setup adds --config (unless fs has it already, with a usage of the
+	// command's own) and, with withDB, --db to fs, parses args and loads
+	// the configuration; done is true when the command should stop with
+	// code (the problem already reported).
 	Setup(fs *flag.FlagSet, args []string, withDB bool) (Configuration, int, bool)
+	// Context is done when the process is asked to stop (SIGINT,
+	// SIGTERM), so that a command that waits stops with an error, not
+	// halfway; cancel releases it.
+	Context() (ctx context.Context, cancel context.CancelFunc)
 }
 
 // Configuration is a loaded config file, as a module's command sees it.
@@ -73,4 +78,10 @@ type Configuration interface {
 	// provisioned: for a command that needs the brain and the records
 	// together (`docent gaps`). stop closes it.
 	Start(ctx context.Context, name string) (m Module, stop func() error, err error)
+	// ExportMember writes everything stored about m, as indented JSON, to
+	// w, and ForgetMember deletes it: in the database the config names,
+	// or, when a Docent has it open, through that Docent (its control
+	// socket), which also forgets what it holds in memory.
+	ExportMember(ctx context.Context, m store.MemberRef, w io.Writer) error
+	ForgetMember(ctx context.Context, m store.MemberRef) (store.Forgotten, error)
 }

@@ -14,7 +14,8 @@
 //  3. Commander: its chat commands; Scrubber: what of a message it hides
 //     before the message is stored.
 //  4. Stored: its share of each member's data, for export, forget and
-//     retention (store.MemberPart).
+//     retention (store.MemberPart); Schemaed: the version of its records'
+//     layout, and the migrations from older ones, run as the store opens.
 //  5. IntentSource: intents of its own for the brain, added to the files'
 //     at start and at every reload.
 //  6. Runner: its background loop, started with the bot and stopped with
@@ -93,6 +94,17 @@ type Stored interface {
 // record must not stop Docent from starting.
 type IntentSource interface {
 	Intents(ctx context.Context, st store.Buckets, base []brain.Intent) ([]brain.Intent, error)
+}
+
+// Schemaed is a module that keeps records of its own in the store: Schema
+// is the version of their layout that this code reads and the migrations
+// from older ones. They run when the store opens (before Provision, and
+// for the command line's commands too), each step in one transaction with
+// its version; a file whose records are newer, or older with no way to
+// this version, is refused with an error that names the module. A module
+// without it is at version 0 and needs nothing.
+type Schemaed interface {
+	Schema() store.Schema
 }
 
 // Runner is a module with a background loop: Run starts with the bot and
