@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -115,7 +116,14 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		cfg.LLM.APIKey = ""
 		cfg.LLM.Timeout = max(cfg.LLM.Timeout, 3*o.LLMLatency)
 		cfg.Bot.Timeout = max(cfg.Bot.Timeout, 4*o.LLMLatency)
-		cfg.LLM.Budget = BudgetConfig{}
+		// The members are synthetic: no budget stops them, and their
+		// requests are still counted, with their answers.
+		cfg.modules = slices.Clone(cfg.modules)
+		for i, m := range cfg.modules {
+			if m.Name() == budgets.Name {
+				cfg.modules[i] = budgets.New()
+			}
+		}
 	} else {
 		cfg.LLM.Enabled = false
 	}

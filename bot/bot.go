@@ -572,8 +572,8 @@ func (b *Bot) brainConfig() brain.Config {
 	bc.OnClassify = b.metrics.ObserveClassify
 	if b.llm != nil {
 		bc.LLM = b.metrics.LLM(b.llm)
-		if b.store != nil {
-			bc.Budget = &budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}
+		if g := b.gate(); g != nil && b.store != nil {
+			bc.Budget = g
 		}
 	}
 	return bc

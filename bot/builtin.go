@@ -38,12 +38,6 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			return chat.Answer{Text: w.String()}, nil
 		}})
-	cs.Add(Command{Name: "usage", Admin: true, Summary: "today's LLM usage against the budget, and who used the most",
-		Unavailable: b.withoutLLM("There is no LLM usage to report: the AI assistant is not set up here (llm.enabled is false in the configuration)."),
-		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
-			text, err := b.usageReport(ctx)
-			return chat.Answer{Text: text, Ephemeral: true}, err
-		}})
 	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
 		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 			if args == "" {
@@ -109,15 +103,6 @@ func (b *Bot) builtinCommands() *Commands {
 			return chat.Answer{Text: sb.String()}, nil
 		}})
 	return cs
-}
-
-// withoutLLM is why, when no LLM is configured, a command that needs one
-// cannot work (Command.Unavailable); "" when there is one.
-func (b *Bot) withoutLLM(why string) string {
-	if b.llm != nil {
-		return ""
-	}
-	return why
 }
 
 func roundLatency(d time.Duration) time.Duration {

@@ -15,12 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -31,6 +33,7 @@ import (
 // (its commands). Adding a capability is one folder and one line here.
 func NewModules() []module.Module {
 	return []module.Module{
+		budgets.New(),
 		privacy.New(),
 		challenges.New(),
 		lessons.New(),
@@ -80,12 +83,18 @@ func (c *Config) Positions() config.Positions { return c.pos }
 // and a struct tag (where "," and "-" mean something).
 var sectionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// nestedName is a module.Placed's path below its section: field names
+// joined by dots.
+var nestedName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
 // withSections returns a pointer to a struct that holds cfg inline and
 // one field per configured module, named by the module's section, holding
 // the module's defaults: decoding the file into it decodes every section
 // strictly, with its line numbers, and an unknown section is an error that
-// lists the modules' sections too. store copies the decoded sections back.
-func withSections(cfg *Config, modules []module.Module) (dst any, store func(), err error) {
+// lists the modules' sections too. A module.Placed's section is decoded
+// where it is placed, straight into the module's struct (placed, for
+// config.Options.Placed). store copies the decoded sections back.
+func withSections(cfg *Config, modules []module.Module) (dst any, placed map[string]any, store func(), err error) {
 	taken := map[string]string{}
 	for i := range reflect.TypeFor[Config]().NumField() {
 		f := reflect.TypeFor[Config]().Field(i)
@@ -98,7 +107,7 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 			if what == "" {
 				what = "not a section name (lower case letters, digits and _)"
 			}
-			return nil, nil, fmt.Errorf("bot: module %q (%T): the name is %s", m.Name(), m, what)
+			return nil, nil, nil, fmt.Errorf("bot: module %q (%T): the name is %s", m.Name(), m, what)
 		}
 		taken[m.Name()] = "another module's"
 	}
@@ -111,7 +120,19 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 			// one each time, or the module never sees its section.
 			c := cm.Config()
 			if v := reflect.ValueOf(c); v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct || cm.Config() != c {
-				return nil, nil, fmt.Errorf("bot: module %s (%T): Config must return a pointer to the module's own section struct, the same each time; got %T", m.Name(), m, c)
+				return nil, nil, nil, fmt.Errorf("bot: module %s (%T): Config must return a pointer to the module's own section struct, the same each time; got %T", m.Name(), m, c)
+			}
+			if p, ok := m.(module.Placed); ok {
+				at := p.Section()
+				in, field, nested := strings.Cut(at, ".")
+				if !nested || taken[in] != "a section of Docent's own" || !nestedName.MatchString(field) || coreField(in, field) || placed[at] != nil {
+					return nil, nil, nil, fmt.Errorf("bot: module %s (%T): its section %q is not a free place inside one of Docent's sections", m.Name(), m, at)
+				}
+				if placed == nil {
+					placed = map[string]any{}
+				}
+				placed[at] = c
+				continue
 			}
 			configured = append(configured, cm)
 			fields = append(fields, reflect.StructField{
@@ -126,12 +147,30 @@ func withSections(cfg *Config, modules []module.Module) (dst any, store func(), 
 	for i, cm := range configured {
 		v.Field(i + 1).Set(reflect.ValueOf(cm.Config()).Elem())
 	}
-	return v.Addr().Interface(), func() {
+	return v.Addr().Interface(), placed, func() {
 		reflect.ValueOf(cfg).Elem().Set(v.Field(0))
 		for i, cm := range configured {
 			reflect.ValueOf(cm.Config()).Elem().Set(v.Field(i + 1))
 		}
 	}, nil
+}
+
+// coreField reports whether Docent's section named section has a field
+// named by field's first name: a module's section placed there would never
+// be decoded.
+func coreField(section, field string) bool {
+	first, _, _ := strings.Cut(field, ".")
+	for f := range reflect.TypeFor[Config]().Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != section || f.Type.Kind() != reflect.Struct {
+			continue
+		}
+		for sf := range f.Type.Fields() {
+			if name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ","); name == first {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // validateModules lets each module check its own section; adapters says
@@ -140,7 +179,11 @@ func (c *Config) validateModules(pos config.Positions, adapters map[string]bool)
 	var errs config.Errors
 	for _, m := range c.modules {
 		if cm, ok := m.(module.Configured); ok {
-			check := module.NewCheck(m.Name(), pos, c.files, adapters)
+			section := m.Name()
+			if p, ok := m.(module.Placed); ok {
+				section = p.Section()
+			}
+			check := module.NewCheck(section, pos, c.files, adapters)
 			cm.Validate(check)
 			errs = append(errs, check.Errors()...)
 		}
@@ -172,7 +215,11 @@ func (f fileSpace) OnDisk() bool                       { return f.fsys == nil }
 // provision lends each module the bot's services, in order; the first
 // that fails stops the start.
 func (b *Bot) provision(ctx context.Context) error {
-	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: moduleBudget{&budget{cfg: b.cfg.LLM.Budget, store: b.store, log: b.log, now: time.Now}}, Prefix: b.cfg.Bot.CommandPrefix,
+	var budget module.Budget = unlimited{}
+	if g := b.gate(); g != nil {
+		budget = g.Budget()
+	}
+	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: budget, Prefix: b.cfg.Bot.CommandPrefix,
 		Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now:   func() time.Time { return b.now() },
@@ -199,6 +246,23 @@ func (b *Bot) provision(ctx context.Context) error {
 	}
 	return nil
 }
+
+// gate is the module that decides who may use the LLM (the budgets
+// module), or nil: then nothing is limited.
+func (b *Bot) gate() module.Gate {
+	for _, m := range b.modules {
+		if g, ok := m.(module.Gate); ok {
+			return g
+		}
+	}
+	return nil
+}
+
+// unlimited is the modules' LLM budget when no module is a Gate.
+type unlimited struct{}
+
+func (unlimited) Reserve(context.Context, *module.Message, string) string { return "" }
+func (unlimited) Spend(context.Context, *module.Message, llm.Usage)       {}
 
 // commandName is what a module's command may be called: what members
 // type after the prefix, and a Discord slash command's name.

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/redact"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/window"
@@ -27,9 +28,9 @@ type History interface {
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
 	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
-	// Settle writes LLM requests held for a message whose answer did not
-	// carry them.
-	Settle(ctx context.Context, rs ...*store.Reservation) error
+	// Update writes what the modules held for a message whose answer did
+	// not carry it (module.Settle).
+	Update(ctx context.Context, fn func(*store.Tx) error) error
 }
 
 // RouterOptions bound the router's work.
@@ -356,7 +357,7 @@ func (rt *Router) work(key queueKey, q *queue) {
 // adapter's: a message accepted before shutdown is answered before the
 // router stops, bounded by the Timeout middleware.
 func (rt *Router) handle(d delivery) {
-	held := &heldRequests{}
+	held := &module.Held{}
 	r := &recordingResponder{inner: d.r, rt: rt, msg: &d.msg, held: held}
 	// The adapter's own responder, not one a middleware wrapped, says
 	// whether drafts can be edited.
@@ -367,7 +368,7 @@ func (rt *Router) handle(d delivery) {
 	// nested one, or one from a goroutine of the handler while the slot is
 	// already given back, just waits.
 	var given atomic.Bool
-	ctx := chat.WithWait(withHeld(context.Background(), held), func(wait func()) {
+	ctx := chat.WithWait(module.WithHeld(context.Background(), held), func(wait func()) {
 		if !given.CompareAndSwap(false, true) {
 			wait()
 			return
@@ -380,9 +381,9 @@ func (rt *Router) handle(d delivery) {
 		wait()
 	})
 	rt.handler.Handle(ctx, r, &d.msg)
-	if rs := held.take(); len(rs) > 0 {
+	if rs := held.Take(); len(rs) > 0 {
 		// No stored answer carried them (none, or not stored).
-		if err := rt.history.Settle(context.Background(), rs...); err != nil {
+		if err := module.Settle(context.Background(), rt.history, rs...); err != nil {
 			rt.log.Error("llm requests not counted", "conversation", d.msg.Conversation.String(), "message", d.msg.ID, "err", err)
 		}
 	}
@@ -403,8 +404,8 @@ type recordingResponder struct {
 	inner chat.Responder
 	rt    *Router
 	msg   *Message
-	held  *heldRequests // LLM requests to settle with the next answer stored; nil outside handle
-	ed    chat.Editor   // the adapter's, or nil
+	held  *module.Held // what the modules hold for the next answer stored; nil outside handle
+	ed    chat.Editor  // the adapter's, or nil
 
 	mu    sync.Mutex // guards draft
 	draft *chat.Sent // the draft being shown, if any
@@ -487,7 +488,7 @@ func (r *recordingResponder) store(ctx context.Context, platformID string, a cha
 	}
 	rec, serr := r.rt.history.AppendAnswer(context.WithoutCancel(ctx), store.AnswerRecord{
 		Conversation: r.msg.Conversation, Space: r.msg.Space, ReplyTo: r.msg.ID, PlatformID: platformID,
-		Time: time.Now(), Author: r.rt.opts.Self, Answer: a, Settle: r.held.take(),
+		Time: time.Now(), Author: r.rt.opts.Self, Answer: a, Along: r.held.Take(),
 	})
 	if serr != nil {
 		// The member gets the answer; only the history lacks it.

@@ -148,7 +148,7 @@ type LLMConfig struct {
 	// StreamInterval is how often a streamed answer's message is edited,
 	// where the platform can edit messages.
 	StreamInterval time.Duration `yaml:"stream_interval"`
-	Budget         BudgetConfig  `yaml:"budget"`
+	// The budget (llm.budget) is the budgets module's section.
 }
 
 // AdaptersConfig enables the platforms Docent talks on.
@@ -247,11 +247,11 @@ func parseConfig(file string, data []byte, files fileSpace, opts ...LoadOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	dst, keep, err := withSections(&cfg, cfg.modules)
+	dst, placed, keep, err := withSections(&cfg, cfg.modules)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := config.Decode(file, data, dst, config.Options{})
+	pos, err := config.Decode(file, data, dst, config.Options{Placed: placed})
 	keep()
 	cfg.pos = pos
 	if o := cfg.opsFrom; o != nil {
@@ -487,19 +487,10 @@ func (f FolderConfig) validate(c *module.Check, folder string, files fileSpace) 
 }
 
 // validate checks the llm section, the client's own settings only when
-// it is enabled; the budget is checked either way.
+// it is enabled (the budgets module checks llm.budget either way).
 func (l LLMConfig) validate(c *module.Check) {
 	if l.Enabled {
 		report(c, "", l.Problems())
-	}
-	for _, f := range []struct {
-		field string
-		v     int
-	}{{"member_requests", l.Budget.MemberRequests}, {"member_tokens", l.Budget.MemberTokens},
-		{"channel_requests", l.Budget.ChannelRequests}, {"channel_tokens", l.Budget.ChannelTokens}, {"daily_tokens", l.Budget.DailyTokens}} {
-		if f.v < 0 {
-			c.Errorf("budget."+f.field, "must be 0 (no limit) or more, got %s", c.Show("budget."+f.field, f.v))
-		}
 	}
 	if l.StreamInterval < 100*time.Millisecond {
 		c.Errorf("stream_interval", "must be at least 100ms (platforms limit how often a message may be edited), got %s", c.Show("stream_interval", l.StreamInterval))

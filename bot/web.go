@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/store"
@@ -59,7 +58,7 @@ type Check struct {
 // classifier's model loaded, and every adapter running and connected.
 func (b *Bot) Readiness(ctx context.Context) []Check {
 	var out []Check
-	if _, err := b.store.UsageOn(ctx, store.Day(time.Now()), scopeAll); err != nil {
+	if err := b.store.View(ctx, func(*store.Tx) error { return nil }); err != nil {
 		out = append(out, Check{Name: "store", Detail: err.Error()})
 	} else {
 		out = append(out, Check{Name: "store", OK: true, Detail: b.store.Path()})
@@ -108,31 +107,3 @@ func (b *Bot) Intents() []brain.Intent { return b.brain.Load().Intents() }
 
 // LLMEnabled says whether an LLM answers questions no intent is sure of.
 func (b *Bot) LLMEnabled() bool { return b.llm != nil }
-
-// DayUsage is the LLM's use on one UTC day.
-type DayUsage struct {
-	Day   string
-	Usage store.Usage
-}
-
-// LLMUsage returns the LLM's use on each of the last days (UTC), oldest
-// first, and the budget it is held to.
-func (b *Bot) LLMUsage(ctx context.Context, days int) ([]DayUsage, BudgetConfig, error) {
-	now := time.Now().UTC()
-	var out []DayUsage
-	for i := days - 1; i >= 0; i-- {
-		day := store.Day(now.AddDate(0, 0, -i))
-		u, err := b.store.UsageOn(ctx, day, scopeAll)
-		if err != nil {
-			return nil, b.cfg.LLM.Budget, err
-		}
-		out = append(out, DayUsage{Day: day, Usage: u[0]})
-	}
-	return out, b.cfg.LLM.Budget, nil
-}
-
-// UsageToday is today's LLM use per scope ("all", "member:...",
-// "channel:...").
-func (b *Bot) UsageToday(ctx context.Context) (map[string]store.Usage, error) {
-	return b.store.UsageDay(ctx, store.Day(time.Now()))
-}

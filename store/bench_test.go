@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/docent-bot/docent/chat"
-	"github.com/docent-bot/docent/store"
 )
 
 // benchMessages are realistic messages (about 300 bytes of JSON each) spread
@@ -113,58 +112,5 @@ func BenchmarkConversation(b *testing.B) {
 		if err != nil || len(recs) != 50 {
 			b.Fatalf("Conversation = %d records, %v", len(recs), err)
 		}
-	}
-}
-
-// BenchmarkLLMAnswerWrites is what one answer from the LLM writes besides
-// its question, for one member alone (nothing to share commits with):
-// the request reserved, the tokens added and the answer appended each in
-// a transaction of their own (as before), or the request held in memory
-// and settled with its tokens in the answer's transaction. Run:
-// go test ./store -run '^$' -bench LLMAnswerWrites -benchtime 300x -count 3
-func BenchmarkLLMAnswerWrites(b *testing.B) {
-	const day = "2026-11-28"
-	limits := []store.Limit{{Scope: "member:discord:7", Requests: 1 << 30}, {Scope: "channel:discord:1", Requests: 1 << 30}, {Scope: "all", Tokens: 1 << 40}}
-	answer := store.AnswerRecord{Conversation: chat.Conversation{Platform: "discord", Channel: "1"}, Author: chat.Member{ID: "docent"},
-		Answer: chat.Answer{Text: strings.Repeat("Install the helm chart [1]. ", 10), Source: chat.SourceLLM}}
-	scopes := []string{"member:discord:7", "channel:discord:1", "all"}
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name string
-		do   func(s *store.Store) error
-	}{
-		{"separate", func(s *store.Store) error {
-			if _, err := s.Reserve(ctx, day, limits); err != nil {
-				return err
-			}
-			if err := s.AddUsage(ctx, day, store.Usage{Tokens: 120}, scopes...); err != nil {
-				return err
-			}
-			_, err := s.AppendAnswer(ctx, answer)
-			return err
-		}},
-		{"settled-with-answer", func(s *store.Store) error {
-			res, _, err := s.Hold(ctx, day, limits)
-			if err != nil {
-				return err
-			}
-			res.Tokens = 120
-			a := answer
-			a.Settle = []*store.Reservation{res}
-			_, err = s.AppendAnswer(ctx, a)
-			return err
-		}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			s := openStore(b, dbPath(b))
-			b.ResetTimer()
-			for range b.N {
-				if err := tc.do(s); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(s.WriteStats().Commits)/float64(b.N), "commits/op")
-		})
 	}
 }

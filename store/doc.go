@@ -24,8 +24,10 @@
 //
 // Created on first use (older files need no migration): platform_ids
 // (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
-// feedback, usage, and stats (day ‖ platform ‖ space ‖ channel →
-// that day's activity counters; see stats.go).
+// feedback, and stats (day ‖ platform ‖ space ‖ channel → that day's
+// activity counters; see stats.go). The feature modules' own buckets live
+// with them (bot/budgets: usage; bot/challenges: submissions,
+// announcements; bot/lessons: taught).
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian

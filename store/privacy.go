@@ -24,6 +24,26 @@ import (
 // deleteChunk records, and a last pass catches what the member wrote
 // meanwhile.
 
+// bucketUsage is the budgets module's (bot/budgets): the LLM use per day
+// and scope, "2006-01-02/member:discord:42" → requests ‖ tokens, 8 bytes
+// each, big-endian. The store only reads it here, for members' exports,
+// forget and retention, whose reports name it in fields of their own
+// (llm_usage, usage_days), which a MemberPart's one key cannot keep.
+var bucketUsage = []byte("usage")
+
+// Usage is what the LLM cost in one scope on one day.
+type Usage struct {
+	Requests int `json:"requests"`
+	Tokens   int `json:"tokens"`
+}
+
+func decodeUsage(b []byte) Usage {
+	if len(b) != 16 {
+		return Usage{}
+	}
+	return Usage{Requests: int(binary.BigEndian.Uint64(b)), Tokens: int(binary.BigEndian.Uint64(b[8:]))}
+}
+
 // MemberRef names a member on a platform.
 type MemberRef struct {
 	Platform string `json:"platform"`

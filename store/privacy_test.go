@@ -101,7 +101,7 @@ func TestForgetMember(t *testing.T) {
 	sc.vote(help, "za1", zedID, chat.VoteDown)
 	sc.vote(thread, "oa1", zedID, chat.VoteUp)
 	sc.vote(thread, "z2", "olga", chat.VoteUp)
-	if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1, Tokens: 99}, "member:discord:"+zedID, "all"); err != nil {
+	if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1, Tokens: 99}, "member:discord:"+zedID, "all"); err != nil {
 		t.Fatal(err)
 	}
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: zedID}, "a note on "+zedName, at) // a feature module's record
@@ -194,7 +194,7 @@ func TestDeleteBefore(t *testing.T) {
 	sc.answer(old, "a1", chat.SourceIntent, "x", time.Second)
 	sc.vote(c, "a1", "bob", chat.VoteUp)
 	recent := sc.say(c, "g", "m2", "bob", "a recent question", day0.Add(72*time.Hour))
-	if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1}, "member:discord:ann"); err != nil {
+	if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1}, "member:discord:ann"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.DeleteBefore(ctx, day0.Add(48*time.Hour))
@@ -337,7 +337,7 @@ func TestForgetMemberOwnConversation(t *testing.T) {
 	q = sc.say(theirs, "", "", other, "hello there", at)
 	sc.answer(q, "w2", chat.SourceIntent, "greeting", time.Second)
 	for _, who := range []string{id, other} {
-		if err := s.AddUsage(ctx, "2026-03-02", store.Usage{Requests: 1, Tokens: 9}, "member:web:"+who, "channel:web:"+who, "all"); err != nil {
+		if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1, Tokens: 9}, "member:web:"+who, "channel:web:"+who, "all"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -50,10 +50,23 @@ type AnswerRecord struct {
 	Time         time.Time
 	Author       chat.Member
 	Answer       chat.Answer
-	// Settle are the LLM requests the answer cost, held by Hold: they are
-	// written in the answer's transaction, and no longer held once it
-	// returns (stored or not).
-	Settle []*Reservation
+	// Along are features' writes that ride in the answer's transaction
+	// (the LLM request the answer cost, with its tokens): one commit for
+	// all of them. Each one's Done runs once AppendAnswer returns, the
+	// answer stored or not.
+	Along []Rider
+}
+
+// A Rider is a feature's write held back to ride in the transaction of
+// another write (an answer's, AnswerRecord.Along), where it would cost a
+// commit of its own.
+type Rider interface {
+	// Write runs in the transaction. Like Update's fn, it may run more
+	// than once, must not wait on anything, and its error fails the write
+	// it rides with.
+	Write(tx *Tx) error
+	// Done runs once the transaction is over, committed or not.
+	Done()
 }
 
 // ConversationSummary is one line of `docent history --list`.
@@ -102,22 +115,31 @@ func (s *Store) AppendAnswer(ctx context.Context, a AnswerRecord) (Record, error
 		Intent:       a.Answer.Intent,
 		Confidence:   a.Answer.Confidence,
 	}
-	if len(a.Settle) == 0 {
+	along := slices.DeleteFunc(slices.Clone(a.Along), func(r Rider) bool { return r == nil })
+	if len(along) == 0 {
 		return s.appendRecord(ctx, rec)
 	}
-	defer s.release(a.Settle)
+	defer func() {
+		for _, r := range along {
+			r.Done()
+		}
+	}()
 	r, err := s.prepareRecord(rec)
 	if err != nil {
 		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
 	}
 	put := r.apply
-	settle := slices.DeleteFunc(slices.Clone(a.Settle), func(r *Reservation) bool { return r == nil })
 	r.apply = func(tx *bolt.Tx) (Record, error) {
 		stored, err := put(tx)
 		if err != nil {
 			return Record{}, err
 		}
-		return stored, settleReservations(tx, settle)
+		for _, w := range along {
+			if err := safely(func() error { return w.Write(&Tx{tx: tx}) }); err != nil {
+				return Record{}, err
+			}
+		}
+		return stored, nil
 	}
 	stored, err := s.submit(ctx, r)
 	if err != nil {

@@ -125,11 +125,6 @@ type Store struct {
 	// only code inside that transaction touches it.
 	txDelta *statsDelta
 
-	// heldMu guards held: the LLM requests held in memory by Hold and not
-	// settled yet, by usage key.
-	heldMu sync.Mutex
-	held   map[string]int
-
 	// commits and writes count what reached the disk since Open (see
 	// WriteStats).
 	commits, writes atomic.Uint64

@@ -31,6 +31,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,11 @@ type Options struct {
 	// whose text is shown to members (intents), where an environment
 	// variable could leak a secret.
 	NoEnv bool
+	// Placed are values to decode at paths where dst's structs have no
+	// field, each a non-nil pointer to a struct with its defaults: a
+	// feature module's section written inside another section
+	// ("llm.budget"). They are decoded as strictly as any field.
+	Placed map[string]any
 }
 
 const (
@@ -83,6 +89,12 @@ func Decode(file string, data []byte, dst any, opts Options) (Positions, error) 
 		onStack: make(map[*yaml.Node]bool),
 		merging: make(map[*yaml.Node]bool),
 		types:   make(map[reflect.Type]*structInfo),
+		placed:  opts.Placed,
+	}
+	for at, p := range opts.Placed {
+		if v := reflect.ValueOf(p); v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+			return nil, fmt.Errorf("config: Decode: the value placed at %s must be a non-nil pointer to a struct, got %T", at, p)
+		}
 	}
 	if d.getenv == nil {
 		d.getenv = os.LookupEnv
@@ -115,7 +127,8 @@ type decoder struct {
 	aliasAt    Pos    // where the outermost alias being expanded was written
 	aliasPath  string // and its path: the place to blame when expansion runs away
 
-	types map[reflect.Type]*structInfo
+	types  map[reflect.Type]*structInfo
+	placed map[string]any // Options.Placed
 }
 
 type errorKey struct {
@@ -823,8 +836,12 @@ func (d *decoder) structFields(n *yaml.Node, v reflect.Value, path string, at Po
 			d.decode(e.val, v.FieldByIndex(f), joinField(path, e.name), d.valuePos(e.key, e.val))
 			continue
 		}
+		if p, ok := d.placed[joinField(path, e.name)]; ok {
+			d.decode(e.val, reflect.ValueOf(p).Elem(), joinField(path, e.name), d.valuePos(e.key, e.val))
+			continue
+		}
 		if info.inlineMap == nil {
-			d.errorf(d.nodePos(e.key), path, "%s", unknownField(e.name, info.names))
+			d.errorf(d.nodePos(e.key), path, "%s", unknownField(e.name, d.placedNames(path, info.names)))
 			continue
 		}
 		m := v.FieldByIndex(info.inlineMap)
@@ -849,6 +866,23 @@ func (d *decoder) mapEntries(n *yaml.Node, v reflect.Value, path string, at Pos)
 		m.SetMapIndex(reflect.ValueOf(e.name).Convert(t.Key()), elem)
 	}
 	v.Set(m)
+}
+
+// placedNames are the names of a struct's fields at path, then the
+// names of the values placed in it (Options.Placed), for messages.
+func (d *decoder) placedNames(path string, names []string) []string {
+	var placed []string
+	for at := range d.placed {
+		parent, name := "", at
+		if i := strings.LastIndexByte(at, '.'); i >= 0 {
+			parent, name = at[:i], at[i+1:]
+		}
+		if parent == path {
+			placed = append(placed, name)
+		}
+	}
+	slices.Sort(placed)
+	return append(slices.Clip(names), placed...)
 }
 
 func unknownField(name string, known []string) string {

@@ -824,3 +824,46 @@ func TestNoEnv(t *testing.T) {
 		t.Fatalf("NoEnv: %q, %v; want the text as written", dst.Text, err)
 	}
 }
+
+// A value placed at a path where the struct has no field (a feature
+// module's section inside one of the core's) is decoded there as strictly
+// as a field, with its positions; a misspelt name is suggested among the
+// struct's fields and the placed ones.
+func TestPlaced(t *testing.T) {
+	type budget struct {
+		DailyTokens int `yaml:"daily_tokens"`
+		Members     int `yaml:"members"`
+	}
+	var c struct {
+		LLM struct {
+			Model string `yaml:"model"`
+		} `yaml:"llm"`
+	}
+	b := budget{Members: 5}
+	src := "llm:\n  model: m\n  budget:\n    daily_tokens: 100\n"
+	pos, err := Decode("p.yaml", []byte(src), &c, Options{Placed: map[string]any{"llm.budget": &b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LLM.Model != "m" || b != (budget{DailyTokens: 100, Members: 5}) {
+		t.Errorf("decoded %+v and %+v", c, b)
+	}
+	if at := pos.At("llm.budget.daily_tokens"); at.Line != 4 || at.Column != 19 {
+		t.Errorf("llm.budget.daily_tokens at %+v, want line 4, column 19", at)
+	}
+
+	for src, want := range map[string]string{
+		"llm:\n  budget:\n    daily_tokns: 1\n":  `p.yaml:3:5: llm.budget: unknown field "daily_tokns"; did you mean "daily_tokens"?`,
+		"llm:\n  budgte:\n    daily_tokens: 1\n": `p.yaml:2:3: llm: unknown field "budgte"; did you mean "budget"?`,
+		"llm:\n  budget:\n    daily_tokens: x\n": `p.yaml:3:19: llm.budget.daily_tokens:`,
+		"llm:\n  cost: 1\n":                      `known fields: model, budget`,
+	} {
+		_, err := Decode("p.yaml", []byte(src), &c, Options{Placed: map[string]any{"llm.budget": &budget{}}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+	if _, err := Decode("p.yaml", []byte(src), &c, Options{Placed: map[string]any{"llm.budget": budget{}}}); err == nil {
+		t.Error("a placed value that is not a pointer to a struct: no error")
+	}
+}

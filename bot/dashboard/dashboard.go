@@ -125,8 +125,25 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			return fmt.Sprintf("%.0f%%", *f*100)
 		},
 		"join": strings.Join,
+		// lineChart draws, for the modules' pages, the series given as
+		// name, values pairs over labels: {{lineChart "id" .Days "tokens" .Tokens}}.
+		"lineChart": func(id string, labels []string, namesValues ...any) (template.HTML, error) {
+			var series []Series
+			for i := 0; i+1 < len(namesValues); i += 2 {
+				name, ok1 := namesValues[i].(string)
+				values, ok2 := namesValues[i+1].([]float64)
+				if !ok1 || !ok2 {
+					return "", fmt.Errorf("lineChart: give name, values pairs (a string and a []float64), got %T, %T", namesValues[i], namesValues[i+1])
+				}
+				series = append(series, Series{Name: name, Values: values})
+			}
+			if len(namesValues)%2 != 0 {
+				return "", fmt.Errorf("lineChart: give name, values pairs; got %d values", len(namesValues))
+			}
+			return LineChart(id, labels, series), nil
+		},
 	}
-	for _, page := range []string{"overview", "conversations", "thread", "usage", "login"} {
+	for _, page := range []string{"overview", "conversations", "thread", "login"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: parse the %s page's template: %w", page, err)
@@ -159,7 +176,7 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			d.tmpl[name] = t
 			d.pages = append(d.pages, navLink{Path: pg.Path, Title: pg.Title})
 			mux.HandleFunc("GET /admin/"+pg.Path, d.admin(func(w http.ResponseWriter, r *http.Request) {
-				data, err := pg.Data(r.Context())
+				data, err := pg.Data(module.WithPageQuery(r.Context(), r.URL.Query()))
 				if err != nil {
 					d.fail(w, "read the "+pg.Title+" page's data", err)
 					return
@@ -192,7 +209,6 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 	mux.HandleFunc("GET /admin/{$}", d.admin(d.overview))
 	mux.HandleFunc("GET /admin/conversations", d.admin(d.conversations))
 	mux.HandleFunc("GET /admin/thread", d.admin(d.thread))
-	mux.HandleFunc("GET /admin/usage", d.admin(d.usage))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
 	// The ops listener's root is the URL Docent prints at start.
 	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusSeeOther))
@@ -446,52 +462,6 @@ func (d *Dashboard) thread(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortStableFunc(recs, func(a, b store.Record) int { return cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.ID, b.ID)) })
 	d.render(w, r, "thread", conv.String(), map[string]any{"Conv": conv, "Records": recs})
-}
-
-type usageData struct {
-	Chart   template.HTML
-	Days    []bot.DayUsage
-	Budget  bot.BudgetConfig
-	Enabled bool
-	Today   []scopeUsage
-	Total   store.Usage
-}
-
-type scopeUsage struct {
-	Scope string
-	Usage store.Usage
-}
-
-func (d *Dashboard) usage(w http.ResponseWriter, r *http.Request) {
-	n := days(r, 14)
-	perDay, budget, err := d.b.LLMUsage(r.Context(), n)
-	if err != nil {
-		d.fail(w, "read the LLM usage", err)
-		return
-	}
-	today, err := d.b.UsageToday(r.Context())
-	if err != nil {
-		d.fail(w, "read today's LLM usage", err)
-		return
-	}
-	var labels []string
-	tokens, requests := Series{Name: "tokens"}, Series{Name: "answers"}
-	for _, u := range perDay {
-		labels = append(labels, u.Day[5:])
-		tokens.Values = append(tokens.Values, float64(u.Usage.Tokens))
-		requests.Values = append(requests.Values, float64(u.Usage.Requests))
-	}
-	var rows []scopeUsage
-	for s, u := range today {
-		if s != "all" {
-			rows = append(rows, scopeUsage{s, u})
-		}
-	}
-	slices.SortFunc(rows, func(a, b scopeUsage) int {
-		return cmp.Or(cmp.Compare(b.Usage.Tokens, a.Usage.Tokens), strings.Compare(a.Scope, b.Scope))
-	})
-	d.render(w, r, "usage", "LLM usage", usageData{Chart: LineChart("chart-tokens", labels, []Series{tokens, requests}),
-		Days: perDay, Budget: budget, Enabled: d.b.LLMEnabled(), Today: rows[:min(len(rows), 20)], Total: today["all"]})
 }
 
 // cut shortens s to n runes.

@@ -112,7 +112,9 @@ type History interface {
 	AppendAnswer(ctx context.Context, a store.AnswerRecord) (store.Record, error)
 	AnswerSent(ctx context.Context, id uint64, platformID string) error
 	RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, error)
-	Settle(ctx context.Context, rs ...*store.Reservation) error
+	// Update writes what the modules held for a message whose answer did
+	// not carry it (module.Settle).
+	Update(ctx context.Context, fn func(*store.Tx) error) error
 }
 
 // History wraps h so that every message, answer and vote written through

@@ -57,6 +57,15 @@ type Configured interface {
 	Validate(c *Check)
 }
 
+// Placed is a Configured module whose section is not a key of its own at
+// the top of the file but a field inside one of Docent's sections, where
+// admins wrote it before it became a module (the budgets' llm.budget).
+// Section is its path ("llm.budget"); errors name its fields under it.
+type Placed interface {
+	Configured
+	Section() string
+}
+
 // Provisioner is a module that needs the bot's services. Provision runs
 // once, at start, after the store is open; an error stops the start.
 type Provisioner interface {
@@ -258,7 +267,8 @@ type Page struct {
 	// "content"; the dashboard's layout goes around it, and the page's
 	// data is {{.Data}}.
 	Template string
-	// Data returns what the template shows, for each request.
+	// Data returns what the template shows, for each request; the
+	// request's query is PageQuery(ctx) (?days=30).
 	Data func(ctx context.Context) (any, error)
 	// Actions are what the page's forms do: each form posts, with the
 	// page's {{.CSRF}} in its "csrf" field, to /admin/ACTION-PATH.
@@ -275,4 +285,18 @@ type Action struct {
 	// back on the page (bad marks a refusal: "there is no such intent");
 	// an error is a failure of Docent's, shown as a server error.
 	Run func(ctx context.Context, form url.Values) (msg string, bad bool, err error)
+}
+
+type pageQueryKey struct{}
+
+// WithPageQuery returns ctx carrying the query of the request for a page.
+func WithPageQuery(ctx context.Context, q url.Values) context.Context {
+	return context.WithValue(ctx, pageQueryKey{}, q)
+}
+
+// PageQuery is the query of the request a page's Data serves (none
+// outside a request).
+func PageQuery(ctx context.Context) url.Values {
+	q, _ := ctx.Value(pageQueryKey{}).(url.Values)
+	return q
 }
