@@ -164,12 +164,12 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	if b.knowledge != nil && cacheOutdated(b.knowledge.LastRebuild()) {
 		b.saveKnowledgeCache() // now that the database's folder exists
 	}
-	lessons, err := st.Lessons(ctx)
+	intents, added, err := moduleIntents(ctx, b.modules, st, intents)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	intents = b.usableLessons(applyLessons(intents, lessons))
+	intents = usableIntents(b.brainConfig(), log, intents, added)
 	br, err := brain.New(b.brainConfig(), intents, log)
 	if err != nil {
 		st.Close()
@@ -551,11 +551,11 @@ func Train(ctx context.Context, cfg *Config, log *slog.Logger) (brain.Prepared, 
 	if err != nil {
 		return brain.Prepared{}, err
 	}
-	lessons, err := st.Lessons(ctx)
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, intents)
 	if err != nil {
 		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
-	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	br, err := brain.New(cfg.brainConfig(), intents, log)
 	if err != nil {
 		return brain.Prepared{}, errors.Join(err, st.Close())
 	}
@@ -683,11 +683,11 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 		return brain.Why{}, err
 	}
 	defer st.Close()
-	lessons, err := st.Lessons(ctx)
+	intents, _, err = moduleIntents(ctx, cfg.modules, st, intents)
 	if err != nil {
 		return brain.Why{}, err
 	}
-	br, err := brain.New(cfg.brainConfig(), applyLessons(intents, lessons), log)
+	br, err := brain.New(cfg.brainConfig(), intents, log)
 	if err != nil {
 		return brain.Why{}, err
 	}

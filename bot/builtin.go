@@ -38,22 +38,6 @@ func (b *Bot) builtinCommands() *Commands {
 			}
 			return chat.Answer{Text: w.String()}, nil
 		}})
-	cs.Add(Command{Name: "teach", Admin: true, Args: "<intent> <text> | new <name> <response>",
-		Summary: "add what members write as a pattern of an intent and retrain, or create an intent", Run: b.teach})
-	cs.Add(Command{Name: "unteach", Admin: true, Args: "<lesson-id>",
-		Summary: "remove a pattern or an intent taught in chat and retrain", Run: b.unteach})
-	cs.Add(Command{Name: "lessons", Admin: true, Summary: "what was taught in chat, newest first, with the IDs unteach takes",
-		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
-			text, err := b.lessonsReport(ctx)
-			return chat.Answer{Text: text, Ephemeral: true}, err
-		}})
-	cs.Add(Command{Name: "promote", Admin: true, Args: "<answer-id> <name>",
-		Summary: "turn a good answer from the docs or the LLM into a new intent (its question, its answer)", Run: b.promote})
-	cs.Add(Command{Name: "gaps", Admin: true, Summary: "what members asked that I could not answer, grouped, largest first",
-		Run: func(ctx context.Context, _ *Message, _ string) (chat.Answer, error) {
-			text, err := b.gapsReport(ctx)
-			return chat.Answer{Text: text, Ephemeral: true}, err
-		}})
 	cs.Add(Command{Name: "related", Args: "<text>", Summary: "docs sections and earlier threads about a subject",
 		Run: func(ctx context.Context, m *Message, args string) (chat.Answer, error) {
 			if args == "" {

@@ -11,8 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/brain"
-	"github.com/docent-bot/docent/store"
 )
 
 // IntentsExport is the intents as Docent uses them, the intents files plus
@@ -65,29 +65,35 @@ func ExportIntents(ctx context.Context, cfg *Config, log *slog.Logger) (IntentsE
 		return IntentsExport{}, err
 	}
 	defer st.Close()
-	lessons, err := st.Lessons(ctx)
+	taught, err := lessons.Read(ctx, st)
 	if err != nil {
 		return IntentsExport{}, err
 	}
-	return exportIntents(cfg.brainConfig(), log, intents, lessons), nil
+	return exportIntents(cfg.brainConfig(), log, intents, taught), nil
 }
 
 // exportIntents applies the lessons to the intents as Open does, and notes
 // which lessons changed which intent.
-func exportIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, lessons []store.Taught) IntentsExport {
+func exportIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, taught []lessons.Taught) IntentsExport {
 	fromFiles := map[string]int{} // intent → its number of patterns in its file
 	for _, in := range intents {
 		fromFiles[in.Name] = len(in.Patterns)
 	}
-	applied := applyLessons(slices.Clone(intents), lessons)
-	used := usableLessons(bc, log, slices.Clone(applied))
+	applied := lessons.Apply(slices.Clone(intents), taught)
+	added := map[string]string{}
+	for _, in := range applied {
+		if in.Where == lessons.Where {
+			added[in.Name] = "taught"
+		}
+	}
+	used := usableIntents(bc, log, slices.Clone(applied), added)
 
 	var x IntentsExport
 	inUse := map[string]bool{}
 	for _, in := range used {
 		inUse[in.Name] = true
 	}
-	for _, l := range lessons {
+	for _, l := range taught {
 		if _, ok := inUse[l.Intent]; ok {
 			continue
 		}
@@ -98,7 +104,7 @@ func exportIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, le
 				why = "its response no longer works (see the log)"
 			}
 			x.LeftOut = append(x.LeftOut, fmt.Sprintf("lesson #%d: the intent %s created in chat: %s", l.ID, l.Intent, why))
-		case !slices.ContainsFunc(lessons, func(c store.Taught) bool { return c.Intent == l.Intent && c.Response != "" }):
+		case !slices.ContainsFunc(taught, func(c lessons.Taught) bool { return c.Intent == l.Intent && c.Response != "" }):
 			x.LeftOut = append(x.LeftOut, fmt.Sprintf("lesson #%d: a pattern of %s, which no intents file defines any more", l.ID, l.Intent))
 		}
 	}
@@ -107,13 +113,13 @@ func exportIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, le
 	names := map[string]bool{}
 	for _, in := range used {
 		src := ""
-		if in.Where != taughtWhere {
+		if in.Where != lessons.Where {
 			src = in.Where
 			if i := strings.LastIndexByte(src, ':'); i > 0 {
 				src = src[:i]
 			}
 		}
-		ei := ExportIntent{Intent: in, Source: src, Lessons: lessonsOf(in, fromFiles, lessons)}
+		ei := ExportIntent{Intent: in, Source: src, Lessons: lessonsOf(in, fromFiles, taught)}
 		i, ok := byFile[src]
 		if !ok {
 			name := chatFileName
@@ -137,14 +143,14 @@ func exportIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, le
 
 // lessonsOf lists the lessons that changed in: the one that created it,
 // and those whose pattern its file did not have.
-func lessonsOf(in brain.Intent, fromFiles map[string]int, lessons []store.Taught) []uint64 {
+func lessonsOf(in brain.Intent, fromFiles map[string]int, taught []lessons.Taught) []uint64 {
 	n, inFile := fromFiles[in.Name]
 	filePatterns := []string(nil)
 	if inFile {
 		filePatterns = in.Patterns[:n]
 	}
 	var ids []uint64
-	for _, l := range lessons {
+	for _, l := range taught {
 		if l.Intent != in.Name {
 			continue
 		}

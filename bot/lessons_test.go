@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/chat"
 )
 
@@ -115,7 +116,7 @@ func TestUnteach(t *testing.T) {
 	b = openBot(t, path)
 	defer closeBot(t, b)
 	check("after a restart")
-	if lessons, err := b.store.Lessons(context.Background()); err != nil || len(lessons) != 0 {
-		t.Errorf("lessons after unteaching them all: %+v, %v", lessons, err)
+	if taught, err := lessons.Read(context.Background(), b.store); err != nil || len(taught) != 0 {
+		t.Errorf("lessons after unteaching them all: %+v, %v", taught, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"reflect"
 	"regexp"
@@ -18,8 +19,10 @@ import (
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
+	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -35,6 +38,7 @@ func NewModules() []module.Module {
 		privacy.New(),
 		challenges.New(),
 		analytics.New(),
+		lessons.New(),
 	}
 }
 
@@ -220,7 +224,19 @@ func (b *Bot) provision(ctx context.Context) error {
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: budget, Prefix: b.cfg.Bot.CommandPrefix,
 		IsAdmin: b.isAdmin, Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
-		Now: func() time.Time { return b.now() }}
+		Now:   func() time.Time { return b.now() },
+		Brain: func() *brain.Brain { return b.brain.Load() }, Prepared: b.Prepared, Retrain: b.Reload,
+		TryIntents: func(intents []brain.Intent) error {
+			_, err := brain.New(b.brainConfig(), intents, nil)
+			return err
+		},
+		// The commands are made after the modules are provisioned, and
+		// before any message is handled.
+		IsCommand: func(text string) bool {
+			_, _, _, ok := b.commands.Parse(text)
+			return ok
+		},
+		Records: b.store}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {
@@ -410,4 +426,53 @@ func recorders(modules []module.Module, env module.RecordEnv) []store.Recorder {
 		}
 	}
 	return out
+}
+
+// moduleIntents adds the intents of the modules that have some
+// (module.IntentSource) to base, in module order, reading their records
+// from st. added says which module added each new intent.
+func moduleIntents(ctx context.Context, modules []module.Module, st store.Buckets, base []brain.Intent) (intents []brain.Intent, added map[string]string, err error) {
+	intents, added = base, map[string]string{}
+	for _, m := range modules {
+		src, ok := m.(module.IntentSource)
+		if !ok {
+			continue
+		}
+		known := map[string]bool{}
+		for _, in := range intents {
+			known[in.Name] = true
+		}
+		if intents, err = src.Intents(ctx, st, intents); err != nil {
+			return nil, nil, fmt.Errorf("bot: module %s: read its intents: %w", m.Name(), err)
+		}
+		for _, in := range intents {
+			if !known[in.Name] {
+				added[in.Name] = m.Name()
+			}
+		}
+	}
+	return intents, added, nil
+}
+
+// usableIntents leaves out the intents a module added (added, from
+// moduleIntents) whose response no longer works (a link removed from the
+// config since, say), with a warning: one stale record must not stop
+// Docent from starting.
+func usableIntents(bc brain.Config, log *slog.Logger, intents []brain.Intent, added map[string]string) []brain.Intent {
+	probe := brain.Intent{Name: "probe_intent", Patterns: []string{"probe"}, Responses: []string{"probe"}}
+	return slices.DeleteFunc(intents, func(in brain.Intent) bool {
+		mod, ok := added[in.Name]
+		if !ok {
+			return false
+		}
+		if _, err := brain.New(bc, []brain.Intent{in, probe}, nil); err != nil {
+			where := in.Where
+			if where == "" {
+				where = "added by module " + mod
+			}
+			log.Warn("an intent "+where+" is left out: its response no longer works", "module", mod, "intent", in.Name, "err", err)
+			return true
+		}
+		return false
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/internal/poll"
@@ -24,13 +25,13 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	loaded, err := b.loadIntents(ctx)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, &IntentsError{err}
+		return brain.Prepared{}, &IntentsError{Err: err}
 	}
 	warnLeftOut(b.log, loaded.LeftOut)
 	nb, err := brain.New(b.brainConfig(), loaded.Use, b.log)
 	if err != nil {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
-		return brain.Prepared{}, &IntentsError{err}
+		return brain.Prepared{}, &IntentsError{Err: err}
 	}
 	p, err := nb.Prepare(ctx, modelStore{b.store})
 	if errors.Is(err, brain.ErrModelNotSaved) {
@@ -54,12 +55,24 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 	return p, nil
 }
 
-// IntentsError is Reload's error when the intents files (or taught
-// lessons) have problems: nothing was retrained.
-type IntentsError struct{ Err error }
+// IntentsError is Reload's error when the intents files (or a module's
+// intents) have problems: nothing was retrained.
+type IntentsError = module.IntentsError
 
-func (e *IntentsError) Error() string { return e.Err.Error() }
-func (e *IntentsError) Unwrap() error { return e.Err }
+// loadIntents reads the intents files and adds the modules' intents
+// (module.IntentSource: what admins taught in chat) to those in use.
+func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
+	loaded, err := b.cfg.Intents()
+	if err != nil {
+		return Intents{}, err
+	}
+	intents, added, err := moduleIntents(ctx, b.modules, b.store, loaded.Use)
+	if err != nil {
+		return Intents{}, err
+	}
+	loaded.Use = usableIntents(b.brainConfig(), b.log, intents, added)
+	return loaded, nil
+}
 
 // notSaved is what an admin is told after a retraining whose model could
 // not be saved; "" when it was.

@@ -15,6 +15,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/docent-bot/docent/bot/bottest"
+	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -285,10 +286,10 @@ func TestGaps(t *testing.T) {
 func TestLessonSafety(t *testing.T) {
 	path := writeConfig(t, "")
 	b := openBot(t, path)
-	if _, err := b.store.Teach(context.Background(), store.Taught{Intent: "stale", Response: "See {{.Links.gone}}"}); err != nil {
+	if _, err := lessons.Teach(context.Background(), b.store, lessons.Taught{Intent: "stale", Response: "See {{.Links.gone}}"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.store.Teach(context.Background(), store.Taught{Intent: "stale", Pattern: "stale question"}); err != nil {
+	if _, err := lessons.Teach(context.Background(), b.store, lessons.Taught{Intent: "stale", Pattern: "stale question"}); err != nil {
 		t.Fatal(err)
 	}
 	console := chat.Conversation{Platform: "console", Channel: "local"}

@@ -3,11 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/docent-bot/docent/brain"
-	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -109,46 +107,3 @@ func (b *Bot) Intents() []brain.Intent { return b.brain.Load().Intents() }
 
 // LLMEnabled says whether an LLM answers questions no intent is sure of.
 func (b *Bot) LLMEnabled() bool { return b.llm != nil }
-
-// adminMessage is an admin's action from outside chat (the dashboard), as
-// the teach logic expects it.
-func adminMessage(by chat.Member) *Message {
-	return &Message{Message: chat.Message{Conversation: chat.Conversation{Platform: "web", Channel: "dashboard"}, Author: by}}
-}
-
-// TeachPattern adds text as a pattern of an existing intent and retrains,
-// as `!teach <intent> <text>` does; it returns what the command would say.
-func (b *Bot) TeachPattern(ctx context.Context, by chat.Member, intent, text string) (string, error) {
-	intent, text = strings.TrimSpace(intent), strings.TrimSpace(text)
-	if intent == "new" || intent == "gap" || strings.ContainsAny(intent, " \t\n") {
-		return fmt.Sprintf("%q is not an intent name.", intent), nil
-	}
-	a, err := b.teach(ctx, adminMessage(by), intent+" "+text)
-	return a.Text, err
-}
-
-// TeachGap turns the group of gaps named gap into a new intent answering
-// with response, as `!teach gap <name> <response>` does.
-func (b *Bot) TeachGap(ctx context.Context, by chat.Member, gap, response string) (string, error) {
-	a, err := b.teach(ctx, adminMessage(by), "gap "+strings.TrimSpace(gap)+" "+strings.TrimSpace(response))
-	return a.Text, err
-}
-
-// Downvoted returns up to limit of the newest answers a member voted down,
-// with their questions, newest first.
-func (b *Bot) Downvoted(ctx context.Context, limit int) ([]store.Answered, error) {
-	answered, err := b.store.Answered(ctx, []chat.Source{chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM, chat.SourceFallback}, maxGapQuestions)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Answered
-	for _, a := range answered {
-		if len(out) == limit || ctx.Err() != nil {
-			break
-		}
-		if b.downvoted(ctx, a.Answer.ID) {
-			out = append(out, a)
-		}
-	}
-	return out, ctx.Err()
-}

@@ -345,50 +345,6 @@ func (c *Env) benchClassifier(args []string) int {
 	return exitOK
 }
 
-func (c *Env) gaps(args []string) int {
-	fs := c.Flags()
-	configFile := fs.String("config", "", "configuration `FILE`")
-	jsonOut := fs.Bool("json", false, "print one JSON object")
-	db := dbFlag(fs)
-	cfg, code, done := c.Setup(fs, args, configFile)
-	if done {
-		return code
-	}
-	if err := useDB(cfg, *db); err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitUsage
-	}
-	start := time.Now()
-	clusters, err := bot.ReportGaps(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitError
-	}
-	if *jsonOut {
-		return c.printJSON(map[string]any{"clusters": clusters})
-	}
-	if len(clusters) == 0 {
-		fmt.Fprintln(c.Stdout, "No gaps: every question Docent was unsure of is answered now, and no answer was voted down.")
-		return exitOK
-	}
-	total := 0
-	for _, cl := range clusters {
-		total += len(cl.Questions)
-	}
-	fmt.Fprintf(c.Stdout, "%d questions Docent could not answer, in %d groups (%s):\n", total, len(clusters), time.Since(start).Round(time.Millisecond))
-	for i, cl := range clusters {
-		fmt.Fprintf(c.Stdout, "\n%d. %s (%d)\n", i+1, cl.Name, len(cl.Questions))
-		for _, q := range cl.Questions[:min(5, len(cl.Questions))] {
-			fmt.Fprintf(c.Stdout, "   #%d %s\n", q.ID, q.Text)
-		}
-		if len(cl.Questions) > 5 {
-			fmt.Fprintf(c.Stdout, "   … and %d more\n", len(cl.Questions)-5)
-		}
-	}
-	fmt.Fprintf(c.Stdout, "\nIn chat, an admin turns a group into an intent with: !teach gap <name> <response>\n")
-	return exitOK
-}
-
 func (c *Env) train(args []string) int {
 	fs := c.Flags()
 	configFile := fs.String("config", "", "configuration `FILE`")

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docent-bot/docent/store"
+	"github.com/docent-bot/docent/bot/lessons"
 )
 
 // An admin teaches at the console, lists the lessons on the command line
@@ -39,7 +39,7 @@ func TestLessonsCommand(t *testing.T) {
 		}
 	}
 	r = docent(t, dir, "", "lessons", "--json")
-	var got struct{ Lessons []store.Taught }
+	var got struct{ Lessons []lessons.Taught }
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
 		t.Fatalf("lessons --json: exit %d, %v\n%s", r.code, err, r.stdout)
 	}

@@ -82,6 +82,17 @@ func (c configuration) Positions() config.Positions      { return c.cfg.Position
 func (c configuration) File() string                     { return c.cfg.File }
 func (c configuration) OpenStore() (*store.Store, error) { return openHistory(c.cfg) }
 
+func (c configuration) Start(ctx context.Context, name string) (module.Module, func() error, error) {
+	if c.cfg.Module(name) == nil {
+		return nil, nil, fmt.Errorf("no module %s in this Docent", name)
+	}
+	b, err := bot.Open(ctx, c.cfg, bot.Options{Log: newLogger(c.cfg, io.Discard)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.Module(name), b.Close, nil
+}
+
 func (c configuration) ExportMember(ctx context.Context, m store.MemberRef, w io.Writer) error {
 	var buf bytes.Buffer
 	running, err := withStore(c.cfg, func(st *store.Store) error {

@@ -92,3 +92,61 @@ func TestModuleCommandLine(t *testing.T) {
 		t.Errorf("zoo count with a bad section: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// keeper is a module whose command needs Docent opened as `docent run`
+// would (module.Configuration.Start): the brain, provisioned.
+type keeper struct{ host *module.Host }
+
+func (k *keeper) Name() string { return "keeper" }
+
+func (k *keeper) Provision(_ context.Context, h *module.Host) error {
+	k.host = h
+	return nil
+}
+
+func (k *keeper) CommandLine() []module.CLICommand {
+	return []module.CLICommand{{Name: "keeper intents", Group: "Keeper", Summary: "count the intents in use",
+		Run: func(cl module.CommandLine, args []string) int {
+			cfg, code, done := cl.Setup(cl.Flags(), args, true)
+			if done {
+				return code
+			}
+			m, stop, err := cfg.Start(context.Background(), "keeper")
+			if err != nil {
+				fmt.Fprintln(cl.Stderr(), err)
+				return module.ExitError
+			}
+			defer stop()
+			fmt.Fprintf(cl.Stdout(), "%d intents in use\n", len(m.(*keeper).host.Brain().Intents()))
+			if _, _, err := cfg.Start(context.Background(), "nosuch"); err == nil || !strings.Contains(err.Error(), "no module nosuch") {
+				fmt.Fprintf(cl.Stderr(), "Start of a module that is not wired: %v\n", err)
+				return module.ExitError
+			}
+			return module.ExitOK
+		}}}
+}
+
+// A module's command can open Docent as `docent run` would and use its
+// module provisioned.
+func TestModuleCommandStartsDocent(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{
+		"docent.yaml": "store:\n  path: docent.db\nbrain:\n  intents: [intents]\n",
+		filepath.Join("intents", "test.yaml"): "intents:\n  - name: greeting\n    patterns: [hello, hi]\n    responses: [Hello!]\n" +
+			"  - name: thanks\n    patterns: [thank you, thanks]\n    responses: [You are welcome.]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commands := append(Commands(), ModuleCommands([]module.Module{&keeper{}})...)
+	var out, errb strings.Builder
+	env := testEnv(nil, &out, &errb)
+	env.Modules = []func() module.Module{func() module.Module { return &keeper{} }}
+	if code := env.Run(commands, []string{"keeper", "intents", "--config", filepath.Join(dir, "docent.yaml")}); code != 0 || out.String() != "2 intents in use\n" {
+		t.Errorf("keeper intents: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}

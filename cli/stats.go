@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,16 +12,10 @@ import (
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/lessons"
+	"github.com/docent-bot/docent/brain/gaps"
 	"github.com/docent-bot/docent/store"
 )
-
-// statsCommands are the questions Docent could not answer (`docent stats`
-// is the analytics module's).
-func statsCommands() []Command {
-	return []Command{
-		{Name: "gaps", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--json]", Summary: "what members asked that Docent could not answer, grouped, largest first", Run: (*Env).gaps},
-	}
-}
 
 // dbFlag adds --db, which points a data command at another database than
 // the configuration's store.path (a copy, or generated history).
@@ -150,7 +145,7 @@ func (c *Env) benchHistory(args []string) int {
 	st.Close()
 	fmt.Fprintf(c.Stdout, "open              %8s\n", opened.Round(time.Millisecond))
 	start = time.Now()
-	clusters, err := bot.ReportGaps(ctx, cfg, slog.New(slog.DiscardHandler))
+	clusters, err := reportGaps(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
 		return exitError
@@ -160,4 +155,19 @@ func (c *Env) benchHistory(args []string) int {
 		fmt.Fprintf(c.Stdout, "\nKept %s; try: docent stats --db %s --days 30\n", path, path)
 	}
 	return exitOK
+}
+
+// reportGaps opens Docent as `docent run` would, and returns the gaps the
+// lessons module finds.
+func reportGaps(ctx context.Context, cfg *bot.Config, log *slog.Logger) ([]gaps.Cluster, error) {
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	l, ok := b.Module("lessons").(*lessons.Module)
+	if !ok {
+		return nil, errors.New("gaps: the lessons module is not wired")
+	}
+	return l.Gaps(ctx)
 }

@@ -52,7 +52,7 @@ func NewBucket(name string) Bucket {
 // a feature must not write to.
 func ownBucket(name string) bool {
 	for _, b := range [][]byte{bucketMeta, bucketMessages, bucketIDs, bucketConversations, bucketModels,
-		bucketPlatformIDs, bucketFeedback, bucketDownvoted, bucketTaught} {
+		bucketPlatformIDs, bucketFeedback, bucketDownvoted} {
 		if string(b) == name {
 			return true
 		}

@@ -24,9 +24,9 @@
 //
 // Created on first use (older files need no migration): platform_ids
 // (platform ‖ 0 ‖ the platform's message ID → record ID, for votes),
-// feedback and taught. The feature modules' own buckets live with them
+// and feedback. The feature modules' own buckets live with them
 // (bot/analytics: stats, the activity counters; bot/budgets: usage;
-// bot/challenges: submissions, announcements).
+// bot/challenges: submissions, announcements; bot/lessons: taught).
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian

@@ -62,8 +62,6 @@ type MemberData struct {
 	Votes []Vote `json:"votes"`
 	// Usage is the LLM usage counted against them, by day.
 	Usage map[string]Usage `json:"llm_usage,omitempty"`
-	// Lessons are what they taught Docent (admins).
-	Lessons []Taught `json:"lessons,omitempty"`
 	// Parts are what each feature module holds about them, by the part's
 	// key (Options.Parts); in JSON each is a field of its own, left out
 	// when empty.
@@ -88,7 +86,6 @@ type Forgotten struct {
 	Answers  int `json:"answers"`
 	Votes    int `json:"votes"`
 	Usage    int `json:"usage_days"`
-	Lessons  int `json:"lessons_anonymised"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// Records are the IDs of every record deleted, so that the bot can drop
@@ -234,13 +231,8 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 			return err
 		}
 		d.Usage = memberUsage(tx, m, nil)
-		if d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) }); err != nil {
-			return err
-		}
-		return eachLesson(tx, m, func(_ []byte, t Taught) error {
-			d.Lessons = append(d.Lessons, t)
-			return nil
-		})
+		d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) })
+		return err
 	})
 	if err != nil {
 		return MemberData{}, fmt.Errorf("store: export member %s: %w", m, err)
@@ -303,29 +295,12 @@ func memberUsage(tx *bolt.Tx, m MemberRef, del *[][]byte) map[string]Usage {
 	return out
 }
 
-func eachLesson(tx *bolt.Tx, m MemberRef, fn func(key []byte, t Taught) error) error {
-	b := tx.Bucket(bucketTaught)
-	if b == nil {
-		return nil
-	}
-	return b.ForEach(func(k, v []byte) error {
-		var t Taught
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("decode a lesson: %w", err)
-		}
-		if t.By.ID != m.ID {
-			return nil
-		}
-		return fn(bytes.Clone(k), t)
-	})
-}
-
 // ForgetMember deletes everything the store holds about a member: their
 // messages and Docent's answers to them (with the votes on those), the
 // votes they cast, their LLM usage and every feature module's part (the
 // recorders see their records and votes leave: the activity counters
-// count as if they had never written); lessons they taught stay (they are
-// the community's intents) but no longer name them.
+// count as if they had never written; the lessons module's part keeps the
+// lessons they taught, the community's intents, but no longer naming them).
 //
 // Deleted data leaves freed pages in the file until new writes reuse them;
 // `docent compact` rewrites the file without them.
@@ -338,7 +313,8 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// read after a successful submit: a submit cut short by ctx returns
 	// while the closure may still run.
 	var g Forgotten
-	// First what they did to others' records: votes, usage, lessons.
+	// First what they did to others' records: votes and usage (the
+	// modules' parts are asked last, once their records are gone).
 	first := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
@@ -360,23 +336,12 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			}
 		}
 		g.Usage = len(usage)
-		if err := eachLesson(tx, m, func(key []byte, t Taught) error {
-			t.By = chat.Member{Name: "a forgotten member"}
-			val, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			g.Lessons++
-			return tx.Bucket(bucketTaught).Put(key, val)
-		}); err != nil {
-			return Record{}, err
-		}
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage, f.Lessons = g.Votes, g.Usage, g.Lessons
+	f.Votes, f.Usage = g.Votes, g.Usage
 	var after uint64
 	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived

@@ -67,7 +67,7 @@ func scanFile(t *testing.T, path string, needles ...string) []string {
 
 // TestForgetMember stores a member's messages in a channel, a thread and
 // a DM, Docent's answers to them, their votes and others' votes on them,
-// thanks they earned, LLM usage and a lesson; exports it all; forgets
+// thanks they earned, LLM usage and a module's note; exports it all; forgets
 // them; and then finds nothing of them in any key or value of the file,
 // nor anywhere in its bytes after compaction, while others' data stays.
 func TestForgetMember(t *testing.T) {
@@ -104,9 +104,6 @@ func TestForgetMember(t *testing.T) {
 	if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1, Tokens: 99}, "member:discord:"+zedID, "all"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Teach(ctx, store.Taught{Intent: "deploy", Pattern: "ship it", By: chat.Member{ID: zedID, Name: zedName}}); err != nil {
-		t.Fatal(err)
-	}
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: zedID}, "a note on "+zedName, at) // a feature module's record
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: "olga"}, "olga's note", at)
 	// The same ID on Slack is another person, who stays.
@@ -120,19 +117,19 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(d.Lessons) != 1 || len(notesOf(d)) != 1 {
-		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, %d lessons, notes %v; want 3, 2, 2, 99 tokens, 1, 1 note",
-			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, len(d.Lessons), d.Parts["notes"])
+	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(notesOf(d)) != 1 {
+		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, notes %v; want 3, 2, 2, 99 tokens, 1 note",
+			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, d.Parts["notes"])
 	}
 
 	f, err := s.ForgetMember(ctx, me)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Lessons != 1 || f.Parts["notes"] != 1 || len(f.Records) != 5 {
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Parts["notes"] != 1 || len(f.Records) != 5 {
 		t.Errorf("forgotten %+v", f)
 	}
-	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(d.Lessons)+len(notesOf(d)) != 0 {
+	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(notesOf(d)) != 0 {
 		t.Errorf("export after forgetting: %+v, %v", d, err)
 	}
 	if err := s.Close(); err != nil {
@@ -142,8 +139,8 @@ func TestForgetMember(t *testing.T) {
 	if found := scanFile(t, path, zedName, "quux", "secret", "discord:"+zedID); len(found) > 0 {
 		t.Errorf("after forgetting, the file still holds %q", found)
 	}
-	if found := scanFile(t, path, "olga", "slack stays", "ship it"); len(found) != 3 {
-		t.Errorf("others' data is gone: only %q of olga, slack stays, ship it", found)
+	if found := scanFile(t, path, "olga", "slack stays"); len(found) != 2 {
+		t.Errorf("others' data is gone: only %q of olga, slack stays", found)
 	}
 	// Freed pages may still hold the bytes; compaction leaves none.
 	compacted := path

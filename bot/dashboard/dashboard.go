@@ -143,7 +143,7 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			return LineChart(id, labels, series), nil
 		},
 	}
-	for _, page := range []string{"overview", "intents", "gaps", "conversations", "thread", "login"} {
+	for _, page := range []string{"overview", "conversations", "thread", "login"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: parse the %s page's template: %w", page, err)
@@ -151,6 +151,8 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 		d.tmpl[page] = t
 	}
 	mux := http.NewServeMux()
+	// The dashboard's own forms post to login and logout.
+	actions := map[string]bool{"login": true, "logout": true}
 	for _, m := range b.Modules() {
 		pager, ok := m.(module.Pager)
 		if !ok {
@@ -181,6 +183,21 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 				}
 				d.render(w, r, name, pg.Title, data)
 			}))
+			for _, a := range pg.Actions {
+				if !pagePath.MatchString(a.Path) || actions[a.Path] || a.Run == nil {
+					return nil, fmt.Errorf("dashboard: module %s: page %s: action %q is taken, not one path segment (lower case letters, digits, - and _) or has nothing to run", m.Name(), pg.Path, a.Path)
+				}
+				actions[a.Path] = true
+				mux.HandleFunc("POST /admin/"+a.Path, d.admin(func(w http.ResponseWriter, r *http.Request) {
+					msg, bad, err := a.Run(r.Context(), r.PostForm)
+					if err != nil {
+						d.fail(w, "do "+a.Path+" on the "+pg.Title+" page", err)
+						return
+					}
+					d.log.Info("dashboard: an admin's action", "module", m.Name(), "action", a.Path, "refused", bad, "remote", r.RemoteAddr)
+					back(w, r, "/admin/"+pg.Path, msg, bad)
+				}))
+			}
 		}
 	}
 	mux.Handle("GET /healthz", b.Health())
@@ -190,10 +207,6 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 	mux.HandleFunc("POST /admin/login", d.loginPost)
 	mux.HandleFunc("POST /admin/logout", d.admin(d.logoutPost))
 	mux.HandleFunc("GET /admin/{$}", d.admin(d.overview))
-	mux.HandleFunc("GET /admin/intents", d.admin(d.intents))
-	mux.HandleFunc("GET /admin/gaps", d.admin(d.gaps))
-	mux.HandleFunc("POST /admin/teach", d.admin(d.teach))
-	mux.HandleFunc("POST /admin/teach-gap", d.admin(d.teachGap))
 	mux.HandleFunc("GET /admin/conversations", d.admin(d.conversations))
 	mux.HandleFunc("GET /admin/thread", d.admin(d.thread))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
@@ -390,88 +403,6 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		data.Median = time.Duration(rep.FirstAnswerMedian).Round(time.Millisecond).String()
 	}
 	d.render(w, r, "overview", "Activity", data)
-}
-
-type intentRow struct {
-	Name, Description, Where string
-	Patterns, Responses      []string
-}
-
-func (d *Dashboard) intents(w http.ResponseWriter, r *http.Request) {
-	var rows []intentRow
-	for _, in := range d.b.Intents() {
-		resp := slices.Clone(in.Responses)
-		for lang, rs := range in.ResponsesByLanguage {
-			for _, x := range rs {
-				resp = append(resp, "["+lang+"] "+x)
-			}
-		}
-		rows = append(rows, intentRow{Name: in.Name, Description: in.Description, Where: in.Where, Patterns: in.Patterns, Responses: resp})
-	}
-	slices.SortFunc(rows, func(a, b intentRow) int { return strings.Compare(a.Name, b.Name) })
-	d.render(w, r, "intents", "Intents", map[string]any{"Intents": rows, "Prepared": d.b.Prepared()})
-}
-
-type gapsData struct {
-	Clusters  any
-	Downvoted []store.Answered
-	Intents   []string
-}
-
-func (d *Dashboard) intentNames() []string {
-	var names []string
-	for _, in := range d.b.Intents() {
-		names = append(names, in.Name)
-	}
-	slices.Sort(names)
-	return names
-}
-
-func (d *Dashboard) gaps(w http.ResponseWriter, r *http.Request) {
-	clusters, err := d.b.Gaps(r.Context())
-	if err != nil {
-		d.fail(w, "find the coverage gaps", err)
-		return
-	}
-	down, err := d.b.Downvoted(r.Context(), 50)
-	if err != nil {
-		d.fail(w, "list the downvoted answers", err)
-		return
-	}
-	d.render(w, r, "gaps", "Gaps", gapsData{Clusters: clusters[:min(len(clusters), 30)], Downvoted: down, Intents: d.intentNames()})
-}
-
-// dashboardAdmin is who the teach logic records as having taught.
-var dashboardAdmin = chat.Member{ID: "dashboard", Name: "dashboard admin"}
-
-func (d *Dashboard) teach(w http.ResponseWriter, r *http.Request) {
-	intent, text := r.PostFormValue("intent"), r.PostFormValue("text")
-	if strings.TrimSpace(intent) == "" || strings.TrimSpace(text) == "" {
-		back(w, r, "/admin/gaps", "Choose an intent and give the text to teach.", true)
-		return
-	}
-	msg, err := d.b.TeachPattern(r.Context(), dashboardAdmin, intent, text)
-	if err != nil {
-		d.fail(w, "teach "+intent, err)
-		return
-	}
-	d.log.Info("pattern taught from the dashboard", "intent", intent, "remote", r.RemoteAddr)
-	back(w, r, "/admin/gaps", msg, !strings.HasPrefix(msg, "Learnt"))
-}
-
-func (d *Dashboard) teachGap(w http.ResponseWriter, r *http.Request) {
-	gap, response := r.PostFormValue("gap"), r.PostFormValue("response")
-	if strings.TrimSpace(gap) == "" || strings.TrimSpace(response) == "" {
-		back(w, r, "/admin/gaps", "Give the new intent's response.", true)
-		return
-	}
-	msg, err := d.b.TeachGap(r.Context(), dashboardAdmin, gap, response)
-	if err != nil {
-		d.fail(w, "turn gap "+gap+" into an intent", err)
-		return
-	}
-	d.log.Info("gap taught from the dashboard", "gap", gap, "remote", r.RemoteAddr)
-	back(w, r, "/admin/gaps", msg, !strings.HasPrefix(msg, "Created"))
 }
 
 // Bounds of a history search: it reads the newest records of the most

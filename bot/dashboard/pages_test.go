@@ -2,9 +2,12 @@ package dashboard
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,5 +83,72 @@ func TestModulePageMistakes(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the module's page lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// A module's page's form (module.Action) runs behind the login and the
+// CSRF check, with the form's values, and sends the admin back to the
+// page with its message; an action that cannot be served is refused when
+// the dashboard is made.
+func TestModulePageActions(t *testing.T) {
+	content := `{{define "content"}}<form method="post" action="/admin/note-add"><input name="csrf" value="{{.CSRF}}"></form>{{.Data}}{{end}}`
+	var got []string
+	page := module.Page{Path: "notes", Title: "Notes", Template: content,
+		Data: func(context.Context) (any, error) { return strings.Join(got, ","), nil },
+		Actions: []module.Action{{Path: "note-add", Run: func(_ context.Context, form url.Values) (string, bool, error) {
+			if form.Get("text") == "" {
+				return "Write a note first.", true, nil
+			}
+			got = append(got, form.Get("text"))
+			return "Kept " + form.Get("text") + ".", false, nil
+		}}}}
+	d, err := dashboardWithPages(t, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/notes", nil))
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(rec.Body.String())
+	cookies := rec.Result().Cookies()
+	if token == nil || len(cookies) == 0 {
+		t.Fatalf("no CSRF token on the page:\n%s", rec.Body.String())
+	}
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/admin/note-add", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		d.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := post(url.Values{"text": {"milk"}}); rec.Code != http.StatusForbidden || len(got) != 0 {
+		t.Errorf("without the CSRF token: %d, ran %v; want 403 and nothing run", rec.Code, got)
+	}
+	rec = post(url.Values{"csrf": {token[1]}, "text": {"milk"}})
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/admin/notes?msg=Kept+milk." || strings.Join(got, ",") != "milk" {
+		t.Errorf("the action: %d to %q, ran %v; want 303 to the page with its message, having run once", rec.Code, loc, got)
+	}
+	if loc := post(url.Values{"csrf": {token[1]}}).Header().Get("Location"); loc != "/admin/notes?msg=Write+a+note+first.&bad=1" {
+		t.Errorf("a refusal goes back to %q", loc)
+	}
+
+	run := page.Actions[0].Run
+	for _, tt := range []struct {
+		what string
+		a    module.Action
+	}{
+		{"the login's path", module.Action{Path: "login", Run: run}},
+		{"two segments", module.Action{Path: "a/b", Run: run}},
+		{"nothing to run", module.Action{Path: "idle"}},
+	} {
+		t.Run(tt.what, func(t *testing.T) {
+			p := page
+			p.Actions = []module.Action{tt.a}
+			if _, err := dashboardWithPages(t, p); err == nil || !strings.Contains(err.Error(), "module pager") || !strings.Contains(err.Error(), "action") {
+				t.Errorf("%v, want an error naming the module and the action", err)
+			}
+		})
 	}
 }

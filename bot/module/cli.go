@@ -73,6 +73,11 @@ type Configuration interface {
 	// OpenStore opens the database the config names (or --db), which must
 	// exist: reading never creates one where a mistyped name pointed.
 	OpenStore() (*store.Store, error)
+	// Start opens Docent as `docent run` would, without running it (no
+	// adapters, no listener), and returns its module named name,
+	// provisioned: for a command that needs the brain and the records
+	// together (`docent gaps`). stop closes it.
+	Start(ctx context.Context, name string) (m Module, stop func() error, err error)
 	// ExportMember writes everything stored about m, as indented JSON, to
 	// w, and ForgetMember deletes it: in the database the config names,
 	// or, when a Docent has it open, through that Docent (its control

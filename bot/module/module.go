@@ -18,9 +18,11 @@
 //     layout, and the migrations from older ones, run as the store opens;
 //     Recorder: its figures of the records stored, written with them
 //     (store.Recorder).
-//  5. Runner: its background loop, started with the bot and stopped with
+//  5. IntentSource: intents of its own for the brain, added to the files'
+//     at start and at every reload.
+//  6. Runner: its background loop, started with the bot and stopped with
 //     its context; Run returns when the context is done.
-//  6. CleanerUpper: what it releases when the bot closes.
+//  7. CleanerUpper: what it releases when the bot closes.
 //
 // The bot wires the modules it is given (bot.Modules is the one list);
 // adding a capability is one folder and one line there.
@@ -34,6 +36,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -89,6 +92,19 @@ type Scrubber interface {
 // work from the transaction they are given alone.
 type Stored interface {
 	MemberParts() []store.MemberPart
+}
+
+// IntentSource is a module that adds to the intents the brain is trained
+// on (lessons taught in chat). Intents is called at start and at every
+// reload, in module order, with the intents so far (the files', then the
+// earlier modules'), and returns them with its own added: new intents, or
+// patterns added to existing ones. Like Stored, it works from the store it
+// is given alone, as commands that never provision (`docent train`) call
+// it too. An intent it adds whose response no longer works (a link removed
+// from the config since) is left out with a warning by the bot: one stale
+// record must not stop Docent from starting.
+type IntentSource interface {
+	Intents(ctx context.Context, st store.Buckets, base []brain.Intent) ([]brain.Intent, error)
 }
 
 // Schemaed is a module that keeps records of its own in the store: Schema
@@ -165,6 +181,47 @@ type Host struct {
 	WatchInterval time.Duration
 	// Now is the clock (tests move it).
 	Now func() time.Time
+
+	// Brain is the brain answering now, read at each call: a reload swaps
+	// it for another (its Intents, Sure, Explain).
+	Brain func() *brain.Brain
+	// Prepared says how the brain in use got its model (trained or
+	// loaded, its intents and patterns).
+	Prepared func() brain.Prepared
+	// Retrain re-reads the intents (the files' and every IntentSource's)
+	// and swaps in a brain trained on them, as `!reload` does. When they
+	// have problems the current brain stays and the error is an
+	// *IntentsError; a model that could not be saved is in use all the
+	// same (Prepared.SaveErr).
+	Retrain func(ctx context.Context) (brain.Prepared, error)
+	// TryIntents reports what stops intents from making a brain with the
+	// bot's settings (a response's template, a link), without training:
+	// to check what a member asks to add before it is kept.
+	TryIntents func(intents []brain.Intent) error
+	// IsCommand reports whether text calls a chat command, Docent's or a
+	// module's.
+	IsCommand func(text string) bool
+	// Records reads the core's records: messages, answers and votes.
+	Records Records
+}
+
+// IntentsError is Retrain's error when the intents have problems (in the
+// files, or added by a module): nothing was retrained.
+type IntentsError struct{ Err error }
+
+func (e *IntentsError) Error() string { return e.Err.Error() }
+func (e *IntentsError) Unwrap() error { return e.Err }
+
+// Records reads the core's records (*store.Store is one): what members
+// asked, what Docent answered and how members voted.
+type Records interface {
+	// Record returns the record stored under id.
+	Record(ctx context.Context, id uint64) (store.Record, error)
+	// Answered returns up to limit of the newest answers from sources,
+	// with their questions, newest first.
+	Answered(ctx context.Context, sources []chat.Source, limit int) ([]store.Answered, error)
+	// Feedback returns the votes on an answer.
+	Feedback(ctx context.Context, answer uint64) ([]store.Vote, error)
 }
 
 // Members is the core's hold on everything stored about members: the
@@ -235,6 +292,21 @@ type Page struct {
 	// Data returns what the template shows, for each request; the
 	// request's query is PageQuery(ctx) (?days=30).
 	Data func(ctx context.Context) (any, error)
+	// Actions are what the page's forms do: each form posts, with the
+	// page's {{.CSRF}} in its "csrf" field, to /admin/ACTION-PATH.
+	Actions []Action
+}
+
+// Action is what one of a page's forms does, served at POST /admin/Path
+// behind the dashboard's login and its CSRF check, like the dashboard's
+// own forms. The admin is then sent back to the page, which shows the
+// message.
+type Action struct {
+	Path string // "teach": one path segment, unique in the dashboard
+	// Run does it with the form's values. msg is what the admin is told
+	// back on the page (bad marks a refusal: "there is no such intent");
+	// an error is a failure of Docent's, shown as a server error.
+	Run func(ctx context.Context, form url.Values) (msg string, bad bool, err error)
 }
 
 type pageQueryKey struct{}

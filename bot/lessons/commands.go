@@ -1,106 +1,104 @@
-package bot
+package lessons
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
-// loadIntents reads the intents files and adds what admins taught in
-// chat to those in use.
-func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
-	loaded, err := b.cfg.Intents()
-	if err != nil {
-		return Intents{}, err
+// Commands are the module's chat commands, all for admins.
+func (mod *Module) Commands() []module.Command {
+	return []module.Command{
+		{Name: "teach", Admin: true, Args: "<intent> <text> | new <name> <response>",
+			Summary: "add what members write as a pattern of an intent and retrain, or create an intent", Run: mod.teach},
+		{Name: "unteach", Admin: true, Args: "<lesson-id>",
+			Summary: "remove a pattern or an intent taught in chat and retrain", Run: mod.unteach},
+		{Name: "lessons", Admin: true, Summary: "what was taught in chat, newest first, with the IDs unteach takes",
+			Run: func(ctx context.Context, _ *module.Message, _ string) (chat.Answer, error) {
+				text, err := mod.lessonsReport(ctx)
+				return chat.Answer{Text: text, Ephemeral: true}, err
+			}},
+		{Name: "promote", Admin: true, Args: "<answer-id> <name>",
+			Summary: "turn a good answer from the docs or the LLM into a new intent (its question, its answer)", Run: mod.promote},
+		{Name: "gaps", Admin: true, Summary: "what members asked that I could not answer, grouped, largest first",
+			Run: func(ctx context.Context, _ *module.Message, _ string) (chat.Answer, error) {
+				text, err := mod.gapsReport(ctx)
+				return chat.Answer{Text: text, Ephemeral: true}, err
+			}},
 	}
-	lessons, err := b.store.Lessons(ctx)
-	if err != nil {
-		return Intents{}, err
-	}
-	loaded.Use = b.usableLessons(applyLessons(loaded.Use, lessons))
-	return loaded, nil
 }
 
-// usableLessons leaves out intents created in chat whose response no
-// longer works (a link removed from the config since, say), with a
-// warning: one stale lesson must not stop Docent from starting.
-func (b *Bot) usableLessons(intents []brain.Intent) []brain.Intent {
-	return usableLessons(b.brainConfig(), b.log, intents)
+// intentName is what an intent created in chat may be called, as in the
+// intents files.
+var intentName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// notSaved is what an admin is told after a retraining whose model could
+// not be saved; "" when it was.
+func notSaved(p brain.Prepared) string {
+	if p.SaveErr == nil {
+		return ""
+	}
+	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
 }
 
-func usableLessons(bc brain.Config, log *slog.Logger, intents []brain.Intent) []brain.Intent {
-	probe := brain.Intent{Name: "probe_intent", Patterns: []string{"probe"}, Responses: []string{"probe"}}
-	return slices.DeleteFunc(intents, func(in brain.Intent) bool {
-		if in.Where != taughtWhere {
-			return false
+// oneLine cuts s to at most n bytes, at a space where it can, marking the
+// cut with an ellipsis.
+func oneLine(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n-1], ' ')
+	if cut <= 0 {
+		cut = n - 1
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		if _, err := brain.New(bc, []brain.Intent{in, probe}, nil); err != nil {
-			log.Warn("an intent taught in chat is left out: its response no longer works", "intent", in.Name, "err", err)
-			return true
-		}
-		return false
-	})
+	}
+	return s[:cut] + "…"
 }
 
-// taughtWhere marks intents and patterns that came from chat, in messages.
-const taughtWhere = "taught in chat"
-
-// applyLessons adds the taught patterns to their intents and creates the
-// taught intents. An intent taught without a pattern yet is left out until
-// it has one (the classifier has nothing to learn it from); a pattern for
-// an intent no longer defined is ignored.
-func applyLessons(intents []brain.Intent, lessons []store.Taught) []brain.Intent {
-	idx := map[string]int{}
-	for i, in := range intents {
-		idx[in.Name] = i
-	}
-	for _, l := range lessons {
-		i, ok := idx[l.Intent]
-		if !ok {
-			if l.Response == "" {
-				continue
-			}
-			intents = append(intents, brain.Intent{Name: l.Intent, Description: strings.ReplaceAll(l.Intent, "_", " "),
-				Responses: []string{l.Response}, Where: taughtWhere})
-			idx[l.Intent] = len(intents) - 1
-			continue
-		}
-		if l.Pattern != "" && !slices.Contains(intents[i].Patterns, l.Pattern) {
-			intents[i].Patterns = append(intents[i].Patterns, l.Pattern)
+// withoutLead is an answer's text without the "Asked before in …" line
+// that leads an answer pointing to an earlier thread.
+func withoutLead(text string) string {
+	if strings.HasPrefix(text, "Asked before in ") || strings.HasPrefix(text, "之前在 ") {
+		if _, rest, ok := strings.Cut(text, "\n\n"); ok {
+			return rest
 		}
 	}
-	return slices.DeleteFunc(intents, func(in brain.Intent) bool { return len(in.Patterns) == 0 })
+	return text
 }
 
 // teach is the admin command: `teach <intent> <text>` adds text as a
 // pattern of the intent and retrains; `teach new <name> <response>`
 // creates an intent, which answers once it is taught a pattern.
-func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, error) {
-	p := b.cfg.Bot.CommandPrefix
+func (mod *Module) teach(ctx context.Context, m *module.Message, args string) (chat.Answer, error) {
+	p := mod.host.Prefix
 	usage := fmt.Sprintf("Usage: `%steach <intent> <what members write>` adds a pattern; `%steach new <name> <response>` creates an intent; `%steach gap <number> <response>` turns a group of `%sgaps` into one.", p, p, p, p)
 	name, text, _ := strings.Cut(strings.TrimSpace(args), " ")
 	text = strings.TrimSpace(text)
 	if name == "gap" {
-		return b.teachGap(ctx, m, text)
+		return mod.teachGap(ctx, m, text)
 	}
 	if name == "" || text == "" {
 		return chat.Answer{Ephemeral: true, Text: usage}, nil
 	}
-	lessons, err := b.store.Lessons(ctx)
+	lessons, err := Read(ctx, mod.host.Store)
 	if err != nil {
 		return chat.Answer{}, err
 	}
 	known := map[string]bool{}
-	for _, in := range b.brain.Load().Intents() {
+	for _, in := range mod.host.Brain().Intents() {
 		known[in.Name] = true
 	}
 	pending := map[string]bool{} // taught with a response, no pattern yet
@@ -125,27 +123,27 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 		}
 		// The response must work as a template before it is kept: a broken
 		// lesson would stop every later reload.
-		check := append(b.brain.Load().Intents(), brain.Intent{Name: newName, Patterns: []string{"x"}, Responses: []string{response}, Where: taughtWhere})
-		if _, err := brain.New(b.brainConfig(), check, nil); err != nil {
+		check := append(mod.host.Brain().Intents(), brain.Intent{Name: newName, Patterns: []string{"x"}, Responses: []string{response}, Where: Where})
+		if err := mod.host.TryIntents(check); err != nil {
 			return chat.Answer{Ephemeral: true, Text: "That response does not work: " + err.Error()}, nil
 		}
-		l, err := b.store.Teach(ctx, store.Taught{Intent: newName, Response: response, By: m.Author, Time: time.Now()})
+		l, err := Teach(ctx, mod.host.Store, Taught{Intent: newName, Response: response, By: m.Author, Time: time.Now()})
 		if err != nil {
 			return chat.Answer{}, err
 		}
-		b.log.Info("intent created in chat", "intent", newName, "lesson", l.ID, "by", m.Author.ID)
+		mod.log.Info("intent created in chat", "intent", newName, "lesson", l.ID, "by", m.Author.ID)
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Created the intent %s (lesson #%d). Now teach it what members write: `%steach %s <question>`.", newName, l.ID, p, newName)}, nil
 	}
 
 	if !known[name] && !pending[name] {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I have no intent %s. `%swhy` shows the intents a question is close to; `%steach new %s <response>` creates it.", name, p, p, name)}, nil
 	}
-	l, err := b.store.Teach(ctx, store.Taught{Intent: name, Pattern: text, By: m.Author, Time: time.Now()})
+	l, err := Teach(ctx, mod.host.Store, Taught{Intent: name, Pattern: text, By: m.Author, Time: time.Now()})
 	if err != nil {
 		return chat.Answer{}, err
 	}
-	b.log.Info("pattern taught in chat", "intent", name, "lesson", l.ID, "by", m.Author.ID)
-	prep, err := b.Reload(ctx)
+	mod.log.Info("pattern taught in chat", "intent", name, "lesson", l.ID, "by", m.Author.ID)
+	prep, err := mod.host.Retrain(ctx)
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: "I stored the pattern, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
@@ -156,13 +154,13 @@ func (b *Bot) teach(ctx context.Context, m *Message, args string) (chat.Answer, 
 // unteach is the admin command `unteach <lesson-id>`: it removes a pattern
 // taught in chat, or an intent created in chat with the patterns taught to
 // it, and retrains as teach does.
-func (b *Bot) unteach(ctx context.Context, m *Message, args string) (chat.Answer, error) {
-	p := b.cfg.Bot.CommandPrefix
+func (mod *Module) unteach(ctx context.Context, m *module.Message, args string) (chat.Answer, error) {
+	p := mod.host.Prefix
 	id, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(args), "#"), 10, 64)
 	if err != nil || id == 0 {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%sunteach <lesson-id>`, with the lesson's number from `%slessons` (#12).", p, p)}, nil
 	}
-	removed, err := b.store.Unteach(ctx, id)
+	removed, err := Unteach(ctx, mod.host.Store, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("There is no lesson #%d; `%slessons` lists them.", id, p)}, nil
 	}
@@ -170,21 +168,21 @@ func (b *Bot) unteach(ctx context.Context, m *Message, args string) (chat.Answer
 		return chat.Answer{}, err
 	}
 	l := removed[0]
-	b.log.Info("lesson removed in chat", "lesson", id, "intent", l.Intent, "lessons_removed", len(removed), "by", m.Author.ID)
-	prep, err := b.Reload(ctx)
+	mod.log.Info("lesson removed in chat", "lesson", id, "intent", l.Intent, "lessons_removed", len(removed), "by", m.Author.ID)
+	prep, err := mod.host.Retrain(ctx)
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I removed lesson #%d, but retraining failed, so the current model stays: %v", id, err)}, nil
 	}
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Removed lesson #%d: %s (retrained on %d patterns in %s).%s",
-		id, b.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond), notSaved(prep))}, nil
+		id, mod.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond), notSaved(prep))}, nil
 }
 
 // describeRemoval says what Unteach removed, and what stays because the
 // intents files have it too; it is called after the reload.
-func (b *Bot) describeRemoval(removed []store.Taught) string {
+func (mod *Module) describeRemoval(removed []Taught) string {
 	l := removed[0]
 	var inUse *brain.Intent
-	for _, in := range b.brain.Load().Intents() {
+	for _, in := range mod.host.Brain().Intents() {
 		if in.Name == l.Intent {
 			inUse = &in
 			break
@@ -220,12 +218,12 @@ const maxLessonsShown = 15
 
 // lessonsReport is the admin command `lessons`: the newest lessons, with
 // the IDs unteach takes.
-func (b *Bot) lessonsReport(ctx context.Context) (string, error) {
-	lessons, err := b.store.Lessons(ctx)
+func (mod *Module) lessonsReport(ctx context.Context) (string, error) {
+	lessons, err := Read(ctx, mod.host.Store)
 	if err != nil {
 		return "", err
 	}
-	p := b.cfg.Bot.CommandPrefix
+	p := mod.host.Prefix
 	if len(lessons) == 0 {
 		return fmt.Sprintf("Nothing was taught in chat yet: `%steach` adds a pattern or an intent.", p), nil
 	}
@@ -261,36 +259,36 @@ func memberLabel(m chat.Member) string {
 // docs answer becomes a new intent, its question the first pattern and the
 // answer the response, so the next member asking gets it at once and for
 // free. Answer IDs are those `docent history` shows (#12).
-func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer, error) {
-	p := b.cfg.Bot.CommandPrefix
+func (mod *Module) promote(ctx context.Context, m *module.Message, args string) (chat.Answer, error) {
+	p := mod.host.Prefix
 	idText, name, _ := strings.Cut(strings.TrimSpace(args), " ")
 	name = strings.TrimSpace(name)
 	var id uint64
 	if _, err := fmt.Sscan(strings.TrimPrefix(idText, "#"), &id); err != nil || name == "" || strings.ContainsAny(name, " \t\n") {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%spromote <answer-id> <new-intent-name>`, with the answer's number from `docent history` (#12).", p)}, nil
 	}
-	ans, err := b.store.Record(ctx, id)
+	ans, err := mod.host.Records.Record(ctx, id)
 	if err != nil || ans.Kind != store.KindAnswer || ans.ReplyTo == 0 {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("#%d is not one of my answers to a question.", id)}, nil
 	}
 	if ans.Source != chat.SourceLLM && ans.Source != chat.SourceKnowledge {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("#%d came from %s; only answers written from the docs can be promoted.", id, ans.Source)}, nil
 	}
-	q, err := b.store.Record(ctx, ans.ReplyTo)
+	q, err := mod.host.Records.Record(ctx, ans.ReplyTo)
 	if err != nil {
 		return chat.Answer{}, err
 	}
 	// Templates would read {{ in the answer as actions: keep it literal.
 	response := "{{`" + strings.ReplaceAll(withoutLead(ans.Text), "`", "`}}{{\"`\"}}{{`") + "`}}"
-	created, err := b.teach(ctx, m, "new "+name+" "+response)
+	created, err := mod.teach(ctx, m, "new "+name+" "+response)
 	if err != nil || !strings.HasPrefix(created.Text, "Created") {
 		return created, err
 	}
-	learnt, err := b.teach(ctx, m, name+" "+q.Text)
+	learnt, err := mod.teach(ctx, m, name+" "+q.Text)
 	if err != nil || !strings.HasPrefix(learnt.Text, "Learnt") {
 		return learnt, err
 	}
-	if id := b.createdIn(ctx, name); id != 0 {
+	if id := mod.createdIn(ctx, name); id != 0 {
 		learnt.Text += fmt.Sprintf(" `%sunteach %d` removes the whole intent.", p, id)
 	}
 	return learnt, nil
@@ -298,10 +296,10 @@ func (b *Bot) promote(ctx context.Context, m *Message, args string) (chat.Answer
 
 // createdIn returns the ID of the lesson that created the intent, 0 when
 // it was not created in chat.
-func (b *Bot) createdIn(ctx context.Context, intent string) uint64 {
-	lessons, err := b.store.Lessons(ctx)
+func (mod *Module) createdIn(ctx context.Context, intent string) uint64 {
+	lessons, err := Read(ctx, mod.host.Store)
 	if err != nil {
-		b.log.Warn("could not read the lessons", "err", err)
+		mod.log.Warn("could not read the lessons", "err", err)
 		return 0
 	}
 	for _, l := range lessons {

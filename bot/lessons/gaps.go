@@ -1,14 +1,14 @@
-package bot
+package lessons
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/gaps"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -25,12 +25,12 @@ const (
 // said it was not sure (finding nothing, or only "these may help" passages)
 // and answers voted down, leaving out questions the current intents now
 // answer (after !teach, say).
-func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
-	answered, err := b.store.Answered(ctx, []chat.Source{chat.SourceFallback, chat.SourceKnowledge, chat.SourceLLM}, maxGapAnswers)
+func (mod *Module) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
+	answered, err := mod.host.Records.Answered(ctx, []chat.Source{chat.SourceFallback, chat.SourceKnowledge, chat.SourceLLM}, maxGapAnswers)
 	if err != nil {
 		return nil, err
 	}
-	br := b.brain.Load()
+	br := mod.host.Brain()
 	var qs []gaps.Question
 	seen := map[string]bool{}
 	// Newest first, to keep the newest questions; reversed below so that a
@@ -40,7 +40,7 @@ func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 			break
 		}
 		unsure := a.Answer.Source == chat.SourceFallback || a.Answer.Source == chat.SourceKnowledge
-		if !unsure && !b.downvoted(ctx, a.Answer.ID) {
+		if !unsure && !mod.downvoted(ctx, a.Answer.ID) {
 			continue
 		}
 		text := strings.TrimSpace(a.Question.Text)
@@ -48,7 +48,7 @@ func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 		if text == "" || seen[key] || br.Sure(text) {
 			continue
 		}
-		if _, _, _, isCmd := b.commands.Parse(text); isCmd {
+		if mod.host.IsCommand(text) {
 			continue
 		}
 		seen[key] = true
@@ -66,8 +66,8 @@ func (b *Bot) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 }
 
 // gapsReport is the admin command's text: the largest groups first.
-func (b *Bot) gapsReport(ctx context.Context) (string, error) {
-	clusters, err := b.Gaps(ctx)
+func (mod *Module) gapsReport(ctx context.Context) (string, error) {
+	clusters, err := mod.Gaps(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -85,20 +85,20 @@ func (b *Bot) gapsReport(ctx context.Context) (string, error) {
 			fmt.Fprintf(&sb, "“%s”", oneLine(q.Text, 80))
 		}
 	}
-	fmt.Fprintf(&sb, "\nTurn one into an intent: `%steach gap <name> <response>`.", b.cfg.Bot.CommandPrefix)
+	fmt.Fprintf(&sb, "\nTurn one into an intent: `%steach gap <name> <response>`.", mod.host.Prefix)
 	return sb.String(), nil
 }
 
 // teachGap creates an intent from a group of gaps: its suggested name, the
 // response given, and the group's questions as patterns.
-func (b *Bot) teachGap(ctx context.Context, m *Message, args string) (chat.Answer, error) {
-	p := b.cfg.Bot.CommandPrefix
+func (mod *Module) teachGap(ctx context.Context, m *module.Message, args string) (chat.Answer, error) {
+	p := mod.host.Prefix
 	which, response, _ := strings.Cut(strings.TrimSpace(args), " ")
 	response = strings.TrimSpace(response)
 	if which == "" || response == "" {
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%steach gap <name or number from %sgaps> <response>`.", p, p)}, nil
 	}
-	clusters, err := b.Gaps(ctx)
+	clusters, err := mod.Gaps(ctx)
 	if err != nil {
 		return chat.Answer{}, err
 	}
@@ -117,38 +117,38 @@ func (b *Bot) teachGap(ctx context.Context, m *Message, args string) (chat.Answe
 		}
 	}
 	name := c.Name
-	for i := 2; b.intentExists(ctx, name); i++ {
+	for i := 2; mod.intentExists(ctx, name); i++ {
 		name = fmt.Sprintf("%s_%d", c.Name, i)
 	}
-	created, err := b.teach(ctx, m, "new "+name+" "+response)
+	created, err := mod.teach(ctx, m, "new "+name+" "+response)
 	if err != nil || !strings.HasPrefix(created.Text, "Created") {
 		return created, err
 	}
 	for _, q := range c.Questions {
-		if _, err := b.store.Teach(ctx, store.Taught{Intent: name, Pattern: q.Text, By: m.Author, Time: time.Now()}); err != nil {
+		if _, err := Teach(ctx, mod.host.Store, Taught{Intent: name, Pattern: q.Text, By: m.Author, Time: time.Now()}); err != nil {
 			return chat.Answer{}, err
 		}
 	}
-	prep, err := b.Reload(ctx)
+	prep, err := mod.host.Retrain(ctx)
 	if err != nil {
 		return chat.Answer{Ephemeral: true, Text: "I stored the intent, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
 	text := fmt.Sprintf("Created the intent %s from %d questions (retrained on %d patterns in %s).",
 		name, len(c.Questions), prep.Examples, prep.Took.Round(time.Millisecond))
-	if id := b.createdIn(ctx, name); id != 0 {
+	if id := mod.createdIn(ctx, name); id != 0 {
 		text += fmt.Sprintf(" `%sunteach %d` takes it back.", p, id)
 	}
 	return chat.Answer{Ephemeral: true, Text: text + notSaved(prep)}, nil
 }
 
 // intentExists says whether name is an intent, from the files or taught.
-func (b *Bot) intentExists(ctx context.Context, name string) bool {
-	for _, in := range b.brain.Load().Intents() {
+func (mod *Module) intentExists(ctx context.Context, name string) bool {
+	for _, in := range mod.host.Brain().Intents() {
 		if in.Name == name {
 			return true
 		}
 	}
-	lessons, _ := b.store.Lessons(ctx)
+	lessons, _ := Read(ctx, mod.host.Store)
 	for _, l := range lessons {
 		if l.Intent == name {
 			return true
@@ -157,13 +157,36 @@ func (b *Bot) intentExists(ctx context.Context, name string) bool {
 	return false
 }
 
-// ReportGaps opens Docent as `docent run` would, and returns the gaps, for
-// `docent gaps`.
-func ReportGaps(ctx context.Context, cfg *Config, log *slog.Logger) ([]gaps.Cluster, error) {
-	b, err := Open(ctx, cfg, Options{Log: log})
+// downvoted says whether a member voted the answer down.
+func (mod *Module) downvoted(ctx context.Context, answer uint64) bool {
+	votes, err := mod.host.Records.Feedback(ctx, answer)
+	if err != nil {
+		mod.log.Warn("could not read the votes on an answer", "answer", answer, "err", err)
+		return false
+	}
+	for _, v := range votes {
+		if v.Vote == chat.VoteDown {
+			return true
+		}
+	}
+	return false
+}
+
+// Downvoted returns up to limit of the newest answers a member voted down,
+// with their questions, newest first.
+func (mod *Module) Downvoted(ctx context.Context, limit int) ([]store.Answered, error) {
+	answered, err := mod.host.Records.Answered(ctx, []chat.Source{chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM, chat.SourceFallback}, maxGapQuestions)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
-	return b.Gaps(ctx)
+	var out []store.Answered
+	for _, a := range answered {
+		if len(out) == limit || ctx.Err() != nil {
+			break
+		}
+		if mod.downvoted(ctx, a.Answer.ID) {
+			out = append(out, a)
+		}
+	}
+	return out, ctx.Err()
 }
