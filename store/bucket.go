@@ -223,17 +223,35 @@ type MemberPart interface {
 	Expire(tx *Tx, cutoff time.Time) (int, error)
 }
 
+// CountKeyed is a MemberPart whose counts, in what ForgetMember and
+// DeleteBefore report, go under a name of their own: what the budgets
+// module exports is "llm_usage", the days of it deleted "usage_days".
+type CountKeyed interface {
+	MemberPart
+	// CountKey names the part's count in Forgotten and Retained.
+	CountKey() string
+}
+
+// countKey is the name of p's count in Forgotten and Retained: its
+// CountKey when it has one, else its Key.
+func countKey(p MemberPart) string {
+	if c, ok := p.(CountKeyed); ok {
+		return c.CountKey()
+	}
+	return p.Key()
+}
+
 // askParts asks each of parts for its share, in tx (what it exports, or
-// how many items it deleted), by the part's key. A part's error, or panic,
+// how many items it deleted), under key(part). A part's error, or panic,
 // fails them all, naming the part.
-func askParts[V any](parts []MemberPart, tx *bolt.Tx, ask func(MemberPart, *Tx) (V, error)) (map[string]V, error) {
+func askParts[V any](parts []MemberPart, tx *bolt.Tx, key func(MemberPart) string, ask func(MemberPart, *Tx) (V, error)) (map[string]V, error) {
 	out := make(map[string]V, len(parts))
 	for _, p := range parts {
 		var v V
 		if err := safely(func() (err error) { v, err = ask(p, &Tx{tx: tx}); return err }); err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Key(), err)
 		}
-		out[p.Key()] = v
+		out[key(p)] = v
 	}
 	return out, nil
 }
@@ -291,14 +309,19 @@ func emptyPart(v any) bool {
 func checkParts(parts []MemberPart) error {
 	seen := map[string]bool{}
 	for _, p := range parts {
-		switch k := p.Key(); {
-		case k == "":
-			return fmt.Errorf("store: a member part (%T) has no key", p)
-		case seen[strings.ToLower(k)]:
-			return fmt.Errorf("store: two member parts have the key %q", k)
-		case ownField(k):
-			return fmt.Errorf("store: the member part %T has the key %q, a field of the store's own", p, k)
-		default:
+		keys := []string{p.Key()}
+		if c := countKey(p); !strings.EqualFold(c, p.Key()) {
+			keys = append(keys, c)
+		}
+		for _, k := range keys {
+			switch {
+			case k == "":
+				return fmt.Errorf("store: a member part (%T) has no key", p)
+			case seen[strings.ToLower(k)]:
+				return fmt.Errorf("store: two member parts have the key %q", k)
+			case ownField(k):
+				return fmt.Errorf("store: the member part %T has the key %q, a field of the store's own", p, k)
+			}
 			seen[strings.ToLower(k)] = true
 		}
 	}

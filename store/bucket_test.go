@@ -266,11 +266,19 @@ type keyedNotes struct {
 
 func (p keyedNotes) Key() string { return p.key }
 
+// countedNotes is the notes part whose counts have a name of their own.
+type countedNotes struct {
+	notes
+	count string
+}
+
+func (p countedNotes) CountKey() string { return p.count }
+
 // A part keyed like a field of the store's own would be the same JSON
 // field: the forget report read back by the command line would show the
 // part's count as the messages deleted.
 func TestPartKeyMustNotBeAStoreField(t *testing.T) {
-	for _, k := range []string{"messages", "Messages", "member", "usage_days", "records"} {
+	for _, k := range []string{"messages", "Messages", "member", "votes", "records"} {
 		_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: k}}})
 		if err == nil || !strings.Contains(err.Error(), `"`+k+`"`) {
 			t.Errorf("part keyed %q: %v, want an error naming it", k, err)
@@ -279,6 +287,41 @@ func TestPartKeyMustNotBeAStoreField(t *testing.T) {
 	_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: "Notes"}, notes{}}})
 	if err == nil {
 		t.Error(`parts keyed "Notes" and "notes": no error`)
+	}
+	// A count's own name (CountKeyed) is held to the same rules.
+	for _, parts := range [][]store.MemberPart{
+		{countedNotes{count: "answers"}},
+		{countedNotes{count: ""}},
+		{countedNotes{count: "notes_deleted"}, keyedNotes{key: "notes_deleted"}},
+	} {
+		if _, err := store.Open(dbPath(t), store.Options{Parts: parts}); err == nil {
+			t.Errorf("parts %+v: no error", parts)
+		}
+	}
+}
+
+// TestCountKey: a part's counts in Forgotten and Retained go under its
+// CountKey, its export under its Key.
+func TestCountKey(t *testing.T) {
+	ctx := context.Background()
+	s := openWith(t, dbPath(t), store.Options{Parts: []store.MemberPart{countedNotes{count: "notes_deleted"}}})
+	defer s.Close()
+	ann := store.MemberRef{Platform: "discord", ID: "ann"}
+	addNote(t, s, ann, "old", day0.Add(time.Hour))
+	addNote(t, s, ann, "recent", day0.Add(72*time.Hour))
+	if d, err := s.ExportMember(ctx, ann); err != nil || len(notesOf(d)) != 2 {
+		t.Errorf("export: %+v, %v; want 2 notes under \"notes\"", d.Parts, err)
+	}
+	r, err := s.DeleteBefore(ctx, day0.Add(48*time.Hour))
+	if err != nil || r.Parts["notes_deleted"] != 1 {
+		t.Errorf("retention: %+v, %v; want notes_deleted 1", r.Parts, err)
+	}
+	f, err := s.ForgetMember(ctx, ann)
+	if err != nil || f.Parts["notes_deleted"] != 1 {
+		t.Errorf("forget: %+v, %v; want notes_deleted 1", f.Parts, err)
+	}
+	if js, _ := json.Marshal(f); !strings.Contains(string(js), `"notes_deleted":1`) {
+		t.Errorf("forget JSON: %s", js)
 	}
 }
 

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/binary"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
@@ -94,26 +93,4 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// addUsage adds u to the LLM usage of each scope on day as the budgets
-// module writes it (bot/budgets: "usage" bucket, day/scope → requests ‖
-// tokens, big-endian), for the store's reading of it in members' data.
-func addUsage(ctx context.Context, s *store.Store, day string, u store.Usage, scopes ...string) error {
-	usage := store.NewBucket("usage")
-	return s.Update(ctx, func(tx *store.Tx) error {
-		for _, sc := range scopes {
-			k := []byte(day + "/" + sc)
-			cur := make([]byte, 16)
-			if v := tx.Get(usage, k); len(v) == 16 {
-				cur = v
-			}
-			binary.BigEndian.PutUint64(cur, binary.BigEndian.Uint64(cur)+uint64(u.Requests))
-			binary.BigEndian.PutUint64(cur[8:], binary.BigEndian.Uint64(cur[8:])+uint64(u.Tokens))
-			if err := tx.Put(usage, k, cur); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

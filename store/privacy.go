@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,26 +22,6 @@ import (
 // scan. Deletion then goes through the writer in transactions of at most
 // deleteChunk records, and a last pass catches what the member wrote
 // meanwhile.
-
-// bucketUsage is the budgets module's (bot/budgets): the LLM use per day
-// and scope, "2006-01-02/member:discord:42" → requests ‖ tokens, 8 bytes
-// each, big-endian. The store only reads it here, for members' exports,
-// forget and retention, whose reports name it in fields of their own
-// (llm_usage, usage_days), which a MemberPart's one key cannot keep.
-var bucketUsage = []byte("usage")
-
-// Usage is what the LLM cost in one scope on one day.
-type Usage struct {
-	Requests int `json:"requests"`
-	Tokens   int `json:"tokens"`
-}
-
-func decodeUsage(b []byte) Usage {
-	if len(b) != 16 {
-		return Usage{}
-	}
-	return Usage{Requests: int(binary.BigEndian.Uint64(b)), Tokens: int(binary.BigEndian.Uint64(b[8:]))}
-}
 
 // MemberRef names a member on a platform.
 type MemberRef struct {
@@ -60,8 +39,6 @@ type MemberData struct {
 	Answers  []Record `json:"answers"`
 	// Votes are the votes they cast on Docent's answers or members' messages.
 	Votes []Vote `json:"votes"`
-	// Usage is the LLM usage counted against them, by day.
-	Usage map[string]Usage `json:"llm_usage,omitempty"`
 	// Parts are what each feature module holds about them, by the part's
 	// key (Options.Parts); in JSON each is a field of its own, left out
 	// when empty.
@@ -85,7 +62,6 @@ type Forgotten struct {
 	Messages int `json:"messages"`
 	Answers  int `json:"answers"`
 	Votes    int `json:"votes"`
-	Usage    int `json:"usage_days"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// Records are the IDs of every record deleted, so that the bot can drop
@@ -230,8 +206,7 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		}); err != nil {
 			return err
 		}
-		d.Usage = memberUsage(tx, m, nil)
-		d.Parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) })
+		d.Parts, err = askParts(s.parts, tx, MemberPart.Key, func(p MemberPart, t *Tx) (any, error) { return p.Export(t, m) })
 		return err
 	})
 	if err != nil {
@@ -270,34 +245,9 @@ func eachMemberVote(tx *bolt.Tx, m MemberRef, fn func(key []byte, v Vote, on Rec
 	return nil
 }
 
-// memberUsage returns the member's LLM usage by day; with del set it also
-// collects the keys into del.
-func memberUsage(tx *bolt.Tx, m MemberRef, del *[][]byte) map[string]Usage {
-	b := tx.Bucket(bucketUsage)
-	if b == nil {
-		return nil
-	}
-	suffix := "/member:" + m.Platform + ":" + m.ID
-	// The usage of their own conversation (see ownChannel) names them too.
-	own := "/channel:" + m.Platform + ":" + m.ID
-	out := map[string]Usage{}
-	_ = b.ForEach(func(k, v []byte) error {
-		if day, ok := strings.CutSuffix(string(k), suffix); ok {
-			out[day] = decodeUsage(v)
-			if del != nil {
-				*del = append(*del, bytes.Clone(k))
-			}
-		} else if del != nil && strings.HasSuffix(string(k), own) {
-			*del = append(*del, bytes.Clone(k))
-		}
-		return nil
-	})
-	return out
-}
-
 // ForgetMember deletes everything the store holds about a member: their
 // messages and Docent's answers to them (with the votes on those), the
-// votes they cast, their LLM usage and every feature module's part (the
+// votes they cast, and every feature module's part (their LLM usage; the
 // recorders see their records and votes leave: the activity counters
 // count as if they had never written; the lessons module's part keeps the
 // lessons they taught, the community's intents, but no longer naming them).
@@ -313,8 +263,8 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// read after a successful submit: a submit cut short by ctx returns
 	// while the closure may still run.
 	var g Forgotten
-	// First what they did to others' records: votes and usage (the
-	// modules' parts are asked last, once their records are gone).
+	// First what they did to others' records: their votes (the modules'
+	// parts are asked last, once their records are gone).
 	first := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
@@ -328,20 +278,12 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 		}); err != nil {
 			return Record{}, err
 		}
-		var usage [][]byte
-		memberUsage(tx, m, &usage)
-		for _, k := range usage {
-			if err := tx.Bucket(bucketUsage).Delete(k); err != nil {
-				return Record{}, err
-			}
-		}
-		g.Usage = len(usage)
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, first); err != nil {
 		return f, fmt.Errorf("store: forget member %s: %w", m, err)
 	}
-	f.Votes, f.Usage = g.Votes, g.Usage
+	f.Votes = g.Votes
 	var after uint64
 	asked := map[uint64]bool{} // every message of theirs found, deleted or not
 	// Scan, delete what was found, and scan again for what arrived
@@ -397,7 +339,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		var err error
-		parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
+		parts, err = askParts(s.parts, tx, countKey, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
 		return Record{}, err
 	})
 	if _, err := s.submit(ctx, r); err != nil {
@@ -478,7 +420,6 @@ const retentionSlack = 1000
 // Retained counts what DeleteBefore deleted.
 type Retained struct {
 	Records int `json:"records"`
-	Usage   int `json:"usage_days"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// IDs of the records deleted, for the bot's memory.
@@ -492,8 +433,8 @@ func (r Retained) MarshalJSON() ([]byte, error) {
 }
 
 // DeleteBefore deletes the records older than cutoff (with their votes),
-// the LLM usage of the days before it, and what each feature module's part
-// holds from before it (the recorders keep their figures of the records:
+// and what each feature module's part holds from before it (the LLM usage
+// of the days before it) (the recorders keep their figures of the records:
 // the activity counters' totals stay). Docent runs it for
 // store.retention_days. It works oldest first, deleteChunk records per
 // transaction.
@@ -549,36 +490,17 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 		out.Records += len(deleted)
 		out.IDs = append(out.IDs, deleted...)
 	}
-	// Usage of whole days before the cutoff's day, and the parts.
-	var usageDays int
+	// The parts: what they hold from before the cutoff.
 	var parts map[string]int
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
 		var err error
-		if parts, err = askParts(s.parts, tx, func(p MemberPart, t *Tx) (int, error) { return p.Expire(t, cutoff) }); err != nil {
-			return Record{}, err
-		}
-		if b := tx.Bucket(bucketUsage); b != nil {
-			var old [][]byte
-			last := cutoff.UTC().Format(time.DateOnly)
-			_ = b.ForEach(func(k, _ []byte) error {
-				if d, _, ok := strings.Cut(string(k), "/"); ok && d < last {
-					old = append(old, bytes.Clone(k))
-				}
-				return nil
-			})
-			for _, k := range old {
-				if err := b.Delete(k); err != nil {
-					return Record{}, err
-				}
-			}
-			usageDays = len(old)
-		}
-		return Record{}, nil
+		parts, err = askParts(s.parts, tx, countKey, func(p MemberPart, t *Tx) (int, error) { return p.Expire(t, cutoff) })
+		return Record{}, err
 	})
 	if _, err := s.submit(ctx, r); err != nil {
 		return out, fmt.Errorf("store: delete records before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
-	out.Usage, out.Parts = usageDays, parts
+	out.Parts = parts
 	return out, nil
 }
 

@@ -67,7 +67,7 @@ func scanFile(t *testing.T, path string, needles ...string) []string {
 
 // TestForgetMember stores a member's messages in a channel, a thread and
 // a DM, Docent's answers to them, their votes and others' votes on them,
-// thanks they earned, LLM usage and a module's note; exports it all; forgets
+// thanks they earned and a module's note; exports it all; forgets
 // them; and then finds nothing of them in any key or value of the file,
 // nor anywhere in its bytes after compaction, while others' data stays.
 func TestForgetMember(t *testing.T) {
@@ -101,9 +101,6 @@ func TestForgetMember(t *testing.T) {
 	sc.vote(help, "za1", zedID, chat.VoteDown)
 	sc.vote(thread, "oa1", zedID, chat.VoteUp)
 	sc.vote(thread, "z2", "olga", chat.VoteUp)
-	if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1, Tokens: 99}, "member:discord:"+zedID, "all"); err != nil {
-		t.Fatal(err)
-	}
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: zedID}, "a note on "+zedName, at) // a feature module's record
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: "olga"}, "olga's note", at)
 	// The same ID on Slack is another person, who stays.
@@ -117,19 +114,19 @@ func TestForgetMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || d.Usage["2026-03-02"].Tokens != 99 || len(notesOf(d)) != 1 {
-		t.Errorf("export: %d messages, %d answers, %d votes, usage %v, notes %v; want 3, 2, 2, 99 tokens, 1 note",
-			len(d.Messages), len(d.Answers), len(d.Votes), d.Usage, d.Parts["notes"])
+	if len(d.Messages) != 3 || len(d.Answers) != 2 || len(d.Votes) != 2 || len(notesOf(d)) != 1 {
+		t.Errorf("export: %d messages, %d answers, %d votes, notes %v; want 3, 2, 2, 1 note",
+			len(d.Messages), len(d.Answers), len(d.Votes), d.Parts["notes"])
 	}
 
 	f, err := s.ForgetMember(ctx, me)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Usage != 1 || f.Parts["notes"] != 1 || len(f.Records) != 5 {
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Parts["notes"] != 1 || len(f.Records) != 5 {
 		t.Errorf("forgotten %+v", f)
 	}
-	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(d.Usage)+len(notesOf(d)) != 0 {
+	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Answers)+len(d.Votes)+len(notesOf(d)) != 0 {
 		t.Errorf("export after forgetting: %+v, %v", d, err)
 	}
 	if err := s.Close(); err != nil {
@@ -178,15 +175,12 @@ func TestDeleteBefore(t *testing.T) {
 	sc.answer(old, "a1", chat.SourceIntent, "x", time.Second)
 	sc.vote(c, "a1", "bob", chat.VoteUp)
 	recent := sc.say(c, "g", "m2", "bob", "a recent question", day0.Add(72*time.Hour))
-	if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1}, "member:discord:ann"); err != nil {
-		t.Fatal(err)
-	}
 	got, err := s.DeleteBefore(ctx, day0.Add(48*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Records != 2 || got.Usage != 1 || got.Parts["notes"] != 1 {
-		t.Errorf("deleted %+v, want 2 records, 1 usage day, 1 note", got)
+	if got.Records != 2 || got.Parts["notes"] != 1 {
+		t.Errorf("deleted %+v, want 2 records, 1 note", got)
 	}
 	if d, err := s.ExportMember(ctx, ann); err != nil || len(notesOf(d)) != 1 || notesOf(d)[0].Text != "recent" {
 		t.Errorf("notes after retention: %+v, %v; want the recent one", notesOf(d), err)
@@ -294,8 +288,8 @@ func TestForgetFindsLateAnswers(t *testing.T) {
 }
 
 // TestForgetMemberOwnConversation: a conversation named by the member's
-// ID (a web visitor's chat) goes whole, counters and LLM usage keyed by it
-// too, while another visitor's stays.
+// ID (a web visitor's chat) goes whole, while another visitor's stays
+// (the modules' parts keyed by it: bot/budgets, bot/analytics).
 func TestForgetMemberOwnConversation(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
@@ -309,11 +303,6 @@ func TestForgetMemberOwnConversation(t *testing.T) {
 	sc.answer(q, "w1", chat.SourceFallback, "", time.Second)
 	q = sc.say(theirs, "", "", other, "hello there", at)
 	sc.answer(q, "w2", chat.SourceIntent, "greeting", time.Second)
-	for _, who := range []string{id, other} {
-		if err := addUsage(ctx, s, "2026-03-02", store.Usage{Requests: 1, Tokens: 9}, "member:web:"+who, "channel:web:"+who, "all"); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if _, err := s.ForgetMember(ctx, store.MemberRef{Platform: "web", ID: id}); err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +312,8 @@ func TestForgetMemberOwnConversation(t *testing.T) {
 	if found := scanFile(t, path, id, "backup"); len(found) > 0 {
 		t.Errorf("after forgetting, the file still holds %q", found)
 	}
-	if found := scanFile(t, path, "member:web:"+other, "channel:web:"+other, "hello there"); len(found) != 3 {
-		t.Errorf("the other visitor's data: found %q, want all three", found)
+	if found := scanFile(t, path, other, "hello there"); len(found) != 2 {
+		t.Errorf("the other visitor's data: found %q, want both", found)
 	}
 }
 

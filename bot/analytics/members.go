@@ -25,9 +25,12 @@ type MemberDay struct {
 // entries of days past retention, whose totals stay).
 type memberPart struct{}
 
-var _ store.MemberPart = memberPart{}
+var _ store.CountKeyed = memberPart{}
 
-func (memberPart) Key() string { return "activity" }
+// Key names the export's field; CountKey the days a member was taken out
+// of in forget and retention reports, as when the store kept the counters.
+func (memberPart) Key() string      { return "activity" }
+func (memberPart) CountKey() string { return "activity_days" }
 
 func (memberPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 	var out []MemberDay

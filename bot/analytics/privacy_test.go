@@ -120,7 +120,7 @@ func TestForgetMemberActivity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Parts["activity"] != 2 {
+	if f.Messages != 3 || f.Answers != 2 || f.Votes != 2 || f.Parts["activity_days"] != 2 {
 		t.Errorf("forgotten %+v", f)
 	}
 	if d, err := s.ExportMember(ctx, me); err != nil || len(activityOf(d)) != 0 {
@@ -164,7 +164,7 @@ func TestForgetMemberOwnConversationCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Parts["activity"] != 1 {
+	if f.Parts["activity_days"] != 1 {
 		t.Errorf("forgotten %+v, want 1 day of counters", f)
 	}
 	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour), Platform: "web"}, nil)
@@ -198,7 +198,7 @@ func TestDeleteBeforeActivity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Records != 2 || got.Parts["activity"] != 1 {
+	if got.Records != 2 || got.Parts["activity_days"] != 1 {
 		t.Errorf("deleted %+v, want 2 records, 1 day of counters", got)
 	}
 	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(96 * time.Hour)}, nil)

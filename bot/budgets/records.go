@@ -19,7 +19,8 @@ import (
 //	usage  day "/" scope → requests ‖ tokens (8 bytes each, big-endian)
 //
 // Scopes are "all", "member:<platform>:<id>" and "channel:<platform>:<id>".
-// The store reads this bucket for members' exports, forget and retention.
+// Members' exports, forget and retention read it through the module's
+// member part (members.go).
 var bucketUsage = store.NewBucket("usage")
 
 // Schema is the version of the layout above: 1, the first, the same as

@@ -3,10 +3,12 @@ package budgets_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -245,12 +247,82 @@ func TestRecordsReadTheStoresFormer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The store still finds a member's usage in it, for their export.
-	d, err := s.ExportMember(ctx, store.MemberRef{Platform: "discord", ID: "42"})
+}
+
+// TestUsageMemberPart: a member's usage is in their export as "llm_usage",
+// by day; forget deletes it with their own conversation's (a web visitor's
+// chat is named by their ID) and says how many under "usage_days", leaving
+// another member's and the totals; retention deletes the whole days before
+// its cutoff's day, every scope's.
+func TestUsageMemberPart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "docent.db")
+	s, err := store.Open(path, store.Options{Parts: budgets.New().MemberParts()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Usage["2026-11-28"] != (store.Usage{Requests: 2, Tokens: 420}) {
-		t.Errorf("export: llm usage %+v", d.Usage)
+	defer s.Close()
+	r := budgets.NewRecords(s)
+	const me, other = "5eb1d0c0ffee", "0e7a0e7a0e7a"
+	for _, who := range []string{me, other} {
+		for day, tokens := range map[string]int{"2026-03-01": 5, "2026-03-02": 9} {
+			if err := r.Add(ctx, day, budgets.Usage{Requests: 1, Tokens: tokens}, "member:web:"+who, "channel:web:"+who, "all"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ref := store.MemberRef{Platform: "web", ID: me}
+	d, err := s.ExportMember(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]budgets.Usage{"2026-03-01": {1, 5}, "2026-03-02": {1, 9}}
+	if got, _ := d.Parts["llm_usage"].(map[string]budgets.Usage); !maps.Equal(got, want) {
+		t.Errorf("export: llm_usage = %#v, want %v", d.Parts["llm_usage"], want)
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `"llm_usage":{"2026-03-01":{"requests":1,"tokens":5},"2026-03-02":{"requests":1,"tokens":9}}`) {
+		t.Errorf("export JSON: %s", js)
+	}
+
+	f, err := s.ForgetMember(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Parts["usage_days"] != 4 { // two days, their scope and their conversation's
+		t.Errorf("forget: usage_days = %d, want 4 (%+v)", f.Parts["usage_days"], f)
+	}
+	if js, _ := json.Marshal(f); !strings.Contains(string(js), `"usage_days":4`) {
+		t.Errorf("forget JSON: %s", js)
+	}
+	for _, day := range []string{"2026-03-01", "2026-03-02"} {
+		got, err := r.On(ctx, day, "member:web:"+me, "channel:web:"+me, "member:web:"+other, "channel:web:"+other, "all")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != (budgets.Usage{}) || got[1] != (budgets.Usage{}) {
+			t.Errorf("%s: the member's usage is still there: %+v", day, got[:2])
+		}
+		if got[2].Requests != 1 || got[3].Requests != 1 || got[4].Requests != 2 {
+			t.Errorf("%s: another member's usage or the totals went: %+v", day, got[2:])
+		}
+	}
+
+	ret, err := s.DeleteBefore(ctx, time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret.Parts["usage_days"] != 3 { // 2026-03-01: the other member's, their conversation's, all
+		t.Errorf("retention: usage_days = %d, want 3 (%+v)", ret.Parts["usage_days"], ret)
+	}
+	day, err := r.Day(ctx, "2026-03-01")
+	if err != nil || len(day) != 0 {
+		t.Errorf("2026-03-01 after retention: %v, %v; want nothing", day, err)
+	}
+	if got, _ := r.On(ctx, "2026-03-02", "all"); got[0] != (budgets.Usage{Requests: 2, Tokens: 18}) {
+		t.Errorf("2026-03-02 after retention: %+v, want kept", got)
 	}
 }

@@ -151,9 +151,11 @@ func Unteach(ctx context.Context, st store.Buckets, id uint64) ([]Taught, error)
 // retention keeps them.
 type part struct{}
 
-// Key is the lessons' field in an export ("lessons") and their count in
-// what `forget` reports.
-func (part) Key() string { return "lessons" }
+// Key is the lessons' field in an export; CountKey their count in what
+// forget reports (anonymised, not deleted) and retention (none: kept), as
+// when the store kept them.
+func (part) Key() string      { return "lessons" }
+func (part) CountKey() string { return "lessons_anonymised" }
 
 func (part) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 	var out []Taught

@@ -210,7 +210,7 @@ func TestLessonsOfAnOlderDatabase(t *testing.T) {
 		t.Errorf("export lacks zed's lessons: %s", out)
 	}
 	f, err := s.ForgetMember(ctx, zed)
-	if err != nil || f.Parts["lessons"] != 2 {
+	if err != nil || f.Parts["lessons_anonymised"] != 2 {
 		t.Fatalf("forget: %+v, %v; want 2 lessons anonymised", f, err)
 	}
 	got, err = lessons.Read(ctx, s)
@@ -229,7 +229,7 @@ func TestLessonsOfAnOlderDatabase(t *testing.T) {
 		t.Errorf("export after forget: %+v, %v", d.Parts, err)
 	}
 	r, err := s.DeleteBefore(ctx, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	if err != nil || r.Parts["lessons"] != 0 {
+	if err != nil || r.Parts["lessons_anonymised"] != 0 {
 		t.Errorf("retention: %+v, %v; lessons are kept", r, err)
 	}
 	if got, err := lessons.Read(ctx, s); err != nil || len(got) != 4 {

@@ -92,21 +92,24 @@ func userDelete(cl module.CommandLine, args []string) int {
 	}
 	var parts strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(forgotten.Parts)) {
-		if k == lessonsPart || k == activityPart {
+		if slices.Contains(saidApart, k) {
 			continue // said below, as before they were modules' parts
 		}
 		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
 	}
 	fmt.Fprintf(cl.Stdout(), "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
-		f.member, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Usage, parts.String(), forgotten.Parts[lessonsPart], forgotten.Parts[activityPart])
+		f.member, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Parts[usagePart], parts.String(), forgotten.Parts[lessonsPart], forgotten.Parts[activityPart])
 	fmt.Fprintln(cl.Stdout(), "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return module.ExitOK
 }
 
-// lessonsPart is the lessons module's member part: the lessons that no
-// longer name the member (anonymised, not deleted).
-const lessonsPart = "lessons"
+// The counts of the modules' parts that the line says in words of their
+// own, where it said them before they were modules' (the budgets', lessons'
+// and analytics' CountKeys); any other part is listed by its name.
+const (
+	usagePart    = "usage_days"
+	lessonsPart  = "lessons_anonymised"
+	activityPart = "activity_days"
+)
 
-// activityPart is the analytics module's member part: the days of activity
-// counters a member was taken out of, said last as before it was a module.
-const activityPart = "activity"
+var saidApart = []string{usagePart, lessonsPart, activityPart}

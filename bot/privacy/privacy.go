@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,9 +131,12 @@ func (mod *Module) Run(ctx context.Context, _ module.RunEnv) error {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			mod.log.Error("retention: could not delete old history", "retention_days", mod.days, "err", err)
-		case r.Records > 0 || r.Usage > 0:
-			mod.log.Info("retention: old history deleted", "before", cutoff.Format(time.DateOnly), "records", r.Records,
-				"usage_days", r.Usage, "took", time.Since(start).Round(time.Millisecond))
+		case r.Records > 0 || slices.ContainsFunc(slices.Collect(maps.Values(r.Parts)), func(n int) bool { return n > 0 }):
+			attrs := []any{"before", cutoff.Format(time.DateOnly), "records", r.Records}
+			for _, k := range slices.Sorted(maps.Keys(r.Parts)) {
+				attrs = append(attrs, k, r.Parts[k]) // usage_days, activity_days…
+			}
+			mod.log.Info("retention: old history deleted", append(attrs, "took", time.Since(start).Round(time.Millisecond))...)
 		}
 		t.Reset(retentionEvery)
 	}
