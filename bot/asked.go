@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -26,15 +25,8 @@ type earlierThread struct {
 
 // lead is the line put ahead of the answer.
 func (e earlierThread) lead(lang string) string {
-	if lang == "zh" {
-		return fmt.Sprintf("之前在 %s 问过：“%s”\n\n", e.Link, oneLine(e.Question, 80))
-	}
-	return fmt.Sprintf("%s%s: “%s”\n\n", askedBeforeIn, e.Link, oneLine(e.Question, 80))
+	return chat.AskedBeforeLead(lang, e.Link, e.Question)
 }
-
-// askedBeforeIn starts the English lead, and the lines that list earlier
-// threads among the passages of an answer from the docs.
-const askedBeforeIn = "Asked before in "
 
 // askedBefore finds the earlier thread, in another thread of the same
 // channel, whose question is most like text, if any is at least
@@ -72,22 +64,11 @@ func (b *Bot) askedBefore(ctx context.Context, text string, m *Message) (earlier
 // withLead puts the line pointing to the earlier thread ahead of a's
 // text, unless the answer lists that thread already.
 func withLead(a chat.Answer, e earlierThread, lead string) chat.Answer {
-	if lead == "" || strings.Contains(a.Text, askedBeforeIn+e.Link+":") {
+	if lead == "" || strings.Contains(a.Text, chat.AskedBeforeIn+e.Link+":") {
 		return a
 	}
 	a.Text = lead + a.Text
 	return a
-}
-
-// withoutLead is an answer's text without the asked-before line, for what
-// is kept of it: the thread's answer in the search, a promoted response.
-func withoutLead(text string) string {
-	if strings.HasPrefix(text, askedBeforeIn) || strings.HasPrefix(text, "之前在 ") {
-		if _, rest, ok := strings.Cut(text, "\n\n"); ok {
-			return rest
-		}
-	}
-	return text
 }
 
 // threadQuestion is the stored ID of an indexed thread's question and

@@ -213,8 +213,8 @@ func TestWithoutLead(t *testing.T) {
 		"The answer.\n\nAsked before in x: “q”":                     "The answer.\n\nAsked before in x: “q”",
 		"Asked before in x, without a paragraph after":              "Asked before in x, without a paragraph after",
 	} {
-		if got := withoutLead(in); got != want {
-			t.Errorf("withoutLead(%q) = %q, want %q", in, got, want)
+		if got := chat.WithoutLead(in); got != want {
+			t.Errorf("chat.WithoutLead(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/slack"
@@ -402,7 +401,7 @@ func (b *Bot) answer() Handler {
 			reply(a)
 		}
 		if a.Source == chat.SourceLLM && b.knowledge != nil {
-			b.addThread(m.ID, text, withoutLead(a.Text), m.Conversation, m.Space)
+			b.addThread(m.ID, text, chat.WithoutLead(a.Text), m.Conversation, m.Space)
 		}
 	})
 }
@@ -599,7 +598,7 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		if b.downvoted(ctx, a.Answer.ID) {
 			continue
 		}
-		b.addThread(a.Question.ID, a.Question.Text, withoutLead(a.Answer.Text), a.Question.Conversation, a.Question.Space)
+		b.addThread(a.Question.ID, a.Question.Text, chat.WithoutLead(a.Answer.Text), a.Question.Conversation, a.Question.Space)
 		n++
 	}
 	if n > 0 {
@@ -730,24 +729,7 @@ func (b *Bot) slashCommands() []discord.Command {
 		if c.Admin || c.Unavailable != "" {
 			continue
 		}
-		out = append(out, discord.Command{Name: c.Name, Description: oneLine(c.Summary, 100), TakesText: c.Args != ""})
+		out = append(out, discord.Command{Name: c.Name, Description: chat.Clip(c.Summary, 100), TakesText: c.Args != ""})
 	}
 	return out
-}
-
-// oneLine cuts s to at most n bytes at a word boundary, for short labels.
-// Text without spaces (Chinese) is cut between characters, never inside
-// one: half a character is not UTF-8, and the store refuses it.
-func oneLine(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := strings.LastIndexByte(s[:n-1], ' ')
-	if cut <= 0 {
-		cut = n - 1
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-	}
-	return s[:cut] + "…"
 }

@@ -53,7 +53,7 @@ func (b *Bot) builtinCommands() *Commands {
 			sb.WriteString("Related:")
 			for i, h := range hits {
 				if h.Source == knowledge.SourceThread {
-					fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, oneLine(h.Title, 80))
+					fmt.Fprintf(&sb, "\n%d. Asked before in %s: “%s”", i+1, h.Link, chat.Clip(h.Title, 80))
 					continue
 				}
 				title := h.Title
@@ -77,7 +77,7 @@ func (b *Bot) builtinCommands() *Commands {
 			if p.Trained {
 				how = fmt.Sprintf("retrained in %s", p.Took.Round(time.Millisecond))
 			}
-			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Reloaded %d intents (%d patterns); %s.%s", p.Intents, p.Examples, how, notSaved(p))}, nil
+			return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Reloaded %d intents (%d patterns); %s.%s", p.Intents, p.Examples, how, p.NotSaved())}, nil
 		}})
 	cs.Add(Command{Name: "ping", Summary: "check that I am here and how fast I answer",
 		Run: func(_ context.Context, m *Message, _ string) (chat.Answer, error) {

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/brain"
+	"github.com/docent-bot/docent/chat"
 )
 
 // intentsFile is the shape of one intents YAML file.
@@ -157,19 +157,19 @@ func (l LeftOut) String() string {
 			verb, their = "is", "its"
 		}
 		parts = append(parts, fmt.Sprintf("%s %s left out until %s links are set (%s)",
-			analytics.Plural(n, "intent"), verb, their, strings.Join(l.Intents, ", ")))
+			chat.Plural(n, "intent"), verb, their, strings.Join(l.Intents, ", ")))
 	}
 	if n := len(l.Trimmed); n > 0 {
-		responses, trimmed := analytics.Plural(l.Responses, "response"), strings.Join(l.Trimmed, ", ")
+		responses, trimmed := chat.Plural(l.Responses, "response"), strings.Join(l.Trimmed, ", ")
 		if len(parts) > 0 {
-			parts = append(parts, fmt.Sprintf("%s of %s (%s)", responses, analytics.Plural(n, "other intent"), trimmed))
+			parts = append(parts, fmt.Sprintf("%s of %s (%s)", responses, chat.Plural(n, "other intent"), trimmed))
 		} else {
 			verb := "are"
 			if l.Responses == 1 {
 				verb = "is"
 			}
 			parts = append(parts, fmt.Sprintf("%s of %s %s left out until their links are set (%s)",
-				responses, analytics.Plural(n, "intent"), verb, trimmed))
+				responses, chat.Plural(n, "intent"), verb, trimmed))
 		}
 	}
 	if len(parts) == 0 {

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/docent-bot/docent/bot/module"
@@ -72,15 +71,6 @@ func (b *Bot) loadIntents(ctx context.Context) (Intents, error) {
 	}
 	loaded.Use = usableIntents(b.brainConfig(), b.log, intents, added)
 	return loaded, nil
-}
-
-// notSaved is what an admin is told after a retraining whose model could
-// not be saved; "" when it was.
-func notSaved(p brain.Prepared) string {
-	if p.SaveErr == nil {
-		return ""
-	}
-	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
 }
 
 // watch reloads the intents when their files change, and re-indexes the

@@ -295,6 +295,15 @@ type Prepared struct {
 	SaveErr error
 }
 
+// NotSaved is what an admin is told after a retraining whose model could
+// not be saved; "" when it was.
+func (p Prepared) NotSaved() string {
+	if p.SaveErr == nil {
+		return ""
+	}
+	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
+}
+
 // Prepare loads the saved model when it was trained on the current intents
 // and settings, and trains (and saves) a new one when not.
 func (b *Brain) Prepare(ctx context.Context, models ModelStore) (Prepared, error) {

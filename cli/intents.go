@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/docent-bot/docent/bot"
-	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/chat"
 )
 
 // intentsExportHelp is what `docent intents export -h` says.
@@ -132,7 +132,7 @@ func (c *Env) writeExport(x bot.IntentsExport, dir string, force bool) int {
 		if f.Source != "" {
 			from = "from " + f.Source
 		}
-		fmt.Fprintf(c.Stdout, "wrote %s: %s %s, %d changed in chat\n", path, analytics.Plural(len(f.Intents), "intent"), from, n)
+		fmt.Fprintf(c.Stdout, "wrote %s: %s %s, %d changed in chat\n", path, chat.Plural(len(f.Intents), "intent"), from, n)
 	}
 	if changed > 0 {
 		fmt.Fprintf(c.Stdout, "Point brain.intents at %s (or copy the files over yours), then remove the lessons: the comments list them.\n", dir)

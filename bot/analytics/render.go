@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/docent-bot/docent/chat"
 )
 
 // WriteTable writes the report for a terminal: the totals, then each
@@ -45,7 +47,7 @@ func (r Report) WriteTable(w io.Writer) error {
 	for _, s := range r.Sources {
 		p("  %s\t%d\t%d\t%d\t%s\n", s.Source, s.Answers, s.Up, s.Down, liked(s.Liked))
 	}
-	section("Trending (against the previous "+Plural(r.Days, "day")+")", "term\tmessages\tbefore\tscore")
+	section("Trending (against the previous "+chat.Plural(r.Days, "day")+")", "term\tmessages\tbefore\tscore")
 	for _, t := range r.Trending {
 		p("  %s\t%d\t%d\t%.1f\n", t.Term, t.Count, t.Previous, t.Score)
 	}
@@ -111,15 +113,6 @@ func dash(s string) string {
 	return s
 }
 
-// Plural is n and the word, with an s unless n is 1: "1 message",
-// "3 messages".
-func Plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // Chat renders the report for a chat reply. channel formats a channel the
 // way the platform links it, and member a member.
 type Chat struct {
@@ -131,7 +124,7 @@ type Chat struct {
 func (c Chat) Summary(r Report) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "**Activity, last %s**: %d messages from %d members; %d answers.",
-		Plural(r.Days, "day"), r.Messages, r.ActiveMembers, r.Answers)
+		chat.Plural(r.Days, "day"), r.Messages, r.ActiveMembers, r.Answers)
 	if r.Messages == 0 && r.Answers == 0 {
 		return sb.String()
 	}
@@ -170,7 +163,7 @@ func (c Chat) Summary(r Report) string {
 // Top is the top command's reply: top askers and helpers.
 func (c Chat) Top(r Report) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "**Top members, last %s**", Plural(r.Days, "day"))
+	fmt.Fprintf(&sb, "**Top members, last %s**", chat.Plural(r.Days, "day"))
 	list := func(title string, ps []Person, unit string) {
 		fmt.Fprintf(&sb, "\n%s:", title)
 		if len(ps) == 0 {
@@ -178,7 +171,7 @@ func (c Chat) Top(r Report) string {
 			return
 		}
 		for i, p := range ps[:min(5, len(ps))] {
-			fmt.Fprintf(&sb, "\n%d. %s: %s", i+1, c.Member(p), Plural(p.Count, unit))
+			fmt.Fprintf(&sb, "\n%d. %s: %s", i+1, c.Member(p), chat.Plural(p.Count, unit))
 		}
 	}
 	list("Helpers (thanks and 👍 on their replies)", r.TopHelpers, "credit")
@@ -190,12 +183,12 @@ func (c Chat) Top(r Report) string {
 func (c Chat) Trending(r Report) string {
 	if len(r.Trending) == 0 {
 		return fmt.Sprintf("Nothing is trending: no word was used clearly more in the last %s than in the %s before.",
-			Plural(r.Days, "day"), Plural(r.Days, "day"))
+			chat.Plural(r.Days, "day"), chat.Plural(r.Days, "day"))
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "**Trending, last %s against the %s before**", Plural(r.Days, "day"), Plural(r.Days, "day"))
+	fmt.Fprintf(&sb, "**Trending, last %s against the %s before**", chat.Plural(r.Days, "day"), chat.Plural(r.Days, "day"))
 	for i, t := range r.Trending[:min(10, len(r.Trending))] {
-		fmt.Fprintf(&sb, "\n%d. %s: %s (was %d)", i+1, t.Term, Plural(t.Count, "message"), t.Previous)
+		fmt.Fprintf(&sb, "\n%d. %s: %s (was %d)", i+1, t.Term, chat.Plural(t.Count, "message"), t.Previous)
 	}
 	return sb.String()
 }

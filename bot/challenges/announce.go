@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/poll"
@@ -217,9 +216,9 @@ func (mod *Module) closingText(ctx context.Context, c *Challenge) (string, error
 	case len(members) == 0:
 		sb.WriteString("Nobody answered it this time.")
 	case len(board) == 0:
-		fmt.Fprintf(&sb, "%s tried; nobody solved it.", analytics.Plural(len(members), "member"))
+		fmt.Fprintf(&sb, "%s tried; nobody solved it.", chat.Plural(len(members), "member"))
 	default:
-		fmt.Fprintf(&sb, "%s tried, %d scored. Top three:", analytics.Plural(len(members), "member"), len(board))
+		fmt.Fprintf(&sb, "%s tried, %d scored. Top three:", chat.Plural(len(members), "member"), len(board))
 		platforms := map[string]bool{}
 		for _, e := range board {
 			platforms[e.Platform] = true

@@ -11,7 +11,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/config"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain/llm"
@@ -250,7 +249,7 @@ func limitsText(lim SubmitLimits) string {
 
 // attemptsText is a member's attempts at a part: "2 attempts, 8 left".
 func attemptsText(st PartStatus, lim SubmitLimits) string {
-	s := analytics.Plural(st.Attempts, "attempt")
+	s := chat.Plural(st.Attempts, "attempt")
 	if lim.Attempts > 0 {
 		s += fmt.Sprintf(", %d left", max(lim.Attempts-st.Attempts, 0))
 	}
@@ -413,7 +412,7 @@ func entryLine(e Entry, withPlatform bool) string {
 	if withPlatform {
 		name += " (" + e.Platform + ")"
 	}
-	return fmt.Sprintf("%s %s: %d points, %s solved", medal, name, e.Points, analytics.Plural(e.Solved, "part"))
+	return fmt.Sprintf("%s %s: %d points, %s solved", medal, name, e.Points, chat.Plural(e.Solved, "part"))
 }
 
 func (mod *Module) myStats(ctx context.Context, m *module.Message, _ string) (chat.Answer, error) {
@@ -465,7 +464,7 @@ func (mod *Module) myStats(ctx context.Context, m *module.Message, _ string) (ch
 			}
 			switch {
 			case st.Solved:
-				parts = append(parts, fmt.Sprintf("%ssolved (%d points, %s)", label, part.Points, analytics.Plural(st.Attempts, "attempt")))
+				parts = append(parts, fmt.Sprintf("%ssolved (%d points, %s)", label, part.Points, chat.Plural(st.Attempts, "attempt")))
 			case st.Attempts > 0:
 				parts = append(parts, fmt.Sprintf("%snot yet (%s)", label, attemptsText(st, lim)))
 			}

@@ -5,8 +5,8 @@ import (
 	_ "embed"
 	"fmt"
 
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat"
 )
 
 //go:embed page.html
@@ -47,7 +47,7 @@ func (mod *Module) pageData(ctx context.Context) (any, error) {
 		pb := pageBoard{Title: b.Title, Description: b.Description}
 		for _, e := range b.Entries {
 			pb.Rows = append(pb.Rows, pageRow{Rank: e.Rank, Member: e.Name + " (" + e.Platform + ")", Points: e.Points,
-				Detail: fmt.Sprintf("rank %d, %d solved, %s, last right %s", e.Rank, e.Solved, analytics.Plural(e.Attempts, "attempt"), When(e.Last))})
+				Detail: fmt.Sprintf("rank %d, %d solved, %s, last right %s", e.Rank, e.Solved, chat.Plural(e.Attempts, "attempt"), When(e.Last))})
 		}
 		data.Boards = append(data.Boards, pb)
 	}

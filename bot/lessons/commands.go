@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/brain"
@@ -42,42 +41,6 @@ func (mod *Module) Commands() []module.Command {
 // intentName is what an intent created in chat may be called, as in the
 // intents files.
 var intentName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-
-// notSaved is what an admin is told after a retraining whose model could
-// not be saved; "" when it was.
-func notSaved(p brain.Prepared) string {
-	if p.SaveErr == nil {
-		return ""
-	}
-	return fmt.Sprintf(" But the retrained model could not be saved (%v): it answers now, and is retrained at the next start.", p.SaveErr)
-}
-
-// oneLine cuts s to at most n bytes, at a space where it can, marking the
-// cut with an ellipsis.
-func oneLine(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := strings.LastIndexByte(s[:n-1], ' ')
-	if cut <= 0 {
-		cut = n - 1
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-	}
-	return s[:cut] + "…"
-}
-
-// withoutLead is an answer's text without the "Asked before in …" line
-// that leads an answer pointing to an earlier thread.
-func withoutLead(text string) string {
-	if strings.HasPrefix(text, "Asked before in ") || strings.HasPrefix(text, "之前在 ") {
-		if _, rest, ok := strings.Cut(text, "\n\n"); ok {
-			return rest
-		}
-	}
-	return text
-}
 
 // teach is the admin command: `teach <intent> <text>` adds text as a
 // pattern of the intent and retrains; `teach new <name> <response>`
@@ -148,7 +111,7 @@ func (mod *Module) teach(ctx context.Context, m *module.Message, args string) (c
 		return chat.Answer{Ephemeral: true, Text: "I stored the pattern, but retraining failed, so the current model stays: " + err.Error()}, nil
 	}
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Learnt: %q is now a pattern of %s (lesson #%d; retrained on %d patterns in %s). `%sunteach %d` takes it back.%s",
-		text, name, l.ID, prep.Examples, prep.Took.Round(time.Millisecond), p, l.ID, notSaved(prep))}, nil
+		text, name, l.ID, prep.Examples, prep.Took.Round(time.Millisecond), p, l.ID, prep.NotSaved())}, nil
 }
 
 // unteach is the admin command `unteach <lesson-id>`: it removes a pattern
@@ -174,7 +137,7 @@ func (mod *Module) unteach(ctx context.Context, m *module.Message, args string) 
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("I removed lesson #%d, but retraining failed, so the current model stays: %v", id, err)}, nil
 	}
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Removed lesson #%d: %s (retrained on %d patterns in %s).%s",
-		id, mod.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond), notSaved(prep))}, nil
+		id, mod.describeRemoval(removed), prep.Examples, prep.Took.Round(time.Millisecond), prep.NotSaved())}, nil
 }
 
 // describeRemoval says what Unteach removed, and what stays because the
@@ -231,9 +194,9 @@ func (mod *Module) lessonsReport(ctx context.Context) (string, error) {
 	fmt.Fprintf(&sb, "Lessons taught in chat (%d), newest first:", len(lessons))
 	for i := len(lessons) - 1; i >= 0 && i >= len(lessons)-maxLessonsShown; i-- {
 		l := lessons[i]
-		what := fmt.Sprintf("“%s”", oneLine(l.Pattern, 80))
+		what := fmt.Sprintf("“%s”", chat.Clip(l.Pattern, 80))
 		if l.Response != "" {
-			what = fmt.Sprintf("new intent, answering “%s”", oneLine(l.Response, 60))
+			what = fmt.Sprintf("new intent, answering “%s”", chat.Clip(l.Response, 60))
 		}
 		fmt.Fprintf(&sb, "\n#%d %s: %s (%s, %s)", l.ID, l.Intent, what, memberLabel(l.By), l.Time.UTC().Format(time.DateOnly))
 	}
@@ -279,7 +242,7 @@ func (mod *Module) promote(ctx context.Context, m *module.Message, args string) 
 		return chat.Answer{}, err
 	}
 	// Templates would read {{ in the answer as actions: keep it literal.
-	response := "{{`" + strings.ReplaceAll(withoutLead(ans.Text), "`", "`}}{{\"`\"}}{{`") + "`}}"
+	response := "{{`" + strings.ReplaceAll(chat.WithoutLead(ans.Text), "`", "`}}{{\"`\"}}{{`") + "`}}"
 	created, err := mod.teach(ctx, m, "new "+name+" "+response)
 	if err != nil || !strings.HasPrefix(created.Text, "Created") {
 		return created, err

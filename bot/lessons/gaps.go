@@ -82,7 +82,7 @@ func (mod *Module) gapsReport(ctx context.Context) (string, error) {
 			if j > 0 {
 				sb.WriteString("; ")
 			}
-			fmt.Fprintf(&sb, "“%s”", oneLine(q.Text, 80))
+			fmt.Fprintf(&sb, "“%s”", chat.Clip(q.Text, 80))
 		}
 	}
 	fmt.Fprintf(&sb, "\nTurn one into an intent: `%steach gap <name> <response>`.", mod.host.Prefix)
@@ -138,7 +138,7 @@ func (mod *Module) teachGap(ctx context.Context, m *module.Message, args string)
 	if id := mod.createdIn(ctx, name); id != 0 {
 		text += fmt.Sprintf(" `%sunteach %d` takes it back.", p, id)
 	}
-	return chat.Answer{Ephemeral: true, Text: text + notSaved(prep)}, nil
+	return chat.Answer{Ephemeral: true, Text: text + prep.NotSaved()}, nil
 }
 
 // intentExists says whether name is an intent, from the files or taught.

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/window"
@@ -87,7 +86,7 @@ func (mod *Module) forget(ctx context.Context, m *module.Message, args string) (
 		m.Forgotten = true
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Done: I deleted %s, %s to them and %s of yours, and took you out of the activity figures. "+
 			"I keep nothing that names you; this conversation's next messages are stored as usual.",
-			analytics.Plural(f.Messages, "message"), analytics.Plural(f.Answers, "answer"), analytics.Plural(f.Votes, "vote"))}, nil
+			chat.Plural(f.Messages, "message"), chat.Plural(f.Answers, "answer"), chat.Plural(f.Votes, "vote"))}, nil
 	}
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%sforget me`, then `%sforget me confirm`.", prefix, prefix)}, nil
 }
@@ -107,7 +106,7 @@ func (mod *Module) export(ctx context.Context, m *module.Message, args string) (
 	}
 	name := fmt.Sprintf("docent-export-%s-%s.json", ref.Platform, mod.now().UTC().Format("2006-01-02"))
 	return chat.Answer{Private: true, Text: fmt.Sprintf("Here is everything I store about you: %s, %s to them, %s, as JSON.",
-		analytics.Plural(len(data.Messages), "message"), analytics.Plural(len(data.Answers), "answer"), analytics.Plural(len(data.Votes), "vote")),
+		chat.Plural(len(data.Messages), "message"), chat.Plural(len(data.Answers), "answer"), chat.Plural(len(data.Votes), "vote")),
 		File: &chat.File{Name: name, ContentType: "application/json", Data: js}}, nil
 }
 

@@ -1,4 +1,4 @@
-package bot
+package chat
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestOneLine(t *testing.T) {
+func TestClip(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		n    int
@@ -19,9 +19,9 @@ func TestOneLine(t *testing.T) {
 		{"怎么报告一个错误", 10, "怎么报…"},
 		{"怎么报告一个错误", 9, "怎么…"},
 	} {
-		got := oneLine(tc.in, tc.n)
+		got := Clip(tc.in, tc.n)
 		if got != tc.want || !utf8.ValidString(got) {
-			t.Errorf("oneLine(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
 }
