@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,27 @@ type incoming struct {
 	event  *slackevents.EventsAPIEvent
 	cmd    *slack.SlashCommand
 	action *slack.InteractionCallback
+}
+
+// key is the intake's order for in: a message's conversation (its channel
+// and thread, as the message is delivered), a command's channel; votes,
+// by reaction or button, and their reasons keep one order among
+// themselves.
+func (in incoming) key() string {
+	switch {
+	case in.cmd != nil:
+		return "command " + in.cmd.ChannelID
+	case in.action != nil:
+		return "votes"
+	case in.event != nil:
+		switch ev := in.event.InnerEvent.Data.(type) {
+		case *slackevents.AppMentionEvent:
+			return "message " + ev.Channel + "/" + cmp.Or(ev.ThreadTimeStamp, ev.TimeStamp)
+		case *slackevents.MessageEvent:
+			return "message " + ev.Channel + "/" + cmp.Or(ev.ThreadTimeStamp, ev.TimeStamp)
+		}
+	}
+	return "votes"
 }
 
 func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
