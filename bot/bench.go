@@ -101,6 +101,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	cfg.Brain.WatchInterval = 0
 	cfg.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
 	cfg.Adapters.Console.Enabled = false
+	cfg.Ops.Listen = "off" // it serves nobody, and a Docent running here keeps its port
 	stopLLM := func() {}
 	if o.LLMLatency > 0 {
 		stop, url, err := slowLLM(o.LLMLatency)

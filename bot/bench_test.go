@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"net"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -67,5 +68,26 @@ func TestBenchPipelineWritesPerAnswer(t *testing.T) {
 		if r.CommitsPerAnswer < 2 || r.CommitsPerAnswer > 3 {
 			t.Errorf("LLM share %v: %.2f commits per answer, want 2 to 3", share, r.CommitsPerAnswer)
 		}
+	}
+}
+
+// The bench serves nobody: it runs beside a Docent (or another test) that
+// holds ops.listen's port, where it failed to start.
+func TestBenchPipelineLeavesTheOpsPortAlone(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg, err := LoadConfig(writeConfig(t, "ops:\n  listen: "+taken.Addr().String()+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := BenchPipeline(context.Background(), *cfg, PipelineOptions{Members: 2, Channels: 1, Questions: 10, Seed: 3}, nil)
+	if err != nil {
+		t.Fatalf("with ops.listen's port taken: %v", err)
+	}
+	if r.Questions != 10 {
+		t.Errorf("%d questions answered, want 10", r.Questions)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/window"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -85,8 +86,8 @@ type Bot struct {
 
 	reloading sync.Mutex // one reload at a time
 
-	mu     sync.Mutex      // guards warned
-	warned map[string]bool // members told their secret was redacted
+	mu     sync.Mutex            // guards warned, to check and mark in one step
+	warned *window.Times[string] // members told lately that their secret was redacted
 
 	penaltyMu sync.Mutex     // one vote's penalty update at a time; guards penalised
 	penalised map[string]int // passage ID → downvoted answers that showed it, as applied
@@ -448,19 +449,25 @@ func (b *Bot) history(ctx context.Context, m *Message) []llm.Turn {
 	return turns
 }
 
-// firstRedaction reports whether m's author has not been told yet (since
-// Docent started) that a secret was removed from a message.
+// redactionNoticeEvery is how often at most a member is told that a secret
+// was removed from their message; the members told are remembered for as
+// long, so that the memory holds a day's, not every member's since start.
+const redactionNoticeEvery = 24 * time.Hour
+
+// firstRedaction reports whether m's author has not been told yet, within
+// redactionNoticeEvery, that a secret was removed from a message.
 func (b *Bot) firstRedaction(m *Message) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	key := m.Conversation.Platform + ":" + m.Author.ID
-	if b.warned[key] {
+	now := time.Now()
+	if b.warned == nil {
+		b.warned = window.New[string](redactionNoticeEvery)
+	}
+	if b.warned.Within(key, now) {
 		return false
 	}
-	if b.warned == nil {
-		b.warned = map[string]bool{}
-	}
-	b.warned[key] = true
+	b.warned.Mark(key, now)
 	return true
 }
 

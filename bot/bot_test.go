@@ -82,11 +82,28 @@ func openBot(t *testing.T, path string) *Bot {
 // fixed port would collide with anything else running.
 const freeOpsPort = "127.0.0.1:0"
 
+// noSocketsInBubble readies b to Run in a synctest bubble, where a
+// goroutine waiting on a socket never lets the fake clock move: the ops
+// listener is off (runBot and startBot leave it off), and a file where
+// the control socket's folder goes keeps Run from listening there (Run
+// warns and goes on without it, as when the folder cannot be made).
+func noSocketsInBubble(t *testing.T, b *Bot) {
+	t.Helper()
+	b.cfg.Ops.Listen = "off"
+	dir := controlDir(b.cfg)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "not a folder: no control socket in this test\n")
+}
+
 // runBot runs b with the adapters until the test ends; then it stops it,
 // checks that Run returned cleanly within 10s, and closes it.
 func runBot(t *testing.T, b *Bot, adapters ...Adapter) {
 	t.Helper()
-	b.cfg.Ops.Listen = freeOpsPort
+	if !b.cfg.Ops.Off() {
+		b.cfg.Ops.Listen = freeOpsPort
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, adapters...) }()

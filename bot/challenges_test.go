@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/adapters/console"
@@ -414,7 +415,9 @@ func (c *consoleOut) wait(t *testing.T, want string) string {
 // checks that Run returned cleanly within 10s, and closes it.
 func startBot(t *testing.T, b *Bot, adapters ...Adapter) (stop func()) {
 	t.Helper()
-	b.cfg.Ops.Listen = freeOpsPort
+	if !b.cfg.Ops.Off() {
+		b.cfg.Ops.Listen = freeOpsPort
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, adapters...) }()
@@ -451,10 +454,15 @@ func consoleAdapter(t *testing.T, out io.Writer) Adapter {
 }
 
 // Openings and closings are announced at their times, the closing with the
-// top three; after a restart nothing is announced again.
+// top three; after a restart nothing is announced again. On synctest's
+// clock: the hour to T passes at once, and each step is checked exactly
+// when everything has settled.
 func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
-	// The bot's clock runs from a little before T, when one challenge
-	// closes and another opens, however long opening the bot took.
+	synctest.Test(t, testChallengeAnnouncementsOnTheConsole)
+}
+
+func testChallengeAnnouncementsOnTheConsole(t *testing.T) {
+	// At T one challenge closes and another opens.
 	now := time.Now()
 	T := now.Add(time.Hour)
 	path := challengeConfig(t, map[string]string{
@@ -464,9 +472,7 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 		"old.yaml":     oneChallenge(t, "old", now.Add(-72*time.Hour), now.Add(-48*time.Hour), "z"),
 	}, "  announce:\n    console: local\n")
 	b := openBot(t, path)
-	shift := T.Add(-2 * time.Second).Sub(time.Now())
-	clock := func() time.Time { return time.Now().Add(shift) }
-	b.now = clock
+	noSocketsInBubble(t, b)
 	ctx := context.Background()
 	for _, s := range []challenges.Submission{
 		{Platform: "discord", Member: chat.Member{ID: "7", Name: "ann"}, Challenge: "closing", Correct: true, Points: 100, Time: now.Add(-2 * time.Minute)},
@@ -480,7 +486,17 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 	out := &consoleOut{}
 	stop := startBot(t, b, consoleAdapter(t, out))
 
-	out.wait(t, "🧩 New coding challenge: **Challenge closing** (`closing`), easy, 100 points, open until")
+	synctest.Wait()
+	if lines := out.printed(); len(lines) != 1 || !strings.Contains(lines[0], "🧩 New coding challenge: **Challenge closing** (`closing`), easy, 100 points, open until") {
+		t.Fatalf("before T printed %q, want the open challenge's opening only", lines)
+	}
+	time.Sleep(time.Until(T) - time.Nanosecond)
+	synctest.Wait()
+	if lines := out.printed(); len(lines) != 1 {
+		t.Fatalf("just before T printed %q, want nothing new", lines[1:])
+	}
+	time.Sleep(time.Nanosecond)
+	synctest.Wait()
 	line := out.wait(t, "🧩 New coding challenge: **Challenge opening** (`opening`)")
 	if !strings.Contains(line, "Read it with `!challenge opening`, and answer with `!submit opening <answer>`") {
 		t.Errorf("opening: %s", line)
@@ -509,7 +525,7 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 
 	// A restart: the first pass finds everything announced.
 	b = openBot(t, path)
-	b.now = clock
+	noSocketsInBubble(t, b)
 	passed := make(chan struct{}, 10)
 	b.cfg.Module("challenges").(*challenges.Module).OnPass(func() { passed <- struct{}{} })
 	startBot(t, b, consoleAdapter(t, out))
@@ -518,6 +534,7 @@ func TestChallengeAnnouncementsOnTheConsole(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the announcer made no pass within 10s")
 	}
+	synctest.Wait()
 	if lines := out.printed(); len(lines) != 3 {
 		t.Errorf("announced again after a restart:\n%s", strings.Join(lines[3:], "\n"))
 	}
@@ -577,7 +594,9 @@ adapters:
 
 // Challenge files edited while Docent runs are reloaded; files with
 // problems are logged and the current challenges stay.
-func TestChallengesReload(t *testing.T) {
+func TestChallengesReload(t *testing.T) { synctest.Test(t, testChallengesReload) }
+
+func testChallengesReload(t *testing.T) {
 	now := time.Now()
 	path := challengeConfig(t, map[string]string{"one.yaml": oneChallenge(t, "one", now.Add(-time.Hour), now.Add(time.Hour), "x")}, "")
 	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
@@ -590,18 +609,28 @@ func TestChallengesReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	noSocketsInBubble(t, b)
 	startBot(t, b, idle{})
+	synctest.Wait() // the watcher has read the files as they were
 	conv := chat.Conversation{Platform: "test", Channel: "reload"}
 	lists := func(id string) bool {
 		got := bottest.Ask(t, b.Inbox(), conv, alice, "!challenges")
 		return len(got) == 1 && strings.Contains(got[0].Text, "(`"+id+"`)")
 	}
+	twoPolls := func() { // seen changed, then settled
+		time.Sleep(2*20*time.Millisecond + time.Millisecond)
+		synctest.Wait()
+	}
 	dir := filepath.Join(filepath.Dir(path), "challenges")
 	write(t, filepath.Join(dir, "two.yaml"), oneChallenge(t, "two", now.Add(-time.Hour), now.Add(time.Hour), "y"))
-	waitFor(t, "the new challenge listed", func() bool { return lists("two") })
+	twoPolls()
+	if !lists("two") {
+		t.Fatal("the new challenge is not listed two polls after it was written")
+	}
 
 	write(t, filepath.Join(dir, "three.yaml"), "id: three\n")
 	write(t, filepath.Join(dir, "one.yaml"), "id: [broken\n")
+	twoPolls()
 	line := logs.wait(t, "the files have problems; keeping the current challenges")
 	if !strings.Contains(line, "one.yaml:1:") {
 		t.Errorf("the log does not name the broken file and line: %s", line)

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/module"
@@ -212,29 +212,26 @@ func (faulty) Scrub(text string) string {
 // Docent nor the message: its loop shows as stopped in /readyz, and the
 // message is stored as a placeholder (never as the text the module was
 // to hide) and answered.
-func TestModulePanicsAreContained(t *testing.T) {
+func TestModulePanicsAreContained(t *testing.T) { synctest.Test(t, testModulePanicsAreContained) }
+
+func testModulePanicsAreContained(t *testing.T) {
 	cfg, err := LoadConfig(writeConfig(t, ""), WithModules(func() module.Module { return faulty{} }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Bot.RateLimit = RateLimitConfig{}
-	cfg.Ops.Listen = freeOpsPort
 	b, err := Open(context.Background(), cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	noSocketsInBubble(t, b)
 	runBot(t, b, idle{})
+	synctest.Wait() // the module's loop has panicked
 	var check Check
-	for range 500 {
-		for _, c := range b.Readiness(context.Background()) {
-			if c.Name == "module faulty" {
-				check = c
-			}
+	for _, c := range b.Readiness(context.Background()) {
+		if c.Name == "module faulty" {
+			check = c
 		}
-		if !check.OK && check.Name != "" {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if check.OK || !strings.Contains(check.Detail, "panic: assignment to entry in nil map") {
 		t.Errorf("readiness of the module whose loop panicked: %+v", check)

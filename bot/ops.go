@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/adapters/web"
+	"github.com/docent-bot/docent/internal/httpserve"
 )
 
 // The ops listener serves what the people who run Docent watch it with:
@@ -61,16 +61,10 @@ func (c OpsConfig) problem() string {
 // ends: they are short (a scrape, a dashboard page).
 const opsShutdownTimeout = 5 * time.Second
 
-// opsServer is the ops listener while Run serves it.
-type opsServer struct {
-	srv    *http.Server
-	served chan error // Serve's result
-}
-
 // listenOps binds ops.listen and serves the ops handler on it until stop;
 // it returns nil, nil when ops.listen is off. A taken port is an error,
 // unless Options.OpsOptional makes it a warning.
-func (b *Bot) listenOps(ctx context.Context) (*opsServer, error) {
+func (b *Bot) listenOps(ctx context.Context) (*httpserve.Server, error) {
 	if b.cfg.Ops.Off() {
 		return nil, nil
 	}
@@ -87,40 +81,28 @@ func (b *Bot) listenOps(ctx context.Context) (*opsServer, error) {
 	if h == nil {
 		h = b.Health()
 	}
-	s := &opsServer{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
-		},
-		served: make(chan error, 1),
-	}
-	go func() {
-		err := s.srv.Serve(ln)
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			// Said now, not at shutdown: the operator's scrapes fail from here on.
-			b.log.Error("ops: the listener stopped serving; /healthz, /readyz, /metrics and the dashboard are down", "addr", ln.Addr().String(), "err", err)
-		}
-		s.served <- err
-	}()
+	s := httpserve.Start(&http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+	}, ln, httpserve.Options{Drain: opsShutdownTimeout, OnFail: func(err error) {
+		// Said now, not at shutdown: the operator's scrapes fail from here on.
+		b.log.Error("ops: the listener stopped serving; /healthz, /readyz, /metrics and the dashboard are down", "addr", ln.Addr().String(), "err", err)
+	}})
 	b.opsAddr.Store(&opsAddr{ln.Addr()})
 	b.log.Info("ops listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
 	return s, nil
 }
 
-// stop stops taking connections and waits for the requests in flight, and
-// for the server's goroutine.
-func (b *Bot) stopOps(s *opsServer) {
+// stopOps stops taking connections and waits for the requests in flight,
+// and for the server's goroutine.
+func (b *Bot) stopOps(s *httpserve.Server) {
 	b.opsAddr.Store(nil)
-	ctx, cancel := context.WithTimeout(context.Background(), opsShutdownTimeout)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
+	if err := s.Stop(); err != nil { // a failure to serve was logged when it happened
 		b.log.Warn("ops: requests still in flight at shutdown were cut", "err", err)
-		s.srv.Close()
 	}
-	<-s.served // an error was logged when it happened
 }
 
 type opsAddr struct{ net.Addr }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/chat"
@@ -15,8 +16,12 @@ import (
 // TestChannelRateLimit: one channel's limit holds across members, each of
 // whom is well within their own: the channel's burst is answered, the next
 // member is told the channel is going too fast, later ones get silence,
-// and another channel is answered meanwhile.
-func TestChannelRateLimit(t *testing.T) {
+// and another channel is answered meanwhile. On synctest's clock, which
+// stands still while the test runs: no token comes back meanwhile, however
+// slow the machine.
+func TestChannelRateLimit(t *testing.T) { synctest.Test(t, testChannelRateLimit) }
+
+func testChannelRateLimit(t *testing.T) {
 	cfg, err := LoadConfig(writeConfig(t, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +61,10 @@ func TestChannelRateLimit(t *testing.T) {
 // TestRateLimitBeforeQueue: a flooding member's messages past their limit
 // are refused before they are queued: while their first is still being
 // answered and their queue is full, the next is rate limited (told why),
-// not refused as busy.
-func TestRateLimitBeforeQueue(t *testing.T) {
+// not refused as busy. On synctest's clock, as TestChannelRateLimit.
+func TestRateLimitBeforeQueue(t *testing.T) { synctest.Test(t, testRateLimitBeforeQueue) }
+
+func testRateLimitBeforeQueue(t *testing.T) {
 	st := openStore(t)
 	release := make(chan struct{})
 	started := make(chan struct{}, 4)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -39,7 +40,9 @@ const thanksIntent = `  - name: thanks
 // Hot reload, all three promises: an edited intents file is picked up and
 // retrained in the background; questions asked while it trains get the old
 // model; a broken file is reported with file and line and the old model stays.
-func TestHotReload(t *testing.T) {
+func TestHotReload(t *testing.T) { synctest.Test(t, testHotReload) }
+
+func testHotReload(t *testing.T) {
 	path := writeConfig(t, "")
 	write(t, path, strings.Replace(mustRead(t, path), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 20ms\n", 1))
 	intentsFile := filepath.Join(filepath.Dir(path), "intents", "test.yaml")
@@ -51,7 +54,9 @@ func TestHotReload(t *testing.T) {
 		once.Do(func() { close(trained) })
 		<-release
 	}
+	noSocketsInBubble(t, b)
 	runBot(t, b, idle{})
+	synctest.Wait() // Run's watcher has read the files as they were
 
 	console := chat.Conversation{Platform: "console", Channel: "local"}
 	ask := func(text string) chat.Answer {
@@ -78,12 +83,9 @@ func TestHotReload(t *testing.T) {
 		t.Errorf("answered %+v before the swap; want the old model", a)
 	}
 	close(release)
-	deadline := time.Now().Add(10 * time.Second)
-	for ask("thank you so much").Intent != "thanks" {
-		if time.Now().After(deadline) {
-			t.Fatal("the new model was not swapped in")
-		}
-		time.Sleep(10 * time.Millisecond)
+	synctest.Wait()
+	if a := ask("thank you so much"); a.Intent != "thanks" {
+		t.Fatalf("answered %+v once the new model was let go; want it swapped in", a)
 	}
 	if p := b.Prepared(); !p.Trained || p.Intents != 4 {
 		t.Errorf("after the reload: %+v, want 4 intents, trained", p)
@@ -124,7 +126,9 @@ func TestReloadReusesModelWhenOnlyResponsesChange(t *testing.T) {
 
 // With a docs folder, a question no intent is sure of is answered with the
 // best passages and their links; an edited doc is re-indexed while running.
-func TestKnowledgeAnswersAndReindex(t *testing.T) {
+func TestKnowledgeAnswersAndReindex(t *testing.T) { synctest.Test(t, testKnowledgeAnswersAndReindex) }
+
+func testKnowledgeAnswersAndReindex(t *testing.T) {
 	path := writeConfig(t, `knowledge:
   folders:
     - path: docs
@@ -137,7 +141,9 @@ func TestKnowledgeAnswersAndReindex(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "docs", "deploy.md"), "# Deploying\n\n## Kubernetes\n\nRun the helm chart with `helm install docent ./chart` on your cluster.\n")
 	b := openBot(t, path)
+	noSocketsInBubble(t, b)
 	runBot(t, b, idle{})
+	synctest.Wait() // Run's watcher has read the files as they were
 
 	conv := chat.Conversation{Platform: "test", Channel: "kb"}
 	ask := func(text string) chat.Answer {
@@ -156,16 +162,10 @@ func TestKnowledgeAnswersAndReindex(t *testing.T) {
 	}
 
 	write(t, filepath.Join(dir, "docs", "backup.md"), "# Backups\n\n## Restoring a snapshot\n\nStop Docent, copy the snapshot over the database file, start it.\n")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		a := ask("how do I restore a snapshot")
-		if a.Source == chat.SourceKnowledge && strings.Contains(a.Text, "backup.md#restoring-a-snapshot") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the new doc was not indexed: %q", a.Text)
-		}
-		time.Sleep(20 * time.Millisecond)
+	time.Sleep(2*20*time.Millisecond + time.Millisecond) // seen changed, then settled
+	synctest.Wait()
+	if a := ask("how do I restore a snapshot"); a.Source != chat.SourceKnowledge || !strings.Contains(a.Text, "backup.md#restoring-a-snapshot") {
+		t.Fatalf("the new doc was not indexed within two polls: %q", a.Text)
 	}
 }
 

@@ -370,8 +370,13 @@ func TestRouterSlowMemberBlocksNobody(t *testing.T) {
 
 // TestRateLimit: a member flooding a channel gets one notice and then
 // silence, while another member in another channel is answered; an admin
-// is never limited; the flooder's messages are all stored.
-func TestRateLimit(t *testing.T) {
+// is never limited; the flooder's messages are all stored; once a token
+// has come back (10s at 6 a minute), the flooder is answered once more.
+// On synctest's clock, which stands still while the test runs: no token
+// comes back before that, however slow the machine.
+func TestRateLimit(t *testing.T) { synctest.Test(t, testRateLimit) }
+
+func testRateLimit(t *testing.T) {
 	cfg, err := LoadConfig(writeConfig(t, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -418,6 +423,14 @@ func TestRateLimit(t *testing.T) {
 	}
 	if stored != 10 {
 		t.Errorf("%d of the flooder's 10 messages stored", stored)
+	}
+	time.Sleep(10*time.Second - time.Millisecond)
+	if got := bottest.Ask(t, b.Inbox(), flood, alice, "hello"); len(got) != 0 {
+		t.Errorf("the flooder just before a token came back: %+v, want silence", got)
+	}
+	time.Sleep(time.Millisecond)
+	if got := bottest.Ask(t, b.Inbox(), flood, alice, "hello"); len(got) != 1 || got[0].Source != chat.SourceIntent {
+		t.Errorf("the flooder once a token came back: %+v, want an answer", got)
 	}
 }
 

@@ -4,14 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/docent-bot/docent/adapters/slack"
 	"github.com/docent-bot/docent/adapters/slack/slacktest"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -428,4 +434,115 @@ func answerInThread(t *testing.T, f *slacktest.Server, channel, ts string) strin
 		return false
 	})
 	return text
+}
+
+// TestSlackBurstSharesCommits: events taken from Slack together are stored
+// together, as on Discord. One mention holds up intake (its Admit waits)
+// while 100 others, from 100 members, queue behind it; once it is let go,
+// the 100 share commits instead of taking one fsync each. A follow-up
+// from another member in a thread the burst starts is still delivered
+// after the mention that started it, and so taken as part of that thread.
+func TestSlackBurstSharesCommits(t *testing.T) {
+	const n = 100
+	f := slacktest.New(t)
+	st := openStore(t)
+	before := runtime.NumGoroutine()
+	holding, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock()
+	handled := make(chan string, n+8)
+	h := HandlerFunc(func(ctx context.Context, r chat.Responder, m *Message) { handled <- m.Text })
+	log := slog.New(slog.DiscardHandler)
+	rt := NewRouter(st, h, log, RouterOptions{MaxConcurrent: 4, Admit: func(m *Message) (bool, string) {
+		if m.Text == "hold" {
+			close(holding)
+			<-release // within Deliver, on the intake's worker
+		}
+		return true, ""
+	}})
+	cfg := slack.DefaultConfig()
+	cfg.Enabled, cfg.BotToken, cfg.AppToken, cfg.APIURL = true, slacktest.BotToken, slacktest.AppToken, f.URL
+	cfg.WorkingReaction = "" // no reactions.add calls to wait for
+	tr := &http.Transport{}
+	a, err := slack.New(cfg, slack.Options{Log: log, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx, rt) }()
+	defer func() {
+		unblock()
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rt.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		tr.CloseIdleConnections()
+		waitGoroutines(t, before)
+	}()
+	c := f.Conn(t)
+	send := func(i int, event map[string]any) {
+		t.Helper()
+		id := fmt.Sprint(i)
+		if err := c.WriteJSON(slacktest.Envelope("env-"+id, "Ev"+id, event)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mention := func(i int, user, text string) map[string]any {
+		ts := fmt.Sprintf("1700000000.%06d", i)
+		return map[string]any{"type": "app_mention", "user": user, "text": "<@" + slacktest.BotUserID + "> " + text,
+			"ts": ts, "event_ts": ts, "channel": "C1"}
+	}
+	send(0, mention(0, "U0", "hold"))
+	<-holding
+	send(1, mention(1, "U1", "start a thread"))
+	send(2, map[string]any{"type": "message", "user": "U2", "text": "and on arm64?", "ts": "1700000001.000002",
+		"thread_ts": "1700000000.000001", "event_ts": "1700000001.000002", "channel": "C1"})
+	for i := 3; i < n+3; i++ {
+		send(i, mention(i, fmt.Sprint("U", 1000+i), fmt.Sprintf("question %d", i)))
+	}
+	// Each envelope is acknowledged before it is queued, in order: once
+	// the last one's is back, all those before it are queued.
+	send(n+3, map[string]any{"type": "reaction_added", "user": "U9", "reaction": "tada", "item_user": "U9",
+		"item": map[string]any{"type": "message", "channel": "C1", "ts": "1700000000.000001"}, "event_ts": "1700000002.000001"})
+	for want := "env-" + fmt.Sprint(n+3); ; {
+		select {
+		case id := <-f.Acks:
+			if id != want {
+				continue
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the burst was not acknowledged")
+		}
+		break
+	}
+	start := st.WriteStats()
+	unblock()
+	var order []string
+	for range n + 3 {
+		select {
+		case text := <-handled:
+			order = append(order, text)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the burst was not all handled: %d of %d (the follow-up among them: %v)", len(order), n+3, slices.Contains(order, "and on arm64?"))
+		}
+	}
+	// The router answers two members' messages in any order; that the
+	// follow-up reached it at all says the mention was delivered first.
+	if !slices.Contains(order, "and on arm64?") {
+		t.Error("the follow-up in the thread the burst started was not delivered")
+	}
+	got := st.WriteStats()
+	if w := got.Writes - start.Writes; w != n+2 {
+		t.Errorf("%d writes, want %d (the burst's messages)", w, n+2)
+	}
+	if c := got.Commits - start.Commits; c > n/2 {
+		t.Errorf("%d messages taken from Slack together took %d commits, want at most %d", n+2, c, n/2)
+	} else {
+		t.Logf("%d messages taken from Slack together took %d commits (%.2f fsyncs a message)", n+2, c, float64(c)/float64(n+2))
+	}
 }

@@ -24,21 +24,16 @@ func historyCommands() []Command {
 
 func (c *Env) history(args []string) int {
 	fs := c.Flags()
-	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
+	data := newDataFlags(fs, "configuration `FILE` (for the database path)", true)
 	list := fs.Bool("list", false, "list the stored conversations instead")
 	platform := fs.String("platform", console.Conversation.Platform, "the conversation's `platform`")
 	channel := fs.String("channel", console.Conversation.Channel, "the conversation's `channel`")
 	thread := fs.String("thread", "", "the conversation's `thread` (empty for the channel itself)")
 	limit := fs.Int("limit", 50, "show the newest `N` records (0 for all)")
 	jsonOut := fs.Bool("json", false, "one JSON record a line")
-	db := dbFlag(fs)
-	cfg, code, done := c.Setup(fs, args, configFile)
+	cfg, code, done := c.setupData(fs, args, data)
 	if done {
 		return code
-	}
-	if err := useDB(cfg, *db); err != nil {
-		fmt.Fprintln(c.Stderr, err)
-		return exitUsage
 	}
 	st, ok := c.openExisting("history", cfg)
 	if !ok {

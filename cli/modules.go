@@ -49,26 +49,9 @@ func (l moduleLine) Parse(fs *flag.FlagSet, args []string) (int, bool) { return 
 func (l moduleLine) Context() (context.Context, context.CancelFunc) { return signalCtx() }
 
 func (l moduleLine) Setup(fs *flag.FlagSet, args []string, withDB bool) (module.Configuration, int, bool) {
-	if fs.Lookup("config") == nil { // else the command's own, with a usage that says what for
-		fs.String("config", "", "configuration `FILE`")
-	}
-	var db *string
-	if withDB {
-		db = dbFlag(fs)
-	}
-	if code, done := l.env.Parse(fs, args); done {
+	cfg, code, done := l.env.setupData(fs, args, newDataFlags(fs, "configuration `FILE`", withDB))
+	if done {
 		return nil, code, true
-	}
-	cfg, err := l.env.LoadConfig(fs.Lookup("config").Value.String())
-	if err != nil {
-		fmt.Fprintln(l.env.Stderr, err)
-		return nil, exitUsage, true
-	}
-	if db != nil {
-		if err := useDB(cfg, *db); err != nil {
-			fmt.Fprintln(l.env.Stderr, err)
-			return nil, exitUsage, true
-		}
 	}
 	return configuration{cfg}, 0, false
 }

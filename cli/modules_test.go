@@ -150,3 +150,60 @@ func TestModuleCommandStartsDocent(t *testing.T) {
 		t.Errorf("keeper intents: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
+
+// Every command that reads history takes --db the same way: a database to
+// read instead of store.path, which must exist (a mistyped name creates
+// nothing), with the same message and exit code.
+func TestDataCommandsTakeDB(t *testing.T) {
+	commands := append(Commands(), ModuleCommands([]module.Module{&zoo{}})...)
+	for _, tc := range []struct {
+		command string
+		args    []string
+		// readsStorePath: without --db, the command reads store.path
+		// and stops when there is no database there. (docent gaps opens
+		// Docent itself, which creates the database.)
+		readsStorePath bool
+	}{
+		{"stats", nil, true},
+		{"gaps", nil, false},
+		{"history", []string{"--list"}, true},
+		{"zoo count", nil, true},
+	} {
+		t.Run(tc.command, func(t *testing.T) {
+			dir := t.TempDir()
+			cfgPath := filepath.Join(dir, "docent.yaml")
+			if err := os.WriteFile(cfgPath, []byte("store:\n  path: "+filepath.Join(dir, "elsewhere.db")+"\nzoo:\n  animals: 2\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			db := filepath.Join(dir, "copy.db")
+			st, err := store.Open(db, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			missing := filepath.Join(dir, "nope.db")
+			var out, errb strings.Builder
+			env := testEnv(nil, &out, &errb)
+			env.Modules = []func() module.Module{func() module.Module { return &zoo{} }}
+			run := func(args ...string) int {
+				out.Reset()
+				errb.Reset()
+				args = append(append(strings.Fields(tc.command), tc.args...), args...)
+				return env.Run(commands, args)
+			}
+			want := "docent: --db " + missing + ": stat " + missing + ": no such file or directory\n"
+			if code := run("--config", cfgPath, "--db", missing); code != exitUsage || errb.String() != want {
+				t.Errorf("--db of no file: exit %d, stderr %q; want %d, %q", code, errb.String(), exitUsage, want)
+			}
+			if _, err := os.Stat(missing); err == nil {
+				t.Error("a database was created where --db pointed")
+			}
+			if code := run("--config", cfgPath, "--db", db); code != exitOK {
+				t.Errorf("--db of a database: exit %d, stderr %q", code, errb.String())
+			}
+			if code := run("--config", cfgPath); tc.readsStorePath && code != exitError {
+				t.Errorf("without --db, and no database at store.path: exit %d, stdout %q, stderr %q; want %d", code, out.String(), errb.String(), exitError)
+			}
+		})
+	}
+}

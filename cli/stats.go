@@ -17,10 +17,47 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// dbFlag adds --db, which points a data command at another database than
-// the configuration's store.path (a copy, or generated history).
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "", "database `FILE` to read instead of the configuration's store.path")
+// dataFlags are the flags that say which database a command reads:
+// --config, for its store.path, and, for a command that reads history,
+// --db, another database to read instead (a copy, or generated history).
+type dataFlags struct {
+	config func() string // --config's value, once parsed
+	db     *string       // nil: no --db
+}
+
+// newDataFlags adds --config to fs, with configHelp saying what the command
+// takes from it (unless the command has its own --config, with a usage
+// that says what for), and --db with withDB.
+func newDataFlags(fs *flag.FlagSet, configHelp string, withDB bool) dataFlags {
+	if fs.Lookup("config") == nil {
+		fs.String("config", "", configHelp)
+	}
+	f := dataFlags{config: fs.Lookup("config").Value.String}
+	if withDB {
+		f.db = fs.String("db", "", "database `FILE` to read instead of the configuration's store.path")
+	}
+	return f
+}
+
+// setupData is Setup for a command that reads the database: it parses
+// args, loads the configuration and points it at --db; done is true when
+// the command should stop with code.
+func (c *Env) setupData(fs *flag.FlagSet, args []string, f dataFlags) (cfg *bot.Config, code int, done bool) {
+	if code, done := c.Parse(fs, args); done {
+		return nil, code, true
+	}
+	cfg, err := c.LoadConfig(f.config())
+	if err != nil {
+		fmt.Fprintln(c.Stderr, err)
+		return nil, exitUsage, true
+	}
+	if f.db != nil {
+		if err := useDB(cfg, *f.db); err != nil {
+			fmt.Fprintln(c.Stderr, err)
+			return nil, exitUsage, true
+		}
+	}
+	return cfg, 0, false
 }
 
 // useDB applies --db to cfg; the file must exist (reading must not create

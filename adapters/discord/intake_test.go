@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/adapters/internal/intake"
@@ -13,8 +14,13 @@ import (
 // When the whole intake queue is full, the gateway's read loop waits for
 // room instead of dropping what it read: a dropped event is a member's
 // message lost, while a read loop that waits makes discordgo resume and
-// Discord send the rest again.
+// Discord send the rest again. On synctest's clock: that the third event
+// waits is seen once everything has settled, not by waiting 100ms.
 func TestFullIntakeWaitsAndLosesNothing(t *testing.T) {
+	synctest.Test(t, testFullIntakeWaitsAndLosesNothing)
+}
+
+func testFullIntakeWaitsAndLosesNothing(t *testing.T) {
 	release, started := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var got []int
@@ -55,10 +61,11 @@ func TestFullIntakeWaitsAndLosesNothing(t *testing.T) {
 			t.Fatalf("event %d not taken", want)
 		}
 	}
+	synctest.Wait()
 	select {
 	case i := <-taken:
 		t.Fatalf("event %d taken with the queue full: it can only have been dropped", i)
-	case <-time.After(100 * time.Millisecond):
+	default:
 	}
 	close(release)
 	if i := <-taken; i != 2 {

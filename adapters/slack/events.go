@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/docent-bot/docent/adapters/internal/intake"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/httpserve"
 )
 
 // Paths Slack posts to in events mode: the Event Subscriptions request URL
@@ -35,6 +37,27 @@ type incoming struct {
 	action *slack.InteractionCallback
 }
 
+// key is the intake's order for in: a message's conversation (its channel
+// and thread, as the message is delivered), a command's channel; votes,
+// by reaction or button, and their reasons keep one order among
+// themselves.
+func (in incoming) key() string {
+	switch {
+	case in.cmd != nil:
+		return "command " + in.cmd.ChannelID
+	case in.action != nil:
+		return "votes"
+	case in.event != nil:
+		switch ev := in.event.InnerEvent.Data.(type) {
+		case *slackevents.AppMentionEvent:
+			return "message " + ev.Channel + "/" + cmp.Or(ev.ThreadTimeStamp, ev.TimeStamp)
+		case *slackevents.MessageEvent:
+			return "message " + ev.Channel + "/" + cmp.Or(ev.ThreadTimeStamp, ev.TimeStamp)
+		}
+	}
+	return "votes"
+}
+
 func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -47,27 +70,20 @@ func (a *Adapter) runEvents(ctx context.Context, inbox chat.Inbox) error {
 	}
 	q := a.intake(ctx, inbox)
 	defer q.Close() // once the server stopped: no handler offers any more
-	srv := &http.Server{
+	srv := httpserve.Start(&http.Server{
 		Handler:           a.eventsHandler(ctx, q.Queue),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	}, ln, httpserve.Options{Drain: 5 * time.Second})
 	a.log.InfoContext(ctx, "slack: listening for events", "addr", ln.Addr().String(), "path", EventsPath)
 	select {
 	case <-ctx.Done():
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			srv.Close()
-		}
-		<-served
+		srv.Stop() // a request cut after the drain got no answer: Slack sends it again
 		return nil
-	case err := <-served:
+	case <-srv.Failed():
 		cancel() // before waiting for the worker
-		return fmt.Errorf("slack: serve events: %w", err)
+		return fmt.Errorf("slack: serve events: %w", srv.Err())
 	}
 }
 

@@ -234,12 +234,17 @@ type intakeQueue struct {
 	worked chan struct{}
 }
 
-// intake starts the worker that delivers events in the order Slack sent
-// them, until the queue is closed; the events still queued when ctx ends
-// are delivered then.
+// intake starts the worker that delivers events until the queue is
+// closed; the events still queued when ctx ends are delivered then. A
+// burst is delivered together, so that its messages share commits, as on
+// Discord: the events of one conversation in the order Slack sent them
+// (a follow-up in a thread after the mention that started it, which it
+// needs to be taken as part of the thread), different conversations at
+// once.
 func (a *Adapter) intake(ctx context.Context, inbox chat.Inbox) *intakeQueue {
 	q := &intakeQueue{
-		Queue:  intake.New(intakeSize, func(ctx context.Context, in incoming) { a.handle(ctx, inbox, in) }),
+		Queue: intake.NewByKey(intakeSize, incoming.key,
+			func(ctx context.Context, in incoming) { a.handle(ctx, inbox, in) }),
 		worked: make(chan struct{}),
 	}
 	go func() {
@@ -367,8 +372,8 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		return
 	}
 	// The bot answers in this thread: follow-ups that arrive before its
-	// answer is posted belong to it too (events are handled in order, the
-	// answer comes later).
+	// answer is posted belong to it too (a thread's events are handled in
+	// order, the answer comes later).
 	a.threads.Put(channel+"/"+threadTS, "")
 }
 

@@ -164,9 +164,15 @@ func TestSocketMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	longCode := "```\n" + strings.Repeat("fmt.Println(\"a line of code\")\n", 300) + "```"
+	barrier := make(chan struct{})
 	inbox := newRecordingInbox(func(ctx context.Context, m chat.Message, r chat.Responder) {
 		var err error
 		switch m.Text {
+		case "barrier":
+			select {
+			case <-barrier:
+			case <-ctx.Done():
+			}
 		case "how do I **x**?":
 			_, err = r.Reply(ctx, chat.Answer{Text: hostile})
 		case "stream please":
@@ -251,17 +257,34 @@ func TestSocketMode(t *testing.T) {
 	send(slacktest.Envelope("env-10", "Ev10", message("CDENY", "channel", "U4", "1700000009.000100", "", "<@UBOT> hi")))
 	deny := map[string]any{"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "ts": "1700000009.000200", "channel": "CDENY"}
 	send(slacktest.Envelope("env-11", "Ev11", deny))
-	send(slacktest.Envelope("env-12", "Ev12", message("D1", "im", "U2", "1700000010.000100", "", "sentinel")))
+	// Intake hands different conversations over at once, in rounds: the
+	// barrier holds up the round it is in, which holds every event sent
+	// before it (or an earlier round has), so the sentinel, sent once the
+	// barrier is delivered, comes in a later round: when it is delivered,
+	// every event before it has been handled, the ignored ones too.
+	send(slacktest.Envelope("env-12", "Ev12", message("D1", "im", "U2", "1700000010.000050", "", "barrier")))
 	var got []string
-	for {
-		m := inbox.next(t)
+	record := func(m chat.Message) {
 		got = append(got, fmt.Sprintf("%s%v %s/%s dm=%t %q", m.Author.ID, m.Roles, m.Conversation.Channel, m.Conversation.Thread, m.Direct, m.Text))
+	}
+	for m := inbox.next(t); ; m = inbox.next(t) {
+		record(m)
+		if m.Text == "barrier" {
+			break
+		}
+	}
+	send(slacktest.Envelope("env-12b", "Ev12b", message("D1", "im", "U2", "1700000010.000100", "", "sentinel")))
+	close(barrier)
+	for m := inbox.next(t); ; m = inbox.next(t) {
+		record(m)
 		if m.Text == "sentinel" {
 			break
 		}
 	}
+	slices.Sort(got[:len(got)-1]) // one round's conversations come in any order
 	wantGot := []string{
 		`U2[] D1/1700000001.000100 dm=true "hello there"`,
+		`U2[] D1/1700000010.000050 dm=true "barrier"`,
 		`U3[] CHELP/1700000002.000100 dm=false "what is a goroutine"`,
 		`U4[S1 S2] C1/1700000000.000100 dm=false "and then"`,
 		`U2[] D1/1700000010.000100 dm=true "sentinel"`,

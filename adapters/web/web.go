@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/httpserve"
 )
 
 // Platform is the platform name of web conversations.
@@ -64,7 +65,6 @@ type Adapter struct {
 
 	connected atomic.Bool
 	seq       atomic.Uint64 // event numbers, for Last-Event-ID
-	inflight  atomic.Int64  // requests being handled, event streams included
 
 	sessions sessions
 
@@ -139,21 +139,15 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		}
 		return err
 	}
-	h := a.Handler(inbox)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			a.inflight.Add(1)
-			defer a.inflight.Add(-1)
-			h.ServeHTTP(w, r)
-		}),
+	hs := &http.Server{
+		Handler:           a.Handler(inbox),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(a.stopStreams)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	hs.RegisterOnShutdown(a.stopStreams) // the event streams end at Stop
+	srv := httpserve.Start(hs, ln, httpserve.Options{Drain: a.opts.ShutdownTimeout})
 	a.connected.Store(true)
 	defer a.connected.Store(false)
 	a.log.Info("web chat listening", "url", "http://"+ln.Addr().String()+"/")
@@ -161,49 +155,12 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 		a.opts.OnListen(ln.Addr())
 	}
 	select {
-	case err := <-served:
-		return fmt.Errorf("serve the web chat on %s: %w", ln.Addr(), err)
+	case <-srv.Failed():
+		return fmt.Errorf("serve the web chat on %s: %w", ln.Addr(), srv.Err())
 	case <-ctx.Done():
 	}
-	return a.shutdown(ctx, srv, served, ln.Addr())
-}
-
-// shutdown stops taking connections, ends the event streams and waits for
-// the requests in flight. Connections with no request in flight (a
-// browser's idle or pre-opened sockets, which http.Server.Shutdown would
-// wait up to five seconds for) are then closed.
-func (a *Adapter) shutdown(ctx context.Context, srv *http.Server, served <-chan error, addr net.Addr) error {
-	srv.SetKeepAlivesEnabled(false)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(sctx) }() // closes the listener, calls stopStreams
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-wait:
-	for {
-		select {
-		case err = <-shut:
-			break wait
-		case <-tick.C:
-			if a.inflight.Load() == 0 {
-				srv.Close()
-			}
-		case <-sctx.Done():
-			if n := a.inflight.Load(); n > 0 {
-				err = fmt.Errorf("%d requests still in flight after %s", n, a.opts.ShutdownTimeout)
-			}
-			srv.Close()
-			<-shut
-			break wait
-		}
-	}
-	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down the web server on %s: %w", addr, err)
+	if err := errors.Join(srv.Stop(), srv.Err()); err != nil {
+		return fmt.Errorf("shut down the web server on %s: %w", ln.Addr(), err)
 	}
 	return nil
 }
