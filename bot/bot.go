@@ -236,6 +236,20 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix})})
 }
 
+// OpenStoreAsItIs opens the configured database, with the same checks as
+// OpenStore, but without the modules: their schemas are not migrated and
+// their recorders not run, so the file is read as it was written (`docent
+// backup` copies it as it is: what an older Docent can go back to).
+func OpenStoreAsItIs(cfg *Config, log *slog.Logger) (*store.Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), log); err != nil {
+		return nil, err
+	}
+	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20})
+}
+
 // Prepared says how the classifier was made ready at Open.
 func (b *Bot) Prepared() brain.Prepared { return *b.prepared.Load() }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -317,5 +318,21 @@ func TestModuleSchema(t *testing.T) {
 	}
 	if want := "was written by a newer Docent (module shelved, schema 2); this version reads module shelved up to schema 1"; !strings.Contains(err.Error(), want) {
 		t.Errorf("Open error = %q; want it to say %q", err, want)
+	}
+}
+
+// TestModulesRecordTheirSchemas: every built-in module that keeps records
+// of its own records the version of their layout when the store opens, so
+// that a later layout knows what it migrates from.
+func TestModulesRecordTheirSchemas(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	got, err := b.store.SchemaVersions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"analytics": 1, "budgets": 1, "challenges": 1, "lessons": 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("schema versions %v, want %v", got, want)
 	}
 }

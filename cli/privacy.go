@@ -25,7 +25,12 @@ func privacyCommands() []Command {
 // open; running reports that one does (then the caller asks it through
 // the control socket).
 func withStore(cfg *bot.Config, fn func(*store.Store) error) (running bool, err error) {
-	st, err := openHistory(cfg)
+	return withOpened(cfg, openHistory, fn)
+}
+
+// withOpened is withStore with the database opened by open.
+func withOpened(cfg *bot.Config, open func(*bot.Config) (*store.Store, error), fn func(*store.Store) error) (running bool, err error) {
+	st, err := open(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return true, nil
 	}
@@ -67,7 +72,10 @@ func (c *Env) backup(args []string) int {
 	defer os.Remove(tmp.Name())
 	from := "the database"
 	start := time.Now()
-	running, err := withStore(cfg, func(st *store.Store) error {
+	// The file as it is: a backup taken by a newer Docent before its first
+	// start is what an older one can go back to, so the modules' schemas
+	// are not migrated, nor their figures brought up to date, first.
+	running, err := withOpened(cfg, func(cfg *bot.Config) (*store.Store, error) { return bot.OpenStoreAsItIs(cfg, nil) }, func(st *store.Store) error {
 		_, err := st.Backup(ctx, tmp)
 		return err
 	})

@@ -232,3 +232,28 @@ func TestBackupRemovesLeftovers(t *testing.T) {
 		t.Errorf("backup folder holds %v, want only b.db", entries)
 	}
 }
+
+// TestBackupCopiesTheFileAsItIs: `docent backup` of a database written
+// before the modules recorded their schemas copies it without migrating
+// it first (nor the original): the backup is what an older Docent can go
+// back to.
+func TestBackupCopiesTheFileAsItIs(t *testing.T) {
+	dir := workdir(t)
+	db := filepath.Join(dir, "data", "docent.db")
+	seedDatabase(t, db, 3) // no module's schema recorded, as before them
+	dst := filepath.Join(t.TempDir(), "b.db")
+	if r := docent(t, dir, "", "backup", dst); r.code != 0 {
+		t.Fatalf("backup: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, path := range []string{dst, db} {
+		st, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := st.SchemaVersions(context.Background())
+		st.Close()
+		if err != nil || len(v) != 0 {
+			t.Errorf("%s: module schemas %v, %v; want none recorded (not migrated)", path, v, err)
+		}
+	}
+}

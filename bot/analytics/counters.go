@@ -23,6 +23,13 @@ import (
 // statsBucket holds the counters: day ‖ scope → encoded dayCounts.
 var statsBucket = store.NewBucket("stats")
 
+// Schema is the version of the layout above: 1, the first, the same as
+// when the store kept it as its own. Databases from before hold it
+// already, so version 0 (none recorded) becomes 1 as it is.
+func (mod *Module) Schema() store.Schema {
+	return store.Schema{Version: 1, Migrations: []store.Migration{{From: 0, To: 1}}}
+}
+
 // statsScope is where a record was said, as analytics group it.
 type statsScope struct {
 	Platform, Space, Channel string

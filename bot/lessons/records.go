@@ -19,6 +19,13 @@ import (
 // had a module of their own: databases keep their lessons.
 var bucketTaught = store.NewBucket("taught")
 
+// Schema is the version of the layout above: 1, the first, the same as
+// when the store kept it as its own. Databases from before hold it
+// already, so version 0 (none recorded) becomes 1 as it is.
+func (*Module) Schema() store.Schema {
+	return store.Schema{Version: 1, Migrations: []store.Migration{{From: 0, To: 1}}}
+}
+
 // Taught is one lesson: a new pattern for an intent, or (with Response) a
 // new intent.
 type Taught struct {
