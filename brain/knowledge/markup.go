@@ -2,6 +2,8 @@ package knowledge
 
 import (
 	"strings"
+
+	"github.com/docent-bot/docent/chat/markdown"
 )
 
 // The markup of the common site generators, recognised outside code
@@ -11,7 +13,7 @@ import (
 // ('!!! note "Title"', '??? tip', '???+ warning "Title"'); title is its
 // quoted title, "" when it has none.
 func admonition(line string) (title string, ok bool) {
-	s, ok := cutIndent(line)
+	s, ok := markdown.CutIndent(line)
 	if !ok {
 		return "", false
 	}
@@ -41,7 +43,7 @@ func admonition(line string) (title string, ok bool) {
 // ("::: tip Title", ":::note[Title]", ":::"); title is the container's
 // title, "" when it has none or the line closes one.
 func container(line string) (title string, ok bool) {
-	s, ok := cutIndent(line)
+	s, ok := markdown.CutIndent(line)
 	if !ok || !strings.HasPrefix(s, ":::") {
 		return "", false
 	}

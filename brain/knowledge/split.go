@@ -133,7 +133,7 @@ func (p *mdParser) text(line string) {
 			return // one blank line is enough
 		}
 	case !startsParagraph(line):
-		if _, ok := cutIndent(line); ok { // a list item, a quote: not a lazy continuation
+		if _, ok := markdown.CutIndent(line); ok { // a list item, a quote: not a lazy continuation
 			p.para = -1
 		}
 	case p.para < 0:
@@ -405,7 +405,7 @@ func normalise(s string) string {
 // setextUnderline recognises the line under a setext heading: "=" for
 // level 1 or "-" for level 2, after up to three spaces.
 func setextUnderline(line string) (level int, ok bool) {
-	s, ok := cutIndent(line)
+	s, ok := markdown.CutIndent(line)
 	s = strings.TrimRight(s, " \t")
 	if !ok || s == "" || strings.Trim(s, string(s[0])) != "" {
 		return 0, false
@@ -423,7 +423,7 @@ func setextUnderline(line string) (level int, ok bool) {
 // a setext underline can make a heading: not a list item, a quote, a
 // table row or indented code.
 func startsParagraph(line string) bool {
-	s, ok := cutIndent(line)
+	s, ok := markdown.CutIndent(line)
 	if !ok || s == "" {
 		return false
 	}
@@ -486,7 +486,7 @@ func cutCustomID(raw string) (text, id string) {
 // atxHeading recognises "## Text ##": up to three spaces, one to six "#",
 // then a space, a tab or the end of the line. The closing "#"s are dropped.
 func atxHeading(line string) (level int, text string, ok bool) {
-	s, ok := cutIndent(line)
+	s, ok := markdown.CutIndent(line)
 	if !ok {
 		return 0, "", false
 	}
@@ -504,19 +504,6 @@ func atxHeading(line string) (level int, text string, ok bool) {
 		text = strings.TrimRight(t, " \t")
 	}
 	return level, text, true
-}
-
-// cutIndent removes up to three leading spaces; ok is false for more,
-// which make an indented code block, not a heading or a fence.
-func cutIndent(line string) (string, bool) {
-	n := 0
-	for n < len(line) && line[n] == ' ' {
-		n++
-	}
-	if n > 3 {
-		return "", false
-	}
-	return line[n:], true
 }
 
 // fenceMark is an open fenced code block.

@@ -9,7 +9,7 @@ import "strings"
 // admonition's indented body, an HTML block the page's own renderer
 // opens); anywhere else, Parse says where code blocks are.
 func OpenFence(line string) (marker string, ok bool) {
-	s, ok := cutIndent(line)
+	s, ok := CutIndent(line)
 	if !ok || len(s) < 3 || s[0] != '`' && s[0] != '~' {
 		return "", false
 	}
@@ -27,7 +27,7 @@ func OpenFence(line string) (marker string, ok bool) {
 // code block OpenFence opened with marker: up to three spaces, at least
 // as many of the marker's character, and nothing but spaces after.
 func ClosesFence(line, marker string) bool {
-	s, ok := cutIndent(line)
+	s, ok := CutIndent(line)
 	if !ok || marker == "" {
 		return false
 	}
@@ -38,9 +38,9 @@ func ClosesFence(line, marker string) bool {
 	return n >= len(marker) && strings.Trim(s[n:], " \t") == ""
 }
 
-// cutIndent removes up to three leading spaces; ok is false for more,
-// which make an indented code block, not a fence.
-func cutIndent(line string) (string, bool) {
+// CutIndent removes up to three leading spaces; ok is false for more,
+// which make an indented code block, not a heading or a fence.
+func CutIndent(line string) (string, bool) {
 	n := 0
 	for n < len(line) && line[n] == ' ' {
 		n++
