@@ -1,0 +1,229 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/docent-bot/docent/brain/redact"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// History is where an import stores what it reads: the records (left out
+// when their platform ID is known, with the progress mark in the same
+// transaction) and the module's own bucket. *store.Store is one.
+type History interface {
+	ImportNew(ctx context.Context, recs []store.Record, along ...store.Rider) ([]store.Record, int, error)
+	View(ctx context.Context, fn func(*store.Tx) error) error
+}
+
+var _ History = (*store.Store)(nil)
+
+// bucketProgress holds, per file imported, how far its import went: the
+// key is the file's name as given, the value a progress (JSON).
+var bucketProgress = store.NewBucket("importer_progress")
+
+// progress is how far the import of one file went: its size, to tell a
+// different file under the same name, and the last line committed.
+type progress struct {
+	Size int64 `json:"size"`
+	Line int   `json:"line"`
+}
+
+// DefaultBatch is how many lines an import commits at once: one
+// transaction (one fsync) each, short enough that a kill loses little.
+const DefaultBatch = 5000
+
+// Options say how to import one file.
+type Options struct {
+	Platform string // the platform the members and channels belong to: "irc"
+	Batch    int    // lines per transaction; 0 means DefaultBatch
+	// Bad is told about each line that cannot be read, with its number.
+	Bad func(line int, err error)
+	// Progress is told after each committed batch how many bytes of the
+	// file were read.
+	Progress func(read int64)
+}
+
+// Summary is what an import did.
+type Summary struct {
+	Messages   int // new messages stored
+	Duplicates int // messages stored already (an earlier import)
+	Resumed    int // lines skipped as committed by an earlier, interrupted import
+	Skipped    int // lines that could not be read
+	Redacted   int // messages with a secret redacted
+	Members    int // distinct authors read
+	Channels   int // distinct channels read
+	Lines      int
+}
+
+// ImportJSONL imports the JSONL history r (plain or gzip), of size bytes,
+// under the name name, into h. It resumes after the last batch an earlier
+// import of the same file committed, and each record carries a stable
+// source ID (channel, minute and its place within the minute, as the
+// logs have no seconds), so the same file imported again adds nothing.
+//
+// When ctx ends, the batches committed stay committed and the error says
+// so; importing again resumes.
+func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
+	if opts.Platform == "" {
+		return Summary{}, errors.New("importer: no platform to import into")
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultBatch
+	}
+	var sum Summary
+	var done progress
+	if err := h.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(bucketProgress, []byte(name)); v != nil {
+			if err := json.Unmarshal(v, &done); err != nil {
+				return fmt.Errorf("read the progress mark: %w", err)
+			}
+		}
+		return nil
+	}); err != nil {
+		return sum, fmt.Errorf("importer: %s: %w", name, err)
+	}
+	if done.Size != size {
+		// Another file under the same name: read it all; what it shares
+		// with the one imported before is left out by its source IDs.
+		done = progress{}
+	}
+	counted := &countingReader{r: r}
+	in, err := decompressed(counted)
+	if err != nil {
+		return sum, fmt.Errorf("importer: %s: %w", name, err)
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	members, channels := map[string]bool{}, map[string]bool{}
+	// seq numbers the lines of one channel's minute, in file order.
+	type minute struct {
+		channel string
+		at      time.Time
+	}
+	seq := map[minute]int{}
+	batch := make([]store.Record, 0, opts.Batch)
+	commit := func(upTo int) error {
+		mark := &markWrite{name: name, p: progress{Size: size, Line: upTo}}
+		stored, dups, err := h.ImportNew(ctx, batch, mark)
+		if err != nil {
+			return fmt.Errorf("importer: %s: import lines up to %d (those before are committed; import again to resume): %w", name, upTo, err)
+		}
+		sum.Messages += len(stored)
+		sum.Duplicates += dups
+		batch = batch[:0]
+		if opts.Progress != nil {
+			opts.Progress(counted.n)
+		}
+		return nil
+	}
+	n := 0
+	for sc.Scan() {
+		n++
+		sum.Lines = n
+		if err := ctx.Err(); err != nil {
+			return sum, fmt.Errorf("importer: %s: stopped at line %d (the lines before %d are committed; import again to resume): %w", name, n, n-len(batch), err)
+		}
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		l, err := ParseLine(sc.Bytes())
+		if err != nil {
+			if n > done.Line {
+				sum.Skipped++
+				if opts.Bad != nil {
+					opts.Bad(n, err)
+				}
+			}
+			continue
+		}
+		at := minute{l.Channel, l.Time}
+		seq[at]++
+		members[l.Author], channels[l.Channel] = true, true
+		if n <= done.Line {
+			sum.Resumed++
+			continue
+		}
+		text, found := redact.Redact(l.StoredText())
+		if len(found) > 0 {
+			sum.Redacted++
+		}
+		batch = append(batch, store.Record{
+			Kind:         store.KindMessage,
+			Conversation: chat.Conversation{Platform: opts.Platform, Channel: l.Channel},
+			Time:         l.Time,
+			Author:       chat.Member{ID: l.Author, Name: l.Author, Bot: l.Bot},
+			Text:         text,
+			PlatformID:   fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339), seq[at]),
+		})
+		if len(batch) == opts.Batch {
+			if err := commit(n); err != nil {
+				return sum, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
+	}
+	if len(batch) > 0 || n > done.Line {
+		if err := commit(n); err != nil {
+			return sum, err
+		}
+	}
+	sum.Members, sum.Channels = len(members), len(channels)
+	return sum, nil
+}
+
+// decompressed reads r through gzip when it starts like a gzip stream.
+func decompressed(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// countingReader counts the bytes read through it, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// markWrite writes a file's progress mark in the transaction of its
+// batch: the mark never runs ahead of the records, nor behind them.
+type markWrite struct {
+	name string
+	p    progress
+}
+
+func (m *markWrite) Write(tx *store.Tx) error {
+	b, err := json.Marshal(m.p)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bucketProgress, []byte(m.name), b)
+}
+
+func (m *markWrite) Done() {}
