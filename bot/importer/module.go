@@ -7,7 +7,10 @@
 // file, committed with each batch).
 package importer
 
-import "github.com/docent-bot/docent/bot/module"
+import (
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/store"
+)
 
 // Module is the history import.
 type Module struct{}
@@ -18,4 +21,12 @@ func New() *Module { return &Module{} }
 // Name is the module's name.
 func (*Module) Name() string { return "importer" }
 
-var _ module.CommandLiner = (*Module)(nil)
+var (
+	_ module.CommandLiner = (*Module)(nil)
+	_ module.Schemaed     = (*Module)(nil)
+)
+
+// Schema is the layout of the module's records (the progress marks in
+// importer_progress: the file's absolute name, then {size, line} as JSON):
+// version 1.
+func (*Module) Schema() store.Schema { return store.Schema{Version: 1} }
