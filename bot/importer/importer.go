@@ -73,33 +73,15 @@ type Summary struct {
 // When ctx ends, the batches committed stay committed and the error says
 // so; importing again resumes.
 func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
-	if opts.Platform == "" {
-		return Summary{}, errors.New("importer: no platform to import into")
-	}
-	if opts.Batch <= 0 {
-		opts.Batch = DefaultBatch
-	}
-	var sum Summary
-	var done progress
-	if err := h.View(ctx, func(tx *store.Tx) error {
-		if v := tx.Get(bucketProgress, []byte(name)); v != nil {
-			if err := json.Unmarshal(v, &done); err != nil {
-				return fmt.Errorf("read the progress mark: %w", err)
-			}
-		}
-		return nil
-	}); err != nil {
-		return sum, fmt.Errorf("importer: %s: %w", name, err)
-	}
-	if done.Size != size {
-		// Another file under the same name: read it all; what it shares
-		// with the one imported before is left out by its source IDs.
-		done = progress{}
+	b, err := startBatches(ctx, h, name, size, opts)
+	if err != nil {
+		return Summary{}, err
 	}
 	counted := &countingReader{r: r}
+	b.read = func() int64 { return counted.n }
 	in, err := decompressed(counted)
 	if err != nil {
-		return sum, fmt.Errorf("importer: %s: %w", name, err)
+		return b.sum, fmt.Errorf("importer: %s: %w", name, err)
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
@@ -110,76 +92,137 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 		at      time.Time
 	}
 	seq := map[minute]int{}
-	batch := make([]store.Record, 0, opts.Batch)
-	commit := func(upTo int) error {
-		mark := &markWrite{name: name, p: progress{Size: size, Line: upTo}}
-		stored, dups, err := h.ImportNew(ctx, batch, mark)
-		if err != nil {
-			return fmt.Errorf("importer: %s: import lines up to %d (those before are committed; import again to resume): %w", name, upTo, err)
-		}
-		sum.Messages += len(stored)
-		sum.Duplicates += dups
-		batch = batch[:0]
-		if opts.Progress != nil {
-			opts.Progress(counted.n)
-		}
-		return nil
-	}
 	n := 0
 	for sc.Scan() {
 		n++
-		sum.Lines = n
-		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("importer: %s: stopped at line %d (the lines before %d are committed; import again to resume): %w", name, n, n-len(batch), err)
-		}
+		b.sum.Lines = n
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
 		l, err := ParseLine(sc.Bytes())
 		if err != nil {
-			if n > done.Line {
-				sum.Skipped++
-				if opts.Bad != nil {
-					opts.Bad(n, err)
-				}
-			}
+			b.bad(n, err)
 			continue
 		}
 		at := minute{l.Channel, l.Time}
 		seq[at]++
 		members[l.Author], channels[l.Channel] = true, true
-		if n <= done.Line {
-			sum.Resumed++
-			continue
-		}
-		text, found := redact.Redact(l.StoredText())
-		if len(found) > 0 {
-			sum.Redacted++
-		}
-		batch = append(batch, store.Record{
+		err = b.add(ctx, n, store.Record{
 			Kind:         store.KindMessage,
 			Conversation: chat.Conversation{Platform: opts.Platform, Channel: l.Channel},
 			Time:         l.Time,
 			Author:       chat.Member{ID: l.Author, Name: l.Author, Bot: l.Bot},
-			Text:         text,
+			Text:         l.StoredText(),
 			PlatformID:   fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339), seq[at]),
 		})
-		if len(batch) == opts.Batch {
-			if err := commit(n); err != nil {
-				return sum, err
-			}
+		if err != nil {
+			return b.sum, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
+		return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
 	}
-	if len(batch) > 0 || n > done.Line {
-		if err := commit(n); err != nil {
-			return sum, err
+	b.sum.Members, b.sum.Channels = len(members), len(channels)
+	return b.sum, b.finish(ctx, n)
+}
+
+// batches commits an import's records in batches, each with the file's
+// progress mark, and leaves out what an earlier import committed.
+type batches struct {
+	h    History
+	name string
+	size int64
+	opts Options
+	done progress // how far an earlier import went
+	recs []store.Record
+	sum  Summary
+	read func() int64 // bytes of the file read, for the progress bar
+}
+
+// startBatches reads the progress mark of the file name, of size bytes.
+func startBatches(ctx context.Context, h History, name string, size int64, opts Options) (*batches, error) {
+	if opts.Platform == "" {
+		return nil, errors.New("importer: no platform to import into")
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultBatch
+	}
+	b := &batches{h: h, name: name, size: size, opts: opts, recs: make([]store.Record, 0, opts.Batch)}
+	if err := h.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(bucketProgress, []byte(name)); v != nil {
+			if err := json.Unmarshal(v, &b.done); err != nil {
+				return fmt.Errorf("read the progress mark: %w", err)
+			}
 		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("importer: %s: %w", name, err)
 	}
-	sum.Members, sum.Channels = len(members), len(channels)
-	return sum, nil
+	if b.done.Size != size {
+		// Another file under the same name: read it all; what it shares
+		// with the one imported before is left out by its source IDs.
+		b.done = progress{}
+	}
+	return b, nil
+}
+
+// bad reports item n, which cannot be read, unless an earlier import
+// reported it already.
+func (b *batches) bad(n int, err error) {
+	if n <= b.done.Line {
+		return
+	}
+	b.sum.Skipped++
+	if b.opts.Bad != nil {
+		b.opts.Bad(n, err)
+	}
+}
+
+// add adds item n of the file (a line, a message) to the batch, secrets
+// redacted, and commits the batch when it is full; an item an earlier
+// import committed is only counted.
+func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("importer: %s: stopped at %d (those before %d are committed; import again to resume): %w", b.name, n, n-len(b.recs), err)
+	}
+	if n <= b.done.Line {
+		b.sum.Resumed++
+		return nil
+	}
+	// As the router does for live messages: secrets never reach the store.
+	text, found := redact.Redact(rec.Text)
+	if len(found) > 0 {
+		rec.Text = text
+		b.sum.Redacted++
+	}
+	b.recs = append(b.recs, rec)
+	if len(b.recs) == b.opts.Batch {
+		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+// finish commits what is left, the file read up to item n.
+func (b *batches) finish(ctx context.Context, n int) error {
+	if len(b.recs) > 0 || n > b.done.Line {
+		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+func (b *batches) commit(ctx context.Context, upTo int) error {
+	mark := &markWrite{name: b.name, p: progress{Size: b.size, Line: upTo}}
+	stored, dups, err := b.h.ImportNew(ctx, b.recs, mark)
+	if err != nil {
+		return fmt.Errorf("importer: %s: import up to %d (those before are committed; import again to resume): %w", b.name, upTo, err)
+	}
+	b.sum.Messages += len(stored)
+	b.sum.Duplicates += dups
+	b.recs = b.recs[:0]
+	if b.opts.Progress != nil && b.read != nil {
+		b.opts.Progress(b.read())
+	}
+	return nil
 }
 
 // decompressed reads r through gzip when it starts like a gzip stream.
