@@ -77,3 +77,19 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("the refused import stored its message:\n%s", r.stdout)
 	}
 }
+
+// TestImportDiscordExport: a .json file is read as a DiscordChatExporter
+// export, its messages stored under platform discord.
+func TestImportDiscordExport(t *testing.T) {
+	dir := workdir(t)
+	export := filepath.Join(t.TempDir(), "help.json")
+	copyFile(t, filepath.Join(repoRoot, "bot", "importer", "testdata", "discord-channel.json"), export)
+	r := docent(t, dir, "", "import", export)
+	if r.code != 0 || !strings.Contains(r.stdout, "4 messages, 3 members, 1 channels; 1 skipped") || !strings.Contains(r.stdout, "1 not members' messages") {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = docent(t, dir, "", "history", "--platform", "discord", "--channel", "810000000000000100")
+	if !strings.Contains(r.stdout, "how do I reset the intent model?") || !strings.Contains(r.stdout, "Release 2.1 is out.") {
+		t.Errorf("history of the imported channel (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -20,7 +20,7 @@ import (
 func (mod *Module) CommandLine() []module.CLICommand {
 	return []module.CLICommand{{
 		Name: "import", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--platform NAME] FILE...",
-		Summary: "import a community's history (JSONL of {time, channel, author, text}, plain or gzip), idempotent and resumable",
+		Summary: "import a community's history (JSONL of {time, channel, author, text}, or a DiscordChatExporter .json; plain or gzip), idempotent and resumable",
 		Help: "Each FILE is committed in batches; importing it again adds nothing, and an import that was\n" +
 			"stopped resumes after its last batch. Docent must be stopped while it runs.",
 		Run: runImport,
@@ -99,15 +99,25 @@ func importFile(ctx context.Context, cl module.CommandLine, h History, name stri
 	bar := newBar(cl.Stderr(), fi.Size())
 	opts.Progress = bar.show
 	start := time.Now()
-	sum, err := ImportJSONL(ctx, h, key, fi.Size(), f, opts)
+	imp := ImportJSONL
+	if discordExport(name) {
+		imp = ImportDiscord
+	}
+	sum, err := imp(ctx, h, key, fi.Size(), f, opts)
 	bar.clear()
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Fprintf(cl.Stdout(), "%s: %d messages, %d members, %d channels; %d skipped, %d duplicates, %d resumed, %d redacted; %.0f messages/s, %.1f s\n",
-		name, sum.Messages, sum.Members, sum.Channels, sum.Skipped, sum.Duplicates, sum.Resumed, sum.Redacted, float64(sum.Messages)/max(secs, 1e-3), secs)
+	fmt.Fprintf(cl.Stdout(), "%s: %d messages, %d members, %d channels; %d skipped, %d duplicates, %d resumed, %d redacted, %d not members' messages; %.0f messages/s, %.1f s\n",
+		name, sum.Messages, sum.Members, sum.Channels, sum.Skipped, sum.Duplicates, sum.Resumed, sum.Redacted, sum.Other, float64(sum.Messages)/max(secs, 1e-3), secs)
 	return nil
+}
+
+// discordExport reports whether the file name is a DiscordChatExporter
+// export (.json, or .json.gz); anything else is read as JSONL.
+func discordExport(name string) bool {
+	return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")
 }
 
 // bar is a one-line progress bar on a terminal; elsewhere it says nothing.

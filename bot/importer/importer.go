@@ -58,10 +58,11 @@ type Summary struct {
 	Duplicates int // messages stored already (an earlier import)
 	Resumed    int // lines skipped as committed by an earlier, interrupted import
 	Skipped    int // lines that could not be read
+	Other      int // not members' messages (Discord's joins and pins)
 	Redacted   int // messages with a secret redacted
 	Members    int // distinct authors read
 	Channels   int // distinct channels read
-	Lines      int
+	Lines      int // lines (JSONL) or messages (Discord) read
 }
 
 // ImportJSONL imports the JSONL history r (plain or gzip), of size bytes,
