@@ -20,7 +20,7 @@ import (
 func (mod *Module) CommandLine() []module.CLICommand {
 	return []module.CLICommand{{
 		Name: "import", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--platform NAME] FILE...",
-		Summary: "import a community's history (JSONL of {time, channel, author, text}, or a DiscordChatExporter .json; plain or gzip), idempotent and resumable",
+		Summary: "import a community's history (JSONL of {time, channel, author, text}, a DiscordChatExporter .json, a Slack export .zip; plain or gzip), idempotent and resumable",
 		Help: "Each FILE is committed in batches; importing it again adds nothing, and an import that was\n" +
 			"stopped resumes after its last batch. Docent must be stopped while it runs.",
 		Run: runImport,
@@ -99,11 +99,15 @@ func importFile(ctx context.Context, cl module.CommandLine, h History, name stri
 	bar := newBar(cl.Stderr(), fi.Size())
 	opts.Progress = bar.show
 	start := time.Now()
-	imp := ImportJSONL
-	if discordExport(name) {
-		imp = ImportDiscord
+	var sum Summary
+	switch {
+	case strings.HasSuffix(name, ".zip"):
+		sum, err = ImportSlack(ctx, h, key, fi.Size(), f, opts)
+	case discordExport(name):
+		sum, err = ImportDiscord(ctx, h, key, fi.Size(), f, opts)
+	default:
+		sum, err = ImportJSONL(ctx, h, key, fi.Size(), f, opts)
 	}
-	sum, err := imp(ctx, h, key, fi.Size(), f, opts)
 	bar.clear()
 	if err != nil {
 		return err
