@@ -19,6 +19,7 @@ import (
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
+	"github.com/docent-bot/docent/bot/importer"
 	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
@@ -39,6 +40,7 @@ func NewModules() []module.Module {
 		challenges.New(),
 		analytics.New(),
 		lessons.New(),
+		importer.New(),
 	}
 }
 

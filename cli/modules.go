@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"path/filepath"
 
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/config"
@@ -64,6 +66,20 @@ func (c configuration) Files() module.Files              { return c.cfg.Files() 
 func (c configuration) Positions() config.Positions      { return c.cfg.Positions() }
 func (c configuration) File() string                     { return c.cfg.File }
 func (c configuration) OpenStore() (*store.Store, error) { return openHistory(c.cfg) }
+
+func (c configuration) CreateStore(path string) (*store.Store, error) {
+	cfg := c.cfg
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		copied := *c.cfg
+		copied.Store.Path = abs
+		cfg = &copied
+	}
+	return bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+}
 
 func (c configuration) Start(ctx context.Context, name string) (module.Module, func() error, error) {
 	if c.cfg.Module(name) == nil {

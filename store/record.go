@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -678,8 +679,33 @@ const maxImport = 100_000
 // far faster than appending one record at a time, and given to the
 // recorders (the activity counters) like any append, as one batch.
 func (s *Store) Import(ctx context.Context, recs []Record) ([]Record, error) {
+	out, _, err := s.importRecords(ctx, recs, false, nil)
+	return out, err
+}
+
+// ImportNew is Import for history brought in from elsewhere, made to be
+// run again: a record whose PlatformID is stored already on its platform
+// (or comes earlier in recs) is left out and counted in dups, so the same
+// file imported twice adds nothing, and along's writes commit in the same
+// transaction (an importer's progress mark, so that an import killed
+// between two batches resumes where it stopped). An answer that replies
+// to a record left out replies to the one stored. It returns the records
+// stored, in order.
+func (s *Store) ImportNew(ctx context.Context, recs []Record, along ...Rider) (stored []Record, dups int, err error) {
+	along = slices.DeleteFunc(slices.Clone(along), func(r Rider) bool { return r == nil })
+	defer func() {
+		for _, r := range along {
+			r.Done()
+		}
+	}()
+	return s.importRecords(ctx, recs, true, along)
+}
+
+// importRecords is Import and ImportNew: with skipKnown, records whose
+// platform ID is known are left out.
+func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool, along []Rider) ([]Record, int, error) {
 	if len(recs) > maxImport {
-		return nil, fmt.Errorf("store: import: %w: %d records, the most in one call is %d", ErrInvalid, len(recs), maxImport)
+		return nil, 0, fmt.Errorf("store: import: %w: %d records, the most in one call is %d", ErrInvalid, len(recs), maxImport)
 	}
 	type prepared struct {
 		conv, val []byte
@@ -689,14 +715,14 @@ func (s *Store) Import(ctx context.Context, recs []Record) ([]Record, error) {
 	index := make(map[uint64]int, len(recs))
 	for i, rec := range recs {
 		if rec.Kind != KindMessage && rec.Kind != KindAnswer {
-			return nil, fmt.Errorf("store: import: record %d: %w: kind %q", i, ErrInvalid, rec.Kind)
+			return nil, 0, fmt.Errorf("store: import: record %d: %w: kind %q", i, ErrInvalid, rec.Kind)
 		}
 		if rec.Time.IsZero() {
-			return nil, fmt.Errorf("store: import: record %d: %w: no time", i, ErrInvalid)
+			return nil, 0, fmt.Errorf("store: import: record %d: %w: no time", i, ErrInvalid)
 		}
 		if rec.ReplyTo != 0 {
 			if _, ok := index[rec.ReplyTo]; !ok {
-				return nil, fmt.Errorf("store: import: record %d: %w: it replies to %d, which is not an earlier record of the import", i, ErrInvalid, rec.ReplyTo)
+				return nil, 0, fmt.Errorf("store: import: record %d: %w: it replies to %d, which is not an earlier record of the import", i, ErrInvalid, rec.ReplyTo)
 			}
 		}
 		if rec.ID != 0 {
@@ -704,19 +730,40 @@ func (s *Store) Import(ctx context.Context, recs []Record) ([]Record, error) {
 		}
 		rec.Time = rec.Time.UTC()
 		if err := validateRecord(rec); err != nil {
-			return nil, fmt.Errorf("store: import: record %d: %w", i, err)
+			return nil, 0, fmt.Errorf("store: import: record %d: %w", i, err)
 		}
 		val, err := encodeRecord(rec)
 		if err != nil {
-			return nil, fmt.Errorf("store: import: record %d: %w", i, err)
+			return nil, 0, fmt.Errorf("store: import: record %d: %w", i, err)
 		}
 		ps[i] = prepared{appendConversation(nil, rec.Conversation), val, rec}
 	}
 	out := make([]Record, len(recs))
+	var kept []bool
+	dups := 0
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		// The writer may run this more than once: start afresh each time.
+		kept, dups = make([]bool, len(recs)), 0
+		seen := map[string]uint64{}
 		for i, p := range ps {
 			rec := p.rec
 			val := p.val
+			if skipKnown && rec.PlatformID != "" {
+				pk := platformKey(rec.Conversation.Platform, rec.PlatformID)
+				id, ok := seen[string(pk)]
+				if !ok {
+					if pids := tx.Bucket(bucketPlatformIDs); pids != nil {
+						if v := pids.Get(pk); len(v) == 8 {
+							id, ok = binary.BigEndian.Uint64(v), true
+						}
+					}
+				}
+				if ok {
+					out[i] = Record{ID: id}
+					dups++
+					continue
+				}
+			}
 			if rec.ReplyTo != 0 {
 				// The question's new ID is only known now.
 				rec.ReplyTo = out[index[rec.ReplyTo]].ID
@@ -730,12 +777,29 @@ func (s *Store) Import(ctx context.Context, recs []Record) ([]Record, error) {
 				return Record{}, fmt.Errorf("record %d: %w", i, err)
 			}
 			s.txStored = append(s.txStored, stored)
-			out[i] = stored
+			out[i], kept[i] = stored, true
+			if skipKnown && rec.PlatformID != "" {
+				seen[string(platformKey(rec.Conversation.Platform, rec.PlatformID))] = stored.ID
+			}
+		}
+		for _, w := range along {
+			if err := safely(func() error { return w.Write(&Tx{tx: tx}) }); err != nil {
+				return Record{}, err
+			}
 		}
 		return Record{}, nil
 	})
 	if _, err := s.submit(ctx, r); err != nil {
-		return nil, fmt.Errorf("store: import %d records: %w", len(recs), err)
+		return nil, 0, fmt.Errorf("store: import %d records: %w", len(recs), err)
 	}
-	return out, nil
+	if !skipKnown {
+		return out, 0, nil
+	}
+	stored := make([]Record, 0, len(recs)-dups)
+	for i, rec := range out {
+		if kept[i] {
+			stored = append(stored, rec)
+		}
+	}
+	return stored, dups, nil
 }

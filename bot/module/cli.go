@@ -73,6 +73,11 @@ type Configuration interface {
 	// OpenStore opens the database the config names (or --db), which must
 	// exist: reading never creates one where a mistyped name pointed.
 	OpenStore() (*store.Store, error)
+	// CreateStore opens the database at path, or the one the config names
+	// when path is "", creating it when there is none yet (`docent import`
+	// into a new Docent). It fails with store.ErrLocked when a Docent has
+	// it open.
+	CreateStore(path string) (*store.Store, error)
 	// Start opens Docent as `docent run` would, without running it (no
 	// adapters, no listener), and returns its module named name,
 	// provisioned: for a command that needs the brain and the records

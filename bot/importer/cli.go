@@ -1,0 +1,153 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/store"
+)
+
+// CommandLine is `docent import`.
+func (mod *Module) CommandLine() []module.CLICommand {
+	return []module.CLICommand{{
+		Name: "import", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--platform NAME] FILE...",
+		Summary: "import a community's history (JSONL of {time, channel, author, text}, a DiscordChatExporter .json, a Slack export .zip; plain or gzip), idempotent and resumable",
+		Help: "Each FILE is committed in batches; importing it again adds nothing, and an import that was\n" +
+			"stopped resumes after its last batch. Docent must be stopped while it runs.",
+		Run: runImport,
+	}}
+}
+
+func runImport(cl module.CommandLine, args []string) int {
+	fs := cl.Flags()
+	platform := fs.String("platform", "irc", "the `platform` the imported members and channels belong to")
+	batch := fs.Int("batch", DefaultBatch, "lines committed at once (`N`)")
+	db := fs.String("db", "", "database `FILE` to import into instead of the configuration's store.path (created if there is none)")
+	cfg, code, done := cl.Setup(fs, args, false)
+	if done {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(cl.Stderr(), "docent import: give the FILE to import, like: docent import history.jsonl.gz")
+		return module.ExitUsage
+	}
+	if *platform == "" || strings.ContainsRune(*platform, 0) {
+		fmt.Fprintln(cl.Stderr(), "docent import: --platform needs a name, like irc")
+		return module.ExitUsage
+	}
+	st, err := cfg.CreateStore(*db)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintln(cl.Stderr(), "docent import: a running Docent has the database open; stop it, then import (importing into a running Docent is not there yet)")
+		return module.ExitError
+	}
+	if err != nil {
+		fmt.Fprintln(cl.Stderr(), "docent import:", err)
+		return module.ExitError
+	}
+	defer st.Close()
+	ctx, stop := cl.Context()
+	defer stop()
+	failed := false
+	for _, name := range fs.Args() {
+		if err := importFile(ctx, cl, st, name, Options{Platform: *platform, Batch: *batch}); err != nil {
+			fmt.Fprintln(cl.Stderr(), "docent import:", err)
+			failed = true
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if err := st.Close(); err != nil {
+		fmt.Fprintln(cl.Stderr(), "docent import: close the database:", err)
+		return module.ExitError
+	}
+	if failed {
+		return module.ExitError
+	}
+	return module.ExitOK
+}
+
+// importFile imports one file and prints its summary line.
+func importFile(ctx context.Context, cl module.CommandLine, h History, name string, opts Options) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// The mark is kept under the file's absolute name: the same file from
+	// another folder resumes too.
+	key, err := filepath.Abs(name)
+	if err != nil {
+		return err
+	}
+	opts.Bad = func(line int, err error) {
+		fmt.Fprintf(cl.Stderr(), "%s:%d: skipped: %v\n", name, line, err)
+	}
+	bar := newBar(cl.Stderr(), fi.Size())
+	opts.Progress = bar.show
+	start := time.Now()
+	var sum Summary
+	switch {
+	case strings.HasSuffix(name, ".zip"):
+		sum, err = ImportSlack(ctx, h, key, fi.Size(), f, opts)
+	case discordExport(name):
+		sum, err = ImportDiscord(ctx, h, key, fi.Size(), f, opts)
+	default:
+		sum, err = ImportJSONL(ctx, h, key, fi.Size(), f, opts)
+	}
+	bar.clear()
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(cl.Stdout(), "%s: %d messages, %d members, %d channels; %d skipped, %d duplicates, %d resumed, %d redacted, %d not members' messages; %.0f messages/s, %.1f s\n",
+		name, sum.Messages, sum.Members, sum.Channels, sum.Skipped, sum.Duplicates, sum.Resumed, sum.Redacted, sum.Other, float64(sum.Messages)/max(secs, 1e-3), secs)
+	return nil
+}
+
+// discordExport reports whether the file name is a DiscordChatExporter
+// export (.json, or .json.gz); anything else is read as JSONL.
+func discordExport(name string) bool {
+	return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")
+}
+
+// bar is a one-line progress bar on a terminal; elsewhere it says nothing.
+type bar struct {
+	w    io.Writer
+	size int64
+	on   bool
+}
+
+func newBar(w io.Writer, size int64) *bar {
+	f, ok := w.(*os.File)
+	return &bar{w: w, size: size, on: ok && term.IsTerminal(int(f.Fd())) && size > 0}
+}
+
+func (b *bar) show(read int64) {
+	if !b.on {
+		return
+	}
+	const width = 40
+	frac := min(float64(read)/float64(b.size), 1)
+	filled := int(frac * width)
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), 100*frac)
+}
+
+func (b *bar) clear() {
+	if b.on {
+		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", 48))
+	}
+}

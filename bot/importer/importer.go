@@ -1,0 +1,273 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/docent-bot/docent/brain/redact"
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
+
+// History is where an import stores what it reads: the records (left out
+// when their platform ID is known, with the progress mark in the same
+// transaction) and the module's own bucket. *store.Store is one.
+type History interface {
+	ImportNew(ctx context.Context, recs []store.Record, along ...store.Rider) ([]store.Record, int, error)
+	View(ctx context.Context, fn func(*store.Tx) error) error
+}
+
+var _ History = (*store.Store)(nil)
+
+// bucketProgress holds, per file imported, how far its import went: the
+// key is the file's name as given, the value a progress (JSON).
+var bucketProgress = store.NewBucket("importer_progress")
+
+// progress is how far the import of one file went: its size, to tell a
+// different file under the same name, and the last line committed.
+type progress struct {
+	Size int64 `json:"size"`
+	Line int   `json:"line"`
+}
+
+// DefaultBatch is how many lines an import commits at once: one
+// transaction (one fsync) each, short enough that a kill loses little.
+const DefaultBatch = 5000
+
+// Options say how to import one file.
+type Options struct {
+	Platform string // the platform the members and channels belong to: "irc"
+	Batch    int    // lines per transaction; 0 means DefaultBatch
+	// Bad is told about each line that cannot be read, with its number.
+	Bad func(line int, err error)
+	// Progress is told after each committed batch how many bytes of the
+	// file were read.
+	Progress func(read int64)
+}
+
+// Summary is what an import did.
+type Summary struct {
+	Messages   int // new messages stored
+	Duplicates int // messages stored already (an earlier import)
+	Resumed    int // lines skipped as committed by an earlier, interrupted import
+	Skipped    int // lines that could not be read
+	Other      int // not members' messages (Discord's joins and pins)
+	Redacted   int // messages with a secret redacted
+	Members    int // distinct authors read
+	Channels   int // distinct channels read
+	Lines      int // lines (JSONL) or messages (Discord) read
+}
+
+// ImportJSONL imports the JSONL history r (plain or gzip), of size bytes,
+// under the name name, into h. It resumes after the last batch an earlier
+// import of the same file committed, and each record carries a stable
+// source ID (channel, minute and its place within the minute, as the
+// logs have no seconds), so the same file imported again adds nothing.
+//
+// When ctx ends, the batches committed stay committed and the error says
+// so; importing again resumes.
+func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
+	b, err := startBatches(ctx, h, name, size, opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	counted := &countingReader{r: r}
+	b.read = func() int64 { return counted.n }
+	in, err := decompressed(counted)
+	if err != nil {
+		return b.sum, fmt.Errorf("importer: %s: %w", name, err)
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	members, channels := map[string]bool{}, map[string]bool{}
+	// seq numbers the lines of one channel's minute, in file order.
+	type minute struct {
+		channel string
+		at      time.Time
+	}
+	seq := map[minute]int{}
+	n := 0
+	for sc.Scan() {
+		n++
+		b.sum.Lines = n
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		l, err := ParseLine(sc.Bytes())
+		if err != nil {
+			b.bad(n, err)
+			continue
+		}
+		at := minute{l.Channel, l.Time}
+		seq[at]++
+		members[l.Author], channels[l.Channel] = true, true
+		err = b.add(ctx, n, store.Record{
+			Kind:         store.KindMessage,
+			Conversation: chat.Conversation{Platform: opts.Platform, Channel: l.Channel},
+			Time:         l.Time,
+			Author:       chat.Member{ID: l.Author, Name: l.Author, Bot: l.Bot},
+			Text:         l.StoredText(),
+			PlatformID:   fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339), seq[at]),
+		})
+		if err != nil {
+			return b.sum, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
+	}
+	b.sum.Members, b.sum.Channels = len(members), len(channels)
+	return b.sum, b.finish(ctx, n)
+}
+
+// batches commits an import's records in batches, each with the file's
+// progress mark, and leaves out what an earlier import committed.
+type batches struct {
+	h    History
+	name string
+	size int64
+	opts Options
+	done progress // how far an earlier import went
+	recs []store.Record
+	sum  Summary
+	read func() int64 // bytes of the file read, for the progress bar
+}
+
+// startBatches reads the progress mark of the file name, of size bytes.
+func startBatches(ctx context.Context, h History, name string, size int64, opts Options) (*batches, error) {
+	if opts.Platform == "" {
+		return nil, errors.New("importer: no platform to import into")
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultBatch
+	}
+	b := &batches{h: h, name: name, size: size, opts: opts, recs: make([]store.Record, 0, opts.Batch)}
+	if err := h.View(ctx, func(tx *store.Tx) error {
+		if v := tx.Get(bucketProgress, []byte(name)); v != nil {
+			if err := json.Unmarshal(v, &b.done); err != nil {
+				return fmt.Errorf("read the progress mark: %w", err)
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("importer: %s: %w", name, err)
+	}
+	if b.done.Size != size {
+		// Another file under the same name: read it all; what it shares
+		// with the one imported before is left out by its source IDs.
+		b.done = progress{}
+	}
+	return b, nil
+}
+
+// bad reports item n, which cannot be read, unless an earlier import
+// reported it already.
+func (b *batches) bad(n int, err error) {
+	if n <= b.done.Line {
+		return
+	}
+	b.sum.Skipped++
+	if b.opts.Bad != nil {
+		b.opts.Bad(n, err)
+	}
+}
+
+// add adds item n of the file (a line, a message) to the batch, secrets
+// redacted, and commits the batch when it is full; an item an earlier
+// import committed is only counted.
+func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("importer: %s: stopped at %d (those before %d are committed; import again to resume): %w", b.name, n, n-len(b.recs), err)
+	}
+	if n <= b.done.Line {
+		b.sum.Resumed++
+		return nil
+	}
+	// As the router does for live messages: secrets never reach the store.
+	text, found := redact.Redact(rec.Text)
+	if len(found) > 0 {
+		rec.Text = text
+		b.sum.Redacted++
+	}
+	b.recs = append(b.recs, rec)
+	if len(b.recs) == b.opts.Batch {
+		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+// finish commits what is left, the file read up to item n.
+func (b *batches) finish(ctx context.Context, n int) error {
+	if len(b.recs) > 0 || n > b.done.Line {
+		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+func (b *batches) commit(ctx context.Context, upTo int) error {
+	mark := &markWrite{name: b.name, p: progress{Size: b.size, Line: upTo}}
+	stored, dups, err := b.h.ImportNew(ctx, b.recs, mark)
+	if err != nil {
+		return fmt.Errorf("importer: %s: import up to %d (those before are committed; import again to resume): %w", b.name, upTo, err)
+	}
+	b.sum.Messages += len(stored)
+	b.sum.Duplicates += dups
+	b.recs = b.recs[:0]
+	if b.opts.Progress != nil && b.read != nil {
+		b.opts.Progress(b.read())
+	}
+	return nil
+}
+
+// decompressed reads r through gzip when it starts like a gzip stream.
+func decompressed(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// countingReader counts the bytes read through it, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// markWrite writes a file's progress mark in the transaction of its
+// batch: the mark never runs ahead of the records, nor behind them.
+type markWrite struct {
+	name string
+	p    progress
+}
+
+func (m *markWrite) Write(tx *store.Tx) error {
+	b, err := json.Marshal(m.p)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bucketProgress, []byte(m.name), b)
+}
+
+func (m *markWrite) Done() {}

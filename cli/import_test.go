@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"archive/zip"
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestImportCommand: `docent import` stores a JSONL history in the
+// configured database, once however often it runs; `docent stats` counts
+// it; an imported member is forgotten with `docent user delete --platform
+// irc`; and with a Docent running on the database, the import says so and
+// stores nothing.
+func TestImportCommand(t *testing.T) {
+	dir := workdir(t)
+	at := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Minute).Format(time.RFC3339)
+	line := func(author, text string) string {
+		return fmt.Sprintf(`{"time": %q, "channel": "#duraspace", "author": %q, "text": %q, "kind": "message"}`, at, author, text)
+	}
+	history := filepath.Join(t.TempDir(), "history.jsonl")
+	lines := []string{
+		line("tdonohue", "how do I reindex zanzibar?"),
+		line("mwood", "tdonohue: run the zanzibar indexer"),
+		`{"time": "never"}`,
+		line("mwood", "and restart tomcat"),
+	}
+	if err := os.WriteFile(history, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := docent(t, dir, "", "import", history)
+	if r.code != 0 || !strings.Contains(r.stdout, "3 messages, 2 members, 1 channels; 1 skipped, 0 duplicates") ||
+		!strings.Contains(r.stderr, "history.jsonl:3: skipped") {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "import", history); r.code != 0 || !strings.Contains(r.stdout, ": 0 messages") {
+		t.Fatalf("import again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--days", "7"); !strings.Contains(r.stdout, "messages              3\n") || !strings.Contains(r.stdout, "#duraspace") {
+		t.Errorf("stats after the import (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "user", "delete", "--platform", "irc", "--id", "mwood", "--yes"); r.code != 0 || !strings.Contains(r.stdout, "2 messages") {
+		t.Fatalf("user delete: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "history", "--platform", "irc", "--channel", "#duraspace"); strings.Contains(r.stdout, "tomcat") || !strings.Contains(r.stdout, "how do I reindex zanzibar?") {
+		t.Errorf("history after forgetting mwood (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A running Docent holds the database: the import says so.
+	cmd := exec.Command(binary, "run", "--json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	fmt.Fprintln(stdin, "hello")
+	if !bufio.NewScanner(stdout).Scan() { // answered: it has the database open
+		t.Fatal("no answer from the running Docent")
+	}
+	other := filepath.Join(t.TempDir(), "other.jsonl")
+	os.WriteFile(other, []byte(line("newcomer", "anyone here?")+"\n"), 0o644)
+	if r = docent(t, dir, "", "import", other); r.code != 1 || !strings.Contains(r.stderr, "a running Docent has the database open") {
+		t.Errorf("import beside a running Docent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if r = docent(t, dir, "", "history", "--platform", "irc", "--channel", "#duraspace"); strings.Contains(r.stdout, "anyone here") {
+		t.Errorf("the refused import stored its message:\n%s", r.stdout)
+	}
+}
+
+// TestImportDiscordExport: a .json file is read as a DiscordChatExporter
+// export, its messages stored under platform discord.
+func TestImportDiscordExport(t *testing.T) {
+	dir := workdir(t)
+	export := filepath.Join(t.TempDir(), "help.json")
+	copyFile(t, filepath.Join(repoRoot, "bot", "importer", "testdata", "discord-channel.json"), export)
+	r := docent(t, dir, "", "import", export)
+	if r.code != 0 || !strings.Contains(r.stdout, "4 messages, 3 members, 1 channels; 1 skipped") || !strings.Contains(r.stdout, "1 not members' messages") {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = docent(t, dir, "", "history", "--platform", "discord", "--channel", "810000000000000100")
+	if !strings.Contains(r.stdout, "how do I reset the intent model?") || !strings.Contains(r.stdout, "Release 2.1 is out.") {
+		t.Errorf("history of the imported channel (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestImportSlackExport: a .zip file is read as a Slack workspace export.
+func TestImportSlackExport(t *testing.T) {
+	dir := workdir(t)
+	export := filepath.Join(t.TempDir(), "workspace.zip")
+	f, err := os.Create(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for name, body := range map[string]string{
+		"channels.json":           `[{"id": "C01", "name": "general"}]`,
+		"users.json":              `[{"id": "U01", "name": "ada", "profile": {"display_name": "Ada"}}]`,
+		"general/2026-11-01.json": `[{"type": "message", "user": "U01", "text": "how do I reset the zanzibar model?", "ts": "1761987660.000200"}]`,
+	} {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	if err := errors.Join(zw.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	r := docent(t, dir, "", "import", export)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 messages, 1 members, 1 channels; 0 skipped") {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = docent(t, dir, "", "history", "--platform", "slack", "--channel", "C01", "--thread", "1761987660.000200")
+	if !strings.Contains(r.stdout, "zanzibar model") {
+		t.Errorf("history of the imported thread (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
