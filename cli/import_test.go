@@ -45,6 +45,17 @@ func TestImportCommand(t *testing.T) {
 	if r = docent(t, dir, "", "stats", "--days", "7"); !strings.Contains(r.stdout, "messages              3\n") || !strings.Contains(r.stdout, "#duraspace") {
 		t.Errorf("stats after the import (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// An old history's window ends on its last day (--to), not today.
+	last := time.Now().UTC().Add(-48 * time.Hour).Format(time.DateOnly)
+	if r = docent(t, dir, "", "stats", "--days", "1", "--to", last); !strings.Contains(r.stdout, "messages              3\n") || !strings.Contains(r.stdout, "to "+last) {
+		t.Errorf("stats --to %s (exit %d):\n%s%s", last, r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--days", "1"); !strings.Contains(r.stdout, "messages              0\n") {
+		t.Errorf("stats of today alone (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--to", "25/07/2018"); r.code != 2 || !strings.Contains(r.stderr, `--to "25/07/2018" is not a date`) {
+		t.Errorf("stats --to 25/07/2018: exit %d\n%s", r.code, r.stderr)
+	}
 	if r = docent(t, dir, "", "user", "delete", "--platform", "irc", "--id", "mwood", "--yes"); r.code != 0 || !strings.Contains(r.stdout, "2 messages") {
 		t.Fatalf("user delete: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -13,13 +13,14 @@ import (
 // database the config names (or --db).
 func (mod *Module) CommandLine() []module.CLICommand {
 	return []module.CLICommand{
-		{Name: "stats", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--days N] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", Summary: "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", Run: printStats},
+		{Name: "stats", Group: "History and analytics", Args: "[--config FILE] [--db FILE] [--days N] [--to DATE] [--platform P] [--space ID] [--channel ID] [--top N] [--json]", Summary: "the community's activity: messages, members, channels, hours, askers, helpers, intents, answers and votes, time to first answer, trending words", Run: printStats},
 	}
 }
 
 func printStats(cl module.CommandLine, args []string) int {
 	fs := cl.Flags()
-	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to today (UTC), 1 to %d", MaxDays))
+	days := fs.Int("days", 30, fmt.Sprintf("the window: the last `N` days up to --to, 1 to %d", MaxDays))
+	to := fs.String("to", "", "the window's last `DATE`, 2006-01-02 (UTC; default today): an imported history's last day, say")
 	platform := fs.String("platform", "", "only this `platform` (discord, slack, console)")
 	space := fs.String("space", "", "only this Discord guild or Slack workspace `ID`")
 	channel := fs.String("channel", "", "only this channel `ID`")
@@ -33,6 +34,15 @@ func printStats(cl module.CommandLine, args []string) int {
 		fmt.Fprintf(cl.Stderr(), "docent stats: --days must be 1 to %d and --top at least 1\n", MaxDays)
 		return module.ExitUsage
 	}
+	var now time.Time // the window's last day; zero is today
+	if *to != "" {
+		d, err := time.Parse(time.DateOnly, *to)
+		if err != nil {
+			fmt.Fprintf(cl.Stderr(), "docent stats: --to %q is not a date like 2018-07-25\n", *to)
+			return module.ExitUsage
+		}
+		now = d.Add(12 * time.Hour)
+	}
 	st, err := cfg.OpenStore()
 	if err != nil {
 		fmt.Fprintf(cl.Stderr(), "docent stats: %v\n", err)
@@ -41,7 +51,7 @@ func printStats(cl module.CommandLine, args []string) int {
 	defer st.Close()
 	start := time.Now()
 	r, err := Build(context.Background(), st, Query{
-		Days: *days, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
+		Days: *days, Now: now, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
 	if err != nil {
 		fmt.Fprintln(cl.Stderr(), err)
 		return module.ExitError
