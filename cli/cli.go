@@ -308,7 +308,39 @@ func (c *Env) Parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	case err != nil:
 		return exitUsage, true
 	}
+	if opt := optionAfterArguments(fs, args); opt != "" {
+		// Go's flags end at the first argument: "docent import FILE --db X"
+		// would import a file named --db. Say so instead.
+		fmt.Fprintf(c.Stderr, "%s: the option %s comes after the arguments, where it would be read as one; put the options first: %s [options] %s\n",
+			fs.Name(), opt, fs.Name(), strings.Join(fs.Args(), " "))
+		return exitUsage, true
+	}
 	return 0, false
+}
+
+// optionAfterArguments returns the first of fs's arguments (after its
+// flags) that names one of its flags, "-db" or "--db=x", as typed; "" when
+// none does or when "--" ended the flags on purpose.
+func optionAfterArguments(fs *flag.FlagSet, args []string) string {
+	rest := fs.Args()
+	if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+		return ""
+	}
+	for _, a := range rest {
+		if a == "--" {
+			return ""
+		}
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok {
+			continue
+		}
+		name = strings.TrimPrefix(name, "-")
+		name, _, _ = strings.Cut(name, "=")
+		if name != "" && fs.Lookup(name) != nil {
+			return a
+		}
+	}
+	return ""
 }
 
 // Setup parses a command's flags and loads the configuration they name;

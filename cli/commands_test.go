@@ -135,3 +135,31 @@ func TestOddCommandLines(t *testing.T) {
 		t.Errorf("Main with no arguments and no commands: exit %d, want 2", code)
 	}
 }
+
+// TestOptionAfterArguments: Go's flags end at the first argument, so an
+// option typed after one would be read as an argument ("docent import
+// FILE --db X" would import a file named --db): it is a usage error that
+// says to put the options first. After "--", or when the word names no
+// option of the command (a negative answer), it stays an argument.
+func TestOptionAfterArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr; "" for no usage error about it
+	}{
+		{[]string{"history", "extra", "--limit", "3"}, "docent history: the option --limit comes after the arguments"},
+		{[]string{"history", "extra", "-json"}, "the option -json comes after"},
+		{[]string{"history", "extra", "--limit=3"}, "the option --limit=3 comes after"},
+		{[]string{"history", "--", "extra", "--limit"}, ""},
+		{[]string{"history", "extra", "-5"}, ""},
+	} {
+		var out, errb strings.Builder
+		code := testEnv(strings.NewReader(""), &out, &errb).Run(Commands(), tc.args)
+		got := strings.Contains(errb.String(), "comes after the arguments")
+		switch {
+		case tc.want != "" && (code != 2 || !strings.Contains(errb.String(), tc.want)):
+			t.Errorf("docent %q: exit %d, stderr %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		case tc.want == "" && got:
+			t.Errorf("docent %q: %q; an argument after -- or naming no option is an argument", tc.args, errb.String())
+		}
+	}
+}
