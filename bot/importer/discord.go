@@ -55,15 +55,9 @@ func memberMessage(t string) bool { return t == "" || t == "Default" || t == "Re
 // pins and calls are counted as Other.
 func ImportDiscord(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
 	opts.Platform = "discord"
-	b, err := startBatches(ctx, h, name, size, opts)
+	b, in, err := startReading(ctx, h, name, size, r, opts)
 	if err != nil {
-		return Summary{}, err
-	}
-	counted := &countingReader{r: r}
-	b.read = func() int64 { return counted.n }
-	in, err := decompressed(counted)
-	if err != nil {
-		return b.sum, fmt.Errorf("importer: %s: %w", name, err)
+		return b.summary(), err
 	}
 	dec := json.NewDecoder(in)
 	fail := func(err error) (Summary, error) {

@@ -74,15 +74,9 @@ type Summary struct {
 // When ctx ends, the batches committed stay committed and the error says
 // so; importing again resumes.
 func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
-	b, err := startBatches(ctx, h, name, size, opts)
+	b, in, err := startReading(ctx, h, name, size, r, opts)
 	if err != nil {
-		return Summary{}, err
-	}
-	counted := &countingReader{r: r}
-	b.read = func() int64 { return counted.n }
-	in, err := decompressed(counted)
-	if err != nil {
-		return b.sum, fmt.Errorf("importer: %s: %w", name, err)
+		return b.summary(), err
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
@@ -138,6 +132,30 @@ type batches struct {
 	recs []store.Record
 	sum  Summary
 	read func() int64 // bytes of the file read, for the progress bar
+}
+
+// startReading starts the batches of the file name, of size bytes, and
+// reads r (plain or gzip) counting its bytes for the progress bar.
+func startReading(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (*batches, io.Reader, error) {
+	b, err := startBatches(ctx, h, name, size, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	counted := &countingReader{r: r}
+	b.read = func() int64 { return counted.n }
+	in, err := decompressed(counted)
+	if err != nil {
+		return b, nil, fmt.Errorf("importer: %s: %w", name, err)
+	}
+	return b, in, nil
+}
+
+// summary is what was done so far; none before the batches started.
+func (b *batches) summary() Summary {
+	if b == nil {
+		return Summary{}
+	}
+	return b.sum
 }
 
 // startBatches reads the progress mark of the file name, of size bytes.
