@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/docent-bot/docent/bot"
@@ -84,6 +86,11 @@ func (c configuration) CreateStore(path string) (*store.Store, error) {
 func (c configuration) Start(ctx context.Context, name string) (module.Module, func() error, error) {
 	if c.cfg.Module(name) == nil {
 		return nil, nil, fmt.Errorf("no module %s in this Docent", name)
+	}
+	// It reads what Docent stored: like openHistory, it creates no
+	// empty database where there is none (a mistyped store.path).
+	if _, err := os.Stat(c.cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no database at %s yet: run Docent first", c.cfg.StorePath())
 	}
 	b, err := bot.Open(ctx, c.cfg, bot.Options{Log: newLogger(c.cfg, io.Discard)})
 	if err != nil {

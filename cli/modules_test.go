@@ -127,7 +127,8 @@ func (k *keeper) CommandLine() []module.CLICommand {
 }
 
 // A module's command can open Docent as `docent run` would and use its
-// module provisioned.
+// module provisioned, on the database Docent stored (TestDataCommandsTakeDB:
+// it creates none).
 func TestModuleCommandStartsDocent(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
@@ -142,6 +143,11 @@ func TestModuleCommandStartsDocent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	st, err := store.Open(filepath.Join(dir, "docent.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	commands := append(Commands(), ModuleCommands([]module.Module{&keeper{}})...)
 	var out, errb strings.Builder
 	env := testEnv(nil, &out, &errb)
@@ -160,12 +166,11 @@ func TestDataCommandsTakeDB(t *testing.T) {
 		command string
 		args    []string
 		// readsStorePath: without --db, the command reads store.path
-		// and stops when there is no database there. (docent gaps opens
-		// Docent itself, which creates the database.)
+		// and stops when there is no database there, creating none.
 		readsStorePath bool
 	}{
 		{"stats", nil, true},
-		{"gaps", nil, false},
+		{"gaps", nil, true},
 		{"history", []string{"--list"}, true},
 		{"zoo count", nil, true},
 	} {
@@ -201,8 +206,11 @@ func TestDataCommandsTakeDB(t *testing.T) {
 			if code := run("--config", cfgPath, "--db", db); code != exitOK {
 				t.Errorf("--db of a database: exit %d, stderr %q", code, errb.String())
 			}
-			if code := run("--config", cfgPath); tc.readsStorePath && code != exitError {
-				t.Errorf("without --db, and no database at store.path: exit %d, stdout %q, stderr %q; want %d", code, out.String(), errb.String(), exitError)
+			if code := run("--config", cfgPath); tc.readsStorePath && (code != exitError || !strings.Contains(errb.String(), "no database at")) {
+				t.Errorf("without --db, and no database at store.path: exit %d, stdout %q, stderr %q; want %d and no database at", code, out.String(), errb.String(), exitError)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "elsewhere.db")); tc.readsStorePath && err == nil {
+				t.Error("a database was created at store.path")
 			}
 		})
 	}

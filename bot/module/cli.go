@@ -81,7 +81,8 @@ type Configuration interface {
 	// Start opens Docent as `docent run` would, without running it (no
 	// adapters, no listener), and returns its module named name,
 	// provisioned: for a command that needs the brain and the records
-	// together (`docent gaps`). stop closes it.
+	// together (`docent gaps`). stop closes it. It reads what Docent
+	// stored: with no database at store.path it fails, creating none.
 	Start(ctx context.Context, name string) (m Module, stop func() error, err error)
 	// ExportMember writes everything stored about m, as indented JSON, to
 	// w, and ForgetMember deletes it: in the database the config names,
