@@ -74,7 +74,7 @@ func TestForgetMember(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
 	s := openWith(t, path, store.Options{Parts: []store.MemberPart{notes{}}})
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	const zedID, zedName = "zed-4711", "Zedediah Quux"
 	zed := func(c chat.Conversation, space, id, text string, at time.Time) store.Record {
 		t.Helper()
@@ -91,16 +91,16 @@ func TestForgetMember(t *testing.T) {
 	dm := chat.Conversation{Platform: "discord", Channel: "dm-55"}
 
 	q := zed(help, "g", "z1", "my quux secret project fails", at)
-	sc.answer(q, "za1", chat.SourceFallback, "", time.Second)
-	o := sc.say(thread, "g", "o1", "olga", "how do I deploy", at.Add(time.Minute))
-	sc.answer(o, "oa1", chat.SourceIntent, "deploy", time.Second)
+	sc.Answer(q, "za1", chat.SourceFallback, "", time.Second)
+	o := sc.Say(thread, "g", "o1", "olga", "how do I deploy", at.Add(time.Minute))
+	sc.Answer(o, "oa1", chat.SourceIntent, "deploy", time.Second)
 	zed(thread, "g", "z2", "use the deploy script, olga", at.Add(2*time.Minute))
-	sc.say(thread, "g", "o2", "olga", "thanks!", at.Add(3*time.Minute))
+	sc.Say(thread, "g", "o2", "olga", "thanks!", at.Add(3*time.Minute))
 	q = zed(dm, "", "z3", "hello docent", at.Add(4*time.Minute))
-	sc.answer(q, "za3", chat.SourceIntent, "greeting", time.Second)
-	sc.vote(help, "za1", zedID, chat.VoteDown)
-	sc.vote(thread, "oa1", zedID, chat.VoteUp)
-	sc.vote(thread, "z2", "olga", chat.VoteUp)
+	sc.Answer(q, "za3", chat.SourceIntent, "greeting", time.Second)
+	sc.Vote(help, "za1", zedID, chat.VoteDown)
+	sc.Vote(thread, "oa1", zedID, chat.VoteUp)
+	sc.Vote(thread, "z2", "olga", chat.VoteUp)
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: zedID}, "a note on "+zedName, at) // a feature module's record
 	addNote(t, s, store.MemberRef{Platform: "discord", ID: "olga"}, "olga's note", at)
 	// The same ID on Slack is another person, who stays.
@@ -166,15 +166,15 @@ func TestDeleteBefore(t *testing.T) {
 	ctx := context.Background()
 	s := openWith(t, dbPath(t), store.Options{Parts: []store.MemberPart{notes{}}})
 	defer s.Close()
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	c := chat.Conversation{Platform: "discord", Channel: "help"}
 	ann := store.MemberRef{Platform: "discord", ID: "ann"}
 	addNote(t, s, ann, "old", day0.Add(time.Hour))
 	addNote(t, s, ann, "recent", day0.Add(72*time.Hour))
-	old := sc.say(c, "g", "m1", "ann", "an old question", day0.Add(time.Hour))
-	sc.answer(old, "a1", chat.SourceIntent, "x", time.Second)
-	sc.vote(c, "a1", "bob", chat.VoteUp)
-	recent := sc.say(c, "g", "m2", "bob", "a recent question", day0.Add(72*time.Hour))
+	old := sc.Say(c, "g", "m1", "ann", "an old question", day0.Add(time.Hour))
+	sc.Answer(old, "a1", chat.SourceIntent, "x", time.Second)
+	sc.Vote(c, "a1", "bob", chat.VoteUp)
+	recent := sc.Say(c, "g", "m2", "bob", "a recent question", day0.Add(72*time.Hour))
 	got, err := s.DeleteBefore(ctx, day0.Add(48*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -268,13 +268,13 @@ func TestForgetFindsLateAnswers(t *testing.T) {
 	ctx := context.Background()
 	s := openWith(t, dbPath(t), store.Options{})
 	defer s.Close()
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	busy := chat.Conversation{Platform: "discord", Channel: "busy"}
-	q := sc.say(busy, "g", "q1", "quin", "my private question", day0)
+	q := sc.Say(busy, "g", "q1", "quin", "my private question", day0)
 	for i := range 60 {
-		sc.say(busy, "g", "", "other", "chatter", day0.Add(time.Duration(i)*time.Second))
+		sc.Say(busy, "g", "", "other", "chatter", day0.Add(time.Duration(i)*time.Second))
 	}
-	late := sc.answer(q, "a1", chat.SourceLLM, "", time.Minute)
+	late := sc.Answer(q, "a1", chat.SourceLLM, "", time.Minute)
 	f, err := s.ForgetMember(ctx, store.MemberRef{Platform: "discord", ID: "quin"})
 	if err != nil {
 		t.Fatal(err)
@@ -294,15 +294,15 @@ func TestForgetMemberOwnConversation(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
 	s := openWith(t, path, store.Options{})
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	const id, other = "5eb1d0c0ffee5eb1d0c0ffee5eb1d0c0", "0e7a0e7a0e7a0e7a0e7a0e7a0e7a0e7a"
 	at := day0.Add(8 * time.Hour)
 	mine := chat.Conversation{Platform: "web", Channel: id}
 	theirs := chat.Conversation{Platform: "web", Channel: other}
-	q := sc.say(mine, "", "", id, "my backup fails", at)
-	sc.answer(q, "w1", chat.SourceFallback, "", time.Second)
-	q = sc.say(theirs, "", "", other, "hello there", at)
-	sc.answer(q, "w2", chat.SourceIntent, "greeting", time.Second)
+	q := sc.Say(mine, "", "", id, "my backup fails", at)
+	sc.Answer(q, "w1", chat.SourceFallback, "", time.Second)
+	q = sc.Say(theirs, "", "", other, "hello there", at)
+	sc.Answer(q, "w2", chat.SourceIntent, "greeting", time.Second)
 	if _, err := s.ForgetMember(ctx, store.MemberRef{Platform: "web", ID: id}); err != nil {
 		t.Fatal(err)
 	}

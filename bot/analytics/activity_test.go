@@ -11,6 +11,7 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
+	"github.com/docent-bot/docent/store/storetest"
 )
 
 func openCounting(t testing.TB, path string, opts store.Options) *store.Store {
@@ -30,39 +31,7 @@ func dbPath(t testing.TB) string {
 
 var day0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
-type scene struct {
-	t   *testing.T
-	s   *store.Store
-	ctx context.Context
-}
-
-func (sc scene) say(c chat.Conversation, space, id, who, text string, at time.Time) store.Record {
-	sc.t.Helper()
-	rec, err := sc.s.AppendMessage(sc.ctx, chat.Message{ID: id, Conversation: c, Space: space,
-		Author: chat.Member{ID: who, Name: "name-" + who}, Text: text, Time: at})
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	return rec
-}
-
-func (sc scene) answer(q store.Record, id string, src chat.Source, intent string, after time.Duration) store.Record {
-	sc.t.Helper()
-	rec, err := sc.s.AppendAnswer(sc.ctx, store.AnswerRecord{Conversation: q.Conversation, Space: q.Space, ReplyTo: q.ID,
-		PlatformID: id, Time: q.Time.Add(after), Author: chat.Member{ID: "bot", Name: "Docent", Bot: true},
-		Answer: chat.Answer{Text: "answer", Source: src, Intent: intent, Confidence: 0.9}})
-	if err != nil {
-		sc.t.Fatal(err)
-	}
-	return rec
-}
-
-func (sc scene) vote(c chat.Conversation, id, who string, v chat.Vote) {
-	sc.t.Helper()
-	if _, err := sc.s.RecordFeedback(sc.ctx, chat.Feedback{Conversation: c, AnswerID: id, Member: chat.Member{ID: who}, Vote: v}); err != nil {
-		sc.t.Fatal(err)
-	}
-}
+type scene = storetest.Scene
 
 // TestActivity writes a small history across two days, two channels and
 // two guilds, with votes and thanks, and checks every figure.
@@ -70,37 +39,37 @@ func TestActivity(t *testing.T) {
 	ctx := context.Background()
 	s := openCounting(t, dbPath(t), store.Options{})
 	defer s.Close()
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	help := chat.Conversation{Platform: "discord", Channel: "help"}
 	thread := chat.Conversation{Platform: "discord", Channel: "help", Thread: "t1"}
 	gen := chat.Conversation{Platform: "discord", Channel: "general"}
 	other := chat.Conversation{Platform: "discord", Channel: "elsewhere"}
 
 	at := day0.Add(9 * time.Hour)
-	q1 := sc.say(help, "g1", "m1", "ann", "How do I install docent?", at)
-	sc.answer(q1, "a1", chat.SourceIntent, "install", 200*time.Millisecond)
-	q2 := sc.say(thread, "g1", "m2", "bob", "install fails with a proxy error", at.Add(time.Minute))
-	a2 := sc.answer(q2, "a2", chat.SourceKnowledge, "", 2*time.Second)
-	sc.answer(q2, "a2b", chat.SourceKnowledge, "", 9*time.Second) // a second answer: not a first answer
-	sc.say(thread, "g1", "m3", "cat", "set HTTPS_PROXY before you install", at.Add(2*time.Minute))
-	sc.say(thread, "g1", "m4", "bob", "thanks, that fixed it", at.Add(3*time.Minute))
-	cmd := sc.say(gen, "g1", "m5", "ann", "!ping", day0.Add(23*time.Hour+30*time.Minute))
-	sc.answer(cmd, "a5", chat.SourceCommand, "", time.Millisecond)
+	q1 := sc.Say(help, "g1", "m1", "ann", "How do I install docent?", at)
+	sc.Answer(q1, "a1", chat.SourceIntent, "install", 200*time.Millisecond)
+	q2 := sc.Say(thread, "g1", "m2", "bob", "install fails with a proxy error", at.Add(time.Minute))
+	a2 := sc.Answer(q2, "a2", chat.SourceKnowledge, "", 2*time.Second)
+	sc.Answer(q2, "a2b", chat.SourceKnowledge, "", 9*time.Second) // a second answer: not a first answer
+	sc.Say(thread, "g1", "m3", "cat", "set HTTPS_PROXY before you install", at.Add(2*time.Minute))
+	sc.Say(thread, "g1", "m4", "bob", "thanks, that fixed it", at.Add(3*time.Minute))
+	cmd := sc.Say(gen, "g1", "m5", "ann", "!ping", day0.Add(23*time.Hour+30*time.Minute))
+	sc.Answer(cmd, "a5", chat.SourceCommand, "", time.Millisecond)
 	// The next day, and a message in another guild that filters leave out.
-	q6 := sc.say(help, "g1", "m6", "dan", "install on windows?", day0.Add(24*time.Hour+10*time.Hour))
-	sc.answer(q6, "a6", chat.SourceFallback, "", 20*time.Millisecond)
-	sc.say(other, "g2", "m7", "eve", "unrelated chatter here", day0.Add(24*time.Hour+11*time.Hour))
+	q6 := sc.Say(help, "g1", "m6", "dan", "install on windows?", day0.Add(24*time.Hour+10*time.Hour))
+	sc.Answer(q6, "a6", chat.SourceFallback, "", 20*time.Millisecond)
+	sc.Say(other, "g2", "m7", "eve", "unrelated chatter here", day0.Add(24*time.Hour+11*time.Hour))
 
 	// Votes: 👍 then 👎 on the knowledge answer from two members, one
 	// taken back; a 👍 on cat's message credits cat; bob's 👍 on his own
 	// message credits nobody.
-	sc.vote(thread, "a2", "ann", chat.VoteUp)
-	sc.vote(thread, "a2", "dan", chat.VoteDown)
-	sc.vote(thread, "a2", "dan", chat.VoteUp)   // changed
-	sc.vote(thread, "a2", "ann", chat.VoteNone) // taken back
-	sc.vote(help, "a1", "bob", chat.VoteDown)
-	sc.vote(thread, "m3", "ann", chat.VoteUp)
-	sc.vote(thread, "m2", "bob", chat.VoteUp)
+	sc.Vote(thread, "a2", "ann", chat.VoteUp)
+	sc.Vote(thread, "a2", "dan", chat.VoteDown)
+	sc.Vote(thread, "a2", "dan", chat.VoteUp)   // changed
+	sc.Vote(thread, "a2", "ann", chat.VoteNone) // taken back
+	sc.Vote(help, "a1", "bob", chat.VoteDown)
+	sc.Vote(thread, "m3", "ann", chat.VoteUp)
+	sc.Vote(thread, "m2", "bob", chat.VoteUp)
 
 	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(48 * time.Hour), Platform: "discord", Space: "g1"}, nil)
 	if err != nil {
@@ -196,18 +165,18 @@ func TestActivityAcrossReopens(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
 	s := openCounting(t, path, store.Options{})
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	c := chat.Conversation{Platform: "slack", Channel: "C1"}
 	at := day0.Add(12 * time.Hour)
 	for i := range 10 {
-		q := sc.say(c, "T1", "", "u"+string(rune('a'+i%3)), "how do I deploy", at.Add(time.Duration(i)*time.Second))
-		sc.answer(q, "", chat.SourceIntent, "deploy", time.Second)
+		q := sc.Say(c, "T1", "", "u"+string(rune('a'+i%3)), "how do I deploy", at.Add(time.Duration(i)*time.Second))
+		sc.Answer(q, "", chat.SourceIntent, "deploy", time.Second)
 	}
 	if a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil); err != nil || a.Messages != 10 {
 		t.Fatalf("first read: %d messages, %v", a.Messages, err)
 	}
 	for i := range 5 {
-		sc.say(c, "T1", "", "ub", "deploy again", at.Add(time.Minute+time.Duration(i)*time.Second))
+		sc.Say(c, "T1", "", "ub", "deploy again", at.Add(time.Minute+time.Duration(i)*time.Second))
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -277,20 +246,20 @@ func TestThanksCredit(t *testing.T) {
 	ctx := context.Background()
 	s := openCounting(t, dbPath(t), store.Options{})
 	defer s.Close()
-	sc := scene{t, s, ctx}
+	sc := scene{T: t, S: s, Ctx: ctx}
 	at := day0.Add(10 * time.Hour)
 	th := chat.Conversation{Platform: "discord", Channel: "help", Thread: "t"}
-	q := sc.say(th, "g", "", "ann", "how do I deploy", at)
-	sc.answer(q, "", chat.SourceFallback, "", time.Second)
-	h := sc.say(th, "g", "", "cat", "use the deploy script", at.Add(time.Minute))
-	sc.answer(h, "", chat.SourceFallback, "", time.Second)
-	sc.say(th, "g", "", "ann", "thanks cat!", at.Add(2*time.Minute))
+	q := sc.Say(th, "g", "", "ann", "how do I deploy", at)
+	sc.Answer(q, "", chat.SourceFallback, "", time.Second)
+	h := sc.Say(th, "g", "", "cat", "use the deploy script", at.Add(time.Minute))
+	sc.Answer(h, "", chat.SourceFallback, "", time.Second)
+	sc.Say(th, "g", "", "ann", "thanks cat!", at.Add(2*time.Minute))
 
 	alone := chat.Conversation{Platform: "discord", Channel: "help", Thread: "u"}
-	sc.say(alone, "g", "", "cat", "an earlier remark", at)
-	q = sc.say(alone, "g", "", "dan", "where are the docs", at.Add(time.Minute))
-	sc.answer(q, "", chat.SourceIntent, "docs", time.Second)
-	sc.say(alone, "g", "", "dan", "thanks", at.Add(2*time.Minute))
+	sc.Say(alone, "g", "", "cat", "an earlier remark", at)
+	q = sc.Say(alone, "g", "", "dan", "where are the docs", at.Add(time.Minute))
+	sc.Answer(q, "", chat.SourceIntent, "docs", time.Second)
+	sc.Say(alone, "g", "", "dan", "thanks", at.Add(2*time.Minute))
 
 	a, err := analytics.ReadActivity(ctx, s, analytics.ActivityQuery{From: day0, To: day0.Add(24 * time.Hour)}, nil)
 	if err != nil {
