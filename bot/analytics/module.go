@@ -1,3 +1,9 @@
+// Package analytics turns the store's activity counters into the reports
+// admins read (`docent stats`, the stats, top and trending commands): who
+// is active, where and when, what they ask, how Docent answers, and what
+// is trending. It reads members' messages for those counters (topic words
+// and thanks, with chat/topics), and generates synthetic history for
+// benchmarks.
 package analytics
 
 import (
@@ -5,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat/topics"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -35,7 +42,7 @@ func (mod *Module) Recorders(env module.RecordEnv) []store.Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return []store.Recorder{recorder{text: Text{CommandPrefix: env.Prefix}, log: log}}
+	return []store.Recorder{recorder{text: topics.Text{CommandPrefix: env.Prefix}, log: log}}
 }
 
 // MemberParts is each member's share of the counters.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/chat/topics"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // that stores them (store.Recorder), votes in the one that records them,
 // and takes a forgotten member's records out again.
 type recorder struct {
-	text Text
+	text topics.Text
 	log  *slog.Logger
 }
 

@@ -1,17 +1,15 @@
-// Package analytics turns the store's activity counters into the reports
-// admins read (`docent stats`, the stats, top and trending commands): who
-// is active, where and when, what they ask, how Docent answers, and what
-// is trending. It also reads members' messages for those counters (topic
-// words, thanks), and generates synthetic history for benchmarks.
-package analytics
+// Package topics reads what members' messages are about: their topic
+// words (for trending, routing questions to helpers and recommendations)
+// and whether a message thanks someone. It is shared by the feature
+// modules that read history, so that they agree on what a topic is.
+package topics
 
 import (
 	"strings"
 	"unicode"
 )
 
-// Text reads members' messages for the activity counters; it implements
-// store.TextAnalyzer.
+// Text reads members' messages for their topics.
 type Text struct {
 	// CommandPrefix marks commands, whose words are not topics.
 	CommandPrefix string
