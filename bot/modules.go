@@ -306,9 +306,13 @@ func (b *Bot) addModuleCommands(cs *Commands) error {
 // rest of Docent goes on answering. A loop with nothing to do returns nil.
 func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Adapter) {
 	announcers := map[string]chat.Announcer{}
+	messengers := map[string]chat.DirectMessenger{}
 	for _, a := range adapters {
 		if p, ok := a.(chat.Announcer); ok {
 			announcers[a.Name()] = p
+		}
+		if p, ok := a.(chat.DirectMessenger); ok {
+			messengers[a.Name()] = p
 		}
 	}
 	for _, m := range b.modules {
@@ -316,7 +320,7 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 		if !ok {
 			continue
 		}
-		env := module.RunEnv{Announcers: maps.Clone(announcers), Shard: b.cfg.Adapters.Discord.ShardID}
+		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: b.cfg.Adapters.Discord.ShardID}
 		b.loops.Store(m.Name(), "running")
 		wg.Go(func() {
 			switch err := runModule(ctx, r, env); {

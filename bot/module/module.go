@@ -263,6 +263,9 @@ type RunEnv struct {
 	// Announcers are the running adapters that can post to a channel, by
 	// platform ("discord").
 	Announcers map[string]chat.Announcer
+	// Messengers are the running adapters that can write to a member
+	// privately, by platform.
+	Messengers map[string]chat.DirectMessenger
 	// Shard is the Discord shard this process serves (0 when unsharded):
 	// what is posted once for the whole community is left to shard 0.
 	Shard int
