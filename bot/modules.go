@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/attention"
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
@@ -41,6 +42,7 @@ func NewModules() []module.Module {
 		analytics.New(),
 		lessons.New(),
 		importer.New(),
+		attention.New(),
 	}
 }
 
