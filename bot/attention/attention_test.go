@@ -350,3 +350,36 @@ func TestConfigProblems(t *testing.T) {
 		t.Errorf("the defaults have problems: %v", errs)
 	}
 }
+
+// Where members are known by nick alone (IRC: the ID is the name), a nick
+// back under another form ("kstamatis_") is no newcomer; elsewhere two
+// members of the same name are two members.
+func TestNickFormsAreNoNewcomers(t *testing.T) {
+	st, mod := open(t, filepath.Join(t.TempDir(), "docent.db"), true)
+	defer st.Close()
+	at := end.Add(-3 * 24 * time.Hour)
+	say := func(c chat.Conversation, t time.Time, id, name, text string) store.Record {
+		return store.Record{Kind: store.KindMessage, Conversation: c, Time: t, Author: chat.Member{ID: id, Name: name}, Text: text}
+	}
+	slack := chat.Conversation{Platform: "slack", Channel: "C1"}
+	importAll(t, st, []store.Record{
+		say(dev, day0, "kstamatis", "kstamatis", "morning"),
+		say(slack, day0, "U1", "kostas", "morning"),
+		say(dev, at, "kstamatis_", "kstamatis_", "does anyone know where the solr logs go?"),
+		say(slack, at, "U2", "kostas", "does anyone know where the solr logs go?"),
+	})
+	got := newcomers(report(t, mod, end))
+	if want := []string{"kostas: no reply"}; !slices.Equal(got, want) {
+		t.Errorf("newcomers %q, want %q", got, want)
+	}
+	if _, err := st.ForgetMember(ctx, store.MemberRef{Platform: "irc", ID: "kstamatis"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(ctx, []store.Record{say(dev, at.Add(time.Hour), "kstamatis", "kstamatis", "is anybody around here today?")}); err != nil {
+		t.Fatal(err)
+	}
+	got = newcomers(report(t, mod, end))
+	if want := []string{"kstamatis: no reply", "kostas: no reply"}; !slices.Equal(got, want) {
+		t.Errorf("newcomers after kstamatis is forgotten and back: %q, want %q", got, want)
+	}
+}

@@ -93,15 +93,21 @@ func (memberPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 	return out, err
 }
 
-// Forget deletes the member's figures, and their name as the one who
-// answered others' questions, and says how many items changed.
+// Forget deletes the member's figures (and when their nick was first
+// seen, under any of its forms), and their name as the one who answered
+// others' questions, and says how many items changed.
 func (memberPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 	n := 0
-	if tx.Get(bucketMembers, memberKey(m.Platform, m.ID)) != nil {
-		if err := tx.Delete(bucketMembers, memberKey(m.Platform, m.ID)); err != nil {
-			return 0, err
+	for _, k := range []struct {
+		b   store.Bucket
+		key []byte
+	}{{bucketMembers, memberKey(m.Platform, m.ID)}, {bucketNicks, nickKey(m.Platform, m.ID)}} {
+		if tx.Get(k.b, k.key) != nil {
+			if err := tx.Delete(k.b, k.key); err != nil {
+				return 0, err
+			}
+			n++
 		}
-		n++
 	}
 	type put struct{ k, v []byte }
 	var puts []put

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/exchange"
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/chat/topics"
 	"github.com/docent-bot/docent/store"
 )
@@ -20,6 +21,8 @@ import (
 //	attention_activity   platform ‖ member ‖ day → messages (8 bytes)
 //	attention_questions  time ‖ record ID → questionState (JSON)
 //	attention_helped     time ‖ platform ‖ helper ‖ asker → helpCounts (JSON)
+//	attention_nicks      platform ‖ exchange.NickKey(member) → first seen (RFC 3339)
+//	                     (members whose ID is their name, as IRC's)
 //
 // The texts stay in the store's records: a question's is read by its ID.
 var (
@@ -27,6 +30,7 @@ var (
 	bucketActivity  = store.NewBucket("attention_activity")
 	bucketQuestions = store.NewBucket("attention_questions")
 	bucketHelped    = store.NewBucket("attention_helped")
+	bucketNicks     = store.NewBucket("attention_nicks")
 )
 
 // Schema is the version of the layout above: 1, the first.
@@ -65,6 +69,8 @@ func day(t time.Time) uint64 { return uint64(max(0, t.Unix()/86400)) }
 func dayTime(d uint64) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 func memberKey(platform, id string) []byte { return store.Key(platform, id) }
+
+func nickKey(platform, id string) []byte { return store.Key(platform, exchange.NickKey(id)) }
 
 func activityKey(platform, id string, d uint64) []byte {
 	return store.AppendID(store.Key(platform, id), d)
@@ -203,7 +209,11 @@ func (b *batch) message(rec store.Record) error {
 	k := string(memberKey(p, a.ID))
 	switch {
 	case m == nil:
-		b.members[k] = &memberState{Name: a.Name, First: rec.Time}
+		first, err := b.firstAsNick(p, a, rec.Time)
+		if err != nil {
+			return err
+		}
+		b.members[k] = &memberState{Name: a.Name, First: first}
 		b.changed[k] = true
 	case a.Name != "" && m.Name != a.Name:
 		m.Name = a.Name
@@ -211,6 +221,30 @@ func (b *batch) message(rec store.Record) error {
 	}
 	b.activity[string(activityKey(p, a.ID, day(rec.Time)))]++
 	return nil
+}
+
+// firstAsNick is when a member first seen at t was first seen under any
+// form of their nick, where members are known by nick alone (their ID is
+// their name, as in an IRC history): "kstamatis_" back after a
+// disconnection is kstamatis, no newcomer. Elsewhere (IDs apart from
+// names) it is t.
+func (b *batch) firstAsNick(platform string, a chat.Member, t time.Time) (time.Time, error) {
+	if a.Name != "" && a.Name != a.ID {
+		return t, nil
+	}
+	k := nickKey(platform, a.ID)
+	if v := b.tx.Get(bucketNicks, k); v != nil {
+		var first time.Time
+		if err := first.UnmarshalText(v); err != nil {
+			return t, fmt.Errorf("nick %s: %w", k, err)
+		}
+		return first, nil
+	}
+	v, err := t.UTC().MarshalText()
+	if err != nil {
+		return t, err
+	}
+	return t, b.tx.Put(bucketNicks, k, v)
 }
 
 func (b *batch) event(e exchange.Event) error {
