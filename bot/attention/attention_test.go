@@ -383,3 +383,37 @@ func TestNickFormsAreNoNewcomers(t *testing.T) {
 		t.Errorf("newcomers after kstamatis is forgotten and back: %q, want %q", got, want)
 	}
 }
+
+// Retention deletes the figures older than its cutoff: days, questions
+// and help; a first question asked before it is dropped, the first
+// message's date stays (the member is no newcomer again).
+func TestRetentionExpiresOldFigures(t *testing.T) {
+	st, mod := open(t, filepath.Join(t.TempDir(), "docent.db"), true)
+	defer st.Close()
+	importAll(t, st, records(history()))
+	cutoff := askedB // newa's question and ann's help are older
+	r, err := st.DeleteBefore(ctx, cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ann's 206 days (0 to 205), bob's 182, cat's 11, newa's day; newa's question;
+	// ann's answer and newa's thanks; newa's first question.
+	if got := r.Parts["attention"]; got != 206+182+11+1+1+2+1 {
+		t.Errorf("retention deleted %d attention items, want %d", got, 206+182+11+1+1+2+1)
+	}
+	d, err := st.ExportMember(ctx, store.MemberRef{Platform: "irc", ID: "newa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(d.Parts["attention"])
+	if want := `{"first_message":"` + askedA.Add(-2*time.Minute).Format(time.RFC3339) + `"}`; string(b) != want {
+		t.Errorf("newa's export after retention: %s, want %s", b, want)
+	}
+	rep := report(t, mod, end.Add(12*time.Hour))
+	if got, want := newcomers(rep), []string{"Newc: no reply", "Newb: no reply"}; !slices.Equal(got, want) {
+		t.Errorf("newcomers after retention %q, want %q", got, want)
+	}
+	if len(rep.Helpful) != 0 {
+		t.Errorf("help before the cutoff is still counted: %+v", rep.Helpful)
+	}
+}
