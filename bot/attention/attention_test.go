@@ -303,8 +303,8 @@ func TestForgetTakesTheMemberOutEverywhere(t *testing.T) {
 	}
 	// Her state, her 210 days, her answer and thanks, and her name as the
 	// one who answered newa: in newa's state and in the question's.
-	if f.Parts["attention"] != 215 {
-		t.Errorf("forgetting ann changed %d attention items, want 215", f.Parts["attention"])
+	if f.Parts["attention_figures"] != 215 {
+		t.Errorf("forgetting ann changed %d attention items, want 215", f.Parts["attention_figures"])
 	}
 	if e := exported("ann"); e.First != (time.Time{}) || len(e.Days) != 0 || len(e.Helped) != 0 {
 		t.Errorf("ann's export after she is forgotten: %+v", e)
@@ -398,7 +398,7 @@ func TestRetentionExpiresOldFigures(t *testing.T) {
 	}
 	// Ann's 206 days (0 to 205), bob's 182, cat's 11, newa's day; newa's question;
 	// ann's answer and newa's thanks; newa's first question.
-	if got := r.Parts["attention"]; got != 206+182+11+1+1+2+1 {
+	if got := r.Parts["attention_figures"]; got != 206+182+11+1+1+2+1 {
 		t.Errorf("retention deleted %d attention items, want %d", got, 206+182+11+1+1+2+1)
 	}
 	d, err := st.ExportMember(ctx, store.MemberRef{Platform: "irc", ID: "newa"})

@@ -16,8 +16,12 @@ import (
 // all of it, and their name from the questions they answered.
 type memberPart struct{}
 
-// Key names the part in exports and in what was deleted.
-func (memberPart) Key() string { return "attention" }
+var _ store.CountKeyed = memberPart{}
+
+// Key names the part in exports; CountKey its items in what was deleted
+// ("3 attention figures").
+func (memberPart) Key() string      { return "attention" }
+func (memberPart) CountKey() string { return "attention_figures" }
 
 // Export is the member's share of the figures.
 type Export struct {
