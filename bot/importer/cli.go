@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,7 +32,7 @@ func (mod *Module) CommandLine() []module.CLICommand {
 func runImport(cl module.CommandLine, args []string) int {
 	fs := cl.Flags()
 	platform := fs.String("platform", "irc", "the `platform` the imported members and channels belong to")
-	batch := fs.Int("batch", DefaultBatch, "lines committed at once (`N`)")
+	batch := fs.Int("batch", DefaultBatch, fmt.Sprintf("lines committed at once (`N`); %d through a running Docent", RunningBatch))
 	db := fs.String("db", "", "database `FILE` to import into instead of the configuration's store.path (created if there is none)")
 	cfg, code, done := cl.Setup(fs, args, false)
 	if done {
@@ -52,6 +53,11 @@ func runImport(cl module.CommandLine, args []string) int {
 		// The running Docent imports it, between the messages it answers.
 		fmt.Fprintln(cl.Stderr(), "docent import: a running Docent has the database open; importing through it")
 		into = running(cfg.Control)
+		batchSet := false
+		fs.Visit(func(f *flag.Flag) { batchSet = batchSet || f.Name == "batch" })
+		if !batchSet {
+			*batch = RunningBatch
+		}
 	case errors.Is(err, store.ErrLocked):
 		fmt.Fprintf(cl.Stderr(), "docent import: a running Docent has %s open; import with --config naming its configuration, and it imports the file itself\n", *db)
 		return module.ExitError
