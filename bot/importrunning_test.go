@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -126,6 +127,7 @@ func TestImportThroughRunningDocent(t *testing.T) {
 		err error
 	}
 	done := make(chan result, 1)
+	began := time.Now()
 	go func() {
 		sum, err := importer.ImportRunning(ctx, dial, file, r, importer.Options{Platform: "irc", Batch: 200,
 			Bad:      func(line int, err error) { t.Errorf("line %d skipped: %v", line, err) },
@@ -175,7 +177,9 @@ func TestImportThroughRunningDocent(t *testing.T) {
 	default:
 	}
 	close(r.release)
+	released := time.Now()
 	res := <-done
+	took, afterHold := time.Since(began), time.Since(released)
 	close(stopWriting)
 	<-writing
 	if res.err != nil {
@@ -191,7 +195,8 @@ func TestImportThroughRunningDocent(t *testing.T) {
 		}
 	}
 	longest := slices.Max(append(waits, 0))
-	t.Logf("longest wait of a member's message to be stored during the import: %v (%d messages stored while it ran, %d lines in batches of 200)", longest, len(waits), n)
+	t.Logf("longest wait of a member's message to be stored during the import: %v (%d messages stored while it ran); the import took %v, %v of it after the hold, for %d lines in batches of 200",
+		longest, len(waits), took, afterHold, n)
 
 	again, err := importer.ImportRunning(ctx, dial, file, bytes.NewReader(data), importer.Options{Platform: "irc", Batch: 200})
 	if err != nil || again.Messages != 0 || again.Resumed != n {
@@ -199,10 +204,38 @@ func TestImportThroughRunningDocent(t *testing.T) {
 	}
 }
 
-// TestImportThroughRunningDocentBadInput: garbled input through the socket
-// is skipped with the same line numbers and reasons as offline, and a
-// broken export fails with the same error.
-func TestImportThroughRunningDocentBadInput(t *testing.T) {
+// slackExport is a small Slack export: a channel, a member, a day with a
+// message, a join, and a broken day.
+func slackExport(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{
+		"channels.json":            `[{"id": "C01", "name": "general"}]`,
+		"users.json":               `[{"id": "U01", "name": "ann", "profile": {"display_name": "Ann"}}]`,
+		"general/2021-05-04.json":  `[{"type": "message", "user": "U01", "text": "how do I deploy?", "ts": "1620115200.000100"}, {"type": "message", "subtype": "channel_join", "user": "U01", "ts": "1620115201.000100"}]`,
+		"general/2021-05-05.json":  `[{"type": "message", "user": "U01", "text": "never mind", "ts": "1620201600.000100"}]`,
+		"general/2021-05-06.json":  `[{"type": "message", "user": "U01", "te`,
+		"random/2021-05-04.json":   `[]`,
+		"__MACOSX/._whatever.json": `x`,
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// TestImportThroughRunningDocentAsOffline: each format through the socket
+// gives what offline gives: the same lines skipped with the same numbers
+// and reasons (garbled input), the same error for a broken export, the
+// same summary.
+func TestImportThroughRunningDocentAsOffline(t *testing.T) {
 	_, dial := runImportBot(t)
 	offline, err := store.Open(t.TempDir()+"/offline.db", store.Options{})
 	if err != nil {
@@ -223,6 +256,8 @@ func TestImportThroughRunningDocentBadInput(t *testing.T) {
 			`{"time": "2019-03-01T09:02:00Z", "channel": "#c", "author": "", "text": "who?"}` + "\n" + `{"time": "2019-03-01T09:03:00Z", "channel": "#c", "author": "cy", "text": "also fine"}`},
 		{"broken.json", importer.FormatDiscord, `{"guild": {"id": "1"}, "channel": {"id": "2", "type": "GuildTextChat"}, "messages": [{"id": "3", "type": "Default", "timestamp": "2020-01-01T00:00:00Z", "author": {"id": "4", "name": "ann"}, "content": "hi"}, {"id": `},
 		{"not-a.zip", importer.FormatSlack, "PK\x03\x04 this is no zip"},
+		{"discord-channel.json", importer.FormatDiscord, mustRead(t, "importer/testdata/discord-channel.json")},
+		{"workspace.zip", importer.FormatSlack, slackExport(t)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := importer.File{Key: "/elsewhere/" + tc.name, Size: int64(len(tc.data)), Format: tc.format}
@@ -255,8 +290,19 @@ func TestImportThroughRunningDocentBadInput(t *testing.T) {
 			if tc.format == importer.FormatJSONL && (len(gotBad) != 3 || gotBad[0].line != 2 || gotBad[1].line != 3 || gotBad[2].line != 5 || gotSum.Messages != 3) {
 				t.Errorf("skipped %v, summary %+v: want lines 2, 3 and 5 skipped, 3 messages", gotBad, gotSum)
 			}
-			if tc.format != importer.FormatJSONL && (gotErr == nil || !strings.Contains(gotErr.Error(), file.Key)) {
-				t.Errorf("error %v, want one naming %s", gotErr, file.Key)
+			switch tc.name {
+			case "broken.json", "not-a.zip":
+				if gotErr == nil || !strings.Contains(gotErr.Error(), file.Key) {
+					t.Errorf("error %v, want one naming %s", gotErr, file.Key)
+				}
+			case "discord-channel.json":
+				if gotErr != nil || gotSum.Messages != 4 || gotSum.Skipped != 1 {
+					t.Errorf("summary %+v, %v: want 4 messages, 1 skipped (as TestImportDiscordExport)", gotSum, gotErr)
+				}
+			case "workspace.zip":
+				if gotErr != nil || gotSum.Messages != 2 || gotSum.Other != 1 || len(gotBad) != 1 {
+					t.Errorf("summary %+v, skipped %v, %v: want 2 messages, the join, the broken day", gotSum, gotBad, gotErr)
+				}
 			}
 		})
 	}
