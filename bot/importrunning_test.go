@@ -327,6 +327,8 @@ func TestImportThroughRunningDocentStopped(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		sum, err := importer.ImportRunning(ctx, dial, file, r, importer.Options{Platform: "irc", Batch: 300,
+			// The line cut where the command line stopped is not a bad one.
+			Bad:      func(line int, err error) { t.Errorf("line %d reported skipped: %v", line, err) },
 			Progress: func(read int64) { progress <- read }})
 		done <- result{sum, err}
 	}()

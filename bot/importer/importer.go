@@ -85,8 +85,17 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 	if err != nil {
 		return b.summary(), err
 	}
-	sc := bufio.NewScanner(in)
+	failing := &readErr{r: in}
+	sc := bufio.NewScanner(failing)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if atEOF && failing.err != nil && bytes.IndexByte(data, '\n') < 0 {
+			// The read failed (the command line stopped sending): the
+			// line cut there is not a bad line of the file's.
+			return 0, nil, failing.err
+		}
+		return bufio.ScanLines(data, atEOF)
+	})
 	members, channels := map[string]bool{}, map[string]bool{}
 	// seq numbers the lines of one channel's minute, in file order.
 	type minute struct {
@@ -296,3 +305,18 @@ func (m *markWrite) Write(tx *store.Tx) error {
 }
 
 func (m *markWrite) Done() {}
+
+// readErr remembers the error, other than io.EOF, that reading r ended
+// with.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return n, err
+}
