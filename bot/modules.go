@@ -240,7 +240,7 @@ func (b *Bot) provision(ctx context.Context) error {
 			_, _, _, ok := b.commands.Parse(text)
 			return ok
 		},
-		Records: b.store}
+		Records: b.store, History: b.store}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {

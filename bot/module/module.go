@@ -24,6 +24,10 @@
 //     its context; Run returns when the context is done.
 //  7. CleanerUpper: what it releases when the bot closes.
 //
+// Besides, CommandLiner: its commands on Docent's command line; Pager: its
+// pages in the dashboard; Controller: its ops on the control socket, for
+// its commands to reach a running Docent.
+//
 // The bot wires the modules it is given (bot.Modules is the one list);
 // adding a capability is one folder and one line there.
 package module
@@ -203,6 +207,17 @@ type Host struct {
 	IsCommand func(text string) bool
 	// Records reads the core's records: messages, answers and votes.
 	Records Records
+	// History stores what a module brings in from elsewhere as the
+	// core's records (an imported history).
+	History History
+}
+
+// History stores records brought in from elsewhere (*store.Store is one):
+// ImportNew stores recs, leaving out those whose platform ID is known,
+// with along in the same transaction, through the store's writer (one
+// transaction, shared with whatever else is queued).
+type History interface {
+	ImportNew(ctx context.Context, recs []store.Record, along ...store.Rider) ([]store.Record, int, error)
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the
