@@ -203,6 +203,33 @@ type Host struct {
 	IsCommand func(text string) bool
 	// Records reads the core's records: messages, answers and votes.
 	Records Records
+	// Suggest collects what the modules that are Suggesters offer member
+	// (open challenges), each Suggestion's ID prefixed with its module's
+	// name; one that fails is logged and left out. Never nil.
+	Suggest func(ctx context.Context, member store.MemberRef) []Suggestion
+}
+
+// Suggester is a module that offers members things worth their time (the
+// open challenges; for helpers, the unanswered questions in their
+// topics), for the recommend module, which gets them through
+// Host.Suggest: modules never import each other.
+type Suggester interface {
+	Suggest(ctx context.Context, member store.MemberRef) ([]Suggestion, error)
+}
+
+// Suggestion is one thing a Suggester offers a member.
+type Suggestion struct {
+	// ID is unique among the module's suggestions ("circles"); the core
+	// prefixes it with the module's name ("challenges:circles").
+	ID string
+	// Kind is what it is, in a word members read ("challenge").
+	Kind string
+	// Title is one line about it; Link where or how to get to it (a URL,
+	// or a command: "!challenge circles").
+	Title, Link string
+	// Words is the text whose topic words match it to what a member
+	// talks about (a challenge's title, tags and statement).
+	Words string
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the
