@@ -215,7 +215,7 @@ func TestExportAndForget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Parts["recommendations"] != 2 {
+	if f.Parts["recommendation_records"] != 2 {
 		t.Errorf("forgotten %+v, want 2 recommendations items (profile and settings)", f.Parts)
 	}
 	if p := e.profile(ada); p != nil {

@@ -93,7 +93,12 @@ type Exported struct {
 	Settings *Settings `json:"settings,omitempty"`
 }
 
-func (memberPart) Key() string { return "recommendations" }
+var _ store.CountKeyed = memberPart{}
+
+// Key names the export's field; CountKey the items deleted in forget and
+// retention reports ("1 recommendation records").
+func (memberPart) Key() string      { return "recommendations" }
+func (memberPart) CountKey() string { return "recommendation_records" }
 
 func (memberPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
 	var p Profile
