@@ -11,11 +11,11 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
-// The module's records, each member's under store.Key(platform, member ID)
-// as JSON:
+// The module's records, each member's under store.Key(platform, member ID):
 //
-//	recommend_profiles  → Profile: what they talk about (the recorder's)
-//	recommend_members   → Settings: off, the digest, what was shown
+//	recommend_profiles  → Profile: what they talk about (the recorder's),
+//	                      in the binary form of encode.go
+//	recommend_members   → Settings (JSON): off, the digest, what was shown
 //
 // Both are the member's (exported, forgotten) and in Schema version 1.
 var (
@@ -76,10 +76,26 @@ func settingsOf(tx *store.Tx, m store.MemberRef) (Settings, error) {
 	return s, err
 }
 
-func profileOf(tx *store.Tx, m store.MemberRef) (Profile, error) {
-	var p Profile
-	_, err := readJSON(tx, bucketProfiles, memberKey(m), &p)
+// profileOf reads m's profile; found is false when there is none.
+func profileOf(tx *store.Tx, m store.MemberRef) (p Profile, err error) {
+	p, _, err = readProfile(tx, memberKey(m))
 	return p, err
+}
+
+func readProfile(tx *store.Tx, key []byte) (Profile, bool, error) {
+	raw := tx.Get(bucketProfiles, key)
+	if raw == nil {
+		return Profile{}, false, nil
+	}
+	p, err := decodeProfile(raw)
+	if err != nil {
+		return Profile{}, false, fmt.Errorf("%s %x: %w", bucketProfiles.Name(), key, err)
+	}
+	return p, true, nil
+}
+
+func writeProfile(tx *store.Tx, key []byte, p *Profile) error {
+	return tx.Put(bucketProfiles, key, encodeProfile(p))
 }
 
 // memberPart is the module's share of a member's data: their profile and
@@ -101,9 +117,8 @@ func (memberPart) Key() string      { return "recommendations" }
 func (memberPart) CountKey() string { return "recommendation_records" }
 
 func (memberPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
-	var p Profile
 	var s Settings
-	hasP, err := readJSON(tx, bucketProfiles, memberKey(m), &p)
+	p, hasP, err := readProfile(tx, memberKey(m))
 	if err != nil {
 		return nil, err
 	}
@@ -146,8 +161,8 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 	var changes []change
 	n := 0
 	err := tx.Scan(bucketProfiles, nil, func(k, v []byte) error {
-		var p Profile
-		if err := json.Unmarshal(v, &p); err != nil {
+		p, err := decodeProfile(v)
+		if err != nil {
 			return fmt.Errorf("%s %x: %w", bucketProfiles.Name(), k, err)
 		}
 		before := len(p.Questions)
@@ -162,7 +177,7 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	for _, c := range changes {
-		if err := writeJSON(tx, bucketProfiles, c.key, c.p); err != nil {
+		if err := writeProfile(tx, c.key, &c.p); err != nil {
 			return 0, err
 		}
 	}
@@ -222,7 +237,7 @@ func (r recorder) Record(tx *store.Tx, recs []store.Record) error {
 	}
 	for _, ref := range order {
 		if m := members[ref]; m != nil && m.changed {
-			if err := writeJSON(tx, bucketProfiles, memberKey(ref), m.p); err != nil {
+			if err := writeProfile(tx, memberKey(ref), &m.p); err != nil {
 				return err
 			}
 		}
@@ -257,5 +272,5 @@ func (r recorder) RecordVote(tx *store.Tx, on store.Record, voter chat.Member, o
 		at = on.Time
 	}
 	r.learn.Vote(&p, on, q, vote, at)
-	return writeJSON(tx, bucketProfiles, memberKey(ref), p)
+	return writeProfile(tx, memberKey(ref), &p)
 }
