@@ -210,6 +210,10 @@ type Host struct {
 	// History stores what a module brings in from elsewhere as the
 	// core's records (an imported history).
 	History History
+	// Suggest collects what the modules that are Suggesters offer member
+	// (open challenges), each Suggestion's ID prefixed with its module's
+	// name; one that fails is logged and left out. Never nil.
+	Suggest func(ctx context.Context, member store.MemberRef) []Suggestion
 }
 
 // History stores records brought in from elsewhere (*store.Store is one):
@@ -218,6 +222,29 @@ type Host struct {
 // transaction, shared with whatever else is queued).
 type History interface {
 	ImportNew(ctx context.Context, recs []store.Record, along ...store.Rider) ([]store.Record, int, error)
+}
+
+// Suggester is a module that offers members things worth their time (the
+// open challenges; for helpers, the unanswered questions in their
+// topics), for the recommend module, which gets them through
+// Host.Suggest: modules never import each other.
+type Suggester interface {
+	Suggest(ctx context.Context, member store.MemberRef) ([]Suggestion, error)
+}
+
+// Suggestion is one thing a Suggester offers a member.
+type Suggestion struct {
+	// ID is unique among the module's suggestions ("circles"); the core
+	// prefixes it with the module's name ("challenges:circles").
+	ID string
+	// Kind is what it is, in a word members read ("challenge").
+	Kind string
+	// Title is one line about it; Link where or how to get to it (a URL,
+	// or a command: "!challenge circles").
+	Title, Link string
+	// Words is the text whose topic words match it to what a member
+	// talks about (a challenge's title, tags and statement).
+	Words string
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the
