@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -117,6 +118,91 @@ func TestImportRefusesBadReactions(t *testing.T) {
 	}
 	if sums, err := s.Conversations(ctx); err != nil || len(sums) != 0 {
 		t.Errorf("after refused imports, Conversations = %v, %v; want none", sums, err)
+	}
+}
+
+// TestForgetMemberReactions: a member's reactions on others' messages
+// are in their export, and forgetting them takes them off those messages
+// (with their share of the counts; an emoji only they put goes), leaving
+// the messages and everyone else's reactions, and the same ID on another
+// platform, which is someone else.
+func TestForgetMemberReactions(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openStore(t, path)
+	const zed = "U0ZED4711"
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	help := conv("slack", "C1", "1.1")
+	msg := func(c chat.Conversation, pid, author, text string, reactions ...store.Reaction) store.Record {
+		return store.Record{Kind: store.KindMessage, Conversation: c, Time: at, Author: chat.Member{ID: author}, Text: text, PlatformID: pid, Reactions: reactions}
+	}
+	if _, err := s.Import(ctx, []store.Record{
+		msg(help, "1.1", "U0OLGA", "how do I deploy?",
+			store.Reaction{Emoji: "eyes", Count: 1, Members: []string{zed}},
+			store.Reaction{Emoji: "+1", Count: 4, Members: []string{"U0ANA", zed, "U0BOB"}}),
+		msg(help, "1.2", zed, "use the deploy script", store.Reaction{Emoji: "pray", Count: 1, Members: []string{"U0OLGA"}}),
+		msg(help, "1.3", "U0OLGA", "thanks!", store.Reaction{Emoji: "heart", Count: 1, Members: []string{"U0ANA"}}),
+		// The same ID on Discord is another person.
+		msg(conv("discord", "help", ""), "d1", "olga", "discord stays", store.Reaction{Emoji: "👍", Count: 1, Members: []string{zed}}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	me := store.MemberRef{Platform: "slack", ID: zed}
+	d, err := s.ExportMember(ctx, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reacted []string
+	for _, r := range d.Reactions {
+		reacted = append(reacted, r.Conversation.String()+" "+r.PlatformID+" "+r.Emoji)
+	}
+	if want := []string{help.String() + " 1.1 eyes", help.String() + " 1.1 +1"}; !reflect.DeepEqual(reacted, want) {
+		t.Errorf("exported reactions %q, want %q", reacted, want)
+	}
+	if len(d.Messages) != 1 || len(d.Messages[0].Reactions) != 1 || d.Messages[0].Reactions[0].Emoji != "pray" {
+		t.Errorf("exported messages %+v, want theirs with its reaction", d.Messages)
+	}
+
+	f, err := s.ForgetMember(ctx, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Messages != 1 || f.Reactions != 2 {
+		t.Errorf("forgotten %+v, want 1 message and 2 reactions", f)
+	}
+	recs, err := s.Conversation(ctx, help, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprintf("%s %+v", r.Text, r.Reactions))
+	}
+	want := []string{
+		"thanks! [{Emoji:heart Count:1 Members:[U0ANA]}]",
+		"how do I deploy? [{Emoji:+1 Count:3 Members:[U0ANA U0BOB]}]",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after forgetting:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d, err := s.ExportMember(ctx, me); err != nil || len(d.Messages)+len(d.Reactions) != 0 {
+		t.Errorf("export after forgetting: %+v, %v", d, err)
+	}
+	other, err := s.ExportMember(ctx, store.MemberRef{Platform: "discord", ID: zed})
+	if err != nil || len(other.Reactions) != 1 {
+		t.Errorf("the Discord member with the same ID: %+v, %v; want their reaction kept", other.Reactions, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var naming []string
+	for _, v := range recordValues(t, path) {
+		if strings.Contains(v, zed) {
+			naming = append(naming, v)
+		}
+	}
+	if len(naming) != 1 || !strings.Contains(naming[0], "discord stays") {
+		t.Errorf("after forgetting, records naming the ID: %q; want only the Discord one", naming)
 	}
 }
 
