@@ -67,7 +67,7 @@ type Reaction struct {
 const (
 	MaxReactions       = 64  // emoji on one message
 	MaxReactionMembers = 100 // members named per emoji
-	maxEmojiLen        = 256 // bytes of an emoji's name
+	MaxEmojiLen        = 256 // bytes of an emoji's name
 )
 
 // AnswerRecord is what the bot stores after it answered.
@@ -421,8 +421,8 @@ func validateReactions(rs []Reaction) error {
 		switch {
 		case r.Emoji == "":
 			return fmt.Errorf("%w: a reaction has no emoji", ErrInvalid)
-		case len(r.Emoji) > maxEmojiLen:
-			return fmt.Errorf("%w: a reaction's emoji is %d bytes long, the most is %d", ErrInvalid, len(r.Emoji), maxEmojiLen)
+		case len(r.Emoji) > MaxEmojiLen:
+			return fmt.Errorf("%w: a reaction's emoji is %d bytes long, the most is %d", ErrInvalid, len(r.Emoji), MaxEmojiLen)
 		case !utf8.ValidString(r.Emoji):
 			return fmt.Errorf("%w: a reaction's emoji is not valid UTF-8", ErrInvalid)
 		case emoji[r.Emoji]:
