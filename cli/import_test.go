@@ -107,7 +107,7 @@ func TestImportDiscordExport(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "help.json")
 	copyFile(t, filepath.Join(repoRoot, "bot", "importer", "testdata", "discord-channel.json"), export)
 	r := docent(t, dir, "", "import", export)
-	if r.code != 0 || !strings.Contains(r.stdout, "4 messages, 3 members, 1 channels; 1 skipped") || !strings.Contains(r.stdout, "1 not members' messages") {
+	if r.code != 0 || !strings.Contains(r.stdout, "5 messages, 4 members, 1 channels; 1 skipped") || !strings.Contains(r.stdout, "1 not members' messages") {
 		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = docent(t, dir, "", "history", "--platform", "discord", "--channel", "810000000000000100")
