@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/docent-bot/docent/adapters/web"
 	"github.com/docent-bot/docent/bot"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
@@ -198,6 +199,8 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			}
 		}
 	}
+	// The pages link the web chat's stylesheet, at the same path.
+	mux.Handle("GET /static/style.css", web.Stylesheet())
 	mux.Handle("GET /healthz", b.Health())
 	mux.Handle("GET /readyz", b.Health())
 	mux.HandleFunc("GET /metrics", d.metrics)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -186,5 +187,28 @@ func TestOverviewRefusesBadRanges(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("?%s: %d, want 200 and %q", query, code, want)
 		}
+	}
+}
+
+// The dashboard's pages link /static/style.css on the ops listener, which
+// served none since the dashboard moved off the web chat's address: the
+// pages were unstyled.
+func TestDashboardServesItsStylesheet(t *testing.T) {
+	s := startServer(t, Options{})
+	_, page := get(t, http.DefaultClient, s.ops+"/admin/")
+	if !strings.Contains(page, `<link rel="stylesheet" href="/static/style.css">`) {
+		t.Fatal("the overview links no /static/style.css")
+	}
+	res, err := http.Get(s.ops + "/static/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	css, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(string(css), ".card") {
+		t.Errorf("GET %s/static/style.css: %s, %q, %d bytes; want the stylesheet with the dashboard's cards", s.ops, res.Status, res.Header.Get("Content-Type"), len(css))
+	}
+	if code, _ := get(t, http.DefaultClient, s.ops+"/static/chat.js"); code != http.StatusNotFound {
+		t.Errorf("GET /static/chat.js on the ops listener: %d, want 404 (the chat is not served there)", code)
 	}
 }
