@@ -52,10 +52,16 @@ type Activity struct {
 // activitySum is an Activity being added up, with what it is added up by.
 type activitySum struct {
 	Activity
-	latency       map[int]int // first answers by latencyBucket
-	membersByKey  map[memberKey]*memberSum
+	latency map[int]int // first answers by latencyBucket
+	// members are by platform, then ID; intents and terms count through
+	// pointers: a name read in place (countsView) is looked up without
+	// being copied, and copied once, when it is new.
+	members       map[string]map[string]*memberSum
+	intents       map[string]*int
+	terms         map[string]*int
 	channelsByKey map[statsScope]*ChannelActivity
 	period        []int // the period of each day of the window
+	view          countsView
 }
 
 // memberSum is a member being added up, with the last day and period of
@@ -101,8 +107,6 @@ type SourceActivity struct {
 	Down    int `json:"down"`
 }
 
-type memberKey struct{ platform, id string }
-
 // maxActivityDays bounds a window (about 27 years).
 const maxActivityDays = 10_000
 
@@ -126,7 +130,9 @@ func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *s
 			Terms:   map[string]int{},
 		},
 		latency:       map[int]int{},
-		membersByKey:  map[memberKey]*memberSum{},
+		members:       map[string]map[string]*memberSum{},
+		intents:       map[string]*int{},
+		terms:         map[string]*int{},
 		channelsByKey: map[statsScope]*ChannelActivity{},
 		period:        make([]int, to-from),
 	}
@@ -152,14 +158,13 @@ func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *s
 			if (q.Platform != "" && key.Platform != q.Platform) || (q.Space != "" && key.Space != q.Space) || (q.Channel != "" && key.Channel != q.Channel) {
 				return nil
 			}
-			counts, err := decodeCounts(v)
-			if err != nil {
+			if err := a.view.read(v); err != nil {
 				// One damaged value must not hide a month of activity.
 				log.Error("analytics: damaged activity counters left out", "platform", key.Platform, "channel", key.Channel,
 					"day", dayTime(key.day).Format(time.DateOnly), "err", err)
 				return nil
 			}
-			a.addDay(int(key.day-from), key, counts)
+			a.addDay(int(key.day-from), key, &a.view)
 			return nil
 		})
 	})
@@ -174,36 +179,41 @@ func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *s
 // context.
 const ctxCheckEvery = 256
 
-func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
+// addDay adds the counters c of scope k on day i of the window.
+func (a *activitySum) addDay(i int, k statsKey, c *countsView) {
 	day, period := &a.Days[i], &a.Periods[a.period[i]]
-	day.Messages += c.Messages
-	period.Messages += c.Messages
-	a.Messages += c.Messages
-	for h, n := range c.Hours {
+	day.Messages += c.messages
+	period.Messages += c.messages
+	a.Messages += c.messages
+	for h, n := range c.hours {
 		a.Hours[h] += n
 	}
-	if c.Messages > 0 {
+	if c.messages > 0 {
 		ch := a.channelsByKey[k.statsScope]
 		if ch == nil {
 			ch = &ChannelActivity{Platform: k.Platform, Space: k.Space, Channel: k.Channel}
 			a.channelsByKey[k.statsScope] = ch
 		}
-		ch.Messages += c.Messages
+		ch.Messages += c.messages
 	}
-	for id, mc := range c.Members {
-		mk := memberKey{k.Platform, id}
-		m := a.membersByKey[mk]
+	members := a.members[k.Platform]
+	if members == nil && len(c.members) > 0 {
+		members = map[string]*memberSum{}
+		a.members[k.Platform] = members
+	}
+	for _, mc := range c.members {
+		m := members[string(mc.id)]
 		if m == nil {
-			m = &memberSum{MemberActivity: MemberActivity{Platform: k.Platform, ID: id}, lastDay: -1, lastPeriod: -1}
-			a.membersByKey[mk] = m
+			m = &memberSum{MemberActivity: MemberActivity{Platform: k.Platform, ID: string(mc.id)}, lastDay: -1, lastPeriod: -1}
+			members[m.ID] = m
 		}
-		if mc.Name != "" {
-			m.Name = mc.Name // days come oldest first: the newest name wins
+		if len(mc.name) > 0 && m.Name != string(mc.name) {
+			m.Name = string(mc.name) // days come oldest first: the newest name wins
 		}
-		m.Messages += mc.Messages
-		m.Questions += mc.Questions
-		m.Helped += mc.Helped
-		if mc.Messages > 0 {
+		m.Messages += mc.messages
+		m.Questions += mc.questions
+		m.Helped += mc.helped
+		if mc.messages > 0 {
 			if m.lastDay != i {
 				m.lastDay = i
 				m.Days++
@@ -215,32 +225,59 @@ func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 			}
 		}
 	}
-	for src, n := range c.Answers {
+	for _, sc := range c.answers {
+		src := source(sc.key)
 		sa := a.Sources[src]
-		sa.Answers += n
+		sa.Answers += sc.n
 		a.Sources[src] = sa
-		day.Answers += n
-		period.Answers += n
+		day.Answers += sc.n
+		period.Answers += sc.n
 	}
-	for src, n := range c.Up {
+	for _, sc := range c.up {
+		src := source(sc.key)
 		sa := a.Sources[src]
-		sa.Up += n
-		a.Sources[src] = sa
-	}
-	for src, n := range c.Down {
-		sa := a.Sources[src]
-		sa.Down += n
+		sa.Up += sc.n
 		a.Sources[src] = sa
 	}
-	for in, n := range c.Intents {
-		a.Intents[in] += n
+	for _, sc := range c.down {
+		src := source(sc.key)
+		sa := a.Sources[src]
+		sa.Down += sc.n
+		a.Sources[src] = sa
 	}
-	for b, n := range c.Latency {
-		a.latency[b] += n
+	for _, in := range c.intents {
+		count(a.intents, in)
 	}
-	for t, n := range c.Terms {
-		a.Terms[t] += n
+	for _, bn := range c.latency {
+		a.latency[bn[0]] += bn[1]
 	}
+	for _, t := range c.terms {
+		count(a.terms, t)
+	}
+}
+
+// count adds c.n to m's count of c.key.
+func count(m map[string]*int, c countView) {
+	if p := m[string(c.key)]; p != nil {
+		*p += c.n
+		return
+	}
+	n := c.n
+	m[string(c.key)] = &n
+}
+
+// sources are the answers' sources a counter names, so that reading one
+// allocates nothing.
+var sources = []chat.Source{chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM, chat.SourceFallback, chat.SourceCommand, chat.SourceError, chat.SourceAnnouncement}
+
+// source is the source named b.
+func source(b []byte) chat.Source {
+	for _, s := range sources {
+		if string(s) == string(b) {
+			return s
+		}
+	}
+	return chat.Source(b)
 }
 
 func (a *activitySum) finish() {
@@ -251,8 +288,16 @@ func (a *activitySum) finish() {
 		return cmp.Or(cmp.Compare(y.Messages, x.Messages), cmp.Compare(x.Platform, y.Platform),
 			cmp.Compare(x.Space, y.Space), cmp.Compare(x.Channel, y.Channel))
 	})
-	for _, m := range a.membersByKey {
-		a.Members = append(a.Members, m.MemberActivity)
+	for _, members := range a.members {
+		for _, m := range members {
+			a.Members = append(a.Members, m.MemberActivity)
+		}
+	}
+	for in, n := range a.intents {
+		a.Intents[in] = *n
+	}
+	for t, n := range a.terms {
+		a.Terms[t] = *n
 	}
 	slices.SortFunc(a.Members, func(x, y MemberActivity) int {
 		return cmp.Or(cmp.Compare(y.Messages, x.Messages), cmp.Compare(x.Platform, y.Platform), cmp.Compare(x.ID, y.ID))

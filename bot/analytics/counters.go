@@ -272,7 +272,7 @@ func (r *countsReader) str() string {
 	}
 	n, w := binary.Uvarint(r.b)
 	// Only the shortest form of a length, as the store's keys.
-	if w <= 0 || w != len(binary.AppendUvarint(nil, n)) || n > uint64(len(r.b)-w) {
+	if w <= 0 || !shortest(r.b, w) || n > uint64(len(r.b)-w) {
 		r.err = errCounts
 		return ""
 	}
@@ -349,4 +349,94 @@ func decodeCounts(b []byte) (*dayCounts, error) {
 func appendField(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
+}
+
+// countsView is an encoded dayCounts read in place: its names are slices
+// of the value (valid while it is), and its slices are reused from one
+// value to the next, so that adding up years of counters (ReadActivity)
+// allocates only for what is new to the sum, not for every value's maps.
+type countsView struct {
+	messages int
+	hours    [24]int
+	members  []memberView
+	// answers, up and down by source; intents and terms by name.
+	answers, up, down, intents, terms []countView
+	latency                           [][2]int // bucket, count
+}
+
+type memberView struct {
+	id, name                    []byte
+	messages, questions, helped int
+}
+
+type countView struct {
+	key []byte
+	n   int
+}
+
+// shortest reports whether the uvarint of w bytes at the start of b is in
+// its shortest form: one byte, or a last byte that is not 0 (a longer
+// form ends in a 0 carrying no bits). It allocates nothing: a nine-year
+// window checks millions of lengths.
+func shortest(b []byte, w int) bool { return w == 1 || b[w-1] != 0 }
+
+// field reads a length-prefixed field as a slice of the value.
+func (r *countsReader) field() []byte {
+	if r.err != nil {
+		return nil
+	}
+	n, w := binary.Uvarint(r.b)
+	if w <= 0 || !shortest(r.b, w) || n > uint64(len(r.b)-w) {
+		r.err = errCounts
+		return nil
+	}
+	f := r.b[w : w+int(n) : w+int(n)]
+	r.b = r.b[w+int(n):]
+	return f
+}
+
+func readCountViews(r *countsReader, into []countView) []countView {
+	for range r.length() {
+		k := r.field()
+		into = append(into, countView{k, r.uint()})
+	}
+	return into
+}
+
+// read reads the encoded b into v, as decodeCounts reads it, with the
+// same errors: a value that fails leaves v to be read again.
+func (v *countsView) read(b []byte) error {
+	if len(b) == 0 || b[0] != countsV1 {
+		if len(b) == 0 {
+			return fmt.Errorf("%w: empty value", errCounts)
+		}
+		return fmt.Errorf("%w: unknown format %d", errCounts, b[0])
+	}
+	r := &countsReader{b: b[1:]}
+	v.messages = r.uint()
+	for h := range v.hours {
+		v.hours[h] = r.uint()
+	}
+	v.members = v.members[:0]
+	for range r.length() {
+		id, name := r.field(), r.field()
+		v.members = append(v.members, memberView{id: id, name: name, messages: r.uint(), questions: r.uint(), helped: r.uint()})
+	}
+	v.answers = readCountViews(r, v.answers[:0])
+	v.up = readCountViews(r, v.up[:0])
+	v.down = readCountViews(r, v.down[:0])
+	v.intents = readCountViews(r, v.intents[:0])
+	v.latency = v.latency[:0]
+	for range r.length() {
+		k := r.uint()
+		v.latency = append(v.latency, [2]int{k, r.uint()})
+	}
+	v.terms = readCountViews(r, v.terms[:0])
+	switch {
+	case r.err != nil:
+		return r.err
+	case len(r.b) != 0:
+		return fmt.Errorf("%w: %d bytes left over", errCounts, len(r.b))
+	}
+	return nil
 }

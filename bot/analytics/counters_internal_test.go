@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -49,6 +50,63 @@ func TestCountsRoundTrip(t *testing.T) {
 	}
 }
 
+// viewCounts is what a countsView read of b holds, as a dayCounts, or
+// the read's error.
+func viewCounts(v *countsView, b []byte) (*dayCounts, error) {
+	if err := v.read(b); err != nil {
+		return nil, err
+	}
+	c := &dayCounts{Messages: v.messages, Hours: v.hours}
+	for _, m := range v.members {
+		mc := c.member(chat.Member{ID: string(m.id)})
+		mc.Name, mc.Messages, mc.Questions, mc.Helped = string(m.name), m.messages, m.questions, m.helped
+	}
+	for _, p := range []struct {
+		dst  *map[chat.Source]int
+		from []countView
+	}{{&c.Answers, v.answers}, {&c.Up, v.up}, {&c.Down, v.down}} {
+		for _, sc := range p.from {
+			bump(p.dst, source(sc.key), sc.n)
+		}
+	}
+	for _, in := range v.intents {
+		bump(&c.Intents, string(in.key), in.n)
+	}
+	for _, l := range v.latency {
+		bump(&c.Latency, l[0], l[1])
+	}
+	for _, t := range v.terms {
+		bump(&c.Terms, string(t.key), t.n)
+	}
+	return c, nil
+}
+
+// The in-place reader that ReadActivity adds up with reads what
+// decodeCounts decodes, reused from a bigger value to a smaller one, and
+// refuses what it refuses.
+func TestCountsViewReadsAsDecode(t *testing.T) {
+	var v countsView
+	small := &dayCounts{Messages: 2, Terms: map[string]int{"ldap": 2}}
+	small.member(chat.Member{ID: "u1", Name: "ann"}).Messages = 2
+	for _, c := range []*dayCounts{busyDay(), small} {
+		got, err := viewCounts(&v, encodeCounts(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, c) {
+			t.Errorf("read in place: %d members, %d terms; want %d, %d", len(got.Members), len(got.Terms), len(c.Members), len(c.Terms))
+		}
+	}
+	bin := encodeCounts(busyDay())
+	for _, bad := range [][]byte{nil, {2}, bin[:100], append(bin[:len(bin):len(bin)], 0)} {
+		_, err1 := decodeCounts(bad)
+		_, err2 := viewCounts(&v, bad)
+		if err1 == nil || err2 == nil {
+			t.Errorf("%.20x…: decodeCounts %v, read in place %v; want both refused", bad, err1, err2)
+		}
+	}
+}
+
 // BenchmarkDayCountsDecode is why the counters are not JSON: a month's
 // window decodes about a thousand such values.
 //
@@ -93,8 +151,12 @@ func FuzzDayCounts(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte("\x01garbage"))
+	var v countsView
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ok, again := decodeCountsRoundTrip(b)
+		if _, err := viewCounts(&v, b); (err == nil) != ok {
+			t.Fatalf("%x: decodeCounts ok %v, but read in place: %v", b, ok, err)
+		}
 		if !ok {
 			return
 		}
@@ -103,4 +165,24 @@ func FuzzDayCounts(f *testing.F) {
 			t.Fatalf("%x decodes, but its encoding %x does not round-trip (%v, %x)", b, again, ok2, again2)
 		}
 	})
+}
+
+// shortest agrees with what encoding writes: a length is read only in
+// the form AppendUvarint gives it.
+func TestShortestUvarint(t *testing.T) {
+	for _, n := range []uint64{0, 1, 127, 128, 300, 16383, 16384, 1 << 32, 1<<64 - 1} {
+		b := binary.AppendUvarint(nil, n)
+		if !shortest(b, len(b)) {
+			t.Errorf("%d as %x: not the shortest form", n, b)
+		}
+		if len(b) == binary.MaxVarintLen64 {
+			continue // no room to pad
+		}
+		// The same number padded with a byte that carries nothing.
+		long := append(bytes.Clone(b), 0)
+		long[len(b)-1] |= 0x80
+		if v, w := binary.Uvarint(long); v != n || w != len(long) || shortest(long, w) {
+			t.Errorf("%d as %x (%d, %d bytes): taken as the shortest form", n, long, v, w)
+		}
+	}
 }
