@@ -23,6 +23,7 @@ import (
 	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
+	"github.com/docent-bot/docent/bot/threads"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
@@ -41,6 +42,7 @@ func NewModules() []module.Module {
 		analytics.New(),
 		lessons.New(),
 		importer.New(),
+		threads.New(),
 	}
 }
 
@@ -238,7 +240,7 @@ func (b *Bot) provision(ctx context.Context) error {
 			_, _, _, ok := b.commands.Parse(text)
 			return ok
 		},
-		Records: b.store}
+		Records: b.store, History: b.historian()}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {
@@ -246,6 +248,17 @@ func (b *Bot) provision(ctx context.Context) error {
 				// is never called on a bot that did not open.
 				return errors.Join(fmt.Errorf("bot: module %s: %w", m.Name(), err), cleanup(b.modules[:i]))
 			}
+		}
+	}
+	return nil
+}
+
+// historian is the module that keeps the members' own exchanges (the
+// threads module), or nil.
+func (b *Bot) historian() module.Historian {
+	for _, m := range b.modules {
+		if h, ok := m.(module.Historian); ok {
+			return h
 		}
 	}
 	return nil

@@ -203,6 +203,9 @@ type Host struct {
 	IsCommand func(text string) bool
 	// Records reads the core's records: messages, answers and votes.
 	Records Records
+	// History is the module that keeps the members' own exchanges (the
+	// threads module); nil when no module does.
+	History Historian
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the
