@@ -139,4 +139,3 @@ func scan(tx *store.Tx, b store.Bucket, fn func(entry) error) error {
 		return fn(e)
 	})
 }
-
