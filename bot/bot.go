@@ -619,6 +619,7 @@ const maxThreads = 5000
 // and live, as they were at Open), then Docent's answers, which replace
 // a members' thread on the same question.
 func (b *Bot) indexThreads(ctx context.Context) error {
+	start := time.Now()
 	members, err := b.indexHistory(ctx)
 	if err != nil {
 		return err
@@ -636,7 +637,7 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		n++
 	}
 	if n+members > 0 {
-		b.log.Info("past threads indexed", "answered_by_docent", n, "answered_by_members", members)
+		b.log.Info("past threads indexed", "answered_by_docent", n, "answered_by_members", members, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
