@@ -15,6 +15,12 @@ type part struct{}
 // Key names the part in exports: "threads".
 func (part) Key() string { return "threads" }
 
+// CountKey names what Forget and Expire count: questions and replies
+// (a thread with no reply left goes with its last one).
+func (part) CountKey() string { return "questions_and_replies_in_threads" }
+
+var _ store.CountKeyed = part{}
+
 // Share is a member's share of the module's records, as exported.
 type Share struct {
 	// Answered are their questions that members answered, Unanswered
