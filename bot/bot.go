@@ -89,6 +89,11 @@ type Bot struct {
 	mu     sync.Mutex            // guards warned, to check and mark in one step
 	warned *window.Times[string] // members told lately that their secret was redacted
 
+	// historyReplies are the replies of the members' threads indexed at
+	// Open, by record ID, with their question's: a forgotten replier's
+	// thread leaves the index. Written only in Open.
+	historyReplies map[uint64]uint64
+
 	penaltyMu sync.Mutex     // one vote's penalty update at a time; guards penalised
 	penalised map[string]int // passage ID → downvoted answers that showed it, as applied
 	// beforeSwap, when set (by tests), runs after a reload has trained its
@@ -615,7 +620,16 @@ const maxThreads = 5000
 
 // indexThreads adds the newest answered questions in the store to the docs
 // index, so that a question asked before finds its earlier answer.
+//
+// The members' own threads come first (the threads module's, imported
+// and live, as they were at Open), then Docent's answers, which replace
+// a members' thread on the same question.
 func (b *Bot) indexThreads(ctx context.Context) error {
+	start := time.Now()
+	members, err := b.indexHistory(ctx)
+	if err != nil {
+		return err
+	}
 	answered, err := b.store.Answered(ctx, threadSources, maxThreads)
 	if err != nil {
 		return err
@@ -628,10 +642,39 @@ func (b *Bot) indexThreads(ctx context.Context) error {
 		b.addThread(a.Question.ID, a.Question.Text, chat.WithoutLead(a.Answer.Text), a.Question.Conversation, a.Question.Space)
 		n++
 	}
-	if n > 0 {
-		b.log.Info("past threads indexed", "threads", n)
+	if n+members > 0 {
+		b.log.Info("past threads indexed", "answered_by_docent", n, "answered_by_members", members, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// maxHistoryThreads bounds the members' threads indexed at start: all
+// that the threads module keeps (threads.Kept).
+const maxHistoryThreads = 20_000
+
+// indexHistory adds the threads members answered (module.Historian) to
+// the docs index: the question as its title, the replies as its answer,
+// found only in their own place (chat.Visible), as Docent's are.
+func (b *Bot) indexHistory(ctx context.Context) (int, error) {
+	h := b.historian()
+	if h == nil {
+		return 0, nil
+	}
+	threads, err := h.Threads(ctx, maxHistoryThreads)
+	if err != nil {
+		return 0, err
+	}
+	b.historyReplies = make(map[uint64]uint64, len(threads))
+	for _, t := range threads {
+		replies := make([]string, len(t.Replies))
+		for i, r := range t.Replies {
+			replies[i] = r.Text
+			b.historyReplies[r.ID] = t.Question.ID
+		}
+		q := t.Question
+		b.addThread(q.ID, q.Text, strings.Join(replies, "\n"), q.Conversation, q.Space)
+	}
+	return len(threads), nil
 }
 
 // downvoted reports whether any member voted the answer down.

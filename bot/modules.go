@@ -25,6 +25,7 @@ import (
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/bot/recommend"
+	"github.com/docent-bot/docent/bot/threads"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
@@ -45,6 +46,7 @@ func NewModules() []module.Module {
 		importer.New(),
 		attention.New(),
 		recommend.New(),
+		threads.New(),
 	}
 }
 
@@ -242,7 +244,7 @@ func (b *Bot) provision(ctx context.Context) error {
 			_, _, _, ok := b.commands.Parse(text)
 			return ok
 		},
-		Records: b.store, History: b.store, Suggest: b.suggest}
+		Records: b.store, History: b.store, Suggest: b.suggest, Threads: b.historian()}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {
@@ -285,6 +287,17 @@ func (b *Bot) suggest(ctx context.Context, member store.MemberRef) []module.Sugg
 		}
 	}
 	return out
+}
+
+// historian is the module that keeps the members' own exchanges (the
+// threads module), or nil.
+func (b *Bot) historian() module.Historian {
+	for _, m := range b.modules {
+		if h, ok := m.(module.Historian); ok {
+			return h
+		}
+	}
+	return nil
 }
 
 // gate is the module that decides who may use the LLM (the budgets

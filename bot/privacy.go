@@ -21,13 +21,19 @@ func (b *Bot) Forget(ctx context.Context, m store.MemberRef) (store.Forgotten, e
 	return f, nil
 }
 
-// dropThreads removes deleted questions from the docs index's past threads.
+// dropThreads removes deleted questions, and threads with deleted
+// replies, from the docs index's past threads.
 func (b *Bot) dropThreads(ids []uint64) {
 	if b.knowledge == nil {
 		return
 	}
 	for _, id := range ids {
 		b.knowledge.RemoveThread(strconv.FormatUint(id, 10))
+		// A reply in a members' thread takes its thread along (it comes
+		// back without it at the next start, if others replied too).
+		if q, ok := b.historyReplies[id]; ok {
+			b.knowledge.RemoveThread(strconv.FormatUint(q, 10))
+		}
 	}
 }
 

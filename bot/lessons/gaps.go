@@ -23,7 +23,8 @@ const (
 
 // Gaps groups what members asked that Docent did not answer well: where it
 // said it was not sure (finding nothing, or only "these may help" passages)
-// and answers voted down, leaving out questions the current intents now
+// and answers voted down, and what nobody answered (module.Historian:
+// imported years too), leaving out questions the current intents now
 // answer (after !teach, say).
 func (mod *Module) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 	answered, err := mod.host.Records.Answered(ctx, []chat.Source{chat.SourceFallback, chat.SourceKnowledge, chat.SourceLLM}, maxGapAnswers)
@@ -56,6 +57,26 @@ func (mod *Module) Gaps(ctx context.Context) ([]gaps.Cluster, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// Then the questions nobody answered, imported or live (the threads
+	// module's), that the brain is not sure of, in what room is left.
+	if h := mod.host.Threads; h != nil && len(qs) < maxGapQuestions {
+		unanswered, err := h.Unanswered(ctx, maxGapQuestions)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range unanswered {
+			if len(qs) == maxGapQuestions {
+				break
+			}
+			text := strings.TrimSpace(q.Text)
+			key := strings.ToLower(text)
+			if text == "" || seen[key] || br.Sure(text) || mod.host.IsCommand(text) {
+				continue
+			}
+			seen[key] = true
+			qs = append(qs, gaps.Question{ID: q.ID, Text: text})
+		}
 	}
 	slices.Reverse(qs)
 	var background []string

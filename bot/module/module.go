@@ -214,6 +214,9 @@ type Host struct {
 	// (open challenges), each Suggestion's ID prefixed with its module's
 	// name; one that fails is logged and left out. Never nil.
 	Suggest func(ctx context.Context, member store.MemberRef) []Suggestion
+	// Threads is the module that keeps the members' own exchanges (the
+	// threads module); nil when no module does.
+	Threads Historian
 }
 
 // History stores records brought in from elsewhere (*store.Store is one):

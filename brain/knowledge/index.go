@@ -260,6 +260,12 @@ type Index struct {
 	live     int     // non-nil entries
 	threads  int     // live entries that are past threads
 	totalLen float64 // sum of live entries' lengths
+	// threadDF and threadLen are the past threads' share of postings and
+	// totalLen: the ranking's statistics leave them out, so that years of
+	// imported threads do not change how the docs rank (see docStats).
+	threadDF  map[string]int32
+	threadCF  map[string]float64 // the threads' sum of each term's tf
+	threadLen float64
 	// bgDF and bgN are the document frequencies and number of the
 	// background texts (see SetBackground).
 	bgDF map[string]int32
@@ -518,6 +524,14 @@ func (ix *Index) insert(e *entry) {
 	ix.live++
 	if e.p.Source == SourceThread {
 		ix.threads++
+		ix.threadLen += e.length
+		if ix.threadDF == nil {
+			ix.threadDF, ix.threadCF = map[string]int32{}, map[string]float64{}
+		}
+		for _, t := range e.terms {
+			ix.threadDF[t.term]++
+			ix.threadCF[t.term] += float64(t.tf)
+		}
 	}
 	ix.totalLen += e.length
 }
@@ -560,10 +574,21 @@ func (ix *Index) remove(id string) bool {
 	ix.live--
 	if e.p.Source == SourceThread {
 		ix.threads--
+		ix.threadLen -= e.length
+		for _, t := range e.terms {
+			ix.threadCF[t.term] -= float64(t.tf)
+			if ix.threadDF[t.term]--; ix.threadDF[t.term] <= 0 {
+				delete(ix.threadDF, t.term)
+				delete(ix.threadCF, t.term)
+			}
+		}
 	}
 	ix.totalLen -= e.length
 	if ix.live == 0 {
 		ix.totalLen = 0 // no drift from float sums
+	}
+	if ix.threads == 0 {
+		ix.threadLen = 0
 	}
 	return true
 }
@@ -672,11 +697,7 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 		return nil
 	}
 	k1, b := ix.opts.K1, ix.opts.B
-	avg := ix.totalLen / float64(ix.live)
-	n := float64(ix.live + ix.bgN)
-	if avg <= 0 {
-		avg = 1
-	}
+	avg, n := ix.docStats()
 	acc := ix.accumulators.Get().(*accumulator)
 	defer ix.accumulators.Put(acc)
 	acc.reset(len(ix.entries))
@@ -686,7 +707,7 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 	var best, bestPairs float64 // the most any passage could score
 	for _, q := range qs {
 		ps := ix.postings[q.term]
-		idf := ix.idf(n, float64(len(ps))+float64(ix.bgDF[q.term]))
+		idf := ix.idf(n, ix.docDF(q.term, ps))
 		w := q.weight * idf
 		pair := strings.Contains(q.term, pairSep)
 		if pair {
@@ -696,7 +717,7 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 		}
 		burst := 1.0
 		if !pair {
-			burst = ix.burstiness(ps)
+			burst = ix.burstiness(q.term, ps)
 		}
 		for _, p := range ps {
 			tf := float64(p.tf)
@@ -715,11 +736,11 @@ func (ix *Index) Search(query string, k int, at chat.Place) []Hit {
 		// A word the docs do not use may be misspelt: its nearest
 		// indexed word counts instead, damped. The
 		// most it could score (best) stays that of the unknown word.
-		if len(ps) == 0 && !pair && ix.opts.typoWeight > 0 {
+		if ix.docCount(q.term, ps) == 0 && !pair && ix.opts.typoWeight > 0 {
 			if c := ix.correction(q.term, qs); c != "" {
 				ps := ix.postings[c]
-				w := q.weight * ix.opts.typoWeight * ix.idf(n, float64(len(ps))+float64(ix.bgDF[c]))
-				burst := ix.burstiness(ps)
+				w := q.weight * ix.opts.typoWeight * ix.idf(n, ix.docDF(c, ps))
+				burst := ix.burstiness(c, ps)
 				for _, p := range ps {
 					tf := float64(p.tf)
 					norm := k1 * (1 - b + b*ix.entries[p.slot].length/avg)
@@ -859,7 +880,7 @@ func (ix *Index) correction(word string, qs []queryTerm) string {
 	best, bestPrefix, bestDF := "", 0, 0
 	for _, k := range typo.Keys(word) {
 		for _, c := range ix.near[k] {
-			df := len(ix.postings[c])
+			df := ix.docCount(c, ix.postings[c])
 			if df < 2 || df+int(ix.bgDF[c]) < 5*(wordDF+1) || !typo.OneEdit(word, c) ||
 				slices.ContainsFunc(qs, func(q queryTerm) bool { return q.term == c }) {
 				continue
@@ -879,6 +900,38 @@ func commonPrefix(a, b string) int {
 		n++
 	}
 	return n
+}
+
+// docStats are the ranking's average passage length and number of
+// texts: the docs' and the background's, without the past threads (but
+// all passages when there are only threads). The caller holds the read
+// lock.
+func (ix *Index) docStats() (avg, n float64) {
+	live, total := ix.live-ix.threads, ix.totalLen-ix.threadLen
+	if live <= 0 {
+		live, total = ix.live, ix.totalLen
+	}
+	avg = total / float64(live)
+	if avg <= 0 {
+		avg = 1
+	}
+	return avg, float64(live + ix.bgN)
+}
+
+// docDF is term's document frequency for the ranking, ps being its
+// postings: without the past threads, as docStats. The caller holds the
+// read lock.
+func (ix *Index) docDF(term string, ps []posting) float64 {
+	return float64(ix.docCount(term, ps)) + float64(ix.bgDF[term])
+}
+
+// docCount is how many of term's postings ps are not past threads' (all
+// of them when there are only threads).
+func (ix *Index) docCount(term string, ps []posting) int {
+	if ix.threads < ix.live {
+		return len(ps) - int(ix.threadDF[term])
+	}
+	return len(ps)
 }
 
 func (ix *Index) idf(n, df float64) float64 {
@@ -958,15 +1011,19 @@ const DefaultMinConfidence = 0.08
 // burstiness is how many times, on average, the passages that use a word
 // use it: its weighted term frequencies' mean over its postings (1 when
 // there are none, or for the ablation). The caller holds the read lock.
-func (ix *Index) burstiness(ps []posting) float64 {
-	if len(ps) == 0 || ix.opts.noBurstiness {
+func (ix *Index) burstiness(term string, ps []posting) float64 {
+	n := ix.docCount(term, ps)
+	if n == 0 || ix.opts.noBurstiness {
 		return 1
 	}
 	var cf float64
 	for _, p := range ps {
 		cf += float64(p.tf)
 	}
-	return cf / float64(len(ps))
+	if ix.threads < ix.live {
+		cf -= ix.threadCF[term]
+	}
+	return cf / float64(n)
 }
 
 // sectionID is a doc passage's ID without its part number (see partID):

@@ -373,3 +373,32 @@ func TestConcurrent(t *testing.T) {
 	})
 	wg.Wait()
 }
+
+// Past threads do not change how the docs rank: years of imported
+// threads, however many and whatever words they use (misspelt ones too),
+// leave the docs' scores and confidences as they were for a search made
+// where those threads cannot be seen.
+func TestThreadsLeaveDocsRanking(t *testing.T) {
+	queries := []string{"how do I add an intent", "reload the intents files", "backup the database", "add an intnet to yaml", "responses by language"}
+	ix := craftedIndex(t, Options{})
+	before := map[string][]Hit{}
+	for _, q := range queries {
+		before[q] = ix.Search(q, 3, chat.Place{})
+	}
+	elsewhere := chat.Place{Platform: "irc", Channel: "#other"}
+	for i := range 300 {
+		q := fmt.Sprintf("how do I add an intnet %d to the database?", i)
+		a := "nick: reload the intents, add it to yaml, the database backup intnet " + strings.Repeat("intent ", i%7)
+		if err := ix.AddThread(Thread{ID: fmt.Sprint(i), Question: q, Answer: a, Place: elsewhere}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range queries {
+		if got := ix.Search(q, 3, chat.Place{}); !reflect.DeepEqual(got, before[q]) {
+			t.Errorf("%q with 300 threads elsewhere:\n got %+v\nwant %+v", q, got, before[q])
+		}
+	}
+	if hits := ix.Search("add an intnet", 1, elsewhere); len(hits) != 1 || hits[0].Source != SourceThread {
+		t.Errorf("from the threads' own place: %+v, want a thread first", hits)
+	}
+}

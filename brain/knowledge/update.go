@@ -132,10 +132,13 @@ func (ix *Index) Rebuild(ctx context.Context, folders []Folder) error {
 	}
 	// Summed again in slot order, so that removals leave no rounding
 	// behind: the lengths' average is the one a fresh index has.
-	ix.totalLen = 0
+	ix.totalLen, ix.threadLen = 0, 0
 	for _, e := range ix.entries {
 		if e != nil {
 			ix.totalLen += e.length
+			if e.p.Source == SourceThread {
+				ix.threadLen += e.length
+			}
 		}
 	}
 	if changed {
