@@ -296,8 +296,8 @@ func TestImportThroughRunningDocentAsOffline(t *testing.T) {
 					t.Errorf("error %v, want one naming %s", gotErr, file.Key)
 				}
 			case "discord-channel.json":
-				if gotErr != nil || gotSum.Messages != 4 || gotSum.Skipped != 1 {
-					t.Errorf("summary %+v, %v: want 4 messages, 1 skipped (as TestImportDiscordExport)", gotSum, gotErr)
+				if gotErr != nil || gotSum.Messages != 5 || gotSum.Skipped != 1 {
+					t.Errorf("summary %+v, %v: want 5 messages, 1 skipped (as TestImportDiscordExport)", gotSum, gotErr)
 				}
 			case "workspace.zip":
 				if gotErr != nil || gotSum.Messages != 2 || gotSum.Other != 1 || len(gotBad) != 1 {
