@@ -23,6 +23,7 @@ import (
 	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
+	"github.com/docent-bot/docent/bot/routing"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
 	"github.com/docent-bot/docent/chat"
@@ -41,6 +42,7 @@ func NewModules() []module.Module {
 		analytics.New(),
 		lessons.New(),
 		importer.New(),
+		routing.New(),
 	}
 }
 
