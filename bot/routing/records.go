@@ -280,11 +280,16 @@ func loadIndex(tx *store.Tx) (*Index, error) {
 	return ix, err
 }
 
-// memberPart is the members' share (store.MemberPart): "routing".
+// memberPart is the members' share (store.MemberPart): "routing" in
+// exports, "routing_records" in forget and retention reports.
 type memberPart struct{}
 
-// Key names the part in exports and forget reports.
-func (memberPart) Key() string { return "routing" }
+var _ store.CountKeyed = memberPart{}
+
+// Key names the part in exports; CountKey what forget and retention
+// deleted of it ("3 routing records").
+func (memberPart) Key() string      { return "routing" }
+func (memberPart) CountKey() string { return "routing_records" }
 
 // memberExport is what `!export me` shows of routing.
 type memberExport struct {

@@ -259,7 +259,7 @@ func TestForgetRemoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Parts["routing"] < 3 { // opt-in, activity, answer
+	if f.Parts["routing_records"] < 3 { // opt-in, activity, answer
 		t.Errorf("forget counted %v", f.Parts)
 	}
 	if got := export(t, c, ann); got != "null" {
