@@ -77,6 +77,8 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 		}); err != nil {
 			return err
 		}
+		// Oldest first: by time, as record IDs of an import need not be.
+		slices.SortStableFunc(open, func(a, b OpenQuestion) int { return a.Time.Compare(b.Time) })
 		if len(open) == 0 {
 			return nil
 		}
@@ -98,17 +100,36 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 	if err != nil || len(open) == 0 {
 		return nil, err
 	}
+	// Questions too old to ask about (an imported history leaves
+	// thousands) leave in one write.
+	stale := due.Add(-staleAfter)
+	if i := slices.IndexFunc(open, func(q OpenQuestion) bool { return !q.Time.Before(stale) }); i != 0 {
+		if i < 0 {
+			i = len(open)
+		}
+		old := open[:i]
+		open = open[i:]
+		err := mod.st.Update(ctx, func(tx *store.Tx) error {
+			for _, q := range old {
+				if err := tx.Delete(openBucket, idKey(q.ID)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("routing: drop %d questions too old to ask about: %w", len(old), err)
+		}
+	}
 	var sent []Sent
 	for _, q := range open {
 		var ask []Candidate
-		if !q.Time.Before(due.Add(-staleAfter)) {
-			well, err := mod.answeredWell(ctx, q)
-			if err != nil {
-				return sent, err
-			}
-			if !well {
-				ask = mod.choose(ix, q, helpers, counts, messengers)
-			}
+		well, err := mod.answeredWell(ctx, q)
+		if err != nil {
+			return sent, err
+		}
+		if !well {
+			ask = mod.choose(ix, q, helpers, counts, messengers)
 		}
 		p := Ping{Time: now, Asker: memberKey(q.Conversation.Platform, q.Asker.ID)}
 		for _, c := range ask {
@@ -116,7 +137,7 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 		}
 		// The question leaves the open ones, and the ping is counted,
 		// before any message goes: never twice, even after a crash.
-		err := mod.st.Update(ctx, func(tx *store.Tx) error {
+		err = mod.st.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.Delete(openBucket, idKey(q.ID)); err != nil || len(p.Helpers) == 0 {
 				return err
 			}

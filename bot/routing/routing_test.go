@@ -291,3 +291,20 @@ func export(t *testing.T, c *community, m chat.Member) string {
 	out, _ := json.MarshalIndent(v, "", " ")
 	return strings.ReplaceAll(string(out), "\n", "")
 }
+
+// A question too old to ask about (an imported history's) is never
+// pinged, and leaves the open questions.
+func TestNoPingForStaleQuestions(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "")
+	defer c.close()
+	dm := &directMessages{}
+	c.history()
+	c.command(ann, "helper", "on")
+	c.say(30, bob, "does anyone know why LDAP login fails with a timeout?")
+	if got := c.pingAt(30+15+61, dm); len(got) != 0 {
+		t.Errorf("pinged %v for a question past wait_minutes and the hour after", got)
+	}
+	if got := export(t, c, bob); strings.Contains(got, "open_questions") {
+		t.Errorf("the stale question is still open: %s", got)
+	}
+}
