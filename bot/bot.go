@@ -97,6 +97,8 @@ type Bot struct {
 
 	// modules are the feature modules (Config.Modules), provisioned.
 	modules []module.Module
+	// ops are the modules' ops on the control socket, by name.
+	ops map[string]module.ControlOp
 	// now is the modules' clock (tests move it).
 	now func() time.Time
 	// loops holds the state of each module's running loop, by name:
@@ -198,6 +200,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	}
 	b.commands = b.builtinCommands()
 	if err := b.addModuleCommands(b.commands); err != nil {
+		st.Close()
+		return nil, errors.Join(err, cleanup(b.modules))
+	}
+	if b.ops, err = controlOps(b.modules); err != nil {
 		st.Close()
 		return nil, errors.Join(err, cleanup(b.modules))
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -23,12 +28,15 @@ import (
 // ask it instead. It is a Unix socket in a folder beside the database that
 // only its owner can enter (0700, checked before use by both ends); one
 // JSON request a connection, then a JSON reply line, then the payload (the
-// backup's bytes, the export).
+// backup's bytes, the export). A module's op (module.ControlOp) gets the
+// connection after the reply line and speaks its own protocol on it.
 
 // ControlRequest is what the command line asks.
 type ControlRequest struct {
-	Op     string          `json:"op"` // "backup", "export", "forget"
+	Op     string          `json:"op"` // "backup", "export", "forget", or a module's
 	Member store.MemberRef `json:"member,omitzero"`
+	// Args are a module op's arguments.
+	Args json.RawMessage `json:"args,omitempty"`
 }
 
 // ControlReply heads the answer; Size bytes of payload follow it.
@@ -124,8 +132,36 @@ func (b *Bot) serveControl(ctx context.Context) (wait func(), err error) {
 	}, nil
 }
 
-// maxControlRequest bounds a request line.
-const maxControlRequest = 4096
+// maxControlRequest bounds a request line: a module op's args may name a
+// file by its absolute path (up to 4096 bytes).
+const maxControlRequest = 16 << 10
+
+// builtinOps are the control socket's own ops.
+var builtinOps = []string{"backup", "export", "forget"}
+
+// controlOps are the modules' ops on the control socket, by name; a name
+// that is empty, Docent's own or another module's is an error.
+func controlOps(modules []module.Module) (map[string]module.ControlOp, error) {
+	ops := map[string]module.ControlOp{}
+	var errs []error
+	for _, m := range modules {
+		c, ok := m.(module.Controller)
+		if !ok {
+			continue
+		}
+		for _, op := range c.ControlOps() {
+			switch _, taken := ops[op.Name]; {
+			case op.Name == "" || op.Serve == nil:
+				errs = append(errs, fmt.Errorf("bot: module %s: a control op needs a name and something to serve (%q)", m.Name(), op.Name))
+			case taken || slices.Contains(builtinOps, op.Name):
+				errs = append(errs, fmt.Errorf("bot: module %s: control op %q: the name is taken (by Docent or another module)", m.Name(), op.Name))
+			default:
+				ops[op.Name] = op
+			}
+		}
+	}
+	return ops, errors.Join(errs...)
+}
 
 func (b *Bot) control(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
@@ -133,7 +169,8 @@ func (b *Bot) control(ctx context.Context, conn net.Conn) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReaderSize(io.LimitReader(conn, maxControlRequest), maxControlRequest).ReadBytes('\n')
+	br := bufio.NewReaderSize(io.LimitReader(conn, maxControlRequest), maxControlRequest)
+	line, err := br.ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return
 	}
@@ -193,41 +230,37 @@ func (b *Bot) control(ctx context.Context, conn net.Conn) {
 		}
 		reply(ControlReply{Forgotten: &f}, nil)
 	default:
-		reply(ControlReply{Error: fmt.Sprintf("unknown op %q; want backup, export or forget", req.Op)}, nil)
+		op, ok := b.ops[req.Op]
+		if !ok {
+			reply(ControlReply{Error: fmt.Sprintf("unknown op %q; want %s", req.Op, strings.Join(append(slices.Clone(builtinOps), slices.Sorted(maps.Keys(b.ops))...), ", "))}, nil)
+			return
+		}
+		reply(ControlReply{}, nil)
+		// What the client sent after its request line, if anything, was
+		// read ahead with it.
+		ahead, _ := br.Peek(br.Buffered())
+		rw := struct {
+			io.Reader
+			io.Writer
+		}{io.MultiReader(bytes.NewReader(ahead), conn), conn}
+		if err := op.Serve(ctx, req.Args, rw); err != nil {
+			b.log.Warn("control socket: a module's op failed", "op", req.Op, "err", err)
+		}
 	}
 }
 
 // Control sends req to the Docent running on cfg's database and copies the
 // payload of its reply to out.
 func Control(ctx context.Context, cfg *Config, req ControlRequest, out io.Writer) (ControlReply, error) {
-	path := ControlPath(cfg)
-	if err := privateDir(filepath.Dir(path), false); err != nil {
-		return ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+	conn, r, rep, err := controlRequest(ctx, cfg, req)
+	if conn != nil {
+		defer conn.Close()
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+		return rep, err
 	}
-	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
-	js, _ := json.Marshal(req)
-	if _, err := conn.Write(append(js, '\n')); err != nil {
-		return ControlReply{}, fmt.Errorf("send to the running Docent: %w", err)
-	}
-	r := bufio.NewReader(conn)
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
-	}
-	var rep ControlReply
-	if err := json.Unmarshal(line, &rep); err != nil {
-		return ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
-	}
-	if rep.Error != "" {
-		return rep, errors.New(rep.Error)
-	}
 	if rep.Size > 0 {
 		n, err := io.CopyN(out, r, rep.Size)
 		if err != nil {
@@ -236,3 +269,64 @@ func Control(ctx context.Context, cfg *Config, req ControlRequest, out io.Writer
 	}
 	return rep, nil
 }
+
+// controlRequest sends req to the Docent running on cfg's database and
+// reads its reply line: what follows is read from r. conn is nil when it
+// could not be reached; else the caller closes it.
+func controlRequest(ctx context.Context, cfg *Config, req ControlRequest) (conn *net.UnixConn, r *bufio.Reader, rep ControlReply, err error) {
+	path := ControlPath(cfg)
+	if err := privateDir(filepath.Dir(path), false); err != nil {
+		return nil, nil, ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, nil, ControlReply{}, fmt.Errorf("reach the running Docent at %s: %w", path, err)
+	}
+	conn = c.(*net.UnixConn)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	js, _ := json.Marshal(req)
+	if _, err := conn.Write(append(js, '\n')); err != nil {
+		return conn, nil, ControlReply{}, fmt.Errorf("send to the running Docent: %w", err)
+	}
+	r = bufio.NewReader(conn)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return conn, nil, ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
+	}
+	if err := json.Unmarshal(line, &rep); err != nil {
+		return conn, nil, ControlReply{}, fmt.Errorf("read the running Docent's reply: %w", err)
+	}
+	if rep.Error != "" {
+		return conn, r, rep, errors.New(rep.Error)
+	}
+	return conn, r, rep, nil
+}
+
+// DialControl opens a module's op on the control socket of the Docent
+// running on cfg's database, sending args (JSON) with the request: what
+// module.Configuration.Control does for the command line.
+func DialControl(ctx context.Context, cfg *Config, op string, args any) (module.ControlConn, error) {
+	js, err := json.Marshal(args)
+	if err != nil {
+		return nil, fmt.Errorf("control op %s: encode its args: %w", op, err)
+	}
+	conn, r, _, err := controlRequest(ctx, cfg, ControlRequest{Op: op, Args: js})
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, err
+	}
+	return &opConn{UnixConn: conn, r: r}, nil
+}
+
+// opConn is a connection to a module's op: reads go through the reader
+// that read the reply line, which may have read ahead.
+type opConn struct {
+	*net.UnixConn
+	r *bufio.Reader
+}
+
+func (c *opConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/attention"
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/bot/config"
@@ -23,6 +24,7 @@ import (
 	"github.com/docent-bot/docent/bot/lessons"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
+	"github.com/docent-bot/docent/bot/recommend"
 	"github.com/docent-bot/docent/bot/routing"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
@@ -42,6 +44,8 @@ func NewModules() []module.Module {
 		analytics.New(),
 		lessons.New(),
 		importer.New(),
+		attention.New(),
+		recommend.New(),
 		routing.New(),
 	}
 }
@@ -240,7 +244,7 @@ func (b *Bot) provision(ctx context.Context) error {
 			_, _, _, ok := b.commands.Parse(text)
 			return ok
 		},
-		Records: b.store}
+		Records: b.store, History: b.store, Suggest: b.suggest}
 	for i, m := range b.modules {
 		if p, ok := m.(module.Provisioner); ok {
 			if err := p.Provision(ctx, h); err != nil {
@@ -251,6 +255,38 @@ func (b *Bot) provision(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// suggest collects what the Suggester modules offer member, each ID
+// prefixed with its module's name; a module that fails (an error or a
+// panic) is logged and left out.
+func (b *Bot) suggest(ctx context.Context, member store.MemberRef) []module.Suggestion {
+	var out []module.Suggestion
+	for _, m := range b.modules {
+		s, ok := m.(module.Suggester)
+		if !ok {
+			continue
+		}
+		var got []module.Suggestion
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			got, err = s.Suggest(ctx, member)
+			return err
+		}()
+		if err != nil {
+			b.log.Warn("a module's suggestions are left out", "module", m.Name(), "err", err)
+			continue
+		}
+		for _, sg := range got {
+			sg.ID = m.Name() + ":" + sg.ID
+			out = append(out, sg)
+		}
+	}
+	return out
 }
 
 // gate is the module that decides who may use the LLM (the budgets

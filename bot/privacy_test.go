@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -237,5 +238,54 @@ func TestControlDirIsPrivate(t *testing.T) {
 	}
 	if err := privateDir(link, false); err == nil {
 		t.Error("a link to a folder was accepted")
+	}
+}
+
+// TestExportAndForgetMeReactions: a member whose reactions came in with
+// imported history finds them in `!export me` and the answer counts
+// them; `!forget me` takes them off the others' messages, which stay.
+func TestExportAndForgetMeReactions(t *testing.T) {
+	b := openBot(t, writeConfig(t, ""))
+	defer closeBot(t, b)
+	ctx := context.Background()
+	imported := chat.Conversation{Platform: "discord", Channel: "help"}
+	if _, err := b.store.Import(ctx, []store.Record{
+		{Kind: store.KindMessage, Conversation: imported, Time: time.Now().Add(-time.Hour), Author: chat.Member{ID: "grace-1", Name: "Grace"},
+			Text: "run docent train", PlatformID: "1003", RepliesTo: "1002",
+			Reactions: []store.Reaction{{Emoji: "👍", Count: 3, Members: []string{"dora-77", "ada-2"}}, {Emoji: "🎉", Count: 1, Members: []string{"dora-77"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	conv := chat.Conversation{Platform: "discord", Channel: "general"}
+	dora := chat.Member{ID: "dora-77", Name: "Dora"}
+	ask := func(text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, b.Inbox(), conv, dora, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %d answers, want 1", text, len(got))
+		}
+		return got[0]
+	}
+	exp := ask("!export me")
+	var data store.MemberData
+	if err := json.Unmarshal(exp.File.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if len(data.Reactions) != 2 || data.Reactions[0].PlatformID != "1003" || data.Reactions[0].Emoji != "👍" || data.Reactions[1].Emoji != "🎉" {
+		t.Errorf("export's reactions: %+v", data.Reactions)
+	}
+	if !strings.Contains(exp.Text, "0 votes, 2 reactions, as JSON") {
+		t.Errorf("export says %q", exp.Text)
+	}
+	ask("!forget me")
+	if a := ask("!forget me confirm"); !strings.Contains(a.Text, "0 votes and 2 reactions of yours") {
+		t.Errorf("forget me confirm: %q", a.Text)
+	}
+	recs, err := b.store.Conversation(ctx, imported, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the imported conversation: %+v, %v", recs, err)
+	}
+	if want := []store.Reaction{{Emoji: "👍", Count: 2, Members: []string{"ada-2"}}}; recs[0].RepliesTo != "1002" || !reflect.DeepEqual(recs[0].Reactions, want) {
+		t.Errorf("Grace's message after Dora is forgotten: replies to %q, reactions %+v; want %+v", recs[0].RepliesTo, recs[0].Reactions, want)
 	}
 }

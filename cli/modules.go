@@ -137,3 +137,7 @@ func (c configuration) ForgetMember(ctx context.Context, m store.MemberRef) (sto
 	}
 	return forgotten, err
 }
+
+func (c configuration) Control(ctx context.Context, op string, args any) (module.ControlConn, error) {
+	return bot.DialControl(ctx, c.cfg, op, args)
+}

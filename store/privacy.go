@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,6 +38,8 @@ type MemberData struct {
 	// Messages are what they wrote; Answers what Docent answered them.
 	Messages []Record `json:"messages"`
 	Answers  []Record `json:"answers"`
+	// Reactions are their emoji on others' messages (history brought in).
+	Reactions []Reacted `json:"reactions"`
 	// Votes are the votes they cast on Docent's answers or members' messages.
 	Votes []Vote `json:"votes"`
 	// Parts are what each feature module holds about them, by the part's
@@ -62,6 +65,8 @@ type Forgotten struct {
 	Messages int `json:"messages"`
 	Answers  int `json:"answers"`
 	Votes    int `json:"votes"`
+	// Reactions counts their reactions taken off others' messages.
+	Reactions int `json:"reactions"`
 	// Parts counts what each feature module deleted, by the part's key.
 	Parts map[string]int `json:"-"`
 	// Records are the IDs of every record deleted, so that the bot can drop
@@ -110,13 +115,28 @@ func authorNeedle(id string) []byte {
 	return append([]byte(`"author":{"id":`), b...)
 }
 
+// memberFound is what a scan of the records found of one member.
+type memberFound struct {
+	msgs, answers []Record // what they wrote, and Docent's answers to it
+	keys          [][]byte // the keys of msgs and answers
+	// reacted are others' records they reacted to, with their keys.
+	reacted     []Record
+	reactedKeys [][]byte
+	newest      uint64 // the largest record ID seen
+}
+
 // memberRecords finds the member's messages with an ID above after, adds
-// their IDs to asked, and finds Docent's answers to any message in asked
+// their IDs to asked, finds Docent's answers to any message in asked
 // (wherever they are: an answer may come long after its question in a busy
-// channel, or after the question was deleted), in tx.
-func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, asked map[uint64]bool) (msgs, answers []Record, keys [][]byte, newest uint64, err error) {
+// channel, or after the question was deleted), and others' messages above
+// after that the member reacted to, in tx.
+func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, asked map[uint64]bool) (memberFound, error) {
+	var f memberFound
 	bm := tx.Bucket(bucketMessages)
 	needle := authorNeedle(m.ID)
+	// A reaction names the member by their ID as a JSON string; only
+	// records with reactions and that string are decoded to look.
+	reactionsNeedle, idNeedle := []byte(`"reactions":`), jsonString(m.ID)
 	n := 0
 	check := func() error {
 		if n++; n%(64*ctxCheckEvery) == 0 {
@@ -127,34 +147,40 @@ func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, 
 	c := bm.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if err := check(); err != nil {
-			return nil, nil, nil, 0, err
+			return memberFound{}, err
 		}
 		if len(k) >= idLen {
-			newest = max(newest, binary.BigEndian.Uint64(k[len(k)-idLen:]))
+			f.newest = max(f.newest, binary.BigEndian.Uint64(k[len(k)-idLen:]))
 		}
-		if !bytes.Contains(v, needle) {
+		if !bytes.Contains(v, needle) && !(bytes.Contains(v, reactionsNeedle) && bytes.Contains(v, idNeedle)) {
 			continue
 		}
 		rec, err := decodeRecord(k, v)
 		if err != nil {
-			return nil, nil, nil, 0, err
+			return memberFound{}, err
 		}
-		if rec.ID <= after || rec.Kind != KindMessage || rec.Author.ID != m.ID || rec.Conversation.Platform != m.Platform {
+		if rec.ID <= after || rec.Conversation.Platform != m.Platform {
 			continue
 		}
-		msgs = append(msgs, rec)
-		keys = append(keys, bytes.Clone(k))
-		asked[rec.ID] = true
+		switch {
+		case rec.Kind == KindMessage && rec.Author.ID == m.ID:
+			f.msgs = append(f.msgs, rec)
+			f.keys = append(f.keys, bytes.Clone(k))
+			asked[rec.ID] = true
+		case reactedBy(rec, m.ID):
+			f.reacted = append(f.reacted, rec)
+			f.reactedKeys = append(f.reactedKeys, bytes.Clone(k))
+		}
 	}
 	if len(asked) == 0 {
-		return msgs, nil, keys, newest, nil
+		return f, nil
 	}
 	// Answers name their question in "reply_to": read that number without
 	// decoding every answer.
 	replyTo := []byte(`"reply_to":`)
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if err := check(); err != nil {
-			return nil, nil, nil, 0, err
+			return memberFound{}, err
 		}
 		i := bytes.Index(v, replyTo)
 		if i < 0 {
@@ -172,14 +198,97 @@ func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, 
 		}
 		a, err := decodeRecord(k, v)
 		if err != nil {
-			return nil, nil, nil, 0, err
+			return memberFound{}, err
 		}
 		if a.Kind == KindAnswer && asked[a.ReplyTo] {
-			answers = append(answers, a)
-			keys = append(keys, bytes.Clone(k))
+			f.answers = append(f.answers, a)
+			f.keys = append(f.keys, bytes.Clone(k))
 		}
 	}
-	return msgs, answers, keys, newest, nil
+	return f, nil
+}
+
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// reactedBy reports whether the member with the ID id is named in one of
+// rec's reactions.
+func reactedBy(rec Record, id string) bool {
+	for _, r := range rec.Reactions {
+		if slices.Contains(r.Members, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Reacted is a member's reaction to someone else's message, in their
+// export.
+type Reacted struct {
+	Record       uint64            `json:"record"` // the ID of the record reacted to
+	Conversation chat.Conversation `json:"conversation"`
+	PlatformID   string            `json:"platform_id,omitempty"` // the message's, on its platform
+	Emoji        string            `json:"emoji"`
+}
+
+// reactionsOf lists the member's reactions on recs.
+func reactionsOf(recs []Record, id string) []Reacted {
+	out := []Reacted{}
+	for _, rec := range recs {
+		for _, r := range rec.Reactions {
+			if slices.Contains(r.Members, id) {
+				out = append(out, Reacted{Record: rec.ID, Conversation: rec.Conversation, PlatformID: rec.PlatformID, Emoji: r.Emoji})
+			}
+		}
+	}
+	return out
+}
+
+// unreact takes the member with the ID id out of the reactions of the
+// record under key, with their share of each count (an emoji no one is
+// left on goes), and reports how many reactions of theirs it removed.
+func unreact(tx *bolt.Tx, key []byte, id string) (int, error) {
+	msgs := tx.Bucket(bucketMessages)
+	val := msgs.Get(key)
+	if val == nil {
+		return 0, nil // deleted since it was found
+	}
+	rec, err := decodeRecord(key, val)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	kept := rec.Reactions[:0:0]
+	for _, r := range rec.Reactions {
+		if i := slices.Index(r.Members, id); i >= 0 {
+			r.Members = slices.Delete(slices.Clone(r.Members), i, i+1)
+			r.Count--
+			removed++
+		}
+		if len(r.Members) == 0 {
+			r.Members = nil
+		}
+		if r.Count > 0 {
+			kept = append(kept, r)
+		}
+	}
+	if removed == 0 {
+		return 0, nil
+	}
+	rec.Reactions = kept
+	if len(kept) == 0 {
+		rec.Reactions = nil
+	}
+	b, err := encodeRecord(rec)
+	if err != nil {
+		return 0, err
+	}
+	if err := msgs.Put(key, b); err != nil {
+		return 0, fmt.Errorf("put record %d: %w", rec.ID, err)
+	}
+	return removed, nil
 }
 
 // ExportMember returns everything the store holds about a member. It reads
@@ -188,18 +297,19 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 	if err := validMember(m); err != nil {
 		return MemberData{}, fmt.Errorf("store: export member: %w", err)
 	}
-	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Votes: []Vote{}}
+	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Reactions: []Reacted{}, Votes: []Vote{}}
 	err := s.view(func(tx *bolt.Tx) error {
-		var err error
-		if d.Messages, d.Answers, _, _, err = memberRecords(ctx, tx, m, 0, map[uint64]bool{}); err != nil {
+		found, err := memberRecords(ctx, tx, m, 0, map[uint64]bool{})
+		if err != nil {
 			return err
 		}
-		if d.Messages == nil {
-			d.Messages = []Record{}
+		if found.msgs != nil {
+			d.Messages = found.msgs
 		}
-		if d.Answers == nil {
-			d.Answers = []Record{}
+		if found.answers != nil {
+			d.Answers = found.answers
 		}
+		d.Reactions = reactionsOf(found.reacted, m.ID)
 		if err := eachMemberVote(tx, m, func(_ []byte, v Vote, _ Record) error {
 			d.Votes = append(d.Votes, v)
 			return nil
@@ -247,7 +357,7 @@ func eachMemberVote(tx *bolt.Tx, m MemberRef, fn func(key []byte, v Vote, on Rec
 
 // ForgetMember deletes everything the store holds about a member: their
 // messages and Docent's answers to them (with the votes on those), the
-// votes they cast, and every feature module's part (their LLM usage; the
+// votes they cast, their reactions on others' messages, and every feature module's part (their LLM usage; the
 // recorders see their records and votes leave: the activity counters
 // count as if they had never written; the lessons module's part keeps the
 // lessons they taught, the community's intents, but no longer naming them).
@@ -289,17 +399,16 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// Scan, delete what was found, and scan again for what arrived
 	// meanwhile, until a scan finds nothing new.
 	for {
-		var keys [][]byte
-		var newest uint64
-		var msgs, answers []Record
+		var found memberFound
 		err := s.view(func(tx *bolt.Tx) error {
 			var err error
-			msgs, answers, keys, newest, err = memberRecords(ctx, tx, m, after, asked)
+			found, err = memberRecords(ctx, tx, m, after, asked)
 			return err
 		})
 		if err != nil {
 			return f, fmt.Errorf("store: forget member %s: %w", m, err)
 		}
+		keys := found.keys
 		for len(keys) > 0 {
 			n := min(len(keys), deleteChunk)
 			chunk := keys[:n]
@@ -323,15 +432,38 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 				return f, fmt.Errorf("store: forget member %s: delete records: %w", m, err)
 			}
 		}
-		f.Messages += len(msgs)
-		f.Answers += len(answers)
-		for _, r := range append(msgs, answers...) {
+		// Their reactions on others' messages: the messages stay, without
+		// them.
+		for keys := found.reactedKeys; len(keys) > 0; {
+			n := min(len(keys), deleteChunk)
+			chunk := keys[:n]
+			keys = keys[n:]
+			removed := 0
+			r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+				removed = 0
+				for _, k := range chunk {
+					n, err := unreact(tx, k, m.ID)
+					if err != nil {
+						return Record{}, err
+					}
+					removed += n
+				}
+				return Record{}, nil
+			})
+			if _, err := s.submit(ctx, r); err != nil {
+				return f, fmt.Errorf("store: forget member %s: take their reactions off: %w", m, err)
+			}
+			f.Reactions += removed
+		}
+		f.Messages += len(found.msgs)
+		f.Answers += len(found.answers)
+		for _, r := range append(found.msgs, found.answers...) {
 			f.Records = append(f.Records, r.ID)
 		}
-		if len(msgs) == 0 || newest <= after {
+		if len(found.msgs) == 0 || found.newest <= after {
 			break
 		}
-		after = newest
+		after = found.newest
 	}
 	// Last, the feature modules' parts: after their records, so that what
 	// a part keeps of records that arrived meanwhile (their activity

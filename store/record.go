@@ -40,7 +40,35 @@ type Record struct {
 	Source       chat.Source       `json:"source,omitempty"`      // answers only
 	Intent       string            `json:"intent,omitempty"`      // answers only
 	Confidence   float64           `json:"confidence,omitempty"`  // answers only
+	// RepliesTo is the platform's ID of the message this one replies to
+	// (a Discord reply), "" if none. It names a message, not a record: the
+	// message may be stored later, or never (an export of one channel).
+	RepliesTo string `json:"replies_to,omitempty"`
+	// Reactions are the members' emoji on the message, where the history
+	// brought in has them, at most MaxReactions.
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
+
+// Reaction is one emoji members put on a message.
+type Reaction struct {
+	// Emoji is the platform's name for it: "👍" on Discord (a custom
+	// emoji's name), "+1" on Slack.
+	Emoji string `json:"emoji"`
+	// Count is how many reacted with it, at least len(Members): an export
+	// may name only some of them, or none.
+	Count int `json:"count"`
+	// Members are the platform IDs of those who reacted, at most
+	// MaxReactionMembers; forgetting a member takes them out.
+	Members []string `json:"members,omitempty"`
+}
+
+// The bounds of a record's reactions: a platform allows a few dozen
+// emoji on a message, and a record stays far below a page.
+const (
+	MaxReactions       = 64  // emoji on one message
+	MaxReactionMembers = 100 // members named per emoji
+	MaxEmojiLen        = 256 // bytes of an emoji's name
+)
 
 // AnswerRecord is what the bot stores after it answered.
 type AnswerRecord struct {
@@ -364,6 +392,12 @@ func validateRecord(rec Record) error {
 	if math.IsNaN(rec.Confidence) || math.IsInf(rec.Confidence, 0) {
 		return fmt.Errorf("%w: confidence %v is not a finite number", ErrInvalid, rec.Confidence)
 	}
+	if len(rec.RepliesTo) > maxFieldLen {
+		return fmt.Errorf("%w: the ID of the message replied to is %d bytes long, the most is %d", ErrInvalid, len(rec.RepliesTo), maxFieldLen)
+	}
+	if err := validateReactions(rec.Reactions); err != nil {
+		return err
+	}
 	return validUTF8(
 		"text", rec.Text,
 		"space", rec.Space,
@@ -372,7 +406,49 @@ func validateRecord(rec Record) error {
 		"platform ID", rec.PlatformID,
 		"answer source", string(rec.Source),
 		"intent", rec.Intent,
+		"ID of the message replied to", rec.RepliesTo,
 	)
+}
+
+// validateReactions refuses reactions out of bounds, an emoji twice, a
+// member twice on one emoji, and counts below the members named.
+func validateReactions(rs []Reaction) error {
+	if len(rs) > MaxReactions {
+		return fmt.Errorf("%w: %d reactions, the most is %d", ErrInvalid, len(rs), MaxReactions)
+	}
+	emoji := make(map[string]bool, len(rs))
+	for _, r := range rs {
+		switch {
+		case r.Emoji == "":
+			return fmt.Errorf("%w: a reaction has no emoji", ErrInvalid)
+		case len(r.Emoji) > MaxEmojiLen:
+			return fmt.Errorf("%w: a reaction's emoji is %d bytes long, the most is %d", ErrInvalid, len(r.Emoji), MaxEmojiLen)
+		case !utf8.ValidString(r.Emoji):
+			return fmt.Errorf("%w: a reaction's emoji is not valid UTF-8", ErrInvalid)
+		case emoji[r.Emoji]:
+			return fmt.Errorf("%w: reaction %q is there twice", ErrInvalid, r.Emoji)
+		case len(r.Members) > MaxReactionMembers:
+			return fmt.Errorf("%w: reaction %q names %d members, the most is %d", ErrInvalid, r.Emoji, len(r.Members), MaxReactionMembers)
+		case r.Count < max(1, len(r.Members)):
+			return fmt.Errorf("%w: reaction %q counts %d with %d members named", ErrInvalid, r.Emoji, r.Count, len(r.Members))
+		}
+		emoji[r.Emoji] = true
+		named := make(map[string]bool, len(r.Members))
+		for _, m := range r.Members {
+			switch {
+			case m == "":
+				return fmt.Errorf("%w: reaction %q names a member with no ID", ErrInvalid, r.Emoji)
+			case len(m) > maxFieldLen:
+				return fmt.Errorf("%w: reaction %q names a member ID %d bytes long, the most is %d", ErrInvalid, r.Emoji, len(m), maxFieldLen)
+			case !utf8.ValidString(m):
+				return fmt.Errorf("%w: reaction %q names a member ID that is not valid UTF-8", ErrInvalid, r.Emoji)
+			case named[m]:
+				return fmt.Errorf("%w: reaction %q names member %s twice", ErrInvalid, r.Emoji, m)
+			}
+			named[m] = true
+		}
+	}
+	return nil
 }
 
 // validateTime refuses what encoding/json cannot write (RFC 3339 has four
@@ -413,6 +489,9 @@ type recordValue struct {
 	Source     chat.Source `json:"source,omitempty"`
 	Intent     string      `json:"intent,omitempty"`
 	Confidence float64     `json:"confidence,omitempty"`
+	// Added within format 1: a record without them is written as before.
+	RepliesTo string     `json:"replies_to,omitempty"`
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 func encodeRecord(rec Record) ([]byte, error) {
@@ -428,6 +507,8 @@ func encodeRecord(rec Record) ([]byte, error) {
 		Source:     rec.Source,
 		Intent:     rec.Intent,
 		Confidence: rec.Confidence,
+		RepliesTo:  rec.RepliesTo,
+		Reactions:  rec.Reactions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
@@ -465,6 +546,8 @@ func decodeRecord(key, val []byte) (Record, error) {
 		Source:       v.Source,
 		Intent:       v.Intent,
 		Confidence:   v.Confidence,
+		RepliesTo:    v.RepliesTo,
+		Reactions:    v.Reactions,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -61,10 +62,10 @@ func TestAppendRoundTrip(t *testing.T) {
 		Author: chat.Member{ID: "bot", Name: "Docent", Bot: true}, Text: "Run `make deploy`.", PlatformID: "m-2",
 		ReplyTo: q.ID, Source: chat.SourceIntent, Intent: "deploy", Confidence: 0.87,
 	}
-	if q != wantQ {
+	if !reflect.DeepEqual(q, wantQ) {
 		t.Errorf("AppendMessage returned\n %+v\nwant\n %+v", q, wantQ)
 	}
-	if a != wantA {
+	if !reflect.DeepEqual(a, wantA) {
 		t.Errorf("AppendAnswer returned\n %+v\nwant\n %+v", a, wantA)
 	}
 	if q.ID == 0 || a.ID <= q.ID {
@@ -79,7 +80,7 @@ func TestAppendRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Record(%d): %v", want.ID, err)
 		}
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Record(%d) =\n %+v\nwant\n %+v", want.ID, got, want)
 		}
 	}
@@ -87,7 +88,7 @@ func TestAppendRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Conversation: %v", err)
 	}
-	if want := []store.Record{wantA, wantQ}; !slices.Equal(got, want) {
+	if want := []store.Record{wantA, wantQ}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Conversation =\n %+v\nwant\n %+v", got, want)
 	}
 }

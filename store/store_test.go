@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,7 +50,7 @@ func TestOpenCreatesDirectoryAndReopens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(recs, []store.Record{second, first}) {
+	if !reflect.DeepEqual(recs, []store.Record{second, first}) {
 		t.Errorf("after reopening, records = %+v; want %+v", recs, []store.Record{second, first})
 	}
 	m, err := s.LoadModel(ctx, "intents")

@@ -281,3 +281,60 @@ func TestAnnouncePingsNobody(t *testing.T) {
 	}
 	f.NoMore(t)
 }
+
+// TestDirectMessage: a direct message opens the member's DM channel once
+// (then reuses it), is posted there in parts with allowed_mentions that
+// ping nobody, and fails with chat.ErrNotConnected before Run connected
+// and with ErrDMsClosed when the member takes no DMs from Docent.
+func TestDirectMessage(t *testing.T) {
+	var _ chat.DirectMessenger = (*Adapter)(nil)
+	f := discordtest.New(t)
+	a, s := restAdapter(t, f)
+	ctx := context.Background()
+	if err := a.DirectMessage(ctx, "7", "hello"); !errors.Is(err, chat.ErrNotConnected) {
+		t.Errorf("DirectMessage before Run connected: %v, want chat.ErrNotConnected", err)
+	}
+	a.mu.Lock()
+	a.s, a.ready = s, true
+	a.mu.Unlock()
+	if err := a.DirectMessage(ctx, "7", " \n"); err == nil {
+		t.Error("an empty direct message was accepted")
+	}
+	text := pings + "\n" + strings.Repeat("Someone asked about deploying; you answered this before. ", 60) // in parts
+	if err := a.DirectMessage(ctx, "7", text); err != nil {
+		t.Fatal(err)
+	}
+	if open := f.Next(t, "POST /api/v9/users/@me/channels"); open.Body["recipient_id"] != "7" {
+		t.Errorf("opened a DM with %v, want recipient_id 7", open.Body)
+	}
+	dm := discordtest.DMChannel("7")
+	parts := Split(text, MaxMessage)
+	if len(parts) < 2 {
+		t.Fatalf("the text is %d part(s), want several for this test", len(parts))
+	}
+	for i, want := range parts {
+		post := f.Next(t, "POST /api/v9/channels/"+dm+"/messages")
+		if post.Body["content"] != want {
+			t.Errorf("part %d: content %q, want %q", i+1, post.Body["content"], want)
+		}
+		am, _ := post.Body["allowed_mentions"].(map[string]any)
+		if parse, ok := am["parse"].([]any); !ok || len(parse) != 0 || am["users"] != nil || am["roles"] != nil || am["replied_user"] == true {
+			t.Errorf("part %d: allowed_mentions %v, want one that pings nobody", i+1, post.Body["allowed_mentions"])
+		}
+	}
+	t.Log("a second message reuses the DM channel")
+	if err := a.DirectMessage(ctx, "7", "One more thing."); err != nil {
+		t.Fatal(err)
+	}
+	if post := f.Next(t, "POST /api/v9/channels/"+dm+"/messages"); post.Body["content"] != "One more thing." {
+		t.Errorf("second message: %v", post.Body)
+	}
+	t.Log("a member who takes no DMs")
+	f.CloseDMs("8")
+	if err := a.DirectMessage(ctx, "8", "hello"); !errors.Is(err, ErrDMsClosed) {
+		t.Errorf("DirectMessage to a member who takes no DMs: %v, want ErrDMsClosed", err)
+	}
+	f.Next(t, "POST /api/v9/users/@me/channels")
+	f.Next(t, "403 POST /api/v9/channels/"+discordtest.DMChannel("8")+"/messages")
+	f.NoMore(t)
+}

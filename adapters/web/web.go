@@ -167,6 +167,15 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 
 func (a *Adapter) stopStreams() { a.stopOnce.Do(func() { close(a.stopping) }) }
 
+// Stylesheet serves the stylesheet the chat links at /static/style.css,
+// which the admin dashboard links too: it is served on the ops listener,
+// another address.
+func Stylesheet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, assets, "assets/style.css")
+	})
+}
+
 // Handler is the chat's HTTP handler, delivering to inbox.
 func (a *Adapter) Handler(inbox chat.Inbox) http.Handler {
 	mux := http.NewServeMux()

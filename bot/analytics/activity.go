@@ -19,6 +19,9 @@ type ActivityQuery struct {
 	From, To time.Time
 	// Platform, Space and Channel narrow it; "" means any.
 	Platform, Space, Channel string
+	// Per is what Periods add up by: days (the zero value), weeks or
+	// months.
+	Per Per
 }
 
 // Activity is the community's activity over a window, from the counters
@@ -26,8 +29,13 @@ type ActivityQuery struct {
 type Activity struct {
 	From, To time.Time     // UTC midnights: the window is [From, To)
 	Days     []DayActivity // every day of the window, oldest first
-	Messages int           // members' messages
-	Hours    [24]int       // members' messages by UTC hour
+	// Periods are the window's days added up by the query's Per, oldest
+	// first: a period's Day is its first day in the window, and its
+	// Members are the distinct members who wrote in it. By day, they are
+	// Days.
+	Periods  []DayActivity
+	Messages int     // members' messages
+	Hours    [24]int // members' messages by UTC hour
 	Channels []ChannelActivity
 	// Members are everyone who wrote or was credited, most messages first.
 	Members []MemberActivity
@@ -45,9 +53,18 @@ type Activity struct {
 type activitySum struct {
 	Activity
 	latency       map[int]int // first answers by latencyBucket
-	membersByKey  map[memberKey]*MemberActivity
+	membersByKey  map[memberKey]*memberSum
 	channelsByKey map[statsScope]*ChannelActivity
-	dayMembers    []map[memberKey]struct{} // who wrote, by day of the window
+	period        []int // the period of each day of the window
+}
+
+// memberSum is a member being added up, with the last day and period of
+// the window in which they wrote (-1: none yet): the counters come day by
+// day, oldest first, so a member is counted once a day and once a period
+// without a set of members per day.
+type memberSum struct {
+	MemberActivity
+	lastDay, lastPeriod int
 }
 
 // DayActivity is one day of a window.
@@ -109,12 +126,16 @@ func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *s
 			Terms:   map[string]int{},
 		},
 		latency:       map[int]int{},
-		membersByKey:  map[memberKey]*MemberActivity{},
+		membersByKey:  map[memberKey]*memberSum{},
 		channelsByKey: map[statsScope]*ChannelActivity{},
-		dayMembers:    make([]map[memberKey]struct{}, to-from),
+		period:        make([]int, to-from),
 	}
 	for i := range a.Days {
 		a.Days[i].Day = dayTime(from + int64(i))
+		if i == 0 || q.Per.starts(a.Days[i].Day) {
+			a.Periods = append(a.Periods, DayActivity{Day: a.Days[i].Day})
+		}
+		a.period[i] = len(a.Periods) - 1
 	}
 	err := st.View(ctx, func(tx *store.Tx) error {
 		n := 0
@@ -154,8 +175,9 @@ func ReadActivity(ctx context.Context, st store.Buckets, q ActivityQuery, log *s
 const ctxCheckEvery = 256
 
 func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
-	day := &a.Days[i]
+	day, period := &a.Days[i], &a.Periods[a.period[i]]
 	day.Messages += c.Messages
+	period.Messages += c.Messages
 	a.Messages += c.Messages
 	for h, n := range c.Hours {
 		a.Hours[h] += n
@@ -168,14 +190,11 @@ func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 		}
 		ch.Messages += c.Messages
 	}
-	if a.dayMembers[i] == nil {
-		a.dayMembers[i] = map[memberKey]struct{}{}
-	}
 	for id, mc := range c.Members {
 		mk := memberKey{k.Platform, id}
 		m := a.membersByKey[mk]
 		if m == nil {
-			m = &MemberActivity{Platform: k.Platform, ID: id}
+			m = &memberSum{MemberActivity: MemberActivity{Platform: k.Platform, ID: id}, lastDay: -1, lastPeriod: -1}
 			a.membersByKey[mk] = m
 		}
 		if mc.Name != "" {
@@ -185,9 +204,14 @@ func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 		m.Questions += mc.Questions
 		m.Helped += mc.Helped
 		if mc.Messages > 0 {
-			if _, seen := a.dayMembers[i][mk]; !seen {
-				a.dayMembers[i][mk] = struct{}{}
+			if m.lastDay != i {
+				m.lastDay = i
 				m.Days++
+				day.Members++
+			}
+			if p := a.period[i]; m.lastPeriod != p {
+				m.lastPeriod = p
+				period.Members++
 			}
 		}
 	}
@@ -196,6 +220,7 @@ func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 		sa.Answers += n
 		a.Sources[src] = sa
 		day.Answers += n
+		period.Answers += n
 	}
 	for src, n := range c.Up {
 		sa := a.Sources[src]
@@ -219,9 +244,6 @@ func (a *activitySum) addDay(i int, k statsKey, c *dayCounts) {
 }
 
 func (a *activitySum) finish() {
-	for i, ms := range a.dayMembers {
-		a.Days[i].Members = len(ms)
-	}
 	for _, ch := range a.channelsByKey {
 		a.Channels = append(a.Channels, *ch)
 	}
@@ -230,7 +252,7 @@ func (a *activitySum) finish() {
 			cmp.Compare(x.Space, y.Space), cmp.Compare(x.Channel, y.Channel))
 	})
 	for _, m := range a.membersByKey {
-		a.Members = append(a.Members, *m)
+		a.Members = append(a.Members, m.MemberActivity)
 	}
 	slices.SortFunc(a.Members, func(x, y MemberActivity) int {
 		return cmp.Or(cmp.Compare(y.Messages, x.Messages), cmp.Compare(x.Platform, y.Platform), cmp.Compare(x.ID, y.ID))

@@ -190,8 +190,10 @@ func BenchmarkReport(b *testing.B) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
+	for _, dir := range []string{benchDir, yearsDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -203,4 +205,56 @@ func counting(opts store.Options) store.Options {
 	opts.Recorders = append(opts.Recorders, mod.Recorders(module.RecordEnv{Prefix: "!"})...)
 	opts.Parts = append(opts.Parts, mod.MemberParts()...)
 	return opts
+}
+
+// The nine-year benchmark's history, generated once per process like
+// BenchmarkReport's.
+var (
+	yearsOnce sync.Once
+	yearsDir  string
+	yearsErr  error
+	yearsGen  analytics.Generated
+)
+
+// yearsEnd and yearsDays are the nine years of BenchmarkReportYears, as
+// long as an imported IRC history (2009-06-30 to 2018-07-27).
+var yearsEnd = time.Date(2018, 7, 27, 18, 0, 0, 0, time.UTC)
+
+const yearsDays = 3315
+
+// BenchmarkReportYears measures the dashboard's overview over all of a
+// nine-year history of a million generated messages (12 channels): the
+// report, with the chart's points, must stay well under a second.
+//
+//	go test ./bot/analytics -run '^$' -bench ReportYears -benchtime 5x
+func BenchmarkReportYears(b *testing.B) {
+	yearsOnce.Do(func() {
+		yearsDir, yearsErr = os.MkdirTemp("", "docent-bench-years-*")
+		if yearsErr != nil {
+			return
+		}
+		st, err := store.Open(filepath.Join(yearsDir, "docent.db"), counting(store.Options{}))
+		if err != nil {
+			yearsErr = err
+			return
+		}
+		defer st.Close()
+		yearsGen, yearsErr = analytics.Generate(context.Background(), st,
+			analytics.Generation{Messages: benchMessages, Days: yearsDays, End: yearsEnd, Seed: 7, Known: known})
+	})
+	if yearsErr != nil {
+		b.Fatal(yearsErr)
+	}
+	b.Logf("history: %d messages, %d answers, %d votes, generated in %s", yearsGen.Messages, yearsGen.Answers, yearsGen.Votes, yearsGen.Took.Round(time.Millisecond))
+	st := openStore(b, filepath.Join(yearsDir, "docent.db"))
+	defer st.Close()
+	ctx := context.Background()
+	var r analytics.Report
+	for b.Loop() {
+		var err error
+		if r, err = analytics.Build(ctx, st, analytics.Query{Days: yearsDays, Now: yearsEnd}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(r.Messages), "msgs-in-window")
 }

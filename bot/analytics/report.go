@@ -21,6 +21,9 @@ type Query struct {
 	Platform, Space, Channel string
 	// Top is how many entries each ranking keeps; 0 means 10.
 	Top int
+	// Per is what the report's Periods add up by (PerFor gives the one
+	// that suits the window); the zero value is by day.
+	Per Per
 	// Log receives the damaged counters left out; nil logs nothing.
 	Log *slog.Logger
 }
@@ -41,10 +44,15 @@ type Report struct {
 	ActiveMembers int           `json:"active_members"`
 	Answers       int           `json:"answers"`
 	PerDay        []DayActivity `json:"per_day"`
+	// Per is what Periods add up by: day, week or month; each period
+	// starts on its Day.
+	Per     Per           `json:"per"`
+	Periods []DayActivity `json:"periods"`
 	// Hours are members' messages by UTC hour; BusiestHours the top three.
 	Hours        [24]int           `json:"hours"`
 	BusiestHours []int             `json:"busiest_hours"`
 	Channels     []ChannelActivity `json:"busiest_channels"`
+	TopMembers   []Person          `json:"top_members"` // by messages
 	TopAskers    []Person          `json:"top_askers"`
 	TopHelpers   []Person          `json:"top_helpers"`
 	Intents      []Count           `json:"intents"`
@@ -111,19 +119,19 @@ func Build(ctx context.Context, st store.Buckets, q Query) (Report, error) {
 	now := q.Now.UTC()
 	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
 	from := to.AddDate(0, 0, -q.Days)
-	sq := ActivityQuery{From: from, To: to, Platform: q.Platform, Space: q.Space, Channel: q.Channel}
+	sq := ActivityQuery{From: from, To: to, Platform: q.Platform, Space: q.Space, Channel: q.Channel, Per: q.Per}
 	cur, err := ReadActivity(ctx, st, sq, q.Log)
 	if err != nil {
 		return Report{}, err
 	}
-	sq.From, sq.To = from.AddDate(0, 0, -q.Days), from
+	sq.From, sq.To, sq.Per = from.AddDate(0, 0, -q.Days), from, PerDay
 	prev, err := ReadActivity(ctx, st, sq, q.Log)
 	if err != nil {
 		return Report{}, err
 	}
 	r := Report{
 		From: cur.From, To: cur.To, Days: q.Days, Platform: q.Platform, Space: q.Space, Channel: q.Channel,
-		Messages: cur.Messages, ActiveMembers: cur.ActiveMembers(), PerDay: cur.Days, Hours: cur.Hours,
+		Messages: cur.Messages, ActiveMembers: cur.ActiveMembers(), PerDay: cur.Days, Per: q.Per, Periods: cur.Periods, Hours: cur.Hours,
 		Channels: cur.Channels[:min(top, len(cur.Channels))], FirstAnswers: cur.FirstAnswers,
 		FirstAnswerMedian: Duration(cur.FirstAnswerMedian), FirstAnswerP90: Duration(cur.FirstAnswerP90),
 	}
@@ -131,6 +139,7 @@ func Build(ctx context.Context, st store.Buckets, q Query) (Report, error) {
 		r.Answers += d.Answers
 	}
 	r.BusiestHours = busiest(cur.Hours[:], 3)
+	r.TopMembers = ranked(cur.Members, top, func(m MemberActivity) int { return m.Messages })
 	r.TopAskers = ranked(cur.Members, top, func(m MemberActivity) int { return m.Questions })
 	r.TopHelpers = ranked(cur.Members, top, func(m MemberActivity) int { return m.Helped })
 	for name, n := range cur.Intents {

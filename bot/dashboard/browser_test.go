@@ -13,6 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/bot/importer"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -228,4 +230,83 @@ func savePNG(t *testing.T, dir, name string, data []byte) {
 		t.Fatalf("save screenshot: %v", err)
 	}
 	t.Logf("screenshot saved to %s (%d bytes)", path, len(data))
+}
+
+// The overview of an imported history in a real browser: from today's
+// window, "all history" leads to the nine years, charted a point a month
+// with the years named under the axis.
+//
+// DOCENT_HISTORY names a JSONL history to import instead of the made-up
+// one (the DuraSpace IRC log), and DOCENT_OVERVIEW_PNG where to save the
+// screenshot of its overview:
+//
+//	DOCENT_HISTORY=../shared/datasets/chat/duraspace-irc.jsonl.gz DOCENT_OVERVIEW_PNG=/tmp/dash-duraspace.png \
+//	  go test ./bot/dashboard -run TestBrowserOverviewOfImportedYears
+func TestBrowserOverviewOfImportedYears(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, Options{})
+	perMonth := map[string]int{}
+	if path := os.Getenv("DOCENT_HISTORY"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := importer.ImportJSONL(context.Background(), s.bot.Store(), path, fi.Size(), f, importer.Options{Platform: "irc"}); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		perMonth = importYears(t, s.bot.Store())
+	}
+	first, last, ok, err := analytics.Span(context.Background(), s.bot.Store())
+	if err != nil || !ok {
+		t.Fatalf("the imported history's span: %v, %v", ok, err)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.ops+"/admin/"),
+		chromedp.WaitVisible(css(`#chart-activity`)),
+		chromedp.Click(chromedp.Search(`//a[text()="all history"]`)),
+		chromedp.WaitVisible(css(`form.range strong`)),
+	)
+	if err != nil {
+		t.Fatalf("all history: %v", err)
+	}
+	heading := run(t, ctx, chromedp.Text(css(`#window`)))
+	here := run(t, ctx, chromedp.Text(css(`form.range strong`)))
+	from := run(t, ctx, chromedp.Value(css(`#from`)))
+	ticks := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#chart-activity text.tick")].map(e => e.textContent)`))
+	points := run(t, ctx, chromedp.AttributesAll(chromedp.CSSAll(`#chart-activity circle.pt.s0`)))
+	if want := first.Format(time.DateOnly) + " to " + last.Format(time.DateOnly) + " (UTC)"; !strings.HasPrefix(heading, want) || here != "all history" || from != first.Format(time.DateOnly) {
+		t.Errorf("the page shows %q (%q chosen, from %q), want %q…, all history", heading, here, from, want)
+	}
+	var years []string
+	for y := first.Year(); y <= last.Year(); y++ {
+		years = append(years, strconv.Itoa(y))
+	}
+	if strings.Join(ticks, " ") != strings.Join(years, " ") {
+		t.Errorf("the chart's axis names %q, want the years %q", ticks, years)
+	}
+	months := (last.Year()-first.Year())*12 + int(last.Month()-first.Month()) + 1
+	if len(points) != months {
+		t.Fatalf("the chart has %d points, want %d (a month each)", len(points), months)
+	}
+	if len(perMonth) > 0 {
+		for i, p := range points {
+			month := time.Date(first.Year(), first.Month()+time.Month(i), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+			if got, _ := strconv.Atoi(p["data-value"]); got != perMonth[month] {
+				t.Errorf("%s on the chart: %s messages, want %d", month, p["data-value"], perMonth[month])
+			}
+		}
+	}
+	png := run(t, ctx, chromedp.FullScreenshot(100))
+	if path := os.Getenv("DOCENT_OVERVIEW_PNG"); path != "" {
+		savePNG(t, filepath.Dir(path), filepath.Base(path), png)
+	} else {
+		savePNG(t, screenshotsDir(t), "dashboard-years.png", png)
+	}
 }

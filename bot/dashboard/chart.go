@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"strings"
 )
 
@@ -42,10 +43,47 @@ func niceMax(v float64) float64 {
 	return 10 * step
 }
 
-// LineChart draws series over labels (one point per label).
+// LineChart draws series over labels (one point per label), naming
+// every few points on the axis, as many as fit.
 func LineChart(id string, labels []string, series []Series) template.HTML {
+	return LineChartTicks(id, labels, nil, series)
+}
+
+// labelWidth is about how wide a label of n characters is drawn on the
+// axis, in the chart's units, with room around it.
+func labelWidth(n int) float64 { return float64(n)*6.5 + 12 }
+
+// axisTicks names every few labels: every 7th (a week of days), or fewer
+// where the labels would overlap, and the last when it is not too close.
+func axisTicks(labels []string) []string {
+	widest := 0
+	for _, l := range labels {
+		widest = max(widest, len([]rune(l)))
+	}
+	every := labelEvery
+	if len(labels) > 1 {
+		step := float64(plotW) / float64(len(labels)-1)
+		every = max(every, int(math.Ceil(labelWidth(widest)/step)))
+	}
+	ticks := make([]string, len(labels))
+	last := len(labels) - 1
+	for i, l := range labels {
+		if i%every == 0 || i == last && last%every >= every/2 {
+			ticks[i] = l
+		}
+	}
+	return ticks
+}
+
+// LineChartTicks draws series over labels (one point per label), with
+// ticks[i] under point i on the axis where it is not "" (nil: as
+// LineChart names them).
+func LineChartTicks(id string, labels, ticks []string, series []Series) template.HTML {
 	if len(labels) == 0 || len(series) == 0 {
 		return emptyChart
+	}
+	if ticks == nil {
+		ticks = axisTicks(labels)
 	}
 	series = series[:min(len(series), maxSeries)]
 	top := 0.0
@@ -71,10 +109,9 @@ func LineChart(id string, labels []string, series []Series) template.HTML {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-6, y(v)+4, num(v))
 	}
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%d" y2="%d"/>`, padL, chartW-padR, padT+plotH, padT+plotH)
-	for i, l := range labels {
-		last := len(labels) - 1
-		if i%labelEvery == 0 || i == last && last%labelEvery >= labelEvery/2 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(i), chartH-8, html.EscapeString(l))
+	for i, l := range ticks {
+		if l != "" && i < len(labels) {
+			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(i), chartH-8, html.EscapeString(l))
 		}
 	}
 	for si, s := range series {

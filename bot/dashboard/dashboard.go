@@ -22,14 +22,13 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/docent-bot/docent/adapters/web"
 	"github.com/docent-bot/docent/bot"
-	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -200,6 +199,8 @@ func New(b *bot.Bot, opts Options) (*Dashboard, error) {
 			}
 		}
 	}
+	// The pages link the web chat's stylesheet, at the same path.
+	mux.Handle("GET /static/style.css", web.Stylesheet())
 	mux.Handle("GET /healthz", b.Health())
 	mux.Handle("GET /readyz", b.Health())
 	mux.HandleFunc("GET /metrics", d.metrics)
@@ -255,14 +256,24 @@ type page struct {
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	d.renderStatus(w, r, http.StatusOK, "", name, title, data)
+}
+
+// renderStatus renders a page with status; a refusal (bad, not "") is
+// shown as the page's message instead of the query's.
+func (d *Dashboard) renderStatus(w http.ResponseWriter, r *http.Request, status int, bad, name, title string, data any) {
 	p := page{Title: title, Nav: name, Modules: d.pages, Bot: d.b.Config().Bot.Name, CSRF: d.auth.csrfToken(w, r),
 		LoggedIn: !d.auth.open(), Flash: r.URL.Query().Get("msg"), FlashBad: r.URL.Query().Get("bad") == "1", Data: data}
+	if bad != "" {
+		p.Flash, p.FlashBad = bad, true
+	}
 	var buf strings.Builder
 	if err := d.tmpl[name].Execute(&buf, p); err != nil {
 		d.fail(w, "render the "+name+" page", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	w.Write([]byte(buf.String()))
 }
 
@@ -355,54 +366,6 @@ func back(w http.ResponseWriter, r *http.Request, to, msg string, bad bool) {
 		u += "&bad=1"
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
-}
-
-// days reads ?days=, 1 to 365, default def.
-func days(r *http.Request, def int) int {
-	n, err := strconv.Atoi(r.URL.Query().Get("days"))
-	if err != nil || n < 1 || n > 365 {
-		return def
-	}
-	return n
-}
-
-type overviewData struct {
-	Report   analytics.Report
-	Days     int
-	Activity template.HTML
-	Sources  template.HTML
-	Median   string
-}
-
-func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
-	n := days(r, 30)
-	rep, err := analytics.Build(r.Context(), d.b.Store(), analytics.Query{Days: n, Now: d.opts.Now(), Top: 10})
-	if err != nil {
-		d.fail(w, "build the activity report", err)
-		return
-	}
-	var labels []string
-	msgs, members, answers := Series{Name: "messages"}, Series{Name: "active members"}, Series{Name: "answers"}
-	for _, day := range rep.PerDay {
-		labels = append(labels, day.Day.Format("Jan 2"))
-		msgs.Values = append(msgs.Values, float64(day.Messages))
-		members.Values = append(members.Values, float64(day.Members))
-		answers.Values = append(answers.Values, float64(day.Answers))
-	}
-	var srcLabels []string
-	var srcValues []float64
-	for _, s := range rep.Sources {
-		srcLabels = append(srcLabels, string(s.Source))
-		srcValues = append(srcValues, float64(s.Answers))
-	}
-	data := overviewData{Report: rep, Days: n,
-		Activity: LineChart("chart-activity", labels, []Series{msgs, members, answers}),
-		Sources:  BarChart("chart-sources", srcLabels, srcValues),
-		Median:   "–"}
-	if rep.FirstAnswers > 0 {
-		data.Median = time.Duration(rep.FirstAnswerMedian).Round(time.Millisecond).String()
-	}
-	d.render(w, r, "overview", "Activity", data)
 }
 
 // Bounds of a history search: it reads the newest records of the most

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,8 @@ func (mod *Module) CommandLine() []module.CLICommand {
 		Name: "import", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--platform NAME] FILE...",
 		Summary: "import a community's history (JSONL of {time, channel, author, text}, a DiscordChatExporter .json, a Slack export .zip; plain or gzip), idempotent and resumable",
 		Help: "Each FILE is committed in batches; importing it again adds nothing, and an import that was\n" +
-			"stopped resumes after its last batch. Docent must be stopped while it runs.",
+			"stopped resumes after its last batch. When a Docent is running on the database, the file is\n" +
+			"sent to it and it imports it between the messages it answers.",
 		Run: runImport,
 	}}
 }
@@ -30,7 +32,7 @@ func (mod *Module) CommandLine() []module.CLICommand {
 func runImport(cl module.CommandLine, args []string) int {
 	fs := cl.Flags()
 	platform := fs.String("platform", "irc", "the `platform` the imported members and channels belong to")
-	batch := fs.Int("batch", DefaultBatch, "lines committed at once (`N`)")
+	batch := fs.Int("batch", DefaultBatch, fmt.Sprintf("lines committed at once (`N`); %d through a running Docent", RunningBatch))
 	db := fs.String("db", "", "database `FILE` to import into instead of the configuration's store.path (created if there is none)")
 	cfg, code, done := cl.Setup(fs, args, false)
 	if done {
@@ -44,21 +46,33 @@ func runImport(cl module.CommandLine, args []string) int {
 		fmt.Fprintln(cl.Stderr(), "docent import: --platform needs a name, like irc")
 		return module.ExitUsage
 	}
+	var into target
 	st, err := cfg.CreateStore(*db)
-	if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintln(cl.Stderr(), "docent import: a running Docent has the database open; stop it, then import (importing into a running Docent is not there yet)")
+	switch {
+	case errors.Is(err, store.ErrLocked) && *db == "":
+		// The running Docent imports it, between the messages it answers.
+		fmt.Fprintln(cl.Stderr(), "docent import: a running Docent has the database open; importing through it")
+		into = running(cfg.Control)
+		batchSet := false
+		fs.Visit(func(f *flag.Flag) { batchSet = batchSet || f.Name == "batch" })
+		if !batchSet {
+			*batch = RunningBatch
+		}
+	case errors.Is(err, store.ErrLocked):
+		fmt.Fprintf(cl.Stderr(), "docent import: a running Docent has %s open; import with --config naming its configuration, and it imports the file itself\n", *db)
 		return module.ExitError
-	}
-	if err != nil {
+	case err != nil:
 		fmt.Fprintln(cl.Stderr(), "docent import:", err)
 		return module.ExitError
+	default:
+		defer st.Close()
+		into = offline(st)
 	}
-	defer st.Close()
 	ctx, stop := cl.Context()
 	defer stop()
 	failed := false
 	for _, name := range fs.Args() {
-		if err := importFile(ctx, cl, st, name, Options{Platform: *platform, Batch: *batch}); err != nil {
+		if err := importFile(ctx, cl, into, name, Options{Platform: *platform, Batch: *batch}); err != nil {
 			fmt.Fprintln(cl.Stderr(), "docent import:", err)
 			failed = true
 			if ctx.Err() != nil {
@@ -66,9 +80,11 @@ func runImport(cl module.CommandLine, args []string) int {
 			}
 		}
 	}
-	if err := st.Close(); err != nil {
-		fmt.Fprintln(cl.Stderr(), "docent import: close the database:", err)
-		return module.ExitError
+	if st != nil {
+		if err := st.Close(); err != nil {
+			fmt.Fprintln(cl.Stderr(), "docent import: close the database:", err)
+			return module.ExitError
+		}
 	}
 	if failed {
 		return module.ExitError
@@ -76,8 +92,33 @@ func runImport(cl module.CommandLine, args []string) int {
 	return module.ExitOK
 }
 
+// target imports the file f, read from r, with opts: into the database
+// (offline), or through the Docent running on it.
+type target func(ctx context.Context, f File, r *os.File, opts Options) (Summary, error)
+
+// offline imports into h.
+func offline(h History) target {
+	return func(ctx context.Context, f File, r *os.File, opts Options) (Summary, error) {
+		switch f.Format {
+		case FormatSlack:
+			return ImportSlack(ctx, h, f.Key, f.Size, r, opts)
+		case FormatDiscord:
+			return ImportDiscord(ctx, h, f.Key, f.Size, r, opts)
+		default:
+			return ImportJSONL(ctx, h, f.Key, f.Size, r, opts)
+		}
+	}
+}
+
+// running imports through the running Docent dial reaches.
+func running(dial module.Dialer) target {
+	return func(ctx context.Context, f File, r *os.File, opts Options) (Summary, error) {
+		return ImportRunning(ctx, dial, f, r, opts)
+	}
+}
+
 // importFile imports one file and prints its summary line.
-func importFile(ctx context.Context, cl module.CommandLine, h History, name string, opts Options) error {
+func importFile(ctx context.Context, cl module.CommandLine, into target, name string, opts Options) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -99,15 +140,7 @@ func importFile(ctx context.Context, cl module.CommandLine, h History, name stri
 	bar := newBar(cl.Stderr(), fi.Size())
 	opts.Progress = bar.show
 	start := time.Now()
-	var sum Summary
-	switch {
-	case strings.HasSuffix(name, ".zip"):
-		sum, err = ImportSlack(ctx, h, key, fi.Size(), f, opts)
-	case discordExport(name):
-		sum, err = ImportDiscord(ctx, h, key, fi.Size(), f, opts)
-	default:
-		sum, err = ImportJSONL(ctx, h, key, fi.Size(), f, opts)
-	}
+	sum, err := into(ctx, File{Key: key, Size: fi.Size(), Format: FormatOf(name)}, f, opts)
 	bar.clear()
 	if err != nil {
 		return err

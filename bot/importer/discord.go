@@ -40,6 +40,48 @@ type dceMessage struct {
 		Nickname string `json:"nickname"`
 		IsBot    bool   `json:"isBot"`
 	} `json:"author"`
+	Reactions []struct {
+		Emoji struct {
+			ID   string `json:"id"`
+			Name string `json:"name"` // the character itself, or a custom emoji's name
+		} `json:"emoji"`
+		Count int `json:"count"`
+		// Users are who reacted; exports before DiscordChatExporter 2.41
+		// have none.
+		Users []struct {
+			ID string `json:"id"`
+		} `json:"users"`
+	} `json:"reactions"`
+	// Reference is the message a reply replies to (other types use it
+	// for what they quote: a pin, a crosspost, a forward).
+	Reference *struct {
+		MessageID string `json:"messageId"`
+	} `json:"reference"`
+}
+
+// repliesTo is the Discord ID of the message m replies to, "" if none.
+func (m dceMessage) repliesTo() string {
+	if m.Type != "Reply" || m.Reference == nil {
+		return ""
+	}
+	return m.Reference.MessageID
+}
+
+// reactions are m's reactions as the store keeps them.
+func (m dceMessage) reactions() []store.Reaction {
+	rs := make([]reaction, 0, len(m.Reactions))
+	for _, r := range m.Reactions {
+		emoji := r.Emoji.Name
+		if emoji == "" {
+			emoji = r.Emoji.ID // a custom emoji deleted since
+		}
+		users := make([]string, len(r.Users))
+		for i, u := range r.Users {
+			users[i] = u.ID
+		}
+		rs = append(rs, reaction{emoji: emoji, count: r.Count, members: users})
+	}
+	return storedReactions(rs)
 }
 
 // memberMessage reports whether a message of type t is something a member
@@ -51,8 +93,10 @@ func memberMessage(t string) bool { return t == "" || t == "Default" || t == "Re
 // does: platform "discord" (opts.Platform is not used), the guild as the
 // space, a thread under its parent channel as the Discord adapter stores
 // it, and each message under its Discord ID, so that messages Docent saw
-// live or imported before are left out. Members' messages only: joins,
-// pins and calls are counted as Other.
+// live or imported before are left out; a reply keeps the ID of the
+// message it replies to, and reactions their emoji, count and (in exports
+// that have them) members. Members' messages only: joins, pins and calls
+// are counted as Other.
 func ImportDiscord(ctx context.Context, h History, name string, size int64, r io.Reader, opts Options) (Summary, error) {
 	opts.Platform = "discord"
 	b, in, err := startReading(ctx, h, name, size, r, opts)
@@ -122,7 +166,7 @@ func ImportDiscord(ctx context.Context, h History, name string, size int64, r io
 				err := b.add(ctx, n, store.Record{
 					Kind: store.KindMessage, Conversation: conv, Space: guild.ID, Time: m.Timestamp,
 					Author: chat.Member{ID: m.Author.ID, Name: author, Bot: m.Author.IsBot},
-					Text:   m.Content, PlatformID: m.ID,
+					Text:   m.Content, PlatformID: m.ID, RepliesTo: m.repliesTo(), Reactions: m.reactions(),
 				})
 				if err != nil {
 					return b.sum, err

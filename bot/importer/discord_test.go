@@ -16,8 +16,8 @@ import (
 // as the Discord adapter stores live messages (platform discord, the
 // guild as space, the channel's ID, the message IDs), the member's
 // nickname as their name, the secret redacted, the join left out, the
-// message with an unreadable time reported; the same file again adds
-// nothing.
+// message with an unreadable time reported, replies and reactions kept;
+// the same file again adds nothing.
 func TestImportDiscord(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
@@ -34,7 +34,7 @@ func TestImportDiscord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := importer.Summary{Messages: 4, Skipped: 1, Other: 1, Redacted: 1, Members: 3, Channels: 1, Lines: 6}
+	want := importer.Summary{Messages: 5, Skipped: 1, Other: 1, Redacted: 1, Members: 4, Channels: 1, Lines: 7}
 	if sum != want {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
@@ -54,10 +54,28 @@ func TestImportDiscord(t *testing.T) {
 		"810000000000000001 09:01:12.345 810000000000001002 Ada(810000000000000201,bot=false): how do I reset the intent model?",
 		"810000000000000001 09:03:00.000 810000000000001003 grace(810000000000000202,bot=false): @Ada run docent train, and keep your token out of chat: [redacted github-token]",
 		"810000000000000001 09:05:00.000 810000000000001005 Ada(810000000000000201,bot=false): Thanks for the answer!",
+		"810000000000000001 09:05:30.000 810000000000001007 linus(810000000000000204,bot=false): the release notes say the same",
 		"810000000000000001 09:06:00.000 810000000000001006 announcer(810000000000000299,bot=true): Release 2.1 is out.",
 	}
 	if !slices.Equal(got, wantRecs) {
 		t.Errorf("stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRecs, "\n"))
+	}
+	// The reply names the message it replies to (a forward, whose
+	// reference is not a reply, names none); reactions keep their emoji
+	// (a custom one by name), count and, where the export has them, who.
+	var replies []string
+	for _, r := range recs {
+		replies = append(replies, fmt.Sprintf("%s ↩%q %+v", r.PlatformID, r.RepliesTo, r.Reactions))
+	}
+	wantReplies := []string{
+		`810000000000001002 ↩"" [{Emoji:👀 Count:1 Members:[]}]`,
+		`810000000000001003 ↩"810000000000001002" [{Emoji:👍 Count:2 Members:[810000000000000201 810000000000000204]}]`,
+		`810000000000001005 ↩"" [{Emoji:docent_heart Count:1 Members:[810000000000000202]}]`,
+		`810000000000001007 ↩"" []`,
+		`810000000000001006 ↩"" []`,
+	}
+	if !slices.Equal(replies, wantReplies) {
+		t.Errorf("replies and reactions:\n%s\nwant:\n%s", strings.Join(replies, "\n"), strings.Join(wantReplies, "\n"))
 	}
 	// Another copy of the export (as a new download would be): the IDs
 	// leave every message out.
@@ -65,8 +83,8 @@ func TestImportDiscord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Messages != 0 || again.Duplicates != 4 {
-		t.Errorf("a copy of the export: %+v, want no message and 4 duplicates", again)
+	if again.Messages != 0 || again.Duplicates != 5 {
+		t.Errorf("a copy of the export: %+v, want no message and 5 duplicates", again)
 	}
 }
 

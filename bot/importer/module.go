@@ -8,12 +8,18 @@
 package importer
 
 import (
+	"context"
+
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/store"
 )
 
 // Module is the history import.
-type Module struct{}
+type Module struct {
+	// history is the running Docent's store, from Provision: an import
+	// through it (ControlOps) goes there.
+	history History
+}
 
 // New returns the import module.
 func New() *Module { return &Module{} }
@@ -24,7 +30,17 @@ func (*Module) Name() string { return "importer" }
 var (
 	_ module.CommandLiner = (*Module)(nil)
 	_ module.Schemaed     = (*Module)(nil)
+	_ module.Provisioner  = (*Module)(nil)
+	_ module.Controller   = (*Module)(nil)
 )
+
+// Provision keeps the running Docent's store, for imports through it.
+func (mod *Module) Provision(_ context.Context, h *module.Host) error {
+	if h.Store != nil && h.History != nil {
+		mod.history = hostHistory{h.Store, h.History}
+	}
+	return nil
+}
 
 // Schema is the layout of the module's records (the progress marks in
 // importer_progress: the file's absolute name, then {size, line} as JSON):

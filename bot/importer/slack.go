@@ -57,6 +57,21 @@ type slackMessage struct {
 	TS       string `json:"ts"`
 	ThreadTS string `json:"thread_ts"`
 	Team     string `json:"team"`
+	// Reactions: Slack names at most the first 50 users of each.
+	Reactions []struct {
+		Name  string   `json:"name"`
+		Users []string `json:"users"`
+		Count int      `json:"count"`
+	} `json:"reactions"`
+}
+
+// reactions are m's reactions as the store keeps them.
+func (m slackMessage) reactions() []store.Reaction {
+	rs := make([]reaction, len(m.Reactions))
+	for i, r := range m.Reactions {
+		rs[i] = reaction{emoji: r.Name, count: r.Count, members: r.Users}
+	}
+	return storedReactions(rs)
 }
 
 // slackMention is a member named in a message's text: <@U123> or
@@ -71,7 +86,9 @@ var slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // (opts.Platform is not used), each message in the conversation the Slack
 // adapter would have put it in (its thread, or the thread it starts) and
 // under its ts, so that what Docent saw live or imported before is left
-// out. Members' messages and bots' posts only: joins, topics and the like
+// out, with its reactions (emoji names as Slack writes them: "+1"). A
+// reply needs no RepliesTo: its thread is the conversation of the message
+// it replies to. Members' messages and bots' posts only: joins, topics and the like
 // are counted as Other.
 func ImportSlack(ctx context.Context, h History, name string, size int64, r io.ReaderAt, opts Options) (Summary, error) {
 	opts.Platform = "slack"
@@ -154,6 +171,7 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 				err := b.add(ctx, n, store.Record{
 					Kind: store.KindMessage, Conversation: chat.Conversation{Platform: "slack", Channel: ch.ID, Thread: thread},
 					Space: m.Team, Time: at, Author: author, Text: slackEntities.Replace(text), PlatformID: m.TS,
+					Reactions: m.reactions(),
 				})
 				if err != nil {
 					return b.sum, err

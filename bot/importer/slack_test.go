@@ -27,7 +27,8 @@ func slackExport(t *testing.T) []byte {
 			{"type": "message", "subtype": "channel_join", "user": "U02", "text": "<@U02> has joined the channel", "ts": "1761987600.000100"},
 			{"type": "message", "user": "U01", "text": "how do I reset the intent model?", "ts": "1761987660.000200", "thread_ts": "1761987660.000200", "reply_count": 1, "team": "T01",
 			 "reactions": [{"name": "eyes", "users": ["U02"], "count": 1}]},
-			{"type": "message", "user": "U02", "text": "<@U01> run &lt;docent train&gt; &amp; keep this out of chat: TOKEN", "ts": "1761987720.000300", "thread_ts": "1761987660.000200", "parent_user_id": "U01", "team": "T01"},
+			{"type": "message", "user": "U02", "text": "<@U01> run &lt;docent train&gt; &amp; keep this out of chat: TOKEN", "ts": "1761987720.000300", "thread_ts": "1761987660.000200", "parent_user_id": "U01", "team": "T01",
+			 "reactions": [{"name": "+1", "users": ["U01", "U03"], "count": 3}, {"name": "pray::skin-tone-3", "users": ["U01"], "count": 1}]},
 			{"type": "message", "text": "no author", "ts": "1761987780.000400"}
 		]`},
 		{"help/2026-11-02.json", `[{"type": "message", "subtype": "bot_message", "bot_id": "B01", "username": "announcer", "text": "Release 2.1 is out.", "ts": "1762074000.000100"}]`},
@@ -52,8 +53,8 @@ func slackExport(t *testing.T) []byte {
 // adapter stores live ones (platform slack, the channel's ID, the thread
 // a message starts or replies in, its ts), mentions named, Slack's
 // escapes undone, the secret redacted, the join left out, the message
-// with no author and the broken day reported; the same export again adds
-// nothing.
+// with no author and the broken day reported, reactions kept; the same
+// export again adds nothing.
 func TestImportSlack(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
@@ -92,6 +93,31 @@ func TestImportSlack(t *testing.T) {
 	}
 	if !slices.Equal(got, wantRecs) {
 		t.Errorf("stored:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRecs, "\n"))
+	}
+	// Reactions keep Slack's emoji names, counts and the members named
+	// (Slack may name fewer than it counts); a thread reply needs no
+	// RepliesTo, its thread says what it replies to.
+	var reactions []string
+	for _, c := range []chat.Conversation{
+		{Platform: "slack", Channel: "C01", Thread: "1761987660.000200"},
+		{Platform: "slack", Channel: "C02", Thread: "1762074000.000100"},
+	} {
+		recs, err := st.Conversation(ctx, c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(recs)
+		for _, r := range recs {
+			reactions = append(reactions, fmt.Sprintf("%s ↩%q %+v", r.PlatformID, r.RepliesTo, r.Reactions))
+		}
+	}
+	wantReactions := []string{
+		`1761987660.000200 ↩"" [{Emoji:eyes Count:1 Members:[U02]}]`,
+		`1761987720.000300 ↩"" [{Emoji:+1 Count:3 Members:[U01 U03]} {Emoji:pray::skin-tone-3 Count:1 Members:[U01]}]`,
+		`1762074000.000100 ↩"" []`,
+	}
+	if !slices.Equal(reactions, wantReactions) {
+		t.Errorf("reactions:\n%s\nwant:\n%s", strings.Join(reactions, "\n"), strings.Join(wantReactions, "\n"))
 	}
 	again, err := importer.ImportSlack(ctx, st, "export.zip", int64(len(zipped)), bytes.NewReader(zipped), importer.Options{})
 	if err != nil {

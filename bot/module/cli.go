@@ -90,4 +90,10 @@ type Configuration interface {
 	// socket), which also forgets what it holds in memory.
 	ExportMember(ctx context.Context, m store.MemberRef, w io.Writer) error
 	ForgetMember(ctx context.Context, m store.MemberRef) (store.Forgotten, error)
+	// Control opens a module's op (ControlOp) on the control socket of
+	// the Docent that has the database open, sending args (JSON) with the
+	// request; then the connection speaks the op's own protocol. It fails
+	// when no Docent runs there, or when the one running has no such op
+	// (an older Docent).
+	Control(ctx context.Context, op string, args any) (ControlConn, error)
 }

@@ -24,6 +24,10 @@
 //     its context; Run returns when the context is done.
 //  7. CleanerUpper: what it releases when the bot closes.
 //
+// Besides, CommandLiner: its commands on Docent's command line; Pager: its
+// pages in the dashboard; Controller: its ops on the control socket, for
+// its commands to reach a running Docent.
+//
 // The bot wires the modules it is given (bot.Modules is the one list);
 // adding a capability is one folder and one line there.
 package module
@@ -203,6 +207,44 @@ type Host struct {
 	IsCommand func(text string) bool
 	// Records reads the core's records: messages, answers and votes.
 	Records Records
+	// History stores what a module brings in from elsewhere as the
+	// core's records (an imported history).
+	History History
+	// Suggest collects what the modules that are Suggesters offer member
+	// (open challenges), each Suggestion's ID prefixed with its module's
+	// name; one that fails is logged and left out. Never nil.
+	Suggest func(ctx context.Context, member store.MemberRef) []Suggestion
+}
+
+// History stores records brought in from elsewhere (*store.Store is one):
+// ImportNew stores recs, leaving out those whose platform ID is known,
+// with along in the same transaction, through the store's writer (one
+// transaction, shared with whatever else is queued).
+type History interface {
+	ImportNew(ctx context.Context, recs []store.Record, along ...store.Rider) ([]store.Record, int, error)
+}
+
+// Suggester is a module that offers members things worth their time (the
+// open challenges; for helpers, the unanswered questions in their
+// topics), for the recommend module, which gets them through
+// Host.Suggest: modules never import each other.
+type Suggester interface {
+	Suggest(ctx context.Context, member store.MemberRef) ([]Suggestion, error)
+}
+
+// Suggestion is one thing a Suggester offers a member.
+type Suggestion struct {
+	// ID is unique among the module's suggestions ("circles"); the core
+	// prefixes it with the module's name ("challenges:circles").
+	ID string
+	// Kind is what it is, in a word members read ("challenge").
+	Kind string
+	// Title is one line about it; Link where or how to get to it (a URL,
+	// or a command: "!challenge circles").
+	Title, Link string
+	// Words is the text whose topic words match it to what a member
+	// talks about (a challenge's title, tags and statement).
+	Words string
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the

@@ -97,8 +97,12 @@ func userDelete(cl module.CommandLine, args []string) int {
 		}
 		fmt.Fprintf(&parts, ", %d %s", forgotten.Parts[k], strings.ReplaceAll(k, "_", " "))
 	}
-	fmt.Fprintf(cl.Stdout(), "deleted %s: %d messages, %d answers to them, %d votes, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
-		f.member, forgotten.Messages, forgotten.Answers, forgotten.Votes, forgotten.Parts[usagePart], parts.String(), forgotten.Parts[lessonsPart], forgotten.Parts[activityPart])
+	votes := fmt.Sprintf("%d votes", forgotten.Votes)
+	if forgotten.Reactions > 0 { // only imported history has them
+		votes += fmt.Sprintf(", %d reactions on others' messages", forgotten.Reactions)
+	}
+	fmt.Fprintf(cl.Stdout(), "deleted %s: %d messages, %d answers to them, %s, %d days of LLM usage%s; %d lessons no longer name them; out of %d days of activity counters\n",
+		f.member, forgotten.Messages, forgotten.Answers, votes, forgotten.Parts[usagePart], parts.String(), forgotten.Parts[lessonsPart], forgotten.Parts[activityPart])
 	fmt.Fprintln(cl.Stdout(), "Freed pages can still hold the deleted bytes until they are reused; `docent compact` (with Docent stopped) rewrites the file without them.")
 	return module.ExitOK
 }

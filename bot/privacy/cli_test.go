@@ -13,6 +13,7 @@ import (
 	"github.com/docent-bot/docent/bot/challenges"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/cli"
+	"github.com/docent-bot/docent/store"
 )
 
 // docent runs the command line in-process, with the repository's
@@ -86,7 +87,7 @@ func TestUserExportAndDelete(t *testing.T) {
 		t.Errorf("delete without --yes: exit %d, %q", code, stderr)
 	}
 	code, stdout, stderr = docent("user", "delete", "--config", cfgFile, "--platform", "console", "--id", "u1", "--yes")
-	if want := "deleted console:u1: 1 messages, 0 answers to them, 0 votes, 0 days of LLM usage, 1 challenge submissions, 0 routing records; 0 lessons no longer name them;"; code != 0 || !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "docent compact") {
+	if want := "deleted console:u1: 1 messages, 0 answers to them, 0 votes, 0 days of LLM usage, 3 attention figures, 1 challenge submissions, 1 recommendation records, 0 routing records; 0 lessons no longer name them;"; code != 0 || !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "docent compact") {
 		t.Errorf("delete: exit %d\n%s%s\nwant it to begin %q", code, stdout, stderr, want)
 	}
 	if _, stdout, _ := docent("user", "export", "--config", cfgFile, "--platform", "console", "--id", "u1"); strings.Contains(stdout, "zanzibar") || strings.Contains(stdout, "challenge_submissions") {
@@ -94,5 +95,69 @@ func TestUserExportAndDelete(t *testing.T) {
 	}
 	if _, stdout, _ := docent("user", "export", "--config", cfgFile, "--platform", "console", "--id", "u2"); !strings.Contains(stdout, "hello") {
 		t.Errorf("another member's messages went too:\n%s", stdout)
+	}
+}
+
+// `docent user export` shows a member's reactions on others' imported
+// messages (and those on their own), and `docent user delete` takes them
+// off, saying how many, while the messages and others' reactions stay.
+func TestUserExportAndDeleteReactions(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "docent.yaml")
+	if err := os.WriteFile(cfgFile, []byte("store:\n  path: docent.db\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := bot.LoadConfig(cfgFile, bot.WithStarterIntents(os.DirFS(filepath.Join("..", "..")), "intents"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := bot.OpenStore(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := chat.Conversation{Platform: "slack", Channel: "C01", Thread: "1761987660.000200"}
+	at := time.Date(2025, 11, 1, 9, 1, 0, 0, time.UTC)
+	if _, err := st.Import(ctx, []store.Record{
+		{Kind: store.KindMessage, Conversation: c, Time: at, Author: chat.Member{ID: "U01", Name: "Ada"}, Text: "how do I reset the intent model?",
+			PlatformID: "1761987660.000200", Reactions: []store.Reaction{{Emoji: "eyes", Count: 1, Members: []string{"U02"}}}},
+		{Kind: store.KindMessage, Conversation: c, Time: at.Add(time.Minute), Author: chat.Member{ID: "U02", Name: "Grace"}, Text: "docent train",
+			PlatformID: "1761987720.000300", Reactions: []store.Reaction{{Emoji: "+1", Count: 2, Members: []string{"U01", "U03"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, stdout, stderr := docent("user", "export", "--config", cfgFile, "--platform", "slack", "--id", "U01")
+	var data struct {
+		Messages []struct {
+			Text      string
+			Reactions []store.Reaction
+		}
+		Reactions []struct {
+			PlatformID string `json:"platform_id"`
+			Emoji      string
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &data); code != 0 || err != nil {
+		t.Fatalf("export: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	if len(data.Messages) != 1 || len(data.Messages[0].Reactions) != 1 || data.Messages[0].Reactions[0].Emoji != "eyes" {
+		t.Errorf("export's messages: %+v, want theirs with its reaction", data.Messages)
+	}
+	if len(data.Reactions) != 1 || data.Reactions[0].PlatformID != "1761987720.000300" || data.Reactions[0].Emoji != "+1" {
+		t.Errorf("export's reactions: %+v, want their +1 on Grace's message", data.Reactions)
+	}
+	code, stdout, stderr = docent("user", "delete", "--config", cfgFile, "--platform", "slack", "--id", "U01", "--yes")
+	if want := "deleted slack:U01: 1 messages, 0 answers to them, 0 votes, 1 reactions on others' messages,"; code != 0 || !strings.HasPrefix(stdout, want) {
+		t.Errorf("delete: exit %d\n%s%s\nwant it to begin %q", code, stdout, stderr, want)
+	}
+	code, stdout, _ = docent("user", "export", "--config", cfgFile, "--platform", "slack", "--id", "U02")
+	if code != 0 || !strings.Contains(stdout, `"emoji": "+1",
+          "count": 1,
+          "members": [
+            "U03"
+          ]`) {
+		t.Errorf("Grace's export after Ada's delete, want her message with U03's reaction only:\n%s", stdout)
 	}
 }

@@ -84,9 +84,13 @@ func (mod *Module) forget(ctx context.Context, m *module.Message, args string) (
 			return chat.Answer{}, err
 		}
 		m.Forgotten = true
+		yours := chat.Plural(f.Votes, "vote")
+		if f.Reactions > 0 { // only imported history has them
+			yours += " and " + chat.Plural(f.Reactions, "reaction")
+		}
 		return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Done: I deleted %s, %s to them and %s of yours, and took you out of the activity figures. "+
 			"I keep nothing that names you; this conversation's next messages are stored as usual.",
-			chat.Plural(f.Messages, "message"), chat.Plural(f.Answers, "answer"), chat.Plural(f.Votes, "vote"))}, nil
+			chat.Plural(f.Messages, "message"), chat.Plural(f.Answers, "answer"), yours)}, nil
 	}
 	return chat.Answer{Ephemeral: true, Text: fmt.Sprintf("Usage: `%sforget me`, then `%sforget me confirm`.", prefix, prefix)}, nil
 }
@@ -105,8 +109,12 @@ func (mod *Module) export(ctx context.Context, m *module.Message, args string) (
 		return chat.Answer{}, err
 	}
 	name := fmt.Sprintf("docent-export-%s-%s.json", ref.Platform, mod.now().UTC().Format("2006-01-02"))
+	votes := chat.Plural(len(data.Votes), "vote")
+	if len(data.Reactions) > 0 { // only imported history has them
+		votes += ", " + chat.Plural(len(data.Reactions), "reaction")
+	}
 	return chat.Answer{Private: true, Text: fmt.Sprintf("Here is everything I store about you: %s, %s to them, %s, as JSON.",
-		chat.Plural(len(data.Messages), "message"), chat.Plural(len(data.Answers), "answer"), chat.Plural(len(data.Votes), "vote")),
+		chat.Plural(len(data.Messages), "message"), chat.Plural(len(data.Answers), "answer"), votes),
 		File: &chat.File{Name: name, ContentType: "application/json", Data: js}}, nil
 }
 
