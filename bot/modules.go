@@ -25,6 +25,7 @@ import (
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/privacy"
 	"github.com/docent-bot/docent/bot/recommend"
+	"github.com/docent-bot/docent/bot/routing"
 	"github.com/docent-bot/docent/bot/threads"
 	"github.com/docent-bot/docent/brain"
 	"github.com/docent-bot/docent/brain/llm"
@@ -47,6 +48,7 @@ func NewModules() []module.Module {
 		attention.New(),
 		recommend.New(),
 		threads.New(),
+		routing.New(),
 	}
 }
 

@@ -331,7 +331,7 @@ func TestModulesRecordTheirSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"analytics": 1, "attention": 1, "budgets": 1, "challenges": 1, "importer": 1, "lessons": 1, "recommend": 1, "threads": 1}
+	want := map[string]int{"analytics": 1, "attention": 1, "budgets": 1, "challenges": 1, "importer": 1, "lessons": 1, "recommend": 1, "routing": 1, "threads": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("schema versions %v, want %v", got, want)
 	}

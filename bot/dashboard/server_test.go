@@ -61,6 +61,13 @@ type server struct {
 // ends; opts.Metrics is filled in.
 func startServer(t *testing.T, opts Options) *server {
 	t.Helper()
+	return startServerWith(t, opts, "")
+}
+
+// startServerWith is startServer with extra appended to the config (a
+// module's section).
+func startServerWith(t *testing.T, opts Options, extra string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
 		t.Fatal(err)
@@ -82,7 +89,7 @@ adapters:
     listen: 127.0.0.1:0
 ops:
   listen: 127.0.0.1:0
-`)
+`+extra)
 	cfg, err := bot.LoadConfig(filepath.Join(dir, "docent.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func TestUserExportAndDelete(t *testing.T) {
 		t.Errorf("delete without --yes: exit %d, %q", code, stderr)
 	}
 	code, stdout, stderr = docent("user", "delete", "--config", cfgFile, "--platform", "console", "--id", "u1", "--yes")
-	if want := "deleted console:u1: 1 messages, 0 answers to them, 0 votes, 0 days of LLM usage, 3 attention figures, 1 challenge submissions, 1 questions and replies in threads, 1 recommendation records; 0 lessons no longer name them;"; code != 0 || !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "docent compact") {
+	if want := "deleted console:u1: 1 messages, 0 answers to them, 0 votes, 0 days of LLM usage, 3 attention figures, 1 challenge submissions, 1 questions and replies in threads, 1 recommendation records, 0 routing records; 0 lessons no longer name them;"; code != 0 || !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "docent compact") {
 		t.Errorf("delete: exit %d\n%s%s\nwant it to begin %q", code, stdout, stderr, want)
 	}
 	if _, stdout, _ := docent("user", "export", "--config", cfgFile, "--platform", "console", "--id", "u1"); strings.Contains(stdout, "zanzibar") || strings.Contains(stdout, "challenge_submissions") {
