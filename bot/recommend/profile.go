@@ -19,7 +19,8 @@ import (
 // (never recommended back to them). `!recommend` and the evaluation
 // (`docent recommend eval`) both read interests through it.
 type Profile struct {
-	// Terms are the topic words' weights as of At.
+	// Terms are the topic words' weights as of At (which may be earlier
+	// than their newest message: see Learner.add).
 	Terms map[string]float64 `json:"terms"`
 	At    time.Time          `json:"at"`
 	// Questions are their newest questions, oldest first.
@@ -40,6 +41,11 @@ type Asked struct {
 	At      time.Time `json:"at"`
 	Channel string    `json:"channel"`
 }
+
+// minScale is the smallest factor new words are weighed back by before
+// a profile's weights are brought forward to the newest message (about
+// 30 half-lives: far from float64's limits).
+const minScale = 0x1p-30
 
 // What a profile keeps, at most.
 const (
@@ -86,7 +92,15 @@ func (l Learner) add(p *Profile, terms []string, at time.Time, w float64) {
 	case p.At.IsZero():
 		p.At = at
 	case at.After(p.At):
+		// The weights stay as of At and the new words are weighed back
+		// to it (1/f more): the same profile as decaying every word to
+		// at, without a loop over all the words at every message. Once
+		// the factor grows large the words are brought forward.
 		f := l.decay(at.Sub(p.At))
+		if f >= minScale {
+			w /= f
+			break
+		}
 		for t := range p.Terms {
 			p.Terms[t] *= f
 		}
@@ -176,16 +190,24 @@ func (l Learner) Weights(p *Profile, now time.Time) map[string]float64 {
 // top returns up to n of p's terms, heaviest first (ties by the word),
 // leaving out those skip says.
 func (p *Profile) top(n int, skip func(string) bool) []string {
-	terms := make([]string, 0, len(p.Terms))
-	for t := range p.Terms {
+	type weighed struct {
+		term string
+		w    float64
+	}
+	terms := make([]weighed, 0, len(p.Terms))
+	for t, w := range p.Terms {
 		if skip == nil || !skip(t) {
-			terms = append(terms, t)
+			terms = append(terms, weighed{t, w})
 		}
 	}
-	slices.SortFunc(terms, func(a, b string) int {
-		return cmp.Or(cmp.Compare(p.Terms[b], p.Terms[a]), strings.Compare(a, b))
+	slices.SortFunc(terms, func(a, b weighed) int {
+		return cmp.Or(cmp.Compare(b.w, a.w), strings.Compare(a.term, b.term))
 	})
-	return terms[:min(n, len(terms))]
+	out := make([]string, min(n, len(terms)))
+	for i := range out {
+		out[i] = terms[i].term
+	}
+	return out
 }
 
 // Interests are the member's n heaviest topic words, leaving out those

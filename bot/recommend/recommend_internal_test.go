@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -56,3 +57,46 @@ func TestNeverTheirOwn(t *testing.T) {
 }
 
 func itoa(n uint64) string { return fmt.Sprint(n) }
+
+// TestLazyDecayIsDecay: weighing new words back to the profile's At gives
+// the weights that decaying every word at every message gives, across
+// the point where the weights are brought forward (minScale), and in
+// any order of the messages' times.
+func TestLazyDecayIsDecay(t *testing.T) {
+	l := Learner{HalfLife: 24 * time.Hour}
+	start := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	var p Profile
+	want := map[string]float64{} // as of wantAt, decayed eagerly
+	wantAt := start
+	words := []string{"ldap", "solr", "oai", "handle", "maven"}
+	for i := range 400 {
+		// Mostly forward, a day or so apart; every seventh message is
+		// an older one (an import out of order).
+		at := start.Add(time.Duration(i) * 26 * time.Hour)
+		if i%7 == 6 {
+			at = at.Add(-30 * 24 * time.Hour)
+		}
+		terms := []string{words[i%len(words)], words[(i*3)%len(words)]}
+		l.add(&p, terms, at, 1)
+		if at.After(wantAt) {
+			f := math.Exp2(-at.Sub(wantAt).Hours() / 24)
+			for t := range want {
+				want[t] *= f
+			}
+			wantAt = at
+		}
+		w := math.Exp2(-wantAt.Sub(at).Hours() / 24)
+		for _, t := range terms {
+			want[t] += w
+		}
+	}
+	got := l.Weights(&p, wantAt)
+	for term, w := range want {
+		if d := math.Abs(got[term] - w); d > 1e-9*math.Max(1, w) {
+			t.Errorf("%s: weight %g, want %g", term, got[term], w)
+		}
+	}
+	if p.At.Equal(start) {
+		t.Errorf("after %v of history at a day's half-life the weights were never brought forward", wantAt.Sub(start))
+	}
+}
