@@ -68,6 +68,7 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 		helpers = map[string]Helper{}
 		ix      *Index
 		counts  = map[string]int{}
+		seen    = map[string]*seenRecord{} // the helpers'
 	)
 	err := mod.st.View(ctx, func(tx *store.Tx) error {
 		if err := eachOpen(tx, func(q OpenQuestion) {
@@ -89,6 +90,7 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 			}
 			helpers[string(k)] = h
 			counts[string(k)] = pingsOn(tx, day(now), string(k))
+			seen[string(k)] = loadSeen(tx, string(k))
 			return nil
 		}); err != nil {
 			return err
@@ -129,7 +131,7 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 			return sent, err
 		}
 		if !well {
-			ask = mod.choose(ix, q, helpers, counts, messengers)
+			ask = mod.choose(ix, q, helpers, seen, counts, messengers)
 		}
 		p := Ping{Time: now, Asker: memberKey(q.Conversation.Platform, q.Asker.ID)}
 		for _, c := range ask {
@@ -166,9 +168,11 @@ func (mod *Module) PingDue(ctx context.Context, messengers map[string]chat.Direc
 }
 
 // choose is the best helpers for q: opted in, on its platform (which
-// must have a messenger), on its topics when they named some, under
-// today's cap, never the asker.
-func (mod *Module) choose(ix *Index, q OpenQuestion, helpers map[string]Helper, counts map[string]int, messengers map[string]chat.DirectMessenger) []Candidate {
+// must have a messenger), who wrote in its channel (so can read it: a
+// question in a private channel or a DM never reaches anyone who could
+// not see it), on its topics when they named some, under today's cap,
+// never the asker.
+func (mod *Module) choose(ix *Index, q OpenQuestion, helpers map[string]Helper, seen map[string]*seenRecord, counts map[string]int, messengers map[string]chat.DirectMessenger) []Candidate {
 	if messengers[q.Conversation.Platform] == nil {
 		return nil
 	}
@@ -179,6 +183,7 @@ func (mod *Module) choose(ix *Index, q OpenQuestion, helpers map[string]Helper, 
 		switch {
 		case !ok, c.Member.ID == asker, counts[c.Member.ID] >= mod.cfg.MaxPingsPerDay,
 			memberKey(q.Conversation.Platform, h.Member.ID) != c.Member.ID,
+			!seen[c.Member.ID].canRead(chat.PlaceOf(q.Conversation, q.Space)),
 			len(h.Topics) > 0 && !overlaps(h.Topics, q.Terms):
 			continue
 		}

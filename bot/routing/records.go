@@ -49,6 +49,31 @@ type seenRecord struct {
 	Name     string      `json:"name,omitempty"`
 	LastSeen time.Time   `json:"last_seen"`
 	Days     map[int]int `json:"days"` // messages by Unix day, the last ActivityDays
+	// Places are the channels they wrote in, the latest last (at most
+	// maxPlaces): a helper is asked only about a question in one of
+	// them, where they can read it (chat.Visible's rule).
+	Places []chat.Place `json:"places,omitempty"`
+}
+
+// maxPlaces bounds the channels kept of a member.
+const maxPlaces = 64
+
+// wroteIn notes that the member wrote in pl, keeping the latest
+// maxPlaces.
+func (s *seenRecord) wroteIn(pl chat.Place) {
+	if n := len(s.Places); n > 0 && s.Places[n-1] == pl {
+		return
+	}
+	s.Places = slices.DeleteFunc(s.Places, func(p chat.Place) bool { return p == pl })
+	s.Places = append(s.Places, pl)
+	if len(s.Places) > maxPlaces {
+		s.Places = slices.Delete(s.Places, 0, len(s.Places)-maxPlaces)
+	}
+}
+
+// canRead reports whether the member wrote in pl.
+func (s *seenRecord) canRead(pl chat.Place) bool {
+	return s != nil && slices.ContainsFunc(s.Places, func(p chat.Place) bool { return chat.Visible(pl, p) })
 }
 
 // Helper is a member who opted in to be asked.
@@ -63,6 +88,7 @@ type Helper struct {
 type OpenQuestion struct {
 	ID           uint64            `json:"id"`
 	Conversation chat.Conversation `json:"conversation"`
+	Space        string            `json:"space,omitempty"`
 	Asker        chat.Member       `json:"asker"`
 	Time         time.Time         `json:"time"`
 	Text         string            `json:"text"`
@@ -134,6 +160,7 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 				seen[k] = s
 			}
 			s.Name = rec.Author.Name
+			s.wroteIn(chat.PlaceOf(rec.Conversation, rec.Space))
 			if rec.Time.After(s.LastSeen) {
 				s.LastSeen = rec.Time
 			}
@@ -199,7 +226,7 @@ func (r *recorder) event(tx *store.Tx, e exchange.Event) error {
 			text = strings.ToValidUTF8(text[:maxOpenText], "") + "…"
 		}
 		return putJSON(tx, openBucket, idKey(e.Record.ID), OpenQuestion{
-			ID: e.Record.ID, Conversation: e.Record.Conversation, Asker: e.From, Time: e.Record.Time,
+			ID: e.Record.ID, Conversation: e.Record.Conversation, Space: e.Record.Space, Asker: e.From, Time: e.Record.Time,
 			Text: text, Terms: r.text.Terms(e.Record.Text),
 		})
 	case exchange.Replied:

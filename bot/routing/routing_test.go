@@ -95,7 +95,12 @@ func (c *community) close() {
 // say stores a message min minutes after t0.
 func (c *community) say(min int, who chat.Member, text string) store.Record {
 	c.t.Helper()
-	rec, err := c.st.AppendMessage(context.Background(), chat.Message{Conversation: chan1, Author: who, Text: text, Time: t0.Add(time.Duration(min) * time.Minute)})
+	return c.sayIn(chan1, min, who, text)
+}
+
+func (c *community) sayIn(conv chat.Conversation, min int, who chat.Member, text string) store.Record {
+	c.t.Helper()
+	rec, err := c.st.AppendMessage(context.Background(), chat.Message{Conversation: conv, Author: who, Text: text, Time: t0.Add(time.Duration(min) * time.Minute)})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -189,6 +194,30 @@ func TestPingsOnlyOptedInHelpersWithinTheCap(t *testing.T) {
 	c.say(3*24*60, dan, "is there an LDAP option for nested groups?")
 	if got := c.pingAt(3*24*60+20, dm); len(got) != 0 {
 		t.Errorf("pinged %v after helper off", got)
+	}
+}
+
+// A helper is asked only about a question in a channel they wrote in: a
+// private channel's question, or one asked in a DM, never reaches a
+// helper who could not read it there.
+func TestPingsOnlyWhereTheHelperCanRead(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "")
+	defer c.close()
+	dm := &directMessages{}
+	c.history()
+	c.command(ann, "helper", "on")
+	staff := chat.Conversation{Platform: "slack", Channel: "G-STAFF"}
+	direct := chat.Conversation{Platform: "slack", Channel: "D-BOB"}
+	c.sayIn(staff, 30, bob, "does anyone know why LDAP login fails for the staff group?")
+	c.sayIn(direct, 31, bob, "how do I reset the LDAP admin password?")
+	if got := c.pingAt(60, dm); len(got) != 0 {
+		t.Errorf("pinged %v about questions in a channel and a DM the helper never wrote in", got)
+	}
+	// Once ann writes in the staff channel, its questions reach her.
+	c.sayIn(staff, 70, ann, "hello staff")
+	c.sayIn(staff, 80, bob, "does anyone know how to map LDAP groups to staff roles?")
+	if got := c.pingAt(110, dm); strings.Join(got, ",") != "UANN" {
+		t.Errorf("pinged %v, want UANN for a question where she writes", got)
 	}
 }
 
