@@ -51,7 +51,7 @@ func printStats(cl module.CommandLine, args []string) int {
 	defer st.Close()
 	start := time.Now()
 	r, err := Build(context.Background(), st, Query{
-		Days: *days, Now: now, Platform: *platform, Space: *space, Channel: *channel, Top: *top})
+		Days: *days, Now: now, Platform: *platform, Space: *space, Channel: *channel, Top: *top, Per: PerFor(*days)})
 	if err != nil {
 		fmt.Fprintln(cl.Stderr(), err)
 		return module.ExitError

@@ -49,6 +49,16 @@ func (p Per) String() string {
 	return "day"
 }
 
+// label names the period that begins on day in a table: the day, the
+// week's first day ("2015-03-02", a Monday, or the window's first day),
+// or the month ("2015-03").
+func (p Per) label(day time.Time) string {
+	if p == PerMonth {
+		return day.Format("2006-01")
+	}
+	return day.Format(time.DateOnly)
+}
+
 // MarshalText writes p as its name, in `docent stats --json`.
 func (p Per) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 

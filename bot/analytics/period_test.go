@@ -1,8 +1,10 @@
 package analytics_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +129,27 @@ func TestSpan(t *testing.T) {
 	}
 	if got1.Format(time.DateOnly) != "2009-06-30" || got2.Format(time.DateOnly) != "2018-07-27" {
 		t.Errorf("Span = %s to %s, want 2009-06-30 to 2018-07-27", got1, got2)
+	}
+}
+
+// TestTableByPeriod: `docent stats` over years reads by month, as the
+// dashboard charts it, not as thousands of days.
+func TestTableByPeriod(t *testing.T) {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	r := analytics.Report{From: day("2015-03-01"), To: day("2015-05-01"), Days: 61, Per: analytics.PerMonth,
+		PerDay:  make([]analytics.DayActivity, 61),
+		Periods: []analytics.DayActivity{{Day: day("2015-03-01"), Messages: 40, Members: 3}, {Day: day("2015-04-01"), Messages: 7, Members: 2}}}
+	var out bytes.Buffer
+	if err := r.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"Per month\n  month    messages  members  answers\n  2015-03  40        3        0\n  2015-04  7         2        0\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "Per day") || strings.Count(s, "\n  2015-") != 2 {
+		t.Errorf("a table by month lists days:\n%s", s)
 	}
 }

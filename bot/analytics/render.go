@@ -23,9 +23,15 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	section := func(title, header string) { p("\n%s\n  %s\n", title, header) }
 
-	section("Per day", "day\tmessages\tmembers\tanswers")
-	for _, d := range r.PerDay {
-		p("  %s\t%d\t%d\t%d\n", d.Day.Format(time.DateOnly), d.Messages, d.Members, d.Answers)
+	// A long window reads by week or month (Query.Per), as the
+	// dashboard charts it: ten years are 120 lines, not 3,650.
+	periods := r.Periods
+	if len(periods) == 0 {
+		periods = r.PerDay
+	}
+	section("Per "+r.Per.String(), r.Per.String()+"\tmessages\tmembers\tanswers")
+	for _, d := range periods {
+		p("  %s\t%d\t%d\t%d\n", r.Per.label(d.Day), d.Messages, d.Members, d.Answers)
 	}
 	section("Busiest channels", "platform\tspace\tchannel\tmessages")
 	for _, c := range r.Channels {
