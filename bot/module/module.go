@@ -248,6 +248,11 @@ type Suggestion struct {
 	// Words is the text whose topic words match it to what a member
 	// talks about (a challenge's title, tags and statement).
 	Words string
+	// Place is where what it shows was said (an open question's
+	// channel); zero when it belongs to no channel (a challenge). The
+	// recommend module shows it only where chat.Visible allows, or in
+	// private (a DM, the digest).
+	Place chat.Place
 }
 
 // IntentsError is Retrain's error when the intents have problems (in the

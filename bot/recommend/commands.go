@@ -27,7 +27,7 @@ func (mod *Module) command(ctx context.Context, m *module.Message, args string) 
 	p := mod.host.Prefix
 	switch strings.Join(strings.Fields(strings.ToLower(args)), " ") {
 	case "":
-		items, err := mod.Recommend(ctx, member, m.Place())
+		items, err := mod.Recommend(ctx, member, m.Place(), m.Direct)
 		switch {
 		case errors.Is(err, errOff):
 			return chat.Answer{Text: fmt.Sprintf("Recommendations are off for you. `%srecommend on` turns them back on.", p)}, nil

@@ -135,7 +135,7 @@ func (mod *Module) sendDigest(ctx context.Context, dm chat.DirectMessenger, m st
 	if err != nil || !claimed {
 		return false, err
 	}
-	items, err := mod.Recommend(ctx, m, chat.Place{Platform: m.Platform})
+	items, err := mod.Recommend(ctx, m, chat.Place{Platform: m.Platform}, true)
 	if err == nil && len(items) == 0 {
 		return false, nil // nothing to say this week: the claim stands
 	}

@@ -54,7 +54,12 @@ type candidate struct {
 // their interests, then the best of what is left; what was shown in the
 // last two weeks only when there is nothing else. What they wrote or
 // voted on is never among them. The items are remembered as shown.
-func (mod *Module) Recommend(ctx context.Context, member store.MemberRef, place chat.Place) ([]Item, error) {
+//
+// What was said in a channel (an earlier thread, a suggested open
+// question, the member's own question a reason names) is shown only where
+// chat.Visible allows, or when private (a DM to Docent, the digest): the
+// answer is read by everyone at place.
+func (mod *Module) Recommend(ctx context.Context, member store.MemberRef, place chat.Place, private bool) ([]Item, error) {
 	now := mod.now()
 	var p Profile
 	var s Settings
@@ -78,7 +83,7 @@ func (mod *Module) Recommend(ctx context.Context, member store.MemberRef, place 
 	if len(interests) == 0 {
 		return nil, nil
 	}
-	cands, err := mod.candidates(ctx, member, place, &p, interests)
+	cands, err := mod.candidates(ctx, member, place, private, &p, interests)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +99,7 @@ func (mod *Module) Recommend(ctx context.Context, member store.MemberRef, place 
 			continue
 		}
 		cands[i].score = score
-		cands[i].Reason = reason(learn, &p, term, now)
+		cands[i].Reason = reason(learn, &p, term, now, func(channel string) bool { return private || channel == place.Channel })
 	}
 	cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score == 0 })
 	slices.SortStableFunc(cands, func(a, b candidate) int {
@@ -149,7 +154,7 @@ func pick(cands []candidate, shown map[string]bool) []Item {
 // candidates gathers what could be recommended: the doc sections and
 // earlier threads the brain finds for the member's interests, and the
 // other modules' suggestions.
-func (mod *Module) candidates(ctx context.Context, member store.MemberRef, place chat.Place, p *Profile, interests []string) ([]candidate, error) {
+func (mod *Module) candidates(ctx context.Context, member store.MemberRef, place chat.Place, private bool, p *Profile, interests []string) ([]candidate, error) {
 	var out []candidate
 	seen := map[string]bool{}
 	if b := mod.host.Brain; b != nil {
@@ -175,6 +180,9 @@ func (mod *Module) candidates(ctx context.Context, member store.MemberRef, place
 	}
 	if mod.host.Suggest != nil {
 		for _, sg := range mod.host.Suggest(ctx, member) {
+			if sg.Place != (chat.Place{}) && !private && !chat.Visible(sg.Place, place) {
+				continue
+			}
 			out = append(out, candidate{Item: Item{ID: sg.ID, Kind: sg.Kind, Title: sg.Title, Link: sg.Link}, words: sg.Title + "\n" + sg.Words})
 		}
 	}
@@ -230,9 +238,10 @@ func match(words string, interests []string, weights map[string]float64) (best s
 }
 
 // reason says why term led to a recommendation, in one line: the
-// member's last question about it, or that they talk about it.
-func reason(learn Learner, p *Profile, term string, now time.Time) string {
-	if q, ok := p.lastAsked(learn.Text, term); ok {
+// member's last question about it, when shown says its channel may be
+// named here, or that they talk about it.
+func reason(learn Learner, p *Profile, term string, now time.Time, shown func(channel string) bool) string {
+	if q, ok := p.lastAsked(learn.Text, term); ok && shown(q.Channel) {
 		return fmt.Sprintf("because you asked about %s %s", term, ago(q.At, now))
 	}
 	return fmt.Sprintf("because you often talk about %s", term)

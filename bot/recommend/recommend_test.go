@@ -93,11 +93,18 @@ func (e *env) say(id string, m chat.Member, text string, at time.Time) store.Rec
 // command runs `!recommend args` from m and returns the reply.
 func (e *env) command(m chat.Member, args string) string {
 	e.t.Helper()
+	return e.commandIn(chat.Message{Conversation: help, Author: m}, args)
+}
+
+// commandIn runs `!recommend args` as msg (its conversation, author and
+// Direct flag) and returns the reply.
+func (e *env) commandIn(msg chat.Message, args string) string {
+	e.t.Helper()
 	cmds := e.mod.Commands()
 	if len(cmds) != 1 || cmds[0].Name != "recommend" {
 		e.t.Fatalf("commands %v, want recommend", cmds)
 	}
-	a, err := cmds[0].Run(context.Background(), &module.Message{Message: chat.Message{Conversation: help, Author: m}}, args)
+	a, err := cmds[0].Run(context.Background(), &module.Message{Message: msg}, args)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -269,6 +276,37 @@ func TestRecommendOffAndOn(t *testing.T) {
 	}
 	if got := e.command(ada, "sideways"); !strings.Contains(got, "Usage:") {
 		t.Errorf("!recommend sideways = %q, want the usage", got)
+	}
+}
+
+// TestRecommendKeepsChannelsApart: the answer to `!recommend` is read by
+// everyone where it is asked, so what was said in another channel (an
+// open question offered there, the member's own question a reason would
+// name) is shown only in private (a DM to Docent).
+func TestRecommendKeepsChannelsApart(t *testing.T) {
+	e := openEnv(t, filepath.Join(t.TempDir(), "docent.db"), &clock{now: day0})
+	defer e.close()
+	staff := chat.Conversation{Platform: "discord", Channel: "staff"}
+	if _, err := e.s.AppendMessage(context.Background(), chat.Message{ID: "s1", Conversation: staff, Author: ada,
+		Text: "How do I configure LDAP authentication?", Time: day0.Add(-8 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e.offers = []module.Suggestion{
+		{ID: "routing:9", Kind: "open question", Title: "“why does LDAP reject the staff group?”", Link: "staff", Words: "ldap staff group",
+			Place: chat.Place{Platform: "discord", Channel: "staff"}},
+		{ID: "challenges:ldap-filter", Kind: "challenge", Title: "the LDAP filter challenge", Link: "!challenge ldap-filter", Words: "write an ldap search filter"},
+	}
+	got := e.commandIn(chat.Message{Conversation: help, Author: ada}, "")
+	if strings.Contains(got, "staff group") || strings.Contains(got, "asked about") {
+		t.Errorf("!recommend in #help shows what was said in #staff: %q", got)
+	}
+	if !strings.Contains(got, "LDAP filter challenge") || !strings.Contains(got, "because you often talk about ldap") {
+		t.Errorf("!recommend in #help = %q, want the challenge, because ada talks about ldap", got)
+	}
+	dm := chat.Conversation{Platform: "discord", Channel: "dm-ada"}
+	got = e.commandIn(chat.Message{Conversation: dm, Author: ada, Direct: true}, "")
+	if !strings.Contains(got, "staff group") || !strings.Contains(got, "because you asked about ldap last week") {
+		t.Errorf("!recommend in a DM = %q, want the open question in #staff and the reason naming her question", got)
 	}
 }
 
