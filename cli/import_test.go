@@ -50,8 +50,17 @@ func TestImportCommand(t *testing.T) {
 	if r = docent(t, dir, "", "stats", "--days", "1", "--to", last); !strings.Contains(r.stdout, "messages              3\n") || !strings.Contains(r.stdout, "to "+last) {
 		t.Errorf("stats --to %s (exit %d):\n%s%s", last, r.code, r.stdout, r.stderr)
 	}
-	if r = docent(t, dir, "", "stats", "--days", "1"); !strings.Contains(r.stdout, "messages              0\n") {
+	// A window that misses the history says where it is; --all shows it.
+	span := "The stored history spans " + last + " to " + last + " (1 day); --all shows all of it"
+	if r = docent(t, dir, "", "stats", "--days", "1"); !strings.Contains(r.stdout, "messages              0\n") || !strings.Contains(r.stdout, span) {
 		t.Errorf("stats of today alone (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--all"); !strings.Contains(r.stdout, "messages              3\n") || !strings.Contains(r.stdout, "Activity "+last+" to "+last+" (1 day,") ||
+		strings.Contains(r.stdout, "stored history spans") {
+		t.Errorf("stats --all (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "stats", "--all", "--days", "7"); r.code != 2 || !strings.Contains(r.stderr, "--all is the whole history; it takes no --days") {
+		t.Errorf("stats --all --days 7: exit %d\n%s", r.code, r.stderr)
 	}
 	if r = docent(t, dir, "", "stats", "--to", "25/07/2018"); r.code != 2 || !strings.Contains(r.stderr, `--to "25/07/2018" is not a date`) {
 		t.Errorf("stats --to 25/07/2018: exit %d\n%s", r.code, r.stderr)

@@ -15,7 +15,7 @@ import (
 func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
-	p("Activity %s to %s (%d days, UTC)%s\n", r.From.Format(time.DateOnly), r.LastDay().Format(time.DateOnly), r.Days, r.scope())
+	p("Activity %s to %s (%s, UTC)%s\n", r.From.Format(time.DateOnly), r.LastDay().Format(time.DateOnly), chat.Plural(r.Days, "day"), r.scope())
 	p("  messages\t%d\n  active members\t%d\n  answers\t%d\n", r.Messages, r.ActiveMembers, r.Answers)
 	p("  time to first answer\t%s\n", r.firstAnswer())
 	if len(r.BusiestHours) > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docent-bot/docent/bot/analytics"
+	"github.com/docent-bot/docent/chat"
 )
 
 // window is the overview's range: the UTC days From to To, both in it.
@@ -140,7 +141,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	data := overviewData{Report: &rep, Per: per.String(), From: win.From.Format(time.DateOnly), To: win.To.Format(time.DateOnly), Median: "–"}
 	if win.Last {
-		data.Heading = fmt.Sprintf("The last %d days (UTC), %s to %s.", win.Days(), data.From, data.To)
+		data.Heading = fmt.Sprintf("The last %s (UTC), %s to %s.", chat.Plural(win.Days(), "day"), data.From, data.To)
 	} else {
 		data.Heading = fmt.Sprintf("%s to %s (UTC), %d days.", data.From, data.To, win.Days())
 	}

@@ -443,7 +443,7 @@ func TestOverviewNamesTheLastDayOfItsWindow(t *testing.T) {
 	for days, want := range map[int]string{
 		7:  "The last 7 days (UTC), 2026-05-04 to 2026-05-10.",
 		30: "The last 30 days (UTC), 2026-04-11 to 2026-05-10.",
-		1:  "The last 1 days (UTC), 2026-05-10 to 2026-05-10.",
+		1:  "The last 1 day (UTC), 2026-05-10 to 2026-05-10.",
 	} {
 		code, body := get(t, http.DefaultClient, s.ops+"/admin/?days="+strconv.Itoa(days))
 		if code != http.StatusOK {
