@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -62,5 +63,36 @@ func TestRecommendConfig(t *testing.T) {
 	}
 	if _, err := LoadConfig(writeConfig(t, "recommend:\n  enabled: false\n  digest_day: Friday\n  digest_hour: 17\n")); err != nil {
 		t.Errorf("a good section: %v", err)
+	}
+}
+
+// TestRecommendOffersHelpersOpenQuestions: a helper's !recommend offers
+// the recent question nobody answered in a channel they write in (the
+// routing module's suggestion, through Host.Suggest), with who asked it;
+// the same question is not offered to a member who is no helper, nor
+// shown in another guild's channel.
+func TestRecommendOffersHelpersOpenQuestions(t *testing.T) {
+	b := openBot(t, writeConfig(t, "routing:\n  enabled: true\n"))
+	defer closeBot(t, b)
+	askIn(t, b, "g1", "help", alice, "How do I configure LDAP sign in for members?")
+	if got := askIn(t, b, "g1", "help", alice, "!helper on"); !strings.Contains(got, "Thanks") {
+		t.Fatalf("!helper on = %q", got)
+	}
+	carol, bob := chat.Member{ID: "u8", Name: "carol"}, chat.Member{ID: "u9", Name: "bob"}
+	askIn(t, b, "g1", "help", carol, "How do I configure LDAP sign in for members?")
+	_, err := b.store.AppendMessage(context.Background(), chat.Message{Conversation: chat.Conversation{Platform: "discord", Channel: "help"}, Space: "g1",
+		Author: bob, Text: "does anyone know why the LDAP sync drops users every night?", Time: time.Now().Add(-30 * time.Minute), ID: "777"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "bob asked in help 30 minutes ago, and nobody has answered yet: “does anyone know why the LDAP sync drops users every night?”"
+	if got := askIn(t, b, "g1", "help", alice, "!recommend"); !strings.Contains(got, "open question: "+want+" — <https://discord.com/channels/g1/help/777>") {
+		t.Errorf("the helper's !recommend = %q, want %q in it", got, want)
+	}
+	if got := askIn(t, b, "g1", "help", carol, "!recommend"); strings.Contains(got, "LDAP sync") {
+		t.Errorf("!recommend of carol, no helper = %q", got)
+	}
+	if got := askIn(t, b, "g2", "help", alice, "!recommend"); strings.Contains(got, "LDAP sync") {
+		t.Errorf("!recommend in another guild = %q", got)
 	}
 }

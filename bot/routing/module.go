@@ -20,6 +20,11 @@
 // max_pings_per_day each, never the asker, never twice for one question,
 // and never for a question Docent answered well (a confident answer
 // nobody downvoted). Everyone else shows only on the admins' page.
+//
+// For what to read next (the recommend module), a helper is also offered
+// the recent questions nobody answered that they could read, on their
+// topics (Suggest, a module.Suggester; the questions come from the
+// members' threads through Host.Threads).
 package routing
 
 import (
@@ -69,6 +74,7 @@ type Module struct {
 	prefix  string
 	records module.Records
 	text    topics.Text
+	threads module.Historian // the questions nobody answered, for Suggest; nil if none
 }
 
 // New returns the routing module, with its defaults.
@@ -106,7 +112,7 @@ func (mod *Module) replyWindow() time.Duration {
 
 // Provision takes the store, clock, logger and admins' rule.
 func (mod *Module) Provision(_ context.Context, h *module.Host) error {
-	mod.st, mod.log, mod.now, mod.isAdmin, mod.prefix, mod.records = h.Store, h.Log, h.Now, h.IsAdmin, h.Prefix, h.Records
+	mod.st, mod.log, mod.now, mod.isAdmin, mod.prefix, mod.records, mod.threads = h.Store, h.Log, h.Now, h.IsAdmin, h.Prefix, h.Records, h.Threads
 	mod.text = topics.Text{CommandPrefix: h.Prefix}
 	if mod.log == nil {
 		mod.log = slog.New(slog.DiscardHandler)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/bot/routing"
+	"github.com/docent-bot/docent/bot/threads"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
@@ -66,20 +67,34 @@ func open(t *testing.T, path string, cfg string) *community {
 	if cfg == "cap1" {
 		conf.MaxPingsPerDay = 1
 	}
-	st, err := store.Open(path, store.Options{
+	opts := store.Options{
 		Recorders: c.mod.Recorders(module.RecordEnv{Prefix: "!"}),
 		Parts:     c.mod.MemberParts(),
 		Schemas:   []store.Owner{{Name: c.mod.Name(), Schema: c.mod.Schema()}},
-	})
+	}
+	var th *threads.Module // "threads": with the members' threads, as the bot has them
+	if cfg == "threads" {
+		th = threads.New()
+		opts.Recorders = append(opts.Recorders, th.Recorders(module.RecordEnv{Prefix: "!"})...)
+		opts.Parts = append(opts.Parts, th.MemberParts()...)
+		opts.Schemas = append(opts.Schemas, store.Owner{Name: th.Name(), Schema: th.Schema()})
+	}
+	st, err := store.Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.st = st
-	err = c.mod.Provision(context.Background(), &module.Host{
+	host := &module.Host{
 		Store: st, Prefix: "!", Now: func() time.Time { return c.now }, Records: st,
 		IsAdmin: func(m *module.Message) bool { return m.Author.ID == eve.ID },
-	})
-	if err != nil {
+	}
+	if th != nil {
+		if err := th.Provision(context.Background(), host); err != nil {
+			t.Fatal(err)
+		}
+		host.Threads = th
+	}
+	if err := c.mod.Provision(context.Background(), host); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -335,5 +350,51 @@ func TestNoPingForStaleQuestions(t *testing.T) {
 	}
 	if got := export(t, c, bob); strings.Contains(got, "open_questions") {
 		t.Errorf("the stale question is still open: %s", got)
+	}
+}
+
+// TestSuggestsOpenQuestionsToHelpers: for what to read next, a helper is
+// offered the recent questions nobody answered, newest first, from where
+// they write, on their topics, never their own; a member who is not a
+// helper, and a week-old question, get nothing.
+func TestSuggestsOpenQuestionsToHelpers(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "threads")
+	defer c.close()
+	c.history()
+	c.command(ann, "helper", "on ldap")
+	c.command(cid, "helper", "on")
+	staff := chat.Conversation{Platform: "slack", Channel: "G-STAFF"}
+	c.say(30, bob, "does anyone know why the LDAP sync drops users?")
+	c.sayIn(staff, 31, bob, "how do I rotate the LDAP bind password?")
+	c.say(32, dan, "why does solr reject my schema?")
+	c.say(33, ann, "what is the default LDAP timeout?")
+	c.now = t0.Add(60 * time.Minute)
+	suggested := func(m chat.Member) string {
+		t.Helper()
+		got, err := c.mod.Suggest(context.Background(), store.MemberRef{Platform: "slack", ID: m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range got {
+			if s.Kind != "open question" || s.Place != chat.PlaceOf(chan1, "") || s.Words == "" || !strings.Contains(s.Title, "nobody has answered yet") {
+				t.Errorf("suggestion for %s: %+v", m.Name, s)
+			}
+			out = append(out, s.Words)
+		}
+		return strings.Join(out, " | ")
+	}
+	if got, want := suggested(ann), "does anyone know why the LDAP sync drops users?"; got != want {
+		t.Errorf("ann (helper on ldap) is offered %q, want %q: not the staff channel she never wrote in, not solr, not her own", got, want)
+	}
+	if got, want := suggested(cid), "what is the default LDAP timeout? | why does solr reject my schema? | does anyone know why the LDAP sync drops users?"; got != want {
+		t.Errorf("cid (helper on any topic) is offered %q, want %q", got, want)
+	}
+	if got := suggested(dan); got != "" {
+		t.Errorf("dan, who is no helper, is offered %q", got)
+	}
+	c.now = t0.Add(8 * 24 * time.Hour)
+	if got := suggested(cid); got != "" {
+		t.Errorf("a week later cid is offered %q", got)
 	}
 }
