@@ -17,7 +17,7 @@ func benchCommands() []Command {
 	return []Command{
 		{Name: "bench classifier", Group: "Benchmarks", Args: "[--config FILE] [--dataset FILE] [--runs N]", Summary: "time training and single-sentence prediction", Run: (*Env).benchClassifier},
 		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
-		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S]", Summary: "generate a synthetic community history and time stats and gaps on it", Run: (*Env).benchHistory},
+		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S] [--jsonl FILE]", Summary: "generate a synthetic community history and time stats and gaps on it, or write it as a JSONL history to import", Run: (*Env).benchHistory},
 	}
 }
 

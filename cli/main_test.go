@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -540,6 +541,46 @@ func TestStatsOnGeneratedHistory(t *testing.T) {
 	}
 	if r = docent(t, dir, "", "bench", "history", "--messages", "10", "--db", db); r.code != 2 || !strings.Contains(r.stderr, "exists") {
 		t.Errorf("bench history onto an existing file: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestGeneratedHistoryAsJSONL: bench history --jsonl writes the members'
+// messages as a gzipped JSONL history, oldest first, that docent import
+// takes whole; it never overwrites a file.
+func TestGeneratedHistoryAsJSONL(t *testing.T) {
+	dir := workdir(t)
+	file := filepath.Join(t.TempDir(), "history.jsonl.gz")
+	r := docent(t, dir, "", "bench", "history", "--messages", "500", "--days", "20", "--jsonl", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "wrote 500 messages to "+file) {
+		t.Fatalf("bench history --jsonl: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	sc := bufio.NewScanner(zr)
+	for n := 1; sc.Scan(); n++ {
+		var l struct {
+			Time                  time.Time
+			Channel, Author, Text string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Channel == "" || l.Author == "" || l.Text == "" || l.Time.Before(last) {
+			t.Fatalf("line %d: %s (%v), after %s", n, sc.Text(), err, last)
+		}
+		last = l.Time
+	}
+	db := filepath.Join(t.TempDir(), "imported.db")
+	if r = docent(t, dir, "", "import", "--db", db, file); r.code != 0 || !strings.Contains(r.stdout, ": 500 messages") || !strings.Contains(r.stdout, "0 skipped, 0 duplicates") {
+		t.Errorf("import of the generated file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "bench", "history", "--messages", "10", "--jsonl", file); r.code != 2 || !strings.Contains(r.stderr, file+" exists") {
+		t.Errorf("bench history --jsonl onto an existing file: exit %d, %q", r.code, r.stderr)
 	}
 }
 

@@ -1,13 +1,20 @@
 package cli
 
 import (
+	"bufio"
+	"cmp"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
@@ -103,6 +110,7 @@ func (c *Env) benchHistory(args []string) int {
 	messages := fs.Int("messages", 1_000_000, "members' `N` messages to generate (answers come on top)")
 	days := fs.Int("days", 90, "spread over the last `N` days")
 	seed := fs.Uint64("seed", 1, "random `seed`: the same seed writes the same history")
+	jsonl := fs.String("jsonl", "", "also write the members' messages to this new `FILE` as a JSONL history for docent import ({time, channel, author, text} lines, gzipped when FILE ends in .gz), and time nothing")
 	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
@@ -110,6 +118,12 @@ func (c *Env) benchHistory(args []string) int {
 	if *messages < 1 || *days < 1 || *days > analytics.MaxDays {
 		fmt.Fprintf(c.Stderr, "docent bench history: --messages must be at least 1 and --days 1 to %d\n", analytics.MaxDays)
 		return exitUsage
+	}
+	if *jsonl != "" {
+		if _, err := os.Stat(*jsonl); err == nil {
+			fmt.Fprintf(c.Stderr, "docent bench history: %s exists; give a new file\n", *jsonl)
+			return exitUsage
+		}
 	}
 	path := *db
 	if path == "" {
@@ -160,6 +174,17 @@ func (c *Env) benchHistory(args []string) int {
 	fmt.Fprintf(c.Stdout, "generated %d messages, %d answers and %d votes over %d days in %s (%.0f records/s); database %.0f MB\n",
 		gen.Messages, gen.Answers, gen.Votes, *days, gen.Took.Round(time.Millisecond),
 		float64(gen.Messages+gen.Answers)/gen.Took.Seconds(), float64(fi.Size())/1e6)
+	if *jsonl != "" {
+		n, err := writeJSONL(ctx, cfg, *jsonl)
+		if err != nil {
+			os.Remove(*jsonl)
+			fmt.Fprintf(c.Stderr, "docent bench history: %v\n", err)
+			return exitError
+		}
+		fi, _ := os.Stat(*jsonl)
+		fmt.Fprintf(c.Stdout, "wrote %d messages to %s (%.1f MB); import it with: docent import --db NEW.db %s\n", n, *jsonl, float64(fi.Size())/1e6, *jsonl)
+		return exitOK
+	}
 
 	// What an admin waits for: opening the database, and the reports.
 	start := time.Now()
@@ -207,4 +232,77 @@ func reportGaps(ctx context.Context, cfg *bot.Config, log *slog.Logger) ([]gaps.
 		return nil, errors.New("gaps: the lessons module is not wired")
 	}
 	return l.Gaps(ctx)
+}
+
+// jsonLine is one message of a JSONL history, as docent import reads it
+// (and as the DuraSpace history in the datasets is written).
+type jsonLine struct {
+	Time    time.Time `json:"time"`
+	Channel string    `json:"channel"`
+	Author  string    `json:"author"`
+	Text    string    `json:"text"`
+	Kind    string    `json:"kind"`
+}
+
+// writeJSONL writes the members' messages stored in cfg's database to a
+// new file, oldest first, gzipped
+// when its name ends in .gz, and returns how many it wrote. Docent's
+// answers are left out: an imported history is the members' own.
+func writeJSONL(ctx context.Context, cfg *bot.Config, path string) (int, error) {
+	st, err := bot.OpenStore(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	convs, err := st.Conversations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	type line struct {
+		id uint64
+		jsonLine
+	}
+	var lines []line
+	for _, cv := range convs {
+		recs, err := st.Conversation(ctx, cv.Conversation, 0)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range recs {
+			if r.Kind != store.KindMessage {
+				continue
+			}
+			lines = append(lines, line{r.ID, jsonLine{Time: r.Time, Channel: r.Conversation.Channel, Author: cmp.Or(r.Author.Name, r.Author.ID), Text: r.Text, Kind: "message"}})
+		}
+	}
+	// Time order, as a chat log is: the generator stores a whole exchange
+	// at once, so a reply may come after the next exchange's question.
+	slices.SortFunc(lines, func(a, b line) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.id, b.id)) })
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, l := range lines {
+		if err := enc.Encode(l.jsonLine); err != nil {
+			f.Close()
+			return 0, err
+		}
+	}
+	err = bw.Flush()
+	if zw != nil && err == nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return len(lines), err
 }
