@@ -790,10 +790,10 @@ func (a *Adapter) onReaction(ctx context.Context, mr *discordgo.MessageReaction,
 		return
 	}
 	var r string
-	switch {
-	case strings.HasPrefix(mr.Emoji.Name, "👍"):
+	switch chat.ReactionVote(mr.Emoji.Name) {
+	case chat.VoteUp:
 		r = "U"
-	case strings.HasPrefix(mr.Emoji.Name, "👎"):
+	case chat.VoteDown:
 		r = "D"
 	default:
 		return
