@@ -53,6 +53,9 @@ type Message struct {
 	Author Member
 	Text   string
 	Time   time.Time
+	// RepliesTo is the platform's ID of the message this one replies to
+	// (a Discord reply), "" if none: who answered whom, for bot/exchange.
+	RepliesTo string
 	// Mentioned is true when the message names Docent (@Docent).
 	Mentioned bool
 	// Direct is true for a direct message to Docent.

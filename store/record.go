@@ -120,6 +120,7 @@ func (s *Store) AppendMessage(ctx context.Context, m chat.Message) (Record, erro
 		Author:       m.Author,
 		Text:         m.Text,
 		PlatformID:   m.ID,
+		RepliesTo:    m.RepliesTo,
 	}
 	return s.appendRecord(ctx, rec)
 }

@@ -37,7 +37,9 @@ func TestOpenCreatesDirectoryAndReopens(t *testing.T) {
 	}
 	c := conv("discord", "1", "")
 	first := appendMessage(t, s, message(c, "one", base))
-	second := appendMessage(t, s, message(c, "two", base))
+	reply := message(c, "two", base)
+	reply.RepliesTo = "p-one" // a Discord reply to the first
+	second := appendMessage(t, s, reply)
 	if err := s.SaveModel(ctx, store.Model{Name: "intents", Hash: "h1", Data: []byte{1, 2, 3}, Saved: base}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +54,9 @@ func TestOpenCreatesDirectoryAndReopens(t *testing.T) {
 	}
 	if !reflect.DeepEqual(recs, []store.Record{second, first}) {
 		t.Errorf("after reopening, records = %+v; want %+v", recs, []store.Record{second, first})
+	}
+	if len(recs) == 2 && recs[0].RepliesTo != "p-one" {
+		t.Errorf("after reopening, the reply's RepliesTo = %q; want %q", recs[0].RepliesTo, "p-one")
 	}
 	m, err := s.LoadModel(ctx, "intents")
 	if err != nil || m.Hash != "h1" || !bytes.Equal(m.Data, []byte{1, 2, 3}) {

@@ -502,6 +502,9 @@ func (a *Adapter) onMessage(ctx context.Context, m *discordgo.Message) {
 	if m.Member != nil {
 		msg.Roles = m.Member.Roles
 	}
+	if ref := m.MessageReference; ref != nil && ref.Type == discordgo.MessageReferenceTypeDefault && m.Type == discordgo.MessageTypeReply {
+		msg.RepliesTo = ref.MessageID // a forward, a pin's or a thread's notice is no reply
+	}
 	if msg.Time.IsZero() {
 		msg.Time = time.Now()
 	}
@@ -790,10 +793,10 @@ func (a *Adapter) onReaction(ctx context.Context, mr *discordgo.MessageReaction,
 		return
 	}
 	var r string
-	switch {
-	case strings.HasPrefix(mr.Emoji.Name, "👍"):
+	switch chat.ReactionVote(mr.Emoji.Name) {
+	case chat.VoteUp:
 		r = "U"
-	case strings.HasPrefix(mr.Emoji.Name, "👎"):
+	case chat.VoteDown:
 		r = "D"
 	default:
 		return

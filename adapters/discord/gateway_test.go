@@ -178,9 +178,11 @@ func TestGateway(t *testing.T) {
 	}
 	discordtest.CheckAllowed(t, f.Next(t, "POST /api/v9/channels/10049/messages"), "7")
 
-	t.Log("a question in a help channel is delivered")
-	f.Send("MESSAGE_CREATE", message("1006", "300", "100", "Does it run on ARM?", false))
-	if d = in.next(t); d.m.Text != "Does it run on ARM?" || d.m.Mentioned || d.m.Conversation.Channel != "300" {
+	t.Log("a question in a help channel is delivered, with the message it replies to")
+	q := message("1006", "300", "100", "Does it run on ARM?", false)
+	q["type"], q["message_reference"] = 19, map[string]any{"message_id": "990", "channel_id": "300", "guild_id": "100"}
+	f.Send("MESSAGE_CREATE", q)
+	if d = in.next(t); d.m.Text != "Does it run on ARM?" || d.m.Mentioned || d.m.Conversation.Channel != "300" || d.m.RepliesTo != "990" {
 		t.Fatalf("help question delivered as %+v", d.m)
 	}
 

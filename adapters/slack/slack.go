@@ -498,20 +498,13 @@ func asked(user, command, name, rest string) string {
 	return strings.TrimSpace("<@" + user + "> used " + escape(command+" "+strings.ToLower(name)+" "+line))
 }
 
-// Reactions that count as votes.
-var votes = map[string]chat.Vote{
-	"+1": chat.VoteUp, "thumbsup": chat.VoteUp,
-	"-1": chat.VoteDown, "thumbsdown": chat.VoteDown,
-}
-
 func (a *Adapter) handleReaction(ctx context.Context, inbox chat.Inbox, user, reaction, itemUser string, item slackevents.Item, added bool) {
 	fi, ok := inbox.(chat.FeedbackInbox)
 	if !ok || item.Type != "message" || item.Channel == "" || item.Timestamp == "" || user == "" || user == a.botID {
 		return
 	}
-	// Skin tones arrive as "+1::skin-tone-2".
-	v, ok := votes[strings.SplitN(reaction, "::", 2)[0]]
-	if !ok {
+	v := chat.ReactionVote(reaction) // skin tones arrive as "+1::skin-tone-2"
+	if v == chat.VoteNone {
 		return
 	}
 	thread, mine := a.answers.Get(item.Channel + "/" + item.Timestamp)

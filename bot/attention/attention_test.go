@@ -417,3 +417,36 @@ func TestRetentionExpiresOldFigures(t *testing.T) {
 		t.Errorf("help before the cutoff is still counted: %+v", rep.Helpful)
 	}
 }
+
+// A Discord reply to a question answers it, whatever the asker asked
+// since; an emoji that says thanks on the reply, by a member the export
+// names, thanks its author; reactors only counted are nobody.
+func TestReferencedRepliesAndReactionsCount(t *testing.T) {
+	st, mod := open(t, filepath.Join(t.TempDir(), "docent.db"), true)
+	defer st.Close()
+	help := chat.Conversation{Platform: "discord", Channel: "help"}
+	member := func(id string) chat.Member { return chat.Member{ID: id, Name: strings.ToUpper(id[:1]) + id[1:]} }
+	rec := func(min int, who, id, repliesTo, text string, rs ...store.Reaction) store.Record {
+		return store.Record{Kind: store.KindMessage, Conversation: help, Time: askedA.Add(time.Duration(min) * time.Minute),
+			Author: member(who), Text: text, PlatformID: id, RepliesTo: repliesTo, Reactions: rs}
+	}
+	importAll(t, st, []store.Record{
+		rec(0, "newd", "p1", "", "how do I configure the indexer for solr?"),
+		rec(1, "newd", "p2", "", "and where do the thumbnails get stored?"),
+		rec(4, "ann", "p3", "p1", "set solr.url in local.cfg and restart",
+			store.Reaction{Emoji: "👍", Count: 9, Members: []string{"newd", "ann"}},
+			store.Reaction{Emoji: "white_check_mark", Count: 1, Members: []string{"zed"}}),
+		rec(5, "zed", "p4", "", "nice one"),
+	})
+	r := report(t, mod, end)
+	if got, want := helpful(r), []string{"Ann: 1 answers, 2 thanks, 2 helped"}; !slices.Equal(got, want) {
+		t.Errorf("helpful %q, want %q", got, want)
+	}
+	// newd's first question had its reply: not a newcomer left waiting.
+	if got, want := newcomers(r), []string{}; !slices.Equal(got, want) {
+		t.Errorf("newcomers %q, want %q", got, want)
+	}
+	if got, want := open_(report(t, mod, askedA.Add(10*time.Minute))), []string{"Newd: and where do the thumbnails get stored?"}; !slices.Equal(got, want) {
+		t.Errorf("open %q, want %q", got, want)
+	}
+}

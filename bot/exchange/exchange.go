@@ -18,10 +18,23 @@
 //     Threaded. A reply is tied to the asker's newest question that the
 //     replier may answer (an open one, or one addressed to them: a
 //     question to one member is answered by that member only), and
-//     counted once per question and replier. (Records carry no platform
-//     reply reference yet; when they do, it becomes a third How.)
-//   - Thanked: a thanks or 👍 (topics.Text.Thanks) addressed to a member,
-//     or following a reply to the thanker's question, with no address.
+//     counted once per question and replier. A platform reply
+//     (Record.RepliesTo, a Discord reply) to another member's message in
+//     the window is addressed to its author, and ties a reply to that very
+//     question, How Referenced: a reply to the question, or to a message
+//     of its exchange (a reply to it, the asker's answer to a reply), is a
+//     reply to it by anyone but the asker; a reply to another message
+//     counts as addressed to its author.
+//   - Thanked: a thanks or 👍 (topics.Text.Thanks) addressed to a member
+//     (by name, mention or platform reply), or following a reply to the
+//     thanker's question, with no address; and, How Reacted, an emoji
+//     that says thanks (chat.Appreciates: 👍, ❤️, ✅, 🙏, 🎉, ...) by a
+//     member named on the message (Record.Reactions) of another. A
+//     reaction is addressed to the message's author as an addressed
+//     thanks is, so it counts on any message; its Question is the
+//     reactor's question the message replied to, if any, and its After is
+//     zero (exports do not say when). Reactors counted but not named
+//     cannot be attributed, and count for nothing.
 //
 // After says how long after the question a reply came (after the reply,
 // for a thanks that follows one): consumers decide what is soon enough
@@ -44,9 +57,10 @@
 // # Memory
 //
 // A Detector keeps, per conversation, only the last Window of it (the
-// members who spoke, the questions still open), and at most maxMembers
-// members and maxQuestions questions; a conversation quiet for a Window is
-// dropped. Years of history pass through it in little memory.
+// members who spoke, the questions still open, the platform IDs of the
+// messages a reply may reference), and at most maxMembers members,
+// maxQuestions questions and maxSaid messages; a conversation quiet for a
+// Window is dropped. Years of history pass through it in little memory.
 package exchange
 
 import (
@@ -93,6 +107,12 @@ const (
 	Threaded How = "thread"
 	// Following: an unaddressed thanks after a reply to the thanker.
 	Following How = "following"
+	// Referenced: the message is a platform reply (Record.RepliesTo) to
+	// the question, or to a message of its exchange.
+	Referenced How = "referenced"
+	// Reacted: an emoji that says thanks (chat.Appreciates) on the
+	// helper's message.
+	Reacted How = "reacted"
 )
 
 // Event is one thing the Detector saw happen.
@@ -130,6 +150,7 @@ const (
 	maxMembers   = 256
 	maxQuestions = 32
 	maxRepliers  = 16
+	maxSaid      = 512
 	sweepEvery   = 4096
 )
 
@@ -153,6 +174,15 @@ type conversation struct {
 	last      time.Time
 	members   []seen     // oldest first
 	questions []question // oldest first
+	said      []said     // messages with a platform ID, oldest first
+}
+
+// said is a message a platform reply may reference.
+type said struct {
+	id       string // Record.PlatformID
+	author   chat.Member
+	at       time.Time
+	question string // the PlatformID of the question it asked or replied to, if any
 }
 
 type seen struct {
@@ -212,25 +242,50 @@ func (d *Detector) Feed(rec store.Record) []Event {
 
 	var events []Event
 	to, addressed := c.addressee(rec)
+	how := Addressed
+	ref := c.referenced(rec)
+	if ref != nil {
+		// A platform reply names its message: it is addressed to that
+		// message's author, whatever its text says.
+		to, addressed, how = ref.author, true, Referenced
+	}
 	thanks := d.Text.Thanks(rec.Text) || strings.Contains(rec.Text, "👍")
+	joined := "" // the PlatformID of the question rec replied to
 	switch {
 	case thanks && addressed:
-		e := Event{Kind: Thanked, Record: rec, From: rec.Author, To: to, How: Addressed}
+		e := Event{Kind: Thanked, Record: rec, From: rec.Author, To: to, How: how}
 		if q, r, ok := c.repliedBy(rec.Author.ID, to.ID); ok {
 			e.Question, e.After = q.rec, since(r.at, rec.Time)
 		}
 		events = append(events, e)
+	case ref != nil && ref.question != "":
+		// A reply to the question, or to a message of its exchange, is a
+		// reply to that very question, by anyone but its asker.
+		if q := c.questionByID(ref.question); q != nil && q.rec.Author.ID != rec.Author.ID && (q.to.ID == "" || q.to.ID == rec.Author.ID) {
+			joined = ref.question
+			if q.add(rec.Author, rec.Time) {
+				events = append(events, Event{Kind: Replied, Record: rec, Question: q.rec, From: rec.Author, To: q.rec.Author, How: Referenced, After: since(q.rec.Time, rec.Time)})
+			}
+		}
 	case thanks:
 		if q, r, ok := c.lastReplyTo(rec.Author.ID); ok {
 			events = append(events, Event{Kind: Thanked, Record: rec, Question: q.rec, From: rec.Author, To: r.member, How: Following, After: since(r.at, rec.Time)})
 		}
 	case addressed:
 		if q := c.openQuestionOf(to.ID, rec.Author.ID); q != nil && q.add(rec.Author, rec.Time) {
-			events = append(events, Event{Kind: Replied, Record: rec, Question: q.rec, From: rec.Author, To: q.rec.Author, How: Addressed, After: since(q.rec.Time, rec.Time)})
+			joined = q.rec.PlatformID
+			events = append(events, Event{Kind: Replied, Record: rec, Question: q.rec, From: rec.Author, To: q.rec.Author, How: how, After: since(q.rec.Time, rec.Time)})
 		}
 	case rec.Conversation.Thread != "":
 		if q := c.threadQuestion(rec.Author.ID); q != nil && q.add(rec.Author, rec.Time) {
+			joined = q.rec.PlatformID
 			events = append(events, Event{Kind: Replied, Record: rec, Question: q.rec, From: rec.Author, To: q.rec.Author, How: Threaded, After: since(q.rec.Time, rec.Time)})
+		}
+	}
+	if joined == "" && ref != nil && ref.question != "" {
+		// The asker answering a reply stays in their question's exchange.
+		if q := c.questionByID(ref.question); q != nil && q.rec.Author.ID == rec.Author.ID {
+			joined = ref.question
 		}
 	}
 	if !thanks && d.IsQuestion(rec.Text) {
@@ -243,9 +298,98 @@ func (d *Detector) Feed(rec store.Record) []Event {
 		}
 		c.questions = append(c.questions, q)
 		events = append(events, Event{Kind: Asked, Record: rec, From: rec.Author, To: q.to})
+		if joined == "" {
+			joined = rec.PlatformID
+		}
 	}
+	events = c.reactions(rec, events)
 	c.saw(rec.Author, rec.Time)
+	if rec.PlatformID != "" {
+		if len(c.said) == maxSaid {
+			c.said = c.said[1:]
+		}
+		c.said = append(c.said, said{id: rec.PlatformID, author: rec.Author, at: rec.Time, question: joined})
+	}
 	return events
+}
+
+// referenced is the message rec is a platform reply to, if it is one
+// another member wrote in this conversation within the window.
+func (c *conversation) referenced(rec store.Record) *said {
+	if rec.RepliesTo == "" {
+		return nil
+	}
+	for i := len(c.said) - 1; i >= 0; i-- {
+		if s := &c.said[i]; s.id == rec.RepliesTo {
+			if s.author.ID == rec.Author.ID {
+				return nil
+			}
+			return s
+		}
+	}
+	return nil
+}
+
+// questionByID is the question in the window whose PlatformID is id.
+func (c *conversation) questionByID(id string) *question {
+	for i := len(c.questions) - 1; i >= 0; i-- {
+		if c.questions[i].rec.PlatformID == id {
+			return &c.questions[i]
+		}
+	}
+	return nil
+}
+
+// reactions adds to events a thanks from each member named on an emoji
+// that says thanks on rec (chat.Appreciates), other than its author: a
+// reaction is addressed to the message's author, as an addressed thanks
+// is, so it counts on any message; it is tied to the reactor's question
+// that rec replied to, or that its author replied to lately. Reactors an
+// export counts but does not name cannot be told apart, and count for
+// nothing; a member counts once per message, whatever the emoji.
+func (c *conversation) reactions(rec store.Record, events []Event) []Event {
+	var thanked []string
+	for _, r := range rec.Reactions {
+		if !chat.Appreciates(r.Emoji) {
+			continue
+		}
+	members:
+		for _, id := range r.Members {
+			if id == "" || id == rec.Author.ID {
+				continue
+			}
+			for _, t := range thanked {
+				if t == id {
+					continue members
+				}
+			}
+			thanked = append(thanked, id)
+			e := Event{Kind: Thanked, Record: rec, From: c.member(id), To: rec.Author, How: Reacted}
+			for _, r := range events {
+				if r.Kind == Replied && r.To.ID == id {
+					e.Question = r.Question
+				}
+			}
+			if e.Question.ID == 0 {
+				if q, _, ok := c.repliedBy(id, rec.Author.ID); ok {
+					e.Question = q.rec
+				}
+			}
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
+// member is the member seen lately with platform ID id, or one known by
+// that ID only.
+func (c *conversation) member(id string) chat.Member {
+	for _, s := range c.members {
+		if s.member.ID == id {
+			return s.member
+		}
+	}
+	return chat.Member{ID: id}
 }
 
 func since(from, to time.Time) time.Duration { return max(0, to.Sub(from)) }
@@ -272,6 +416,11 @@ func (c *conversation) forget(t time.Time) {
 		i++
 	}
 	c.questions = c.questions[i:]
+	i = 0
+	for i < len(c.said) && c.said[i].at.Before(t) {
+		i++
+	}
+	c.said = c.said[i:]
 }
 
 // saw notes that m spoke at t: m moves to the end of members.

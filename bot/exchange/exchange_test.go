@@ -341,3 +341,57 @@ func TestDetectorOnDuraSpace(t *testing.T) {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDetectorReferencesAndReactions reads Discord's reply references and
+// members' reactions, as an import of DiscordChatExporter files stores them.
+func TestDetectorReferencesAndReactions(t *testing.T) {
+	discord := chat.Conversation{Platform: "discord", Channel: "help"}
+	type msg struct {
+		min             int
+		author, id, ref string
+		text            string
+		reactions       []store.Reaction
+	}
+	msgs := []msg{
+		{0, "ana", "p1", "", "how do I configure the LDAP authentication?", nil},
+		{1, "ana", "p2", "", "and why is the solr index empty?", nil},
+		// A reply to the first question, though ana asked another since.
+		{3, "bo", "p3", "p1", "look at authentication-ldap.cfg", []store.Reaction{
+			{Emoji: "👍", Count: 5, Members: []string{"ana", "bo", "zed"}}, // bo is its author; two unnamed
+			{Emoji: "heart", Count: 1, Members: []string{"ana"}},          // ana once per message
+			{Emoji: "eyes", Count: 1, Members: []string{"cy"}},            // not a thanks
+		}},
+		// A reply to the reply joins the first question's exchange.
+		{4, "cy", "p4", "p3", "the cfg moved to local.cfg in 7.x", nil},
+		// The asker answering a reply replies to nobody.
+		{5, "ana", "p5", "p3", "it is not there in my install", nil},
+		{6, "bo", "p6", "p5", "then copy it from the example", nil}, // bo replied to q1 already
+		{7, "ana", "p7", "p6", "thanks, that did it", nil},
+		// Outside the window, a reference is nothing.
+		{90, "dee", "p8", "p2", "did you run index-discovery first?", nil},
+	}
+	d := &exchange.Detector{}
+	var got []string
+	for i, m := range msgs {
+		rec := store.Record{
+			ID: uint64(i + 1), Kind: store.KindMessage, Conversation: discord, Time: t0.Add(time.Duration(m.min) * time.Minute),
+			Author: chat.Member{ID: m.author, Name: m.author}, Text: m.text, PlatformID: m.id, RepliesTo: m.ref, Reactions: m.reactions,
+		}
+		for _, e := range d.Feed(rec) {
+			got = append(got, describe(e))
+		}
+	}
+	want := []string{
+		"asked ana>",
+		"asked ana>",
+		"replied bo>ana referenced 3m0s q1",
+		"thanked ana>bo reacted 0s q1",
+		"thanked zed>bo reacted 0s",
+		"replied cy>ana referenced 4m0s q1",
+		"thanked ana>bo referenced 4m0s q1",
+		"asked dee>",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -16,8 +16,8 @@ func (mod *Module) CommandLine() []module.CLICommand {
 		Args:    "[--config FILE] [--db FILE] [--since DATE] [--held-out-from DATE] [--window 10m] [--held-out] [--members N] [--examples N]",
 		Summary: "how well routing finds who answers a question, on the stored history, beside the baselines",
 		Help: `It reads the history in time order and, for each open question from --since
-(default: two years before the last record) that got an addressed reply within
---window, ranks the members using only what happened before it, by routing's
+(default: two years before the last record) that got an addressed reply (or a
+Discord reply to it) within --window, ranks the members using only what happened before it, by routing's
 ranking and by three baselines (the most recently active members, the most active
 in the last 90 days, the most answers so far), and prints hit@1, hit@5 and MRR for
 the true answerer, a breakdown by answerer, and the questions whose answerer was

@@ -113,7 +113,7 @@ type pending struct {
 }
 
 // Evaluator reads the history in time order and scores, for each question
-// that got an addressed reply within the window, where each method ranked
+// that got an addressed or referenced reply (a Discord reply) within the window, where each method ranked
 // its true answerer, using only what happened before the question.
 type Evaluator struct {
 	opts    EvalOptions
@@ -153,7 +153,9 @@ func (ev *Evaluator) Feed(rec store.Record) {
 			q := Question{Asker: e.From.ID, Time: rec.Time, Terms: ev.opts.Text.Terms(rec.Text)}
 			ev.open[rec.ID] = ev.rankAll(q, rec)
 		case e.Kind == exchange.Replied && e.After <= ev.opts.Window:
-			if p := ev.open[e.Question.ID]; p != nil && e.How == exchange.Addressed {
+			// A reply by name or by platform reference (a Discord reply)
+			// names who answered; a threaded one is not scored.
+			if p := ev.open[e.Question.ID]; p != nil && (e.How == exchange.Addressed || e.How == exchange.Referenced) {
 				ev.score(p, e.From.ID)
 				delete(ev.open, e.Question.ID)
 			}
@@ -316,7 +318,7 @@ func (r Report) WriteText(w io.Writer, minQuestions, examples int, parts ...stri
 		if len(parts) > 0 && !slices.Contains(parts, p.Name) {
 			continue
 		}
-		fmt.Fprintf(tw, "\n== %s: questions from %s to %s, with an addressed reply within the window: %d\n",
+		fmt.Fprintf(tw, "\n== %s: questions from %s to %s, with an addressed or referenced reply within the window: %d\n",
 			p.Name, p.From.Format(time.DateOnly), p.To.Format(time.DateOnly), p.Scores[0].Questions)
 		writeScores(tw, p.Scores)
 		fmt.Fprintf(tw, "\nstrongest baseline (MRR): %s\n", p.Best)

@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,38 @@ func TestEvalDoesNotPeek(t *testing.T) {
 	}
 	if m.Hit1 != 0 || m.MRR != 0 {
 		t.Errorf("late, who never answered before the question, was ranked for it: %+v", m)
+	}
+}
+
+// On Discord a reply names its question by reference, not by nick: the
+// evaluation scores those questions and learns from those answers as it
+// does from addressed ones.
+func TestEvalCountsReferencedReplies(t *testing.T) {
+	var h history
+	say := func(at time.Time, who, text, repliesTo string) string {
+		h.say(at, who, text)
+		r := &h.recs[len(h.recs)-1]
+		r.Conversation = chat.Conversation{Platform: "discord", Channel: "help"}
+		r.PlatformID, r.RepliesTo = fmt.Sprint(1000+len(h.recs)), repliesTo
+		return r.PlatformID
+	}
+	start := time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)
+	for d := range 60 {
+		at := start.AddDate(0, 0, d)
+		say(at, "busy", "good morning everyone, coffee time", "")
+		expert, other, q := "ldapper", "solrer", "how do I configure ldap authentication with groups?"
+		if d%2 == 1 {
+			expert, other, q = "solrer", "ldapper", "why is the solr index empty after reindexing?"
+		}
+		say(at.Add(2*time.Minute), expert, "reading the logs", "")
+		say(at.Add(3*time.Minute), other, "hello", "")
+		id := say(at.Add(4*time.Minute), "newbie", q, "")
+		say(at.Add(5*time.Minute), "newbie", "is the demo server down again?", "")
+		say(at.Add(6*time.Minute), expert, "that is in its own cfg file, "+strings.Fields(q)[4]+" section", id)
+	}
+	r := evaluate(&h, start.AddDate(0, 0, 20), start.AddDate(0, 0, 50))
+	tune := r.Parts[0]
+	if s := tune.Scores[0]; s.Method != routing.MethodRouting || s.Questions != 30 || s.Hit1 != 1 {
+		t.Errorf("routing on the tune part: %+v, want 30 questions, every expert first", s)
 	}
 }

@@ -13,7 +13,7 @@
 // Ranking (Index.Rank) is one function, used by the pings, the dashboard
 // page and the evaluation (`docent routing eval`), which replays the
 // history in time order and scores, for each question that got an
-// addressed reply within the window, where the true answerer was ranked,
+// addressed or referenced reply (a Discord reply) within the window, where the true answerer was ranked,
 // beside the baselines a person would try first.
 //
 // Only opted-in helpers (`!helper on`) are ever pinged, at most

@@ -228,3 +228,30 @@ func TestMemberPart(t *testing.T) {
 		t.Errorf("carol's export after bob's question left: %+v", p)
 	}
 }
+
+// A Discord reply to a question joins that question's thread, not the
+// asker's newest one, with no name in its text.
+func TestReferencedReplyJoinsItsQuestion(t *testing.T) {
+	mod := New()
+	st := open(t, mod, filepath.Join(t.TempDir(), "docent.db"))
+	discord := chat.Conversation{Platform: "discord", Channel: "help"}
+	say := func(min int, who chat.Member, id, repliesTo, text string) store.Record {
+		r := msg(min, who, text)
+		r.Conversation, r.PlatformID, r.RepliesTo = discord, id, repliesTo
+		return r
+	}
+	add(t, st,
+		say(0, alice, "p1", "", "how do I configure solr for dspace?"),
+		say(1, alice, "p2", "", "is java 17 supported yet?"),
+		say(2, bob, "p3", "p1", "edit solr.cfg and restart tomcat"),
+		say(3, carol, "p4", "p3", "and reindex after that"),
+	)
+	wantThreads := []string{"how do I configure solr for dspace? → edit solr.cfg and restart tomcat and reindex after that"}
+	if got := texts(t, mod); !slices.Equal(got, wantThreads) {
+		t.Errorf("threads %q, want %q", got, wantThreads)
+	}
+	wantOpen := []string{"is java 17 supported yet?"}
+	if got := unanswered(t, mod); !slices.Equal(got, wantOpen) {
+		t.Errorf("unanswered %q, want %q", got, wantOpen)
+	}
+}
