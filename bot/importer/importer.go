@@ -86,16 +86,7 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 		return b.summary(), err
 	}
 	failing := &readErr{r: in}
-	sc := bufio.NewScanner(failing)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		if atEOF && failing.err != nil && bytes.IndexByte(data, '\n') < 0 {
-			// The read failed (the command line stopped sending): the
-			// line cut there is not a bad line of the file's.
-			return 0, nil, failing.err
-		}
-		return bufio.ScanLines(data, atEOF)
-	})
+	lines := &lineReader{br: bufio.NewReaderSize(failing, 64<<10), max: maxLine}
 	members, channels := map[string]bool{}, map[string]bool{}
 	// seq numbers the lines of one channel's minute, in file order.
 	type minute struct {
@@ -104,13 +95,26 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 	}
 	seq := map[minute]int{}
 	n := 0
-	for sc.Scan() {
+	for {
+		line, tooLong, err := lines.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The read failed (the command line stopped sending): the
+			// line cut there is not a bad line of the file's.
+			return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
+		}
 		n++
 		b.sum.Lines = n
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+		if tooLong {
+			b.bad(n, fmt.Errorf("longer than %d bytes; skipped", maxLine))
 			continue
 		}
-		l, err := ParseLine(sc.Bytes())
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		l, err := ParseLine(line)
 		if err != nil {
 			b.bad(n, err)
 			continue
@@ -129,9 +133,6 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 		if err != nil {
 			return b.sum, err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
 	}
 	b.sum.Members, b.sum.Channels = len(members), len(channels)
 	return b.sum, b.finish(ctx, n)
@@ -319,4 +320,39 @@ func (r *readErr) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
+}
+
+// lineReader reads a file line by line (without its "\n" or "\r\n"); a
+// line longer than max bytes is reported as too long, its bytes dropped
+// as they are read rather than held whole in memory.
+type lineReader struct {
+	br  *bufio.Reader
+	max int
+	buf []byte // the line being read: valid until the next call
+}
+
+// next returns the next line; io.EOF once there is none; another error
+// when the read failed (a line cut there is not returned).
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	l.buf = l.buf[:0]
+	for {
+		frag, err := l.br.ReadSlice('\n')
+		if !tooLong {
+			if len(l.buf)+len(frag) > l.max+2 { // room for "\r\n"
+				tooLong, l.buf = true, l.buf[:0]
+			} else {
+				l.buf = append(l.buf, frag...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(l.buf) == 0 && !tooLong:
+			return nil, false, io.EOF
+		case err != nil && !errors.Is(err, io.EOF):
+			return nil, false, err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(l.buf, []byte("\n")), []byte("\r"))
+		return line, tooLong || len(line) > l.max, nil
+	}
 }

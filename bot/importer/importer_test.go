@@ -234,3 +234,27 @@ func TestImportJSONLRefusesNoPlatform(t *testing.T) {
 		t.Error("no error without a platform")
 	}
 }
+
+// TestImportJSONLSkipsAnOverlongLine: a 10 MB line is reported as a bad
+// line, by its number, and the lines after it are imported: one huge
+// line does not stop the import and lose the rest of the history.
+func TestImportJSONLSkipsAnOverlongLine(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	huge := `{"time": "2015-01-28T15:02:30Z", "channel": "#duraspace", "author": "spammer", "text": "` + strings.Repeat("a", 10<<20) + `"}`
+	lines := strings.Split(strings.TrimSuffix(fixture, "\n"), "\n")
+	text := strings.Join(slices.Insert(slices.Clone(lines), 2, huge), "\n") + "\n"
+	sum, bad, err := importText(t, ctx, st, "huge.jsonl", text, importer.Options{})
+	if err != nil {
+		t.Fatalf("import stopped at the long line: %v (summary %+v)", err, sum)
+	}
+	if len(bad) != 2 || !strings.HasPrefix(bad[0], "3: ") || !strings.Contains(bad[0], "longer than") || !strings.HasPrefix(bad[1], "7: no author") {
+		t.Errorf("bad lines %q, want line 3 too long and line 7 no author", bad)
+	}
+	if sum.Messages != fixtureMessages || sum.Lines != 11 {
+		t.Errorf("summary %+v, want the fixture's %d messages of 11 lines", sum, fixtureMessages)
+	}
+	if got := len(stored(t, st)); got != fixtureMessages {
+		t.Errorf("stored %d records, want %d", got, fixtureMessages)
+	}
+}
