@@ -57,6 +57,9 @@ type Options struct {
 	// Progress is told after each committed batch how many bytes of the
 	// file were read.
 	Progress func(read int64)
+	// Now is the clock a message may not be dated after (by more than a
+	// day); nil means time.Now.
+	Now func() time.Time
 }
 
 // Summary is what an import did.
@@ -225,6 +228,10 @@ func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
 		b.sum.Resumed++
 		return nil
 	}
+	if err := b.checkTime(rec.Time); err != nil {
+		b.bad(n, err)
+		return nil
+	}
 	// As the router does for live messages: secrets never reach the store.
 	text, found := redact.Redact(rec.Text)
 	if len(found) > 0 {
@@ -234,6 +241,32 @@ func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
 	b.recs = append(b.recs, rec)
 	if len(b.recs) == b.opts.Batch {
 		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+// earliest is the first time a chat history can have: Unix time 0 (IRC
+// began in 1988).
+var earliest = time.Unix(0, 0)
+
+// maxAhead is how far past the clock a message may be dated (a server
+// whose clock runs a little fast).
+const maxAhead = 24 * time.Hour
+
+// checkTime refuses a message dated before 1970 or in the future: a
+// broken clock or conversion. Stored, one message in the year 9999 would
+// move every window that ends at the newest message (docent stats --all,
+// the dashboard's whole history) to a decade with nothing else in it.
+func (b *batches) checkTime(at time.Time) error {
+	now := time.Now
+	if b.opts.Now != nil {
+		now = b.opts.Now
+	}
+	switch {
+	case at.Before(earliest):
+		return fmt.Errorf("time %s is before 1970; skipped", at.UTC().Format(time.RFC3339))
+	case at.After(now().Add(maxAhead)):
+		return fmt.Errorf("time %s is in the future; skipped", at.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

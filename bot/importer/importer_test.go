@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/bot/importer"
 	"github.com/docent-bot/docent/chat"
@@ -256,5 +257,38 @@ func TestImportJSONLSkipsAnOverlongLine(t *testing.T) {
 	}
 	if got := len(stored(t, st)); got != fixtureMessages {
 		t.Errorf("stored %d records, want %d", got, fixtureMessages)
+	}
+}
+
+// TestImportRefusesTimesOutsideChat: a line dated before 1970 or in the
+// future (a broken clock, a bad conversion) is a bad line, named by its
+// number: stored, one message in the year 9999 would move every window
+// that ends at the newest message (docent stats --all, the dashboard's
+// whole history) to a decade with nothing else in it.
+func TestImportRefusesTimesOutsideChat(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	text := strings.Join([]string{
+		`{"time": "1900-01-01T10:00:00Z", "channel": "#duraspace", "author": "a", "text": "before computers"}`,
+		`{"time": "1969-12-31T23:59:00Z", "channel": "#duraspace", "author": "a", "text": "before 1970"}`,
+		`{"time": "2015-01-28T15:02:00Z", "channel": "#duraspace", "author": "a", "text": "fine"}`,
+		`{"time": "9999-12-31T23:59:00Z", "channel": "#duraspace", "author": "a", "text": "far future"}`,
+		`{"time": "` + time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339) + `", "channel": "#duraspace", "author": "a", "text": "next year"}`,
+	}, "\n") + "\n"
+	sum, bad, err := importText(t, ctx, st, "times.jsonl", text, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1: time 1900-01-01", "2: time 1969-12-31", "4: time 9999-12-31", "5: time "}
+	if len(bad) != len(want) {
+		t.Fatalf("bad lines %q, want %q", bad, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(bad[i], w) {
+			t.Errorf("bad line %q, want %q…", bad[i], w)
+		}
+	}
+	if got := stored(t, st); sum.Messages != 1 || !slices.Equal(got, []string{"#duraspace a: fine"}) {
+		t.Errorf("stored %q (summary %+v), want only the 2015 line", got, sum)
 	}
 }
