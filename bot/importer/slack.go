@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -177,6 +178,19 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 					return b.sum, err
 				}
 			}
+		}
+	}
+	// A folder of no channel (a private channel's or a DM's, which
+	// channels.json does not list; a name with "../") is not imported,
+	// and says so.
+	listed := map[string]bool{}
+	for _, ch := range channels {
+		listed[ch.Name] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(days)) {
+		if !listed[dir] {
+			n++
+			b.bad(n, fmt.Errorf("the folder %q is no channel of channels.json (private channels and direct messages are not imported): its %d files are skipped", dir, len(days[dir])))
 		}
 	}
 	b.sum.Members, b.sum.Channels = len(members), len(channels)
