@@ -130,7 +130,7 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 			var msgs []json.RawMessage
 			if err := readZipFile(f, &msgs); err != nil {
 				n++
-				b.bad(n, fmt.Errorf("%s: %w", f.Name, err))
+				b.bad(n, err) // err names the file
 				continue
 			}
 			read += int64(f.CompressedSize64)

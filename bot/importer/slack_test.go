@@ -69,7 +69,7 @@ func TestImportSlack(t *testing.T) {
 	if sum != want {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
-	if len(bad) != 2 || !strings.Contains(bad[0], "no ts or author") || !strings.Contains(bad[1], "help/2026-11-03.json") {
+	if len(bad) != 2 || !strings.Contains(bad[0], "no ts or author") || strings.Count(bad[1], "help/2026-11-03.json") != 1 {
 		t.Errorf("bad: %q", bad)
 	}
 	var got []string
