@@ -109,3 +109,33 @@ func TestImportDiscordThread(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDiscordKeepsWhatCameBeforeABreak: an export cut short (a
+// download that stopped) is an error naming the file and the message
+// where it breaks, and the messages before the break are stored: the
+// same file, whole, imported later adds only the rest.
+func TestImportDiscordKeepsWhatCameBeforeABreak(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	file, err := os.ReadFile("testdata/discord-channel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := strings.Replace(string(file), "TOKEN", token, 1)
+	cut := whole[:strings.Index(whole, `"810000000000001006"`)] // inside message 7
+	sum, err := importer.ImportDiscord(ctx, st, "cut.json", int64(len(cut)), strings.NewReader(cut), importer.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cut.json") || !strings.Contains(err.Error(), "message 7") {
+		t.Errorf("a cut export: %v, want an error naming cut.json and message 7", err)
+	}
+	recs, err := st.Conversation(ctx, chat.Conversation{Platform: "discord", Channel: "810000000000000100"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || sum.Messages != 4 {
+		t.Errorf("stored %d messages (summary %+v), want the 4 before the break", len(recs), sum)
+	}
+	again, err := importer.ImportDiscord(ctx, st, "whole.json", int64(len(whole)), strings.NewReader(whole), importer.Options{})
+	if err != nil || again.Messages != 1 || again.Duplicates != 4 {
+		t.Errorf("the whole export after the cut one: %+v, %v; want 1 new, 4 duplicates", again, err)
+	}
+}
