@@ -139,3 +139,25 @@ func TestImportDiscordKeepsWhatCameBeforeABreak(t *testing.T) {
 		t.Errorf("the whole export after the cut one: %+v, %v; want 1 new, 4 duplicates", again, err)
 	}
 }
+
+// TestImportRedactsEveryField: a secret is redacted wherever an export
+// puts it, not only in the text: a reaction's emoji name, the ID of the
+// message replied to.
+func TestImportRedactsEveryField(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	raw := `{"guild": {"id": "G1"}, "channel": {"id": "C1", "type": "GuildTextChat"}, "messages": [
+		{"id": "1", "type": "Reply", "timestamp": "2024-01-01T10:00:00Z", "content": "hi", "author": {"id": "U1", "name": "a"},
+		 "reference": {"messageId": "TOKEN"}, "reactions": [{"emoji": {"id": "", "name": "TOKEN"}, "count": 1, "users": [{"id": "U2"}]}]}]}`
+	raw = strings.ReplaceAll(raw, "TOKEN", token)
+	if _, err := importer.ImportDiscord(ctx, st, "d.json", int64(len(raw)), strings.NewReader(raw), importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.Conversation(ctx, chat.Conversation{Platform: "discord", Channel: "C1"}, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	if got := fmt.Sprintf("%+v", recs[0]); strings.Contains(got, token) {
+		t.Errorf("the secret is stored: %s", got)
+	}
+}

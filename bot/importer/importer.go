@@ -233,9 +233,20 @@ func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
 		return nil
 	}
 	// As the router does for live messages: secrets never reach the store.
-	text, found := redact.Redact(rec.Text)
-	if len(found) > 0 {
-		rec.Text = text
+	// Not only the text: whatever an export holds (an emoji's name, the
+	// ID of the message replied to) may carry one.
+	secret := false
+	for _, f := range []*string{&rec.Text, &rec.RepliesTo, &rec.Author.Name} {
+		if text, found := redact.Redact(*f); len(found) > 0 {
+			*f, secret = text, true
+		}
+	}
+	for i := range rec.Reactions {
+		if text, found := redact.Redact(rec.Reactions[i].Emoji); len(found) > 0 {
+			rec.Reactions[i].Emoji, secret = text, true
+		}
+	}
+	if secret {
 		b.sum.Redacted++
 	}
 	b.recs = append(b.recs, rec)
