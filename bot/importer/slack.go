@@ -188,9 +188,19 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 		listed[ch.Name] = true
 	}
 	for _, dir := range slices.Sorted(maps.Keys(days)) {
-		if !listed[dir] {
+		if listed[dir] || dir == "__MACOSX" || strings.HasPrefix(dir, "__MACOSX/") { // a Mac's zip: file attributes
+			continue
+		}
+		msgs := 0
+		for _, f := range days[dir] {
+			var day []json.RawMessage
+			if readZipFile(f, &day) == nil {
+				msgs += len(day)
+			}
+		}
+		if msgs > 0 {
 			n++
-			b.bad(n, fmt.Errorf("the folder %q is no channel of channels.json (private channels and direct messages are not imported): its %d files are skipped", dir, len(days[dir])))
+			b.bad(n, fmt.Errorf("the folder %q is no channel of channels.json (private channels and direct messages are not imported): its %d messages in %d files are skipped", dir, msgs, len(days[dir])))
 		}
 	}
 	b.sum.Members, b.sum.Channels = len(members), len(channels)
