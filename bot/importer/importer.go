@@ -131,7 +131,9 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 			Time:         l.Time,
 			Author:       chat.Member{ID: l.Author, Name: l.Author, Bot: l.Bot},
 			Text:         l.StoredText(),
-			PlatformID:   fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339), seq[at]),
+			// RFC3339Nano: the same ID as RFC3339 for a whole second (what
+			// earlier imports stored), and one per sub-second time.
+			PlatformID: fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339Nano), seq[at]),
 		})
 		if err != nil {
 			return b.sum, err

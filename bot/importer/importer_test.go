@@ -292,3 +292,21 @@ func TestImportRefusesTimesOutsideChat(t *testing.T) {
 		t.Errorf("stored %q (summary %+v), want only the 2015 line", got, sum)
 	}
 }
+
+// TestImportJSONLKeepsSubsecondMessages: two messages of one channel in
+// the same second (a history with sub-second times, as `docent bench
+// history --jsonl` writes) are two messages, not one and a duplicate.
+func TestImportJSONLKeepsSubsecondMessages(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	text := `{"time": "2015-01-28T15:02:00.100Z", "channel": "#duraspace", "author": "a", "text": "first"}
+{"time": "2015-01-28T15:02:00.600Z", "channel": "#duraspace", "author": "b", "text": "second"}
+`
+	sum, bad, err := importText(t, ctx, st, "subsecond.jsonl", text, importer.Options{})
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	if got := stored(t, st); sum.Messages != 2 || sum.Duplicates != 0 || !slices.Equal(got, []string{"#duraspace a: first", "#duraspace b: second"}) {
+		t.Errorf("stored %q (summary %+v), want both messages", got, sum)
+	}
+}
