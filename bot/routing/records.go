@@ -512,7 +512,32 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 			return 0, err
 		}
 	}
-	return n + len(open), nil
+	// Who was asked about what, and how often a day: no longer than the
+	// questions.
+	var pings [][]byte
+	err = tx.Scan(pingsBucket, nil, func(key, v []byte) error {
+		switch {
+		case key[0] == 'q':
+			var p Ping
+			if json.Unmarshal(v, &p) == nil && p.Time.Before(cutoff) {
+				pings = append(pings, bytes.Clone(key))
+			}
+		case key[0] == 'd':
+			if d, _, ok := bytes.Cut(key[1:], []byte{0}); ok && string(d) < day(cutoff) {
+				pings = append(pings, bytes.Clone(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, key := range pings {
+		if err := tx.Delete(pingsBucket, key); err != nil {
+			return 0, err
+		}
+	}
+	return n + len(open) + len(pings), nil
 }
 
 func eachOpen(tx *store.Tx, fn func(OpenQuestion)) error {

@@ -435,3 +435,30 @@ func TestForgetLeavesNoPingOfTheMember(t *testing.T) {
 		}
 	}
 }
+
+// Retention deletes the pings of the questions it deletes, and the
+// daily counts of the days before it: who was asked about what stays no
+// longer than the question.
+func TestExpireDeletesOldPings(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "")
+	defer c.close()
+	c.history()
+	c.command(ann, "helper", "on ldap")
+	c.say(30, bob, "does anyone know why LDAP login fails with a timeout?")
+	if got := c.pingAt(46, &directMessages{}); strings.Join(got, ",") != "UANN" {
+		t.Fatalf("pinged %v, want UANN", got)
+	}
+	ctx := context.Background()
+	if _, err := c.st.DeleteBefore(ctx, t0.Add(3*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.st.View(ctx, func(tx *store.Tx) error {
+		return tx.Scan(store.NewBucket("routing_pings"), nil, func(k, v []byte) error {
+			t.Errorf("after retention, routing_pings keeps %q: %s", k, v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
