@@ -140,8 +140,11 @@ func ImportDiscord(ctx context.Context, h History, name string, size int64, r io
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
 					// Broken JSON: there is no next message to find. Stop,
-					// keeping what came before.
-					return fail(fmt.Errorf("message %d: %w", n, err))
+					// keeping what came before (a download cut short).
+					if ferr := b.finish(ctx, n-1); ferr != nil {
+						return b.sum, ferr
+					}
+					return fail(fmt.Errorf("message %d: %w (the messages before it are stored)", n, err))
 				}
 				var m dceMessage
 				if err := json.Unmarshal(raw, &m); err != nil {

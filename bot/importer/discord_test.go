@@ -109,3 +109,55 @@ func TestImportDiscordThread(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDiscordKeepsWhatCameBeforeABreak: an export cut short (a
+// download that stopped) is an error naming the file and the message
+// where it breaks, and the messages before the break are stored: the
+// same file, whole, imported later adds only the rest.
+func TestImportDiscordKeepsWhatCameBeforeABreak(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	file, err := os.ReadFile("testdata/discord-channel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := strings.Replace(string(file), "TOKEN", token, 1)
+	cut := whole[:strings.Index(whole, `"810000000000001006"`)] // inside message 7
+	sum, err := importer.ImportDiscord(ctx, st, "cut.json", int64(len(cut)), strings.NewReader(cut), importer.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cut.json") || !strings.Contains(err.Error(), "message 7") {
+		t.Errorf("a cut export: %v, want an error naming cut.json and message 7", err)
+	}
+	recs, err := st.Conversation(ctx, chat.Conversation{Platform: "discord", Channel: "810000000000000100"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || sum.Messages != 4 {
+		t.Errorf("stored %d messages (summary %+v), want the 4 before the break", len(recs), sum)
+	}
+	again, err := importer.ImportDiscord(ctx, st, "whole.json", int64(len(whole)), strings.NewReader(whole), importer.Options{})
+	if err != nil || again.Messages != 1 || again.Duplicates != 4 {
+		t.Errorf("the whole export after the cut one: %+v, %v; want 1 new, 4 duplicates", again, err)
+	}
+}
+
+// TestImportRedactsEveryField: a secret is redacted wherever an export
+// puts it, not only in the text: a reaction's emoji name, the ID of the
+// message replied to.
+func TestImportRedactsEveryField(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	raw := `{"guild": {"id": "G1"}, "channel": {"id": "C1", "type": "GuildTextChat"}, "messages": [
+		{"id": "1", "type": "Reply", "timestamp": "2024-01-01T10:00:00Z", "content": "hi", "author": {"id": "U1", "name": "a"},
+		 "reference": {"messageId": "TOKEN"}, "reactions": [{"emoji": {"id": "", "name": "TOKEN"}, "count": 1, "users": [{"id": "U2"}]}]}]}`
+	raw = strings.ReplaceAll(raw, "TOKEN", token)
+	if _, err := importer.ImportDiscord(ctx, st, "d.json", int64(len(raw)), strings.NewReader(raw), importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.Conversation(ctx, chat.Conversation{Platform: "discord", Channel: "C1"}, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	if got := fmt.Sprintf("%+v", recs[0]); strings.Contains(got, token) {
+		t.Errorf("the secret is stored: %s", got)
+	}
+}

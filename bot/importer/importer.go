@@ -57,6 +57,9 @@ type Options struct {
 	// Progress is told after each committed batch how many bytes of the
 	// file were read.
 	Progress func(read int64)
+	// Now is the clock a message may not be dated after (by more than a
+	// day); nil means time.Now.
+	Now func() time.Time
 }
 
 // Summary is what an import did.
@@ -86,16 +89,7 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 		return b.summary(), err
 	}
 	failing := &readErr{r: in}
-	sc := bufio.NewScanner(failing)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		if atEOF && failing.err != nil && bytes.IndexByte(data, '\n') < 0 {
-			// The read failed (the command line stopped sending): the
-			// line cut there is not a bad line of the file's.
-			return 0, nil, failing.err
-		}
-		return bufio.ScanLines(data, atEOF)
-	})
+	lines := &lineReader{br: bufio.NewReaderSize(failing, 64<<10), max: maxLine}
 	members, channels := map[string]bool{}, map[string]bool{}
 	// seq numbers the lines of one channel's minute, in file order.
 	type minute struct {
@@ -104,13 +98,26 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 	}
 	seq := map[minute]int{}
 	n := 0
-	for sc.Scan() {
+	for {
+		line, tooLong, err := lines.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The read failed (the command line stopped sending): the
+			// line cut there is not a bad line of the file's.
+			return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
+		}
 		n++
 		b.sum.Lines = n
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+		if tooLong {
+			b.bad(n, fmt.Errorf("longer than %d bytes; skipped", maxLine))
 			continue
 		}
-		l, err := ParseLine(sc.Bytes())
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		l, err := ParseLine(line)
 		if err != nil {
 			b.bad(n, err)
 			continue
@@ -124,14 +131,13 @@ func ImportJSONL(ctx context.Context, h History, name string, size int64, r io.R
 			Time:         l.Time,
 			Author:       chat.Member{ID: l.Author, Name: l.Author, Bot: l.Bot},
 			Text:         l.StoredText(),
-			PlatformID:   fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339), seq[at]),
+			// RFC3339Nano: the same ID as RFC3339 for a whole second (what
+			// earlier imports stored), and one per sub-second time.
+			PlatformID: fmt.Sprintf("%s %s %d", l.Channel, l.Time.Format(time.RFC3339Nano), seq[at]),
 		})
 		if err != nil {
 			return b.sum, err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return b.sum, fmt.Errorf("importer: %s: read line %d: %w", name, n+1, err)
 	}
 	b.sum.Members, b.sum.Channels = len(members), len(channels)
 	return b.sum, b.finish(ctx, n)
@@ -224,15 +230,56 @@ func (b *batches) add(ctx context.Context, n int, rec store.Record) error {
 		b.sum.Resumed++
 		return nil
 	}
+	if err := b.checkTime(rec.Time); err != nil {
+		b.bad(n, err)
+		return nil
+	}
 	// As the router does for live messages: secrets never reach the store.
-	text, found := redact.Redact(rec.Text)
-	if len(found) > 0 {
-		rec.Text = text
+	// Not only the text: whatever an export holds (an emoji's name, the
+	// ID of the message replied to) may carry one.
+	secret := false
+	for _, f := range []*string{&rec.Text, &rec.RepliesTo, &rec.Author.Name} {
+		if text, found := redact.Redact(*f); len(found) > 0 {
+			*f, secret = text, true
+		}
+	}
+	for i := range rec.Reactions {
+		if text, found := redact.Redact(rec.Reactions[i].Emoji); len(found) > 0 {
+			rec.Reactions[i].Emoji, secret = text, true
+		}
+	}
+	if secret {
 		b.sum.Redacted++
 	}
 	b.recs = append(b.recs, rec)
 	if len(b.recs) == b.opts.Batch {
 		return b.commit(ctx, n)
+	}
+	return nil
+}
+
+// earliest is the first time a chat history can have: Unix time 0 (IRC
+// began in 1988).
+var earliest = time.Unix(0, 0)
+
+// maxAhead is how far past the clock a message may be dated (a server
+// whose clock runs a little fast).
+const maxAhead = 24 * time.Hour
+
+// checkTime refuses a message dated before 1970 or in the future: a
+// broken clock or conversion. Stored, one message in the year 9999 would
+// move every window that ends at the newest message (docent stats --all,
+// the dashboard's whole history) to a decade with nothing else in it.
+func (b *batches) checkTime(at time.Time) error {
+	now := time.Now
+	if b.opts.Now != nil {
+		now = b.opts.Now
+	}
+	switch {
+	case at.Before(earliest):
+		return fmt.Errorf("time %s is before 1970; skipped", at.UTC().Format(time.RFC3339))
+	case at.After(now().Add(maxAhead)):
+		return fmt.Errorf("time %s is in the future; skipped", at.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -319,4 +366,39 @@ func (r *readErr) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
+}
+
+// lineReader reads a file line by line (without its "\n" or "\r\n"); a
+// line longer than max bytes is reported as too long, its bytes dropped
+// as they are read rather than held whole in memory.
+type lineReader struct {
+	br  *bufio.Reader
+	max int
+	buf []byte // the line being read: valid until the next call
+}
+
+// next returns the next line; io.EOF once there is none; another error
+// when the read failed (a line cut there is not returned).
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	l.buf = l.buf[:0]
+	for {
+		frag, err := l.br.ReadSlice('\n')
+		if !tooLong {
+			if len(l.buf)+len(frag) > l.max+2 { // room for "\r\n"
+				tooLong, l.buf = true, l.buf[:0]
+			} else {
+				l.buf = append(l.buf, frag...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(l.buf) == 0 && !tooLong:
+			return nil, false, io.EOF
+		case err != nil && !errors.Is(err, io.EOF):
+			return nil, false, err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(l.buf, []byte("\n")), []byte("\r"))
+		return line, tooLong || len(line) > l.max, nil
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/bot/importer"
 	"github.com/docent-bot/docent/chat"
@@ -232,5 +233,80 @@ func TestImportJSONLRefusesNoPlatform(t *testing.T) {
 	st := openStore(t)
 	if _, err := importer.ImportJSONL(context.Background(), st, "x", 0, strings.NewReader(""), importer.Options{}); err == nil {
 		t.Error("no error without a platform")
+	}
+}
+
+// TestImportJSONLSkipsAnOverlongLine: a 10 MB line is reported as a bad
+// line, by its number, and the lines after it are imported: one huge
+// line does not stop the import and lose the rest of the history.
+func TestImportJSONLSkipsAnOverlongLine(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	huge := `{"time": "2015-01-28T15:02:30Z", "channel": "#duraspace", "author": "spammer", "text": "` + strings.Repeat("a", 10<<20) + `"}`
+	lines := strings.Split(strings.TrimSuffix(fixture, "\n"), "\n")
+	text := strings.Join(slices.Insert(slices.Clone(lines), 2, huge), "\n") + "\n"
+	sum, bad, err := importText(t, ctx, st, "huge.jsonl", text, importer.Options{})
+	if err != nil {
+		t.Fatalf("import stopped at the long line: %v (summary %+v)", err, sum)
+	}
+	if len(bad) != 2 || !strings.HasPrefix(bad[0], "3: ") || !strings.Contains(bad[0], "longer than") || !strings.HasPrefix(bad[1], "7: no author") {
+		t.Errorf("bad lines %q, want line 3 too long and line 7 no author", bad)
+	}
+	if sum.Messages != fixtureMessages || sum.Lines != 11 {
+		t.Errorf("summary %+v, want the fixture's %d messages of 11 lines", sum, fixtureMessages)
+	}
+	if got := len(stored(t, st)); got != fixtureMessages {
+		t.Errorf("stored %d records, want %d", got, fixtureMessages)
+	}
+}
+
+// TestImportRefusesTimesOutsideChat: a line dated before 1970 or in the
+// future (a broken clock, a bad conversion) is a bad line, named by its
+// number: stored, one message in the year 9999 would move every window
+// that ends at the newest message (docent stats --all, the dashboard's
+// whole history) to a decade with nothing else in it.
+func TestImportRefusesTimesOutsideChat(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	text := strings.Join([]string{
+		`{"time": "1900-01-01T10:00:00Z", "channel": "#duraspace", "author": "a", "text": "before computers"}`,
+		`{"time": "1969-12-31T23:59:00Z", "channel": "#duraspace", "author": "a", "text": "before 1970"}`,
+		`{"time": "2015-01-28T15:02:00Z", "channel": "#duraspace", "author": "a", "text": "fine"}`,
+		`{"time": "9999-12-31T23:59:00Z", "channel": "#duraspace", "author": "a", "text": "far future"}`,
+		`{"time": "` + time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339) + `", "channel": "#duraspace", "author": "a", "text": "next year"}`,
+	}, "\n") + "\n"
+	sum, bad, err := importText(t, ctx, st, "times.jsonl", text, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1: time 1900-01-01", "2: time 1969-12-31", "4: time 9999-12-31", "5: time "}
+	if len(bad) != len(want) {
+		t.Fatalf("bad lines %q, want %q", bad, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(bad[i], w) {
+			t.Errorf("bad line %q, want %q…", bad[i], w)
+		}
+	}
+	if got := stored(t, st); sum.Messages != 1 || !slices.Equal(got, []string{"#duraspace a: fine"}) {
+		t.Errorf("stored %q (summary %+v), want only the 2015 line", got, sum)
+	}
+}
+
+// TestImportJSONLKeepsSubsecondMessages: two messages of one channel in
+// the same second (a history with sub-second times, as `docent bench
+// history --jsonl` writes) are two messages, not one and a duplicate.
+func TestImportJSONLKeepsSubsecondMessages(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	text := `{"time": "2015-01-28T15:02:00.100Z", "channel": "#duraspace", "author": "a", "text": "first"}
+{"time": "2015-01-28T15:02:00.600Z", "channel": "#duraspace", "author": "b", "text": "second"}
+`
+	sum, bad, err := importText(t, ctx, st, "subsecond.jsonl", text, importer.Options{})
+	if err != nil || len(bad) != 0 {
+		t.Fatal(err, bad)
+	}
+	if got := stored(t, st); sum.Messages != 2 || sum.Duplicates != 0 || !slices.Equal(got, []string{"#duraspace a: first", "#duraspace b: second"}) {
+		t.Errorf("stored %q (summary %+v), want both messages", got, sum)
 	}
 }

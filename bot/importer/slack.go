@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -129,7 +130,7 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 			var msgs []json.RawMessage
 			if err := readZipFile(f, &msgs); err != nil {
 				n++
-				b.bad(n, fmt.Errorf("%s: %w", f.Name, err))
+				b.bad(n, err) // err names the file
 				continue
 			}
 			read += int64(f.CompressedSize64)
@@ -177,6 +178,29 @@ func ImportSlack(ctx context.Context, h History, name string, size int64, r io.R
 					return b.sum, err
 				}
 			}
+		}
+	}
+	// A folder of no channel (a private channel's or a DM's, which
+	// channels.json does not list; a name with "../") is not imported,
+	// and says so.
+	listed := map[string]bool{}
+	for _, ch := range channels {
+		listed[ch.Name] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(days)) {
+		if listed[dir] || dir == "__MACOSX" || strings.HasPrefix(dir, "__MACOSX/") { // a Mac's zip: file attributes
+			continue
+		}
+		msgs := 0
+		for _, f := range days[dir] {
+			var day []json.RawMessage
+			if readZipFile(f, &day) == nil {
+				msgs += len(day)
+			}
+		}
+		if msgs > 0 {
+			n++
+			b.bad(n, fmt.Errorf("the folder %q is no channel of channels.json (private channels and direct messages are not imported): its %d messages in %d files are skipped", dir, msgs, len(days[dir])))
 		}
 	}
 	b.sum.Members, b.sum.Channels = len(members), len(channels)

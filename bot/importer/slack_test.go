@@ -69,7 +69,7 @@ func TestImportSlack(t *testing.T) {
 	if sum != want {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
-	if len(bad) != 2 || !strings.Contains(bad[0], "no ts or author") || !strings.Contains(bad[1], "help/2026-11-03.json") {
+	if len(bad) != 2 || !strings.Contains(bad[0], "no ts or author") || strings.Count(bad[1], "help/2026-11-03.json") != 1 {
 		t.Errorf("bad: %q", bad)
 	}
 	var got []string
@@ -128,5 +128,44 @@ func TestImportSlack(t *testing.T) {
 	}
 	if _, err := importer.ImportSlack(ctx, st, "x.zip", 8, bytes.NewReader([]byte("not zip!")), importer.Options{}); err == nil || !strings.Contains(err.Error(), "not a Slack export") {
 		t.Errorf("a file that is not a zip: %v", err)
+	}
+}
+
+// TestImportSlackReportsFoldersOfNoChannel: a folder of days that is no
+// channel of channels.json (a private channel's or a DM's, which an
+// export lists in groups.json and dms.json, a renamed channel, a name
+// with "../") is reported by name, never left out in silence.
+func TestImportSlackReportsFoldersOfNoChannel(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range []struct{ name, body string }{
+		{"channels.json", `[{"id": "C01", "name": "general"}]`},
+		{"general/2026-11-01.json", `[{"type": "message", "user": "U01", "text": "hello", "ts": "1761987660.000200"}]`},
+		{"../general/2026-11-01.json", `[{"type": "message", "user": "U01", "text": "dot dot", "ts": "1761987660.000300"}]`},
+		{"staff/2026-11-01.json", `[{"type": "message", "user": "U01", "text": "private", "ts": "1761987660.000400"}]`},
+		{"staff/2026-11-02.json", `[{"type": "message", "user": "U01", "text": "private", "ts": "1761987660.000500"}]`},
+	} {
+		w, err := zw.Create(f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(f.body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	opts := importer.Options{Bad: func(n int, err error) { bad = append(bad, fmt.Sprint(n, ": ", err)) }}
+	sum, err := importer.ImportSlack(ctx, st, "export.zip", int64(buf.Len()), bytes.NewReader(buf.Bytes()), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Messages != 1 || sum.Skipped != 2 {
+		t.Errorf("summary %+v, want 1 message and the 2 folders skipped", sum)
+	}
+	if len(bad) != 2 || !strings.Contains(bad[0], `"../general"`) || !strings.Contains(bad[1], `"staff"`) || !strings.Contains(bad[1], "2 files") {
+		t.Errorf("bad: %q, want the folders ../general and staff (2 files) reported", bad)
 	}
 }

@@ -446,6 +446,37 @@ func (memberPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 		}
 		n++
 	}
+	// Who was asked about whose question names both: a ping of their
+	// question goes, and they leave the helpers of the others.
+	changed := map[string]*Ping{}
+	err = tx.Scan(pingsBucket, []byte("q"), func(key, v []byte) error {
+		var p Ping
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("routing: ping %x: %w", key, err)
+		}
+		switch helpers := slices.DeleteFunc(slices.Clone(p.Helpers), func(h string) bool { return h == k }); {
+		case p.Asker == k || len(helpers) == 0:
+			changed[string(key)] = nil
+		case len(helpers) < len(p.Helpers):
+			p.Helpers = helpers
+			changed[string(key)] = &p
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for key, p := range changed {
+		if p == nil {
+			err = tx.Delete(pingsBucket, []byte(key))
+		} else {
+			err = putJSON(tx, pingsBucket, []byte(key), *p)
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
 	return n, nil
 }
 
@@ -481,7 +512,32 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 			return 0, err
 		}
 	}
-	return n + len(open), nil
+	// Who was asked about what, and how often a day: no longer than the
+	// questions.
+	var pings [][]byte
+	err = tx.Scan(pingsBucket, nil, func(key, v []byte) error {
+		switch {
+		case key[0] == 'q':
+			var p Ping
+			if json.Unmarshal(v, &p) == nil && p.Time.Before(cutoff) {
+				pings = append(pings, bytes.Clone(key))
+			}
+		case key[0] == 'd':
+			if d, _, ok := bytes.Cut(key[1:], []byte{0}); ok && string(d) < day(cutoff) {
+				pings = append(pings, bytes.Clone(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, key := range pings {
+		if err := tx.Delete(pingsBucket, key); err != nil {
+			return 0, err
+		}
+	}
+	return n + len(open) + len(pings), nil
 }
 
 func eachOpen(tx *store.Tx, fn func(OpenQuestion)) error {

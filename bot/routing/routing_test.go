@@ -398,3 +398,67 @@ func TestSuggestsOpenQuestionsToHelpers(t *testing.T) {
 		t.Errorf("a week later cid is offered %q", got)
 	}
 }
+
+// After !forget me, nothing in routing's buckets names the member: not
+// the record of who was asked about whose question (the asker's and the
+// helper's IDs), however the ping went.
+func TestForgetLeavesNoPingOfTheMember(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "")
+	defer c.close()
+	c.history()
+	c.command(ann, "helper", "on ldap")
+	c.say(30, bob, "does anyone know why LDAP login fails with a timeout?")
+	if got := c.pingAt(46, &directMessages{}); strings.Join(got, ",") != "UANN" {
+		t.Fatalf("pinged %v, want UANN", got)
+	}
+	ctx := context.Background()
+	for _, m := range []chat.Member{ann, bob} {
+		if _, err := c.st.ForgetMember(ctx, store.MemberRef{Platform: "slack", ID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		err := c.st.View(ctx, func(tx *store.Tx) error {
+			for _, name := range []string{"routing_members", "routing_helpers", "routing_open", "routing_pings", "routing_answers"} {
+				err := tx.Scan(store.NewBucket(name), nil, func(k, v []byte) error {
+					if strings.Contains(string(k)+string(v), m.ID) {
+						t.Errorf("after forgetting %s, %s keeps %q: %s", m.Name, name, k, v)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Retention deletes the pings of the questions it deletes, and the
+// daily counts of the days before it: who was asked about what stays no
+// longer than the question.
+func TestExpireDeletesOldPings(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "")
+	defer c.close()
+	c.history()
+	c.command(ann, "helper", "on ldap")
+	c.say(30, bob, "does anyone know why LDAP login fails with a timeout?")
+	if got := c.pingAt(46, &directMessages{}); strings.Join(got, ",") != "UANN" {
+		t.Fatalf("pinged %v, want UANN", got)
+	}
+	ctx := context.Background()
+	if _, err := c.st.DeleteBefore(ctx, t0.Add(3*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.st.View(ctx, func(tx *store.Tx) error {
+		return tx.Scan(store.NewBucket("routing_pings"), nil, func(k, v []byte) error {
+			t.Errorf("after retention, routing_pings keeps %q: %s", k, v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
