@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -385,10 +386,10 @@ func (r Report) WriteFirstQuestions(w io.Writer) error {
 	return tw.Flush()
 }
 
-// Figure is the figure behind a drop: "12 msgs in last 30 days vs
-// 85/month usual (active 6 of 6 months before)".
+// Figure is the figure behind a drop: "12 messages in the last 30 days vs
+// 85 a month usually (active 6 of the 6 months before)".
 func (d Drop) Figure() string {
-	return fmt.Sprintf("%d msgs in last 30 days vs %.0f/month usual (active %d of %d months before)", d.Last, d.Usual, d.Months, usualMonths)
+	return fmt.Sprintf("%s in the last 30 days vs %.0f a month usually (active %d of the %d months before)", chat.Plural(d.Last, "message"), d.Usual, d.Months, usualMonths)
 }
 
 // showDuration writes d as days and hours, or minutes.
