@@ -154,3 +154,70 @@ func TestImportSlackExport(t *testing.T) {
 		t.Errorf("history of the imported thread (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestImportKilledMidwayResumes: `docent import` killed with SIGKILL in
+// the middle of a file (no chance to clean up: the kernel ends it between
+// any two instructions) leaves a database that opens, holding whole
+// batches only; importing the same file again says how many lines it
+// found committed and stores the rest: every message exactly once.
+func TestImportKilledMidwayResumes(t *testing.T) {
+	dir := workdir(t)
+	const lines = 100_000
+	history := filepath.Join(t.TempDir(), "big.jsonl")
+	var b strings.Builder
+	start := time.Now().UTC().Add(-90 * 24 * time.Hour).Truncate(time.Second)
+	for i := range lines {
+		fmt.Fprintf(&b, `{"time": %q, "channel": "#c%d", "author": "m%d", "text": "message %d about the zanzibar indexer"}`+"\n",
+			start.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%7, i%311, i)
+	}
+	if err := os.WriteFile(history, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "data", "docent.db")
+
+	cmd := exec.Command(binary, "import", "--batch", "500", history)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Midway: once the file holds a few megabytes, several batches were
+	// committed, and many lines are still to read.
+	const midway = 4 << 20
+	for killed := false; !killed; {
+		select {
+		case err := <-exited:
+			t.Fatalf("the import ended (%v) before the file reached %d bytes, with %d lines to import:\n%s", err, midway, lines, out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if fi, err := os.Stat(db); err == nil && fi.Size() >= midway {
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("the import was not killed (%v):\n%s", err, out.String())
+	}
+
+	r := docent(t, dir, "", "import", "--batch", "500", history)
+	var stored, dups, resumed int
+	if _, err := fmt.Sscanf(r.stdout[strings.Index(r.stdout, ": ")+2:], "%d messages, 311 members, 7 channels; 0 skipped, %d duplicates, %d resumed", &stored, &dups, &resumed); err != nil || r.code != 0 {
+		t.Fatalf("import again: %v; exit %d\n%s%s", err, r.code, r.stdout, r.stderr)
+	}
+	t.Logf("killed at %d bytes; the import again: %d lines committed before the kill, %d stored now", midway, resumed, stored)
+	if resumed == 0 || resumed%500 != 0 || resumed >= lines || dups != 0 || stored+resumed != lines {
+		t.Errorf("import again: %d stored, %d resumed, %d duplicates; want whole batches of 500 resumed, some but not all of %d lines, the rest stored, none twice", stored, resumed, dups, lines)
+	}
+	if r = docent(t, dir, "", "stats", "--all"); !strings.Contains(r.stdout, fmt.Sprintf("messages              %d\n", lines)) {
+		t.Errorf("stats --all after the resumed import, want %d messages (exit %d):\n%s%s", lines, r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "import", history); !strings.Contains(r.stdout, ": 0 messages") {
+		t.Errorf("a third import (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
