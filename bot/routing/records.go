@@ -423,12 +423,10 @@ func (memberPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 		b    store.Bucket
 		keys [][]byte
 	}{{answersBucket, keys}, {openBucket, open}} {
-		for _, key := range del.keys {
-			if err := tx.Delete(del.b, key); err != nil {
-				return 0, err
-			}
-			n++
+		if err := deleteKeys(tx, del.b, del.keys); err != nil {
+			return 0, err
 		}
+		n += len(del.keys)
 	}
 	var pings [][]byte
 	err = tx.Scan(pingsBucket, []byte("d"), func(key, _ []byte) error {
@@ -440,12 +438,10 @@ func (memberPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, key := range pings {
-		if err := tx.Delete(pingsBucket, key); err != nil {
-			return 0, err
-		}
-		n++
+	if err := deleteKeys(tx, pingsBucket, pings); err != nil {
+		return 0, err
 	}
+	n += len(pings)
 	// Who was asked about whose question names both: a ping of their
 	// question goes, and they leave the helpers of the others.
 	changed := map[string]*Ping{}
@@ -493,10 +489,8 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, key := range keys {
-		if err := tx.Delete(answersBucket, key); err != nil {
-			return 0, err
-		}
+	if err := deleteKeys(tx, answersBucket, keys); err != nil {
+		return 0, err
 	}
 	n := len(keys)
 	var open [][]byte
@@ -507,10 +501,8 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
-	for _, key := range open {
-		if err := tx.Delete(openBucket, key); err != nil {
-			return 0, err
-		}
+	if err := deleteKeys(tx, openBucket, open); err != nil {
+		return 0, err
 	}
 	// Who was asked about what, and how often a day: no longer than the
 	// questions.
@@ -532,12 +524,21 @@ func (memberPart) Expire(tx *store.Tx, cutoff time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, key := range pings {
-		if err := tx.Delete(pingsBucket, key); err != nil {
-			return 0, err
-		}
+	if err := deleteKeys(tx, pingsBucket, pings); err != nil {
+		return 0, err
 	}
 	return n + len(open) + len(pings), nil
+}
+
+// deleteKeys deletes keys, collected by a scan (a bucket is not changed
+// while it is scanned), from b.
+func deleteKeys(tx *store.Tx, b store.Bucket, keys [][]byte) error {
+	for _, key := range keys {
+		if err := tx.Delete(b, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func eachOpen(tx *store.Tx, fn func(OpenQuestion)) error {
