@@ -1,7 +1,8 @@
 // Package threads keeps the community's own exchanges as a feature module:
 // the questions members answered each other (a "nick: …" reply on IRC, a
-// reply in a Slack or Discord thread) and the questions nobody answered,
-// live and imported alike. It runs the exchange Detector over the records
+// reply in a Slack or Discord thread) and the questions nobody answered
+// (neither a member within the window nor Docent with more than "I'm not
+// sure" or an apology), live and imported alike. It runs the exchange Detector over the records
 // as the store stores them (a store.Recorder), so an imported history is
 // read once, in the import's own transactions, and a live one message by
 // message, with no commit of its own.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/docent-bot/docent/bot/exchange"
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/chat/topics"
 	"github.com/docent-bot/docent/store"
 )
@@ -161,6 +162,17 @@ func newRecorder(env module.RecordEnv, keep int) *recorder {
 // "threads_counted".
 func (*recorder) Key() string { return "threads" }
 
+// answers reports whether an answer from source answers the question: an
+// intent's response, passages of the docs or past threads, the LLM's; not
+// Docent's "not sure", nor an apology.
+func answers(source chat.Source) bool {
+	switch source {
+	case chat.SourceIntent, chat.SourceKnowledge, chat.SourceLLM:
+		return true
+	}
+	return false
+}
+
 // primeRecords bounds how many earlier records of a conversation the
 // Detector is shown when it does not know the conversation (after a
 // restart): enough to tie the first replies to the questions before.
@@ -169,10 +181,13 @@ const primeRecords = 64
 // Record reads recs, just stored, for questions and replies.
 func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	for _, rec := range recs {
-		if rec.Kind == store.KindAnswer && rec.ReplyTo != 0 {
-			// Docent answered it: not a question nobody answered.
-			if err := remove(tx, bucketUnanswered, rec.ReplyTo); err != nil {
-				return fmt.Errorf("record answer %d: %w", rec.ID, err)
+		if rec.Kind == store.KindAnswer {
+			// Docent answered it: not a question nobody answered, unless
+			// all it said was that it is not sure, or sorry.
+			if rec.ReplyTo != 0 && answers(rec.Source) {
+				if err := remove(tx, bucketUnanswered, rec.ReplyTo); err != nil {
+					return fmt.Errorf("record answer %d: %w", rec.ID, err)
+				}
 			}
 			continue
 		}

@@ -129,18 +129,29 @@ func TestThreadsAndUnanswered(t *testing.T) {
 	}
 }
 
-// A question Docent answered is not one nobody answered; one asked less
-// than ten minutes ago is not one yet.
+// A question Docent answered is not one nobody answered, unless all it
+// said was that it is not sure, or an apology; one asked less than ten
+// minutes ago is not one yet.
 func TestUnansweredLeavesAnsweredAndRecent(t *testing.T) {
 	mod := New()
 	st := open(t, mod, filepath.Join(t.TempDir(), "docent.db"))
-	qs := add(t, st, msg(0, alice, "how do I configure solr for dspace?"), msg(1, bob, "what port does the handle server use?"))
-	_, err := st.AppendAnswer(context.Background(), store.AnswerRecord{Conversation: irc, ReplyTo: qs[0].ID, Time: t0.Add(time.Minute),
-		Author: chat.Member{ID: "docent", Bot: true}, Answer: chat.Answer{Text: "See the Solr page.", Source: chat.SourceKnowledge}})
-	if err != nil {
-		t.Fatal(err)
+	qs := add(t, st, msg(0, alice, "how do I configure solr for dspace?"), msg(1, bob, "what port does the handle server use?"),
+		msg(2, carol, "why does the oai harvester stop?"))
+	for _, a := range []struct {
+		q      store.Record
+		answer chat.Answer
+	}{
+		{qs[0], chat.Answer{Text: "See the Solr page.", Source: chat.SourceKnowledge}},
+		{qs[1], chat.Answer{Text: "I'm not sure about that one.", Source: chat.SourceFallback}},
+		{qs[2], chat.Answer{Text: "Sorry, that took too long.", Source: chat.SourceError}},
+	} {
+		_, err := st.AppendAnswer(context.Background(), store.AnswerRecord{Conversation: irc, ReplyTo: a.q.ID, Time: a.q.Time.Add(time.Second),
+			Author: chat.Member{ID: "docent", Bot: true}, Answer: a.answer})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got, want := unanswered(t, mod), []string{"what port does the handle server use?"}; !slices.Equal(got, want) {
+	if got, want := unanswered(t, mod), []string{"why does the oai harvester stop?", "what port does the handle server use?"}; !slices.Equal(got, want) {
 		t.Errorf("unanswered %q, want %q", got, want)
 	}
 	mod.now = func() time.Time { return t0.Add(5 * time.Minute) }
