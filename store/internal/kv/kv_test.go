@@ -229,3 +229,29 @@ func recKey(conv int, id uint64) []byte {
 	}
 	return k
 }
+
+// Puts go to PostgreSQL in batches, before the next read or the commit: a
+// Put the server refuses still fails its Update, saying which.
+func TestPostgresRefusedPutFailsTheUpdate(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b, err := tx.CreateBucket([]byte("gone"))
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte("gone")); err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v")) // a bucket no longer there
+	})
+	if err == nil || !strings.Contains(err.Error(), `put 6b in bucket "gone"`) {
+		t.Fatalf("Update whose Put the server refused: %v, want an error naming the put", err)
+	}
+	err = db.View(ctx, func(tx kv.Tx) error {
+		return tx.ForEachBucket(func(n []byte) error { return fmt.Errorf("bucket %q was committed", n) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

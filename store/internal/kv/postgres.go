@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -217,6 +218,9 @@ func (p *Postgres) run(ctx context.Context, opts pgx.TxOptions, writable bool, f
 	}
 	t := &pgTx{ctx: ctx, tx: ptx, writable: writable, ids: map[string]int64{}}
 	ferr := fn(t)
+	if ferr == nil {
+		t.flush()
+	}
 	if t.err != nil || ferr != nil {
 		_ = ptx.Rollback(context.WithoutCancel(ctx))
 		if t.err != nil {
@@ -239,6 +243,11 @@ func retryable(err error) bool {
 
 // pgTx is one transaction. err is its first failure, which every later
 // call returns and which fails the transaction however fn ends.
+//
+// Puts and Deletes wait in pending and go to the server together, in one
+// round trip, before the next statement that reads and before the
+// commit: 100 appends cost one round trip, not 200. A Put that the server
+// refuses then fails the transaction, not its own call.
 type pgTx struct {
 	ctx      context.Context
 	tx       pgx.Tx
@@ -246,6 +255,52 @@ type pgTx struct {
 	err      error
 	ids      map[string]int64 // bucket name → id, of the buckets seen
 	writes   int              // counts writes, so cursors know to fetch afresh
+	pending  pgx.Batch        // writes not yet sent
+	what     []string         // what each pending write is, for its error
+	// seqs holds the sequences this transaction has taken numbers from:
+	// its first NextSequence locked the bucket's row, so the next ones
+	// are counted here and written with the pending writes.
+	seqs map[int64]*sequence
+}
+
+type sequence struct {
+	n     int64
+	dirty bool // n is not yet written
+}
+
+// flush sends the pending writes, and the sequences counted since the
+// last flush, in one round trip. It is called before every statement that
+// reads, and before the commit.
+func (t *pgTx) flush() {
+	for id, s := range t.seqs {
+		if s.dirty {
+			t.pending.Queue("UPDATE kv_buckets SET sequence = $2 WHERE id = $1", id, s.n)
+			t.what = append(t.what, fmt.Sprintf("set the sequence of bucket %d to %d", id, s.n))
+			s.dirty = false
+		}
+	}
+	if t.err != nil || t.pending.Len() == 0 {
+		return
+	}
+	b, what := t.pending, t.what
+	t.pending, t.what = pgx.Batch{}, nil
+	br := t.tx.SendBatch(t.ctx, &b)
+	for i := range b.QueuedQueries {
+		if _, err := br.Exec(); err != nil {
+			t.fail(fmt.Errorf("%s: %w", what[i], err))
+			break
+		}
+	}
+	if err := br.Close(); err != nil {
+		t.fail(fmt.Errorf("write: %w", err))
+	}
+}
+
+// ready flushes the pending writes before a statement that reads, and
+// says whether the transaction may go on.
+func (t *pgTx) ready() bool {
+	t.flush()
+	return t.err == nil
 }
 
 // fail keeps the transaction's first error and returns it.
@@ -265,6 +320,9 @@ func (t *pgTx) bucketID(name []byte) int64 {
 	}
 	if id, ok := t.ids[string(name)]; ok {
 		return id
+	}
+	if !t.ready() {
+		return 0
 	}
 	var id int64
 	err := t.tx.QueryRow(t.ctx, "SELECT id FROM kv_buckets WHERE name = $1", name).Scan(&id)
@@ -304,6 +362,9 @@ func (t *pgTx) CreateBucket(name []byte) (Bucket, error) {
 	if len(name) == 0 {
 		return nil, ErrBucketName
 	}
+	if !t.ready() {
+		return nil, t.err
+	}
 	var id int64
 	err := t.tx.QueryRow(t.ctx,
 		"INSERT INTO kv_buckets (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", name).Scan(&id)
@@ -335,6 +396,9 @@ func (t *pgTx) DeleteBucket(name []byte) error {
 	if err := t.canWrite(); err != nil {
 		return err
 	}
+	if !t.ready() {
+		return t.err
+	}
 	tag, err := t.tx.Exec(t.ctx, "DELETE FROM kv_buckets WHERE name = $1", name)
 	if err != nil {
 		return t.fail(fmt.Errorf("delete bucket %q: %w", name, err))
@@ -343,12 +407,15 @@ func (t *pgTx) DeleteBucket(name []byte) error {
 		return ErrBucketNotFound
 	}
 	t.writes++
+	if id, ok := t.ids[string(name)]; ok {
+		delete(t.seqs, id)
+	}
 	delete(t.ids, string(name))
 	return nil
 }
 
 func (t *pgTx) ForEachBucket(fn func(name []byte) error) error {
-	if t.err != nil {
+	if !t.ready() {
 		return t.err
 	}
 	rows, err := t.tx.Query(t.ctx, "SELECT name FROM kv_buckets ORDER BY name")
@@ -377,7 +444,7 @@ type pgBucket struct {
 
 func (b *pgBucket) Get(key []byte) []byte {
 	t := b.tx
-	if t.err != nil {
+	if !t.ready() {
 		return nil
 	}
 	var v []byte
@@ -406,14 +473,11 @@ func (b *pgBucket) Put(key, value []byte) error {
 	if len(value) > MaxValueSize {
 		return fmt.Errorf("%w: %d bytes, the most is %d", ErrValueTooLarge, len(value), MaxValueSize)
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO kv_pairs (bucket, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, b.id, key, value)
-	if err != nil {
-		return t.fail(fmt.Errorf("put %x in bucket %q: %w", key, b.name, err))
-	}
+	// Copies: the batch is encoded when it is sent, and the caller may
+	// reuse its buffers once Put returns.
+	t.pending.Queue(`INSERT INTO kv_pairs (bucket, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, b.id, bytes.Clone(key), append([]byte{}, value...))
+	t.what = append(t.what, fmt.Sprintf("put %x in bucket %q", key, b.name))
 	t.writes++
 	return nil
 }
@@ -423,9 +487,8 @@ func (b *pgBucket) Delete(key []byte) error {
 	if err := t.canWrite(); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, "DELETE FROM kv_pairs WHERE bucket = $1 AND key = $2", b.id, key); err != nil {
-		return t.fail(fmt.Errorf("delete %x from bucket %q: %w", key, b.name, err))
-	}
+	t.pending.Queue("DELETE FROM kv_pairs WHERE bucket = $1 AND key = $2", b.id, bytes.Clone(key))
+	t.what = append(t.what, fmt.Sprintf("delete %x from bucket %q", key, b.name))
 	t.writes++
 	return nil
 }
@@ -438,11 +501,23 @@ func (b *pgBucket) NextSequence() (uint64, error) {
 	if err := t.canWrite(); err != nil {
 		return 0, err
 	}
+	if s, ok := t.seqs[b.id]; ok {
+		s.n++
+		s.dirty = true
+		return uint64(s.n), nil
+	}
+	if !t.ready() {
+		return 0, t.err
+	}
 	var n int64
 	err := t.tx.QueryRow(t.ctx, "UPDATE kv_buckets SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence", b.id).Scan(&n)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("next sequence of bucket %q: %w", b.name, err))
 	}
+	if t.seqs == nil {
+		t.seqs = map[int64]*sequence{}
+	}
+	t.seqs[b.id] = &sequence{n: n}
 	return uint64(n), nil
 }
 
@@ -477,8 +552,9 @@ type pgCursor struct {
 type pgRow struct{ k, v []byte }
 
 const (
-	firstBatch = 16
-	maxBatch   = 1024
+	firstBatch = 16   // First, Last, Seek: often a look at one key
+	turnBatch  = 64   // a walk that sets off the other way: store/'s 50 earlier messages in one read
+	maxBatch   = 1024 // a scan's batches double up to this
 )
 
 func (c *pgCursor) First() ([]byte, []byte) { return c.fetch(nil, false, false) }
@@ -517,7 +593,7 @@ func (c *pgCursor) step(back bool) ([]byte, []byte) {
 		}
 		c.size = min(c.size*2, maxBatch)
 	} else {
-		c.size = firstBatch
+		c.size = turnBatch
 	}
 	// From the current key, excluding it: the batch is read again from
 	// the table.
@@ -535,7 +611,7 @@ func (c *pgCursor) fetch(from []byte, back, inclusive bool) ([]byte, []byte) {
 func (c *pgCursor) read(from []byte, back, inclusive bool) ([]byte, []byte) {
 	t := c.b.tx
 	c.rows, c.pos, c.back, c.done, c.writes = nil, 0, back, false, t.writes
-	if t.err != nil {
+	if !t.ready() {
 		return nil, nil
 	}
 	q := "SELECT key, value FROM kv_pairs WHERE bucket = $1"
