@@ -186,7 +186,17 @@ type cluster struct {
 // startCluster runs initdb into a new temporary folder and starts
 // postgres on a free loopback port, waiting until it takes connections.
 func startCluster(bin string) (_ *cluster, err error) {
-	dir, err := os.MkdirTemp("", "docent-pgtest-")
+	cred, who, err := runAs()
+	if err != nil {
+		return nil, err
+	}
+	// The socket's path must fit in 107 bytes, and another user must
+	// reach the folder: a long or private $TMPDIR will not do.
+	base := os.TempDir()
+	if len(base) > 60 || (cred != nil && !reachable(base)) {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "docent-pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary folder for the test cluster: %w", err)
 	}
@@ -195,10 +205,6 @@ func startCluster(bin string) (_ *cluster, err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	cred, who, err := runAs()
-	if err != nil {
-		return nil, err
-	}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			return nil, fmt.Errorf("give %s to %s: %w", dir, who, err)
@@ -295,6 +301,20 @@ func runAs() (*syscall.Credential, string, error) {
 		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, "user " + name, nil
 	}
 	return nil, "", errors.New("running as root, and there is no postgres or nobody user to run PostgreSQL as (initdb refuses root)")
+}
+
+// reachable reports whether every user may pass through dir and the
+// folders above it.
+func reachable(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 // freePort asks the kernel for a free loopback port. Another process may
