@@ -44,10 +44,11 @@
 //     numbers back and the next one gets them again (bbolt's rule). Numbers
 //     come in the order of commits: a number below one that was committed
 //     is never committed later.
-//   - Writing to a bucket while a Cursor of it is open moves no cursor: the
-//     cursor's next move goes on from its current key as the bucket now is
-//     (re-Seek after deleting, as store/ does). bbolt does not promise
-//     this; the conformance suite checks the ways store/ does it.
+//   - A Cursor's First, Last and Seek after a write in its transaction see
+//     the write. A walk that writes as it goes re-Seeks after each write,
+//     or collects the keys and writes after the walk, as store/ does:
+//     bbolt may lose its place otherwise (PostgreSQL's cursor goes on from
+//     its key as the bucket now is). The suite checks both ways store/ uses.
 //   - Update's fn may run more than once (PostgreSQL retries a transaction
 //     that lost a serialization conflict): it must set its results afresh
 //     on each run, as store.Update already demands.
@@ -56,7 +57,11 @@
 // Get and the Cursor moves return no error, as bbolt's do. PostgreSQL's
 // can fail (the connection drops): the transaction then keeps the first
 // error, every later call returns nothing, and View or Update returns that
-// error, whatever fn returned, after rolling back.
+// error, whatever fn returned, after rolling back. PostgreSQL also sends
+// Puts and Deletes in batches, at the next read or the commit: one that
+// the server refuses fails the transaction there, not its own call (the
+// checks both make first, key size and read-only, still fail the call).
+// Its sequences end at 2^63-1 (bigint), bbolt's at 2^64-1.
 package kv
 
 import (
