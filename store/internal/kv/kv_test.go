@@ -1,0 +1,257 @@
+package kv_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/docent-bot/docent/internal/pgtest"
+	"github.com/docent-bot/docent/store/internal/kv"
+	"github.com/docent-bot/docent/store/internal/kv/kvtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func openBolt(t testing.TB) kv.DB {
+	db, err := kv.OpenBolt(filepath.Join(t.TempDir(), "kv.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openPostgres(t testing.TB) kv.DB {
+	url := pgtest.URL(t)
+	db, err := kv.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() }) // before pgtest drops the database
+	return db
+}
+
+func TestConformanceBolt(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.DB { return openBolt(t) })
+}
+
+func TestConformancePostgres(t *testing.T) {
+	openPostgres(t) // skips the lot without PostgreSQL, once
+	kvtest.Run(t, func(t *testing.T) kv.DB { return openPostgres(t) })
+}
+
+// Opening a database again applies no migration twice; one that a newer
+// Docent migrated further is refused, by name.
+func TestPostgresMigrations(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	for range 2 {
+		db, err := kv.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var versions []int
+	rows, _ := conn.Query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 1 || versions[0] != 1 {
+		t.Fatalf("schema_migrations holds %v after opening twice, want [1]", versions)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = kv.OpenPostgres(ctx, url)
+	if err == nil || !strings.Contains(err.Error(), "9999_future.sql") {
+		t.Fatalf("opening a database of a newer Docent: %v, want a refusal naming 9999_future.sql", err)
+	}
+}
+
+// A URL that does not parse, or a server that is not there, is an error
+// that says where, and no password.
+func TestPostgresBadURL(t *testing.T) {
+	ctx := context.Background()
+	_, err := kv.OpenPostgres(ctx, "postgres://docent:s3cret@127.0.0.1:1/docent?connect_timeout=2")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("connecting to a closed port: %v, want an error naming 127.0.0.1:1 without the password", err)
+	}
+	_, err = kv.OpenPostgres(ctx, "postgres://docent:s3cret@127.0.0.1:5432/docent?sslmode=bogus")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("a URL with a bad sslmode: %v, want an error without the password", err)
+	}
+}
+
+// An error in a PostgreSQL call fails the transaction even when fn
+// ignores it (Get has no error to return).
+func TestPostgresFailedCallFailsTheTransaction(t *testing.T) {
+	db := openPostgres(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("b"))
+		if err != nil {
+			return err
+		}
+		cancel() // every call from here fails
+		if v := b.Get([]byte("k")); v != nil {
+			t.Errorf("Get after a failure = %q", v)
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update whose Get failed returned %v, want context.Canceled", err)
+	}
+	if err := db.View(context.Background(), func(tx kv.Tx) error {
+		if tx.Bucket([]byte("b")) != nil {
+			return fmt.Errorf("the failed transaction's bucket was committed")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The store's most frequent operations, on each backend:
+//
+//	go test ./store/internal/kv -run '^$' -bench . -benchtime 2s
+func BenchmarkBolt(b *testing.B)     { bench(b, openBolt(b)) }
+func BenchmarkPostgres(b *testing.B) { bench(b, openPostgres(b)) }
+
+func bench(b *testing.B, db kv.DB) {
+	ctx := context.Background()
+	msgs, ids := []byte("messages"), []byte("ids")
+	value := bytes.Repeat([]byte("m"), 200) // a chat message's record
+	convs := 20
+	// appendBatch stores 100 messages in one transaction, as the group
+	// commit does: a sequence number, the record under its conversation,
+	// the ID index.
+	appendBatch := func(tx kv.Tx) error {
+		m, err := tx.CreateBucketIfNotExists(msgs)
+		if err != nil {
+			return err
+		}
+		ix, err := tx.CreateBucketIfNotExists(ids)
+		if err != nil {
+			return err
+		}
+		m.SetFillPercent(0.9)
+		for range 100 {
+			id, err := m.NextSequence()
+			if err != nil {
+				return err
+			}
+			k := recKey(int(id)%convs, id)
+			if err := m.Put(k, value); err != nil {
+				return err
+			}
+			if err := ix.Put(k[len(k)-8:], k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.Run("Append100", func(b *testing.B) {
+		for b.Loop() {
+			if err := db.Update(ctx, appendBatch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// 10,000 messages for the reads.
+	for range 100 {
+		if err := db.Update(ctx, appendBatch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Get", func(b *testing.B) {
+		i := uint64(0)
+		for b.Loop() {
+			i = i%10000 + 1
+			err := db.View(ctx, func(tx kv.Tx) error {
+				if v := tx.Bucket(msgs).Get(recKey(int(i)%convs, i)); v == nil {
+					return fmt.Errorf("message %d missing", i)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Earlier50", func(b *testing.B) {
+		conv := 0
+		for b.Loop() {
+			conv = (conv + 1) % convs
+			err := db.View(ctx, func(tx kv.Tx) error {
+				c := tx.Bucket(msgs).Cursor()
+				prefix := recKey(conv, 0)[:8]
+				k, _ := c.Seek(recKey(conv, 1<<63))
+				if k == nil {
+					k, _ = c.Last()
+				} else {
+					k, _ = c.Prev()
+				}
+				n := 0
+				for ; k != nil && bytes.HasPrefix(k, prefix) && n < 50; k, _ = c.Prev() {
+					n++
+				}
+				if n != 50 {
+					return fmt.Errorf("conversation %d: %d messages walked back, want 50", conv, n)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// recKey is a record key as store/ lays it: a conversation, then the ID.
+func recKey(conv int, id uint64) []byte {
+	k := fmt.Appendf(nil, "conv%04d", conv)
+	for i := 7; i >= 0; i-- {
+		k = append(k, byte(id>>(8*i)))
+	}
+	return k
+}
+
+// Puts go to PostgreSQL in batches, before the next read or the commit: a
+// Put the server refuses still fails its Update, saying which.
+func TestPostgresRefusedPutFailsTheUpdate(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b, err := tx.CreateBucket([]byte("gone"))
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte("gone")); err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v")) // a bucket no longer there
+	})
+	if err == nil || !strings.Contains(err.Error(), `put 6b in bucket "gone"`) {
+		t.Fatalf("Update whose Put the server refused: %v, want an error naming the put", err)
+	}
+	err = db.View(ctx, func(tx kv.Tx) error {
+		return tx.ForEachBucket(func(n []byte) error { return fmt.Errorf("bucket %q was committed", n) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,662 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Postgres is the PostgreSQL implementation: bucket names in kv_buckets,
+// with each bucket's sequence; keys and values in kv_pairs, keyed by
+// (bucket, key) as bytea, which PostgreSQL orders byte by byte (memcmp,
+// then the shorter first) whatever the database's collation: bbolt's order.
+//
+// Update runs SERIALIZABLE. The store was written for bbolt's one writer:
+// it reads, decides and writes (a conversation's summary, a counter, "is
+// this platform ID stored yet?") without saying which rows it depends
+// on. SERIALIZABLE gives every such read-modify-write the outcome of some
+// one-at-a-time order, as bbolt's single writer does, without the store
+// naming rows to lock (explicit locking would need SELECT … FOR UPDATE at
+// every such read, and ranges cannot be locked that way at all). The
+// price is that PostgreSQL may abort a transaction that conflicts
+// (SQLSTATE 40001, or 40P01 for a deadlock): Update then runs fn again, in
+// a new transaction, up to maxAttempts times with a short random pause.
+// View runs REPEATABLE READ, READ ONLY: one snapshot, as a bbolt read
+// transaction sees, and a read-only snapshot is never aborted.
+type Postgres struct {
+	pool *pgxpool.Pool
+	url  string // redacted, for messages
+}
+
+var _ DB = (*Postgres)(nil)
+
+// maxAttempts is how many times Update runs a transaction that keeps
+// losing serialization conflicts before it gives up with the last error.
+const maxAttempts = 20
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// OpenPostgres connects to the database at rawURL and brings its tables
+// to the newest migration.
+func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
+	where := redactURL(rawURL)
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("kv: postgres URL %s: %w", where, err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kv: connect to %s: %w", where, err)
+	}
+	p := &Postgres{pool: pool, url: where}
+	if err := p.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("kv: migrate %s: %w", where, err)
+	}
+	return p, nil
+}
+
+// Close closes the pool's connections, waiting for those in use.
+func (p *Postgres) Close() error {
+	p.pool.Close()
+	return nil
+}
+
+// migration is one file of migrations/: NNNN_name.sql, applied in order of
+// NNNN, each once, in its own transaction with its row in
+// schema_migrations.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the embedded migrations in order, refusing a file
+// not named NNNN_name.sql or two of one number.
+func loadMigrations() ([]migration, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, f := range files {
+		base := path.Base(f)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: the name must be NNNN_what.sql", f)
+		}
+		b, err := migrations.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(b)})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have one number", out[i-1].name, out[i].name)
+		}
+	}
+	return out, nil
+}
+
+// migrateLock is the advisory lock that keeps two processes opening one
+// database at once from applying a migration twice.
+const migrateLock = 0x646f63656e74 // "docent"
+
+// migrate applies the migrations the database lacks, in one transaction
+// under an advisory lock. A database with a migration this program does
+// not know (a newer Docent's) is refused.
+func (p *Postgres) migrate(ctx context.Context) error {
+	all, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("schema_migrations: %w", err)
+		}
+		rows, err := tx.Query(ctx, "SELECT version, name FROM schema_migrations ORDER BY version")
+		if err != nil {
+			return err
+		}
+		applied := map[int]bool{}
+		var unknown []string
+		for rows.Next() {
+			var v int
+			var name string
+			if err := rows.Scan(&v, &name); err != nil {
+				return err
+			}
+			applied[v] = true
+			if !slices.ContainsFunc(all, func(m migration) bool { return m.version == v }) {
+				unknown = append(unknown, name)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return fmt.Errorf("the database has migrations this Docent does not know (%s): it was used by a newer one", strings.Join(unknown, ", "))
+		}
+		for _, m := range all {
+			if applied[m.version] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// View runs fn in a read-only snapshot.
+func (p *Postgres) View(ctx context.Context, fn func(Tx) error) error {
+	err := p.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// Update runs fn in a SERIALIZABLE transaction, again when PostgreSQL
+// aborts it for a conflict.
+func (p *Postgres) Update(ctx context.Context, fn func(Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = p.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, true, fn)
+		if !retryable(err) {
+			return err
+		}
+		// A short random pause, growing: the winner of the conflict
+		// commits meanwhile.
+		pause := time.Duration(rand.Int64N(int64(attempt)*int64(2*time.Millisecond))) + time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+	return fmt.Errorf("kv: %s: gave up after %d serialization conflicts: %w", p.url, maxAttempts, err)
+}
+
+// run is one transaction: fn's error, or the first error of the
+// transaction's own calls, rolls it back.
+func (p *Postgres) run(ctx context.Context, opts pgx.TxOptions, writable bool, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := p.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("kv: begin a transaction on %s: %w", p.url, err)
+	}
+	t := &pgTx{ctx: ctx, tx: ptx, writable: writable, ids: map[string]int64{}}
+	ferr := fn(t)
+	if ferr == nil {
+		t.flush()
+	}
+	if t.err != nil || ferr != nil {
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		if t.err != nil {
+			return fmt.Errorf("kv: %s: %w", p.url, t.err)
+		}
+		return ferr
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("kv: commit on %s: %w", p.url, err)
+	}
+	return nil
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// may succeed when run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// pgTx is one transaction. err is its first failure, which every later
+// call returns and which fails the transaction however fn ends.
+//
+// Puts and Deletes wait in pending and go to the server together, in one
+// round trip, before the next statement that reads and before the
+// commit: 100 appends cost one round trip, not 200. A Put that the server
+// refuses then fails the transaction, not its own call.
+type pgTx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	writable bool
+	err      error
+	ids      map[string]int64 // bucket name → id, of the buckets seen
+	writes   int              // counts writes, so cursors know to fetch afresh
+	pending  pgx.Batch        // writes not yet sent
+	what     []string         // what each pending write is, for its error
+	// seqs holds the sequences this transaction has taken numbers from:
+	// its first NextSequence locked the bucket's row, so the next ones
+	// are counted here and written with the pending writes.
+	seqs map[int64]*sequence
+}
+
+type sequence struct {
+	n     int64
+	dirty bool // n is not yet written
+}
+
+// flush sends the pending writes, and the sequences counted since the
+// last flush, in one round trip. It is called before every statement that
+// reads, and before the commit.
+func (t *pgTx) flush() {
+	for id, s := range t.seqs {
+		if s.dirty {
+			t.pending.Queue("UPDATE kv_buckets SET sequence = $2 WHERE id = $1", id, s.n)
+			t.what = append(t.what, fmt.Sprintf("set the sequence of bucket %d to %d", id, s.n))
+			s.dirty = false
+		}
+	}
+	if t.err != nil || t.pending.Len() == 0 {
+		return
+	}
+	b, what := t.pending, t.what
+	t.pending, t.what = pgx.Batch{}, nil
+	br := t.tx.SendBatch(t.ctx, &b)
+	for i := range b.QueuedQueries {
+		if _, err := br.Exec(); err != nil {
+			t.fail(fmt.Errorf("%s: %w", what[i], err))
+			break
+		}
+	}
+	if err := br.Close(); err != nil {
+		t.fail(fmt.Errorf("write: %w", err))
+	}
+}
+
+// ready flushes the pending writes before a statement that reads, and
+// says whether the transaction may go on.
+func (t *pgTx) ready() bool {
+	t.flush()
+	return t.err == nil
+}
+
+// fail keeps the transaction's first error and returns it.
+func (t *pgTx) fail(err error) error {
+	if t.err == nil {
+		t.err = err
+	}
+	return t.err
+}
+
+func (t *pgTx) Writable() bool { return t.writable }
+
+// bucketID returns the id of the named bucket, 0 when there is none.
+func (t *pgTx) bucketID(name []byte) int64 {
+	if t.err != nil {
+		return 0
+	}
+	if id, ok := t.ids[string(name)]; ok {
+		return id
+	}
+	if !t.ready() {
+		return 0
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx, "SELECT id FROM kv_buckets WHERE name = $1", name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0
+	}
+	if err != nil {
+		t.fail(fmt.Errorf("bucket %q: %w", name, err))
+		return 0
+	}
+	t.ids[string(name)] = id
+	return id
+}
+
+func (t *pgTx) Bucket(name []byte) Bucket {
+	if id := t.bucketID(name); id != 0 {
+		return &pgBucket{tx: t, id: id, name: string(name)}
+	}
+	return nil
+}
+
+// canWrite says why the transaction may not write, if it may not.
+func (t *pgTx) canWrite() error {
+	if t.err != nil {
+		return t.err
+	}
+	if !t.writable {
+		return ErrTxNotWritable
+	}
+	return nil
+}
+
+func (t *pgTx) CreateBucket(name []byte) (Bucket, error) {
+	if err := t.canWrite(); err != nil {
+		return nil, err
+	}
+	if len(name) == 0 {
+		return nil, ErrBucketName
+	}
+	if !t.ready() {
+		return nil, t.err
+	}
+	var id int64
+	err := t.tx.QueryRow(t.ctx,
+		"INSERT INTO kv_buckets (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrBucketExists
+	}
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("create bucket %q: %w", name, err))
+	}
+	t.writes++
+	t.ids[string(name)] = id
+	return &pgBucket{tx: t, id: id, name: string(name)}, nil
+}
+
+func (t *pgTx) CreateBucketIfNotExists(name []byte) (Bucket, error) {
+	if err := t.canWrite(); err != nil {
+		return nil, err
+	}
+	if b := t.Bucket(name); b != nil {
+		return b, nil
+	}
+	if t.err != nil {
+		return nil, t.err
+	}
+	return t.CreateBucket(name)
+}
+
+func (t *pgTx) DeleteBucket(name []byte) error {
+	if err := t.canWrite(); err != nil {
+		return err
+	}
+	if !t.ready() {
+		return t.err
+	}
+	tag, err := t.tx.Exec(t.ctx, "DELETE FROM kv_buckets WHERE name = $1", name)
+	if err != nil {
+		return t.fail(fmt.Errorf("delete bucket %q: %w", name, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrBucketNotFound
+	}
+	t.writes++
+	if id, ok := t.ids[string(name)]; ok {
+		delete(t.seqs, id)
+	}
+	delete(t.ids, string(name))
+	return nil
+}
+
+func (t *pgTx) ForEachBucket(fn func(name []byte) error) error {
+	if !t.ready() {
+		return t.err
+	}
+	rows, err := t.tx.Query(t.ctx, "SELECT name FROM kv_buckets ORDER BY name")
+	if err != nil {
+		return t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return t.fail(fmt.Errorf("list buckets: %w", err))
+	}
+	for _, n := range names {
+		if err := fn(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pgBucket is one bucket of a transaction. A bucket that another call of
+// the transaction deleted answers as empty.
+type pgBucket struct {
+	tx   *pgTx
+	id   int64
+	name string
+}
+
+func (b *pgBucket) Get(key []byte) []byte {
+	t := b.tx
+	if !t.ready() {
+		return nil
+	}
+	var v []byte
+	err := t.tx.QueryRow(t.ctx, "SELECT value FROM kv_pairs WHERE bucket = $1 AND key = $2", b.id, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		t.fail(fmt.Errorf("get %x from bucket %q: %w", key, b.name, err))
+		return nil
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v
+}
+
+func (b *pgBucket) Put(key, value []byte) error {
+	t := b.tx
+	if err := t.canWrite(); err != nil {
+		return err
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("%w: %d bytes, the most is %d", ErrValueTooLarge, len(value), MaxValueSize)
+	}
+	// Copies: the batch is encoded when it is sent, and the caller may
+	// reuse its buffers once Put returns.
+	t.pending.Queue(`INSERT INTO kv_pairs (bucket, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, b.id, bytes.Clone(key), append([]byte{}, value...))
+	t.what = append(t.what, fmt.Sprintf("put %x in bucket %q", key, b.name))
+	t.writes++
+	return nil
+}
+
+func (b *pgBucket) Delete(key []byte) error {
+	t := b.tx
+	if err := t.canWrite(); err != nil {
+		return err
+	}
+	t.pending.Queue("DELETE FROM kv_pairs WHERE bucket = $1 AND key = $2", b.id, bytes.Clone(key))
+	t.what = append(t.what, fmt.Sprintf("delete %x from bucket %q", key, b.name))
+	t.writes++
+	return nil
+}
+
+// NextSequence updates the bucket's row: the row stays locked until the
+// transaction ends, so numbers are committed in the order they were
+// given, and a rollback gives them back.
+func (b *pgBucket) NextSequence() (uint64, error) {
+	t := b.tx
+	if err := t.canWrite(); err != nil {
+		return 0, err
+	}
+	if s, ok := t.seqs[b.id]; ok {
+		s.n++
+		s.dirty = true
+		return uint64(s.n), nil
+	}
+	if !t.ready() {
+		return 0, t.err
+	}
+	var n int64
+	err := t.tx.QueryRow(t.ctx, "UPDATE kv_buckets SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence", b.id).Scan(&n)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("next sequence of bucket %q: %w", b.name, err))
+	}
+	if t.seqs == nil {
+		t.seqs = map[int64]*sequence{}
+	}
+	t.seqs[b.id] = &sequence{n: n}
+	return uint64(n), nil
+}
+
+func (b *pgBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.tx.err
+}
+
+func (b *pgBucket) Cursor() Cursor { return &pgCursor{b: b} }
+
+func (b *pgBucket) SetFillPercent(float64) {}
+
+// pgCursor reads the bucket in batches, in the direction it moves: a
+// batch that grows while it goes on the same way (a scan), small when it
+// turns or seeks (a look around one key). It fetches afresh when the
+// transaction wrote since its batch was read.
+type pgCursor struct {
+	b      *pgBucket
+	rows   []pgRow // the batch; rows[pos] is the current key
+	pos    int
+	back   bool // the batch runs backwards
+	done   bool // the batch reaches the end of the bucket in its direction
+	writes int  // the transaction's writes when the batch was read
+	size   int  // the next batch's size
+}
+
+type pgRow struct{ k, v []byte }
+
+const (
+	firstBatch = 16   // First, Last, Seek: often a look at one key
+	turnBatch  = 64   // a walk that sets off the other way: store/'s 50 earlier messages in one read
+	maxBatch   = 1024 // a scan's batches double up to this
+)
+
+func (c *pgCursor) First() ([]byte, []byte) { return c.fetch(nil, false, false) }
+func (c *pgCursor) Last() ([]byte, []byte)  { return c.fetch(nil, true, false) }
+func (c *pgCursor) Seek(key []byte) ([]byte, []byte) {
+	return c.fetch(key, false, true)
+}
+
+func (c *pgCursor) Next() ([]byte, []byte) { return c.step(false) }
+func (c *pgCursor) Prev() ([]byte, []byte) { return c.step(true) }
+
+// current is the key and value the cursor is on; nil past either end.
+func (c *pgCursor) current() ([]byte, []byte) {
+	if c.pos < 0 || c.pos >= len(c.rows) {
+		return nil, nil
+	}
+	r := c.rows[c.pos]
+	return r.k, r.v
+}
+
+// step moves one key, back or forth, from the current one.
+func (c *pgCursor) step(back bool) ([]byte, []byte) {
+	k, _ := c.current()
+	if k == nil {
+		return nil, nil // past an end: First, Last or Seek place it again
+	}
+	fresh := c.writes == c.b.tx.writes
+	if fresh && back == c.back {
+		if c.pos+1 < len(c.rows) {
+			c.pos++
+			return c.current()
+		}
+		if c.done {
+			c.rows, c.pos = nil, 0
+			return nil, nil
+		}
+		c.size = min(c.size*2, maxBatch)
+	} else {
+		c.size = turnBatch
+	}
+	// From the current key, excluding it: the batch is read again from
+	// the table.
+	return c.read(k, back, false)
+}
+
+// fetch places the cursor at an end, or at key (inclusive) going forward.
+func (c *pgCursor) fetch(from []byte, back, inclusive bool) ([]byte, []byte) {
+	c.size = firstBatch
+	return c.read(from, back, inclusive)
+}
+
+// read fetches a batch of c.size rows from from (nil: from the end) in
+// the direction back says, and places the cursor on its first row.
+func (c *pgCursor) read(from []byte, back, inclusive bool) ([]byte, []byte) {
+	t := c.b.tx
+	c.rows, c.pos, c.back, c.done, c.writes = nil, 0, back, false, t.writes
+	if !t.ready() {
+		return nil, nil
+	}
+	q := "SELECT key, value FROM kv_pairs WHERE bucket = $1"
+	args := []any{c.b.id, c.size}
+	if from != nil {
+		op := map[[2]bool]string{{false, false}: ">", {false, true}: ">=", {true, false}: "<", {true, true}: "<="}[[2]bool{back, inclusive}]
+		q += " AND key " + op + " $3"
+		args = append(args, from)
+	}
+	if back {
+		q += " ORDER BY key DESC LIMIT $2"
+	} else {
+		q += " ORDER BY key LIMIT $2"
+	}
+	rows, err := t.tx.Query(t.ctx, q, args...)
+	if err != nil {
+		t.fail(fmt.Errorf("read bucket %q: %w", c.b.name, err))
+		return nil, nil
+	}
+	for rows.Next() {
+		var r pgRow
+		if err := rows.Scan(&r.k, &r.v); err != nil {
+			rows.Close()
+			t.fail(fmt.Errorf("read bucket %q: %w", c.b.name, err))
+			return nil, nil
+		}
+		if r.v == nil {
+			r.v = []byte{}
+		}
+		c.rows = append(c.rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.fail(fmt.Errorf("read bucket %q: %w", c.b.name, err))
+		c.rows = nil
+		return nil, nil
+	}
+	c.done = len(c.rows) < c.size
+	return c.current()
+}
+
+// redactURL hides a URL's password, for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "the PostgreSQL URL (it does not parse as a URL)"
+	}
+	return u.Redacted()
+}
