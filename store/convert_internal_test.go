@@ -1,0 +1,273 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/docent-bot/docent/chat"
+)
+
+// sampleRecords are n records of every shape: messages and answers (each
+// answering the message before it), bots, spaces, threads, platform IDs,
+// replies, reactions, text in several scripts.
+func sampleRecords(n int) []Record {
+	at := time.Date(2024, 2, 29, 23, 59, 58, 123456789, time.UTC)
+	recs := make([]Record, 0, n)
+	for i := range n {
+		c := chat.Conversation{Platform: "discord", Channel: fmt.Sprintf("c%d", i%7)}
+		if i%5 == 0 {
+			c.Thread = fmt.Sprintf("t%d", i%3)
+		}
+		r := Record{ID: uint64(i + 1), Kind: KindMessage, Conversation: c, Time: at.Add(time.Duration(i) * 1500 * time.Millisecond),
+			Author: chat.Member{ID: fmt.Sprintf("u%d", i%13), Name: fmt.Sprintf("u%d", i%13)},
+			Text:   fmt.Sprintf("message %d: how do I deploy? 部署 ✨", i), PlatformID: fmt.Sprintf("p%d", i)}
+		switch i % 4 {
+		case 1:
+			r.Author.Name = "Ada Lovelace"
+			r.Space = "g1"
+			r.RepliesTo = fmt.Sprintf("p%d", i-1)
+			r.Reactions = []Reaction{{Emoji: "👍", Count: 3, Members: []string{"u1", "u2"}}, {Emoji: "eyes", Count: 1}}
+		case 2:
+			r.Kind, r.ReplyTo = KindAnswer, uint64(i)
+			r.Author = chat.Member{ID: "docent", Name: "Docent", Bot: true}
+			r.Source, r.Intent, r.Confidence = chat.SourceIntent, "deploy", 0.875
+			r.PlatformID = ""
+		case 3:
+			r.Author.Name = ""
+			r.Time = time.Unix(int64(i), 0).UTC()
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// TestRecordFormatV2RoundTrip: every shape of record reads back as it was
+// written, in a value far smaller than format 1's; every damaged value
+// (each cut short, each byte changed) is an error or a record, never a
+// panic.
+func TestRecordFormatV2RoundTrip(t *testing.T) {
+	var v1, v2 int
+	for _, rec := range sampleRecords(40) {
+		key := recordKey(appendConversation(nil, rec.Conversation), rec.ID)
+		b, err := encodeRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] != formatV2 {
+			t.Fatalf("value starts with %d, want format %d", b[0], formatV2)
+		}
+		got, err := decodeRecord(key, b)
+		if err != nil {
+			t.Fatalf("decode %+v: %v", rec, err)
+		}
+		if !reflect.DeepEqual(got, rec) {
+			t.Errorf("read back\n %+v\nwant\n %+v", got, rec)
+		}
+		if at, err := recordTime(b); err != nil || !at.Equal(rec.Time) {
+			t.Errorf("recordTime = %v, %v; want %v", at, err, rec.Time)
+		}
+		j, _ := encodeRecordJSON(rec)
+		v1, v2 = v1+len(j), v2+len(b)
+		for n := range len(b) {
+			if _, err := decodeRecord(key, b[:n]); err == nil && n > 0 {
+				t.Errorf("a value cut to %d of %d bytes decoded without an error", n, len(b))
+			}
+		}
+		for i := range b {
+			d := bytes.Clone(b)
+			d[i] ^= 0xff
+			_, _ = decodeRecord(key, d)
+		}
+	}
+	if v2*2 > v1 {
+		t.Errorf("format 2 takes %d bytes for what format 1 took in %d; want at most half", v2, v1)
+	}
+}
+
+// schema1File writes recs into a new database at path and turns it into
+// the file schema 1 made: JSON values, "schema" 1 in meta.
+func schema1File(t *testing.T, path string, recs []Record) []Record {
+	t.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(recs); i += 1000 {
+		if _, err := s.Import(context.Background(), recs[i:min(i+1000, len(recs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored []Record
+	err = db.Update(func(tx *bolt.Tx) error {
+		msgs := tx.Bucket(bucketMessages)
+		var keys, vals [][]byte
+		err := msgs.ForEach(func(k, v []byte) error {
+			rec, err := decodeRecord(k, v)
+			if err != nil {
+				return err
+			}
+			j, err := encodeRecordJSON(rec)
+			stored = append(stored, rec)
+			keys, vals = append(keys, bytes.Clone(k)), append(vals, j)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if err := msgs.Put(k, vals[i]); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}
+
+// rawState is what the file holds: its core schema, its conversion mark,
+// and its record values by format.
+func rawState(t *testing.T, path string) (schema string, mark []byte, v1, v2 int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		schema = string(tx.Bucket(bucketMeta).Get(keySchema))
+		mark = bytes.Clone(tx.Bucket(bucketMeta).Get(keyConverting))
+		return tx.Bucket(bucketMessages).ForEach(func(_, v []byte) error {
+			if isV2(v) {
+				v2++
+			} else {
+				v1++
+			}
+			return nil
+		})
+	})
+	return schema, mark, v1, v2
+}
+
+// TestConvertChild is the child of TestConversionKilledResumes: it opens
+// the file it is given, which converts it, slowly.
+func TestConvertChild(t *testing.T) {
+	path := os.Getenv("DOCENT_CONVERT_CHILD")
+	if path == "" {
+		t.Skip("run by TestConversionKilledResumes")
+	}
+	convertChunk = 300
+	s, err := Open(path, Options{Converting: func(p Converting) {
+		fmt.Printf("converted %d of %d\n", p.Done, p.Total)
+		time.Sleep(30 * time.Millisecond)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+// TestConversionKilledResumes: a schema 1 file whose conversion is
+// SIGKILLed midway is left with some records converted, some not, and the
+// mark between; opening it again goes on from the mark, and then every
+// record reads as it was, once, in format 2, the file at schema 2.
+func TestConversionKilledResumes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "docent.db")
+	want := schema1File(t, path, sampleRecords(6000))
+	if schema, mark, v1, v2 := rawState(t, path); schema != "1" || mark != nil || v1 != 6000 || v2 != 0 {
+		t.Fatalf("the schema 1 file: schema %q, mark %q, %d JSON and %d binary values", schema, mark, v1, v2)
+	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConvertChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "DOCENT_CONVERT_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	seen := 0
+	for lines.Scan() {
+		if strings.HasPrefix(lines.Text(), "converted ") {
+			if seen++; seen == 4 {
+				break
+			}
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if seen < 4 {
+		t.Fatalf("the child reported %d chunks before it ended", seen)
+	}
+	schema, mark, v1, v2 := rawState(t, path)
+	t.Logf("killed after %d chunks: %d JSON and %d binary values", seen, v1, v2)
+	if schema != "2" || mark == nil || v1 == 0 || v2 < 4*300 {
+		t.Fatalf("after the kill: schema %q, mark %q, %d JSON and %d binary values; want schema 2, a mark, both formats", schema, mark, v1, v2)
+	}
+
+	var log bytes.Buffer
+	var last Converting
+	s, err := Open(path, Options{Logger: slog.New(slog.NewTextHandler(&log, nil)), Converting: func(p Converting) { last = p }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if last.Resumed != v2 || last.Done != 6000 || last.Total != 6000 {
+		t.Errorf("resumed conversion: %+v; want %d converted before, 6000 of 6000 done", last, v2)
+	}
+	if !strings.Contains(log.String(), "converted_before="+fmt.Sprint(v2)) || !strings.Contains(log.String(), `msg="store: records converted"`) {
+		t.Errorf("the log does not say the conversion went on and ended:\n%s", log.String())
+	}
+	for _, w := range want {
+		got, err := s.Record(context.Background(), w.ID)
+		if err != nil || !reflect.DeepEqual(got, w) {
+			t.Fatalf("record %d after the conversion: %+v, %v\nwant %+v", w.ID, got, err, w)
+		}
+	}
+	convs, err := s.Conversations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range convs {
+		got, err := s.Conversation(context.Background(), c.Conversation, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(got)
+	}
+	if total != len(want) {
+		t.Errorf("the conversations hold %d records, want %d", total, len(want))
+	}
+	s.Close()
+	if schema, mark, v1, v2 := rawState(t, path); schema != "2" || mark != nil || v1 != 0 || v2 != 6000 {
+		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 2, no mark, 6000 binary", schema, mark, v1, v2)
+	}
+}
