@@ -208,9 +208,10 @@ func (c *Env) sizes(args []string) int {
 			b.LeafPages, b.BranchPages, b.Buckets, b.Inline, b.Alloc, 100*b.Fill())
 	}
 	w.Flush()
-	fmt.Fprintf(c.Stdout, "%s: %d bytes (%d in pages of %d bytes, %d free); %d messages", path, sz.File, alloc, sz.PageSize, sz.Free, sz.Messages)
+	fmt.Fprintf(c.Stdout, "%s: %d bytes, %d up to its last page in use (%d in the buckets' pages of %d bytes, the rest free); %d messages", path, sz.File, sz.Used, alloc, sz.PageSize, sz.Messages)
 	if sz.Messages > 0 {
-		fmt.Fprintf(c.Stdout, ", %.0f bytes per message", float64(sz.File)/float64(sz.Messages))
+		fmt.Fprintf(c.Stdout, ", %.0f bytes per message (%.0f up to the last page, %.0f in the buckets)", float64(sz.File)/float64(sz.Messages),
+			float64(sz.Used)/float64(sz.Messages), float64(alloc)/float64(sz.Messages))
 	}
 	fmt.Fprintln(c.Stdout)
 	return exitOK

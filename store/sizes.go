@@ -43,9 +43,12 @@ func (b BucketSize) Fill() float64 {
 
 // Sizes is where a database file's bytes go.
 type Sizes struct {
-	File     int64        `json:"file"`      // the file's size
+	File int64 `json:"file"` // the file's size
+	// Used is the file up to its last page in use: the rest is room bbolt
+	// grew the file by ahead of need (up to 16 MB), which a copy
+	// (CompactFile) leaves out.
+	Used     int64        `json:"used"`
 	PageSize int          `json:"page_size"` // bbolt's page size
-	Free     int64        `json:"free"`      // bytes in free and pending pages
 	Messages int          `json:"messages"`  // records of the history
 	Buckets  []BucketSize `json:"buckets"`   // largest first
 }
@@ -64,9 +67,8 @@ func MeasureSizes(path string, lockTimeout time.Duration) (Sizes, error) {
 	}
 	defer db.Close()
 	out := Sizes{File: fi.Size(), PageSize: db.Info().PageSize}
-	st := db.Stats()
-	out.Free = int64(st.FreePageN+st.PendingPageN) * int64(out.PageSize)
 	err = db.View(func(tx *bolt.Tx) error {
+		out.Used = tx.Size()
 		if tx.Bucket(bucketMeta) == nil {
 			return fmt.Errorf("%s is not a Docent database (no %q bucket)", path, bucketMeta)
 		}
