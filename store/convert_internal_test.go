@@ -271,3 +271,36 @@ func TestConversionKilledResumes(t *testing.T) {
 		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 2, no mark, 6000 binary", schema, mark, v1, v2)
 	}
 }
+
+// BenchmarkRecordFormat encodes and decodes the sample records in format 2
+// beside format 1's JSON.
+func BenchmarkRecordFormat(b *testing.B) {
+	recs := sampleRecords(64)
+	keys := make([][]byte, len(recs))
+	v1, v2 := make([][]byte, len(recs)), make([][]byte, len(recs))
+	for i, r := range recs {
+		keys[i] = recordKey(appendConversation(nil, r.Conversation), r.ID)
+		v1[i], _ = encodeRecordJSON(r)
+		v2[i], _ = encodeRecord(r)
+	}
+	for _, f := range []struct {
+		name   string
+		encode func(Record) ([]byte, error)
+		vals   [][]byte
+	}{{"json", encodeRecordJSON, v1}, {"binary", encodeRecord, v2}} {
+		b.Run("encode/"+f.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if _, err := f.encode(recs[i%len(recs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("decode/"+f.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if _, err := decodeRecord(keys[i%len(keys)], f.vals[i%len(keys)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
