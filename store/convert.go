@@ -113,37 +113,45 @@ func convertChunkOf(tx *bolt.Tx) (n int, finished bool, err error) {
 	default:
 		return 0, false, fmt.Errorf("unknown conversion mark %x", mark)
 	}
-	type pair struct{ k, v []byte }
+	type pair struct {
+		k, v []byte
+		rec  Record
+	}
 	var out []pair
 	for ; k != nil && len(out) < convertChunk; k, v = c.Next() {
-		if len(v) > 0 && v[0] == formatV2 {
-			out = append(out, pair{bytes.Clone(k), nil})
-			continue
-		}
 		rec, err := decodeRecord(k, v)
 		if err != nil {
 			return 0, false, err
 		}
-		val, err := encodeRecord(rec)
-		if err != nil {
-			return 0, false, err
+		p := pair{k: bytes.Clone(k), rec: rec}
+		if !isV2(v) {
+			if p.v, err = encodeRecord(rec); err != nil {
+				return 0, false, err
+			}
 		}
-		out = append(out, pair{bytes.Clone(k), val})
+		out = append(out, p)
 	}
 	// Written after the cursor is done: a Put moves bbolt's cursors.
 	for _, p := range out {
-		if p.v == nil {
-			continue
+		if p.v != nil {
+			if err := msgs.Put(p.k, p.v); err != nil {
+				return 0, false, fmt.Errorf("rewrite record key %x: %w", p.k, err)
+			}
 		}
-		if err := msgs.Put(p.k, p.v); err != nil {
-			return 0, false, fmt.Errorf("rewrite record key %x: %w", p.k, err)
+		if p.rec.PlatformID != "" {
+			if err := indexPlatformID(tx, p.rec); err != nil {
+				return 0, false, fmt.Errorf("index record %d by its platform ID: %w", p.rec.ID, err)
+			}
 		}
 	}
-	if k == nil {
+	if k == nil || len(out) == 0 {
+		// Schema 1's index of platform IDs, now in platform_hashes.
+		if tx.Bucket(bucketPlatformIDs) != nil {
+			if err := tx.DeleteBucket(bucketPlatformIDs); err != nil {
+				return 0, false, err
+			}
+		}
 		return len(out), true, meta.Delete(keyConverting)
-	}
-	if len(out) == 0 {
-		return 0, true, meta.Delete(keyConverting)
 	}
 	next := binary.BigEndian.AppendUint64([]byte{'k'}, done+uint64(len(out)))
 	next = append(next, out[len(out)-1].k...)

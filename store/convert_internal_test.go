@@ -266,9 +266,32 @@ func TestConversionKilledResumes(t *testing.T) {
 	if total != len(want) {
 		t.Errorf("the conversations hold %d records, want %d", total, len(want))
 	}
+	// The platform IDs moved to platform_hashes: an import run again
+	// finds every message it stored.
+	again := sampleRecords(1000)
+	withPID := 0
+	for _, r := range again {
+		if r.PlatformID != "" {
+			withPID++
+		}
+	}
+	if _, dups, err := s.ImportNew(context.Background(), again); err != nil || dups != withPID {
+		t.Errorf("imported again after the conversion: %d duplicates, %v; want %d", dups, err, withPID)
+	}
 	s.Close()
-	if schema, mark, v1, v2 := rawState(t, path); schema != "2" || mark != nil || v1 != 0 || v2 != 6000 {
-		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 2, no mark, 6000 binary", schema, mark, v1, v2)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketPlatformIDs) != nil {
+			t.Error("schema 1's platform_ids bucket is still there")
+		}
+		return nil
+	})
+	db.Close()
+	if schema, mark, v1, v2 := rawState(t, path); schema != "2" || mark != nil || v1 != 0 || v2 != 6000+1000-withPID {
+		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 2, no mark, %d binary", schema, mark, v1, v2, 6000+1000-withPID)
 	}
 }
 
@@ -302,5 +325,51 @@ func BenchmarkRecordFormat(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlatformIDsCollide: with every platform ID hashed alike, an import
+// run again still finds each message it stored (and stores none twice),
+// and a vote still finds the answer sent under its ID.
+func TestPlatformIDsCollide(t *testing.T) {
+	defer func(h func(string) uint64) { platformHash = h }(platformHash)
+	platformHash = func(string) uint64 { return 7 }
+	s, err := Open(filepath.Join(t.TempDir(), "docent.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	recs := sampleRecords(60)
+	stored, err := s.Import(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPID := 0
+	for _, r := range recs {
+		if r.PlatformID != "" {
+			withPID++
+		}
+	}
+	_, dups, err := s.ImportNew(ctx, recs)
+	if err != nil || dups != withPID {
+		t.Fatalf("imported again: %d duplicates, %v; want %d", dups, err, withPID)
+	}
+	for _, i := range []int{2, 6, 10} {
+		if err := s.AnswerSent(ctx, stored[i].ID, fmt.Sprintf("sent-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(s.Path(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{10, 2, 6} {
+		got, err := s.RecordFeedback(ctx, chat.Feedback{Conversation: stored[i].Conversation, AnswerID: fmt.Sprintf("sent-%d", i),
+			Member: chat.Member{ID: "u1"}, Vote: chat.VoteUp})
+		if err != nil || got != stored[i].ID {
+			t.Errorf("a vote on sent-%d found answer %d, %v; want %d", i, got, err, stored[i].ID)
+		}
 	}
 }

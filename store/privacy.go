@@ -517,13 +517,8 @@ func deleteRecord(tx *bolt.Tx, key []byte) (Record, error) {
 		return Record{}, err
 	}
 	if rec.PlatformID != "" {
-		if pids := tx.Bucket(bucketPlatformIDs); pids != nil {
-			pk := platformKey(rec.Conversation.Platform, rec.PlatformID)
-			if bytes.Equal(pids.Get(pk), idKey) {
-				if err := pids.Delete(pk); err != nil {
-					return Record{}, err
-				}
-			}
+		if err := unindexPlatformID(tx, rec); err != nil {
+			return Record{}, err
 		}
 	}
 	if fb := tx.Bucket(bucketFeedback); fb != nil {

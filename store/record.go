@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -208,11 +207,7 @@ func (s *Store) AnswerSent(ctx context.Context, id uint64, platformID string) er
 		if err := tx.Bucket(bucketMessages).Put(recordKey(conv, id), val); err != nil {
 			return Record{}, fmt.Errorf("put record %d: %w", id, err)
 		}
-		pids, err := tx.CreateBucketIfNotExists(bucketPlatformIDs)
-		if err != nil {
-			return Record{}, err
-		}
-		if err := pids.Put(platformKey(rec.Conversation.Platform, platformID), appendID(nil, id)); err != nil {
+		if err := indexPlatformID(tx, rec); err != nil {
 			return Record{}, fmt.Errorf("index record %d by its platform ID: %w", id, err)
 		}
 		return rec, nil
@@ -293,9 +288,8 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	// The buckets only ever grow at the end of a range (a conversation's
-	// keys, the IDs, a channel's platform IDs, which platforms make
-	// increasing), so a split page is never filled again: split full
+	// Both buckets only ever grow at the end of a range (a conversation's
+	// keys, the IDs), so a split page is never filled again: split full
 	// rather than at bbolt's default half, which halves the file and the
 	// pages each commit writes.
 	msgs.FillPercent, ids.FillPercent = appendFillPercent, appendFillPercent
@@ -328,19 +322,14 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	if err := convs.Put(conv, b); err != nil {
 		return Record{}, fmt.Errorf("put summary of %s: %w", rec.Conversation, err)
 	}
+	rec.ID = id
 	if rec.PlatformID != "" {
 		// Votes arrive with the platform's ID of the message: on answers
 		// they are feedback, on members' messages credit for helping.
-		pids, err := tx.CreateBucketIfNotExists(bucketPlatformIDs)
-		if err != nil {
-			return Record{}, err
-		}
-		pids.FillPercent = appendFillPercent
-		if err := pids.Put(platformKey(rec.Conversation.Platform, rec.PlatformID), appendID(nil, id)); err != nil {
+		if err := indexPlatformID(tx, rec); err != nil {
 			return Record{}, fmt.Errorf("index record %d by its platform ID: %w", id, err)
 		}
 	}
-	rec.ID = id
 	return rec, nil
 }
 
@@ -851,11 +840,11 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 				pk := platformKey(rec.Conversation.Platform, rec.PlatformID)
 				id, ok := seen[string(pk)]
 				if !ok {
-					if pids := tx.Bucket(bucketPlatformIDs); pids != nil {
-						if v := pids.Get(pk); len(v) == 8 {
-							id, ok = binary.BigEndian.Uint64(v), true
-						}
+					var err error
+					if id, err = lookupPlatformID(tx, rec.Conversation.Platform, rec.PlatformID); err != nil {
+						return Record{}, fmt.Errorf("record %d: %w", i, err)
 					}
+					ok = id != 0
 				}
 				if ok {
 					out[i] = Record{ID: id}
