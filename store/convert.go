@@ -94,7 +94,7 @@ func (s *Store) convertRecords(report func(Converting)) error {
 // convertChunkOf converts the next convertChunk records after the mark and
 // moves it, or deletes it when none are left (finished).
 func convertChunkOf(tx *bolt.Tx) (n int, finished bool, err error) {
-	meta, msgs := tx.Bucket(bucketMeta), tx.Bucket(bucketMessages)
+	meta, msgs, ids := tx.Bucket(bucketMeta), tx.Bucket(bucketMessages), tx.Bucket(bucketIDs)
 	mark := meta.Get(keyConverting)
 	if mark == nil {
 		return 0, true, nil
@@ -137,6 +137,11 @@ func convertChunkOf(tx *bolt.Tx) (n int, finished bool, err error) {
 			if err := msgs.Put(p.k, p.v); err != nil {
 				return 0, false, fmt.Errorf("rewrite record key %x: %w", p.k, err)
 			}
+		}
+		// Schema 1's ids entry held the whole key; schema 2's the
+		// conversation (the ID is the entry's key).
+		if err := ids.Put(p.k[len(p.k)-idLen:], p.k[:len(p.k)-idLen]); err != nil {
+			return 0, false, fmt.Errorf("index record %d: %w", p.rec.ID, err)
 		}
 		if p.rec.PlatformID != "" {
 			if err := indexPlatformID(tx, p.rec); err != nil {

@@ -373,3 +373,29 @@ func TestPlatformIDsCollide(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageKey: an ids entry leads to its record's key whether it holds
+// schema 2's conversation or schema 1's whole key, for conversations whose
+// bytes look like IDs too.
+func TestMessageKey(t *testing.T) {
+	for _, c := range []chat.Conversation{
+		{Platform: "irc", Channel: "#duraspace"},
+		{Platform: "d", Channel: "\x01", Thread: "\x01\x02\x03\x04\x05\x06\x07"},
+		{Platform: "slack", Channel: "C1", Thread: "1700000000.000100"},
+	} {
+		for _, id := range []uint64{1, 0x0f3e35, 1 << 56} {
+			conv := appendConversation(nil, c)
+			want := recordKey(conv, id)
+			idKey := appendID(nil, id)
+			if got := messageKey(idKey, conv); !bytes.Equal(got, want) {
+				t.Errorf("%s, %d: from the conversation %x, want %x", c, id, got, want)
+			}
+			if got := messageKey(idKey, want); !bytes.Equal(got, want) {
+				t.Errorf("%s, %d: from schema 1's key %x, want %x", c, id, got, want)
+			}
+		}
+	}
+	if messageKey(appendID(nil, 1), nil) != nil {
+		t.Error("no entry led to a key")
+	}
+}

@@ -19,7 +19,7 @@
 //	                 "schema:NAME" → a feature module's own version (schema.go);
 //	                 "converting" while schema 1's records are converted
 //	messages         conv ‖ id → record value (format 2)
-//	ids              id → conv ‖ id (the key in messages)
+//	ids              id → conv (with the ID, the key in messages)
 //	conversations    conv → summary {records, last}
 //	models           name → model value
 //	platform_hashes  platform ‖ 0 ‖ FNV-1a 64 of the platform's message ID
@@ -29,9 +29,10 @@
 // modules' own buckets live with them (bot/analytics: stats, the activity
 // counters; bot/budgets: usage; bot/challenges: submissions,
 // announcements; bot/lessons: taught; bot/attention, bot/threads,
-// bot/recommend, bot/routing: theirs). Schema 1 differed in two ways: its
-// record values were JSON (format 1), and platform_ids held platform ‖ 0 ‖
-// the whole message ID → 8-byte record ID. Open converts a schema 1 file
+// bot/recommend, bot/routing: theirs). Schema 1 differed in three ways:
+// its record values were JSON (format 1), ids held the whole key in
+// messages (the ID twice), and platform_ids held platform ‖ 0 ‖ the whole
+// message ID → 8-byte record ID. Open converts a schema 1 file
 // in place (convert.go), in chunks behind the "converting" mark so that a
 // kill resumes, and `docent migrate` does the same with a progress line,
 // then compacts the file.
@@ -83,9 +84,9 @@
 // bytes a message in all. Format 2 takes 79 bytes where JSON took 192;
 // with full pages for the append-only buckets (FillPercent 1.0: keys grow
 // only at the end of a conversation's range, and bbolt's default split
-// left pages half empty) and platform_hashes, the converted and compacted
-// file is 300 bytes a message (616 before), the DuraSpace IRC history's
-// 346 (811). Encoding is 21 times faster than JSON and decoding 6 times
+// left pages half empty), platform_hashes and ids without the ID, the
+// converted and compacted file is 292 bytes a message (616 before), the
+// DuraSpace IRC history's 338 (811). Encoding is 21 times faster than JSON and decoding 6 times
 // (BenchmarkRecordFormat). What is left is mostly the text itself (the
 // DuraSpace history's IRC lines average 100 bytes), the ids index, and
 // the modules' figures (the analytics module's stats, 38 bytes a

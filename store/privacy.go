@@ -588,13 +588,14 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 			}
 			c := ids.Cursor()
 			newer := 0
-			for k, key := c.First(); k != nil && len(keys) < deleteChunk && newer < retentionSlack; k, key = c.Next() {
+			for k, v := c.First(); k != nil && len(keys) < deleteChunk && newer < retentionSlack; k, v = c.Next() {
+				key := messageKey(k, v)
 				t, err := recordTime(msgs.Get(key))
 				if err != nil {
 					return fmt.Errorf("record %x: %w", k, err)
 				}
 				if t.Before(cutoff) {
-					keys = append(keys, bytes.Clone(key))
+					keys = append(keys, key)
 				} else {
 					newer++
 				}

@@ -301,7 +301,8 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	if err := msgs.Put(key, val); err != nil {
 		return Record{}, fmt.Errorf("put record %d: %w", id, err)
 	}
-	if err := ids.Put(appendID(nil, id), key); err != nil {
+	// The ID is the ids key already: the entry holds the conversation.
+	if err := ids.Put(appendID(nil, id), conv); err != nil {
 		return Record{}, fmt.Errorf("index record %d: %w", id, err)
 	}
 	var sum summaryValue
@@ -725,16 +726,17 @@ func (s *Store) Answered(ctx context.Context, sources []chat.Source, limit int) 
 		}
 		c := ids.Cursor()
 		scanned := 0
-		for k, key := c.Last(); k != nil && len(out) < limit && scanned < maxAnsweredScan; k, key = c.Prev() {
+		for k, v := c.Last(); k != nil && len(out) < limit && scanned < maxAnsweredScan; k, v = c.Prev() {
 			scanned++
-			a, ok, err := read(key)
+			a, ok, err := read(messageKey(k, v))
 			if err != nil {
 				return err
 			}
 			if !ok || a.Kind != KindAnswer || a.ReplyTo == 0 || !slices.Contains(sources, a.Source) {
 				continue
 			}
-			qkey := ids.Get(appendID(nil, a.ReplyTo))
+			qid := appendID(nil, a.ReplyTo)
+			qkey := messageKey(qid, ids.Get(qid))
 			if qkey == nil {
 				continue
 			}
