@@ -236,6 +236,13 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 // OpenStore opens the database the config names, bringing the modules'
 // records to the layouts they read (module.Schemaed).
 func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
+	return OpenStoreConverting(cfg, log, nil)
+}
+
+// OpenStoreConverting is OpenStore that tells converting how the
+// conversion of an older file's records stands (`docent migrate`'s
+// progress line); nil says nothing.
+func OpenStoreConverting(cfg *Config, log *slog.Logger, converting func(store.Converting)) (*store.Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -244,7 +251,7 @@ func OpenStore(cfg *Config, log *slog.Logger) (*store.Store, error) {
 	}
 	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
 		Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules),
-		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix})})
+		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix}), Converting: converting})
 }
 
 // OpenStoreAsItIs opens the configured database, with the same checks as

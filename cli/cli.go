@@ -90,6 +90,7 @@ func Commands() []Command {
 		evalDocsCommands(),
 		intentsCommands(),
 		privacyCommands(),
+		migrateCommands(),
 		benchCommands(),
 		moduleCommands(),
 	)

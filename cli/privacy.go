@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/docent-bot/docent/bot"
@@ -18,6 +19,7 @@ func privacyCommands() []Command {
 		{Name: "backup", Group: "Data and privacy", Args: "[--config FILE] [--force] FILE", Summary: "copy the database into FILE, consistently, while Docent runs or not", Run: (*Env).backup},
 		{Name: "restore", Group: "Data and privacy", Args: "[--config FILE] FILE", Summary: "put a backup in place of the database (Docent stopped; the old file is kept beside it)", Run: (*Env).restore},
 		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
+		{Name: "sizes", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--json]", Summary: "where the database's bytes go: each bucket's keys, values, pages and how full they are, and bytes per message", Run: (*Env).sizes},
 	}
 }
 
@@ -173,5 +175,44 @@ func (c *Env) compact(args []string) int {
 	}
 	fmt.Fprintf(c.Stdout, "compacted %s from %.1f MB to %.1f MB in %s\n", path,
 		float64(sizes.Before)/1e6, float64(sizes.After)/1e6, time.Since(start).Round(time.Millisecond))
+	return exitOK
+}
+
+func (c *Env) sizes(args []string) int {
+	fs := c.Flags()
+	f := newDataFlags(fs, "configuration `FILE` (for the database path)", true)
+	asJSON := fs.Bool("json", false, "print JSON")
+	cfg, code, done := c.setupData(fs, args, f)
+	if done {
+		return code
+	}
+	path := cfg.StorePath()
+	sz, err := store.MeasureSizes(path, cfg.Store.LockTimeout)
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(c.Stderr, "docent sizes: Docent is running on %s; stop it first, or measure a backup (docent backup FILE)\n", path)
+		return exitError
+	}
+	if err != nil {
+		fmt.Fprintln(c.Stderr, "docent sizes:", err)
+		return exitError
+	}
+	if *asJSON {
+		return c.printJSON(sz)
+	}
+	w := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "bucket\tkeys\tkey bytes\tvalue bytes\tleaf pages\tbranch pages\tnested\tinline\ton disk\tfill\t")
+	var alloc int64
+	for _, b := range sz.Buckets {
+		alloc += b.Alloc
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f%%\t\n", b.Name, b.Keys, b.KeyBytes, b.ValueBytes,
+			b.LeafPages, b.BranchPages, b.Buckets, b.Inline, b.Alloc, 100*b.Fill())
+	}
+	w.Flush()
+	fmt.Fprintf(c.Stdout, "%s: %d bytes, %d up to its last page in use (%d in the buckets' pages of %d bytes, the rest free); %d messages", path, sz.File, sz.Used, alloc, sz.PageSize, sz.Messages)
+	if sz.Messages > 0 {
+		fmt.Fprintf(c.Stdout, ", %.0f bytes per message (%.0f up to the last page, %.0f in the buckets)", float64(sz.File)/float64(sz.Messages),
+			float64(sz.Used)/float64(sz.Messages), float64(alloc)/float64(sz.Messages))
+	}
+	fmt.Fprintln(c.Stdout)
 	return exitOK
 }

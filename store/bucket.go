@@ -33,7 +33,12 @@ type Buckets interface {
 var _ Buckets = (*Store)(nil)
 
 // Bucket is a named set of keys in sorted order, owned by one feature.
-type Bucket struct{ name []byte }
+type Bucket struct {
+	name []byte
+	// fill is how full bbolt leaves a page it splits; 0 is its default,
+	// half.
+	fill float64
+}
 
 // NewBucket names a feature's bucket. Names are the feature's schema:
 // changing one loses what was stored under the old name. The store's own
@@ -48,11 +53,22 @@ func NewBucket(name string) Bucket {
 	return Bucket{name: []byte(name)}
 }
 
+// NewAppendBucket is NewBucket for a bucket whose keys grow at the end
+// of their ranges (times, IDs, a member's days), where a page once split
+// is never filled again: its pages are split full instead of half full,
+// which halves the bytes it takes. A key put in the middle costs only a
+// split.
+func NewAppendBucket(name string) Bucket {
+	b := NewBucket(name)
+	b.fill = appendFillPercent
+	return b
+}
+
 // ownBucket reports whether name is one of the store's own buckets, which
 // a feature must not write to.
 func ownBucket(name string) bool {
 	for _, b := range [][]byte{bucketMeta, bucketMessages, bucketIDs, bucketConversations, bucketModels,
-		bucketPlatformIDs, bucketFeedback, bucketDownvoted} {
+		bucketPlatformIDs, bucketPlatformHashes, bucketFeedback, bucketDownvoted} {
 		if string(b) == name {
 			return true
 		}
@@ -84,6 +100,9 @@ func (t *Tx) Put(b Bucket, key, value []byte) error {
 	bk, err := t.tx.CreateBucketIfNotExists(b.name)
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", b.name, err)
+	}
+	if b.fill > 0 {
+		bk.FillPercent = b.fill
 	}
 	// bbolt keeps value, not a copy, until the transaction ends.
 	return bk.Put(key, bytes.Clone(value))

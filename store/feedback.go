@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -13,12 +12,14 @@ import (
 )
 
 // Buckets created on first use, so older databases need no migration:
-// answers by the platform's ID of their message, and votes by answer.
+// votes by answer; and schema 1's records by the platform's ID of their
+// message, which schema 2 replaced with platform_hashes (platformindex.go).
 var (
 	bucketPlatformIDs = []byte("platform_ids")
 	bucketFeedback    = []byte("feedback")
 )
 
+// platformKey names a platform's message ID in an import's own memory.
 func platformKey(platform, id string) []byte { return []byte(platform + "\x00" + id) }
 
 // Vote is a member's stored verdict on an answer.
@@ -54,15 +55,13 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 	}
 	var answer uint64
 	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
-		pids := tx.Bucket(bucketPlatformIDs)
-		if pids == nil {
+		var err error
+		if answer, err = lookupPlatformID(tx, f.Conversation.Platform, f.AnswerID); err != nil {
+			return Record{}, err
+		}
+		if answer == 0 {
 			return Record{}, ErrNotFound
 		}
-		raw := pids.Get(platformKey(f.Conversation.Platform, f.AnswerID))
-		if len(raw) != 8 {
-			return Record{}, ErrNotFound
-		}
-		answer = binary.BigEndian.Uint64(raw)
 		rec, err := recordByID(tx, answer)
 		if err != nil {
 			return Record{}, err

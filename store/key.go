@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,6 +36,22 @@ func appendID(dst []byte, id uint64) []byte {
 func recordKey(conv []byte, id uint64) []byte {
 	k := make([]byte, 0, len(conv)+idLen)
 	return appendID(append(k, conv...), id)
+}
+
+// messageKey is the messages-bucket key of the record whose ids-bucket
+// entry is idKey → val: val is its conversation (schema 2), or in a file
+// still converting, schema 1's whole key (the conversation and the ID,
+// which parseConversation tells apart: a conversation ends where its
+// third field does). It never returns bbolt's memory.
+func messageKey(idKey, val []byte) []byte {
+	if val == nil {
+		return nil
+	}
+	if _, rest, err := parseConversation(val); err == nil && len(rest) == idLen {
+		return bytes.Clone(val)
+	}
+	k := make([]byte, 0, len(val)+len(idKey))
+	return append(append(k, val...), idKey...)
 }
 
 // parseConversation decodes a conversation from the front of b and returns

@@ -152,7 +152,12 @@ func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, 
 		if len(k) >= idLen {
 			f.newest = max(f.newest, binary.BigEndian.Uint64(k[len(k)-idLen:]))
 		}
-		if !bytes.Contains(v, needle) && !(bytes.Contains(v, reactionsNeedle) && bytes.Contains(v, idNeedle)) {
+		if isV2(v) {
+			flags, author, ok := peekV2(v)
+			if ok && string(author) != m.ID && !(flags&flagReactions != 0 && bytes.Contains(v, []byte(m.ID))) {
+				continue
+			}
+		} else if !bytes.Contains(v, needle) && !(bytes.Contains(v, reactionsNeedle) && bytes.Contains(v, idNeedle)) {
 			continue
 		}
 		rec, err := decodeRecord(k, v)
@@ -175,26 +180,33 @@ func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, 
 	if len(asked) == 0 {
 		return f, nil
 	}
-	// Answers name their question in "reply_to": read that number without
-	// decoding every answer.
+	// Format 1 answers name their question in "reply_to": read that number
+	// without decoding every answer.
 	replyTo := []byte(`"reply_to":`)
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if err := check(); err != nil {
 			return memberFound{}, err
 		}
-		i := bytes.Index(v, replyTo)
-		if i < 0 {
-			continue
-		}
-		var q uint64
-		for _, b := range v[i+len(replyTo):] {
-			if b < '0' || b > '9' {
-				break
+		if isV2(v) {
+			// Only answers that reply to a record are decoded.
+			if flags, _, ok := peekV2(v); ok && (flags&flagAnswer == 0 || flags&flagReplyTo == 0) {
+				continue
 			}
-			q = q*10 + uint64(b-'0')
-		}
-		if !asked[q] {
-			continue
+		} else {
+			i := bytes.Index(v, replyTo)
+			if i < 0 {
+				continue
+			}
+			var q uint64
+			for _, b := range v[i+len(replyTo):] {
+				if b < '0' || b > '9' {
+					break
+				}
+				q = q*10 + uint64(b-'0')
+			}
+			if !asked[q] {
+				continue
+			}
 		}
 		a, err := decodeRecord(k, v)
 		if err != nil {
@@ -505,13 +517,8 @@ func deleteRecord(tx *bolt.Tx, key []byte) (Record, error) {
 		return Record{}, err
 	}
 	if rec.PlatformID != "" {
-		if pids := tx.Bucket(bucketPlatformIDs); pids != nil {
-			pk := platformKey(rec.Conversation.Platform, rec.PlatformID)
-			if bytes.Equal(pids.Get(pk), idKey) {
-				if err := pids.Delete(pk); err != nil {
-					return Record{}, err
-				}
-			}
+		if err := unindexPlatformID(tx, rec); err != nil {
+			return Record{}, err
 		}
 	}
 	if fb := tx.Bucket(bucketFeedback); fb != nil {
@@ -581,15 +588,14 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 			}
 			c := ids.Cursor()
 			newer := 0
-			for k, key := c.First(); k != nil && len(keys) < deleteChunk && newer < retentionSlack; k, key = c.Next() {
-				var v struct {
-					Time time.Time `json:"time"`
-				}
-				if err := json.Unmarshal(msgs.Get(key), &v); err != nil {
+			for k, v := c.First(); k != nil && len(keys) < deleteChunk && newer < retentionSlack; k, v = c.Next() {
+				key := messageKey(k, v)
+				t, err := recordTime(msgs.Get(key))
+				if err != nil {
 					return fmt.Errorf("record %x: %w", k, err)
 				}
-				if v.Time.Before(cutoff) {
-					keys = append(keys, bytes.Clone(key))
+				if t.Before(cutoff) {
+					keys = append(keys, key)
 				} else {
 					newer++
 				}

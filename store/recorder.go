@@ -137,7 +137,8 @@ func recordsAfter(tx *bolt.Tx, after uint64, n int) ([]Record, error) {
 	}
 	var out []Record
 	cur := ids.Cursor()
-	for k, key := cur.Seek(appendID(nil, after+1)); k != nil && len(out) < n; k, key = cur.Next() {
+	for k, v := cur.Seek(appendID(nil, after+1)); k != nil && len(out) < n; k, v = cur.Next() {
+		key := messageKey(k, v)
 		val := msgs.Get(key)
 		if val == nil {
 			return nil, fmt.Errorf("database is damaged: record %x is indexed but missing", k)
@@ -246,7 +247,8 @@ func recordByID(tx *bolt.Tx, id uint64) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	key := ids.Get(appendID(nil, id))
+	idKey := appendID(nil, id)
+	key := messageKey(idKey, ids.Get(idKey))
 	if key == nil {
 		return Record{}, nil
 	}

@@ -63,7 +63,15 @@ func CompactFile(path string, lockTimeout time.Duration) (Compacted, error) {
 		os.Remove(tmp)
 		return Compacted{}, fmt.Errorf("store: compact %s into %s: %w", path, tmp, err)
 	}
+	var used int64
+	_ = to.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
 	if err := to.Close(); err != nil {
+		os.Remove(tmp)
+		return Compacted{}, fmt.Errorf("store: compact into %s: %w", tmp, err)
+	}
+	// bbolt grows a file ahead of need, by up to 16 MB; the copy needs
+	// none of it (a write grows it again).
+	if err := truncateDurably(tmp, used); err != nil {
 		os.Remove(tmp)
 		return Compacted{}, fmt.Errorf("store: compact into %s: %w", tmp, err)
 	}
@@ -225,4 +233,21 @@ func names(f *os.File, path string) bool {
 	}
 	b, err := os.Stat(path)
 	return err == nil && os.SameFile(a, b)
+}
+
+// truncateDurably cuts the file at path to size, when it is longer, and
+// syncs it.
+func truncateDurably(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || size <= 0 || fi.Size() <= size {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
 }

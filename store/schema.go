@@ -56,8 +56,11 @@ type Owner struct {
 }
 
 // coreSchema is the layout of the store's own buckets (see doc.go): core
-// is schemaVersion, and the core has no older layout to migrate from yet.
-var coreSchema = Schema{Version: schemaVersion}
+// is schemaVersion. From 1 to 2 the record values become binary: the step
+// marks them, and Open converts them in chunks (convert.go).
+var coreSchema = Schema{Version: schemaVersion, Migrations: []Migration{
+	{From: 1, To: 2, Run: startConversion},
+}}
 
 const keyOwnerSchema = "schema:" // + the owner's name, in the meta bucket
 

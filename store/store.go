@@ -22,7 +22,7 @@ import (
 // reads and writes (see doc.go). Bump it, and add the step to coreSchema's
 // migrations (schema.go), whenever a bucket or value changes
 // incompatibly.
-const schemaVersion = 1
+const schemaVersion = 2
 
 var (
 	bucketMeta          = []byte("meta")
@@ -78,6 +78,10 @@ type Options struct {
 	// Recorders keep figures of their own of the records stored, in the
 	// transactions that store them (see Recorder).
 	Recorders []Recorder
+	// Converting, when set, hears how the conversion of a schema 1 file's
+	// records stands after each chunk (see Converting), for a progress
+	// line; the log has the start and the end.
+	Converting func(Converting)
 }
 
 const (
@@ -207,6 +211,10 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	// code's layout, before anyone else can write.
 	go s.writer()
 	if err := s.migrate(plans); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.convertRecords(opts.Converting); err != nil {
 		_ = s.Close()
 		return nil, err
 	}

@@ -28,8 +28,8 @@ import (
 var (
 	bucketMembers   = store.NewBucket("attention_members")
 	bucketActivity  = store.NewBucket("attention_activity")
-	bucketQuestions = store.NewBucket("attention_questions")
-	bucketHelped    = store.NewBucket("attention_helped")
+	bucketQuestions = store.NewAppendBucket("attention_questions")
+	bucketHelped    = store.NewAppendBucket("attention_helped")
 	bucketNicks     = store.NewBucket("attention_nicks")
 )
 

@@ -28,8 +28,8 @@ import (
 // one place. Keys in ID order are in the order stored, so the newest are
 // last and the oldest go first when a bucket is over its bound.
 var (
-	bucketThreads    = store.NewBucket("threads_answered")
-	bucketUnanswered = store.NewBucket("threads_unanswered")
+	bucketThreads    = store.NewAppendBucket("threads_answered")
+	bucketUnanswered = store.NewAppendBucket("threads_unanswered")
 	bucketCounts     = store.NewBucket("threads_counts")
 )
 
