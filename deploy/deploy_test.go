@@ -316,3 +316,108 @@ func TestContainerImage(t *testing.T) {
 		t.Errorf("the final stages of Dockerfile and Dockerfile.scratch differ:\n%q\n%q", finals[0], finals[1])
 	}
 }
+
+// invocations are the docent command lines in a guide: in its code
+// blocks (continued lines joined; each command of a pipe or a list on its
+// own), after the program's name or path (/usr/local/bin/docent), or after
+// the image's name (docker run docent:v1.2.3 ARGS); and its inline code
+// that begins with "docent ". A word docent that names a user or a
+// container (-u docent, --name docent, docker exec docent docent ...) is
+// no command.
+func invocations(guide string) (cmds [][]string) {
+	image := regexp.MustCompile(`^(localhost/)?docent:v[0-9]`)
+	notCommand := []string{"-u", "--home-dir", "-t", "--tag", "--user", "--name", "exec", "create", "logs", "useradd", "status", "enable", "disable", "start", "stop", "restart"}
+	inBlock := false
+	var block, prose []string
+	for line := range strings.SplitSeq(guide, "\n") {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "```"):
+			inBlock = !inBlock
+		case inBlock:
+			block = append(block, line)
+		default:
+			prose = append(prose, line)
+		}
+	}
+	joined := strings.ReplaceAll(strings.Join(block, "\n"), "\\\n", " ")
+	for line := range strings.SplitSeq(joined, "\n") {
+		line, _, _ = strings.Cut(line, " #") // a comment
+		for _, segment := range regexp.MustCompile(`&&|\|\||[;|]`).Split(line, -1) {
+			words := strings.Fields(segment)
+			for i, w := range words {
+				if w != "docent" && !strings.HasSuffix(w, "/docent") && !image.MatchString(w) {
+					continue
+				}
+				if i > 0 && slices.Contains(notCommand, words[i-1]) || i+1 < len(words) && words[i+1] == "docent" ||
+					i > 0 && words[i-1] == "install" || i+1 == len(words) && w != "docent" && !image.MatchString(w) {
+					continue // a user, a container, a file installed
+				}
+				var args []string
+				for _, a := range words[i+1:] {
+					if strings.HasPrefix(a, ">") || strings.HasPrefix(a, "2>") {
+						break
+					}
+					args = append(args, a)
+				}
+				cmds = append(cmds, args)
+				break
+			}
+		}
+	}
+	// Inline code, which may wrap across lines.
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(strings.Join(prose, " "), -1) {
+		if words := strings.Fields(m[1]); len(words) > 1 && words[0] == "docent" {
+			cmds = append(cmds, words[1:])
+		}
+	}
+	return cmds
+}
+
+// The deploy guide's docent commands are docent's, with options their
+// commands have; the files it names are in the repository; the README
+// leads to it.
+func TestDeployGuideCommands(t *testing.T) {
+	const path = "docs/deploy.md"
+	b, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := invocations(string(b))
+	if len(cmds) < 20 {
+		t.Errorf("%s: %d docent commands found, want the guide's 20 or more: is the extraction broken?", path, len(cmds))
+	}
+	for _, args := range cmds {
+		checkArgs(t, path, args)
+	}
+	for _, m := range regexp.MustCompile(`(?:deploy|tools)/[A-Za-z0-9_./-]*[A-Za-z0-9_]`).FindAllString(string(b), -1) {
+		if _, err := os.Stat(filepath.Join(repoRoot, m)); err != nil {
+			t.Errorf("%s names %s, which the repository lacks", path, m)
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "](docs/deploy.md)") {
+		t.Errorf("README.md does not link %s", path)
+	}
+}
+
+// The extraction finds commands where the guide writes them, and no user
+// or container named docent.
+func TestInvocations(t *testing.T) {
+	guide := "Run `docent backup FILE` or `docent\nrestore`.\n\n```sh\n" +
+		"sudo -u docent mkdir x && docent stats --days 7 | head\n" +
+		"sudo systemd-run --pipe -p User=docent \\\n  /usr/local/bin/docent import --config /etc/c.yaml f.jsonl\n" +
+		"docker run -d --name docent -v d:/data docent:v1.2.3 run --json\n" +
+		"docker exec docent docent version # and a comment --nope\n" +
+		"docker build -f Dockerfile -t docent:v1.2.3 .\n" +
+		"journalctl -u docent -f\n" +
+		"sudo install -m 0755 dist/docent_linux_amd64 /usr/local/bin/docent\n" +
+		"docent\n```\n"
+	got := invocations(guide)
+	want := [][]string{{"stats", "--days", "7"}, {"import", "--config", "/etc/c.yaml", "f.jsonl"}, {"run", "--json"}, {"version"}, {}, {"backup", "FILE"}, {"restore"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("invocations:\n got %q\nwant %q", got, want)
+	}
+}
