@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"runtime/debug"
@@ -232,7 +233,7 @@ func (b *Bot) provision(ctx context.Context) error {
 		budget = g.Budget()
 	}
 	h := &module.Host{Log: b.log, Store: b.store, LLM: b.llm, Budget: budget, Prefix: b.cfg.Bot.CommandPrefix,
-		IsAdmin: b.isAdmin, Files: b.cfg.files, Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
+		IsAdmin: b.isAdmin, Files: b.cfg.files, DataDir: filepath.Dir(b.cfg.StorePath()), Positions: b.cfg.pos, WatchInterval: b.cfg.Brain.WatchInterval,
 		Members: members{b}, RetentionDays: b.cfg.Store.RetentionDays,
 		Now:   func() time.Time { return b.now() },
 		Brain: func() *brain.Brain { return b.brain.Load() }, Prepared: b.Prepared, Retrain: b.Reload,

@@ -51,7 +51,7 @@ func (c *Env) run(args []string) int {
 	m := metrics.New()
 	// With the console on (the local try-out), a taken ops port is only a
 	// warning, as the web chat's is.
-	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: version(), Metrics: m,
+	b, err := bot.Open(ctx, cfg, bot.Options{Log: log, Version: buildOf().Version, Metrics: m,
 		Ops: opsDashboard(cfg, log, m), OpsOptional: cfg.Adapters.Console.Enabled})
 	if err != nil {
 		if ctx.Err() != nil { // asked to stop while starting (e.g. training)

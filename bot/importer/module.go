@@ -19,6 +19,10 @@ type Module struct {
 	// history is the running Docent's store, from Provision: an import
 	// through it (ControlOps) goes there.
 	history History
+	// dataDir holds the database, from Provision: where a Slack export
+	// sent through the running Docent waits to be read when there is no
+	// temporary folder.
+	dataDir string
 }
 
 // New returns the import module.
@@ -39,6 +43,7 @@ func (mod *Module) Provision(_ context.Context, h *module.Host) error {
 	if h.Store != nil && h.History != nil {
 		mod.history = hostHistory{h.Store, h.History}
 	}
+	mod.dataDir = h.DataDir
 	return nil
 }
 

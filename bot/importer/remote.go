@@ -178,7 +178,7 @@ func (mod *Module) serveImport(ctx context.Context, raw json.RawMessage, conn io
 		Progress: func(read int64) { send(remoteEvent{Kind: "progress", Read: read}) },
 	}
 	body := &streamed{r: conn, left: a.Size}
-	sum, err := importStream(ctx, mod.history, a.File, body, opts)
+	sum, err := importStream(ctx, mod.history, a.File, body, opts, mod.dataDir)
 	if errors.Is(err, errStopped) {
 		err = fmt.Errorf("importer: %s: stopped by the command line; the batches committed stay (import again to resume)", a.Key)
 	}
@@ -192,13 +192,18 @@ func (mod *Module) serveImport(ctx context.Context, raw json.RawMessage, conn io
 
 // importStream imports r, the file f, into h. A Slack export is a zip,
 // read from its end: it is kept in a temporary file (the owner's alone)
-// first, removed after.
-func importStream(ctx context.Context, h History, f File, r io.Reader, opts Options) (Summary, error) {
+// first, removed after, in the temporary folder or, on a system without
+// one (a container FROM scratch), in dataDir, beside the database.
+func importStream(ctx context.Context, h History, f File, r io.Reader, opts Options, dataDir string) (Summary, error) {
 	switch f.Format {
 	case FormatDiscord:
 		return ImportDiscord(ctx, h, f.Key, f.Size, r, opts)
 	case FormatSlack:
-		tmp, err := os.CreateTemp("", "docent-import-*.zip")
+		dir := os.TempDir()
+		if fi, err := os.Stat(dir); (err != nil || !fi.IsDir()) && dataDir != "" {
+			dir = dataDir
+		}
+		tmp, err := os.CreateTemp(dir, ".docent-import-*.zip")
 		if err != nil {
 			return Summary{}, fmt.Errorf("importer: %s: keep the export while it is read: %w", f.Key, err)
 		}

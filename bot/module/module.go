@@ -171,6 +171,10 @@ type Host struct {
 	IsAdmin func(*Message) bool
 	// Files reads the files the config names, relative to it.
 	Files Files
+	// DataDir is the folder that holds the database: where a module may
+	// keep a file too large for memory while it works when the system
+	// has no temporary folder (a container FROM scratch has no /tmp).
+	DataDir string
 	// Positions are where each field of the config was written, for
 	// problems found later in the files a section names.
 	Positions config.Positions
