@@ -61,9 +61,23 @@ func (c *Env) run(args []string) int {
 		fmt.Fprintln(c.Stderr, err)
 		return exitError
 	}
+	platforms, err := b.PlatformAdapters()
+	if err != nil {
+		b.Close()
+		fmt.Fprintln(c.Stderr, err)
+		return exitError
+	}
+	consoleOn := cfg.Adapters.Console.Enabled
+	if consoleOn && nullInput(c.Stdin) && (len(platforms) > 0 || cfg.Adapters.Web.Enabled) {
+		// A service's input (systemd's default, docker run without -i)
+		// ends before anything is read: the console would stop the web
+		// chat, and with nothing else on, Docent, with exit status 0.
+		log.Info("console off: standard input is " + os.DevNull + ", as a service's; the other adapters run (adapters.console.enabled: false says so in the config)")
+		consoleOn = false
+	}
 	var adapters []bot.Adapter
 	var consoleDone chan struct{} // closed when the console's input ends
-	if cfg.Adapters.Console.Enabled {
+	if consoleOn {
 		consoleDone = make(chan struct{})
 		adapters = append(adapters, signalsEnd{console.New(c.Stdin, c.Stdout, console.Options{
 			Interactive: isTerminal(c.Stdin) && !*jsonOut,
@@ -74,12 +88,6 @@ func (c *Env) run(args []string) int {
 			// Files (a member's data export) go beside the database.
 			FilesDir: filepath.Dir(cfg.StorePath()),
 		}), consoleDone})
-	}
-	platforms, err := b.PlatformAdapters()
-	if err != nil {
-		b.Close()
-		fmt.Fprintln(c.Stderr, err)
-		return exitError
 	}
 	adapters = append(adapters, platforms...)
 	if cfg.Adapters.Web.Enabled {
@@ -99,6 +107,20 @@ func (c *Env) run(args []string) int {
 	}
 	log.Info("docent stopped")
 	return exitOK
+}
+
+// nullInput reports whether r is the null device.
+func nullInput(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }
 
 func isTerminal(r io.Reader) bool {

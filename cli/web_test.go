@@ -110,3 +110,74 @@ func TestRunServesWebUntilConsoleEnds(t *testing.T) {
 		}
 	}
 }
+
+// `docent run` with the example config (console and web chat on) and
+// /dev/null for input, as systemd and `docker run` without -i start it,
+// leaves the console off instead of stopping at once with status 0: the
+// web chat serves until Docent is told to stop.
+func TestRunAsAServiceWithNoInput(t *testing.T) {
+	dir := workdir(t)
+	cfg := filepath.Join(dir, "config.example.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), "listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "run") // no Stdin: the null device
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCENT_CONFIG=", "DOCENT_OPS_LISTEN=127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var log strings.Builder
+	web := regexp.MustCompile(`msg="web chat listening".* url=(\S+)`)
+	var base string
+	for base == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("docent ended before the web chat listened:\n%s", log.String())
+			}
+			log.WriteString(l + "\n")
+			if m := web.FindStringSubmatch(l); m != nil {
+				base = m[1]
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no web chat within 30s:\n%s", log.String())
+		}
+	}
+	if !strings.Contains(log.String(), "console off: standard input is "+os.DevNull) {
+		t.Errorf("the log does not say why the console is off:\n%s", log.String())
+	}
+	// Well after the null input ended, the chat still answers.
+	time.Sleep(500 * time.Millisecond)
+	res, err := http.Get(base)
+	if err != nil {
+		t.Fatalf("the web chat stopped with the null input: %v\n%s", err, log.String())
+	}
+	res.Body.Close()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for l := range lines {
+		log.WriteString(l + "\n")
+	}
+	if err := cmd.Wait(); err != nil || !strings.Contains(log.String(), "docent stopped") {
+		t.Errorf("stop: %v\n%s", err, log.String())
+	}
+}
