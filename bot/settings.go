@@ -55,6 +55,9 @@ type Config struct {
 	// opsFrom, when set (WithOpsListen), replaces ops.listen after the
 	// file is read, naming where the value came from.
 	opsFrom *opsOverride
+	// noSecrets (WithoutSecrets) leaves the tokens and keys the
+	// environment did not set unchecked.
+	noSecrets bool
 }
 
 // BotConfig is the bot's own behaviour.
@@ -212,6 +215,14 @@ func WithOpsListen(addr, from string) LoadOption {
 	return func(c *Config) { c.opsFrom = &opsOverride{addr, from} }
 }
 
+// WithoutSecrets loads the config for a command that reaches no platform
+// and no LLM (stats, import, backup, user delete…): a token or API key the
+// environment leaves empty is no error there, so that an admin's shell or
+// a cron job need not hold the service's secrets. Every other setting is
+// checked as for `docent run`, which, with `docent config check`, loads
+// without it.
+func WithoutSecrets() LoadOption { return func(c *Config) { c.noSecrets = true } }
+
 // LoadConfig reads and checks the config file at name. Every problem is
 // reported at once, each with file, line, column and field.
 func LoadConfig(name string, opts ...LoadOption) (*Config, error) {
@@ -287,8 +298,8 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 		{"store", func(k *module.Check) { c.Store.validate(k, c.StorePath()) }},
 		{"brain", func(k *module.Check) { c.Brain.validate(k, c.starter.fsys != nil) }},
 		{"knowledge", func(k *module.Check) { c.Knowledge.validate(k, c.files) }},
-		{"llm", c.LLM.validate},
-		{"adapters", c.Adapters.validate},
+		{"llm", c.secretsSet().LLM.validate},
+		{"adapters", c.secretsSet().Adapters.validate},
 		{"ops", func(k *module.Check) {
 			if p := c.Ops.problem(); p != "" {
 				if c.opsFrom != nil {
@@ -305,6 +316,28 @@ func (c *Config) validate(pos config.Positions) config.Errors {
 	}
 	errs = append(errs, c.validateAcross(pos, adapters)...)
 	return append(errs, c.validateModules(pos, adapters)...)
+}
+
+// secretsSet is c to validate: with WithoutSecrets, each token and key
+// left empty holds a stand-in of the form its check wants, so that only
+// those the environment set are checked.
+func (c *Config) secretsSet() *Config {
+	if !c.noSecrets {
+		return c
+	}
+	v := *c
+	for _, s := range []struct {
+		value *string
+		empty string
+	}{
+		{&v.LLM.APIKey, "unset"}, {&v.Adapters.Discord.Token, "unset"},
+		{&v.Adapters.Slack.BotToken, "xoxb-unset"}, {&v.Adapters.Slack.AppToken, "xapp-unset"}, {&v.Adapters.Slack.SigningSecret, "unset"},
+	} {
+		if *s.value == "" {
+			*s.value = s.empty
+		}
+	}
+	return &v
 }
 
 // validateAcross checks the rules that tie sections together, each

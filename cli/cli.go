@@ -56,6 +56,10 @@ type Command struct {
 	// 2 for a bad command line or configuration. env.Flags makes its flag
 	// set, with this usage; env.LoadConfig and env.Logger do the rest.
 	Run func(env *Env, args []string) int
+	// Secrets makes env.LoadConfig check the tokens and keys the config
+	// names (run, config check); other commands reach no platform and no
+	// LLM, and run without them (bot.WithoutSecrets).
+	Secrets bool
 }
 
 // Env is what a command runs with: the process's streams and the built-in
@@ -382,10 +386,14 @@ func (c *Env) LoadConfig(flagValue string) (*bot.Config, error) {
 			name = defaultConfig
 		}
 	}
-	if name == "" {
-		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, c.starterIntents(), opsListen(), bot.WithModules(c.Modules...))
+	opts := []bot.LoadOption{c.starterIntents(), opsListen(), bot.WithModules(c.Modules...)}
+	if c.command == nil || !c.command.Secrets {
+		opts = append(opts, bot.WithoutSecrets())
 	}
-	return bot.LoadConfig(name, c.starterIntents(), opsListen(), bot.WithModules(c.Modules...))
+	if name == "" {
+		return bot.LoadConfigFS(c.Defaults, defaultConfig, "built-in "+defaultConfig, opts...)
+	}
+	return bot.LoadConfig(name, opts...)
 }
 
 // starterIntents are the intents of a config that names none: those

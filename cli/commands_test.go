@@ -3,9 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A mistyped command, or a mistyped subcommand, names the nearest command
@@ -161,5 +164,47 @@ func TestOptionAfterArguments(t *testing.T) {
 		case tc.want == "" && got:
 			t.Errorf("docent %q: %q; an argument after -- or naming no option is an argument", tc.args, errb.String())
 		}
+	}
+}
+
+// A command that reaches no platform and no LLM runs with the config of
+// the service whose secrets the environment does not hold (an admin's
+// shell, a cron job's backup); `docent run` and `docent config check`
+// still say which one is missing, and a secret set wrongly is an error
+// for every command.
+func TestOfflineCommandsNeedNoSecrets(t *testing.T) {
+	t.Setenv("DISCORD_TOKEN", "")
+	dir := workdir(t)
+	cfg := filepath.Join(dir, "config.example.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := strings.Replace(string(b), "  discord:\n    enabled: false", "  discord:\n    enabled: true ", 1)
+	if on == string(b) {
+		t.Fatal("config.example.yaml has no adapters.discord.enabled: false to turn on")
+	}
+	if err := os.WriteFile(cfg, []byte(on), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const missing = "adapters.discord.token: is required"
+	history := filepath.Join(t.TempDir(), "history.jsonl")
+	line := fmt.Sprintf(`{"time": %q, "channel": "#general", "author": "ann", "text": "hello"}`, time.Now().UTC().Add(-time.Hour).Format(time.RFC3339))
+	if err := os.WriteFile(history, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"import", history}, {"stats", "--days", "1"}, {"backup", filepath.Join(t.TempDir(), "copy.db")}, {"history", "--list"}} {
+		if r := docent(t, dir, "", args...); r.code != 0 || strings.Contains(r.stderr, missing) {
+			t.Errorf("docent %s without DISCORD_TOKEN: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	for _, args := range [][]string{{"config", "check", "config.example.yaml"}, {"run"}} {
+		if r := docent(t, dir, "", args...); r.code != 2 || !strings.Contains(r.stdout+r.stderr, missing) {
+			t.Errorf("docent %s without DISCORD_TOKEN: exit %d, want 2 and %q\n%s", strings.Join(args, " "), r.code, missing, r.stderr)
+		}
+	}
+	t.Setenv("DISCORD_TOKEN", "Bot abc")
+	if r := docent(t, dir, "", "stats", "--days", "1"); r.code != 2 || !strings.Contains(r.stderr, "without the \"Bot \" prefix") {
+		t.Errorf("docent stats with DISCORD_TOKEN set wrongly: exit %d\n%s", r.code, r.stderr)
 	}
 }

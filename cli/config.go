@@ -10,7 +10,7 @@ import (
 // configCommands checks a configuration without starting Docent.
 func configCommands() []Command {
 	return []Command{
-		{Name: "config check", Group: "Set up", Args: "[FILE]", Summary: "check a configuration file and its intents; print every problem or ok", Run: (*Env).configCheck},
+		{Name: "config check", Group: "Set up", Args: "[FILE]", Summary: "check a configuration file and its intents; print every problem or ok", Run: (*Env).configCheck, Secrets: true},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // runCommands is docent run: the console, the web chat and the platforms.
 func runCommands() []Command {
 	return []Command{
-		{Name: "run", Group: "Run", Args: "[--config FILE] [--json]", Summary: "run Docent (the default when no command is given)", Run: (*Env).run},
+		{Name: "run", Group: "Run", Args: "[--config FILE] [--json]", Summary: "run Docent (the default when no command is given)", Run: (*Env).run, Secrets: true},
 	}
 }
 
