@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"archive/zip"
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,22 +127,7 @@ func TestImportDiscordExport(t *testing.T) {
 func TestImportSlackExport(t *testing.T) {
 	dir := workdir(t)
 	export := filepath.Join(t.TempDir(), "workspace.zip")
-	f, err := os.Create(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	for name, body := range map[string]string{
-		"channels.json":           `[{"id": "C01", "name": "general"}]`,
-		"users.json":              `[{"id": "U01", "name": "ada", "profile": {"display_name": "Ada"}}]`,
-		"general/2026-11-01.json": `[{"type": "message", "user": "U01", "text": "how do I reset the zanzibar model?", "ts": "1761987660.000200"}]`,
-	} {
-		w, _ := zw.Create(name)
-		w.Write([]byte(body))
-	}
-	if err := errors.Join(zw.Close(), f.Close()); err != nil {
-		t.Fatal(err)
-	}
+	writeSlackExport(t, export)
 	r := docent(t, dir, "", "import", export)
 	if r.code != 0 || !strings.Contains(r.stdout, "1 messages, 1 members, 1 channels; 0 skipped") {
 		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
