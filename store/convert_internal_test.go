@@ -49,9 +49,38 @@ func sampleRecords(n int) []Record {
 			r.Author.Name = ""
 			r.Time = time.Unix(int64(i), 0).UTC()
 		}
+		switch i % 6 {
+		case 4: // as bot/importer names a line's message: only "2" is stored
+			r.PlatformID = fmt.Sprintf("%s %s %d", r.Conversation.Channel, r.Time.Format(time.RFC3339Nano), i%3)
+		case 5: // almost that: the time to the second, stored whole
+			r.PlatformID = fmt.Sprintf("%s %s %d", r.Conversation.Channel, r.Time.Format(time.RFC3339), i%3)
+		}
 		recs = append(recs, r)
 	}
 	return recs
+}
+
+// TestPlatformIDAtStoredOnce: a platform ID that begins with the channel
+// and the time, as an imported line's does, is stored without them, and
+// reads back whole.
+func TestPlatformIDAtStoredOnce(t *testing.T) {
+	at := time.Date(2018, 7, 25, 15, 55, 0, 0, time.UTC)
+	rec := Record{ID: 7, Kind: KindMessage, Conversation: chat.Conversation{Platform: "irc", Channel: "#duraspace"}, Time: at,
+		Author: chat.Member{ID: "pbecker", Name: "pbecker"}, Text: "thank you for the PRs!", PlatformID: "#duraspace 2018-07-25T15:55:00Z 1"}
+	other := rec
+	other.PlatformID = "#dspace 2018-07-25T15:55:00Z 1" // another channel's: stored whole
+	b, _ := encodeRecord(rec)
+	o, _ := encodeRecord(other)
+	if len(o)-len(b) < len(other.PlatformID)-4 {
+		t.Errorf("the imported ID took %d bytes, another of its length %d", len(b), len(o))
+	}
+	for _, r := range []Record{rec, other} {
+		v, _ := encodeRecord(r)
+		got, err := decodeRecord(recordKey(appendConversation(nil, r.Conversation), r.ID), v)
+		if err != nil || got.PlatformID != r.PlatformID || !reflect.DeepEqual(got, r) {
+			t.Errorf("read back %+v, %v; want %+v", got, err, r)
+		}
+	}
 }
 
 // TestRecordFormatV2RoundTrip: every shape of record reads back as it was

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/docent-bot/docent/chat"
@@ -29,7 +30,20 @@ const (
 	flagRepliesTo             // RepliesTo
 	flagReactions             // reactions
 	flagBot                   // the author is a bot (no field follows)
+	// flagPlatformAt, with flagPlatform: the platform's message ID begins
+	// with the channel and the time (platformAt), and only the rest is
+	// stored. An imported line's ID has this form ("#dspace
+	// 2018-07-25T15:55:00Z 1", bot/importer): 32 bytes of the DuraSpace
+	// history's 338 a message were these two fields again.
+	flagPlatformAt
 )
+
+// platformAt is the beginning that flagPlatformAt leaves out of a
+// platform's message ID: the channel and the time, RFC 3339 to the
+// nanosecond, each followed by a space.
+func platformAt(rec Record) string {
+	return rec.Conversation.Channel + " " + rec.Time.UTC().Format(time.RFC3339Nano) + " "
+}
 
 // encodeRecord writes rec's value in format 2: the version byte, the flags,
 // the time as varint Unix seconds and uvarint nanoseconds, the
@@ -50,8 +64,13 @@ func encodeRecord(rec Record) ([]byte, error) {
 	if rec.Space != "" {
 		flags |= flagSpace
 	}
-	if rec.PlatformID != "" {
+	platformID := rec.PlatformID
+	if platformID != "" {
 		flags |= flagPlatform
+		if rest, ok := strings.CutPrefix(platformID, platformAt(rec)); ok {
+			flags |= flagPlatformAt
+			platformID = rest
+		}
 	}
 	if rec.ReplyTo != 0 {
 		flags |= flagReplyTo
@@ -81,7 +100,7 @@ func encodeRecord(rec Record) ([]byte, error) {
 		b = appendField(b, rec.Space)
 	}
 	if flags&flagPlatform != 0 {
-		b = appendField(b, rec.PlatformID)
+		b = appendField(b, platformID)
 	}
 	if flags&flagReplyTo != 0 {
 		b = binary.AppendUvarint(b, rec.ReplyTo)
@@ -167,15 +186,15 @@ func (r *valueReader) count(max int) int {
 	return int(n)
 }
 
-// decodeRecordV2 reads a format 2 value; the caller sets the ID and the
-// conversation from the key.
-func decodeRecordV2(val []byte) (Record, error) {
+// decodeRecordV2 reads a format 2 value of conversation c (from the key);
+// the caller sets the ID.
+func decodeRecordV2(val []byte, c chat.Conversation) (Record, error) {
 	if len(val) < 2 || val[0] != formatV2 {
 		return Record{}, errShortValue
 	}
 	r := valueReader{b: val[1:]}
 	flags := r.uvarint()
-	var rec Record
+	rec := Record{Conversation: c}
 	rec.Kind = KindMessage
 	if flags&flagAnswer != 0 {
 		rec.Kind = KindAnswer
@@ -198,6 +217,9 @@ func decodeRecordV2(val []byte) (Record, error) {
 	}
 	if flags&flagPlatform != 0 {
 		rec.PlatformID = r.str()
+		if flags&flagPlatformAt != 0 {
+			rec.PlatformID = platformAt(rec) + rec.PlatformID
+		}
 	}
 	if flags&flagReplyTo != 0 {
 		rec.ReplyTo = r.uvarint()

@@ -522,11 +522,11 @@ func decodeRecord(key, val []byte) (Record, error) {
 		return Record{}, err
 	}
 	if len(val) > 0 && val[0] == formatV2 {
-		rec, err := decodeRecordV2(val)
+		rec, err := decodeRecordV2(val, c)
 		if err != nil {
 			return Record{}, fmt.Errorf("decode record %d: %w", id, err)
 		}
-		rec.ID, rec.Conversation = id, c
+		rec.ID = id
 		return rec, nil
 	}
 	var v recordValue
