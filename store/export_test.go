@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Key encoding, for FuzzConversationKey.
@@ -43,7 +44,7 @@ func (s *Store) AppendMessagePerUpdate(m chat.Message) (Record, error) {
 func (s *Store) LastTxID(t testing.TB) uint64 {
 	t.Helper()
 	var id int
-	if err := s.view(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+	if err := s.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return uint64(id)
@@ -58,7 +59,7 @@ func (s *Store) Queued() int { return len(s.reqs) }
 func (s *Store) HoldWriter(t testing.TB) (release func()) {
 	t.Helper()
 	entered, unblock := make(chan struct{}), make(chan struct{})
-	r := newWriteReq(func(*bolt.Tx) (Record, error) {
+	r := newWriteReq(func(kv.Tx) (Record, error) {
 		close(entered)
 		<-unblock
 		return Record{}, nil
@@ -93,7 +94,7 @@ func (s *Store) AppendPoisoned(ctx context.Context, m chat.Message) error {
 		return err
 	}
 	apply := r.apply
-	r.apply = func(tx *bolt.Tx) (Record, error) {
+	r.apply = func(tx kv.Tx) (Record, error) {
 		if _, err := apply(tx); err != nil {
 			return Record{}, err
 		}
@@ -114,4 +115,4 @@ func (s *Store) WriterRunning() bool {
 }
 
 // Durable reports whether commits are fsynced, as Docent promises.
-func (s *Store) Durable() bool { return !s.db.NoSync }
+func (s *Store) Durable() bool { return !s.bolt.NoSync }
