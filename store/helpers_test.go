@@ -2,14 +2,18 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // testOptions keeps lock waits short so that a test that trips over a lock
 // fails quickly instead of hanging.

@@ -266,9 +266,13 @@ const replayChunk = 50_000
 // update runs fn in a write transaction, then gives the records fn stored
 // (through s.txStored) to the recorders but those in skip.
 func (s *Store) update(fn func(tx kv.Tx) error, skip map[string]bool) error {
+	// One write transaction at a time, whatever the database: bbolt would
+	// make the others wait anyway, and on PostgreSQL it keeps this
+	// process's writes from conflicting with each other (see storeLock).
+	// It is also what makes txStored and txSkip safe to share.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
-		// bbolt runs one write transaction at a time, which is what makes
-		// txStored and txSkip safe to share.
 		s.txStored, s.txSkip = s.txStored[:0], skip
 		defer func() {
 			clear(s.txStored)

@@ -101,8 +101,11 @@ type Store struct {
 	// db is the database every transaction goes through; bolt is the same
 	// database when it is a bbolt file, for what only a file does (check,
 	// backup), and nil otherwise.
-	db       kv.DB
-	bolt     *bolt.DB
+	db   kv.DB
+	bolt *bolt.DB
+	// release lets go of the PostgreSQL store's lock (see OpenPostgres);
+	// nil on bbolt, whose file lock goes with the file.
+	release  func()
 	path     string
 	log      *slog.Logger
 	maxBatch int
@@ -128,6 +131,7 @@ type Store struct {
 	// names those that failed on its batch (only code inside that
 	// transaction touches them).
 	recorders []Recorder
+	writeMu   sync.Mutex // held by update: one write transaction at a time
 	txStored  []Record
 	txSkip    map[string]bool
 
@@ -234,6 +238,9 @@ func (s *Store) start(opts Options, created bool, core []Migration) (*Store, err
 	})
 	if err != nil {
 		_ = s.db.Close()
+		if s.release != nil {
+			s.release()
+		}
 		return nil, err
 	}
 	// The migrations go through the writer, as every write does; the
@@ -314,12 +321,16 @@ func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, c
 // lockedError is Open's error when the file lock could not be taken in
 // time. It is ErrLocked for errors.Is and unwraps to bbolt's ErrTimeout.
 type lockedError struct {
-	path string
-	wait time.Duration
-	err  error
+	path     string
+	wait     time.Duration
+	err      error
+	postgres bool // path is a PostgreSQL database's URL
 }
 
 func (e *lockedError) Error() string {
+	if e.postgres {
+		return fmt.Sprintf("store: database %s is in use by another Docent (waited %s for its lock); one Docent per database for now: stop the other, or point store.postgres.url elsewhere", e.path, e.wait)
+	}
 	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock); stop the Docent using it, or point store.path elsewhere", e.path, e.wait)
 }
 
@@ -428,6 +439,9 @@ func (s *Store) Close() error {
 		<-s.done
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
+		}
+		if s.release != nil {
+			s.release()
 		}
 		s.log.Info("store: closed", "path", s.path)
 	})

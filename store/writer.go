@@ -113,6 +113,7 @@ func (s *Store) commit(batch []*writeReq) {
 		results := make([]Record, len(pending))
 		bad := -1
 		err := s.update(func(tx kv.Tx) error {
+			bad = -1 // fn may run again (kv.DB.Update): set afresh
 			for i, r := range pending {
 				rec, err := r.apply(tx)
 				if err != nil {
