@@ -3,14 +3,43 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store/internal/kv"
 )
+
+// OnPostgresPass is true while the package's tests run again on
+// PostgreSQL (TestMain, in helpers_test.go).
+var OnPostgresPass bool
+
+// boltOnly skips t on the PostgreSQL pass: it tests what only a bbolt
+// file has.
+func boltOnly(t testing.TB, why string) {
+	t.Helper()
+	if OnPostgresPass {
+		t.Skipf("bbolt only: %s", why)
+	}
+}
+
+// openForTest opens the store at where on the pass's backend: the bbolt
+// file at the path, or on the PostgreSQL pass a new database (or the one
+// a PostgreSQL store's Path names, to reopen it).
+func openForTest(t testing.TB, where string, opts Options) (*Store, error) {
+	t.Helper()
+	if !OnPostgresPass {
+		return Open(where, opts)
+	}
+	if !strings.HasPrefix(where, "postgres") {
+		where = pgtest.URL(t)
+	}
+	return OpenPostgres(context.Background(), where, opts)
+}
 
 // Key encoding, for FuzzConversationKey.
 var (

@@ -13,6 +13,15 @@ import (
 	"github.com/docent-bot/docent/store"
 )
 
+// postgresOnly skips t on the bbolt pass: it tests what only the store on
+// PostgreSQL does.
+func postgresOnly(t testing.TB) {
+	t.Helper()
+	if !store.OnPostgresPass {
+		t.Skip("PostgreSQL only: runs on the second pass")
+	}
+}
+
 // openPostgres opens the store in the PostgreSQL database at url and
 // closes it when the test ends.
 func openPostgres(t testing.TB, url string, opts store.Options) *store.Store {
@@ -33,6 +42,7 @@ func openPostgres(t testing.TB, url string, opts store.Options) *store.Store {
 // when it is opened again, as with a file, and it says where it is
 // without the password.
 func TestPostgresStoreReopens(t *testing.T) {
+	postgresOnly(t)
 	url := pgtest.URL(t)
 	s := openPostgres(t, url, testOptions)
 	c := conv("discord", "help", "")
@@ -59,6 +69,7 @@ func TestPostgresStoreReopens(t *testing.T) {
 // what to do; once the first closes, it opens. (Two Docents on one
 // database are not safe yet: see storeLock.)
 func TestPostgresOneDocentPerDatabase(t *testing.T) {
+	postgresOnly(t)
 	url := pgtest.URL(t)
 	first, err := store.OpenPostgres(context.Background(), url, testOptions)
 	if err != nil {
@@ -86,6 +97,7 @@ func TestPostgresOneDocentPerDatabase(t *testing.T) {
 // TestPostgresRefusesFileOperations: check, backup and a size cap are a
 // bbolt file's; on PostgreSQL each says so and names what to use.
 func TestPostgresRefusesFileOperations(t *testing.T) {
+	postgresOnly(t)
 	url := pgtest.URL(t)
 	s := openPostgres(t, url, testOptions)
 	err := s.Check()
@@ -130,6 +142,7 @@ func (r *seen) Record(_ *store.Tx, recs []store.Record) error {
 // a serialization conflict, even under concurrent appends and reads: a
 // recorder is given every record once, in order.
 func TestPostgresOneProcessFeedsRecordersOnce(t *testing.T) {
+	postgresOnly(t)
 	r := &seen{}
 	opts := testOptions
 	opts.Recorders = []store.Recorder{r}

@@ -648,12 +648,12 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if s.bolt == nil {
-		return 0, fmt.Errorf("store: back up %s: %w", s.path, errBoltOnly("docent backup", "back PostgreSQL up with pg_dump"))
-	}
 	var n int64
 	err := s.view(func(tx kv.Tx) error {
-		bt, _ := kv.BoltTx(tx)
+		bt, ok := kv.BoltTx(tx)
+		if !ok {
+			return errBoltOnly("docent backup", "back PostgreSQL up with pg_dump")
+		}
 		var err error
 		n, err = bt.WriteTo(&ctxWriter{ctx: ctx, w: w})
 		return err

@@ -474,10 +474,10 @@ func (s *Store) whileOpen(fn func() error) error {
 // appends wait while it runs; it is meant for `docent check`, not for a hot
 // path.
 func (s *Store) Check() error {
-	if s.bolt == nil {
-		return fmt.Errorf("store: check %s: %w", s.path, errBoltOnly("docent check", "PostgreSQL checks its own pages (data checksums; the amcheck extension)"))
-	}
 	err := s.whileOpen(func() error {
+		if s.bolt == nil {
+			return errBoltOnly("docent check", "PostgreSQL checks its own pages (data checksums; the amcheck extension)")
+		}
 		tx, err := s.bolt.Begin(true)
 		if err != nil {
 			return err
