@@ -188,7 +188,7 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.view(func(tx kv.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.view(ctx, func(tx kv.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // Update runs fn in a writable transaction, committed with whatever other

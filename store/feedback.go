@@ -104,7 +104,7 @@ func (s *Store) Feedback(ctx context.Context, answer uint64) ([]Vote, error) {
 		return nil, err
 	}
 	var out []Vote
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		fb := tx.Bucket(bucketFeedback)
 		if fb == nil {
 			return nil

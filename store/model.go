@@ -94,7 +94,7 @@ func (s *Store) LoadModel(ctx context.Context, name string) (Model, error) {
 		return Model{}, fmt.Errorf("store: load model %q: %w", name, err)
 	}
 	var m Model
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		models := tx.Bucket(bucketModels)
 		if models == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketModels)

@@ -82,7 +82,7 @@ func (s *Store) PassageDownvotes(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	counts := map[string]int{}
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		b := tx.Bucket(bucketDownvoted)
 		if b == nil {
 			return nil

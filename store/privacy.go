@@ -309,7 +309,7 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		return MemberData{}, fmt.Errorf("store: export member: %w", err)
 	}
 	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Reactions: []Reacted{}, Votes: []Vote{}}
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		found, err := memberRecords(ctx, tx, m, 0, map[uint64]bool{})
 		if err != nil {
 			return err
@@ -411,7 +411,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// meanwhile, until a scan finds nothing new.
 	for {
 		var found memberFound
-		err := s.view(func(tx kv.Tx) error {
+		err := s.view(ctx, func(tx kv.Tx) error {
 			var err error
 			found, err = memberRecords(ctx, tx, m, after, asked)
 			return err
@@ -580,7 +580,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	var out Retained
 	for {
 		var keys [][]byte
-		err := s.view(func(tx kv.Tx) error {
+		err := s.view(ctx, func(tx kv.Tx) error {
 			msgs, ids, _, err := recordBuckets(tx)
 			if err != nil {
 				return err
@@ -649,7 +649,7 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		bt, ok := kv.BoltTx(tx)
 		if !ok {
 			return errBoltOnly("docent backup", "back PostgreSQL up with pg_dump")

@@ -590,7 +590,7 @@ func (s *Store) Conversation(ctx context.Context, c chat.Conversation, limit int
 	}
 	conv := appendConversation(nil, c)
 	var recs []Record
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		msgs := tx.Bucket(bucketMessages)
 		if msgs == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketMessages)
@@ -636,7 +636,7 @@ func (s *Store) Conversations(ctx context.Context) ([]ConversationSummary, error
 		return nil, fmt.Errorf("store: list conversations: %w", err)
 	}
 	var sums []ConversationSummary
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		convs := tx.Bucket(bucketConversations)
 		if convs == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketConversations)
@@ -681,7 +681,7 @@ func (s *Store) Record(ctx context.Context, id uint64) (Record, error) {
 		return Record{}, fmt.Errorf("store: read record %d: %w", id, err)
 	}
 	var rec Record
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
 		if rec, err = recordByID(tx, id); err == nil && rec.ID == 0 {
 			err = ErrNotFound
@@ -711,7 +711,7 @@ func (s *Store) Answered(ctx context.Context, sources []chat.Source, limit int) 
 		return nil, fmt.Errorf("store: list answered questions: %w", err)
 	}
 	var out []Answered
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		msgs, ids, _, err := recordBuckets(tx)
 		if err != nil {
 			return err

@@ -239,7 +239,7 @@ func (s *Store) SchemaVersions(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	out := map[string]int{}
-	err := s.view(func(tx kv.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		c := tx.Bucket(bucketMeta).Cursor()
 		prefix := []byte(keyOwnerSchema)
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

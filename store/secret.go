@@ -24,7 +24,7 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	}
 	key := []byte("secret:" + name)
 	var got []byte
-	if err := s.view(func(tx kv.Tx) error {
+	if err := s.view(ctx, func(tx kv.Tx) error {
 		got = bytes.Clone(tx.Bucket(bucketMeta).Get(key))
 		return nil
 	}); err != nil {

@@ -450,9 +450,9 @@ func (s *Store) Close() error {
 
 // view runs fn in a read transaction unless the store is closed. Reads do
 // not go through the writer: bbolt lets them run beside its one write
-// transaction.
-func (s *Store) view(fn func(tx kv.Tx) error) error {
-	return s.whileOpen(func() error { return s.db.View(context.Background(), fn) })
+// transaction. ctx ends a read that waits on PostgreSQL's server.
+func (s *Store) view(ctx context.Context, fn func(tx kv.Tx) error) error {
+	return s.whileOpen(func() error { return s.db.View(ctx, fn) })
 }
 
 // whileOpen runs fn unless the store is closed, and keeps Close from
