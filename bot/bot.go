@@ -161,12 +161,14 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 		return nil, err
 	}
 	b.store = st
-	removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
-	for _, l := range removed {
-		log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
-	}
-	if err != nil {
-		log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+	if !st.OnPostgres() { // copies of the bbolt file
+		removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
+		for _, l := range removed {
+			log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
+		}
+		if err != nil {
+			log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+		}
 	}
 	if b.knowledge != nil && cacheOutdated(b.knowledge.LastRebuild()) {
 		b.saveKnowledgeCache() // now that the database's folder exists
