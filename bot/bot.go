@@ -161,12 +161,14 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 		return nil, err
 	}
 	b.store = st
-	removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
-	for _, l := range removed {
-		log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
-	}
-	if err != nil {
-		log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+	if !st.OnPostgres() { // copies of the bbolt file
+		removed, err := store.RemoveLeftovers(filepath.Dir(st.Path()), store.DatabaseTemps(st.Path())...)
+		for _, l := range removed {
+			log.Info("removed a copy of the database left by an interrupted run", "path", l.Path, "bytes", l.Size)
+		}
+		if err != nil {
+			log.Warn("could not remove every copy of the database left by an interrupted run", "err", err)
+		}
 	}
 	if b.knowledge != nil && cacheOutdated(b.knowledge.LastRebuild()) {
 		b.saveKnowledgeCache() // now that the database's folder exists
@@ -246,13 +248,29 @@ func OpenStoreConverting(cfg *Config, log *slog.Logger, converting func(store.Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), log); err != nil {
-		return nil, err
-	}
-	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
+	return openConfigured(cfg, store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
 		Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules),
 		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix}), Converting: converting})
 }
+
+// openConfigured opens the store the config names with opts: the PostgreSQL
+// database of store.postgres.url, or the bbolt file of store.path.
+func openConfigured(cfg *Config, opts store.Options) (*store.Store, error) {
+	if cfg.OnPostgres() {
+		ctx, cancel := context.WithTimeout(context.Background(), postgresConnectTimeout+cfg.Store.LockTimeout)
+		defer cancel()
+		return store.OpenPostgres(ctx, cfg.Store.Postgres.URL, opts)
+	}
+	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), opts.Logger); err != nil {
+		return nil, err
+	}
+	return store.Open(cfg.StorePath(), opts)
+}
+
+// postgresConnectTimeout bounds connecting to PostgreSQL and making its
+// tables, so that a server that does not answer stops Docent with an
+// error instead of a hang.
+const postgresConnectTimeout = 30 * time.Second
 
 // OpenStoreAsItIs opens the configured database, with the same checks as
 // OpenStore, but without the modules: their schemas are not migrated and
@@ -262,10 +280,7 @@ func OpenStoreAsItIs(cfg *Config, log *slog.Logger) (*store.Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), log); err != nil {
-		return nil, err
-	}
-	return store.Open(cfg.StorePath(), store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20})
+	return openConfigured(cfg, store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20})
 }
 
 // Prepared says how the classifier was made ready at Open.

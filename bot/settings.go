@@ -89,6 +89,18 @@ type StoreConfig struct {
 	// MaxSizeMB caps the database file (0: no cap). At the cap, Docent
 	// goes on answering and says history is not being saved.
 	MaxSizeMB int64 `yaml:"max_size_mb"`
+	// Postgres, when its URL is set, keeps the history in that PostgreSQL
+	// database instead of the bbolt file; path still names where Docent
+	// keeps its local files (the control socket, the knowledge cache).
+	Postgres PostgresConfig `yaml:"postgres"`
+}
+
+// PostgresConfig is the PostgreSQL database the store runs on.
+type PostgresConfig struct {
+	// URL is postgres://user:password@host:port/database?sslmode=…,
+	// usually ${DOCENT_DATABASE_URL}, so that the password stays out of
+	// the file.
+	URL string `yaml:"url"`
 }
 
 // BrainConfig is how questions are answered.
@@ -423,6 +435,14 @@ func (s StoreConfig) validate(c *module.Check, file string) {
 	if s.RetentionDays < 0 || s.RetentionDays > 36500 {
 		c.Errorf("retention_days", "must be 0 (keep everything) to 36500 days, got %s", c.Show("retention_days", s.RetentionDays))
 	}
+	if s.Postgres.URL != "" {
+		if u, err := url.Parse(s.Postgres.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
+			c.Errorf("postgres.url", "must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got %s", redactedURL(s.Postgres.URL))
+		}
+		if s.MaxSizeMB > 0 {
+			c.Errorf("max_size_mb", "caps the bbolt file, and the history is on PostgreSQL (store.postgres.url): the server's disk and quotas limit its size; set 0, or remove it")
+		}
+	}
 	if strings.TrimSpace(s.Path) == "" {
 		c.Errorf("path", "is required: the file where Docent keeps its history")
 	} else if dir := filepath.Dir(file); c.Files().OnDisk() && !isDir(dir) {
@@ -612,6 +632,18 @@ func (c *Config) KnowledgeFolders() []knowledge.Folder {
 	}
 	return out
 }
+
+// redactedURL is raw with its password left out, for error messages.
+func redactedURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return "a value that is not a URL (not shown: it may hold a password)"
+}
+
+// OnPostgres reports whether the history is in PostgreSQL
+// (store.postgres.url) rather than the bbolt file at StorePath.
+func (c *Config) OnPostgres() bool { return c.Store.Postgres.URL != "" }
 
 // StorePath is the database file, relative paths taken from the config
 // file's folder. The built-in default keeps its database in the user's

@@ -200,3 +200,52 @@ adapters:
 		})
 	}
 }
+
+// TestConfigPostgres: store.postgres.url is taken from the environment,
+// must be a postgres:// URL (the password is not shown when it is not),
+// and store.max_size_mb, a bbolt file's cap, is refused beside it.
+func TestConfigPostgres(t *testing.T) {
+	for _, tc := range []struct {
+		name, store, env string
+		want             []string // the error's lines; none: loads
+	}{
+		{name: "from the environment", store: "  postgres:\n    url: ${DOCENT_DATABASE_URL}\n", env: "postgres://docent:s3cret@db.example.org:5432/docent?sslmode=require"},
+		{name: "not a URL", store: "  postgres:\n    url: host=db user=docent password=s3cret\n",
+			want: []string{`DIR/docent.yaml:6:10: store.postgres.url: must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got a value that is not a URL (not shown: it may hold a password)`}},
+		{name: "another scheme", store: "  postgres:\n    url: mysql://docent:s3cret@db/docent\n",
+			want: []string{`DIR/docent.yaml:6:10: store.postgres.url: must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got mysql://docent:xxxxx@db/docent`}},
+		{name: "with a size cap", store: "  max_size_mb: 100\n  postgres:\n    url: postgres://db/docent\n",
+			want: []string{"DIR/docent.yaml:5:16: store.max_size_mb: caps the bbolt file, and the history is on PostgreSQL (store.postgres.url): the server's disk and quotas limit its size; set 0, or remove it"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "intents", "test.yaml"), testIntents)
+			path := filepath.Join(dir, "docent.yaml")
+			write(t, path, "brain:\n  intents: [intents]\nstore:\n  path: docent.db\n"+tc.store)
+			t.Setenv("DOCENT_DATABASE_URL", tc.env)
+			cfg, err := LoadConfig(path)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("LoadConfig: %v", err)
+				}
+				if !cfg.OnPostgres() || cfg.Store.Postgres.URL != tc.env {
+					t.Errorf("store.postgres.url = %q (OnPostgres %v), want %q", cfg.Store.Postgres.URL, cfg.OnPostgres(), tc.env)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("LoadConfig: no error")
+			}
+			got := strings.ReplaceAll(err.Error(), dir, "DIR")
+			if want := strings.Join(tc.want, "\n"); got != want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, want)
+			}
+			if strings.Contains(got, "s3cret") {
+				t.Errorf("the error shows the password: %s", got)
+			}
+		})
+	}
+}

@@ -61,7 +61,7 @@ func (c *Env) intentsExport(args []string) int {
 		fmt.Fprintln(c.Stderr, "docent intents export: --force only applies with --out DIR")
 		return exitUsage
 	}
-	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(cfg.StorePath()); !cfg.OnPostgres() && errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(c.Stderr, "docent intents export: no database at %s yet, so nothing was taught: the intents files are what Docent uses\n", cfg.StorePath())
 		return exitError
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/docent-bot/docent/adapters/console"
 	"github.com/docent-bot/docent/brain/tokenize"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -57,7 +58,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -29,6 +29,9 @@ func (c *Env) migrate(args []string) int {
 	if done {
 		return code
 	}
+	if c.onPostgres(cfg, "migrate", "Docent brings the PostgreSQL database to its schema when it starts, and no conversion or compaction applies there") {
+		return exitError
+	}
 	path := cfg.StorePath()
 	before, err := os.Stat(path)
 	if err != nil {

@@ -89,7 +89,7 @@ func (c configuration) Start(ctx context.Context, name string) (module.Module, f
 	}
 	// It reads what Docent stored: like openHistory, it creates no
 	// empty database where there is none (a mistyped store.path).
-	if _, err := os.Stat(c.cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(c.cfg.StorePath()); !c.cfg.OnPostgres() && errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("no database at %s yet: run Docent first", c.cfg.StorePath())
 	}
 	b, err := bot.Open(ctx, c.cfg, bot.Options{Log: newLogger(c.cfg, io.Discard)})

@@ -51,6 +51,9 @@ func (c *Env) backup(args []string) int {
 	if done {
 		return code
 	}
+	if c.onPostgres(cfg, "backup", "back it up with PostgreSQL's own tools: pg_dump --format=custom --file=FILE \"$DOCENT_DATABASE_URL\"") {
+		return exitError
+	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(c.Stderr, "docent backup: give the backup's FILE name, like: docent backup docent-2026-11-28.db")
 		return exitUsage
@@ -106,6 +109,16 @@ func (c *Env) backup(args []string) int {
 	return exitOK
 }
 
+// onPostgres says, when the history is in PostgreSQL, that command works
+// on the bbolt file and what to use instead; it reports whether it did.
+func (c *Env) onPostgres(cfg *bot.Config, command, instead string) bool {
+	if !cfg.OnPostgres() {
+		return false
+	}
+	fmt.Fprintf(c.Stderr, "docent %s: works on the bbolt file (store.path), and this Docent keeps its history in PostgreSQL (store.postgres.url): %s\n", command, instead)
+	return true
+}
+
 // removeLeftovers removes the copies of the database that a killed
 // Docent left in dir, and says so.
 func (c *Env) removeLeftovers(command, dir string, patterns ...string) {
@@ -124,6 +137,9 @@ func (c *Env) restore(args []string) int {
 	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
+	}
+	if c.onPostgres(cfg, "restore", "restore a pg_dump backup with pg_restore") {
+		return exitError
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(c.Stderr, "docent restore: give the backup FILE to restore")
@@ -158,6 +174,9 @@ func (c *Env) compact(args []string) int {
 	if done {
 		return code
 	}
+	if c.onPostgres(cfg, "compact", "PostgreSQL reuses freed space itself (autovacuum); VACUUM FULL kv_pairs gives it back to the disk") {
+		return exitError
+	}
 	path := cfg.StorePath()
 	if _, err := os.Stat(path); err != nil {
 		fmt.Fprintln(c.Stderr, "docent compact:", err)
@@ -185,6 +204,9 @@ func (c *Env) sizes(args []string) int {
 	cfg, code, done := c.setupData(fs, args, f)
 	if done {
 		return code
+	}
+	if c.onPostgres(cfg, "sizes", "ask PostgreSQL: SELECT pg_size_pretty(pg_total_relation_size('kv_pairs'))") {
+		return exitError
 	}
 	path := cfg.StorePath()
 	sz, err := store.MeasureSizes(path, cfg.Store.LockTimeout)

@@ -87,7 +87,7 @@ func useDB(cfg *bot.Config, db string) error {
 // openHistory opens the configured database for a command that reads
 // history, refusing to create an empty one.
 func openHistory(cfg *bot.Config) (*store.Store, error) {
-	if _, err := os.Stat(cfg.StorePath()); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(cfg.StorePath()); !cfg.OnPostgres() && errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no database at %s yet: run Docent first", cfg.StorePath())
 	}
 	return bot.OpenStore(cfg, slog.New(slog.DiscardHandler))

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // The typed primitives a feature module stores its own records with. A
@@ -82,7 +82,7 @@ func (b Bucket) Name() string { return string(b.name) }
 // Tx is one transaction over feature buckets: read-only inside View,
 // writable inside Update.
 type Tx struct {
-	tx *bolt.Tx
+	tx kv.Tx
 }
 
 // Get returns a copy of key's value in b, or nil when there is none.
@@ -102,10 +102,9 @@ func (t *Tx) Put(b Bucket, key, value []byte) error {
 		return fmt.Errorf("bucket %s: %w", b.name, err)
 	}
 	if b.fill > 0 {
-		bk.FillPercent = b.fill
+		bk.SetFillPercent(b.fill)
 	}
-	// bbolt keeps value, not a copy, until the transaction ends.
-	return bk.Put(key, bytes.Clone(value))
+	return bk.Put(key, value) // kv keeps copies
 }
 
 // Delete removes key from b; a missing key or bucket is not an error.
@@ -189,7 +188,7 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.view(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.view(ctx, func(tx kv.Tx) error { return fn(&Tx{tx: tx}) })
 }
 
 // Update runs fn in a writable transaction, committed with whatever other
@@ -206,7 +205,7 @@ func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
 // When ctx ends first, Update returns ctx.Err() and the write may still
 // land, later: the caller must not read fn's results then.
 func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
-	_, err := s.submit(ctx, newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	_, err := s.submit(ctx, newWriteReq(func(tx kv.Tx) (Record, error) {
 		return Record{}, safely(func() error { return fn(&Tx{tx: tx}) })
 	}))
 	return err
@@ -263,7 +262,7 @@ func countKey(p MemberPart) string {
 // askParts asks each of parts for its share, in tx (what it exports, or
 // how many items it deleted), under key(part). A part's error, or panic,
 // fails them all, naming the part.
-func askParts[V any](parts []MemberPart, tx *bolt.Tx, key func(MemberPart) string, ask func(MemberPart, *Tx) (V, error)) (map[string]V, error) {
+func askParts[V any](parts []MemberPart, tx kv.Tx, key func(MemberPart) string, ask func(MemberPart, *Tx) (V, error)) (map[string]V, error) {
 	out := make(map[string]V, len(parts))
 	for _, p := range parts {
 		var v V

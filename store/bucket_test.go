@@ -210,7 +210,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestPartKeysMustDiffer(t *testing.T) {
-	_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{notes{}, notes{}}})
+	_, err := openAt(t, dbPath(t), store.Options{Parts: []store.MemberPart{notes{}, notes{}}})
 	if err == nil || !strings.Contains(err.Error(), `"notes"`) {
 		t.Errorf("two parts with one key: %v, want an error naming it", err)
 	}
@@ -279,12 +279,12 @@ func (p countedNotes) CountKey() string { return p.count }
 // part's count as the messages deleted.
 func TestPartKeyMustNotBeAStoreField(t *testing.T) {
 	for _, k := range []string{"messages", "Messages", "member", "votes", "records"} {
-		_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: k}}})
+		_, err := openAt(t, dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: k}}})
 		if err == nil || !strings.Contains(err.Error(), `"`+k+`"`) {
 			t.Errorf("part keyed %q: %v, want an error naming it", k, err)
 		}
 	}
-	_, err := store.Open(dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: "Notes"}, notes{}}})
+	_, err := openAt(t, dbPath(t), store.Options{Parts: []store.MemberPart{keyedNotes{key: "Notes"}, notes{}}})
 	if err == nil {
 		t.Error(`parts keyed "Notes" and "notes": no error`)
 	}
@@ -294,7 +294,7 @@ func TestPartKeyMustNotBeAStoreField(t *testing.T) {
 		{countedNotes{count: ""}},
 		{countedNotes{count: "notes_deleted"}, keyedNotes{key: "notes_deleted"}},
 	} {
-		if _, err := store.Open(dbPath(t), store.Options{Parts: parts}); err == nil {
+		if _, err := openAt(t, dbPath(t), store.Options{Parts: parts}); err == nil {
 			t.Errorf("parts %+v: no error", parts)
 		}
 	}

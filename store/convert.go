@@ -2,11 +2,12 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Schema 1 to 2 converts every record value from JSON (format 1) to the
@@ -50,12 +51,12 @@ func (s *Store) convertRecords(report func(Converting)) error {
 	var p Converting
 	var marked bool
 	start := time.Now()
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
 		mark := tx.Bucket(bucketMeta).Get(keyConverting)
 		if marked = mark != nil; !marked {
 			return nil
 		}
-		p.Total = tx.Bucket(bucketIDs).Stats().KeyN
+		p.Total = keyCount(tx, bucketIDs)
 		if len(mark) >= 9 && mark[0] == 'k' {
 			p.Resumed = int(binary.BigEndian.Uint64(mark[1:9]))
 			p.Done = p.Resumed
@@ -68,7 +69,7 @@ func (s *Store) convertRecords(report func(Converting)) error {
 	s.log.Info("store: converting the records to schema 2's binary format", "path", s.path, "records", p.Total, "converted_before", p.Resumed)
 	for {
 		var finished bool
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 			var n int
 			var err error
 			n, finished, err = convertChunkOf(tx)
@@ -93,7 +94,7 @@ func (s *Store) convertRecords(report func(Converting)) error {
 
 // convertChunkOf converts the next convertChunk records after the mark and
 // moves it, or deletes it when none are left (finished).
-func convertChunkOf(tx *bolt.Tx) (n int, finished bool, err error) {
+func convertChunkOf(tx kv.Tx) (n int, finished bool, err error) {
 	meta, msgs, ids := tx.Bucket(bucketMeta), tx.Bucket(bucketMessages), tx.Bucket(bucketIDs)
 	mark := meta.Get(keyConverting)
 	if mark == nil {
@@ -161,4 +162,15 @@ func convertChunkOf(tx *bolt.Tx) (n int, finished bool, err error) {
 	next := binary.BigEndian.AppendUint64([]byte{'k'}, done+uint64(len(out)))
 	next = append(next, out[len(out)-1].k...)
 	return len(out), false, meta.Put(keyConverting, next)
+}
+
+// keyCount is how many keys the named bucket holds: bbolt's count from
+// its pages, or a walk of the keys elsewhere.
+func keyCount(tx kv.Tx, name []byte) int {
+	if bt, ok := kv.BoltTx(tx); ok {
+		return bt.Bucket(name).Stats().KeyN
+	}
+	n := 0
+	_ = tx.Bucket(name).ForEach(func(_, _ []byte) error { n++; return nil })
+	return n
 }

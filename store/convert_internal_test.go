@@ -88,6 +88,7 @@ func TestPlatformIDAtStoredOnce(t *testing.T) {
 // (each cut short, each byte changed) is an error or a record, never a
 // panic.
 func TestRecordFormatV2RoundTrip(t *testing.T) {
+	boltOnly(t, "record encoding, no database")
 	var v1, v2 int
 	for _, rec := range sampleRecords(40) {
 		key := recordKey(appendConversation(nil, rec.Conversation), rec.ID)
@@ -204,6 +205,7 @@ func rawState(t *testing.T, path string) (schema string, mark []byte, v1, v2 int
 // TestConvertChild is the child of TestConversionKilledResumes: it opens
 // the file it is given, which converts it, slowly.
 func TestConvertChild(t *testing.T) {
+	boltOnly(t, "a child process converting a file")
 	path := os.Getenv("DOCENT_CONVERT_CHILD")
 	if path == "" {
 		t.Skip("run by TestConversionKilledResumes")
@@ -224,6 +226,7 @@ func TestConvertChild(t *testing.T) {
 // mark between; opening it again goes on from the mark, and then every
 // record reads as it was, once, in format 2, the file at schema 2.
 func TestConversionKilledResumes(t *testing.T) {
+	boltOnly(t, "converts a schema 1 file")
 	path := filepath.Join(t.TempDir(), "docent.db")
 	want := schema1File(t, path, sampleRecords(6000))
 	if schema, mark, v1, v2 := rawState(t, path); schema != "1" || mark != nil || v1 != 6000 || v2 != 0 {
@@ -363,7 +366,7 @@ func BenchmarkRecordFormat(b *testing.B) {
 func TestPlatformIDsCollide(t *testing.T) {
 	defer func(h func(string) uint64) { platformHash = h }(platformHash)
 	platformHash = func(string) uint64 { return 7 }
-	s, err := Open(filepath.Join(t.TempDir(), "docent.db"), Options{})
+	s, err := openForTest(t, filepath.Join(t.TempDir(), "docent.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +393,7 @@ func TestPlatformIDsCollide(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = Open(s.Path(), Options{})
+	s, err = openForTest(t, s.Path(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,6 +410,7 @@ func TestPlatformIDsCollide(t *testing.T) {
 // schema 2's conversation or schema 1's whole key, for conversations whose
 // bytes look like IDs too.
 func TestMessageKey(t *testing.T) {
+	boltOnly(t, "keys, no database")
 	for _, c := range []chat.Conversation{
 		{Platform: "irc", Channel: "#duraspace"},
 		{Platform: "d", Channel: "\x01", Thread: "\x01\x02\x03\x04\x05\x06\x07"},

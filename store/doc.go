@@ -1,7 +1,18 @@
 // Package store keeps Docent's history (every message it saw and every
-// answer it gave) and its trained models in one bbolt file. It is the only
-// package that imports bbolt: callers see typed operations, never buckets or
-// transactions.
+// answer it gave) and its trained models in one bbolt file (Open), or in a
+// PostgreSQL database (OpenPostgres). It is the only package that imports
+// bbolt: callers see typed operations, never buckets or transactions.
+//
+// # Databases
+//
+// Every transaction goes through store/internal/kv, so the same code, the
+// same buckets and the same record values serve both. What works on the
+// bbolt file itself stays with it (its lock and MaxSize, Check, Backup,
+// CompactFile, MeasureSizes, the schema 1 conversion's count) and is
+// refused with ErrBoltOnly on PostgreSQL, which has pg_dump and VACUUM.
+// On PostgreSQL the store holds a session advisory lock while open: one
+// Docent per database, as one per file, until the recorders that keep
+// state in memory are safe beside another writer (see storeLock).
 //
 // # Writes
 //

@@ -3,13 +3,43 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/internal/pgtest"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
+
+// OnPostgresPass is true while the package's tests run again on
+// PostgreSQL (TestMain, in helpers_test.go).
+var OnPostgresPass bool
+
+// boltOnly skips t on the PostgreSQL pass: it tests what only a bbolt
+// file has.
+func boltOnly(t testing.TB, why string) {
+	t.Helper()
+	if OnPostgresPass {
+		t.Skipf("bbolt only: %s", why)
+	}
+}
+
+// openForTest opens the store at where on the pass's backend: the bbolt
+// file at the path, or on the PostgreSQL pass a new database (or the one
+// a PostgreSQL store's Path names, to reopen it).
+func openForTest(t testing.TB, where string, opts Options) (*Store, error) {
+	t.Helper()
+	if !OnPostgresPass {
+		return Open(where, opts)
+	}
+	if !strings.HasPrefix(where, "postgres") {
+		where = pgtest.URL(t)
+	}
+	return OpenPostgres(context.Background(), where, opts)
+}
 
 // Key encoding, for FuzzConversationKey.
 var (
@@ -43,7 +73,7 @@ func (s *Store) AppendMessagePerUpdate(m chat.Message) (Record, error) {
 func (s *Store) LastTxID(t testing.TB) uint64 {
 	t.Helper()
 	var id int
-	if err := s.view(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+	if err := s.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return uint64(id)
@@ -58,7 +88,7 @@ func (s *Store) Queued() int { return len(s.reqs) }
 func (s *Store) HoldWriter(t testing.TB) (release func()) {
 	t.Helper()
 	entered, unblock := make(chan struct{}), make(chan struct{})
-	r := newWriteReq(func(*bolt.Tx) (Record, error) {
+	r := newWriteReq(func(kv.Tx) (Record, error) {
 		close(entered)
 		<-unblock
 		return Record{}, nil
@@ -93,7 +123,7 @@ func (s *Store) AppendPoisoned(ctx context.Context, m chat.Message) error {
 		return err
 	}
 	apply := r.apply
-	r.apply = func(tx *bolt.Tx) (Record, error) {
+	r.apply = func(tx kv.Tx) (Record, error) {
 		if _, err := apply(tx); err != nil {
 			return Record{}, err
 		}
@@ -114,4 +144,4 @@ func (s *Store) WriterRunning() bool {
 }
 
 // Durable reports whether commits are fsynced, as Docent promises.
-func (s *Store) Durable() bool { return !s.db.NoSync }
+func (s *Store) Durable() bool { return !s.bolt.NoSync }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Buckets created on first use, so older databases need no migration:
@@ -54,7 +53,7 @@ func (s *Store) RecordFeedback(ctx context.Context, f chat.Feedback) (uint64, er
 		f.Time = time.Now()
 	}
 	var answer uint64
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		var err error
 		if answer, err = lookupPlatformID(tx, f.Conversation.Platform, f.AnswerID); err != nil {
 			return Record{}, err
@@ -105,7 +104,7 @@ func (s *Store) Feedback(ctx context.Context, answer uint64) ([]Vote, error) {
 		return nil, err
 	}
 	var out []Vote
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		fb := tx.Bucket(bucketFeedback)
 		if fb == nil {
 			return nil

@@ -55,6 +55,7 @@ func corruptMeta(b []byte, n int) {
 // broken, is refused with an error that names it and `docent restore`;
 // before, bbolt crashed the process (SIGBUS, "invalid freelist page").
 func TestOpenRefusesDamagedFiles(t *testing.T) {
+	boltOnly(t, "damaged bbolt files")
 	good := damagedDB(t)
 	m, _ := readMeta(bytes.NewReader(good), 0)
 	ps := int(m.pageSize)
@@ -117,6 +118,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 // TestOpenFallsBackToTheOtherMeta: one broken meta page is what a crash
 // while writing it leaves; bbolt uses the other, and so must the check.
 func TestOpenFallsBackToTheOtherMeta(t *testing.T) {
+	boltOnly(t, "bbolt's meta pages")
 	for n := range 2 {
 		t.Run(fmt.Sprint("meta ", n), func(t *testing.T) {
 			b := damagedDB(t)
@@ -141,6 +143,7 @@ func TestOpenFallsBackToTheOtherMeta(t *testing.T) {
 // is either refused by checkBolt or long enough for what its meta says;
 // checkBolt itself never panics.
 func FuzzCheckBolt(f *testing.F) {
+	boltOnly(f, "bbolt's pages")
 	good := damagedDB(f)
 	f.Add(uint32(len(good)), uint32(0), byte(0))
 	f.Add(uint32(len(good)/2), uint32(20), byte(1))
@@ -167,6 +170,7 @@ func FuzzCheckBolt(f *testing.F) {
 // holds locked is one being created, not a damaged one: Open waits for the
 // lock (here: gives up with ErrLocked) instead of calling it damaged.
 func TestOpenWaitsForAFileBeingCreated(t *testing.T) {
+	boltOnly(t, "a file being created")
 	if runtime.GOOS == "windows" {
 		t.Skip("lockFile locks nothing on Windows")
 	}

@@ -35,6 +35,7 @@ var oldValues = []struct {
 // with no reply and no reactions, and format 1's encoder (kept for tests
 // and benchmarks) writes a record without them byte for byte as before.
 func TestRecordFormatUnchanged(t *testing.T) {
+	boltOnly(t, "record encoding, no database")
 	for _, o := range oldValues {
 		got, err := decodeRecord(o.key, []byte(o.val))
 		if err != nil {

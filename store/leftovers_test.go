@@ -15,6 +15,7 @@ import (
 // file locked, as CreateTemp locks it), a fresh one, and files that are
 // not Docent's are kept.
 func TestRemoveLeftovers(t *testing.T) {
+	boltOnly(t, "copies of the file")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "docent.db")
 	old := time.Now().Add(-time.Hour)

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Model is a trained model as the brain saves it. Hash identifies what it
@@ -59,11 +59,11 @@ func prepareModel(m Model) (*writeReq, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(val) > bolt.MaxValueSize {
-		return nil, fmt.Errorf("%w: model is %d bytes, the most is %d", ErrInvalid, len(val), bolt.MaxValueSize)
+	if len(val) > kv.MaxValueSize {
+		return nil, fmt.Errorf("%w: model is %d bytes, the most is %d", ErrInvalid, len(val), kv.MaxValueSize)
 	}
 	key := []byte(m.Name)
-	return newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	return newWriteReq(func(tx kv.Tx) (Record, error) {
 		models := tx.Bucket(bucketModels)
 		if models == nil {
 			return Record{}, fmt.Errorf("database is damaged: bucket %q is missing", bucketModels)
@@ -94,7 +94,7 @@ func (s *Store) LoadModel(ctx context.Context, name string) (Model, error) {
 		return Model{}, fmt.Errorf("store: load model %q: %w", name, err)
 	}
 	var m Model
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		models := tx.Bucket(bucketModels)
 		if models == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketModels)

@@ -8,9 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // bucketDownvoted holds, for each answer members voted down, the docs
@@ -56,7 +55,7 @@ func (s *Store) SetDownvotedPassages(ctx context.Context, answer uint64, passage
 			return fmt.Errorf("store: record downvoted passages of answer %d: %w", answer, err)
 		}
 	}
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		if val == nil {
 			b := tx.Bucket(bucketDownvoted)
 			if b == nil {
@@ -83,7 +82,7 @@ func (s *Store) PassageDownvotes(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	counts := map[string]int{}
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		b := tx.Bucket(bucketDownvoted)
 		if b == nil {
 			return nil
@@ -111,7 +110,7 @@ func (s *Store) PassageDownvotes(ctx context.Context) (map[string]int, error) {
 // It returns how many answers it forgot.
 func (s *Store) PruneDownvotedPassages(ctx context.Context) (int, error) {
 	var pruned int
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		pruned = 0 // the writer may run this again
 		b := tx.Bucket(bucketDownvoted)
 		if b == nil {
@@ -148,7 +147,7 @@ func (s *Store) PruneDownvotedPassages(ctx context.Context) (int, error) {
 
 // hasDownvote says whether any member's vote on the answer (its 8-byte
 // key) is a 👎.
-func hasDownvote(fb *bolt.Bucket, answer []byte) (bool, error) {
+func hasDownvote(fb kv.Bucket, answer []byte) (bool, error) {
 	if fb == nil {
 		return false, nil
 	}

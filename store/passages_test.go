@@ -13,7 +13,7 @@ import (
 
 func TestDownvotedPassages(t *testing.T) {
 	path := dbPath(t)
-	s, err := store.Open(path, testOptions)
+	s, err := openAt(t, path, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // bucketPlatformHashes finds a record by the platform's ID of its message
@@ -47,7 +47,7 @@ func platformCandidates(v []byte) ([]uint64, error) {
 
 // lookupPlatformID returns the record stored last with the platform's
 // message ID id, 0 when none.
-func lookupPlatformID(tx *bolt.Tx, platform, id string) (uint64, error) {
+func lookupPlatformID(tx kv.Tx, platform, id string) (uint64, error) {
 	b := tx.Bucket(bucketPlatformHashes)
 	if b == nil {
 		return 0, nil
@@ -73,7 +73,7 @@ func lookupPlatformID(tx *bolt.Tx, platform, id string) (uint64, error) {
 // ID) is kept, whatever order they are indexed in (a vote's answer is the
 // one sent last). It runs again on a record it indexed before without
 // doubling it.
-func indexPlatformID(tx *bolt.Tx, rec Record) error {
+func indexPlatformID(tx kv.Tx, rec Record) error {
 	b, err := tx.CreateBucketIfNotExists(bucketPlatformHashes)
 	if err != nil {
 		return err
@@ -104,13 +104,13 @@ func indexPlatformID(tx *bolt.Tx, rec Record) error {
 	if len(cands) == 0 {
 		// Platforms make their IDs increasing, but their hashes are not:
 		// bbolt's default split suits keys that land anywhere.
-		b.FillPercent = 0.5
+		b.SetFillPercent(0.5)
 	}
 	return b.Put(key, binary.AppendUvarint(val, newest))
 }
 
 // unindexPlatformID takes record rec out of the platform ID's entry.
-func unindexPlatformID(tx *bolt.Tx, rec Record) error {
+func unindexPlatformID(tx kv.Tx, rec Record) error {
 	b := tx.Bucket(bucketPlatformHashes)
 	if b == nil {
 		return nil

@@ -10,9 +10,8 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Privacy: what the store holds about one member, exporting it, deleting
@@ -130,7 +129,7 @@ type memberFound struct {
 // (wherever they are: an answer may come long after its question in a busy
 // channel, or after the question was deleted), and others' messages above
 // after that the member reacted to, in tx.
-func memberRecords(ctx context.Context, tx *bolt.Tx, m MemberRef, after uint64, asked map[uint64]bool) (memberFound, error) {
+func memberRecords(ctx context.Context, tx kv.Tx, m MemberRef, after uint64, asked map[uint64]bool) (memberFound, error) {
 	var f memberFound
 	bm := tx.Bucket(bucketMessages)
 	needle := authorNeedle(m.ID)
@@ -261,7 +260,7 @@ func reactionsOf(recs []Record, id string) []Reacted {
 // unreact takes the member with the ID id out of the reactions of the
 // record under key, with their share of each count (an emoji no one is
 // left on goes), and reports how many reactions of theirs it removed.
-func unreact(tx *bolt.Tx, key []byte, id string) (int, error) {
+func unreact(tx kv.Tx, key []byte, id string) (int, error) {
 	msgs := tx.Bucket(bucketMessages)
 	val := msgs.Get(key)
 	if val == nil {
@@ -310,7 +309,7 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 		return MemberData{}, fmt.Errorf("store: export member: %w", err)
 	}
 	d := MemberData{Member: m, Messages: []Record{}, Answers: []Record{}, Reactions: []Reacted{}, Votes: []Vote{}}
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		found, err := memberRecords(ctx, tx, m, 0, map[uint64]bool{})
 		if err != nil {
 			return err
@@ -339,7 +338,7 @@ func (s *Store) ExportMember(ctx context.Context, m MemberRef) (MemberData, erro
 
 // eachMemberVote calls fn with every vote the member cast and the record
 // voted on.
-func eachMemberVote(tx *bolt.Tx, m MemberRef, fn func(key []byte, v Vote, on Record) error) error {
+func eachMemberVote(tx kv.Tx, m MemberRef, fn func(key []byte, v Vote, on Record) error) error {
 	fb := tx.Bucket(bucketFeedback)
 	if fb == nil {
 		return nil
@@ -387,7 +386,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	var g Forgotten
 	// First what they did to others' records: their votes (the modules'
 	// parts are asked last, once their records are gone).
-	first := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	first := newWriteReq(func(tx kv.Tx) (Record, error) {
 		g = Forgotten{}
 		if err := eachMemberVote(tx, m, func(key []byte, v Vote, on Record) error {
 			if on.ID != 0 {
@@ -412,7 +411,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// meanwhile, until a scan finds nothing new.
 	for {
 		var found memberFound
-		err := s.view(func(tx *bolt.Tx) error {
+		err := s.view(ctx, func(tx kv.Tx) error {
 			var err error
 			found, err = memberRecords(ctx, tx, m, after, asked)
 			return err
@@ -427,7 +426,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			keys = keys[n:]
 			// Their records leave the recorders' figures too (words they
 			// wrote are in the activity counters).
-			r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+			r := newWriteReq(func(tx kv.Tx) (Record, error) {
 				var deleted []Record
 				for _, k := range chunk {
 					rec, err := deleteRecord(tx, k)
@@ -451,7 +450,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 			chunk := keys[:n]
 			keys = keys[n:]
 			removed := 0
-			r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+			r := newWriteReq(func(tx kv.Tx) (Record, error) {
 				removed = 0
 				for _, k := range chunk {
 					n, err := unreact(tx, k, m.ID)
@@ -481,7 +480,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 	// a part keeps of records that arrived meanwhile (their activity
 	// counters) goes too.
 	var parts map[string]int
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		var err error
 		parts, err = askParts(s.parts, tx, countKey, func(p MemberPart, t *Tx) (int, error) { return p.Forget(t, m) })
 		return Record{}, err
@@ -496,7 +495,7 @@ func (s *Store) ForgetMember(ctx context.Context, m MemberRef) (Forgotten, error
 // deleteRecord removes the record under key with its index entries, the
 // votes on it and its share of its conversation's summary. It reports
 // the record deleted (a zero Record when there was none).
-func deleteRecord(tx *bolt.Tx, key []byte) (Record, error) {
+func deleteRecord(tx kv.Tx, key []byte) (Record, error) {
 	msgs, ids, convs, err := recordBuckets(tx)
 	if err != nil {
 		return Record{}, err
@@ -581,7 +580,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	var out Retained
 	for {
 		var keys [][]byte
-		err := s.view(func(tx *bolt.Tx) error {
+		err := s.view(ctx, func(tx kv.Tx) error {
 			msgs, ids, _, err := recordBuckets(tx)
 			if err != nil {
 				return err
@@ -609,7 +608,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 			break
 		}
 		var deleted []uint64 // written in the writer; read only after a successful submit
-		r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+		r := newWriteReq(func(tx kv.Tx) (Record, error) {
 			deleted = deleted[:0]
 			for _, k := range keys {
 				rec, err := deleteRecord(tx, k)
@@ -630,7 +629,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (Retained, e
 	}
 	// The parts: what they hold from before the cutoff.
 	var parts map[string]int
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		var err error
 		parts, err = askParts(s.parts, tx, countKey, func(p MemberPart, t *Tx) (int, error) { return p.Expire(t, cutoff) })
 		return Record{}, err
@@ -650,9 +649,13 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
+		bt, ok := kv.BoltTx(tx)
+		if !ok {
+			return errBoltOnly("docent backup", "back PostgreSQL up with pg_dump")
+		}
 		var err error
-		n, err = tx.WriteTo(&ctxWriter{ctx: ctx, w: w})
+		n, err = bt.WriteTo(&ctxWriter{ctx: ctx, w: w})
 		return err
 	})
 	if err != nil {

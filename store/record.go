@@ -12,9 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Kind says whether a record is something a member said or Docent's answer.
@@ -158,7 +157,7 @@ func (s *Store) AppendAnswer(ctx context.Context, a AnswerRecord) (Record, error
 		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
 	}
 	put := r.apply
-	r.apply = func(tx *bolt.Tx) (Record, error) {
+	r.apply = func(tx kv.Tx) (Record, error) {
 		stored, err := put(tx)
 		if err != nil {
 			return Record{}, err
@@ -193,7 +192,7 @@ func (s *Store) AnswerSent(ctx context.Context, id uint64, platformID string) er
 	if len(platformID) > maxFieldLen {
 		return fmt.Errorf("store: record the sent ID of answer %d: %w: platform ID is %d bytes long, the most is %d", id, ErrInvalid, len(platformID), maxFieldLen)
 	}
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		rec, err := recordByID(tx, id)
 		if err != nil || rec.ID == 0 || platformID == "" {
 			return Record{}, err
@@ -240,7 +239,7 @@ func (s *Store) appendRecordPerUpdate(rec Record) (Record, error) {
 	}
 	var stored Record
 	err = s.whileOpen(func() error {
-		return s.update(func(tx *bolt.Tx) error {
+		return s.update(func(tx kv.Tx) error {
 			var err error
 			stored, err = r.apply(tx)
 			return err
@@ -271,7 +270,7 @@ func (s *Store) prepareRecord(rec Record) (*writeReq, error) {
 		return nil, err
 	}
 	conv := appendConversation(nil, rec.Conversation)
-	return newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	return newWriteReq(func(tx kv.Tx) (Record, error) {
 		stored, err := putRecord(tx, conv, val, rec)
 		if err != nil {
 			return Record{}, err
@@ -283,7 +282,7 @@ func (s *Store) prepareRecord(rec Record) (*writeReq, error) {
 
 // putRecord writes one record and its index and summary entries. It runs
 // in the writer's transaction.
-func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
+func putRecord(tx kv.Tx, conv, val []byte, rec Record) (Record, error) {
 	msgs, ids, convs, err := recordBuckets(tx)
 	if err != nil {
 		return Record{}, err
@@ -292,7 +291,8 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	// keys, the IDs), so a split page is never filled again: split full
 	// rather than at bbolt's default half, which halves the file and the
 	// pages each commit writes.
-	msgs.FillPercent, ids.FillPercent = appendFillPercent, appendFillPercent
+	msgs.SetFillPercent(appendFillPercent)
+	ids.SetFillPercent(appendFillPercent)
 	id, err := msgs.NextSequence()
 	if err != nil {
 		return Record{}, fmt.Errorf("next record ID: %w", err)
@@ -334,7 +334,7 @@ func putRecord(tx *bolt.Tx, conv, val []byte, rec Record) (Record, error) {
 	return rec, nil
 }
 
-func recordBuckets(tx *bolt.Tx) (msgs, ids, convs *bolt.Bucket, err error) {
+func recordBuckets(tx kv.Tx) (msgs, ids, convs kv.Bucket, err error) {
 	msgs, ids, convs = tx.Bucket(bucketMessages), tx.Bucket(bucketIDs), tx.Bucket(bucketConversations)
 	if msgs == nil || ids == nil || convs == nil {
 		return nil, nil, nil, fmt.Errorf("database is damaged: a bucket of %q, %q, %q is missing", bucketMessages, bucketIDs, bucketConversations)
@@ -590,7 +590,7 @@ func (s *Store) Conversation(ctx context.Context, c chat.Conversation, limit int
 	}
 	conv := appendConversation(nil, c)
 	var recs []Record
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		msgs := tx.Bucket(bucketMessages)
 		if msgs == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketMessages)
@@ -636,7 +636,7 @@ func (s *Store) Conversations(ctx context.Context) ([]ConversationSummary, error
 		return nil, fmt.Errorf("store: list conversations: %w", err)
 	}
 	var sums []ConversationSummary
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		convs := tx.Bucket(bucketConversations)
 		if convs == nil {
 			return fmt.Errorf("database is damaged: bucket %q is missing", bucketConversations)
@@ -681,7 +681,7 @@ func (s *Store) Record(ctx context.Context, id uint64) (Record, error) {
 		return Record{}, fmt.Errorf("store: read record %d: %w", id, err)
 	}
 	var rec Record
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
 		if rec, err = recordByID(tx, id); err == nil && rec.ID == 0 {
 			err = ErrNotFound
@@ -711,7 +711,7 @@ func (s *Store) Answered(ctx context.Context, sources []chat.Source, limit int) 
 		return nil, fmt.Errorf("store: list answered questions: %w", err)
 	}
 	var out []Answered
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		msgs, ids, _, err := recordBuckets(tx)
 		if err != nil {
 			return err
@@ -831,7 +831,7 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 	out := make([]Record, len(recs))
 	var kept []bool
 	dups := 0
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		// The writer may run this more than once: start afresh each time.
 		kept, dups = make([]bool, len(recs)), 0
 		seen := map[string]uint64{}

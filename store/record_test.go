@@ -301,7 +301,7 @@ func TestConcurrentAppends(t *testing.T) {
 	if total != workers*each {
 		t.Errorf("%d records stored; want %d", total, workers*each)
 	}
-	if err := s.Check(); err != nil {
+	if err := checkFile(s); err != nil {
 		t.Errorf("Check: %v", err)
 	}
 }
@@ -309,7 +309,10 @@ func TestConcurrentAppends(t *testing.T) {
 // TestBatchSurvivesBadWrite piles valid writes and one that fails inside
 // the transaction into one batch: the valid ones must all commit, the bad
 // one must fail alone, and nothing it put may remain.
-func TestBatchSurvivesBadWrite(t *testing.T) { synctest.Test(t, testBatchSurvivesBadWrite) }
+func TestBatchSurvivesBadWrite(t *testing.T) {
+	boltOnly(t, "holds the writer in a synctest bubble")
+	synctest.Test(t, testBatchSurvivesBadWrite)
+}
 
 func testBatchSurvivesBadWrite(t *testing.T) {
 	ctx := context.Background()
@@ -364,7 +367,10 @@ func testBatchSurvivesBadWrite(t *testing.T) {
 
 // TestCommitFailureFailsBatch makes a commit fail (the file may not grow
 // enough): every write of the batch must get the error, saying what it was.
-func TestCommitFailureFailsBatch(t *testing.T) { synctest.Test(t, testCommitFailureFailsBatch) }
+func TestCommitFailureFailsBatch(t *testing.T) {
+	boltOnly(t, "a full file (MaxSize), in a synctest bubble")
+	synctest.Test(t, testCommitFailureFailsBatch)
+}
 
 func testCommitFailureFailsBatch(t *testing.T) {
 	ctx := context.Background()
@@ -413,7 +419,10 @@ func testCommitFailureFailsBatch(t *testing.T) {
 	}
 }
 
-func TestContextCancelled(t *testing.T) { synctest.Test(t, testContextCancelled) }
+func TestContextCancelled(t *testing.T) {
+	boltOnly(t, "holds the writer in a synctest bubble")
+	synctest.Test(t, testContextCancelled)
+}
 
 func testContextCancelled(t *testing.T) {
 	s := openStore(t, dbPath(t))
@@ -489,7 +498,10 @@ func TestAnswered(t *testing.T) {
 
 // TestGroupCommit: writes queued together are committed together, in
 // fewer transactions than writes (each transaction is an fsync).
-func TestGroupCommit(t *testing.T) { synctest.Test(t, testGroupCommit) }
+func TestGroupCommit(t *testing.T) {
+	boltOnly(t, "counts bbolt transactions (LastTxID), in a synctest bubble")
+	synctest.Test(t, testGroupCommit)
+}
 
 func testGroupCommit(t *testing.T) {
 	ctx := context.Background()

@@ -2,14 +2,14 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Recorder is a feature's own figures of what is stored (the analytics
@@ -66,7 +66,7 @@ func (e *recorderError) Unwrap() error { return e.err }
 // record gives recs, stored in tx, to every recorder but those in skip,
 // and moves every recorder's mark past them (a skipped recorder's too: the
 // records it missed are not given to it again).
-func (s *Store) record(tx *bolt.Tx, recs []Record, skip map[string]bool) error {
+func (s *Store) record(tx kv.Tx, recs []Record, skip map[string]bool) error {
 	if len(recs) == 0 || len(s.recorders) == 0 {
 		return nil
 	}
@@ -93,7 +93,7 @@ func (s *Store) replayRecorders() error {
 		total := 0
 		for {
 			var recs []Record
-			err := s.db.Update(func(tx *bolt.Tx) error {
+			err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 				var err error
 				if recs, err = recordsAfter(tx, markOf(tx, r), replayChunk); err != nil {
 					return err
@@ -102,7 +102,7 @@ func (s *Store) replayRecorders() error {
 			})
 			if re := (*recorderError)(nil); errors.As(err, &re) {
 				s.log.Error("store: a recorder failed on stored records; they stay out of its figures", "recorder", r.Key(), "records", len(recs), "err", re.err)
-				err = s.db.Update(func(tx *bolt.Tx) error {
+				err = s.db.Update(context.Background(), func(tx kv.Tx) error {
 					return s.record(tx, recs, map[string]bool{r.Key(): true})
 				})
 			}
@@ -122,7 +122,7 @@ func (s *Store) replayRecorders() error {
 }
 
 // markOf is the newest record ID given to r.
-func markOf(tx *bolt.Tx, r Recorder) uint64 {
+func markOf(tx kv.Tx, r Recorder) uint64 {
 	if v := tx.Bucket(bucketMeta).Get(recorderMark(r)); len(v) == idLen {
 		return binary.BigEndian.Uint64(v)
 	}
@@ -130,7 +130,7 @@ func markOf(tx *bolt.Tx, r Recorder) uint64 {
 }
 
 // recordsAfter reads up to n records with IDs above after, in ID order.
-func recordsAfter(tx *bolt.Tx, after uint64, n int) ([]Record, error) {
+func recordsAfter(tx kv.Tx, after uint64, n int) ([]Record, error) {
 	msgs, ids, _, err := recordBuckets(tx)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ type Unrecorder interface {
 // recordVote gives a vote's change to the vote recorders, in the writer's
 // transaction; a recorder's failure is a *recorderError, after which the
 // writer commits the vote without that recorder (s.txSkip).
-func (s *Store) recordVote(tx *bolt.Tx, on Record, voter chat.Member, old, vote chat.Vote) error {
+func (s *Store) recordVote(tx kv.Tx, on Record, voter chat.Member, old, vote chat.Vote) error {
 	if old == vote {
 		return nil
 	}
@@ -188,7 +188,7 @@ func (s *Store) recordVote(tx *bolt.Tx, on Record, voter chat.Member, old, vote 
 
 // unrecord gives records deleted for ForgetMember to the unrecorders, as
 // recordVote does.
-func (s *Store) unrecord(tx *bolt.Tx, recs []Record) error {
+func (s *Store) unrecord(tx kv.Tx, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -215,7 +215,7 @@ func (t *Tx) Earlier(rec Record, n int, fn func(Record) bool) error {
 
 // earlier calls fn with up to n records before key in its conversation,
 // newest first, until fn returns false.
-func earlier(tx *bolt.Tx, key []byte, conv []byte, n int, fn func(Record) bool) error {
+func earlier(tx kv.Tx, key []byte, conv []byte, n int, fn func(Record) bool) error {
 	msgs := tx.Bucket(bucketMessages)
 	cur := msgs.Cursor()
 	k, _ := cur.Seek(key)
@@ -239,7 +239,7 @@ func earlier(tx *bolt.Tx, key []byte, conv []byte, n int, fn func(Record) bool) 
 }
 
 // recordByID reads a record in tx; a zero Record when there is none.
-func recordByID(tx *bolt.Tx, id uint64) (Record, error) {
+func recordByID(tx kv.Tx, id uint64) (Record, error) {
 	if id == 0 {
 		return Record{}, nil
 	}
@@ -265,10 +265,14 @@ const replayChunk = 50_000
 
 // update runs fn in a write transaction, then gives the records fn stored
 // (through s.txStored) to the recorders but those in skip.
-func (s *Store) update(fn func(tx *bolt.Tx) error, skip map[string]bool) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		// bbolt runs one write transaction at a time, which is what makes
-		// txStored and txSkip safe to share.
+func (s *Store) update(fn func(tx kv.Tx) error, skip map[string]bool) error {
+	// One write transaction at a time, whatever the database: bbolt would
+	// make the others wait anyway, and on PostgreSQL it keeps this
+	// process's writes from conflicting with each other (see storeLock).
+	// It is also what makes txStored and txSkip safe to share.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 		s.txStored, s.txSkip = s.txStored[:0], skip
 		defer func() {
 			clear(s.txStored)

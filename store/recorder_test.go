@@ -75,7 +75,7 @@ func openTally(t *testing.T, path string, r *tally) *store.Store {
 	t.Helper()
 	opts := testOptions
 	opts.Recorders = []store.Recorder{r}
-	s, err := store.Open(path, opts)
+	s, err := openAt(t, path, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}
@@ -158,7 +158,7 @@ func TestRecorderFailureKeepsTheRecords(t *testing.T) {
 // holds records is given them when the store opens, once.
 func TestRecorderGetsEarlierHistoryOnce(t *testing.T) {
 	path := dbPath(t)
-	s, err := store.Open(path, testOptions)
+	s, err := openAt(t, path, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestRecorderKeys(t *testing.T) {
 	for _, rs := range [][]store.Recorder{{badKey("")}, {badKey("Tally")}, {&tally{}, &tally{}}} {
 		opts := testOptions
 		opts.Recorders = rs
-		if s, err := store.Open(dbPath(t), opts); err == nil || !strings.Contains(err.Error(), "recorder") {
+		if s, err := openAt(t, dbPath(t), opts); err == nil || !strings.Contains(err.Error(), "recorder") {
 			if s != nil {
 				s.Close()
 			}
@@ -217,7 +217,7 @@ func TestVoteRecorderFailureKeepsTheVote(t *testing.T) {
 	r := &voteTally{}
 	opts := testOptions
 	opts.Recorders = []store.Recorder{r}
-	s, err := store.Open(dbPath(t), opts)
+	s, err := openAt(t, dbPath(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

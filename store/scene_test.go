@@ -12,7 +12,7 @@ import (
 func openWith(t testing.TB, path string, opts store.Options) *store.Store {
 	t.Helper()
 	opts.LockTimeout = testOptions.LockTimeout
-	s, err := store.Open(path, opts)
+	s, err := openAt(t, path, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}

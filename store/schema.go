@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // Schema versions. Every owner of records in the file has a version of
@@ -147,7 +147,7 @@ type plan struct {
 
 // readVersion is the version meta records under key, and whether there
 // is one; err when it is not a number.
-func readVersion(meta *bolt.Bucket, key []byte) (v int, found bool, err error) {
+func readVersion(meta kv.Bucket, key []byte) (v int, found bool, err error) {
 	raw := meta.Get(key)
 	if raw == nil {
 		return 0, false, nil
@@ -162,7 +162,7 @@ func readVersion(meta *bolt.Bucket, key []byte) (v int, found bool, err error) {
 // planOwners reads each owner's recorded version and works out its steps.
 // Every owner is checked before anything is written, so a file refused
 // for one owner is left as it was for all of them.
-func planOwners(tx *bolt.Tx, path string, owners []Owner) ([]plan, error) {
+func planOwners(tx kv.Tx, path string, owners []Owner) ([]plan, error) {
 	meta := tx.Bucket(bucketMeta)
 	var plans []plan
 	for _, o := range owners {
@@ -239,7 +239,7 @@ func (s *Store) SchemaVersions(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	out := map[string]int{}
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		c := tx.Bucket(bucketMeta).Cursor()
 		prefix := []byte(keyOwnerSchema)
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

@@ -50,20 +50,20 @@ func shelf(version int, steps ...store.Migration) store.Owner {
 }
 
 // openOwners opens path with the schemas of owners, logging to log.
-func openOwners(path string, log *bytes.Buffer, owners ...store.Owner) (*store.Store, error) {
+func openOwners(t testing.TB, path string, log *bytes.Buffer, owners ...store.Owner) (*store.Store, error) {
 	opts := testOptions
 	opts.Schemas = owners
 	if log != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(log, nil))
 	}
-	return store.Open(path, opts)
+	return openAt(t, path, opts)
 }
 
 // shelfAt makes a database whose shelf is at layout 1, with two books.
 func shelfAt1(t *testing.T) string {
 	t.Helper()
 	path := dbPath(t)
-	s, err := openOwners(path, nil, shelf(1))
+	s, err := openOwners(t, path, nil, shelf(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func shelfAt1(t *testing.T) string {
 // with no schemas (which leaves every owner as it is).
 func shelfContents(t *testing.T, path string) (map[string]string, map[string]int) {
 	t.Helper()
-	s, err := openOwners(path, nil)
+	s, err := openOwners(t, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +104,15 @@ func shelfContents(t *testing.T, path string) (map[string]string, map[string]int
 // older Docent) would.
 func metaValue(t *testing.T, path, key string) string {
 	t.Helper()
+	if store.OnPostgresPass {
+		var v string
+		eachStored(t, path, func(bucket string, k, val []byte) {
+			if bucket == "meta" && string(k) == key {
+				v = string(val)
+			}
+		})
+		return v
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +131,7 @@ func TestSchemaFreshDatabase(t *testing.T) {
 	ran := 0
 	count := func(tx *store.Tx) error { ran++; return nil }
 	var log bytes.Buffer
-	s, err := openOwners(path, &log, shelf(3, store.Migration{From: 1, To: 2, Run: count}, store.Migration{From: 2, To: 3, Run: count}),
+	s, err := openOwners(t, path, &log, shelf(3, store.Migration{From: 1, To: 2, Run: count}, store.Migration{From: 2, To: 3, Run: count}),
 		store.Owner{Name: "plain"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +150,7 @@ func TestSchemaFreshDatabase(t *testing.T) {
 		t.Errorf(`meta "schema" = %q, "schema:shelf" = %q; want "2" and "3"`, core, mod)
 	}
 	log.Reset()
-	s, err = openOwners(path, &log, shelf(3, store.Migration{From: 1, To: 2, Run: count}, store.Migration{From: 2, To: 3, Run: count}))
+	s, err = openOwners(t, path, &log, shelf(3, store.Migration{From: 1, To: 2, Run: count}, store.Migration{From: 2, To: 3, Run: count}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +174,7 @@ func TestSchemaUpgradeInSteps(t *testing.T) {
 	to2.Run = func(tx *store.Tx) error { order = append(order, "shelf 1→2"); return shelfTo2.Run(tx) }
 	to3.Run = func(tx *store.Tx) error { order = append(order, "shelf 2→3"); return shelfTo3.Run(tx) }
 	var log bytes.Buffer
-	s, err := openOwners(path, &log, shelf(3, to3, to2), legacy) // in any order
+	s, err := openOwners(t, path, &log, shelf(3, to3, to2), legacy) // in any order
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,12 +219,12 @@ func TestSchemaFailingStep(t *testing.T) {
 				}
 				return errors.New("the shelf is full")
 			}}
-			s, err := openOwners(path, nil, shelf(3, shelfTo2, broken))
+			s, err := openOwners(t, path, nil, shelf(3, shelfTo2, broken))
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded; want the failing step to stop it")
 			}
-			for _, want := range []string{path, "module shelf: migrate schema 2 to 3", tt.wantErr, "it stays at schema 2"} {
+			for _, want := range []string{where(path), "module shelf: migrate schema 2 to 3", tt.wantErr, "it stays at schema 2"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("Open error = %q; want it to say %q", err, want)
 				}
@@ -224,7 +233,7 @@ func TestSchemaFailingStep(t *testing.T) {
 			if want := map[string]string{"a": "DUNE", "b": "EMMA"}; !maps.Equal(books, want) || versions["shelf"] != 2 {
 				t.Errorf("after the failed step: shelf = %q at version %d; want %q at 2", books, versions["shelf"], want)
 			}
-			s, err = openOwners(path, nil, shelf(3, shelfTo2, shelfTo3))
+			s, err = openOwners(t, path, nil, shelf(3, shelfTo2, shelfTo3))
 			if err != nil {
 				t.Fatalf("with the step fixed: %v", err)
 			}
@@ -250,7 +259,7 @@ func TestSchemaRefused(t *testing.T) {
 		{
 			name: "newer",
 			setup: func(t *testing.T, path string) {
-				s, err := openOwners(path, nil, shelf(3, shelfTo2, shelfTo3))
+				s, err := openOwners(t, path, nil, shelf(3, shelfTo2, shelfTo3))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -267,6 +276,7 @@ func TestSchemaRefused(t *testing.T) {
 		{
 			name: "garbled",
 			setup: func(t *testing.T, path string) {
+				boltOnly(t, "edits the file with bbolt")
 				editBolt(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema:shelf"), []byte("one")) })
 			},
 			shelf:   shelf(1),
@@ -279,13 +289,13 @@ func TestSchemaRefused(t *testing.T) {
 				tt.setup(t, path)
 			}
 			before := metaValue(t, path, "schema:shelf")
-			s, err := openOwners(path, nil, other, tt.shelf)
+			s, err := openOwners(t, path, nil, other, tt.shelf)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded; want it to refuse the file")
 			}
-			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Open error = %q; want it to name %s and say %q", err, path, tt.wantErr)
+			if !strings.Contains(err.Error(), where(path)) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Open error = %q; want it to name %s and say %q", err, where(path), tt.wantErr)
 			}
 			if after := metaValue(t, path, "schema:shelf"); after != before || metaValue(t, path, "schema:other") != "" {
 				t.Errorf("the refused file was changed: shelf at %q (was %q), other at %q", after, before, metaValue(t, path, "schema:other"))
@@ -311,7 +321,7 @@ func TestSchemaMistakes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := dbPath(t)
-			s, err := openOwners(path, nil, tt.owners...)
+			s, err := openOwners(t, path, nil, tt.owners...)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")

@@ -6,7 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // secretSize is the length of every key Secret makes: 32 bytes, a full
@@ -24,7 +24,7 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	}
 	key := []byte("secret:" + name)
 	var got []byte
-	if err := s.view(func(tx *bolt.Tx) error {
+	if err := s.view(ctx, func(tx kv.Tx) error {
 		got = bytes.Clone(tx.Bucket(bucketMeta).Get(key))
 		return nil
 	}); err != nil {
@@ -37,7 +37,7 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	rand.Read(fresh)
 	// Two callers may race to make it: the first stored wins, and both
 	// return that one.
-	r := newWriteReq(func(tx *bolt.Tx) (Record, error) {
+	r := newWriteReq(func(tx kv.Tx) (Record, error) {
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(key); len(v) == secretSize {
 			got = bytes.Clone(v)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-
-	"github.com/docent-bot/docent/store"
 )
 
 // TestSecretSurvivesReopen: a secret is made once, random, and the same
@@ -13,7 +11,7 @@ import (
 func TestSecretSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := dbPath(t)
-	s, err := store.Open(path, testOptions)
+	s, err := openAt(t, path, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 // bucket's pages, where a plain bucket's stay half empty (MeasureSizes
 // reads both); compacting then leaves no room after the last page.
 func TestAppendBucketPagesFull(t *testing.T) {
+	boltOnly(t, "bbolt's pages")
 	path := dbPath(t)
 	s := openStore(t, path)
 	plain, appended := store.NewBucket("test_plain"), store.NewAppendBucket("test_appended")

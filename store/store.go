@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // schemaVersion is the layout of the store's own buckets that this code
@@ -46,6 +49,9 @@ var (
 	// ErrLocked is returned (wrapped, together with bbolt's ErrTimeout) by
 	// Open when another process, or another Open in this one, holds the file.
 	ErrLocked = errors.New("database is in use by another process")
+	// ErrBoltOnly is returned (wrapped) by the operations on the database
+	// file itself (check, backup) when the store is not a bbolt file.
+	ErrBoltOnly = errors.New("only a bbolt database file has this")
 	// ErrInvalid is returned (wrapped) when a record or model is refused
 	// before it is queued: retrying the same value cannot succeed.
 	ErrInvalid = errors.New("invalid")
@@ -92,7 +98,14 @@ const (
 
 // Store is Docent's database. Its methods are safe for concurrent use.
 type Store struct {
-	db       *bolt.DB
+	// db is the database every transaction goes through; bolt is the same
+	// database when it is a bbolt file, for what only a file does (check,
+	// backup), and nil otherwise.
+	db   kv.DB
+	bolt *bolt.DB
+	// release lets go of the PostgreSQL store's lock (see OpenPostgres);
+	// nil on bbolt, whose file lock goes with the file.
+	release  func()
 	path     string
 	log      *slog.Logger
 	maxBatch int
@@ -118,6 +131,7 @@ type Store struct {
 	// names those that failed on its batch (only code inside that
 	// transaction touches them).
 	recorders []Recorder
+	writeMu   sync.Mutex // held by update: one write transaction at a time
 	txStored  []Record
 	txSkip    map[string]bool
 
@@ -136,20 +150,48 @@ func Open(path string, opts Options) (*Store, error) {
 // open is Open with a hook to adjust bbolt's options, for tests that need a
 // tiny MaxSize to make a commit fail.
 func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
+	opts, err := checkOptions(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: create its directory: %w", path, err)
+	}
+	// Everything else stays at bbolt's defaults; in particular NoSync stays
+	// false, since a write must survive a crash once it has returned.
+	bo := &bolt.Options{Timeout: opts.LockTimeout, MaxSize: int(opts.MaxSize)}
+	if tune != nil {
+		tune(bo)
+	}
+	bdb, created, core, err := openBolt(path, opts.LockTimeout, bo)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(kv.NewBolt(bdb), path, opts)
+	s.bolt = bdb
+	return s.start(opts, created, core)
+}
+
+// checkOptions refuses options no store can take, and fills in the
+// defaults.
+func checkOptions(where string, opts Options) (Options, error) {
 	if opts.LockTimeout < 0 {
-		return nil, fmt.Errorf("store: open %s: negative LockTimeout %s", path, opts.LockTimeout)
+		return opts, fmt.Errorf("store: open %s: negative LockTimeout %s", where, opts.LockTimeout)
 	}
 	if opts.MaxBatch < 0 {
-		return nil, fmt.Errorf("store: open %s: negative MaxBatch %d", path, opts.MaxBatch)
+		return opts, fmt.Errorf("store: open %s: negative MaxBatch %d", where, opts.MaxBatch)
+	}
+	if opts.MaxSize < 0 {
+		return opts, fmt.Errorf("store: open %s: negative MaxSize %d", where, opts.MaxSize)
 	}
 	if err := checkParts(opts.Parts); err != nil {
-		return nil, err
+		return opts, err
 	}
 	if err := checkOwners(opts.Schemas); err != nil {
-		return nil, err
+		return opts, err
 	}
 	if err := checkRecorders(opts.Recorders); err != nil {
-		return nil, err
+		return opts, err
 	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = defaultLockTimeout
@@ -157,45 +199,18 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	if opts.MaxBatch == 0 {
 		opts.MaxBatch = defaultMaxBatch
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	return opts, nil
+}
 
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("store: open %s: create its directory: %w", path, err)
-	}
-	// Everything else stays at bbolt's defaults; in particular NoSync stays
-	// false, since a write must survive a crash once it has returned.
-	if opts.MaxSize < 0 {
-		return nil, fmt.Errorf("store: open %s: negative MaxSize %d", path, opts.MaxSize)
-	}
-	bo := &bolt.Options{Timeout: opts.LockTimeout, MaxSize: int(opts.MaxSize)}
-	if tune != nil {
-		tune(bo)
-	}
-	db, created, core, err := openBolt(path, opts.LockTimeout, bo)
-	if err != nil {
-		return nil, err
-	}
-	var plans []plan
-	if len(core) > 0 {
-		plans = append(plans, plan{owner: "", steps: core})
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		modules, err := planOwners(tx, path, opts.Schemas)
-		plans = append(plans, modules...)
-		return err
-	})
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-
-	s := &Store{
+// newStore is a Store over db, not started.
+func newStore(db kv.DB, path string, opts Options) *Store {
+	return &Store{
 		db:       db,
 		path:     path,
-		log:      log,
+		log:      opts.Logger,
 		maxBatch: opts.MaxBatch,
 		// A buffer of (up to) one batch lets appenders queue while the
 		// writer is inside fsync, so the next batch is ready as soon as it
@@ -205,6 +220,28 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		parts: opts.Parts,
 
 		recorders: opts.Recorders,
+	}
+}
+
+// start plans the modules' migrations, starts the writer and brings the
+// database to this code's layout (core: the core's own steps), closing
+// it on failure.
+func (s *Store) start(opts Options, created bool, core []Migration) (*Store, error) {
+	var plans []plan
+	if len(core) > 0 {
+		plans = append(plans, plan{owner: "", steps: core})
+	}
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
+		modules, err := planOwners(tx, s.path, opts.Schemas)
+		plans = append(plans, modules...)
+		return err
+	})
+	if err != nil {
+		_ = s.db.Close()
+		if s.release != nil {
+			s.release()
+		}
+		return nil, err
 	}
 	// The migrations go through the writer, as every write does; the
 	// recorders are given the records they miss once those are in this
@@ -222,7 +259,7 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	log.Info("store: opened", "path", path, "schema", schemaVersion, "created", created)
+	s.log.Info("store: opened", "path", s.path, "schema", schemaVersion, "created", created)
 	return s, nil
 }
 
@@ -273,7 +310,7 @@ func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, c
 			return nil, false, nil, &lockedError{path: path, wait: wait, err: errors.New("the file was replaced while waiting for its lock")}
 		}
 	}
-	created, core, err = checkSchema(db, path)
+	created, core, err = checkSchema(kv.NewBolt(db), path)
 	if err != nil {
 		_ = db.Close()
 		return nil, false, nil, err
@@ -284,12 +321,16 @@ func openBolt(path string, wait time.Duration, bo *bolt.Options) (db *bolt.DB, c
 // lockedError is Open's error when the file lock could not be taken in
 // time. It is ErrLocked for errors.Is and unwraps to bbolt's ErrTimeout.
 type lockedError struct {
-	path string
-	wait time.Duration
-	err  error
+	path     string
+	wait     time.Duration
+	err      error
+	postgres bool // path is a PostgreSQL database's URL
 }
 
 func (e *lockedError) Error() string {
+	if e.postgres {
+		return fmt.Sprintf("store: database %s is in use by another Docent (waited %s for its lock); one Docent per database for now: stop the other, or point store.postgres.url elsewhere", e.path, e.wait)
+	}
 	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock); stop the Docent using it, or point store.path elsewhere", e.path, e.wait)
 }
 
@@ -317,13 +358,13 @@ func openError(path string, wait time.Duration, err error) error {
 // older one with migrations to it (core), creating the buckets when the
 // file is new. It only writes to an empty file, so a file it refuses is
 // left as it was.
-func checkSchema(db *bolt.DB, path string) (created bool, core []Migration, err error) {
+func checkSchema(db kv.DB, path string) (created bool, core []Migration, err error) {
 	var empty bool
-	err = db.View(func(tx *bolt.Tx) error {
+	err = db.View(context.Background(), func(tx kv.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			var names []string
-			_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			_ = tx.ForEachBucket(func(name []byte) error {
 				names = append(names, strconv.Quote(string(name)))
 				return nil
 			})
@@ -362,7 +403,7 @@ func checkSchema(db *bolt.DB, path string) (created bool, core []Migration, err 
 	if err != nil || !empty {
 		return false, core, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(context.Background(), func(tx kv.Tx) error {
 		meta, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
 			return fmt.Errorf("create bucket %q: %w", bucketMeta, err)
@@ -399,6 +440,9 @@ func (s *Store) Close() error {
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
 		}
+		if s.release != nil {
+			s.release()
+		}
 		s.log.Info("store: closed", "path", s.path)
 	})
 	return s.closeErr
@@ -406,9 +450,9 @@ func (s *Store) Close() error {
 
 // view runs fn in a read transaction unless the store is closed. Reads do
 // not go through the writer: bbolt lets them run beside its one write
-// transaction.
-func (s *Store) view(fn func(tx *bolt.Tx) error) error {
-	return s.whileOpen(func() error { return s.db.View(fn) })
+// transaction. ctx ends a read that waits on PostgreSQL's server.
+func (s *Store) view(ctx context.Context, fn func(tx kv.Tx) error) error {
+	return s.whileOpen(func() error { return s.db.View(ctx, fn) })
 }
 
 // whileOpen runs fn unless the store is closed, and keeps Close from
@@ -431,7 +475,10 @@ func (s *Store) whileOpen(fn func() error) error {
 // path.
 func (s *Store) Check() error {
 	err := s.whileOpen(func() error {
-		tx, err := s.db.Begin(true)
+		if s.bolt == nil {
+			return errBoltOnly("docent check", "PostgreSQL checks its own pages (data checksums; the amcheck extension)")
+		}
+		tx, err := s.bolt.Begin(true)
 		if err != nil {
 			return err
 		}
@@ -449,4 +496,10 @@ func (s *Store) Check() error {
 		return fmt.Errorf("store: check %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// errBoltOnly is the error of op, an operation on a bbolt file, on a
+// store that is not one: it says what to use instead.
+func errBoltOnly(op, instead string) error {
+	return fmt.Errorf("%s works on a bbolt file and this store is on PostgreSQL (%w): %s", op, ErrBoltOnly, instead)
 }

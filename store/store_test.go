@@ -26,6 +26,7 @@ import (
 )
 
 func TestOpenCreatesDirectoryAndReopens(t *testing.T) {
+	boltOnly(t, "the file and its folder")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "deep", "er", "docent.db")
 	s, err := store.Open(path, testOptions)
@@ -99,6 +100,7 @@ func editBolt(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 }
 
 func TestOpenRefusesOtherSchemas(t *testing.T) {
+	boltOnly(t, "edits the file with bbolt")
 	tests := []struct {
 		name    string
 		edit    func(meta *bolt.Bucket) error
@@ -143,6 +145,7 @@ func TestOpenRefusesOtherSchemas(t *testing.T) {
 }
 
 func TestOpenRefusesForeignBbolt(t *testing.T) {
+	boltOnly(t, "another program's bbolt file")
 	path := dbPath(t)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -174,6 +177,7 @@ func TestOpenRefusesForeignBbolt(t *testing.T) {
 }
 
 func TestOpenAdoptsEmptyBbolt(t *testing.T) {
+	boltOnly(t, "an empty bbolt file")
 	path := dbPath(t)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -184,6 +188,7 @@ func TestOpenAdoptsEmptyBbolt(t *testing.T) {
 }
 
 func TestOpenRefusesNonBbolt(t *testing.T) {
+	boltOnly(t, "files that are not bbolt")
 	random := make([]byte, 64<<10)
 	if _, err := rand.Read(random); err != nil {
 		t.Fatal(err)
@@ -218,7 +223,10 @@ func TestOpenRefusesNonBbolt(t *testing.T) {
 	}
 }
 
-func TestSecondOpenIsLocked(t *testing.T) { synctest.Test(t, testSecondOpenIsLocked) }
+func TestSecondOpenIsLocked(t *testing.T) {
+	boltOnly(t, "the file lock, in a synctest bubble")
+	synctest.Test(t, testSecondOpenIsLocked)
+}
 
 func testSecondOpenIsLocked(t *testing.T) {
 	path := dbPath(t)
@@ -254,6 +262,7 @@ func testSecondOpenIsLocked(t *testing.T) {
 const lockHelperEnv = "DOCENT_STORE_LOCK_HELPER"
 
 func TestSecondProcessIsLocked(t *testing.T) {
+	boltOnly(t, "the file lock (PostgreSQL's: TestPostgresOneDocentPerDatabase)")
 	path := dbPath(t)
 	openStore(t, path)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -271,6 +280,7 @@ func TestSecondProcessIsLocked(t *testing.T) {
 
 // TestLockHelperProcess is not a test on its own: see lockHelperEnv.
 func TestLockHelperProcess(t *testing.T) {
+	boltOnly(t, "the file lock")
 	path := os.Getenv(lockHelperEnv)
 	if path == "" {
 		t.Skip("only runs as the helper of TestSecondProcessIsLocked")
@@ -288,7 +298,7 @@ func TestLockHelperProcess(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(dbPath(t), testOptions)
+	s, err := openAt(t, dbPath(t), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +336,10 @@ func TestClosed(t *testing.T) {
 // TestCloseCommitsQueued closes the store while writes are queued: every
 // write either commits (and is there after reopening) or gets ErrClosed, and
 // no goroutine is left behind.
-func TestCloseCommitsQueued(t *testing.T) { synctest.Test(t, testCloseCommitsQueued) }
+func TestCloseCommitsQueued(t *testing.T) {
+	boltOnly(t, "holds the writer in a synctest bubble")
+	synctest.Test(t, testCloseCommitsQueued)
+}
 
 func testCloseCommitsQueued(t *testing.T) {
 	ctx := context.Background()
@@ -428,7 +441,7 @@ func TestModels(t *testing.T) {
 			t.Errorf("SaveModel(%q): %v; want ErrInvalid", name, err)
 		}
 	}
-	if err := s.Check(); err != nil {
+	if err := checkFile(s); err != nil {
 		t.Errorf("Check: %v", err)
 	}
 }
@@ -436,6 +449,7 @@ func TestModels(t *testing.T) {
 // SIGKILL leaves the page cache intact, so the crash test cannot notice a
 // missing fsync; this one can.
 func TestCommitsAreFsynced(t *testing.T) {
+	boltOnly(t, "bbolt's NoSync")
 	s, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)

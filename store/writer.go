@@ -7,13 +7,13 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // writeReq is one queued write. Callers build apply from an already
 // validated and encoded value, so the writer only touches buckets.
 type writeReq struct {
-	apply func(tx *bolt.Tx) (Record, error)
+	apply func(tx kv.Tx) (Record, error)
 	// done is buffered so that the writer never waits for a caller that
 	// gave up (its context ended).
 	done chan writeResult
@@ -24,7 +24,7 @@ type writeResult struct {
 	err error
 }
 
-func newWriteReq(apply func(tx *bolt.Tx) (Record, error)) *writeReq {
+func newWriteReq(apply func(tx kv.Tx) (Record, error)) *writeReq {
 	return &writeReq{apply: apply, done: make(chan writeResult, 1)}
 }
 
@@ -112,7 +112,8 @@ func (s *Store) commit(batch []*writeReq) {
 		start := time.Now()
 		results := make([]Record, len(pending))
 		bad := -1
-		err := s.update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx kv.Tx) error {
+			bad = -1 // fn may run again (kv.DB.Update): set afresh
 			for i, r := range pending {
 				rec, err := r.apply(tx)
 				if err != nil {

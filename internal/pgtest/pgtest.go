@@ -71,9 +71,14 @@ var (
 
 // Main runs the package's tests and stops the cluster they started, if
 // any. Call it from TestMain and pass its result to os.Exit.
-func Main(m *testing.M) int {
+func Main(m *testing.M) int { return Run(m.Run) }
+
+// Run is Main for a package that runs its tests more than once (once per
+// database, say): run runs them, calling m.Run each time, and returns
+// the exit code; the cluster is stopped after.
+func Run(run func() int) int {
 	inMain.Store(true)
-	code := m.Run()
+	code := run()
 	if c := shared.cluster; c != nil {
 		if err := c.stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: stop the test cluster: %v\n", err)

@@ -136,3 +136,13 @@ func boltErr(err error) error {
 	}
 	return err
 }
+
+// BoltTx is the bbolt transaction under tx, for what only bbolt does
+// inside one (a backup's WriteTo, a bucket's Stats); false when tx is not
+// bbolt's.
+func BoltTx(tx Tx) (*bolt.Tx, bool) {
+	if bt, ok := tx.(boltTx); ok {
+		return bt.tx, true
+	}
+	return nil, false
+}

@@ -660,3 +660,42 @@ func redactURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// URL is the database's URL with its password left out, for messages.
+func (p *Postgres) URL() string { return p.url }
+
+// ErrHeld is Hold's error when another session keeps the lock.
+var ErrHeld = errors.New("kv: the lock is held by another session")
+
+// Hold takes the session advisory lock key on a connection of its own,
+// taken out of the pool, waiting up to wait for another session to let
+// it go (ErrHeld then). The lock lasts until release, or until the
+// connection drops: PostgreSQL releases a session's locks when it ends.
+func (p *Postgres) Hold(ctx context.Context, key int64, wait time.Duration) (release func(), err error) {
+	pc, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kv: connect to %s: %w", p.url, err)
+	}
+	conn := pc.Hijack()
+	deadline := time.Now().Add(wait)
+	for {
+		var got bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("kv: lock %s: %w", p.url, err)
+		}
+		if got {
+			return func() { _ = conn.Close(context.Background()) }, nil
+		}
+		if !time.Now().Before(deadline) {
+			_ = conn.Close(context.WithoutCancel(ctx))
+			return nil, ErrHeld
+		}
+		select {
+		case <-ctx.Done():
+			_ = conn.Close(context.WithoutCancel(ctx))
+			return nil, ctx.Err()
+		case <-time.After(min(50*time.Millisecond, time.Until(deadline)+time.Millisecond)):
+		}
+	}
+}
