@@ -36,6 +36,10 @@ type PipelineOptions struct {
 	// classifier is unsure of (for other docs).
 	Unsure []string
 	Seed   uint64
+	// Postgres, when set, is the URL of an empty PostgreSQL database to
+	// run on instead of a bbolt file in a temporary folder. The
+	// configuration's own database, bbolt or PostgreSQL, is never used.
+	Postgres string
 }
 
 // Latency is a stage's distribution.
@@ -98,6 +102,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	}
 	defer os.RemoveAll(dir)
 	cfg.Store.Path = filepath.Join(dir, "docent.db")
+	cfg.Store.Postgres = PostgresConfig{URL: o.Postgres}
 	cfg.Brain.WatchInterval = 0
 	cfg.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
 	cfg.Adapters.Console.Enabled = false

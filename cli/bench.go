@@ -16,7 +16,7 @@ import (
 func benchCommands() []Command {
 	return []Command{
 		{Name: "bench classifier", Group: "Benchmarks", Args: "[--config FILE] [--dataset FILE] [--runs N]", Summary: "time training and single-sentence prediction", Run: (*Env).benchClassifier},
-		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
+		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--postgres URL] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
 		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S] [--jsonl FILE]", Summary: "generate a synthetic community history and time stats and gaps on it, or write it as a JSONL history to import", Run: (*Env).benchHistory},
 	}
 }
@@ -31,6 +31,7 @@ func (c *Env) benchPipeline(args []string) int {
 	llmShare := fs.Float64("llm-share", 0.1, "with --llm-latency, the share of questions the classifier is unsure of")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof reads it)")
+	postgres := fs.String("postgres", "", "run on this PostgreSQL database (`URL`, postgres://user:password@host/db; an empty one: what the run writes stays there) instead of a bbolt file in a temporary folder")
 	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
@@ -55,7 +56,7 @@ func (c *Env) benchPipeline(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
-		LLMLatency: *llmLatency, LLMShare: share, Seed: 1}, c.Logger(cfg).With("bench", true))
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1, Postgres: *postgres}, c.Logger(cfg).With("bench", true))
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 		return exitError

@@ -50,3 +50,37 @@ func TestHistoryOnPostgres(t *testing.T) {
 		t.Errorf("backup on PostgreSQL: exit %d\n%s", bk.code, bk.stderr)
 	}
 }
+
+// TestBenchPipelineOnPostgres: `docent bench pipeline --postgres URL`
+// drives the members through a store on that database (what it stored is
+// there afterwards: the members' questions in the history), and without
+// the flag the bench never uses the configured PostgreSQL database.
+func TestBenchPipelineOnPostgres(t *testing.T) {
+	dir := workdir(t)
+	config := filepath.Join(dir, "config.example.yaml")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPG := strings.Replace(string(b), "\nstore:\n", "\nstore:\n  postgres:\n    url: ${DOCENT_DATABASE_URL}\n", 1)
+	if err := os.WriteFile(config, []byte(withPG), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	configured, bench := pgtest.URL(t), pgtest.URL(t)
+	t.Setenv("DOCENT_DATABASE_URL", configured)
+
+	r := docent(t, dir, "", "bench", "pipeline", "--members", "4", "--channels", "2", "--questions", "40", "--postgres", bench)
+	if r.code != 0 || !strings.Contains(r.stdout, "40 questions from 4 members in 2 channels") {
+		t.Fatalf("bench pipeline --postgres: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = docent(t, dir, "", "bench", "pipeline", "--members", "4", "--channels", "2", "--questions", "40"); r.code != 0 {
+		t.Fatalf("bench pipeline: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if h := docent(t, dir, "", "history", "--list"); h.code != 0 || strings.Contains(h.stdout, "bench") {
+		t.Errorf("the configured database has the bench's conversations (exit %d):\n%s%s", h.code, h.stdout, h.stderr)
+	}
+	t.Setenv("DOCENT_DATABASE_URL", bench)
+	if h := docent(t, dir, "", "history", "--list"); h.code != 0 || strings.Count(h.stdout, "\n") < 2 {
+		t.Errorf("the bench's database holds no conversations (exit %d):\n%s%s", h.code, h.stdout, h.stderr)
+	}
+}
