@@ -115,7 +115,13 @@ type recorder struct {
 	text   topics.Text
 	window time.Duration // the reply window
 	det    *exchange.Detector
-	last   uint64 // the newest record fed: a retried transaction's are not fed twice
+
+	// The last batch and what the Detector found in it, record by record:
+	// the store gives the same batch again when another recorder failed on
+	// it and the transaction was rolled back; its events are then written
+	// again, not found again (as bot/attention does).
+	lastFirst, lastLast uint64
+	lastEvents          [][]exchange.Event
 }
 
 func newRecorder(text topics.Text, window time.Duration) *recorder {
@@ -129,23 +135,43 @@ func (r *recorder) Key() string { return "routing" }
 // reads to remember its last window after a restart.
 const primeBack = 200
 
-// Record reads recs for exchanges.
-func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
-	seen := map[string]*seenRecord{}
-	for _, rec := range recs {
-		if rec.ID != 0 && rec.ID <= r.last {
-			continue
+// detect feeds recs to the Detector, once: the events of each record.
+func (r *recorder) detect(tx *store.Tx, recs []store.Record) ([][]exchange.Event, error) {
+	first, last := recs[0].ID, recs[len(recs)-1].ID
+	if first == r.lastFirst && last == r.lastLast {
+		return r.lastEvents, nil
+	}
+	events := make([][]exchange.Event, len(recs))
+	for i, rec := range recs {
+		if rec.ID != 0 && rec.ID <= r.lastLast {
+			continue // given before
 		}
-		r.last = rec.ID
 		if !r.det.Knows(rec.Conversation) {
 			if err := r.prime(tx, rec); err != nil {
-				return err
+				return nil, err
 			}
 		}
+		events[i] = r.det.Feed(rec)
+	}
+	r.lastFirst, r.lastLast, r.lastEvents = first, last, events
+	return events, nil
+}
+
+// Record reads recs for exchanges.
+func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	events, err := r.detect(tx, recs)
+	if err != nil {
+		return err
+	}
+	seen := map[string]*seenRecord{}
+	for i, rec := range recs {
 		if err := r.answered(tx, rec); err != nil {
 			return err
 		}
-		for _, e := range r.det.Feed(rec) {
+		for _, e := range events[i] {
 			if err := r.event(tx, e); err != nil {
 				return fmt.Errorf("routing: record %d: %w", rec.ID, err)
 			}

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,9 @@ func open(t *testing.T, path string, cfg string) *community {
 		opts.Recorders = append(opts.Recorders, th.Recorders(module.RecordEnv{Prefix: "!"})...)
 		opts.Parts = append(opts.Parts, th.MemberParts()...)
 		opts.Schemas = append(opts.Schemas, store.Owner{Name: th.Name(), Schema: th.Schema()})
+	}
+	if cfg == "failing" {
+		opts.Recorders = append(opts.Recorders, failing{})
 	}
 	st, err := store.Open(path, opts)
 	if err != nil {
@@ -288,6 +292,36 @@ func TestRestartKeepsState(t *testing.T) {
 	dm := &directMessages{}
 	if got := c.pingAt(50, dm); strings.Join(got, ",") != "UANN" {
 		t.Errorf("after a restart pinged %v, want UANN for bob's open question", got)
+	}
+}
+
+// failing is another module's recorder, after routing's, that fails on a
+// record saying "boom": the store keeps the record without it, in its
+// transaction run again.
+type failing struct{}
+
+func (failing) Key() string { return "failing" }
+
+func (failing) Record(_ *store.Tx, recs []store.Record) error {
+	for _, r := range recs {
+		if strings.Contains(r.Text, "boom") {
+			return errors.New("boom")
+		}
+	}
+	return nil
+}
+
+// TestAnotherRecorderFailing: when another recorder fails on a batch, the
+// transaction that routing wrote in is rolled back and the batch given
+// again; routing writes what it found again (it used to skip the batch as
+// seen, and the reply was lost).
+func TestAnotherRecorderFailing(t *testing.T) {
+	c := open(t, filepath.Join(t.TempDir(), "docent.db"), "failing")
+	defer c.close()
+	c.say(10, dan, "why is the solr index empty after the upgrade?")
+	c.say(12, cid, "dan: run index-discovery, the solr core was recreated (boom)")
+	if got := export(t, c, cid); !strings.Contains(got, `"answers": 1`) {
+		t.Errorf("cid's reply, stored while another recorder failed, is not counted: %s", got)
 	}
 }
 

@@ -148,6 +148,13 @@ type recorder struct {
 	d    *exchange.Detector
 	keep int
 	log  *slog.Logger
+
+	// The last batch and what the Detector found in it, record by record:
+	// the store gives the same batch again when another recorder failed on
+	// it and the transaction was rolled back; its events are then kept
+	// again, not found again (fed twice, the Detector finds nothing new).
+	lastFirst, lastLast uint64
+	lastEvents          [][]exchange.Event
 }
 
 func newRecorder(env module.RecordEnv, keep int) *recorder {
@@ -178,9 +185,39 @@ func answers(source chat.Source) bool {
 // restart): enough to tie the first replies to the questions before.
 const primeRecords = 64
 
+// detect feeds the members' records of recs to the Detector, once: the
+// events of each record.
+func (r *recorder) detect(tx *store.Tx, recs []store.Record) ([][]exchange.Event, error) {
+	first, last := recs[0].ID, recs[len(recs)-1].ID
+	if first == r.lastFirst && last == r.lastLast {
+		return r.lastEvents, nil
+	}
+	events := make([][]exchange.Event, len(recs))
+	for i, rec := range recs {
+		if rec.Kind == store.KindAnswer || rec.ID != 0 && rec.ID <= r.lastLast {
+			continue // Docent's, or given before
+		}
+		if !r.d.Knows(rec.Conversation) {
+			if err := r.prime(tx, rec); err != nil {
+				return nil, fmt.Errorf("read the records before %d: %w", rec.ID, err)
+			}
+		}
+		events[i] = r.d.Feed(rec)
+	}
+	r.lastFirst, r.lastLast, r.lastEvents = first, last, events
+	return events, nil
+}
+
 // Record reads recs, just stored, for questions and replies.
 func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
-	for _, rec := range recs {
+	if len(recs) == 0 {
+		return nil
+	}
+	events, err := r.detect(tx, recs)
+	if err != nil {
+		return err
+	}
+	for i, rec := range recs {
 		if rec.Kind == store.KindAnswer {
 			// Docent answered it: not a question nobody answered, unless
 			// all it said was that it is not sure, or sorry.
@@ -191,12 +228,7 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 			}
 			continue
 		}
-		if !r.d.Knows(rec.Conversation) {
-			if err := r.prime(tx, rec); err != nil {
-				return fmt.Errorf("read the records before %d: %w", rec.ID, err)
-			}
-		}
-		for _, e := range r.d.Feed(rec) {
+		for _, e := range events[i] {
 			if err := r.keepEvent(tx, e); err != nil {
 				return fmt.Errorf("record %s of %d: %w", e.Kind, rec.ID, err)
 			}

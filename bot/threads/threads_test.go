@@ -3,8 +3,10 @@ package threads
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,5 +266,47 @@ func TestReferencedReplyJoinsItsQuestion(t *testing.T) {
 	wantOpen := []string{"is java 17 supported yet?"}
 	if got := unanswered(t, mod); !slices.Equal(got, wantOpen) {
 		t.Errorf("unanswered %q, want %q", got, wantOpen)
+	}
+}
+
+// failing is another module's recorder that fails on a record saying
+// "boom": the store keeps the record without it, in its transaction run
+// again.
+type failing struct{}
+
+func (failing) Key() string { return "failing" }
+
+func (failing) Record(_ *store.Tx, recs []store.Record) error {
+	for _, r := range recs {
+		if strings.Contains(r.Text, "boom") {
+			return errors.New("boom")
+		}
+	}
+	return nil
+}
+
+// TestAnotherRecorderFailing: a batch given again after another recorder
+// failed on it makes its thread once, with its reply once.
+func TestAnotherRecorderFailing(t *testing.T) {
+	mod := New()
+	st, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{
+		Recorders: append(mod.Recorders(module.RecordEnv{Prefix: "!"}), failing{}), Parts: mod.MemberParts(),
+		Schemas: []store.Owner{{Name: mod.Name(), Schema: mod.Schema()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := mod.Provision(context.Background(), &module.Host{Store: st, Now: func() time.Time { return t0.Add(24 * time.Hour) }}); err != nil {
+		t.Fatal(err)
+	}
+	add(t, st, msg(0, alice, "how do I configure solr for dspace?"))
+	add(t, st, msg(2, bob, "alice: edit solr.cfg and restart tomcat (boom)"))
+	want := []string{"how do I configure solr for dspace? → alice: edit solr.cfg and restart tomcat (boom)"}
+	if got := texts(t, mod); !slices.Equal(got, want) {
+		t.Errorf("threads %q, want %q", got, want)
+	}
+	if got := unanswered(t, mod); len(got) != 0 {
+		t.Errorf("unanswered %q, want none", got)
 	}
 }
