@@ -93,16 +93,12 @@ type recorder struct {
 	log    *slog.Logger
 	window time.Duration
 	det    *exchange.Detector
-
-	// The last batch and what it made happen: the store gives the same
-	// batch again when another recorder failed on it and the transaction
-	// was rolled back; its events are then written again, not found again.
-	lastFirst, lastLast uint64
-	lastEvents          []exchange.Event
+	once   exchange.Batches // det's, each batch once
 }
 
 func newRecorder(window time.Duration, text topics.Text, log *slog.Logger) *recorder {
-	return &recorder{log: log, window: window, det: &exchange.Detector{Window: window, Text: text}}
+	det := &exchange.Detector{Window: window, Text: text}
+	return &recorder{log: log, window: window, det: det, once: exchange.Batches{Detector: det}}
 }
 
 // Key names the recorder: the store keeps its mark under "attention_counted".
@@ -116,23 +112,14 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	first, last := recs[0].ID, recs[len(recs)-1].ID
-	var events []exchange.Event
-	if first == r.lastFirst && last == r.lastLast {
-		events = r.lastEvents
-	} else {
-		for _, rec := range recs {
-			if rec.ID <= r.lastLast {
-				continue // given before
-			}
-			if !r.det.Knows(rec.Conversation) {
-				if err := r.prime(tx, rec); err != nil {
-					return fmt.Errorf("read the conversation before record %d: %w", rec.ID, err)
-				}
-			}
-			events = append(events, r.det.Feed(rec)...)
+	found, err := r.once.Events(recs, nil, func(rec store.Record) error {
+		if err := r.prime(tx, rec); err != nil {
+			return fmt.Errorf("read the conversation before record %d: %w", rec.ID, err)
 		}
-		r.lastFirst, r.lastLast, r.lastEvents = first, last, events
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	b := newBatch(tx)
 	for _, rec := range recs {
@@ -142,9 +129,11 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 			}
 		}
 	}
-	for _, e := range events {
-		if err := b.event(e); err != nil {
-			return fmt.Errorf("record what record %d made happen: %w", e.Record.ID, err)
+	for _, events := range found {
+		for _, e := range events {
+			if err := b.event(e); err != nil {
+				return fmt.Errorf("record what record %d made happen: %w", e.Record.ID, err)
+			}
 		}
 	}
 	return b.flush()

@@ -115,17 +115,12 @@ type recorder struct {
 	text   topics.Text
 	window time.Duration // the reply window
 	det    *exchange.Detector
-
-	// The last batch and what the Detector found in it, record by record:
-	// the store gives the same batch again when another recorder failed on
-	// it and the transaction was rolled back; its events are then written
-	// again, not found again (as bot/attention does).
-	lastFirst, lastLast uint64
-	lastEvents          [][]exchange.Event
+	once   exchange.Batches // det's, each batch once
 }
 
 func newRecorder(text topics.Text, window time.Duration) *recorder {
-	return &recorder{text: text, window: window, det: &exchange.Detector{Text: text}}
+	det := &exchange.Detector{Text: text}
+	return &recorder{text: text, window: window, det: det, once: exchange.Batches{Detector: det}}
 }
 
 // Key is the recorder's mark: "routing_counted".
@@ -135,34 +130,12 @@ func (r *recorder) Key() string { return "routing" }
 // reads to remember its last window after a restart.
 const primeBack = 200
 
-// detect feeds recs to the Detector, once: the events of each record.
-func (r *recorder) detect(tx *store.Tx, recs []store.Record) ([][]exchange.Event, error) {
-	first, last := recs[0].ID, recs[len(recs)-1].ID
-	if first == r.lastFirst && last == r.lastLast {
-		return r.lastEvents, nil
-	}
-	events := make([][]exchange.Event, len(recs))
-	for i, rec := range recs {
-		if rec.ID != 0 && rec.ID <= r.lastLast {
-			continue // given before
-		}
-		if !r.det.Knows(rec.Conversation) {
-			if err := r.prime(tx, rec); err != nil {
-				return nil, err
-			}
-		}
-		events[i] = r.det.Feed(rec)
-	}
-	r.lastFirst, r.lastLast, r.lastEvents = first, last, events
-	return events, nil
-}
-
 // Record reads recs for exchanges.
 func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	events, err := r.detect(tx, recs)
+	events, err := r.once.Events(recs, nil, func(rec store.Record) error { return r.prime(tx, rec) })
 	if err != nil {
 		return err
 	}

@@ -148,13 +148,7 @@ type recorder struct {
 	d    *exchange.Detector
 	keep int
 	log  *slog.Logger
-
-	// The last batch and what the Detector found in it, record by record:
-	// the store gives the same batch again when another recorder failed on
-	// it and the transaction was rolled back; its events are then kept
-	// again, not found again (fed twice, the Detector finds nothing new).
-	lastFirst, lastLast uint64
-	lastEvents          [][]exchange.Event
+	once exchange.Batches // d's, each batch once
 }
 
 func newRecorder(env module.RecordEnv, keep int) *recorder {
@@ -162,7 +156,8 @@ func newRecorder(env module.RecordEnv, keep int) *recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &recorder{d: &exchange.Detector{Text: topics.Text{CommandPrefix: env.Prefix}}, keep: keep, log: log}
+	d := &exchange.Detector{Text: topics.Text{CommandPrefix: env.Prefix}}
+	return &recorder{d: d, once: exchange.Batches{Detector: d}, keep: keep, log: log}
 }
 
 // Key is "threads": the store keeps the newest record read under
@@ -185,35 +180,18 @@ func answers(source chat.Source) bool {
 // restart): enough to tie the first replies to the questions before.
 const primeRecords = 64
 
-// detect feeds the members' records of recs to the Detector, once: the
-// events of each record.
-func (r *recorder) detect(tx *store.Tx, recs []store.Record) ([][]exchange.Event, error) {
-	first, last := recs[0].ID, recs[len(recs)-1].ID
-	if first == r.lastFirst && last == r.lastLast {
-		return r.lastEvents, nil
-	}
-	events := make([][]exchange.Event, len(recs))
-	for i, rec := range recs {
-		if rec.Kind == store.KindAnswer || rec.ID != 0 && rec.ID <= r.lastLast {
-			continue // Docent's, or given before
-		}
-		if !r.d.Knows(rec.Conversation) {
-			if err := r.prime(tx, rec); err != nil {
-				return nil, fmt.Errorf("read the records before %d: %w", rec.ID, err)
-			}
-		}
-		events[i] = r.d.Feed(rec)
-	}
-	r.lastFirst, r.lastLast, r.lastEvents = first, last, events
-	return events, nil
-}
-
 // Record reads recs, just stored, for questions and replies.
 func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	events, err := r.detect(tx, recs)
+	docent := func(rec store.Record) bool { return rec.Kind == store.KindAnswer }
+	events, err := r.once.Events(recs, docent, func(rec store.Record) error {
+		if err := r.prime(tx, rec); err != nil {
+			return fmt.Errorf("read the records before %d: %w", rec.ID, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
