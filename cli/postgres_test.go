@@ -9,11 +9,10 @@ import (
 	"github.com/docent-bot/docent/internal/pgtest"
 )
 
-// TestHistoryOnPostgres: with store.postgres.url set (from
-// ${DOCENT_DATABASE_URL}), Docent answers a question and keeps it, with
-// its answer, in PostgreSQL: the history shows them, no bbolt file is
-// made, and a bbolt file's command says what to use instead.
-func TestHistoryOnPostgres(t *testing.T) {
+// postgresWorkdir is workdir with the example config keeping the history
+// in the PostgreSQL database at ${DOCENT_DATABASE_URL}.
+func postgresWorkdir(t *testing.T) string {
+	t.Helper()
 	dir := workdir(t)
 	config := filepath.Join(dir, "config.example.yaml")
 	b, err := os.ReadFile(config)
@@ -27,6 +26,15 @@ func TestHistoryOnPostgres(t *testing.T) {
 	if err := os.WriteFile(config, []byte(withPG), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestHistoryOnPostgres: with store.postgres.url set (from
+// ${DOCENT_DATABASE_URL}), Docent answers a question and keeps it, with
+// its answer, in PostgreSQL: the history shows them, no bbolt file is
+// made, and a bbolt file's command says what to use instead.
+func TestHistoryOnPostgres(t *testing.T) {
+	dir := postgresWorkdir(t)
 	t.Setenv("DOCENT_DATABASE_URL", pgtest.URL(t))
 
 	r := docent(t, dir, "how do I report a bug?\n")
@@ -56,16 +64,7 @@ func TestHistoryOnPostgres(t *testing.T) {
 // there afterwards: the members' questions in the history), and without
 // the flag the bench never uses the configured PostgreSQL database.
 func TestBenchPipelineOnPostgres(t *testing.T) {
-	dir := workdir(t)
-	config := filepath.Join(dir, "config.example.yaml")
-	b, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	withPG := strings.Replace(string(b), "\nstore:\n", "\nstore:\n  postgres:\n    url: ${DOCENT_DATABASE_URL}\n", 1)
-	if err := os.WriteFile(config, []byte(withPG), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := postgresWorkdir(t)
 	configured, bench := pgtest.URL(t), pgtest.URL(t)
 	t.Setenv("DOCENT_DATABASE_URL", configured)
 

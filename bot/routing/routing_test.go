@@ -3,7 +3,6 @@ package routing_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/docent-bot/docent/bot/threads"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
+	"github.com/docent-bot/docent/store/storetest"
 )
 
 var (
@@ -81,7 +81,7 @@ func open(t *testing.T, path string, cfg string) *community {
 		opts.Schemas = append(opts.Schemas, store.Owner{Name: th.Name(), Schema: th.Schema()})
 	}
 	if cfg == "failing" {
-		opts.Recorders = append(opts.Recorders, failing{})
+		opts.Recorders = append(opts.Recorders, storetest.Failing{Word: "boom"})
 	}
 	st, err := store.Open(path, opts)
 	if err != nil {
@@ -293,22 +293,6 @@ func TestRestartKeepsState(t *testing.T) {
 	if got := c.pingAt(50, dm); strings.Join(got, ",") != "UANN" {
 		t.Errorf("after a restart pinged %v, want UANN for bob's open question", got)
 	}
-}
-
-// failing is another module's recorder, after routing's, that fails on a
-// record saying "boom": the store keeps the record without it, in its
-// transaction run again.
-type failing struct{}
-
-func (failing) Key() string { return "failing" }
-
-func (failing) Record(_ *store.Tx, recs []store.Record) error {
-	for _, r := range recs {
-		if strings.Contains(r.Text, "boom") {
-			return errors.New("boom")
-		}
-	}
-	return nil
 }
 
 // TestAnotherRecorderFailing: when another recorder fails on a batch, the

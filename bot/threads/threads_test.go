@@ -3,16 +3,15 @@ package threads
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/docent-bot/docent/bot/module"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
+	"github.com/docent-bot/docent/store/storetest"
 )
 
 var (
@@ -269,28 +268,12 @@ func TestReferencedReplyJoinsItsQuestion(t *testing.T) {
 	}
 }
 
-// failing is another module's recorder that fails on a record saying
-// "boom": the store keeps the record without it, in its transaction run
-// again.
-type failing struct{}
-
-func (failing) Key() string { return "failing" }
-
-func (failing) Record(_ *store.Tx, recs []store.Record) error {
-	for _, r := range recs {
-		if strings.Contains(r.Text, "boom") {
-			return errors.New("boom")
-		}
-	}
-	return nil
-}
-
 // TestAnotherRecorderFailing: a batch given again after another recorder
 // failed on it makes its thread once, with its reply once.
 func TestAnotherRecorderFailing(t *testing.T) {
 	mod := New()
 	st, err := store.Open(filepath.Join(t.TempDir(), "docent.db"), store.Options{
-		Recorders: append(mod.Recorders(module.RecordEnv{Prefix: "!"}), failing{}), Parts: mod.MemberParts(),
+		Recorders: append(mod.Recorders(module.RecordEnv{Prefix: "!"}), storetest.Failing{Word: "boom"}), Parts: mod.MemberParts(),
 		Schemas: []store.Owner{{Name: mod.Name(), Schema: mod.Schema()}},
 	})
 	if err != nil {
