@@ -78,6 +78,7 @@ func (c configuration) CreateStore(path string) (*store.Store, error) {
 		}
 		copied := *c.cfg
 		copied.Store.Path = abs
+		copied.Store.Postgres = bot.PostgresConfig{} // a path names a bbolt file
 		cfg = &copied
 	}
 	return bot.OpenStore(cfg, slog.New(slog.DiscardHandler))

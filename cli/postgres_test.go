@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docent-bot/docent/internal/pgtest"
 )
@@ -81,5 +83,35 @@ func TestBenchPipelineOnPostgres(t *testing.T) {
 	t.Setenv("DOCENT_DATABASE_URL", bench)
 	if h := docent(t, dir, "", "history", "--list"); h.code != 0 || strings.Count(h.stdout, "\n") < 2 {
 		t.Errorf("the bench's database holds no conversations (exit %d):\n%s%s", h.code, h.stdout, h.stderr)
+	}
+}
+
+// TestDBFileBesidePostgres: --db names a bbolt file, whatever the config
+// says: with the history on PostgreSQL, `docent import --db`, `stats
+// --db` and `compact --db` work on the file, `bench history` on its own,
+// and the database is left alone.
+func TestDBFileBesidePostgres(t *testing.T) {
+	dir := postgresWorkdir(t)
+	t.Setenv("DOCENT_DATABASE_URL", pgtest.URL(t))
+	history := filepath.Join(t.TempDir(), "history.jsonl")
+	line := fmt.Sprintf(`{"time": %q, "channel": "#general", "author": "ann", "text": "how do I reindex zanzibar?"}`, time.Now().UTC().Add(-time.Hour).Format(time.RFC3339))
+	if err := os.WriteFile(history, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "old.db")
+	if r := docent(t, dir, "", "import", "--db", file, history); r.code != 0 || !strings.Contains(r.stdout, ": 1 messages") {
+		t.Fatalf("import --db: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := docent(t, dir, "", "stats", "--all", "--db", file); r.code != 0 || !strings.Contains(r.stdout, "messages              1\n") {
+		t.Errorf("stats --db: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := docent(t, dir, "", "compact", "--db", file); r.code != 0 || !strings.Contains(r.stdout, "compacted "+file) {
+		t.Errorf("compact --db: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := docent(t, dir, "", "bench", "history", "--messages", "200", "--days", "3"); r.code != 0 {
+		t.Errorf("bench history: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := docent(t, dir, "", "history", "--list"); r.code != 0 || strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("the PostgreSQL database got the file's or the bench's history (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -18,7 +18,7 @@ func privacyCommands() []Command {
 	return []Command{
 		{Name: "backup", Group: "Data and privacy", Args: "[--config FILE] [--force] FILE", Summary: "copy the database into FILE, consistently, while Docent runs or not", Run: (*Env).backup},
 		{Name: "restore", Group: "Data and privacy", Args: "[--config FILE] FILE", Summary: "put a backup in place of the database (Docent stopped; the old file is kept beside it)", Run: (*Env).restore},
-		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
+		{Name: "compact", Group: "Data and privacy", Args: "[--config FILE] [--db FILE]", Summary: "rewrite the database without its free pages (Docent stopped)", Run: (*Env).compact},
 		{Name: "sizes", Group: "Data and privacy", Args: "[--config FILE] [--db FILE] [--json]", Summary: "where the database's bytes go: each bucket's keys, values, pages and how full they are, and bytes per message", Run: (*Env).sizes},
 	}
 }
@@ -169,8 +169,8 @@ func (c *Env) restore(args []string) int {
 
 func (c *Env) compact(args []string) int {
 	fs := c.Flags()
-	configFile := fs.String("config", "", "configuration `FILE` (for the database path)")
-	cfg, code, done := c.Setup(fs, args, configFile)
+	f := newDataFlags(fs, "configuration `FILE` (for the database path)", true)
+	cfg, code, done := c.setupData(fs, args, f)
 	if done {
 		return code
 	}

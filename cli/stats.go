@@ -81,6 +81,7 @@ func useDB(cfg *bot.Config, db string) error {
 		return err
 	}
 	cfg.Store.Path = abs
+	cfg.Store.Postgres = bot.PostgresConfig{} // --db names a bbolt file
 	return nil
 }
 
@@ -144,6 +145,7 @@ func (c *Env) benchHistory(args []string) int {
 		return exitUsage
 	}
 	cfg.Store.Path = abs
+	cfg.Store.Postgres = bot.PostgresConfig{} // never the configured PostgreSQL database
 	intents, err := cfg.LoadIntents()
 	if err != nil {
 		fmt.Fprintln(c.Stderr, err)
