@@ -3,15 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/docent-bot/docent/bot"
+	"github.com/docent-bot/docent/internal/progress"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -33,18 +30,17 @@ func (c *Env) migrate(args []string) int {
 		return exitError
 	}
 	path := cfg.StorePath()
-	before, err := os.Stat(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		fmt.Fprintln(c.Stderr, "docent migrate:", err)
 		return exitError
 	}
-	line := newProgressLine(c.Stderr)
+	line := progress.New(c.Stderr, "records")
 	var last store.Converting
 	st, err := bot.OpenStoreConverting(cfg, slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), func(p store.Converting) {
 		last = p
-		line.show(p.Done, p.Total)
+		line.Show(int64(p.Done), int64(p.Total))
 	})
-	line.clear()
+	line.Clear()
 	if errors.Is(err, store.ErrLocked) {
 		fmt.Fprintf(c.Stderr, "docent migrate: Docent is running on %s (it migrates the file when it starts); stop it first\n", path)
 		return exitError
@@ -67,7 +63,12 @@ func (c *Env) migrate(args []string) int {
 	}
 	fmt.Fprintln(c.Stdout)
 	if *noCompact {
-		fmt.Fprintf(c.Stdout, "the freed pages stay inside the file (%.1f MB); docent compact gives them back\n", float64(before.Size())/1e6)
+		after, err := os.Stat(path)
+		if err != nil {
+			fmt.Fprintln(c.Stderr, "docent migrate:", err)
+			return exitError
+		}
+		fmt.Fprintf(c.Stdout, "the freed pages stay inside the file (%.1f MB); docent compact gives them back\n", float64(after.Size())/1e6)
 		return exitOK
 	}
 	start := time.Now()
@@ -79,32 +80,4 @@ func (c *Env) migrate(args []string) int {
 	fmt.Fprintf(c.Stdout, "compacted %s from %.1f MB to %.1f MB in %s: %.0f bytes per record\n", path,
 		float64(sizes.Before)/1e6, float64(sizes.After)/1e6, time.Since(start).Round(time.Millisecond), float64(sizes.After)/float64(last.Total))
 	return exitOK
-}
-
-// progressLine is a one-line count on a terminal; elsewhere it says
-// nothing.
-type progressLine struct {
-	w  io.Writer
-	on bool
-}
-
-func newProgressLine(w io.Writer) *progressLine {
-	f, ok := w.(*os.File)
-	return &progressLine{w: w, on: ok && term.IsTerminal(int(f.Fd()))}
-}
-
-func (p *progressLine) show(done, total int) {
-	if !p.on || total == 0 {
-		return
-	}
-	const width = 40
-	frac := min(float64(done)/float64(total), 1)
-	filled := int(frac * width)
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %d of %d records", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), 100*frac, done, total)
-}
-
-func (p *progressLine) clear() {
-	if p.on {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 72))
-	}
 }

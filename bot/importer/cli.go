@@ -5,15 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/docent-bot/docent/bot/module"
+	termbar "github.com/docent-bot/docent/internal/progress"
 	"github.com/docent-bot/docent/store"
 )
 
@@ -137,11 +135,11 @@ func importFile(ctx context.Context, cl module.CommandLine, into target, name st
 	opts.Bad = func(line int, err error) {
 		fmt.Fprintf(cl.Stderr(), "%s:%d: skipped: %v\n", name, line, err)
 	}
-	bar := newBar(cl.Stderr(), fi.Size())
-	opts.Progress = bar.show
+	bar := termbar.New(cl.Stderr(), "")
+	opts.Progress = func(read int64) { bar.Show(read, fi.Size()) }
 	start := time.Now()
 	sum, err := into(ctx, File{Key: key, Size: fi.Size(), Format: FormatOf(name)}, f, opts)
-	bar.clear()
+	bar.Clear()
 	if err != nil {
 		return err
 	}
@@ -155,32 +153,4 @@ func importFile(ctx context.Context, cl module.CommandLine, into target, name st
 // export (.json, or .json.gz); anything else is read as JSONL.
 func discordExport(name string) bool {
 	return strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")
-}
-
-// bar is a one-line progress bar on a terminal; elsewhere it says nothing.
-type bar struct {
-	w    io.Writer
-	size int64
-	on   bool
-}
-
-func newBar(w io.Writer, size int64) *bar {
-	f, ok := w.(*os.File)
-	return &bar{w: w, size: size, on: ok && term.IsTerminal(int(f.Fd())) && size > 0}
-}
-
-func (b *bar) show(read int64) {
-	if !b.on {
-		return
-	}
-	const width = 40
-	frac := min(float64(read)/float64(b.size), 1)
-	filled := int(frac * width)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), 100*frac)
-}
-
-func (b *bar) clear() {
-	if b.on {
-		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", 48))
-	}
 }
