@@ -41,15 +41,14 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
+	if opts.MaxSize > 0 { // refused before connecting: nothing is made in the database
+		return nil, fmt.Errorf("store: open the PostgreSQL database: MaxSize (store.max_size_mb) caps a bbolt file; %w: a PostgreSQL database's size is the server's to limit", ErrBoltOnly)
+	}
 	pg, err := kv.OpenPostgres(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	where := pg.URL()
-	if opts.MaxSize > 0 {
-		_ = pg.Close()
-		return nil, fmt.Errorf("store: open %s: MaxSize (store.max_size_mb) caps a bbolt file; %w: a PostgreSQL database's size is the server's to limit", where, ErrBoltOnly)
-	}
 	release, err := pg.Hold(ctx, storeLock, opts.LockTimeout)
 	if err != nil {
 		_ = pg.Close()

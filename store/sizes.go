@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"os"
@@ -72,11 +73,11 @@ func MeasureSizes(path string, lockTimeout time.Duration) (Sizes, error) {
 		if tx.Bucket(bucketMeta) == nil {
 			return fmt.Errorf("%s is not a Docent database (no %q bucket)", path, bucketMeta)
 		}
-		if ids := tx.Bucket(bucketIDs); ids != nil {
-			out.Messages = ids.Stats().KeyN
-		}
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			bs := b.Stats()
+			if bytes.Equal(name, bucketIDs) {
+				out.Messages = bs.KeyN
+			}
 			size := BucketSize{
 				Name:        string(name),
 				Keys:        bs.KeyN,

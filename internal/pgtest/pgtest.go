@@ -262,8 +262,8 @@ func startCluster(bin string) (_ *cluster, err error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(c.log) // before stop removes its folder
 			c.stop()
-			out, _ := os.ReadFile(c.log)
 			return nil, fmt.Errorf("postgres on port %d took no connection in 60s (%v):\n%s", port, cerr, tail(out))
 		}
 	}
