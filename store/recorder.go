@@ -85,6 +85,27 @@ func (s *Store) record(tx kv.Tx, recs []Record, skip map[string]bool) error {
 	return nil
 }
 
+// A RollbackRecorder is a Recorder that keeps state of its own beside
+// the store (bot/exchange's Detector remembers the last window of each
+// conversation). RolledBack tells it that the records it was last given
+// were not committed: the transaction failed (another recorder failed on
+// them, and the store gives them again without it), or PostgreSQL runs
+// it again. It forgets what it learnt from them.
+type RollbackRecorder interface {
+	Recorder
+	RolledBack()
+}
+
+// rolledBack tells the recorders given records in a transaction that did
+// not commit.
+func (s *Store) rolledBack(skip map[string]bool) {
+	for _, r := range s.recorders {
+		if rr, ok := r.(RollbackRecorder); ok && !skip[r.Key()] {
+			rr.RolledBack()
+		}
+	}
+}
+
 // replayRecorders gives each recorder the records after its mark: every
 // record of a database made before the recorder existed. It runs in Open,
 // before the writer starts, replayChunk records per transaction.
@@ -272,7 +293,12 @@ func (s *Store) update(fn func(tx kv.Tx) error, skip map[string]bool) error {
 	// It is also what makes txStored and txSkip safe to share.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	recorded := false // the recorders were given records in an attempt
 	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
+		if recorded { // PostgreSQL runs the transaction again
+			s.rolledBack(skip)
+			recorded = false
+		}
 		s.txStored, s.txSkip = s.txStored[:0], skip
 		defer func() {
 			clear(s.txStored)
@@ -281,9 +307,13 @@ func (s *Store) update(fn func(tx kv.Tx) error, skip map[string]bool) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
+		recorded = len(s.txStored) > 0
 		return s.record(tx, s.txStored, skip)
 	})
 	if err != nil {
+		if recorded {
+			s.rolledBack(skip)
+		}
 		return err
 	}
 	s.commits.Add(1)

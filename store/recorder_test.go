@@ -245,3 +245,41 @@ func TestVoteRecorderFailureKeepsTheVote(t *testing.T) {
 		t.Errorf("the recorder's figure: %v, want the 👍's (its failed write undone)", last)
 	}
 }
+
+// remembering is a RollbackRecorder that keeps, in memory, the texts it
+// was given, as a Detector keeps its window, and forgets them when told
+// they were not committed.
+type remembering struct{ seen []string }
+
+func (*remembering) Key() string { return "remembering" }
+
+func (r *remembering) Record(_ *store.Tx, recs []store.Record) error {
+	for _, rec := range recs {
+		r.seen = append(r.seen, rec.Text)
+	}
+	return nil
+}
+
+func (r *remembering) RolledBack() { r.seen = nil }
+
+// TestRolledBackRecorder: a recorder with state of its own is told when
+// the records it was given were not committed (another recorder, after
+// it, failed on them), is given them again in the transaction that does
+// commit, and is not told anything after a commit.
+func TestRolledBackRecorder(t *testing.T) {
+	mem := &remembering{}
+	opts := testOptions
+	opts.Recorders = []store.Recorder{mem, &tally{}}
+	s, err := openAt(t, dbPath(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := conv("discord", "help", "")
+	appendMessage(t, s, message(c, "one", base))
+	appendMessage(t, s, message(c, "fail", base))
+	appendMessage(t, s, message(c, "two", base))
+	if want := []string{"fail", "two"}; !slices.Equal(mem.seen, want) {
+		t.Errorf("remembered %q; want %q: forgotten at the rollback, the failed batch given again, then two", mem.seen, want)
+	}
+}

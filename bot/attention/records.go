@@ -331,3 +331,7 @@ func (b *batch) flush() error {
 	}
 	return nil
 }
+
+// RolledBack forgets what the Detector learnt from records that were not
+// committed (store.RollbackRecorder).
+func (r *recorder) RolledBack() { r.once.RolledBack() }

@@ -15,6 +15,14 @@ type Batches struct {
 	events      [][]Event
 }
 
+// RolledBack forgets the last batch and what the Detector learnt: its
+// records were not committed (store.RollbackRecorder). The Detector is
+// primed again from the store, conversation by conversation.
+func (b *Batches) RolledBack() {
+	b.first, b.last, b.events = 0, 0, nil
+	b.Detector.Reset()
+}
+
 // Events returns the events of each record of recs, fed in order; skip
 // (which may be nil) leaves a record out. A conversation the Detector
 // does not know is primed first (prime feeds it the records stored

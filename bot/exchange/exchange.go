@@ -209,6 +209,12 @@ func (d *Detector) window() time.Duration {
 	return DefaultWindow
 }
 
+// Reset forgets every conversation, as a restart would: each is then new
+// to it, and primed again by its caller.
+func (d *Detector) Reset() {
+	d.convs, d.now, d.fed = nil, time.Time{}, 0
+}
+
 // Knows reports whether the Detector remembers anything of conv: a
 // recorder that restarted primes a conversation it does not know with its
 // last records, discarding their events, which it counted before.

@@ -550,3 +550,7 @@ func eachOpen(tx *store.Tx, fn func(OpenQuestion)) error {
 		return nil
 	})
 }
+
+// RolledBack forgets what the Detector learnt from records that were not
+// committed (store.RollbackRecorder).
+func (r *recorder) RolledBack() { r.once.RolledBack() }

@@ -263,3 +263,7 @@ func (r *recorder) keepEvent(tx *store.Tx, e exchange.Event) error {
 	}
 	return nil
 }
+
+// RolledBack forgets what the Detector learnt from records that were not
+// committed (store.RollbackRecorder).
+func (r *recorder) RolledBack() { r.once.RolledBack() }
