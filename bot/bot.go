@@ -259,6 +259,7 @@ func openConfigured(cfg *Config, opts store.Options) (*store.Store, error) {
 	if cfg.OnPostgres() {
 		ctx, cancel := context.WithTimeout(context.Background(), postgresConnectTimeout+cfg.Store.LockTimeout)
 		defer cancel()
+		opts.Replica = cfg.Store.Postgres.Replicas
 		return store.OpenPostgres(ctx, cfg.Store.Postgres.URL, opts)
 	}
 	if err := checkDatabaseFile(cfg.StorePath(), os.Getuid(), opts.Logger); err != nil {

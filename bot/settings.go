@@ -101,6 +101,10 @@ type PostgresConfig struct {
 	// usually ${DOCENT_DATABASE_URL}, so that the password stays out of
 	// the file.
 	URL string `yaml:"url"`
+	// Replicas makes this Docent one of several sharing the database
+	// (each with the same setting); without it, a Docent has its database
+	// to itself, and a second one is refused.
+	Replicas bool `yaml:"replicas"`
 }
 
 // BrainConfig is how questions are answered.
@@ -434,6 +438,9 @@ func (s StoreConfig) validate(c *module.Check, file string) {
 	}
 	if s.RetentionDays < 0 || s.RetentionDays > 36500 {
 		c.Errorf("retention_days", "must be 0 (keep everything) to 36500 days, got %s", c.Show("retention_days", s.RetentionDays))
+	}
+	if s.Postgres.Replicas && s.Postgres.URL == "" {
+		c.Errorf("postgres.replicas", "needs store.postgres.url: replicas share a PostgreSQL database, and a bbolt file (store.path) is one process's")
 	}
 	if s.Postgres.URL != "" {
 		if u, err := url.Parse(s.Postgres.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {

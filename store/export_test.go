@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/docent-bot/docent/chat"
@@ -145,3 +146,20 @@ func (s *Store) WriterRunning() bool {
 
 // Durable reports whether commits are fsynced, as Docent promises.
 func (s *Store) Durable() bool { return !s.bolt.NoSync }
+
+// TerminateLeads cuts the connections that hold a lead (see Lead) in the
+// database at url, as a network cut or a restarted server would.
+func TerminateLeads(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var n int
+	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = $1 AND granted`, int64(0x646f6365)).Scan(&n)
+	if err == nil && n == 0 {
+		err = errors.New("no connection holds a lead")
+	}
+	return err
+}

@@ -4,33 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"time"
 
 	"github.com/docent-bot/docent/store/internal/kv"
 )
 
 // storeLock is the session advisory lock a store on PostgreSQL holds
-// while it is open: one Docent per database, as bbolt's file lock keeps
-// one per file.
+// while it is open, as bbolt's file lock: exclusive for a lone Docent (and
+// the commands that need the database to themselves), shared by replicas
+// (Options.Replica), so that a lone Docent and replicas never meet.
 //
-// Several Docents on one database are not safe yet: the recorders of
-// bot/threads, bot/attention and bot/routing keep an exchange.Detector in
-// memory (the recent records of each conversation, and what they last
-// fed it), primed from the store only for a conversation they do not
-// know. A second process would store records those Detectors never see,
-// and its write transactions would conflict with this one's, which
-// PostgreSQL resolves by aborting one and kv running it again: the
-// recorders would be fed the batch twice, or a batch whose IDs another
-// process took meanwhile. One process has one writer (Store.update holds
+// What replicas need beyond the lock, each Docent's in-memory state made
+// safe to share, is the bot's: the recorders of bot/threads, bot/attention
+// and bot/routing keep an exchange.Detector in memory (the recent records
+// of each conversation), which another replica's records bypass; and
+// their write transactions conflict, which PostgreSQL resolves by aborting
+// one and kv running it again, so a recorder with state of its own must be
+// a RollbackRecorder. A lone Docent has one writer (Store.update holds
 // writeMu; reads are REPEATABLE READ, READ ONLY, outside SSI's conflict
-// checks), so it never meets a serialization conflict, and no retry
-// feeds a recorder twice.
+// checks), so it never meets a serialization conflict.
 const storeLock = 0x646f63656e7401 // "docent" 1
 
 // OpenPostgres opens the Docent database in the PostgreSQL database at
 // url (postgres://user:password@host/db?sslmode=…), making its tables the
 // first time, with the same buckets, records, schemas and recorders as a
 // bbolt file. Another Docent on the same database is waited for up to
-// opts.LockTimeout, then refused with ErrLocked (see storeLock).
+// opts.LockTimeout, then refused with ErrLocked, unless both are replicas
+// (opts.Replica; see storeLock).
 //
 // What works on a bbolt file itself (Check, Backup, CompactFile,
 // MeasureSizes) is refused with ErrBoltOnly: PostgreSQL has pg_dump,
@@ -49,25 +50,117 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	where := pg.URL()
-	release, err := pg.Hold(ctx, storeLock, opts.LockTimeout)
+	mode := kv.Exclusive
+	if opts.Replica {
+		mode = kv.Shared
+	}
+	lock, err := pg.Hold(ctx, storeLock, mode, opts.LockTimeout)
 	if err != nil {
 		_ = pg.Close()
 		if errors.Is(err, kv.ErrHeld) {
-			return nil, &lockedError{path: where, wait: opts.LockTimeout, err: err, postgres: true}
+			return nil, &lockedError{path: where, wait: opts.LockTimeout, err: err, postgres: true, replica: opts.Replica}
 		}
 		return nil, fmt.Errorf("store: open %s: %w", where, err)
 	}
 	created, core, err := checkSchema(pg, where)
 	if err != nil {
 		_ = pg.Close()
-		release()
+		lock.Release()
 		return nil, err
 	}
 	s := newStore(pg, where, opts)
-	s.release = release
+	s.lock, s.replica = lock, opts.Replica
+	go s.watchLock()
 	return s.start(opts, created, core)
 }
 
 // OnPostgres reports whether the store is on PostgreSQL rather than a
 // bbolt file.
 func (s *Store) OnPostgres() bool { return s.bolt == nil }
+
+// watchLock logs the loss of the store's lock: the connection that held
+// it dropped, so another Docent that is not a replica may now open the
+// database alongside this one. LockLost tells the bot, which stops.
+func (s *Store) watchLock() {
+	select {
+	case <-s.lock.Released():
+	case <-s.lock.Lost():
+		s.log.Error("store: lost the lock on the database (its connection dropped); stopping so that a supervisor restarts Docent", "path", s.path)
+	}
+}
+
+// LockLost is closed when the store's lock on a PostgreSQL database was
+// lost with its connection; nil (never closed) on a bbolt file.
+func (s *Store) LockLost() <-chan struct{} {
+	if s.lock == nil {
+		return nil
+	}
+	return s.lock.Lost()
+}
+
+// Replica reports whether the store was opened as one of several Docents
+// on its database (Options.Replica).
+func (s *Store) Replica() bool { return s.replica }
+
+// Leadership is a lead held by one Docent among the replicas of a
+// database (see Lead).
+type Leadership struct {
+	lock *kv.Lock
+}
+
+// Lost is closed when the lead was lost with its connection: another
+// replica may take it now. Nil (never closed) on a bbolt file.
+func (l *Leadership) Lost() <-chan struct{} {
+	if l == nil || l.lock == nil {
+		return nil
+	}
+	return l.lock.Lost()
+}
+
+// Release gives the lead up.
+func (l *Leadership) Release() {
+	if l != nil && l.lock != nil {
+		l.lock.Release()
+	}
+}
+
+// Lead waits until this Docent leads for name ("retention", "model"…)
+// among the replicas on its database, and returns the lead, held until
+// Release or until its connection drops (Lost). A lone Docent (a bbolt
+// file, or PostgreSQL without Options.Replica) leads at once. It returns
+// ctx's error when ctx ends first.
+func (s *Store) Lead(ctx context.Context, name string) (*Leadership, error) {
+	pg, ok := s.db.(*kv.Postgres)
+	if !ok || !s.replica {
+		return &Leadership{}, nil
+	}
+	key := leadKey(name)
+	for {
+		lock, err := pg.Hold(ctx, key, kv.Exclusive, leadPoll)
+		if err == nil {
+			return &Leadership{lock: lock}, nil
+		}
+		if !errors.Is(err, kv.ErrHeld) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.log.Warn("store: cannot ask for the lead; trying again", "lead", name, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(leadPoll):
+			}
+		}
+	}
+}
+
+// leadPoll is how long one try for a lead waits before asking again.
+var leadPoll = time.Second
+
+// leadKey is the advisory lock key of a lead: "doce" in the high 32 bits,
+// the name's FNV hash in the low ones; storeLock's high bits differ.
+func leadKey(name string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int64(0x646f6365)<<32 | int64(h.Sum32())
+}

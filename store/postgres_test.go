@@ -177,3 +177,102 @@ func TestPostgresOneProcessFeedsRecordersOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresReplicasShareTheDatabase: replicas open one database
+// together and see each other's records; a lone Docent is refused while
+// they are open (and they while it is), each error saying what to set.
+func TestPostgresReplicasShareTheDatabase(t *testing.T) {
+	postgresOnly(t)
+	url := pgtest.URL(t)
+	replica := testOptions
+	replica.Replica = true
+	a := openPostgres(t, url, replica)
+	b := openPostgres(t, url, replica)
+	if !a.Replica() || !b.Replica() {
+		t.Error("Replica() = false on a replica")
+	}
+	c := conv("slack", "help", "")
+	appendMessage(t, a, message(c, "from replica a", base))
+	appendMessage(t, b, message(c, "from replica b", base.Add(time.Second)))
+	for _, s := range []*store.Store{a, b} {
+		recs, err := s.Conversation(context.Background(), c, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := texts(recs); len(got) != 2 || got[0] != "from replica b" || got[1] != "from replica a" {
+			t.Errorf("a replica reads %q", got)
+		}
+	}
+	_, err := store.OpenPostgres(context.Background(), url, store.Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "store.postgres.replicas") {
+		t.Fatalf("a lone Docent beside replicas: %v; want ErrLocked naming store.postgres.replicas", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lone := openPostgres(t, url, testOptions)
+	_, err = store.OpenPostgres(context.Background(), url, store.Options{LockTimeout: 100 * time.Millisecond, Replica: true})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "not a replica") {
+		t.Fatalf("a replica beside a lone Docent: %v; want ErrLocked saying the other is not a replica", err)
+	}
+	lone.Close()
+}
+
+// TestPostgresLeadMovesWhenItsHolderGoes: one replica leads at a time;
+// the other waits, and leads once the first releases the lead or its
+// connection drops (Lost is then closed on the first). A replica that is
+// not asked to lead never waits.
+func TestPostgresLeadMovesWhenItsHolderGoes(t *testing.T) {
+	postgresOnly(t)
+	url := pgtest.URL(t)
+	replica := testOptions
+	replica.Replica = true
+	a := openPostgres(t, url, replica)
+	b := openPostgres(t, url, replica)
+	ctx := context.Background()
+	lead, err := a.Lead(ctx, "retention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := b.Lead(ctx, "digests") // another lead: free
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Release()
+
+	waitCtx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	_, err = b.Lead(waitCtx, "retention")
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Lead while the first holds it: %v; want it to wait until its context ends", err)
+	}
+
+	got := make(chan *store.Leadership, 1)
+	go func() {
+		l, err := b.Lead(ctx, "retention")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- l
+	}()
+	// The first replica's lead connection is cut, as a network or a
+	// restarted server cuts it.
+	if err := store.TerminateLeads(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lead.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lost not closed after the lead's connection was cut")
+	}
+	select {
+	case l := <-got:
+		l.Release()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second replica did not lead after the first lost the lead")
+	}
+	lead.Release()
+}

@@ -84,6 +84,10 @@ type Options struct {
 	// Recorders keep figures of their own of the records stored, in the
 	// transactions that store them (see Recorder).
 	Recorders []Recorder
+	// Replica opens a PostgreSQL database as one of several Docents
+	// sharing it (store.postgres.replicas), rather than alone; see
+	// OpenPostgres. A bbolt file is one process's, and refuses it.
+	Replica bool
 	// Converting, when set, hears how the conversion of a schema 1 file's
 	// records stands after each chunk (see Converting), for a progress
 	// line; the log has the start and the end.
@@ -103,9 +107,10 @@ type Store struct {
 	// backup), and nil otherwise.
 	db   kv.DB
 	bolt *bolt.DB
-	// release lets go of the PostgreSQL store's lock (see OpenPostgres);
-	// nil on bbolt, whose file lock goes with the file.
-	release  func()
+	// lock is the PostgreSQL store's lock (see OpenPostgres); nil on
+	// bbolt, whose file lock goes with the file.
+	lock     *kv.Lock
+	replica  bool
 	path     string
 	log      *slog.Logger
 	maxBatch int
@@ -153,6 +158,9 @@ func open(path string, opts Options, tune func(*bolt.Options)) (*Store, error) {
 	opts, err := checkOptions(path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Replica {
+		return nil, fmt.Errorf("store: open %s: a bbolt file is one process's: replicas share a PostgreSQL database (store.postgres.url)", path)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: create its directory: %w", path, err)
@@ -238,8 +246,8 @@ func (s *Store) start(opts Options, created bool, core []Migration) (*Store, err
 	})
 	if err != nil {
 		_ = s.db.Close()
-		if s.release != nil {
-			s.release()
+		if s.lock != nil {
+			s.lock.Release()
 		}
 		return nil, err
 	}
@@ -325,11 +333,15 @@ type lockedError struct {
 	wait     time.Duration
 	err      error
 	postgres bool // path is a PostgreSQL database's URL
+	replica  bool // the refused store was to be a replica
 }
 
 func (e *lockedError) Error() string {
-	if e.postgres {
-		return fmt.Sprintf("store: database %s is in use by another Docent (waited %s for its lock); one Docent per database for now: stop the other, or point store.postgres.url elsewhere", e.path, e.wait)
+	switch {
+	case e.postgres && e.replica:
+		return fmt.Sprintf("store: database %s is in use by a Docent that is not a replica (waited %s for its lock): replicas (store.postgres.replicas: true) share a database only with replicas; stop the other, or set store.postgres.replicas on both", e.path, e.wait)
+	case e.postgres:
+		return fmt.Sprintf("store: database %s is in use by another Docent (waited %s for its lock): stop the other, make both replicas (store.postgres.replicas: true), or point store.postgres.url elsewhere", e.path, e.wait)
 	}
 	return fmt.Sprintf("store: database %s is in use by another process (waited %s for its lock); stop the Docent using it, or point store.path elsewhere", e.path, e.wait)
 }
@@ -440,8 +452,8 @@ func (s *Store) Close() error {
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
 		}
-		if s.release != nil {
-			s.release()
+		if s.lock != nil {
+			s.lock.Release()
 		}
 		s.log.Info("store: closed", "path", s.path)
 	})

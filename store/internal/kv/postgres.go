@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -667,25 +668,57 @@ func (p *Postgres) URL() string { return p.url }
 // ErrHeld is Hold's error when another session keeps the lock.
 var ErrHeld = errors.New("kv: the lock is held by another session")
 
-// Hold takes the session advisory lock key on a connection of its own,
-// taken out of the pool, waiting up to wait for another session to let
-// it go (ErrHeld then). The lock lasts until release, or until the
+// LockMode says whether a lock is held alone (Exclusive: one holder; no
+// Shared holder meanwhile) or together (Shared: any number of holders,
+// no Exclusive one meanwhile).
+type LockMode bool
+
+const (
+	Exclusive LockMode = false
+	Shared    LockMode = true
+)
+
+// Lock is a session advisory lock held on a connection of its own. The
+// connection is watched: when it drops (the server restarted, a network
+// cut, an administrator's pg_terminate_backend), PostgreSQL has released
+// the lock, and Lost is closed.
+type Lock struct {
+	conn *pgx.Conn
+	lost chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// lockCheckEvery is how often a held lock's connection is checked.
+// Overridden by tests.
+var lockCheckEvery = 2 * time.Second
+
+// Hold takes the session advisory lock key in mode on a connection of its
+// own, taken out of the pool, waiting up to wait for other sessions to let
+// it go (ErrHeld then). The lock lasts until Release, or until the
 // connection drops: PostgreSQL releases a session's locks when it ends.
-func (p *Postgres) Hold(ctx context.Context, key int64, wait time.Duration) (release func(), err error) {
+func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time.Duration) (*Lock, error) {
 	pc, err := p.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("kv: connect to %s: %w", p.url, err)
 	}
 	conn := pc.Hijack()
+	try := "SELECT pg_try_advisory_lock($1)"
+	if mode == Shared {
+		try = "SELECT pg_try_advisory_lock_shared($1)"
+	}
 	deadline := time.Now().Add(wait)
 	for {
 		var got bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+		if err := conn.QueryRow(ctx, try, key).Scan(&got); err != nil {
 			_ = conn.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("kv: lock %s: %w", p.url, err)
 		}
 		if got {
-			return func() { _ = conn.Close(context.Background()) }, nil
+			l := &Lock{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+			go l.watch()
+			return l, nil
 		}
 		if !time.Now().Before(deadline) {
 			_ = conn.Close(context.WithoutCancel(ctx))
@@ -698,4 +731,42 @@ func (p *Postgres) Hold(ctx context.Context, key int64, wait time.Duration) (rel
 		case <-time.After(min(50*time.Millisecond, time.Until(deadline)+time.Millisecond)):
 		}
 	}
+}
+
+// watch pings the lock's connection until Release, closing lost when a
+// ping fails: the session, and with it the lock, is gone.
+func (l *Lock) watch() {
+	defer close(l.done)
+	t := time.NewTicker(lockCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := l.conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			close(l.lost)
+			return
+		}
+	}
+}
+
+// Lost is closed when the lock's connection dropped, and with it the lock.
+func (l *Lock) Lost() <-chan struct{} { return l.lost }
+
+// Released is closed once Release is called.
+func (l *Lock) Released() <-chan struct{} { return l.stop }
+
+// Release lets go of the lock (closing its connection) and stops watching
+// it. It may be called more than once.
+func (l *Lock) Release() {
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+		_ = l.conn.Close(context.Background())
+	})
 }
