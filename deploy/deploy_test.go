@@ -1,5 +1,6 @@
 // Package deploy holds what admins deploy Docent with (the systemd unit,
-// the container image's Dockerfiles) and the tests that keep them, and
+// the container image's Dockerfiles, the compose file of PostgreSQL and
+// three replicas) and the tests that keep them, and
 // the deploy guide's commands, true to the docent binary they run.
 package deploy
 
