@@ -20,6 +20,7 @@ import (
 	"github.com/docent-bot/docent/bot/analytics"
 	"github.com/docent-bot/docent/bot/budgets"
 	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
 )
 
 // PipelineOptions describe a load for BenchPipeline.
@@ -40,6 +41,13 @@ type PipelineOptions struct {
 	// run on instead of a bbolt file in a temporary folder. The
 	// configuration's own database, bbolt or PostgreSQL, is never used.
 	Postgres string
+	// Replicas > 1 runs that many Docents on the PostgreSQL database, as
+	// replicas (store.postgres.replicas), in this process: member m asks
+	// replica m % Replicas, as Slack spreads events over the replicas'
+	// connections. Each has its own store, connections and brain, and its
+	// own configuration, from Reload (a Config opens one Bot).
+	Replicas int
+	Reload   func() (*Config, error)
 }
 
 // Latency is a stage's distribution.
@@ -54,6 +62,7 @@ type Latency struct {
 // PipelineReport is what BenchPipeline measured.
 type PipelineReport struct {
 	Questions  int                `json:"questions"`
+	Replicas   int                `json:"replicas"`
 	Took       analytics.Duration `json:"took_ms"`
 	PerSecond  float64            `json:"answered_per_second"`
 	Stages     []Latency          `json:"stages"`
@@ -93,6 +102,16 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	if o.Members < 1 || o.Channels < 1 || o.Questions < 1 || o.LLMShare < 0 || o.LLMShare > 1 {
 		return PipelineReport{}, errors.New("bench pipeline: members, channels and questions must be at least 1, the LLM share 0 to 1")
 	}
+	o.Replicas = max(o.Replicas, 1)
+	if o.Replicas > 1 && o.Postgres == "" {
+		return PipelineReport{}, errors.New("bench pipeline: replicas share a PostgreSQL database: give its URL (--postgres) with --replicas")
+	}
+	if o.Replicas > 1 && o.Reload == nil {
+		return PipelineReport{}, errors.New("bench pipeline: replicas need PipelineOptions.Reload, for a configuration each")
+	}
+	if o.Replicas > o.Members {
+		return PipelineReport{}, fmt.Errorf("bench pipeline: %d replicas for %d members: some would get no one", o.Replicas, o.Members)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -102,7 +121,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 	}
 	defer os.RemoveAll(dir)
 	cfg.Store.Path = filepath.Join(dir, "docent.db")
-	cfg.Store.Postgres = PostgresConfig{URL: o.Postgres}
+	cfg.Store.Postgres = PostgresConfig{URL: o.Postgres, Replicas: o.Replicas > 1}
 	cfg.Brain.WatchInterval = 0
 	cfg.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
 	cfg.Adapters.Console.Enabled = false
@@ -134,39 +153,99 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		cfg.LLM.Enabled = false
 	}
 	before := runtime.NumGoroutine()
-	b, err := Open(ctx, &cfg, Options{Log: log, Version: "bench"})
-	if err != nil {
-		return PipelineReport{}, err
+	var bots []*Bot
+	closeAll := func() error {
+		var errs []error
+		for _, b := range bots {
+			errs = append(errs, b.Close())
+		}
+		return errors.Join(errs...)
 	}
-	sure, unsure := b.benchQuestions(o.Unsure)
+	for i := range o.Replicas {
+		c := &cfg
+		if i > 0 {
+			again, err := o.Reload()
+			if err != nil {
+				closeAll()
+				return PipelineReport{}, fmt.Errorf("bench pipeline: load the configuration again for replica %d: %w", i, err)
+			}
+			c = again
+			// As the first replica's: the bench's own settings.
+			c.Store, c.Brain.WatchInterval, c.Bot.RateLimit, c.Adapters.Console.Enabled, c.Ops.Listen = cfg.Store, 0, RateLimitConfig{}, false, "off"
+			c.LLM, c.Bot.Timeout = cfg.LLM, cfg.Bot.Timeout
+			if o.LLMLatency > 0 {
+				for j, m := range c.modules {
+					if m.Name() == budgets.Name {
+						c.modules[j] = budgets.New()
+					}
+				}
+			}
+		}
+		b, err := Open(ctx, c, Options{Log: log.With("replica", i), Version: "bench"})
+		if err != nil {
+			closeAll()
+			return PipelineReport{}, err
+		}
+		bots = append(bots, b)
+	}
+	sure, unsure := bots[0].benchQuestions(o.Unsure)
 	if len(sure) == 0 || (o.LLMShare > 0 && len(unsure) == 0) {
-		b.Close()
+		closeAll()
 		return PipelineReport{}, errors.New("bench pipeline: the intents give no questions to ask")
 	}
-	load := &benchLoad{o: o, sure: sure, unsure: unsure, samples: &benchSamples{stages: map[string][]time.Duration{}}}
-	wrote := b.store.WriteStats()
+	samples := &benchSamples{stages: map[string][]time.Duration{}}
+	next := make(chan int)
+	loads := make([]*benchLoad, len(bots))
+	for i := range bots {
+		loads[i] = &benchLoad{o: o, replica: i, next: next, sure: sure, unsure: unsure, samples: samples}
+	}
+	var wrote writeTotals
+	for _, b := range bots {
+		wrote.add(b.store.WriteStats())
+	}
 	start := time.Now()
-	err = b.Run(ctx, load)
+	errs := make([]error, len(bots))
+	var running sync.WaitGroup
+	for i, b := range bots {
+		running.Go(func() { errs[i] = b.Run(ctx, loads[i]) })
+	}
+	for i := range o.Questions {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	running.Wait()
 	took := time.Since(start)
-	if cerr := b.Close(); err == nil {
+	err = errors.Join(errs...)
+	if cerr := closeAll(); err == nil {
 		err = cerr
 	}
 	// Close commits what was queued without waiting (the sent IDs): part
 	// of the answers' cost.
-	after := b.store.WriteStats()
-	if err == nil {
-		err = load.err
+	var after writeTotals
+	for _, b := range bots {
+		after.add(b.store.WriteStats())
+	}
+	for _, l := range loads {
+		if err == nil {
+			err = l.err
+		}
 	}
 	if err != nil {
 		return PipelineReport{}, err
 	}
-	r := PipelineReport{Questions: o.Questions, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds(),
+	r := PipelineReport{Questions: o.Questions, Replicas: o.Replicas, Took: analytics.Duration(took), PerSecond: float64(o.Questions) / took.Seconds(),
 		Commits: after.Commits - wrote.Commits, Writes: after.Writes - wrote.Writes}
 	r.CommitsPerAnswer = float64(r.Commits) / float64(o.Questions)
 	r.WritesPerAnswer = float64(r.Writes) / float64(o.Questions)
 	for _, stage := range []string{"store message", "answer (queue + brain + store)", "store sent ID",
 		"member sees the answer, local", "member sees the answer, LLM", "answer stored, local", "answer stored, LLM"} {
-		ds := load.samples.stages[stage]
+		ds := samples.stages[stage]
 		if len(ds) == 0 {
 			continue
 		}
@@ -218,9 +297,21 @@ func (b *Bot) benchQuestions(asked []string) (sure, unsure []string) {
 	return sure, unsure
 }
 
-// benchLoad is an adapter that plays the members.
+// writeTotals add up the store's write figures of several replicas.
+type writeTotals struct{ Commits, Writes uint64 }
+
+func (t *writeTotals) add(s store.WriteStats) {
+	t.Commits += s.Commits
+	t.Writes += s.Writes
+}
+
+// benchLoad is an adapter that plays the members of one replica: member m
+// asks replica m % Replicas. The replicas' loads take the questions from
+// one channel, next, which BenchPipeline feeds and closes.
 type benchLoad struct {
 	o            PipelineOptions
+	replica      int
+	next         <-chan int
 	sure, unsure []string
 	samples      *benchSamples
 	err          error
@@ -231,10 +322,9 @@ func (*benchLoad) Name() string { return "bench" }
 func (l *benchLoad) Run(ctx context.Context, inbox chat.Inbox) error {
 	var (
 		wg    sync.WaitGroup
-		next  = make(chan int)
 		errMu sync.Mutex
 	)
-	for m := range l.o.Members {
+	for m := l.replica; m < l.o.Members; m += l.o.Replicas {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(l.o.Seed, uint64(m)))
 			member := chat.Member{ID: fmt.Sprintf("m%d", m), Name: fmt.Sprintf("member%d", m)}
@@ -243,7 +333,7 @@ func (l *benchLoad) Run(ctx context.Context, inbox chat.Inbox) error {
 			// the answer is stored meanwhile, and the run waits for every
 			// one of them at the end.
 			var asked []*benchResponder
-			for range next {
+			for range l.next {
 				q := l.sure[rng.IntN(len(l.sure))]
 				if l.o.LLMShare > 0 && rng.Float64() < l.o.LLMShare {
 					q = l.unsure[rng.IntN(len(l.unsure))]
@@ -286,16 +376,6 @@ func (l *benchLoad) Run(ctx context.Context, inbox chat.Inbox) error {
 			}
 		})
 	}
-	for i := range l.o.Questions {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(next)
 	wg.Wait()
 	return nil
 }

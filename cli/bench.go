@@ -16,7 +16,7 @@ import (
 func benchCommands() []Command {
 	return []Command{
 		{Name: "bench classifier", Group: "Benchmarks", Args: "[--config FILE] [--dataset FILE] [--runs N]", Summary: "time training and single-sentence prediction", Run: (*Env).benchClassifier},
-		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--postgres URL] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
+		{Name: "bench pipeline", Group: "Benchmarks", Args: "[--config FILE] [--members N] [--channels M] [--questions Q] [--llm-latency D] [--llm-share F] [--postgres URL [--replicas N]] [--json]", Summary: "drive synthetic members through the router, brain and store and time each stage", Run: (*Env).benchPipeline},
 		{Name: "bench history", Group: "Benchmarks", Args: "[--config FILE] [--messages N] [--days D] [--db FILE] [--seed S] [--jsonl FILE]", Summary: "generate a synthetic community history and time stats and gaps on it, or write it as a JSONL history to import", Run: (*Env).benchHistory},
 	}
 }
@@ -32,9 +32,18 @@ func (c *Env) benchPipeline(args []string) int {
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof reads it)")
 	postgres := fs.String("postgres", "", "run on this PostgreSQL database (`URL`, postgres://user:password@host/db; an empty one: what the run writes stays there) instead of a bbolt file in a temporary folder")
+	replicas := fs.Int("replicas", 1, "with --postgres, run `N` Docents on the database as replicas (store.postgres.replicas), in this process, each member asking one of them")
 	cfg, code, done := c.Setup(fs, args, configFile)
 	if done {
 		return code
+	}
+	if *replicas < 1 {
+		fmt.Fprintf(c.Stderr, "docent bench pipeline: --replicas %d: must be 1 or more\n", *replicas)
+		return exitUsage
+	}
+	if *replicas > 1 && *postgres == "" {
+		fmt.Fprintln(c.Stderr, "docent bench pipeline: --replicas needs --postgres URL: replicas share a PostgreSQL database (a bbolt file is one process's)")
+		return exitUsage
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -56,7 +65,8 @@ func (c *Env) benchPipeline(args []string) int {
 	ctx, stop := signalCtx()
 	defer stop()
 	r, err := bot.BenchPipeline(ctx, *cfg, bot.PipelineOptions{Members: *members, Channels: *channels, Questions: *questions,
-		LLMLatency: *llmLatency, LLMShare: share, Seed: 1, Postgres: *postgres}, c.Logger(cfg).With("bench", true))
+		LLMLatency: *llmLatency, LLMShare: share, Seed: 1, Postgres: *postgres, Replicas: *replicas,
+		Reload: func() (*bot.Config, error) { return c.LoadConfig(*configFile) }}, c.Logger(cfg).With("bench", true))
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "docent bench pipeline:", err)
 		return exitError
@@ -64,8 +74,15 @@ func (c *Env) benchPipeline(args []string) int {
 	if *jsonOut {
 		return c.printJSON(r)
 	}
-	fmt.Fprintf(c.Stdout, "%d questions from %d members in %d channels in %s: %.0f answered per second, every message and answer stored (fsync)\n",
-		r.Questions, *members, *channels, time.Duration(r.Took).Round(time.Millisecond), r.PerSecond)
+	on := "a bbolt file"
+	switch {
+	case r.Replicas > 1:
+		on = fmt.Sprintf("PostgreSQL, %d replicas", r.Replicas)
+	case *postgres != "":
+		on = "PostgreSQL"
+	}
+	fmt.Fprintf(c.Stdout, "%d questions from %d members in %d channels in %s on %s: %.0f answered per second, every message and answer stored (committed)\n",
+		r.Questions, *members, *channels, time.Duration(r.Took).Round(time.Millisecond), on, r.PerSecond)
 	if *llmLatency > 0 {
 		fmt.Fprintf(c.Stdout, "LLM: a fake on loopback taking %s, for %.0f%% of the questions\n", *llmLatency, share*100)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,6 +84,44 @@ func TestBenchPipelineOnPostgres(t *testing.T) {
 	t.Setenv("DOCENT_DATABASE_URL", bench)
 	if h := docent(t, dir, "", "history", "--list"); h.code != 0 || strings.Count(h.stdout, "\n") < 2 {
 		t.Errorf("the bench's database holds no conversations (exit %d):\n%s%s", h.code, h.stdout, h.stderr)
+	}
+}
+
+// TestBenchPipelineReplicas: `docent bench pipeline --postgres URL
+// --replicas 3` runs three Docents on the database as replicas, whose
+// members' questions and answers are all stored, once; without
+// --postgres, --replicas is refused, saying why.
+func TestBenchPipelineReplicas(t *testing.T) {
+	dir := postgresWorkdir(t)
+	t.Setenv("DOCENT_DATABASE_URL", pgtest.URL(t))
+	bench := pgtest.URL(t)
+	r := docent(t, dir, "", "bench", "pipeline", "--members", "6", "--channels", "2", "--questions", "90", "--postgres", bench, "--replicas", "3")
+	if r.code != 0 || !strings.Contains(r.stdout, "90 questions from 6 members in 2 channels") || !strings.Contains(r.stdout, "on PostgreSQL, 3 replicas") {
+		t.Fatalf("bench pipeline --replicas 3: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "not stored") || strings.Contains(r.stderr, "gave up") {
+		t.Errorf("writes failed with three replicas:\n%s", r.stderr)
+	}
+	t.Setenv("DOCENT_DATABASE_URL", bench)
+	h := docent(t, dir, "", "history", "--list", "--json")
+	if h.code != 0 {
+		t.Fatalf("history --list: exit %d\n%s", h.code, h.stderr)
+	}
+	total := 0
+	for dec := json.NewDecoder(strings.NewReader(h.stdout)); dec.More(); {
+		var c struct {
+			Records int `json:"records"`
+		}
+		if err := dec.Decode(&c); err != nil {
+			t.Fatalf("history --list --json: %v\n%s", err, h.stdout)
+		}
+		total += c.Records
+	}
+	if total != 180 {
+		t.Errorf("%d records stored by three replicas, want 180: 90 questions and their answers", total)
+	}
+	if r := docent(t, dir, "", "bench", "pipeline", "--questions", "10", "--replicas", "2"); r.code == 0 || !strings.Contains(r.stderr, "--postgres") {
+		t.Errorf("--replicas without --postgres: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

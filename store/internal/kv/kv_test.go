@@ -3,11 +3,13 @@ package kv_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -253,5 +255,81 @@ func TestPostgresRefusedPutFailsTheUpdate(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresSerializedWriters: processes that serialize their writers
+// on one key (each kv.Postgres here is a process's) take turns: many
+// read-modify-writes of the same rows at once from both (a counter, a
+// bucket's sequence, as replicas of Docent write a conversation's summary
+// and the messages' IDs) all succeed, none lost, each sequence number
+// given once.
+func TestPostgresSerializedWriters(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	var dbs []*kv.Postgres
+	for range 2 {
+		db, err := kv.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SerializeWriters(0x7e57)
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	if err := dbs[0].Update(ctx, func(tx kv.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 40
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seqs = map[uint64]int{}
+		errs []error
+	)
+	for w := range writers {
+		db := dbs[w%len(dbs)]
+		wg.Go(func() {
+			for range each {
+				var got uint64
+				err := db.Update(ctx, func(tx kv.Tx) error {
+					b := tx.Bucket([]byte("b"))
+					n := uint64(0)
+					if v := b.Get([]byte("count")); v != nil {
+						n = binary.BigEndian.Uint64(v)
+					}
+					seq, err := b.NextSequence()
+					if err != nil {
+						return err
+					}
+					got = seq
+					return b.Put([]byte("count"), binary.BigEndian.AppendUint64(nil, n+1))
+				})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					seqs[got]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d of %d writes failed; the first: %v", len(errs), writers*each, errs[0])
+	}
+	var count uint64
+	if err := dbs[1].View(ctx, func(tx kv.Tx) error {
+		count = binary.BigEndian.Uint64(tx.Bucket([]byte("b")).Get([]byte("count")))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if count != writers*each || len(seqs) != writers*each {
+		t.Errorf("counter %d, %d distinct sequence numbers; want %d of each", count, len(seqs), writers*each)
 	}
 }
