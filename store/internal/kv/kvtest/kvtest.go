@@ -610,6 +610,55 @@ func testReadsOwnWrites(t *testing.T, db kv.DB) {
 		if k, _ := c.Last(); string(k) != "c" {
 			t.Errorf("Last after deleting e = %q, want c", k)
 		}
+		// A key read absent, then written, then deleted, then written
+		// again; a key read, then overwritten: each Get sees the latest.
+		if got := b.Get([]byte("d")); got != nil {
+			t.Errorf("Get of a key never written = %q", got)
+		}
+		for i, want := range []string{"d1", "", "d2"} {
+			var err error
+			if want == "" {
+				err = b.Delete([]byte("d"))
+			} else {
+				err = b.Put([]byte("d"), []byte(want))
+			}
+			if err != nil {
+				return err
+			}
+			if got := b.Get([]byte("d")); string(got) != want || (want == "") != (got == nil) {
+				t.Errorf("step %d: Get = %q, want %q", i, got, want)
+			}
+		}
+		if got := b.Get([]byte("a")); string(got) != "va" {
+			t.Errorf("Get(a) = %q", got)
+		}
+		if err := b.Put([]byte("a"), []byte("new")); err != nil {
+			return err
+		}
+		if got := b.Get([]byte("a")); string(got) != "new" {
+			t.Errorf("Get after overwriting a = %q", got)
+		}
+		if k, v := c.Seek([]byte("d")); string(k) != "d" || string(v) != "d2" {
+			t.Errorf("Seek(d) = %q %q, want d d2", k, v)
+		}
+		return nil
+	})
+	// What one transaction knew is not the next one's: a bucket deleted
+	// and made again is empty.
+	update(t, db, func(tx kv.Tx) error {
+		if got := tx.Bucket(name).Get([]byte("a")); string(got) != "new" {
+			t.Errorf("next transaction: Get(a) = %q", got)
+		}
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket(name)
+		if err != nil {
+			return err
+		}
+		if got := b.Get([]byte("a")); got != nil {
+			t.Errorf("Get(a) in a bucket deleted and made again = %q", got)
+		}
 		return nil
 	})
 }
