@@ -33,6 +33,10 @@ const storeLock = 0x646f63656e7401 // "docent" 1
 // shared rows made some writes give up, answers among them.
 const writersLock = 0x646f63656e7403 // "docent" 3
 
+// openingLock is held by a replica while it opens the database (makes
+// its tables, records and migrates the schemas): one at a time.
+const openingLock = 0x646f63656e7404 // "docent" 4
+
 // OpenPostgres opens the Docent database in the PostgreSQL database at
 // url (postgres://user:password@host/db?sslmode=…), making its tables the
 // first time, with the same buckets, records, schemas and recorders as a
@@ -69,6 +73,22 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 			return nil, &lockedError{path: where, wait: opts.LockTimeout, err: err, postgres: true, replica: opts.Replica}
 		}
 		return nil, fmt.Errorf("store: open %s: %w", where, err)
+	}
+	if opts.Replica {
+		// Replicas start together (compose starts all three at once):
+		// one at a time makes the tables, records the schemas and runs
+		// the migrations, and the next finds them done.
+		wait := 10 * time.Minute
+		if deadline, ok := ctx.Deadline(); ok {
+			wait = time.Until(deadline)
+		}
+		opening, err := pg.Hold(ctx, openingLock, kv.Exclusive, wait)
+		if err != nil {
+			_ = pg.Close()
+			lock.Release()
+			return nil, fmt.Errorf("store: open %s: wait for the other replicas to open it: %w", where, err)
+		}
+		defer opening.Release()
 	}
 	created, core, err := checkSchema(pg, where)
 	if err != nil {

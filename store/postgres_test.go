@@ -276,3 +276,45 @@ func TestPostgresLeadMovesWhenItsHolderGoes(t *testing.T) {
 	}
 	lead.Release()
 }
+
+// TestPostgresReplicasStartTogether: replicas started at the same moment
+// on a new database (compose starts all three at once) all open it: the
+// tables, the schemas and the modules' migrations are made once, by
+// whichever comes first, and the others find them done.
+func TestPostgresReplicasStartTogether(t *testing.T) {
+	postgresOnly(t)
+	url := pgtest.URL(t)
+	opts := testOptions
+	opts.Replica = true
+	opts.Schemas = []store.Owner{{Name: "mod", Schema: store.Schema{Version: 2, Migrations: []store.Migration{
+		{From: 0, To: 1}, {From: 1, To: 2, Run: func(tx *store.Tx) error { return nil }},
+	}}}}
+	const n = 4
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+		stores []*store.Store
+	)
+	for range n {
+		wg.Go(func() {
+			s, err := store.OpenPostgres(context.Background(), url, opts)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			stores = append(stores, s)
+		})
+	}
+	wg.Wait()
+	for _, s := range stores {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, err := range errs {
+		t.Errorf("a replica starting with the others: %v", err)
+	}
+}
