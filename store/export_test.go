@@ -163,3 +163,31 @@ func TerminateLeads(ctx context.Context, url string) error {
 	}
 	return err
 }
+
+// AppendRefused queues m like AppendMessage does, with a write after it
+// that PostgreSQL refuses when the transaction's writes reach it, at the
+// commit: a Put into a bucket deleted meanwhile (which bbolt does not
+// refuse but panics on: PostgreSQL only).
+func (s *Store) AppendRefused(ctx context.Context, m chat.Message) error {
+	r, err := s.prepareRecord(Record{Kind: KindMessage, Conversation: m.Conversation, Time: m.Time, Author: m.Author, Text: m.Text})
+	if err != nil {
+		return err
+	}
+	apply := r.apply
+	r.apply = func(tx kv.Tx) (Record, error) {
+		rec, err := apply(tx)
+		if err != nil {
+			return Record{}, err
+		}
+		b, err := tx.CreateBucketIfNotExists([]byte("refused"))
+		if err != nil {
+			return Record{}, err
+		}
+		if err := tx.DeleteBucket([]byte("refused")); err != nil {
+			return Record{}, err
+		}
+		return rec, b.Put([]byte("k"), []byte("v"))
+	}
+	_, err = s.submit(ctx, r)
+	return err
+}

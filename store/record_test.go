@@ -564,3 +564,46 @@ func TestAnswerSent(t *testing.T) {
 		t.Errorf("AnswerSent for a missing answer created one: %v", err)
 	}
 }
+
+// TestBatchSurvivesRefusedWrite: a write PostgreSQL refuses, in a batch
+// with good ones, fails alone: the server refuses it when the writes reach
+// it, which the writer makes happen after each write of the batch, not at
+// the next write that reads (which then failed for it) nor at the commit.
+// (bbolt refuses in the write's own apply: TestBatchSurvivesBadWrite.)
+func TestBatchSurvivesRefusedWrite(t *testing.T) {
+	postgresOnly(t)
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	c := conv("p", "c", "")
+	release := s.HoldWriter(t)
+	const good = 6
+	errs := make(chan error, good)
+	var wg sync.WaitGroup
+	for i := range good {
+		wg.Go(func() {
+			_, err := s.AppendMessage(ctx, message(c, fmt.Sprintf("good-%d", i), base))
+			errs <- err
+		})
+	}
+	var refusedErr error
+	wg.Go(func() { refusedErr = s.AppendRefused(ctx, message(c, "refused", base)) })
+	waitFor(t, "the writes queued behind the held one", func() bool { return s.Queued() == good+1 })
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a good write in the batch failed: %v", err)
+		}
+	}
+	if refusedErr == nil {
+		t.Error("the refused write succeeded")
+	}
+	recs, err := s.Conversation(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != good {
+		t.Errorf("%d records stored (%q); want the %d good ones", len(recs), texts(recs), good)
+	}
+}

@@ -116,6 +116,12 @@ func (s *Store) commit(batch []*writeReq) {
 			bad = -1 // fn may run again (kv.DB.Update): set afresh
 			for i, r := range pending {
 				rec, err := r.apply(tx)
+				if f, ok := tx.(kv.Flusher); ok && err == nil {
+					// On PostgreSQL a refused write shows when the
+					// writes reach the server: here, so that it fails
+					// this request and not the next.
+					err = f.Flush()
+				}
 				if err != nil {
 					bad = i
 					return err

@@ -81,6 +81,15 @@ type DB interface {
 	Close() error
 }
 
+// Flusher is a Tx whose writes wait to reach the database together
+// (PostgreSQL's): Flush sends those waiting and returns the error of the
+// first the database refused, which fails the transaction. The store's
+// writer flushes after each queued write of a batch, so that a refused
+// write fails its own request, not the next one that reads.
+type Flusher interface {
+	Flush() error
+}
+
 // Tx is one transaction.
 type Tx interface {
 	// Bucket returns the named bucket, or nil when there is none.

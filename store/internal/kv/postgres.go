@@ -366,6 +366,15 @@ func (t *pgTx) flush() {
 	}
 }
 
+// Flush sends the pending writes now (Flusher).
+func (t *pgTx) Flush() error {
+	t.flush()
+	if t.err != nil {
+		return fmt.Errorf("kv: %w", t.err)
+	}
+	return nil
+}
+
 // ready flushes the pending writes before a statement that reads, and
 // says whether the transaction may go on.
 func (t *pgTx) ready() bool {
