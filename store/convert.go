@@ -56,7 +56,10 @@ func (s *Store) convertRecords(report func(Converting)) error {
 		if marked = mark != nil; !marked {
 			return nil
 		}
-		p.Total = keyCount(tx, bucketIDs)
+		var err error
+		if p.Total, err = keyCount(tx, bucketIDs); err != nil {
+			return err
+		}
 		if len(mark) >= 9 && mark[0] == 'k' {
 			p.Resumed = int(binary.BigEndian.Uint64(mark[1:9]))
 			p.Done = p.Resumed
@@ -166,11 +169,13 @@ func convertChunkOf(tx kv.Tx) (n int, finished bool, err error) {
 
 // keyCount is how many keys the named bucket holds: bbolt's count from
 // its pages, or a walk of the keys elsewhere.
-func keyCount(tx kv.Tx, name []byte) int {
+func keyCount(tx kv.Tx, name []byte) (int, error) {
 	if bt, ok := kv.BoltTx(tx); ok {
-		return bt.Bucket(name).Stats().KeyN
+		return bt.Bucket(name).Stats().KeyN, nil
 	}
 	n := 0
-	_ = tx.Bucket(name).ForEach(func(_, _ []byte) error { n++; return nil })
-	return n
+	if err := tx.Bucket(name).ForEach(func(_, _ []byte) error { n++; return nil }); err != nil {
+		return 0, fmt.Errorf("count the keys of bucket %q: %w", name, err)
+	}
+	return n, nil
 }
