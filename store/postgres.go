@@ -164,25 +164,26 @@ func (s *Store) Lead(ctx context.Context, name string) (*Leadership, error) {
 	}
 	key := leadKey(name)
 	for {
-		lock, err := pg.Hold(ctx, key, kv.Exclusive, leadPoll)
+		// One connection per lead waited for, blocked in the server:
+		// standby replicas cost no queries while they wait.
+		lock, err := pg.Hold(ctx, key, kv.Exclusive, -1)
 		if err == nil {
 			return &Leadership{lock: lock}, nil
 		}
-		if !errors.Is(err, kv.ErrHeld) {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			s.log.Warn("store: cannot ask for the lead; trying again", "lead", name, "err", err)
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(leadPoll):
-			}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.log.Warn("store: cannot ask for the lead; trying again", "lead", name, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(leadPoll):
 		}
 	}
 }
 
-// leadPoll is how long one try for a lead waits before asking again.
+// leadPoll is how long Lead waits before asking again after an error (the
+// server restarting).
 var leadPoll = time.Second
 
 // leadKey is the advisory lock key of a lead: "doce" in the high 32 bits,

@@ -796,7 +796,8 @@ var lockCheckEvery = 2 * time.Second
 
 // Hold takes the session advisory lock key in mode on a connection of its
 // own, taken out of the pool, waiting up to wait for other sessions to let
-// it go (ErrHeld then). The lock lasts until Release, or until the
+// it go (ErrHeld then); a negative wait waits until ctx ends, blocked in
+// the server rather than asking again and again. The lock lasts until Release, or until the
 // connection drops: PostgreSQL releases a session's locks when it ends.
 func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time.Duration) (*Lock, error) {
 	pc, err := p.pool.Acquire(ctx)
@@ -804,6 +805,24 @@ func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time
 		return nil, fmt.Errorf("kv: connect to %s: %w", p.url, err)
 	}
 	conn := pc.Hijack()
+	if wait < 0 {
+		// Blocked in the server until the lock is free, or until ctx
+		// ends, when pgx cancels the query: no polling.
+		lock := "SELECT pg_advisory_lock($1)"
+		if mode == Shared {
+			lock = "SELECT pg_advisory_lock_shared($1)"
+		}
+		if _, err := conn.Exec(ctx, lock, key); err != nil {
+			_ = conn.Close(context.WithoutCancel(ctx))
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("kv: lock %s: %w", p.url, err)
+		}
+		l := &Lock{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+		go l.watch()
+		return l, nil
+	}
 	try := "SELECT pg_try_advisory_lock($1)"
 	if mode == Shared {
 		try = "SELECT pg_try_advisory_lock_shared($1)"
