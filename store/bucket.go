@@ -68,7 +68,7 @@ func NewAppendBucket(name string) Bucket {
 // a feature must not write to.
 func ownBucket(name string) bool {
 	for _, b := range [][]byte{bucketMeta, bucketMessages, bucketIDs, bucketConversations, bucketModels,
-		bucketPlatformIDs, bucketPlatformHashes, bucketFeedback, bucketDownvoted} {
+		bucketPlatformIDs, bucketPlatformHashes, bucketPlatformKeys, bucketFeedback, bucketDownvoted} {
 		if string(b) == name {
 			return true
 		}

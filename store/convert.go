@@ -154,7 +154,7 @@ func convertChunkOf(tx kv.Tx) (n int, finished bool, err error) {
 		}
 	}
 	if k == nil || len(out) == 0 {
-		// Schema 1's index of platform IDs, now in platform_hashes.
+		// Schema 1's index of platform IDs, now in platform_keys.
 		if tx.Bucket(bucketPlatformIDs) != nil {
 			if err := tx.DeleteBucket(bucketPlatformIDs); err != nil {
 				return 0, false, err

@@ -260,8 +260,8 @@ func TestConversionKilledResumes(t *testing.T) {
 	}
 	schema, mark, v1, v2 := rawState(t, path)
 	t.Logf("killed after %d chunks: %d JSON and %d binary values", seen, v1, v2)
-	if schema != "2" || mark == nil || v1 == 0 || v2 < 4*300 {
-		t.Fatalf("after the kill: schema %q, mark %q, %d JSON and %d binary values; want schema 2, a mark, both formats", schema, mark, v1, v2)
+	if schema != "3" || mark == nil || v1 == 0 || v2 < 4*300 {
+		t.Fatalf("after the kill: schema %q, mark %q, %d JSON and %d binary values; want schema 3 (the steps recorded before the conversion), a mark, both formats", schema, mark, v1, v2)
 	}
 
 	var log bytes.Buffer
@@ -298,7 +298,7 @@ func TestConversionKilledResumes(t *testing.T) {
 	if total != len(want) {
 		t.Errorf("the conversations hold %d records, want %d", total, len(want))
 	}
-	// The platform IDs moved to platform_hashes: an import run again
+	// The platform IDs moved to platform_keys: an import run again
 	// finds every message it stored.
 	again := sampleRecords(1000)
 	withPID := 0
@@ -322,8 +322,8 @@ func TestConversionKilledResumes(t *testing.T) {
 		return nil
 	})
 	db.Close()
-	if schema, mark, v1, v2 := rawState(t, path); schema != "2" || mark != nil || v1 != 0 || v2 != 6000+1000-withPID {
-		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 2, no mark, %d binary", schema, mark, v1, v2, 6000+1000-withPID)
+	if schema, mark, v1, v2 := rawState(t, path); schema != "3" || mark != nil || v1 != 0 || v2 != 6000+1000-withPID {
+		t.Errorf("after the conversion: schema %q, mark %q, %d JSON and %d binary values; want schema 3, no mark, %d binary", schema, mark, v1, v2, 6000+1000-withPID)
 	}
 }
 
@@ -364,8 +364,8 @@ func BenchmarkRecordFormat(b *testing.B) {
 // run again still finds each message it stored (and stores none twice),
 // and a vote still finds the answer sent under its ID.
 func TestPlatformIDsCollide(t *testing.T) {
-	defer func(h func(string) uint64) { platformHash = h }(platformHash)
-	platformHash = func(string) uint64 { return 7 }
+	defer func(h func(string, string) uint32) { platformHash = h }(platformHash)
+	platformHash = func(string, string) uint32 { return 7 }
 	s, err := openForTest(t, filepath.Join(t.TempDir(), "docent.db"), Options{})
 	if err != nil {
 		t.Fatal(err)

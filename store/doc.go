@@ -26,17 +26,20 @@
 //
 // # Layout (schema 2)
 //
-//	meta             "schema" → "2" (ASCII decimal, so `bbolt get` shows it);
+//	meta             "schema" → "3" (ASCII decimal, so `bbolt get` shows it);
 //	                 "schema:NAME" → a feature module's own version (schema.go);
-//	                 "converting" while schema 1's records are converted
+//	                 "converting" while schema 1's records are converted,
+//	                 "reindexing" while schema 2's platform IDs are indexed again
 //	messages         conv ‖ id → record value (format 2)
 //	ids              id → conv (with the ID, the key in messages)
 //	conversations    conv → summary {records, last}
 //	models           name → model value
-//	platform_hashes  platform ‖ 0 ‖ FNV-1a 64 of the platform's message ID
-//	                 → record IDs (uvarints; one but for a collision)
+//	platform_keys    the time the platform's message ID tells (Unix seconds,
+//	                 4 bytes, 0 when it tells none) ‖ FNV-1a 32 of the
+//	                 platform and the ID → record IDs (uvarints; one but
+//	                 for a collision)
 //
-// Created on first use: platform_hashes and feedback. The feature
+// Created on first use: platform_keys and feedback. The feature
 // modules' own buckets live with them (bot/analytics: stats, the activity
 // counters; bot/budgets: usage; bot/challenges: submissions,
 // announcements; bot/lessons: taught; bot/attention, bot/threads,
@@ -48,11 +51,17 @@
 // kill resumes, and `docent migrate` does the same with a progress line,
 // then compacts the file.
 //
-// platform_hashes finds the record a vote or an import names by the
-// platform's ID. Its key holds a hash because the record already holds
-// the ID: platform_ids kept 30 to 40 bytes of ID in every key, 60 bytes a
-// message with bbolt's 16 bytes of element header, against 31; a lookup
-// reads the candidate records to keep the one whose ID it is.
+// platform_keys finds the record a vote, an import or a replica names by
+// the platform's ID. Its key holds a hash because the record already
+// holds the ID: platform_ids kept 30 to 40 bytes of ID in every key, 60
+// bytes a message with bbolt's 16 bytes of element header; a lookup reads
+// the candidate records to keep the one whose ID it is. Schema 2's
+// platform_hashes (platform ‖ 0 ‖ FNV-1a 64, 31 bytes a message) put the
+// keys in hash order, so an import's inserts landed all over the bucket;
+// schema 3's begin with the message's time, so they mostly append
+// (reindex.go rebuilds the index from the records, in chunks behind the
+// "reindexing" mark). Schema 3 also leaves out a time's nanoseconds when
+// it has none (format 2's flagWholeSecond).
 //
 // conv is uvarint(len(platform)) platform uvarint(len(channel)) channel
 // uvarint(len(thread)) thread, and id is the record ID as 8 big-endian

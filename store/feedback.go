@@ -12,14 +12,14 @@ import (
 
 // Buckets created on first use, so older databases need no migration:
 // votes by answer; and schema 1's records by the platform's ID of their
-// message, which schema 2 replaced with platform_hashes (platformindex.go).
+// message, which schemas 2 and 3 replaced (platformindex.go).
 var (
 	bucketPlatformIDs = []byte("platform_ids")
 	bucketFeedback    = []byte("feedback")
 )
 
-// platformKey names a platform's message ID in an import's own memory.
-func platformKey(platform, id string) []byte { return []byte(platform + "\x00" + id) }
+// platformSeenKey names a platform's message ID in an import's own memory.
+func platformSeenKey(platform, id string) []byte { return []byte(platform + "\x00" + id) }
 
 // Vote is a member's stored verdict on an answer.
 type Vote struct {

@@ -36,6 +36,10 @@ const (
 	// 2018-07-25T15:55:00Z 1", bot/importer): 32 bytes of the DuraSpace
 	// history's 338 a message were these two fields again.
 	flagPlatformAt
+	// flagWholeSecond: the time has no nanoseconds, and none follow the
+	// seconds (schema 3): chat logs are kept to the second, and an
+	// imported IRC history's records were a byte longer each.
+	flagWholeSecond
 )
 
 // platformAt is the beginning that flagPlatformAt leaves out of a
@@ -46,7 +50,8 @@ func platformAt(rec Record) string {
 }
 
 // encodeRecord writes rec's value in format 2: the version byte, the flags,
-// the time as varint Unix seconds and uvarint nanoseconds, the
+// the time as varint Unix seconds and uvarint nanoseconds (none with
+// flagWholeSecond), the
 // author's ID, the text, then the optional fields the flags name. Strings
 // are a uvarint length and their bytes. As in format 1, the ID and the
 // conversation are left to the key.
@@ -87,10 +92,15 @@ func encodeRecord(rec Record) ([]byte, error) {
 	if rec.Author.Bot {
 		flags |= flagBot
 	}
+	if rec.Time.Nanosecond() == 0 {
+		flags |= flagWholeSecond
+	}
 	b := make([]byte, 0, 24+len(rec.Author.ID)+len(rec.Text)+len(rec.PlatformID))
 	b = binary.AppendUvarint(append(b, formatV2), flags)
 	b = binary.AppendVarint(b, rec.Time.Unix())
-	b = binary.AppendUvarint(b, uint64(rec.Time.Nanosecond()))
+	if flags&flagWholeSecond == 0 {
+		b = binary.AppendUvarint(b, uint64(rec.Time.Nanosecond()))
+	}
 	b = appendField(b, rec.Author.ID)
 	if flags&flagName != 0 {
 		b = appendField(b, rec.Author.Name)
@@ -200,7 +210,10 @@ func decodeRecordV2(val []byte, c chat.Conversation) (Record, error) {
 		rec.Kind = KindAnswer
 	}
 	sec := r.varint()
-	nsec := r.uvarint()
+	var nsec uint64
+	if flags&flagWholeSecond == 0 {
+		nsec = r.uvarint()
+	}
 	if nsec >= uint64(time.Second) {
 		r.fail(fmt.Errorf("%d nanoseconds", nsec))
 	}
@@ -267,8 +280,12 @@ func decodeRecordV2(val []byte, c chat.Conversation) (Record, error) {
 func recordTime(val []byte) (time.Time, error) {
 	if len(val) > 0 && val[0] == formatV2 {
 		r := valueReader{b: val[1:]}
-		r.uvarint()
-		sec, nsec := r.varint(), r.uvarint()
+		flags := r.uvarint()
+		sec := r.varint()
+		var nsec uint64
+		if flags&flagWholeSecond == 0 {
+			nsec = r.uvarint()
+		}
 		if r.err != nil || nsec >= uint64(time.Second) {
 			return time.Time{}, fmt.Errorf("format 2: %w", cmp.Or(r.err, errShortValue))
 		}
@@ -294,7 +311,9 @@ func peekV2(val []byte) (flags uint64, author []byte, ok bool) {
 	r := valueReader{b: val[1:]}
 	flags = r.uvarint()
 	r.varint()
-	r.uvarint()
+	if flags&flagWholeSecond == 0 {
+		r.uvarint()
+	}
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(r.b)) {
 		return 0, nil, false

@@ -839,7 +839,7 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 			rec := p.rec
 			val := p.val
 			if skipKnown && rec.PlatformID != "" {
-				pk := platformKey(rec.Conversation.Platform, rec.PlatformID)
+				pk := platformSeenKey(rec.Conversation.Platform, rec.PlatformID)
 				id, ok := seen[string(pk)]
 				if !ok {
 					var err error
@@ -869,7 +869,7 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 			s.txStored = append(s.txStored, stored)
 			out[i], kept[i] = stored, true
 			if skipKnown && rec.PlatformID != "" {
-				seen[string(platformKey(rec.Conversation.Platform, rec.PlatformID))] = stored.ID
+				seen[string(platformSeenKey(rec.Conversation.Platform, rec.PlatformID))] = stored.ID
 			}
 		}
 		for _, w := range along {

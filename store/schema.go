@@ -57,9 +57,12 @@ type Owner struct {
 
 // coreSchema is the layout of the store's own buckets (see doc.go): core
 // is schemaVersion. From 1 to 2 the record values become binary: the step
-// marks them, and Open converts them in chunks (convert.go).
+// marks them, and Open converts them in chunks (convert.go). From 2 to 3
+// the index of platform IDs is rebuilt with time-ordered keys, in chunks
+// too (reindex.go).
 var coreSchema = Schema{Version: schemaVersion, Migrations: []Migration{
 	{From: 1, To: 2, Run: startConversion},
+	{From: 2, To: 3, Run: startReindex},
 }}
 
 const keyOwnerSchema = "schema:" // + the owner's name, in the meta bucket

@@ -146,8 +146,8 @@ func TestSchemaFreshDatabase(t *testing.T) {
 	if _, versions := shelfContents(t, path); !maps.Equal(versions, map[string]int{"shelf": 3}) {
 		t.Errorf("versions = %v; want shelf at 3 and nothing for plain", versions)
 	}
-	if core, mod := metaValue(t, path, "schema"), metaValue(t, path, "schema:shelf"); core != "2" || mod != "3" {
-		t.Errorf(`meta "schema" = %q, "schema:shelf" = %q; want "2" and "3"`, core, mod)
+	if core, mod := metaValue(t, path, "schema"), metaValue(t, path, "schema:shelf"); core != "3" || mod != "3" {
+		t.Errorf(`meta "schema" = %q, "schema:shelf" = %q; want "3" and "3"`, core, mod)
 	}
 	log.Reset()
 	s, err = openOwners(t, path, &log, shelf(3, store.Migration{From: 1, To: 2, Run: count}, store.Migration{From: 2, To: 3, Run: count}))

@@ -25,7 +25,7 @@ import (
 // reads and writes (see doc.go). Bump it, and add the step to coreSchema's
 // migrations (schema.go), whenever a bucket or value changes
 // incompatibly.
-const schemaVersion = 2
+const schemaVersion = 3
 
 var (
 	bucketMeta          = []byte("meta")
@@ -260,6 +260,10 @@ func (s *Store) start(opts Options, created bool, core []Migration) (*Store, err
 		return nil, err
 	}
 	if err := s.convertRecords(opts.Converting); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.reindexPlatformIDs(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}

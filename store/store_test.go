@@ -108,13 +108,13 @@ func TestOpenRefusesOtherSchemas(t *testing.T) {
 	}{
 		{
 			name:    "newer",
-			edit:    func(meta *bolt.Bucket) error { return meta.Put([]byte("schema"), []byte("3")) },
-			wantErr: "was written by a newer Docent (schema 3); this version reads schema 2",
+			edit:    func(meta *bolt.Bucket) error { return meta.Put([]byte("schema"), []byte("4")) },
+			wantErr: "was written by a newer Docent (schema 4); this version reads schema 3",
 		},
 		{
 			name:    "garbled",
 			edit:    func(meta *bolt.Bucket) error { return meta.Put([]byte("schema"), []byte("one")) },
-			wantErr: `has an unknown schema "one"; this version reads schema 2`,
+			wantErr: `has an unknown schema "one"; this version reads schema 3`,
 		},
 		{
 			name:    "zero",
