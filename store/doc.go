@@ -24,7 +24,7 @@
 // millisecond fsync keep up with a busy community; with one caller it costs
 // nothing over a plain db.Update. A write returns only after its commit.
 //
-// # Layout (schema 2)
+// # Layout (schema 3)
 //
 //	meta             "schema" → "3" (ASCII decimal, so `bbolt get` shows it);
 //	                 "schema:NAME" → a feature module's own version (schema.go);
