@@ -306,7 +306,8 @@ func (c *Env) copyDatabase(cfg *bot.Config, from, to store.Location, f copyFlags
 // printCopy prints what a copy did, then each bucket on both sides.
 func printCopy(w io.Writer, r *store.CopyReport, verify bool) {
 	if !verify {
-		fmt.Fprintf(w, "copied %s into %s: %d keys (%.1f MB of keys and values) in %s", r.From, r.To, r.Keys, float64(r.Bytes)/1e6, r.Took.Round(time.Millisecond))
+		fmt.Fprintf(w, "copied %s into %s: %d keys (%.1f MB of keys and values) in %s (reading the source %s, copying %s, verifying %s)", r.From, r.To, r.Keys, float64(r.Bytes)/1e6,
+			r.Took.Round(time.Millisecond), r.Reading.Round(time.Millisecond), r.Copying.Round(time.Millisecond), r.Verifying.Round(time.Millisecond))
 		if r.Resumed > 0 {
 			fmt.Fprintf(w, "; %d keys copied before by a run that stopped", r.Resumed)
 		}

@@ -106,6 +106,9 @@ type CopyReport struct {
 	// the keys an interrupted run had copied before.
 	Keys, Bytes, Resumed int64
 	Took                 time.Duration
+	// Reading, Copying and Verifying are the phases' times: reading the
+	// source's sums, copying, reading the destination's.
+	Reading, Copying, Verifying time.Duration
 	// Source and Destination are each bucket's sums, in name order.
 	Source, Destination []BucketSum
 }
@@ -184,16 +187,19 @@ func copyOrCompare(ctx context.Context, from, to Location, opts CopyOptions, wri
 			return nil, err
 		}
 	}
+	phase := time.Now()
 	r.Source, r.Resumed, err = sums(ctx, src, after, func(done int64) {
 		opts.Progress(CopyProgress{Phase: "reading", Done: done})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", src.where, err)
 	}
+	r.Reading = time.Since(phase)
 	var total int64
 	for _, b := range r.Source {
 		total += b.Keys
 	}
+	phase = time.Now()
 	if write {
 		err := copyBuckets(ctx, src, dst, r, after, opts, func(done int64) {
 			opts.Progress(CopyProgress{Phase: "copying", Done: r.Resumed + done, Total: total})
@@ -202,13 +208,14 @@ func copyOrCompare(ctx context.Context, from, to Location, opts CopyOptions, wri
 			return nil, fmt.Errorf("store: copy %s into %s (%d of %d keys copied; run the copy again to go on): %w", src.where, dst.where, r.Resumed+r.Keys, total, err)
 		}
 	}
+	r.Copying, phase = time.Since(phase), time.Now()
 	r.Destination, _, err = sums(ctx, dst, nil, func(done int64) {
 		opts.Progress(CopyProgress{Phase: "verifying", Done: done, Total: total})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", dst.where, err)
 	}
-	r.Took = time.Since(start)
+	r.Verifying, r.Took = time.Since(phase), time.Since(start)
 	if err := compareSums(r.Source, r.Destination); err != nil {
 		return r, fmt.Errorf("store: %s differs from %s, its source: %w", dst.where, src.where, err)
 	}
@@ -560,6 +567,8 @@ func copyBuckets(ctx context.Context, src, dst *end, r *CopyReport, after map[st
 			if err != nil {
 				return err
 			}
+			// The keys come in order: full pages, as a compacted file's.
+			bk.SetFillPercent(1)
 			for _, p := range b.pairs {
 				if err := bk.Put(p.k, p.v); err != nil {
 					return fmt.Errorf("put key %x: %w", p.k, err)
