@@ -252,11 +252,7 @@ func databaseURL(flagName, v string) (string, error) {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
-		shown := "a value that is no URL"
-		if err == nil {
-			shown = u.Redacted()
-		}
-		return "", fmt.Errorf("%s: want postgres://user:password@host:port/database, got %s", flagName, shown)
+		return "", fmt.Errorf("%s: want postgres://user:password@host:port/database, got %s", flagName, store.RedactURL(v))
 	}
 	return v, nil
 }

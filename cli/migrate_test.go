@@ -195,6 +195,7 @@ func TestMigrateCopyUsage(t *testing.T) {
 		{[]string{"--to", "$DOCENT_DATABASE_URL"}, "the environment has no DOCENT_DATABASE_URL"},
 		{[]string{"--to", ""}, "--to is empty"},
 		{[]string{"--to", "mysql://u:hunter2@h/d"}, "want postgres://user:password@host:port/database, got mysql://u:xxxxx@h/d"},
+		{[]string{"--from", "mysql://u@h/d?password=hunter2"}, "got mysql://u@h/d?password=xxxxx"},
 		{[]string{"--replace"}, "go with --to URL or --from URL"},
 		{[]string{"--to", "postgres://a@h/d", "--no-compact"}, "--no-compact is for the conversion alone"},
 	} {

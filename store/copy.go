@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,19 +48,14 @@ type Location struct {
 // password.
 func (l Location) String() string {
 	if l.URL != "" {
-		return redactURL(l.URL)
+		return RedactURL(l.URL)
 	}
 	return l.File
 }
 
-// redactURL hides a URL's password, as kv does.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
-		return "the PostgreSQL URL (it does not parse as a URL)"
-	}
-	return u.Redacted()
-}
+// RedactURL is raw, a PostgreSQL URL, without its password, for
+// messages.
+func RedactURL(raw string) string { return kv.RedactURL(raw) }
 
 // CopyOptions tunes Copy.
 type CopyOptions struct {
@@ -227,7 +221,7 @@ func copyOrCompare(ctx context.Context, from, to Location, opts CopyOptions, wri
 func checkLocations(from, to Location) error {
 	for _, l := range []Location{from, to} {
 		if (l.File == "") == (l.URL == "") {
-			return fmt.Errorf("store: copy: a database is a bbolt file or a PostgreSQL URL, one of the two (got %q and %q)", l.File, redactURL(l.URL))
+			return fmt.Errorf("store: copy: a database is a bbolt file or a PostgreSQL URL, one of the two (got %q and %q)", l.File, RedactURL(l.URL))
 		}
 	}
 	same := from.URL != "" && from.URL == to.URL

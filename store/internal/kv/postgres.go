@@ -56,7 +56,7 @@ var migrations embed.FS
 // OpenPostgres connects to the database at rawURL and brings its tables
 // to the newest migration.
 func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
-	where := redactURL(rawURL)
+	where := RedactURL(rawURL)
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("kv: postgres URL %s: %w", where, err)
@@ -689,11 +689,16 @@ func (c *pgCursor) read(from []byte, back, inclusive bool) ([]byte, []byte) {
 	return c.current()
 }
 
-// redactURL hides a URL's password, for messages.
-func redactURL(raw string) string {
+// RedactURL hides a URL's password, for messages: the user part's, and a
+// password parameter's (postgres://u@h/db?password=…, which libpq takes).
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
 		return "the PostgreSQL URL (it does not parse as a URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
