@@ -269,7 +269,8 @@ func (c *Env) copyDatabase(cfg *bot.Config, from, to store.Location, f copyFlags
 			if bar != nil {
 				bar.Clear()
 			}
-			phase, bar = p.Phase, progress.New(c.Stderr, "keys "+p.Phase)
+			unit := map[string]string{"reading": "keys read", "copying": "keys copied", "verifying": "keys verified"}[p.Phase]
+			phase, bar = p.Phase, progress.New(c.Stderr, unit)
 		}
 		bar.Show(p.Done, p.Total)
 	}}
