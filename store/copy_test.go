@@ -340,3 +340,37 @@ func TestCopyHoldsTheLocks(t *testing.T) {
 		t.Errorf("copy into a database Docent has open: %v", err)
 	}
 }
+
+// TestCopyRefusesAnOlderSchema: a file at schema 1, or with records left
+// to convert, is refused with the command that converts it, and nothing
+// is written into the destination.
+func TestCopyRefusesAnOlderSchema(t *testing.T) {
+	postgresOnly(t)
+	ctx := context.Background()
+	for _, c := range []struct{ key, value string }{{"schema", "1"}, {"converting", "s"}} {
+		file := dbPath(t)
+		smallHistory(t, file)
+		db, err := kv.OpenBolt(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Update(ctx, func(tx kv.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte(c.key), []byte(c.value)) })
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := pgtest.URL(t)
+		_, err = store.Copy(ctx, store.Location{File: file}, store.Location{URL: pg}, copyOptions)
+		if err == nil || !strings.Contains(err.Error(), "run `docent migrate --db "+file+"`") {
+			t.Errorf("copy of a file with meta %s=%s: %v", c.key, c.value, err)
+		}
+		pdb, err := kv.OpenPostgres(ctx, pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = pdb.View(ctx, func(tx kv.Tx) error {
+			return tx.ForEachBucket(func(name []byte) error { t.Errorf("the refused copy made bucket %q", name); return nil })
+		})
+		pdb.Close()
+	}
+}
