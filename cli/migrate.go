@@ -289,7 +289,7 @@ func (c *Env) copyDatabase(cfg *bot.Config, from, to store.Location, f copyFlags
 	case err == nil:
 		return exitOK
 	case errors.Is(err, store.ErrNotEmpty):
-		fmt.Fprintf(c.Stderr, "docent migrate: %v: --replace empties it first\n", err)
+		fmt.Fprintf(c.Stderr, "docent migrate: %v (--replace empties it first)\n", err)
 	case errors.Is(err, store.ErrCopyDiffers) && !f.verify:
 		fmt.Fprintf(c.Stderr, "docent migrate: %v\n(the source changed since an interrupted copy began, or the destination was written meanwhile: --replace copies afresh)\n", err)
 	case ctx.Err() != nil:

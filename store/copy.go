@@ -360,7 +360,7 @@ func prepareDestination(ctx context.Context, src, dst *end, replace bool) (after
 		} else if slices.Contains(names, string(bucketMeta)) {
 			what = fmt.Sprintf("it holds a Docent database: buckets %s", quoteNames(names))
 		}
-		return nil, fmt.Errorf("store: %s: %w (%s); a copy goes only into an empty database, and replacing one empties it first", dst.where, ErrNotEmpty, what)
+		return nil, fmt.Errorf("store: %s: %w (%s); a copy goes only into an empty database", dst.where, ErrNotEmpty, what)
 	default:
 		for _, name := range names {
 			err := dst.db.Update(ctx, func(tx kv.Tx) error { return tx.DeleteBucket([]byte(name)) })
