@@ -384,6 +384,9 @@ func checkSchema(db kv.DB, path string) (created bool, core []Migration, err err
 				names = append(names, strconv.Quote(string(name)))
 				return nil
 			})
+			if b := tx.Bucket(bucketCopying); b != nil {
+				return fmt.Errorf("store: %s holds an unfinished copy of %s (docent migrate was interrupted): run the same docent migrate again to finish it", path, b.Get(keyCopyFrom))
+			}
 			if len(names) > 0 {
 				if len(names) > 5 {
 					names = append(names[:5], "…")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -108,6 +109,13 @@ func (b boltBucket) Delete(key []byte) error { return boltErr(b.b.Delete(key)) }
 func (b boltBucket) NextSequence() (uint64, error) {
 	n, err := b.b.NextSequence()
 	return n, boltErr(err)
+}
+func (b boltBucket) Sequence() uint64 { return b.b.Sequence() }
+func (b boltBucket) SetSequence(n uint64) error {
+	if n > math.MaxInt64 { // PostgreSQL's bigint: a copy there could not keep it
+		return fmt.Errorf("%w: %d, the most is %d", ErrSequenceRange, n, int64(math.MaxInt64))
+	}
+	return boltErr(b.b.SetSequence(n))
 }
 func (b boltBucket) ForEach(fn func(k, v []byte) error) error { return b.b.ForEach(fn) }
 func (b boltBucket) Cursor() Cursor                           { return b.b.Cursor() }

@@ -17,6 +17,7 @@
 //	bolt.Tx.ForEach (bucket names)      → Tx.ForEachBucket
 //	bolt.Bucket.Get, Put, Delete        → Bucket.Get, Put, Delete
 //	bolt.Bucket.NextSequence            → Bucket.NextSequence
+//	bolt.Bucket.Sequence, SetSequence   → Bucket.Sequence, SetSequence (a copy)
 //	bolt.Bucket.ForEach                 → Bucket.ForEach
 //	bolt.Bucket.FillPercent = f         → Bucket.SetFillPercent(f) (a hint)
 //	bolt.Bucket.Cursor                  → Bucket.Cursor
@@ -118,6 +119,12 @@ type Bucket interface {
 	Delete(key []byte) error
 	// NextSequence returns the bucket's next number: 1, 2, …
 	NextSequence() (uint64, error)
+	// Sequence is the bucket's last number given (0 for none yet),
+	// without taking one.
+	Sequence() uint64
+	// SetSequence sets the bucket's last number given to n, so that
+	// NextSequence gives n+1: a copy of a database keeps its numbers.
+	SetSequence(n uint64) error
 	// ForEach calls fn with every key and value in order, until fn
 	// returns an error, which it returns. fn must not write to the
 	// bucket.
@@ -155,6 +162,7 @@ var (
 	ErrKeyTooLarge    = errors.New("kv: key too large")
 	ErrValueTooLarge  = errors.New("kv: value too large")
 	ErrTxNotWritable  = errors.New("kv: transaction is read-only")
+	ErrSequenceRange  = errors.New("kv: sequence out of range")
 )
 
 // MaxKeySize is the longest key both take: a PostgreSQL b-tree entry must

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"path"
@@ -71,7 +72,7 @@ var migrations embed.FS
 // OpenPostgres connects to the database at rawURL and brings its tables
 // to the newest migration.
 func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
-	where := redactURL(rawURL)
+	where := RedactURL(rawURL)
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("kv: postgres URL %s: %w", where, err)
@@ -622,6 +623,41 @@ func (b *pgBucket) NextSequence() (uint64, error) {
 	return uint64(n), nil
 }
 
+// Sequence is the number the transaction last took or set, else the
+// bucket's row's.
+func (b *pgBucket) Sequence() uint64 {
+	t := b.tx
+	if s, ok := t.seqs[b.id]; ok {
+		return uint64(s.n)
+	}
+	if !t.ready() {
+		return 0
+	}
+	var n int64
+	if err := t.tx.QueryRow(t.ctx, "SELECT sequence FROM kv_buckets WHERE id = $1", b.id).Scan(&n); err != nil {
+		t.fail(fmt.Errorf("sequence of bucket %q: %w", b.name, err))
+		return 0
+	}
+	return uint64(n)
+}
+
+// SetSequence writes the bucket's row with the pending writes; the next
+// NextSequence reads (and locks) the row afresh, after them.
+func (b *pgBucket) SetSequence(n uint64) error {
+	t := b.tx
+	if err := t.canWrite(); err != nil {
+		return err
+	}
+	if n > math.MaxInt64 {
+		return fmt.Errorf("%w: %d, the most is %d", ErrSequenceRange, n, int64(math.MaxInt64))
+	}
+	t.pending.Queue("UPDATE kv_buckets SET sequence = $2 WHERE id = $1", b.id, int64(n))
+	t.what = append(t.what, fmt.Sprintf("set the sequence of bucket %q to %d", b.name, n))
+	delete(t.seqs, b.id)
+	t.writes++
+	return nil
+}
+
 func (b *pgBucket) ForEach(fn func(k, v []byte) error) error {
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -753,11 +789,16 @@ func (c *pgCursor) read(from []byte, back, inclusive bool) ([]byte, []byte) {
 	return c.current()
 }
 
-// redactURL hides a URL's password, for messages.
-func redactURL(raw string) string {
+// RedactURL hides a URL's password, for messages: the user part's, and a
+// password parameter's (postgres://u@h/db?password=…, which libpq takes).
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
 		return "the PostgreSQL URL (it does not parse as a URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

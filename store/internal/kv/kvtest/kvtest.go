@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.DB) {
 		{"EmptyAndMissingBuckets", testEmptyBuckets},
 		{"CreateAndDeleteBuckets", testBuckets},
 		{"NextSequence", testSequence},
+		{"SetSequence", testSetSequence},
 		{"FailingUpdateRollsBack", testRollback},
 		{"ViewIsReadOnly", testViewReadOnly},
 		{"ConcurrentUpdatesBothLand", testConcurrent},
@@ -385,6 +386,75 @@ func testSequence(t *testing.T, db kv.DB) {
 	view(t, db, func(tx kv.Tx) error {
 		if _, err := tx.Bucket([]byte("a")).NextSequence(); !errors.Is(err, kv.ErrTxNotWritable) {
 			t.Errorf("NextSequence in a View = %v, want ErrTxNotWritable", err)
+		}
+		return nil
+	})
+}
+
+// Sequence reads a bucket's last number without taking one; SetSequence
+// sets it (a copy keeps its numbers), NextSequence goes on from there, in
+// the same transaction and the next, and a rollback gives the old one back.
+func testSetSequence(t *testing.T, db kv.DB) {
+	update(t, db, func(tx kv.Tx) error {
+		b, err := tx.CreateBucket([]byte("a"))
+		if err != nil {
+			return err
+		}
+		if n := b.Sequence(); n != 0 {
+			t.Errorf("a new bucket's Sequence = %d, want 0", n)
+		}
+		if _, err := b.NextSequence(); err != nil {
+			return err
+		}
+		if n := b.Sequence(); n != 1 {
+			t.Errorf("Sequence after NextSequence gave 1 = %d", n)
+		}
+		if err := b.SetSequence(41); err != nil {
+			return err
+		}
+		if n := b.Sequence(); n != 41 {
+			t.Errorf("Sequence after SetSequence(41) = %d", n)
+		}
+		if n, err := b.NextSequence(); err != nil || n != 42 {
+			t.Errorf("NextSequence after SetSequence(41) = %d, %v; want 42", n, err)
+		}
+		return nil
+	})
+	update(t, db, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("a"))
+		if n := b.Sequence(); n != 42 {
+			t.Errorf("Sequence in the next transaction = %d, want 42", n)
+		}
+		if err := b.SetSequence(1 << 40); err != nil {
+			return err
+		}
+		if n, err := b.NextSequence(); err != nil || n != 1<<40+1 {
+			t.Errorf("NextSequence = %d, %v; want %d", n, err, 1<<40+1)
+		}
+		return nil
+	})
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		if err := tx.Bucket([]byte("a")).SetSequence(7); err != nil {
+			return err
+		}
+		return errors.New("changed my mind")
+	})
+	if err == nil {
+		t.Fatal("a failing Update returned no error")
+	}
+	view(t, db, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("a"))
+		if n := b.Sequence(); n != 1<<40+1 {
+			t.Errorf("after a rolled back SetSequence(7), Sequence = %d, want %d", n, 1<<40+1)
+		}
+		if err := b.SetSequence(3); !errors.Is(err, kv.ErrTxNotWritable) {
+			t.Errorf("SetSequence in a View = %v, want ErrTxNotWritable", err)
+		}
+		return nil
+	})
+	update(t, db, func(tx kv.Tx) error {
+		if err := tx.Bucket([]byte("a")).SetSequence(1 << 63); !errors.Is(err, kv.ErrSequenceRange) {
+			t.Errorf("SetSequence(2^63) = %v, want ErrSequenceRange (PostgreSQL's bigint ends at 2^63-1)", err)
 		}
 		return nil
 	})
