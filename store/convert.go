@@ -147,11 +147,8 @@ func convertChunkOf(tx kv.Tx) (n int, finished bool, err error) {
 		if err := ids.Put(p.k[len(p.k)-idLen:], p.k[:len(p.k)-idLen]); err != nil {
 			return 0, false, fmt.Errorf("index record %d: %w", p.rec.ID, err)
 		}
-		if p.rec.PlatformID != "" {
-			if err := indexPlatformID(tx, p.rec); err != nil {
-				return 0, false, fmt.Errorf("index record %d by its platform ID: %w", p.rec.ID, err)
-			}
-		}
+		// The platform IDs are indexed afterwards, in key order, by the
+		// step to schema 3 (reindex.go).
 	}
 	if k == nil || len(out) == 0 {
 		// Schema 1's index of platform IDs, now in platform_keys.

@@ -2,8 +2,11 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/docent-bot/docent/store/internal/kv"
@@ -11,108 +14,166 @@ import (
 
 // Schema 2 to 3 rebuilds the index of platform IDs with time-ordered keys
 // (platform_keys: platformindex.go) from the records themselves, then
-// drops schema 2's platform_hashes. As the conversion to schema 2, the
-// step only records the version and a mark ("reindexing"); Open then
-// indexes the records reindexChunk at a time, each chunk in a
-// transaction that moves the mark past it, so that a kill resumes where
-// it stopped and a chunk done twice indexes nothing twice (indexPlatformID
-// keeps one entry per message). Until the mark is gone, lookups of
-// messages not yet reached miss: nothing else runs meanwhile.
+// drops schema 2's platform_hashes. The step only records the version and
+// a mark ("reindexing"); Open then reads every record's key in the new
+// layout, sorts them, and writes them in key order, reindexChunk at a time,
+// each chunk in a transaction that moves the mark to its last key: a kill
+// resumes after it. Written in key order, the index's pages fill as an
+// append's do; in the order of the records (conversation by conversation,
+// each spanning the years) they were a quarter full. Until the mark is
+// gone lookups miss the messages not yet reached: nothing else runs
+// meanwhile. The conversion from schema 1 leaves the index to this too.
 
 // keyReindexing is the reindexing mark in meta: "s" at the start, else
-// "k" and the last messages key indexed.
+// "k" and the last platform_keys key written.
 var keyReindexing = []byte("reindexing")
 
-// reindexChunk is how many records one reindexing transaction reads; a
-// variable so that a test can make it short.
-var reindexChunk = 20_000
+// reindexChunk is how many index entries one reindexing transaction
+// writes; a variable so that a test can make it short.
+var reindexChunk = 50_000
 
 // startReindex is the core's step from schema 2 to 3.
 func startReindex(tx *Tx) error {
 	return tx.tx.Bucket(bucketMeta).Put(keyReindexing, []byte("s"))
 }
 
-// reindexPlatformIDs rebuilds platform_keys chunk by chunk when the file
-// has a reindexing mark. It runs in Open after convertRecords, before
-// anything else can write.
+// indexEntry is one record's entry in platform_keys.
+type indexEntry struct {
+	key [8]byte
+	id  uint64
+}
+
+// reindexPlatformIDs rebuilds platform_keys when the file has a
+// reindexing mark. It runs in Open after convertRecords, before anything
+// else can write.
 func (s *Store) reindexPlatformIDs() error {
-	var marked bool
-	if err := s.db.View(context.Background(), func(tx kv.Tx) error {
-		marked = tx.Bucket(bucketMeta).Get(keyReindexing) != nil
-		return nil
-	}); err != nil || !marked {
-		return err
-	}
+	var (
+		mark    []byte
+		entries []indexEntry
+	)
 	start := time.Now()
-	s.log.Info("store: indexing the records' platform IDs in schema 3's layout", "path", s.path)
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
+		if mark = bytes.Clone(tx.Bucket(bucketMeta).Get(keyReindexing)); mark == nil {
+			return nil
+		}
+		var err error
+		entries, err = sortedIndexEntries(tx)
+		return err
+	})
+	if err != nil || mark == nil {
+		if err != nil {
+			return fmt.Errorf("store: %s: read the records to index their platform IDs: %w", s.path, err)
+		}
+		return nil
+	}
+	var after []byte // the last key a stopped run wrote
+	switch {
+	case len(mark) == 1 && mark[0] == 's':
+	case len(mark) == 9 && mark[0] == 'k':
+		after = mark[1:]
+	default:
+		return fmt.Errorf("store: %s: unknown reindexing mark %x", s.path, mark)
+	}
+	if after != nil {
+		i, _ := slices.BinarySearchFunc(entries, after, func(e indexEntry, k []byte) int {
+			if c := bytes.Compare(e.key[:], k); c != 0 {
+				return c
+			}
+			return -1 // every entry of the mark's key was written
+		})
+		for i < len(entries) && bytes.Equal(entries[i].key[:], after) {
+			i++
+		}
+		entries = entries[i:]
+	}
+	s.log.Info("store: indexing the records' platform IDs in schema 3's layout", "path", s.path, "entries", len(entries), "resumed", after != nil)
 	done := 0
-	for {
-		var finished bool
+	for len(entries) > 0 || done == 0 {
+		n := min(reindexChunk, len(entries))
+		for n < len(entries) && entries[n].key == entries[n-1].key {
+			n++ // a key's entries go together
+		}
+		chunk := entries[:n]
+		last := len(entries) == n
 		err := s.db.Update(context.Background(), func(tx kv.Tx) error {
-			var n int
-			var err error
-			n, finished, err = reindexChunkOf(tx)
-			done += n
-			return err
+			return reindexChunkOf(tx, chunk, last)
 		})
 		if err != nil {
-			return fmt.Errorf("store: %s: index the platform IDs in schema 3's layout (%d records done, the next Open goes on from there): %w", s.path, done, err)
+			return fmt.Errorf("store: %s: index the platform IDs in schema 3's layout (%d entries done, the next Open goes on from there): %w", s.path, done, err)
 		}
-		if finished {
+		done += n
+		entries = entries[n:]
+		if last {
 			break
 		}
 	}
-	s.log.Info("store: platform IDs indexed", "path", s.path, "records", done, "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("store: platform IDs indexed", "path", s.path, "entries", done, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// reindexChunkOf indexes the next reindexChunk records after the mark and
-// moves it, or, when none are left, drops schema 2's index and the mark
-// (finished).
-func reindexChunkOf(tx kv.Tx) (n int, finished bool, err error) {
-	meta, msgs := tx.Bucket(bucketMeta), tx.Bucket(bucketMessages)
-	mark := meta.Get(keyReindexing)
-	if mark == nil {
-		return 0, true, nil
-	}
-	c := msgs.Cursor()
-	k, v := c.First()
-	switch {
-	case len(mark) == 1 && mark[0] == 's':
-	case len(mark) > 1 && mark[0] == 'k':
-		last := mark[1:]
-		if k, v = c.Seek(last); k != nil && bytes.Equal(k, last) {
-			k, v = c.Next()
-		}
-	default:
-		return 0, false, fmt.Errorf("unknown reindexing mark %x", mark)
-	}
-	var recs []Record
-	var lastKey []byte
-	for ; k != nil && n < reindexChunk; k, v = c.Next() {
-		n++
-		lastKey = k
+// sortedIndexEntries are the platform_keys entries of every record with a
+// platform ID, in key order.
+func sortedIndexEntries(tx kv.Tx) ([]indexEntry, error) {
+	var entries []indexEntry
+	err := tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
 		rec, err := decodeRecord(k, v)
 		if err != nil {
-			return 0, false, err
+			return err
 		}
 		if rec.PlatformID != "" {
-			recs = append(recs, rec)
+			e := indexEntry{id: rec.ID}
+			copy(e.key[:], platformKey(rec.Conversation.Platform, rec.PlatformID))
+			entries = append(entries, e)
 		}
+		return nil
+	})
+	slices.SortFunc(entries, func(a, b indexEntry) int {
+		return cmp.Or(bytes.Compare(a.key[:], b.key[:]), cmp.Compare(a.id, b.id))
+	})
+	return entries, err
+}
+
+// reindexChunkOf writes chunk, sorted by key, into platform_keys and
+// moves the mark to its last key; with last, it then drops schema 2's
+// index and the mark. A key with one record gets it; one with several
+// (a hash collision, or one message stored twice) goes through
+// indexPlatformID, which keeps what a lookup needs.
+func reindexChunkOf(tx kv.Tx, chunk []indexEntry, last bool) error {
+	b, err := tx.CreateBucketIfNotExists(bucketPlatformKeys)
+	if err != nil {
+		return err
 	}
-	lastKey = bytes.Clone(lastKey) // before the writes: they move bbolt's cursors
-	for _, rec := range recs {
-		if err := indexPlatformID(tx, rec); err != nil {
-			return 0, false, fmt.Errorf("index record %d by its platform ID: %w", rec.ID, err)
+	b.SetFillPercent(appendFillPercent) // written in key order
+	for i := 0; i < len(chunk); {
+		j := i + 1
+		for j < len(chunk) && chunk[j].key == chunk[i].key {
+			j++
 		}
-	}
-	if k == nil {
-		if tx.Bucket(bucketPlatformHashes) != nil {
-			if err := tx.DeleteBucket(bucketPlatformHashes); err != nil {
-				return 0, false, err
+		if j == i+1 {
+			if err := b.Put(chunk[i].key[:], binary.AppendUvarint(nil, chunk[i].id)); err != nil {
+				return fmt.Errorf("index record %d by its platform ID: %w", chunk[i].id, err)
+			}
+		} else {
+			for _, e := range chunk[i:j] {
+				rec, err := recordByID(tx, e.id)
+				if err != nil {
+					return err
+				}
+				if err := indexPlatformID(tx, rec); err != nil {
+					return fmt.Errorf("index record %d by its platform ID: %w", e.id, err)
+				}
 			}
 		}
-		return n, true, meta.Delete(keyReindexing)
+		i = j
 	}
-	return n, false, meta.Put(keyReindexing, append([]byte{'k'}, lastKey...))
+	meta := tx.Bucket(bucketMeta)
+	if !last {
+		return meta.Put(keyReindexing, append([]byte{'k'}, chunk[len(chunk)-1].key[:]...))
+	}
+	if tx.Bucket(bucketPlatformHashes) != nil {
+		if err := tx.DeleteBucket(bucketPlatformHashes); err != nil {
+			return err
+		}
+	}
+	return meta.Delete(keyReindexing)
 }
