@@ -1,6 +1,11 @@
 package exchange
 
-import "github.com/docent-bot/docent/store"
+import (
+	"fmt"
+
+	"github.com/docent-bot/docent/chat"
+	"github.com/docent-bot/docent/store"
+)
 
 // Batches runs a store.Recorder's batches through a Detector once each.
 // The store gives a recorder the same batch again when another recorder
@@ -8,26 +13,45 @@ import "github.com/docent-bot/docent/store"
 // wrote is gone, but the Detector, fed twice, would find nothing new, so
 // Batches gives the events found the first time again. A record given in
 // an earlier batch is not fed again either.
+//
+// On a database that replicas share (store.Tx.Shared), other Docents
+// store records the Detector is never given: before the first record of
+// each conversation in a batch, Batches reads the ID of the newest record
+// stored before it there, in the batch's own transaction, and when it is
+// not the last one this Detector saw, forgets the conversation and primes
+// it again from the store. Reading in the transaction is what makes it
+// safe: PostgreSQL's serializable transactions abort one of two replicas
+// that store in the same conversation at once, and the store runs it
+// again after RolledBack. A lone Docent (and bbolt) skips that read: every
+// record passes through its own recorders.
 type Batches struct {
 	Detector *Detector
 
 	first, last uint64
 	events      [][]Event
+	// seen is, on a shared database, the ID of the newest record of each
+	// conversation this Detector was given or primed with.
+	seen map[chat.Conversation]uint64
+	// seenLimit is the size of seen above which it drops the
+	// conversations the Detector forgot.
+	seenLimit int
 }
 
 // RolledBack forgets the last batch and what the Detector learnt: its
 // records were not committed (store.RollbackRecorder). The Detector is
 // primed again from the store, conversation by conversation.
 func (b *Batches) RolledBack() {
-	b.first, b.last, b.events = 0, 0, nil
+	b.first, b.last, b.events, b.seen = 0, 0, nil, nil
 	b.Detector.Reset()
 }
 
-// Events returns the events of each record of recs, fed in order; skip
-// (which may be nil) leaves a record out. A conversation the Detector
-// does not know is primed first (prime feeds it the records stored
-// before, after a restart).
-func (b *Batches) Events(recs []store.Record, skip func(store.Record) bool, prime func(store.Record) error) ([][]Event, error) {
+// Events returns the events of each record of recs, stored in tx, fed in
+// order; skip (which may be nil) leaves a record out. A conversation the
+// Detector does not know is primed first (prime feeds it the records
+// stored before, after a restart); on a shared database (tx.Shared), so
+// is one where another Docent stored records since. tx may be nil (no
+// database: nothing is shared).
+func (b *Batches) Events(tx *store.Tx, recs []store.Record, skip func(store.Record) bool, prime func(store.Record) error) ([][]Event, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
@@ -35,9 +59,29 @@ func (b *Batches) Events(recs []store.Record, skip func(store.Record) bool, prim
 	if first == b.first && last == b.last {
 		return b.events, nil
 	}
+	shared := tx.Shared()
+	var checked map[chat.Conversation]bool
+	if shared {
+		checked = map[chat.Conversation]bool{}
+		if b.seen == nil {
+			b.seen = map[chat.Conversation]uint64{}
+		}
+	}
 	events := make([][]Event, len(recs))
 	for i, rec := range recs {
-		if rec.ID != 0 && rec.ID <= b.last || skip != nil && skip(rec) {
+		if rec.ID != 0 && rec.ID <= b.last {
+			continue
+		}
+		if shared && !checked[rec.Conversation] {
+			checked[rec.Conversation] = true
+			if err := b.catchUp(tx, rec, prime); err != nil {
+				return nil, err
+			}
+		}
+		if shared {
+			b.seen[rec.Conversation] = rec.ID
+		}
+		if skip != nil && skip(rec) {
 			continue
 		}
 		if !b.Detector.Knows(rec.Conversation) {
@@ -48,5 +92,42 @@ func (b *Batches) Events(recs []store.Record, skip func(store.Record) bool, prim
 		events[i] = b.Detector.Feed(rec)
 	}
 	b.first, b.last, b.events = first, last, events
+	if shared {
+		b.sweepSeen()
+	}
 	return events, nil
+}
+
+// catchUp primes rec's conversation again when another Docent stored
+// records in it that the Detector was not given: the newest stored
+// before rec is not the last it saw.
+func (b *Batches) catchUp(tx *store.Tx, rec store.Record, prime func(store.Record) error) error {
+	var newest uint64
+	if err := tx.Earlier(rec, 1, func(e store.Record) bool { newest = e.ID; return false }); err != nil {
+		return fmt.Errorf("read the record before %d in %s: %w", rec.ID, rec.Conversation, err)
+	}
+	seen, ok := b.seen[rec.Conversation]
+	if ok && seen == newest && b.Detector.Knows(rec.Conversation) {
+		return nil
+	}
+	b.Detector.Forget(rec.Conversation)
+	b.seen[rec.Conversation] = newest
+	if newest == 0 {
+		return nil // nothing before rec: nothing to prime
+	}
+	return prime(rec)
+}
+
+// sweepSeen drops from seen the conversations the Detector forgot, once
+// seen has grown to twice what it kept after the last sweep.
+func (b *Batches) sweepSeen() {
+	if len(b.seen) <= max(b.seenLimit, 4096) {
+		return
+	}
+	for conv := range b.seen {
+		if !b.Detector.Knows(conv) {
+			delete(b.seen, conv)
+		}
+	}
+	b.seenLimit = 2 * len(b.seen)
 }

@@ -1,0 +1,120 @@
+package threads
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/internal/pgtest"
+	"github.com/docent-bot/docent/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// openReplica opens the PostgreSQL database at url as one of its
+// replicas, with mod's recorder, and provisions mod on it.
+func openReplica(t *testing.T, mod *Module, url string) *store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.OpenPostgres(ctx, url, store.Options{Replica: true,
+		Recorders: mod.Recorders(module.RecordEnv{Prefix: "!"}), Parts: mod.MemberParts(),
+		Schemas: []store.Owner{{Name: mod.Name(), Schema: mod.Schema()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := mod.Provision(context.Background(), &module.Host{Store: st, Now: func() time.Time { return t0.Add(24 * time.Hour) }}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestReplicasSplitAnExchange: two replicas on one PostgreSQL database
+// store the messages of one conversation in turn, each replica's recorder
+// already knowing the conversation when the other stores a question in
+// it: the replies the other replica stores still make threads, as they
+// do when one Docent stores them all.
+func TestReplicasSplitAnExchange(t *testing.T) {
+	url := pgtest.URL(t)
+	lone := New()
+	loneStore := open(t, lone, filepath.Join(t.TempDir(), "docent.db"))
+	a, b := New(), New()
+	stA, stB := openReplica(t, a, url), openReplica(t, b, url)
+
+	steps := []struct {
+		replica *store.Store
+		rec     store.Record
+	}{
+		{stB, msg(0, carol, "morning all, the new release is out today")},
+		{stA, msg(1, alice, "how do I install dspace on ubuntu?")},
+		{stB, msg(3, bob, "alice: run the installer from the release zip")},
+		{stA, msg(5, dave, "does anyone know why solr fails after the upgrade?")},
+		{stB, msg(6, carol, "dave: delete the write.lock in the solr core")},
+		{stA, msg(7, bob, "dave: and restart tomcat after that")},
+		{stB, msg(9, alice, "is java 17 supported yet?")},
+	}
+	for _, s := range steps {
+		add(t, loneStore, s.rec)
+		add(t, s.replica, s.rec)
+	}
+	want := texts(t, lone)
+	if len(want) != 2 {
+		t.Fatalf("the lone store found threads %q, want two", want)
+	}
+	for name, mod := range map[string]*Module{"replica A": a, "replica B": b} {
+		if got := texts(t, mod); !slices.Equal(got, want) {
+			t.Errorf("%s: threads %q, want %q as one Docent finds", name, got, want)
+		}
+		if got, want := unanswered(t, mod), unanswered(t, lone); !slices.Equal(got, want) {
+			t.Errorf("%s: unanswered %q, want %q as one Docent finds", name, got, want)
+		}
+	}
+}
+
+// BenchmarkRecorderStores stores one message at a time, in 20
+// conversations in turn, through the threads recorder: on a bbolt file,
+// on PostgreSQL for one Docent, and on PostgreSQL as a replica, whose
+// recorder reads the newest record of the conversation before each batch
+// (Batches.catchUp). Compare ns/op between the last two.
+func BenchmarkRecorderStores(b *testing.B) {
+	for _, backend := range []string{"bbolt", "postgres", "postgres-replica"} {
+		b.Run(backend, func(b *testing.B) {
+			mod := New()
+			var st *store.Store
+			var err error
+			opts := store.Options{Recorders: mod.Recorders(module.RecordEnv{Prefix: "!"}), Parts: mod.MemberParts(),
+				Schemas: []store.Owner{{Name: mod.Name(), Schema: mod.Schema()}}}
+			switch backend {
+			case "bbolt":
+				st, err = store.Open(filepath.Join(b.TempDir(), "docent.db"), opts)
+			default:
+				opts.Replica = backend == "postgres-replica"
+				st, err = store.OpenPostgres(context.Background(), pgtest.URL(b), opts)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			people := []string{"alice", "bob", "carol", "dave"}
+			i := 0
+			for b.Loop() {
+				rec := msg(i/20, bob, "how do I install dspace on ubuntu?")
+				if i%3 != 0 {
+					rec.Text = people[(i+1)%4] + ": run the installer from the release zip"
+				}
+				rec.Author.ID, rec.Author.Name = people[i%4], people[i%4]
+				rec.Conversation.Channel = "#c" + string(rune('a'+i%20))
+				if _, _, err := st.ImportNew(context.Background(), []store.Record{rec}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
