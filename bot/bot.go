@@ -335,9 +335,24 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 		}()
 	}
 	var errs []error
-	for range adapters {
-		if err := <-done; err != nil {
-			b.log.Error("adapter stopped", "err", err)
+	// The store's lock on a PostgreSQL database goes with its connection
+	// (a network cut, a restarted server): Docent stops with an error, so
+	// that its supervisor (systemd's Restart=on-failure, compose's
+	// restart:) starts it again, locked again.
+	lockLost := b.store.LockLost()
+	for pending := len(adapters); pending > 0; {
+		select {
+		case err := <-done:
+			pending--
+			if err != nil {
+				b.log.Error("adapter stopped", "err", err)
+				errs = append(errs, err)
+				cancel()
+			}
+		case <-lockLost:
+			lockLost = nil
+			err := fmt.Errorf("bot: lost the lock on the database %s (its connection dropped): stopping so that the supervisor restarts Docent", b.store.Path())
+			b.log.Error("stopping", "err", err)
 			errs = append(errs, err)
 			cancel()
 		}

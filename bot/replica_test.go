@@ -1,0 +1,130 @@
+package bot
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// writePostgresConfig is writeConfig keeping the history in the
+// PostgreSQL database at url, as one of its replicas or alone; each call
+// has a folder of its own (its control socket, its caches), as each
+// replica has its machine.
+func writePostgresConfig(t *testing.T, url string, replica bool, extra string) string {
+	t.Helper()
+	path := writeConfig(t, extra)
+	pg := "store:\n  path: docent.db\n  postgres:\n    url: " + url + "\n"
+	if replica {
+		pg += "    replicas: true\n"
+	}
+	cfg := strings.Replace(mustRead(t, path), "store:\n  path: docent.db\n", pg, 1)
+	if cfg == mustRead(t, path) {
+		t.Fatal("the test config has no store section")
+	}
+	write(t, path, cfg)
+	return path
+}
+
+// openBotWith opens the config at path with the extra modules.
+func openBotWith(t *testing.T, path string, mods ...module.Module) *Bot {
+	t.Helper()
+	var news []func() module.Module
+	for _, m := range mods {
+		news = append(news, func() module.Module { return m })
+	}
+	cfg, err := LoadConfig(path, WithModules(news...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bot.RateLimit = RateLimitConfig{}
+	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// runReplica runs b with the idle adapter, its ops listener on a free
+// port. done is closed when Run returns; stop ends Run (if it still runs)
+// and closes b, returning Run's error. The test's end stops it too.
+func runReplica(t *testing.T, b *Bot) (stop func() error, done <-chan struct{}) {
+	t.Helper()
+	b.cfg.Ops.Listen = freeOpsPort
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(ran)
+		runErr = b.Run(ctx, idle{})
+	}()
+	var once sync.Once
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-ran:
+			case <-time.After(10 * time.Second):
+				t.Error("Run did not return within 10s of cancel")
+			}
+			if err := b.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+	return stop, ran
+}
+
+// terminate cuts the connections to the database at url that hold the
+// advisory locks whose key's high 32 bits are classid (and, when objid is
+// not negative, whose low ones are objid), as a network cut or a
+// restarted server would; it returns how many.
+func terminate(t *testing.T, url string, classid, objid int64) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid::bigint = $1 AND ($2 < 0 OR objid::bigint = $2) AND granted`, classid, objid).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRunStopsWhenTheLockIsLost: when the connection that holds the
+// store's lock on the PostgreSQL database drops, Run returns an error
+// saying so, for the supervisor to restart Docent.
+func TestRunStopsWhenTheLockIsLost(t *testing.T) {
+	url := pgtest.URL(t)
+	b := openBotWith(t, writePostgresConfig(t, url, false, ""))
+	stop, done := runReplica(t, b)
+	time.Sleep(200 * time.Millisecond) // Run has started its adapters
+	// storeLock: 0x646f63 in the high 32 bits, 0x656e7401 in the low.
+	if n := terminate(t, url, 0x646f63, 0x656e7401); n != 1 {
+		t.Fatalf("cut %d connections holding the store's lock, want 1", n)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still runs 10s after the store's lock was lost")
+	}
+	if err := stop(); err == nil || !strings.Contains(err.Error(), "lost the lock on the database") {
+		t.Errorf("Run returned %v, want the lost lock", err)
+	}
+}
