@@ -86,6 +86,34 @@ func runReplica(t *testing.T, b *Bot) (stop func() error, done <-chan struct{}) 
 	return stop, ran
 }
 
+// looper is a module whose background loop says when it starts and stops.
+type looper struct {
+	started, stopped chan struct{}
+}
+
+func newLooper() *looper {
+	return &looper{started: make(chan struct{}, 10), stopped: make(chan struct{}, 10)}
+}
+
+func (*looper) Name() string { return "looper" }
+
+func (l *looper) Run(ctx context.Context, _ module.RunEnv) error {
+	l.started <- struct{}{}
+	<-ctx.Done()
+	l.stopped <- struct{}{}
+	return nil
+}
+
+// signalled waits up to d for ch.
+func signalled(ch <-chan struct{}, d time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // terminate cuts the connections to the database at url that hold the
 // advisory locks whose key's high 32 bits are classid (and, when objid is
 // not negative, whose low ones are objid), as a network cut or a
@@ -105,6 +133,56 @@ func terminate(t *testing.T, url string, classid, objid int64) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReplicasRunModuleLoopsOnce: of two replicas on one database, one
+// runs a module's background loop and the other stands by (ready all the
+// same); when the one that runs it stops, or loses its lead with its
+// connection, the other takes the loop over.
+func TestReplicasRunModuleLoopsOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	la, lb := newLooper(), newLooper()
+	a := openBotWith(t, writePostgresConfig(t, url, true, ""), la)
+	b := openBotWith(t, writePostgresConfig(t, url, true, ""), lb)
+	stopA, _ := runReplica(t, a)
+	if !signalled(la.started, 10*time.Second) {
+		t.Fatal("the first replica did not start the loop")
+	}
+	stopB, _ := runReplica(t, b)
+	if signalled(lb.started, 3*time.Second) {
+		t.Fatal("the second replica runs the loop too")
+	}
+	for _, c := range b.moduleChecks() {
+		if c.Name == "module looper" && (!c.OK || !strings.Contains(c.Detail, "another replica")) {
+			t.Errorf("the standing-by replica's check: %+v", c)
+		}
+	}
+
+	// The first replica's lead goes with its connection: the second
+	// takes over, and the first stands by.
+	if n := terminate(t, url, 0x646f6365, -1); n != 1 {
+		t.Fatalf("cut %d connections holding a lead, want 1", n)
+	}
+	if !signalled(la.stopped, 10*time.Second) {
+		t.Fatal("the replica that lost its lead still runs the loop")
+	}
+	if !signalled(lb.started, 10*time.Second) {
+		t.Fatal("the second replica did not take the loop over")
+	}
+	if signalled(la.started, 2*time.Second) {
+		t.Fatal("both replicas run the loop after the lead moved")
+	}
+
+	// The second stops: the first takes over again.
+	if err := stopB(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !signalled(la.started, 10*time.Second) {
+		t.Fatal("the first replica did not take the loop over when the second stopped")
+	}
+	if err := stopA(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }
 
 // TestRunStopsWhenTheLockIsLost: when the connection that holds the
