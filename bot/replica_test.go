@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/docent-bot/docent/bot/bottest"
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/pgtest"
 )
 
@@ -38,6 +42,12 @@ func writePostgresConfig(t *testing.T, url string, replica bool, extra string) s
 // openBotWith opens the config at path with the extra modules.
 func openBotWith(t *testing.T, path string, mods ...module.Module) *Bot {
 	t.Helper()
+	return openBotLogging(t, path, nil, mods...)
+}
+
+// openBotLogging is openBotWith logging to logs (nowhere when nil).
+func openBotLogging(t *testing.T, path string, logs *syncBuffer, mods ...module.Module) *Bot {
+	t.Helper()
 	var news []func() module.Module
 	for _, m := range mods {
 		news = append(news, func() module.Module { return m })
@@ -47,7 +57,11 @@ func openBotWith(t *testing.T, path string, mods ...module.Module) *Bot {
 		t.Fatal(err)
 	}
 	cfg.Bot.RateLimit = RateLimitConfig{}
-	b, err := Open(context.Background(), cfg, Options{Version: "test"})
+	opts := Options{Version: "test"}
+	if logs != nil {
+		opts.Log = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	b, err := Open(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +218,88 @@ func TestRunStopsWhenTheLockIsLost(t *testing.T) {
 	}
 	if err := stop(); err == nil || !strings.Contains(err.Error(), "lost the lock on the database") {
 		t.Errorf("Run returned %v, want the lost lock", err)
+	}
+}
+
+// TestReplicasShareTheModel: a retrain on one replica (lessons taught in
+// chat there) reaches the other within its poll interval, which loads the
+// saved model and never trains; and two replicas that reload on the same
+// change of their intents files train once between them.
+func TestReplicasShareTheModel(t *testing.T) {
+	url := pgtest.URL(t)
+	// No watcher: the files change only when the test says.
+	pathA := writePostgresConfig(t, url, true, "")
+	pathB := writePostgresConfig(t, url, true, "")
+	for _, p := range []string{pathA, pathB} {
+		write(t, p, strings.Replace(mustRead(t, p), "  intents: [intents]\n", "  intents: [intents]\n  watch_interval: 0s\n", 1))
+	}
+	var logsA, logsB syncBuffer
+	a := openBotLogging(t, pathA, &logsA)
+	b := openBotLogging(t, pathB, &logsB)
+	if !a.Prepared().Trained || b.Prepared().Trained {
+		t.Fatalf("at open: the first replica trained %v, the second %v; want the second to load the first's model", a.Prepared().Trained, b.Prepared().Trained)
+	}
+	const poll = 300 * time.Millisecond
+	b.modelPoll = poll
+	runReplica(t, a)
+	runReplica(t, b)
+
+	console := chat.Conversation{Platform: "console", Channel: "local"}
+	ask := func(bot *Bot, text string) chat.Answer {
+		t.Helper()
+		got := bottest.Ask(t, bot.Inbox(), console, alice, text)
+		if len(got) != 1 {
+			t.Fatalf("%q: %+v", text, got)
+		}
+		return got[0]
+	}
+	q := "how do I rotate the signing keys"
+	if got := ask(b, q); got.Intent == "key_rotation" {
+		t.Fatalf("the second replica knows key_rotation before it was taught: %+v", got)
+	}
+	ask(a, "!teach new key_rotation Rotate them with `docent keys rotate`.")
+	ask(a, "!teach key_rotation "+q)
+	taught := time.Now()
+	if got := ask(a, q); got.Intent != "key_rotation" {
+		t.Fatalf("the replica taught does not answer: %+v", got)
+	}
+	for {
+		if _, has := hasPattern(b, "key_rotation", q); has {
+			break
+		}
+		if time.Since(taught) > 10*poll {
+			t.Fatalf("the second replica did not load the retrained model within %v", 10*poll)
+		}
+		time.Sleep(poll / 10)
+	}
+	t.Logf("the second replica answers the taught intent %v after the first retrained", time.Since(taught).Round(time.Millisecond))
+	if got := ask(b, q); got.Intent != "key_rotation" || !strings.Contains(got.Text, "docent keys rotate") {
+		t.Errorf("the second replica's answer: %+v", got)
+	}
+	if b.Prepared().Trained || strings.Contains(logsB.String(), "classifier trained") {
+		t.Errorf("the second replica trained:\n%s", logsB.String())
+	}
+
+	// The same change on both machines: both reload at once; one trains.
+	before := strings.Count(logsA.String()+logsB.String(), "classifier trained")
+	for _, p := range []string{pathA, pathB} {
+		write(t, filepath.Join(filepath.Dir(p), "intents", "test.yaml"), testIntents+thanksIntent)
+	}
+	var wg sync.WaitGroup
+	for _, bot := range []*Bot{a, b} {
+		wg.Go(func() {
+			if _, err := bot.Reload(context.Background()); err != nil {
+				t.Errorf("Reload: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(logsA.String()+logsB.String(), "classifier trained") - before; n != 1 {
+		t.Errorf("two replicas reloading the same change trained %d times, want once", n)
+	}
+	for _, bot := range []*Bot{a, b} {
+		if got := ask(bot, "thank you so much"); got.Intent != "thanks" {
+			t.Errorf("after the reload: %+v", got)
+		}
 	}
 }
