@@ -400,51 +400,6 @@ func (b *Bot) loopEnded(ctx context.Context, name string, err error) {
 	}
 }
 
-// leadModule runs a module's loop on one replica of the database at a
-// time: the one that leads for it (store.Lead, "module NAME"; one lead per
-// loop, so that the loops spread over the replicas). It waits for the
-// lead, runs the loop until ctx is done or the lead is lost with its
-// connection, when another replica takes it over, and waits for it
-// again. A loop that fails, or has nothing to do, gives the lead up.
-//
-// What stays unsafe: the loop's state in memory starts afresh on the
-// replica that takes over (the challenges announcer's claims are in the
-// store, so nothing is posted twice, but a post in flight when the lead
-// moves may be lost: at most once); the lead is tied to PostgreSQL's
-// connection, not to the work, so between a connection's drop and the
-// loop seeing Lost, both replicas may run it for a moment.
-func (b *Bot) leadModule(ctx context.Context, name string, r module.Runner, env module.RunEnv) {
-	for {
-		lead, err := b.store.Lead(ctx, "module "+name)
-		if err != nil {
-			return // ctx is done
-		}
-		b.log.Info("this replica runs a module's background work", "module", name)
-		b.loops.Store(name, loopRunning)
-		runCtx, stop := context.WithCancel(ctx)
-		lost := make(chan bool, 1)
-		go func() {
-			select {
-			case <-lead.Lost():
-				lost <- true
-				stop()
-			case <-runCtx.Done():
-				lost <- false
-			}
-		}()
-		err = runModule(runCtx, r, env)
-		stop()
-		lead.Release()
-		if <-lost && ctx.Err() == nil {
-			b.log.Warn("lost the lead of a module's background work (its connection dropped); another replica takes it over", "module", name)
-			b.loops.Store(name, loopStandby)
-			continue
-		}
-		b.loopEnded(ctx, name, err)
-		return
-	}
-}
-
 // runModule runs r, turning a panic into an error.
 func runModule(ctx context.Context, r module.Runner, env module.RunEnv) (err error) {
 	defer func() {
