@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/store"
@@ -16,21 +17,21 @@ import (
 //
 // On a database that replicas share (store.Tx.Shared), other Docents
 // store records the Detector is never given: before the first record of
-// each conversation in a batch, Batches reads the ID of the newest record
-// stored before it there, in the batch's own transaction, and when it is
-// not the last one this Detector saw, forgets the conversation and primes
-// it again from the store. Reading in the transaction is what makes it
-// safe: PostgreSQL's serializable transactions abort one of two replicas
-// that store in the same conversation at once, and the store runs it
-// again after RolledBack. A lone Docent (and bbolt) skips that read: every
-// record passes through its own recorders.
+// each conversation in a batch, Batches reads the records stored before
+// it there since the last this Detector saw, in the batch's own
+// transaction, and feeds them (as priming does, their events discarded:
+// the Docent that stored them counted them). Reading in the transaction
+// is what makes it safe: PostgreSQL's serializable transactions abort one
+// of two replicas that store in the same conversation at once, and the
+// store runs it again after RolledBack. A lone Docent (and bbolt) skips
+// that read: every record passes through its own recorders.
 type Batches struct {
 	Detector *Detector
 
 	first, last uint64
 	events      [][]Event
 	// seen is, on a shared database, the ID of the newest record of each
-	// conversation this Detector was given or primed with.
+	// conversation this Detector was given.
 	seen map[chat.Conversation]uint64
 	// seenLimit is the size of seen above which it drops the
 	// conversations the Detector forgot.
@@ -74,7 +75,7 @@ func (b *Batches) Events(tx *store.Tx, recs []store.Record, skip func(store.Reco
 		}
 		if shared && !checked[rec.Conversation] {
 			checked[rec.Conversation] = true
-			if err := b.catchUp(tx, rec, prime); err != nil {
+			if err := b.catchUp(tx, rec); err != nil {
 				return nil, err
 			}
 		}
@@ -98,25 +99,44 @@ func (b *Batches) Events(tx *store.Tx, recs []store.Record, skip func(store.Reco
 	return events, nil
 }
 
-// catchUp primes rec's conversation again when another Docent stored
-// records in it that the Detector was not given: the newest stored
-// before rec is not the last it saw.
-func (b *Batches) catchUp(tx *store.Tx, rec store.Record, prime func(store.Record) error) error {
-	var newest uint64
-	if err := tx.Earlier(rec, 1, func(e store.Record) bool { newest = e.ID; return false }); err != nil {
-		return fmt.Errorf("read the record before %d in %s: %w", rec.ID, rec.Conversation, err)
-	}
+// catchUp brings what the Detector knows of rec's conversation up to the
+// records stored before rec: when another Docent stored some since the
+// last it saw, it feeds them, oldest first, discarding their events (that
+// Docent counted them); more than maxCatchUp of them, or a conversation
+// it does not know, and it forgets the conversation, which Events then
+// primes from the store.
+func (b *Batches) catchUp(tx *store.Tx, rec store.Record) error {
 	seen, ok := b.seen[rec.Conversation]
-	if ok && seen == newest && b.Detector.Knows(rec.Conversation) {
+	if !ok || !b.Detector.Knows(rec.Conversation) {
+		b.Detector.Forget(rec.Conversation)
 		return nil
 	}
-	b.Detector.Forget(rec.Conversation)
-	b.seen[rec.Conversation] = newest
-	if newest == 0 {
-		return nil // nothing before rec: nothing to prime
+	var missed []store.Record // newest first
+	complete := false
+	err := tx.Earlier(rec, maxCatchUp, func(e store.Record) bool {
+		if e.ID <= seen {
+			complete = true
+			return false
+		}
+		missed = append(missed, e)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("read the records before %d in %s: %w", rec.ID, rec.Conversation, err)
 	}
-	return prime(rec)
+	if !complete && len(missed) == maxCatchUp {
+		b.Detector.Forget(rec.Conversation)
+		return nil
+	}
+	for _, e := range slices.Backward(missed) {
+		b.Detector.Feed(e)
+	}
+	return nil
 }
+
+// maxCatchUp bounds the records another Docent stored in a conversation
+// that catchUp feeds; beyond, the conversation is primed afresh.
+const maxCatchUp = 64
 
 // sweepSeen drops from seen the conversations the Detector forgot, once
 // seen has grown to twice what it kept after the last sweep.
