@@ -60,6 +60,11 @@ func (b *Batches) Events(tx *store.Tx, recs []store.Record, skip func(store.Reco
 	if first == b.first && last == b.last {
 		return b.events, nil
 	}
+	// On a shared database, seen follows every record; the records stored
+	// before the batch are read only when some were stored since the last
+	// batch: IDs are given in commit order, and a rollback gives them back,
+	// so a batch that follows this recorder's last one without a gap
+	// follows every record stored meanwhile (none).
 	shared := tx.Shared()
 	var checked map[chat.Conversation]bool
 	if shared {
@@ -67,13 +72,16 @@ func (b *Batches) Events(tx *store.Tx, recs []store.Record, skip func(store.Reco
 		if b.seen == nil {
 			b.seen = map[chat.Conversation]uint64{}
 		}
+		if b.last != 0 && first == b.last+1 {
+			checked = nil // nothing to catch up on
+		}
 	}
 	events := make([][]Event, len(recs))
 	for i, rec := range recs {
 		if rec.ID != 0 && rec.ID <= b.last {
 			continue
 		}
-		if shared && !checked[rec.Conversation] {
+		if checked != nil && !checked[rec.Conversation] {
 			checked[rec.Conversation] = true
 			if err := b.catchUp(tx, rec); err != nil {
 				return nil, err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,14 +78,19 @@ func TestReplicasSplitAnExchange(t *testing.T) {
 	}
 }
 
-// BenchmarkRecorderStores stores one message at a time, in 20
-// conversations in turn, through the threads recorder: on a bbolt file;
+// BenchmarkRecorderStores stores one message at a time (a batch of
+// $DOCENT_BENCH_BATCH in one transaction), in 20 conversations in turn,
+// through the threads recorder: on a bbolt file;
 // on PostgreSQL for one Docent; on PostgreSQL as a replica alone, whose
 // recorder reads the newest record of the conversation before each batch
 // (Batches.catchUp) and finds it saw it; and as two replicas storing in
 // turn, each of which finds the other stored the last record and primes
 // the conversation again every time (the worst case).
 func BenchmarkRecorderStores(b *testing.B) {
+	perBatch := 1
+	if n, err := strconv.Atoi(os.Getenv("DOCENT_BENCH_BATCH")); err == nil && n > 0 {
+		perBatch = n
+	}
 	for _, backend := range []string{"bbolt", "postgres", "postgres-replica", "postgres-2-replicas"} {
 		b.Run(backend, func(b *testing.B) {
 			var stores []*store.Store
@@ -118,16 +124,20 @@ func BenchmarkRecorderStores(b *testing.B) {
 			people := []string{"alice", "bob", "carol", "dave"}
 			i := 0
 			for b.Loop() {
-				rec := msg(i/20, bob, "how do I install dspace on ubuntu?")
-				if i%3 != 0 {
-					rec.Text = people[(i+1)%4] + ": run the installer from the release zip"
+				batch := make([]store.Record, 0, perBatch)
+				for range perBatch {
+					rec := msg(i/20, bob, "how do I install dspace on ubuntu?")
+					if i%3 != 0 {
+						rec.Text = people[(i+1)%4] + ": run the installer from the release zip"
+					}
+					rec.Author.ID, rec.Author.Name = people[i%4], people[i%4]
+					rec.Conversation.Channel = "#c" + string(rune('a'+i%20))
+					batch = append(batch, rec)
+					i++
 				}
-				rec.Author.ID, rec.Author.Name = people[i%4], people[i%4]
-				rec.Conversation.Channel = "#c" + string(rune('a'+i%20))
-				if _, _, err := stores[(i/20)%len(stores)].ImportNew(context.Background(), []store.Record{rec}); err != nil {
+				if _, _, err := stores[(i/20)%len(stores)].ImportNew(context.Background(), batch); err != nil {
 					b.Fatal(err)
 				}
-				i++
 			}
 		})
 	}
