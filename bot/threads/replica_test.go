@@ -2,14 +2,17 @@ package threads
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/docent-bot/docent/bot/module"
+	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store"
 )
@@ -75,6 +78,64 @@ func TestReplicasSplitAnExchange(t *testing.T) {
 		if got, want := unanswered(t, mod), unanswered(t, lone); !slices.Equal(got, want) {
 			t.Errorf("%s: unanswered %q, want %q as one Docent finds", name, got, want)
 		}
+	}
+}
+
+// TestReplicasStoreAtOnce: two replicas store in one conversation at the
+// same time, one the questions and the other the replies, so that their
+// transactions conflict and PostgreSQL runs some again: the threads they
+// keep are those one Docent keeps when given the same records in the
+// order they were stored.
+func TestReplicasStoreAtOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := New(), New()
+	stA, stB := openReplica(t, a, url), openReplica(t, b, url)
+	const n = 30
+	var wg sync.WaitGroup
+	for _, side := range []struct {
+		st   *store.Store
+		make func(i int) store.Record
+	}{
+		{stA, func(i int) store.Record {
+			who := []chat.Member{alice, dave}[i%2]
+			return msg(0, who, fmt.Sprintf("how do I configure the module number %d?", i))
+		}},
+		{stB, func(i int) store.Record {
+			who, to := []chat.Member{bob, carol}[i%2], []string{"alice", "dave"}[i%2]
+			return msg(0, who, fmt.Sprintf("%s: set option %d in local.cfg", to, i))
+		}},
+	} {
+		wg.Go(func() {
+			for i := range n {
+				rec := side.make(i)
+				rec.Time = t0.Add(time.Duration(i) * time.Second)
+				if _, _, err := side.st.ImportNew(context.Background(), []store.Record{rec}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stored, err := stA.Conversation(context.Background(), irc, 0)
+	if err != nil || len(stored) != 2*n {
+		t.Fatalf("%d records stored, %v; want %d", len(stored), err, 2*n)
+	}
+	lone := New()
+	loneStore := open(t, lone, filepath.Join(t.TempDir(), "docent.db"))
+	for _, rec := range slices.Backward(stored) { // in the order they were stored
+		rec.ID = 0
+		add(t, loneStore, rec)
+	}
+	want := texts(t, lone)
+	if len(want) == 0 {
+		t.Fatal("one Docent found no threads: the test proves nothing")
+	}
+	if got := texts(t, a); !slices.Equal(got, want) {
+		t.Errorf("the replicas kept threads\n%q\nwant, as one Docent keeps them,\n%q", got, want)
+	}
+	if got, want := unanswered(t, a), unanswered(t, lone); !slices.Equal(got, want) {
+		t.Errorf("the replicas kept unanswered %q, want %q", got, want)
 	}
 }
 
