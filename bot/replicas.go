@@ -15,9 +15,10 @@ import (
 // Replicas (store.postgres.replicas): several Docents on one PostgreSQL
 // database. What each keeps in memory is kept right across them so:
 //
-//   - the recorders' Detectors (threads, attention, routing) read, in each
-//     batch's transaction, whether another replica stored in the
-//     conversation since, and prime it again (exchange.Batches);
+//   - the recorders' Detectors (threads, attention, routing) read, in a
+//     batch's transaction, what another replica stored in its
+//     conversations since they last saw them, and catch up on it
+//     (exchange.Batches);
 //   - each module's background loop runs on the replica that leads for it
 //     (leadModule), and moves when that one stops or loses its connection;
 //   - the model is trained by the replica that leads for it (prepareLed)
