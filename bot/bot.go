@@ -99,6 +99,9 @@ type Bot struct {
 	// beforeSwap, when set (by tests), runs after a reload has trained its
 	// model and before it is swapped in.
 	beforeSwap func()
+	// modelPoll is how often a replica looks for a model another one
+	// trained (modelPoll; tests shorten it).
+	modelPoll time.Duration
 
 	// modules are the feature modules (Config.Modules), provisioned.
 	modules []module.Module
@@ -140,7 +143,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	warnLeftOut(log, loaded.LeftOut)
 	intents := loaded.Use
 	b := &Bot{cfg: cfg, log: log, version: opts.Version, started: time.Now(), metrics: opts.Metrics, seen: seen, modules: cfg.modules, now: time.Now,
-		opsOptional: opts.OpsOptional}
+		opsOptional: opts.OpsOptional, modelPoll: modelPoll}
 	if folders := cfg.KnowledgeFolders(); len(folders) > 0 {
 		start := time.Now()
 		if b.knowledge, err = indexKnowledge(ctx, folders, loaded.All, log, knowledgeCachePath(cfg)); err != nil {
@@ -184,7 +187,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 		st.Close()
 		return nil, err
 	}
-	prepared, err := br.Prepare(ctx, modelStore{st})
+	prepared, err := prepareLed(ctx, st, br)
 	if errors.Is(err, brain.ErrModelNotSaved) {
 		log.Warn("the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", prepared.SaveErr)
 		err = nil
@@ -312,6 +315,9 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 	if every := b.cfg.Brain.WatchInterval; every > 0 && b.cfg.files.fsys == nil {
 		watcher.Go(func() { b.watch(runCtx, every) })
 	}
+	if b.store.Replica() {
+		watcher.Go(func() { b.followModels(runCtx, b.modelPoll) })
+	}
 	b.runModules(runCtx, &watcher, adapters)
 	if wait, err := b.serveControl(runCtx); err != nil {
 		// Docent works without it; only backups and exports while it runs
@@ -335,9 +341,24 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 		}()
 	}
 	var errs []error
-	for range adapters {
-		if err := <-done; err != nil {
-			b.log.Error("adapter stopped", "err", err)
+	// The store's lock on a PostgreSQL database goes with its connection
+	// (a network cut, a restarted server): Docent stops with an error, so
+	// that its supervisor (systemd's Restart=on-failure, compose's
+	// restart:) starts it again, locked again.
+	lockLost := b.store.LockLost()
+	for pending := len(adapters); pending > 0; {
+		select {
+		case err := <-done:
+			pending--
+			if err != nil {
+				b.log.Error("adapter stopped", "err", err)
+				errs = append(errs, err)
+				cancel()
+			}
+		case <-lockLost:
+			lockLost = nil
+			err := fmt.Errorf("bot: lost the lock on the database %s (its connection dropped): stopping so that the supervisor restarts Docent", b.store.Path())
+			b.log.Error("stopping", "err", err)
 			errs = append(errs, err)
 			cancel()
 		}

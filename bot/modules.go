@@ -373,16 +373,30 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 			continue
 		}
 		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: b.cfg.Adapters.Discord.ShardID}
-		b.loops.Store(m.Name(), "running")
-		wg.Go(func() {
-			switch err := runModule(ctx, r, env); {
-			case err != nil && ctx.Err() == nil:
-				b.log.Error("a module's background work stopped", "module", m.Name(), "err", err)
-				b.loops.Store(m.Name(), "stopped: "+err.Error())
-			case err == nil && ctx.Err() == nil:
-				b.loops.Delete(m.Name()) // nothing to do: no check to show
-			}
-		})
+		if b.store.Replica() {
+			b.loops.Store(m.Name(), loopStandby)
+			wg.Go(func() { b.leadModule(ctx, m.Name(), r, env) })
+			continue
+		}
+		b.loops.Store(m.Name(), loopRunning)
+		wg.Go(func() { b.loopEnded(ctx, m.Name(), runModule(ctx, r, env)) })
+	}
+}
+
+// The states of a module's loop in b.loops besides "stopped: why".
+const (
+	loopRunning = "running"
+	loopStandby = "standing by: another replica runs it"
+)
+
+// loopEnded notes how a module's loop ended.
+func (b *Bot) loopEnded(ctx context.Context, name string, err error) {
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.log.Error("a module's background work stopped", "module", name, "err", err)
+		b.loops.Store(name, "stopped: "+err.Error())
+	case err == nil && ctx.Err() == nil:
+		b.loops.Delete(name) // nothing to do: no check to show
 	}
 }
 
@@ -406,7 +420,7 @@ func (b *Bot) moduleChecks() []Check {
 			continue
 		}
 		detail := state.(string)
-		out = append(out, Check{Name: "module " + m.Name(), OK: detail == "running", Detail: detail})
+		out = append(out, Check{Name: "module " + m.Name(), OK: detail == loopRunning || detail == loopStandby, Detail: detail})
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 		b.log.Error("reload: the intents have problems; keeping the current ones", "err", err)
 		return brain.Prepared{}, &IntentsError{Err: err}
 	}
-	p, err := nb.Prepare(ctx, modelStore{b.store})
+	p, err := prepareLed(ctx, b.store, nb)
 	if errors.Is(err, brain.ErrModelNotSaved) {
 		b.log.Warn("reload: the classifier was retrained and is in use, but it could not be saved; it is retrained at the next start", "err", p.SaveErr)
 		err = nil
@@ -41,6 +41,13 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 		b.log.Error("reload: could not prepare the classifier; keeping the current one", "err", err)
 		return brain.Prepared{}, err
 	}
+	b.swap(nb, p, loaded)
+	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
+	return p, nil
+}
+
+// swap puts nb, prepared as p on loaded, in use.
+func (b *Bot) swap(nb *brain.Brain, p brain.Prepared, loaded Intents) {
 	if b.beforeSwap != nil {
 		b.beforeSwap()
 	}
@@ -50,8 +57,6 @@ func (b *Bot) Reload(ctx context.Context) (brain.Prepared, error) {
 		b.knowledge.SetBackground(patternsOf(loaded.All)) // as Open does
 		b.knowledge.Calibrate()
 	}
-	b.log.Info("reload: new intents in use", "intents", p.Intents, "examples", p.Examples, "trained", p.Trained, "took", p.Took.Round(time.Millisecond))
-	return p, nil
 }
 
 // IntentsError is Reload's error when the intents files (or a module's

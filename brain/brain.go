@@ -130,6 +130,10 @@ type ModelStore interface {
 // modelName is the name the intent classifier is saved under.
 const modelName = "intents"
 
+// ModelName is the name the intent classifier is saved under in a
+// ModelStore: what replicas watch for a model another one trained.
+const ModelName = modelName
+
 // Brain answers questions. It is safe for concurrent use; the model can be
 // replaced while questions are being answered.
 type Brain struct {

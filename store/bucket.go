@@ -83,7 +83,16 @@ func (b Bucket) Name() string { return string(b.name) }
 // writable inside Update.
 type Tx struct {
 	tx kv.Tx
+	// shared: other Docents (replicas) store records in the database too
+	// (see Shared).
+	shared bool
 }
+
+// Shared reports whether other Docents (replicas, Options.Replica) store
+// records in the database too: a recorder that remembers what it was
+// given (bot/exchange's Detector) has not seen their records, and must
+// read them from the transaction. False for a nil Tx.
+func (t *Tx) Shared() bool { return t != nil && t.shared }
 
 // Get returns a copy of key's value in b, or nil when there is none.
 func (t *Tx) Get(b Bucket, key []byte) []byte {

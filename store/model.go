@@ -31,7 +31,7 @@ const maxModelName = 256
 // which case the model may or may not be saved. m.Data is copied before
 // SaveModel returns.
 func (s *Store) SaveModel(ctx context.Context, m Model) error {
-	r, err := prepareModel(m)
+	r, err := prepareModel(m, s.OnPostgres())
 	if err != nil {
 		return fmt.Errorf("store: save model %q: %w", m.Name, err)
 	}
@@ -41,7 +41,9 @@ func (s *Store) SaveModel(ctx context.Context, m Model) error {
 	return nil
 }
 
-func prepareModel(m Model) (*writeReq, error) {
+// prepareModel makes the write of m; versioned also writes its version
+// (ModelVersion) beside it, for replicas to poll.
+func prepareModel(m Model, versioned bool) (*writeReq, error) {
 	if err := validateModelName(m.Name); err != nil {
 		return nil, err
 	}
@@ -63,13 +65,75 @@ func prepareModel(m Model) (*writeReq, error) {
 		return nil, fmt.Errorf("%w: model is %d bytes, the most is %d", ErrInvalid, len(val), kv.MaxValueSize)
 	}
 	key := []byte(m.Name)
+	var version []byte
+	if versioned {
+		if version, err = json.Marshal(modelHeader{V: formatV1, Hash: m.Hash, Saved: m.Saved}); err != nil {
+			return nil, fmt.Errorf("encode model version: %w", err)
+		}
+	}
 	return newWriteReq(func(tx kv.Tx) (Record, error) {
 		models := tx.Bucket(bucketModels)
 		if models == nil {
 			return Record{}, fmt.Errorf("database is damaged: bucket %q is missing", bucketModels)
 		}
+		if version != nil {
+			if err := models.Put(versionKey(m.Name), version); err != nil {
+				return Record{}, err
+			}
+		}
 		return Record{}, models.Put(key, val)
 	}), nil
+}
+
+// versionKey is where the version of the model name is kept on
+// PostgreSQL: a model's name holds no NUL, so it is no model's key.
+func versionKey(name string) []byte { return append([]byte(name), 0, 'v') }
+
+// ModelVersion says which model is saved under a name, without its bytes.
+type ModelVersion struct {
+	Hash  string
+	Saved time.Time
+}
+
+// ModelVersion returns the version of the model saved under name, or an
+// error wrapping ErrNotFound: what replicas poll to notice a model another
+// one trained (see bot's modelPoll). On PostgreSQL it reads the small
+// version SaveModel keeps beside the model; a model saved without one (on
+// a bbolt file, or before there were versions) is read whole for its
+// header.
+func (s *Store) ModelVersion(ctx context.Context, name string) (ModelVersion, error) {
+	if err := validateModelName(name); err != nil {
+		return ModelVersion{}, fmt.Errorf("store: read the version of model %q: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return ModelVersion{}, fmt.Errorf("store: read the version of model %q: %w", name, err)
+	}
+	var v ModelVersion
+	err := s.view(ctx, func(tx kv.Tx) error {
+		models := tx.Bucket(bucketModels)
+		if models == nil {
+			return fmt.Errorf("database is damaged: bucket %q is missing", bucketModels)
+		}
+		if val := models.Get(versionKey(name)); val != nil {
+			var h modelHeader
+			if err := json.Unmarshal(val, &h); err != nil {
+				return fmt.Errorf("decode model version: %w", err)
+			}
+			v = ModelVersion{Hash: h.Hash, Saved: h.Saved.UTC()}
+			return nil
+		}
+		val := models.Get([]byte(name))
+		if val == nil {
+			return ErrNotFound
+		}
+		m, err := decodeModel(name, val)
+		v = ModelVersion{Hash: m.Hash, Saved: m.Saved}
+		return err
+	})
+	if err != nil {
+		return ModelVersion{}, fmt.Errorf("store: read the version of model %q: %w", name, err)
+	}
+	return v, nil
 }
 
 func validateModelName(name string) error {

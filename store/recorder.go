@@ -74,7 +74,7 @@ func (s *Store) record(tx kv.Tx, recs []Record, skip map[string]bool) error {
 	last := appendID(nil, recs[len(recs)-1].ID)
 	for _, r := range s.recorders {
 		if !skip[r.Key()] {
-			if err := safely(func() error { return r.Record(&Tx{tx: tx}, recs) }); err != nil {
+			if err := safely(func() error { return r.Record(&Tx{tx: tx, shared: s.replica}, recs) }); err != nil {
 				return &recorderError{key: r.Key(), err: err}
 			}
 		}

@@ -446,6 +446,33 @@ func TestModels(t *testing.T) {
 	}
 }
 
+// TestModelVersion: ModelVersion says which model is saved under a name,
+// on both backends (on PostgreSQL from the version kept beside it, on a
+// bbolt file from the model's header), and follows each save.
+func TestModelVersion(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	if _, err := s.ModelVersion(ctx, "intents"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ModelVersion before any save: %v; want ErrNotFound", err)
+	}
+	for i, hash := range []string{"sha256:aa", "sha256:bb"} {
+		saved := base.Add(time.Duration(i) * time.Minute)
+		if err := s.SaveModel(ctx, store.Model{Name: "intents", Hash: hash, Data: bytes.Repeat([]byte("w"), 1000), Saved: saved}); err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.ModelVersion(ctx, "intents")
+		if err != nil || v.Hash != hash || !v.Saved.Equal(saved) {
+			t.Errorf("after saving %s: ModelVersion = %+v, %v", hash, v, err)
+		}
+	}
+	if _, err := s.ModelVersion(ctx, "a\x00b"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("ModelVersion of a bad name: %v; want ErrInvalid", err)
+	}
+	if m, err := s.LoadModel(ctx, "intents"); err != nil || m.Hash != "sha256:bb" {
+		t.Errorf("LoadModel after the versions = %+v, %v", m.Hash, err)
+	}
+}
+
 // SIGKILL leaves the page cache intact, so the crash test cannot notice a
 // missing fsync; this one can.
 func TestCommitsAreFsynced(t *testing.T) {

@@ -112,7 +112,7 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	found, err := r.once.Events(recs, nil, func(rec store.Record) error {
+	found, err := r.once.Events(tx, recs, nil, func(rec store.Record) error {
 		if err := r.prime(tx, rec); err != nil {
 			return fmt.Errorf("read the conversation before record %d: %w", rec.ID, err)
 		}

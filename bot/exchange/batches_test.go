@@ -34,17 +34,17 @@ func TestBatchesOnce(t *testing.T) {
 	}
 
 	q := []store.Record{say(1, 0, "bob", "how do I configure LDAP for the login?")}
-	first, err := b.Events(q, nil, prime)
+	first, err := b.Events(nil, q, nil, prime)
 	if err != nil || count(first, exchange.Asked) != 1 {
 		t.Fatalf("the question: %v, %v", first, err)
 	}
 	reply := []store.Record{say(2, 2, "ann", "bob: set the ldap url in authentication-ldap.cfg")}
-	once, _ := b.Events(reply, nil, prime)
-	again, _ := b.Events(reply, nil, prime)
+	once, _ := b.Events(nil, reply, nil, prime)
+	again, _ := b.Events(nil, reply, nil, prime)
 	if count(once, exchange.Replied) != 1 || count(again, exchange.Replied) != 1 {
 		t.Errorf("the reply answered %d times, given again %d; want once each", count(once, exchange.Replied), count(again, exchange.Replied))
 	}
-	if got, _ := b.Events([]store.Record{reply[0], say(3, 3, "bob", "ann: thanks!")}, nil, prime); len(got[0]) != 0 || count(got, exchange.Thanked) != 1 {
+	if got, _ := b.Events(nil, []store.Record{reply[0], say(3, 3, "bob", "ann: thanks!")}, nil, prime); len(got[0]) != 0 || count(got, exchange.Thanked) != 1 {
 		t.Errorf("a batch with the reply given before and a thanks: %v; want only the thanks", got)
 	}
 	if primed != 1 {

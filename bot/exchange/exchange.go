@@ -215,6 +215,10 @@ func (d *Detector) Reset() {
 	d.convs, d.now, d.fed = nil, time.Time{}, 0
 }
 
+// Forget forgets conv: it is new to the Detector again, and primed again
+// by its caller (another Docent stored records in it).
+func (d *Detector) Forget(conv chat.Conversation) { delete(d.convs, conv) }
+
 // Knows reports whether the Detector remembers anything of conv: a
 // recorder that restarted primes a conversation it does not know with its
 // last records, discarding their events, which it counted before.

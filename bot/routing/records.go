@@ -135,7 +135,7 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	events, err := r.once.Events(recs, nil, func(rec store.Record) error { return r.prime(tx, rec) })
+	events, err := r.once.Events(tx, recs, nil, func(rec store.Record) error { return r.prime(tx, rec) })
 	if err != nil {
 		return err
 	}

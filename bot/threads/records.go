@@ -186,7 +186,7 @@ func (r *recorder) Record(tx *store.Tx, recs []store.Record) error {
 		return nil
 	}
 	docent := func(rec store.Record) bool { return rec.Kind == store.KindAnswer }
-	events, err := r.once.Events(recs, docent, func(rec store.Record) error {
+	events, err := r.once.Events(tx, recs, docent, func(rec store.Record) error {
 		if err := r.prime(tx, rec); err != nil {
 			return fmt.Errorf("read the records before %d: %w", rec.ID, err)
 		}
