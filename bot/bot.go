@@ -219,7 +219,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	// through the chain.
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(b.metrics.History(st), h, log, RouterOptions{
-		Admit:                RateLimit(cfg.Bot.RateLimit, b.isAdmin, log),
+		Admit:                rateLimitFor(st, cfg.Bot.RateLimit, b.isAdmin, log),
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
