@@ -796,8 +796,11 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 	var out []Adapter
 	if dc := b.cfg.Adapters.Discord; dc.Enabled {
-		a, err := discord.New(dc, discord.Options{Log: b.log,
-			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
+		opts := discord.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()}
+		if b.store.Replica() {
+			opts.Shards = shardClaimer{st: b.store, log: b.log, every: shardClaimEvery}
+		}
+		a, err := discord.New(dc, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -372,7 +372,9 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 		if !ok {
 			continue
 		}
-		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: b.cfg.Adapters.Discord.ShardID}
+		// Replicas claiming their shards (shard_id: auto) all pass as shard
+		// 0: which one posts once for all is the replicas' lead's to say.
+		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: max(int(b.cfg.Adapters.Discord.ShardID), 0)}
 		b.loops.Store(m.Name(), "running")
 		wg.Go(func() {
 			switch err := runModule(ctx, r, env); {

@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/docent-bot/docent/adapters/discord"
+	"github.com/docent-bot/docent/adapters/discord/discordtest"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store"
+	"github.com/jackc/pgx/v5"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -114,3 +118,133 @@ func BenchmarkSharedRateLimit(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { run(b, RateLimit(cfg, notAdmin, log)) })
 	b.Run("postgres", func(b *testing.B) { run(b, rateLimitFor(openReplica(b, pgtest.URL(b)), cfg, notAdmin, log)) })
 }
+
+// TestConfigShardID: shard_id is a number, from the environment too
+// (${DOCENT_SHARD_ID}), or auto, which only replicas can claim.
+func TestConfigShardID(t *testing.T) {
+	for _, tc := range []struct {
+		name, discord, store, env string
+		want                      discord.Shard
+		err                       string
+	}{
+		{name: "from the environment", discord: "    shard_id: ${DOCENT_SHARD_ID}\n    shard_count: 3\n", env: "2", want: 2},
+		{name: "auto on replicas", discord: "    shard_id: auto\n    shard_count: 3\n",
+			store: "  postgres:\n    url: postgres://db/docent\n    replicas: true\n", want: discord.AutoShard},
+		{name: "auto alone", discord: "    shard_id: auto\n    shard_count: 3\n",
+			err: "DIR/docent.yaml:9:15: adapters.discord.shard_id: auto claims a free shard among replicas: it needs store.postgres.replicas: true; a lone Docent writes its shard's number (or ${DOCENT_SHARD_ID})"},
+		{name: "neither", discord: "    shard_id: first\n    shard_count: 3\n",
+			err: `DIR/docent.yaml:9:15: adapters.discord.shard_id: must be a shard number (0 to shard_count-1) or auto, got "first"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "intents"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "intents", "test.yaml"), testIntents)
+			path := filepath.Join(dir, "docent.yaml")
+			write(t, path, "brain:\n  intents: [intents]\nstore:\n  path: docent.db\n"+tc.store+
+				"adapters:\n  discord:\n    enabled: true\n    token: tok\n"+tc.discord)
+			t.Setenv("DOCENT_SHARD_ID", tc.env)
+			cfg, err := LoadConfig(path)
+			if tc.err != "" {
+				if err == nil {
+					t.Fatal("LoadConfig: no error")
+				}
+				if got := strings.ReplaceAll(err.Error(), dir, "DIR"); got != tc.err {
+					t.Errorf("error:\n%s\nwant:\n%s", got, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if got := cfg.Adapters.Discord.ShardID; got != tc.want {
+				t.Errorf("shard_id = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDiscordShardsAcrossReplicas: replicas with shard_id auto each claim
+// a shard of their own and identify with it on the gateway; a third, with
+// every shard taken, waits, and takes the shard of one that stops.
+func TestDiscordShardsAcrossReplicas(t *testing.T) {
+	url := pgtest.URL(t)
+	f := discordtest.New(t)
+	cfg := discord.DefaultConfig()
+	cfg.Enabled, cfg.Token, cfg.APIBase = true, "tok", f.URL
+	cfg.ShardID, cfg.ShardCount = discord.AutoShard, 2
+	log := slog.New(slog.DiscardHandler)
+	type replica struct {
+		stop func()
+		done chan error
+	}
+	start := func() replica {
+		st := openReplica(t, url)
+		a, err := discord.New(cfg, discord.Options{Log: log, Shards: shardClaimer{st: st, log: log, every: 20 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		r := replica{stop: cancel, done: make(chan error, 1)}
+		go func() { r.done <- a.Run(ctx, nopInbox{}) }()
+		t.Cleanup(func() { cancel(); <-r.done })
+		return r
+	}
+	identified := func() int {
+		t.Helper()
+		select {
+		case id := <-f.Identify:
+			s, ok := id["shard"].([]any)
+			if !ok || len(s) != 2 || s[1] != float64(2) {
+				t.Fatalf(`IDENTIFY "shard" = %v, want [N 2]`, id["shard"])
+			}
+			return int(s[0].(float64))
+		case <-time.After(10 * time.Second):
+			t.Fatal("no IDENTIFY within 10s")
+		}
+		return -1
+	}
+	a := start()
+	first := identified()
+	start()
+	if second := identified(); first == second || first+second != 1 {
+		t.Fatalf("two replicas identified with shards %d and %d, want 0 and 1", first, second)
+	}
+	start() // a standby: both shards are taken
+	select {
+	case id := <-f.Identify:
+		t.Fatalf("a third replica identified (%v) while both shards were served", id["shard"])
+	case <-time.After(300 * time.Millisecond):
+	}
+	a.stop()
+	if err := <-a.done; err != nil {
+		t.Errorf("the first replica's Run: %v", err)
+	}
+	a.done <- nil // for its cleanup
+	if got := identified(); got != first {
+		t.Errorf("the standby took shard %d, want %d, the one the stopped replica served", got, first)
+	}
+
+	// Every claim's connection is cut, as a network or a restarted server
+	// cuts it: both replicas leave the gateway and claim again, each
+	// identifying with a shard of its own.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var cut int
+	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = $1 AND granted`, int64(0x646f6365)).Scan(&cut); err != nil || cut != 2 {
+		t.Fatalf("cut %d claims' connections (%v), want 2", cut, err)
+	}
+	if x, y := identified(), identified(); x == y || x+y != 1 {
+		t.Errorf("after their claims were lost, the replicas identified with shards %d and %d, want 0 and 1", x, y)
+	}
+}
+
+// nopInbox takes messages and answers none.
+type nopInbox struct{}
+
+func (nopInbox) Deliver(context.Context, chat.Message, chat.Responder) error { return nil }
