@@ -1,9 +1,14 @@
 package bot
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +19,7 @@ import (
 
 	"github.com/docent-bot/docent/adapters/discord"
 	"github.com/docent-bot/docent/adapters/discord/discordtest"
+	"github.com/docent-bot/docent/adapters/web"
 	"github.com/docent-bot/docent/chat"
 	"github.com/docent-bot/docent/internal/pgtest"
 	"github.com/docent-bot/docent/store"
@@ -248,3 +254,114 @@ func TestDiscordShardsAcrossReplicas(t *testing.T) {
 type nopInbox struct{}
 
 func (nopInbox) Deliver(context.Context, chat.Message, chat.Responder) error { return nil }
+
+// TestWebChatAcrossReplicas: behind a load balancer without sticky
+// sessions, a visitor's requests land on either replica: the message
+// posted to one is answered on the page's stream served by the other, a
+// vote is taken by the replica that did not send the answer, and a page
+// that reconnects to the other replica resumes after the last event it
+// saw.
+func TestWebChatAcrossReplicas(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	var bases [2]string
+	for i := range bases {
+		cfg, err := LoadConfig(writeConfig(t, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Bot.RateLimit = RateLimitConfig{}
+		cfg.Store.Postgres.URL, cfg.Store.Postgres.Replicas = url, true
+		b, err := Open(ctx, cfg, Options{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { closeBot(t, b) })
+		key, err := b.Store().Secret(ctx, "web visitors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := web.New(web.Config{Enabled: true, Listen: "127.0.0.1:0"}, web.Options{Key: key, Relay: b.WebRelay(), RelayPoll: 50 * time.Millisecond})
+		srv := httptest.NewServer(w.Handler(b.Inbox()))
+		t.Cleanup(srv.Close)
+		bases[i] = srv.URL
+	}
+	jar, _ := cookiejar.New(nil) // one browser: its cookie goes to both (same host)
+	client := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	get := func(base, lastID string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/chat/events", nil)
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	post := func(base, path, body string) int {
+		t.Helper()
+		res, err := client.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	type answer struct {
+		eventID string
+		ID      string `json:"id"`
+		HTML    string `json:"html"`
+	}
+	// next reads the stream's next answer event.
+	next := func(sc *bufio.Scanner) answer {
+		t.Helper()
+		var a answer
+		for sc.Scan() {
+			line := sc.Text()
+			if id, ok := strings.CutPrefix(line, "id: "); ok {
+				a.eventID = id
+			}
+			if data, ok := strings.CutPrefix(line, "data: "); ok {
+				if err := json.Unmarshal([]byte(data), &a); err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+		}
+		t.Fatalf("the event stream ended: %v", sc.Err())
+		return a
+	}
+
+	page, err := client.Get(bases[0] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	onB := get(bases[1], "")
+	if post(bases[0], "/chat/send", `{"text":"hello"}`) != http.StatusAccepted {
+		t.Fatal("send to replica A refused")
+	}
+	hello := next(bufio.NewScanner(onB.Body))
+	onB.Body.Close()
+	if !strings.Contains(hello.HTML, "Hello visitor-") {
+		t.Fatalf("replica B's stream showed %+v, want the greeting replica A gave", hello)
+	}
+	if code := post(bases[1], "/chat/feedback", `{"answer_id":"`+hello.ID+`","vote":1}`); code != http.StatusOK {
+		t.Errorf("a vote to replica B on replica A's answer: %d, want 200", code)
+	}
+	if code := post(bases[1], "/chat/feedback", `{"answer_id":"w1-000000000000","vote":1}`); code != http.StatusNotFound {
+		t.Errorf("a vote on an answer never sent: %d, want 404", code)
+	}
+
+	// The page reconnects, to replica A this time, after the greeting.
+	onA := get(bases[0], hello.eventID)
+	defer onA.Body.Close()
+	if post(bases[1], "/chat/send", `{"text":"how do I install it"}`) != http.StatusAccepted {
+		t.Fatal("send to replica B refused")
+	}
+	if got := next(bufio.NewScanner(onA.Body)); !strings.Contains(got.HTML, "https://example.org/docs") {
+		t.Errorf("replica A's resumed stream showed %+v, want replica B's answer, and nothing before it", got)
+	}
+}

@@ -38,13 +38,14 @@ func opsDashboard(cfg *bot.Config, log *slog.Logger, m *metrics.Metrics) func(*b
 // and a port already taken is only a warning.
 func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logger, consoleDone <-chan struct{}) (bot.Adapter, error) {
 	// The visitors' cookies are signed with a key kept in the database, so
-	// that their conversations go on after a restart.
+	// that their conversations go on after a restart, and replicas on one
+	// PostgreSQL database share it (and their visitors' answers: WebRelay).
 	key, err := b.Store().Secret(ctx, "web visitors")
 	if err != nil {
 		return nil, fmt.Errorf("web chat: %w", err)
 	}
 	a := web.New(cfg.Adapters.Web, web.Options{Log: log.With("adapter", "web"), BotName: cfg.Bot.Name,
-		Optional: consoleDone != nil, Key: key})
+		Optional: consoleDone != nil, Key: key, Relay: b.WebRelay()})
 	if consoleDone == nil {
 		return a, nil
 	}
