@@ -182,6 +182,7 @@ func TestDiscordShardsAcrossReplicas(t *testing.T) {
 	cfg.ShardID, cfg.ShardCount = discord.AutoShard, 2
 	log := slog.New(slog.DiscardHandler)
 	type replica struct {
+		a    *discord.Adapter
 		stop func()
 		done chan error
 	}
@@ -192,7 +193,7 @@ func TestDiscordShardsAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		r := replica{stop: cancel, done: make(chan error, 1)}
+		r := replica{a: a, stop: cancel, done: make(chan error, 1)}
 		go func() { r.done <- a.Run(ctx, nopInbox{}) }()
 		t.Cleanup(func() { cancel(); <-r.done })
 		return r
@@ -217,11 +218,14 @@ func TestDiscordShardsAcrossReplicas(t *testing.T) {
 	if second := identified(); first == second || first+second != 1 {
 		t.Fatalf("two replicas identified with shards %d and %d, want 0 and 1", first, second)
 	}
-	start() // a standby: both shards are taken
+	standby := start() // both shards are taken
 	select {
 	case id := <-f.Identify:
 		t.Fatalf("a third replica identified (%v) while both shards were served", id["shard"])
 	case <-time.After(300 * time.Millisecond):
+	}
+	if !standby.a.Connected() {
+		t.Error("a standby replica is not ready (Connected false): /readyz would take its web chat out of the load balancer")
 	}
 	a.stop()
 	if err := <-a.done; err != nil {

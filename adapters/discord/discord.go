@@ -122,6 +122,9 @@ type Adapter struct {
 	// connected is true from the gateway's READY or RESUMED until the
 	// connection drops, for /readyz.
 	connected atomic.Bool
+	// claiming is true while a replica waits for a free shard (shard_id
+	// auto): a standby, ready to take over, not a failure.
+	claiming atomic.Bool
 }
 
 type set map[string]bool
@@ -231,7 +234,9 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // Connected reports whether the gateway session is up (for /readyz):
 // false until READY, and from a dropped connection until it is resumed.
-func (a *Adapter) Connected() bool { return a.connected.Load() }
+// A replica waiting for a free shard counts as connected: it is a
+// standby, and its other adapters (the web chat) serve meanwhile.
+func (a *Adapter) Connected() bool { return a.connected.Load() || a.claiming.Load() }
 
 // Run connects to the gateway, registers the slash commands and delivers
 // messages to inbox until ctx is done, then disconnects, delivers what it
@@ -247,7 +252,9 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	count := max(a.cfg.ShardCount, 1)
 	for {
 		a.log.Info("discord: claiming a free shard", "shards", count)
+		a.claiming.Store(true)
 		claim, err := a.opts.Shards.ClaimShard(ctx, count)
+		a.claiming.Store(false)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
