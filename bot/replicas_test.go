@@ -121,8 +121,9 @@ func BenchmarkSharedRateLimit(b *testing.B) {
 			}
 		})
 	}
+	shared := rateLimitFor(openReplica(b, pgtest.URL(b)), cfg, notAdmin, log) // before the clock starts
 	b.Run("memory", func(b *testing.B) { run(b, RateLimit(cfg, notAdmin, log)) })
-	b.Run("postgres", func(b *testing.B) { run(b, rateLimitFor(openReplica(b, pgtest.URL(b)), cfg, notAdmin, log)) })
+	b.Run("postgres", func(b *testing.B) { run(b, shared) })
 }
 
 // TestConfigShardID: shard_id is a number, from the environment too
@@ -368,4 +369,33 @@ func TestWebChatAcrossReplicas(t *testing.T) {
 	if got := next(bufio.NewScanner(onA.Body)); !strings.Contains(got.HTML, "https://example.org/docs") {
 		t.Errorf("replica A's resumed stream showed %+v, want replica B's answer, and nothing before it", got)
 	}
+}
+
+// BenchmarkWebRelay is what the web chat's relay costs on PostgreSQL: an
+// answer's event kept (publish), and one page's poll for new ones (after):
+// go test -run X -bench WebRelay ./bot/ with DOCENT_REQUIRE_POSTGRES=1.
+func BenchmarkWebRelay(b *testing.B) {
+	st := openReplica(b, pgtest.URL(b))
+	r := &webRelay{db: st, log: slog.New(slog.DiscardHandler), now: time.Now}
+	ctx := context.Background()
+	data := []byte(`{"id":"w1-000000000000","html":"<p>See the install guide.</p>","source":"intent"}`)
+	b.Run("publish", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := r.Publish(ctx, fmt.Sprintf("%032x", i%200), fmt.Sprint("w", i), data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("after", func(b *testing.B) {
+		start := r.Start()
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := r.After(ctx, fmt.Sprintf("%032x", i%200), start); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
