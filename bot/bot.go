@@ -222,7 +222,7 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 	// through the chain.
 	h := Chain(b.answer(), Recover(log), IgnoreBots(), Timeout(cfg.Bot.Timeout, log))
 	b.router = NewRouter(b.metrics.History(st), h, log, RouterOptions{
-		Admit:                RateLimit(cfg.Bot.RateLimit, b.isAdmin, log),
+		Admit:                rateLimitFor(st, cfg.Bot.RateLimit, b.isAdmin, log),
 		MaxConcurrent:        cfg.Bot.MaxConcurrent,
 		QueuePerConversation: cfg.Bot.QueuePerConversation,
 		Self:                 chat.Member{ID: "docent", Name: cfg.Bot.Name, Bot: true},
@@ -817,8 +817,11 @@ func Explain(ctx context.Context, cfg *Config, log *slog.Logger, text string) (b
 func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 	var out []Adapter
 	if dc := b.cfg.Adapters.Discord; dc.Enabled {
-		a, err := discord.New(dc, discord.Options{Log: b.log,
-			CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()})
+		opts := discord.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix, Commands: b.slashCommands()}
+		if b.store.Replica() {
+			opts.Shards = shardClaimer{st: b.store, log: b.log, every: shardClaimEvery}
+		}
+		a, err := discord.New(dc, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -372,7 +372,9 @@ func (b *Bot) runModules(ctx context.Context, wg *sync.WaitGroup, adapters []Ada
 		if !ok {
 			continue
 		}
-		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: b.cfg.Adapters.Discord.ShardID}
+		// Replicas claiming their shards (shard_id: auto) all pass as shard
+		// 0: the loop runs on the one replica that leads for it.
+		env := module.RunEnv{Announcers: maps.Clone(announcers), Messengers: maps.Clone(messengers), Shard: max(int(b.cfg.Adapters.Discord.ShardID), 0)}
 		if b.store.Replica() {
 			b.loops.Store(m.Name(), loopStandby)
 			wg.Go(func() { b.leadModule(ctx, m.Name(), r, env) })

@@ -1,12 +1,18 @@
 package bot
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/docent-bot/docent/store"
 )
 
 // RateLimitConfig bounds how fast one member, and one channel, get
@@ -73,33 +79,77 @@ func (l *limiters) take(key string, now time.Time) (ok, tell bool) {
 	return false, tell
 }
 
+// takers are the buckets of members and of channels: in memory
+// (limiters) for a lone Docent, in the store (storedLimits) for replicas.
+// take checks the member's bucket, then, if it allowed, the channel's;
+// which is 0 for the member's, 1 for the channel's.
+type takers interface {
+	take(member, channel string, now time.Time) (ok bool, which int, tell bool)
+}
+
+type memoryTakers struct{ members, channels *limiters }
+
+func (m memoryTakers) take(member, channel string, now time.Time) (bool, int, bool) {
+	ok, tell := m.members.take(member, now)
+	if !ok {
+		return false, 0, tell
+	}
+	ok, tell = m.channels.take(channel, now)
+	return ok, 1, tell
+}
+
 // RateLimit refuses the messages of a member who writes faster than the
 // limits allow, before they are queued, so that a flood takes no room in
 // any queue: the member gets one polite notice, then silence until their
 // bucket refills; their messages are stored but not answered. A member
 // flooding one channel spends their own bucket and that channel's, not
 // anyone else's. Admins, and bots (whose messages are never answered),
-// are not limited.
+// are not limited. The buckets are this process's, in memory.
 func RateLimit(cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logger) Admission {
 	members := newLimiters(cfg.MemberPerMinute, cfg.MemberBurst)
 	channels := newLimiters(cfg.ChannelPerMinute, cfg.ChannelBurst)
 	if members == nil && channels == nil {
 		return nil
 	}
+	return admission(memoryTakers{members, channels}, isAdmin, log)
+}
+
+// SharedRateLimit is RateLimit with its buckets in db, for replicas: a
+// member's messages land on any of them, and each replica counting alone
+// would let the full rate through on each. Every admitted or refused
+// message costs one small write transaction of its own (group committed
+// with the others queued).
+func SharedRateLimit(cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logger, db store.Buckets) Admission {
+	st := newStoredLimits(cfg, db, log)
+	if st == nil {
+		return nil
+	}
+	return admission(st, isAdmin, log)
+}
+
+// rateLimitFor is the rate limits of a Docent on st: shared through the
+// store by replicas, whose members' messages land on any of them; in
+// memory for a lone Docent.
+func rateLimitFor(st *store.Store, cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logger) Admission {
+	if st.Replica() {
+		return SharedRateLimit(cfg, isAdmin, log, st)
+	}
+	return RateLimit(cfg, isAdmin, log)
+}
+
+func admission(t takers, isAdmin func(*Message) bool, log *slog.Logger) Admission {
 	return func(m *Message) (bool, string) {
 		if m.FromSelf || m.Author.Bot || isAdmin(m) {
 			return true, ""
 		}
-		now := time.Now()
 		c := m.Conversation
-		ok, tell := members.take(c.Platform+":"+m.Author.ID, now)
-		what := "you are"
-		if ok {
-			ok, tell = channels.take(c.Platform+":"+c.Channel, now)
-			what = "this channel is"
-		}
+		ok, which, tell := t.take(c.Platform+":"+m.Author.ID, c.Platform+":"+c.Channel, time.Now())
 		if ok {
 			return true, ""
+		}
+		what := "you are"
+		if which == 1 {
+			what = "this channel is"
 		}
 		log.Info("rate limited", "platform", c.Platform, "channel", c.Channel, "member", m.Author.ID, "notice", tell)
 		if !tell {
@@ -108,4 +158,176 @@ func RateLimit(cfg RateLimitConfig, isAdmin func(*Message) bool, log *slog.Logge
 		return false, fmt.Sprintf("Sorry, %s sending messages faster than I can answer them. "+
 			"I'll skip some for a moment; ask again in a minute.", what)
 	}
+}
+
+// The rate limits' buckets shared by replicas, in a store bucket:
+//
+//	ratelimit  "m/" platform ":" member  → tokens ‖ at ‖ told
+//	           "c/" platform ":" channel → tokens ‖ at ‖ told
+//
+// tokens is a float64 (IEEE bits, big-endian), at the time they were
+// counted (Unix nanoseconds, big-endian), told one byte (1: the member
+// was told and has not been let through since). A bucket that has
+// refilled is the same as none, so pruning deletes it.
+var bucketRateLimit = store.NewBucket("ratelimit")
+
+// storedLimits are token buckets kept in the store, read and written in
+// one transaction per message, so that every replica spends from the same
+// ones.
+type storedLimits struct {
+	db              store.Buckets
+	log             *slog.Logger
+	member, channel storedRate
+	lastPrune       atomic.Int64 // Unix nanoseconds of the last prune started
+	pruning         atomic.Bool
+}
+
+type storedRate struct {
+	perSec float64
+	burst  float64
+}
+
+func (r storedRate) on() bool { return r.perSec > 0 }
+
+// storedTimeout bounds one admission's transaction: a database that does
+// not answer lets the message through rather than holding up intake.
+const storedTimeout = 5 * time.Second
+
+// storedPruneEvery is how often a replica deletes the refilled buckets.
+const storedPruneEvery = 5 * time.Minute
+
+func newStoredLimits(cfg RateLimitConfig, db store.Buckets, log *slog.Logger) *storedLimits {
+	rate := func(perMinute float64, burst int) storedRate {
+		if perMinute <= 0 {
+			return storedRate{}
+		}
+		return storedRate{perSec: perMinute / 60, burst: float64(max(1, burst))}
+	}
+	st := &storedLimits{db: db, log: log, member: rate(cfg.MemberPerMinute, cfg.MemberBurst),
+		channel: rate(cfg.ChannelPerMinute, cfg.ChannelBurst)}
+	if !st.member.on() && !st.channel.on() {
+		return nil
+	}
+	return st
+}
+
+type storedBucket struct {
+	tokens float64
+	at     int64
+	told   bool
+}
+
+func decodeStoredBucket(v []byte, r storedRate) storedBucket {
+	if len(v) != 17 {
+		return storedBucket{tokens: r.burst}
+	}
+	return storedBucket{tokens: math.Float64frombits(binary.BigEndian.Uint64(v)),
+		at: int64(binary.BigEndian.Uint64(v[8:])), told: v[16] == 1}
+}
+
+func (b storedBucket) encode() []byte {
+	v := make([]byte, 17)
+	binary.BigEndian.PutUint64(v, math.Float64bits(b.tokens))
+	binary.BigEndian.PutUint64(v[8:], uint64(b.at))
+	if b.told {
+		v[16] = 1
+	}
+	return v
+}
+
+// refill is b's tokens at now; a clock behind the one that wrote b (an
+// other replica's) adds nothing.
+func (b storedBucket) refill(r storedRate, now int64) float64 {
+	if b.at == 0 {
+		return r.burst
+	}
+	elapsed := max(now-b.at, 0)
+	return min(r.burst, b.tokens+float64(elapsed)/1e9*r.perSec)
+}
+
+// spend takes one token from key's bucket in tx, or says it is empty and
+// whether that is news to the member.
+func spend(tx *store.Tx, key string, r storedRate, now int64) (ok, tell bool, err error) {
+	if !r.on() {
+		return true, false, nil
+	}
+	b := decodeStoredBucket(tx.Get(bucketRateLimit, []byte(key)), r)
+	b.tokens = b.refill(r, now)
+	b.at = now
+	if b.tokens >= 1 {
+		b.tokens--
+		b.told = false
+		ok = true
+	} else {
+		tell = !b.told
+		b.told = true
+		if !tell {
+			return false, false, nil // nothing changed that others need
+		}
+	}
+	return ok, tell, tx.Put(bucketRateLimit, []byte(key), b.encode())
+}
+
+func (st *storedLimits) take(member, channel string, now time.Time) (ok bool, which int, tell bool) {
+	at := now.UnixNano()
+	ctx, cancel := context.WithTimeout(context.Background(), storedTimeout)
+	defer cancel()
+	err := st.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		which = 0 // the write may run more than once
+		ok, tell, err = spend(tx, "m/"+member, st.member, at)
+		if err != nil || !ok {
+			return err
+		}
+		which = 1
+		ok, tell, err = spend(tx, "c/"+channel, st.channel, at)
+		return err
+	})
+	if err != nil {
+		st.log.Warn("could not check the rate limits in the database; letting the message through", "err", err)
+		return true, 0, false
+	}
+	if at-st.lastPrune.Load() > int64(storedPruneEvery) && st.pruning.CompareAndSwap(false, true) {
+		st.lastPrune.Store(at)
+		go st.prune(at)
+	}
+	return ok, which, tell
+}
+
+// prune deletes the buckets that have refilled since they were written,
+// so that the bucket does not keep every member ever seen.
+func (st *storedLimits) prune(now int64) {
+	defer st.pruning.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deleted := 0
+	err := st.db.Update(ctx, func(tx *store.Tx) error {
+		var full [][]byte
+		deleted = 0
+		err := tx.Scan(bucketRateLimit, nil, func(k, v []byte) error {
+			r := st.member
+			if len(k) > 0 && k[0] == 'c' {
+				r = st.channel
+			}
+			if !r.on() || decodeStoredBucket(v, r).refill(r, now) >= r.burst {
+				full = append(full, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range full {
+			if err := tx.Delete(bucketRateLimit, k); err != nil {
+				return err
+			}
+		}
+		deleted = len(full)
+		return nil
+	})
+	if err != nil {
+		st.log.Warn("could not prune the rate limits' buckets; trying again later", "err", err)
+		return
+	}
+	st.log.Debug("pruned the rate limits' refilled buckets", "deleted", deleted)
 }

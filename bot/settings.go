@@ -367,6 +367,9 @@ func (c *Config) validateAcross(pos config.Positions, adapters map[string]bool) 
 	if c.LLM.Enabled && len(c.Knowledge.Folders) == 0 {
 		errs = append(errs, pos.Errorf("llm.enabled", "the LLM answers from the docs: add knowledge.folders"))
 	}
+	if d := c.Adapters.Discord; d.Enabled && d.ShardID == discord.AutoShard && !c.Store.Postgres.Replicas {
+		errs = append(errs, pos.Errorf("adapters.discord.shard_id", "auto claims a free shard among replicas: it needs store.postgres.replicas: true; a lone Docent writes its shard's number (or ${DOCENT_SHARD_ID})"))
+	}
 	if !slices.Contains(slices.Collect(maps.Values(adapters)), true) {
 		errs = append(errs, pos.Errorf("adapters", "no adapter is enabled: enable adapters.console, adapters.discord, adapters.slack or adapters.web"))
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/docent-bot/docent/adapters/web"
 	"github.com/docent-bot/docent/bot"
@@ -37,18 +38,35 @@ func opsDashboard(cfg *bot.Config, log *slog.Logger, m *metrics.Metrics) func(*b
 // web chat is the local try-out: it stops when the console's input ends,
 // and a port already taken is only a warning.
 func webAdapter(ctx context.Context, b *bot.Bot, cfg *bot.Config, log *slog.Logger, consoleDone <-chan struct{}) (bot.Adapter, error) {
-	// The visitors' cookies are signed with a key kept in the database, so
-	// that their conversations go on after a restart.
-	key, err := b.Store().Secret(ctx, "web visitors")
+	key, err := webKey(ctx, os.LookupEnv, b.Store().Secret)
 	if err != nil {
 		return nil, fmt.Errorf("web chat: %w", err)
 	}
 	a := web.New(cfg.Adapters.Web, web.Options{Log: log.With("adapter", "web"), BotName: cfg.Bot.Name,
-		Optional: consoleDone != nil, Key: key})
+		Optional: consoleDone != nil, Key: key, Relay: b.WebRelay()})
 	if consoleDone == nil {
 		return a, nil
 	}
 	return untilConsoleEnds{a, consoleDone}, nil
+}
+
+// webKeyEnv names the variable that may hold the key of the visitors'
+// cookies.
+const webKeyEnv = "DOCENT_WEB_KEY"
+
+// webKey is the key the visitors' cookies are signed with:
+// ${DOCENT_WEB_KEY} when set (every replica behind a load balancer given
+// the same, as compose's docent.env does), else a key kept in the
+// database, so that their conversations go on after a restart (replicas
+// on one PostgreSQL database share that one too).
+func webKey(ctx context.Context, getenv func(string) (string, bool), secret func(context.Context, string) ([]byte, error)) ([]byte, error) {
+	if v, ok := getenv(webKeyEnv); ok {
+		if v = strings.TrimSpace(v); len(v) < 32 {
+			return nil, fmt.Errorf("%s is %d characters long; give it 32 or more (openssl rand -hex 32), or unset it to use the key kept in the database", webKeyEnv, len(v))
+		}
+		return []byte(v), nil
+	}
+	return secret(ctx, "web visitors")
 }
 
 // untilConsoleEnds runs the web chat until the console's input ends.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -179,5 +180,37 @@ func TestRunAsAServiceWithNoInput(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil || !strings.Contains(log.String(), "docent stopped") {
 		t.Errorf("stop: %v\n%s", err, log.String())
+	}
+}
+
+// TestWebKey: the visitors' cookie key is ${DOCENT_WEB_KEY} when set (the
+// same on every replica behind a load balancer), refused when too short,
+// and the database's kept key without it.
+func TestWebKey(t *testing.T) {
+	kept := []byte("kept in the database, 32 bytes..")
+	secret := func(_ context.Context, name string) ([]byte, error) {
+		if name != "web visitors" {
+			t.Errorf("secret %q, want \"web visitors\"", name)
+		}
+		return kept, nil
+	}
+	env := func(v string, set bool) func(string) (string, bool) {
+		return func(name string) (string, bool) {
+			if name != "DOCENT_WEB_KEY" {
+				return "", false
+			}
+			return v, set
+		}
+	}
+	const fromEnv = "3f6c1e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
+	if key, err := webKey(context.Background(), env(fromEnv, true), secret); err != nil || string(key) != fromEnv {
+		t.Errorf("with DOCENT_WEB_KEY set: %q, %v; want its value", key, err)
+	}
+	if key, err := webKey(context.Background(), env("", false), secret); err != nil || string(key) != string(kept) {
+		t.Errorf("without DOCENT_WEB_KEY: %q, %v; want the database's key", key, err)
+	}
+	_, err := webKey(context.Background(), env("tooshort", true), secret)
+	if err == nil || !strings.Contains(err.Error(), "DOCENT_WEB_KEY is 8 characters long; give it 32 or more") || strings.Contains(err.Error(), "tooshort") {
+		t.Errorf("a short DOCENT_WEB_KEY: %v; want an error naming it, not showing it", err)
 	}
 }

@@ -182,6 +182,28 @@ func (s *Store) Lead(ctx context.Context, name string) (*Leadership, error) {
 	}
 }
 
+// ErrLeadHeld is TryLead's answer when another replica leads for the
+// name.
+var ErrLeadHeld = errors.New("store: another replica leads")
+
+// TryLead is Lead without waiting: it returns the lead when no other
+// replica holds it, else ErrLeadHeld at once (a Discord shard claimed
+// among replicas tries the next). A lone Docent leads at once.
+func (s *Store) TryLead(ctx context.Context, name string) (*Leadership, error) {
+	pg, ok := s.db.(*kv.Postgres)
+	if !ok || !s.replica {
+		return &Leadership{}, nil
+	}
+	lock, err := pg.Hold(ctx, leadKey(name), kv.Exclusive, 0)
+	switch {
+	case errors.Is(err, kv.ErrHeld):
+		return nil, fmt.Errorf("%w for %s", ErrLeadHeld, name)
+	case err != nil:
+		return nil, fmt.Errorf("store: ask for the lead for %s: %w", name, err)
+	}
+	return &Leadership{lock: lock}, nil
+}
+
 // leadPoll is how long Lead waits before asking again after an error (the
 // server restarting).
 var leadPoll = time.Second

@@ -318,3 +318,46 @@ func TestPostgresReplicasStartTogether(t *testing.T) {
 		t.Errorf("a replica starting with the others: %v", err)
 	}
 }
+
+// TestPostgresTryLead: TryLead never waits: it says at once that another
+// replica leads, and leads once that one lets go.
+func TestPostgresTryLead(t *testing.T) {
+	postgresOnly(t)
+	url := pgtest.URL(t)
+	replica := testOptions
+	replica.Replica = true
+	a := openPostgres(t, url, replica)
+	b := openPostgres(t, url, replica)
+	ctx := context.Background()
+	lead, err := a.TryLead(ctx, "discord-shard-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := b.TryLead(ctx, "discord-shard-0"); !errors.Is(err, store.ErrLeadHeld) || !strings.Contains(err.Error(), "discord-shard-0") {
+		t.Fatalf("TryLead of a lead another holds: %v; want ErrLeadHeld naming it", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("TryLead took %s to say the lead is held; want no wait", took)
+	}
+	other, err := b.TryLead(ctx, "discord-shard-1")
+	if err != nil {
+		t.Fatalf("TryLead of a free lead: %v", err)
+	}
+	other.Release()
+	lead.Release()
+	// Release closes the lead's connection; the server lets go of the
+	// lock when it has seen the session end, a moment later.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		again, err := b.TryLead(ctx, "discord-shard-0")
+		if err == nil {
+			again.Release()
+			break
+		}
+		if !errors.Is(err, store.ErrLeadHeld) || time.Now().After(deadline) {
+			t.Fatalf("TryLead once its holder let go: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

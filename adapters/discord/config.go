@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -36,11 +37,14 @@ type Config struct {
 	// show up at once); empty registers them globally (may take an hour).
 	CommandGuilds []string `yaml:"command_guilds"`
 	// ShardID and ShardCount split guilds across processes: a large
-	// deployment runs one process per shard, each with its own database,
-	// all with the same ShardCount. ShardCount 0 or 1 runs one process for
-	// all guilds.
-	ShardID    int `yaml:"shard_id"`
-	ShardCount int `yaml:"shard_count"`
+	// deployment runs one process per shard, all with the same ShardCount:
+	// each with its own database, or as replicas of one PostgreSQL
+	// database, where ShardID may be AutoShard ("auto": each replica
+	// claims a free shard, see Options.Shards) or come from the
+	// environment (${DOCENT_SHARD_ID}). ShardCount 0 or 1 runs one
+	// process for all guilds.
+	ShardID    Shard `yaml:"shard_id"`
+	ShardCount int   `yaml:"shard_count"`
 	// APIBase replaces https://discord.com for REST and the gateway lookup
 	// (tests, proxies). Empty talks to Discord.
 	APIBase string `yaml:"api_base"`
@@ -88,8 +92,10 @@ func (c Config) Problems() []Problem {
 	if c.ShardCount < 0 {
 		add("shard_count", "must be 1 or more, got %d", c.ShardCount)
 	}
-	if c.ShardID < 0 || (c.ShardCount > 1 && c.ShardID >= c.ShardCount) || (c.ShardCount <= 1 && c.ShardID != 0) {
-		add("shard_id", "must be from 0 to shard_count-1, got %d with shard_count %d", c.ShardID, c.ShardCount)
+	switch {
+	case c.ShardID == AutoShard:
+	case c.ShardID < 0 || (c.ShardCount > 1 && int(c.ShardID) >= c.ShardCount) || (c.ShardCount <= 1 && c.ShardID != 0):
+		add("shard_id", "must be from 0 to shard_count-1, or auto, got %d with shard_count %d", c.ShardID, c.ShardCount)
 	}
 	for _, l := range []struct {
 		field string
@@ -119,6 +125,36 @@ func (c Config) Problems() []Problem {
 	return ps
 }
 
+// Shard is a shard's number in shard_id, or AutoShard.
+type Shard int
+
+// AutoShard is `shard_id: auto`: a replica claims a shard no other
+// replica holds when it connects (Options.Shards).
+const AutoShard Shard = -1
+
+// UnmarshalText reads a shard number (0 or more) or "auto".
+func (s *Shard) UnmarshalText(b []byte) error {
+	text := strings.TrimSpace(string(b))
+	if text == "auto" {
+		*s = AutoShard
+		return nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 0 {
+		return fmt.Errorf("must be a shard number (0 to shard_count-1) or auto, got %q", text)
+	}
+	*s = Shard(n)
+	return nil
+}
+
+// String is the number, or "auto".
+func (s Shard) String() string {
+	if s == AutoShard {
+		return "auto"
+	}
+	return strconv.Itoa(int(s))
+}
+
 func isSnowflake(s string) bool {
 	if s == "" || len(s) > 20 {
 		return false
@@ -133,9 +169,9 @@ func isSnowflake(s string) bool {
 
 // String renders the settings without the token.
 func (c Config) String() string {
-	return fmt.Sprintf("discord{enabled:%t token:%s message_content:%t help_channels:%d guilds:%d allow_channels:%d deny_channels:%d threads:%t command_guilds:%d shard:%d/%d api_base:%q}",
+	return fmt.Sprintf("discord{enabled:%t token:%s message_content:%t help_channels:%d guilds:%d allow_channels:%d deny_channels:%d threads:%t command_guilds:%d shard:%s/%d api_base:%q}",
 		c.Enabled, tokenShown(c.Token), c.MessageContent, len(c.HelpChannels), len(c.Guilds), len(c.AllowChannels),
-		len(c.DenyChannels), c.Threads, len(c.CommandGuilds), c.ShardID, c.ShardCount, c.APIBase)
+		len(c.DenyChannels), c.Threads, len(c.CommandGuilds), c.ShardID.String(), c.ShardCount, c.APIBase)
 }
 
 // LogValue logs the settings without the token.
@@ -150,7 +186,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("deny_channels", c.DenyChannels),
 		slog.Bool("threads", c.Threads),
 		slog.Any("command_guilds", c.CommandGuilds),
-		slog.Int("shard_id", c.ShardID),
+		slog.String("shard_id", c.ShardID.String()),
 		slog.Int("shard_count", c.ShardCount),
 		slog.String("api_base", c.APIBase),
 	)

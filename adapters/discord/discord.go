@@ -57,6 +57,26 @@ type Options struct {
 	Commands []Command
 	// HTTPClient carries all REST calls (tests); nil uses discordgo's.
 	HTTPClient *http.Client
+	// Shards claims a shard among the replicas for `shard_id: auto`;
+	// required then.
+	Shards ShardClaimer
+}
+
+// A ShardClaimer gives a replica a shard that no other replica holds
+// (the bot's, with an advisory lock per shard on the shared database).
+type ShardClaimer interface {
+	// ClaimShard waits until one of shards 0 to count-1 is free and
+	// claims it, or ctx ends.
+	ClaimShard(ctx context.Context, count int) (ShardClaim, error)
+}
+
+// ShardClaim is a shard held by this replica until Release, or until
+// Lost is closed: the claim is gone (its database connection dropped)
+// and another replica may take the shard, so this one must leave it.
+type ShardClaim struct {
+	ID      int
+	Lost    <-chan struct{}
+	Release func()
 }
 
 // Bounds on what the adapter remembers, so memory stays flat however long
@@ -102,6 +122,9 @@ type Adapter struct {
 	// connected is true from the gateway's READY or RESUMED until the
 	// connection drops, for /readyz.
 	connected atomic.Bool
+	// claiming is true while a replica waits for a free shard (shard_id
+	// auto): a standby, ready to take over, not a failure.
+	claiming atomic.Bool
 }
 
 type set map[string]bool
@@ -122,6 +145,9 @@ func New(cfg Config, opts Options) (*Adapter, error) {
 			msgs[i] = p.Field + " " + p.Msg
 		}
 		return nil, fmt.Errorf("discord: %s", strings.Join(msgs, "; "))
+	}
+	if cfg.ShardID == AutoShard && opts.Shards == nil {
+		return nil, errors.New("discord: shard_id auto claims a free shard among replicas: it needs store.postgres.replicas (or write a shard number, e.g. ${DOCENT_SHARD_ID})")
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -156,8 +182,9 @@ func (cfg Config) Intents() discordgo.Intent {
 	return in
 }
 
-// session builds the discordgo session: REST client, intents, shard.
-func (a *Adapter) session() (*discordgo.Session, error) {
+// session builds the discordgo session for shard: REST client, intents,
+// shard.
+func (a *Adapter) session(shard int) (*discordgo.Session, error) {
 	s, err := discordgo.New("Bot " + strings.TrimSpace(a.cfg.Token))
 	if err != nil {
 		return nil, fmt.Errorf("discord: new session: %w", err)
@@ -180,7 +207,7 @@ func (a *Adapter) session() (*discordgo.Session, error) {
 	}
 	s.Identify.Intents = a.cfg.Intents()
 	if a.cfg.ShardCount > 1 {
-		s.ShardID, s.ShardCount = a.cfg.ShardID, a.cfg.ShardCount
+		s.ShardID, s.ShardCount = shard, a.cfg.ShardCount
 	}
 	// Events of one channel are handled in order (a conversation's messages,
 	// a vote and its removal); handlers only do quick work and hand slow
@@ -207,19 +234,65 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // Connected reports whether the gateway session is up (for /readyz):
 // false until READY, and from a dropped connection until it is resumed.
-func (a *Adapter) Connected() bool { return a.connected.Load() }
+// A replica waiting for a free shard counts as connected: it is a
+// standby, and its other adapters (the web chat) serve meanwhile.
+func (a *Adapter) Connected() bool { return a.connected.Load() || a.claiming.Load() }
 
 // Run connects to the gateway, registers the slash commands and delivers
 // messages to inbox until ctx is done, then disconnects, delivers what it
 // had read off the gateway, and waits for its handlers to finish.
+//
+// With `shard_id: auto` it first claims a free shard (Options.Shards),
+// waiting while every shard is taken; when the claim is lost, it leaves
+// the gateway as at the end and claims one again.
 func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
-	s, err := a.session()
+	if a.cfg.ShardID != AutoShard {
+		return a.run(ctx, inbox, int(a.cfg.ShardID))
+	}
+	count := max(a.cfg.ShardCount, 1)
+	for {
+		a.log.Info("discord: claiming a free shard", "shards", count)
+		a.claiming.Store(true)
+		claim, err := a.opts.Shards.ClaimShard(ctx, count)
+		a.claiming.Store(false)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("discord: claim a shard of %d: %w", count, err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		lost := make(chan struct{})
+		go func() {
+			select {
+			case <-claim.Lost:
+				close(lost)
+				cancel()
+			case <-runCtx.Done():
+			}
+		}()
+		err = a.run(runCtx, inbox, claim.ID)
+		cancel()
+		claim.Release()
+		select {
+		case <-lost:
+			a.log.Warn("discord: lost the claim on its shard (its database connection dropped); left the gateway, claiming again", "shard", claim.ID)
+			continue
+		default:
+		}
+		return err
+	}
+}
+
+// run is Run on one shard.
+func (a *Adapter) run(ctx context.Context, inbox chat.Inbox, shard int) error {
+	s, err := a.session(shard)
 	if err != nil {
 		return err
 	}
 	q := newIntake()
 	a.mu.Lock()
-	a.s, a.ctx, a.inbox, a.queue = s, ctx, inbox, q
+	a.s, a.ctx, a.inbox, a.queue, a.ready, a.stopped = s, ctx, inbox, q, false, false
 	a.mu.Unlock()
 	worked := make(chan struct{})
 	go func() {
@@ -252,7 +325,7 @@ func (a *Adapter) Run(ctx context.Context, inbox chat.Inbox) error {
 	a.mu.Lock()
 	a.self = self
 	a.mu.Unlock()
-	a.log.Info("discord: connected", "user", self, "shard", a.cfg.ShardID, "shards", a.cfg.ShardCount)
+	a.log.Info("discord: connected", "user", self, "shard", shard, "shards", a.cfg.ShardCount)
 
 	if err := a.register(ctx, s, appID); err != nil {
 		// Mentions, DMs and prefix commands still work without them.

@@ -110,7 +110,7 @@ func runEvent(t *testing.T, name string, d []byte) *fuzzInbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := a.session()
+	s, err := a.session(0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func restAdapter(t *testing.T, f *discordtest.Server) (*Adapter, *discordgo.Sess
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := a.session()
+	s, err := a.session(0)
 	if err != nil {
 		t.Fatal(err)
 	}

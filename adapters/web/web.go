@@ -52,8 +52,40 @@ type Options struct {
 	// Key signs the visitors' cookies and derives their public IDs from
 	// them: with the same key (Docent keeps one in its database) a
 	// visitor's conversation goes on after a restart. Nil means a random
-	// key for this process only.
+	// key for this process only. Replicas behind one load balancer must
+	// share it (the bot's is kept in the shared database).
 	Key []byte
+	// Relay, when set, carries each visitor's answers between replicas
+	// behind a load balancer: a message posted to one replica is answered
+	// there, and the page's event stream, served by another, reads the
+	// answers from the relay; a vote is taken by any replica. Nil keeps
+	// them in this process (one Docent, or sticky sessions).
+	Relay Relay
+	// RelayPoll is how often an event stream asks the relay for answers
+	// given by other replicas; 0 means 1s.
+	RelayPoll time.Duration
+}
+
+// A Relay keeps each visitor's answers where every replica reads them
+// (the bot's: a bucket of the shared database).
+type Relay interface {
+	// Publish keeps an event of visitor's page, showing answer answerID,
+	// and returns its number: above every number the visitor's events had
+	// and above Start's when it was called.
+	Publish(ctx context.Context, visitor, answerID string, data []byte) (uint64, error)
+	// After returns visitor's events numbered above seq, in order.
+	After(ctx context.Context, visitor string, seq uint64) ([]RelayEvent, error)
+	// Sent reports whether answerID was sent to visitor, by any replica.
+	Sent(ctx context.Context, visitor, answerID string) (bool, error)
+	// Start is the number a page that opens now starts after: it sees
+	// the events published from now on.
+	Start() uint64
+}
+
+// RelayEvent is one event a Relay kept: its number and its JSON.
+type RelayEvent struct {
+	Seq  uint64
+	Data []byte
 }
 
 // Adapter serves the web chat.
@@ -111,6 +143,9 @@ func New(cfg Config, opts Options) *Adapter {
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 5 * time.Second
+	}
+	if opts.RelayPoll <= 0 {
+		opts.RelayPoll = time.Second
 	}
 	key := opts.Key
 	if len(key) == 0 {
@@ -430,6 +465,14 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request) {
 	// A reconnecting page resumes after the last event it saw; a new page
 	// starts with what is sent from now on.
 	last := a.seq.Load()
+	relay := a.opts.Relay
+	var poll <-chan time.Time
+	if relay != nil {
+		last = relay.Start()
+		t := time.NewTicker(a.opts.RelayPoll)
+		defer t.Stop()
+		poll = t.C
+	}
 	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil {
 		last = id
 	}
@@ -441,6 +484,18 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for {
 		evs, wake := v.after(last)
+		if relay != nil {
+			// The relay has every replica's events, this one's too; wake
+			// was taken first, so none published meanwhile is missed.
+			evs = nil
+			kept, err := relay.After(r.Context(), v.id, last)
+			if err != nil && r.Context().Err() == nil {
+				a.log.Warn("web: could not read the answers other replicas gave; trying again", "visitor", v.id, "err", err)
+			}
+			for _, e := range kept {
+				evs = append(evs, event{seq: e.Seq, data: e.Data})
+			}
+		}
 		for _, e := range evs {
 			if _, err := fmt.Fprintf(w, "id: %d\nevent: answer\ndata: %s\n\n", e.seq, e.data); err != nil {
 				return
@@ -452,6 +507,7 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-wake:
+		case <-poll:
 		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return
@@ -507,7 +563,8 @@ func (a *Adapter) send(w http.ResponseWriter, r *http.Request, inbox chat.Inbox)
 
 // feedback stores a 👍/👎 on one of the answers this visitor was sent.
 func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.Inbox) {
-	v := a.known(a.sessions.visitorID(w, r))
+	id := a.sessions.visitorID(w, r)
+	v := a.known(id)
 	var in struct {
 		AnswerID string `json:"answer_id"`
 		Vote     int    `json:"vote"`
@@ -520,7 +577,16 @@ func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.In
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("web: vote must be -1, 0 or 1, not %d", in.Vote)})
 		return
 	}
-	if v == nil || !v.sentAnswer(in.AnswerID) {
+	sent := v != nil && v.sentAnswer(in.AnswerID)
+	if !sent && a.opts.Relay != nil { // given by another replica?
+		var err error
+		if sent, err = a.opts.Relay.Sent(r.Context(), id, in.AnswerID); err != nil {
+			a.log.Warn("web: could not check which replica sent an answer", "answer", in.AnswerID, "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Sorry, I could not check that answer: " + err.Error()})
+			return
+		}
+	}
+	if !sent {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("web: answer %q was not sent to you", in.AnswerID)})
 		return
 	}
@@ -528,6 +594,9 @@ func (a *Adapter) feedback(w http.ResponseWriter, r *http.Request, inbox chat.In
 	if !ok {
 		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "web: this Docent does not take votes"})
 		return
+	}
+	if v == nil {
+		v = &visitor{id: id}
 	}
 	f := chat.Feedback{Conversation: v.conversation(), AnswerID: in.AnswerID, Member: v.member(),
 		Vote: chat.Vote(in.Vote), Reason: in.Reason, Time: time.Now()}
@@ -562,15 +631,15 @@ func (r *responder) Reply(ctx context.Context, ans chat.Answer) (chat.Sent, erro
 	var b [6]byte
 	rand.Read(b[:])
 	sent := chat.Sent{ID: "w" + strconv.FormatUint(r.a.seq.Add(1), 10) + "-" + hex.EncodeToString(b[:]), Time: time.Now()}
-	return sent, r.show(sent, ans)
+	return sent, r.show(ctx, sent, ans)
 }
 
 // Edit changes an answer already shown (a streamed answer growing).
 func (r *responder) Edit(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
-	return r.show(sent, ans)
+	return r.show(ctx, sent, ans)
 }
 
-func (r *responder) show(sent chat.Sent, ans chat.Answer) error {
+func (r *responder) show(ctx context.Context, sent chat.Sent, ans chat.Answer) error {
 	s := shown{ID: sent.ID, HTML: r.a.render.HTML(ans.Text), Source: ans.Source, Intent: ans.Intent, Draft: ans.Draft,
 		Ephemeral: ans.Ephemeral, File: ans.File}
 	s.Votable = !ans.Draft && !ans.Ephemeral && ans.Source != chat.SourceCommand && ans.Source != chat.SourceError
@@ -578,6 +647,12 @@ func (r *responder) show(sent chat.Sent, ans chat.Answer) error {
 	if err != nil {
 		return fmt.Errorf("web: encode answer for %s: %w", r.v.conversation(), err)
 	}
-	r.v.push(event{seq: r.a.seq.Add(1), data: data}, sent.ID)
+	seq := r.a.seq.Add(1)
+	if relay := r.a.opts.Relay; relay != nil {
+		if seq, err = relay.Publish(ctx, r.v.id, sent.ID, data); err != nil {
+			return fmt.Errorf("web: keep the answer for %s where every replica reads it: %w", r.v.conversation(), err)
+		}
+	}
+	r.v.push(event{seq: seq, data: data}, sent.ID) // wakes this replica's streams
 	return nil
 }

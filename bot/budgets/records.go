@@ -68,16 +68,32 @@ func decodeUsage(b []byte) Usage {
 
 // Records are the usage counts in the store, and the requests held in
 // memory (Hold) until they are written.
+//
+// On a store shared by replicas (one PostgreSQL database, several
+// Docents) what one Docent holds in memory is unseen by the others, so
+// each would let the full limit through: there Hold writes its request
+// at once, as Reserve does (the check and the take in one SERIALIZABLE
+// transaction, run again on a conflict), and the answer's transaction
+// adds only its tokens.
 type Records struct {
-	db store.Buckets
+	db     store.Buckets
+	shared bool // db is shared with other Docents: nothing is held in memory
 	// mu guards held: the requests held by Hold and not settled yet, by
 	// usage key.
 	mu   sync.Mutex
 	held map[string]int
 }
 
-// NewRecords keeps the counts in db.
-func NewRecords(db store.Buckets) *Records { return &Records{db: db, held: map[string]int{}} }
+// NewRecords keeps the counts in db. A db shared by replicas (one that
+// says so: Replica() true, as *store.Store on a replica) gets its
+// requests written at once by Hold.
+func NewRecords(db store.Buckets) *Records {
+	r := &Records{db: db, held: map[string]int{}}
+	if rep, ok := db.(interface{ Replica() bool }); ok {
+		r.shared = rep.Replica()
+	}
+	return r
+}
 
 // Add adds u to the counts of each scope on day, in one transaction with
 // the other queued writes. It returns after the commit.
@@ -193,18 +209,23 @@ func (r *Records) Reserve(ctx context.Context, day string, limits []Limit) (over
 // (module.Settle). Until then Hold and Reserve count it against the
 // limits, so concurrent questions still cannot all slip under a limit; a
 // crash forgets the requests of the answers it interrupted, which were
-// never given. It is a store.Rider.
+// never given. On a store shared by replicas its request is written by
+// Hold, and settling adds its tokens. It is a store.Rider.
 type Reservation struct {
 	r      *Records
 	day    string
 	scopes []string
 	// Tokens is what the request cost, counted when it is settled.
 	Tokens int
+	// written is set when the request itself is already in the store
+	// (Hold on a shared store): settling adds only the tokens.
+	written bool
 
 	released bool // guarded by Records.mu
 }
 
-// Hold takes one request in every scope of limits on day, in memory,
+// Hold takes one request in every scope of limits on day, in memory (on
+// a store shared by replicas, in the store at once, as Reserve),
 // unless one of them has already reached its requests or tokens limit
 // (counting what is on disk and what is held); then it takes nothing and
 // returns that scope's index. It returns -1 and the reservation when it
@@ -215,6 +236,17 @@ func (r *Records) Hold(ctx context.Context, day string, limits []Limit) (*Reserv
 		if err := validUsageName(day, l.Scope); err != nil {
 			return nil, -1, fmt.Errorf("budgets: hold usage: %w", err)
 		}
+	}
+	if r.shared {
+		over, err := r.Reserve(ctx, day, limits)
+		if err != nil || over >= 0 {
+			return nil, over, err
+		}
+		res := &Reservation{r: r, day: day, written: true, released: true}
+		for _, l := range limits {
+			res.scopes = append(res.scopes, l.Scope)
+		}
+		return res, -1, nil
 	}
 	// The check and the take are under mu, and a settled request leaves
 	// held only after its commit: in between it is counted twice, never
@@ -251,8 +283,13 @@ func (r *Records) Hold(ctx context.Context, day string, limits []Limit) (*Reserv
 func (res *Reservation) Write(tx *store.Tx) error {
 	for _, sc := range res.scopes {
 		k := usageKey(res.day, sc)
+		if res.written && res.Tokens <= 0 {
+			continue
+		}
 		cur := decodeUsage(tx.Get(bucketUsage, k))
-		cur.Requests++
+		if !res.written {
+			cur.Requests++
+		}
 		cur.Tokens += max(res.Tokens, 0)
 		if err := tx.Put(bucketUsage, k, encodeUsage(cur)); err != nil {
 			return fmt.Errorf("settle usage of %s: %w", sc, err)

@@ -252,7 +252,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	case err == nil && id.Op == 2:
 		f.identify <- id.D
 		f.held()
-		f.Send("READY", map[string]any{
+		f.sendOn(c, "READY", map[string]any{
 			"v": 9, "session_id": "sess-1", "guilds": []any{},
 			"user":        map[string]any{"id": BotID, "username": "docent", "bot": true},
 			"application": map[string]any{"id": BotID},
@@ -260,7 +260,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	case err == nil && id.Op == 6: // RESUME after a dropped connection
 		f.resume <- id.D
 		f.held()
-		f.Send("RESUMED", map[string]any{})
+		f.sendOn(c, "RESUMED", map[string]any{})
 	default:
 		f.t.Errorf("discordtest: gateway: want IDENTIFY or RESUME, got op %d, err %v", id.Op, err)
 		return
@@ -273,7 +273,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if m.Op == 1 {
-			f.write(map[string]any{"op": 11})
+			f.writeOn(c, map[string]any{"op": 11})
 		}
 	}
 }
@@ -320,6 +320,25 @@ func (f *Server) write(v any) {
 	if err := f.conn.WriteJSON(v); err != nil {
 		f.t.Errorf("discordtest: gateway: write: %v", err)
 	}
+}
+
+// writeOn writes v on connection c, which answers its own client (one
+// of several shards, say) whatever connected since.
+func (f *Server) writeOn(c *websocket.Conn, v any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := c.WriteJSON(v); err != nil {
+		f.t.Errorf("discordtest: gateway: write: %v", err)
+	}
+}
+
+// sendOn is Send on connection c.
+func (f *Server) sendOn(c *websocket.Conn, event string, d any) {
+	f.mu.Lock()
+	f.seq++
+	s := f.seq
+	f.mu.Unlock()
+	f.writeOn(c, map[string]any{"op": 0, "s": s, "t": event, "d": d})
 }
 
 // Drop closes the gateway connection as a network failure would.
