@@ -26,7 +26,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-
 // openReplica opens the PostgreSQL database at url as one of its replicas.
 func openReplica(t testing.TB, url string) *store.Store {
 	t.Helper()
