@@ -927,6 +927,11 @@ func (l *Lock) Release() {
 	l.once.Do(func() {
 		close(l.stop)
 		<-l.done
+		// Unlocked before the connection closes: another session may take
+		// it at once, not when the server has noticed this one is gone.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _ = l.conn.Exec(ctx, "SELECT pg_advisory_unlock_all()")
+		cancel()
 		_ = l.conn.Close(context.Background())
 	})
 }
