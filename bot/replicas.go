@@ -34,10 +34,12 @@ import (
 // files: they must be the same everywhere), the challenge files (the
 // challenges module watches them in its loop, so only the replica that
 // runs it reloads them; the others read them at their next start), who
-// was told lately that their secret was redacted (warned), and the rate
-// limits (another part of issue 18). A loop's lead is not its shard:
-// Discord announcements are left to shard 0, so on replicas that are
-// Discord shards the loop must lead on shard 0's replica to post there.
+// was told lately that their secret was redacted (warned). (The rate
+// limits, budgets and the web chat's answers are shared: ratelimit.go,
+// bot/budgets, webrelay.go.) A loop's lead is not its shard: Discord
+// announcements are left to shard 0; replicas with shard_id auto all pass
+// as shard 0, so the loop's leader posts (over REST, which is not
+// sharded), but with fixed shard IDs only a leader that is shard 0 does.
 // A Detector also keeps a forgotten member's recent records until its
 // window passes, as a lone Docent's does.
 
