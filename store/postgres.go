@@ -97,7 +97,14 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 		return nil, err
 	}
 	s := newStore(pg, where, opts)
-	s.lock, s.replica = lock, opts.Replica
+	s.lock, s.replica, s.lost = lock, opts.Replica, make(chan struct{})
+	if opts.Replica {
+		if err := s.holdAlive(ctx, pg); err != nil {
+			_ = pg.Close()
+			lock.Release()
+			return nil, err
+		}
+	}
 	go s.watchLock()
 	return s.start(opts, created, core)
 }
@@ -110,20 +117,31 @@ func (s *Store) OnPostgres() bool { return s.bolt == nil }
 // it dropped, so another Docent that is not a replica may now open the
 // database alongside this one. LockLost tells the bot, which stops.
 func (s *Store) watchLock() {
+	var aliveLost <-chan struct{} // nil but on a replica: never closed
+	if s.alive != nil {
+		aliveLost = s.alive.Lost()
+	}
 	select {
 	case <-s.lock.Released():
 	case <-s.lock.Lost():
 		s.log.Error("store: lost the lock on the database (its connection dropped); stopping so that a supervisor restarts Docent", "path", s.path)
+		close(s.lost)
+	case <-aliveLost:
+		// The other replicas now take this one for dead and answer its
+		// pending messages: it must stop answering.
+		s.log.Error("store: lost this replica's liveness lock (its connection dropped); stopping so that a supervisor restarts Docent", "path", s.path)
+		close(s.lost)
 	}
 }
 
-// LockLost is closed when the store's lock on a PostgreSQL database was
-// lost with its connection; nil (never closed) on a bbolt file.
+// LockLost is closed when the store's lock on a PostgreSQL database, or a
+// replica's liveness lock, was lost with its connection; nil (never
+// closed) on a bbolt file.
 func (s *Store) LockLost() <-chan struct{} {
 	if s.lock == nil {
 		return nil
 	}
-	return s.lock.Lost()
+	return s.lost
 }
 
 // Replica reports whether the store was opened as one of several Docents

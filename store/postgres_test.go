@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +155,9 @@ func TestPostgresOneProcessFeedsRecordersOnce(t *testing.T) {
 		wg.Go(func() {
 			c := conv("discord", "help", string(rune('a'+w)))
 			for i := range each {
-				if _, err := s.AppendMessage(ctx, message(c, "hello", base.Add(time.Duration(i)*time.Second))); err != nil {
+				m := message(c, "hello", base.Add(time.Duration(i)*time.Second))
+				m.ID = fmt.Sprint("p-", w, "-", i) // each message has its own platform ID
+				if _, err := s.AppendMessage(ctx, m); err != nil {
 					t.Error(err)
 					return
 				}

@@ -107,6 +107,12 @@ type ConversationSummary struct {
 // its ID. A zero m.Time is stamped with the current time. The message's
 // Mentioned and Direct flags are not kept.
 //
+// A message whose platform ID is stored already in its channel (a
+// platform delivering it again, to this Docent or another replica) is not
+// stored again: the error is a *DuplicateError, wrapping ErrDuplicate,
+// with the record stored the first time. On a replica the message is also
+// marked pending until the bot is done with it (Settled, AnswerSent).
+//
 // It returns once the message is committed to disk. If ctx ends first it
 // returns the context's error, and the message may or may not be stored.
 func (s *Store) AppendMessage(ctx context.Context, m chat.Message) (Record, error) {
@@ -120,7 +126,32 @@ func (s *Store) AppendMessage(ctx context.Context, m chat.Message) (Record, erro
 		PlatformID:   m.ID,
 		RepliesTo:    m.RepliesTo,
 	}
-	return s.appendRecord(ctx, rec)
+	r, err := s.prepareRecord(rec)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	// The check and the insert share one transaction: see storedMessage.
+	var dup bool
+	put := r.apply
+	r.apply = func(tx kv.Tx) (Record, error) {
+		old, found, err := storedMessage(tx, rec)
+		if dup = found; err != nil || found {
+			return old, err
+		}
+		stored, err := put(tx)
+		if err != nil {
+			return Record{}, err
+		}
+		return stored, s.markPending(tx, stored.ID)
+	}
+	stored, err := s.submit(ctx, r)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: append %s to %s: %w", rec.Kind, rec.Conversation, err)
+	}
+	if dup {
+		return stored, &DuplicateError{Stored: stored}
+	}
+	return stored, nil
 }
 
 // AppendAnswer stores an answer Docent gave and returns it as stored, with
@@ -208,6 +239,10 @@ func (s *Store) AnswerSent(ctx context.Context, id uint64, platformID string) er
 		}
 		if err := indexPlatformID(tx, rec); err != nil {
 			return Record{}, fmt.Errorf("index record %d by its platform ID: %w", id, err)
+		}
+		// The question is answered: no replica takes it over any more.
+		if err := settle(tx, rec.ReplyTo); err != nil {
+			return Record{}, fmt.Errorf("settle message %d: %w", rec.ReplyTo, err)
 		}
 		return rec, nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -93,7 +94,9 @@ func TestRecorderInTheRecordsTransaction(t *testing.T) {
 	defer s.Close()
 	before := s.WriteStats().Commits
 	for i := range 3 {
-		appendMessage(t, s, message(conv("discord", "help", ""), "hello", base.Add(time.Duration(i)*time.Second)))
+		m := message(conv("discord", "help", ""), "hello", base.Add(time.Duration(i)*time.Second))
+		m.ID = fmt.Sprint("p-hello-", i) // three messages: the platform gives each its ID
+		appendMessage(t, s, m)
 		if got := counted(t, s, "help"); got != uint64(i+1) {
 			t.Fatalf("after append %d: tally %d", i+1, got)
 		}

@@ -109,8 +109,14 @@ type Store struct {
 	bolt *bolt.DB
 	// lock is the PostgreSQL store's lock (see OpenPostgres); nil on
 	// bbolt, whose file lock goes with the file.
-	lock     *kv.Lock
-	replica  bool
+	lock    *kv.Lock
+	replica bool
+	// replicaID names a replica in its pending marks, and alive is its
+	// liveness lock (pending.go); "" and nil but on a replica.
+	replicaID string
+	alive     *kv.Lock
+	// lost is closed when lock or alive was lost with its connection.
+	lost     chan struct{}
 	path     string
 	log      *slog.Logger
 	maxBatch int
@@ -458,6 +464,9 @@ func (s *Store) Close() error {
 		<-s.done
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
+		}
+		if s.alive != nil {
+			s.alive.Release()
 		}
 		if s.lock != nil {
 			s.lock.Release()
