@@ -242,3 +242,31 @@ func TestPostgresOrphansTakenOver(t *testing.T) {
 		t.Fatalf("taken over again: %d (%v)", len(again), err)
 	}
 }
+
+// TestAnsweredIn: whether Docent answered in a thread, which a replica's
+// Slack adapter asks for a follow-up in a thread it did not answer itself.
+func TestAnsweredIn(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	thread := conv("slack", "C1", "1700000000.000100")
+	q := appendMessage(t, s, message(thread, "question", base))
+	longer := conv("slack", "C1", "1700000000.0001001") // its key begins with thread's
+	appendMessage(t, s, message(longer, "another", base))
+	if _, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: longer, Time: base,
+		Author: chat.Member{ID: "bot", Bot: true}, Answer: chat.Answer{Text: "answer", Source: chat.SourceIntent}}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.AnsweredIn(ctx, thread); err != nil || ok {
+		t.Fatalf("AnsweredIn before the answer: %v, %v; want false", ok, err)
+	}
+	if _, err := s.AppendAnswer(ctx, store.AnswerRecord{Conversation: thread, ReplyTo: q.ID, Time: base,
+		Author: chat.Member{ID: "bot", Bot: true}, Answer: chat.Answer{Text: "answer", Source: chat.SourceIntent}}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.AnsweredIn(ctx, thread); err != nil || !ok {
+		t.Fatalf("AnsweredIn after the answer: %v, %v; want true", ok, err)
+	}
+	if ok, err := s.AnsweredIn(ctx, conv("slack", "C1", "1700000000.000200")); err != nil || ok {
+		t.Fatalf("AnsweredIn an unknown thread: %v, %v; want false", ok, err)
+	}
+}

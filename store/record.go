@@ -664,6 +664,45 @@ func (s *Store) Conversation(ctx context.Context, c chat.Conversation, limit int
 	return recs, nil
 }
 
+// maxAnsweredInScan bounds the records AnsweredIn reads, oldest first
+// (Docent answers a thread near its start).
+const maxAnsweredInScan = 1000
+
+// AnsweredIn reports whether Docent answered in conversation c: whether
+// one of its first 1,000 records is an answer. A replica's adapter asks
+// it for a thread it did not answer in itself (chat.ThreadHistory).
+func (s *Store) AnsweredIn(ctx context.Context, c chat.Conversation) (bool, error) {
+	if err := validateConversation(c); err != nil {
+		return false, fmt.Errorf("store: look for answers in %s: %w", c, err)
+	}
+	conv := appendConversation(nil, c)
+	found := false
+	err := s.view(ctx, func(tx kv.Tx) error {
+		msgs := tx.Bucket(bucketMessages)
+		if msgs == nil {
+			return fmt.Errorf("database is damaged: bucket %q is missing", bucketMessages)
+		}
+		cur := msgs.Cursor()
+		n := 0
+		for k, v := cur.Seek(conv); k != nil && bytes.HasPrefix(k, conv) && n < maxAnsweredInScan; k, v = cur.Next() {
+			n++
+			rec, err := decodeRecord(k, v)
+			if err != nil {
+				return err
+			}
+			if rec.Kind == KindAnswer {
+				found = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: look for answers in %s: %w", c, err)
+	}
+	return found, nil
+}
+
 // Conversations lists every conversation that has records, with its record
 // count and newest time, newest first.
 func (s *Store) Conversations(ctx context.Context) ([]ConversationSummary, error) {

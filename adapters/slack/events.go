@@ -35,6 +35,9 @@ type incoming struct {
 	event  *slackevents.EventsAPIEvent
 	cmd    *slack.SlashCommand
 	action *slack.InteractionCallback
+	// ack acknowledges its Socket Mode envelope, once it is delivered;
+	// nil in events mode, where the HTTP answer is the acknowledgement.
+	ack func()
 }
 
 // key is the intake's order for in: a message's conversation (its channel

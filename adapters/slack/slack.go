@@ -41,6 +41,10 @@ type Options struct {
 	CommandPrefix string
 	// HTTPClient calls the Web API; nil uses http.DefaultClient.
 	HTTPClient *http.Client
+	// Threads, when set, is asked about a thread reply in a thread this
+	// process did not answer in: replicas share the follow-ups of the
+	// threads any of them answered.
+	Threads chat.ThreadHistory
 }
 
 // Bounds of what the adapter remembers.
@@ -170,8 +174,13 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 	sm := socketmode.New(a.api)
 	done := make(chan error, 1)
 	go func() { done <- sm.RunContext(ctx) }()
-	// Envelopes are acknowledged here and handled by a worker, so that a
-	// slow delivery never makes a later acknowledgement late.
+	// Envelopes are handed to a worker, and acknowledged once delivered
+	// (the message stored): an envelope acknowledged before would be lost
+	// if Docent died before storing it, where Slack sends one not
+	// acknowledged again, maybe to another replica. A delivery costs a
+	// commit (the intake's rounds share them); a commit slower than
+	// Slack's 3 seconds delays the acknowledgements behind it, and Slack's
+	// copies are then found stored and left.
 	q := a.intake(ctx, inbox)
 	defer q.Close()
 	for {
@@ -186,14 +195,10 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 			cancel()
 			return fmt.Errorf("slack: socket mode: %w", err)
 		case evt := <-sm.Events:
-			// Slack wants the acknowledgement within 3 seconds and sends
-			// the envelope again when it is late.
-			if evt.Request != nil && evt.Request.EnvelopeID != "" {
-				if err := sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil && ctx.Err() == nil {
-					a.log.WarnContext(ctx, "slack: ack", "envelope", evt.Request.EnvelopeID, "err", err)
-				}
-			}
 			var in incoming
+			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+				in.ack = a.acker(ctx, sm, evt.Request.EnvelopeID)
+			}
 			switch evt.Type {
 			case socketmode.EventTypeEventsAPI:
 				if ea, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
@@ -213,12 +218,42 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 				a.log.WarnContext(ctx, "slack: connection error; slack-go retries", "err", evt.Data)
 			}
 			if in.event == nil && in.cmd == nil && in.action == nil {
+				if in.ack != nil {
+					in.ack()
+				}
 				continue
 			}
 			if !q.Offer(in) {
-				a.log.WarnContext(ctx, "slack: falling behind; acknowledgements wait for deliveries")
+				a.log.WarnContext(ctx, "slack: falling behind; reading the socket waits for deliveries")
 				q.Put(ctx, in)
 			}
+		}
+	}
+}
+
+// ackWithin is Slack's deadline for an acknowledgement: an envelope
+// acknowledged later is sent again, maybe to another replica (which finds
+// the message stored, and leaves it).
+const ackWithin = 3 * time.Second
+
+// ackTimeout bounds waiting for the socket to take an acknowledgement.
+const ackTimeout = 5 * time.Second
+
+// acker returns the acknowledgement of an envelope, to be sent once its
+// event is delivered: late rather than never.
+func (a *Adapter) acker(ctx context.Context, sm *socketmode.Client, envelope string) func() {
+	got := time.Now()
+	return func() {
+		if late := time.Since(got); late > ackWithin {
+			a.log.WarnContext(ctx, "slack: acknowledged an envelope late: Slack may send it again", "envelope", envelope, "after", late.Round(time.Millisecond))
+		}
+		// Not past ctx: the socket is going, and Slack sends the envelopes
+		// not acknowledged to another connection, whose Docent finds their
+		// messages stored. Nor for ever while slack-go reconnects.
+		actx, cancel := context.WithTimeout(ctx, ackTimeout)
+		defer cancel()
+		if err := sm.AckCtx(actx, envelope, nil); err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "slack: ack", "envelope", envelope, "err", err)
 		}
 	}
 }
@@ -244,7 +279,12 @@ type intakeQueue struct {
 func (a *Adapter) intake(ctx context.Context, inbox chat.Inbox) *intakeQueue {
 	q := &intakeQueue{
 		Queue: intake.NewByKey(intakeSize, incoming.key,
-			func(ctx context.Context, in incoming) { a.handle(ctx, inbox, in) }),
+			func(ctx context.Context, in incoming) {
+				a.handle(ctx, inbox, in)
+				if in.ack != nil {
+					in.ack()
+				}
+			}),
 		worked: make(chan struct{}),
 	}
 	go func() {
@@ -315,7 +355,7 @@ func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slack
 	case mentioned:
 		return // the app_mention event brings it
 	case ev.ThreadTimeStamp != "" && ev.ThreadTimeStamp != ev.TimeStamp:
-		if _, ok := a.threads.Get(ev.Channel + "/" + ev.ThreadTimeStamp); !ok {
+		if !a.answeredIn(ctx, ev.Channel, ev.ThreadTimeStamp) {
 			return
 		}
 	case a.help[ev.Channel] && chat.IsQuestion(ev.Text):
@@ -323,6 +363,43 @@ func (a *Adapter) handleMessage(ctx context.Context, inbox chat.Inbox, ev *slack
 		return
 	}
 	a.deliver(ctx, inbox, ev.Channel, ev.User, ev.TimeStamp, ev.ThreadTimeStamp, ev.Text, mentioned, direct)
+}
+
+// answeredIn reports whether Docent answered in the thread, here or, when
+// Options.Threads is set, on another replica.
+func (a *Adapter) answeredIn(ctx context.Context, channel, thread string) bool {
+	key := channel + "/" + thread
+	if _, ok := a.threads.Get(key); ok {
+		return true
+	}
+	if a.opts.Threads == nil {
+		return false
+	}
+	ok, err := a.opts.Threads.AnsweredIn(ctx, chat.Conversation{Platform: Platform, Channel: channel, Thread: thread})
+	if err != nil {
+		a.log.WarnContext(ctx, "slack: cannot tell whether another replica answered in a thread; leaving a follow-up there unanswered",
+			"channel", channel, "thread", thread, "err", err)
+		return false
+	}
+	if ok {
+		a.threads.Put(key, "")
+	}
+	return ok
+}
+
+// Resume makes the responder for a message another replica stored and
+// could not answer (chat.Resumer): its answers go in the message's thread,
+// as deliver's would.
+func (a *Adapter) Resume(ctx context.Context, m chat.Message) (chat.Responder, error) {
+	if m.Conversation.Platform != Platform || m.Conversation.Channel == "" {
+		return nil, fmt.Errorf("slack: cannot answer %s message %q in %s here", m.Conversation.Platform, m.ID, m.Conversation)
+	}
+	thread := m.Conversation.Thread
+	if thread == "" { // a slash command: its answer starts a thread
+		return &responder{a: a, channel: m.Conversation.Channel, user: m.Author.ID, command: true}, nil
+	}
+	a.threads.Put(m.Conversation.Channel+"/"+thread, "")
+	return &responder{a: a, channel: m.Conversation.Channel, thread: thread, user: m.Author.ID}, nil
 }
 
 // space is the Space of a message in channel: the workspace, except for
