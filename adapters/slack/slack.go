@@ -85,6 +85,10 @@ type Adapter struct {
 
 	wg sync.WaitGroup // background calls (reactions) still running
 
+	// taken counts the Socket Mode events, commands and clicks queued for
+	// delivery (Taken).
+	taken atomic.Uint64
+
 	// listener replaces listening on cfg.Listen in events mode (tests).
 	listener net.Listener
 }
@@ -227,6 +231,7 @@ func (a *Adapter) runSocket(ctx context.Context, inbox chat.Inbox) error {
 				a.log.WarnContext(ctx, "slack: falling behind; reading the socket waits for deliveries")
 				q.Put(ctx, in)
 			}
+			a.taken.Add(1)
 		}
 	}
 }
@@ -257,6 +262,11 @@ func (a *Adapter) acker(ctx context.Context, sm *socketmode.Client, envelope str
 		}
 	}
 }
+
+// Taken is how many Socket Mode events, commands and clicks the adapter
+// has queued for delivery since it started: the acknowledgements come
+// later, once each is delivered.
+func (a *Adapter) Taken() uint64 { return a.taken.Load() }
 
 // intakeSize bounds the events taken from Slack and not yet delivered.
 const intakeSize = 256
