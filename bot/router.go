@@ -56,6 +56,10 @@ type RouterOptions struct {
 	// member wrote it, the store what Scrub returns. The bot hides the
 	// answer of a challenge submission this way.
 	Scrub func(text string) string
+	// Settled, when set, hears of every stored message the router is done
+	// with (answered or not): on a replica the store then clears its
+	// pending mark, so that no other replica takes it over.
+	Settled func(ctx context.Context, id uint64)
 }
 
 // An Admission decides, once a message is stored and before it is queued,
@@ -173,6 +177,19 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 		// Not cancellable: the store may commit after a cancellation, and
 		// a stored message must then be answered.
 		rec, err := rt.history.AppendMessage(context.WithoutCancel(ctx), stored)
+		if errors.Is(err, store.ErrDuplicate) {
+			// Delivered again (Slack resends an event it thinks lost, maybe
+			// to another replica): stored before, and answered by whoever
+			// stored it.
+			rt.log.Debug("message delivered again; stored and answered already", "conversation", m.Conversation.String(),
+				"platform_id", m.ID, "message", rec.ID)
+			rt.workers.Add(1) // within Deliver, so before Shutdown waits for workers
+			go func() {
+				defer rt.workers.Done()
+				finish(r)
+			}()
+			return nil
+		}
 		if err != nil {
 			// A full disk (or store.max_size_mb) must not silence Docent:
 			// the member is answered, and told the history is not saved.
@@ -191,7 +208,41 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 			return nil
 		}
 	}
+	return rt.enqueue(d)
+}
 
+// Resume answers a message stored before, by a replica that went before
+// it was done with it (store.ClaimOrphans), through r, which the adapter
+// made for its conversation (chat.Resumer). The message is not stored
+// again nor rate limited again; it joins its member's queue like a new
+// one. Mentioned is set, as the adapter delivered it to be answered.
+func (rt *Router) Resume(rec store.Record, r chat.Responder) error {
+	rt.mu.Lock()
+	if rt.stopped {
+		rt.mu.Unlock()
+		return ErrStopped
+	}
+	rt.delivering.Add(1)
+	rt.mu.Unlock()
+	defer rt.delivering.Done()
+	m := chat.Message{
+		ID:           rec.PlatformID,
+		Conversation: rec.Conversation,
+		Space:        rec.Space,
+		Author:       rec.Author,
+		Text:         rec.Text,
+		Time:         rec.Time,
+		RepliesTo:    rec.RepliesTo,
+		Mentioned:    true,
+		Direct:       rec.Space == "" && rec.Conversation.Platform != "",
+	}
+	return rt.enqueue(delivery{Message{Message: m, ID: rec.ID}, r})
+}
+
+// enqueue queues d on its member's queue in its conversation, as Deliver
+// says.
+func (rt *Router) enqueue(d delivery) error {
+	msg, m := d.msg, d.msg.Message
 	rt.mu.Lock()
 	key := queueKey{m.Conversation, m.Author.ID}
 	q := rt.queues[key]
@@ -247,7 +298,15 @@ func (rt *Router) refuse(d delivery, notice string) {
 			}
 		}
 		finish(d.r)
+		rt.settled(d.msg.ID)
 	}()
+}
+
+// settled tells the store the router is done with stored message id.
+func (rt *Router) settled(id uint64) {
+	if id != 0 && rt.opts.Settled != nil {
+		rt.opts.Settled(context.Background(), id)
+	}
 }
 
 // finish tells the adapter the bot is done with a message.
@@ -388,6 +447,7 @@ func (rt *Router) handle(d delivery) {
 		}
 	}
 	finish(d.r)
+	rt.settled(d.msg.ID)
 }
 
 // recordingResponder stores every answer before the adapter sends it, so
