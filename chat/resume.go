@@ -8,8 +8,13 @@ import "context"
 // which asks its adapter for a Responder that posts where the answer to m
 // belongs (on Slack, in m's thread). m is the message as stored: its ID is
 // the platform's, its Mentioned and Direct flags are the bot's best guess.
+//
+// Posted finds an answer to m that the platform shows already: one posted
+// by a replica killed before it could note so in the store. The replica
+// taking over then answers nothing.
 type Resumer interface {
 	Resume(ctx context.Context, m Message) (Responder, error)
+	Posted(ctx context.Context, m Message) (Sent, bool, error)
 }
 
 // ThreadHistory tells an adapter what other replicas did in a thread:

@@ -132,7 +132,8 @@ func TestFollowUpInThreadAnsweredOnAnotherReplica(t *testing.T) {
 }
 
 // TestResumeAnswersInTheThread: the responder made for a message another
-// replica stored and did not answer posts in that message's thread.
+// replica stored and did not answer posts in that message's thread; its
+// answer is then found there (Posted), by the question in its metadata.
 func TestResumeAnswersInTheThread(t *testing.T) {
 	f := slacktest.New(t)
 	a, _ := socketAdapter(t, f, Options{}, newRecordingInbox(nil))
@@ -148,6 +149,16 @@ func TestResumeAnswersInTheThread(t *testing.T) {
 	post := f.WaitCalls(t, "chat.postMessage", 1)[0]
 	if post.Get("channel") != "C1" || post.Get("thread_ts") != "1700000000.000100" || post.Get("text") != "taken over" {
 		t.Errorf("posted %q to %s thread %q, want it in C1 thread 1700000000.000100", post.Get("text"), post.Get("channel"), post.Get("thread_ts"))
+	}
+	// The answer carries its question, so that a replica taking over
+	// finds it posted.
+	m := chat.Message{ID: "1700000000.000100", Conversation: chat.Conversation{Platform: Platform, Channel: "C1", Thread: "1700000000.000100"}}
+	if sent, ok, err := a.Posted(ctx, m); err != nil || !ok || sent.ID != post.TS {
+		t.Errorf("Posted: %+v, %v, %v; want the answer %s", sent, ok, err, post.TS)
+	}
+	m.ID = "1700000000.000200" // a later question in the thread, not answered
+	if sent, ok, err := a.Posted(ctx, m); err != nil || ok {
+		t.Errorf("Posted for a question not answered: %+v, %v, %v", sent, ok, err)
 	}
 	if _, err := a.Resume(ctx, chat.Message{Conversation: chat.Conversation{Platform: "discord", Channel: "1"}}); err == nil {
 		t.Error("resumed a Discord message on Slack")

@@ -36,7 +36,11 @@ type responder struct {
 	// asked, for a slash command, is what Docent posts to the channel
 	// before its first public answer, which goes in that post's thread:
 	// who asked what ("<@U1> asked: “…”").
-	asked     string
+	asked string
+	// question is the ts of the message answered, "" for a command: every
+	// answer carries it in its metadata, so that a replica taking over
+	// finds an answer posted by one killed before it noted so (Posted).
+	question  string
 	working   *working
 	mu        sync.Mutex // guards thread, sentParts, ephemeral, lastEdit, dm
 	thread    string
@@ -59,6 +63,9 @@ func msgOptions(text, thread string) []slack.MsgOption {
 	}
 	return opts
 }
+
+// answerEvent is the metadata event type of Docent's answers.
+const answerEvent = "docent_answer"
 
 // Feedback buttons: the block and the actions Slack sends back on a click.
 const (
@@ -90,6 +97,10 @@ func (r *responder) parts(ans chat.Answer) []string {
 // (the text stays as the notification's fallback).
 func (r *responder) partOptions(ans chat.Answer, text, thread string, i, n int) []slack.MsgOption {
 	opts := msgOptions(text, thread)
+	if r.question != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: answerEvent,
+			EventPayload: map[string]any{"question": r.question}}))
+	}
 	if i == n-1 && r.buttons(ans) {
 		opts = append(opts, slack.MsgOptionBlocks(
 			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, true), nil, nil),

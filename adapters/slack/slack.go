@@ -409,7 +409,38 @@ func (a *Adapter) Resume(ctx context.Context, m chat.Message) (chat.Responder, e
 		return &responder{a: a, channel: m.Conversation.Channel, user: m.Author.ID, command: true}, nil
 	}
 	a.threads.Put(m.Conversation.Channel+"/"+thread, "")
-	return &responder{a: a, channel: m.Conversation.Channel, thread: thread, user: m.Author.ID}, nil
+	return &responder{a: a, channel: m.Conversation.Channel, thread: thread, user: m.Author.ID, question: m.ID}, nil
+}
+
+// Posted finds Docent's answer to m in m's thread (chat.Resumer), by the
+// metadata every answer carries: an answer posted by a replica killed
+// before it noted so.
+func (a *Adapter) Posted(ctx context.Context, m chat.Message) (chat.Sent, bool, error) {
+	if m.Conversation.Platform != Platform || m.Conversation.Thread == "" || m.ID == "" {
+		return chat.Sent{}, false, nil
+	}
+	params := &slack.GetConversationRepliesParameters{ChannelID: m.Conversation.Channel, Timestamp: m.Conversation.Thread,
+		Oldest: m.ID, Limit: 200, IncludeAllMetadata: true}
+	for {
+		var msgs []slack.Message
+		var more bool
+		err := a.retry(ctx, func() error {
+			var err error
+			msgs, more, params.Cursor, err = a.api.GetConversationRepliesContext(ctx, params)
+			return err
+		})
+		if err != nil {
+			return chat.Sent{}, false, fmt.Errorf("slack: look for an answer to %s in %s: %w", m.ID, m.Conversation, err)
+		}
+		for _, msg := range msgs {
+			if msg.Metadata.EventType == answerEvent && msg.Metadata.EventPayload["question"] == m.ID {
+				return chat.Sent{ID: msg.Timestamp, Time: tsTime(msg.Timestamp)}, true, nil
+			}
+		}
+		if !more || params.Cursor == "" {
+			return chat.Sent{}, false, nil
+		}
+	}
 }
 
 // space is the Space of a message in channel: the workspace, except for
@@ -448,7 +479,7 @@ func (a *Adapter) deliver(ctx context.Context, inbox chat.Inbox, channel, user, 
 		Mentioned:    mentioned,
 		Direct:       direct,
 	}
-	r := &responder{a: a, channel: channel, thread: threadTS, user: user}
+	r := &responder{a: a, channel: channel, thread: threadTS, user: user, question: ts}
 	if a.cfg.WorkingReaction != "" {
 		r.working = a.react(ctx, channel, ts)
 	}

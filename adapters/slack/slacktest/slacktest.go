@@ -92,6 +92,8 @@ type Server struct {
 	users map[string]string
 	// holds make users.info for a member wait until closed.
 	holds map[string]chan struct{}
+	// spread, when set, takes the Socket Mode connections (Spread).
+	spread *Spreader
 }
 
 // New starts a fake Slack, closed when the test ends.
@@ -197,6 +199,8 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": ts})
 	case "chat.update":
 		reply(w, map[string]any{"channel": r.Form.Get("channel"), "ts": r.Form.Get("ts"), "text": r.Form.Get("text")})
+	case "conversations.replies":
+		reply(w, map[string]any{"messages": f.replies(r.Form.Get("channel"), r.Form.Get("ts"), r.Form.Get("include_all_metadata") == "1"), "has_more": false})
 	case "chat.postEphemeral":
 		reply(w, map[string]any{"message_ts": ts})
 	case "conversations.open":
@@ -238,6 +242,27 @@ func (f *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		reply(w, map[string]any{})
 	}
+}
+
+// replies is a thread as conversations.replies gives it: the bot's posts
+// in it (the fake keeps no member's messages), with their metadata when
+// asked for.
+func (f *Server) replies(channel, ts string, metadata bool) []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []map[string]any
+	for _, c := range f.calls {
+		if c.Method != "chat.postMessage" || c.Get("channel") != channel || c.Get("thread_ts") != ts {
+			continue
+		}
+		m := map[string]any{"type": "message", "user": BotUserID, "bot_id": "B1", "ts": c.TS, "thread_ts": ts, "text": c.Get("text")}
+		var meta map[string]any
+		if metadata && json.Unmarshal([]byte(c.Get("metadata")), &meta) == nil {
+			m["metadata"] = meta
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // getUploadURL answers files.getUploadURLExternal with an upload URL on
@@ -381,8 +406,13 @@ func (f *Server) socket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.Close()
+	f.mu.Lock()
+	spread := f.spread
+	f.mu.Unlock()
 	c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
-	f.conns <- c
+	if spread == nil {
+		f.conns <- c
+	}
 	// Slack pings; without pings the client reconnects.
 	stop := make(chan struct{})
 	defer close(stop)
@@ -398,6 +428,10 @@ func (f *Server) socket(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	if spread != nil {
+		spread.serve(c)
+		return
+	}
 	for {
 		var a struct {
 			EnvelopeID string `json:"envelope_id"`
