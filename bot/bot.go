@@ -229,6 +229,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Bot, err error) {
 		OnFeedback:           b.voted,
 		Scrub:                b.scrub,
 	})
+	if st.Replica() { // a pending mark per message, for takeOver
+		b.router.opts.Settled = b.settle
+	}
 	if opts.Ops != nil {
 		if b.opsHandler, err = opts.Ops(b); err != nil {
 			st.Close()
@@ -319,6 +322,9 @@ func (b *Bot) Run(ctx context.Context, adapters ...Adapter) error {
 		watcher.Go(func() { b.followModels(runCtx, b.modelPoll) })
 	}
 	b.runModules(runCtx, &watcher, adapters)
+	if b.store.Replica() {
+		watcher.Go(func() { b.takeOver(runCtx, adapters) })
+	}
 	if wait, err := b.serveControl(runCtx); err != nil {
 		// Docent works without it; only backups and exports while it runs
 		// need it.
@@ -828,7 +834,11 @@ func (b *Bot) PlatformAdapters() ([]Adapter, error) {
 		out = append(out, a)
 	}
 	if sc := b.cfg.Adapters.Slack; sc.Enabled {
-		a, err := slack.New(sc, slack.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix})
+		opts := slack.Options{Log: b.log, CommandPrefix: b.cfg.Bot.CommandPrefix}
+		if b.store.Replica() { // threads Docent answered on another replica
+			opts.Threads = b.store
+		}
+		a, err := slack.New(sc, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -173,9 +174,12 @@ func TestReplicasRunModuleLoopsOnce(t *testing.T) {
 	}
 
 	// The first replica's lead goes with its connection: the second
-	// takes over, and the first stands by.
-	if n := terminate(t, url, 0x646f6365, -1); n != 1 {
-		t.Fatalf("cut %d connections holding a lead, want 1", n)
+	// takes over, and the first stands by. Only the loop's lead is cut:
+	// a replica holds others ("pending", the takeover of replicas gone).
+	h := fnv.New32a()
+	h.Write([]byte("module looper"))
+	if n := terminate(t, url, 0x646f6365, int64(h.Sum32())); n != 1 {
+		t.Fatalf("cut %d connections holding the loop's lead, want 1", n)
 	}
 	if !signalled(la.stopped, 10*time.Second) {
 		t.Fatal("the replica that lost its lead still runs the loop")

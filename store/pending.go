@@ -248,3 +248,18 @@ func (s *Store) ClaimOrphans(ctx context.Context) ([]Record, error) {
 	}
 	return claimed, nil
 }
+
+// AnswerTo returns the newest answer stored to message q, if any: the
+// answer a replica stored before it was killed, which may have been sent.
+func (s *Store) AnswerTo(ctx context.Context, q Record) (Record, bool, error) {
+	recs, err := s.Conversation(ctx, q.Conversation, 0)
+	if err != nil {
+		return Record{}, false, err
+	}
+	for _, rec := range recs {
+		if rec.Kind == KindAnswer && rec.ReplyTo == q.ID {
+			return rec, true, nil
+		}
+	}
+	return Record{}, false, nil
+}
