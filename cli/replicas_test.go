@@ -104,7 +104,9 @@ func (r *replica) stop(t *testing.T) {
 // a second again to another connection, as Slack does. One replica is
 // killed with SIGKILL mid-run. Every event must be answered exactly once
 // (one chat.postMessage in its thread) and stored exactly once, with no
-// message left pending.
+// message left pending. Then follow-ups without a mention in 100 of the
+// threads, most reaching a replica that did not answer there: each
+// answered once too.
 func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 	const (
 		events      = 1000
@@ -112,6 +114,7 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 		channels    = 50 // the channel rate limit (40 at once) holds for 20 each
 		resendAfter = time.Second
 		killAt      = 400
+		followUps   = 100 // in the threads of the first events, after all are answered
 	)
 	url := pgtest.URL(t)
 	f := slacktest.New(t)
@@ -176,6 +179,36 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(run)
+
+	// Follow-ups in the threads of the first events, without a mention:
+	// most reach a replica that did not answer the thread, which asks the
+	// database whether Docent answered there.
+	for i := range followUps {
+		ts := fmt.Sprintf("1700000001.%06d", i)
+		spread.Send(fmt.Sprintf("Ev%04d", events+i), map[string]any{"type": "message", "user": fmt.Sprintf("U%04d", i),
+			"text": "and how do I contribute?", "ts": ts, "event_ts": ts, "thread_ts": fmt.Sprintf("1700000000.%06d", i),
+			"channel": fmt.Sprintf("C%02d", i%channels)})
+	}
+	want := func(i int) int {
+		if i < followUps {
+			return 2
+		}
+		return 1
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got, missing := answers(), 0
+		for i := range followUps {
+			if got[key(i)] < 2 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d follow-ups unanswered after 30 s", missing, followUps)
+		}
+	}
 	time.Sleep(3 * time.Second) // a second answer would come by now
 	for _, r := range rs[1:] {
 		r.stop(t)
@@ -184,15 +217,15 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 	got := answers()
 	twice := 0
 	for i := range events {
-		if got[key(i)] != 1 {
+		if got[key(i)] != want(i) {
 			twice++
 			if twice <= 5 {
-				t.Errorf("event %d (%s) answered %d times", i, key(i), got[key(i)])
+				t.Errorf("event %d (%s) and its follow-ups answered %d times, want %d", i, key(i), got[key(i)], want(i))
 			}
 		}
 	}
-	if total := len(f.Calls("chat.postMessage")); total != events {
-		t.Errorf("%d posts for %d events, want one each", total, events)
+	if total := len(f.Calls("chat.postMessage")); total != events+followUps {
+		t.Errorf("%d posts for %d events and %d follow-ups, want one each", total, events, followUps)
 	}
 
 	// The database: every message once, none pending.
@@ -206,7 +239,7 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, answered := map[string]int{}, 0
+	stored, answered, followed := map[string]int{}, 0, 0
 	for _, c := range convs {
 		recs, err := st.Conversation(ctx, c.Conversation, 0)
 		if err != nil {
@@ -215,6 +248,9 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 		for _, rec := range recs {
 			if rec.Kind == store.KindMessage {
 				stored[rec.Conversation.Channel+"/"+rec.PlatformID]++
+				if rec.Conversation.Thread != rec.PlatformID {
+					followed++
+				}
 			} else if rec.ReplyTo != 0 {
 				answered++
 			}
@@ -224,7 +260,7 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 		if stored[key(i)] != 1 {
 			t.Errorf("event %d (%s) stored %d times", i, key(i), stored[key(i)])
 		}
-		if got[key(i)] > 1 {
+		if got[key(i)] > want(i) {
 			ch, ts, _ := strings.Cut(key(i), "/")
 			recs, _ := st.Conversation(ctx, chat.Conversation{Platform: "slack", Channel: ch, Thread: ts}, 0)
 			for _, rec := range recs {
@@ -244,17 +280,18 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 			}
 		}
 	}
-	if len(stored) != events {
-		t.Errorf("%d messages stored, want %d", len(stored), events)
+	if len(stored) != events+followUps || followed != followUps {
+		t.Errorf("%d messages stored, %d of them follow-ups; want %d and %d", len(stored), followed, events+followUps, followUps)
 	}
 	if marks, err := st.Pending(ctx); err != nil || len(marks) != 0 {
 		t.Errorf("%d messages left pending (%v)", len(marks), err)
 	}
 
 	stats := spread.Stats()
-	takenOver := 0
+	takenOver, foundPosted := 0, 0
 	for _, r := range rs {
 		takenOver += strings.Count(r.logged(), "took over a message of a replica gone")
+		foundPosted += strings.Count(r.logged(), "a replica gone had answered a message before it went")
 	}
 	var per []string
 	for i, c := range stats.Conns {
@@ -264,9 +301,9 @@ func TestReplicasAnswerEveryEventOnce(t *testing.T) {
 		}
 		per = append(per, fmt.Sprintf("connection %d: %d sent, %d acknowledged%s", i, c.Sent, c.Acked, state))
 	}
-	t.Logf("%d events over %d replicas (replica 0 killed after event %d): %d envelopes, %d resent; %s; "+
-		"%d answered by a replica taking over; %d posts, %d answers stored; started in %s, answered in %s",
-		events, replicas, killAt, stats.Sent, stats.Resent, strings.Join(per, "; "), takenOver,
+	t.Logf("%d events and %d follow-ups over %d replicas (replica 0 killed after event %d): %d envelopes, %d resent; %s; "+
+		"taken over: %d answered, %d found answered already; %d posts, %d answers stored; started in %s, 1000 events answered in %s",
+		events, followUps, replicas, killAt, stats.Sent, stats.Resent, strings.Join(per, "; "), takenOver, foundPosted,
 		len(f.Calls("chat.postMessage")), answered, started.Round(time.Millisecond), took.Round(time.Millisecond))
 }
 
