@@ -53,7 +53,8 @@ func TestRouterDropsMessageDeliveredAgain(t *testing.T) {
 // TestRouterResumesAndSettles: a message another replica stored and left
 // is answered through the responder the adapter made for it, without
 // being stored again; the router tells (Settled) of every stored message
-// it is done with, the resumed one too.
+// it is done with whose answer's platform ID it did not note (AnswerSent
+// settles a message itself): here one it does not answer.
 func TestRouterResumesAndSettles(t *testing.T) {
 	st := openStore(t)
 	var mu sync.Mutex
@@ -63,7 +64,9 @@ func TestRouterResumesAndSettles(t *testing.T) {
 		mu.Lock()
 		seen = append(seen, *m)
 		mu.Unlock()
-		r.Reply(ctx, chat.Answer{Text: "answer to " + m.Text})
+		if m.Text != "not for me" {
+			r.Reply(ctx, chat.Answer{Text: "answer to " + m.Text})
+		}
 	})
 	rt := NewRouter(st, h, slog.New(slog.DiscardHandler), RouterOptions{Settled: func(_ context.Context, id uint64) {
 		mu.Lock()
@@ -83,18 +86,19 @@ func TestRouterResumesAndSettles(t *testing.T) {
 		t.Fatalf("the resumed message was answered %+v", got)
 	}
 	bottest.Ask(t, rt, convA, alice, "a new one")
+	bottest.Ask(t, rt, convA, alice, "not for me")
 	if err := rt.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != 2 || seen[0].ID != left.ID || seen[0].Text != "left behind" || seen[0].Author != alice || !seen[0].Mentioned {
-		t.Fatalf("handled %+v, want the resumed message as stored, then the new one", seen)
+	if len(seen) != 3 || seen[0].ID != left.ID || seen[0].Text != "left behind" || seen[0].Author != alice || !seen[0].Mentioned {
+		t.Fatalf("handled %+v, want the resumed message as stored, then the new ones", seen)
 	}
-	if len(settled) != 2 || settled[0] != left.ID || settled[1] != seen[1].ID {
-		t.Errorf("settled %v, want %d then %d", settled, left.ID, seen[1].ID)
+	if len(settled) != 1 || settled[0] != seen[2].ID {
+		t.Errorf("settled %v, want %d, the message not answered", settled, seen[2].ID)
 	}
 	recs, err := st.Conversation(ctx, convA, 0)
-	if err != nil || len(recs) != 4 {
-		t.Fatalf("%d records (%v), want two messages and two answers", len(recs), err)
+	if err != nil || len(recs) != 5 {
+		t.Fatalf("%d records (%v), want three messages and two answers", len(recs), err)
 	}
 	if err := rt.Resume(left, bottest.NewRecorder()); err == nil {
 		t.Error("resumed a message after Shutdown")

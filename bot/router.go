@@ -447,7 +447,9 @@ func (rt *Router) handle(d delivery) {
 		}
 	}
 	finish(d.r)
-	rt.settled(d.msg.ID)
+	if !r.noted.Load() { // AnswerSent settled it already
+		rt.settled(d.msg.ID)
+	}
 }
 
 // recordingResponder stores every answer before the adapter sends it, so
@@ -469,6 +471,9 @@ type recordingResponder struct {
 
 	mu    sync.Mutex // guards draft
 	draft *chat.Sent // the draft being shown, if any
+	// noted is set once an answer's platform ID is queued (AnswerSent),
+	// which settles the message too.
+	noted atomic.Bool
 }
 
 func (r *recordingResponder) Unwrap() chat.Responder { return r.inner }
@@ -537,7 +542,9 @@ func (r *recordingResponder) sent(ctx context.Context, id uint64, platformID str
 	if err := r.rt.history.AnswerSent(context.WithoutCancel(ctx), id, platformID); err != nil {
 		// The answer is kept; only votes on it will not find it.
 		r.rt.log.Error("answer stored and sent, but not its platform ID", "conversation", r.msg.Conversation.String(), "answer", id, "err", err)
+		return
 	}
+	r.noted.Store(true)
 }
 
 // store appends the answer to the history; it reports the record's ID and
