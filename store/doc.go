@@ -14,6 +14,29 @@
 // Docent per database, as one per file, until the recorders that keep
 // state in memory are safe beside another writer (see storeLock).
 //
+// # Replicas
+//
+// Replicas (Options.Replica) share one PostgreSQL database and answer
+// together; the store gives them what that needs without doubling or
+// losing a message:
+//
+//   - AppendMessage checks the platform's message ID and stores in one
+//     transaction: a message stored already in its channel is refused with
+//     a *DuplicateError (ErrDuplicate), and of two replicas storing it at
+//     once, SERIALIZABLE aborts one, which runs again and finds the other's.
+//   - Replicas take turns to write (kv.Postgres.SerializeWriters), one
+//     transaction at a time across them as within one process.
+//   - Each message a replica stores is marked pending (bucket pending: id →
+//     replica ID) until AnswerSent or Settled; each replica holds a liveness
+//     lock keyed by its ID, and ClaimOrphans gives the lead of "pending" the
+//     messages of replicas whose lock is free, to answer them.
+//
+// What stays open: an answer posted by a replica killed before its
+// AnswerSent committed is found on the platform by the bot (Slack: the
+// answer's metadata), but a post still on the wire at the kill can be
+// answered twice; an answer stored and not yet posted is answered again
+// (two answers stored, one posted). A lone Docent writes no marks.
+//
 // # Writes
 //
 // One writer goroutine owns every write. AppendMessage, AppendAnswer and
@@ -39,7 +62,8 @@
 //	                 platform and the ID → record IDs (uvarints; one but
 //	                 for a collision)
 //
-// Created on first use: platform_keys and feedback. The feature
+// Created on first use: platform_keys, feedback and, on replicas,
+// pending. The feature
 // modules' own buckets live with them (bot/analytics: stats, the activity
 // counters; bot/budgets: usage; bot/challenges: submissions,
 // announcements; bot/lessons: taught; bot/attention, bot/threads,
