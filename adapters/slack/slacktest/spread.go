@@ -48,6 +48,7 @@ type spreadEvent struct {
 	id       string
 	event    map[string]any
 	acked    bool
+	ackedBy  *socket
 	attempts int
 	to       *socket
 	at       time.Time // when it was last sent
@@ -104,6 +105,9 @@ func (s *Spreader) serve(c *websocket.Conn) {
 		sock.acked++
 		if ev := s.byEnv[a.EnvelopeID]; ev != nil {
 			ev.acked = true
+			if ev.ackedBy == nil {
+				ev.ackedBy = sock
+			}
 		}
 		s.mu.Unlock()
 	}
@@ -244,6 +248,20 @@ func (s *Spreader) Stats() SpreadStats {
 		st.Conns = append(st.Conns, ConnStats{Sent: sock.sent, Acked: sock.acked, Closed: sock.closed})
 	}
 	return st
+}
+
+// AckedBy lists the IDs of the events connection n (numbered from 0 in
+// order of connection) acknowledged first, in order.
+func (s *Spreader) AckedBy(n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, ev := range s.order {
+		if ev.ackedBy != nil && ev.ackedBy.n == n {
+			out = append(out, ev.id)
+		}
+	}
+	return out
 }
 
 // Unacked lists the IDs of the events not acknowledged yet, in order.
