@@ -138,6 +138,18 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 	}
 }
 
+// enter counts a delivery in, for Shutdown to wait for; ErrStopped once
+// the router has stopped. The caller calls rt.delivering.Done when done.
+func (rt *Router) enter() error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.stopped {
+		return ErrStopped
+	}
+	rt.delivering.Add(1)
+	return nil
+}
+
 // Deliver stores m and queues it for its conversation. It returns once m is
 // durably stored and queued; the answer arrives later through r. It never
 // waits for room: when the member's queue in the conversation is full, the
@@ -145,13 +157,9 @@ func NewRouter(history History, h Handler, log *slog.Logger, opts RouterOptions)
 // queue has room again) that Docent is busy with their earlier messages,
 // and Deliver returns an error wrapping chat.ErrBusy.
 func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder) error {
-	rt.mu.Lock()
-	if rt.stopped {
-		rt.mu.Unlock()
-		return ErrStopped
+	if err := rt.enter(); err != nil {
+		return err
 	}
-	rt.delivering.Add(1)
-	rt.mu.Unlock()
 	defer rt.delivering.Done()
 
 	m = sanitize(m)
@@ -217,13 +225,9 @@ func (rt *Router) Deliver(ctx context.Context, m chat.Message, r chat.Responder)
 // again nor rate limited again; it joins its member's queue like a new
 // one. Mentioned is set, as the adapter delivered it to be answered.
 func (rt *Router) Resume(rec store.Record, r chat.Responder) error {
-	rt.mu.Lock()
-	if rt.stopped {
-		rt.mu.Unlock()
-		return ErrStopped
+	if err := rt.enter(); err != nil {
+		return err
 	}
-	rt.delivering.Add(1)
-	rt.mu.Unlock()
 	defer rt.delivering.Done()
 	m := chat.Message{
 		ID:           rec.PlatformID,

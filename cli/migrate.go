@@ -102,22 +102,12 @@ func (c *Env) migrate(args []string) int {
 		fmt.Fprintln(c.Stderr, "docent migrate:", err)
 		return exitError
 	}
-	line := progress.New(c.Stderr, "records")
-	var last store.Converting
-	st, err := bot.OpenStoreConverting(cfg, slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), func(p store.Converting) {
-		last = p
-		line.Show(int64(p.Done), int64(p.Total))
-	})
-	line.Clear()
+	last, err := c.openConverting(cfg, "records")
 	if errors.Is(err, store.ErrLocked) {
 		fmt.Fprintf(c.Stderr, "docent migrate: Docent is running on %s (it migrates the file when it starts); stop it first\n", path)
 		return exitError
 	}
 	if err != nil {
-		fmt.Fprintln(c.Stderr, "docent migrate:", err)
-		return exitError
-	}
-	if err := st.Close(); err != nil {
 		fmt.Fprintln(c.Stderr, "docent migrate:", err)
 		return exitError
 	}
@@ -205,22 +195,29 @@ func (c *Env) migrateFrom(cfg *bot.Config, rawURL, db string, f copyFlags) int {
 	return c.copyDatabase(cfg, store.Location{URL: u}, store.Location{File: abs}, f)
 }
 
-// convertFirst converts the records of the file at path to this
-// version's schema, if they are not, saying so.
-func (c *Env) convertFirst(cfg *bot.Config, path string) int {
-	line := progress.New(c.Stderr, "records converted")
-	var last store.Converting
+// openConverting opens the configured file and closes it, which brings
+// it to this version's schema, with a progress bar of the records
+// converted on a terminal; last is where the conversion ended.
+func (c *Env) openConverting(cfg *bot.Config, label string) (last store.Converting, err error) {
+	line := progress.New(c.Stderr, label)
 	st, err := bot.OpenStoreConverting(cfg, slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), func(p store.Converting) {
 		last = p
 		line.Show(int64(p.Done), int64(p.Total))
 	})
 	line.Clear()
+	if err != nil {
+		return last, err
+	}
+	return last, st.Close()
+}
+
+// convertFirst converts the records of the file at path to this
+// version's schema, if they are not, saying so.
+func (c *Env) convertFirst(cfg *bot.Config, path string) int {
+	last, err := c.openConverting(cfg, "records converted")
 	if errors.Is(err, store.ErrLocked) {
 		fmt.Fprintf(c.Stderr, "docent migrate: Docent is running on %s; stop it first (the copy needs the file to itself)\n", path)
 		return exitError
-	}
-	if err == nil {
-		err = st.Close()
 	}
 	if err != nil {
 		fmt.Fprintln(c.Stderr, "docent migrate:", err)
