@@ -254,8 +254,12 @@ func OpenStoreConverting(cfg *Config, log *slog.Logger, converting func(store.Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	parts := memberParts(cfg.modules)
+	if cfg.Store.Postgres.Replicas {
+		parts = append(parts, replicaPart{}) // what replicas share of a member
+	}
 	return openConfigured(cfg, store.Options{LockTimeout: cfg.Store.LockTimeout, Logger: log, MaxSize: cfg.Store.MaxSizeMB << 20,
-		Parts: memberParts(cfg.modules), Schemas: schemas(cfg.modules),
+		Parts: parts, Schemas: schemas(cfg.modules),
 		Recorders: recorders(cfg.modules, module.RecordEnv{Log: log, Prefix: cfg.Bot.CommandPrefix}), Converting: converting})
 }
 

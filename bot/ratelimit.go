@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -178,8 +177,6 @@ type storedLimits struct {
 	db              store.Buckets
 	log             *slog.Logger
 	member, channel storedRate
-	lastPrune       atomic.Int64 // Unix nanoseconds of the last prune started
-	pruning         atomic.Bool
 }
 
 type storedRate struct {
@@ -193,15 +190,15 @@ func (r storedRate) on() bool { return r.perSec > 0 }
 // not answer lets the message through rather than holding up intake.
 const storedTimeout = 5 * time.Second
 
-// storedPruneEvery is how often a replica deletes the refilled buckets.
-const storedPruneEvery = 5 * time.Minute
-
 func newStoredLimits(cfg RateLimitConfig, db store.Buckets, log *slog.Logger) *storedLimits {
 	rate := func(perMinute float64, burst int) storedRate {
 		if perMinute <= 0 {
 			return storedRate{}
 		}
 		return storedRate{perSec: perMinute / 60, burst: float64(max(1, burst))}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	st := &storedLimits{db: db, log: log, member: rate(cfg.MemberPerMinute, cfg.MemberBurst),
 		channel: rate(cfg.ChannelPerMinute, cfg.ChannelBurst)}
@@ -287,17 +284,12 @@ func (st *storedLimits) take(member, channel string, now time.Time) (ok bool, wh
 		st.log.Warn("could not check the rate limits in the database; letting the message through", "err", err)
 		return true, 0, false
 	}
-	if at-st.lastPrune.Load() > int64(storedPruneEvery) && st.pruning.CompareAndSwap(false, true) {
-		st.lastPrune.Store(at)
-		go st.prune(at)
-	}
 	return ok, which, tell
 }
 
 // prune deletes the buckets that have refilled since they were written,
 // so that the bucket does not keep every member ever seen.
 func (st *storedLimits) prune(now int64) {
-	defer st.pruning.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	deleted := 0

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -396,4 +397,133 @@ func BenchmarkWebRelay(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestForgetOnReplicasDeletesSharedRows: on replicas, what is kept about a
+// member in the shared database for a while (a web visitor's relayed
+// answers, their rate-limit bucket) is exported as counts and deleted
+// with `!forget me`, and no one else's is touched.
+func TestForgetOnReplicasDeletesSharedRows(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	cfg, err := LoadConfig(writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store.Postgres.URL, cfg.Store.Postgres.Replicas = url, true
+	b, err := Open(ctx, cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeBot(t, b) })
+	relay := b.WebRelay()
+	for _, visitor := range []string{"v1", "v2"} {
+		for _, answer := range []string{"a1", "a2"} {
+			if _, err := relay.Publish(ctx, visitor, answer, []byte(`{"html":"an answer for `+visitor+`"}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	limits := rateLimitFor(b.Store(), RateLimitConfig{MemberPerMinute: 60, MemberBurst: 5, ChannelPerMinute: 60, ChannelBurst: 5},
+		func(*Message) bool { return false }, nil)
+	for _, id := range []string{"v1", "v2"} {
+		m := &Message{Message: chat.Message{Conversation: chat.Conversation{Platform: web.Platform, Channel: id}, Author: chat.Member{ID: id}}}
+		if ok, _ := limits(m); !ok {
+			t.Fatalf("%s rate limited at its first message", id)
+		}
+	}
+	rows := func() (v1, v2 int) {
+		err := b.Store().View(ctx, func(tx *store.Tx) error {
+			for _, bucket := range []store.Bucket{bucketWebRelay, bucketRateLimit} {
+				if err := tx.Scan(bucket, nil, func(k, _ []byte) error {
+					switch {
+					case bytes.Contains(k, []byte("v1")):
+						v1++
+					case bytes.Contains(k, []byte("v2")):
+						v2++
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v1, v2
+	}
+	if v1, v2 := rows(); v1 != 6 || v2 != 6 {
+		t.Fatalf("rows kept: v1 %d, v2 %d; want 6 each (2 events, 2 answers, 2 rate-limit buckets)", v1, v2)
+	}
+	data, err := b.Store().ExportMember(ctx, store.MemberRef{Platform: web.Platform, ID: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := data.Parts["replicas_shared"].(map[string]int); !ok || got["web_answers_relayed"] != 4 || got["rate_limit_buckets"] != 2 {
+		t.Errorf("export: %v", data.Parts["replicas_shared"])
+	}
+	gone, err := b.Store().ForgetMember(ctx, store.MemberRef{Platform: web.Platform, ID: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone.Parts["replicas_shared"] != 6 {
+		t.Errorf("forget counted %d shared rows, want 6", gone.Parts["replicas_shared"])
+	}
+	if v1, v2 := rows(); v1 != 0 || v2 != 6 {
+		t.Errorf("after forgetting v1: v1 %d rows, v2 %d; want 0 and 6", v1, v2)
+	}
+}
+
+// TestTidySharedRows: the replica that leads "pending" deletes the shared
+// rows that served their time: relayed answers older than an hour (their
+// IDs after a day), rate-limit buckets refilled since; newer ones stay.
+func TestTidySharedRows(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	cfg, err := LoadConfig(writeConfig(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store.Postgres.URL, cfg.Store.Postgres.Replicas = url, true
+	cfg.Bot.RateLimit = RateLimitConfig{MemberPerMinute: 1, MemberBurst: 1, ChannelPerMinute: 1, ChannelBurst: 1}
+	b, err := Open(ctx, cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeBot(t, b) })
+	now := time.Now()
+	for _, c := range []struct {
+		visitor string
+		at      time.Time
+	}{{"old", now.Add(-2 * time.Hour)}, {"ancient", now.Add(-25 * time.Hour)}, {"new", now.Add(-time.Minute)}} {
+		r := &webRelay{db: b.Store(), log: b.log, now: func() time.Time { return c.at }}
+		if _, err := r.Publish(ctx, c.visitor, "a1", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := newStoredLimits(cfg.Bot.RateLimit, b.Store(), nil)
+	st.take("web:refilled", "web:refilled", now.Add(-10*time.Minute))
+	st.take("web:recent", "web:recent", now)
+	b.tidyShared(now)
+	var keys []string
+	err = b.Store().View(ctx, func(tx *store.Tx) error {
+		for _, bucket := range []store.Bucket{bucketWebRelay, bucketRateLimit} {
+			if err := tx.Scan(bucket, nil, func(k, _ []byte) error {
+				keys = append(keys, string(k[:min(len(k), 14)]))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 5 || keys[0] != "a/new/a1" || keys[1] != "a/old/a1" || !strings.HasPrefix(keys[2], "e/new/") ||
+		keys[3] != "c/web:recent" || keys[4] != "m/web:recent" {
+		t.Errorf("rows left after tidying: %q; want the new visitor's event and answer, the old one's answer ID (kept a day), the recent rate-limit buckets", keys)
+	}
 }

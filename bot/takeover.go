@@ -12,6 +12,21 @@ import (
 // messages that replicas gone stored and did not answer.
 const takeOverEvery = 2 * time.Second
 
+// tidyEvery is how often the replica that leads "pending" deletes what
+// the replicas keep in the shared database for a while only: the web
+// chat's relayed answers past their hour (a day for the answers' IDs) and
+// the rate limits' refilled buckets.
+const tidyEvery = 5 * time.Minute
+
+// tidyShared deletes the shared rows that have served their time (see
+// tidyEvery).
+func (b *Bot) tidyShared(now time.Time) {
+	(&webRelay{db: b.store, log: b.log, now: time.Now}).prune(now)
+	if st := newStoredLimits(b.cfg.Bot.RateLimit, b.store, b.log); st != nil {
+		st.prune(now.UnixNano())
+	}
+}
+
 // takeOver answers, on a replica, the messages other replicas stored and
 // were not done with when they went (store.ClaimOrphans), through the
 // adapter of each message's platform (chat.Resumer), while this replica
@@ -48,8 +63,13 @@ func (b *Bot) takeOver(ctx context.Context, adapters []Adapter) {
 func (b *Bot) leadTakeOver(ctx context.Context, lead *store.Leadership, resumers map[string]chat.Resumer) {
 	tick := time.NewTicker(takeOverEvery)
 	defer tick.Stop()
+	var tidied time.Time
 	for {
 		b.resumeOrphans(ctx, resumers)
+		if now := time.Now(); now.Sub(tidied) >= tidyEvery {
+			tidied = now
+			b.tidyShared(now)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/docent-bot/docent/adapters/web"
@@ -27,18 +26,15 @@ import (
 var bucketWebRelay = store.NewBucket("web_relay")
 
 const (
-	relayEvents     = time.Hour
-	relayAnswers    = 24 * time.Hour
-	relayPruneEvery = 10 * time.Minute
+	relayEvents  = time.Hour
+	relayAnswers = 24 * time.Hour
 )
 
 // webRelay is the web.Relay of replicas, over the store.
 type webRelay struct {
-	db        store.Buckets
-	log       *slog.Logger
-	now       func() time.Time
-	lastPrune atomic.Int64
-	pruning   atomic.Bool
+	db  store.Buckets
+	log *slog.Logger
+	now func() time.Time
 }
 
 // WebRelay is what the web chat shares with the other replicas (see
@@ -81,10 +77,6 @@ func (r *webRelay) Publish(ctx context.Context, visitor, answerID string, data [
 	if err != nil {
 		return 0, fmt.Errorf("web relay: keep an answer for visitor %s: %w", visitor, err)
 	}
-	if at := now.UnixNano(); at-r.lastPrune.Load() > int64(relayPruneEvery) && r.pruning.CompareAndSwap(false, true) {
-		r.lastPrune.Store(at)
-		go r.prune(now)
-	}
 	return seq, nil
 }
 
@@ -123,7 +115,6 @@ func (r *webRelay) Sent(ctx context.Context, visitor, answerID string) (bool, er
 
 // prune deletes the events and answers kept longer than they are needed.
 func (r *webRelay) prune(now time.Time) {
-	defer r.pruning.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	deleted := 0
