@@ -60,7 +60,8 @@ const webKeyEnv = "DOCENT_WEB_KEY"
 // database, so that their conversations go on after a restart (replicas
 // on one PostgreSQL database share that one too).
 func webKey(ctx context.Context, getenv func(string) (string, bool), secret func(context.Context, string) ([]byte, error)) ([]byte, error) {
-	if v, ok := getenv(webKeyEnv); ok {
+	// Set but empty is unset: compose's env_file sets a line "NAME=" so.
+	if v, ok := getenv(webKeyEnv); ok && strings.TrimSpace(v) != "" {
 		if v = strings.TrimSpace(v); len(v) < 32 {
 			return nil, fmt.Errorf("%s is %d characters long; give it 32 or more (openssl rand -hex 32), or unset it to use the key kept in the database", webKeyEnv, len(v))
 		}

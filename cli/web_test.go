@@ -209,6 +209,10 @@ func TestWebKey(t *testing.T) {
 	if key, err := webKey(context.Background(), env("", false), secret); err != nil || string(key) != string(kept) {
 		t.Errorf("without DOCENT_WEB_KEY: %q, %v; want the database's key", key, err)
 	}
+	// Set but empty, as compose's env_file sets "DOCENT_WEB_KEY=": unset.
+	if key, err := webKey(context.Background(), env(" ", true), secret); err != nil || string(key) != string(kept) {
+		t.Errorf("with DOCENT_WEB_KEY empty: %q, %v; want the database's key", key, err)
+	}
 	_, err := webKey(context.Background(), env("tooshort", true), secret)
 	if err == nil || !strings.Contains(err.Error(), "DOCENT_WEB_KEY is 8 characters long; give it 32 or more") || strings.Contains(err.Error(), "tooshort") {
 		t.Errorf("a short DOCENT_WEB_KEY: %v; want an error naming it, not showing it", err)

@@ -191,3 +191,16 @@ func (s *Store) AppendRefused(ctx context.Context, m chat.Message) error {
 	_, err = s.submit(ctx, r)
 	return err
 }
+
+// AdvisoryLocks counts the advisory locks held in the database at url.
+func AdvisoryLocks(ctx context.Context, url string) (int, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_database d ON l.database = d.oid
+		WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()`).Scan(&n)
+	return n, err
+}

@@ -357,3 +357,42 @@ func TestPostgresTryLead(t *testing.T) {
 	}
 	again.Release()
 }
+
+// TestPostgresReplicaRefusedLetsGo: a replica whose open is refused (a
+// module's records newer than its code) lets go of every lock it took,
+// and their connections.
+func TestPostgresReplicaRefusedLetsGo(t *testing.T) {
+	postgresOnly(t)
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	opts := testOptions
+	opts.Replica = true
+	opts.Schemas = []store.Owner{{Name: "x", Schema: store.Schema{Version: 2, Migrations: []store.Migration{{From: 0, To: 2}}}}}
+	s, err := store.OpenPostgres(ctx, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.Schemas = []store.Owner{{Name: "x", Schema: store.Schema{Version: 1, Migrations: []store.Migration{{From: 0, To: 1}}}}}
+	for range 3 {
+		if _, err := store.OpenPostgres(ctx, url, opts); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("open with older module code: %v; want it refused as newer", err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := store.AdvisoryLocks(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d advisory locks still held after three refused opens", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -255,6 +255,9 @@ func (s *Store) start(opts Options, created bool, core []Migration) (*Store, err
 		if s.lock != nil {
 			s.lock.Release()
 		}
+		if s.alive != nil {
+			s.alive.Release()
+		}
 		return nil, err
 	}
 	// The migrations go through the writer, as every write does; the
