@@ -18,8 +18,11 @@ var (
 	bucketFeedback    = []byte("feedback")
 )
 
-// platformSeenKey names a platform's message ID in an import's own memory.
-func platformSeenKey(platform, id string) []byte { return []byte(platform + "\x00" + id) }
+// platformSeenKey names a platform's message ID in a channel, in an
+// import's own memory.
+func platformSeenKey(c chat.Conversation, id string) []byte {
+	return []byte(c.Platform + "\x00" + c.Channel + "\x00" + id)
+}
 
 // Vote is a member's stored verdict on an answer.
 type Vote struct {

@@ -43,7 +43,7 @@ func storedMessage(tx kv.Tx, rec Record) (Record, bool, error) {
 	if rec.PlatformID == "" {
 		return Record{}, false, nil
 	}
-	id, err := lookupPlatformID(tx, rec.Conversation.Platform, rec.PlatformID)
+	id, err := lookupPlatformIDIn(tx, rec.Conversation.Platform, rec.Conversation.Channel, rec.PlatformID)
 	if err != nil || id == 0 {
 		return Record{}, false, err
 	}

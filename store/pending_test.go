@@ -270,3 +270,41 @@ func TestAnsweredIn(t *testing.T) {
 		t.Fatalf("AnsweredIn an unknown thread: %v, %v; want false", ok, err)
 	}
 }
+
+// TestSameTSInTwoChannels: a Slack ts is unique within its channel only.
+// Two channels' messages with the same ts are both stored, live and
+// imported; each is then a duplicate of its own only, whichever came
+// last (the index keeps both).
+func TestSameTSInTwoChannels(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, dbPath(t))
+	const ts = "1712345678.000100"
+	msg := func(channel, text string) chat.Message {
+		m := message(conv("slack", channel, ""), text, base)
+		m.ID = ts
+		return m
+	}
+	a := appendMessage(t, s, msg("CA", "in A"))
+	b := appendMessage(t, s, msg("CB", "in B"))
+	for _, c := range []struct {
+		m    chat.Message
+		want uint64
+	}{{msg("CA", "in A"), a.ID}, {msg("CB", "in B"), b.ID}} {
+		got, err := s.AppendMessage(ctx, c.m)
+		if !errors.Is(err, store.ErrDuplicate) || got.ID != c.want {
+			t.Errorf("%s's message again: record %d, %v; want ErrDuplicate of %d", c.m.Conversation.Channel, got.ID, err, c.want)
+		}
+	}
+	// Imported: a Slack export's two channels with one ts.
+	recs := []store.Record{
+		{Kind: store.KindMessage, Conversation: conv("slack", "CX", ""), Time: base, Author: chat.Member{ID: "u1", Name: "u1"}, Text: "x", PlatformID: ts},
+		{Kind: store.KindMessage, Conversation: conv("slack", "CY", ""), Time: base, Author: chat.Member{ID: "u1", Name: "u1"}, Text: "y", PlatformID: ts},
+	}
+	stored, dups, err := s.ImportNew(ctx, recs)
+	if err != nil || dups != 0 || len(stored) != 2 {
+		t.Fatalf("imported two channels' messages with one ts: %d stored, %d duplicates, %v; want 2 and 0", len(stored), dups, err)
+	}
+	if _, dups, err := s.ImportNew(ctx, recs); err != nil || dups != 2 {
+		t.Errorf("imported again: %d duplicates, %v; want 2", dups, err)
+	}
+}

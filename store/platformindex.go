@@ -132,9 +132,33 @@ func lookupPlatformID(tx kv.Tx, platform, id string) (uint64, error) {
 	return 0, nil
 }
 
+// lookupPlatformIDIn returns the record stored last with the platform's
+// message ID id in channel, 0 when none. A Slack ts is unique in its
+// channel only: two channels may hold the same one.
+func lookupPlatformIDIn(tx kv.Tx, platform, channel, id string) (uint64, error) {
+	b := tx.Bucket(bucketPlatformKeys)
+	if b == nil {
+		return 0, nil
+	}
+	cands, err := platformCandidates(b.Get(platformKey(platform, id)))
+	if err != nil {
+		return 0, err
+	}
+	for i := len(cands) - 1; i >= 0; i-- {
+		rec, err := recordByID(tx, cands[i])
+		if err != nil {
+			return 0, err
+		}
+		if rec.ID != 0 && rec.PlatformID == id && rec.Conversation.Platform == platform && rec.Conversation.Channel == channel {
+			return rec.ID, nil
+		}
+	}
+	return 0, nil
+}
+
 // indexPlatformID makes record rec findable by its platform's message ID;
-// of the records with the same ID, only the newest (the largest record
-// ID) is kept, whatever order they are indexed in (a vote's answer is the
+// of the records with the same ID in the same channel, only the newest
+// (the largest record ID) is kept, whatever order they are indexed in (a vote's answer is the
 // one sent last). It runs again on a record it indexed before without
 // doubling it.
 func indexPlatformID(tx kv.Tx, rec Record) error {
@@ -159,7 +183,8 @@ func indexPlatformID(tx kv.Tx, rec Record) error {
 		}
 		switch {
 		case other.ID == 0: // deleted
-		case other.PlatformID == rec.PlatformID && other.Conversation.Platform == rec.Conversation.Platform:
+		case other.PlatformID == rec.PlatformID && other.Conversation.Platform == rec.Conversation.Platform &&
+			other.Conversation.Channel == rec.Conversation.Channel:
 			newest = max(newest, id) // the same message stored again
 		default:
 			val = binary.AppendUvarint(val, id) // another ID of the same hash

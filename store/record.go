@@ -913,11 +913,11 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 			rec := p.rec
 			val := p.val
 			if skipKnown && rec.PlatformID != "" {
-				pk := platformSeenKey(rec.Conversation.Platform, rec.PlatformID)
+				pk := platformSeenKey(rec.Conversation, rec.PlatformID)
 				id, ok := seen[string(pk)]
 				if !ok {
 					var err error
-					if id, err = lookupPlatformID(tx, rec.Conversation.Platform, rec.PlatformID); err != nil {
+					if id, err = lookupPlatformIDIn(tx, rec.Conversation.Platform, rec.Conversation.Channel, rec.PlatformID); err != nil {
 						return Record{}, fmt.Errorf("record %d: %w", i, err)
 					}
 					ok = id != 0
@@ -943,7 +943,7 @@ func (s *Store) importRecords(ctx context.Context, recs []Record, skipKnown bool
 			s.txStored = append(s.txStored, stored)
 			out[i], kept[i] = stored, true
 			if skipKnown && rec.PlatformID != "" {
-				seen[string(platformSeenKey(rec.Conversation.Platform, rec.PlatformID))] = stored.ID
+				seen[string(platformSeenKey(rec.Conversation, rec.PlatformID))] = stored.ID
 			}
 		}
 		for _, w := range along {
