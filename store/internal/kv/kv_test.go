@@ -333,3 +333,43 @@ func TestPostgresSerializedWriters(t *testing.T) {
 		t.Errorf("counter %d, %d distinct sequence numbers; want %d of each", count, len(seqs), writers*each)
 	}
 }
+
+// TestPostgresTriesReuseConnections: a try for a lock another session
+// holds gives its connection back to the pool: a standby asking every
+// few seconds makes no new connection each time (it made one a try).
+func TestPostgresTriesReuseConnections(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	var dbs [2]*kv.Postgres
+	for i := range dbs {
+		db, err := kv.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	lock, err := dbs[0].Hold(ctx, 0x7e58, kv.Exclusive, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	if _, err := dbs[1].Hold(ctx, 0x7e58, kv.Exclusive, 0); !errors.Is(err, kv.ErrHeld) {
+		t.Fatalf("a try while another holds it: %v, want ErrHeld", err)
+	}
+	before := kv.NewConns(dbs[1])
+	for range 10 {
+		if _, err := dbs[1].Hold(ctx, 0x7e58, kv.Exclusive, 0); !errors.Is(err, kv.ErrHeld) {
+			t.Fatalf("a try while another holds it: %v, want ErrHeld", err)
+		}
+	}
+	if made := kv.NewConns(dbs[1]) - before; made > 0 {
+		t.Errorf("10 tries for a held lock made %d new connections, want none", made)
+	}
+	lock.Release()
+	got, err := dbs[1].Hold(ctx, 0x7e58, kv.Exclusive, 0)
+	if err != nil {
+		t.Fatalf("a try once it is free: %v", err)
+	}
+	got.Release()
+}

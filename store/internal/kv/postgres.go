@@ -845,7 +845,14 @@ func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time
 	if err != nil {
 		return nil, fmt.Errorf("kv: connect to %s: %w", p.url, err)
 	}
-	conn := pc.Hijack()
+	held := func() *Lock {
+		l := &Lock{conn: pc.Hijack(), lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+		go l.watch()
+		return l
+	}
+	// broken closes a connection a failed or cancelled query may have
+	// left in any state (and with it any lock it got).
+	broken := func() { _ = pc.Hijack().Close(context.WithoutCancel(ctx)) }
 	if wait < 0 {
 		// Blocked in the server until the lock is free, or until ctx
 		// ends, when pgx cancels the query: no polling.
@@ -853,16 +860,14 @@ func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time
 		if mode == Shared {
 			lock = "SELECT pg_advisory_lock_shared($1)"
 		}
-		if _, err := conn.Exec(ctx, lock, key); err != nil {
-			_ = conn.Close(context.WithoutCancel(ctx))
+		if _, err := pc.Exec(ctx, lock, key); err != nil {
+			broken()
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("kv: lock %s: %w", p.url, err)
 		}
-		l := &Lock{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-		go l.watch()
-		return l, nil
+		return held(), nil
 	}
 	try := "SELECT pg_try_advisory_lock($1)"
 	if mode == Shared {
@@ -871,22 +876,23 @@ func (p *Postgres) Hold(ctx context.Context, key int64, mode LockMode, wait time
 	deadline := time.Now().Add(wait)
 	for {
 		var got bool
-		if err := conn.QueryRow(ctx, try, key).Scan(&got); err != nil {
-			_ = conn.Close(context.WithoutCancel(ctx))
+		if err := pc.QueryRow(ctx, try, key).Scan(&got); err != nil {
+			broken()
 			return nil, fmt.Errorf("kv: lock %s: %w", p.url, err)
 		}
 		if got {
-			l := &Lock{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-			go l.watch()
-			return l, nil
+			// Only now out of the pool: a try that finds the lock
+			// taken (a standby's, every few seconds) gives its
+			// connection back instead of closing it.
+			return held(), nil
 		}
 		if !time.Now().Before(deadline) {
-			_ = conn.Close(context.WithoutCancel(ctx))
+			pc.Release()
 			return nil, ErrHeld
 		}
 		select {
 		case <-ctx.Done():
-			_ = conn.Close(context.WithoutCancel(ctx))
+			pc.Release()
 			return nil, ctx.Err()
 		case <-time.After(min(50*time.Millisecond, time.Until(deadline)+time.Millisecond)):
 		}
