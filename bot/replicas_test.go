@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -433,24 +432,13 @@ func TestForgetOnReplicasDeletesSharedRows(t *testing.T) {
 		}
 	}
 	rows := func() (v1, v2 int) {
-		err := b.Store().View(ctx, func(tx *store.Tx) error {
-			for _, bucket := range []store.Bucket{bucketWebRelay, bucketRateLimit} {
-				if err := tx.Scan(bucket, nil, func(k, _ []byte) error {
-					switch {
-					case bytes.Contains(k, []byte("v1")):
-						v1++
-					case bytes.Contains(k, []byte("v2")):
-						v2++
-					}
-					return nil
-				}); err != nil {
-					return err
-				}
+		for _, k := range sharedKeys(t, b) {
+			switch {
+			case strings.Contains(k, "v1"):
+				v1++
+			case strings.Contains(k, "v2"):
+				v2++
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
 		return v1, v2
 	}
@@ -508,10 +496,24 @@ func TestTidySharedRows(t *testing.T) {
 	st.take("web:recent", "web:recent", now)
 	b.tidyShared(now)
 	var keys []string
-	err = b.Store().View(ctx, func(tx *store.Tx) error {
+	for _, k := range sharedKeys(t, b) {
+		keys = append(keys, k[:min(len(k), 14)])
+	}
+	if len(keys) != 5 || keys[0] != "a/new/a1" || keys[1] != "a/old/a1" || !strings.HasPrefix(keys[2], "e/new/") ||
+		keys[3] != "c/web:recent" || keys[4] != "m/web:recent" {
+		t.Errorf("rows left after tidying: %q; want the new visitor's event and answer, the old one's answer ID (kept a day), the recent rate-limit buckets", keys)
+	}
+}
+
+// sharedKeys are the keys of what replicas keep for a while in the shared
+// database: the web relay's, then the rate limits'.
+func sharedKeys(t *testing.T, b *Bot) []string {
+	t.Helper()
+	var keys []string
+	err := b.Store().View(context.Background(), func(tx *store.Tx) error {
 		for _, bucket := range []store.Bucket{bucketWebRelay, bucketRateLimit} {
 			if err := tx.Scan(bucket, nil, func(k, _ []byte) error {
-				keys = append(keys, string(k[:min(len(k), 14)]))
+				keys = append(keys, string(k))
 				return nil
 			}); err != nil {
 				return err
@@ -522,8 +524,5 @@ func TestTidySharedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 5 || keys[0] != "a/new/a1" || keys[1] != "a/old/a1" || !strings.HasPrefix(keys[2], "e/new/") ||
-		keys[3] != "c/web:recent" || keys[4] != "m/web:recent" {
-		t.Errorf("rows left after tidying: %q; want the new visitor's event and answer, the old one's answer ID (kept a day), the recent rate-limit buckets", keys)
-	}
+	return keys
 }

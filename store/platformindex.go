@@ -112,30 +112,19 @@ func platformCandidates(v []byte) ([]uint64, error) {
 // lookupPlatformID returns the record stored last with the platform's
 // message ID id, 0 when none.
 func lookupPlatformID(tx kv.Tx, platform, id string) (uint64, error) {
-	b := tx.Bucket(bucketPlatformKeys)
-	if b == nil {
-		return 0, nil
-	}
-	cands, err := platformCandidates(b.Get(platformKey(platform, id)))
-	if err != nil {
-		return 0, err
-	}
-	for i := len(cands) - 1; i >= 0; i-- {
-		rec, err := recordByID(tx, cands[i])
-		if err != nil {
-			return 0, err
-		}
-		if rec.ID != 0 && rec.PlatformID == id && rec.Conversation.Platform == platform {
-			return rec.ID, nil
-		}
-	}
-	return 0, nil
+	return lookupPlatform(tx, platform, id, func(Record) bool { return true })
 }
 
 // lookupPlatformIDIn returns the record stored last with the platform's
 // message ID id in channel, 0 when none. A Slack ts is unique in its
 // channel only: two channels may hold the same one.
 func lookupPlatformIDIn(tx kv.Tx, platform, channel, id string) (uint64, error) {
+	return lookupPlatform(tx, platform, id, func(r Record) bool { return r.Conversation.Channel == channel })
+}
+
+// lookupPlatform returns the newest record with the platform's message ID
+// id that also matches, 0 when none.
+func lookupPlatform(tx kv.Tx, platform, id string, matches func(Record) bool) (uint64, error) {
 	b := tx.Bucket(bucketPlatformKeys)
 	if b == nil {
 		return 0, nil
@@ -149,7 +138,7 @@ func lookupPlatformIDIn(tx kv.Tx, platform, channel, id string) (uint64, error) 
 		if err != nil {
 			return 0, err
 		}
-		if rec.ID != 0 && rec.PlatformID == id && rec.Conversation.Platform == platform && rec.Conversation.Channel == channel {
+		if rec.ID != 0 && rec.PlatformID == id && rec.Conversation.Platform == platform && matches(rec) {
 			return rec.ID, nil
 		}
 	}
