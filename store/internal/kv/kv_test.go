@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -372,4 +373,98 @@ func TestPostgresTriesReuseConnections(t *testing.T) {
 		t.Fatalf("a try once it is free: %v", err)
 	}
 	got.Release()
+}
+
+// TestPostgresLargeFlush: many writes reach the server as two statements
+// (kv's multiRow), with the outcome of one at a time: a key written
+// twice keeps its last value, deleted then written is there, written then
+// deleted is not; and a write the server refuses among them fails the
+// update, named, with nothing committed.
+func TestPostgresLargeFlush(t *testing.T) {
+	db := openPostgres(t)
+	ctx := context.Background()
+	key := func(i int) []byte { return []byte(fmt.Sprintf("k%04d", i)) }
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b, err := tx.CreateBucket([]byte("b"))
+		if err != nil {
+			return err
+		}
+		for i := range 200 {
+			if err := b.Put(key(i), []byte(fmt.Sprint(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		for i := range 150 {
+			if err := b.Put(key(i), []byte(fmt.Sprintf("again %d", i))); err != nil {
+				return err
+			}
+		}
+		for _, step := range []error{b.Put(key(5), []byte("last")), b.Delete(key(7)), b.Put(key(7), []byte("back")),
+			b.Put(key(300), []byte("new")), b.Delete(key(300)), b.Delete(key(199))} {
+			if step != nil {
+				return step
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err = db.View(ctx, func(tx kv.Tx) error {
+		return tx.Bucket([]byte("b")).ForEach(func(k, v []byte) error {
+			got[string(k)] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := range 199 {
+		want[string(key(i))] = fmt.Sprint(i)
+		if i < 150 {
+			want[string(key(i))] = fmt.Sprintf("again %d", i)
+		}
+	}
+	want[string(key(5))], want[string(key(7))] = "last", "back"
+	if !maps.Equal(got, want) {
+		t.Errorf("after the large update: %d keys; key 5 %q, 7 %q, 199 present %v, 300 present %v",
+			len(got), got[string(key(5))], got[string(key(7))], got[string(key(199))] != "", got[string(key(300))] != "")
+	}
+	err = db.Update(ctx, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		gone, err := tx.CreateBucket([]byte("gone"))
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte("gone")); err != nil {
+			return err
+		}
+		for i := range 100 {
+			if err := b.Put(key(i), []byte("refused with the rest")); err != nil {
+				return err
+			}
+		}
+		return gone.Put([]byte("k"), []byte("v"))
+	})
+	if err == nil || !strings.Contains(err.Error(), `put 6b in bucket "gone"`) {
+		t.Fatalf("an update with a refused write among 101: %v; want an error naming it", err)
+	}
+	err = db.View(ctx, func(tx kv.Tx) error {
+		if v := tx.Bucket([]byte("b")).Get(key(0)); string(v) != "again 0" {
+			return fmt.Errorf("key 0 = %q after the failed update, want it unchanged", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
 }

@@ -298,8 +298,9 @@ type pgTx struct {
 	ids      map[string]int64 // bucket name → id, of the buckets seen
 	allIDs   bool             // ids holds every bucket (see bucketID)
 	writes   int              // counts writes, so cursors know to fetch afresh
-	pending  pgx.Batch        // writes not yet sent
+	pending  pgx.Batch        // sequence writes not yet sent
 	what     []string         // what each pending write is, for its error
+	ops      []pendingOp      // Puts and Deletes not yet sent, in order
 	// seqs holds the sequences this transaction has taken numbers from:
 	// its first NextSequence locked the bucket's row, so the next ones
 	// are counted here and written with the pending writes.
@@ -339,6 +340,27 @@ type sequence struct {
 	dirty bool // n is not yet written
 }
 
+// pendingOp is a Put (value non-nil) or a Delete (value nil) not yet sent.
+type pendingOp struct {
+	bucket     int64
+	name       string // the bucket's, for errors
+	key, value []byte
+}
+
+func (o pendingOp) what() string {
+	if o.value == nil {
+		return fmt.Sprintf("delete %x from bucket %q", o.key, o.name)
+	}
+	return fmt.Sprintf("put %x in bucket %q", o.key, o.name)
+}
+
+// multiRow is how many pending Puts and Deletes go as two statements
+// (every Put in one INSERT of unnest()ed arrays, every Delete in one
+// DELETE) rather than one statement each: PostgreSQL runs a statement per
+// key slowly when a batch is large (an import's thousand records, a copy
+// of a database), and a few keys quickly either way.
+const multiRow = 64
+
 // flush sends the pending writes, and the sequences counted since the
 // last flush, in one round trip. It is called before every statement that
 // reads, and before the commit.
@@ -350,21 +372,100 @@ func (t *pgTx) flush() {
 			s.dirty = false
 		}
 	}
-	if t.err != nil || t.pending.Len() == 0 {
+	if t.err != nil || (t.pending.Len() == 0 && len(t.ops) == 0) {
 		return
 	}
-	b, what := t.pending, t.what
-	t.pending, t.what = pgx.Batch{}, nil
-	br := t.tx.SendBatch(t.ctx, &b)
+	seqs, seqWhat, ops := t.pending, t.what, collapse(t.ops)
+	t.pending, t.what, t.ops = pgx.Batch{}, nil, nil
+	if len(ops) >= multiRow {
+		var b pgx.Batch
+		b.Queue("SAVEPOINT kv_flush")
+		var pb, db []int64
+		var pk, pv, dk [][]byte
+		for _, o := range ops {
+			if o.value == nil {
+				db, dk = append(db, o.bucket), append(dk, o.key)
+			} else {
+				pb, pk, pv = append(pb, o.bucket), append(pk, o.key), append(pv, o.value)
+			}
+		}
+		if len(pb) > 0 {
+			b.Queue(`INSERT INTO kv_pairs (bucket, key, value) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])
+				ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, pb, pk, pv)
+		}
+		if len(db) > 0 {
+			b.Queue(`DELETE FROM kv_pairs p USING unnest($1::bigint[], $2::bytea[]) AS d(bucket, key)
+				WHERE p.bucket = d.bucket AND p.key = d.key`, db, dk)
+		}
+		b.QueuedQueries = append(b.QueuedQueries, seqs.QueuedQueries...)
+		b.Queue("RELEASE SAVEPOINT kv_flush")
+		if t.send(&b, nil) == nil {
+			return
+		}
+		// Something was refused: back to before, and again a statement
+		// at a time, so that the error names the write.
+		if _, err := t.tx.Exec(t.ctx, "ROLLBACK TO SAVEPOINT kv_flush"); err != nil {
+			t.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+	}
+	var b pgx.Batch
+	var what []string
+	for _, o := range ops {
+		if o.value == nil {
+			b.Queue("DELETE FROM kv_pairs WHERE bucket = $1 AND key = $2", o.bucket, o.key)
+		} else {
+			b.Queue(`INSERT INTO kv_pairs (bucket, key, value) VALUES ($1, $2, $3)
+				ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, o.bucket, o.key, o.value)
+		}
+		what = append(what, o.what())
+	}
+	b.QueuedQueries = append(b.QueuedQueries, seqs.QueuedQueries...)
+	if err := t.send(&b, append(what, seqWhat...)); err != nil {
+		t.fail(err)
+	}
+}
+
+// send runs batch b, and returns the first error, named by what (when
+// given) for the statement that failed.
+func (t *pgTx) send(b *pgx.Batch, what []string) error {
+	br := t.tx.SendBatch(t.ctx, b)
+	var first error
 	for i := range b.QueuedQueries {
 		if _, err := br.Exec(); err != nil {
-			t.fail(fmt.Errorf("%s: %w", what[i], err))
+			if i < len(what) {
+				err = fmt.Errorf("%s: %w", what[i], err)
+			}
+			first = err
 			break
 		}
 	}
-	if err := br.Close(); err != nil {
-		t.fail(fmt.Errorf("write: %w", err))
+	if err := br.Close(); err != nil && first == nil {
+		first = fmt.Errorf("write: %w", err)
 	}
+	return first
+}
+
+// collapse keeps, of ops, the last one of each bucket and key, in the
+// order of their first: the same writes' outcome, each key once (an
+// INSERT … ON CONFLICT may not meet a key twice).
+func collapse(ops []pendingOp) []pendingOp {
+	type at struct {
+		bucket int64
+		key    string
+	}
+	index := make(map[at]int, len(ops))
+	out := ops[:0:0]
+	for _, o := range ops {
+		k := at{o.bucket, string(o.key)}
+		if i, ok := index[k]; ok {
+			out[i] = o
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, o)
+	}
+	return out
 }
 
 // Flush sends the pending writes now (Flusher).
@@ -575,9 +676,7 @@ func (b *pgBucket) Put(key, value []byte) error {
 	// Copies: the batch is encoded when it is sent, and the caller may
 	// reuse its buffers once Put returns.
 	v := append([]byte{}, value...)
-	t.pending.Queue(`INSERT INTO kv_pairs (bucket, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, b.id, bytes.Clone(key), v)
-	t.what = append(t.what, fmt.Sprintf("put %x in bucket %q", key, b.name))
+	t.ops = append(t.ops, pendingOp{bucket: b.id, name: b.name, key: bytes.Clone(key), value: v})
 	t.writes++
 	t.know(b.id, key, v, true)
 	return nil
@@ -588,8 +687,7 @@ func (b *pgBucket) Delete(key []byte) error {
 	if err := t.canWrite(); err != nil {
 		return err
 	}
-	t.pending.Queue("DELETE FROM kv_pairs WHERE bucket = $1 AND key = $2", b.id, bytes.Clone(key))
-	t.what = append(t.what, fmt.Sprintf("delete %x from bucket %q", key, b.name))
+	t.ops = append(t.ops, pendingOp{bucket: b.id, name: b.name, key: bytes.Clone(key)})
 	t.writes++
 	t.know(b.id, key, nil, false)
 	return nil
