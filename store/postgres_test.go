@@ -187,10 +187,7 @@ func TestPostgresOneProcessFeedsRecordersOnce(t *testing.T) {
 func TestPostgresReplicasShareTheDatabase(t *testing.T) {
 	postgresOnly(t)
 	url := pgtest.URL(t)
-	replica := testOptions
-	replica.Replica = true
-	a := openPostgres(t, url, replica)
-	b := openPostgres(t, url, replica)
+	a, b := twoReplicas(t, url)
 	if !a.Replica() || !b.Replica() {
 		t.Error("Replica() = false on a replica")
 	}
@@ -231,10 +228,7 @@ func TestPostgresReplicasShareTheDatabase(t *testing.T) {
 func TestPostgresLeadMovesWhenItsHolderGoes(t *testing.T) {
 	postgresOnly(t)
 	url := pgtest.URL(t)
-	replica := testOptions
-	replica.Replica = true
-	a := openPostgres(t, url, replica)
-	b := openPostgres(t, url, replica)
+	a, b := twoReplicas(t, url)
 	ctx := context.Background()
 	lead, err := a.Lead(ctx, "retention")
 	if err != nil {
@@ -327,10 +321,7 @@ func TestPostgresReplicasStartTogether(t *testing.T) {
 func TestPostgresTryLead(t *testing.T) {
 	postgresOnly(t)
 	url := pgtest.URL(t)
-	replica := testOptions
-	replica.Replica = true
-	a := openPostgres(t, url, replica)
-	b := openPostgres(t, url, replica)
+	a, b := twoReplicas(t, url)
 	ctx := context.Background()
 	lead, err := a.TryLead(ctx, "discord-shard-0")
 	if err != nil {
@@ -395,4 +386,13 @@ func TestPostgresReplicaRefusedLetsGo(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// twoReplicas opens the PostgreSQL database at url as two replicas,
+// closed when the test ends.
+func twoReplicas(t *testing.T, url string) (a, b *store.Store) {
+	t.Helper()
+	replica := testOptions
+	replica.Replica = true
+	return openPostgres(t, url, replica), openPostgres(t, url, replica)
 }
