@@ -23,6 +23,7 @@ import (
 	"github.com/docent-bot/docent/brain/classifier"
 	"github.com/docent-bot/docent/brain/knowledge"
 	"github.com/docent-bot/docent/brain/llm"
+	"github.com/docent-bot/docent/store"
 )
 
 // Config is Docent's whole configuration, as written in one YAML file.
@@ -447,7 +448,7 @@ func (s StoreConfig) validate(c *module.Check, file string) {
 	}
 	if s.Postgres.URL != "" {
 		if u, err := url.Parse(s.Postgres.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
-			c.Errorf("postgres.url", "must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got %s", redactedURL(s.Postgres.URL))
+			c.Errorf("postgres.url", "must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got %s", store.RedactURL(s.Postgres.URL))
 		}
 		if s.MaxSizeMB > 0 {
 			c.Errorf("max_size_mb", "caps the bbolt file, and the history is on PostgreSQL (store.postgres.url): the server's disk and quotas limit its size; set 0, or remove it")
@@ -641,14 +642,6 @@ func (c *Config) KnowledgeFolders() []knowledge.Folder {
 		})
 	}
 	return out
-}
-
-// redactedURL is raw with its password left out, for error messages.
-func redactedURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "a value that is not a URL (not shown: it may hold a password)"
 }
 
 // OnPostgres reports whether the history is in PostgreSQL

@@ -214,6 +214,8 @@ func TestConfigPostgres(t *testing.T) {
 			want: []string{`DIR/docent.yaml:6:10: store.postgres.url: must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got a value that is not a URL (not shown: it may hold a password)`}},
 		{name: "another scheme", store: "  postgres:\n    url: mysql://docent:s3cret@db/docent\n",
 			want: []string{`DIR/docent.yaml:6:10: store.postgres.url: must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got mysql://docent:xxxxx@db/docent`}},
+		{name: "password in the query", store: "  postgres:\n    url: mysql://db/docent?password=s3cret\n",
+			want: []string{`DIR/docent.yaml:6:10: store.postgres.url: must be a postgres://user:password@host/database URL (from ${DOCENT_DATABASE_URL}, say), got mysql://db/docent?password=xxxxx`}},
 		{name: "with a size cap", store: "  max_size_mb: 100\n  postgres:\n    url: postgres://db/docent\n",
 			want: []string{"DIR/docent.yaml:5:16: store.max_size_mb: caps the bbolt file, and the history is on PostgreSQL (store.postgres.url): the server's disk and quotas limit its size; set 0, or remove it"}},
 	} {

@@ -368,9 +368,12 @@ func TestCopyRefusesAnOlderSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = pdb.View(ctx, func(tx kv.Tx) error {
+		err = pdb.View(ctx, func(tx kv.Tx) error {
 			return tx.ForEachBucket(func(name []byte) error { t.Errorf("the refused copy made bucket %q", name); return nil })
 		})
 		pdb.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

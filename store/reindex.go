@@ -75,15 +75,13 @@ func (s *Store) reindexPlatformIDs() error {
 		return fmt.Errorf("store: %s: unknown reindexing mark %x", s.path, mark)
 	}
 	if after != nil {
+		// Past every entry of the mark's key: a chunk never splits a key.
 		i, _ := slices.BinarySearchFunc(entries, after, func(e indexEntry, k []byte) int {
 			if c := bytes.Compare(e.key[:], k); c != 0 {
 				return c
 			}
-			return -1 // every entry of the mark's key was written
+			return -1
 		})
-		for i < len(entries) && bytes.Equal(entries[i].key[:], after) {
-			i++
-		}
 		entries = entries[i:]
 	}
 	s.log.Info("store: indexing the records' platform IDs in schema 3's layout", "path", s.path, "entries", len(entries), "resumed", after != nil)

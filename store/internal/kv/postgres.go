@@ -892,7 +892,7 @@ func (c *pgCursor) read(from []byte, back, inclusive bool) ([]byte, []byte) {
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
-		return "the PostgreSQL URL (it does not parse as a URL)"
+		return "a value that is not a URL (not shown: it may hold a password)"
 	}
 	if q := u.Query(); q.Has("password") {
 		q.Set("password", "xxxxx")
