@@ -108,18 +108,24 @@ func (s *Store) writer() {
 func (s *Store) commit(batch []*writeReq) {
 	pending := batch
 	var skip map[string]bool // recorders that failed on this batch
+	// On PostgreSQL the writes reach the server together (kv.Flusher), so
+	// a write it refuses shows at the end, or in whichever later request
+	// next makes them go: a batch that fails is run again with the
+	// writes sent after each request, so that the refused one fails
+	// alone. A batch that succeeds costs no round trip more.
+	flushEach := false
 	for first := true; first || len(pending) > 0; first = false {
 		start := time.Now()
 		results := make([]Record, len(pending))
 		bad := -1
+		deferred := false
 		err := s.update(func(tx kv.Tx) error {
 			bad = -1 // fn may run again (kv.DB.Update): set afresh
+			f, ok := tx.(kv.Flusher)
+			deferred = ok
 			for i, r := range pending {
 				rec, err := r.apply(tx)
-				if f, ok := tx.(kv.Flusher); ok && err == nil {
-					// On PostgreSQL a refused write shows when the
-					// writes reach the server: here, so that it fails
-					// this request and not the next.
+				if ok && flushEach && err == nil {
 					err = f.Flush()
 				}
 				if err != nil {
@@ -128,8 +134,15 @@ func (s *Store) commit(batch []*writeReq) {
 				}
 				results[i] = rec
 			}
+			if ok && !flushEach {
+				return f.Flush()
+			}
 			return nil
 		}, skip)
+		if err != nil && deferred && !flushEach && len(pending) > 1 && !errors.As(err, new(*recorderError)) {
+			flushEach = true
+			continue
+		}
 		if re := (*recorderError)(nil); errors.As(err, &re) {
 			// The records matter more than one feature's figures of them.
 			s.log.Error("store: a recorder failed; storing its batch without its figures", "path", s.path,
