@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/docent-bot/docent/adapters/web"
@@ -19,57 +18,57 @@ type replicaPart struct{}
 
 func (replicaPart) Key() string { return "replicas_shared" }
 
-// replicaKeys are the keys of m's rows: in the rate limits, their bucket
-// and their own conversation's (a web visitor's channel is their ID); in
-// the web relay, the events and answers of the visitor they are.
-func replicaKeys(tx *store.Tx, m store.MemberRef) (limits, relay [][]byte, err error) {
+// limitKeys are the keys of m's rate-limit buckets: theirs and their own
+// conversation's (a web visitor's channel is their ID).
+func limitKeys(tx *store.Tx, m store.MemberRef) [][]byte {
+	var keys [][]byte
 	for _, k := range []string{"m/" + m.Platform + ":" + m.ID, "c/" + m.Platform + ":" + m.ID} {
 		if tx.Get(bucketRateLimit, []byte(k)) != nil {
-			limits = append(limits, []byte(k))
+			keys = append(keys, []byte(k))
 		}
 	}
-	if m.Platform != web.Platform {
-		return limits, nil, nil
-	}
-	for _, prefix := range []string{"e/" + m.ID + "/", "a/" + m.ID + "/"} {
-		err = tx.Scan(bucketWebRelay, []byte(prefix), func(k, _ []byte) error {
-			relay = append(relay, bytes.Clone(k))
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	return limits, relay, nil
+	return keys
 }
 
 // Export says how many rows are kept about m, of each kind.
 func (replicaPart) Export(tx *store.Tx, m store.MemberRef) (any, error) {
-	limits, relay, err := replicaKeys(tx, m)
-	if err != nil {
-		return nil, err
+	relayed := 0
+	if m.Platform == web.Platform {
+		for _, prefix := range relayPrefixes(m.ID) {
+			if err := tx.Scan(bucketWebRelay, []byte(prefix), func(_, _ []byte) error { relayed++; return nil }); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return map[string]int{"rate_limit_buckets": len(limits), "web_answers_relayed": len(relay)}, nil
+	return map[string]int{"rate_limit_buckets": len(limitKeys(tx, m)), "web_answers_relayed": relayed}, nil
 }
 
 // Forget deletes m's rows.
 func (replicaPart) Forget(tx *store.Tx, m store.MemberRef) (int, error) {
-	limits, relay, err := replicaKeys(tx, m)
-	if err != nil {
-		return 0, err
-	}
+	limits := limitKeys(tx, m)
 	for _, k := range limits {
 		if err := tx.Delete(bucketRateLimit, k); err != nil {
 			return 0, err
 		}
 	}
-	for _, k := range relay {
-		if err := tx.Delete(bucketWebRelay, k); err != nil {
-			return 0, err
+	n := len(limits)
+	if m.Platform == web.Platform {
+		for _, prefix := range relayPrefixes(m.ID) {
+			deleted, err := tx.DeletePrefix(bucketWebRelay, []byte(prefix))
+			if err != nil {
+				return 0, err
+			}
+			n += deleted
 		}
 	}
-	return len(limits) + len(relay), nil
+	return n, nil
 }
 
 // Expire leaves the rows to tidyShared (a day at most).
 func (replicaPart) Expire(*store.Tx, time.Time) (int, error) { return 0, nil }
+
+// relayPrefixes begin the web relay's keys of visitor: its events, its
+// answers (webrelay.go).
+func relayPrefixes(visitor string) []string {
+	return []string{"e/" + visitor + "/", "a/" + visitor + "/"}
+}
