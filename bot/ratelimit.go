@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -290,36 +291,44 @@ func (st *storedLimits) take(member, channel string, now time.Time) (ok bool, wh
 // prune deletes the buckets that have refilled since they were written,
 // so that the bucket does not keep every member ever seen.
 func (st *storedLimits) prune(now int64) {
+	pruneBucket(st.db, st.log, bucketRateLimit, "the rate limits' refilled buckets", func(k, v []byte) bool {
+		r := st.member
+		if len(k) > 0 && k[0] == 'c' {
+			r = st.channel
+		}
+		return !r.on() || decodeStoredBucket(v, r).refill(r, now) >= r.burst
+	})
+}
+
+// pruneBucket deletes, in one transaction, the keys of bucket whose rows
+// are done with (done), logging what it did: what the replicas keep in
+// the shared database for a while only (tidyShared).
+func pruneBucket(db store.Buckets, log *slog.Logger, bucket store.Bucket, what string, done func(k, v []byte) bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	deleted := 0
-	err := st.db.Update(ctx, func(tx *store.Tx) error {
-		var full [][]byte
-		deleted = 0
-		err := tx.Scan(bucketRateLimit, nil, func(k, v []byte) error {
-			r := st.member
-			if len(k) > 0 && k[0] == 'c' {
-				r = st.channel
-			}
-			if !r.on() || decodeStoredBucket(v, r).refill(r, now) >= r.burst {
-				full = append(full, append([]byte(nil), k...))
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		var old [][]byte
+		err := tx.Scan(bucket, nil, func(k, v []byte) error {
+			if done(k, v) {
+				old = append(old, bytes.Clone(k))
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range full {
-			if err := tx.Delete(bucketRateLimit, k); err != nil {
+		for _, k := range old {
+			if err := tx.Delete(bucket, k); err != nil {
 				return err
 			}
 		}
-		deleted = len(full)
+		deleted = len(old)
 		return nil
 	})
 	if err != nil {
-		st.log.Warn("could not prune the rate limits' buckets; trying again later", "err", err)
+		log.Warn("could not delete "+what+"; trying again later", "err", err)
 		return
 	}
-	st.log.Debug("pruned the rate limits' refilled buckets", "deleted", deleted)
+	log.Debug("deleted "+what, "deleted", deleted)
 }

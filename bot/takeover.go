@@ -21,7 +21,9 @@ const tidyEvery = 5 * time.Minute
 // tidyShared deletes the shared rows that have served their time (see
 // tidyEvery).
 func (b *Bot) tidyShared(now time.Time) {
-	(&webRelay{db: b.store, log: b.log, now: time.Now}).prune(now)
+	if r, ok := b.WebRelay().(*webRelay); ok {
+		r.prune(now)
+	}
 	if st := newStoredLimits(b.cfg.Bot.RateLimit, b.store, b.log); st != nil {
 		st.prune(now.UnixNano())
 	}

@@ -115,36 +115,11 @@ func (r *webRelay) Sent(ctx context.Context, visitor, answerID string) (bool, er
 
 // prune deletes the events and answers kept longer than they are needed.
 func (r *webRelay) prune(now time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	deleted := 0
-	err := r.db.Update(ctx, func(tx *store.Tx) error {
-		var old [][]byte
-		deleted = 0
-		err := tx.Scan(bucketWebRelay, nil, func(k, v []byte) error {
-			keep := relayEvents
-			if k[0] == 'a' {
-				keep = relayAnswers
-			}
-			if len(v) < 8 || now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(v)))) > keep {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	pruneBucket(r.db, r.log, bucketWebRelay, "the web relay's old answers", func(k, v []byte) bool {
+		keep := relayEvents
+		if k[0] == 'a' {
+			keep = relayAnswers
 		}
-		for _, k := range old {
-			if err := tx.Delete(bucketWebRelay, k); err != nil {
-				return err
-			}
-		}
-		deleted = len(old)
-		return nil
+		return len(v) < 8 || now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(v)))) > keep
 	})
-	if err != nil {
-		r.log.Warn("web relay: could not delete the old answers; trying again later", "err", err)
-		return
-	}
-	r.log.Debug("web relay: deleted the old answers", "deleted", deleted)
 }
