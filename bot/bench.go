@@ -120,12 +120,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		return PipelineReport{}, err
 	}
 	defer os.RemoveAll(dir)
-	cfg.Store.Path = filepath.Join(dir, "docent.db")
-	cfg.Store.Postgres = PostgresConfig{URL: o.Postgres, Replicas: o.Replicas > 1}
-	cfg.Brain.WatchInterval = 0
-	cfg.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
-	cfg.Adapters.Console.Enabled = false
-	cfg.Ops.Listen = "off" // it serves nobody, and a Docent running here keeps its port
+	llmURL := ""
 	stopLLM := func() {}
 	if o.LLMLatency > 0 {
 		stop, url, err := slowLLM(o.LLMLatency)
@@ -135,23 +130,36 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 		var once sync.Once
 		stopLLM = func() { once.Do(stop) }
 		defer stopLLM()
-		cfg.LLM.Enabled = true
-		cfg.LLM.BaseURL = url + "/v1"
-		cfg.LLM.Model = "bench"
-		cfg.LLM.APIKey = ""
-		cfg.LLM.Timeout = max(cfg.LLM.Timeout, 3*o.LLMLatency)
-		cfg.Bot.Timeout = max(cfg.Bot.Timeout, 4*o.LLMLatency)
+		llmURL = url
+	}
+	// benchSettings are the bench's own settings, on every replica's
+	// configuration alike.
+	benchSettings := func(c *Config) {
+		c.Store.Path = filepath.Join(dir, "docent.db")
+		c.Store.Postgres = PostgresConfig{URL: o.Postgres, Replicas: o.Replicas > 1}
+		c.Brain.WatchInterval = 0
+		c.Bot.RateLimit = RateLimitConfig{} // the members are synthetic and fast on purpose
+		c.Adapters.Console.Enabled = false
+		c.Ops.Listen = "off" // it serves nobody, and a Docent running here keeps its port
+		c.LLM.Enabled = llmURL != ""
+		if !c.LLM.Enabled {
+			return
+		}
+		c.LLM.BaseURL = llmURL + "/v1"
+		c.LLM.Model = "bench"
+		c.LLM.APIKey = ""
+		c.LLM.Timeout = max(c.LLM.Timeout, 3*o.LLMLatency)
+		c.Bot.Timeout = max(c.Bot.Timeout, 4*o.LLMLatency)
 		// The members are synthetic: no budget stops them, and their
 		// requests are still counted, with their answers.
-		cfg.modules = slices.Clone(cfg.modules)
-		for i, m := range cfg.modules {
+		c.modules = slices.Clone(c.modules)
+		for i, m := range c.modules {
 			if m.Name() == budgets.Name {
-				cfg.modules[i] = budgets.New()
+				c.modules[i] = budgets.New()
 			}
 		}
-	} else {
-		cfg.LLM.Enabled = false
 	}
+	benchSettings(&cfg)
 	before := runtime.NumGoroutine()
 	var bots []*Bot
 	closeAll := func() error {
@@ -170,16 +178,7 @@ func BenchPipeline(ctx context.Context, cfg Config, o PipelineOptions, log *slog
 				return PipelineReport{}, fmt.Errorf("bench pipeline: load the configuration again for replica %d: %w", i, err)
 			}
 			c = again
-			// As the first replica's: the bench's own settings.
-			c.Store, c.Brain.WatchInterval, c.Bot.RateLimit, c.Adapters.Console.Enabled, c.Ops.Listen = cfg.Store, 0, RateLimitConfig{}, false, "off"
-			c.LLM, c.Bot.Timeout = cfg.LLM, cfg.Bot.Timeout
-			if o.LLMLatency > 0 {
-				for j, m := range c.modules {
-					if m.Name() == budgets.Name {
-						c.modules[j] = budgets.New()
-					}
-				}
-			}
+			benchSettings(c)
 		}
 		b, err := Open(ctx, c, Options{Log: log.With("replica", i), Version: "bench"})
 		if err != nil {
